@@ -1,0 +1,188 @@
+"""Explicit-state exploration: breadth-first, so every counterexample is a shortest one.
+
+Visited states are kept in a dict (state tuple -> index) with parent links (index of the
+predecessor, action id, input combination) for trace reconstruction.  Every property is
+checked on the fly:
+* invariants on every state when it is first reached;
+* kernel assertions on every transition;
+* reachability guards on every transition.
+The first violation of each property is a shortest one (BFS order).  Exploration goes on
+until every state is expanded (so all properties get a verdict) unless ``stop_early``.
+A state with no enabled step at all is a deadlock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+from checker.explicit.compile import compile_predicate
+from checker.instance import KERNEL_ASSERTS, Instance
+from checker.trace import Step, Trace
+
+
+@dataclass
+class Stats:
+    states: int = 0
+    transitions: int = 0
+    depth: int = 0
+    elapsed: float = 0.0
+    time_to_verdict: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.states / self.elapsed if self.elapsed > 0 else 0.0
+
+
+@dataclass
+class ExploreResult:
+    complete: bool  # every reachable state was expanded
+    stats: Stats
+    violations: dict[str, Trace]  # property -> shortest counterexample
+    guards_reached: dict[str, Trace | None]
+    deadlock: Trace | None
+    coverage: Counter  # action template name -> times fired
+    check_coverage: Counter  # assertion id -> times evaluated false
+
+    def verdict(self, prop: str) -> str:
+        if prop in self.violations:
+            return "VIOLATED"
+        return "holds" if self.complete else "not violated (incomplete)"
+
+
+def explore_bfs(
+    inst: Instance,
+    properties: list[str],
+    *,
+    max_states: int | None = None,
+    stop_early: bool = False,
+    progress: Callable[[Stats, int], None] | None = None,
+    keep_graph: bool = False,
+) -> tuple[ExploreResult, list | None]:
+    comp = inst.compiled
+    actions = inst.actions
+    successors = comp.successors
+    invs = [(name, compile_predicate(e)) for name, e in inst.invariants.items()
+            if name in properties]
+    check_asserts = KERNEL_ASSERTS in properties
+    guard_map: dict[int, list[tuple[int, Callable]]] = {}
+    guard_names = [g.name for g, _ in inst.guard_preds]
+    for gi, (_g, per) in enumerate(inst.guard_preds):
+        for aid, e in per.items():
+            guard_map.setdefault(aid, []).append((gi, compile_predicate(e)))
+    guard_hit: dict[int, tuple[int, int, tuple]] = {}
+
+    init = inst.layout.initial_state()
+    index: dict[tuple, int] = {init: 0}
+    states: list[tuple] = [init]
+    parent: list[int] = [-1]
+    via: list[tuple[int, tuple] | None] = [None]
+    depth_of: list[int] = [0]
+    violations: dict[str, Trace] = {}
+    deadlock: Trace | None = None
+    coverage: Counter = Counter()
+    check_cov: Counter = Counter()
+    edges: list | None = [] if keep_graph else None
+    stats = Stats()
+    t0 = time.perf_counter()
+    stop_props = set(properties)
+
+    def path(i: int) -> list[int]:
+        out = []
+        while i >= 0:
+            out.append(i)
+            i = parent[i]
+        return out[::-1]
+
+    def trace_to(i: int, prop: str, text: str, last: tuple | None = None) -> Trace:
+        steps = []
+        for j in path(i)[1:]:
+            aid, inp = via[j]
+            steps.append(Step.make(inst, actions[aid], inp, states[j], []))
+        if last is not None:
+            aid, inp, nxt, viol = last
+            steps.append(Step.make(inst, actions[aid], inp, nxt, viol))
+        return Trace.make(inst, prop, text, init, steps, engine="explicit-bfs")
+
+    def record(prop: str, trace: Trace) -> None:
+        if prop not in violations:
+            violations[prop] = trace
+            stats.time_to_verdict[prop] = time.perf_counter() - t0
+
+    for name, pred in invs:
+        if not pred(init):
+            record(name, trace_to(0, name, f"{name} fails in the initial state"))
+
+    head = 0
+    complete = True
+    next_report = 50_000
+    while head < len(states):
+        if stop_early and stop_props <= set(violations):
+            complete = False
+            break
+        s = states[head]
+        i = head
+        head += 1
+        succ = successors(s)
+        if not succ:
+            if deadlock is None:
+                deadlock = trace_to(i, "deadlock", "no step is enabled in this state")
+            continue
+        d = depth_of[i] + 1
+        for aid, inp, nxt, viol in succ:
+            stats.transitions += 1
+            a = actions[aid]
+            coverage[a.name] += 1
+            if viol:
+                names = [comp.check_ids[v] for v in viol]
+                for n in names:
+                    check_cov[n] += 1
+                if check_asserts and KERNEL_ASSERTS not in violations:
+                    record(KERNEL_ASSERTS, trace_to(
+                        i, KERNEL_ASSERTS, "; ".join(names), (aid, inp, nxt, names)))
+            gl = guard_map.get(aid)
+            if gl:
+                for gi, pred in gl:
+                    if gi not in guard_hit and pred(s):
+                        guard_hit[gi] = (i, aid, inp, nxt)
+            if keep_graph:
+                edges.append((i, nxt, aid))
+            if nxt in index:
+                continue
+            j = len(states)
+            index[nxt] = j
+            states.append(nxt)
+            parent.append(i)
+            via.append((aid, inp))
+            depth_of.append(d)
+            if d > stats.depth:
+                stats.depth = d
+            for name, pred in invs:
+                if name not in violations and not pred(nxt):
+                    record(name, trace_to(j, name, f"{name} fails after this step"))
+        if max_states is not None and len(states) >= max_states:
+            complete = head >= len(states)
+            break
+        if progress is not None and len(states) >= next_report:
+            stats.states = len(states)
+            stats.elapsed = time.perf_counter() - t0
+            progress(stats, len(states) - head)
+            next_report += 50_000
+
+    stats.states = len(states)
+    stats.elapsed = time.perf_counter() - t0
+    guards: dict[str, Trace | None] = {}
+    for gi, name in enumerate(guard_names):
+        hit = guard_hit.get(gi)
+        if hit is None:
+            guards[name] = None
+        else:
+            i, aid, inp, nxt = hit
+            guards[name] = trace_to(i, name, f"guard {name} reached", (aid, inp, nxt, []))
+    graph = None
+    if keep_graph:
+        graph = [states, edges, index]
+    result = ExploreResult(complete, stats, violations, guards, deadlock, coverage, check_cov)
+    return result, graph

@@ -1,0 +1,80 @@
+"""One model instance: a configuration and a variant, built and ready for the engines."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from model.config import Config
+from model.dsl import Action, Expr
+from model.state import Layout
+from model.steps import build_actions
+from model.variant import Variant
+from properties.fp import GUARDS, INVARIANTS, KERNEL_ASSERTS, PROPERTY_NAMES, Guard
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def model_fingerprint() -> str:
+    """A hash of the model's and properties' source: traces record it to detect staleness."""
+    h = hashlib.sha256()
+    for folder in ("model", "properties"):
+        for p in sorted((ROOT / folder).rglob("*.py")):
+            h.update(str(p.relative_to(ROOT)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class Instance:
+    config: Config
+    variant: Variant
+    layout: Layout = field(init=False)
+    actions: list[Action] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.layout = Layout(self.config)
+        self.actions = build_actions(self.layout, self.variant)
+
+    @cached_property
+    def invariants(self) -> dict[str, Expr]:
+        return {inv.name: inv.build(self.layout) for inv in INVARIANTS}
+
+    @cached_property
+    def guard_preds(self) -> list[tuple[Guard, dict[int, Expr]]]:
+        """For each guard, the pre-state predicate per action id it applies to."""
+        out = []
+        for g in GUARDS:
+            per: dict[int, Expr] = {}
+            for i, a in enumerate(self.actions):
+                e = g.applies(self.layout, a)
+                if e is not None:
+                    per[i] = e
+            out.append((g, per))
+        return out
+
+    def unreachable_by_design(self) -> dict[str, str]:
+        """Guards this variant declares unreachable, with the reason (e.g. v4.17 never
+        leaves guest FP state live outside hyp)."""
+        return dict(self.variant.option("unreachable_guards", {}))
+
+    @cached_property
+    def compiled(self):  # noqa: ANN201 - checker.explicit.compile.Compiled
+        from checker.explicit.compile import compile_model
+
+        return compile_model(self.actions)
+
+
+def check_property_names(names: list[str]) -> list[str]:
+    bad = [n for n in names if n not in PROPERTY_NAMES]
+    if bad:
+        raise ValueError(
+            f"unknown property {bad[0]!r}; known: {', '.join(PROPERTY_NAMES)}"
+        )
+    return names or list(PROPERTY_NAMES)
+
+
+__all__ = ["Instance", "KERNEL_ASSERTS", "PROPERTY_NAMES", "check_property_names",
+           "model_fingerprint"]

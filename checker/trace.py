@@ -1,0 +1,173 @@
+"""Counterexample traces: the in-memory form and the JSON file format.
+
+File format (``"format": "fpcheck-trace"``, ``"version": 1``), one JSON object:
+
+* header: ``tool``, ``kind`` (``counterexample`` or ``cti``: a CTI's first state is not
+  claimed reachable), ``engine``, ``variant``, ``config`` (model.config.Config fields),
+  ``property``, ``violation`` (what went wrong, in words), ``model_fingerprint`` (hash
+  of model/ and properties/ sources), ``vars`` (state variable names in order);
+* ``initial``: the first state, as {variable: value label};
+* ``steps``: one object per step: ``step`` (1-based), ``action`` (step template name),
+  ``label``, ``params`` ({cpu, task, vcpu, next}: ints), ``inputs`` ({input name:
+  bool}), ``functions`` (modelled C functions run, in call order), ``state`` (the full
+  state after the step, {variable: label}), ``violations`` (kernel assertion ids that
+  failed in this step).
+
+Labels rather than ints keep the file readable and stable if a domain gains values.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from checker.instance import Instance
+    from model.dsl import Action
+
+FORMAT = "fpcheck-trace"
+VERSION = 1
+TOOL = "fpcheck 0.1.0"
+
+
+@dataclass
+class Step:
+    action: str
+    label: str
+    params: dict[str, int]
+    inputs: dict[str, bool]
+    functions: list[str]
+    state: dict[str, str]
+    violations: list[str] = field(default_factory=list)
+
+    @staticmethod
+    def make(inst: Instance, a: Action, inp: tuple, state: tuple, viol: list[str]) -> Step:
+        return Step(
+            action=a.name,
+            label=a.label,
+            params=dict(a.params),
+            inputs={name: bool(v) for name, v in zip(a.inputs, inp)},
+            functions=list(a.functions),
+            state=inst.layout.state_dict(state),
+            violations=list(viol),
+        )
+
+
+@dataclass
+class Trace:
+    variant: str
+    config: dict[str, Any]
+    property: str
+    violation: str
+    initial: dict[str, str]
+    steps: list[Step]
+    engine: str
+    kind: str = "counterexample"
+    fingerprint: str = ""
+    vars: list[str] = field(default_factory=list)
+
+    @staticmethod
+    def make(inst: Instance, prop: str, text: str, init: tuple, steps: list[Step],
+             engine: str, kind: str = "counterexample") -> Trace:
+        from checker.instance import model_fingerprint
+
+        return Trace(
+            variant=inst.variant.name,
+            config=inst.config.to_json(),
+            property=prop,
+            violation=text,
+            initial=inst.layout.state_dict(init),
+            steps=steps,
+            engine=engine,
+            kind=kind,
+            fingerprint=model_fingerprint(),
+            vars=[v.name for v in inst.layout.vars],
+        )
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "tool": TOOL,
+            "kind": self.kind,
+            "engine": self.engine,
+            "variant": self.variant,
+            "config": self.config,
+            "property": self.property,
+            "violation": self.violation,
+            "model_fingerprint": self.fingerprint,
+            "vars": self.vars,
+            "initial": self.initial,
+            "steps": [
+                {
+                    "step": i + 1,
+                    "action": s.action,
+                    "label": s.label,
+                    "params": s.params,
+                    "inputs": s.inputs,
+                    "functions": s.functions,
+                    "state": s.state,
+                    "violations": s.violations,
+                }
+                for i, s in enumerate(self.steps)
+            ],
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=1)
+
+
+class TraceError(Exception):
+    """A trace file that cannot be read (malformed, wrong format or version)."""
+
+
+def trace_from_json(data: Any, source: str = "trace") -> Trace:
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise TraceError(f"{source} is not an fpcheck trace (no \"format\": \"{FORMAT}\")")
+    if data.get("version") != VERSION:
+        raise TraceError(
+            f"{source} has trace format version {data.get('version')!r}; this fpcheck reads"
+            f" version {VERSION}"
+        )
+    try:
+        steps = [
+            Step(
+                action=s["action"],
+                label=s["label"],
+                params={k: int(v) for k, v in s["params"].items()},
+                inputs={k: bool(v) for k, v in s["inputs"].items()},
+                functions=list(s.get("functions", [])),
+                state=dict(s["state"]),
+                violations=list(s.get("violations", [])),
+            )
+            for s in data["steps"]
+        ]
+        return Trace(
+            variant=data["variant"],
+            config=dict(data["config"]),
+            property=data["property"],
+            violation=data["violation"],
+            initial=dict(data["initial"]),
+            steps=steps,
+            engine=data["engine"],
+            kind=data.get("kind", "counterexample"),
+            fingerprint=data.get("model_fingerprint", ""),
+            vars=list(data.get("vars", [])),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise TraceError(f"{source} is malformed: {type(exc).__name__}: {exc}") from None
+
+
+def load_trace(path: str) -> Trace:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        raise TraceError(f"trace file {path} does not exist") from None
+    except json.JSONDecodeError as exc:
+        raise TraceError(f"trace file {path} is not valid JSON: {exc}") from None
+    return trace_from_json(data, path)

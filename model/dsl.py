@@ -1,0 +1,319 @@
+"""The guarded-command language the kernel model is written in.
+
+Data representation
+-------------------
+* A **state** is a tuple of small ints, one per state variable (`Var`), in the order of
+  `Layout.vars`.  Every variable has a finite `Domain`: the value stored is an index into
+  `Domain.labels`.  Booleans are stored as 0/1.
+* A **step** (`Action`) is a guard (an `Expr` over the pre-state) plus a body: a list of
+  statements (`Stmt`) executed *sequentially* (a statement reads the values written by the
+  statements before it in the same step).  A body may read nondeterministic boolean
+  *inputs* (`Input`), e.g. "a softirq is pending at this local_bh_enable()".
+* `Assert` statements are the kernel's WARN_ON/BUG_ON/lockdep checks: a step whose
+  execution reaches a false `Assert` is an assertion-violating transition.
+
+Kernel functions are ordinary Python functions that *emit* statements through a `Ctx`
+(see `model.ctx`); they run once, when the model is built, never during exploration.  Two
+interpreters consume the result: `checker.explicit.compile` turns it into Python code,
+`checker.smt` into z3 terms.  Neither is imported here: this module knows nothing of the
+engines.
+
+Data independence is enforced at build time: a variable of kind ``value`` (register and
+memory contents) may only be copied, never tested in a guard, condition or assertion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+
+class ModelError(Exception):
+    """The model itself is malformed (raised while building it, never while exploring)."""
+
+
+@dataclass(frozen=True)
+class Domain:
+    """A finite domain. ``kind`` is one of bool, enum, int (a counter 0..n-1) or value."""
+
+    name: str
+    labels: tuple[str, ...]
+    kind: str = "enum"
+
+    @property
+    def size(self) -> int:
+        return len(self.labels)
+
+    def index(self, label: str | int | bool) -> int:
+        if isinstance(label, bool) or isinstance(label, int):
+            value = int(label)
+            if not 0 <= value < self.size:
+                raise ModelError(f"{value} out of range for domain {self.name}")
+            return value
+        try:
+            return self.labels.index(label)
+        except ValueError:
+            raise ModelError(f"{label!r} is not a value of domain {self.name}") from None
+
+
+BOOL = Domain("bool", ("0", "1"), "bool")
+
+
+def int_domain(name: str, n: int) -> Domain:
+    return Domain(name, tuple(str(i) for i in range(n)), "int")
+
+
+# --------------------------------------------------------------------------- expressions
+
+
+class Expr:
+    """Base class of expressions. Operators build new expressions (never Python bools)."""
+
+    dom: Domain
+
+    def __and__(self, other: Expr) -> Expr:
+        return And((self, other))
+
+    def __or__(self, other: Expr) -> Expr:
+        return Or((self, other))
+
+    def __invert__(self) -> Expr:
+        return Not(self)
+
+    def __bool__(self) -> bool:
+        raise ModelError("a model expression has no truth value at build time; use Ctx.If")
+
+    def eq(self, other: Expr | str | int | bool) -> Expr:
+        return Eq(self, lift(other, self.dom))
+
+    def ne(self, other: Expr | str | int | bool) -> Expr:
+        return Not(Eq(self, lift(other, self.dom)))
+
+    def plus(self, k: int) -> Expr:
+        return AddC(self, k)
+
+
+def lift(x: Expr | str | int | bool, dom: Domain) -> Expr:
+    if isinstance(x, Expr):
+        if x.dom != dom and not (x.dom.kind == "bool" and dom.kind == "bool"):
+            raise ModelError(f"domain mismatch: {x.dom.name} vs {dom.name}")
+        return x
+    return Const(dom, dom.index(x))
+
+
+@dataclass(frozen=True, eq=False)
+class Var(Expr):
+    """A state variable (``local=False``) or a step-local temporary (``local=True``)."""
+
+    name: str
+    dom: Domain
+    index: int = -1
+    local: bool = False
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, eq=False)
+class Const(Expr):
+    dom: Domain
+    value: int
+
+    def __repr__(self) -> str:
+        return self.dom.labels[self.value]
+
+
+@dataclass(frozen=True, eq=False)
+class Input(Expr):
+    """A nondeterministic boolean chosen by the environment when the step fires."""
+
+    name: str
+    dom: Domain = BOOL
+
+
+@dataclass(frozen=True, eq=False)
+class Not(Expr):
+    a: Expr
+    dom: Domain = BOOL
+
+
+@dataclass(frozen=True, eq=False)
+class And(Expr):
+    args: tuple[Expr, ...]
+    dom: Domain = BOOL
+
+
+@dataclass(frozen=True, eq=False)
+class Or(Expr):
+    args: tuple[Expr, ...]
+    dom: Domain = BOOL
+
+
+@dataclass(frozen=True, eq=False)
+class Eq(Expr):
+    a: Expr
+    b: Expr
+    dom: Domain = BOOL
+
+
+@dataclass(frozen=True, eq=False)
+class Ite(Expr):
+    c: Expr
+    a: Expr
+    b: Expr
+
+    @property
+    def dom(self) -> Domain:  # type: ignore[override]
+        return self.a.dom
+
+
+@dataclass(frozen=True, eq=False)
+class AddC(Expr):
+    """Counter arithmetic: a + k on an int domain (leaving the domain is a model error)."""
+
+    a: Expr
+    k: int
+
+    @property
+    def dom(self) -> Domain:  # type: ignore[override]
+        return self.a.dom
+
+
+@dataclass(frozen=True, eq=False)
+class Retire(Expr):
+    """Ghost monitor on a value slot: ``stale`` if ``a`` holds ``latest``, else ``a``.
+
+    Used only by the write monitor (`Ctx.fp_write`) to supersede an owner's previous
+    generation; it is the one place a value is inspected, and it never steers control.
+    """
+
+    a: Expr
+    latest: int
+    stale: int
+
+    @property
+    def dom(self) -> Domain:  # type: ignore[override]
+        return self.a.dom
+
+
+TRUE = Const(BOOL, 1)
+FALSE = Const(BOOL, 0)
+
+
+def all_of(es: Iterable[Expr]) -> Expr:
+    es = tuple(es)
+    return TRUE if not es else es[0] if len(es) == 1 else And(es)
+
+
+def any_of(es: Iterable[Expr]) -> Expr:
+    es = tuple(es)
+    return FALSE if not es else es[0] if len(es) == 1 else Or(es)
+
+
+def implies(a: Expr, b: Expr) -> Expr:
+    return Or((Not(a), b))
+
+
+# ---------------------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True)
+class Check:
+    """One kernel assertion: ``kind`` is WARN, BUG or lockdep (a PROVE_LOCKING-only WARN)."""
+
+    id: str
+    kind: str
+    function: str
+    text: str
+
+
+class Stmt:
+    pass
+
+
+@dataclass(frozen=True, eq=False)
+class Assign(Stmt):
+    var: Var
+    expr: Expr
+
+
+@dataclass(frozen=True, eq=False)
+class If(Stmt):
+    cond: Expr
+    then: tuple[Stmt, ...]
+    els: tuple[Stmt, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Assert(Stmt):
+    cond: Expr
+    check: Check
+
+
+@dataclass(frozen=True)
+class Action:
+    """One atomic step of the model, instantiated for concrete cpu/task/vcpu parameters."""
+
+    name: str  # template name, e.g. "guest_exit"
+    params: tuple[tuple[str, int], ...]
+    label: str  # human-readable, e.g. "guest_exit(cpu1, vmm0, vcpu0)"
+    guard: Expr
+    body: tuple[Stmt, ...]
+    inputs: tuple[str, ...]
+    functions: tuple[str, ...]  # modelled C functions executed by this step, in call order
+    doc: str = ""
+
+    def param(self, key: str) -> int | None:
+        return dict(self.params).get(key)
+
+
+def walk_exprs(e: Expr) -> Iterable[Expr]:
+    yield e
+    for child in _children(e):
+        yield from walk_exprs(child)
+
+
+def _children(e: Expr) -> Sequence[Expr]:
+    if isinstance(e, Not):
+        return (e.a,)
+    if isinstance(e, (And, Or)):
+        return e.args
+    if isinstance(e, Eq):
+        return (e.a, e.b)
+    if isinstance(e, Ite):
+        return (e.c, e.a, e.b)
+    if isinstance(e, (AddC, Retire)):
+        return (e.a,)
+    return ()
+
+
+def walk_stmts(body: Sequence[Stmt]) -> Iterable[Stmt]:
+    for st in body:
+        yield st
+        if isinstance(st, If):
+            yield from walk_stmts(st.then)
+            yield from walk_stmts(st.els)
+
+
+def check_data_independence(action: Action) -> None:
+    """Reject a step whose control flow depends on register/memory contents."""
+
+    def conds() -> Iterable[Expr]:
+        yield action.guard
+        for st in walk_stmts(action.body):
+            if isinstance(st, If):
+                yield st.cond
+            elif isinstance(st, Assert):
+                yield st.cond
+            elif isinstance(st, Assign):
+                for e in walk_exprs(st.expr):
+                    if isinstance(e, Ite):
+                        yield e.c
+
+    for c in conds():
+        for e in walk_exprs(c):
+            if isinstance(e, Var) and e.dom.kind == "value":
+                raise ModelError(
+                    f"step {action.label}: condition reads FP contents {e.name}; the model"
+                    " must be data-independent (copy values, never test them)"
+                )

@@ -1,0 +1,24 @@
+"""Modelled kernel functions, one Python function per C function, named as in C.
+
+Module by source file: `core` (irqflags/preempt/softirq), `fpsimd`
+(arch/arm64/kernel/fpsimd.c, asm/simd.h), `kvm_fpsimd` (arch/arm64/kvm/fpsimd.c),
+`kvm_arm` (virt/kvm/arm/arm.c, virt/kvm/kvm_main.c), `hyp_switch`
+(arch/arm64/kvm/hyp/switch.c), `sched` (kernel/sched/core.c, arch/arm64/kernel/process.c,
+entry.S, and the user/guest code that uses FP).  These are the seed's versions.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from model.kernel import core, fpsimd, hyp_switch, kvm_arm, kvm_fpsimd, sched
+
+
+def all_functions() -> dict[str, Callable[..., Any]]:
+    table: dict[str, Callable[..., Any]] = {}
+    for module in (core, fpsimd, kvm_fpsimd, kvm_arm, hyp_switch, sched):
+        for name, fn in module.FUNCTIONS.items():
+            if name in table:
+                raise ValueError(f"{name} is defined twice in model.kernel")
+            table[name] = fn
+    return table

@@ -1,0 +1,217 @@
+"""arch/arm64/kernel/fpsimd.c and arch/arm64/include/asm/simd.h at the seed's base.
+
+The seed applies to a tree between v4.17 and v4.18-rc1 (Dave Martin's series "KVM:
+arm64: Optimise FPSIMD context switching").  The host functions here are as they stand
+after the earlier patches of that series, which is what the seed's context lines show:
+
+* `fpsimd_save` saves into ``fpsimd_last_state.st`` (not into current's own buffer) and
+  governs by current's TIF_FOREIGN_FPSTATE; no ``current->mm`` checks remain anywhere
+  ("Eliminate task->mm checks"); checked against v4.18 [P·18] and the seed's hunks;
+* `fpsimd_flush_cpu_state` sets TIF_FOREIGN_FPSTATE (seed context lines; d8ad71fa38a9);
+* `fpsimd_bind_task_to_cpu` still records ``last->sve_in_use`` (the seed's
+  `fpsimd_bind_state_to_cpu` writes that field, so it exists at the base; v4.18 removed
+  it later in the series).  Where the base and v4.18 differ, the base is modelled.
+
+SVE: the model does not yet include user SVE (do_sve_acc, the el0_svc discard); with
+``system_supports_sve()`` false every SVE branch below is not taken, as in the kernel.
+The ``*_state`` register helpers (arch/arm64/kernel/entry-fpsimd.S) copy V0-V31 and
+FPSR/FPCR; a load through V zeroes the Z bits above 127 (Documentation/arm64/sve.txt).
+"""
+
+from __future__ import annotations
+
+from model.ctx import Ctx
+from model.dsl import Const, Expr
+from model.state import Image
+
+
+# ---------------------------------------------------------------- register helpers
+def fpsimd_save_state(k: Ctx, dst: Image) -> None:
+    """arch/arm64/kernel/entry-fpsimd.S: fpsimd_save_state(): store V0-V31, FPSR, FPCR."""
+    k.copy_image(dst, k.this_cpu.regs, zhi="keep")
+
+
+def fpsimd_load_state(k: Ctx, src: Image) -> None:
+    """arch/arm64/kernel/entry-fpsimd.S: fpsimd_load_state(): load V0-V31, FPSR, FPCR.
+
+    Writing Vn zeroes Zn bits above 127 on SVE hardware.
+    """
+    k.copy_image(k.this_cpu.regs, src, zhi="zero")
+
+
+def may_use_simd(k: Ctx) -> Expr:
+    """arch/arm64/include/asm/simd.h: may_use_simd().
+
+    !in_irq() && !irqs_disabled() && !in_nmi() && !this_cpu_read(kernel_neon_busy).
+    (v4.17 reads kernel_neon_busy with raw_cpu_read; the value read is the same.)
+    """
+    return ~k.in_irq() & ~k.irqs_disabled() & k.this_cpu.kernel_neon_busy.eq(0)
+
+
+def system_supports_sve(k: Ctx) -> Expr:
+    """arch/arm64/include/asm/cpufeature.h: system_supports_sve() (a configuration constant)."""
+    return k.true if k.config.sve else k.false
+
+
+# ---------------------------------------------------------------- context tracking
+def task_fpsimd_load(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c: task_fpsimd_load(): load current's user FP state.
+
+    WARN_ON(!in_softirq() && !irqs_disabled()); without TIF_SVE this is
+    fpsimd_load_state(&current->thread.uw.fpsimd_state).
+    """
+    k.check(k.in_softirq() | k.irqs_disabled(), "WARN", "task_fpsimd_load",
+            "WARN_ON(!in_softirq() && !irqs_disabled())")
+    k.fpsimd_load_state(k.cur.uw)
+
+
+def fpsimd_save(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c: fpsimd_save() (was static task_fpsimd_save()).
+
+    Saves the registers into ``fpsimd_last_state.st`` (a task's or, since the seed, a
+    vcpu's state) if current's TIF_FOREIGN_FPSTATE is clear, i.e. if the registers hold
+    the state bound to this CPU on current's behalf.  WARN_ON(!in_softirq() &&
+    !irqs_disabled()).  The SVE branch (TIF_SVE set) is not reachable in this model.
+    """
+    cpu = k.this_cpu
+    k.check(k.in_softirq() | k.irqs_disabled(), "WARN", "fpsimd_save",
+            "WARN_ON(!in_softirq() && !irqs_disabled())")
+    with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
+        k.store_through(cpu.last_st, k.fpsimd_save_state)
+
+
+def fpsimd_thread_switch(k: Ctx, next_task: int) -> None:
+    """arch/arm64/kernel/fpsimd.c: fpsimd_thread_switch(next), called from __switch_to().
+
+    Save current's (or a bound vcpu's) live state, then set next's TIF_FOREIGN_FPSTATE
+    unless this CPU's registers still hold next's state (last_state.st is next's and
+    next->thread.fpsimd_cpu is this CPU).  A kernel thread never matches.
+    """
+    cpu = k.this_cpu
+    nxt = k.task(next_task)
+    k.fpsimd_save()
+    if nxt.mm:
+        wrong_task = cpu.last_st.ne(k.S.task_fpstate(next_task))
+        wrong_cpu = nxt.fpsimd_cpu.ne(k.cpu)
+        k.update_tsk_thread_flag(next_task, "TIF_FOREIGN_FPSTATE", wrong_task | wrong_cpu)
+    else:
+        k.update_tsk_thread_flag(next_task, "TIF_FOREIGN_FPSTATE", True)
+
+
+def fpsimd_bind_task_to_cpu(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c: fpsimd_bind_task_to_cpu() (static fpsimd_bind_to_cpu()
+    before the seed): current's state is the one in this CPU's registers.
+
+    last->st = &current->thread.uw.fpsimd_state; last->sve_in_use = TIF_SVE;
+    current->thread.fpsimd_cpu = this CPU.  No assertion ("preemption must be disabled").
+    The SVE trap update (sve_user_enable/disable) is not modelled (no user SVE).
+    """
+    cpu = k.this_cpu
+    k.set(cpu.last_st, k.S.task_fpstate(k.current))
+    k.set(cpu.last_sve_in_use, k.test_thread_flag("TIF_SVE"))
+    k.set(k.cur.fpsimd_cpu, k.cpu)
+
+
+def fpsimd_bind_state_to_cpu(k: Ctx, st: int) -> None:
+    """arch/arm64/kernel/fpsimd.c: fpsimd_bind_state_to_cpu(st) (added by the seed).
+
+    WARN_ON(!in_softirq() && !irqs_disabled()); last->st = st; last->sve_in_use = false.
+    """
+    cpu = k.this_cpu
+    k.check(k.in_softirq() | k.irqs_disabled(), "WARN", "fpsimd_bind_state_to_cpu",
+            "WARN_ON(!in_softirq() && !irqs_disabled())")
+    k.set(cpu.last_st, st)
+    k.set(cpu.last_sve_in_use, False)
+
+
+def fpsimd_restore_current_state(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c: fpsimd_restore_current_state() (from do_notify_resume).
+
+    Under local_bh_disable(): if test_and_clear TIF_FOREIGN_FPSTATE, load current's state
+    and bind it to this CPU.
+    """
+    k.local_bh_disable()
+    with k.If(k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
+        k.clear_thread_flag("TIF_FOREIGN_FPSTATE")
+        k.task_fpsimd_load()
+        k.fpsimd_bind_task_to_cpu()
+    k.local_bh_enable()
+
+
+def fpsimd_flush_cpu_state(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c: fpsimd_flush_cpu_state() (made global by the seed).
+
+    Invalidate this CPU's registers: last_state.st = NULL, and set current's
+    TIF_FOREIGN_FPSTATE (the second statement is in the seed's context lines).
+    """
+    k.set(k.this_cpu.last_st, "NULL")
+    k.set_thread_flag("TIF_FOREIGN_FPSTATE")
+
+
+def sve_flush_cpu_state(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c: sve_flush_cpu_state(): flush if the bound state is SVE.
+
+    if (last->st && last->sve_in_use) fpsimd_flush_cpu_state().
+    """
+    cpu = k.this_cpu
+    with k.If(cpu.last_st.ne("NULL") & cpu.last_sve_in_use.eq(1)):
+        k.fpsimd_flush_cpu_state()
+
+
+def kernel_neon_begin(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c: kernel_neon_begin().
+
+    BUG_ON(!may_use_simd()); local_bh_disable(); kernel_neon_busy = true; fpsimd_save();
+    fpsimd_flush_cpu_state(); preempt_disable(); local_bh_enable().
+    """
+    cpu = k.this_cpu
+    k.check(k.may_use_simd(), "BUG", "kernel_neon_begin", "BUG_ON(!may_use_simd())")
+    k.local_bh_disable()
+    k.set(cpu.kernel_neon_busy, True)
+    k.fpsimd_save()
+    k.fpsimd_flush_cpu_state()
+    k.preempt_disable()
+    k.local_bh_enable()
+
+
+def kernel_neon_end(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c: kernel_neon_end().
+
+    busy = __this_cpu_xchg(kernel_neon_busy, false); WARN_ON(!busy); preempt_enable().
+    The registers are left holding kernel data; TIF_FOREIGN_FPSTATE forces a reload.
+    """
+    cpu = k.this_cpu
+    busy = k.let("busy", cpu.kernel_neon_busy)
+    k.set(cpu.kernel_neon_busy, False)
+    k.check(busy.eq(1), "WARN", "kernel_neon_end", "WARN_ON(!busy)")
+    k.preempt_enable()
+
+
+def kernel_fp_write(k: Ctx) -> None:
+    """Kernel-mode NEON code between kernel_neon_begin() and kernel_neon_end()."""
+    regs = k.this_cpu.regs
+    kneon = Const(k.S.VALUE, k.S.KNEON)
+    for slot in regs.slots():
+        k.set(slot, kneon)
+
+
+FUNCTIONS = {
+    f.__name__: f
+    for f in (
+        fpsimd_save_state,
+        fpsimd_load_state,
+        may_use_simd,
+        system_supports_sve,
+        task_fpsimd_load,
+        fpsimd_save,
+        fpsimd_thread_switch,
+        fpsimd_bind_task_to_cpu,
+        fpsimd_bind_state_to_cpu,
+        fpsimd_restore_current_state,
+        fpsimd_flush_cpu_state,
+        sve_flush_cpu_state,
+        kernel_neon_begin,
+        kernel_neon_end,
+        kernel_fp_write,
+    )
+}

@@ -1,0 +1,145 @@
+"""kernel/sched/core.c and arch/arm64/kernel/process.c: the context switch; and the
+exception entry/exit paths of arch/arm64/kernel/entry.S and signal.c.
+
+Scheduling policy is abstracted: at any preemption point any runnable task (or this
+CPU's idle thread) may be chosen, so every schedule the real scheduler could produce is
+included (blocking and wake-up are covered by "switch to idle" and "switch back").
+"""
+
+from __future__ import annotations
+
+from model.ctx import Ctx
+
+
+def __schedule(k: Ctx, next_task: int) -> None:
+    """kernel/sched/core.c: __schedule() switching from current to ``next_task``.
+
+    preempt_disable() (schedule()), local_irq_disable() and rq_lock(); context_switch():
+    prepare_task_switch() fires the preempt notifiers' sched_out (kvm_sched_out() if the
+    outgoing task has a vcpu loaded), switch_to() -> __switch_to() ->
+    fpsimd_thread_switch(next); then, in the incoming task, finish_task_switch():
+    finish_lock_switch() unlocks the runqueue and enables IRQs, then the sched_in
+    notifiers run (kvm_sched_in() if the incoming task has a vcpu loaded); finally
+    preempt_enable().  All of this up to the IRQ enable is one atomic step by IRQ
+    masking; kvm_sched_in() runs with IRQs on but touches only vcpu flags and reads
+    TIF_SVE, which no softirq changes, so it commutes with any softirq that could run
+    before it and is part of the same step.
+    """
+    prev = k.cur
+    k.preempt_disable()
+    k.local_irq_disable()
+    k.preempt_disable()  # rq_lock(): raw spinlock
+    k.fire_sched_out_preempt_notifiers()
+    k.__switch_to(next_task)
+    k.set(k.this_cpu.current, next_task)
+    k.current = next_task
+    k.preempt_enable()  # finish_lock_switch(): raw_spin_unlock_irq()
+    k.local_irq_enable()
+    k.fire_sched_in_preempt_notifiers()
+    k.preempt_enable()
+    if prev.mm:
+        # A user task preempted at EL0 (el0_irq -> ret_to_user -> schedule) resumes on
+        # the ret_to_user path in the kernel.
+        with k.If(prev.pc.eq("USER")):
+            k.set(prev.pc, "KERNEL")
+
+
+def __switch_to(k: Ctx, next_task: int) -> None:
+    """arch/arm64/kernel/process.c: __switch_to(): fpsimd_thread_switch(next) first; the
+    rest (TLS, uao, ssbd, contextidr, cpu_switch_to) has no FP effect."""
+    k.fpsimd_thread_switch(next_task)
+
+
+def fire_sched_out_preempt_notifiers(k: Ctx) -> None:
+    """kernel/sched/core.c: fire_sched_out_preempt_notifiers(current): KVM's notifier is
+    registered on the task that has a vcpu loaded (vcpu_load() .. vcpu_put()); only
+    VMM threads ever register one."""
+    if not k.cur.vmm:
+        return
+    for v in range(k.config.vcpus):
+        with k.If(k.cur.loaded_vcpu.eq(v + 1)):
+            k.kvm_sched_out(v)
+
+
+def fire_sched_in_preempt_notifiers(k: Ctx) -> None:
+    """kernel/sched/core.c: fire_sched_in_preempt_notifiers(current)."""
+    if not k.cur.vmm:
+        return
+    for v in range(k.config.vcpus):
+        with k.If(k.cur.loaded_vcpu.eq(v + 1)):
+            k.kvm_sched_in(v)
+
+
+def el0_svc(k: Ctx) -> None:
+    """arch/arm64/kernel/entry.S: el0_svc: a syscall from user space.
+
+    Entry masks IRQs (the SVE discard happens here, not modelled: no user SVE), then
+    enable_daif before the syscall body runs with IRQs on and preemption enabled.
+    """
+    k.goto("KERNEL")
+
+
+def ret_to_user(k: Ctx) -> None:
+    """arch/arm64/kernel/entry.S: ret_to_user, with do_notify_resume() (signal.c).
+
+    disable_daif, then test the work flags.  If TIF_FOREIGN_FPSTATE is set,
+    do_notify_resume() re-enables IRQs and calls fpsimd_restore_current_state(); the
+    loop then masks IRQs and tests the flags again (the next ret_to_user step).  If no
+    work is pending, kernel_exit returns to EL0 (IRQs unmasked there).
+    Abstraction: other work (signals, TIF_NEED_RESCHED) is the schedule step.
+    """
+    k.local_irq_disable()
+    with k.If(k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
+        k.local_irq_enable()  # local_daif_restore(DAIF_PROCCTX)
+        k.fpsimd_restore_current_state()
+    with k.Else():
+        k.local_irq_enable()  # PSTATE at EL0 has IRQs unmasked
+        k.goto("USER")
+
+
+def irq_from(k: Ctx) -> None:
+    """arch/arm64/kernel/entry.S: el0_irq / el1_irq: an IRQ whose handler raises a
+    softirq that uses kernel-mode NEON.  Taken from EL0, it returns via ret_to_user."""
+    k.handle_irq()
+    if k.cur.mm:
+        with k.If(k.cur.pc.eq("USER")):
+            k.goto("KERNEL")
+
+
+def syscall_kernel_neon(k: Ctx) -> None:
+    """A syscall that uses kernel-mode NEON in task context (e.g. a crypto API user such
+    as dm-crypt or AF_ALG), following the callers' pattern: if may_use_simd() then
+    kernel_neon_begin(), NEON work, kernel_neon_end().  Between begin and end preemption
+    is off and bottom halves are on; an IRQ may come, but its softirq sees
+    kernel_neon_busy and falls back to scalar code, so the section is one step."""
+    with k.If(k.may_use_simd()):
+        k.kernel_neon_begin()
+        k.kernel_fp_write()
+        k.kernel_neon_end()
+
+
+def user_fp_write(k: Ctx) -> None:
+    """User code at EL0 writes its FP/SIMD registers (V0-V31, FPSR, FPCR)."""
+    k.fp_write(k.current, k.this_cpu.regs, zhi=False)
+
+
+def guest_fp_write(k: Ctx, vcpu: int) -> None:
+    """The guest writes its FP/SIMD registers (FP untrapped)."""
+    k.fp_write(k.S.guest_owner(vcpu), k.this_cpu.regs, zhi=False)
+
+
+FUNCTIONS = {
+    f.__name__: f
+    for f in (
+        __schedule,
+        __switch_to,
+        fire_sched_out_preempt_notifiers,
+        fire_sched_in_preempt_notifiers,
+        el0_svc,
+        ret_to_user,
+        irq_from,
+        syscall_kernel_neon,
+        user_fp_write,
+        guest_fp_write,
+    )
+}

@@ -1,0 +1,278 @@
+"""The state of the model: every variable, its domain and its initial value.
+
+Register contents are modelled by *provenance tokens* rather than bits.  A slice (V, the
+Z bits above V, FPSR/FPCR) holds one of:
+
+* ``0``: zero (e.g. the Z bits above 127 after an FPSIMD load);
+* ``kneon``: values written by kernel-mode NEON (may be key material);
+* ``<ctx>``: the latest value written by context ``ctx`` (a host user task or a guest);
+* ``<ctx>~``: an older value written by ``ctx`` (superseded by a later write).
+
+This is exact for loss and leak by data independence: the kernel never branches on FP
+contents, so all that matters about a value is who wrote it and whether it is still that
+writer's latest write.  Collapsing every superseded generation into one ``~`` token keeps
+the state space finite however often a context writes ("canonicalised generations"),
+while still telling "the latest value" from "an older one" (loss) and "mine" from
+"someone else's" (leak).  A context's ghost "last written value" is therefore implicit:
+it is the token ``<ctx>``, and writes turn every other copy of ``<ctx>`` into ``<ctx>~``.
+
+One register stands for all 32: every save/restore moves V0-V31 (and Z0-Z31) together, so
+by data independence one Z register (V slice + high slice) and one FPSR/FPCR pair (one
+slice: every helper copies FPSR and FPCR together) suffice.  P0-P15 and FFR are not
+modelled (the seed refuses SVE with KVM; see Config.sve).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from model.config import Config
+from model.dsl import BOOL, Const, Domain, Expr, ModelError, Var, int_domain
+
+PCS = (
+    "USER",  # at EL0, running user code
+    "KERNEL",  # in a syscall or on the ret_to_user path, IRQs on, preemptible
+    "VCPU_LOAD",  # KVM_RUN: in kvm_arch_vcpu_ioctl_run, before vcpu_load()
+    "LOOP_TOP",  # KVM_RUN: top of the run loop (cond_resched), vcpu loaded
+    "IN_GUEST",  # KVM_RUN: the guest runs on this CPU
+    "POST_EXIT",  # KVM_RUN: after local_irq_enable() following guest exit, preempt off
+    "LOOP_EXIT",  # KVM_RUN: left the run loop, before vcpu_put()
+)
+PC = Domain("pc", PCS)
+
+
+@dataclass(frozen=True)
+class Image:
+    """An FP register image: the live registers of a CPU or a save area in memory."""
+
+    name: str
+    v: Var | Expr
+    fpsr: Var | Expr  # FPSR and FPCR, copied together by every helper
+    zhi: Var | Expr  # Z bits [VL-1:128]; constant 0 without SVE
+
+    def slots(self) -> tuple[Var, ...]:
+        return tuple(x for x in (self.v, self.fpsr, self.zhi) if isinstance(x, Var))
+
+
+@dataclass
+class CpuVars:
+    index: int
+    regs: Image
+    last_st: Var  # fpsimd_last_state.st
+    last_sve_in_use: Var  # fpsimd_last_state.sve_in_use
+    irqs_disabled: Var
+    preempt_count: Var
+    softirq_count: Var  # softirq_count(): bh-disable depth plus a softirq being served
+    hardirq: Var  # in_irq()
+    current: Var
+    fp_trap: Var  # nVHE: CPTR_EL2.TFP (1 = trap); VHE: CPACR_EL1.FPEN (1 = FP enabled)
+    kernel_neon_busy: Var
+    host_ctxt: Image  # kvm_host_cpu_state.host_ctxt.gp_regs.fp_regs (v4.17's host save area)
+
+
+@dataclass
+class TaskVars:
+    index: int
+    name: str
+    mm: bool  # a user task (current->mm != NULL) or a kernel thread (idle)
+    vmm: bool
+    tif_foreign: Var | Expr
+    tif_sve: Var | Expr
+    fpsimd_cpu: Var | Expr
+    pc: Var | Expr
+    uw: Image  # thread.uw.fpsimd_state (+ sve_state's high bits)
+    loaded_vcpu: Var | Expr  # the vcpu whose preempt notifier is registered on this task
+
+
+@dataclass
+class VcpuVars:
+    index: int
+    name: str
+    fp_regs: Image  # vcpu->arch.ctxt.gp_regs.fp_regs
+    fp_enabled: Var
+    fp_host: Var
+    host_sve_in_use: Var
+    host_thread_info: Var  # which task's thread_info hyp reads (NULL before run_map_fp)
+    host_fpsimd_state: Var  # pointer to a task's uw.fpsimd_state (NULL before run_map_fp)
+    pid: Var  # vcpu->pid: the task of the last KVM_RUN
+    mutex: Var  # vcpu->mutex holder
+
+
+@dataclass
+class Layout:
+    """All state variables of one configuration, with readable accessors."""
+
+    config: Config
+    vars: list[Var] = field(default_factory=list)
+    init: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        cfg = self.config
+        nu = cfg.user_tasks
+        self.task_names = [f"T{i}" for i in range(cfg.tasks)] + [
+            f"vmm{i}" for i in range(cfg.vmm_threads)
+        ]
+        self.guest_names = [f"G{v}" for v in range(cfg.vcpus)]
+        self.owner_names = self.task_names + self.guest_names
+        all_tasks = self.task_names + [f"idle{c}" for c in range(cfg.cpus)]
+        value_labels = ["0", "kneon"]
+        for o in self.owner_names:
+            value_labels += [o, o + "~"]
+        self.VALUE = Domain("value", tuple(value_labels), "value")
+        self.TASK = Domain("task", tuple(all_tasks))
+        self.TASK_OR_NULL = Domain("task_ptr", ("NULL",) + tuple(self.task_names))
+        self.CPU_OR_NR = Domain("cpu", tuple(f"cpu{c}" for c in range(cfg.cpus)) + ("NR_CPUS",))
+        self.VCPU_OR_NONE = Domain("vcpu", ("none",) + tuple(f"vcpu{v}" for v in range(cfg.vcpus)))
+        self.FPSTATE_PTR = Domain(
+            "fpsimd_state_ptr",
+            ("NULL",)
+            + tuple(f"{t}.uw" for t in self.task_names)
+            + tuple(f"vcpu{v}.fp_regs" for v in range(cfg.vcpus)),
+        )
+        self.COUNT = int_domain("count", 4)
+        zero = Const(self.VALUE, 0)
+
+        def image(prefix: str, init_value: int) -> Image:
+            v = self._var(f"{prefix}.v", self.VALUE, init_value)
+            fpsr = self._var(f"{prefix}.fpsr", self.VALUE, init_value)
+            zhi = self._var(f"{prefix}.zhi", self.VALUE, 0) if cfg.sve else zero
+            return Image(prefix, v, fpsr, zhi)
+
+        b = BOOL
+        self.cpu: list[CpuVars] = []
+        for c in range(cfg.cpus):
+            p = f"cpu{c}"
+            self.cpu.append(
+                CpuVars(
+                    index=c,
+                    regs=image(f"{p}.regs", 0),
+                    last_st=self._var(f"{p}.fpsimd_last_state.st", self.FPSTATE_PTR, 0),
+                    last_sve_in_use=self._var(f"{p}.fpsimd_last_state.sve_in_use", b, 0),
+                    irqs_disabled=self._var(f"{p}.irqs_disabled", b, 0),
+                    preempt_count=self._var(f"{p}.preempt_count", self.COUNT, 0),
+                    softirq_count=self._var(f"{p}.softirq_count", self.COUNT, 0),
+                    hardirq=self._var(f"{p}.in_irq", b, 0),
+                    current=self._var(f"{p}.current", self.TASK, nu + c),
+                    fp_trap=(
+                        self._var(f"{p}.CPACR_EL1.FPEN", b, 1)
+                        if cfg.vhe
+                        else self._var(f"{p}.CPTR_EL2.TFP", b, 0)
+                    ),
+                    kernel_neon_busy=self._var(f"{p}.kernel_neon_busy", b, 0),
+                    host_ctxt=image(f"{p}.host_ctxt.fp_regs", 0),
+                )
+            )
+        self.tasks: list[TaskVars] = []
+        for t, name in enumerate(self.task_names):
+            vmm = t >= cfg.tasks
+            self.tasks.append(
+                TaskVars(
+                    index=t,
+                    name=name,
+                    mm=True,
+                    vmm=vmm,
+                    tif_foreign=self._var(f"{name}.TIF_FOREIGN_FPSTATE", b, 1),
+                    tif_sve=self._var(f"{name}.TIF_SVE", b, 0) if cfg.sve else Const(b, 0),
+                    fpsimd_cpu=self._var(f"{name}.fpsimd_cpu", self.CPU_OR_NR, cfg.cpus),
+                    pc=self._var(f"{name}.pc", PC, PC.index("KERNEL")),
+                    uw=image(f"{name}.uw", self.latest(t)),
+                    loaded_vcpu=(
+                        self._var(f"{name}.preempt_notifier", self.VCPU_OR_NONE, 0)
+                        if vmm
+                        else Const(self.VCPU_OR_NONE, 0)
+                    ),
+                )
+            )
+        for c in range(cfg.cpus):
+            name = f"idle{c}"
+            # Idle threads are kernel threads: they never bind FP state and never run at
+            # EL0; the init task starts with TIF_FOREIGN_FPSTATE set.
+            self.tasks.append(
+                TaskVars(
+                    index=nu + c,
+                    name=name,
+                    mm=False,
+                    vmm=False,
+                    tif_foreign=self._var(f"{name}.TIF_FOREIGN_FPSTATE", b, 1),
+                    tif_sve=Const(b, 0),
+                    fpsimd_cpu=Const(self.CPU_OR_NR, cfg.cpus),
+                    pc=Const(PC, PC.index("KERNEL")),
+                    uw=Image(f"{name}.uw", zero, zero, zero),
+                    loaded_vcpu=Const(self.VCPU_OR_NONE, 0),
+                )
+            )
+        self.vcpus: list[VcpuVars] = []
+        for v in range(cfg.vcpus):
+            p = f"vcpu{v}"
+            self.vcpus.append(
+                VcpuVars(
+                    index=v,
+                    name=p,
+                    fp_regs=image(f"{p}.fp_regs", self.latest(nu + v)),
+                    fp_enabled=self._var(f"{p}.flags.FP_ENABLED", b, 0),
+                    fp_host=self._var(f"{p}.flags.FP_HOST", b, 0),
+                    host_sve_in_use=self._var(f"{p}.flags.HOST_SVE_IN_USE", b, 0),
+                    host_thread_info=self._var(f"{p}.host_thread_info", self.TASK_OR_NULL, 0),
+                    host_fpsimd_state=self._var(f"{p}.host_fpsimd_state", self.FPSTATE_PTR, 0),
+                    pid=self._var(f"{p}.pid", self.TASK_OR_NULL, 0),
+                    mutex=self._var(f"{p}.mutex", self.TASK_OR_NULL, 0),
+                )
+            )
+        self.by_name = {var.name: var for var in self.vars}
+
+    # ------------------------------------------------------------------ construction
+    def _var(self, name: str, dom: Domain, init: int) -> Var:
+        var = Var(name, dom, len(self.vars))
+        self.vars.append(var)
+        self.init.append(init)
+        return var
+
+    # ------------------------------------------------------------------ value tokens
+    def latest(self, owner: int) -> int:
+        """Token of owner's latest write (owners: user tasks, then guests)."""
+        return 2 + 2 * owner
+
+    def stale(self, owner: int) -> int:
+        return 3 + 2 * owner
+
+    def guest_owner(self, vcpu: int) -> int:
+        return self.config.user_tasks + vcpu
+
+    KNEON = 1
+    ZERO = 0
+
+    # ------------------------------------------------------------------ pointers
+    def task_fpstate(self, t: int) -> int:
+        """FPSTATE_PTR value of &task->thread.uw.fpsimd_state."""
+        if t >= self.config.user_tasks:
+            raise ModelError("kernel threads have no bound FP state in this model")
+        return 1 + t
+
+    def vcpu_fpstate(self, v: int) -> int:
+        return 1 + self.config.user_tasks + v
+
+    def fpstate_targets(self) -> list[tuple[int, Image]]:
+        """Every image a `struct user_fpsimd_state *` may point to, with its pointer value."""
+        out = [(self.task_fpstate(t.index), t.uw) for t in self.tasks if t.mm]
+        out += [(self.vcpu_fpstate(v.index), v.fp_regs) for v in self.vcpus]
+        return out
+
+    def all_images(self) -> list[Image]:
+        imgs = [c.regs for c in self.cpu] + [c.host_ctxt for c in self.cpu]
+        imgs += [t.uw for t in self.tasks if t.mm] + [v.fp_regs for v in self.vcpus]
+        return imgs
+
+    def fp_trapped(self, c: int) -> Expr:
+        """FP/ASIMD accesses below EL2 trap to hyp on CPU c (CPACR_EL1.FPEN clear in VHE,
+        CPTR_EL2.TFP set in nVHE)."""
+        trap = self.cpu[c].fp_trap
+        return trap.eq(0) if self.config.vhe else trap.eq(1)
+
+    def initial_state(self) -> tuple[int, ...]:
+        return tuple(self.init)
+
+    def label(self, var: Var, value: int) -> str:
+        return var.dom.labels[value]
+
+    def state_dict(self, state: tuple[int, ...]) -> dict[str, str]:
+        return {var.name: var.dom.labels[state[var.index]] for var in self.vars}

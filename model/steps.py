@@ -1,0 +1,193 @@
+"""Who may run when: the steps of the model and the rules that enable them.
+
+Every step is one atomic transition: a kernel entry point run on one CPU by (or on behalf
+of) the task current there.  The enabling rules read only the real execution state (the
+current task and its program point, IRQ mask, preemption and softirq counts), in one
+place, here:
+
+* code with IRQs masked is atomic (it is inside one step);
+* an IRQ (with a softirq using kernel-mode NEON) can be taken wherever IRQs are unmasked
+  and no hardirq/softirq is in progress (`softirq_can_run`);
+* preemption (schedule) can happen wherever IRQs are unmasked and the preempt, softirq and
+  hardirq counts are zero (`preemptible`), which includes user mode and every point of
+  the KVM_RUN path between the run loop's preempt_disable()/preempt_enable() pairs;
+* steps on different CPUs interleave freely.
+
+Reduction arguments for steps that cover IRQ-enabled code are in the docstrings of the
+kernel functions they call (e.g. `__schedule`, `syscall_kernel_neon`,
+`kvm_arch_vcpu_ioctl_run_enter_guest`): each merges statements only where nothing that
+could interleave on this CPU touches the state they read or write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from model.ctx import Ctx
+from model.dsl import Action, Expr, all_of, check_data_independence
+from model.state import Layout
+from model.variant import Variant
+
+Params = dict[str, int]
+
+
+def running(S: Layout, c: int, t: int) -> Expr:
+    return S.cpu[c].current.eq(t)
+
+
+def at(S: Layout, t: int, pc: str) -> Expr:
+    return S.tasks[t].pc.eq(pc)
+
+
+def softirq_can_run(S: Layout, c: int) -> Expr:
+    cpu = S.cpu[c]
+    return cpu.irqs_disabled.eq(0) & cpu.softirq_count.eq(0) & cpu.hardirq.eq(0)
+
+
+def preemptible(S: Layout, c: int) -> Expr:
+    return softirq_can_run(S, c) & S.cpu[c].preempt_count.eq(0)
+
+
+def not_running(S: Layout, t: int) -> Expr:
+    return all_of(S.cpu[c].current.ne(t) for c in range(S.config.cpus))
+
+
+def holds_vcpu(S: Layout, t: int, v: int) -> Expr:
+    return S.vcpus[v].mutex.eq(S.tasks[t].name)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step template: instantiated for every cpu/task/vcpu combination it names."""
+
+    name: str
+    doc: str
+    params: Callable[[Layout], Iterable[Params]]
+    guard: Callable[[Layout, Params], Expr]
+    run: Callable[[Ctx, Params], None]
+
+
+def _user(S: Layout) -> Iterable[Params]:
+    for c in range(S.config.cpus):
+        for t in S.tasks:
+            if t.mm:
+                yield {"cpu": c, "task": t.index}
+
+
+def _any_task(S: Layout) -> Iterable[Params]:
+    for c in range(S.config.cpus):
+        for t in S.tasks:
+            if t.mm or t.index == S.config.user_tasks + c:
+                yield {"cpu": c, "task": t.index}
+
+
+def _vmm(S: Layout) -> Iterable[Params]:
+    for c in range(S.config.cpus):
+        for t in S.tasks:
+            if t.vmm:
+                for v in range(S.config.vcpus):
+                    yield {"cpu": c, "task": t.index, "vcpu": v}
+
+
+def _switch(S: Layout) -> Iterable[Params]:
+    for p in _any_task(S):
+        c, prev = p["cpu"], p["task"]
+        idle = S.config.user_tasks + c
+        for nxt in [t.index for t in S.tasks if t.mm] + [idle]:
+            if nxt != prev:
+                yield {"cpu": c, "task": prev, "next": nxt}
+
+
+def _vmm_at(pc: str) -> Callable[[Layout, Params], Expr]:
+    def guard(S: Layout, p: Params) -> Expr:
+        return (
+            running(S, p["cpu"], p["task"])
+            & at(S, p["task"], pc)
+            & holds_vcpu(S, p["task"], p["vcpu"])
+        )
+
+    return guard
+
+
+STEPS: tuple[Step, ...] = (
+    Step("user_fp_write", "user code writes its FP registers", _user,
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER"),
+         lambda k, p: k.user_fp_write()),
+    Step("syscall", "a syscall from user space (el0_svc)", _user,
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER"),
+         lambda k, p: k.el0_svc()),
+    Step("syscall_kernel_neon", "task-context kernel-mode NEON in a syscall", _user,
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL"),
+         lambda k, p: k.syscall_kernel_neon()),
+    Step("ret_to_user", "ret_to_user / do_notify_resume", _user,
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL"),
+         lambda k, p: k.ret_to_user()),
+    Step("irq", "an IRQ whose softirq uses kernel-mode NEON", _any_task,
+         lambda S, p: running(S, p["cpu"], p["task"]) & softirq_can_run(S, p["cpu"]),
+         lambda k, p: k.irq_from()),
+    Step("schedule", "preemption or blocking: context switch to `next`", _switch,
+         lambda S, p: running(S, p["cpu"], p["task"])
+         & preemptible(S, p["cpu"])
+         & not_running(S, p["next"]),
+         lambda k, p: k.__schedule(p["next"])),
+    Step("kvm_run", "KVM_RUN ioctl from the VMM thread", _vmm,
+         lambda S, p: running(S, p["cpu"], p["task"])
+         & at(S, p["task"], "USER")
+         & S.vcpus[p["vcpu"]].mutex.eq("NULL"),
+         lambda k, p: k.kvm_vcpu_ioctl_run(p["vcpu"])),
+    Step("vcpu_load", "kvm_arch_vcpu_ioctl_run: vcpu_load", _vmm, _vmm_at("VCPU_LOAD"),
+         lambda k, p: k.kvm_arch_vcpu_ioctl_run_load(p["vcpu"])),
+    Step("enter_guest", "run loop: disable IRQs and enter the guest (or bail out)", _vmm,
+         _vmm_at("LOOP_TOP"),
+         lambda k, p: k.kvm_arch_vcpu_ioctl_run_enter_guest(p["vcpu"])),
+    Step("guest_fp_trap", "the guest touches FP while trapped: hyp switches FP", _vmm,
+         lambda S, p: _vmm_at("IN_GUEST")(S, p) & S.fp_trapped(p["cpu"]),
+         lambda k, p: k.fixup_guest_exit_fp(p["vcpu"])),
+    Step("guest_fp_write", "the guest writes its FP registers", _vmm,
+         lambda S, p: _vmm_at("IN_GUEST")(S, p) & ~S.fp_trapped(p["cpu"]),
+         lambda k, p: k.guest_fp_write(p["vcpu"])),
+    Step("guest_exit", "the guest exits (IRQ or trap) back to the run loop", _vmm,
+         _vmm_at("IN_GUEST"),
+         lambda k, p: k.kvm_arch_vcpu_ioctl_run_guest_exit(p["vcpu"])),
+    Step("handle_exit", "run loop: preempt_enable, handle_exit", _vmm, _vmm_at("POST_EXIT"),
+         lambda k, p: k.kvm_arch_vcpu_ioctl_run_handle_exit(p["vcpu"])),
+    Step("vcpu_put", "leave KVM_RUN: vcpu_put, drop the vcpu mutex", _vmm, _vmm_at("LOOP_EXIT"),
+         lambda k, p: k.kvm_arch_vcpu_ioctl_run_put(p["vcpu"])),
+)
+
+
+def describe_params(S: Layout, p: Params) -> str:
+    parts = [f"cpu{p['cpu']}", S.tasks[p["task"]].name]
+    if "vcpu" in p:
+        parts.append(f"vcpu{p['vcpu']}")
+    if "next" in p:
+        parts.append(f"-> {S.tasks[p['next']].name}")
+    return ", ".join(parts)
+
+
+def build_actions(S: Layout, variant: Variant, steps: Iterable[Step] = STEPS) -> list[Action]:
+    """Instantiate every step for this configuration, running the kernel functions once
+    to produce each step's statements."""
+    actions: list[Action] = []
+    for step in steps:
+        for p in step.params(S):
+            k = Ctx(S, variant, p["cpu"], p["task"])
+            guard = step.guard(S, p)
+            step.run(k, p)
+            action = Action(
+                name=step.name,
+                params=tuple(sorted(p.items())),
+                label=f"{step.name}({describe_params(S, p)})",
+                guard=guard,
+                body=k.body(),
+                inputs=tuple(k.inputs),
+                functions=tuple(k.functions),
+                doc=step.doc,
+            )
+            check_data_independence(action)
+            actions.append(action)
+    return actions
+
+
+__all__ = ["STEPS", "Step", "build_actions"]

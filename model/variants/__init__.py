@@ -1,0 +1,78 @@
+"""The registry of code versions (variants) the checker knows.
+
+* ``seed``: the seed patch (KVM: arm64: Optimise FPSIMD handling to reduce guest/host
+  thrashing) on its base tree; the functions in model/kernel/ are this version.
+* ``v4.17``: the release before the series (eager switch in hyp).
+
+A user adds a variant in a file of their own (see README.md, "Checking your own patch")
+and passes it with ``--variant-file``; a file defines ``VARIANT`` (one) or ``VARIANTS``
+(a list).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+from model.kernel import all_functions
+from model.variant import Variant
+from model.variants import v4_17
+
+SEED = Variant(
+    "seed",
+    "the seed patch: lazy host FPSIMD save, vcpu state bound to the CPU by ctxsync",
+    all_functions(),
+    options={"HAVE_KVM_VCPU_RUN_PID_CHANGE": True},
+)
+
+_BUILTIN: dict[str, Variant] = {}
+
+
+def _register(v: Variant) -> Variant:
+    _BUILTIN[v.name] = v
+    return v
+
+
+_register(SEED)
+_register(v4_17.make(SEED))
+
+
+class VariantError(Exception):
+    pass
+
+
+def variants() -> dict[str, Variant]:
+    return dict(_BUILTIN)
+
+
+def get_variant(name: str, extra: dict[str, Variant] | None = None) -> Variant:
+    table = {**_BUILTIN, **(extra or {})}
+    if name not in table:
+        raise VariantError(
+            f"unknown variant {name!r}; known: {', '.join(sorted(table))}"
+            " (list them with `python -m checker variants`)"
+        )
+    return table[name]
+
+
+def load_variant_file(path: str) -> dict[str, Variant]:
+    """Import a user's variant file and return the variants it defines."""
+    p = Path(path)
+    if not p.is_file():
+        raise VariantError(f"variant file {path} does not exist")
+    spec = importlib.util.spec_from_file_location(f"fpcheck_user_variant_{p.stem}", p)
+    if spec is None or spec.loader is None:
+        raise VariantError(f"variant file {path} is not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # the user's code: report it in one line
+        raise VariantError(f"variant file {path} failed to load: {type(exc).__name__}: {exc}")
+    found = list(getattr(module, "VARIANTS", [])) or (
+        [module.VARIANT] if hasattr(module, "VARIANT") else []
+    )
+    if not found or not all(isinstance(v, Variant) for v in found):
+        raise VariantError(f"variant file {path} defines no VARIANT or VARIANTS of Variant objects")
+    return {v.name: v for v in found}

@@ -1,0 +1,174 @@
+"""The v4.17 release: the eager FP switch, before the seed's series.
+
+Sources (v4.17.0, [P·17] in ../shared/reference/kernel-v4.18.md, read from the v4.17
+trees named there): arch/arm64/kernel/fpsimd.c, virt/kvm/arm/arm.c,
+arch/arm64/kvm/hyp/switch.c, arch/arm64/kvm/hyp/entry.S, hyp-entry.S.
+
+What differs from the seed, function by function:
+* host fpsimd.c: task_fpsimd_save() saves into current's own buffer (no
+  fpsimd_last_state.st indirection); fpsimd_thread_switch() saves only if current->mm and
+  computes next's TIF_FOREIGN_FPSTATE only if next->mm; kernel_neon_begin() saves and sets
+  TIF_FOREIGN_FPSTATE only if current->mm; fpsimd_flush_cpu_state() only clears
+  last_state.st; fpsimd_bind_to_cpu() is the (static) bind.
+* KVM: no FP hooks in vcpu load/put, no ctxsync after guest exit, no pid-change hook.
+* hyp: FP is trapped on every guest entry; the trap (__fpsimd_guest_restore in
+  hyp/entry.S) saves whatever is live into this CPU's host_cpu_context and loads the
+  guest's registers; the exit path saves the guest's registers back to the vcpu and
+  reloads the host's from host_cpu_context if the guest used FP during this run.
+"""
+
+from __future__ import annotations
+
+from model.ctx import Ctx
+from model.variant import Variant
+
+
+def task_fpsimd_save(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v4.17): task_fpsimd_save(): WARN_ON(!in_softirq() &&
+    !irqs_disabled()); if current's TIF_FOREIGN_FPSTATE is clear, save the registers into
+    current->thread.uw.fpsimd_state (SVE branch not reachable: no user SVE)."""
+    k.check(k.in_softirq() | k.irqs_disabled(), "WARN", "task_fpsimd_save",
+            "WARN_ON(!in_softirq() && !irqs_disabled())")
+    with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
+        k.fpsimd_save_state(k.cur.uw)
+
+
+def fpsimd_thread_switch(k: Ctx, next_task: int) -> None:
+    """arch/arm64/kernel/fpsimd.c (v4.17): fpsimd_thread_switch(next): if current->mm,
+    task_fpsimd_save(); if next->mm, set next's TIF_FOREIGN_FPSTATE unless its state is
+    still in this CPU's registers.  A kernel thread's flag is left alone."""
+    cpu = k.this_cpu
+    nxt = k.task(next_task)
+    if k.cur.mm:
+        k.task_fpsimd_save()
+    if nxt.mm:
+        wrong_task = cpu.last_st.ne(k.S.task_fpstate(next_task))
+        wrong_cpu = nxt.fpsimd_cpu.ne(k.cpu)
+        k.update_tsk_thread_flag(next_task, "TIF_FOREIGN_FPSTATE", wrong_task | wrong_cpu)
+
+
+def fpsimd_bind_to_cpu(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v4.17): fpsimd_bind_to_cpu(): last->st = current's
+    uw.fpsimd_state; last->sve_in_use = TIF_SVE; current->thread.fpsimd_cpu = this CPU."""
+    cpu = k.this_cpu
+    k.set(cpu.last_st, k.S.task_fpstate(k.current))
+    k.set(cpu.last_sve_in_use, k.test_thread_flag("TIF_SVE"))
+    k.set(k.cur.fpsimd_cpu, k.cpu)
+
+
+def fpsimd_restore_current_state(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v4.17): as at the seed, binding with fpsimd_bind_to_cpu()."""
+    k.local_bh_disable()
+    with k.If(k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
+        k.clear_thread_flag("TIF_FOREIGN_FPSTATE")
+        k.task_fpsimd_load()
+        k.fpsimd_bind_to_cpu()
+    k.local_bh_enable()
+
+
+def fpsimd_flush_cpu_state(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v4.17): static inline fpsimd_flush_cpu_state():
+    last_state.st = NULL only (it does not set TIF_FOREIGN_FPSTATE)."""
+    k.set(k.this_cpu.last_st, "NULL")
+
+
+def kernel_neon_begin(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v4.17): kernel_neon_begin(): BUG_ON(!may_use_simd());
+    local_bh_disable(); kernel_neon_busy = true; if current->mm: task_fpsimd_save() and
+    set TIF_FOREIGN_FPSTATE; fpsimd_flush_cpu_state(); preempt_disable(); local_bh_enable()."""
+    cpu = k.this_cpu
+    k.check(k.may_use_simd(), "BUG", "kernel_neon_begin", "BUG_ON(!may_use_simd())")
+    k.local_bh_disable()
+    k.set(cpu.kernel_neon_busy, True)
+    if k.cur.mm:
+        k.task_fpsimd_save()
+        k.set_thread_flag("TIF_FOREIGN_FPSTATE")
+    k.fpsimd_flush_cpu_state()
+    k.preempt_disable()
+    k.local_bh_enable()
+
+
+def kvm_arch_vcpu_load(k: Ctx, vcpu: int) -> None:
+    """virt/kvm/arm/arm.c (v4.17): kvm_arch_vcpu_load(): no FP work (host_cpu_context is
+    set to this CPU's kvm_host_cpu_state, which the model's hyp uses directly)."""
+
+
+def kvm_arch_vcpu_put(k: Ctx, vcpu: int) -> None:
+    """virt/kvm/arm/arm.c (v4.17): kvm_arch_vcpu_put(): no FP work."""
+
+
+def kvm_arch_vcpu_ioctl_run_guest_exit(k: Ctx, vcpu: int) -> None:
+    """virt/kvm/arm/arm.c (v4.17): kvm_arch_vcpu_ioctl_run() after the guest exits: hyp's
+    exit path, then vcpu->mode = OUTSIDE_GUEST_MODE, syncs, local_irq_enable().  There is
+    no ctxsync: hyp has already put the host's registers back."""
+    k.__kvm_vcpu_run_exit(vcpu)
+    k.local_irq_enable()
+    k.goto("POST_EXIT")
+
+
+def __activate_traps(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/switch.c (v4.17): __activate_traps(): FP always trapped (VHE:
+    CPACR_EL1.FPEN cleared; nVHE: CPTR_EL2.TFP set)."""
+    k.set_fp_trap(True)
+
+
+def __fpsimd_guest_restore(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/entry.S (v4.17): __fpsimd_guest_restore, reached from el1_trap
+    for ESR_ELx_EC_FP_ASIMD: enable FP; save the live V0-V31/FPSR/FPCR, whoever owns them,
+    into this CPU's host_cpu_context; load the guest's from the vcpu; eret to the guest."""
+    k.set_fp_trap(False)
+    k.__fpsimd_save_state(k.this_cpu.host_ctxt)
+    k.__fpsimd_restore_state(k.vcpu(vcpu).fp_regs)
+
+
+def fixup_guest_exit_fp(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/hyp-entry.S (v4.17): the FP trap never leaves hyp's assembly."""
+    k.__fpsimd_guest_restore(vcpu)
+
+
+def __kvm_vcpu_run_exit(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/switch.c (v4.17): kvm_vcpu_run_vhe() / __kvm_vcpu_run_nvhe()
+    after the guest loop: fp_enabled = the guest took the FP trap in this run
+    (fpsimd_enabled_vhe() / __fpsimd_enabled_nvhe()), sampled before __deactivate_traps();
+    then if fp_enabled, save the guest's registers into the vcpu and restore the host's
+    from host_cpu_context."""
+    fp_enabled = k.let("fp_enabled", ~k.fp_trapped())
+    k.__deactivate_traps(vcpu)
+    with k.If(fp_enabled):
+        k.__fpsimd_save_state(k.vcpu(vcpu).fp_regs)
+        k.__fpsimd_restore_state(k.this_cpu.host_ctxt)
+
+
+def make(seed: Variant) -> Variant:
+    return seed.derive(
+        "v4.17",
+        "v4.17 release: eager switch; hyp traps FP on every entry and swaps host/guest regs",
+        options={
+            "HAVE_KVM_VCPU_RUN_PID_CHANGE": False,
+            "new_functions": ["task_fpsimd_save", "fpsimd_bind_to_cpu", "__fpsimd_guest_restore"],
+        },
+        task_fpsimd_save=task_fpsimd_save,
+        fpsimd_thread_switch=fpsimd_thread_switch,
+        fpsimd_bind_to_cpu=fpsimd_bind_to_cpu,
+        fpsimd_restore_current_state=fpsimd_restore_current_state,
+        fpsimd_flush_cpu_state=fpsimd_flush_cpu_state,
+        kernel_neon_begin=kernel_neon_begin,
+        kvm_arch_vcpu_load=kvm_arch_vcpu_load,
+        kvm_arch_vcpu_put=kvm_arch_vcpu_put,
+        kvm_arch_vcpu_ioctl_run_guest_exit=kvm_arch_vcpu_ioctl_run_guest_exit,
+        __activate_traps=__activate_traps,
+        __fpsimd_guest_restore=__fpsimd_guest_restore,
+        fixup_guest_exit_fp=fixup_guest_exit_fp,
+        __kvm_vcpu_run_exit=__kvm_vcpu_run_exit,
+        # Functions that do not exist in v4.17:
+        fpsimd_save=None,
+        fpsimd_bind_task_to_cpu=None,
+        fpsimd_bind_state_to_cpu=None,
+        kvm_arch_vcpu_run_map_fp=None,
+        kvm_arch_vcpu_run_pid_change=None,
+        kvm_arch_vcpu_load_fp=None,
+        kvm_arch_vcpu_ctxsync_fp=None,
+        kvm_arch_vcpu_put_fp=None,
+        update_fp_enabled=None,
+        __hyp_switch_fpsimd=None,
+    )

@@ -1,0 +1,161 @@
+"""The properties: stated once, over the model's state and steps, for both engines.
+
+Three kinds:
+* **invariants** (`Invariant`): predicates every reachable state must satisfy;
+* **step assertions**: the kernel's own WARN_ON/BUG_ON/lockdep checks, attached to the
+  modelled statements (`model.dsl.Assert`); property `kernel_asserts` holds when no
+  reachable step violates one;
+* **reachability guards** (`Guard`, "sometimes"): situations the model must be able to
+  reach, or a proof about it is vacuous.
+
+A context *reads* its FP registers at any instant it runs with FP accessible: a user task
+at EL0, a guest in guest mode with FP untrapped (a trapped access goes to hyp first).  So
+"whenever a context reads" is "in every state where it could read", an invariant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from model.dsl import Action, Expr, all_of, any_of, implies
+from model.state import Image, Layout
+
+
+@dataclass(frozen=True)
+class Invariant:
+    name: str
+    doc: str
+    build: Callable[[Layout], Expr]
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A "sometimes" property: some step ``applies`` to fires from a state satisfying the
+    returned predicate (None: the step is not relevant)."""
+
+    name: str
+    doc: str
+    applies: Callable[[Layout, Action], Expr | None]
+
+
+def readers(S: Layout) -> list[tuple[Expr, int, Image]]:
+    """(condition, owner, registers) for every context that can read FP registers now."""
+    out: list[tuple[Expr, int, Image]] = []
+    for c in range(S.config.cpus):
+        regs = S.cpu[c].regs
+        for t in S.tasks:
+            if t.mm:
+                out.append((S.cpu[c].current.eq(t.index) & t.pc.eq("USER"), t.index, regs))
+                if t.vmm:
+                    for v in S.vcpus:
+                        cond = (
+                            S.cpu[c].current.eq(t.index)
+                            & t.pc.eq("IN_GUEST")
+                            & v.mutex.eq(t.name)
+                            & ~S.fp_trapped(c)
+                        )
+                        out.append((cond, S.guest_owner(v.index), regs))
+    return out
+
+
+def own_latest(S: Layout, owner: int, regs: Image) -> Expr:
+    return all_of(slot.eq(S.latest(owner)) for slot in regs.slots())
+
+
+def only_own_bits(S: Layout, owner: int, regs: Image) -> Expr:
+    allowed = (S.ZERO, S.latest(owner), S.stale(owner))
+    return all_of(any_of(slot.eq(a) for a in allowed) for slot in regs.slots())
+
+
+def no_loss(S: Layout) -> Expr:
+    """Whenever a context (a host user task at EL0, a guest with FP untrapped) can read
+    its FP registers, they hold exactly the value it last wrote, every slice."""
+    return all_of(implies(cond, own_latest(S, o, regs)) for cond, o, regs in readers(S))
+
+
+def no_leak(S: Layout) -> Expr:
+    """No context can read bits written by another context (another task, a guest, the
+    host, kernel-mode NEON); in particular a guest never runs with FP untrapped while the
+    registers hold anything but its own state."""
+    return all_of(implies(cond, only_own_bits(S, o, regs)) for cond, o, regs in readers(S))
+
+
+INVARIANTS: tuple[Invariant, ...] = (
+    Invariant("no_loss", no_loss.__doc__ or "", no_loss),
+    Invariant("no_leak", no_leak.__doc__ or "", no_leak),
+)
+
+KERNEL_ASSERTS = "kernel_asserts"
+KERNEL_ASSERTS_DOC = (
+    "Every WARN_ON/BUG_ON of the modelled functions and of the primitives they call"
+    " (local_bh_enable's checks incl. lockdep_assert_irqs_enabled, may_use_simd in"
+    " kernel_neon_begin, fpsimd_save's context check, BUG_ON(!current->mm), ...) holds."
+)
+
+PROPERTY_NAMES = ("no_loss", "no_leak", KERNEL_ASSERTS)
+
+
+# ----------------------------------------------------------------------- guards
+def _guest_state_live(S: Layout, c: int) -> Expr:
+    return any_of(S.cpu[c].regs.v.eq(S.latest(S.guest_owner(v.index))) for v in S.vcpus)
+
+
+def _irq_with_guest_live(S: Layout, a: Action) -> Expr | None:
+    if a.name != "irq":
+        return None
+    return _guest_state_live(S, a.param("cpu"))
+
+
+def _softirq_neon_vcpu_bound(S: Layout, a: Action) -> Expr | None:
+    if a.name != "irq":
+        return None
+    c = a.param("cpu")
+    return any_of(S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index)) for v in S.vcpus)
+
+
+def _hyp_saves_host(S: Layout, a: Action) -> Expr | None:
+    if a.name != "guest_fp_trap":
+        return None
+    c = a.param("cpu")
+    return any_of(S.cpu[c].regs.v.eq(S.latest(t.index)) for t in S.tasks if t.mm)
+
+
+def _vcpu_thread_preempted_loaded(S: Layout, a: Action) -> Expr | None:
+    if a.name != "schedule" or not S.tasks[a.param("task")].vmm:
+        return None
+    return S.tasks[a.param("task")].loaded_vcpu.ne("none")
+
+
+def _migrate_live(S: Layout, a: Action) -> Expr | None:
+    if a.name != "schedule":
+        return None
+    c, t = a.param("cpu"), a.param("next")
+    task = S.tasks[t]
+    if not task.mm:
+        return None
+    others = [
+        task.fpsimd_cpu.eq(o) & S.cpu[o].last_st.eq(S.task_fpstate(t))
+        for o in range(S.config.cpus)
+        if o != c
+    ]
+    return any_of(others)
+
+
+GUARDS: tuple[Guard, ...] = (
+    Guard("guest_fp_live_at_irq",
+          "the guest's FP state is live in a CPU's registers when an IRQ arrives",
+          _irq_with_guest_live),
+    Guard("softirq_neon_with_vcpu_bound",
+          "a softirq uses kernel-mode NEON while a vcpu's state is bound to the CPU",
+          _softirq_neon_vcpu_bound),
+    Guard("hyp_saves_host_state",
+          "hyp saves a host task's live state on the guest's first FP access",
+          _hyp_saves_host),
+    Guard("vcpu_thread_preempted_loaded",
+          "the vcpu thread is preempted while its vcpu is loaded",
+          _vcpu_thread_preempted_loaded),
+    Guard("migrate_with_live_state",
+          "a task migrates while its state is live on its old CPU",
+          _migrate_live),
+)
