@@ -139,7 +139,7 @@ def _migrate_live(S: Layout, a: Action) -> Expr | None:
         for o in range(S.config.cpus)
         if o != c
     ]
-    return any_of(others)
+    return any_of(others) if others else None
 
 
 GUARDS: tuple[Guard, ...] = (

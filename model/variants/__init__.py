@@ -3,6 +3,7 @@
 * ``seed``: the seed patch (KVM: arm64: Optimise FPSIMD handling to reduce guest/host
   thrashing) on its base tree; the functions in model/kernel/ are this version.
 * ``v4.17``: the release before the series (eager switch in hyp).
+* ``v4.18``: the release with the seed and the fixes that followed it before v4.18.
 
 A user adds a variant in a file of their own (see README.md, "Checking your own patch")
 and passes it with ``--variant-file``; a file defines ``VARIANT`` (one) or ``VARIANTS``
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from model.kernel import all_functions
 from model.variant import Variant
-from model.variants import v4_17
+from model.variants import v4_17, v4_18
 
 SEED = Variant(
     "seed",
@@ -36,6 +37,7 @@ def _register(v: Variant) -> Variant:
 
 _register(SEED)
 _register(v4_17.make(SEED))
+_register(v4_18.make(SEED))
 
 
 class VariantError(Exception):

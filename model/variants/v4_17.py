@@ -146,6 +146,11 @@ def make(seed: Variant) -> Variant:
         options={
             "HAVE_KVM_VCPU_RUN_PID_CHANGE": False,
             "new_functions": ["task_fpsimd_save", "fpsimd_bind_to_cpu", "__fpsimd_guest_restore"],
+            "unreachable_guards": {
+                "guest_fp_live_at_irq": "v4.17 restores the host's registers in hyp, before"
+                " IRQs are unmasked: guest FP state is never live at an IRQ",
+                "softirq_neon_with_vcpu_bound": "v4.17 never binds a vcpu's state to a CPU",
+            },
         },
         task_fpsimd_save=task_fpsimd_save,
         fpsimd_thread_switch=fpsimd_thread_switch,

@@ -1,0 +1,269 @@
+"""`python -m checker`: explore | variants | (bmc | prove: checker.smt) | (show | replay:
+checker.inspect).  Each engine package contributes its subcommands through a
+``register(subparsers)`` function, so this module stays the dispatcher only."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from tabulate import tabulate
+
+from checker.cli_common import (
+    EXIT_BOUND,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_VIOLATION,
+    ArgParser,
+    UsageError,
+    add_model_options,
+    instances_from_args,
+    print_json,
+    selected_properties,
+    write_trace,
+)
+from checker.explicit.explore import ExploreResult, Stats, explore_bfs
+from checker.instance import Instance
+from checker.report import step_table
+from model.variants import VariantError, load_variant_file, variants
+
+# Subcommand providers: modules with register(subparsers).  Missing ones are skipped so
+# an engine under construction never breaks the others.
+PROVIDERS = ("checker.smt.cli", "checker.inspect.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = ArgParser(
+        prog="python -m checker",
+        description="fpcheck: model checker for arm64 FPSIMD sharing between host tasks, "
+        "kernel-mode NEON and KVM guests.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgParser)
+
+    e = sub.add_parser("explore", help="explicit-state exhaustive exploration (BFS)",
+                       description="Explore every interleaving of the model breadth-first and "
+                       "check the properties; prints one row per property, then statistics.")
+    add_model_options(e)
+    e.add_argument("--max-states", type=int, default=5_000_000,
+                   help="stop with exit 3 after this many distinct states (default 5,000,000)")
+    e.add_argument("--stop-early", action="store_true",
+                   help="stop as soon as every selected property is violated")
+    e.add_argument("--coverage", action="store_true",
+                   help="print how often each modelled step fired; warn about steps that never did")
+    e.add_argument("--out", default="counterexamples", metavar="DIR",
+                   help="directory for counterexample files (default counterexamples/)")
+    e.add_argument("--graph", metavar="OUT.graphml",
+                   help="write the state graph (GraphML, or DOT if the name ends in .dot) "
+                        "for small configurations")
+    e.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    e.set_defaults(func=cmd_explore)
+
+    v = sub.add_parser("variants", help="list the code versions the checker knows")
+    v.add_argument("--variant-file", action="append", default=[], metavar="FILE.py")
+    v.set_defaults(func=cmd_variants)
+
+    for name in PROVIDERS:
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue
+            raise
+        mod.register(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "command", None):
+            parser.print_help()
+            return EXIT_USAGE
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_BOUND
+
+
+# ----------------------------------------------------------------------------- variants
+def cmd_variants(args: argparse.Namespace) -> int:
+    table = variants()
+    try:
+        for f in args.variant_file:
+            table.update(load_variant_file(f))
+    except VariantError as exc:
+        raise UsageError(str(exc)) from None
+    rows = [(v.name, v.parent or "-", v.description) for v in table.values()]
+    print(tabulate(rows, headers=("variant", "derived from", "description")))
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- explore
+def _progress(quiet: bool):
+    if quiet:
+        return None
+
+    def report(stats: Stats, queued: int) -> None:
+        print(f"\r  {stats.states:,} states, {queued:,} queued, {stats.rate:,.0f} states/s, "
+              f"{stats.elapsed:.1f}s", end="", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _guard_rows(inst: Instance, res: ExploreResult) -> list[tuple[str, str, str]]:
+    by_design = inst.unreachable_by_design()
+    rows = []
+    for g, per_action in inst.guard_preds:
+        tr = res.guards_reached.get(g.name)
+        if not per_action:
+            rows.append((g.name, "n/a", "no step of this configuration can reach it"))
+        elif g.name in by_design:
+            status = "n/a" if tr is None else "reached (unexpected)"
+            rows.append((g.name, status, by_design[g.name]))
+        elif tr is not None:
+            rows.append((g.name, "reached", f"in {len(tr)} steps"))
+        else:
+            rows.append((g.name, "NEVER REACHED" if res.complete else "not reached yet",
+                         g.doc))
+    return rows
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    if args.max_states is not None and args.max_states < 1:
+        raise UsageError("--max-states must be positive")
+    props = selected_properties(args)
+    insts = instances_from_args(args)
+    summary = []
+    codes: list[int] = []
+    for inst in insts:
+        mode = "VHE" if inst.config.vhe else "nVHE"
+        res, graph = explore_bfs(
+            inst, props, max_states=args.max_states, stop_early=args.stop_early,
+            progress=_progress(args.quiet or args.json),
+            keep_graph=bool(args.graph),
+        )
+        if not (args.quiet or args.json) and res.stats.states >= 50_000:
+            print(file=sys.stderr)
+        files = {p: write_trace(t, args.out) for p, t in res.violations.items()}
+        guard_rows = _guard_rows(inst, res)
+        unreached = [r[0] for r in guard_rows if r[1] == "NEVER REACHED"]
+        violated = [p for p in props if p in res.violations]
+        if violated or (res.complete and unreached):
+            code = EXIT_VIOLATION
+        elif not res.complete:
+            code = EXIT_BOUND
+        else:
+            code = EXIT_OK
+        codes.append(code)
+        if args.graph:
+            from checker.graph import write_graph
+
+            write_graph(inst, graph, res, _graph_path(args.graph, mode, len(insts)))
+        summary.append(_summary(inst, props, res, files, guard_rows, code))
+        if not args.json:
+            _print_run(inst, props, res, files, guard_rows, args.coverage)
+    exit_code = combine_exit_codes(codes)
+    if args.json:
+        print_json({"exit_code": exit_code, "runs": summary})
+    return exit_code
+
+
+def combine_exit_codes(codes: list[int]) -> int:
+    """A violation anywhere wins; otherwise a bound hit anywhere; otherwise success."""
+    for code in (EXIT_VIOLATION, EXIT_BOUND):
+        if code in codes:
+            return code
+    return EXIT_OK
+
+
+def _graph_path(path: str, mode: str, n: int) -> str:
+    if n == 1:
+        return path
+    stem, dot, ext = path.rpartition(".")
+    return f"{stem}-{mode.lower()}.{ext}" if dot else f"{path}-{mode.lower()}"
+
+
+def _summary(inst: Instance, props: list[str], res: ExploreResult, files: dict,
+             guard_rows: list, code: int) -> dict:
+    return {
+        "variant": inst.variant.name,
+        "config": inst.config.to_json(),
+        "complete": res.complete,
+        "exit_code": code,
+        "properties": {
+            p: {
+                "verdict": res.verdict(p),
+                "counterexample": files.get(p),
+                "length": len(res.violations[p]) if p in res.violations else None,
+                "violation": res.violations[p].violation if p in res.violations else None,
+                "seconds": res.stats.time_to_verdict.get(p),
+            }
+            for p in props
+        },
+        "guards": {name: status for name, status, _ in guard_rows},
+        "deadlock": res.deadlock is not None,
+        "states": res.stats.states,
+        "transitions": res.stats.transitions,
+        "depth": res.stats.depth,
+        "seconds": round(res.stats.elapsed, 3),
+        "states_per_second": round(res.stats.rate),
+    }
+
+
+def _print_run(inst: Instance, props: list[str], res: ExploreResult, files: dict,
+               guard_rows: list, coverage: bool) -> None:
+    print(f"\n== variant {inst.variant.name}: {inst.config.describe()}")
+    rows = []
+    for p in props:
+        tr = res.violations.get(p)
+        rows.append((p, res.verdict(p), len(tr) if tr else "",
+                     f"{res.stats.time_to_verdict[p]:.2f}s" if tr else "",
+                     tr.violation if tr else ""))
+    print(tabulate(rows, headers=("property", "verdict", "trace steps", "found after",
+                                  "what")))
+    print()
+    print(tabulate(guard_rows, headers=("reachability guard", "status", "")))
+    if res.deadlock is not None:
+        print(f"\nDEADLOCK: a state with no enabled step, reached in {len(res.deadlock)} steps")
+    print(f"\nstates {res.stats.states:,}  transitions {res.stats.transitions:,}  "
+          f"depth {res.stats.depth}  time {res.stats.elapsed:.2f}s  "
+          f"{res.stats.rate:,.0f} states/s"
+          + ("" if res.complete else "  (INCOMPLETE: --max-states reached; raise it)"))
+    failed = sorted(res.check_coverage)
+    if len(failed) > 1:
+        print("\nkernel assertions violated somewhere in the state space:")
+        for cid in failed:
+            print(f"  {cid}  ({res.check_coverage[cid]:,} transitions)")
+    for p, tr in res.violations.items():
+        print(f"\nShortest counterexample for {p} ({len(tr)} steps), written to {files[p]}:")
+        print(step_table(inst.layout, tr))
+    if coverage:
+        _print_coverage(inst, res)
+
+
+def _print_coverage(inst: Instance, res: ExploreResult) -> None:
+    names = []
+    for a in inst.actions:
+        if a.name not in names:
+            names.append(a.name)
+    rows = [(n, res.coverage.get(n, 0)) for n in names]
+    print()
+    print(tabulate(rows, headers=("modelled step", "fired")))
+    never = [n for n, c in rows if c == 0]
+    if never:
+        print(f"WARNING: steps that never fired: {', '.join(never)}")
+    fired_fns = {f for a in inst.actions if res.coverage.get(a.name) for f in a.functions}
+    all_fns = {f for a in inst.actions for f in a.functions}
+    unused = sorted(all_fns - fired_fns)
+    if unused:
+        print(f"WARNING: modelled functions in no fired step: {', '.join(unused)}")
+    if res.check_coverage:
+        print()
+        print(tabulate(sorted(res.check_coverage.items()),
+                       headers=("assertion violated", "transitions")))
