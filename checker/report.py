@@ -84,7 +84,7 @@ def explain(trace: Trace) -> str:
             who = f"guest {reader}" if reader.startswith("G") else f"host task {reader}"
             lines.append(f"{who} on {cpu} can read {name} = {describe_value(val)}"
                          + (f" (written at step {where})" if where else "")
-                         + f", not its own latest value")
+                         + ", not its own latest value")
     head = f"VIOLATION of {trace.property} after step {len(trace.steps)}"
     return head + (": " + "; ".join(lines) if lines else f": {trace.violation}")
 

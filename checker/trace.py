@@ -47,7 +47,7 @@ class Step:
             action=a.name,
             label=a.label,
             params=dict(a.params),
-            inputs={name: bool(v) for name, v in zip(a.inputs, inp)},
+            inputs={name: bool(v) for name, v in zip(a.inputs, inp, strict=True)},
             functions=list(a.functions),
             state=inst.layout.state_dict(state),
             violations=list(viol),

@@ -17,8 +17,9 @@ Conditionals read like the C they model::
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from model.dsl import (
     BOOL,

@@ -24,8 +24,8 @@ memory contents) may only be copied, never tested in a guard, condition or asser
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 
 class ModelError(Exception):

@@ -21,8 +21,8 @@ could interleave on this CPU touches the state they read or write.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from model.ctx import Ctx
 from model.dsl import Action, Expr, all_of, check_data_independence

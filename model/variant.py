@@ -21,8 +21,9 @@ effect at every call site, including calls from the scheduler and hyp.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ at EL0, a guest in guest mode with FP untrapped (a trapped access goes to hyp fi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from model.dsl import Action, Expr, all_of, any_of, implies
 from model.state import Image, Layout

@@ -13,10 +13,11 @@ Generated code is exec'd once per model instance.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from model.dsl import (
+    Action,
     AddC,
     And,
     Assert,
@@ -34,7 +35,6 @@ from model.dsl import (
     Stmt,
     Var,
 )
-from model.dsl import Action
 
 
 class _Names:
@@ -194,7 +194,7 @@ def compile_model(actions: list[Action]) -> Compiled:
 
     def emit(group: list, depth: int, indent: str) -> None:
         leaf = [e for e in group if len(e[0]) <= depth]
-        for heads, rest_py, i in leaf:
+        for _heads, rest_py, i in leaf:
             out.append(f"{indent}if {rest_py}:")
             out.append(f"{indent}    seen = set()")
             out.append(f"{indent}    for inp in COMBOS_{i}:")

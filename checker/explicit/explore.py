@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from checker.explicit.compile import compile_predicate
 from checker.instance import KERNEL_ASSERTS, Instance

@@ -9,7 +9,8 @@ entry.S, and the user/guest code that uses FP).  These are the seed's versions.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from model.kernel import core, fpsimd, hyp_switch, kvm_arm, kvm_fpsimd, sched
 

@@ -71,7 +71,8 @@ def load_variant_file(path: str) -> dict[str, Variant]:
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # the user's code: report it in one line
-        raise VariantError(f"variant file {path} failed to load: {type(exc).__name__}: {exc}")
+        raise VariantError(
+            f"variant file {path} failed to load: {type(exc).__name__}: {exc}") from None
     found = list(getattr(module, "VARIANTS", [])) or (
         [module.VARIANT] if hasattr(module, "VARIANT") else []
     )
