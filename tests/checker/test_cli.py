@@ -1,0 +1,85 @@
+"""The command line: exit codes, one-line errors, JSON output, written traces."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from checker.cli import main
+
+
+def test_explore_violation_writes_trace(tmp_path, capsys) -> None:
+    code = main(["explore", "--cpus", "1", "--nvhe", "--out", str(tmp_path), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "kernel_asserts  VIOLATED" in out
+    assert "states 546" in out
+    files = list(tmp_path.glob("*.json"))
+    assert len(files) == 1
+    data = json.loads(files[0].read_text())
+    assert data["format"] == "fpcheck-trace" and len(data["steps"]) == 6
+
+
+def test_explore_fixed_variant_exits_zero_and_json(tmp_path, capsys) -> None:
+    code = main(["explore", "--variant", "v4.18", "--cpus", "1", "--json",
+                 "--out", str(tmp_path)])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and data["exit_code"] == 0
+    assert len(data["runs"]) == 2  # nVHE and VHE
+    run = data["runs"][0]
+    assert run["properties"]["no_loss"]["verdict"] == "holds"
+    assert run["guards"]["migrate_with_live_state"] == "n/a"
+    assert not list(tmp_path.iterdir())
+
+
+def test_property_selection(capsys) -> None:
+    code = main(["explore", "--cpus", "1", "--nvhe", "--property", "no_loss",
+                 "--property", "no_leak", "--quiet", "--out", "/tmp/fpcheck-unused"])
+    out = capsys.readouterr().out
+    assert code == 0 and "kernel_asserts" not in out.split("reachability")[0]
+
+
+def test_bound_hit_exits_three(capsys) -> None:
+    code = main(["explore", "--cpus", "1", "--nvhe", "--property", "no_loss",
+                 "--max-states", "50", "--quiet"])
+    assert code == 3
+    assert "INCOMPLETE" in capsys.readouterr().out
+
+
+def test_usage_errors_are_one_line_exit_two(capsys) -> None:
+    for argv in (["explore", "--variant", "nope"], ["explore", "--cpus", "9"],
+                 ["explore", "--property", "bogus"], ["explore", "--frobnicate"],
+                 ["explore", "--variant-file", "/nonexistent.py"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and err.count("\n") == 1, err
+
+
+def test_coverage_table(capsys) -> None:
+    main(["explore", "--cpus", "1", "--nvhe", "--coverage", "--quiet",
+          "--out", "/tmp/fpcheck-unused"])
+    out = capsys.readouterr().out
+    assert "modelled step" in out and "guest_fp_trap" in out
+
+
+def test_user_variant_file(tmp_path, capsys) -> None:
+    f = tmp_path / "my_fix.py"
+    f.write_text(
+        "from model.variants import get_variant\n"
+        "from model.variants.v4_18 import kvm_arch_vcpu_put_fp\n"
+        "VARIANT = get_variant('seed').derive('my-fix', 'seed + irq-save put_fp',\n"
+        "    kvm_arch_vcpu_put_fp=kvm_arch_vcpu_put_fp)\n"
+    )
+    code = main(["explore", "--variant-file", str(f), "--variant", "my-fix", "--cpus", "1",
+                 "--nvhe", "--quiet"])
+    assert code == 0, capsys.readouterr().out
+
+
+def test_module_entry_point_help() -> None:
+    r = subprocess.run([sys.executable, "-m", "checker", "explore", "--help"],
+                       capture_output=True, text=True, check=False)
+    assert r.returncode == 0
+    for opt in ("--variant", "--cpus", "--tasks", "--vcpus", "--vhe", "--nvhe", "--property",
+                "--max-states", "--json", "--coverage"):
+        assert opt in r.stdout

@@ -1,0 +1,103 @@
+"""The explicit explorer on the real model: verdicts, exact state counts, shortest traces."""
+
+from __future__ import annotations
+
+import pytest
+
+from checker.explicit.explore import explore_bfs
+from checker.instance import PROPERTY_NAMES, Instance
+from model.config import Config
+from model.variants import get_variant
+from tests.broken_variants import BROKEN
+
+ALL = list(PROPERTY_NAMES)
+
+
+def run(variant: str, **cfg):
+    inst = Instance(Config(**cfg), get_variant(variant))
+    return inst, explore_bfs(inst, ALL)[0]
+
+
+# Pinned state counts: a change in these means the model's behaviour changed.
+@pytest.mark.parametrize("variant,cfg,states,transitions", [
+    ("seed", {"cpus": 1}, 546, 2501),
+    ("seed", {"cpus": 1, "vhe": True}, 546, 2501),
+    ("seed", {"cpus": 1, "vmm_threads": 2}, 4472, 25943),
+    ("v4.17", {"cpus": 1}, 970, 4098),
+    ("v4.17", {"cpus": 1, "tasks": 0, "vcpus": 2}, 516, 1473),
+    ("v4.18", {"cpus": 1}, 546, 2365),
+    ("seed", {"cpus": 2}, 27774, 205994),
+])
+def test_state_counts(variant, cfg, states, transitions) -> None:
+    _, res = run(variant, **cfg)
+    assert res.complete
+    assert (res.stats.states, res.stats.transitions) == (states, transitions)
+    assert res.deadlock is None
+
+
+def test_seed_enables_bottom_halves_with_irqs_off_in_sched_out() -> None:
+    _, res = run("seed", cpus=1)
+    assert set(res.violations) == {"kernel_asserts"}
+    trace = res.violations["kernel_asserts"]
+    assert [s.label for s in trace.steps] == [
+        "schedule(cpu0, idle0, -> vmm0)",
+        "ret_to_user(cpu0, vmm0)",
+        "ret_to_user(cpu0, vmm0)",
+        "kvm_run(cpu0, vmm0, vcpu0)",
+        "vcpu_load(cpu0, vmm0, vcpu0)",
+        "schedule(cpu0, vmm0, -> T0)",
+    ]
+    last = trace.steps[-1]
+    assert "kvm_sched_out" in last.functions and "kvm_arch_vcpu_put_fp" in last.functions
+    assert last.violations == ["__local_bh_enable_ip: lockdep lockdep_assert_irqs_enabled():"
+                               " local_bh_enable() with IRQs disabled"]
+
+
+@pytest.mark.parametrize("variant,cfg", [
+    ("seed", {"cpus": 2, "lockdep": False}),
+    ("v4.18", {"cpus": 2}),
+    ("v4.17", {"cpus": 1, "vmm_threads": 2}),
+])
+def test_fixed_variants_hold(variant, cfg) -> None:
+    inst, res = run(variant, **cfg)
+    assert res.complete and res.violations == {}
+    by_design = inst.unreachable_by_design()
+    for name, trace in res.guards_reached.items():
+        if name in by_design or (name == "migrate_with_live_state" and cfg["cpus"] == 1):
+            assert trace is None
+        else:
+            assert trace is not None, f"guard {name} never reached"
+
+
+@pytest.mark.parametrize("name,props,length", [
+    ("ctxsync-keeps-foreign", {"no_loss"}, 13),
+    ("update-fp-enabled-ignores-foreign", {"no_loss", "no_leak"}, 11),
+    ("hyp-switch-skips-host-save", {"no_loss"}, 13),
+    ("put-fp-no-flush", {"no_loss", "no_leak"}, 11),
+])
+def test_broken_copies_are_caught(name, props, length) -> None:
+    inst = Instance(Config(cpus=1, lockdep=False), BROKEN[name])
+    res, _ = explore_bfs(inst, ALL)
+    assert set(res.violations) == props
+    assert {len(res.violations[p]) for p in props} == {length}
+
+
+def test_max_states_stops_incomplete() -> None:
+    inst = Instance(Config(cpus=1), get_variant("v4.17"))
+    res, _ = explore_bfs(inst, ALL, max_states=100)
+    assert not res.complete
+    assert res.verdict("no_loss") == "not violated (incomplete)"
+
+
+def test_counterexample_replays_through_the_compiled_model() -> None:
+    inst, res = run("seed", cpus=1)
+    trace = res.violations["kernel_asserts"]
+    state = inst.layout.initial_state()
+    comp = inst.compiled
+    labels = {a.label: i for i, a in enumerate(inst.actions)}
+    for step in trace.steps:
+        aid = labels[step.label]
+        assert comp.guards[aid](state)
+        state, viol = comp.fire(aid, state, tuple(step.inputs.values()))
+        assert inst.layout.state_dict(state) == step.state
+        assert viol == step.violations
