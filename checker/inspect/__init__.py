@@ -1,0 +1,1 @@
+"""Reading counterexample traces: load (with schema validation), show, replay, HTML."""

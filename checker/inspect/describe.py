@@ -1,0 +1,292 @@
+"""What show and the HTML view say about a trace: names, contexts, changes, the verdict.
+
+Works from the trace alone (its labels and config) so that a trace from an older model
+can still be shown; nothing here needs the model to build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from checker.trace import Step, Trace
+
+# Helpers whose names say nothing about the FP protocol: left out of short listings.
+TRIVIAL_FUNCTIONS = frozenset({
+    "preempt_disable", "preempt_enable", "local_irq_disable", "local_irq_enable",
+    "in_softirq", "in_irq", "in_interrupt", "irqs_disabled", "system_supports_sve",
+    "may_use_simd", "fp_trapped", "set_fp_trap", "el0_svc",
+})
+
+SLOT_NAMES = {"v": "V0-V31", "fpsr": "FPSR/FPCR", "zhi": "Z bits above 127"}
+
+
+def task_names(trace: Trace) -> list[str]:
+    """Task index -> name, as model.state.Layout numbers them."""
+    cfg = trace.config
+    names = [f"T{i}" for i in range(int(cfg.get("tasks", 0)))]
+    names += [f"vmm{i}" for i in range(int(cfg.get("vmm_threads", 0)))]
+    names += [f"idle{c}" for c in range(int(cfg.get("cpus", 1)))]
+    return names
+
+
+def cpus(trace: Trace) -> list[int]:
+    return list(range(int(trace.config.get("cpus", 1))))
+
+
+def _name(names: list[str], i: int | None) -> str:
+    if i is None:
+        return "?"
+    return names[i] if 0 <= i < len(names) else f"task{i}"
+
+
+@dataclass
+class Context:
+    """Who runs a step: text for the table, and the owner whose colour it gets."""
+
+    text: str
+    owner: str  # a value-label owner (T0, vmm0, G0), "kneon" for IRQ/softirq, "" for none
+    level: str  # "EL0", "kernel", "irq", "hyp", "guest", "sched"
+
+
+def context_of(step: Step, names: list[str]) -> Context:
+    task = _name(names, step.params.get("task"))
+    vcpu = step.params.get("vcpu")
+    guest = f"G{vcpu}" if vcpu is not None else "guest"
+    a = step.action
+    if a == "user_fp_write":
+        return Context(f"{task} (EL0)", task, "EL0")
+    if a == "irq":
+        return Context(f"IRQ+softirq over {task}", "kneon", "irq")
+    if a == "schedule":
+        return Context(f"{task} → {_name(names, step.params.get('next'))}", task, "sched")
+    if a == "guest_fp_write":
+        return Context(f"guest {guest}", guest, "guest")
+    if a == "guest_fp_trap":
+        return Context(f"hyp (FP trap from {guest})", guest, "hyp")
+    if a in ("enter_guest", "guest_exit"):
+        arrow = f"{task} → {guest}" if a == "enter_guest" else f"{guest} → {task}"
+        return Context(f"{arrow} (hyp)", guest, "hyp")
+    return Context(f"{task} (kernel)", task, "kernel")
+
+
+def entry_function(step: Step) -> str:
+    """The modelled kernel entry point of the step (its first function)."""
+    return step.functions[0] if step.functions else step.action
+
+
+def notable_functions(step: Step, limit: int | None = None) -> list[str]:
+    fns = [f for f in step.functions[1:] if f not in TRIVIAL_FUNCTIONS]
+    return fns if limit is None else fns[:limit]
+
+
+def inputs_text(step: Step) -> list[str]:
+    return [f"{k.split('#')[0]}: {'yes' if v else 'no'}" for k, v in step.inputs.items()]
+
+
+@dataclass
+class Change:
+    var: str
+    old: str | None
+    new: str
+
+
+def changes(before: dict[str, str], after: dict[str, str]) -> list[Change]:
+    return [Change(k, before.get(k), v) for k, v in after.items() if before.get(k) != v]
+
+
+def group_changes(chs: list[Change]) -> list[str]:
+    """One line per change; a register image whose slices moved together is one line
+    (``cpu0.regs{v,fpsr}: 0→vmm0``)."""
+    out: list[str] = []
+    images: dict[tuple[str, str | None, str], list[str]] = {}
+    order: list[tuple[str, str | None, str] | str] = []
+    for c in chs:
+        base, _, slot = c.var.rpartition(".")
+        if slot in SLOT_NAMES and base:
+            key = (base, c.old, c.new)
+            if key not in images:
+                images[key] = []
+                order.append(key)
+            images[key].append(slot)
+        else:
+            order.append(f"{c.var}: {c.old}→{c.new}")
+    for item in order:
+        if isinstance(item, str):
+            out.append(item)
+        else:
+            base, old, new = item
+            slots = images[item]
+            name = f"{base}.{slots[0]}" if len(slots) == 1 else f"{base}{{{','.join(slots)}}}"
+            out.append(f"{name}: {old}→{new}")
+    return out
+
+
+def describe_value(label: str) -> str:
+    if label == "0":
+        return "zero"
+    if label == "kneon":
+        return "kernel-mode NEON data"
+    owner, stale = label.rstrip("~"), label.endswith("~")
+    who = _who(owner)
+    return f"an older value of {who}" if stale else f"{who}'s latest value"
+
+
+def _who(owner: str) -> str:
+    return f"guest {owner}" if owner.startswith("G") else f"host task {owner}"
+
+
+def owner_of(label: str) -> str:
+    return label.rstrip("~")
+
+
+# --------------------------------------------------------------------------- verdict
+@dataclass
+class Finding:
+    """One wrong register seen by a reader in the last state."""
+
+    cpu: str
+    reader: str
+    slot: str
+    value: str
+    text: str
+    loaded_at: int | None = None
+
+
+@dataclass
+class Verdict:
+    headline: str
+    findings: list[Finding] = field(default_factory=list)
+    failing_step: int | None = None  # 1-based; the step after which the property fails
+
+    def text(self) -> str:
+        if not self.findings:
+            return self.headline
+        return self.headline + ": " + "; ".join(f.text for f in self.findings)
+
+
+def readers(state: dict[str, str]) -> list[tuple[str, str]]:
+    """(cpu, reader owner) for every context that can read FP registers in ``state``:
+    a user task at EL0, or a guest in guest mode with FP untrapped."""
+    out = []
+    for cpu in sorted({k.split(".")[0] for k in state if k.startswith("cpu")}):
+        cur = state.get(f"{cpu}.current", "")
+        pc = state.get(f"{cur}.pc")
+        if pc == "USER":
+            out.append((cpu, cur))
+        elif pc == "IN_GUEST":
+            trapped = (state.get(f"{cpu}.CPTR_EL2.TFP") == "1"
+                       or state.get(f"{cpu}.CPACR_EL1.FPEN") == "0")
+            if not trapped:
+                for k, v in state.items():
+                    if k.endswith(".mutex") and v == cur:
+                        out.append((cpu, "G" + k.split(".")[0].removeprefix("vcpu")))
+    return out
+
+
+def _last_change(trace: Trace, var: str) -> int | None:
+    """The last step that changed ``var`` (None: it has had its value from the start)."""
+    found = None
+    prev = trace.initial
+    for i, s in enumerate(trace.steps, 1):
+        if s.state.get(var) != prev.get(var):
+            found = i
+        prev = s.state
+    return found
+
+
+def _last_write_by(trace: Trace, owner: str) -> int | None:
+    """The last step in which ``owner`` wrote new FP values (its token became latest)."""
+    found = None
+    for i, s in enumerate(trace.steps, 1):
+        if s.action in ("user_fp_write", "guest_fp_write"):
+            prev = trace.initial if i == 1 else trace.steps[i - 2].state
+            if any(v == owner + "~" and prev.get(k) == owner for k, v in s.state.items()):
+                found = i
+    return found
+
+
+# Which function of a step put a value into the registers, by preference.
+_WRITERS = ("softirq_handler_using_neon", "syscall_kernel_neon", "kernel_fp_write",
+            "user_fp_write", "guest_fp_write")
+_LOADERS = ("__hyp_switch_fpsimd", "__fpsimd_guest_restore", "fpsimd_restore_current_state",
+            "task_fpsimd_load", "__fpsimd_restore_state", "fpsimd_load_state")
+
+
+def _step_name(trace: Trace, i: int, value: str) -> str:
+    s = trace.steps[i - 1]
+    prefs = _WRITERS if value == "kneon" else _LOADERS + _WRITERS
+    fn = next((f for f in prefs if f in s.functions), None)
+    via = f" by {fn}()" if fn else ""
+    return f"step {i} ({s.label}{via})"
+
+
+def assert_path(step: Step, check_id: str) -> list[str]:
+    """The modelled functions of ``step`` leading to the failed assertion (best effort:
+    the step records which functions ran, in first-call order, not the call stack)."""
+    afn = check_id.split(":")[0].strip()
+    fns = notable_functions(step)
+    hit = next((i for i, f in enumerate(fns)
+                if f == afn or afn.lstrip("_").startswith(f.lstrip("_"))), None)
+    if hit is None:
+        return []
+    before = fns[:hit]
+    kvm = [f for f in before if f.startswith("kvm_")]
+    return (kvm or before[-3:]) + [fns[hit]]
+
+
+def verdict(trace: Trace) -> Verdict:
+    """The violation in plain words, from the last state of the trace."""
+    n = len(trace.steps)
+    if trace.property == "kernel_asserts":
+        if not trace.steps:
+            return Verdict(f"VIOLATION of kernel_asserts: {trace.violation}")
+        s = trace.steps[-1]
+        what = "; ".join(s.violations or [trace.violation])
+        path = assert_path(s, (s.violations or [trace.violation])[0])
+        where = f" (in {' → '.join(path)})" if path else ""
+        return Verdict(f"VIOLATION of kernel_asserts at step {n}, {s.label}{where}: "
+                       f"the kernel assertion fails: {what}", failing_step=n)
+    last = trace.steps[-1].state if trace.steps else trace.initial
+    findings: list[Finding] = []
+    for cpu, reader in readers(last):
+        for slot in SLOT_NAMES:
+            var = f"{cpu}.regs.{slot}"
+            val = last.get(var)
+            if val is None or val == reader:
+                continue
+            if trace.property == "no_leak" and owner_of(val) == reader:
+                continue
+            if trace.property == "no_loss" and val == "0" and slot == "zhi":
+                pass
+            loaded = _last_change(trace, var)
+            text = (f"{_who(reader)} on {cpu} can read {SLOT_NAMES[slot]} = "
+                    f"{describe_value(val)}")
+            if loaded is not None:
+                text += f", put there at {_step_name(trace, loaded, val)}"
+            if val.endswith("~") or val == "0":
+                holders = [k for k, v in last.items() if v == reader]
+                wrote = _last_write_by(trace, reader)
+                latest = f"{reader}'s latest value"
+                if wrote is not None:
+                    latest += f" (written at step {wrote})"
+                text += (f"; {latest} is now only in {', '.join(holders)}" if holders
+                         else f"; {latest} is nowhere: lost")
+            elif val != "0":
+                text += " (someone else's data)"
+            findings.append(Finding(cpu, reader, slot, val, text, loaded))
+    head = f"VIOLATION of {trace.property} after step {n}"
+    if not findings:
+        head += f": {trace.violation}"
+    # One line per register image: V and FPSR always move together in this model.
+    merged: list[Finding] = []
+    for f in findings:
+        same = [m for m in merged if m.cpu == f.cpu and m.reader == f.reader
+                and m.value == f.value and m.loaded_at == f.loaded_at]
+        if same:
+            m = same[0]
+            a, b = SLOT_NAMES[m.slot], SLOT_NAMES[f.slot]
+            m.text = m.text.replace(f" {a} = ", f" {a} and {b} = ", 1)
+            m.slot += "+" + f.slot
+        else:
+            merged.append(f)
+    return Verdict(head, merged, failing_step=n if n else None)

@@ -1,0 +1,234 @@
+"""`replay`: re-execute a trace on the model, by event labels.
+
+Each recorded step names a step template and its parameters (cpu, task, vcpu, next);
+replay finds the model's action with the same name and parameters, checks that it is
+enabled, and fires it with the recorded nondeterministic inputs.  The recorded states
+are compared with the replayed ones (mismatches are reported, replay goes on), so a
+trace from an older model, or one replayed on another variant, says precisely where it
+stops matching.  At the end the trace's property is checked again: an invariant on the
+final state, or the kernel assertions of the steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from checker.cli_common import UsageError
+from checker.explicit.compile import compile_predicate
+from checker.instance import KERNEL_ASSERTS, Instance, model_fingerprint
+from checker.trace import Trace
+from model.config import Config
+from model.dsl import And, Const, Eq, Expr, ModelError, Not, Var
+from model.variant import Variant
+from model.variants import VariantError, get_variant
+
+
+@dataclass
+class Mismatch:
+    step: int  # 0: the initial state
+    var: str
+    recorded: str | None  # None: not in the trace
+    replayed: str | None  # None: not in this model
+
+    def text(self) -> str:
+        where = "initial state" if self.step == 0 else f"after step {self.step}"
+        if self.recorded is None:
+            return f"{where}: {self.var} is not in the trace (model: {self.replayed})"
+        if self.replayed is None:
+            return f"{where}: {self.var} is not in this model (trace: {self.recorded})"
+        return f"{where}: {self.var} recorded {self.recorded}, replayed {self.replayed}"
+
+
+@dataclass
+class ReplayResult:
+    variant: str
+    total: int
+    replayed: int = 0
+    reproduces: bool = False
+    verdict: str = ""  # one line: what happened
+    divergence: str | None = None  # "step 12: ... is not enabled in this variant"
+    mismatches: list[Mismatch] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    fingerprint_warning: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.reproduces else 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "variant": self.variant,
+            "reproduces": self.reproduces,
+            "steps": self.total,
+            "steps_replayed": self.replayed,
+            "verdict": self.verdict,
+            "divergence": self.divergence,
+            "state_mismatches": [m.text() for m in self.mismatches],
+            "notes": self.notes,
+            "fingerprint_warning": self.fingerprint_warning,
+            "exit_code": self.exit_code,
+        }
+
+
+def build_instance(trace: Trace, variant_name: str | None = None,
+                   extra: dict[str, Variant] | None = None) -> Instance:
+    name = variant_name or trace.variant
+    try:
+        variant = get_variant(name, extra)
+    except VariantError as exc:
+        where = "" if variant_name else " (named by the trace; choose one with --variant)"
+        raise UsageError(f"{exc}{where}") from None
+    try:
+        cfg = Config(**trace.config)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"the trace's configuration is not one this model has: {exc}") from None
+    try:
+        return Instance(cfg, variant)
+    except (AttributeError, ModelError) as exc:
+        raise UsageError(f"variant {variant.name} does not build: {exc}") from None
+
+
+def _explain_guard(inst: Instance, guard: Expr, state: tuple) -> str:
+    """The conjuncts of a guard that are false, as 'var is X, not Y'."""
+    parts = list(guard.args) if isinstance(guard, And) else [guard]
+    flat: list[Expr] = []
+    while parts:
+        p = parts.pop(0)
+        if isinstance(p, And):
+            parts = list(p.args) + parts
+        else:
+            flat.append(p)
+    out = []
+    for p in flat:
+        try:
+            if compile_predicate(p)(state):
+                continue
+        except ModelError:
+            continue
+        neg = isinstance(p, Not)
+        e = p.a if neg else p
+        if isinstance(e, Eq) and isinstance(e.a, Var) and isinstance(e.b, Const):
+            now = e.a.dom.labels[state[e.a.index]]
+            want = e.b.dom.labels[e.b.value]
+            out.append(f"{e.a.name} is {now}" + (f", not {want}" if not neg else ""))
+        else:
+            out.append("a condition of the step is false")
+    return "; ".join(dict.fromkeys(out))
+
+
+def _state_from_labels(inst: Instance, labels: dict[str, str]) -> tuple[int, ...]:
+    state = list(inst.layout.initial_state())
+    for var in inst.layout.vars:
+        if var.name not in labels:
+            raise UsageError(f"the CTI's initial state has no value for {var.name}")
+        try:
+            state[var.index] = var.dom.index(labels[var.name])
+        except ModelError:
+            raise UsageError(f"the CTI's initial state gives {var.name} the value "
+                             f"{labels[var.name]!r}, which this model does not have") from None
+    return tuple(state)
+
+
+def _compare(step: int, recorded: dict[str, str], replayed: dict[str, str]) -> list[Mismatch]:
+    out = [Mismatch(step, k, v, replayed.get(k)) for k, v in recorded.items()
+           if replayed.get(k) != v]
+    out += [Mismatch(step, k, None, v) for k, v in replayed.items() if k not in recorded]
+    return out
+
+
+def replay(trace: Trace, inst: Instance) -> ReplayResult:
+    res = ReplayResult(inst.variant.name, len(trace.steps))
+    here = model_fingerprint()
+    if trace.fingerprint and trace.fingerprint != here:
+        res.fingerprint_warning = (
+            f"the trace was made by model version {trace.fingerprint}, this model is "
+            f"version {here}; replaying by event labels")
+    layout = inst.layout
+    prop = trace.property
+    if prop != KERNEL_ASSERTS and prop not in inst.invariants:
+        known = ", ".join([*inst.invariants, KERNEL_ASSERTS])
+        raise UsageError(f"the trace is about property {prop!r}, which this model does not "
+                         f"have (known: {known})")
+    by_key = {(a.name, a.params): i for i, a in enumerate(inst.actions)}
+    templates = {a.name for a in inst.actions}
+    for i, s in enumerate(trace.steps, 1):
+        if s.action not in templates:
+            raise UsageError(f"step {i}: event {s.label!r}: the model has no step "
+                             f"{s.action!r} (known: {', '.join(sorted(templates))})")
+        if (s.action, tuple(sorted(s.params.items()))) not in by_key:
+            raise UsageError(f"step {i}: event {s.label!r}: no step {s.action} with "
+                             f"parameters {s.params} in this configuration")
+
+    if trace.kind == "cti":
+        state = _state_from_labels(inst, trace.initial)
+    else:
+        state = layout.initial_state()
+        res.mismatches += _compare(0, trace.initial, layout.state_dict(state))
+
+    pred = compile_predicate(inst.invariants[prop]) if prop != KERNEL_ASSERTS else None
+    first_fail: int | None = None  # first step after which the property is violated
+    fail_detail = ""
+    if pred is not None and not pred(state):
+        first_fail, fail_detail = 0, f"{prop} fails in the initial state"
+    open_mismatch: dict[str, tuple] = {m.var: (m.recorded, m.replayed) for m in res.mismatches}
+
+    def compare(step: int, recorded: dict[str, str]) -> None:
+        """Record mismatches where they start or change, not again at every step."""
+        now = {m.var: m for m in _compare(step, recorded, layout.state_dict(state))}
+        for var, m in now.items():
+            if open_mismatch.get(var) != (m.recorded, m.replayed):
+                res.mismatches.append(m)
+        open_mismatch.clear()
+        open_mismatch.update({v: (m.recorded, m.replayed) for v, m in now.items()})
+
+    for i, s in enumerate(trace.steps, 1):
+        aid = by_key[(s.action, tuple(sorted(s.params.items())))]
+        action = inst.actions[aid]
+        if set(s.inputs) != set(action.inputs):
+            res.notes.append(
+                f"step {i}: the trace chose inputs {sorted(s.inputs) or 'none'}, this "
+                f"variant's step has {list(action.inputs) or 'none'} (missing ones taken "
+                "as no)")
+        if not inst.compiled.guards[aid](state):
+            why = _explain_guard(inst, action.guard, state)
+            res.divergence = (f"step {i}: {s.label} is not enabled in this variant"
+                              + (f" ({why})" if why else ""))
+            break
+        inputs = tuple(bool(s.inputs.get(name, False)) for name in action.inputs)
+        state, viol = inst.compiled.fire(aid, state, inputs)
+        res.replayed = i
+        compare(i, s.state)
+        if viol and set(viol) != set(s.violations):
+            res.notes.append(f"step {i}: kernel assertion fails in the replay: "
+                             f"{'; '.join(viol)}"
+                             + ("" if not s.violations else
+                                f" (the trace recorded: {'; '.join(s.violations)})"))
+        if s.violations and not set(s.violations) & set(viol):
+            res.notes.append(f"step {i}: the recorded kernel assertion does not fail in "
+                             f"the replay: {'; '.join(s.violations)}")
+        if first_fail is None:
+            if pred is None and viol:
+                first_fail, fail_detail = i, f"{s.label}: {'; '.join(viol)}"
+            elif pred is not None and not pred(state):
+                first_fail, fail_detail = i, f"{prop} fails after {s.label}"
+    if first_fail is not None:
+        res.reproduces = True
+        when = "in the initial state" if first_fail == 0 else f"at step {first_fail}"
+        res.verdict = f"REPRODUCES: {prop} is violated again {when}: {fail_detail}"
+        if res.total and first_fail < res.total:
+            res.notes.append(f"the violation happens {res.total - first_fail} step(s) "
+                             "earlier than in the trace")
+        if res.divergence:
+            res.notes.append(f"after that the replay diverges: {res.divergence}")
+        return res
+    if res.divergence:
+        res.verdict = f"DOES NOT REPRODUCE: diverges at {res.divergence}"
+        return res
+    first = next((m for m in res.mismatches if m.step > 0), None)
+    what = (f"the final state satisfies {prop}" if pred is not None
+            else "no kernel assertion fails")
+    res.verdict = f"DOES NOT REPRODUCE: all {res.total} steps replay, but {what}"
+    if first is not None:
+        res.verdict += f"; the states first differ {first.text()}"
+    return res

@@ -1,0 +1,169 @@
+"""`show`: a trace as a step table of what changed, one state in full, or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tabulate import tabulate
+
+from checker.inspect.describe import (
+    changes,
+    context_of,
+    entry_function,
+    group_changes,
+    inputs_text,
+    notable_functions,
+    task_names,
+    verdict,
+)
+from checker.trace import Trace
+
+FORMATS = ("table", "markdown", "json")
+ELIDE = 10  # changes shown per step without --full
+
+
+def config_text(trace: Trace) -> str:
+    c = trace.config
+    mode = "VHE" if c.get("vhe") else "nVHE"
+    extra = (" SVE" if c.get("sve") else "") + ("" if c.get("lockdep", True) else " no-lockdep")
+    return (f"cpus={c.get('cpus')} tasks={c.get('tasks')} vmm_threads={c.get('vmm_threads')} "
+            f"vcpus={c.get('vcpus')} {mode}{extra}")
+
+
+def header(trace: Trace, source: str = "") -> dict[str, Any]:
+    return {
+        "file": source,
+        "kind": trace.kind,
+        "variant": trace.variant,
+        "config": config_text(trace),
+        "property": trace.property,
+        "engine": trace.engine,
+        "model_fingerprint": trace.fingerprint,
+        "steps": len(trace.steps),
+    }
+
+
+def step_rows(trace: Trace, full: bool = False, cpu: int | None = None) -> list[dict]:
+    names = task_names(trace)
+    rows = []
+    prev = trace.initial
+    for i, s in enumerate(trace.steps, 1):
+        chs = changes(prev, s.state)
+        prev = s.state
+        if cpu is not None and s.params.get("cpu") != cpu:
+            continue
+        ctx = context_of(s, names)
+        rows.append({
+            "step": i,
+            "cpu": s.params.get("cpu"),
+            "context": ctx.text,
+            "event": s.label,
+            "function": entry_function(s),
+            "functions": list(s.functions) if full else notable_functions(s),
+            "inputs": {k.split("#")[0]: v for k, v in s.inputs.items()},
+            "changes": [{"var": c.var, "from": c.old, "to": c.new} for c in chs],
+            "changed": group_changes(chs),
+            "input_text": inputs_text(s),
+            "violations": list(s.violations),
+            **({"state": dict(s.state)} if full else {}),
+        })
+    return rows
+
+
+def _cell_lines(row: dict, full: bool) -> list[str]:
+    lines = [f"[{t}]" for t in row["input_text"]] + list(row["changed"])
+    if not full and len(lines) > ELIDE:
+        lines = lines[:ELIDE] + [f"... {len(lines) - ELIDE} more (--full)"]
+    lines += [f"ASSERTION FAILED: {v}" for v in row["violations"]]
+    return lines or ["(nothing)"]
+
+
+def _functions_cell(row: dict, full: bool, width: int = 44) -> list[str]:
+    fns = [row["function"]] + [f for f in row["functions"] if f != row["function"]]
+    if full:
+        return fns
+    out, line = [], ""
+    for f in fns:
+        if line and len(line) + len(f) + 2 > width:
+            out.append(line + ",")
+            line = f
+        else:
+            line = f"{line}, {f}" if line else f
+        if len(out) >= 2:
+            break
+    if line and len(out) < 3:
+        out.append(line)
+    shown = sum(len(x.split(", ")) for x in out)
+    if shown < len(fns):
+        out[-1] = out[-1].rstrip(",") + f", +{len(fns) - shown}"
+    return out
+
+
+def render_steps(trace: Trace, fmt: str = "table", full: bool = False,
+                 cpu: int | None = None, source: str = "") -> str:
+    rows = step_rows(trace, full, cpu)
+    v = verdict(trace)
+    if fmt == "json":
+        return json.dumps({"header": header(trace, source), "initial": trace.initial,
+                           "steps": rows, "verdict": v.text(),
+                           "failing_step": v.failing_step}, indent=1)
+    md = fmt == "markdown"
+    sep = "<br>" if md else "\n"
+    table = []
+    for r in rows:
+        mark = " ✖" if r["step"] == v.failing_step else ""
+        table.append((
+            f"{r['step']}{mark}",
+            f"cpu{r['cpu']}",
+            r["context"],
+            sep.join(_functions_cell(r, full)),
+            sep.join(_cell_lines(r, full)),
+        ))
+    heads = ("step", "cpu", "context", "kernel functions", "what changed")
+    body = tabulate(table, headers=heads, tablefmt="github" if md else "simple")
+    h = header(trace, source)
+    title = (f"{h['kind']} for {h['property']} on variant {h['variant']} ({h['config']}), "
+             f"{h['steps']} steps, found by {h['engine']}")
+    filt = "" if cpu is None else f" (only steps on cpu{cpu})"
+    if md:
+        return f"**{title}**{filt}\n\n{body}\n\n**{v.text()}**\n"
+    return f"{title}{filt}\n\n{body}\n\n{v.text()}\n"
+
+
+def render_state(trace: Trace, k: int, fmt: str = "table", source: str = "") -> str:
+    """The whole state after step ``k`` (0: the initial state), changes marked."""
+    state = trace.initial if k == 0 else trace.steps[k - 1].state
+    before = trace.initial if k <= 1 else trace.steps[k - 2].state
+    changed = {c.var: c.old for c in changes(before, state)} if k else {}
+    s = trace.steps[k - 1] if k else None
+    if fmt == "json":
+        return json.dumps({
+            "header": header(trace, source), "step": k,
+            "event": s.label if s else "initial state",
+            "functions": list(s.functions) if s else [],
+            "inputs": dict(s.inputs) if s else {},
+            "violations": list(s.violations) if s else [],
+            "state": state,
+            "changed": {var: {"from": old, "to": state[var]} for var, old in changed.items()},
+        }, indent=1)
+    rows = []
+    last_obj = None
+    for var, val in state.items():
+        obj, _, fld = var.partition(".")
+        was = f"was {changed[var]}" if var in changed else ""
+        rows.append((obj if obj != last_obj else "", fld, val, was))
+        last_obj = obj
+    md = fmt == "markdown"
+    body = tabulate(rows, headers=("object", "field", "value", "changed in this step"),
+                    tablefmt="github" if md else "simple")
+    if s is None:
+        title = "initial state"
+    else:
+        ins = "; ".join(inputs_text(s))
+        title = (f"state after step {k}: {s.label}\nfunctions: {', '.join(s.functions)}"
+                 + (f"\ninputs: {ins}" if ins else "")
+                 + "".join(f"\nASSERTION FAILED: {x}" for x in s.violations))
+    if md:
+        title = "**" + title.replace("\n", "**  \n**") + "**"
+    return f"{title}\n\n{body}\n"

@@ -1,0 +1,56 @@
+"""Deliberately broken variants ("mutants") of the seed, for the curated traces.
+
+Each mutant removes one statement the seed's correctness depends on.  The traces
+``mutant-*.json`` in this directory are the checker's shortest counterexamples against
+them; they are kept as regression fixtures for `python -m checker replay` (the mutant
+reproduces them, the seed and v4.17 do not).  Load with::
+
+    python -m checker replay counterexamples/<trace>.json \\
+        --variant-file counterexamples/mutants.py [--variant seed]
+"""
+
+from __future__ import annotations
+
+from model.ctx import Ctx
+from model.dsl import any_of
+from model.variants import get_variant
+
+SEED = get_variant("seed")
+
+
+def kvm_arch_vcpu_ctxsync_fp(k: Ctx, vcpu: int) -> None:
+    """Mutant of arch/arm64/kvm/fpsimd.c: kvm_arch_vcpu_ctxsync_fp() that binds the
+    vcpu's registers to the CPU but forgets clear_thread_flag(TIF_FOREIGN_FPSTATE): the
+    host then believes the registers are someone else's and never saves the guest's."""
+    v = k.vcpu(vcpu)
+    k.check(k.irqs_disabled(), "WARN", "kvm_arch_vcpu_ctxsync_fp",
+            "WARN_ON_ONCE(!irqs_disabled())")
+    with k.If(v.fp_enabled.eq(1)):
+        k.fpsimd_bind_state_to_cpu(k.S.vcpu_fpstate(vcpu))
+        k.clear_thread_flag("TIF_SVE")
+
+
+def update_fp_enabled(k: Ctx, vcpu: int):
+    """Mutant of arch/arm64/kvm/hyp/switch.c: update_fp_enabled() that ignores the host
+    task's TIF_FOREIGN_FPSTATE: hyp keeps FP untrapped for the guest even after a
+    softirq's kernel-mode NEON (or another task) took over the registers."""
+    v = k.vcpu(vcpu)
+    k.check(v.host_thread_info.ne("NULL"), "BUG", "update_fp_enabled",
+            "hyp dereferences vcpu->arch.host_thread_info == NULL")
+    return k.let("fp_enabled", v.fp_enabled)
+
+
+CTXSYNC_KEEPS_FOREIGN = SEED.derive(
+    "mutant-ctxsync-keeps-foreign",
+    "seed, but kvm_arch_vcpu_ctxsync_fp() does not clear TIF_FOREIGN_FPSTATE",
+    kvm_arch_vcpu_ctxsync_fp=kvm_arch_vcpu_ctxsync_fp,
+)
+
+HYP_IGNORES_FOREIGN = SEED.derive(
+    "mutant-hyp-ignores-foreign",
+    "seed, but hyp's update_fp_enabled() ignores TIF_FOREIGN_FPSTATE",
+    update_fp_enabled=update_fp_enabled,
+)
+
+VARIANTS = [CTXSYNC_KEEPS_FOREIGN, HYP_IGNORES_FOREIGN]
+_ = any_of  # kept for mutants that need it
