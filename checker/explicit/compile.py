@@ -83,36 +83,193 @@ def expr_py(e: Expr, src: str, names: _Names | None = None) -> str:
     raise ModelError(f"cannot compile {e!r}")
 
 
-def _stmts_py(body: tuple[Stmt, ...], names: _Names, checks: dict[str, int],
-              indent: str) -> list[str]:
-    lines: list[str] = []
-    for st in body:
-        if isinstance(st, Assign):
-            target = names.local(st.var) if st.var.local else f"n[{st.var.index}]"
-            value = expr_py(st.expr, "n", names)
-            if st.var.dom.kind == "int":
-                lines.append(f"{indent}{target} = {value}")
-                lines.append(
-                    f"{indent}if not 0 <= {target} < {st.var.dom.size}: "
-                    f"raise ModelError('{st.var.name} out of range')"
-                )
-            elif st.var.dom.kind == "bool":
-                lines.append(f"{indent}{target} = int({value})")
+class _BodyGen:
+    """Straight-line Python for one action body, with constant propagation.
+
+    Values known at compile time (from the guard's leading equality tests, and from
+    constant assignments earlier in the step) are folded, so assertions and branches that
+    cannot fail or cannot be taken in this step vanish from the generated code.  Every
+    other value lives in a Python local; the next state is built once, as a tuple.
+    """
+
+    def __init__(self, action: Action, nvars: int, checks: dict[str, int]) -> None:
+        self.names = _Names(action.inputs)
+        self.checks = checks
+        self.lines: list[str] = []
+        self.fresh = 0
+        self.nvars = nvars
+        heads, _ = _eq_head(action.guard)
+        self.known: dict[object, int] = {i: v for i, v in heads}
+        self.cur: dict[object, str] = {}
+
+    # Each value is ("c", int) for a constant or ("x", code) for Python code.
+    def val(self, key: object, var: Var) -> tuple[str, object]:
+        if key in self.known:
+            return ("c", self.known[key])
+        if key in self.cur:
+            return ("x", self.cur[key])
+        if var.local:
+            raise ModelError(f"local {var.name} read before assignment")
+        return ("x", f"s[{var.index}]")
+
+    @staticmethod
+    def key(var: Var) -> object:
+        return ("local", id(var)) if var.local else var.index
+
+    def code(self, v: tuple[str, object]) -> str:
+        return str(v[1]) if v[0] == "c" else str(v[1])
+
+    def ex(self, e: Expr) -> tuple[str, object]:
+        if isinstance(e, Var):
+            return self.val(self.key(e), e)
+        if isinstance(e, Const):
+            return ("c", e.value)
+        if isinstance(e, Input):
+            return ("x", f"inp[{self.names.inputs[e.name]}]")
+        if isinstance(e, Not):
+            a = self.ex(e.a)
+            return ("c", int(not a[1])) if a[0] == "c" else ("x", f"(not {a[1]})")
+        if isinstance(e, (And, Or)):
+            is_and = isinstance(e, And)
+            parts = []
+            for arg in e.args:
+                a = self.ex(arg)
+                if a[0] == "c":
+                    if bool(a[1]) != is_and:  # False in And / True in Or decides
+                        return ("c", 0 if is_and else 1)
+                    continue
+                parts.append(str(a[1]))
+            if not parts:
+                return ("c", 1 if is_and else 0)
+            if len(parts) == 1:
+                return ("x", parts[0])
+            return ("x", "(" + (" and " if is_and else " or ").join(parts) + ")")
+        if isinstance(e, Eq):
+            a, b = self.ex(e.a), self.ex(e.b)
+            if a[0] == "c" and b[0] == "c":
+                return ("c", int(a[1] == b[1]))
+            return ("x", f"({self.code(a)} == {self.code(b)})")
+        if isinstance(e, Ite):
+            c = self.ex(e.c)
+            if c[0] == "c":
+                return self.ex(e.a if c[1] else e.b)
+            a, b = self.ex(e.a), self.ex(e.b)
+            return ("x", f"({self.code(a)} if {c[1]} else {self.code(b)})")
+        if isinstance(e, AddC):
+            a = self.ex(e.a)
+            return ("c", a[1] + e.k) if a[0] == "c" else ("x", f"({a[1]} + {e.k})")
+        if isinstance(e, Retire):
+            a = self.ex(e.a)
+            if a[0] == "c":
+                return ("c", e.stale if a[1] == e.latest else a[1])
+            return ("x", f"({e.stale} if {a[1]} == {e.latest} else {a[1]})")
+        raise ModelError(f"cannot compile {e!r}")
+
+    def local(self) -> str:
+        self.fresh += 1
+        return f"x{self.fresh}"
+
+    def assign(self, var: Var, v: tuple[str, object], indent: str) -> None:
+        key = self.key(var)
+        if v[0] == "c":
+            if var.dom.kind == "int" and not 0 <= v[1] < var.dom.size:
+                self.lines.append(f"{indent}raise ModelError('{var.name} out of range')")
+            self.known[key] = v[1]
+            self.cur.pop(key, None)
+            return
+        name = self.local()
+        self.lines.append(f"{indent}{name} = {v[1]}")
+        if var.dom.kind == "int":
+            self.lines.append(
+                f"{indent}if not 0 <= {name} < {var.dom.size}: "
+                f"raise ModelError('{var.name} out of range')")
+        self.known.pop(key, None)
+        self.cur[key] = name
+
+    def block(self, body: tuple[Stmt, ...], indent: str) -> None:
+        for st in body:
+            if isinstance(st, Assign):
+                self.assign(st.var, self.ex(st.expr), indent)
+            elif isinstance(st, Assert):
+                c = self.ex(st.cond)
+                cid = self.checks.setdefault(st.check.id, len(self.checks))
+                if c[0] == "c":
+                    if not c[1]:
+                        self.lines.append(f"{indent}viol.append({cid})")
+                else:
+                    self.lines.append(f"{indent}if not {c[1]}: viol.append({cid})")
+            elif isinstance(st, If):
+                c = self.ex(st.cond)
+                if c[0] == "c":
+                    self.block(st.then if c[1] else st.els, indent)
+                    continue
+                self.branch(str(c[1]), st, indent)
             else:
-                lines.append(f"{indent}{target} = {value}")
-        elif isinstance(st, If):
-            lines.append(f"{indent}if {expr_py(st.cond, 'n', names)}:")
-            inner = _stmts_py(st.then, names, checks, indent + "    ")
-            lines += inner or [indent + "    pass"]
-            if st.els:
-                lines.append(f"{indent}else:")
-                lines += _stmts_py(st.els, names, checks, indent + "    ")
-        elif isinstance(st, Assert):
-            cid = checks.setdefault(st.check.id, len(checks))
-            lines.append(f"{indent}if not {expr_py(st.cond, 'n', names)}: viol.append({cid})")
-        else:
-            raise ModelError(f"unknown statement {st!r}")
-    return lines
+                raise ModelError(f"unknown statement {st!r}")
+
+    def branch(self, cond: str, st: If, indent: str) -> None:
+        known0, cur0 = dict(self.known), dict(self.cur)
+        self.lines.append(f"{indent}if {cond}:")
+        mark_then = len(self.lines)
+        self.block(st.then, indent + "    ")
+        known_t, cur_t = self.known, self.cur
+        then_lines = self.lines[mark_then:]
+        del self.lines[mark_then:]
+        self.known, self.cur = dict(known0), dict(cur0)
+        self.block(st.els, indent + "    ")
+        known_e, cur_e = self.known, self.cur
+        else_lines = self.lines[mark_then:]
+        del self.lines[mark_then:]
+        changed = {k for k in set(known_t) | set(cur_t) | set(known_e) | set(cur_e)
+                   if _state_of(k, known_t, cur_t) != _state_of(k, known_e, cur_e)}
+        # A step-local assigned on one side only is scoped to that branch: drop it.
+        scoped = {k for k in changed if not isinstance(k, int)
+                  and (_state_of(k, known_t, cur_t)[0] == "s"
+                       or _state_of(k, known_e, cur_e)[0] == "s")}
+        changed -= scoped
+        for d in (known_t, cur_t):
+            for k in scoped:
+                d.pop(k, None)
+        merged_known = {k: v for k, v in known_t.items() if k not in changed}
+        merged_cur = {k: v for k, v in cur_t.items() if k not in changed}
+        phi = {k: self.local() for k in changed}
+        for k in sorted(changed, key=str):
+            then_lines.append(f"{indent}    {phi[k]} = {_code_of(k, known_t, cur_t)}")
+            else_lines.append(f"{indent}    {phi[k]} = {_code_of(k, known_e, cur_e)}")
+        self.lines += then_lines or [f"{indent}    pass"]
+        self.lines.append(f"{indent}else:")
+        self.lines += else_lines or [f"{indent}    pass"]
+        self.known, self.cur = merged_known, merged_cur
+        self.cur.update(phi)
+
+    def result(self) -> str:
+        items = []
+        for i in range(self.nvars):
+            if i in self.known:
+                items.append(str(self.known[i]))
+            elif i in self.cur:
+                items.append(self.cur[i])
+            else:
+                items.append(f"s[{i}]")
+        return "(" + ", ".join(items) + ",)"
+
+
+def _state_of(k: object, known: dict, cur: dict) -> tuple:
+    if k in known:
+        return ("c", known[k])
+    if k in cur:
+        return ("x", cur[k])
+    return ("s", k)
+
+
+def _code_of(k: object, known: dict, cur: dict) -> str:
+    if k in known:
+        return str(known[k])
+    if k in cur:
+        return cur[k]
+    if isinstance(k, int):
+        return f"s[{k}]"
+    raise ModelError("a step-local value is used on a path that never assigned it")
 
 
 @dataclass
@@ -136,8 +293,7 @@ class Compiled:
         return nxt, [self.check_ids[v] for v in viol]
 
 
-def _eq_head(guard: Expr) -> tuple[list[tuple[int, int]], list[Expr]]:
-    """Split a guard into leading state-var == const tests and the rest."""
+def _conjuncts(guard: Expr) -> list[Expr]:
     conj = list(guard.args) if isinstance(guard, And) else [guard]
     flat: list[Expr] = []
     while conj:
@@ -146,78 +302,139 @@ def _eq_head(guard: Expr) -> tuple[list[tuple[int, int]], list[Expr]]:
             conj = list(c.args) + conj
         else:
             flat.append(c)
+    return flat
+
+
+def _eq_head(guard: Expr) -> tuple[list[tuple[int, int]], list[Expr]]:
+    """Split a guard into leading state-var == const tests and the rest."""
     heads: list[tuple[int, int]] = []
     rest: list[Expr] = []
-    for c in flat:
-        if (
-            not rest
-            and isinstance(c, Eq)
-            and isinstance(c.a, Var)
-            and not c.a.local
-            and isinstance(c.b, Const)
-        ):
+    for c in _conjuncts(guard):
+        if not rest and _is_var_eq(c):
             heads.append((c.a.index, c.b.value))
         else:
             rest.append(c)
     return heads, rest
 
 
-def compile_model(actions: list[Action]) -> Compiled:
+def _is_var_eq(c: Expr) -> bool:
+    return (isinstance(c, Eq) and isinstance(c.a, Var) and not c.a.local
+            and isinstance(c.b, Const))
+
+
+def _tests(guard: Expr) -> list[tuple]:
+    """The guard as a sequence of tests: ("eq", var, value) or ("py", code)."""
+    out = []
+    for c in _conjuncts(guard):
+        if _is_var_eq(c):
+            out.append(("eq", c.a.index, c.b.value))
+        else:
+            out.append(("py", expr_py(c, "s")))
+    return out
+
+
+def compile_model(actions: list[Action], n_state_vars: int = 0) -> Compiled:
+    """Generate and load the Python code of a model instance (see the module docstring).
+
+    Guards become a decision tree over their conjuncts: actions that share a prefix of
+    tests (the same current task, program point, "IRQs enabled", ...) evaluate it once.
+    """
+    from model.dsl import walk_stmts
+
     checks: dict[str, int] = {}
     check_objs: dict[str, object] = {}
     src: list[str] = []
+    nvars = 1 + max((v.index for a in actions for v in _state_vars(a)), default=-1)
+    nvars = max(nvars, n_state_vars)
+    relevant: list[list[int]] = []
+    may_fail: list[bool] = []
     for i, a in enumerate(actions):
-        names = _Names(a.inputs)
+        gen = _BodyGen(a, nvars, checks)
+        gen.block(a.body, "    ")
+        can_fail = any("viol.append" in line for line in gen.lines)
+        may_fail.append(can_fail)
         src.append(f"def body_{i}(s, inp):")
-        src.append("    n = list(s)")
-        src.append("    viol = []")
-        src += _stmts_py(a.body, names, checks, "    ")
-        src.append("    return tuple(n), viol")
+        if can_fail:
+            src.append("    viol = []")
+        src += gen.lines
+        src.append(f"    return {gen.result()}, {'viol' if can_fail else 'NOVIOL'}")
+        if not can_fail:
+            src.append(f"def fast_{i}(s, inp):")
+            src += gen.lines
+            src.append(f"    return {gen.result()}")
         src.append(f"def guard_{i}(s):")
         src.append(f"    return {expr_py(a.guard, 's')}")
-        combos = list(itertools.product((False, True), repeat=len(a.inputs)))
+        # Inputs whose every use was folded away cannot change the result.
+        text = "\n".join(gen.lines)
+        used = [j for j in range(len(a.inputs)) if f"inp[{j}]" in text]
+        relevant.append(used)
+        combos = []
+        for bits in itertools.product((False, True), repeat=len(used)):
+            full = [False] * len(a.inputs)
+            for j, b in zip(used, bits, strict=True):
+                full[j] = b
+            combos.append(tuple(full))
         src.append(f"COMBOS_{i} = {combos!r}")
-        from model.dsl import walk_stmts
-
         for st in walk_stmts(a.body):
             if isinstance(st, Assert):
                 check_objs[st.check.id] = st.check
 
-    # Decision tree over guard heads.
-    entries = []
-    for i, a in enumerate(actions):
-        heads, rest = _eq_head(a.guard)
-        rest_py = " and ".join(expr_py(r, "s") for r in rest) or "True"
-        entries.append((heads, rest_py, i))
+    out = ["def successors(s):", "    out = []", "    app = out.append"]
+    fresh = [0]
 
-    out = ["def successors(s):", "    out = []"]
+    def leaf(i: int, indent: str) -> None:
+        if not relevant[i]:
+            inp = repr(tuple([False] * len(actions[i].inputs)))
+            if may_fail[i]:
+                out.append(f"{indent}r = body_{i}(s, {inp})")
+                out.append(f"{indent}app(({i}, {inp}, r[0], r[1]))")
+            else:
+                out.append(f"{indent}app(({i}, {inp}, fast_{i}(s, {inp}), NOVIOL))")
+            return
+        out.append(f"{indent}seen = []")
+        out.append(f"{indent}for inp in COMBOS_{i}:")
+        out.append(f"{indent}    r = body_{i}(s, inp)")
+        out.append(f"{indent}    if r[1] or r[0] not in seen:")
+        out.append(f"{indent}        seen.append(r[0])")
+        out.append(f"{indent}        app(({i}, inp, r[0], r[1]))")
 
-    def emit(group: list, depth: int, indent: str) -> None:
-        leaf = [e for e in group if len(e[0]) <= depth]
-        for _heads, rest_py, i in leaf:
-            out.append(f"{indent}if {rest_py}:")
-            out.append(f"{indent}    seen = set()")
-            out.append(f"{indent}    for inp in COMBOS_{i}:")
-            out.append(f"{indent}        r = body_{i}(s, inp)")
-            out.append(f"{indent}        if r[0] not in seen or r[1]:")
-            out.append(f"{indent}            seen.add(r[0])")
-            out.append(f"{indent}            out.append(({i}, inp, r[0], r[1]))")
-        deeper = [e for e in group if len(e[0]) > depth]
-        by_var: dict[int, dict[int, list]] = {}
-        for e in deeper:
-            var, val = e[0][depth]
-            by_var.setdefault(var, {}).setdefault(val, []).append(e)
-        for var, by_val in by_var.items():
-            vname = f"v{depth}_{var}"
-            out.append(f"{indent}{vname} = s[{var}]")
-            for val, sub in by_val.items():
-                out.append(f"{indent}if {vname} == {val}:")
-                emit(sub, depth + 1, indent + "    ")
+    def emit(group: list[tuple[list, int]], indent: str) -> None:
+        for tests, i in group:
+            if not tests:
+                leaf(i, indent)
+        rest = [(t, i) for t, i in group if t]
+        # Group by the first test, keeping first-appearance order.
+        eq_by_var: dict[int, dict[int, list]] = {}
+        py_by_code: dict[str, list] = {}
+        order: list[tuple] = []
+        for tests, i in rest:
+            head = tests[0]
+            if head[0] == "eq":
+                if head[1] not in eq_by_var:
+                    eq_by_var[head[1]] = {}
+                    order.append(("eq", head[1]))
+                eq_by_var[head[1]].setdefault(head[2], []).append((tests[1:], i))
+            else:
+                if head[1] not in py_by_code:
+                    py_by_code[head[1]] = []
+                    order.append(("py", head[1]))
+                py_by_code[head[1]].append((tests[1:], i))
+        for kind, key in order:
+            if kind == "eq":
+                fresh[0] += 1
+                vname = f"v{fresh[0]}"
+                out.append(f"{indent}{vname} = s[{key}]")
+                for n, (val, sub) in enumerate(eq_by_var[key].items()):
+                    out.append(f"{indent}{'if' if n == 0 else 'elif'} {vname} == {val}:")
+                    emit(sub, indent + "    ")
+            else:
+                out.append(f"{indent}if {key}:")
+                emit(py_by_code[key], indent + "    ")
 
-    emit(entries, 0, "    ")
+    emit([(_tests(a.guard), i) for i, a in enumerate(actions)], "    ")
     out.append("    return out")
     source = "\n".join(src + out) + "\n"
-    ns: dict = {"ModelError": ModelError}
+    ns: dict = {"ModelError": ModelError, "NOVIOL": ()}
     exec(compile(source, "<fpcheck-model>", "exec"), ns)
     check_ids = sorted(checks, key=checks.get)
     return Compiled(
@@ -229,6 +446,16 @@ def compile_model(actions: list[Action]) -> Compiled:
         bodies=[ns[f"body_{i}"] for i in range(len(actions))],
         source=source,
     )
+
+
+def _state_vars(a: Action) -> list[Var]:
+    from model.dsl import walk_exprs, walk_stmts
+
+    out = [e for e in walk_exprs(a.guard) if isinstance(e, Var) and not e.local]
+    for st in walk_stmts(a.body):
+        if isinstance(st, Assign) and not st.var.local:
+            out.append(st.var)
+    return out
 
 
 def compile_predicate(e: Expr) -> Callable[[tuple[int, ...]], bool]:

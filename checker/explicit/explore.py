@@ -79,7 +79,6 @@ def explore_bfs(
     states: list[tuple] = [init]
     parent: list[int] = [-1]
     via: list[tuple[int, tuple] | None] = [None]
-    depth_of: list[int] = [0]
     violations: dict[str, Trace] = {}
     deadlock: Trace | None = None
     coverage: Counter = Counter()
@@ -118,10 +117,21 @@ def explore_bfs(
     head = 0
     complete = True
     next_report = 50_000
+    fired = [0] * len(actions)
+    guard_by_aid: list = [guard_map.get(aid) for aid in range(len(actions))]
+    open_guards = len(guard_names)
+    inv_preds = [pred for _name, pred in invs]
+    level_end = 1  # index of the first state of the next BFS level
+    depth = 0
+    transitions = 0
+    setdefault = index.setdefault
     while head < len(states):
         if stop_early and stop_props <= set(violations):
             complete = False
             break
+        if head == level_end:
+            level_end = len(states)
+            depth += 1
         s = states[head]
         i = head
         head += 1
@@ -130,11 +140,9 @@ def explore_bfs(
             if deadlock is None:
                 deadlock = trace_to(i, "deadlock", "no step is enabled in this state")
             continue
-        d = depth_of[i] + 1
+        transitions += len(succ)
         for aid, inp, nxt, viol in succ:
-            stats.transitions += 1
-            a = actions[aid]
-            coverage[a.name] += 1
+            fired[aid] += 1
             if viol:
                 names = [comp.check_ids[v] for v in viol]
                 for n in names:
@@ -142,26 +150,28 @@ def explore_bfs(
                 if check_asserts and KERNEL_ASSERTS not in violations:
                     record(KERNEL_ASSERTS, trace_to(
                         i, KERNEL_ASSERTS, "; ".join(names), (aid, inp, nxt, names)))
-            gl = guard_map.get(aid)
-            if gl:
-                for gi, pred in gl:
-                    if gi not in guard_hit and pred(s):
-                        guard_hit[gi] = (i, aid, inp, nxt)
+            if open_guards:
+                gl = guard_by_aid[aid]
+                if gl:
+                    for gi, pred in gl:
+                        if gi not in guard_hit and pred(s):
+                            guard_hit[gi] = (i, aid, inp, nxt)
+                            open_guards -= 1
             if keep_graph:
                 edges.append((i, nxt, aid))
-            if nxt in index:
-                continue
             j = len(states)
-            index[nxt] = j
+            if setdefault(nxt, j) != j:
+                continue
             states.append(nxt)
             parent.append(i)
             via.append((aid, inp))
-            depth_of.append(d)
-            if d > stats.depth:
-                stats.depth = d
-            for name, pred in invs:
-                if name not in violations and not pred(nxt):
-                    record(name, trace_to(j, name, f"{name} fails after this step"))
+            for pred in inv_preds:
+                if not pred(nxt):
+                    for name, p in invs:
+                        if name not in violations and not p(nxt):
+                            record(name, trace_to(j, name, f"{name} fails after this step"))
+                    inv_preds = [p for name, p in invs if name not in violations]
+                    break
         if max_states is not None and len(states) >= max_states:
             complete = head >= len(states)
             break
@@ -171,6 +181,11 @@ def explore_bfs(
             progress(stats, len(states) - head)
             next_report += 50_000
 
+    stats.transitions = transitions
+    stats.depth = depth + (1 if len(states) > level_end else 0)
+    for aid, n in enumerate(fired):
+        if n:
+            coverage[actions[aid].name] += n
     stats.states = len(states)
     stats.elapsed = time.perf_counter() - t0
     guards: dict[str, Trace | None] = {}
