@@ -12,7 +12,6 @@ reproduces them, the seed and v4.17 do not).  Load with::
 from __future__ import annotations
 
 from model.ctx import Ctx
-from model.dsl import any_of
 from model.variants import get_variant
 
 SEED = get_variant("seed")
@@ -40,6 +39,21 @@ def update_fp_enabled(k: Ctx, vcpu: int):
     return k.let("fp_enabled", v.fp_enabled)
 
 
+def fpsimd_thread_switch(k: Ctx, next_task: int) -> None:
+    """Mutant of arch/arm64/kernel/fpsimd.c: fpsimd_thread_switch() that trusts
+    fpsimd_last_state alone and forgets the next->thread.fpsimd_cpu == this CPU test
+    (the pre-v4.x "cpu" check): a task that ran on another CPU in between comes back to
+    registers holding its old values."""
+    cpu = k.this_cpu
+    nxt = k.task(next_task)
+    k.fpsimd_save()
+    if nxt.mm:
+        wrong_task = cpu.last_st.ne(k.S.task_fpstate(next_task))
+        k.update_tsk_thread_flag(next_task, "TIF_FOREIGN_FPSTATE", wrong_task)
+    else:
+        k.update_tsk_thread_flag(next_task, "TIF_FOREIGN_FPSTATE", True)
+
+
 CTXSYNC_KEEPS_FOREIGN = SEED.derive(
     "mutant-ctxsync-keeps-foreign",
     "seed, but kvm_arch_vcpu_ctxsync_fp() does not clear TIF_FOREIGN_FPSTATE",
@@ -52,5 +66,10 @@ HYP_IGNORES_FOREIGN = SEED.derive(
     update_fp_enabled=update_fp_enabled,
 )
 
-VARIANTS = [CTXSYNC_KEEPS_FOREIGN, HYP_IGNORES_FOREIGN]
-_ = any_of  # kept for mutants that need it
+SWITCH_IGNORES_CPU = SEED.derive(
+    "mutant-switch-ignores-cpu",
+    "seed, but fpsimd_thread_switch() does not check next->thread.fpsimd_cpu",
+    fpsimd_thread_switch=fpsimd_thread_switch,
+)
+
+VARIANTS = [CTXSYNC_KEEPS_FOREIGN, HYP_IGNORES_FOREIGN, SWITCH_IGNORES_CPU]

@@ -58,7 +58,8 @@ def context_of(step: Step, names: list[str]) -> Context:
     if a == "irq":
         return Context(f"IRQ+softirq over {task}", "kneon", "irq")
     if a == "schedule":
-        return Context(f"{task} → {_name(names, step.params.get('next'))}", task, "sched")
+        nxt = _name(names, step.params.get("next"))
+        return Context(f"{task} → {nxt}", nxt, "sched")
     if a == "guest_fp_write":
         return Context(f"guest {guest}", guest, "guest")
     if a == "guest_fp_trap":
@@ -183,15 +184,22 @@ def readers(state: dict[str, str]) -> list[tuple[str, str]]:
     return out
 
 
-def _last_change(trace: Trace, var: str) -> int | None:
-    """The last step that changed ``var`` (None: it has had its value from the start)."""
-    found = None
+def _last_change(trace: Trace, var: str) -> tuple[int | None, int | None]:
+    """(the last step that put the register's current value there, the step at which that
+    value became an older value): a write elsewhere retires ``X`` to ``X~`` in place,
+    which is not a load."""
+    loaded = retired = None
     prev = trace.initial
     for i, s in enumerate(trace.steps, 1):
-        if s.state.get(var) != prev.get(var):
-            found = i
+        old, new = prev.get(var), s.state.get(var)
+        if old != new:
+            if (old is not None and new == old + "~"
+                    and s.action in ("user_fp_write", "guest_fp_write")):
+                retired = i
+            else:
+                loaded, retired = i, None
         prev = s.state
-    return found
+    return loaded, retired
 
 
 def _last_write_by(trace: Trace, owner: str) -> int | None:
@@ -258,17 +266,23 @@ def verdict(trace: Trace) -> Verdict:
                 continue
             if trace.property == "no_loss" and val == "0" and slot == "zhi":
                 pass
-            loaded = _last_change(trace, var)
+            loaded, retired = _last_change(trace, var)
             text = (f"{_who(reader)} on {cpu} can read {SLOT_NAMES[slot]} = "
                     f"{describe_value(val)}")
             if loaded is not None:
                 text += f", put there at {_step_name(trace, loaded, val)}"
+            else:
+                text += ", there from the start"
+            if retired is not None:
+                text += f" and superseded at step {retired} ({trace.steps[retired - 1].label})"
             if val.endswith("~") or val == "0":
-                holders = [k for k, v in last.items() if v == reader]
+                holders = [k for k, v in last.items()
+                           if v == reader and k.rpartition(".")[2] in SLOT_NAMES]
                 wrote = _last_write_by(trace, reader)
                 latest = f"{reader}'s latest value"
                 if wrote is not None:
                     latest += f" (written at step {wrote})"
+                holders = list(dict.fromkeys(h.rpartition(".")[0] for h in holders))
                 text += (f"; {latest} is now only in {', '.join(holders)}" if holders
                          else f"; {latest} is nowhere: lost")
             elif val != "0":
