@@ -105,15 +105,23 @@ def cmd_variants(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------------- explore
-def _progress(quiet: bool):
-    if quiet:
-        return None
+class _Progress:
+    """A progress line on stderr, once a run has taken more than two seconds."""
 
-    def report(stats: Stats, queued: int) -> None:
+    def __init__(self) -> None:
+        self.shown = False
+        self.last = 0.0
+
+    def __call__(self, stats: Stats, queued: int) -> None:
+        if stats.elapsed < 2.0 or stats.elapsed - self.last < 0.5:
+            return
+        self.shown, self.last = True, stats.elapsed
         print(f"\r  {stats.states:,} states, {queued:,} queued, {stats.rate:,.0f} states/s, "
               f"{stats.elapsed:.1f}s", end="", file=sys.stderr, flush=True)
 
-    return report
+    def done(self) -> None:
+        if self.shown:
+            print(file=sys.stderr)
 
 
 def _guard_rows(inst: Instance, res: ExploreResult) -> list[tuple[str, str, str]]:
@@ -143,13 +151,13 @@ def cmd_explore(args: argparse.Namespace) -> int:
     codes: list[int] = []
     for inst in insts:
         mode = "VHE" if inst.config.vhe else "nVHE"
+        progress = None if (args.quiet or args.json) else _Progress()
         res, graph = explore_bfs(
             inst, props, max_states=args.max_states, stop_early=args.stop_early,
-            progress=_progress(args.quiet or args.json),
-            keep_graph=bool(args.graph),
+            progress=progress, keep_graph=bool(args.graph),
         )
-        if not (args.quiet or args.json) and res.stats.states >= 50_000:
-            print(file=sys.stderr)
+        if progress is not None:
+            progress.done()
         files = {p: write_trace(t, args.out) for p, t in res.violations.items()}
         guard_rows = _guard_rows(inst, res)
         unreached = [r[0] for r in guard_rows if r[1] == "NEVER REACHED"]

@@ -116,7 +116,7 @@ def explore_bfs(
 
     head = 0
     complete = True
-    next_report = 50_000
+    next_report = 10_000
     fired = [0] * len(actions)
     guard_by_aid: list = [guard_map.get(aid) for aid in range(len(actions))]
     open_guards = len(guard_names)
@@ -179,7 +179,7 @@ def explore_bfs(
             stats.states = len(states)
             stats.elapsed = time.perf_counter() - t0
             progress(stats, len(states) - head)
-            next_report += 50_000
+            next_report += 10_000
 
     stats.transitions = transitions
     stats.depth = depth + (1 if len(states) > level_end else 0)

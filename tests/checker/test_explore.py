@@ -101,3 +101,34 @@ def test_counterexample_replays_through_the_compiled_model() -> None:
         state, viol = comp.fire(aid, state, tuple(step.inputs.values()))
         assert inst.layout.state_dict(state) == step.state
         assert viol == step.violations
+
+
+def test_deadlock_is_reported() -> None:
+    def stuck_ioctl(k, vcpu):
+        """A broken KVM_RUN that masks IRQs and 'enters the guest' without the vcpu."""
+        k.local_irq_disable()
+        k.goto("IN_GUEST")
+
+    variant = get_variant("seed").derive("stuck", "never returns",
+                                         kvm_vcpu_ioctl_run=stuck_ioctl)
+    inst = Instance(Config(cpus=1, tasks=0), variant)
+    res, _ = explore_bfs(inst, ALL)
+    assert res.deadlock is not None
+    assert res.deadlock.steps[-1].label == "kvm_run(cpu0, vmm0, vcpu0)"
+
+
+def test_state_graph_export(tmp_path) -> None:
+    import networkx as nx
+
+    from checker.graph import write_graph
+
+    inst = Instance(Config(cpus=1), get_variant("seed"))
+    res, graph = explore_bfs(inst, ALL, keep_graph=True)
+    path = tmp_path / "g.graphml"
+    write_graph(inst, graph, res, str(path))
+    g = nx.read_graphml(path)
+    assert g.number_of_nodes() == 546
+    assert sum(1 for _, d in g.nodes(data=True) if d["counterexample"]) == 7
+    dot = tmp_path / "g.dot"
+    write_graph(inst, graph, res, str(dot))
+    assert dot.read_text().startswith("digraph fpcheck {")
