@@ -1,0 +1,95 @@
+"""`replay`: reproduces, diverges, mismatches, stale fingerprints, CTIs."""
+
+from __future__ import annotations
+
+import json
+
+from checker.cli import main
+from checker.inspect.load import load
+from checker.inspect.replay import build_instance, replay
+
+from .conftest import MUTANTS_FILE, edited
+
+MF = ["--variant-file", str(MUTANTS_FILE)]
+
+
+def test_reproduces_on_own_variant(traces, capsys) -> None:
+    assert main(["replay", traces["asserts"]]) == 1
+    out = capsys.readouterr().out
+    assert "REPRODUCES: kernel_asserts is violated again at step 6" in out
+    for name in ("leak", "guest_loss", "migration"):
+        assert main(["replay", traces[name], *MF]) == 1, name
+        assert "REPRODUCES" in capsys.readouterr().out
+
+
+def test_fixed_variant_does_not_reproduce(traces, capsys) -> None:
+    assert main(["replay", traces["asserts"], "--variant", "v4.18"]) == 0
+    out = capsys.readouterr().out
+    assert "DOES NOT REPRODUCE: all 6 steps replay, but no kernel assertion fails" in out
+    assert "the recorded kernel assertion does not fail" in out
+
+
+def test_step_not_enabled_is_a_divergence(traces, capsys) -> None:
+    # On the seed, ctxsync clears TIF_FOREIGN_FPSTATE, so the re-entry leaves FP
+    # untrapped and the guest's FP trap (the last step) cannot happen.
+    n = len(load(traces["guest_loss"]).steps)
+    assert main(["replay", traces["guest_loss"], "--variant", "seed", *MF]) == 0
+    out = capsys.readouterr().out
+    assert (f"DOES NOT REPRODUCE: diverges at step {n}: guest_fp_trap(cpu0, vmm0, vcpu0) "
+            "is not enabled in this variant (cpu0.") in out
+    assert main(["replay", traces["guest_loss"], "--variant", "seed", "--json", *MF]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["steps_replayed"] == n - 1 and data["divergence"].startswith(f"step {n}:")
+
+
+def test_state_mismatches_are_reported(traces, tmp_path, capsys) -> None:
+    bad = edited(traces["asserts"], tmp_path / "t.json",
+                 lambda d: d["steps"][2]["state"].update({"vcpu0.pid": "vmm0"}))
+    assert main(["replay", bad]) == 1  # still reproduces: replay goes by event labels
+    out = capsys.readouterr().out
+    assert "after step 3: vcpu0.pid recorded vmm0, replayed NULL" in out
+    # reported where it starts, not again at every later step
+    assert "after step 4: vcpu0.pid" not in out
+
+
+def test_fingerprint_mismatch_warns_and_replays(traces, tmp_path, capsys) -> None:
+    old = edited(traces["asserts"], tmp_path / "old.json",
+                 lambda d: d.update(model_fingerprint="0123456789abcdef"))
+    assert main(["replay", old]) == 1
+    cap = capsys.readouterr()
+    here = load(traces["asserts"]).fingerprint
+    assert "warning: the trace was made by model version 0123456789abcdef, this model is " \
+           f"version {here}" in cap.err
+    assert "REPRODUCES" in cap.out
+
+
+def test_cti_replays_from_recorded_initial_state(traces, tmp_path, capsys) -> None:
+    trace = load(traces["guest_loss"])
+    k = 6  # a CTI: start in the state after step k, keep the rest
+
+    def to_cti(d):
+        d["kind"] = "cti"
+        d["engine"] = "prove"
+        d["initial"] = d["steps"][k - 1]["state"]
+        d["steps"] = d["steps"][k:]
+        for i, s in enumerate(d["steps"], 1):
+            s["step"] = i
+    cti = edited(traces["guest_loss"], tmp_path / "cti.json", to_cti)
+    assert main(["replay", cti, *MF]) == 1
+    out = capsys.readouterr().out
+    assert f"REPRODUCES: no_loss is violated again at step {len(trace.steps) - k}" in out
+    assert "initial state:" not in out  # no mismatch: it starts where the CTI says
+    # the same steps from the model's own initial state do not even start
+    plain = edited(cti, tmp_path / "plain.json", lambda d: d.update(kind="counterexample"))
+    assert main(["replay", plain, *MF]) == 0
+    assert "diverges at step 1" in capsys.readouterr().out
+
+
+def test_replay_api(traces) -> None:
+    trace = load(traces["migration"])
+    from model.variants import get_variant
+
+    res = replay(trace, build_instance(trace, "seed"))
+    assert not res.reproduces and res.exit_code == 0 and res.replayed == len(trace.steps)
+    assert res.mismatches and res.mismatches[0].var == "T0.TIF_FOREIGN_FPSTATE"
+    assert get_variant("seed").name == res.variant
