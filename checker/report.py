@@ -37,16 +37,35 @@ def step_table(layout: Layout | None, trace: Trace, full: bool = False,
             changes.append("ASSERTION FAILED: " + "; ".join(s.violations))
         shown = changes if full else changes[:12] + (
             [f"... {len(changes) - 12} more"] if len(changes) > 12 else [])
-        fns = ", ".join(f for f in s.functions if not f.startswith(("in_", "irqs_")))
-        rows.append((i, cpu, ctx, s.action, fns if full else _short(fns), "\n".join(shown)))
+        fns = [f for f in s.functions if full or f not in PRIMITIVES]
+        rows.append((i, cpu, ctx, s.action, _wrap(fns), "\n".join(shown)))
         prev = s.state
     out = tabulate(rows, headers=("step", "cpu", "context", "step", "kernel functions",
                                   "what changed"), tablefmt=fmt)
     return out + "\n" + explain(trace)
 
 
-def _short(fns: str, width: int = 60) -> str:
-    return fns if len(fns) <= width else fns[: width - 3] + "..."
+# Helpers too small to be worth a column entry (shown with --full).
+PRIMITIVES = frozenset({
+    "preempt_disable", "preempt_enable", "local_irq_disable", "local_irq_enable",
+    "irqs_disabled", "in_softirq", "in_irq", "in_interrupt", "may_use_simd",
+    "system_supports_sve", "fp_trapped", "set_fp_trap", "fpsimd_save_state",
+    "fpsimd_load_state", "__fpsimd_save_state", "__fpsimd_restore_state",
+    "kernel_fp_write", "guest_fp_access_traps",
+})
+
+
+def _wrap(fns: list[str], width: int = 48) -> str:
+    lines, cur = [], ""
+    for f in fns:
+        if cur and len(cur) + len(f) + 2 > width:
+            lines.append(cur + ",")
+            cur = f
+        else:
+            cur = f"{cur}, {f}" if cur else f
+    if cur:
+        lines.append(cur)
+    return "\n".join(lines)
 
 
 def explain(trace: Trace) -> str:

@@ -42,13 +42,20 @@ class Step:
     violations: list[str] = field(default_factory=list)
 
     @staticmethod
-    def make(inst: Instance, a: Action, inp: tuple, state: tuple, viol: list[str]) -> Step:
+    def make(inst: Instance, a: Action, inp: tuple, state: tuple, viol: list[str],
+             pre: tuple | None = None) -> Step:
+        """A trace step; given the pre-state, it lists the C functions actually entered."""
+        functions = list(a.functions)
+        if pre is not None:
+            from checker.explicit.interp import run_action
+
+            functions = run_action(a, pre, tuple(inp))[2]
         return Step(
             action=a.name,
             label=a.label,
             params=dict(a.params),
             inputs={name: bool(v) for name, v in zip(a.inputs, inp, strict=True)},
-            functions=list(a.functions),
+            functions=functions,
             state=inst.layout.state_dict(state),
             violations=list(viol),
         )

@@ -30,6 +30,7 @@ from model.dsl import (
     Expr,
     If,
     Input,
+    Mark,
     ModelError,
     Retire,
     Stmt,
@@ -70,6 +71,7 @@ class Ctx:
         def call(*args: Any, **kwargs: Any) -> Any:
             if name not in self.functions:
                 self.functions.append(name)
+            self.emit(Mark(name))
             return fn(self, *args, **kwargs)
 
         return call

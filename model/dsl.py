@@ -250,6 +250,24 @@ class Assert(Stmt):
     check: Check
 
 
+@dataclass(frozen=True, eq=False)
+class Mark(Stmt):
+    """Entry into a modelled C function (no effect; lets a trace show the call path taken)."""
+
+    function: str
+
+
+def strip_marks(body: Sequence[Stmt]) -> tuple[Stmt, ...]:
+    out: list[Stmt] = []
+    for st in body:
+        if isinstance(st, Mark):
+            continue
+        if isinstance(st, If):
+            st = If(st.cond, strip_marks(st.then), strip_marks(st.els))
+        out.append(st)
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Action:
     """One atomic step of the model, instantiated for concrete cpu/task/vcpu parameters."""
@@ -260,8 +278,9 @@ class Action:
     guard: Expr
     body: tuple[Stmt, ...]
     inputs: tuple[str, ...]
-    functions: tuple[str, ...]  # modelled C functions executed by this step, in call order
+    functions: tuple[str, ...]  # modelled C functions this step may call, in call order
     doc: str = ""
+    traced_body: tuple[Stmt, ...] = ()  # ``body`` with `Mark`s of function entries
 
     def param(self, key: str) -> int | None:
         return dict(self.params).get(key)

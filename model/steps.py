@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from model.ctx import Ctx
-from model.dsl import Action, Expr, all_of, check_data_independence
+from model.dsl import Action, Expr, all_of, check_data_independence, strip_marks
 from model.state import Layout
 from model.variant import Variant
 
@@ -180,10 +180,11 @@ def build_actions(S: Layout, variant: Variant, steps: Iterable[Step] = STEPS) ->
                 params=tuple(sorted(p.items())),
                 label=f"{step.name}({describe_params(S, p)})",
                 guard=guard,
-                body=k.body(),
+                body=strip_marks(k.body()),
                 inputs=tuple(k.inputs),
                 functions=tuple(k.functions),
                 doc=step.doc,
+                traced_body=k.body(),
             )
             check_data_independence(action)
             actions.append(action)

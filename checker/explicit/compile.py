@@ -28,6 +28,7 @@ from model.dsl import (
     If,
     Input,
     Ite,
+    Mark,
     ModelError,
     Not,
     Or,
@@ -204,6 +205,8 @@ class _BodyGen:
                     self.block(st.then if c[1] else st.els, indent)
                     continue
                 self.branch(str(c[1]), st, indent)
+            elif isinstance(st, Mark):
+                continue
             else:
                 raise ModelError(f"unknown statement {st!r}")
 

@@ -99,10 +99,10 @@ def explore_bfs(
         steps = []
         for j in path(i)[1:]:
             aid, inp = via[j]
-            steps.append(Step.make(inst, actions[aid], inp, states[j], []))
+            steps.append(Step.make(inst, actions[aid], inp, states[j], [], states[parent[j]]))
         if last is not None:
             aid, inp, nxt, viol = last
-            steps.append(Step.make(inst, actions[aid], inp, nxt, viol))
+            steps.append(Step.make(inst, actions[aid], inp, nxt, viol, states[i]))
         return Trace.make(inst, prop, text, init, steps, engine="explicit-bfs")
 
     def record(prop: str, trace: Trace) -> None:
