@@ -64,7 +64,7 @@ class Instance:
     def compiled(self):  # noqa: ANN201 - checker.explicit.compile.Compiled
         from checker.explicit.compile import compile_model
 
-        return compile_model(self.actions)
+        return compile_model(self.actions, len(self.layout.vars))
 
 
 def check_property_names(names: list[str]) -> list[str]:

@@ -32,7 +32,7 @@ class Probe:
         getattr(k, fn)(*args)
         action = Action(fn, (("cpu", cpu), ("task", t)), fn, TRUE, k.body(),
                         tuple(k.inputs), tuple(k.functions))
-        comp = compile_model([action])
+        comp = compile_model([action], len(S.vars))
         pre = state if state is not None else self.state(**labels)
         nxt, viol = comp.fire(0, pre, inputs or (False,) * len(k.inputs))
         return S.state_dict(nxt), viol
