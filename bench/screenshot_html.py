@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: no chromium on PATH (apt-get install chromium)", file=sys.stderr)
         return 2
     trace = load(args.trace)
-    height = args.height or 520 + 80 * (len(trace.steps) + 1)
+    height = args.height or 560 + 92 * (len(trace.steps) + 1)
     with tempfile.TemporaryDirectory() as tmp:
         html_path = Path(args.html) if args.html else Path(tmp) / "trace.html"
         html_path.write_text(render_html(trace, source=args.trace), encoding="utf-8")

@@ -108,6 +108,7 @@ tr.fail .box.here { border: 2px solid var(--fail); box-shadow: 0 0 0 3px #fecaca
 .chip.changed { border: 2px solid var(--ink) !important; }
 .chip.bad { border: 2px solid var(--fail) !important; box-shadow: 0 0 0 3px #fca5a5; }
 .sub { font-size: 10.5px; color: var(--muted); margin-top: 2px; white-space: nowrap; }
+.sub.reads { color: var(--fail); font-weight: 700; font-size: 11px; }
 .flag { display: inline-block; font-size: 9.5px; border-radius: 3px; padding: 0 3px;
   margin: 2px 2px 0 0; background: #f1f5f9; color: #475569; border: 1px solid #e2e8f0; }
 .flag.on { background: #fee2e2; color: #991b1b; border-color: #fecaca; }
@@ -312,6 +313,10 @@ def render_html(trace: Trace, source: str = "") -> str:
             out.append('<td class="regs">')
             out.append(_image_chips(state, f"cpu{c}.regs", changed,
                                     bad_regs if failing else set()))
+            if failing:
+                for f in v.findings:
+                    if f.cpu == f"cpu{c}":
+                        out.append(f'<div class="sub reads">✖ {esc(f.reader)} reads this</div>')
             last = state.get(f"cpu{c}.fpsimd_last_state.st", "")
             hot = f"cpu{c}.fpsimd_last_state.st" in changed
             out.append(f'<div class="sub" title="fpsimd_last_state.st: whose saved state '
