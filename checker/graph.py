@@ -20,9 +20,9 @@ def write_graph(inst: Instance, graph: list, res: ExploreResult, path: str) -> N
         )
     on_path: set[tuple] = set()
     for trace in res.violations.values():
-        labels = [inst.layout.initial_state()]
+        labels = [bytes(inst.layout.initial_state())]
         for step in trace.steps:
-            labels.append(tuple(
+            labels.append(bytes(
                 v.dom.labels.index(step.state[v.name]) for v in inst.layout.vars))
         on_path.update(labels)
     g = nx.MultiDiGraph()

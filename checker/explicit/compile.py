@@ -1,13 +1,16 @@
 """The explicit interpreter: compiles the model's guarded commands into Python code.
 
-A state is a tuple of ints (see model.dsl).  For every action we generate
+The model's states are tuples of small ints (see model.dsl); the explorer stores them as
+``bytes`` of the same values (every domain is below 256): bytes hash once and cache it,
+and a successor is a copy with a few bytes overwritten, which is several times cheaper
+than building a tuple of every variable.  For every action we generate
 
-    def body_<i>(s, inp): n = list(s); <statements on n>; return tuple(n), violations
+    def body_<i>(s, inp): <locals>; a = bytearray(s); a[j] = ...; return bytes(a), violations
 
-and one `successors(s)` function that dispatches on the equality tests at the head of
-each guard (current task of a CPU, program point of a task, ...) through a decision tree
-of nested ifs, so a state only evaluates the guards of actions that can be enabled.
-Generated code is exec'd once per model instance.
+(constant-folded straight-line code, see `_BodyGen`) and one `successors(s)` function
+that evaluates the guards through a decision tree over their conjuncts, so a state only
+evaluates the tests that can still enable an action.  `Compiled.fire` takes and returns
+tuples.  Generated code is exec'd once per model instance.
 """
 
 from __future__ import annotations
@@ -102,6 +105,7 @@ class _BodyGen:
         heads, _ = _eq_head(action.guard)
         self.known: dict[object, int] = {i: v for i, v in heads}
         self.cur: dict[object, str] = {}
+        self.assigned: set[int] = set()  # state variables assigned on some path
 
     # Each value is ("c", int) for a constant or ("x", code) for Python code.
     def val(self, key: object, var: Var) -> tuple[str, object]:
@@ -172,6 +176,8 @@ class _BodyGen:
 
     def assign(self, var: Var, v: tuple[str, object], indent: str) -> None:
         key = self.key(var)
+        if not var.local:
+            self.assigned.add(var.index)
         if v[0] == "c":
             if var.dom.kind == "int" and not 0 <= v[1] < var.dom.size:
                 self.lines.append(f"{indent}raise ModelError('{var.name} out of range')")
@@ -245,16 +251,15 @@ class _BodyGen:
         self.known, self.cur = merged_known, merged_cur
         self.cur.update(phi)
 
-    def result(self) -> str:
-        items = []
-        for i in range(self.nvars):
+    def result(self, indent: str) -> list[str]:
+        """Lines building the next state as bytes: copy, then overwrite what was assigned."""
+        lines = [f"{indent}a = bytearray(s)"]
+        for i in sorted(self.assigned):
             if i in self.known:
-                items.append(str(self.known[i]))
+                lines.append(f"{indent}a[{i}] = {self.known[i]}")
             elif i in self.cur:
-                items.append(self.cur[i])
-            else:
-                items.append(f"s[{i}]")
-        return "(" + ", ".join(items) + ",)"
+                lines.append(f"{indent}a[{i}] = {self.cur[i]}")
+        return lines
 
 
 def _state_of(k: object, known: dict, cur: dict) -> tuple:
@@ -291,9 +296,9 @@ class Compiled:
         return [i for i, g in enumerate(self.guards) if g(state)]
 
     def fire(self, aid: int, state: tuple[int, ...], inputs: tuple[bool, ...]) -> tuple:
-        """Run one action with given inputs: (next_state, violated check ids)."""
-        nxt, viol = self.bodies[aid](state, inputs)
-        return nxt, [self.check_ids[v] for v in viol]
+        """Run one action with given inputs: (next_state as a tuple, violated check ids)."""
+        nxt, viol = self.bodies[aid](bytes(state), tuple(inputs))
+        return tuple(nxt), [self.check_ids[v] for v in viol]
 
 
 def _conjuncts(guard: Expr) -> list[Expr]:
@@ -359,12 +364,12 @@ def compile_model(actions: list[Action], n_state_vars: int = 0) -> Compiled:
         src.append(f"def body_{i}(s, inp):")
         if can_fail:
             src.append("    viol = []")
-        src += gen.lines
-        src.append(f"    return {gen.result()}, {'viol' if can_fail else 'NOVIOL'}")
+        src += gen.lines + gen.result("    ")
+        src.append(f"    return bytes(a), {'viol' if can_fail else 'NOVIOL'}")
         if not can_fail:
             src.append(f"def fast_{i}(s, inp):")
-            src += gen.lines
-            src.append(f"    return {gen.result()}")
+            src += gen.lines + gen.result("    ")
+            src.append("    return bytes(a)")
         src.append(f"def guard_{i}(s):")
         src.append(f"    return {expr_py(a.guard, 's')}")
         # Inputs whose every use was folded away cannot change the result.

@@ -74,7 +74,7 @@ def explore_bfs(
             guard_map.setdefault(aid, []).append((gi, compile_predicate(e)))
     guard_hit: dict[int, tuple[int, int, tuple]] = {}
 
-    init = inst.layout.initial_state()
+    init = bytes(inst.layout.initial_state())
     index: dict[tuple, int] = {init: 0}
     states: list[tuple] = [init]
     parent: list[int] = [-1]

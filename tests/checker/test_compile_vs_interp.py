@@ -23,7 +23,7 @@ def test_every_transition_agrees(variant) -> None:
     comp = inst.compiled
     checked = 0
     for s in states[::29]:  # a spread sample keeps the test quick
-        compiled = {(aid, inp): (nxt, sorted(comp.check_ids[x] for x in viol))
+        compiled = {(aid, inp): (tuple(nxt), sorted(comp.check_ids[x] for x in viol))
                     for aid, inp, nxt, viol in comp.successors(s)}
         for aid, a in enumerate(inst.actions):
             enabled = guard_holds(a, s)
@@ -32,7 +32,7 @@ def test_every_transition_agrees(variant) -> None:
                 continue
             results = set()
             for inp in itertools.product((False, True), repeat=len(a.inputs)):
-                nxt, viol, _ = run_action(a, s, inp)
+                nxt, viol, _ = run_action(a, tuple(s), inp)
                 results.add((nxt, tuple(sorted(viol))))
                 got = comp.fire(aid, s, inp)
                 assert (got[0], sorted(got[1])) == (nxt, sorted(viol)), a.label
