@@ -50,6 +50,9 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                       help="check VHE hyp mode only")
     mode.add_argument("--nvhe", dest="hyp", action="store_const", const="nvhe",
                       help="check nVHE hyp mode only")
+    g.add_argument("--sve", action="store_true",
+                   help="the system supports SVE (one vector length); with vcpus this needs "
+                        "VHE, so only VHE is checked")
     g.add_argument("--no-lockdep", action="store_true",
                    help="kernel without CONFIG_PROVE_LOCKING: lockdep assertions not checked")
     g.add_argument("--property", action="append", default=[], metavar="NAME",
@@ -58,11 +61,13 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
 
 
 def hyp_modes(args: argparse.Namespace) -> list[bool]:
-    """The VHE settings to check: both by default."""
+    """The VHE settings to check: both by default (VHE only with --sve and vcpus)."""
     if args.hyp == "vhe":
         return [True]
     if args.hyp == "nvhe":
         return [False]
+    if getattr(args, "sve", False) and args.vcpus:
+        return [True]
     return [False, True]
 
 
@@ -82,7 +87,8 @@ def instances_from_args(args: argparse.Namespace) -> list[Instance]:
     for vhe in hyp_modes(args):
         try:
             cfg = Config(cpus=args.cpus, tasks=args.tasks, vmm_threads=args.vmm_threads,
-                         vcpus=args.vcpus, vhe=vhe, lockdep=not args.no_lockdep)
+                         vcpus=args.vcpus, vhe=vhe, lockdep=not args.no_lockdep,
+                         sve=getattr(args, "sve", False))
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         try:

@@ -44,6 +44,10 @@ class Config:
             raise ValueError(f"--vcpus must be between 0 and 2, not {self.vcpus}")
         if self.vcpus and not self.vmm_threads:
             raise ValueError("--vcpus needs at least one --vmm-threads to run them")
+        if self.sve and not self.vhe and self.vcpus:
+            raise ValueError(
+                "--sve with KVM needs VHE (v4.18's kvm_arch_check_sve_has_vhe refuses nVHE);"
+                " use --vhe")
 
     @property
     def user_tasks(self) -> int:

@@ -238,3 +238,7 @@ class Ctx:
         self.set(regs.fpsr, latest)
         if isinstance(regs.zhi, Var):
             self.set(regs.zhi, latest if zhi else Const(self.S.VALUE, self.S.ZERO))
+        if owner < self.config.user_tasks:
+            ghost = self.S.tasks[owner].zhi_expected
+            if isinstance(ghost, Var):
+                self.set(ghost, 1 if zhi else 0)

@@ -34,7 +34,8 @@ class ModelError(Exception):
 
 @dataclass(frozen=True)
 class Domain:
-    """A finite domain. ``kind`` is one of bool, enum, int (a counter 0..n-1) or value."""
+    """A finite domain. ``kind`` is one of bool, enum, int (a counter 0..n-1), value (FP
+    contents) or ghost (monitor state for the properties, never read by the model)."""
 
     name: str
     labels: tuple[str, ...]
@@ -57,6 +58,7 @@ class Domain:
 
 
 BOOL = Domain("bool", ("0", "1"), "bool")
+GHOST_BOOL = Domain("ghost", ("0", "1"), "ghost")
 
 
 def int_domain(name: str, n: int) -> Domain:
@@ -336,3 +338,13 @@ def check_data_independence(action: Action) -> None:
                     f"step {action.label}: condition reads FP contents {e.name}; the model"
                     " must be data-independent (copy values, never test them)"
                 )
+    for st in [Assert(action.guard, Check("guard", "", "", ""))] + list(walk_stmts(action.body)):
+        exprs = [st.expr] if isinstance(st, Assign) else []
+        exprs += [st.cond] if isinstance(st, (If, Assert)) else []
+        for x in exprs:
+            for e in walk_exprs(x):
+                if isinstance(e, Var) and e.dom.kind == "ghost":
+                    raise ModelError(
+                        f"step {action.label}: the model reads ghost state {e.name}; ghost"
+                        " state is for the properties only"
+                    )

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from model.config import Config
-from model.dsl import BOOL, Const, Domain, Expr, ModelError, Var, int_domain
+from model.dsl import BOOL, GHOST_BOOL, Const, Domain, Expr, ModelError, Var, int_domain
 
 PCS = (
     "USER",  # at EL0, running user code
@@ -68,6 +68,7 @@ class CpuVars:
     fp_trap: Var  # nVHE: CPTR_EL2.TFP (1 = trap); VHE: CPACR_EL1.FPEN (1 = FP enabled)
     kernel_neon_busy: Var
     host_ctxt: Image  # kvm_host_cpu_state.host_ctxt.gp_regs.fp_regs (v4.17's host save area)
+    zen_el0en: Var | Expr  # CPACR_EL1.ZEN_EL0EN: EL0 may use SVE (constant 0 without SVE)
 
 
 @dataclass
@@ -80,8 +81,10 @@ class TaskVars:
     tif_sve: Var | Expr
     fpsimd_cpu: Var | Expr
     pc: Var | Expr
-    uw: Image  # thread.uw.fpsimd_state (+ sve_state's high bits)
+    uw: Image  # thread.uw.fpsimd_state: V0-V31, FPSR/FPCR (its zhi is constant 0)
     loaded_vcpu: Var | Expr  # the vcpu whose preempt notifier is registered on this task
+    sve_state: Image  # thread.sve_state: Z0-Z31 (V slice and high slice; no FPSR here)
+    zhi_expected: Var | Expr  # ghost: the task's last write set Z bits above 127 (else 0)
 
 
 @dataclass
@@ -94,6 +97,7 @@ class VcpuVars:
     host_sve_in_use: Var
     host_thread_info: Var  # which task's thread_info hyp reads (NULL before run_map_fp)
     host_fpsimd_state: Var  # pointer to a task's uw.fpsimd_state (NULL before run_map_fp)
+    host_sve_enabled: Var | Expr  # KVM_ARM64_HOST_SVE_ENABLED (v4.18; constant without SVE)
     pid: Var  # vcpu->pid: the task of the last KVM_RUN
     mutex: Var  # vcpu->mutex holder
 
@@ -132,11 +136,21 @@ class Layout:
         self.COUNT = int_domain("count", 4)
         zero = Const(self.VALUE, 0)
 
-        def image(prefix: str, init_value: int) -> Image:
+        def image(prefix: str, init_value: int, with_zhi: bool = False) -> Image:
+            """V and FPSR/FPCR slices; the Z bits above V only where the image has them
+            (the CPU registers with SVE; user_fpsimd_state never has them)."""
             v = self._var(f"{prefix}.v", self.VALUE, init_value)
             fpsr = self._var(f"{prefix}.fpsr", self.VALUE, init_value)
-            zhi = self._var(f"{prefix}.zhi", self.VALUE, 0) if cfg.sve else zero
+            zhi = self._var(f"{prefix}.zhi", self.VALUE, 0) if with_zhi and cfg.sve else zero
             return Image(prefix, v, fpsr, zhi)
+
+        def sve_image(prefix: str, init_value: int) -> Image:
+            """thread.sve_state: Z registers (V slice, high slice); FPSR is not in it."""
+            if not cfg.sve:
+                return Image(prefix, zero, zero, zero)
+            v = self._var(f"{prefix}.v", self.VALUE, init_value)
+            zhi = self._var(f"{prefix}.zhi", self.VALUE, 0)
+            return Image(prefix, v, zero, zhi)
 
         b = BOOL
         self.cpu: list[CpuVars] = []
@@ -145,7 +159,7 @@ class Layout:
             self.cpu.append(
                 CpuVars(
                     index=c,
-                    regs=image(f"{p}.regs", 0),
+                    regs=image(f"{p}.regs", 0, with_zhi=True),
                     last_st=self._var(f"{p}.fpsimd_last_state.st", self.FPSTATE_PTR, 0),
                     last_sve_in_use=self._var(f"{p}.fpsimd_last_state.sve_in_use", b, 0),
                     irqs_disabled=self._var(f"{p}.irqs_disabled", b, 0),
@@ -160,6 +174,8 @@ class Layout:
                     ),
                     kernel_neon_busy=self._var(f"{p}.kernel_neon_busy", b, 0),
                     host_ctxt=image(f"{p}.host_ctxt.fp_regs", 0),
+                    zen_el0en=self._var(f"{p}.CPACR_EL1.ZEN_EL0EN", b, 0) if cfg.sve
+                    else Const(b, 0),
                 )
             )
         self.tasks: list[TaskVars] = []
@@ -181,6 +197,9 @@ class Layout:
                         if vmm
                         else Const(self.VCPU_OR_NONE, 0)
                     ),
+                    sve_state=sve_image(f"{name}.sve_state", 0),
+                    zhi_expected=self._var(f"ghost.{name}.zhi_written", GHOST_BOOL, 0)
+                    if cfg.sve else Const(GHOST_BOOL, 0),
                 )
             )
         for c in range(cfg.cpus):
@@ -199,6 +218,8 @@ class Layout:
                     pc=Const(PC, PC.index("KERNEL")),
                     uw=Image(f"{name}.uw", zero, zero, zero),
                     loaded_vcpu=Const(self.VCPU_OR_NONE, 0),
+                    sve_state=Image(f"{name}.sve_state", zero, zero, zero),
+                    zhi_expected=Const(GHOST_BOOL, 0),
                 )
             )
         self.vcpus: list[VcpuVars] = []
@@ -216,6 +237,8 @@ class Layout:
                     host_fpsimd_state=self._var(f"{p}.host_fpsimd_state", self.FPSTATE_PTR, 0),
                     pid=self._var(f"{p}.pid", self.TASK_OR_NULL, 0),
                     mutex=self._var(f"{p}.mutex", self.TASK_OR_NULL, 0),
+                    host_sve_enabled=self._var(f"{p}.flags.HOST_SVE_ENABLED", b, 0)
+                    if cfg.sve else Const(b, 0),
                 )
             )
         self.by_name = {var.name: var for var in self.vars}
@@ -260,6 +283,7 @@ class Layout:
     def all_images(self) -> list[Image]:
         imgs = [c.regs for c in self.cpu] + [c.host_ctxt for c in self.cpu]
         imgs += [t.uw for t in self.tasks if t.mm] + [v.fp_regs for v in self.vcpus]
+        imgs += [t.sve_state for t in self.tasks if t.mm]
         return imgs
 
     def fp_trapped(self, c: int) -> Expr:

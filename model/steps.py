@@ -75,6 +75,10 @@ def _user(S: Layout) -> Iterable[Params]:
                 yield {"cpu": c, "task": t.index}
 
 
+def _user_sve(S: Layout) -> Iterable[Params]:
+    return _user(S) if S.config.sve else ()
+
+
 def _any_task(S: Layout) -> Iterable[Params]:
     for c in range(S.config.cpus):
         for t in S.tasks:
@@ -114,6 +118,15 @@ STEPS: tuple[Step, ...] = (
     Step("user_fp_write", "user code writes its FP registers", _user,
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER"),
          lambda k, p: k.user_fp_write()),
+    Step("user_sve_write", "user code writes its SVE Z registers (EL0 SVE enabled)", _user_sve,
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER")
+         & S.cpu[p["cpu"]].zen_el0en.eq(1),
+         lambda k, p: k.user_sve_write()),
+    Step("user_sve_trap", "user code executes SVE while EL0 SVE is trapped: do_sve_acc",
+         _user_sve,
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER")
+         & S.cpu[p["cpu"]].zen_el0en.eq(0),
+         lambda k, p: k.do_sve_acc()),
     Step("syscall", "a syscall from user space (el0_svc)", _user,
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER"),
          lambda k, p: k.el0_svc()),

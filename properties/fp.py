@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from model.dsl import Action, Expr, all_of, any_of, implies
+from model.dsl import Action, Const, Eq, Expr, Ite, all_of, any_of, implies
 from model.state import Image, Layout
 
 
@@ -40,13 +40,19 @@ class Guard:
 
 
 def readers(S: Layout) -> list[tuple[Expr, int, Image]]:
-    """(condition, owner, registers) for every context that can read FP registers now."""
+    """(condition, owner, registers) for every context that can read FP registers now.
+
+    The registers are given as the slices that context can read: V and FPSR/FPCR always,
+    the Z bits above 127 only for a user task with EL0 SVE enabled on its CPU (see
+    `zhi_readers`).
+    """
     out: list[tuple[Expr, int, Image]] = []
     for c in range(S.config.cpus):
         regs = S.cpu[c].regs
+        vregs = Image(regs.name, regs.v, regs.fpsr, Const(S.VALUE, S.ZERO))
         for t in S.tasks:
             if t.mm:
-                out.append((S.cpu[c].current.eq(t.index) & t.pc.eq("USER"), t.index, regs))
+                out.append((S.cpu[c].current.eq(t.index) & t.pc.eq("USER"), t.index, vregs))
                 if t.vmm:
                     for v in S.vcpus:
                         cond = (
@@ -55,7 +61,21 @@ def readers(S: Layout) -> list[tuple[Expr, int, Image]]:
                             & v.mutex.eq(t.name)
                             & ~S.fp_trapped(c)
                         )
-                        out.append((cond, S.guest_owner(v.index), regs))
+                        out.append((cond, S.guest_owner(v.index), vregs))
+    return out
+
+
+def zhi_readers(S: Layout) -> list[tuple[Expr, int, Expr]]:
+    """(condition, task, Z-high slice) for user tasks that can read Z bits above 127."""
+    out: list[tuple[Expr, int, Expr]] = []
+    if not S.config.sve:
+        return out
+    for c in range(S.config.cpus):
+        for t in S.tasks:
+            if t.mm:
+                cond = (S.cpu[c].current.eq(t.index) & t.pc.eq("USER")
+                        & S.cpu[c].zen_el0en.eq(1))
+                out.append((cond, t.index, S.cpu[c].regs.zhi))
     return out
 
 
@@ -70,15 +90,26 @@ def only_own_bits(S: Layout, owner: int, regs: Image) -> Expr:
 
 def no_loss(S: Layout) -> Expr:
     """Whenever a context (a host user task at EL0, a guest with FP untrapped) can read
-    its FP registers, they hold exactly the value it last wrote, every slice."""
-    return all_of(implies(cond, own_latest(S, o, regs)) for cond, o, regs in readers(S))
+    its FP registers, they hold exactly the value it last wrote, every slice.  For the Z
+    bits above 127 that is the task's latest SVE write, or zero if its latest write was
+    through V (which zeroes them) or a syscall discarded its SVE state since."""
+    parts = [implies(cond, own_latest(S, o, regs)) for cond, o, regs in readers(S)]
+    for cond, t, zhi in zhi_readers(S):
+        expected = Ite(S.tasks[t].zhi_expected.eq(1), Const(S.VALUE, S.latest(t)),
+                       Const(S.VALUE, S.ZERO))
+        parts.append(implies(cond, Eq(zhi, expected)))
+    return all_of(parts)
 
 
 def no_leak(S: Layout) -> Expr:
     """No context can read bits written by another context (another task, a guest, the
     host, kernel-mode NEON); in particular a guest never runs with FP untrapped while the
     registers hold anything but its own state."""
-    return all_of(implies(cond, only_own_bits(S, o, regs)) for cond, o, regs in readers(S))
+    parts = [implies(cond, only_own_bits(S, o, regs)) for cond, o, regs in readers(S)]
+    for cond, t, zhi in zhi_readers(S):
+        allowed = (S.ZERO, S.latest(t), S.stale(t))
+        parts.append(implies(cond, any_of(zhi.eq(a) for a in allowed)))
+    return all_of(parts)
 
 
 INVARIANTS: tuple[Invariant, ...] = (

@@ -73,6 +73,7 @@ def explore_bfs(
         for aid, e in per.items():
             guard_map.setdefault(aid, []).append((gi, compile_predicate(e)))
     guard_hit: dict[int, tuple[int, int, tuple]] = {}
+    bug_ids = {n for n, cid in enumerate(comp.check_ids) if comp.checks[cid].kind == "BUG"}
 
     init = bytes(inst.layout.initial_state())
     index: dict[tuple, int] = {init: 0}
@@ -150,6 +151,8 @@ def explore_bfs(
                 if check_asserts and KERNEL_ASSERTS not in violations:
                     record(KERNEL_ASSERTS, trace_to(
                         i, KERNEL_ASSERTS, "; ".join(names), (aid, inp, nxt, names)))
+                if any(v in bug_ids for v in viol):
+                    continue  # BUG() kills the kernel: nothing follows this step
             if open_guards:
                 gl = guard_by_aid[aid]
                 if gl:

@@ -12,10 +12,13 @@ after the earlier patches of that series, which is what the seed's context lines
   `fpsimd_bind_state_to_cpu` writes that field, so it exists at the base; v4.18 removed
   it later in the series).  Where the base and v4.18 differ, the base is modelled.
 
-SVE: the model does not yet include user SVE (do_sve_acc, the el0_svc discard); with
-``system_supports_sve()`` false every SVE branch below is not taken, as in the kernel.
-The ``*_state`` register helpers (arch/arm64/kernel/entry-fpsimd.S) copy V0-V31 and
-FPSR/FPCR; a load through V zeroes the Z bits above 127 (Documentation/arm64/sve.txt).
+SVE (configuration ``sve``): one vector length for every task and the hardware, so the
+``WARN_ON(sve_get_vl() != current->thread.sve_vl)`` checks cannot fire and are not
+modelled; P0-P15 and FFR are not modelled (they move with the Z registers in every SVE
+save/restore, so by data independence the Z slices stand for them).  Without SVE every
+SVE branch below is not taken, as in the kernel.  The ``*_state`` register helpers
+(arch/arm64/kernel/entry-fpsimd.S) copy V0-V31 and FPSR/FPCR; a load through V zeroes the
+Z bits above 127 (Documentation/arm64/sve.txt).
 """
 
 from __future__ import annotations
@@ -37,6 +40,24 @@ def fpsimd_load_state(k: Ctx, src: Image) -> None:
     Writing Vn zeroes Zn bits above 127 on SVE hardware.
     """
     k.copy_image(k.this_cpu.regs, src, zhi="zero")
+
+
+def sve_save_state(k: Ctx, sve_state: Image, fpsr_dst: Expr) -> None:
+    """arch/arm64/kernel/entry-fpsimd.S: sve_save_state(sve_pffr(thread), &st->fpsr):
+    store Z0-Z31 (all VL bits) into a task's sve_state, FPSR/FPCR through ``fpsr_dst``."""
+    regs = k.this_cpu.regs
+    k.set(sve_state.v, regs.v)
+    k.set(sve_state.zhi, regs.zhi)
+    k.store_through(fpsr_dst, lambda img: k.set(img.fpsr, regs.fpsr))
+
+
+def sve_load_state(k: Ctx, sve_state: Image, fpsr_src: Image) -> None:
+    """arch/arm64/kernel/entry-fpsimd.S: sve_load_state(): load Z0-Z31 from sve_state and
+    FPSR/FPCR from the task's uw.fpsimd_state."""
+    regs = k.this_cpu.regs
+    k.set(regs.v, sve_state.v)
+    k.set(regs.zhi, sve_state.zhi)
+    k.set(regs.fpsr, fpsr_src.fpsr)
 
 
 def may_use_simd(k: Ctx) -> Expr:
@@ -62,7 +83,13 @@ def task_fpsimd_load(k: Ctx) -> None:
     """
     k.check(k.in_softirq() | k.irqs_disabled(), "WARN", "task_fpsimd_load",
             "WARN_ON(!in_softirq() && !irqs_disabled())")
-    k.fpsimd_load_state(k.cur.uw)
+    if k.config.sve and k.cur.mm:  # kernel threads never have TIF_SVE
+        with k.If(k.test_thread_flag("TIF_SVE")):
+            k.sve_load_state(k.cur.sve_state, k.cur.uw)
+        with k.Else():
+            k.fpsimd_load_state(k.cur.uw)
+    else:
+        k.fpsimd_load_state(k.cur.uw)
 
 
 def fpsimd_save(k: Ctx) -> None:
@@ -71,13 +98,20 @@ def fpsimd_save(k: Ctx) -> None:
     Saves the registers into ``fpsimd_last_state.st`` (a task's or, since the seed, a
     vcpu's state) if current's TIF_FOREIGN_FPSTATE is clear, i.e. if the registers hold
     the state bound to this CPU on current's behalf.  WARN_ON(!in_softirq() &&
-    !irqs_disabled()).  The SVE branch (TIF_SVE set) is not reachable in this model.
+    !irqs_disabled()).  With SVE and current's TIF_SVE, the Z registers go to *current's*
+    sve_state whatever ``st`` is, and only FPSR/FPCR to ``st``.
     """
     cpu = k.this_cpu
     k.check(k.in_softirq() | k.irqs_disabled(), "WARN", "fpsimd_save",
             "WARN_ON(!in_softirq() && !irqs_disabled())")
     with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
-        k.store_through(cpu.last_st, k.fpsimd_save_state)
+        if k.config.sve and k.cur.mm:  # kernel threads never have TIF_SVE
+            with k.If(k.test_thread_flag("TIF_SVE")):
+                k.sve_save_state(k.cur.sve_state, cpu.last_st)
+            with k.Else():
+                k.store_through(cpu.last_st, k.fpsimd_save_state)
+        else:
+            k.store_through(cpu.last_st, k.fpsimd_save_state)
 
 
 def fpsimd_thread_switch(k: Ctx, next_task: int) -> None:
@@ -104,12 +138,15 @@ def fpsimd_bind_task_to_cpu(k: Ctx) -> None:
 
     last->st = &current->thread.uw.fpsimd_state; last->sve_in_use = TIF_SVE;
     current->thread.fpsimd_cpu = this CPU.  No assertion ("preemption must be disabled").
-    The SVE trap update (sve_user_enable/disable) is not modelled (no user SVE).
+    With SVE, the EL0 SVE trap follows TIF_SVE (sve_user_enable()/sve_user_disable():
+    CPACR_EL1.ZEN_EL0EN), moved here from task_fpsimd_load() by the seed's series.
     """
     cpu = k.this_cpu
     k.set(cpu.last_st, k.S.task_fpstate(k.current))
     k.set(cpu.last_sve_in_use, k.test_thread_flag("TIF_SVE"))
     k.set(k.cur.fpsimd_cpu, k.cpu)
+    if k.config.sve:
+        k.set(cpu.zen_el0en, k.test_thread_flag("TIF_SVE"))
 
 
 def fpsimd_bind_state_to_cpu(k: Ctx, st: int) -> None:
@@ -187,6 +224,48 @@ def kernel_neon_end(k: Ctx) -> None:
     k.preempt_enable()
 
 
+def fpsimd_flush_task_state(k: Ctx, t: int) -> None:
+    """arch/arm64/kernel/fpsimd.c: fpsimd_flush_task_state(t): t->thread.fpsimd_cpu =
+    NR_CPUS, so no CPU's registers count as t's any more (it does not set
+    TIF_FOREIGN_FPSTATE at this version; callers do)."""
+    k.set(k.task(t).fpsimd_cpu, "NR_CPUS")
+
+
+def sve_alloc(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c: sve_alloc(current): zero current's sve_state (memset of
+    an existing buffer or kzalloc of a new one; allocation failure is a BUG, not modelled)."""
+    zero = Const(k.S.VALUE, k.S.ZERO)
+    k.set(k.cur.sve_state.v, zero)
+    k.set(k.cur.sve_state.zhi, zero)
+
+
+def fpsimd_to_sve(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c: fpsimd_to_sve(current): copy V0-V31 from uw.fpsimd_state
+    into the low 128 bits of the Z registers in sve_state (the rest is left alone)."""
+    k.set(k.cur.sve_state.v, k.cur.uw.v)
+
+
+def do_sve_acc(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c: do_sve_acc(): EL0 executed SVE with the trap enabled.
+
+    sve_alloc(current); local_bh_disable(); fpsimd_save(); fpsimd_to_sve(current);
+    fpsimd_flush_task_state(current); set TIF_FOREIGN_FPSTATE; if test_and_set TIF_SVE:
+    WARN_ON(1) ("SVE access shouldn't have trapped"); local_bh_enable().  Returns to user
+    through ret_to_user, which loads the SVE state and enables EL0 SVE.
+    """
+    k.sve_alloc()
+    k.local_bh_disable()
+    k.fpsimd_save()
+    k.fpsimd_to_sve()
+    k.fpsimd_flush_task_state(k.current)
+    k.set_thread_flag("TIF_FOREIGN_FPSTATE")
+    k.check(~k.test_thread_flag("TIF_SVE"), "WARN", "do_sve_acc",
+            "WARN_ON(1): SVE access shouldn't have trapped (TIF_SVE already set)")
+    k.set_thread_flag("TIF_SVE")
+    k.local_bh_enable()
+    k.goto("KERNEL")
+
+
 def kernel_fp_write(k: Ctx) -> None:
     """Kernel-mode NEON code between kernel_neon_begin() and kernel_neon_end()."""
     regs = k.this_cpu.regs
@@ -213,5 +292,11 @@ FUNCTIONS = {
         kernel_neon_begin,
         kernel_neon_end,
         kernel_fp_write,
+        sve_save_state,
+        sve_load_state,
+        fpsimd_flush_task_state,
+        sve_alloc,
+        fpsimd_to_sve,
+        do_sve_acc,
     )
 }

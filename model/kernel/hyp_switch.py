@@ -68,6 +68,8 @@ def __activate_traps(k: Ctx, vcpu: int) -> None:
     """
     enabled = k.update_fp_enabled(vcpu)
     if k.config.vhe:
+        if k.config.sve:
+            k.set(k.this_cpu.zen_el0en, False)  # val &= ~CPACR_EL1_ZEN: guest SVE trapped
         with k.If(~enabled.eq(1)):
             k.set_fp_trap(True)
     else:
@@ -79,10 +81,12 @@ def __activate_traps(k: Ctx, vcpu: int) -> None:
 def __deactivate_traps(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/hyp/switch.c: __deactivate_traps(): host FP access re-enabled.
 
-    VHE writes CPACR_EL1 = CPACR_EL1_DEFAULT (FPEN set); nVHE writes CPTR_EL2 =
-    CPTR_EL2_DEFAULT (TFP clear).
+    VHE writes CPACR_EL1 = CPACR_EL1_DEFAULT (FPEN set, ZEN_EL0EN clear: EL0 SVE trapped
+    from now on); nVHE writes CPTR_EL2 = CPTR_EL2_DEFAULT (TFP clear).
     """
     k.set_fp_trap(False)
+    if k.config.vhe and k.config.sve:
+        k.set(k.this_cpu.zen_el0en, False)
 
 
 def __hyp_switch_fpsimd(k: Ctx, vcpu: int) -> None:

@@ -73,9 +73,16 @@ def fire_sched_in_preempt_notifiers(k: Ctx) -> None:
 def el0_svc(k: Ctx) -> None:
     """arch/arm64/kernel/entry.S: el0_svc: a syscall from user space.
 
-    Entry masks IRQs (the SVE discard happens here, not modelled: no user SVE), then
-    enable_daif before the syscall body runs with IRQs on and preemption enabled.
+    With IRQs still masked, if TIF_SVE is set it is cleared and CPACR_EL1.ZEN_EL0EN too
+    (the syscall ABI discards the Z bits above 128: "sve_user_discard"); then enable_daif
+    and the syscall body runs with IRQs on and preemption enabled.
     """
+    if k.config.sve and k.cur.mm:
+        with k.If(k.test_thread_flag("TIF_SVE")):
+            k.clear_thread_flag("TIF_SVE")
+            k.set(k.this_cpu.zen_el0en, False)
+        # Ghost: by the syscall ABI the task's Z bits above 127 are now zero.
+        k.set(k.cur.zhi_expected, 0)
     k.goto("KERNEL")
 
 
@@ -119,8 +126,14 @@ def syscall_kernel_neon(k: Ctx) -> None:
 
 
 def user_fp_write(k: Ctx) -> None:
-    """User code at EL0 writes its FP/SIMD registers (V0-V31, FPSR, FPCR)."""
+    """User code at EL0 writes its FP/SIMD registers (V0-V31, FPSR, FPCR); writing V
+    zeroes the Z bits above 127."""
     k.fp_write(k.current, k.this_cpu.regs, zhi=False)
+
+
+def user_sve_write(k: Ctx) -> None:
+    """User code at EL0 with SVE enabled writes its Z registers (all VL bits) and FPSR."""
+    k.fp_write(k.current, k.this_cpu.regs, zhi=True)
 
 
 def guest_fp_write(k: Ctx, vcpu: int) -> None:
@@ -140,6 +153,7 @@ FUNCTIONS = {
         irq_from,
         syscall_kernel_neon,
         user_fp_write,
+        user_sve_write,
         guest_fp_write,
     )
 }

@@ -3,7 +3,8 @@
 * ``seed``: the seed patch (KVM: arm64: Optimise FPSIMD handling to reduce guest/host
   thrashing) on its base tree; the functions in model/kernel/ are this version.
 * ``v4.17``: the release before the series (eager switch in hyp).
-* ``v4.18``: the release with the seed and the fixes that followed it before v4.18.
+* ``v4.18-rc1``: the seed's series as merged (hyp saves host SVE state).
+* ``v4.18``: the release, with the fixes that followed rc1.
 
 A user adds a variant in a file of their own (see README.md, "Checking your own patch")
 and passes it with ``--variant-file``; a file defines ``VARIANT`` (one) or ``VARIANTS``
@@ -37,7 +38,8 @@ def _register(v: Variant) -> Variant:
 
 _register(SEED)
 _register(v4_17.make(SEED))
-_register(v4_18.make(SEED))
+_RC1 = _register(v4_18.make_rc1(SEED))
+_register(v4_18.make(_RC1))
 
 
 class VariantError(Exception):

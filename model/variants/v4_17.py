@@ -26,11 +26,50 @@ from model.variant import Variant
 def task_fpsimd_save(k: Ctx) -> None:
     """arch/arm64/kernel/fpsimd.c (v4.17): task_fpsimd_save(): WARN_ON(!in_softirq() &&
     !irqs_disabled()); if current's TIF_FOREIGN_FPSTATE is clear, save the registers into
-    current->thread.uw.fpsimd_state (SVE branch not reachable: no user SVE)."""
+    current's own buffers: with SVE and TIF_SVE, Z into sve_state and FPSR/FPCR into
+    uw.fpsimd_state; otherwise V/FPSR/FPCR into uw.fpsimd_state."""
     k.check(k.in_softirq() | k.irqs_disabled(), "WARN", "task_fpsimd_save",
             "WARN_ON(!in_softirq() && !irqs_disabled())")
     with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
-        k.fpsimd_save_state(k.cur.uw)
+        if k.config.sve and k.cur.mm:  # kernel threads never have TIF_SVE
+            with k.If(k.test_thread_flag("TIF_SVE")):
+                k.sve_save_state(k.cur.sve_state, k.const(k.this_cpu.last_st,
+                                                          k.S.task_fpstate(k.current)))
+            with k.Else():
+                k.fpsimd_save_state(k.cur.uw)
+        else:
+            k.fpsimd_save_state(k.cur.uw)
+
+
+def task_fpsimd_load(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v4.17): task_fpsimd_load(): as at the seed, then with
+    SVE set CPACR_EL1.ZEN_EL0EN from TIF_SVE (sve_user_enable/disable lived here)."""
+    k.check(k.in_softirq() | k.irqs_disabled(), "WARN", "task_fpsimd_load",
+            "WARN_ON(!in_softirq() && !irqs_disabled())")
+    if k.config.sve and k.cur.mm:  # kernel threads never have TIF_SVE
+        with k.If(k.test_thread_flag("TIF_SVE")):
+            k.sve_load_state(k.cur.sve_state, k.cur.uw)
+        with k.Else():
+            k.fpsimd_load_state(k.cur.uw)
+        k.set(k.this_cpu.zen_el0en, k.test_thread_flag("TIF_SVE"))
+    else:
+        k.fpsimd_load_state(k.cur.uw)
+
+
+def do_sve_acc(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v4.17): do_sve_acc(): as at the seed, saving with
+    task_fpsimd_save()."""
+    k.sve_alloc()
+    k.local_bh_disable()
+    k.task_fpsimd_save()
+    k.fpsimd_to_sve()
+    k.fpsimd_flush_task_state(k.current)
+    k.set_thread_flag("TIF_FOREIGN_FPSTATE")
+    k.check(~k.test_thread_flag("TIF_SVE"), "WARN", "do_sve_acc",
+            "WARN_ON(1): SVE access shouldn't have trapped (TIF_SVE already set)")
+    k.set_thread_flag("TIF_SVE")
+    k.local_bh_enable()
+    k.goto("KERNEL")
 
 
 def fpsimd_thread_switch(k: Ctx, next_task: int) -> None:
@@ -108,8 +147,10 @@ def kvm_arch_vcpu_ioctl_run_guest_exit(k: Ctx, vcpu: int) -> None:
 
 def __activate_traps(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/hyp/switch.c (v4.17): __activate_traps(): FP always trapped (VHE:
-    CPACR_EL1.FPEN cleared; nVHE: CPTR_EL2.TFP set)."""
+    CPACR_EL1.FPEN and ZEN cleared; nVHE: CPTR_EL2.TFP set)."""
     k.set_fp_trap(True)
+    if k.config.vhe and k.config.sve:
+        k.set(k.this_cpu.zen_el0en, False)
 
 
 def __fpsimd_guest_restore(k: Ctx, vcpu: int) -> None:
@@ -153,6 +194,8 @@ def make(seed: Variant) -> Variant:
             },
         },
         task_fpsimd_save=task_fpsimd_save,
+        task_fpsimd_load=task_fpsimd_load,
+        do_sve_acc=do_sve_acc,
         fpsimd_thread_switch=fpsimd_thread_switch,
         fpsimd_bind_to_cpu=fpsimd_bind_to_cpu,
         fpsimd_restore_current_state=fpsimd_restore_current_state,

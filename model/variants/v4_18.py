@@ -1,19 +1,27 @@
-"""The v4.18 release: the seed plus the fixes that landed before v4.18 final.
+"""v4.18-rc1 and the v4.18 release: the seed's series as merged, and the fixes after it.
 
-Source: arch/arm64/kvm/fpsimd.c as released in v4.18 ([P] in the reference notes; the
-body was also read in a stored copy of the file).  What differs from the seed, for the
-state this model has (no SVE):
+``v4.18-rc1``: the seed plus the rest of its series ("KVM: arm64: Save host SVE context
+as appropriate", "Remove eager host SVE state saving"):
+* `kvm_arch_vcpu_load_fp` no longer refuses SVE (no BUG_ON(system_supports_sve()));
+* `__hyp_switch_fpsimd` saves the host's state in SVE format when the host task had
+  TIF_SVE at vcpu load (HOST_SVE_IN_USE): Z registers into the task's sve_state, FPSR/FPCR
+  into its uw.fpsimd_state ([P·18]: the v4.18 text, unchanged after rc1);
+* the run loop no longer calls kvm_fpsimd_flush_cpu_state();
+* `kvm_arch_vcpu_put_fp` is the seed's body ([P]: the v4.18-rc1 text).
 
-* `kvm_arch_vcpu_put_fp` runs under local_irq_save()/local_irq_restore() instead of
-  local_bh_disable()/local_bh_enable(), saves and flushes the guest state *before*
-  restoring TIF_SVE (2955bcc8c309, history.md #3), and no longer rebinds current's
-  state in the else branch (it only restores CPACR_EL1.ZEN_EL0EN with SVE,
-  b3eb56b629d1, history.md #2).  Which of those commits made the IRQ-save change was
-  not checked.
-* The run loop no longer calls kvm_fpsimd_flush_cpu_state() ("KVM: arm64: Remove eager
-  host SVE state saving").
-* fpsimd_last_state.sve_in_use is gone; without SVE it was always false, so the bind
-  functions are not duplicated here.
+``v4.18``: rc1 plus the fixes before the release ([P]: v4.18 arch/arm64/kvm/fpsimd.c,
+also read in a stored copy of the file):
+* b3eb56b629d1 (history.md #2): `kvm_arch_vcpu_load_fp` records CPACR_EL1.ZEN_EL0EN in
+  HOST_SVE_ENABLED, and `kvm_arch_vcpu_put_fp` restores ZEN_EL0EN from it instead of
+  rebinding current's state (hyp's CPACR reset had left a *non-current* task's live SVE
+  state with EL0 SVE trapped);
+* 2955bcc8c309 (history.md #3): `kvm_arch_vcpu_put_fp` saves and flushes the guest's
+  state *before* restoring TIF_SVE;
+* `kvm_arch_vcpu_put_fp` runs under local_irq_save() instead of local_bh_disable() (it is
+  called from kvm_sched_out() with IRQs off); which commit made this change was not
+  checked.
+fpsimd_last_state.sve_in_use also went away in the series; it only fed
+sve_flush_cpu_state(), which these variants no longer call, so it is not duplicated.
 """
 
 from __future__ import annotations
@@ -22,25 +30,47 @@ from model.ctx import Ctx
 from model.variant import Variant
 
 
-def kvm_arch_vcpu_put_fp(k: Ctx, vcpu: int) -> None:
-    """arch/arm64/kvm/fpsimd.c (v4.18): kvm_arch_vcpu_put_fp().
+def kvm_arch_vcpu_load_fp_rc1(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/fpsimd.c (v4.18-rc1): kvm_arch_vcpu_load_fp(): BUG_ON(!current->mm);
+    clear FP_ENABLED and HOST_SVE_IN_USE; set FP_HOST; HOST_SVE_IN_USE from TIF_SVE."""
+    v = k.vcpu(vcpu)
+    k.check(k.true if k.cur.mm else k.false, "BUG", "kvm_arch_vcpu_load_fp",
+            "BUG_ON(!current->mm)")
+    k.set(v.fp_enabled, False)
+    k.set(v.host_sve_in_use, False)
+    k.set(v.fp_host, True)
+    with k.If(k.test_thread_flag("TIF_SVE")):
+        k.set(v.host_sve_in_use, True)
 
-    local_irq_save(); if FP_ENABLED: fpsimd_save() and fpsimd_flush_cpu_state(); else if
-    the system has SVE, restore CPACR_EL1.ZEN_EL0EN from HOST_SVE_ENABLED (not modelled:
-    no SVE); then restore TIF_SVE from HOST_SVE_IN_USE; local_irq_restore().
+
+def __hyp_switch_fpsimd(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/switch.c (v4.18-rc1 and v4.18): __hyp_switch_fpsimd().
+
+    Enable FP; if FP_HOST: with SVE and HOST_SVE_IN_USE, sve_save_state() into the host
+    thread's sve_state (found from host_fpsimd_state with container_of) and FPSR/FPCR into
+    host_fpsimd_state, else __fpsimd_save_state(host_fpsimd_state); clear FP_HOST; load the
+    guest's registers; set FP_ENABLED.
     """
     v = k.vcpu(vcpu)
-    flags = k.let("flags", k.this_cpu.irqs_disabled)
-    k.local_irq_disable()
-    with k.If(v.fp_enabled.eq(1)):
-        k.fpsimd_save()
-        k.fpsimd_flush_cpu_state()
-    k.update_thread_flag("TIF_SVE", v.host_sve_in_use.eq(1))
-    k.set(k.this_cpu.irqs_disabled, flags)
+    k.set_fp_trap(False)
+    with k.If(v.fp_host.eq(1)):
+        if k.config.sve:
+            with k.If(v.host_sve_in_use.eq(1)):
+                for t in k.S.tasks:
+                    if t.mm:
+                        with k.If(v.host_fpsimd_state.eq(k.S.task_fpstate(t.index))):
+                            k.sve_save_state(t.sve_state, v.host_fpsimd_state)
+            with k.Else():
+                k.store_through(v.host_fpsimd_state, k.__fpsimd_save_state)
+        else:
+            k.store_through(v.host_fpsimd_state, k.__fpsimd_save_state)
+        k.set(v.fp_host, False)
+    k.__fpsimd_restore_state(v.fp_regs)
+    k.set(v.fp_enabled, True)
 
 
 def kvm_arch_vcpu_ioctl_run_enter_guest(k: Ctx, vcpu: int) -> None:
-    """virt/kvm/arm/arm.c (v4.18): as at the seed, without kvm_fpsimd_flush_cpu_state()."""
+    """virt/kvm/arm/arm.c (v4.18-rc1): as at the seed, without kvm_fpsimd_flush_cpu_state()."""
     k.preempt_disable()
     k.local_irq_disable()
     bail = k.nondet("signal pending: leave the run loop")
@@ -53,12 +83,54 @@ def kvm_arch_vcpu_ioctl_run_enter_guest(k: Ctx, vcpu: int) -> None:
         k.goto("IN_GUEST")
 
 
-def make(seed: Variant) -> Variant:
+def kvm_arch_vcpu_load_fp(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/fpsimd.c (v4.18): kvm_arch_vcpu_load_fp(): as in rc1, also clearing
+    HOST_SVE_ENABLED and setting it from CPACR_EL1.ZEN_EL0EN when the system has SVE."""
+    v = k.vcpu(vcpu)
+    k.kvm_arch_vcpu_load_fp_rc1(vcpu)
+    if k.config.sve:
+        k.set(v.host_sve_enabled, k.this_cpu.zen_el0en)
+
+
+def kvm_arch_vcpu_put_fp(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/fpsimd.c (v4.18): kvm_arch_vcpu_put_fp().
+
+    local_irq_save(); if FP_ENABLED: fpsimd_save() and fpsimd_flush_cpu_state(); else if
+    the system has SVE, restore CPACR_EL1.ZEN_EL0EN from HOST_SVE_ENABLED (hyp reset it to
+    CPACR_EL1_DEFAULT); then restore TIF_SVE from HOST_SVE_IN_USE; local_irq_restore().
+    """
+    v = k.vcpu(vcpu)
+    flags = k.let("flags", k.this_cpu.irqs_disabled)
+    k.local_irq_disable()
+    with k.If(v.fp_enabled.eq(1)):
+        k.fpsimd_save()
+        k.fpsimd_flush_cpu_state()
+    if k.config.sve:
+        with k.Else():
+            k.set(k.this_cpu.zen_el0en, v.host_sve_enabled)
+    k.update_thread_flag("TIF_SVE", v.host_sve_in_use.eq(1))
+    k.set(k.this_cpu.irqs_disabled, flags)
+
+
+def make_rc1(seed: Variant) -> Variant:
     return seed.derive(
-        "v4.18",
-        "v4.18 release: the seed with put_fp under local_irq_save and the SVE fixes",
-        kvm_arch_vcpu_put_fp=kvm_arch_vcpu_put_fp,
+        "v4.18-rc1",
+        "v4.18-rc1: the seed's series as merged (host SVE saved by hyp), before the fixes",
+        options={"new_functions": ["kvm_arch_vcpu_load_fp_rc1"]},
+        kvm_arch_vcpu_load_fp=kvm_arch_vcpu_load_fp_rc1,
+        kvm_arch_vcpu_load_fp_rc1=kvm_arch_vcpu_load_fp_rc1,
+        __hyp_switch_fpsimd=__hyp_switch_fpsimd,
         kvm_arch_vcpu_ioctl_run_enter_guest=kvm_arch_vcpu_ioctl_run_enter_guest,
         kvm_fpsimd_flush_cpu_state=None,
         sve_flush_cpu_state=None,
+    )
+
+
+def make(rc1: Variant) -> Variant:
+    return rc1.derive(
+        "v4.18",
+        "v4.18 release: put_fp under local_irq_save, saves before restoring TIF_SVE, "
+        "restores the EL0 SVE trap",
+        kvm_arch_vcpu_load_fp=kvm_arch_vcpu_load_fp,
+        kvm_arch_vcpu_put_fp=kvm_arch_vcpu_put_fp,
     )

@@ -1,0 +1,117 @@
+"""SVE: the Z bits above V, TIF_SVE, the EL0 SVE trap, and the fixes of v4.18."""
+
+from __future__ import annotations
+
+import pytest
+
+from checker.explicit.explore import explore_bfs
+from checker.instance import PROPERTY_NAMES, Instance
+from model.config import Config
+from model.variants import get_variant
+from tests.model.probe import Probe
+
+SVE_LIVE = {  # T0 runs at EL0 with its SVE state live on cpu0
+    "cpu0.current": "T0", "T0.pc": "USER", "T0.TIF_SVE": "1",
+    "T0.TIF_FOREIGN_FPSTATE": "0", "cpu0.fpsimd_last_state.st": "T0.uw",
+    "T0.fpsimd_cpu": "cpu0", "cpu0.CPACR_EL1.ZEN_EL0EN": "1",
+    "cpu0.regs.v": "T0", "cpu0.regs.fpsr": "T0", "cpu0.regs.zhi": "T0",
+    "T0.uw.v": "T0~", "T0.uw.fpsr": "T0~", "T0.sve_state.v": "T0~",
+}
+
+
+@pytest.fixture
+def sve() -> Probe:
+    return Probe("v4.18", sve=True, vhe=True)
+
+
+def test_sve_requires_vhe_with_kvm() -> None:
+    with pytest.raises(ValueError, match="VHE"):
+        Config(sve=True, vhe=False)
+
+
+def test_fpsimd_save_sve_goes_to_current_sve_state(sve: Probe) -> None:
+    post, viol = sve.run("fpsimd_save", task="T0", **SVE_LIVE, **{"cpu0.irqs_disabled": "1"})
+    assert (post["T0.sve_state.v"], post["T0.sve_state.zhi"]) == ("T0", "T0")
+    assert post["T0.uw.fpsr"] == "T0" and post["T0.uw.v"] == "T0~"
+    assert viol == []
+
+
+def test_task_fpsimd_load_sve_and_bind_enable_el0_sve(sve: Probe) -> None:
+    state = {**SVE_LIVE, "T0.TIF_FOREIGN_FPSTATE": "1", "cpu0.CPACR_EL1.ZEN_EL0EN": "0",
+             "cpu0.regs.v": "kneon", "cpu0.regs.zhi": "kneon", "T0.sve_state.v": "T0",
+             "T0.sve_state.zhi": "T0", "T0.uw.fpsr": "T0", "T0.pc": "KERNEL"}
+    post, _ = sve.run("fpsimd_restore_current_state", task="T0", inputs=(False,), **state)
+    assert (post["cpu0.regs.v"], post["cpu0.regs.zhi"], post["cpu0.regs.fpsr"]) == \
+        ("T0", "T0", "T0")
+    assert post["cpu0.CPACR_EL1.ZEN_EL0EN"] == "1"
+
+
+def test_fpsimd_load_zeroes_the_bits_above_v(sve: Probe) -> None:
+    post, _ = sve.run("fpsimd_load_state", Probe("v4.18", sve=True, vhe=True).layout.tasks[0].uw,
+                      task="T0", **{"cpu0.regs.zhi": "kneon"})
+    assert post["cpu0.regs.zhi"] == "0"
+
+
+def test_syscall_discards_sve(sve: Probe) -> None:
+    post, _ = sve.run("el0_svc", task="T0", **SVE_LIVE)
+    assert post["T0.TIF_SVE"] == "0" and post["cpu0.CPACR_EL1.ZEN_EL0EN"] == "0"
+    assert post["ghost.T0.zhi_written"] == "0"
+
+
+def test_do_sve_acc_converts_and_warns_if_already_sve(sve: Probe) -> None:
+    state = {**SVE_LIVE, "T0.TIF_SVE": "0", "cpu0.CPACR_EL1.ZEN_EL0EN": "0",
+             "cpu0.regs.zhi": "0"}
+    post, viol = sve.run("do_sve_acc", task="T0", inputs=(False,), **state)
+    assert post["T0.TIF_SVE"] == "1" and post["T0.TIF_FOREIGN_FPSTATE"] == "1"
+    assert post["T0.uw.v"] == "T0" and post["T0.sve_state.v"] == "T0"
+    assert post["T0.sve_state.zhi"] == "0" and post["T0.fpsimd_cpu"] == "NR_CPUS"
+    assert viol == []
+    _, viol = sve.run("do_sve_acc", task="T0", inputs=(False,), **SVE_LIVE)
+    assert viol == ["do_sve_acc: WARN WARN_ON(1): SVE access shouldn't have trapped "
+                    "(TIF_SVE already set)"]
+
+
+def test_vhe_guest_exit_resets_el0_sve_trap(sve: Probe) -> None:
+    post, _ = sve.run("__deactivate_traps", 0, **{"cpu0.CPACR_EL1.ZEN_EL0EN": "1"})
+    assert post["cpu0.CPACR_EL1.ZEN_EL0EN"] == "0"
+
+
+def test_v418_put_fp_restores_el0_sve_trap(sve: Probe) -> None:
+    state = {"cpu0.current": "vmm0", "vcpu0.flags.HOST_SVE_ENABLED": "1",
+             "cpu0.CPACR_EL1.ZEN_EL0EN": "0", "vmm0.TIF_FOREIGN_FPSTATE": "1"}
+    post, viol = sve.run("kvm_arch_vcpu_put_fp", 0, **state)
+    assert post["cpu0.CPACR_EL1.ZEN_EL0EN"] == "1"
+    assert viol == []
+
+
+def test_seed_refuses_sve() -> None:
+    _, viol = Probe("seed", sve=True, vhe=True).run("kvm_arch_vcpu_load_fp", 0)
+    assert viol == ["kvm_arch_vcpu_load_fp: BUG BUG_ON(system_supports_sve())"]
+
+
+@pytest.mark.parametrize("variant,violated,lengths", [
+    ("v4.17", set(), {}),
+    ("v4.18", set(), {}),
+    # history.md #2 (b3eb56b629d1): a non-current task's live SVE state returns to EL0
+    # with EL0 SVE trapped after hyp reset CPACR_EL1; its next SVE instruction hits the
+    # WARN in do_sve_acc, and fpsimd_to_sve() overwrites the fresh registers with the
+    # stale uw.fpsimd_state copy.
+    ("v4.18-rc1", {"no_loss", "kernel_asserts"}, {"no_loss": 20, "kernel_asserts": 17}),
+])
+def test_sve_variants(variant, violated, lengths) -> None:
+    inst = Instance(Config(cpus=1, vhe=True, sve=True, lockdep=False), get_variant(variant))
+    res, _ = explore_bfs(inst, list(PROPERTY_NAMES))
+    assert res.complete
+    assert set(res.violations) == violated
+    assert {p: len(t) for p, t in res.violations.items()} == lengths
+    if "kernel_asserts" in violated:
+        assert res.violations["kernel_asserts"].steps[-1].violations[0].startswith("do_sve_acc")
+
+
+def test_seed_with_sve_stops_at_the_bug() -> None:
+    inst = Instance(Config(cpus=1, vhe=True, sve=True), get_variant("seed"))
+    res, _ = explore_bfs(inst, list(PROPERTY_NAMES))
+    trace = res.violations["kernel_asserts"]
+    assert trace.steps[-1].violations == [
+        "kvm_arch_vcpu_load_fp: BUG BUG_ON(system_supports_sve())"]
+    assert res.guards_reached["hyp_saves_host_state"] is None  # nothing runs after a BUG
