@@ -54,6 +54,29 @@ def fpsimd_thread_switch(k: Ctx, next_task: int) -> None:
         k.update_tsk_thread_flag(next_task, "TIF_FOREIGN_FPSTATE", True)
 
 
+def __hyp_switch_fpsimd(k: Ctx, vcpu: int) -> None:
+    """Mutant of arch/arm64/kvm/hyp/switch.c: __hyp_switch_fpsimd() that clears FP_HOST
+    but forgets to save the host's live registers before loading the guest's."""
+    v = k.vcpu(vcpu)
+    k.set_fp_trap(False)
+    k.set(v.fp_host, False)
+    k.__fpsimd_restore_state(v.fp_regs)
+    k.set(v.fp_enabled, True)
+
+
+def kvm_arch_vcpu_put_fp(k: Ctx, vcpu: int) -> None:
+    """Mutant of arch/arm64/kvm/fpsimd.c: kvm_arch_vcpu_put_fp() that saves the guest's
+    registers but forgets fpsimd_flush_cpu_state(): the vcpu stays bound to the CPU."""
+    v = k.vcpu(vcpu)
+    k.local_bh_disable()
+    with k.If(v.fp_enabled.eq(1)):
+        k.fpsimd_save()
+    with k.Else():
+        with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
+            k.fpsimd_bind_task_to_cpu()
+    k.local_bh_enable()
+
+
 CTXSYNC_KEEPS_FOREIGN = SEED.derive(
     "mutant-ctxsync-keeps-foreign",
     "seed, but kvm_arch_vcpu_ctxsync_fp() does not clear TIF_FOREIGN_FPSTATE",
@@ -72,4 +95,17 @@ SWITCH_IGNORES_CPU = SEED.derive(
     fpsimd_thread_switch=fpsimd_thread_switch,
 )
 
-VARIANTS = [CTXSYNC_KEEPS_FOREIGN, HYP_IGNORES_FOREIGN, SWITCH_IGNORES_CPU]
+HYP_SWITCH_SKIPS_HOST_SAVE = SEED.derive(
+    "mutant-hyp-switch-skips-host-save",
+    "seed, but __hyp_switch_fpsimd() does not save the host's registers",
+    __hyp_switch_fpsimd=__hyp_switch_fpsimd,
+)
+
+PUT_FP_NO_FLUSH = SEED.derive(
+    "mutant-put-fp-no-flush",
+    "seed, but kvm_arch_vcpu_put_fp() saves the guest without fpsimd_flush_cpu_state()",
+    kvm_arch_vcpu_put_fp=kvm_arch_vcpu_put_fp,
+)
+
+VARIANTS = [CTXSYNC_KEEPS_FOREIGN, HYP_IGNORES_FOREIGN, SWITCH_IGNORES_CPU,
+            HYP_SWITCH_SKIPS_HOST_SAVE, PUT_FP_NO_FLUSH]

@@ -69,14 +69,16 @@ def test_fixed_variants_hold(variant, cfg) -> None:
             assert trace is not None, f"guard {name} never reached"
 
 
-@pytest.mark.parametrize("name,props,length", [
-    ("ctxsync-keeps-foreign", {"no_loss"}, 13),
-    ("update-fp-enabled-ignores-foreign", {"no_loss", "no_leak"}, 11),
-    ("hyp-switch-skips-host-save", {"no_loss"}, 13),
-    ("put-fp-no-flush", {"no_loss", "no_leak"}, 11),
+@pytest.mark.parametrize("name,props,length,cfg", [
+    ("ctxsync-keeps-foreign", {"no_loss"}, 13, {}),
+    ("update-fp-enabled-ignores-foreign", {"no_loss", "no_leak"}, 11, {}),
+    ("hyp-switch-skips-host-save", {"no_loss"}, 13, {}),
+    ("put-fp-no-flush", {"no_loss", "no_leak"}, 11, {}),
+    ("switch-ignores-cpu", {"no_loss"}, 10,
+     {"cpus": 2, "vmm_threads": 0, "vcpus": 0}),
 ])
-def test_broken_copies_are_caught(name, props, length) -> None:
-    inst = Instance(Config(cpus=1, lockdep=False), BROKEN[name])
+def test_broken_copies_are_caught(name, props, length, cfg) -> None:
+    inst = Instance(Config(**{"cpus": 1, "lockdep": False, **cfg}), BROKEN[name])
     res, _ = explore_bfs(inst, ALL)
     assert set(res.violations) == props
     assert {len(res.violations[p]) for p in props} == {length}
