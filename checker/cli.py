@@ -25,8 +25,8 @@ from checker.cli_common import (
     write_trace,
 )
 from checker.explicit.explore import ExploreResult, Stats, explore_bfs
+from checker.inspect.show import render_steps
 from checker.instance import Instance
-from checker.report import step_table
 from model.variants import VariantError, load_variant_file, variants
 
 # Subcommand providers: modules with register(subparsers).  Missing ones are skipped so
@@ -249,8 +249,9 @@ def _print_run(inst: Instance, props: list[str], res: ExploreResult, files: dict
         for cid in failed:
             print(f"  {cid}  ({res.check_coverage[cid]:,} transitions)")
     for p, tr in res.violations.items():
-        print(f"\nShortest counterexample for {p} ({len(tr)} steps), written to {files[p]}:")
-        print(step_table(inst.layout, tr))
+        print(f"\nShortest counterexample for {p} ({len(tr)} steps), written to {files[p]}"
+              f" (`python -m checker show {files[p]} --html out.html` for a picture):")
+        print(render_steps(tr))
     if coverage:
         _print_coverage(inst, res)
 
