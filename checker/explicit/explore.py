@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from checker.explicit.compile import compile_predicate
 from checker.instance import KERNEL_ASSERTS, Instance
 from checker.trace import Step, Trace
+from model.dsl import And
 
 
 @dataclass
@@ -119,9 +120,16 @@ def explore_bfs(
     complete = True
     next_report = 10_000
     fired = [0] * len(actions)
+    failed = [0] * len(comp.check_ids)
     guard_by_aid: list = [guard_map.get(aid) for aid in range(len(actions))]
     open_guards = len(guard_names)
-    inv_preds = [pred for _name, pred in invs]
+    # One compiled predicate for all invariants still unviolated: a single call per new
+    # state; the individual ones are only consulted when it fails.
+    def combined(names: list[str]):
+        exprs = [e for n, e in inst.invariants.items() if n in names]
+        return [compile_predicate(And(tuple(exprs)))] if exprs else []
+
+    inv_preds = combined([name for name, _ in invs if name not in violations])
     level_end = 1  # index of the first state of the next BFS level
     depth = 0
     transitions = 0
@@ -145,13 +153,13 @@ def explore_bfs(
         for aid, inp, nxt, viol in succ:
             fired[aid] += 1
             if viol:
-                names = [comp.check_ids[v] for v in viol]
-                for n in names:
-                    check_cov[n] += 1
+                for v in viol:
+                    failed[v] += 1
                 if check_asserts and KERNEL_ASSERTS not in violations:
+                    names = [comp.check_ids[v] for v in viol]
                     record(KERNEL_ASSERTS, trace_to(
                         i, KERNEL_ASSERTS, "; ".join(names), (aid, inp, nxt, names)))
-                if any(v in bug_ids for v in viol):
+                if bug_ids and not bug_ids.isdisjoint(viol):
                     continue  # BUG() kills the kernel: nothing follows this step
             if open_guards:
                 gl = guard_by_aid[aid]
@@ -173,7 +181,7 @@ def explore_bfs(
                     for name, p in invs:
                         if name not in violations and not p(nxt):
                             record(name, trace_to(j, name, f"{name} fails after this step"))
-                    inv_preds = [p for name, p in invs if name not in violations]
+                    inv_preds = combined([name for name, _ in invs if name not in violations])
                     break
         if max_states is not None and len(states) >= max_states:
             complete = head >= len(states)
@@ -189,6 +197,9 @@ def explore_bfs(
     for aid, n in enumerate(fired):
         if n:
             coverage[actions[aid].name] += n
+    for cid, n in enumerate(failed):
+        if n:
+            check_cov[comp.check_ids[cid]] += n
     stats.states = len(states)
     stats.elapsed = time.perf_counter() - t0
     guards: dict[str, Trace | None] = {}
