@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from tabulate import tabulate
 
 from checker.cli_common import (
+    DEFAULT_OUT,
     EXIT_BOUND,
     EXIT_OK,
     EXIT_USAGE,
@@ -52,8 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop as soon as every selected property is violated")
     e.add_argument("--coverage", action="store_true",
                    help="print how often each modelled step fired; warn about steps that never did")
-    e.add_argument("--out", default="counterexamples", metavar="DIR",
-                   help="directory for counterexample files (default counterexamples/)")
+    e.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                   help=f"directory for counterexample files (default {DEFAULT_OUT}/)")
     e.add_argument("--graph", metavar="OUT.graphml",
                    help="write the state graph (GraphML, or DOT if the name ends in .dot) "
                         "for small configurations")

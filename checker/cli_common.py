@@ -20,6 +20,10 @@ EXIT_VIOLATION = 1  # a property is violated (counterexample written)
 EXIT_USAGE = 2  # usage or input error
 EXIT_BOUND = 3  # a resource bound was hit before an answer
 
+# New counterexamples go here (git-ignored); counterexamples/ itself holds the curated,
+# documented ones (see counterexamples/README.md).
+DEFAULT_OUT = "counterexamples/found"
+
 
 class UsageError(Exception):
     """A one-line, user-facing error: exit code 2."""
@@ -110,7 +114,7 @@ def trace_filename(trace: Trace) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
 
 
-def write_trace(trace: Trace, directory: str = "counterexamples") -> str:
+def write_trace(trace: Trace, directory: str = DEFAULT_OUT) -> str:
     """Write atomically (temp file + rename) so a crash never leaves half a trace."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)

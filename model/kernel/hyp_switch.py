@@ -121,11 +121,6 @@ def __kvm_vcpu_run_exit(k: Ctx, vcpu: int) -> None:
     k.__deactivate_traps(vcpu)
 
 
-def guest_fp_access_traps(k: Ctx, vcpu: int) -> Expr:
-    """Whether the guest's FP access traps to hyp now (the guard of the trap step)."""
-    return k.fp_trapped()
-
-
 def fixup_guest_exit_fp(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/hyp/switch.c: fixup_guest_exit() for ESR_ELx_EC_FP_ASIMD (seed):
     return __hyp_switch_fpsimd(), i.e. handle the trap and re-enter the guest."""
@@ -145,7 +140,6 @@ FUNCTIONS = {
         __hyp_switch_fpsimd,
         __kvm_vcpu_run_enter,
         __kvm_vcpu_run_exit,
-        guest_fp_access_traps,
         fixup_guest_exit_fp,
     )
 }
