@@ -1,0 +1,203 @@
+"""Bounded model checking on the z3 encoding (checker.smt.encode).
+
+For k = 0, 1, ..., K the solver holds
+
+    I(s0) & T(s0,s1) & T(s1,s2) & ... & T(s(k-1),sk)
+
+and asks, per property not yet violated at a smaller depth, for
+
+    ~P(sk)                       (invariants no_loss, no_leak)
+    viol(T(s(k-1),sk))           (kernel_asserts: some assertion of step k fails)
+
+Depth grows one step at a time, so the first counterexample found is a shortest one, the
+same length as the explorer's (BFS).  A counterexample is read back as explicit states and
+replayed through ``inst.compiled.fire`` (the explicit interpreter); a mismatch raises
+`ReplayMismatch` (the two interpreters disagree: a bug in one of them).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import z3
+
+from checker.explicit.compile import compile_predicate
+from checker.instance import KERNEL_ASSERTS, Instance
+from checker.smt.encode import Encoding, Frame, StepEnc
+from checker.trace import Step, Trace
+from model.dsl import ModelError
+
+ENGINE = "smt-bmc"
+
+
+class ReplayMismatch(Exception):
+    """An SMT trace does not replay in the explicit engine."""
+
+
+@dataclass
+class BmcPropResult:
+    prop: str
+    verdict: str  # VIOLATED | NOT_FOUND (within the bound) | UNKNOWN
+    depth: int  # length of the counterexample, or the bound checked
+    seconds: float
+    trace: Trace | None = None
+    reason: str = ""
+
+
+@dataclass
+class BmcResult:
+    inst: Instance
+    bound: int
+    props: dict[str, BmcPropResult] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def violated(self) -> bool:
+        return any(p.verdict == "VIOLATED" for p in self.props.values())
+
+    @property
+    def unknown(self) -> bool:
+        return any(p.verdict == "UNKNOWN" for p in self.props.values())
+
+
+def replay(inst: Instance, states: list[tuple], steps: list[tuple[int, tuple]]
+           ) -> list[list[str]]:
+    """Replay (action id, inputs) from states[0] with the explicit interpreter; check every
+    guard and every successor against ``states``; return the violated check ids per step."""
+    comp = inst.compiled
+    s = states[0]
+    out = []
+    for i, (aid, inp) in enumerate(steps):
+        if not comp.guards[aid](bytes(s)):
+            raise ReplayMismatch(
+                f"step {i + 1}: {inst.actions[aid].label} is not enabled in the explicit engine")
+        try:
+            nxt, viol = comp.fire(aid, s, inp)
+        except ModelError as exc:
+            nxt, viol = states[i + 1], [f"model: {exc}"]
+        if nxt != states[i + 1]:
+            diff = [f"{v.name}: smt {inst.layout.label(v, states[i + 1][v.index])} explicit "
+                    f"{inst.layout.label(v, nxt[v.index])}"
+                    for v in inst.layout.vars if nxt[v.index] != states[i + 1][v.index]]
+            raise ReplayMismatch(
+                f"step {i + 1} ({inst.actions[aid].label}) differs: {'; '.join(diff)}")
+        out.append(viol)
+        s = nxt
+    return out
+
+
+def extract(enc: Encoding, m: z3.ModelRef, frames: list[Frame], steps: list[StepEnc]
+            ) -> tuple[list[tuple], list[tuple[int, tuple]], list[list[str]]]:
+    """States, (action, inputs) and SMT-side violated check ids of the model's path."""
+    states = [enc.state_of(m, f) for f in frames]
+    sizes = [v.dom.size for v in enc.S.vars]
+    for i in range(1, len(states)):
+        # A counter driven out of its domain (a model error, reported as a violation of
+        # counters_in_range) has no label: show it unchanged.
+        states[i] = tuple(x if x < n else p for x, n, p in zip(states[i], sizes, states[i - 1], strict=False))
+    acts = [enc.step_of(m, st) for st in steps]
+    viols = []
+    for st, (aid, _) in zip(steps, acts, strict=False):
+        viols.append([cid for a, cid, c in st.violations
+                      if a == aid and z3.is_true(m.eval(c, model_completion=True))])
+    return states, acts, viols
+
+
+def make_trace(inst: Instance, prop: str, text: str, states: list[tuple],
+               acts: list[tuple[int, tuple]], viols: list[list[str]], engine: str,
+               kind: str = "counterexample") -> Trace:
+    steps = []
+    for i, (aid, inp) in enumerate(acts):
+        try:
+            steps.append(Step.make(inst, inst.actions[aid], inp, states[i + 1], viols[i],
+                                   states[i]))
+        except ModelError:  # a counter overflow: list the functions the step may call
+            steps.append(Step.make(inst, inst.actions[aid], inp, states[i + 1], viols[i]))
+    return Trace.make(inst, prop, text, states[0], steps, engine=engine, kind=kind)
+
+
+def bmc(inst: Instance, props: list[str], depth: int, *, timeout: float | None = None,
+        bits: bool = True, start: int = 0) -> BmcResult:
+    """Shortest counterexamples of length <= ``depth`` for each property in ``props``.
+
+    ``timeout`` (seconds) bounds the whole run; a query that runs out is UNKNOWN and the
+    property is not searched deeper."""
+    t0 = time.perf_counter()
+    enc = Encoding(inst, bits=bits)
+    solver = z3.Solver()
+    frames = [enc.frame("s0")]
+    steps: list[StepEnc] = []
+    solver.add(enc.init(frames[0]))
+    result = BmcResult(inst, depth)
+    open_props = list(props)
+    invs = {p: compile_predicate(inst.invariants[p]) for p in props if p in inst.invariants}
+
+    def remaining() -> float | None:
+        if timeout is None:
+            return None
+        return timeout - (time.perf_counter() - t0)
+
+    for k in range(depth + 1):
+        if not open_props:
+            break
+        if k > 0:
+            frames.append(enc.frame(f"s{k}"))
+            st = enc.step(k, frames[k - 1], frames[k])
+            steps.append(st)
+            solver.add(st.constraint)
+        if k < start:
+            continue
+        for prop in list(open_props):
+            if prop == KERNEL_ASSERTS:
+                if k == 0:
+                    continue
+                query = steps[-1].any_violation
+            else:
+                query = z3.Not(enc.property(prop, frames[k]))
+            left = remaining()
+            if left is not None and left <= 0:
+                result.props[prop] = BmcPropResult(prop, "UNKNOWN", k,
+                                                   time.perf_counter() - t0,
+                                                   reason="timeout")
+                open_props.remove(prop)
+                continue
+            if left is not None:
+                solver.set("timeout", max(1, int(left * 1000)))
+            r = solver.check(query)
+            if r == z3.unknown:
+                result.props[prop] = BmcPropResult(
+                    prop, "UNKNOWN", k, time.perf_counter() - t0,
+                    reason=solver.reason_unknown())
+                open_props.remove(prop)
+            elif r == z3.sat:
+                m = solver.model()
+                states, acts, smt_viols = extract(enc, m, frames, steps)
+                if states[0] != inst.layout.initial_state():
+                    raise ReplayMismatch("SMT initial state differs from the model's")
+                viols = replay(inst, states, acts)
+                if prop == KERNEL_ASSERTS:
+                    if not viols[-1]:
+                        raise ReplayMismatch(
+                            f"SMT reports assertion failures {smt_viols[-1]} in the last "
+                            "step; the explicit engine reports none")
+                    text = "; ".join(viols[-1])
+                else:
+                    if invs[prop](states[-1]):
+                        raise ReplayMismatch(
+                            f"{prop} fails in the SMT model's last state but holds there "
+                            "in the explicit engine")
+                    text = f"{prop} fails after this step" if k else \
+                        f"{prop} fails in the initial state"
+                trace = make_trace(inst, prop, text, states, acts, viols, ENGINE)
+                result.props[prop] = BmcPropResult(prop, "VIOLATED", k,
+                                                   time.perf_counter() - t0, trace)
+                open_props.remove(prop)
+    for prop in open_props:
+        result.props[prop] = BmcPropResult(prop, "NOT_FOUND", depth, time.perf_counter() - t0)
+    result.props = {p: result.props[p] for p in props}
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+__all__ = ["BmcPropResult", "BmcResult", "ReplayMismatch", "bmc", "replay"]

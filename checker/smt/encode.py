@@ -1,0 +1,489 @@
+"""The z3 encoding of a model instance, derived from the same `Action`/`Expr`/`Stmt`
+objects the explicit engine compiles (no second copy of the kernel functions).
+
+Choice
+------
+The model is already a guarded-command program (model.dsl), so this module is a second
+*interpreter* of that AST: each action's statement list is executed symbolically, once per
+step of an unrolling, over z3 terms for the pre-state.  Sequential statements update an
+environment (variable -> term); ``If`` runs both branches under the path condition and
+merges every variable that differs into ``z3.If(c, then, else)``; ``Assert`` records
+``path & ~cond``.  The result per action is a guard, a next-state term for every variable it
+may change (the others are framed: unchanged), and its assertion-violation conditions.
+
+Data representation
+-------------------
+* **State** (`Frame`): one z3 ``Int`` per model `Var`, holding the same small int the
+  explicit engine stores (an index into the variable's `Domain`; booleans 0/1), bounded by
+  ``0 <= x < |Domain|`` (`Encoding.domain`).
+* **Bits** (``bits=True``, the default): beside every value slot (register/memory slice,
+  a `Var` of kind ``value`` whose int is a provenance token), the data it holds as a z3
+  ``BitVec`` of the real width: a V slice 128 bits (one Z register's V0 part, standing for
+  V0-V31 by data independence, see model.state), FPSR/FPCR 64 bits (FPCR:FPSR, two 32-bit
+  registers always copied together), the Z bits above 128 ``VL-128`` bits (only with SVE;
+  without SVE that slice is the constant 0 and absent).  The mapping from the model is:
+
+  - a copy (``Assign(slot, e)`` whose value is a slot, ``Ite`` of slots, or ``Retire`` of a
+    slot) moves the bits with the token (``Retire`` changes only the token);
+  - ``Assign(slot, Const latest(o))`` -- the statements `Ctx.fp_write` emits when context
+    ``o`` writes its registers -- gives the slot *fresh* symbolic bits and sets the ghost
+    ``last[o, slice]`` to them (the ghost "value o last wrote");
+  - ``Const kneon`` (kernel-mode NEON data) gets fresh bits, not recorded in any ghost;
+  - ``Const zero`` is the all-zero bit vector.
+  Fresh bits are named per step and write site (``fresh<k>_<slice>_<j>``), shared by all
+  actions of step k (only one fires).  ``no_leak`` stays about tokens (where bits came
+  from: two fresh values can be equal by chance); ``no_loss`` requires the token *and*
+  ``bits == last[o, slice]``.  The encoding's own invariant `coherence` ("a slot holding
+  o's latest token holds o's last written bits; a zero slot holds zeros") is proved by
+  induction with the lemmas, so the bit-level proof does not rest on the token abstraction.
+  With ``bits=False`` only tokens are encoded (faster; the proofs are then about tokens).
+* **Ghosts** ``last[o, slice]`` are not model variables; the explicit engine has none.
+* **Steps**: per unrolled step an ``Int`` selector ``sel`` (the action id, an index into
+  ``inst.actions``) and ``Bool`` inputs ``in<k>_<j>`` (the j-th `Input` of whichever action
+  fires); a model gives the action and its inputs back.
+* Counter overflow (``AddC`` leaving an int domain raises ModelError in the explicit
+  engine) is a violation condition of its own, reported under ``kernel_asserts`` with a
+  check id ``model: <var> out of range``.
+
+SMT state -> explicit state
+---------------------------
+An explicit state is the tuple of the frame's ``Int`` values in `Layout.vars` order
+(`Encoding.state_of`); bits and ghosts are dropped (the explicit engine abstracts them by
+the tokens, which `coherence` justifies).  An action id and the input booleans
+(`Encoding.step_of`) are exactly the arguments of ``inst.compiled.fire``, so a trace read
+from a model replays in the explicit interpreter (checker.smt.bmc does so as a self-check).
+
+Limits
+------
+* Only straight-line statement lists with ``If`` (no loops: the DSL has none).
+* A ``Const latest(o)`` anywhere but directly as the value of an ``Assign`` to a value slot,
+  or a ``Const stale(o)`` in a value expression, is rejected (`EncodeError`): the bit mapping
+  would not know which write it is.
+* Per-step symbolic execution is repeated for each unrolled step (cheap at these sizes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import z3
+
+from checker.instance import Instance
+from model.dsl import (
+    AddC,
+    And,
+    Assert,
+    Assign,
+    Const,
+    Domain,
+    Eq,
+    Expr,
+    If,
+    Input,
+    Ite,
+    Mark,
+    Not,
+    Or,
+    Retire,
+    Stmt,
+    Var,
+)
+from properties.fp import readers
+
+SLICE_WIDTH = {"v": 128, "fpsr": 64}
+DEFAULT_VL = 256  # SVE vector length in bits used when the configuration has SVE
+
+
+class EncodeError(Exception):
+    """The model uses a construct this encoder does not support."""
+
+
+@dataclass
+class Frame:
+    """One symbolic state: ``vals[i]`` is the z3 Int of ``layout.vars[i]``; ``bits`` the data
+    of each value slot (by var index); ``ghost`` the last written bits per (owner, slice)."""
+
+    name: str
+    vals: list[z3.BitVecRef]
+    bits: dict[int, z3.BitVecRef]
+    ghost: dict[tuple[int, str], z3.BitVecRef]
+
+
+@dataclass
+class StepEnc:
+    """The transition ``pre -> post`` of one unrolled step.
+
+    ``constraint`` is T(pre, post): sel in range & guard[sel](pre) & post == effect[sel](pre)
+    (framed); ``violations`` lists (action id, check id, condition) with condition =
+    sel==aid & path & ~cond (the guard is in ``constraint``); ``any_violation`` their
+    disjunction."""
+
+    index: int
+    sel: z3.BitVecRef
+    inputs: list[z3.BoolRef]
+    constraint: z3.BoolRef
+    violations: list[tuple[int, str, z3.BoolRef]]
+
+    @property
+    def any_violation(self) -> z3.BoolRef:
+        return z3.Or([c for _, _, c in self.violations]) if self.violations else z3.BoolVal(
+            False)
+
+
+def width_of(dom: Domain) -> int:
+    """Bits of a variable of ``dom``: enough for its largest value, plus one for counters
+    so that leaving the domain by +-k is visible (unsigned compare against the size)."""
+    w = max(1, (dom.size - 1).bit_length())
+    return w + 1 if dom.kind == "int" else w
+
+
+def as_bool(t: z3.ExprRef) -> z3.BoolRef:
+    return t if z3.is_bool(t) else t != 0
+
+
+def as_int(t: z3.ExprRef, width: int = 1) -> z3.BitVecRef:
+    """A model value as a bit vector (a Bool becomes 0/1 of ``width`` bits)."""
+    if z3.is_bool(t):
+        return z3.If(t, z3.BitVecVal(1, width), z3.BitVecVal(0, width))
+    return t
+
+
+def _same_width(a: z3.ExprRef, b: z3.ExprRef) -> tuple[z3.BitVecRef, z3.BitVecRef]:
+    if z3.is_bool(a):
+        a = as_int(a, b.size() if not z3.is_bool(b) else 1)
+    if z3.is_bool(b):
+        b = as_int(b, a.size())
+    if a.size() < b.size():
+        a = z3.ZeroExt(b.size() - a.size(), a)
+    elif b.size() < a.size():
+        b = z3.ZeroExt(a.size() - b.size(), b)
+    return a, b
+
+
+@dataclass
+class _Env:
+    vals: dict[int, z3.ExprRef]
+    locs: dict[int, z3.ExprRef] = field(default_factory=dict)
+    bits: dict[int, z3.BitVecRef] = field(default_factory=dict)
+    lbits: dict[int, z3.BitVecRef] = field(default_factory=dict)
+    ghost: dict[tuple[int, str], z3.BitVecRef] = field(default_factory=dict)
+
+    def copy(self) -> _Env:
+        return _Env(dict(self.vals), dict(self.locs), dict(self.bits), dict(self.lbits),
+                    dict(self.ghost))
+
+
+def _merge(c: z3.BoolRef, a: dict, b: dict) -> dict:
+    out = {}
+    for k in a.keys() | b.keys():
+        if k not in a:
+            out[k] = b[k]
+        elif k not in b:
+            out[k] = a[k]
+        elif a[k].eq(b[k]):
+            out[k] = a[k]
+        else:
+            x, y = a[k], b[k]
+            if z3.is_bool(x) != z3.is_bool(y):
+                x, y = _same_width(x, y)
+            out[k] = z3.If(c, x, y)
+    return out
+
+
+class _ActionExec:
+    """Symbolic execution of one action's body at one step."""
+
+    def __init__(self, enc: Encoding, step: int, inputs: dict[str, z3.BoolRef]) -> None:
+        self.enc = enc
+        self.step = step
+        self.inputs = inputs
+        self.fresh_count: dict[str, int] = {}
+        self.asserts: list[tuple[str, z3.BoolRef]] = []
+
+    # ------------------------------------------------------------------ expressions
+    def ev(self, e: Expr, env: _Env) -> z3.ExprRef:
+        if isinstance(e, Var):
+            if e.local:
+                if id(e) not in env.locs:
+                    raise EncodeError(f"local {e.name} read before it is set")
+                return env.locs[id(e)]
+            return env.vals[e.index]
+        if isinstance(e, Const):
+            return z3.BitVecVal(e.value, width_of(e.dom))
+        if isinstance(e, Input):
+            return self.inputs[e.name]
+        if isinstance(e, Not):
+            return z3.Not(as_bool(self.ev(e.a, env)))
+        if isinstance(e, And):
+            return z3.And([as_bool(self.ev(a, env)) for a in e.args])
+        if isinstance(e, Or):
+            return z3.Or([as_bool(self.ev(a, env)) for a in e.args])
+        if isinstance(e, Eq):
+            a, b = self.ev(e.a, env), self.ev(e.b, env)
+            if z3.is_bool(a) and z3.is_bool(b):
+                return a == b
+            a, b = _same_width(a, b)
+            return a == b
+        if isinstance(e, Ite):
+            c = as_bool(self.ev(e.c, env))
+            a, b = self.ev(e.a, env), self.ev(e.b, env)
+            if z3.is_bool(a) and z3.is_bool(b):
+                return z3.If(c, a, b)
+            a, b = _same_width(a, b)
+            return z3.If(c, a, b)
+        if isinstance(e, AddC):
+            a = as_int(self.ev(e.a, env), width_of(e.dom))
+            return a + z3.BitVecVal(e.k % (1 << a.size()), a.size())
+        if isinstance(e, Retire):
+            a = as_int(self.ev(e.a, env), width_of(e.dom))
+            return z3.If(a == e.latest, z3.BitVecVal(e.stale, a.size()), a)
+        raise EncodeError(f"cannot encode expression {e!r}")
+
+    def fresh(self, kind: str) -> z3.BitVecRef:
+        j = self.fresh_count.get(kind, 0)
+        self.fresh_count[kind] = j + 1
+        return z3.BitVec(f"fresh{self.step}_{kind}_{j}", self.enc.width[kind])
+
+    def bits_of(self, e: Expr, env: _Env, kind: str) -> z3.BitVecRef:
+        enc = self.enc
+        if isinstance(e, Var):
+            if e.local:
+                return env.lbits[id(e)]
+            return env.bits[e.index]
+        if isinstance(e, Const):
+            if e.value == enc.S.ZERO:
+                return z3.BitVecVal(0, enc.width[kind])
+            if e.value == enc.S.KNEON:
+                return self.fresh(kind)
+            raise EncodeError(
+                f"value constant {e!r} outside a direct context write: the bit mapping does"
+                " not know which write this is")
+        if isinstance(e, Ite):
+            c = as_bool(self.ev(e.c, env))
+            return z3.If(c, self.bits_of(e.a, env, kind), self.bits_of(e.b, env, kind))
+        if isinstance(e, Retire):
+            return self.bits_of(e.a, env, kind)
+        raise EncodeError(f"cannot move bits through {e!r}")
+
+    def _value_kind(self, e: Expr) -> str | None:
+        """The slice kind of a value expression (from the first slot it reads)."""
+        if isinstance(e, Var):
+            return self.enc.kind.get(e.index) if not e.local else self.enc.lkind.get(id(e))
+        if isinstance(e, Ite):
+            return self._value_kind(e.a) or self._value_kind(e.b)
+        if isinstance(e, Retire):
+            return self._value_kind(e.a)
+        return None
+
+    # ------------------------------------------------------------------ statements
+    def run(self, body: tuple[Stmt, ...], env: _Env, path: z3.BoolRef) -> _Env:
+        enc = self.enc
+        for st in body:
+            if isinstance(st, Assign):
+                var = st.var
+                w = width_of(var.dom)
+                val = as_int(self.ev(st.expr, env), w)
+                if val.size() < w:
+                    val = z3.ZeroExt(w - val.size(), val)
+                if var.dom.kind == "int":
+                    self.asserts.append((
+                        f"model: {var.name} out of range",
+                        z3.And(path, z3.UGE(val, var.dom.size))))
+                if var.local:
+                    env.locs[id(var)] = val
+                else:
+                    env.vals[var.index] = val
+                if enc.bits and var.dom.kind == "value":
+                    kind = enc.kind.get(var.index) if not var.local else self._value_kind(
+                        st.expr)
+                    if kind is None:
+                        raise EncodeError(f"{var.name}: unknown slice kind")
+                    e = st.expr
+                    if isinstance(e, Const) and e.value >= 2 and e.value % 2 == 0:
+                        owner = (e.value - 2) // 2
+                        b = self.fresh(kind)
+                        env.ghost[(owner, kind)] = b
+                    else:
+                        b = self.bits_of(e, env, kind)
+                    if var.local:
+                        enc.lkind[id(var)] = kind
+                        env.lbits[id(var)] = b
+                    else:
+                        env.bits[var.index] = b
+            elif isinstance(st, If):
+                c = as_bool(self.ev(st.cond, env))
+                t = self.run(st.then, env.copy(), z3.And(path, c))
+                f = self.run(st.els, env.copy(), z3.And(path, z3.Not(c)))
+                env = _Env(_merge(c, t.vals, f.vals), _merge(c, t.locs, f.locs),
+                           _merge(c, t.bits, f.bits), _merge(c, t.lbits, f.lbits),
+                           _merge(c, t.ghost, f.ghost))
+            elif isinstance(st, Mark):
+                continue
+            elif isinstance(st, Assert):
+                c = as_bool(self.ev(st.cond, env))
+                self.asserts.append((st.check.id, z3.And(path, z3.Not(c))))
+            else:
+                raise EncodeError(f"unknown statement {st!r}")
+        return env
+
+
+class Encoding:
+    """The z3 encoding of ``inst`` (see the module docstring for the representation)."""
+
+    def __init__(self, inst: Instance, *, bits: bool = True, vl: int = DEFAULT_VL) -> None:
+        self.inst = inst
+        self.S = inst.layout
+        self.bits = bits
+        self.width = dict(SLICE_WIDTH)
+        self.width["zhi"] = vl - 128
+        self.kind: dict[int, str] = {}
+        self.lkind: dict[int, str] = {}
+        for img in self.S.all_images():
+            for attr in ("v", "fpsr", "zhi"):
+                var = getattr(img, attr)
+                if isinstance(var, Var):
+                    self.kind[var.index] = attr
+        value_vars = [v for v in self.S.vars if v.dom.kind == "value"]
+        missing = [v.name for v in value_vars if v.index not in self.kind]
+        if missing:
+            raise EncodeError(f"value variables outside any image: {missing}")
+        self.slices = sorted(set(self.kind.values()), key=("v", "fpsr", "zhi").index)
+        self.owners = list(range(len(self.S.owner_names)))
+        self.sel_width = max(1, (len(inst.actions) - 1).bit_length())
+        self.max_inputs = max((len(a.inputs) for a in inst.actions), default=0)
+
+    # ------------------------------------------------------------------ frames
+    def frame(self, name: str) -> Frame:
+        vals = [z3.BitVec(f"{name}.{v.name}", width_of(v.dom)) for v in self.S.vars]
+        bits: dict[int, z3.BitVecRef] = {}
+        ghost: dict[tuple[int, str], z3.BitVecRef] = {}
+        if self.bits:
+            for idx, kind in self.kind.items():
+                bits[idx] = z3.BitVec(f"{name}.bits.{self.S.vars[idx].name}", self.width[kind])
+            for o in self.owners:
+                for kind in self.slices:
+                    ghost[(o, kind)] = z3.BitVec(
+                        f"{name}.last.{self.S.owner_names[o]}.{kind}", self.width[kind])
+        return Frame(name, vals, bits, ghost)
+
+    def domain(self, f: Frame) -> z3.BoolRef:
+        """0 <= x < |dom(x)| for every variable of frame f."""
+        return z3.And([z3.ULT(x, v.dom.size) for x, v in zip(f.vals, self.S.vars, strict=False)
+                       if v.dom.size < (1 << width_of(v.dom))])
+
+    def init(self, f: Frame) -> z3.BoolRef:
+        """f is the initial state; each owner's ghost is the bits of its initial image."""
+        cs = [x == val for x, val in zip(f.vals, self.S.initial_state(), strict=False)]
+        if self.bits:
+            init = self.S.initial_state()
+            for idx, kind in self.kind.items():
+                tok = init[idx]
+                if tok == self.S.ZERO:
+                    cs.append(f.bits[idx] == 0)
+                elif tok >= 2 and tok % 2 == 0:
+                    cs.append(f.bits[idx] == f.ghost[((tok - 2) // 2, kind)])
+        return z3.And(cs)
+
+    def pred(self, e: Expr, f: Frame) -> z3.BoolRef:
+        """A state predicate (model Expr) on frame f."""
+        ex = _ActionExec(self, -1, {})
+        return as_bool(ex.ev(e, _Env(dict(enumerate(f.vals)))))
+
+    # ------------------------------------------------------------------ bit-level facts
+    def coherence(self, f: Frame) -> z3.BoolRef:
+        """For every slot x: x == latest(o) -> bits(x) == last[o, slice(x)], and x == 0 ->
+        bits(x) == 0 (TRUE without bits)."""
+        if not self.bits:
+            return z3.BoolVal(True)
+        cs = []
+        for idx, kind in self.kind.items():
+            x = f.vals[idx]
+            cs.append(z3.Implies(x == self.S.ZERO, f.bits[idx] == 0))
+            for o in self.owners:
+                cs.append(z3.Implies(x == self.S.latest(o), f.bits[idx] == f.ghost[(o, kind)]))
+        return z3.And(cs)
+
+    def no_loss_bits(self, f: Frame) -> z3.BoolRef:
+        """The data half of no_loss: whenever context o can read CPU registers regs, every
+        slice's bits equal o's last written bits (TRUE without bits)."""
+        if not self.bits:
+            return z3.BoolVal(True)
+        cs = []
+        for cond, o, regs in readers(self.S):
+            c = self.pred(cond, f)
+            for slot in regs.slots():
+                cs.append(z3.Implies(c, f.bits[slot.index] == f.ghost[(o, self.kind[slot.index])]))
+        return z3.And(cs)
+
+    def property(self, name: str, f: Frame) -> z3.BoolRef:
+        """Invariant ``name`` of inst.invariants on f; no_loss is bit-exact with bits."""
+        p = self.pred(self.inst.invariants[name], f)
+        if name == "no_loss" and self.bits:
+            p = z3.And(p, self.no_loss_bits(f))
+        return p
+
+    # ------------------------------------------------------------------ transitions
+    def step(self, k: int, pre: Frame, post: Frame) -> StepEnc:
+        """T(pre, post) for step k (1-based: the k-th transition of an unrolling)."""
+        sel = z3.BitVec(f"sel{k}", self.sel_width)
+        ins = [z3.Bool(f"in{k}_{j}") for j in range(self.max_inputs)]
+        n = len(self.inst.actions)
+        cs = [z3.ULT(sel, n)]
+        nxt_vals: list[list[tuple[int, z3.ExprRef]]] = [[] for _ in self.S.vars]
+        nxt_bits: dict[int, list] = {idx: [] for idx in pre.bits}
+        nxt_ghost: dict[tuple[int, str], list] = {key: [] for key in pre.ghost}
+        violations: list[tuple[int, str, z3.BoolRef]] = []
+        for aid, a in enumerate(self.inst.actions):
+            is_a = sel == aid
+            ex = _ActionExec(self, k, {name: ins[j] for j, name in enumerate(a.inputs)})
+            env0 = _Env(dict(enumerate(pre.vals)), bits=dict(pre.bits), ghost=dict(pre.ghost))
+            guard = self.pred(a.guard, pre)
+            cs.append(z3.Implies(is_a, guard))
+            env = ex.run(a.body, env0, z3.BoolVal(True))
+            for i, x in enumerate(pre.vals):
+                t = env.vals[i]
+                if not t.eq(x):
+                    nxt_vals[i].append((aid, t))
+            for idx, b in pre.bits.items():
+                t = env.bits[idx]
+                if not t.eq(b):
+                    nxt_bits[idx].append((aid, t))
+            for key, b in pre.ghost.items():
+                t = env.ghost[key]
+                if not t.eq(b):
+                    nxt_ghost[key].append((aid, t))
+            for cid, cond in ex.asserts:
+                cond = z3.simplify(cond)
+                if z3.is_false(cond):
+                    continue
+                violations.append((aid, cid, z3.And(is_a, cond)))
+
+        def chain(default: z3.ExprRef, changes: list) -> z3.ExprRef:
+            t = default
+            for aid, v in reversed(changes):
+                t = z3.If(sel == aid, v, t)
+            return t
+
+        for i, x in enumerate(pre.vals):
+            cs.append(post.vals[i] == chain(x, nxt_vals[i]))
+        for idx, b in pre.bits.items():
+            cs.append(post.bits[idx] == chain(b, nxt_bits[idx]))
+        for key, b in pre.ghost.items():
+            cs.append(post.ghost[key] == chain(b, nxt_ghost[key]))
+        return StepEnc(k, sel, ins, z3.And(cs), violations)
+
+    # ------------------------------------------------------------------ models
+    def state_of(self, m: z3.ModelRef, f: Frame) -> tuple[int, ...]:
+        """The explicit state (tuple of ints in Layout.vars order) of frame f in model m."""
+        return tuple(m.eval(x, model_completion=True).as_long() for x in f.vals)
+
+    def step_of(self, m: z3.ModelRef, st: StepEnc) -> tuple[int, tuple[bool, ...]]:
+        """(action id, inputs tuple) of step st in model m: the arguments of compiled.fire."""
+        aid = m.eval(st.sel, model_completion=True).as_long()
+        a = self.inst.actions[aid]
+        inp = tuple(z3.is_true(m.eval(st.inputs[j], model_completion=True))
+                    for j in range(len(a.inputs)))
+        return aid, inp
+
+
+__all__ = ["EncodeError", "Encoding", "Frame", "StepEnc", "as_bool", "as_int"]

@@ -1,0 +1,257 @@
+"""Proofs by (k-)induction on the z3 encoding (checker.smt.encode).
+
+Obligations: every selected property, every strengthening lemma of properties/lemmas.py
+that applies to the variant, the encoding's bit ``coherence`` (with bits), and
+``counters_in_range`` (no step drives a counter out of its domain, which the explicit
+engine would report as a model error).  With
+
+    Inv(s) = dom(s) & /\\ state obligations (properties, lemmas, coherence) at s
+    T(s, s')   the transition relation, viol(T) its assertion failures
+
+each state obligation P is proved by
+
+    initiation   I(s0) -> P(s0)
+    consecution  Inv(s) & T(s,s') -> P(s')
+
+``kernel_asserts`` by consecution ``Inv(s) & T(s,s') -> ~viol(T)`` (initiation: n/a).
+With k > 1 (k-induction) initiation is the base case "I(s0) & T(s0,s1) & ... &
+T(s(k-2),s(k-1)) -> P(s_i) for i < k (and no step fails an assertion)", and consecution
+assumes Inv at s0..s(k-1) and no failing step among the first k-1:
+
+    Inv(s0) & T(s0,s1) & ~viol & Inv(s1) & ... & Inv(s(k-1)) & T(s(k-1),sk) -> P(sk)
+
+A failed consecution gives a counterexample to induction (CTI): pre-state(s), step,
+post-state, as a Trace of kind "cti" (its first state is not claimed reachable); a failed
+initiation gives a real counterexample (kind "counterexample").  Every CTI is replayed in
+the explicit interpreter as a self-check.  Results are typed; printing is in checker.smt.cli.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import z3
+
+from checker.instance import KERNEL_ASSERTS, Instance
+from checker.smt.bmc import extract, make_trace, replay
+from checker.smt.encode import Encoding, Frame, StepEnc
+from checker.trace import Trace
+from properties.lemmas import lemmas_for
+
+ENGINE = "smt-induction"
+MODEL_ERROR = "model:"
+
+
+@dataclass
+class Obligation:
+    """One row of the proof table."""
+
+    name: str
+    kind: str  # property | lemma | encoding
+    doc: str
+    initiation: str = "-"  # ok | FAIL | unknown | n/a
+    consecution: str = "-"  # ok | FAIL | unknown
+    seconds: float = 0.0
+    trace: Trace | None = None  # a CTI or a counterexample
+
+    @property
+    def ok(self) -> bool:
+        return self.initiation in ("ok", "n/a") and self.consecution == "ok"
+
+
+@dataclass
+class ProveResult:
+    inst: Instance
+    k: int
+    bits: bool
+    obligations: list[Obligation] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def verdict(self) -> str:
+        """PROVED, VIOLATED (a real counterexample), CTI (not inductive) or UNKNOWN."""
+        obs = self.obligations
+        if any(o.initiation == "FAIL" for o in obs):
+            return "VIOLATED"
+        if any(o.consecution == "FAIL" for o in obs):
+            return "CTI"
+        if all(o.ok for o in obs):
+            return "PROVED"
+        return "UNKNOWN"
+
+    def failed(self) -> list[Obligation]:
+        return [o for o in self.obligations if o.trace is not None]
+
+
+def _check(solver: z3.Solver, query: z3.BoolRef, deadline: float | None) -> z3.CheckSatResult:
+    if deadline is not None:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return z3.unknown
+        solver.set("timeout", max(1, int(left * 1000)))
+    return solver.check(query)
+
+
+def _real(st: StepEnc) -> list[z3.BoolRef]:
+    return [c for _, cid, c in st.violations if not cid.startswith(MODEL_ERROR)]
+
+
+def _model_errors(st: StepEnc) -> list[z3.BoolRef]:
+    return [c for _, cid, c in st.violations if cid.startswith(MODEL_ERROR)]
+
+
+def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None = None,
+          bits: bool = True, lemmas: dict[str, tuple[str, object]] | None = None
+          ) -> ProveResult:
+    """Prove ``props`` (names of properties) by k-induction with the variant's lemmas.
+
+    ``lemmas`` overrides the lemma set: name -> (reason, model Expr)."""
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    t0 = time.perf_counter()
+    deadline = None if timeout is None else t0 + timeout
+    enc = Encoding(inst, bits=bits)
+    if lemmas is None:
+        lemmas = {lem.name: (lem.reason, lem.build(inst.layout))
+                  for lem in lemmas_for(inst.layout, inst.variant)}
+    state_obs: list[tuple[Obligation, object]] = []  # (row, Frame -> BoolRef)
+    for p in props:
+        if p == KERNEL_ASSERTS:
+            continue
+        state_obs.append((Obligation(p, "property", _doc(p)),
+                          lambda f, p=p: enc.property(p, f)))
+    for name, (reason, expr) in lemmas.items():
+        state_obs.append((Obligation(name, "lemma", reason),
+                          lambda f, e=expr: enc.pred(e, f)))
+    if bits:
+        state_obs.append((Obligation(
+            "coherence", "encoding",
+            "a slot holding o's latest token holds o's last written bits; zero slots are 0"),
+            enc.coherence))
+    step_obs: list[tuple[Obligation, object]] = []
+    if KERNEL_ASSERTS in props:
+        step_obs.append((Obligation(KERNEL_ASSERTS, "property", _doc(KERNEL_ASSERTS)), _real))
+    step_obs.append((Obligation(
+        "counters_in_range", "encoding",
+        "no step takes a counter (preempt/softirq count) out of its domain"), _model_errors))
+    result = ProveResult(inst, k, bits)
+    result.obligations = [o for o, _ in state_obs] + [o for o, _ in step_obs]
+    assume_no_viol = [fn for o, fn in step_obs]
+
+    def inv(f: Frame) -> z3.BoolRef:
+        return z3.And([enc.domain(f)] + [fn(f) for _, fn in state_obs])
+
+    # ---------------------------------------------------------------- base case
+    base = z3.Solver()
+    frames = [enc.frame("b0")]
+    steps: list[StepEnc] = []
+    base.add(enc.init(frames[0]))
+    for i in range(k):
+        if i > 0:
+            frames.append(enc.frame(f"b{i}"))
+            st = enc.step(i, frames[i - 1], frames[i])
+            steps.append(st)
+            base.add(st.constraint)
+        for ob, fn in state_obs:
+            if ob.initiation not in ("-", "ok"):
+                continue
+            t = time.perf_counter()
+            r = _check(base, z3.Not(fn(frames[i])), deadline)
+            ob.seconds += time.perf_counter() - t
+            ob.initiation = _verdict(r, ob.initiation)
+            if r == z3.sat and ob.trace is None:
+                ob.trace = _trace(enc, base.model(), frames, steps, ob.name,
+                                  f"{ob.name} fails in a reachable state", "counterexample")
+        for ob, fn in step_obs:
+            if i == 0:
+                continue
+            if ob.initiation not in ("-", "ok"):
+                continue
+            t = time.perf_counter()
+            r = _check(base, z3.Or(fn(steps[-1]) or [z3.BoolVal(False)]), deadline)
+            ob.seconds += time.perf_counter() - t
+            ob.initiation = _verdict(r, ob.initiation)
+            if r == z3.sat and ob.trace is None:
+                ob.trace = _trace(enc, base.model(), frames, steps, ob.name,
+                                  "an assertion fails in a reachable step", "counterexample")
+        # later frames assume earlier steps were clean, as consecution does
+        if i > 0:
+            for fn in assume_no_viol:
+                base.add(z3.Not(z3.Or(fn(steps[-1]) or [z3.BoolVal(False)])))
+    for ob, _ in state_obs + step_obs:
+        if ob.initiation == "-":
+            ob.initiation = "n/a"
+
+    # ---------------------------------------------------------------- inductive step
+    solver = z3.Solver()
+    frames = [enc.frame("p0")]
+    steps = []
+    for i in range(k):
+        solver.add(inv(frames[i]))
+        frames.append(enc.frame(f"p{i + 1}"))
+        st = enc.step(i + 1, frames[i], frames[i + 1])
+        steps.append(st)
+        solver.add(st.constraint)
+        if i < k - 1:
+            for fn in assume_no_viol:
+                solver.add(z3.Not(z3.Or(fn(st) or [z3.BoolVal(False)])))
+    last = frames[-1]
+    for ob, fn in state_obs:
+        t = time.perf_counter()
+        r = _check(solver, z3.Not(fn(last)), deadline)
+        ob.seconds += time.perf_counter() - t
+        ob.consecution = _verdict(r, "-")
+        if r == z3.sat and ob.trace is None:
+            ob.trace = _trace(enc, solver.model(), frames, steps, ob.name,
+                              f"{ob.name} is not preserved by the last step (CTI: the first "
+                              "state is not claimed reachable)", "cti")
+    for ob, fn in step_obs:
+        conds = fn(steps[-1])
+        t = time.perf_counter()
+        r = _check(solver, z3.Or(conds), deadline) if conds else z3.unsat
+        ob.seconds += time.perf_counter() - t
+        ob.consecution = _verdict(r, "-")
+        if r == z3.sat and ob.trace is None:
+            ob.trace = _trace(enc, solver.model(), frames, steps, ob.name,
+                              "an assertion fails in the last step from a state satisfying "
+                              "every lemma (CTI: not claimed reachable)", "cti")
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _verdict(r: z3.CheckSatResult, prev: str) -> str:
+    if r == z3.sat:
+        return "FAIL"
+    if r == z3.unknown:
+        return "unknown"
+    return "ok" if prev in ("-", "ok") else prev
+
+
+def _trace(enc: Encoding, m: z3.ModelRef, frames: list[Frame], steps: list[StepEnc],
+           name: str, text: str, kind: str) -> Trace:
+    states, acts, smt_viols = extract(enc, m, frames, steps)
+    viols = replay(enc.inst, states, acts)  # self-check: raises ReplayMismatch
+    for sv, ev in zip(smt_viols, viols, strict=False):
+        if any(c.startswith(MODEL_ERROR) for c in ev):
+            continue  # the explicit engine stops at a model error; z3 runs on
+        real = [c for c in sv if not c.startswith(MODEL_ERROR)]
+        if sorted(real) != sorted(c for c in ev if not c.startswith(MODEL_ERROR)):
+            from checker.smt.bmc import ReplayMismatch
+
+            raise ReplayMismatch(f"assertion failures differ: smt {sv} explicit {ev}")
+    if name == KERNEL_ASSERTS and viols and viols[-1]:
+        text = "; ".join(viols[-1]) + f" ({text})"
+    return make_trace(enc.inst, name, text, states, acts, viols, ENGINE, kind)
+
+
+def _doc(prop: str) -> str:
+    from properties.fp import INVARIANTS, KERNEL_ASSERTS_DOC
+
+    for inv in INVARIANTS:
+        if inv.name == prop:
+            return inv.doc.split(".")[0].replace("\n", " ")
+    return KERNEL_ASSERTS_DOC.split(".")[0] if prop == KERNEL_ASSERTS else ""
+
+
+__all__ = ["Obligation", "ProveResult", "prove"]
