@@ -3,9 +3,18 @@
 Each lemma is named, has a one-line reason, and is built as a model `Expr` over a `Layout`
 (like properties/fp.py), so both engines evaluate it: the explicit engine checks it on
 every explored state (tests/checker/smt/test_lemmas.py), the SMT engine proves it by
-induction together with the properties (checker.smt.induction).  A lemma names the
-variants it is claimed for (``None``: all); a variant derived from one of them (e.g. a
-user's patch on the seed) inherits them, so a broken patch is refused, not proved.
+induction together with the properties (checker.smt.induction).
+
+A lemma lists the variants it is claimed for (``None``: every variant).  A variant no
+lemma names explicitly (e.g. a user's patch derived from the seed) inherits its parent's
+lemmas, so a broken patch is refused with a CTI or a counterexample, never proved.
+
+Vocabulary used below: CPU c's *host view* of the FP registers is its registers, except
+(v4.17) while a guest runs on c with FP untrapped, when hyp has parked the host's
+registers in ``host_ctxt``.  A guest is *live* on c (seed) while its vcpu thread is
+current on c in guest mode with FP_ENABLED: the registers then hold the guest's state and
+the host-side bookkeeping of c (fpsimd_last_state, TIF_FOREIGN_FPSTATE) is suspended
+until kvm_arch_vcpu_ctxsync_fp() after the exit.
 """
 
 from __future__ import annotations
@@ -13,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from model.dsl import Expr, all_of
-from model.state import Layout
+from model.dsl import Expr, Var, all_of, any_of, implies
+from model.state import PCS, Image, Layout
 
 
 @dataclass(frozen=True)
@@ -25,13 +34,375 @@ class Lemma:
     variants: tuple[str, ...] | None = None
 
 
-LEMMAS: tuple[Lemma, ...] = ()
+# ----------------------------------------------------------------------------- helpers
+KVM_PCS = ("VCPU_LOAD", "LOOP_TOP", "IN_GUEST", "POST_EXIT", "LOOP_EXIT")
+LOADED_PCS = ("LOOP_TOP", "IN_GUEST", "POST_EXIT", "LOOP_EXIT")
+
+
+def _users(S: Layout):
+    return [t for t in S.tasks if t.mm]
+
+
+def _vmms(S: Layout):
+    return [t for t in S.tasks if t.vmm]
+
+
+def _idles(S: Layout):
+    return [t for t in S.tasks if not t.mm]
+
+
+def _cpus(S: Layout) -> range:
+    return range(S.config.cpus)
+
+
+def _pc_in(t, pcs) -> Expr:  # noqa: ANN001
+    return any_of(t.pc.eq(p) for p in pcs)
+
+
+def _holds(v, t) -> Expr:  # noqa: ANN001
+    return v.mutex.eq(t.name)
+
+
+def _latest(S: Layout, img: Image, owner: int) -> Expr:
+    return all_of(slot.eq(S.latest(owner)) for slot in img.slots())
+
+
+def _untrapped(S: Layout, c: int) -> Expr:
+    return ~S.fp_trapped(c)
+
+
+def _in_guest_on(S: Layout, c: int, t, v) -> Expr:  # noqa: ANN001
+    return S.cpu[c].current.eq(t.index) & t.pc.eq("IN_GUEST") & _holds(v, t)
+
+
+def _guest_untrapped_on(S: Layout, c: int) -> Expr:
+    """v4.17: some guest runs on c with FP untrapped (hyp parked the host's registers)."""
+    return any_of(_in_guest_on(S, c, t, v) & _untrapped(S, c) for t in _vmms(S) for v in S.vcpus)
+
+
+def _host_latest(S: Layout, c: int, owner: int) -> Expr:
+    """v4.17: CPU c's host view holds owner's latest value."""
+    g = _guest_untrapped_on(S, c)
+    return (g & _latest(S, S.cpu[c].host_ctxt, owner)) | (~g & _latest(S, S.cpu[c].regs, owner))
+
+
+def _guest_live(S: Layout, c: int) -> Expr:
+    """seed: a guest runs on c with FP_ENABLED (its state is in c's registers)."""
+    return any_of(_in_guest_on(S, c, t, v) & v.fp_enabled.eq(1)
+                  for t in _vmms(S) for v in S.vcpus)
+
+
+def _bound_task(S: Layout, c: int, t) -> Expr:  # noqa: ANN001
+    return S.cpu[c].last_st.eq(S.task_fpstate(t.index)) & t.fpsimd_cpu.eq(c)
+
+
+# ------------------------------------------------------------ execution-context lemmas
+def no_hardirq_at_rest(S: Layout) -> Expr:
+    return all_of(S.cpu[c].hardirq.eq(0) for c in _cpus(S))
+
+
+def no_softirq_at_rest(S: Layout) -> Expr:
+    return all_of(S.cpu[c].softirq_count.eq(0) for c in _cpus(S))
+
+
+def neon_not_busy_at_rest(S: Layout) -> Expr:
+    return all_of(S.cpu[c].kernel_neon_busy.eq(0) for c in _cpus(S))
+
+
+def idle_on_own_cpu(S: Layout) -> Expr:
+    return all_of(S.cpu[c].current.ne(i.index)
+                  for c in _cpus(S) for d, i in enumerate(_idles(S)) if d != c)
+
+
+def task_on_one_cpu(S: Layout) -> Expr:
+    return all_of(~(S.cpu[c].current.eq(t.index) & S.cpu[d].current.eq(t.index))
+                  for t in _users(S) for c in _cpus(S) for d in _cpus(S) if c < d)
+
+
+def irqs_by_pc(S: Layout) -> Expr:
+    out = []
+    for c in _cpus(S):
+        cpu = S.cpu[c]
+        for t in S.tasks:
+            if not t.mm:
+                out.append(implies(cpu.current.eq(t.index), cpu.irqs_disabled.eq(0)))
+                continue
+            masked = t.pc.eq("IN_GUEST")
+            out.append(implies(cpu.current.eq(t.index),
+                               (masked & cpu.irqs_disabled.eq(1))
+                               | (~masked & cpu.irqs_disabled.eq(0))))
+    return all_of(out)
+
+
+def preempt_by_pc(S: Layout) -> Expr:
+    out = []
+    for c in _cpus(S):
+        cpu = S.cpu[c]
+        for t in S.tasks:
+            if not t.mm:
+                out.append(implies(cpu.current.eq(t.index), cpu.preempt_count.eq(0)))
+                continue
+            off = _pc_in(t, ("IN_GUEST", "POST_EXIT"))
+            out.append(implies(cpu.current.eq(t.index),
+                               (off & cpu.preempt_count.eq(1))
+                               | (~off & cpu.preempt_count.eq(0))))
+    return all_of(out)
+
+
+def running_pcs_are_current(S: Layout) -> Expr:
+    return all_of(implies(_pc_in(t, ("USER", "IN_GUEST", "POST_EXIT")),
+                          any_of(S.cpu[c].current.eq(t.index) for c in _cpus(S)))
+                  for t in _users(S))
+
+
+def plain_tasks_stay_out_of_kvm(S: Layout) -> Expr:
+    return all_of(_pc_in(t, ("USER", "KERNEL")) for t in _users(S) if not t.vmm)
+
+
+def mutex_by_pc(S: Layout) -> Expr:
+    out = []
+    for t in _vmms(S):
+        held = [_holds(v, t) for v in S.vcpus]
+        out.append(implies(_pc_in(t, KVM_PCS), any_of(held)))
+        out.append(implies(~_pc_in(t, KVM_PCS), ~any_of(held)))
+        out += [~(held[a] & held[b]) for a in range(len(held)) for b in range(len(held)) if a < b]
+    for v in S.vcpus:
+        out.append(all_of(v.mutex.ne(t.name) for t in _users(S) if not t.vmm))
+    return all_of(out)
+
+
+def notifier_by_pc(S: Layout) -> Expr:
+    out = []
+    for t in _vmms(S):
+        for v in S.vcpus:
+            out.append(implies(_pc_in(t, LOADED_PCS) & _holds(v, t),
+                               t.loaded_vcpu.eq(v.index + 1)))
+        out.append(implies(~_pc_in(t, LOADED_PCS), t.loaded_vcpu.eq(0)))
+    return all_of(out)
+
+
+def host_fp_untrapped(S: Layout) -> Expr:
+    return all_of(implies(S.cpu[c].current.eq(t.index) & t.pc.ne("IN_GUEST"),
+                          _untrapped(S, c))
+                  for c in _cpus(S) for t in S.tasks if t.mm) & all_of(
+        implies(S.cpu[c].current.eq(i.index), _untrapped(S, c))
+        for c in _cpus(S) for i in _idles(S))
+
+
+def user_not_foreign(S: Layout) -> Expr:
+    return all_of(implies(S.cpu[c].current.eq(t.index) & t.pc.eq("USER"), t.tif_foreign.eq(0))
+                  for c in _cpus(S) for t in _users(S))
+
+
+def idle_always_foreign(S: Layout) -> Expr:
+    return all_of(i.tif_foreign.eq(1) for i in _idles(S) if isinstance(i.tif_foreign, Var))
+
+
+# ------------------------------------------------------------------ v4.17 lemmas
+def v417_never_binds_vcpu(S: Layout) -> Expr:
+    return all_of(S.cpu[c].last_st.ne(S.vcpu_fpstate(v.index))
+                  for c in _cpus(S) for v in S.vcpus)
+
+
+def v417_binding_is_live(S: Layout) -> Expr:
+    return all_of(implies(_bound_task(S, c, t), _host_latest(S, c, t.index))
+                  for c in _cpus(S) for t in _users(S))
+
+
+def v417_foreign_clear_is_bound(S: Layout) -> Expr:
+    return all_of(implies(S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0),
+                          _bound_task(S, c, t))
+                  for c in _cpus(S) for t in _users(S))
+
+
+def v417_saved_unless_live(S: Layout) -> Expr:
+    return all_of(_latest(S, t.uw, t.index) | any_of(
+        S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0) for c in _cpus(S))
+        for t in _users(S))
+
+
+def v417_guest_regs(S: Layout) -> Expr:
+    out = []
+    for v in S.vcpus:
+        g = S.guest_owner(v.index)
+        live = []
+        for c in _cpus(S):
+            for t in _vmms(S):
+                cond = _in_guest_on(S, c, t, v) & _untrapped(S, c)
+                live.append(cond)
+                out.append(implies(cond, _latest(S, S.cpu[c].regs, g)))
+        out.append(_latest(S, v.fp_regs, g) | any_of(live))
+    return all_of(out)
+
+
+# ------------------------------------------------------------------ seed lemmas
+def seed_guest_live_regs(S: Layout) -> Expr:
+    return all_of(implies(_in_guest_on(S, c, t, v) & v.fp_enabled.eq(1),
+                          _latest(S, S.cpu[c].regs, S.guest_owner(v.index)))
+                  for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
+
+
+def seed_guest_trap_by_flag(S: Layout) -> Expr:
+    return all_of(implies(_in_guest_on(S, c, t, v),
+                          (v.fp_enabled.eq(1) & _untrapped(S, c))
+                          | (v.fp_enabled.eq(0) & S.fp_trapped(c)))
+                  for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
+
+
+def seed_task_binding_is_live(S: Layout) -> Expr:
+    return all_of(implies(~_guest_live(S, c) & _bound_task(S, c, t),
+                          _latest(S, S.cpu[c].regs, t.index))
+                  for c in _cpus(S) for t in _users(S))
+
+
+def seed_foreign_clear_is_bound(S: Layout) -> Expr:
+    out = []
+    for c in _cpus(S):
+        for t in _users(S):
+            vcpu_bound = [_holds(v, t) & S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index))
+                          & v.fp_enabled.eq(1) & _pc_in(t, LOADED_PCS)
+                          for v in S.vcpus] if t.vmm else []
+            out.append(implies(S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0)
+                               & ~_guest_live(S, c),
+                               _bound_task(S, c, t) | any_of(vcpu_bound)))
+    return all_of(out)
+
+
+def seed_vcpu_binding_is_live(S: Layout) -> Expr:
+    return all_of(implies(~_guest_live(S, c) & S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index))
+                          & S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0),
+                          _latest(S, S.cpu[c].regs, S.guest_owner(v.index)) & _holds(v, t)
+                          & _pc_in(t, LOADED_PCS))
+                  for c in _cpus(S) for t in _users(S) for v in S.vcpus)
+
+
+def seed_guest_saved_unless_live(S: Layout) -> Expr:
+    out = []
+    for v in S.vcpus:
+        live = []
+        for c in _cpus(S):
+            for t in _vmms(S):
+                mine = S.cpu[c].current.eq(t.index) & _holds(v, t)
+                live.append(mine & t.pc.eq("IN_GUEST") & v.fp_enabled.eq(1))
+                live.append(mine & t.tif_foreign.eq(0)
+                            & S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index)))
+        out.append(_latest(S, v.fp_regs, S.guest_owner(v.index)) | any_of(live))
+    return all_of(out)
+
+
+def seed_task_saved_unless_live(S: Layout) -> Expr:
+    return all_of(_latest(S, t.uw, t.index) | any_of(
+        S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0) & _bound_task(S, c, t)
+        & ~_guest_live(S, c) for c in _cpus(S))
+        for t in _users(S))
+
+
+def seed_enabled_guest_is_bound(S: Layout) -> Expr:
+    out = []
+    for v in S.vcpus:
+        for t in _vmms(S):
+            bound = any_of(S.cpu[c].current.eq(t.index)
+                           & S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index)) for c in _cpus(S))
+            out.append(implies(_holds(v, t) & _pc_in(t, ("POST_EXIT", "LOOP_TOP", "LOOP_EXIT"))
+                               & v.fp_enabled.eq(1) & t.tif_foreign.eq(0), bound))
+    return all_of(out)
+
+
+def seed_fp_host_flag(S: Layout) -> Expr:
+    out = []
+    for v in S.vcpus:
+        out.append(implies(v.fp_host.eq(1), v.fp_enabled.eq(0)))
+        for t in _vmms(S):
+            out.append(implies(_holds(v, t) & v.fp_host.eq(1) & t.pc.eq("IN_GUEST"),
+                               t.tif_foreign.eq(0)))
+            out.append(implies(_holds(v, t) & _pc_in(t, LOADED_PCS) & v.fp_host.eq(0)
+                               & v.fp_enabled.eq(0), t.tif_foreign.eq(1)))
+    return all_of(out)
+
+
+def seed_vcpu_host_pointers(S: Layout) -> Expr:
+    out = []
+    for v in S.vcpus:
+        out.append(implies(v.pid.eq("NULL"),
+                           v.host_thread_info.eq("NULL") & v.host_fpsimd_state.eq("NULL")))
+        for t in _users(S):
+            out.append(implies(v.pid.eq(t.name),
+                               v.host_thread_info.eq(t.name)
+                               & v.host_fpsimd_state.eq(S.task_fpstate(t.index))))
+            out.append(implies(_holds(v, t), v.pid.eq(t.name)))
+    return all_of(out)
+
+
+def _L(fn: Callable[[Layout], Expr], reason: str,
+       variants: tuple[str, ...] | None = None) -> Lemma:
+    return Lemma(fn.__name__, reason, fn, variants)
+
+
+SEED = ("seed",)
+V417 = ("v4.17",)
+
+LEMMAS: tuple[Lemma, ...] = (
+    _L(no_hardirq_at_rest, "the IRQ step enters and leaves hardirq context within itself"),
+    _L(no_softirq_at_rest, "every bh-disabled section and softirq ends in the step that began it"),
+    _L(neon_not_busy_at_rest, "kernel_neon_begin/end pairs are inside one step"),
+    _L(idle_on_own_cpu, "an idle thread only ever runs on its own CPU"),
+    _L(task_on_one_cpu, "a task is current on at most one CPU"),
+    _L(irqs_by_pc, "IRQs are masked exactly while the current task is in the guest"),
+    _L(preempt_by_pc, "preemption is off exactly between guest entry and handle_exit"),
+    _L(running_pcs_are_current, "a task at EL0, in the guest or just after the exit runs"),
+    _L(plain_tasks_stay_out_of_kvm, "only VMM threads issue KVM_RUN"),
+    _L(mutex_by_pc, "a VMM thread holds exactly one vcpu mutex while inside KVM_RUN"),
+    _L(notifier_by_pc, "the preempt notifier is registered from vcpu_load to vcpu_put"),
+    _L(host_fp_untrapped, "hyp re-enables FP for the host before returning from the guest"),
+    _L(user_not_foreign, "a task returns to EL0 only with TIF_FOREIGN_FPSTATE clear"),
+    _L(idle_always_foreign, "an idle thread's TIF_FOREIGN_FPSTATE stays set (never bound)"),
+    # v4.17
+    _L(v417_never_binds_vcpu, "v4.17 binds only tasks' user_fpsimd_state to a CPU", V417),
+    _L(v417_binding_is_live,
+       "a CPU bound to a task (last_state.st and fpsimd_cpu agree) holds its latest value in "
+       "the host view of its registers", V417),
+    _L(v417_foreign_clear_is_bound,
+       "TIF_FOREIGN_FPSTATE clear on a running task means its state is bound to its CPU", V417),
+    _L(v417_saved_unless_live,
+       "a task's latest value is in its thread struct unless it runs with its state live", V417),
+    _L(v417_guest_regs,
+       "the guest's latest value is in the vcpu, or in the registers while it runs untrapped",
+       V417),
+    # seed
+    _L(seed_guest_live_regs, "a guest running with FP_ENABLED has its state in the registers",
+       SEED),
+    _L(seed_guest_trap_by_flag, "in the guest, FP is untrapped exactly when FP_ENABLED", SEED),
+    _L(seed_task_binding_is_live,
+       "a CPU bound to a task holds its latest value (unless a guest is live there)", SEED),
+    _L(seed_foreign_clear_is_bound,
+       "TIF_FOREIGN_FPSTATE clear on a running task: its CPU is bound to it or to its loaded "
+       "vcpu with FP_ENABLED", SEED),
+    _L(seed_vcpu_binding_is_live,
+       "a CPU bound to a vcpu for a current task with TIF_FOREIGN_FPSTATE clear holds the "
+       "guest's latest value, and that task holds the vcpu", SEED),
+    _L(seed_guest_saved_unless_live,
+       "the guest's latest value is in the vcpu unless live in its thread's CPU", SEED),
+    _L(seed_task_saved_unless_live,
+       "a task's latest value is in its thread struct unless live and bound on its CPU", SEED),
+    _L(seed_enabled_guest_is_bound,
+       "after the exit, a loaded vcpu with FP_ENABLED whose thread is not foreign is bound to "
+       "that thread's CPU (ctxsync)", SEED),
+    _L(seed_fp_host_flag,
+       "while a vcpu is loaded, FP_HOST means the host's state is in the registers (guest "
+       "not loaded, host not foreign at entry); neither flag means the host is foreign",
+       SEED),
+    _L(seed_vcpu_host_pointers,
+       "vcpu->pid, host_thread_info and host_fpsimd_state name the same task (run_pid_change)",
+       SEED),
+)
 
 
 def lemmas_for(layout: Layout, variant) -> list[Lemma]:  # noqa: ANN001 - model.variant.Variant
-    """The lemmas claimed for ``variant`` (by its name or its parent's)."""
-    names = {variant.name, variant.parent}
-    return [lem for lem in LEMMAS if lem.variants is None or names & set(lem.variants)]
+    """The lemmas claimed for ``variant``: those naming it, else those naming its parent
+    (a patch derived from a known variant), plus the ones for every variant."""
+    named = {n for lem in LEMMAS if lem.variants for n in lem.variants}
+    key = variant.name if variant.name in named else variant.parent
+    return [lem for lem in LEMMAS if lem.variants is None or key in lem.variants]
 
 
-__all__ = ["LEMMAS", "Lemma", "all_of", "lemmas_for"]
+__all__ = ["LEMMAS", "Lemma", "lemmas_for", "PCS"]
