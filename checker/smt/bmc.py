@@ -49,6 +49,7 @@ class BmcPropResult:
 class BmcResult:
     inst: Instance
     bound: int
+    bits: bool = False
     props: dict[str, BmcPropResult] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -95,7 +96,8 @@ def extract(enc: Encoding, m: z3.ModelRef, frames: list[Frame], steps: list[Step
     for i in range(1, len(states)):
         # A counter driven out of its domain (a model error, reported as a violation of
         # counters_in_range) has no label: show it unchanged.
-        states[i] = tuple(x if x < n else p for x, n, p in zip(states[i], sizes, states[i - 1], strict=False))
+        states[i] = tuple(x if x < n else p
+                          for x, n, p in zip(states[i], sizes, states[i - 1], strict=True))
     acts = [enc.step_of(m, st) for st in steps]
     viols = []
     for st, (aid, _) in zip(steps, acts, strict=False):
@@ -118,18 +120,25 @@ def make_trace(inst: Instance, prop: str, text: str, states: list[tuple],
 
 
 def bmc(inst: Instance, props: list[str], depth: int, *, timeout: float | None = None,
-        bits: bool = True, start: int = 0) -> BmcResult:
+        bits: bool = False, start: int = 0) -> BmcResult:
     """Shortest counterexamples of length <= ``depth`` for each property in ``props``.
 
-    ``timeout`` (seconds) bounds the whole run; a query that runs out is UNKNOWN and the
-    property is not searched deeper."""
+    One incremental solver holds I(s0) & T(s0,s1) & ... & T(s(k-1),sk); per depth one
+    query asks for the disjunction of the open properties' violations, and only when it
+    is satisfiable each property separately.  ``bits=False`` (the default) encodes
+    provenance tokens only and uses z3's incremental bit-blasting QF_BV solver; on
+    reachable states the token check is exactly the bit-level one (the encoding's
+    ``coherence`` invariant, proved by `prove`), and 128-bit data vectors make bit-blasting
+    one to two orders of magnitude slower.  ``bits=True`` carries the data too (general
+    solver).  ``timeout`` (seconds) bounds the whole run; properties still open when it
+    runs out are UNKNOWN at the depth reached."""
     t0 = time.perf_counter()
     enc = Encoding(inst, bits=bits)
-    solver = z3.Solver()
+    solver = z3.Solver() if bits else z3.SolverFor("QF_BV")
     frames = [enc.frame("s0")]
     steps: list[StepEnc] = []
     solver.add(enc.init(frames[0]))
-    result = BmcResult(inst, depth)
+    result = BmcResult(inst, depth, bits)
     open_props = list(props)
     invs = {p: compile_predicate(inst.invariants[p]) for p in props if p in inst.invariants}
 
@@ -137,6 +146,43 @@ def bmc(inst: Instance, props: list[str], depth: int, *, timeout: float | None =
         if timeout is None:
             return None
         return timeout - (time.perf_counter() - t0)
+
+    def check(query: z3.BoolRef) -> z3.CheckSatResult:
+        left = remaining()
+        if left is not None:
+            if left <= 0:
+                return z3.unknown
+            solver.set("timeout", max(1, int(left * 1000)))
+        return solver.check(query)
+
+    def query_of(prop: str, k: int) -> z3.BoolRef | None:
+        if prop == KERNEL_ASSERTS:
+            return steps[-1].any_violation if k > 0 else None
+        return z3.Not(enc.property(prop, frames[k]))
+
+    def found(prop: str, k: int) -> None:
+        m = solver.model()
+        states, acts, smt_viols = extract(enc, m, frames, steps)
+        if states[0] != inst.layout.initial_state():
+            raise ReplayMismatch("SMT initial state differs from the model's")
+        viols = replay(inst, states, acts)
+        if prop == KERNEL_ASSERTS:
+            if not viols[-1]:
+                raise ReplayMismatch(
+                    f"SMT reports assertion failures {smt_viols[-1]} in the last "
+                    "step; the explicit engine reports none")
+            text = "; ".join(viols[-1])
+        else:
+            if invs[prop](states[-1]):
+                raise ReplayMismatch(
+                    f"{prop} fails in the SMT model's last state but holds there "
+                    "in the explicit engine")
+            text = f"{prop} fails after this step" if k else \
+                f"{prop} fails in the initial state"
+        trace = make_trace(inst, prop, text, states, acts, viols, ENGINE)
+        result.props[prop] = BmcPropResult(prop, "VIOLATED", k, time.perf_counter() - t0,
+                                           trace)
+        open_props.remove(prop)
 
     for k in range(depth + 1):
         if not open_props:
@@ -148,50 +194,20 @@ def bmc(inst: Instance, props: list[str], depth: int, *, timeout: float | None =
             solver.add(st.constraint)
         if k < start:
             continue
-        for prop in list(open_props):
-            if prop == KERNEL_ASSERTS:
-                if k == 0:
-                    continue
-                query = steps[-1].any_violation
-            else:
-                query = z3.Not(enc.property(prop, frames[k]))
-            left = remaining()
-            if left is not None and left <= 0:
-                result.props[prop] = BmcPropResult(prop, "UNKNOWN", k,
-                                                   time.perf_counter() - t0,
-                                                   reason="timeout")
-                open_props.remove(prop)
-                continue
-            if left is not None:
-                solver.set("timeout", max(1, int(left * 1000)))
-            r = solver.check(query)
-            if r == z3.unknown:
+        queries = {p: q for p in open_props if (q := query_of(p, k)) is not None}
+        if not queries:
+            continue
+        r = check(z3.Or(list(queries.values())))
+        if r == z3.unsat:
+            continue
+        for prop, q in queries.items():
+            r = check(q)
+            if r == z3.sat:
+                found(prop, k)
+            elif r == z3.unknown:
                 result.props[prop] = BmcPropResult(
                     prop, "UNKNOWN", k, time.perf_counter() - t0,
                     reason=solver.reason_unknown())
-                open_props.remove(prop)
-            elif r == z3.sat:
-                m = solver.model()
-                states, acts, smt_viols = extract(enc, m, frames, steps)
-                if states[0] != inst.layout.initial_state():
-                    raise ReplayMismatch("SMT initial state differs from the model's")
-                viols = replay(inst, states, acts)
-                if prop == KERNEL_ASSERTS:
-                    if not viols[-1]:
-                        raise ReplayMismatch(
-                            f"SMT reports assertion failures {smt_viols[-1]} in the last "
-                            "step; the explicit engine reports none")
-                    text = "; ".join(viols[-1])
-                else:
-                    if invs[prop](states[-1]):
-                        raise ReplayMismatch(
-                            f"{prop} fails in the SMT model's last state but holds there "
-                            "in the explicit engine")
-                    text = f"{prop} fails after this step" if k else \
-                        f"{prop} fails in the initial state"
-                trace = make_trace(inst, prop, text, states, acts, viols, ENGINE)
-                result.props[prop] = BmcPropResult(prop, "VIOLATED", k,
-                                                   time.perf_counter() - t0, trace)
                 open_props.remove(prop)
     for prop in open_props:
         result.props[prop] = BmcPropResult(prop, "NOT_FOUND", depth, time.perf_counter() - t0)

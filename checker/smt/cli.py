@@ -1,0 +1,225 @@
+"""`python -m checker bmc` and `python -m checker prove`: the z3 engine's subcommands.
+
+Registered into checker.cli through `register(subparsers)`.  Solving is in
+checker.smt.bmc / checker.smt.induction (typed results); this module only prints them.
+
+Exit codes (as for explore): 0 proved; 1 counterexample or CTI (file written);
+2 usage/input error; 3 unknown, timeout, or (bmc) no violation within the bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from tabulate import tabulate
+
+from checker.cli_common import (
+    DEFAULT_OUT,
+    EXIT_BOUND,
+    EXIT_OK,
+    EXIT_VIOLATION,
+    UsageError,
+    add_model_options,
+    instances_from_args,
+    print_json,
+    selected_properties,
+    write_trace,
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    b = sub.add_parser(
+        "bmc", help="bounded model checking with z3 (shortest counterexamples up to --depth)",
+        description="Unroll the model's transition relation from the initial state one step "
+        "at a time up to --depth and look for a violation of each property; the first one "
+        "found is a shortest one, written in the explorer's trace format and replayed in the "
+        "explicit engine.  No violation within the bound exits 3 (not a proof: use prove).")
+    add_model_options(b)
+    b.add_argument("--depth", type=int, default=10, metavar="K",
+                   help="maximum counterexample length in steps (default 10)")
+    b.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="give up (exit 3) after this many seconds per hyp mode")
+    b.add_argument("--bits", action="store_true",
+                   help="carry the register data as bit vectors too (slower; tokens decide "
+                        "loss/leak exactly on reachable states, see checker/smt/encode.py)")
+    b.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                   help=f"directory for counterexample files (default {DEFAULT_OUT}/)")
+    b.set_defaults(func=cmd_bmc)
+
+    p = sub.add_parser(
+        "prove", help="prove the properties by (k-)induction with the lemmas of "
+        "properties/lemmas.py",
+        description="Prove every property for every reachable state: initiation and "
+        "consecution of each property and strengthening lemma (properties/lemmas.py), "
+        "bit-exact by default.  A lemma or property that is not inductive gives a "
+        "counterexample to induction (CTI), printed and written like a trace.")
+    add_model_options(p)
+    p.add_argument("--k", type=int, default=1, metavar="K",
+                   help="k-induction depth (default 1: plain induction)")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="give up (exit 3) after this many seconds per hyp mode")
+    p.add_argument("--no-bits", dest="bits", action="store_false",
+                   help="prove about provenance tokens only (no bit vectors)")
+    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                   help=f"directory for CTI/counterexample files (default {DEFAULT_OUT}/)")
+    p.set_defaults(func=cmd_prove)
+
+
+def _check_positive(name: str, value: float | None, allow_zero: bool = False) -> None:
+    if value is None:
+        return
+    if value < 0 or (value == 0 and not allow_zero):
+        raise UsageError(f"{name} must be {'non-negative' if allow_zero else 'positive'}")
+
+
+def _command_line() -> str:
+    return "python -m checker " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def _combine(codes: list[int]) -> int:
+    for code in (EXIT_VIOLATION, EXIT_BOUND):
+        if code in codes:
+            return code
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- bmc
+def cmd_bmc(args: argparse.Namespace) -> int:
+    from checker.smt.bmc import bmc
+
+    _check_positive("--depth", args.depth, allow_zero=True)
+    _check_positive("--timeout", args.timeout)
+    props = selected_properties(args)
+    insts = instances_from_args(args)
+    runs, codes = [], []
+    for inst in insts:
+        res = bmc(inst, props, args.depth, timeout=args.timeout, bits=args.bits)
+        files = {p: write_trace(r.trace, args.out) for p, r in res.props.items() if r.trace}
+        code = EXIT_VIOLATION if res.violated else EXIT_BOUND
+        codes.append(code)
+        runs.append({
+            "variant": inst.variant.name,
+            "config": inst.config.to_json(),
+            "engine": "smt-bmc",
+            "depth": args.depth,
+            "bits": args.bits,
+            "exit_code": code,
+            "seconds": round(res.seconds, 3),
+            "properties": {
+                p: {"verdict": r.verdict, "length": r.depth if r.trace else None,
+                    "bound": args.depth, "counterexample": files.get(p),
+                    "violation": r.trace.violation if r.trace else None,
+                    "seconds": round(r.seconds, 3), "reason": r.reason or None}
+                for p, r in res.props.items()
+            },
+        })
+        if not args.json:
+            _print_bmc(inst, res, files, args.depth)
+    code = _combine(codes)
+    if args.json:
+        print_json({"command": _command_line(), "exit_code": code, "runs": runs})
+    return code
+
+
+def _bmc_word(verdict: str, depth: int) -> str:
+    if verdict == "NOT_FOUND":
+        return f"no violation within {depth} steps (bound reached, not a proof)"
+    return verdict
+
+
+def _print_bmc(inst, res, files: dict, depth: int) -> None:  # noqa: ANN001
+    from checker.inspect.show import render_steps
+
+    print(f"\n== bmc, variant {inst.variant.name}: {inst.config.describe()}, depth {depth}"
+          f"{', with bit vectors' if res.bits else ', provenance tokens'}")
+    rows = [(p, _bmc_word(r.verdict, depth), r.depth if r.trace else "", f"{r.seconds:.2f}s",
+             r.trace.violation if r.trace else r.reason)
+            for p, r in res.props.items()]
+    print(tabulate(rows, headers=("property", "verdict", "trace steps", "time", "what")))
+    print(f"\ntime {res.seconds:.2f}s")
+    for p, r in res.props.items():
+        if r.trace:
+            print(f"\nShortest counterexample for {p} ({len(r.trace)} steps, replayed in the "
+                  f"explicit engine), written to {files[p]}:")
+            print(render_steps(r.trace, source=files[p]))
+
+
+# ----------------------------------------------------------------------------- prove
+def cmd_prove(args: argparse.Namespace) -> int:
+    from checker.smt.induction import prove
+
+    if args.k < 1:
+        raise UsageError("--k must be at least 1")
+    _check_positive("--timeout", args.timeout)
+    props = selected_properties(args)
+    insts = instances_from_args(args)
+    runs, codes = [], []
+    for inst in insts:
+        res = prove(inst, props, k=args.k, timeout=args.timeout, bits=args.bits)
+        files = {o.name: write_trace(o.trace, args.out) for o in res.failed()}
+        verdict = res.verdict
+        code = {"PROVED": EXIT_OK, "VIOLATED": EXIT_VIOLATION, "CTI": EXIT_VIOLATION}.get(
+            verdict, EXIT_BOUND)
+        codes.append(code)
+        runs.append({
+            "variant": inst.variant.name,
+            "config": inst.config.to_json(),
+            "engine": "smt-induction",
+            "k": args.k,
+            "bits": args.bits,
+            "verdict": verdict,
+            "exit_code": code,
+            "seconds": round(res.seconds, 3),
+            "obligations": [
+                {"name": o.name, "kind": o.kind, "doc": o.doc, "initiation": o.initiation,
+                 "consecution": o.consecution, "seconds": round(o.seconds, 3),
+                 "trace": files.get(o.name),
+                 "trace_kind": o.trace.kind if o.trace else None}
+                for o in res.obligations
+            ],
+        })
+        if not args.json:
+            _print_prove(inst, res, files)
+    code = _combine(codes)
+    if args.json:
+        print_json({"command": _command_line(), "exit_code": code, "runs": runs})
+    return code
+
+
+VERDICT_TEXT = {
+    "PROVED": "PROVED: every property holds in every reachable state of this configuration",
+    "VIOLATED": "VIOLATED: a reachable state or step violates an obligation (counterexample)",
+    "CTI": "NOT PROVED: an obligation is not inductive (counterexample to induction); "
+           "either a real bug or a missing lemma",
+    "UNKNOWN": "UNKNOWN: the solver gave up (timeout) before an answer",
+}
+
+
+def _print_prove(inst, res, files: dict) -> None:  # noqa: ANN001
+    from checker.inspect.show import render_state, render_steps
+
+    how = "induction" if res.k == 1 else f"{res.k}-induction"
+    print(f"\n== prove ({how}, {'bit-exact' if res.bits else 'tokens only'}), variant "
+          f"{inst.variant.name}: {inst.config.describe()}")
+    rows = [(o.name, o.kind, o.initiation, o.consecution, f"{o.seconds:.2f}s")
+            for o in res.obligations]
+    print(tabulate(rows, headers=("property or lemma", "kind", "initiation", "consecution",
+                                  "time")))
+    print(f"\n{VERDICT_TEXT[res.verdict]}  (total {res.seconds:.2f}s)")
+    shown = False
+    for o in res.failed():
+        tr = o.trace
+        what = "counterexample to induction" if tr.kind == "cti" else "counterexample"
+        print(f"\n{o.name}: {what} written to {files[o.name]}")
+        if shown:
+            continue
+        shown = True
+        if tr.kind == "cti":
+            print("\npre-state (satisfies every lemma and property; not claimed reachable):\n")
+            print(render_state(tr, 0))
+        print(render_steps(tr, source=files[o.name]))
+
+
+__all__ = ["register"]
