@@ -194,6 +194,8 @@ VERDICT_TEXT = {
     "CTI": "NOT PROVED: an obligation is not inductive (counterexample to induction); "
            "either a real bug or a missing lemma",
     "UNKNOWN": "UNKNOWN: the solver gave up (timeout) before an answer",
+    "VACUOUS": "NOT PROVED: the lemmas admit no transition at all, so a proof would be "
+               "vacuous (an encoding or lemma bug)",
 }
 
 

@@ -428,7 +428,7 @@ class Encoding:
         sel = z3.BitVec(f"sel{k}", self.sel_width)
         ins = [z3.Bool(f"in{k}_{j}") for j in range(self.max_inputs)]
         n = len(self.inst.actions)
-        cs = [z3.ULT(sel, n)]
+        cs = [z3.ULT(sel, n)] if n < (1 << self.sel_width) else []
         nxt_vals: list[list[tuple[int, z3.ExprRef]]] = [[] for _ in self.S.vars]
         nxt_bits: dict[int, list] = {idx: [] for idx in pre.bits}
         nxt_ghost: dict[tuple[int, str], list] = {key: [] for key in pre.ghost}

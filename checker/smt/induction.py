@@ -70,8 +70,11 @@ class ProveResult:
 
     @property
     def verdict(self) -> str:
-        """PROVED, VIOLATED (a real counterexample), CTI (not inductive) or UNKNOWN."""
+        """PROVED, VIOLATED (a real counterexample), CTI (not inductive), VACUOUS (the
+        lemmas and the transition relation contradict each other) or UNKNOWN."""
         obs = self.obligations
+        if any(o.name == "nonvacuous" and o.consecution == "FAIL" for o in obs):
+            return "VACUOUS"
         if any(o.initiation == "FAIL" for o in obs):
             return "VIOLATED"
         if any(o.consecution == "FAIL" for o in obs):
@@ -196,6 +199,15 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
         if i < k - 1:
             for fn in assume_no_viol:
                 solver.add(z3.Not(z3.Or(fn(st) or [z3.BoolVal(False)])))
+    # Vacuity guard: if Inv & T had no model at all, every consecution would "hold".
+    sanity = Obligation("nonvacuous", "encoding",
+                        "Inv(s) & T(s,s') is satisfiable (the proof is not vacuous)",
+                        initiation="n/a")
+    t = time.perf_counter()
+    r = _check(solver, z3.BoolVal(True), deadline)
+    sanity.seconds = time.perf_counter() - t
+    sanity.consecution = "ok" if r == z3.sat else "FAIL" if r == z3.unsat else "unknown"
+    result.obligations.append(sanity)
     last = frames[-1]
     for ob, fn in state_obs:
         t = time.perf_counter()
