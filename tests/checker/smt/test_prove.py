@@ -1,0 +1,123 @@
+"""prove: fixed variants are proved (bit-exact), broken ones are refused with a CTI or a
+counterexample (never a proof), and both engines agree on the verdicts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from checker.cli import main
+from checker.explicit.explore import explore_bfs
+from checker.instance import PROPERTY_NAMES, Instance
+from checker.smt.induction import prove
+from checker.trace import load_trace
+from model.config import Config
+from model.variants import get_variant
+from tests.broken_variants import BROKEN
+
+ALL = list(PROPERTY_NAMES)
+
+
+def _variant(name: str):
+    return BROKEN[name] if name in BROKEN else get_variant(name)
+
+
+@pytest.mark.parametrize("variant,cfg", [
+    ("v4.17", {}),
+    ("v4.17", {"vhe": True}),
+    ("seed", {"lockdep": False}),
+    ("seed", {"lockdep": False, "vhe": True}),
+    ("v4.17", {"cpus": 3, "vcpus": 2}),
+    ("seed", {"lockdep": False, "cpus": 3, "vcpus": 2, "vhe": True}),
+    ("seed", {"lockdep": False, "tasks": 2}),
+])
+def test_fixed_variants_are_proved(variant, cfg) -> None:
+    res = prove(Instance(Config(**cfg), _variant(variant)), ALL)
+    assert res.bits
+    bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
+    assert res.verdict == "PROVED", bad
+    names = {o.name for o in res.obligations}
+    assert set(ALL) | {"coherence", "nonvacuous", "counters_in_range"} <= names
+
+
+@pytest.mark.parametrize("variant,cfg", [
+    ("seed", {"cpus": 1}),
+    ("seed", {"cpus": 1, "lockdep": False}),
+    ("v4.17", {"cpus": 1}),
+    ("v4.17", {"cpus": 1, "vmm_threads": 2, "vhe": True}),
+    ("ctxsync-keeps-foreign", {"cpus": 1, "lockdep": False}),
+    ("update-fp-enabled-ignores-foreign", {"cpus": 1, "lockdep": False}),
+    ("hyp-switch-skips-host-save", {"cpus": 1, "lockdep": False}),
+    ("put-fp-no-flush", {"cpus": 1, "lockdep": False}),
+    ("switch-ignores-cpu", {"cpus": 2, "vmm_threads": 0, "vcpus": 0, "lockdep": False}),
+])
+def test_engines_agree_on_verdicts(variant, cfg) -> None:
+    """PROVED exactly when the explorer finds no violation; otherwise a CTI or a
+    counterexample, each replayed in the explicit engine by prove itself."""
+    inst = Instance(Config(**cfg), _variant(variant))
+    ex, _ = explore_bfs(inst, ALL)
+    assert ex.complete
+    res = prove(inst, ALL)
+    if ex.violations:
+        assert res.verdict in ("CTI", "VIOLATED")
+        failed = res.failed()
+        assert failed and all(o.trace.engine == "smt-induction" for o in failed)
+        assert all(o.trace.kind == ("cti" if o.consecution == "FAIL" else "counterexample")
+                   for o in failed)
+    else:
+        assert res.verdict == "PROVED"
+
+
+def test_seed_with_lockdep_gives_kernel_asserts_cti() -> None:
+    res = prove(Instance(Config(), get_variant("seed")), ALL)
+    assert res.verdict == "CTI"
+    [ob] = res.failed()
+    assert ob.name == "kernel_asserts" and ob.trace.kind == "cti" and len(ob.trace) == 1
+    step = ob.trace.steps[0]
+    assert "kvm_arch_vcpu_put_fp" in step.functions
+    assert any("lockdep_assert_irqs_enabled" in v for v in step.violations)
+
+
+def test_k_induction() -> None:
+    res = prove(Instance(Config(cpus=1), get_variant("v4.17")), ALL, k=2)
+    assert res.verdict == "PROVED" and res.k == 2
+    res = prove(Instance(Config(cpus=1), get_variant("seed")), ALL, k=2)
+    assert res.verdict in ("CTI", "VIOLATED")
+
+
+def test_without_lemmas_the_properties_are_not_inductive() -> None:
+    """The lemmas are needed: the properties alone have CTIs (so the proof is not
+    trivially true)."""
+    res = prove(Instance(Config(cpus=1), get_variant("v4.17")), ALL, lemmas={})
+    assert res.verdict == "CTI"
+
+
+def test_prove_cli_table_json_and_files(tmp_path, capsys) -> None:
+    code = main(["prove", "--variant", "v4.17", "--cpus", "1", "--nvhe"])
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "property or lemma" in text and "consecution" in text and "PROVED" in text
+    code = main(["prove", "--cpus", "1", "--vhe", "--json", "--out", str(tmp_path)])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1 and out["exit_code"] == 1
+    run = out["runs"][0]
+    assert run["verdict"] == "CTI"
+    ka = next(o for o in run["obligations"] if o["name"] == "kernel_asserts")
+    assert ka["consecution"] == "FAIL" and ka["trace_kind"] == "cti"
+    tr = load_trace(ka["trace"])
+    assert tr.kind == "cti" and tr.engine == "smt-induction"
+
+
+def test_prove_cli_prints_cti_pre_state(tmp_path, capsys) -> None:
+    assert main(["prove", "--cpus", "1", "--nvhe", "--out", str(tmp_path)]) == 1
+    text = capsys.readouterr().out
+    assert "NOT PROVED" in text and "pre-state" in text and "ASSERTION FAILED" in text
+
+
+def test_prove_cli_timeout_and_usage(capsys) -> None:
+    assert main(["prove", "--variant", "v4.17", "--cpus", "1", "--nvhe",
+                 "--timeout", "0.001"]) == 3
+    assert "UNKNOWN" in capsys.readouterr().out
+    assert main(["prove", "--k", "0"]) == 2
+    assert main(["prove", "--timeout", "-1"]) == 2
