@@ -1,0 +1,70 @@
+"""Benchmark of the z3 engine at the default configuration (2 CPUs, 1 task, 1 VMM thread,
+1 vcpu), both hyp modes: the time of `prove` per property/lemma (bit-exact, 1-induction)
+and of `bmc --depth 10` (tokens; and optionally with --bits).
+
+    python bench/bench_smt.py [--variant v4.17] [--depth 10] [--bits] [--no-lockdep]
+
+Prints tables; the numbers are wall-clock seconds on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import z3  # noqa: E402
+from tabulate import tabulate  # noqa: E402
+
+from checker.instance import PROPERTY_NAMES, Instance  # noqa: E402
+from checker.smt.bmc import bmc  # noqa: E402
+from checker.smt.induction import prove  # noqa: E402
+from model.config import Config  # noqa: E402
+from model.variants import get_variant  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--variant", action="append", default=[],
+                    help="variant(s) to time (default: v4.17 and seed --no-lockdep)")
+    ap.add_argument("--depth", type=int, default=10)
+    ap.add_argument("--bits", action="store_true", help="also time bmc with bit vectors")
+    ap.add_argument("--no-lockdep", action="store_true")
+    args = ap.parse_args()
+    runs = ([(v, not args.no_lockdep) for v in args.variant] if args.variant
+            else [("v4.17", True), ("seed", False)])
+    print(f"z3 {z3.get_version_string()}, Python {platform.python_version()}, "
+          f"{platform.machine()}")
+    props = list(PROPERTY_NAMES)
+    for variant, lockdep in runs:
+        for vhe in (False, True):
+            cfg = Config(vhe=vhe, lockdep=lockdep)
+            inst = Instance(cfg, get_variant(variant))
+            head = f"{variant}: {cfg.describe()}"
+            t0 = time.perf_counter()
+            res = prove(inst, props)
+            total = time.perf_counter() - t0
+            rows = [(o.name, o.kind, o.initiation, o.consecution, f"{o.seconds:.3f}")
+                    for o in res.obligations]
+            print(f"\n== prove, {head}: {res.verdict} in {total:.2f}s "
+                  f"(encoding and solving; per-row times are solver queries)")
+            print(tabulate(rows, headers=("property or lemma", "kind", "initiation",
+                                          "consecution", "seconds")))
+            for bits in ((False, True) if args.bits else (False,)):
+                t0 = time.perf_counter()
+                b = bmc(inst, props, args.depth, bits=bits)
+                total = time.perf_counter() - t0
+                verdicts = ", ".join(f"{p} {r.verdict}"
+                                     + (f" at {r.depth}" if r.trace else "")
+                                     for p, r in b.props.items())
+                print(f"\n== bmc --depth {args.depth}{' --bits' if bits else ''}, {head}: "
+                      f"{total:.2f}s ({verdicts})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
