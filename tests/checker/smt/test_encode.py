@@ -27,6 +27,8 @@ CONFIGS = [
     ("v4.17", {"cpus": 1, "tasks": 0, "vcpus": 2, "vhe": True}),
     ("seed", {"cpus": 1, "vmm_threads": 2}),
     ("switch-ignores-cpu", {"cpus": 2, "vmm_threads": 0, "vcpus": 0}),  # 16 actions
+    ("v4.18", {"cpus": 1, "sve": True, "vhe": True}),
+    ("v4.18-rc1", {"cpus": 1, "sve": True, "vhe": True, "vcpus": 0}),
 ]
 
 

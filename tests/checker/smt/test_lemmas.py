@@ -27,6 +27,7 @@ CONFIGS = [
     ("v4.17", {"cpus": 1, "vmm_threads": 2, "vhe": True}),
     ("v4.17", {"cpus": 1, "tasks": 0, "vcpus": 2}),
     ("v4.17", {"cpus": 2}),
+    ("v4.18", {"cpus": 2, "vhe": True}),  # inherits the seed's lemmas
 ]
 
 

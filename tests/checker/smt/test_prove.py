@@ -69,6 +69,18 @@ def test_engines_agree_on_verdicts(variant, cfg) -> None:
         assert res.verdict == "PROVED"
 
 
+def test_v418_is_proved_with_the_inherited_seed_lemmas() -> None:
+    res = prove(Instance(Config(), get_variant("v4.18")), ALL)
+    assert res.verdict == "PROVED"
+
+
+@pytest.mark.xfail(strict=True, reason="known limitation: the lemmas do not cover SVE "
+                   "(Z-high slices, sve_state, TIF_SVE); prove --sve gives CTIs")
+def test_sve_is_proved() -> None:
+    res = prove(Instance(Config(cpus=1, sve=True, vhe=True), get_variant("v4.18")), ALL)
+    assert res.verdict == "PROVED"
+
+
 def test_seed_with_lockdep_gives_kernel_asserts_cti() -> None:
     res = prove(Instance(Config(), get_variant("seed")), ALL)
     assert res.verdict == "CTI"
