@@ -13,9 +13,11 @@ may change (the others are framed: unchanged), and its assertion-violation condi
 
 Data representation
 -------------------
-* **State** (`Frame`): one z3 ``Int`` per model `Var`, holding the same small int the
-  explicit engine stores (an index into the variable's `Domain`; booleans 0/1), bounded by
-  ``0 <= x < |Domain|`` (`Encoding.domain`).
+* **State** (`Frame`): one z3 ``BitVec`` per model `Var`, holding the same small int the
+  explicit engine stores (an index into the variable's `Domain`; booleans 0/1), just wide
+  enough for the domain (counters get one spare bit so that leaving the domain is
+  visible), bounded by ``x <u |Domain|`` (`Encoding.domain`).  Bit vectors rather than
+  Ints: z3's bit-blasting solver is several times faster on this finite-state BMC.
 * **Bits** (``bits=True``, the default): beside every value slot (register/memory slice,
   a `Var` of kind ``value`` whose int is a provenance token), the data it holds as a z3
   ``BitVec`` of the real width: a V slice 128 bits (one Z register's V0 part, standing for
@@ -38,16 +40,18 @@ Data representation
   induction with the lemmas, so the bit-level proof does not rest on the token abstraction.
   With ``bits=False`` only tokens are encoded (faster; the proofs are then about tokens).
 * **Ghosts** ``last[o, slice]`` are not model variables; the explicit engine has none.
-* **Steps**: per unrolled step an ``Int`` selector ``sel`` (the action id, an index into
-  ``inst.actions``) and ``Bool`` inputs ``in<k>_<j>`` (the j-th `Input` of whichever action
-  fires); a model gives the action and its inputs back.
+* **Steps**: per unrolled step a ``BitVec`` selector ``sel`` (the action id, an index into
+  ``inst.actions``; ``sel <u len(actions)`` unless that is a power of two) and ``Bool``
+  inputs ``in<k>_<j>`` (the j-th `Input` of whichever action fires); a model gives the
+  action and its inputs back.
 * Counter overflow (``AddC`` leaving an int domain raises ModelError in the explicit
-  engine) is a violation condition of its own, reported under ``kernel_asserts`` with a
-  check id ``model: <var> out of range``.
+  engine) is a violation condition of its own, with check id ``model: <var> out of
+  range``: `bmc` reports it under ``kernel_asserts``, `prove` as the obligation
+  ``counters_in_range``.
 
 SMT state -> explicit state
 ---------------------------
-An explicit state is the tuple of the frame's ``Int`` values in `Layout.vars` order
+An explicit state is the tuple of the frame's values in `Layout.vars` order
 (`Encoding.state_of`); bits and ghosts are dropped (the explicit engine abstracts them by
 the tokens, which `coherence` justifies).  An action id and the input booleans
 (`Encoding.step_of`) are exactly the arguments of ``inst.compiled.fire``, so a trace read
@@ -100,7 +104,7 @@ class EncodeError(Exception):
 
 @dataclass
 class Frame:
-    """One symbolic state: ``vals[i]`` is the z3 Int of ``layout.vars[i]``; ``bits`` the data
+    """One symbolic state: ``vals[i]`` is the z3 term of ``layout.vars[i]``; ``bits`` the data
     of each value slot (by var index); ``ghost`` the last written bits per (owner, slice)."""
 
     name: str
