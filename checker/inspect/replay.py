@@ -22,6 +22,7 @@ from model.config import Config
 from model.dsl import And, Const, Eq, Expr, ModelError, Not, Var
 from model.variant import Variant
 from model.variants import VariantError, get_variant
+from properties.lemmas import LEMMAS
 
 
 @dataclass
@@ -146,8 +147,11 @@ def replay(trace: Trace, inst: Instance) -> ReplayResult:
             f"version {here}; replaying by event labels")
     layout = inst.layout
     prop = trace.property
-    if prop != KERNEL_ASSERTS and prop not in inst.invariants:
-        known = ", ".join([*inst.invariants, KERNEL_ASSERTS])
+    predicates = dict(inst.invariants)
+    # A CTI of `prove` may be about a strengthening lemma rather than a property.
+    predicates.update({lem.name: lem.build(inst.layout) for lem in LEMMAS})
+    if prop != KERNEL_ASSERTS and prop not in predicates:
+        known = ", ".join([*predicates, KERNEL_ASSERTS])
         raise UsageError(f"the trace is about property {prop!r}, which this model does not "
                          f"have (known: {known})")
     by_key = {(a.name, a.params): i for i, a in enumerate(inst.actions)}
@@ -166,7 +170,7 @@ def replay(trace: Trace, inst: Instance) -> ReplayResult:
         state = layout.initial_state()
         res.mismatches += _compare(0, trace.initial, layout.state_dict(state))
 
-    pred = compile_predicate(inst.invariants[prop]) if prop != KERNEL_ASSERTS else None
+    pred = compile_predicate(predicates[prop]) if prop != KERNEL_ASSERTS else None
     first_fail: int | None = None  # first step after which the property is violated
     fail_detail = ""
     if pred is not None and not pred(state):
