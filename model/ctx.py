@@ -231,9 +231,7 @@ class Ctx:
         kernel code never reads it.
         """
         latest = Const(self.S.VALUE, self.S.latest(owner))
-        for img in self.S.all_images():
-            for slot in img.slots():
-                self.set(slot, Retire(slot, self.S.latest(owner), self.S.stale(owner)))
+        self.supersede(owner)
         self.set(regs.v, latest)
         self.set(regs.fpsr, latest)
         if isinstance(regs.zhi, Var):
@@ -242,3 +240,19 @@ class Ctx:
             ghost = self.S.tasks[owner].zhi_expected
             if isinstance(ghost, Var):
                 self.set(ghost, 1 if zhi else 0)
+
+    def supersede(self, owner: int) -> None:
+        """Ghost monitor: every copy of ``owner``'s latest value becomes ``~`` (older)."""
+        for img in self.S.all_images():
+            for slot in img.slots():
+                self.set(slot, Retire(slot, self.S.latest(owner), self.S.stale(owner)))
+
+    def fp_write_memory(self, task: int, slots: list[Var], *, zhi: bool) -> None:
+        """Someone else (a ptrace tracer) writes new FP values for ``task`` into its saved
+        state in memory: a new generation of ``task``'s values, in ``slots``."""
+        self.supersede(task)
+        for slot in slots:
+            self.set(slot, Const(self.S.VALUE, self.S.latest(task)))
+        ghost = self.S.tasks[task].zhi_expected
+        if isinstance(ghost, Var):
+            self.set(ghost, 1 if zhi else 0)

@@ -79,6 +79,17 @@ def _user_sve(S: Layout) -> Iterable[Params]:
     return _user(S) if S.config.sve else ()
 
 
+def _tracer_tracee(S: Layout) -> Iterable[Params]:
+    """A user task (the tracer, in its ptrace() syscall) and another stopped user task:
+    only with SVE (the NT_ARM_SVE regset)."""
+    if not S.config.sve:
+        return
+    for p in _user(S):
+        for u in S.tasks:
+            if u.mm and u.index != p["task"]:
+                yield {**p, "target": u.index}
+
+
 def _any_task(S: Layout) -> Iterable[Params]:
     for c in range(S.config.cpus):
         for t in S.tasks:
@@ -127,6 +138,12 @@ STEPS: tuple[Step, ...] = (
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER")
          & S.cpu[p["cpu"]].zen_el0en.eq(0),
          lambda k, p: k.do_sve_acc()),
+    Step("ptrace_sve_set", "a tracer in the kernel writes a stopped task's SVE registers",
+         _tracer_tracee,
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
+         & not_running(S, p["target"])
+         & (at(S, p["target"], "KERNEL") | at(S, p["target"], "VCPU_LOAD")),
+         lambda k, p: k.sve_set(p["target"])),
     Step("syscall", "a syscall from user space (el0_svc)", _user,
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER"),
          lambda k, p: k.el0_svc()),
@@ -176,6 +193,8 @@ def describe_params(S: Layout, p: Params) -> str:
         parts.append(f"vcpu{p['vcpu']}")
     if "next" in p:
         parts.append(f"-> {S.tasks[p['next']].name}")
+    if "target" in p:
+        parts.append(f"on {S.tasks[p['target']].name}")
     return ", ".join(parts)
 
 

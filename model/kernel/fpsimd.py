@@ -231,18 +231,44 @@ def fpsimd_flush_task_state(k: Ctx, t: int) -> None:
     k.set(k.task(t).fpsimd_cpu, "NR_CPUS")
 
 
-def sve_alloc(k: Ctx) -> None:
-    """arch/arm64/kernel/fpsimd.c: sve_alloc(current): zero current's sve_state (memset of
-    an existing buffer or kzalloc of a new one; allocation failure is a BUG, not modelled)."""
+def sve_alloc(k: Ctx, t: int | None = None) -> None:
+    """arch/arm64/kernel/fpsimd.c: sve_alloc(task) (default current): zero the task's
+    sve_state (memset of an existing buffer or kzalloc of a new one; allocation failure is
+    a BUG, not modelled)."""
+    task = k.task(k.current if t is None else t)
     zero = Const(k.S.VALUE, k.S.ZERO)
-    k.set(k.cur.sve_state.v, zero)
-    k.set(k.cur.sve_state.zhi, zero)
+    k.set(task.sve_state.v, zero)
+    k.set(task.sve_state.zhi, zero)
 
 
-def fpsimd_to_sve(k: Ctx) -> None:
-    """arch/arm64/kernel/fpsimd.c: fpsimd_to_sve(current): copy V0-V31 from uw.fpsimd_state
-    into the low 128 bits of the Z registers in sve_state (the rest is left alone)."""
-    k.set(k.cur.sve_state.v, k.cur.uw.v)
+def fpsimd_to_sve(k: Ctx, t: int | None = None) -> None:
+    """arch/arm64/kernel/fpsimd.c: fpsimd_to_sve(task) (default current): copy V0-V31 from
+    uw.fpsimd_state into the low 128 bits of the Z registers in sve_state (the rest is
+    left alone)."""
+    task = k.task(k.current if t is None else t)
+    k.set(task.sve_state.v, task.uw.v)
+
+
+def fpsimd_sync_to_sve(k: Ctx, t: int) -> None:
+    """arch/arm64/kernel/fpsimd.c: fpsimd_sync_to_sve(task): fpsimd_to_sve() unless the
+    task's TIF_SVE says sve_state is already the authoritative copy."""
+    with k.If(~k.test_tsk_thread_flag(t, "TIF_SVE")):
+        k.fpsimd_to_sve(t)
+
+
+def sve_set(k: Ctx, target: int) -> None:
+    """arch/arm64/kernel/ptrace.c: sve_set() for PTRACE_SETREGSET NT_ARM_SVE, full SVE
+    case, on a stopped tracee (target != current): sve_alloc(target);
+    fpsimd_sync_to_sve(target); set TIF_SVE; copy the tracer's Z (and P/FFR) data into
+    target->thread.sve_state and FPSR/FPCR into its uw.fpsimd_state; then
+    fpsimd_flush_task_state(target).  The tracer's data is a new generation of the
+    tracee's FP state (the tracee will read it as its own)."""
+    tgt = k.task(target)
+    k.sve_alloc(target)
+    k.fpsimd_sync_to_sve(target)
+    k.update_tsk_thread_flag(target, "TIF_SVE", True)
+    k.fp_write_memory(target, [tgt.sve_state.v, tgt.sve_state.zhi, tgt.uw.fpsr], zhi=True)
+    k.fpsimd_flush_task_state(target)
 
 
 def do_sve_acc(k: Ctx) -> None:
@@ -297,6 +323,8 @@ FUNCTIONS = {
         fpsimd_flush_task_state,
         sve_alloc,
         fpsimd_to_sve,
+        fpsimd_sync_to_sve,
+        sve_set,
         do_sve_acc,
     )
 }
