@@ -18,9 +18,10 @@ class Config:
       mutex serialises them, as ``kvm_vcpu_ioctl`` does).
     * ``vhe``: hyp mode: VHE (host at EL2, FP trap in CPACR_EL1.FPEN) or nVHE (host at EL1,
       FP trap in CPTR_EL2.TFP).
-    * ``sve``: ``system_supports_sve()``.  With SVE each Z register is VL bits and the model
-      carries the bits above V as a separate slice.  The seed patch refuses SVE with KVM
-      (``BUG_ON(system_supports_sve())`` in ``kvm_arch_vcpu_load_fp``).
+    * ``sve``: ``system_supports_sve()`` (one vector length).  With SVE each Z register is
+      VL bits and the model carries the bits above V as a separate slice; KVM then needs
+      VHE.  The seed patch refuses SVE with KVM (``BUG_ON(system_supports_sve())`` in
+      ``kvm_arch_vcpu_load_fp``); v4.18-rc1 lifted that.
     * ``lockdep``: the kernel is built with CONFIG_PROVE_LOCKING, so lockdep assertions
       (``lockdep_assert_irqs_enabled()`` in ``local_bh_enable()``) are checked too.
     """

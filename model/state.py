@@ -19,7 +19,9 @@ it is the token ``<ctx>``, and writes turn every other copy of ``<ctx>`` into ``
 One register stands for all 32: every save/restore moves V0-V31 (and Z0-Z31) together, so
 by data independence one Z register (V slice + high slice) and one FPSR/FPCR pair (one
 slice: every helper copies FPSR and FPCR together) suffice.  P0-P15 and FFR are not
-modelled (the seed refuses SVE with KVM; see Config.sve).
+modelled: they move with the Z registers in every SVE save/restore, so by data
+independence the Z slices stand for them.  With SVE (Config.sve) one vector length is
+used everywhere.
 """
 
 from __future__ import annotations
