@@ -28,6 +28,7 @@ from checker.cli_common import (
 from checker.explicit.explore import ExploreResult, Stats, explore_bfs
 from checker.inspect.show import render_steps
 from checker.instance import Instance
+from model.dsl import ModelError
 from model.variants import VariantError, load_variant_file, variants
 
 # Subcommand providers: modules with register(subparsers).  Missing ones are skipped so
@@ -86,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ModelError as exc:  # raised while exploring: a model or variant bug
+        print(f"error: the model failed while running: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

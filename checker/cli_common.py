@@ -13,6 +13,7 @@ from pathlib import Path
 from checker.instance import PROPERTY_NAMES, Instance, check_property_names
 from checker.trace import Trace
 from model.config import Config
+from model.dsl import ModelError
 from model.variants import VariantError, get_variant, load_variant_file
 
 EXIT_OK = 0  # all properties hold
@@ -99,6 +100,11 @@ def instances_from_args(args: argparse.Namespace) -> list[Instance]:
             out.append(Instance(cfg, variant))
         except AttributeError as exc:  # a variant calling a function it does not have
             raise UsageError(f"variant {variant.name} is incomplete: {exc}") from None
+        except ModelError as exc:  # e.g. a variant branching on register contents
+            raise UsageError(f"variant {variant.name} is not a valid model: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - a user's variant code failing to build
+            raise UsageError(f"variant {variant.name} failed to build: "
+                             f"{type(exc).__name__}: {exc}") from None
     return out
 
 

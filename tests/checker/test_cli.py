@@ -83,3 +83,18 @@ def test_module_entry_point_help() -> None:
     for opt in ("--variant", "--cpus", "--tasks", "--vcpus", "--vhe", "--nvhe", "--property",
                 "--max-states", "--json", "--coverage"):
         assert opt in r.stdout
+
+
+def test_invalid_user_variant_is_a_usage_error(tmp_path, capsys) -> None:
+    f = tmp_path / "bad.py"
+    f.write_text(
+        "from model.variants import get_variant\n"
+        "def kvm_arch_vcpu_ctxsync_fp(k, vcpu):\n"
+        "    with k.If(k.this_cpu.regs.v.eq('0')):\n"
+        "        k.set(k.this_cpu.preempt_count, 1)\n"
+        "VARIANT = get_variant('seed').derive('bad', 'peeks at registers',\n"
+        "    kvm_arch_vcpu_ctxsync_fp=kvm_arch_vcpu_ctxsync_fp)\n"
+    )
+    assert main(["explore", "--variant-file", str(f), "--variant", "bad", "--cpus", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "data-independent" in err and err.count("\n") == 1
