@@ -9,10 +9,13 @@ A lemma lists the variants it is claimed for (``None``: every variant).  A varia
 lemma names explicitly (e.g. a user's patch derived from the seed) inherits its parent's
 lemmas, so a broken patch is refused with a CTI or a counterexample, never proved.
 
-Scope: configurations without SVE.  With ``--sve`` the lemmas do not yet describe the Z
-bits above 128, ``thread.sve_state`` or TIF_SVE (they assume every slot of a context's
-image holds its latest token), so `prove --sve` reports CTIs, never a proof
-(tests/checker/smt/test_prove.py keeps this as a named xfail).
+SVE: the lemmas describe the Z bits above 128 (the registers' and sve_state's high
+slices against the ghost ``zhi_written``), where a task's latest value lives (sve_state in
+SVE format, uw.fpsimd_state otherwise: `_sve_format`), TIF_SVE, CPACR_EL1.ZEN_EL0EN and
+the vcpu's HOST_SVE_IN_USE/HOST_SVE_ENABLED.  Every SVE-only lemma is the constant TRUE
+without SVE and the SVE-aware helpers reduce to the plain ones, so configurations without
+SVE get the same expressions as before.  The seed's lineage (v4.18) is proved with SVE;
+v4.18-rc1 inherits the same lemmas and is refused (its real bugs break them).
 
 Vocabulary used below: CPU c's *host view* of the FP registers is its registers, except
 (v4.17) while a guest runs on c with FP untrapped, when hyp has parked the host's
@@ -27,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from model.dsl import Expr, Var, all_of, any_of, implies
+from model.dsl import FALSE, TRUE, Expr, Var, all_of, any_of, implies
 from model.state import PCS, Image, Layout
 
 
@@ -70,6 +73,64 @@ def _holds(v, t) -> Expr:  # noqa: ANN001
 
 def _latest(S: Layout, img: Image, owner: int) -> Expr:
     return all_of(slot.eq(S.latest(owner)) for slot in img.slots())
+
+
+# ------------------------------------------------------------------------ SVE helpers
+# Without SVE every helper below reduces to the plain "every slot holds the latest value"
+# of `_latest` (the Z-high slices are constant zero, TIF_SVE is constant clear), so the
+# lemmas built from them are the same expressions as before SVE was covered.
+def _vf_latest(S: Layout, img: Image, owner: int) -> Expr:
+    """The V and FPSR/FPCR slices of img hold owner's latest value."""
+    return all_of(slot.eq(S.latest(owner)) for slot in (img.v, img.fpsr) if isinstance(slot, Var))
+
+
+def _zhi_expected(S: Layout, zhi, t) -> Expr:  # noqa: ANN001
+    """A Z-high slice holds what task t last wrote there: its latest value if its last
+    write was an SVE one (ghost zhi_written), else zero."""
+    return ((t.zhi_expected.eq(1) & zhi.eq(S.latest(t.index)))
+            | (t.zhi_expected.eq(0) & zhi.eq(S.ZERO)))
+
+
+def _guest_regs_latest(S: Layout, img: Image, owner: int) -> Expr:
+    """A guest's state: V and FPSR/FPCR its latest, the Z bits above 127 zero (guests
+    only ever write through V and hyp loads them with an FPSIMD load)."""
+    if not S.config.sve or not isinstance(img.zhi, Var):
+        return _latest(S, img, owner)
+    return _vf_latest(S, img, owner) & img.zhi.eq(S.ZERO)
+
+
+def _sve_format(S: Layout, t) -> Expr:  # noqa: ANN001
+    """Task t's state is kept in SVE format (its saved Z registers are in sve_state): its
+    TIF_SVE, or, for a VMM thread with a vcpu loaded, the HOST_SVE_IN_USE recorded at
+    vcpu load (kvm_arch_vcpu_ctxsync_fp clears TIF_SVE until vcpu_put restores it)."""
+    if not S.config.sve:
+        return FALSE
+    loaded = [_holds(v, t) & _pc_in(t, LOADED_PCS) & v.host_sve_in_use.eq(1)
+              for v in S.vcpus] if t.vmm else []
+    return t.tif_sve.eq(1) | any_of(loaded)
+
+
+def _task_regs_latest(S: Layout, c: int, t) -> Expr:  # noqa: ANN001
+    """CPU c's registers hold task t's latest state: V and FPSR/FPCR, and with SVE format
+    the Z bits above 127 as t last wrote them (a state in FPSIMD format only has those
+    bits zeroed at the next load, so they are not constrained)."""
+    regs = S.cpu[c].regs
+    if not S.config.sve:
+        return _latest(S, regs, t.index)
+    return _vf_latest(S, regs, t.index) & implies(_sve_format(S, t),
+                                                  _zhi_expected(S, regs.zhi, t))
+
+
+def _task_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
+    """Task t's latest state is in memory: FPSR/FPCR in uw.fpsimd_state, the Z registers
+    in sve_state if its state is in SVE format, else V in uw.fpsimd_state."""
+    if not S.config.sve:
+        return _latest(S, t.uw, t.index)
+    sv = t.sve_state
+    in_sve = sv.v.eq(S.latest(t.index)) & _zhi_expected(S, sv.zhi, t)
+    fmt = _sve_format(S, t)
+    return t.uw.fpsr.eq(S.latest(t.index)) & ((fmt & in_sve)
+                                              | (~fmt & t.uw.v.eq(S.latest(t.index))))
 
 
 def _untrapped(S: Layout, c: int) -> Expr:
@@ -243,7 +304,7 @@ def v417_guest_regs(S: Layout) -> Expr:
 # ------------------------------------------------------------------ seed lemmas
 def seed_guest_live_regs(S: Layout) -> Expr:
     return all_of(implies(_in_guest_on(S, c, t, v) & v.fp_enabled.eq(1),
-                          _latest(S, S.cpu[c].regs, S.guest_owner(v.index)))
+                          _guest_regs_latest(S, S.cpu[c].regs, S.guest_owner(v.index)))
                   for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
 
 
@@ -256,7 +317,7 @@ def seed_guest_trap_by_flag(S: Layout) -> Expr:
 
 def seed_task_binding_is_live(S: Layout) -> Expr:
     return all_of(implies(~_guest_live(S, c) & _bound_task(S, c, t),
-                          _latest(S, S.cpu[c].regs, t.index))
+                          _task_regs_latest(S, c, t))
                   for c in _cpus(S) for t in _users(S))
 
 
@@ -276,7 +337,8 @@ def seed_foreign_clear_is_bound(S: Layout) -> Expr:
 def seed_vcpu_binding_is_live(S: Layout) -> Expr:
     return all_of(implies(~_guest_live(S, c) & S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index))
                           & S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0),
-                          _latest(S, S.cpu[c].regs, S.guest_owner(v.index)) & _holds(v, t)
+                          _guest_regs_latest(S, S.cpu[c].regs, S.guest_owner(v.index))
+                          & _holds(v, t)
                           & _pc_in(t, LOADED_PCS))
                   for c in _cpus(S) for t in _users(S) for v in S.vcpus)
 
@@ -296,7 +358,7 @@ def seed_guest_saved_unless_live(S: Layout) -> Expr:
 
 
 def seed_task_saved_unless_live(S: Layout) -> Expr:
-    return all_of(_latest(S, t.uw, t.index) | any_of(
+    return all_of(_task_saved_latest(S, t) | any_of(
         S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0) & _bound_task(S, c, t)
         & ~_guest_live(S, c) for c in _cpus(S))
         for t in _users(S))
@@ -336,6 +398,102 @@ def seed_vcpu_host_pointers(S: Layout) -> Expr:
                                & v.host_fpsimd_state.eq(S.task_fpstate(t.index))))
             out.append(implies(_holds(v, t), v.pid.eq(t.name)))
     return all_of(out)
+
+
+# ------------------------------------------------------------------ SVE lemmas
+def sve_ghost_needs_sve_format(S: Layout) -> Expr:
+    if not S.config.sve:
+        return TRUE
+    return all_of(implies(t.zhi_expected.eq(1), _sve_format(S, t)) for t in _users(S))
+
+
+def sve_el0_enabled_only_for_sve_task(S: Layout) -> Expr:
+    if not S.config.sve:
+        return TRUE
+    return all_of(implies(S.cpu[c].zen_el0en.eq(1) & _bound_task(S, c, t), t.tif_sve.eq(1))
+                  for c in _cpus(S) for t in _users(S))
+
+
+def seed_sve_in_use_follows_tif(S: Layout) -> Expr:
+    if not S.config.sve:
+        return TRUE
+    return all_of(implies(_holds(v, t) & _pc_in(t, LOADED_PCS) & t.tif_sve.eq(1),
+                          v.host_sve_in_use.eq(1))
+                  for t in _vmms(S) for v in S.vcpus)
+
+
+def seed_sve_enabled_restores_sve_binding(S: Layout) -> Expr:
+    if not S.config.sve:
+        return TRUE
+    out = []
+    for c in _cpus(S):
+        for t in _vmms(S):
+            for v in S.vcpus:
+                cond = (S.cpu[c].current.eq(t.index) & _holds(v, t) & _pc_in(t, LOADED_PCS)
+                        & v.host_sve_enabled.eq(1))
+                for u in _users(S):
+                    sve = v.host_sve_in_use.eq(1) if u is t else u.tif_sve.eq(1)
+                    out.append(implies(cond & _bound_task(S, c, u), sve))
+    return all_of(out)
+
+
+def sve_el0_enabled_follows_tif(S: Layout) -> Expr:
+    if not S.config.sve:
+        return TRUE
+    return all_of(implies(S.cpu[c].current.eq(t.index) & _pc_in(t, ("USER", "KERNEL"))
+                          & t.tif_foreign.eq(0),
+                          S.cpu[c].zen_el0en.eq(t.tif_sve))
+                  for c in _cpus(S) for t in _users(S))
+
+
+def seed_sve_vcpu_bound_thread_not_sve(S: Layout) -> Expr:
+    if not S.config.sve:
+        return TRUE
+    return all_of(implies(S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index)),
+                          v.fp_enabled.eq(1) & any_of(
+                              S.cpu[c].current.eq(t.index) & _holds(v, t)
+                              & _pc_in(t, LOADED_PCS) & t.tif_sve.eq(0) & t.tif_foreign.eq(0)
+                              for t in _vmms(S)))
+                  for c in _cpus(S) for v in S.vcpus)
+
+
+def seed_sve_bound_sve_task_el0_enabled(S: Layout) -> Expr:
+    if not S.config.sve:
+        return TRUE
+    out = []
+    for c in _cpus(S):
+        kvm = any_of(S.cpu[c].current.eq(t.index) & _holds(v, t) & _pc_in(t, LOADED_PCS)
+                     & v.host_sve_enabled.eq(1) for t in _vmms(S) for v in S.vcpus)
+        for u in _users(S):
+            out.append(implies(_bound_task(S, c, u) & u.tif_sve.eq(1),
+                               S.cpu[c].zen_el0en.eq(1) | kvm))
+    return all_of(out)
+
+
+def seed_sve_preempted_vcpu_thread(S: Layout) -> Expr:
+    if not S.config.sve:
+        return TRUE
+    return all_of(implies(_holds(v, t) & _pc_in(t, LOADED_PCS)
+                          & all_of(S.cpu[c].current.ne(t.index) for c in _cpus(S)),
+                          t.tif_sve.eq(v.host_sve_in_use))
+                  for t in _vmms(S) for v in S.vcpus)
+
+
+def seed_sve_tif_cleared_by_ctxsync(S: Layout) -> Expr:
+    if not S.config.sve:
+        return TRUE
+    return all_of(implies(_holds(v, t) & _pc_in(t, LOADED_PCS) & t.tif_sve.eq(0)
+                          & v.host_sve_in_use.eq(1),
+                          v.fp_host.eq(0) & all_of(~_bound_task(S, c, t) for c in _cpus(S)))
+                  for t in _vmms(S) for v in S.vcpus)
+
+
+def seed_sve_el0_enabled_recorded_at_load(S: Layout) -> Expr:
+    if not S.config.sve:
+        return TRUE
+    return all_of(implies(S.cpu[c].current.eq(t.index) & _holds(v, t) & _pc_in(t, LOADED_PCS)
+                          & S.cpu[c].zen_el0en.eq(1), v.host_sve_enabled.eq(1))
+                  for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
 
 
 def _L(fn: Callable[[Layout], Expr], reason: str,
@@ -399,6 +557,37 @@ LEMMAS: tuple[Lemma, ...] = (
     _L(seed_vcpu_host_pointers,
        "vcpu->pid, host_thread_info and host_fpsimd_state name the same task (run_pid_change)",
        SEED),
+    # SVE (each is TRUE without SVE)
+    _L(sve_ghost_needs_sve_format,
+       "a task whose last write set Z bits above 127 keeps its state in SVE format (TIF_SVE, "
+       "or HOST_SVE_IN_USE while ctxsync has TIF_SVE cleared)", SEED),
+    _L(sve_el0_enabled_only_for_sve_task,
+       "EL0 SVE is enabled on a CPU only while the task bound to it has TIF_SVE", SEED),
+    _L(seed_sve_in_use_follows_tif,
+       "while a vcpu is loaded, its thread's TIF_SVE implies HOST_SVE_IN_USE (set at load)",
+       SEED),
+    _L(seed_sve_enabled_restores_sve_binding,
+       "HOST_SVE_ENABLED with FP_ENABLED clear: whatever task is bound to the CPU has TIF_SVE "
+       "once vcpu_put restores the thread's own from HOST_SVE_IN_USE", SEED),
+    _L(sve_el0_enabled_follows_tif,
+       "outside KVM_RUN, a running task whose state is live has EL0 SVE enabled exactly when "
+       "it has TIF_SVE", SEED),
+    _L(seed_sve_vcpu_bound_thread_not_sve,
+       "a vcpu's state is bound to a CPU only with FP_ENABLED, while its thread runs there "
+       "inside KVM_RUN with TIF_FOREIGN_FPSTATE and TIF_SVE clear (ctxsync clears them; "
+       "vcpu_put saves and flushes before restoring TIF_SVE)", SEED),
+    _L(seed_sve_bound_sve_task_el0_enabled,
+       "a CPU bound to a task with TIF_SVE has EL0 SVE enabled, unless hyp reset it while a "
+       "vcpu loaded there recorded HOST_SVE_ENABLED (vcpu_put restores it)", SEED),
+    _L(seed_sve_el0_enabled_recorded_at_load,
+       "while a vcpu is loaded on its running thread's CPU, EL0 SVE is enabled there only if "
+       "it was at vcpu load (HOST_SVE_ENABLED): nothing in KVM_RUN enables it", SEED),
+    _L(seed_sve_preempted_vcpu_thread,
+       "a vcpu thread preempted with its vcpu loaded has had TIF_SVE restored from "
+       "HOST_SVE_IN_USE (kvm_sched_out)", SEED),
+    _L(seed_sve_tif_cleared_by_ctxsync,
+       "a loaded vcpu's thread with HOST_SVE_IN_USE but TIF_SVE clear is past ctxsync: hyp "
+       "has saved its state (FP_HOST clear) and it is bound nowhere", SEED),
 )
 
 
