@@ -14,8 +14,9 @@ slices against the ghost ``zhi_written``), where a task's latest value lives (sv
 SVE format, uw.fpsimd_state otherwise: `_sve_format`), TIF_SVE, CPACR_EL1.ZEN_EL0EN and
 the vcpu's HOST_SVE_IN_USE/HOST_SVE_ENABLED.  Every SVE-only lemma is the constant TRUE
 without SVE and the SVE-aware helpers reduce to the plain ones, so configurations without
-SVE get the same expressions as before.  The seed's lineage (v4.18) is proved with SVE;
-v4.18-rc1 inherits the same lemmas and is refused (its real bugs break them).
+SVE get the same expressions as before.  v4.17 and the seed's lineage (v4.18) are proved
+with SVE; v4.18-rc1 inherits the seed's lemmas and is refused (its real bugs, history #2
+and #3, break them).
 
 Vocabulary used below: CPU c's *host view* of the FP registers is its registers, except
 (v4.17) while a guest runs on c with FP untrapped, when hyp has parked the host's
@@ -152,6 +153,17 @@ def _host_latest(S: Layout, c: int, owner: int) -> Expr:
     return (g & _latest(S, S.cpu[c].host_ctxt, owner)) | (~g & _latest(S, S.cpu[c].regs, owner))
 
 
+def _host_task_latest(S: Layout, c: int, t) -> Expr:  # noqa: ANN001
+    """v4.17: CPU c's host view holds task t's latest state.  With SVE, hyp's host save
+    area has no Z bits above 127 (its restore zeroes them), so a state parked there is in
+    FPSIMD format."""
+    if not S.config.sve:
+        return _host_latest(S, c, t.index)
+    g = _guest_untrapped_on(S, c)
+    return ((g & _vf_latest(S, S.cpu[c].host_ctxt, t.index) & ~_sve_format(S, t))
+            | (~g & _task_regs_latest(S, c, t)))
+
+
 def _guest_live(S: Layout, c: int) -> Expr:
     """seed: a guest runs on c with FP_ENABLED (its state is in c's registers)."""
     return any_of(_in_guest_on(S, c, t, v) & v.fp_enabled.eq(1)
@@ -271,18 +283,76 @@ def v417_never_binds_vcpu(S: Layout) -> Expr:
 
 
 def v417_binding_is_live(S: Layout) -> Expr:
-    return all_of(implies(_bound_task(S, c, t), _host_latest(S, c, t.index))
+    return all_of(implies(_bound_task(S, c, t), _host_task_latest(S, c, t))
                   for c in _cpus(S) for t in _users(S))
 
 
 def v417_foreign_clear_is_bound(S: Layout) -> Expr:
     return all_of(implies(S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0),
-                          _bound_task(S, c, t))
+                          _bound_task(S, c, t) | (S.cpu[c].last_st.eq("NULL")
+                                                  if S.config.sve else FALSE))
+                  for c in _cpus(S) for t in _users(S))
+
+
+def v417_sve_flushed_state_is_live(S: Layout) -> Expr:
+    if not S.config.sve:
+        return TRUE
+    return all_of(implies(S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0)
+                          & S.cpu[c].last_st.eq("NULL"),
+                          S.cpu[c].last_sve_in_use.eq(1) & t.fpsimd_cpu.eq(c)
+                          & t.tif_sve.eq(0) & _host_task_latest(S, c, t))
+                  for c in _cpus(S) for t in _users(S))
+
+
+def v417_sve_no_host_sve_flags(S: Layout) -> Expr:
+    if not S.config.sve:
+        return TRUE
+    return all_of(v.host_sve_in_use.eq(0) & v.host_sve_enabled.eq(0) for v in S.vcpus)
+
+
+def v417_sve_binding_records_sve(S: Layout) -> Expr:
+    if not S.config.sve:
+        return TRUE
+    return all_of(implies(_bound_task(S, c, t) & t.tif_sve.eq(1),
+                          S.cpu[c].last_sve_in_use.eq(1))
+                  for c in _cpus(S) for t in _users(S))
+
+
+def v417_sve_flushed_before_guest(S: Layout) -> Expr:
+    if not S.config.sve:
+        return TRUE
+    return all_of(implies(_in_guest_on(S, c, t, v),
+                          S.cpu[c].last_st.eq("NULL") | S.cpu[c].last_sve_in_use.eq(0))
+                  for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
+
+
+def v417_sve_set_in_kvm_run_is_foreign(S: Layout) -> Expr:
+    if not S.config.sve:
+        return TRUE
+    return all_of(implies(_pc_in(t, KVM_PCS) & t.tif_sve.eq(1),
+                          all_of(~_bound_task(S, c, t)
+                                 & implies(S.cpu[c].current.eq(t.index), t.tif_foreign.eq(1))
+                                 for c in _cpus(S)))
+                  for t in _vmms(S))
+
+
+def v417_sve_bound_sve_task_el0_enabled(S: Layout) -> Expr:
+    if not S.config.sve:
+        return TRUE
+    return all_of(implies(_bound_task(S, c, t) & t.tif_sve.eq(1), S.cpu[c].zen_el0en.eq(1))
+                  for c in _cpus(S) for t in _users(S))
+
+
+def v417_sve_el0_enabled_for_live_task(S: Layout) -> Expr:
+    if not S.config.sve:
+        return TRUE
+    return all_of(implies(S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0)
+                          & S.cpu[c].zen_el0en.eq(1), t.tif_sve.eq(1))
                   for c in _cpus(S) for t in _users(S))
 
 
 def v417_saved_unless_live(S: Layout) -> Expr:
-    return all_of(_latest(S, t.uw, t.index) | any_of(
+    return all_of(_task_saved_latest(S, t) | any_of(
         S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0) for c in _cpus(S))
         for t in _users(S))
 
@@ -296,7 +366,7 @@ def v417_guest_regs(S: Layout) -> Expr:
             for t in _vmms(S):
                 cond = _in_guest_on(S, c, t, v) & _untrapped(S, c)
                 live.append(cond)
-                out.append(implies(cond, _latest(S, S.cpu[c].regs, g)))
+                out.append(implies(cond, _guest_regs_latest(S, S.cpu[c].regs, g)))
         out.append(_latest(S, v.fp_regs, g) | any_of(live))
     return all_of(out)
 
@@ -410,7 +480,7 @@ def sve_ghost_needs_sve_format(S: Layout) -> Expr:
 def sve_el0_enabled_only_for_sve_task(S: Layout) -> Expr:
     if not S.config.sve:
         return TRUE
-    return all_of(implies(S.cpu[c].zen_el0en.eq(1) & _bound_task(S, c, t), t.tif_sve.eq(1))
+    return all_of(implies(S.cpu[c].zen_el0en.eq(1) & _bound_task(S, c, t), _sve_format(S, t))
                   for c in _cpus(S) for t in _users(S))
 
 
@@ -465,7 +535,7 @@ def seed_sve_bound_sve_task_el0_enabled(S: Layout) -> Expr:
         kvm = any_of(S.cpu[c].current.eq(t.index) & _holds(v, t) & _pc_in(t, LOADED_PCS)
                      & v.host_sve_enabled.eq(1) for t in _vmms(S) for v in S.vcpus)
         for u in _users(S):
-            out.append(implies(_bound_task(S, c, u) & u.tif_sve.eq(1),
+            out.append(implies(_bound_task(S, c, u) & _sve_format(S, u),
                                S.cpu[c].zen_el0en.eq(1) | kvm))
     return all_of(out)
 
@@ -484,7 +554,9 @@ def seed_sve_tif_cleared_by_ctxsync(S: Layout) -> Expr:
         return TRUE
     return all_of(implies(_holds(v, t) & _pc_in(t, LOADED_PCS) & t.tif_sve.eq(0)
                           & v.host_sve_in_use.eq(1),
-                          v.fp_host.eq(0) & all_of(~_bound_task(S, c, t) for c in _cpus(S)))
+                          v.fp_host.eq(0) & all_of(implies(S.cpu[c].current.eq(t.index),
+                                                           ~_bound_task(S, c, t))
+                                                   for c in _cpus(S)))
                   for t in _vmms(S) for v in S.vcpus)
 
 
@@ -503,6 +575,7 @@ def _L(fn: Callable[[Layout], Expr], reason: str,
 
 SEED = ("seed",)
 V417 = ("v4.17",)
+BOTH = ("seed", "v4.17")
 
 LEMMAS: tuple[Lemma, ...] = (
     _L(no_hardirq_at_rest, "the IRQ step enters and leaves hardirq context within itself"),
@@ -526,6 +599,27 @@ LEMMAS: tuple[Lemma, ...] = (
        "the host view of its registers", V417),
     _L(v417_foreign_clear_is_bound,
        "TIF_FOREIGN_FPSTATE clear on a running task means its state is bound to its CPU", V417),
+    _L(v417_sve_flushed_state_is_live,
+       "with SVE, KVM_RUN's sve_flush_cpu_state() forgets the binding (last_state.st = NULL) "
+       "but leaves TIF_FOREIGN_FPSTATE clear: the running task's (FPSIMD-format) state stays "
+       "live in the host view", V417),
+    _L(v417_sve_no_host_sve_flags,
+       "v4.17 has no vcpu HOST_SVE_IN_USE/HOST_SVE_ENABLED flags (they stay clear)", V417),
+    _L(v417_sve_binding_records_sve,
+       "a CPU bound to a task with TIF_SVE recorded sve_in_use at the binding (TIF_SVE is "
+       "only set on a task whose state is then flushed)", V417),
+    _L(v417_sve_flushed_before_guest,
+       "while a guest runs, the CPU holds no bound SVE state: KVM_RUN's sve_flush_cpu_state() "
+       "dropped it before entry", V417),
+    _L(v417_sve_set_in_kvm_run_is_foreign,
+       "inside KVM_RUN a VMM thread has TIF_SVE only if a tracer set it (el0_svc cleared it), "
+       "which flushed its state: it is bound nowhere and foreign once it runs", V417),
+    _L(v417_sve_bound_sve_task_el0_enabled,
+       "a CPU bound to a task with TIF_SVE has EL0 SVE enabled (task_fpsimd_load enabled it; "
+       "el0_svc clears TIF_SVE too, and guest entry first flushes a bound SVE state)", V417),
+    _L(v417_sve_el0_enabled_for_live_task,
+       "EL0 SVE enabled on a CPU whose running task's state is live means that task has "
+       "TIF_SVE (only task_fpsimd_load enables it; nothing in KVM_RUN does)", V417),
     _L(v417_saved_unless_live,
        "a task's latest value is in its thread struct unless it runs with its state live", V417),
     _L(v417_guest_regs,
@@ -560,9 +654,10 @@ LEMMAS: tuple[Lemma, ...] = (
     # SVE (each is TRUE without SVE)
     _L(sve_ghost_needs_sve_format,
        "a task whose last write set Z bits above 127 keeps its state in SVE format (TIF_SVE, "
-       "or HOST_SVE_IN_USE while ctxsync has TIF_SVE cleared)", SEED),
+       "or HOST_SVE_IN_USE while ctxsync has TIF_SVE cleared)", BOTH),
     _L(sve_el0_enabled_only_for_sve_task,
-       "EL0 SVE is enabled on a CPU only while the task bound to it has TIF_SVE", SEED),
+       "EL0 SVE is enabled on a CPU only while the task bound to it keeps its state in SVE "
+       "format", BOTH),
     _L(seed_sve_in_use_follows_tif,
        "while a vcpu is loaded, its thread's TIF_SVE implies HOST_SVE_IN_USE (set at load)",
        SEED),
@@ -571,13 +666,13 @@ LEMMAS: tuple[Lemma, ...] = (
        "once vcpu_put restores the thread's own from HOST_SVE_IN_USE", SEED),
     _L(sve_el0_enabled_follows_tif,
        "outside KVM_RUN, a running task whose state is live has EL0 SVE enabled exactly when "
-       "it has TIF_SVE", SEED),
+       "it has TIF_SVE", BOTH),
     _L(seed_sve_vcpu_bound_thread_not_sve,
        "a vcpu's state is bound to a CPU only with FP_ENABLED, while its thread runs there "
        "inside KVM_RUN with TIF_FOREIGN_FPSTATE and TIF_SVE clear (ctxsync clears them; "
        "vcpu_put saves and flushes before restoring TIF_SVE)", SEED),
     _L(seed_sve_bound_sve_task_el0_enabled,
-       "a CPU bound to a task with TIF_SVE has EL0 SVE enabled, unless hyp reset it while a "
+       "a CPU bound to a task in SVE format has EL0 SVE enabled, unless hyp reset it while a "
        "vcpu loaded there recorded HOST_SVE_ENABLED (vcpu_put restores it)", SEED),
     _L(seed_sve_el0_enabled_recorded_at_load,
        "while a vcpu is loaded on its running thread's CPU, EL0 SVE is enabled there only if "
@@ -587,7 +682,7 @@ LEMMAS: tuple[Lemma, ...] = (
        "HOST_SVE_IN_USE (kvm_sched_out)", SEED),
     _L(seed_sve_tif_cleared_by_ctxsync,
        "a loaded vcpu's thread with HOST_SVE_IN_USE but TIF_SVE clear is past ctxsync: hyp "
-       "has saved its state (FP_HOST clear) and it is bound nowhere", SEED),
+       "has saved its state (FP_HOST clear) and it is not bound to the CPU it runs on", SEED),
 )
 
 

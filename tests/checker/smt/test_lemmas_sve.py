@@ -16,6 +16,7 @@ from properties.lemmas import LEMMAS, lemmas_for
 SVE = {"cpus": 1, "vhe": True, "sve": True, "lockdep": False}
 CONFIGS = [
     ("seed", SVE),  # KVM refuses SVE (BUG_ON at vcpu load): host tasks only
+    ("v4.17", SVE),
     ("v4.18", SVE),
 ]
 

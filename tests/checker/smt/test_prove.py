@@ -74,7 +74,7 @@ def test_v418_is_proved_with_the_inherited_seed_lemmas() -> None:
     assert res.verdict == "PROVED"
 
 
-@pytest.mark.parametrize("variant", ["v4.18"])
+@pytest.mark.parametrize("variant", ["v4.17", "v4.18"])
 def test_sve_is_proved(variant) -> None:
     res = prove(Instance(Config(cpus=1, sve=True, vhe=True), get_variant(variant)), ALL)
     bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
