@@ -81,6 +81,12 @@ def test_sve_is_proved(variant) -> None:
     assert res.verdict == "PROVED", bad
 
 
+def test_v418_with_sve_is_proved_on_two_cpus() -> None:
+    """The SVE lemmas also cover migration (the default two CPUs; a few seconds)."""
+    res = prove(Instance(Config(sve=True, vhe=True), get_variant("v4.18")), ALL)
+    assert res.verdict == "PROVED"
+
+
 def test_v418_rc1_with_sve_is_not_proved() -> None:
     """v4.18-rc1 with SVE has real bugs (history #2 and #3): the inherited lemmas must be
     refused with a CTI or a counterexample, never proved."""
