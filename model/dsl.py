@@ -216,6 +216,19 @@ def implies(a: Expr, b: Expr) -> Expr:
     return Or((Not(a), b))
 
 
+def conjuncts(e: Expr) -> list[Expr]:
+    """The flattened top-level conjuncts of ``e`` (``[e]`` if it is not a conjunction)."""
+    todo = list(e.args) if isinstance(e, And) else [e]
+    flat: list[Expr] = []
+    while todo:
+        c = todo.pop(0)
+        if isinstance(c, And):
+            todo = list(c.args) + todo
+        else:
+            flat.append(c)
+    return flat
+
+
 # ---------------------------------------------------------------------------- statements
 
 

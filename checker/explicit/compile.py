@@ -38,6 +38,7 @@ from model.dsl import (
     Retire,
     Stmt,
     Var,
+    conjuncts,
 )
 
 
@@ -301,23 +302,11 @@ class Compiled:
         return tuple(nxt), [self.check_ids[v] for v in viol]
 
 
-def _conjuncts(guard: Expr) -> list[Expr]:
-    conj = list(guard.args) if isinstance(guard, And) else [guard]
-    flat: list[Expr] = []
-    while conj:
-        c = conj.pop(0)
-        if isinstance(c, And):
-            conj = list(c.args) + conj
-        else:
-            flat.append(c)
-    return flat
-
-
 def _eq_head(guard: Expr) -> tuple[list[tuple[int, int]], list[Expr]]:
     """Split a guard into leading state-var == const tests and the rest."""
     heads: list[tuple[int, int]] = []
     rest: list[Expr] = []
-    for c in _conjuncts(guard):
+    for c in conjuncts(guard):
         if not rest and _is_var_eq(c):
             heads.append((c.a.index, c.b.value))
         else:
@@ -333,7 +322,7 @@ def _is_var_eq(c: Expr) -> bool:
 def _tests(guard: Expr) -> list[tuple]:
     """The guard as a sequence of tests: ("eq", var, value) or ("py", code)."""
     out = []
-    for c in _conjuncts(guard):
+    for c in conjuncts(guard):
         if _is_var_eq(c):
             out.append(("eq", c.a.index, c.b.value))
         else:

@@ -19,7 +19,7 @@ from checker.explicit.compile import compile_predicate
 from checker.instance import KERNEL_ASSERTS, Instance, model_fingerprint
 from checker.trace import Trace
 from model.config import Config
-from model.dsl import And, Const, Eq, Expr, ModelError, Not, Var
+from model.dsl import Const, Eq, Expr, ModelError, Not, Var, conjuncts
 from model.variant import Variant
 from model.variants import VariantError, get_variant
 from properties.lemmas import LEMMAS
@@ -92,16 +92,8 @@ def build_instance(trace: Trace, variant_name: str | None = None,
 
 def _explain_guard(inst: Instance, guard: Expr, state: tuple) -> str:
     """The conjuncts of a guard that are false, as 'var is X, not Y'."""
-    parts = list(guard.args) if isinstance(guard, And) else [guard]
-    flat: list[Expr] = []
-    while parts:
-        p = parts.pop(0)
-        if isinstance(p, And):
-            parts = list(p.args) + parts
-        else:
-            flat.append(p)
     out = []
-    for p in flat:
+    for p in conjuncts(guard):
         try:
             if compile_predicate(p)(state):
                 continue
