@@ -1,6 +1,7 @@
 """Benchmark of the explicit explorer: states/s and time to each verdict.
 
-Usage: python bench/bench_explore.py [--repeat N] [--variant V ...]
+Usage: python bench/bench_explore.py [--repeat N] [--variant V ...] [--cpus N] [--tasks N]
+       [--symmetry]
 
 Runs the default configuration (2 CPUs, 1 task, 1 VMM thread, 1 vcpu, nVHE) for each
 variant on one core and prints distinct states, transitions, elapsed time, states/s and
@@ -26,16 +27,19 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--variant", action="append", default=[])
     ap.add_argument("--cpus", type=int, default=2)
+    ap.add_argument("--tasks", type=int, default=1)
+    ap.add_argument("--symmetry", action="store_true",
+                    help="symmetry reduction over the plain tasks and the CPUs")
     args = ap.parse_args()
     rows = []
     for name in args.variant or ["seed", "v4.17", "v4.18"]:
         t0 = time.perf_counter()
-        inst = Instance(Config(cpus=args.cpus), get_variant(name))
+        inst = Instance(Config(cpus=args.cpus, tasks=args.tasks), get_variant(name))
         _ = inst.compiled
         build = time.perf_counter() - t0
         best = None
         for _ in range(args.repeat):
-            res, _ = explore_bfs(inst, list(PROPERTY_NAMES))
+            res, _ = explore_bfs(inst, list(PROPERTY_NAMES), symmetry=args.symmetry)
             if best is None or res.stats.elapsed < best.stats.elapsed:
                 best = res
         st = best.stats

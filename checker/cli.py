@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--graph", metavar="OUT.graphml",
                    help="write the state graph (GraphML, or DOT if the name ends in .dot) "
                         "for small configurations")
+    e.add_argument("--symmetry", action="store_true",
+                   help="symmetry reduction: store one state per orbit under permutations "
+                        "of the plain user tasks (T0..) and of the CPUs (with their idle "
+                        "tasks); verdicts and shortest trace lengths are unchanged, traces "
+                        "are real executions")
     e.add_argument("--quiet", action="store_true", help="no progress line on stderr")
     e.set_defaults(func=cmd_explore)
 
@@ -159,7 +164,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
         progress = None if (args.quiet or args.json) else _Progress()
         res, graph = explore_bfs(
             inst, props, max_states=args.max_states, stop_early=args.stop_early,
-            progress=progress, keep_graph=bool(args.graph),
+            progress=progress, keep_graph=bool(args.graph), symmetry=args.symmetry,
         )
         if progress is not None:
             progress.done()

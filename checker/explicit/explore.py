@@ -9,6 +9,13 @@ checked on the fly:
 The first violation of each property is a shortest one (BFS order).  Exploration goes on
 until every state is expanded (so all properties get a verdict) unless ``stop_early``.
 A state with no enabled step at all is a deadlock.
+
+With ``symmetry`` (see checker.explicit.symmetry) every successor is canonicalised
+before the visited-set lookup, so one representative per orbit is stored and expanded.
+Counterexamples stay real executions: they are rebuilt by replaying from the initial
+state, choosing at each step a concrete action whose successor has the canonical form
+of the next state on the BFS path (one exists by symmetry), so shortest lengths are
+those of the unreduced search.  Without it nothing below differs from the plain search.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from dataclasses import dataclass, field
 from checker.explicit.compile import compile_predicate
 from checker.instance import KERNEL_ASSERTS, Instance
 from checker.trace import Step, Trace
-from model.dsl import And
+from model.dsl import And, ModelError
 
 
 @dataclass
@@ -61,10 +68,22 @@ def explore_bfs(
     stop_early: bool = False,
     progress: Callable[[Stats, int], None] | None = None,
     keep_graph: bool = False,
+    symmetry: bool = False,
 ) -> tuple[ExploreResult, list | None]:
     comp = inst.compiled
     actions = inst.actions
     successors = comp.successors
+    canon = None
+    if symmetry:
+        from checker.explicit.symmetry import Symmetry
+
+        sym = Symmetry(inst.layout)
+        if not sym.trivial:
+            canon = sym.canon
+            raw_successors = successors
+
+            def successors(s: bytes) -> list:
+                return [(aid, inp, canon(nxt), viol) for aid, inp, nxt, viol in raw_successors(s)]
     invs = [(name, compile_predicate(e)) for name, e in inst.invariants.items()
             if name in properties]
     check_asserts = KERNEL_ASSERTS in properties
@@ -77,8 +96,9 @@ def explore_bfs(
     bug_ids = {n for n, cid in enumerate(comp.check_ids) if comp.checks[cid].kind == "BUG"}
 
     init = bytes(inst.layout.initial_state())
-    index: dict[tuple, int] = {init: 0}
-    states: list[tuple] = [init]
+    root = init if canon is None else canon(init)
+    index: dict[tuple, int] = {root: 0}
+    states: list[tuple] = [root]
     parent: list[int] = [-1]
     via: list[tuple[int, tuple] | None] = [None]
     violations: dict[str, Trace] = {}
@@ -97,7 +117,10 @@ def explore_bfs(
             i = parent[i]
         return out[::-1]
 
-    def trace_to(i: int, prop: str, text: str, last: tuple | None = None) -> Trace:
+    def trace_to(i: int, prop: str, text: str, last: tuple | None = None,
+                 gi: int | None = None) -> Trace:
+        if canon is not None:
+            return concrete_trace_to(i, prop, text, last, gi)
         steps = []
         for j in path(i)[1:]:
             aid, inp = via[j]
@@ -105,6 +128,43 @@ def explore_bfs(
         if last is not None:
             aid, inp, nxt, viol = last
             steps.append(Step.make(inst, actions[aid], inp, nxt, viol, states[i]))
+        return Trace.make(inst, prop, text, init, steps, engine="explicit-bfs")
+
+    def concrete_trace_to(i: int, prop: str, text: str, last: tuple | None,
+                          gi: int | None) -> Trace:
+        """A real execution through the orbits of the BFS path to state i (symmetry):
+        each step is a concrete action whose successor canonicalises to the next state
+        on the path; the last one (a failed assertion or a reached guard) must also
+        fail the same assertions, or satisfy the same guard in its pre-state."""
+
+        def any_step(aid: int, viol: list, cur: bytes) -> bool:
+            return True
+
+        def last_step(aid: int, viol: list, cur: bytes) -> bool:
+            if gi is not None:
+                return any(g == gi and pred(cur) for g, pred in guard_by_aid[aid] or ())
+            return {comp.check_ids[v] for v in viol} == set(last[3])
+
+        hops = [(states[j], any_step) for j in path(i)[1:]]
+        if last is not None:
+            hops.append((last[2], last_step))
+        steps = []
+        cur = init
+        for target, ok in hops:
+            best = None
+            for aid, inp, nxt, viol in raw_successors(cur):
+                if canon(nxt) != target or not ok(aid, viol, cur):
+                    continue
+                rank = 0 if not viol else 1 if bug_ids.isdisjoint(viol) else 2
+                if best is None or rank < best[0]:
+                    best = (rank, aid, inp, nxt, viol)
+            if best is None:
+                raise ModelError(f"symmetry reduction: no concrete step rebuilds the trace "
+                                 f"to {prop} (the model is not symmetric)")
+            _, aid, inp, nxt, viol = best
+            steps.append(Step.make(inst, actions[aid], inp, nxt,
+                                   [comp.check_ids[v] for v in viol], cur))
+            cur = nxt
         return Trace.make(inst, prop, text, init, steps, engine="explicit-bfs")
 
     def record(prop: str, trace: Trace) -> None:
@@ -209,7 +269,7 @@ def explore_bfs(
             guards[name] = None
         else:
             i, aid, inp, nxt = hit
-            guards[name] = trace_to(i, name, f"guard {name} reached", (aid, inp, nxt, []))
+            guards[name] = trace_to(i, name, f"guard {name} reached", (aid, inp, nxt, []), gi)
     graph = None
     if keep_graph:
         graph = [states, edges, index]
