@@ -168,6 +168,8 @@ def _images(trace: Trace) -> list[tuple[str, str]]:
     for t in task_names(trace):
         if f"{t}.uw.v" in st:
             out.append((f"{t}.uw", f"{t}<br><small>thread.uw</small>"))
+        if f"{t}.sve_state.v" in st:  # with SVE: the Z registers of a TIF_SVE task
+            out.append((f"{t}.sve_state", f"{t}<br><small>thread.sve_state</small>"))
     for v in range(int(trace.config.get("vcpus", 0))):
         if f"vcpu{v}.fp_regs.v" in st:
             out.append((f"vcpu{v}.fp_regs", f"vcpu{v}<br><small>arch.ctxt.fp_regs</small>"))
@@ -211,6 +213,9 @@ def _trap_text(state: dict[str, str], cpu: int) -> str:
     if state.get(f"cpu{cpu}.CPACR_EL1.FPEN") == "0":
         return ('<span class="flag on" title="CPACR_EL1.FPEN clear: FP traps to hyp">'
                 "FP trap</span>")
+    if state.get(f"cpu{cpu}.CPACR_EL1.ZEN_EL0EN") == "1":
+        return ('<span class="flag" title="CPACR_EL1.ZEN_EL0EN set: EL0 may use SVE">'
+                "EL0 SVE</span>")
     return ""
 
 
