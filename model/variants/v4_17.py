@@ -20,6 +20,7 @@ What differs from the seed, function by function:
 from __future__ import annotations
 
 from model.ctx import Ctx
+from model.kernel import fpsimd as seed_fpsimd
 from model.variant import Variant
 
 
@@ -42,18 +43,13 @@ def task_fpsimd_save(k: Ctx) -> None:
 
 
 def task_fpsimd_load(k: Ctx) -> None:
-    """arch/arm64/kernel/fpsimd.c (v4.17): task_fpsimd_load(): as at the seed, then with
-    SVE set CPACR_EL1.ZEN_EL0EN from TIF_SVE (sve_user_enable/disable lived here)."""
-    k.check(k.in_softirq() | k.irqs_disabled(), "WARN", "task_fpsimd_load",
-            "WARN_ON(!in_softirq() && !irqs_disabled())")
+    """arch/arm64/kernel/fpsimd.c (v4.17): task_fpsimd_load(): the seed's body
+    (model.kernel.fpsimd.task_fpsimd_load), then with SVE set CPACR_EL1.ZEN_EL0EN from
+    TIF_SVE (sve_user_enable/disable lived here before the seed's series moved it to the
+    bind)."""
+    seed_fpsimd.task_fpsimd_load(k)
     if k.config.sve and k.cur.mm:  # kernel threads never have TIF_SVE
-        with k.If(k.test_thread_flag("TIF_SVE")):
-            k.sve_load_state(k.cur.sve_state, k.cur.uw)
-        with k.Else():
-            k.fpsimd_load_state(k.cur.uw)
         k.set(k.this_cpu.zen_el0en, k.test_thread_flag("TIF_SVE"))
-    else:
-        k.fpsimd_load_state(k.cur.uw)
 
 
 def do_sve_acc(k: Ctx) -> None:

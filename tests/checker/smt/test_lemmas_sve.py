@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from checker.explicit.compile import compile_predicate
-from checker.explicit.explore import explore_bfs
 from checker.instance import Instance
 from model.config import Config
-from model.dsl import TRUE, And
+from model.dsl import TRUE
 from model.variants import get_variant
-from properties.lemmas import LEMMAS, lemmas_for
+from properties.lemmas import LEMMAS
+from tests.checker.smt.test_lemmas import check_lemmas_on_reachable_states
 
 SVE = {"cpus": 1, "vhe": True, "sve": True, "lockdep": False}
 CONFIGS = [
@@ -23,17 +22,8 @@ CONFIGS = [
 
 @pytest.mark.parametrize("variant,cfg", CONFIGS)
 def test_lemmas_hold_in_every_explored_sve_state(variant, cfg) -> None:
-    inst = Instance(Config(**cfg), get_variant(variant))
-    res, graph = explore_bfs(inst, ["no_loss"], keep_graph=True)
-    assert res.complete and not res.violations
-    lemmas = lemmas_for(inst.layout, inst.variant)
-    exprs = {lem.name: lem.build(inst.layout) for lem in lemmas}
-    combined = compile_predicate(And(tuple(exprs.values())))
-    bad = [s for s in graph[0] if not combined(s)]
-    if bad:
-        state = tuple(bad[0])
-        broken = [n for n, e in exprs.items() if not compile_predicate(e)(state)]
-        pytest.fail(f"lemmas {broken} fail in reachable state {inst.layout.state_dict(state)}")
+    res = check_lemmas_on_reachable_states(variant, cfg)
+    assert not res.violations
 
 
 def test_sve_lemmas_are_true_without_sve() -> None:
