@@ -29,6 +29,7 @@ from checker.explicit.explore import ExploreResult, Stats, explore_bfs
 from checker.inspect.show import render_steps
 from checker.instance import Instance
 from model.dsl import ModelError
+from model.events import DEFAULT_EVENTS, EVENTS
 from model.variants import VariantError, load_variant_file, variants
 
 # Subcommand providers: modules with register(subparsers).  Missing ones are skipped so
@@ -71,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--variant-file", action="append", default=[], metavar="FILE.py")
     v.set_defaults(func=cmd_variants)
 
+    ev = sub.add_parser("events", help="list the optional kernel paths (--event NAME)")
+    ev.set_defaults(func=cmd_events)
+
     for name in PROVIDERS:
         try:
             mod = importlib.import_module(name)
@@ -111,6 +115,12 @@ def cmd_variants(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     rows = [(v.name, v.parent or "-", v.description) for v in table.values()]
     print(tabulate(rows, headers=("variant", "derived from", "description")))
+    return EXIT_OK
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    rows = [(name, "yes" if name in DEFAULT_EVENTS else "", doc) for name, doc in EVENTS.items()]
+    print(tabulate(rows, headers=("event", "default", "what it models")))
     return EXIT_OK
 
 

@@ -14,6 +14,7 @@ from checker.instance import PROPERTY_NAMES, Instance, check_property_names
 from checker.trace import Trace
 from model.config import Config
 from model.dsl import ModelError
+from model.events import DEFAULT_EVENTS, EVENTS
 from model.variants import VariantError, get_variant, load_variant_file
 
 EXIT_OK = 0  # all properties hold
@@ -60,6 +61,11 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                         "VHE, so only VHE is checked")
     g.add_argument("--no-lockdep", action="store_true",
                    help="kernel without CONFIG_PROVE_LOCKING: lockdep assertions not checked")
+    g.add_argument("--aarch32-guest", action="store_true",
+                   help="the vcpus are AArch32 guests (KVM_ARM_VCPU_EL1_32BIT)")
+    g.add_argument("--event", action="append", default=None, metavar="NAME",
+                   help="include an optional kernel path (repeatable; `all` for every one; "
+                        "default: model.events.DEFAULT_EVENTS; list: `python -m checker events`)")
     g.add_argument("--property", action="append", default=[], metavar="NAME",
                    help=f"property to check (repeatable; default all: {', '.join(PROPERTY_NAMES)})")
     p.add_argument("--json", action="store_true", help="print a machine-readable verdict")
@@ -74,6 +80,16 @@ def hyp_modes(args: argparse.Namespace) -> list[bool]:
     if getattr(args, "sve", False) and args.vcpus:
         return [True]
     return [False, True]
+
+
+def events_from_args(args: argparse.Namespace) -> tuple[str, ...]:
+    chosen = getattr(args, "event", None)
+    if chosen is None:
+        return DEFAULT_EVENTS
+    names: list[str] = []
+    for item in chosen:
+        names += [n.strip() for n in item.split(",") if n.strip()]
+    return tuple(EVENTS) if "all" in names else tuple(names)
 
 
 def instances_from_args(args: argparse.Namespace) -> list[Instance]:
@@ -93,7 +109,9 @@ def instances_from_args(args: argparse.Namespace) -> list[Instance]:
         try:
             cfg = Config(cpus=args.cpus, tasks=args.tasks, vmm_threads=args.vmm_threads,
                          vcpus=args.vcpus, vhe=vhe, lockdep=not args.no_lockdep,
-                         sve=getattr(args, "sve", False))
+                         sve=getattr(args, "sve", False),
+                         guest_aarch32=getattr(args, "aarch32_guest", False),
+                         events=events_from_args(args))
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         try:

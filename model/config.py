@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from model.events import DEFAULT_EVENTS, check_events
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,8 @@ class Config:
       VL bits and the model carries the bits above V as a separate slice; KVM then needs
       VHE.  The seed patch refuses SVE with KVM (``BUG_ON(system_supports_sve())`` in
       ``kvm_arch_vcpu_load_fp``); v4.18-rc1 lifted that.
+    * ``guest_aarch32``: the vcpus are AArch32 guests (KVM_ARM_VCPU_EL1_32BIT).
+    * ``events``: the optional kernel paths included (model/events.py).
     * ``lockdep``: the kernel is built with CONFIG_PROVE_LOCKING, so lockdep assertions
       (``lockdep_assert_irqs_enabled()`` in ``local_bh_enable()``) are checked too.
     """
@@ -33,8 +37,11 @@ class Config:
     vhe: bool = False
     sve: bool = False
     lockdep: bool = True
+    guest_aarch32: bool = False
+    events: tuple[str, ...] = field(default=DEFAULT_EVENTS)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "events", check_events(tuple(self.events)))
         if not 1 <= self.cpus <= 4:
             raise ValueError(f"--cpus must be between 1 and 4, not {self.cpus}")
         if not 0 <= self.tasks <= 3:
@@ -60,6 +67,8 @@ class Config:
             f"cpus={self.cpus} tasks={self.tasks} vmm_threads={self.vmm_threads} "
             f"vcpus={self.vcpus} {'VHE' if self.vhe else 'nVHE'}"
             f"{' SVE' if self.sve else ''}{'' if self.lockdep else ' no-lockdep'}"
+            f"{' aarch32-guest' if self.guest_aarch32 else ''}"
+            f"{' events=' + ','.join(self.events) if self.events else ''}"
         )
 
     def to_json(self) -> dict:
@@ -71,4 +80,6 @@ class Config:
             "vhe": self.vhe,
             "sve": self.sve,
             "lockdep": self.lockdep,
+            "guest_aarch32": self.guest_aarch32,
+            "events": list(self.events),
         }

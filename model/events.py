@@ -1,0 +1,30 @@
+"""Optional events: kernel paths a configuration can switch on (``--event NAME``).
+
+Every path that replaces or moves FP state is modelled (see docs/scope.md), but not every
+one is explored by default: each optional path is an *event* named here, with what it
+models and where.  A configuration lists the events it includes (`Config.events`); the
+default set is `DEFAULT_EVENTS` (kept small so that the default `explore` answers in
+seconds; docs/scope.md says why each default is in or out).
+
+Register an event by adding one entry to `EVENTS` (name -> one-line description naming
+the C entry point); the step that models it checks ``name in config.events`` when it is
+instantiated (see model/steps.py).
+"""
+
+from __future__ import annotations
+
+# name -> what it models (C entry point and file)
+EVENTS: dict[str, str] = {}
+
+# Included when the user does not choose (`--event` not given).
+DEFAULT_EVENTS: tuple[str, ...] = ()
+
+
+def check_events(names: tuple[str, ...]) -> tuple[str, ...]:
+    """Validate and normalise event names (sorted, unique); raise ValueError otherwise."""
+    bad = [n for n in names if n not in EVENTS]
+    if bad:
+        known = ", ".join(sorted(EVENTS)) or "none"
+        raise ValueError(f"unknown event {bad[0]!r}; known events: {known}"
+                         " (list them with `python -m checker events`)")
+    return tuple(sorted(set(names)))
