@@ -149,7 +149,10 @@ def _guard_rows(inst: Instance, res: ExploreResult) -> list[tuple[str, str, str]
     rows = []
     for g, per_action in inst.guard_preds:
         tr = res.guards_reached.get(g.name)
-        if not per_action:
+        out_of_scope = g.scope(inst.config)
+        if out_of_scope is not None:
+            rows.append((g.name, "n/a", out_of_scope))
+        elif not per_action:
             rows.append((g.name, "n/a", "no step of this configuration can reach it"))
         elif g.name in by_design:
             status = "n/a" if tr is None else "reached (unexpected)"

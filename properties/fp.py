@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from model.config import Config
 from model.dsl import Action, Const, Eq, Expr, Ite, all_of, any_of, implies
 from model.state import Image, Layout
 
@@ -32,11 +33,27 @@ class Invariant:
 @dataclass(frozen=True)
 class Guard:
     """A "sometimes" property: some step ``applies`` to fires from a state satisfying the
-    returned predicate (None: the step is not relevant)."""
+    returned predicate (None: the step is not relevant).
+
+    ``scope`` says whether the guard can apply to a configuration at all: it returns None
+    if it can, else the reason it cannot (e.g. no vcpus).  A guard out of scope is "not
+    applicable", never a failure; a guard in scope that is never reached fails the run.
+    """
 
     name: str
     doc: str
     applies: Callable[[Layout, Action], Expr | None]
+    scope: Callable[[Config], str | None] = lambda cfg: None
+
+
+def needs_vcpus(cfg: Config) -> str | None:
+    return None if cfg.vcpus else "no vcpus in this configuration"
+
+
+def needs_tasks_and_cpus(cfg: Config) -> str | None:
+    if cfg.cpus < 2:
+        return "one CPU: a task cannot migrate"
+    return None if cfg.user_tasks else "no user tasks in this configuration"
 
 
 def readers(S: Layout) -> list[tuple[Expr, int, Image]]:
@@ -176,17 +193,17 @@ def _migrate_live(S: Layout, a: Action) -> Expr | None:
 GUARDS: tuple[Guard, ...] = (
     Guard("guest_fp_live_at_irq",
           "the guest's FP state is live in a CPU's registers when an IRQ arrives",
-          _irq_with_guest_live),
+          _irq_with_guest_live, needs_vcpus),
     Guard("softirq_neon_with_vcpu_bound",
           "a softirq uses kernel-mode NEON while a vcpu's state is bound to the CPU",
-          _softirq_neon_vcpu_bound),
+          _softirq_neon_vcpu_bound, needs_vcpus),
     Guard("hyp_saves_host_state",
           "hyp saves a host task's live state on the guest's first FP access",
-          _hyp_saves_host),
+          _hyp_saves_host, needs_vcpus),
     Guard("vcpu_thread_preempted_loaded",
           "the vcpu thread is preempted while its vcpu is loaded",
-          _vcpu_thread_preempted_loaded),
+          _vcpu_thread_preempted_loaded, needs_vcpus),
     Guard("migrate_with_live_state",
           "a task migrates while its state is live on its old CPU",
-          _migrate_live),
+          _migrate_live, needs_tasks_and_cpus),
 )

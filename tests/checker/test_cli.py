@@ -98,3 +98,16 @@ def test_invalid_user_variant_is_a_usage_error(tmp_path, capsys) -> None:
     assert main(["explore", "--variant-file", str(f), "--variant", "bad", "--cpus", "1"]) == 2
     err = capsys.readouterr().err
     assert "data-independent" in err and err.count("\n") == 1
+
+
+def test_host_only_guards_not_applicable(tmp_path, capsys) -> None:
+    """--vcpus 0: the guest-only guards cannot apply, so they are n/a (exit 0), while the
+    host guard that can apply is still required."""
+    code = main(["explore", "--vcpus", "0", "--vmm-threads", "0", "--json",
+                 "--out", str(tmp_path)])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0
+    guards = data["runs"][0]["guards"]
+    assert guards["guest_fp_live_at_irq"] == "n/a"
+    assert guards["hyp_saves_host_state"] == "n/a"
+    assert guards["migrate_with_live_state"] == "reached"
