@@ -8,6 +8,7 @@ import os
 import re
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 
 from checker.instance import PROPERTY_NAMES, Instance, check_property_names
@@ -15,7 +16,8 @@ from checker.trace import Trace
 from model.config import Config
 from model.dsl import ModelError
 from model.events import DEFAULT_EVENTS, EVENTS
-from model.variants import VariantError, get_variant, load_variant_file
+from model.variant import Variant
+from model.variants import VariantError, get_variant, load_variant_file, user_frame
 
 EXIT_OK = 0  # all properties hold
 EXIT_VIOLATION = 1  # a property is violated (counterexample written)
@@ -40,8 +42,9 @@ class ArgParser(argparse.ArgumentParser):
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model")
-    g.add_argument("--variant", default="seed",
-                   help="code version to check (default: seed; list: `python -m checker variants`)")
+    g.add_argument("--variant", default=None,
+                   help="code version to check (default: seed, or the one variant of a "
+                        "--variant-file; list: `python -m checker variants`)")
     g.add_argument("--variant-file", metavar="FILE.py", action="append", default=[],
                    help="load extra variants from a Python file defining VARIANT or VARIANTS")
     g.add_argument("--cpus", type=int, default=2, help="physical CPUs (1-4, default 2)")
@@ -69,6 +72,8 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--property", action="append", default=[], metavar="NAME",
                    help=f"property to check (repeatable; default all: {', '.join(PROPERTY_NAMES)})")
     p.add_argument("--json", action="store_true", help="print a machine-readable verdict")
+    p.add_argument("--debug", action="store_true",
+                   help="on an error in a variant file, also print the Python traceback")
 
 
 def hyp_modes(args: argparse.Namespace) -> list[bool]:
@@ -92,14 +97,74 @@ def events_from_args(args: argparse.Namespace) -> tuple[str, ...]:
     return tuple(EVENTS) if "all" in names else tuple(names)
 
 
-def instances_from_args(args: argparse.Namespace) -> list[Instance]:
-    extra: dict = {}
+def load_variant_files(paths: list[str]) -> dict[str, Variant]:
+    """The variants defined by the user's files (one-line error on a bad file)."""
+    extra: dict[str, Variant] = {}
     try:
-        for f in args.variant_file:
-            extra.update(load_variant_file(f))
-        variant = get_variant(args.variant, extra)
+        for f in paths:
+            for name, v in load_variant_file(f).items():
+                if name in extra:
+                    raise VariantError(f"variant {name!r} is defined in both "
+                                       f"{extra[name].source['path']} and {f}")
+                extra[name] = v
     except VariantError as exc:
         raise UsageError(str(exc)) from None
+    return extra
+
+
+def choose_variant(name: str | None, extra: dict[str, Variant]) -> Variant:
+    """--variant NAME, else the one variant the files define, else seed."""
+    if name is None:
+        if len(extra) == 1:
+            return next(iter(extra.values()))
+        if extra:
+            raise UsageError(f"the variant files define {len(extra)} variants "
+                             f"({', '.join(sorted(extra))}): choose one with --variant")
+        name = "seed"
+    try:
+        return get_variant(name, extra)
+    except VariantError as exc:
+        raise UsageError(str(exc)) from None
+
+
+_TRUTH_HINT = (" (a model expression was used as a Python truth value: write conditions"
+               " with `&`, `|`, `~` instead of `and`, `or`, `not`, and branch with"
+               " `with k.If(...)` instead of a Python `if`)")
+
+
+def _bad_signature(variant: Variant, exc: BaseException) -> str | None:
+    """A TypeError raised when the model calls one of the user's functions with the C
+    function's arguments: point at the user's definition."""
+    m = re.match(r"(\w+)\(\) (takes|got|missing)", str(exc))
+    fn = variant.functions.get(m.group(1)) if isinstance(exc, TypeError) and m else None
+    code = getattr(fn, "__code__", None)
+    if code is None or Path(code.co_filename).resolve() != Path(variant.source["path"]).resolve():
+        return None
+    return (f"{variant.source['path']}:{code.co_firstlineno}: the model calls "
+            f"k.{m.group(1)}(...) with the arguments of the built-in {m.group(1)}; "
+            "give your function the same parameters")
+
+
+def build_error(variant: Variant, exc: BaseException) -> str:
+    """One line for a variant that fails to build: where (file:line and the offending
+    expression, when the error passes through the user's file) and the likely fix."""
+    where = ""
+    if variant.source is not None:
+        loc = user_frame(exc, variant.source["path"]) or _bad_signature(variant, exc)
+        where = f"{loc}: " if loc else ""
+    msg = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, ModelError):
+        msg = str(exc)
+        if "no truth value" in msg:
+            msg += _TRUTH_HINT
+    elif isinstance(exc, AttributeError):
+        msg = f"variant is incomplete: {exc}"
+    return f"variant {variant.name} does not build: {where}{msg}"
+
+
+def instances_from_args(args: argparse.Namespace) -> list[Instance]:
+    extra = load_variant_files(args.variant_file)
+    variant = choose_variant(args.variant, extra)
     try:
         check_property_names(args.property)
     except ValueError as exc:
@@ -116,13 +181,10 @@ def instances_from_args(args: argparse.Namespace) -> list[Instance]:
             raise UsageError(str(exc)) from None
         try:
             out.append(Instance(cfg, variant))
-        except AttributeError as exc:  # a variant calling a function it does not have
-            raise UsageError(f"variant {variant.name} is incomplete: {exc}") from None
-        except ModelError as exc:  # e.g. a variant branching on register contents
-            raise UsageError(f"variant {variant.name} is not a valid model: {exc}") from None
-        except Exception as exc:  # noqa: BLE001 - a user's variant code failing to build
-            raise UsageError(f"variant {variant.name} failed to build: "
-                             f"{type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - a variant's code failing to build
+            if getattr(args, "debug", False):
+                traceback.print_exc()
+            raise UsageError(build_error(variant, exc)) from None
     return out
 
 

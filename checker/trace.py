@@ -73,6 +73,7 @@ class Trace:
     kind: str = "counterexample"
     fingerprint: str = ""
     vars: list[str] = field(default_factory=list)
+    variant_file: dict[str, str] | None = None  # {"path", "sha256"} of a user's variant
 
     @staticmethod
     def make(inst: Instance, prop: str, text: str, init: tuple, steps: list[Step],
@@ -90,6 +91,7 @@ class Trace:
             kind=kind,
             fingerprint=model_fingerprint(),
             vars=[v.name for v in inst.layout.vars],
+            variant_file=inst.variant.source,
         )
 
     def __len__(self) -> int:
@@ -103,6 +105,7 @@ class Trace:
             "kind": self.kind,
             "engine": self.engine,
             "variant": self.variant,
+            **({"variant_file": self.variant_file} if self.variant_file else {}),
             "config": self.config,
             "property": self.property,
             "violation": self.violation,
@@ -164,6 +167,7 @@ def trace_from_json(data: Any, source: str = "trace") -> Trace:
             kind=data.get("kind", "counterexample"),
             fingerprint=data.get("model_fingerprint", ""),
             vars=list(data.get("vars", [])),
+            variant_file=dict(data["variant_file"]) if data.get("variant_file") else None,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise TraceError(f"{source} is malformed: {type(exc).__name__}: {exc}") from None

@@ -34,6 +34,8 @@ class Variant:
     parent: str | None = None
     # Per-variant facts that are not functions (kconfig selections).
     options: dict[str, Any] = field(default_factory=dict)
+    # Where a user's variant came from: {"path": ..., "sha256": ...} (None: built in).
+    source: dict[str, str] | None = None
 
     def derive(self, name: str, description: str, *, options: dict[str, Any] | None = None,
                **functions: Callable[..., Any] | None) -> Variant:

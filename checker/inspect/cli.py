@@ -6,11 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from checker.cli_common import EXIT_OK, UsageError, print_json
+from checker.cli_common import EXIT_OK, UsageError, load_variant_files, print_json
 from checker.inspect.load import load
 from checker.inspect.show import FORMATS, render_state, render_steps
 from checker.trace import Trace, TraceError
-from model.variants import VariantError, load_variant_file
 
 MAX_MISMATCHES = 12
 
@@ -28,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the whole state after step K (0: the initial state)")
     s.add_argument("--format", choices=FORMATS, default="table",
                    help="output format (default: table)")
+    s.add_argument("--variant-file", metavar="FILE.py", action="append", default=[],
+                   help="the file defining the trace's variant, if it is a user's variant "
+                        "whose recorded file moved")
     s.add_argument("--html", metavar="OUT.html",
                    help="also write a self-contained HTML view (swimlanes per CPU)")
     s.set_defaults(func=cmd_show)
@@ -54,8 +56,24 @@ def _load(path: str) -> Trace:
         raise UsageError(str(exc)) from None
 
 
+def _warn_if_inconsistent(path: str, trace: Trace, variant_files: list[str]) -> None:
+    """`show` renders what the file says, but says so when the file is not a faithful
+    record of its variant (edited, truncated or stale)."""
+    from checker.inspect.replay import build_instance, consistency_problem
+
+    try:
+        problem = consistency_problem(
+            trace, build_instance(trace, None, load_variant_files(variant_files)))
+    except UsageError as exc:
+        problem = f"cannot be checked: {exc}"
+    if problem:
+        print(f"warning: {path} is not a consistent trace of variant {trace.variant}: "
+              f"{problem}", file=sys.stderr)
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     trace = _load(args.trace)
+    _warn_if_inconsistent(args.trace, trace, args.variant_file)
     ncpu = int(trace.config.get("cpus", 1))
     if args.cpu is not None and not 0 <= args.cpu < ncpu:
         raise UsageError(f"--cpu {args.cpu}: the trace has CPUs 0..{ncpu - 1}")
@@ -79,16 +97,17 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from checker.inspect.replay import build_instance, replay
+    from checker.inspect.replay import build_instance, consistency_problem, replay
 
     trace = _load(args.trace)
-    extra: dict = {}
-    try:
-        for f in args.variant_file:
-            extra.update(load_variant_file(f))
-    except VariantError as exc:
-        raise UsageError(str(exc)) from None
-    inst = build_instance(trace, args.variant, extra)
+    extra = load_variant_files(args.variant_file)
+    own = build_instance(trace, None, extra)
+    problem = consistency_problem(trace, own)
+    if problem:
+        raise UsageError(f"{args.trace} is not a consistent trace of variant "
+                         f"{trace.variant}: {problem}")
+    inst = own if args.variant in (None, trace.variant) else build_instance(
+        trace, args.variant, extra)
     res = replay(trace, inst)
     if args.json:
         print_json(res.to_json())

@@ -11,7 +11,10 @@ final state, or the kernel assertions of the steps.
 
 from __future__ import annotations
 
+import hashlib
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from checker.cli_common import UsageError
@@ -21,7 +24,7 @@ from checker.trace import Trace
 from model.config import Config
 from model.dsl import Const, Eq, Expr, ModelError, Not, Var, conjuncts
 from model.variant import Variant
-from model.variants import VariantError, get_variant
+from model.variants import VariantError, get_variant, load_variant_file, variants
 from properties.lemmas import LEMMAS
 
 
@@ -75,6 +78,10 @@ class ReplayResult:
 def build_instance(trace: Trace, variant_name: str | None = None,
                    extra: dict[str, Variant] | None = None) -> Instance:
     name = variant_name or trace.variant
+    extra = dict(extra or {})
+    src = trace.variant_file
+    if name not in extra and name == trace.variant and src and name not in variants():
+        extra.update(_recorded_variant_file(trace))
     try:
         variant = get_variant(name, extra)
     except VariantError as exc:
@@ -88,6 +95,27 @@ def build_instance(trace: Trace, variant_name: str | None = None,
         return Instance(cfg, variant)
     except (AttributeError, ModelError) as exc:
         raise UsageError(f"variant {variant.name} does not build: {exc}") from None
+
+
+def _recorded_variant_file(trace: Trace) -> dict[str, Variant]:
+    """Load the user's variant file the trace records, or say exactly what to pass."""
+    src = trace.variant_file or {}
+    path = Path(src.get("path", ""))
+    if not path.is_file():
+        raise UsageError(
+            f"the trace was made with variant {trace.variant!r} from {src.get('path')}, which"
+            f" does not exist here: pass --variant-file PATH (the file that defines it)")
+    try:
+        found = load_variant_file(str(path))
+    except VariantError as exc:
+        raise UsageError(str(exc)) from None
+    if trace.variant not in found:
+        raise UsageError(f"{path} no longer defines variant {trace.variant!r} (the trace's):"
+                         " pass --variant-file with the file that does")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != src.get("sha256"):
+        print(f"warning: {path} changed since the trace was written; replaying on its"
+              " current content", file=sys.stderr)
+    return found
 
 
 def _explain_guard(inst: Instance, guard: Expr, state: tuple) -> str:
@@ -228,3 +256,27 @@ def replay(trace: Trace, inst: Instance) -> ReplayResult:
     if first is not None:
         res.verdict += f"; the states first differ {first.text()}"
     return res
+
+
+def consistency_problem(trace: Trace, own: Instance) -> str | None:
+    """Why ``trace`` is not a faithful record of a run of its own variant ``own`` (None
+    if it is): a step whose label disagrees with its parameters, a step that is not
+    enabled, a recorded state the step does not produce, or (for a counterexample) a
+    violation that does not happen: a truncated, edited or stale trace."""
+    by_key = {(a.name, a.params): a for a in own.actions}
+    for i, s in enumerate(trace.steps, 1):
+        a = by_key.get((s.action, tuple(sorted(s.params.items()))))
+        if a is not None and a.label != s.label:
+            return (f"step {i}: the label {s.label!r} does not match its parameters "
+                    f"{s.params} (the model's step with these parameters is {a.label!r})")
+    res = replay(trace, own)
+    stale = (" (the model changed since the trace was written: regenerate it)"
+             if res.fingerprint_warning else "")
+    if res.divergence:
+        return f"{res.divergence}{stale}"
+    if res.mismatches:
+        return f"the recorded state does not match the model {res.mismatches[0].text()}{stale}"
+    if not res.reproduces:
+        return (f"its {trace.property} violation does not happen on its own variant "
+                f"{own.variant.name} after all {len(trace.steps)} steps (truncated?){stale}")
+    return None

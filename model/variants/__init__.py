@@ -13,8 +13,11 @@ and passes it with ``--variant-file``; a file defines ``VARIANT`` (one) or ``VAR
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import importlib.util
 import sys
+import traceback
 from pathlib import Path
 
 from model.kernel import all_functions
@@ -60,8 +63,23 @@ def get_variant(name: str, extra: dict[str, Variant] | None = None) -> Variant:
     return table[name]
 
 
+def user_frame(exc: BaseException, path: str | Path) -> str | None:
+    """``file:line: `source``` of the innermost frame of ``exc`` in the user's file
+    ``path`` (None if the error did not pass through it)."""
+    target = Path(path).resolve()
+    found = None
+    if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename).resolve() == target:
+        return f"{path}:{exc.lineno}: `{(exc.text or '').strip()}`"
+    for fr in traceback.extract_tb(exc.__traceback__):
+        if Path(fr.filename).resolve() == target:
+            found = f"{path}:{fr.lineno}: in {fr.name}: `{(fr.line or '').strip()}`"
+    return found
+
+
 def load_variant_file(path: str) -> dict[str, Variant]:
-    """Import a user's variant file and return the variants it defines."""
+    """Import a user's variant file and return the variants it defines, each recording
+    the file (path and content hash) so traces can name it.  A file variant may not take
+    a built-in name."""
     p = Path(path)
     if not p.is_file():
         raise VariantError(f"variant file {path} does not exist")
@@ -73,11 +91,18 @@ def load_variant_file(path: str) -> dict[str, Variant]:
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # the user's code: report it in one line
+        where = user_frame(exc, p) or str(path)
         raise VariantError(
-            f"variant file {path} failed to load: {type(exc).__name__}: {exc}") from None
+            f"variant file {where}: failed to load: {type(exc).__name__}: {exc}") from None
     found = list(getattr(module, "VARIANTS", [])) or (
         [module.VARIANT] if hasattr(module, "VARIANT") else []
     )
     if not found or not all(isinstance(v, Variant) for v in found):
         raise VariantError(f"variant file {path} defines no VARIANT or VARIANTS of Variant objects")
-    return {v.name: v for v in found}
+    clash = [v.name for v in found if v.name in _BUILTIN]
+    if clash:
+        raise VariantError(
+            f"variant file {path} defines {clash[0]!r}, the name of a built-in variant;"
+            " give your variant a name of its own (derive from the built-in one)")
+    source = {"path": str(path), "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+    return {v.name: dataclasses.replace(v, source=source) for v in found}

@@ -42,14 +42,39 @@ def test_step_not_enabled_is_a_divergence(traces, capsys) -> None:
     assert data["steps_replayed"] == n - 1 and data["divergence"].startswith(f"step {n}:")
 
 
-def test_state_mismatches_are_reported(traces, tmp_path, capsys) -> None:
+def test_forged_state_is_an_input_error(traces, tmp_path, capsys) -> None:
     bad = edited(traces["asserts"], tmp_path / "t.json",
                  lambda d: d["steps"][2]["state"].update({"vcpu0.pid": "vmm0"}))
-    assert main(["replay", bad]) == 1  # still reproduces: replay goes by event labels
+    assert main(["replay", bad]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "is not a consistent trace of variant seed: the recorded state does not match " \
+           "the model after step 3: vcpu0.pid recorded vmm0, replayed NULL" in err
+    # show renders it, with a warning
+    assert main(["show", bad]) == 0
+    assert "warning: " in capsys.readouterr().err
+
+
+def test_truncated_trace_is_an_input_error(traces, tmp_path, capsys) -> None:
+    cut = edited(traces["asserts"], tmp_path / "cut.json", lambda d: d["steps"].pop())
+    assert main(["replay", cut, "--variant", "v4.18"]) == 2  # not "does not reproduce"
+    err = capsys.readouterr().err
+    assert "its kernel_asserts violation does not happen on its own variant seed after " \
+           "all 5 steps (truncated?)" in err
+
+
+def test_label_disagreeing_with_parameters_is_an_input_error(traces, tmp_path, capsys) -> None:
+    def relabel(d):
+        d["steps"][0]["label"] = d["steps"][0]["label"].replace("cpu0", "cpu1")
+    bad = edited(traces["asserts"], tmp_path / "lab.json", relabel)
+    assert main(["replay", bad]) == 2
+    assert "step 1: the label" in capsys.readouterr().err
+
+
+def test_mismatches_on_another_variant_are_reported(traces, capsys) -> None:
+    assert main(["replay", traces["migration"], "--variant", "seed", *MF]) == 0
     out = capsys.readouterr().out
-    assert "after step 3: vcpu0.pid recorded vmm0, replayed NULL" in out
-    # reported where it starts, not again at every later step
-    assert "after step 4: vcpu0.pid" not in out
+    assert "state mismatches" in out and "T0.TIF_FOREIGN_FPSTATE" in out
 
 
 def test_fingerprint_mismatch_warns_and_replays(traces, tmp_path, capsys) -> None:
@@ -79,10 +104,11 @@ def test_cti_replays_from_recorded_initial_state(traces, tmp_path, capsys) -> No
     out = capsys.readouterr().out
     assert f"REPRODUCES: no_loss is violated again at step {len(trace.steps) - k}" in out
     assert "initial state:" not in out  # no mismatch: it starts where the CTI says
-    # the same steps from the model's own initial state do not even start
+    # the same steps from the model's own initial state do not even start: claiming they
+    # are a counterexample is an inconsistent trace
     plain = edited(cti, tmp_path / "plain.json", lambda d: d.update(kind="counterexample"))
-    assert main(["replay", plain, *MF]) == 0
-    assert "diverges at step 1" in capsys.readouterr().out
+    assert main(["replay", plain, *MF]) == 2
+    assert "step 1: " in capsys.readouterr().err
 
 
 def test_replay_api(traces) -> None:
