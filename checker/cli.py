@@ -22,6 +22,7 @@ from checker.cli_common import (
     add_model_options,
     instances_from_args,
     print_json,
+    report_junit,
     selected_properties,
     write_trace,
 )
@@ -200,6 +201,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
         if not args.json:
             _print_run(inst, props, res, files, guard_rows, args.coverage)
     exit_code = combine_exit_codes(codes)
+    report_junit(args, "explore", summary)
     if args.json:
         print_json({"exit_code": exit_code, "runs": summary})
     return exit_code

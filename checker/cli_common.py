@@ -72,6 +72,9 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--property", action="append", default=[], metavar="NAME",
                    help=f"property to check (repeatable; default all: {', '.join(PROPERTY_NAMES)})")
     p.add_argument("--json", action="store_true", help="print a machine-readable verdict")
+    p.add_argument("--junit", metavar="FILE.xml",
+                   help="also write a JUnit XML report (one test case per property, guard "
+                        "or proof obligation and configuration) for CI")
     p.add_argument("--debug", action="store_true",
                    help="on an error in a variant file, also print the Python traceback")
 
@@ -210,6 +213,17 @@ def write_trace(trace: Trace, directory: str = DEFAULT_OUT) -> str:
         f.write(trace.dumps())
     os.replace(tmp, path)
     return str(path)
+
+
+def report_junit(args: argparse.Namespace, command: str, runs: list[dict]) -> None:
+    if not getattr(args, "junit", None):
+        return
+    from checker.junit import write_junit
+
+    try:
+        write_junit(args.junit, command, runs)
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.junit}: {exc.strerror}") from None
 
 
 def print_json(obj: object) -> None:

@@ -24,6 +24,7 @@ from checker.cli_common import (
     add_model_options,
     instances_from_args,
     print_json,
+    report_junit,
     selected_properties,
     write_trace,
 )
@@ -118,6 +119,7 @@ def cmd_bmc(args: argparse.Namespace) -> int:
         if not args.json:
             _print_bmc(inst, res, files, args.depth)
     code = _combine(codes)
+    report_junit(args, "bmc", runs)
     if args.json:
         print_json({"command": _command_line(), "exit_code": code, "runs": runs})
     return code
@@ -183,6 +185,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
         if not args.json:
             _print_prove(inst, res, files)
     code = _combine(codes)
+    report_junit(args, "prove", runs)
     if args.json:
         print_json({"command": _command_line(), "exit_code": code, "runs": runs})
     return code
