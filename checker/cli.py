@@ -66,6 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "of the plain user tasks (T0..) and of the CPUs (with their idle "
                         "tasks); verdicts and shortest trace lengths are unchanged, traces "
                         "are real executions")
+    e.add_argument("--engine", choices=("native", "python"), default=None,
+                   help="native: the model compiled to C with the system C compiler (gcc), "
+                        "multi-threaded, bit-packed states (default when a compiler is "
+                        "available); python: the reference engine (always used for "
+                        "--symmetry and --graph)")
+    e.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="native engine: search threads (default: all cores); state counts "
+                        "and verdicts do not depend on it")
+    e.add_argument("--hash-compaction", action="store_true",
+                   help="native engine: store 64-bit fingerprints of the states instead of "
+                        "the states (far less memory; prints the probability that a state "
+                        "was missed)")
     e.add_argument("--quiet", action="store_true", help="no progress line on stderr")
     e.set_defaults(func=cmd_explore)
 
@@ -166,9 +178,49 @@ def _guard_rows(inst: Instance, res: ExploreResult) -> list[tuple[str, str, str]
     return rows
 
 
+def _engine_for(args: argparse.Namespace) -> str:
+    """The engine to run: native unless asked otherwise or it cannot do the job."""
+    python_only = [opt for opt, on in (("--symmetry", args.symmetry), ("--graph", args.graph))
+                   if on]
+    if args.engine == "python":
+        if args.hash_compaction:
+            raise UsageError("--hash-compaction needs the native engine")
+        return "python"
+    if python_only:
+        if args.engine == "native" or args.hash_compaction:
+            raise UsageError(f"{python_only[0]} is only available with --engine python")
+        return "python"
+    return "native"
+
+
+def _explore(inst: Instance, args: argparse.Namespace, props: list[str], engine: str,
+             progress: _Progress | None) -> tuple[ExploreResult, list | None, str]:
+    if engine == "native":
+        from checker.native import NativeUnavailable, explore_native
+
+        try:
+            res, _ = explore_native(inst, props, max_states=args.max_states,
+                                    stop_early=args.stop_early, progress=progress,
+                                    workers=args.workers, compact=args.hash_compaction)
+            return res, None, "native"
+        except NativeUnavailable as exc:
+            if args.hash_compaction:
+                raise UsageError(f"--hash-compaction needs the native engine: {exc}") from None
+            print(f"note: native engine unavailable ({exc}); using the Python engine",
+                  file=sys.stderr)
+    res, graph = explore_bfs(
+        inst, props, max_states=args.max_states, stop_early=args.stop_early,
+        progress=progress, keep_graph=bool(args.graph), symmetry=args.symmetry,
+    )
+    return res, graph, "python"
+
+
 def cmd_explore(args: argparse.Namespace) -> int:
     if args.max_states is not None and args.max_states < 1:
         raise UsageError("--max-states must be positive")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers must be positive")
+    engine = _engine_for(args)
     props = selected_properties(args)
     insts = instances_from_args(args)
     summary = []
@@ -176,10 +228,9 @@ def cmd_explore(args: argparse.Namespace) -> int:
     for inst in insts:
         mode = "VHE" if inst.config.vhe else "nVHE"
         progress = None if (args.quiet or args.json) else _Progress()
-        res, graph = explore_bfs(
-            inst, props, max_states=args.max_states, stop_early=args.stop_early,
-            progress=progress, keep_graph=bool(args.graph), symmetry=args.symmetry,
-        )
+        res, graph, used = _explore(inst, args, props, engine, progress)
+        if used == "python":
+            engine = "python"  # the notice is printed once
         if progress is not None:
             progress.done()
         files = {p: write_trace(t, args.out) for p, t in res.violations.items()}
@@ -198,6 +249,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
             write_graph(inst, graph, res, _graph_path(args.graph, mode, len(insts)))
         summary.append(_summary(inst, props, res, files, guard_rows, code))
+        summary[-1]["engine"] = used
         if not args.json:
             _print_run(inst, props, res, files, guard_rows, args.coverage)
     exit_code = combine_exit_codes(codes)
@@ -268,6 +320,7 @@ def _print_run(inst: Instance, props: list[str], res: ExploreResult, files: dict
           f"depth {res.stats.depth}  time {res.stats.elapsed:.2f}s  "
           f"{res.stats.rate:,.0f} states/s"
           + ("" if res.complete else "  (INCOMPLETE: --max-states reached; raise it)"))
+    _print_native_stats(res)
     failed = sorted(res.check_coverage)
     if len(failed) > 1:
         print("\nkernel assertions violated somewhere in the state space:")
@@ -279,6 +332,18 @@ def _print_run(inst: Instance, props: list[str], res: ExploreResult, files: dict
         print(render_steps(tr))
     if coverage:
         _print_coverage(inst, res)
+
+
+def _print_native_stats(res: ExploreResult) -> None:
+    st = res.stats
+    if not hasattr(st, "peak_bytes"):
+        return
+    print(f"native engine: {st.workers} worker(s), {st.cpu_seconds:.2f} CPU-s "
+          f"({st.cpu_rate:,.0f} states per CPU-second), {st.bytes_per_state:.0f} bytes "
+          "per state" + (f"; {st.note}" if st.note else ""))
+    if st.miss_probability is not None:
+        print(f"hash compaction: 64-bit fingerprints; probability that a state was missed "
+              f"(optimistic, as TLC estimates it): {st.miss_probability:.1e}")
 
 
 def _print_coverage(inst: Instance, res: ExploreResult) -> None:

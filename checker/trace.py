@@ -47,7 +47,7 @@ class Step:
         """A trace step; given the pre-state, it lists the C functions actually entered."""
         functions = list(a.functions)
         if pre is not None:
-            from checker.explicit.interp import run_action
+            from checker.interp import run_action
 
             functions = run_action(a, pre, tuple(inp))[2]
         return Step(

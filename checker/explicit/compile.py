@@ -388,11 +388,13 @@ def compile_model(actions: list[Action], n_state_vars: int = 0) -> Compiled:
             else:
                 out.append(f"{indent}app(({i}, {inp}, fast_{i}(s, {inp}), NOVIOL))")
             return
+        # Input values with the same outcome (successor and failed checks) are one
+        # transition; the native engine counts the same way.
         out.append(f"{indent}seen = []")
         out.append(f"{indent}for inp in COMBOS_{i}:")
         out.append(f"{indent}    r = body_{i}(s, inp)")
-        out.append(f"{indent}    if r[1] or r[0] not in seen:")
-        out.append(f"{indent}        seen.append(r[0])")
+        out.append(f"{indent}    if r not in seen:")
+        out.append(f"{indent}        seen.append(r)")
         out.append(f"{indent}        app(({i}, inp, r[0], r[1]))")
 
     def emit(group: list[tuple[list, int]], indent: str) -> None:

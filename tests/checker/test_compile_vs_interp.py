@@ -7,8 +7,8 @@ import itertools
 import pytest
 
 from checker.explicit.explore import explore_bfs
-from checker.explicit.interp import guard_holds, run_action
 from checker.instance import Instance
+from checker.interp import guard_holds, run_action
 from model.config import Config
 from model.variants import get_variant
 from tests.broken_variants import BROKEN

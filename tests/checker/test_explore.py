@@ -18,15 +18,17 @@ def run(variant: str, **cfg):
     return inst, explore_bfs(inst, ALL)[0]
 
 
-# Pinned state counts: a change in these means the model's behaviour changed.
+# Pinned state counts: a change in these means the model's behaviour changed.  A transition
+# is a distinct (action, successor, failed checks) triple: input values with the same
+# outcome are one transition (so the seed's counts fell when violating duplicates merged).
 @pytest.mark.parametrize("variant,cfg,states,transitions", [
-    ("seed", {"cpus": 1}, 546, 2501),
-    ("seed", {"cpus": 1, "vhe": True}, 546, 2501),
-    ("seed", {"cpus": 1, "vmm_threads": 2}, 4472, 25943),
+    ("seed", {"cpus": 1}, 546, 2465),
+    ("seed", {"cpus": 1, "vhe": True}, 546, 2465),
+    ("seed", {"cpus": 1, "vmm_threads": 2}, 4472, 25619),
     ("v4.17", {"cpus": 1}, 970, 4098),
     ("v4.17", {"cpus": 1, "tasks": 0, "vcpus": 2}, 516, 1473),
     ("v4.18", {"cpus": 1}, 546, 2365),
-    ("seed", {"cpus": 2}, 27774, 205994),
+    ("seed", {"cpus": 2}, 27774, 204062),
 ])
 def test_state_counts(variant, cfg, states, transitions) -> None:
     _, res = run(variant, **cfg)

@@ -1,0 +1,98 @@
+"""A plain tree-walking interpreter of the model's statements.
+
+It is slow and simple on purpose: it is the reference the optimised engines
+(`checker.explicit.compile`, `checker.native`) are tested against, it belongs to no
+engine (traces of every engine are rebuilt with it), and it records the modelled C functions
+actually entered on the path a step took (from the `Mark` statements of
+``Action.traced_body``), which is what a trace shows.
+"""
+
+from __future__ import annotations
+
+from model.dsl import (
+    Action,
+    AddC,
+    And,
+    Assert,
+    Assign,
+    Const,
+    Eq,
+    Expr,
+    If,
+    Input,
+    Ite,
+    Mark,
+    ModelError,
+    Not,
+    Or,
+    Retire,
+    Stmt,
+    Var,
+)
+
+
+class _Run:
+    def __init__(self, action: Action, state: tuple[int, ...], inputs: tuple[bool, ...]):
+        self.state = list(state)
+        self.locals: dict[int, int] = {}
+        self.inputs = dict(zip(action.inputs, inputs, strict=True))
+        self.violations: list[str] = []
+        self.called: list[str] = []
+
+    def ev(self, e: Expr) -> int:
+        if isinstance(e, Var):
+            if e.local:
+                return self.locals[id(e)]
+            return self.state[e.index]
+        if isinstance(e, Const):
+            return e.value
+        if isinstance(e, Input):
+            return int(self.inputs[e.name])
+        if isinstance(e, Not):
+            return int(not self.ev(e.a))
+        if isinstance(e, And):
+            return int(all(self.ev(a) for a in e.args))
+        if isinstance(e, Or):
+            return int(any(self.ev(a) for a in e.args))
+        if isinstance(e, Eq):
+            return int(self.ev(e.a) == self.ev(e.b))
+        if isinstance(e, Ite):
+            return self.ev(e.a) if self.ev(e.c) else self.ev(e.b)
+        if isinstance(e, AddC):
+            return self.ev(e.a) + e.k
+        if isinstance(e, Retire):
+            a = self.ev(e.a)
+            return e.stale if a == e.latest else a
+        raise ModelError(f"cannot evaluate {e!r}")
+
+    def run(self, body: tuple[Stmt, ...]) -> None:
+        for st in body:
+            if isinstance(st, Assign):
+                value = self.ev(st.expr)
+                if not 0 <= value < st.var.dom.size:
+                    raise ModelError(f"{st.var.name} out of range")
+                if st.var.local:
+                    self.locals[id(st.var)] = value
+                else:
+                    self.state[st.var.index] = value
+            elif isinstance(st, If):
+                self.run(st.then if self.ev(st.cond) else st.els)
+            elif isinstance(st, Assert):
+                if not self.ev(st.cond):
+                    self.violations.append(st.check.id)
+            elif isinstance(st, Mark):
+                self.called.append(st.function)
+            else:
+                raise ModelError(f"unknown statement {st!r}")
+
+
+def run_action(action: Action, state: tuple[int, ...], inputs: tuple[bool, ...]
+               ) -> tuple[tuple[int, ...], list[str], list[str]]:
+    """Execute one step: (next state, violated assertion ids, C functions entered)."""
+    r = _Run(action, state, inputs)
+    r.run(action.traced_body or action.body)
+    return tuple(r.state), r.violations, r.called
+
+
+def guard_holds(action: Action, state: tuple[int, ...]) -> bool:
+    return bool(_Run(action, state, (False,) * len(action.inputs)).ev(action.guard))

@@ -1,0 +1,328 @@
+"""C code generation from the model's IR (model.dsl) for the native engine.
+
+One C translation unit per model instance: the bit layout of the packed state, one guard
+and one body function per action, the invariants, the reachability-guard predicates and
+the tables the generic search (``engine.c``) iterates over.  The generated part only
+defines ``static`` functions and tables; ``engine.c`` is appended to it.
+
+Semantics are those of the reference interpreter (checker.interp): a body reads the
+values written earlier in the same step (it reads and writes the successor ``n``, which
+starts as a copy of the pre-state ``s``; guards and reachability predicates read ``s``),
+step-local temporaries are C locals, an assignment that leaves an ``int`` domain is a
+model error, and a false ``Assert`` records its check in the transition's violation list
+in execution order.  Any node type this module does not know raises `NativeUnsupported`
+(the caller falls back to the Python engine), never a silent miscompilation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from model.dsl import (
+    Action,
+    AddC,
+    And,
+    Assert,
+    Assign,
+    Check,
+    Const,
+    Eq,
+    Expr,
+    If,
+    Input,
+    Ite,
+    Mark,
+    ModelError,
+    Not,
+    Or,
+    Retire,
+    Stmt,
+    Var,
+    walk_exprs,
+    walk_stmts,
+)
+
+MAX_INPUTS = 8  # relevant inputs per action (2^8 input combinations): far above today's 1
+
+
+class NativeUnsupported(ModelError):
+    """The model uses something the C generator does not handle (fall back to Python)."""
+
+
+@dataclass
+class Slot:
+    word: int
+    shift: int
+    bits: int
+
+
+@dataclass
+class Generated:
+    source: str  # the model part of the C file
+    nwords: int
+    slots: list[Slot]  # per state variable
+    check_ids: list[str]  # C check index -> Check.id
+    checks: dict[str, Check]
+    inv_names: list[str]
+    errors: list[str]  # C error code - 1 -> message
+    input_masks: list[int]  # per action: the inputs its body reads (bit j = inputs[j])
+    guard_names: list[str] = field(default_factory=list)
+
+
+def bits_for(size: int) -> int:
+    return max(0, (size - 1).bit_length())
+
+
+def layout_slots(vars_: list[Var]) -> tuple[list[Slot], int]:
+    """Pack every variable into 64-bit words, none straddling a word boundary."""
+    slots: list[Slot] = []
+    word, used = 0, 0
+    for v in vars_:
+        b = bits_for(v.dom.size)
+        if used + b > 64:
+            word, used = word + 1, 0
+        slots.append(Slot(word, used, b))
+        used += b
+    return slots, word + 1
+
+
+class _Gen:
+    def __init__(self, slots: list[Slot], nvars: int) -> None:
+        self.slots = slots
+        self.nvars = nvars
+        self.check_index: dict[str, int] = {}
+        self.checks: dict[str, Check] = {}
+        self.errors: list[str] = []
+
+    # ------------------------------------------------------------------ expressions
+    def get(self, src: str, var: Var) -> str:
+        if not 0 <= var.index < self.nvars:
+            raise NativeUnsupported(f"state variable {var.name} has no index in the layout")
+        sl = self.slots[var.index]
+        if sl.bits == 0:
+            return "0"
+        mask = (1 << sl.bits) - 1
+        return f"((int)(({src}[{sl.word}] >> {sl.shift}) & {mask}ULL))"
+
+    def ex(self, e: Expr, src: str, locs: dict[int, str] | None,
+           inputs: dict[str, int] | None) -> str:
+        if isinstance(e, Var):
+            if e.local:
+                if locs is None:
+                    raise NativeUnsupported(f"local {e.name} used outside a step body")
+                if id(e) not in locs:
+                    locs[id(e)] = f"L{len(locs)}"
+                return locs[id(e)]
+            return self.get(src, e)
+        if isinstance(e, Const):
+            return str(int(e.value))
+        if isinstance(e, Input):
+            if inputs is None or e.name not in inputs:
+                raise NativeUnsupported(f"input {e.name} used outside its step")
+            return f"((int)((inp >> {inputs[e.name]}) & 1u))"
+        if isinstance(e, Not):
+            return f"(!{self.ex(e.a, src, locs, inputs)})"
+        if isinstance(e, And):
+            if not e.args:
+                return "1"
+            return "(" + " && ".join(self.ex(a, src, locs, inputs) for a in e.args) + ")"
+        if isinstance(e, Or):
+            if not e.args:
+                return "0"
+            return "(" + " || ".join(self.ex(a, src, locs, inputs) for a in e.args) + ")"
+        if isinstance(e, Eq):
+            return (f"({self.ex(e.a, src, locs, inputs)} == "
+                    f"{self.ex(e.b, src, locs, inputs)})")
+        if isinstance(e, Ite):
+            return (f"({self.ex(e.c, src, locs, inputs)} ? {self.ex(e.a, src, locs, inputs)}"
+                    f" : {self.ex(e.b, src, locs, inputs)})")
+        if isinstance(e, AddC):
+            return f"({self.ex(e.a, src, locs, inputs)} + ({int(e.k)}))"
+        if isinstance(e, Retire):
+            a = self.ex(e.a, src, locs, inputs)
+            return f"(({a}) == {int(e.latest)} ? {int(e.stale)} : ({a}))"
+        raise NativeUnsupported(f"the native engine cannot compile expression {e!r}")
+
+    # ------------------------------------------------------------------ statements
+    def error_code(self, msg: str) -> int:
+        self.errors.append(msg)
+        return len(self.errors)
+
+    def block(self, body: tuple[Stmt, ...], locs: dict[int, str], inputs: dict[str, int],
+              out: list[str], ind: str) -> None:
+        for st in body:
+            if isinstance(st, Assign):
+                v = st.var
+                code = self.ex(st.expr, "n", locs, inputs)
+                out.append(f"{ind}{{ int t = {code};")
+                # Every domain is checked, as the reference interpreter does; leaving an
+                # int domain is a counter overflow in the model.
+                err = self.error_code(f"{v.name} out of range")
+                out.append(f"{ind}  if ((unsigned)t >= {v.dom.size}u) return -{err};")
+                if v.local:
+                    if id(v) not in locs:
+                        locs[id(v)] = f"L{len(locs)}"
+                    out.append(f"{ind}  {locs[id(v)]} = t; }}")
+                else:
+                    if not 0 <= v.index < self.nvars:
+                        raise NativeUnsupported(f"assignment to {v.name}, not in the layout")
+                    sl = self.slots[v.index]
+                    if sl.bits:
+                        mask = (1 << sl.bits) - 1
+                        out.append(f"{ind}  n[{sl.word}] = (n[{sl.word}] & ~({mask}ULL << "
+                                   f"{sl.shift})) | ((uint64_t)t << {sl.shift}); }}")
+                    else:
+                        out.append(f"{ind}  (void)t; }}")
+            elif isinstance(st, Assert):
+                cid = self.check_index.setdefault(st.check.id, len(self.check_index))
+                self.checks[st.check.id] = st.check
+                cond = self.ex(st.cond, "n", locs, inputs)
+                out.append(f"{ind}if (!{cond}) {{ if (nv < MAXVIOL) viol[nv] = {cid}; nv++; }}")
+            elif isinstance(st, If):
+                out.append(f"{ind}if ({self.ex(st.cond, 'n', locs, inputs)}) {{")
+                self.block(st.then, locs, inputs, out, ind + "  ")
+                if st.els:
+                    out.append(f"{ind}}} else {{")
+                    self.block(st.els, locs, inputs, out, ind + "  ")
+                out.append(f"{ind}}}")
+            elif isinstance(st, Mark):
+                continue
+            else:
+                raise NativeUnsupported(f"the native engine cannot compile statement {st!r}")
+
+
+def _used_inputs(a: Action) -> int:
+    names = {e.name for st in walk_stmts(a.body) for x in _stmt_exprs(st)
+             for e in walk_exprs(x) if isinstance(e, Input)}
+    mask = 0
+    for j, name in enumerate(a.inputs):
+        if name in names:
+            mask |= 1 << j
+    return mask
+
+
+def _stmt_exprs(st: Stmt) -> list[Expr]:
+    if isinstance(st, Assign):
+        return [st.expr]
+    if isinstance(st, (If, Assert)):
+        return [st.cond]
+    return []
+
+
+def generate(actions: list[Action], vars_: list[Var], invariants: dict[str, Expr],
+             guard_preds: list[tuple[str, dict[int, Expr]]]) -> Generated:
+    """The model part of the C file (see the module docstring)."""
+    slots, nwords = layout_slots(vars_)
+    g = _Gen(slots, len(vars_))
+    out: list[str] = [
+        "/* generated by checker/native/codegen.py: do not edit */",
+        "#include <stdint.h>",
+        f"#define NW {nwords}",
+        f"#define NACT {max(1, len(actions))}",
+        f"#define NREALACT {len(actions)}",
+        "#define MAXVIOL 64",
+    ]
+    masks: list[int] = []
+    fn: list[str] = []
+    for i, a in enumerate(actions):
+        if len(a.inputs) > 16:
+            raise NativeUnsupported(f"step {a.label} has {len(a.inputs)} inputs (max 16)")
+        mask = _used_inputs(a)
+        if bin(mask).count("1") > MAX_INPUTS:
+            raise NativeUnsupported(f"step {a.label} reads more than {MAX_INPUTS} inputs")
+        masks.append(mask)
+        inputs = {name: j for j, name in enumerate(a.inputs)}
+        guard = g.ex(a.guard, "s", None, None)
+        fn.append(f"static int G{i}(const uint64_t *s) {{ return {guard}; }}")
+        locs: dict[int, str] = {}
+        body: list[str] = []
+        g.block(a.body, locs, inputs, body, "  ")
+        fn.append(f"static int B{i}(const uint64_t *s, unsigned inp, uint64_t *n, "
+                  "uint16_t *viol) {")
+        fn.append("  int nv = 0; (void)inp;")
+        fn.append("  for (int w = 0; w < NW; w++) n[w] = s[w];")
+        if locs:
+            fn.append("  int " + ", ".join(f"{name} = 0" for name in locs.values()) + ";")
+        fn += body
+        fn.append("  return nv < MAXVIOL ? nv : MAXVIOL;")
+        fn.append("}")
+    # Reachability guards: per action, set hit[gi] for every guard whose pre-state
+    # predicate holds.
+    per_action: dict[int, list[tuple[int, Expr]]] = {}
+    for gi, (_name, per) in enumerate(guard_preds):
+        for aid, e in per.items():
+            per_action.setdefault(aid, []).append((gi, e))
+    for i in range(len(actions)):
+        fn.append(f"static void H{i}(const uint64_t *s, unsigned char *hit) {{")
+        for gi, e in per_action.get(i, []):
+            fn.append(f"  if ({g.ex(e, 's', None, None)}) hit[{gi}] = 1;")
+        fn.append("  (void)s; (void)hit;")
+        fn.append("}")
+    inv_names = list(invariants)
+    for k, name in enumerate(inv_names):
+        fn.append(f"static int I{k}(const uint64_t *s) {{ /* {name} */")
+        fn.append(f"  return {g.ex(invariants[name], 's', None, None)};")
+        fn.append("}")
+    ncheck = len(g.check_index)
+    out.append(f"#define NCHECK {max(1, ncheck)}")
+    out.append(f"#define NINV {max(1, len(inv_names))}")
+    out.append(f"#define NREALINV {len(inv_names)}")
+    out.append(f"#define NGUARD {max(1, len(guard_preds))}")
+    out.append(f"#define NREALGUARD {len(guard_preds)}")
+    out.append("typedef int (*guard_fn)(const uint64_t *);")
+    out.append("typedef int (*body_fn)(const uint64_t *, unsigned, uint64_t *, uint16_t *);")
+    out.append("typedef void (*hits_fn)(const uint64_t *, unsigned char *);")
+    out += fn
+    if actions:
+        out.append("static const guard_fn ACT_GUARD[NACT] = {"
+                   + ", ".join(f"G{i}" for i in range(len(actions))) + "};")
+        out.append("static const body_fn ACT_BODY[NACT] = {"
+                   + ", ".join(f"B{i}" for i in range(len(actions))) + "};")
+        out.append("static const hits_fn ACT_HITS[NACT] = {"
+                   + ", ".join(f"H{i}" for i in range(len(actions))) + "};")
+        out.append("static const unsigned ACT_INMASK[NACT] = {"
+                   + ", ".join(str(m) for m in masks) + "};")
+        out.append("static const unsigned char ACT_HASHITS[NACT] = {"
+                   + ", ".join("1" if per_action.get(i) else "0"
+                               for i in range(len(actions))) + "};")
+    else:
+        out.append("static const guard_fn ACT_GUARD[1] = {0};")
+        out.append("static const body_fn ACT_BODY[1] = {0};")
+        out.append("static const hits_fn ACT_HITS[1] = {0};")
+        out.append("static const unsigned ACT_INMASK[1] = {0};")
+        out.append("static const unsigned char ACT_HASHITS[1] = {0};")
+    check_ids = sorted(g.check_index, key=g.check_index.get)
+    bug = [1 if g.checks[c].kind == "BUG" else 0 for c in check_ids] or [0]
+    out.append("static const unsigned char CHECK_BUG[NCHECK] = {"
+               + ", ".join(map(str, bug)) + "};")
+    if inv_names:
+        out.append("typedef int (*inv_fn)(const uint64_t *);")
+        out.append("static const inv_fn INV[NINV] = {"
+                   + ", ".join(f"I{k}" for k in range(len(inv_names))) + "};")
+    else:
+        out.append("typedef int (*inv_fn)(const uint64_t *);")
+        out.append("static const inv_fn INV[1] = {0};")
+    return Generated(
+        source="\n".join(out) + "\n",
+        nwords=nwords,
+        slots=slots,
+        check_ids=check_ids,
+        checks=dict(g.checks),
+        inv_names=inv_names,
+        errors=list(g.errors),
+        input_masks=masks,
+        guard_names=[name for name, _ in guard_preds],
+    )
+
+
+def pack(slots: list[Slot], nwords: int, state: tuple[int, ...]) -> list[int]:
+    words = [0] * nwords
+    for sl, v in zip(slots, state, strict=True):
+        if sl.bits:
+            words[sl.word] |= int(v) << sl.shift
+    return words
+
+
+def unpack(slots: list[Slot], words: list[int]) -> tuple[int, ...]:
+    return tuple((words[sl.word] >> sl.shift) & ((1 << sl.bits) - 1) if sl.bits else 0
+                 for sl in slots)

@@ -1,0 +1,446 @@
+/* The native engine's search: level-synchronous parallel BFS over bit-packed states.
+ *
+ * This file is appended to the C code generated from the model (checker/native/codegen.py),
+ * which defines NW (64-bit words per state), the per-action guard/body/guard-hit functions,
+ * the invariants and the tables used below.  Design (see ARCHITECTURE.md, "native engine"):
+ *
+ *  - A state is NW machine words.  States are numbered in discovery order; state i lives
+ *    in a chunked array (chunks of 2^16 states, allocated on demand) next to its parent
+ *    link (parent number, action id, input combination: 8 bytes), so a trace is rebuilt by
+ *    following links and replaying the actions in Python.
+ *  - The visited set is a flat open-addressing (linear probing) hash table, split into
+ *    2^SUB_BITS sub-tables by the top hash bits; each sub-table has its own lock and grows
+ *    on its own (lock striping: with 2^12 stripes two workers almost never meet).  A slot
+ *    is one word: exact mode stores the low 32 bits of the hash and the state number + 1
+ *    (the state itself is compared only when the tags match); hash-compaction mode stores
+ *    the 64-bit hash (fingerprint) only, and frees the states of finished levels.
+ *  - BFS is level-synchronous: the frontier is the contiguous range [lo, hi) of state
+ *    numbers; workers claim blocks of it with an atomic cursor, new states get numbers
+ *    >= hi, and a barrier separates levels.  Every state of level L+1 is therefore found
+ *    before any of level L+2, so each first violation is a shortest one whatever the
+ *    number of workers; the set of states (and so the counts) does not depend on timing.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CH_BITS 16
+#define CH_SIZE (1ULL << CH_BITS)
+#define MAXCH (1ULL << 16)
+#define MAX_STATES_HARD 0xFFFFFFF0ULL
+#define GRAB 64
+#define MAXC 256
+
+typedef struct { uint32_t parent; uint16_t aid; uint16_t combo; } link_t;
+
+typedef struct {
+  atomic_flag lock; /* a spinlock: held for a few probes only */
+  uint64_t *slots;
+  uint64_t cap, n;
+} sub_t;
+
+static inline void sub_lock(atomic_flag *f) {
+  /* Spin briefly, then yield: the holder may have been preempted (more threads than
+     free cores), and spinning through its time slice would waste ours. */
+  for (int k = 0; atomic_flag_test_and_set_explicit(f, memory_order_acquire); k++)
+    if (k > 64) sched_yield();
+}
+static inline void sub_unlock(atomic_flag *f) {
+  atomic_flag_clear_explicit(f, memory_order_release);
+}
+
+typedef struct { int set; uint64_t idx; int aid; unsigned combo; double t; } rec_t;
+
+struct ctx;
+typedef struct {
+  struct ctx *c;
+  int id;
+  pthread_t th;
+  uint64_t transitions, expanded;
+  uint64_t fired[NACT];
+  uint64_t failed[NCHECK];
+  uint64_t outs[MAXC][NW];
+  uint16_t vls[MAXC][MAXVIOL];
+  int nvs[MAXC];
+} worker_t;
+
+typedef struct ctx {
+  int workers, compact, stop_early, check_asserts, sub_bits, locking;
+  uint32_t inv_mask;
+  uint64_t max_states;
+  _Atomic(uint64_t *) st[MAXCH];
+  _Atomic(link_t *) ln[MAXCH];
+  uint64_t st_freed;  /* compaction: chunks below this one have been freed */
+  pthread_mutex_t alloc_lock, rec_lock;
+  sub_t *subs;
+  uint64_t nsub;
+  uint64_t lo, hi;
+  uint32_t depth;
+  /* Hot shared words each on their own cache line: a write to one (a new state number,
+     a claimed block) must not evict the read-mostly fields every transition reads. */
+  _Alignas(64) _Atomic uint64_t count;
+  _Alignas(64) _Atomic uint64_t cursor;
+  _Alignas(64) _Atomic uint64_t bytes;
+  _Atomic uint64_t peak_bytes;
+  _Alignas(64) _Atomic int stop;
+  int stop_reason; /* 1 user, 2 max_states, 3 model error, 4 stop early, 5 hard limit */
+  int done;
+  pthread_barrier_t bar;
+  rec_t ka, chk[NCHECK], grd[NGUARD], inv[NINV], dead, err;
+  _Alignas(64) _Atomic int open_guards;
+  _Alignas(64) struct timespec t0;
+  worker_t *w;
+} ctx_t;
+
+static double now(ctx_t *c) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)(t.tv_sec - c->t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - c->t0.tv_nsec);
+}
+
+static void add_bytes(ctx_t *c, int64_t d) {
+  uint64_t b = atomic_fetch_add(&c->bytes, (uint64_t)d) + (uint64_t)d;
+  uint64_t p = atomic_load(&c->peak_bytes);
+  while (b > p && !atomic_compare_exchange_weak(&c->peak_bytes, &p, b)) {}
+}
+
+static inline uint64_t mix(uint64_t x) {
+  x ^= x >> 30; x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27; x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+static inline uint64_t hash_state(const uint64_t *s) {
+  uint64_t h = 0x9E3779B97F4A7C15ULL;
+  for (int w = 0; w < NW; w++) h = mix(h ^ s[w]) + (uint64_t)w;
+  return h;
+}
+
+static void *chunk(ctx_t *c, _Atomic(void *) *slot, size_t size) {
+  void *p = atomic_load_explicit(slot, memory_order_acquire);
+  if (p) return p;
+  pthread_mutex_lock(&c->alloc_lock);
+  p = atomic_load_explicit(slot, memory_order_acquire);
+  if (!p) {
+    p = malloc(size);
+    if (p) { add_bytes(c, (int64_t)size); atomic_store_explicit(slot, p, memory_order_release); }
+  }
+  pthread_mutex_unlock(&c->alloc_lock);
+  return p;
+}
+
+static inline uint64_t *state_at(ctx_t *c, uint64_t i) {
+  uint64_t *ch = atomic_load_explicit(&c->st[i >> CH_BITS], memory_order_acquire);
+  return ch ? ch + (i & (CH_SIZE - 1)) * NW : 0;
+}
+
+static inline link_t *link_at(ctx_t *c, uint64_t i) {
+  link_t *ch = atomic_load_explicit(&c->ln[i >> CH_BITS], memory_order_acquire);
+  return ch ? ch + (i & (CH_SIZE - 1)) : 0;
+}
+
+static void set_stop(ctx_t *c, int reason) {
+  int z = 0;
+  if (atomic_compare_exchange_strong(&c->stop, &z, 1)) c->stop_reason = reason;
+}
+
+static int grow(ctx_t *c, sub_t *t) {
+  uint64_t ncap = t->cap ? t->cap * 2 : 64, mask = ncap - 1;
+  uint64_t *ns = calloc(ncap, sizeof(uint64_t));
+  if (!ns) return 0;
+  for (uint64_t k = 0; k < t->cap; k++) {
+    uint64_t e = t->slots[k];
+    if (!e) continue;
+    uint64_t pos = (c->compact ? e : (e >> 32)) & mask;
+    while (ns[pos]) pos = (pos + 1) & mask;
+    ns[pos] = e;
+  }
+  add_bytes(c, (int64_t)(ncap * sizeof(uint64_t)) - (int64_t)(t->cap * sizeof(uint64_t)));
+  free(t->slots);
+  t->slots = ns;
+  t->cap = ncap;
+  return 1;
+}
+
+/* Insert state n (hash h); 1 if it is new (its number in *idx), 0 if seen, -1 on no memory. */
+static int insert(ctx_t *c, const uint64_t *n, uint64_t h, uint64_t *idx,
+                  uint64_t parent, int aid, unsigned combo) {
+  sub_t *t = &c->subs[c->sub_bits ? h >> (64 - c->sub_bits) : 0];
+  if (c->locking) sub_lock(&t->lock);
+  int res = 1;
+  if ((t->n + 1) * 4 > t->cap * 3 && !grow(c, t)) { res = -1; goto out; }
+  uint64_t mask = t->cap - 1, pos = h & mask, e;
+  uint64_t key = c->compact ? (h ? h : 1) : (h & 0xFFFFFFFFULL) << 32;
+  while ((e = t->slots[pos]) != 0) {
+    if (c->compact) {
+      if (e == key) { res = 0; goto out; }
+    } else if ((e >> 32) == (h & 0xFFFFFFFFULL)) {
+      if (memcmp(state_at(c, (e & 0xFFFFFFFFULL) - 1), n, NW * 8) == 0) { res = 0; goto out; }
+    }
+    pos = (pos + 1) & mask;
+  }
+  uint64_t i = atomic_fetch_add(&c->count, 1);
+  if (i >= MAX_STATES_HARD) { set_stop(c, 5); res = -1; goto out; }
+  uint64_t *sp = chunk(c, (_Atomic(void *) *)&c->st[i >> CH_BITS], CH_SIZE * NW * 8);
+  link_t *lp = chunk(c, (_Atomic(void *) *)&c->ln[i >> CH_BITS], CH_SIZE * sizeof(link_t));
+  if (!sp || !lp) { res = -1; goto out; }
+  memcpy(sp + (i & (CH_SIZE - 1)) * NW, n, NW * 8);
+  link_t *l = lp + (i & (CH_SIZE - 1));
+  l->parent = (uint32_t)parent; l->aid = (uint16_t)aid; l->combo = (uint16_t)combo;
+  t->slots[pos] = c->compact ? key : (key | (i + 1));
+  t->n++;
+  *idx = i;
+out:
+  if (c->locking) sub_unlock(&t->lock);
+  return res;
+}
+
+static int all_violated(ctx_t *c) {
+  for (int k = 0; k < NREALINV; k++)
+    if ((c->inv_mask >> k & 1) && !c->inv[k].set) return 0;
+  if (c->check_asserts && !c->ka.set) return 0;
+  return 1;
+}
+
+static void record(ctx_t *c, rec_t *r, uint64_t idx, int aid, unsigned combo) {
+  if (__atomic_load_n(&r->set, __ATOMIC_ACQUIRE)) return;
+  pthread_mutex_lock(&c->rec_lock);
+  if (!r->set) {
+    r->idx = idx; r->aid = aid; r->combo = combo; r->t = now(c);
+    __atomic_store_n(&r->set, 1, __ATOMIC_RELEASE);
+    if (c->stop_early && all_violated(c)) set_stop(c, 4);
+  }
+  pthread_mutex_unlock(&c->rec_lock);
+}
+
+static void check_invariants(ctx_t *c, uint64_t idx, const uint64_t *n) {
+  for (int k = 0; k < NREALINV; k++)
+    if ((c->inv_mask >> k & 1) && !__atomic_load_n(&c->inv[k].set, __ATOMIC_ACQUIRE)
+        && !INV[k](n))
+      record(c, &c->inv[k], idx, -1, 0);
+}
+
+static void handle(ctx_t *c, worker_t *w, uint64_t i, const uint64_t *s, int a,
+                   unsigned combo, const uint64_t *n, const uint16_t *viol, int nv) {
+  w->transitions++;
+  w->fired[a]++;
+  int bug = 0;
+  for (int v = 0; v < nv; v++) { w->failed[viol[v]]++; bug |= CHECK_BUG[viol[v]]; }
+  if (nv && c->check_asserts) {
+    record(c, &c->ka, i, a, combo);
+    for (int v = 0; v < nv; v++) record(c, &c->chk[viol[v]], i, a, combo);
+  }
+  if (bug) return; /* BUG() kills the kernel: nothing follows this step */
+  if (atomic_load_explicit(&c->open_guards, memory_order_relaxed) && ACT_HASHITS[a]) {
+    unsigned char hit[NGUARD];
+    memset(hit, 0, sizeof hit);
+    ACT_HITS[a](s, hit);
+    for (int gi = 0; gi < NREALGUARD; gi++)
+      if (hit[gi] && !__atomic_load_n(&c->grd[gi].set, __ATOMIC_ACQUIRE)) {
+        record(c, &c->grd[gi], i, a, combo);
+        int left = 0;
+        for (int k = 0; k < NREALGUARD; k++) left += !__atomic_load_n(&c->grd[k].set, __ATOMIC_ACQUIRE);
+        atomic_store(&c->open_guards, left);
+      }
+  }
+  uint64_t idx;
+  int r = insert(c, n, hash_state(n), &idx, i, a, combo);
+  if (r < 0) { if (!c->err.set) set_stop(c, 5); return; }
+  if (r == 1 && c->inv_mask) check_invariants(c, idx, n);
+}
+
+static void expand(ctx_t *c, worker_t *w, uint64_t i) {
+  uint64_t s[NW];
+  memcpy(s, state_at(c, i), sizeof s);
+  int nsucc = 0;
+  for (int a = 0; a < NREALACT; a++) {
+    if (!ACT_GUARD[a](s)) continue;
+    unsigned rel = ACT_INMASK[a], combo = 0;
+    int k = 0;
+    do {
+      uint64_t *n = w->outs[k];
+      uint16_t *viol = w->vls[k];
+      int nv = ACT_BODY[a](s, combo, n, viol);
+      if (nv < 0) {
+        pthread_mutex_lock(&c->rec_lock);
+        if (!c->err.set) {
+          c->err.set = -nv; c->err.idx = i; c->err.aid = a; c->err.combo = combo;
+          c->err.t = now(c);
+        }
+        pthread_mutex_unlock(&c->rec_lock);
+        set_stop(c, 3);
+        return;
+      }
+      /* Input combinations with the same outcome (successor and failed checks) are one
+         transition. */
+      int dup = 0;
+      for (int j = 0; j < k && !dup; j++)
+        dup = w->nvs[j] == nv && memcmp(w->outs[j], n, NW * 8) == 0
+              && memcmp(w->vls[j], viol, (size_t)nv * 2) == 0;
+      if (!dup) {
+        w->nvs[k++] = nv;
+        nsucc++;
+        handle(c, w, i, s, a, combo, n, viol, nv);
+      }
+      combo = (combo - rel) & rel;
+    } while (combo);
+  }
+  if (!nsucc) record(c, &c->dead, i, -1, 0);
+}
+
+static void *worker_main(void *arg) {
+  worker_t *w = arg;
+  ctx_t *c = w->c;
+  for (;;) {
+    while (!atomic_load_explicit(&c->stop, memory_order_relaxed)) {
+      uint64_t start = atomic_fetch_add(&c->cursor, GRAB);
+      if (start >= c->hi) break;
+      uint64_t end = start + GRAB < c->hi ? start + GRAB : c->hi;
+      for (uint64_t i = start; i < end; i++) {
+        expand(c, w, i);
+        w->expanded++;
+        if (atomic_load_explicit(&c->stop, memory_order_relaxed)) break;
+      }
+      if (c->max_states && atomic_load_explicit(&c->count, memory_order_relaxed) >= c->max_states)
+        set_stop(c, 2);
+    }
+    if (c->workers > 1) pthread_barrier_wait(&c->bar);
+    if (w->id == 0) {
+      uint64_t cnt = atomic_load(&c->count);
+      if (atomic_load(&c->stop) || cnt == c->hi) {
+        c->done = 1;
+      } else {
+        c->lo = c->hi;
+        c->hi = cnt;
+        atomic_store(&c->cursor, c->lo);
+        c->depth++;
+        if (c->compact) { /* the states of finished levels are no longer needed */
+          pthread_mutex_lock(&c->alloc_lock);
+          while ((c->st_freed + 1) * CH_SIZE <= c->lo) {
+            uint64_t *p = atomic_exchange(&c->st[c->st_freed], (uint64_t *)0);
+            if (p) { free(p); add_bytes(c, -(int64_t)(CH_SIZE * NW * 8)); }
+            c->st_freed++;
+          }
+          pthread_mutex_unlock(&c->alloc_lock);
+        }
+      }
+    }
+    if (c->workers > 1) pthread_barrier_wait(&c->bar);
+    if (c->done) break;
+  }
+  return 0;
+}
+
+/* ----------------------------------------------------------------- the Python interface */
+
+int fp_nw(void) { return NW; }
+int fp_nact(void) { return NREALACT; }
+
+void *fp_new(int workers, int compact, uint64_t max_states, int stop_early, uint32_t inv_mask,
+             int check_asserts, int sub_bits, const uint64_t *init) {
+  size_t csize = (sizeof(ctx_t) + 63) / 64 * 64;
+  ctx_t *c = aligned_alloc(64, csize);
+  if (!c) return 0;
+  memset(c, 0, csize);
+  c->workers = workers < 1 ? 1 : workers;
+  c->locking = c->workers > 1;
+  c->compact = compact;
+  c->max_states = max_states;
+  c->stop_early = stop_early;
+  c->inv_mask = inv_mask;
+  c->check_asserts = check_asserts;
+  c->sub_bits = sub_bits;
+  c->nsub = 1ULL << sub_bits;
+  pthread_mutex_init(&c->alloc_lock, 0);
+  pthread_mutex_init(&c->rec_lock, 0);
+  c->subs = calloc(c->nsub, sizeof(sub_t));
+  c->w = calloc((size_t)c->workers, sizeof(worker_t));
+  if (!c->subs || !c->w) return 0;
+  add_bytes(c, (int64_t)(sizeof(ctx_t) + c->nsub * sizeof(sub_t)));
+  for (uint64_t k = 0; k < c->nsub; k++) atomic_flag_clear(&c->subs[k].lock);
+  atomic_store(&c->open_guards, NREALGUARD);
+  clock_gettime(CLOCK_MONOTONIC, &c->t0);
+  uint64_t idx;
+  if (insert(c, init, hash_state(init), &idx, 0xFFFFFFFFULL, 0xFFFF, 0) != 1) return 0;
+  c->lo = 0;
+  c->hi = 1;
+  if (c->inv_mask) check_invariants(c, 0, init);
+  return c;
+}
+
+int fp_run(void *h) {
+  ctx_t *c = h;
+  clock_gettime(CLOCK_MONOTONIC, &c->t0);
+  if (c->stop_early && all_violated(c)) set_stop(c, 4);
+  if (c->workers > 1) pthread_barrier_init(&c->bar, 0, (unsigned)c->workers);
+  for (int k = 0; k < c->workers; k++) { c->w[k].c = c; c->w[k].id = k; }
+  for (int k = 1; k < c->workers; k++)
+    pthread_create(&c->w[k].th, 0, worker_main, &c->w[k]);
+  worker_main(&c->w[0]);
+  for (int k = 1; k < c->workers; k++) pthread_join(c->w[k].th, 0);
+  if (c->workers > 1) pthread_barrier_destroy(&c->bar);
+  return c->stop_reason;
+}
+
+void fp_stop(void *h) { set_stop((ctx_t *)h, 1); }
+
+/* out: states, frontier end, depth, bytes, transitions (approximate while running) */
+void fp_poll(void *h, uint64_t *out) {
+  ctx_t *c = h;
+  out[0] = atomic_load(&c->count);
+  out[1] = c->hi;
+  out[2] = c->depth;
+  out[3] = atomic_load(&c->bytes);
+  uint64_t t = 0, e = 0;
+  for (int k = 0; k < c->workers; k++) { t += c->w[k].transitions; e += c->w[k].expanded; }
+  out[4] = t;
+  out[5] = e;
+  out[6] = atomic_load(&c->peak_bytes);
+}
+
+void fp_counts(void *h, uint64_t *fired, uint64_t *failed) {
+  ctx_t *c = h;
+  for (int k = 0; k < c->workers; k++) {
+    for (int a = 0; a < NREALACT; a++) fired[a] += c->w[k].fired[a];
+    for (int v = 0; v < NCHECK; v++) failed[v] += c->w[k].failed[v];
+  }
+}
+
+/* kind: 0 kernel_asserts, 1 check k, 2 guard k, 3 invariant k, 4 deadlock, 5 model error.
+   out: set, state (the pre-state of a transition, or the state itself), action, combo. */
+double fp_rec(void *h, int kind, int k, uint64_t *out) {
+  ctx_t *c = h;
+  rec_t *r = kind == 0 ? &c->ka : kind == 1 ? &c->chk[k] : kind == 2 ? &c->grd[k]
+           : kind == 3 ? &c->inv[k] : kind == 4 ? &c->dead : &c->err;
+  out[0] = (uint64_t)r->set; out[1] = r->idx; out[2] = (uint64_t)(int64_t)r->aid;
+  out[3] = r->combo;
+  return r->t;
+}
+
+int fp_link(void *h, uint64_t idx, uint64_t *out) {
+  link_t *l = link_at((ctx_t *)h, idx);
+  if (!l) return 0;
+  out[0] = l->parent; out[1] = l->aid; out[2] = l->combo;
+  return 1;
+}
+
+int fp_state(void *h, uint64_t idx, uint64_t *out) {
+  uint64_t *s = state_at((ctx_t *)h, idx);
+  if (!s) return 0;
+  memcpy(out, s, NW * 8);
+  return 1;
+}
+
+void fp_free(void *h) {
+  ctx_t *c = h;
+  if (!c) return;
+  for (uint64_t k = 0; k < MAXCH; k++) { free(atomic_load(&c->st[k])); free(atomic_load(&c->ln[k])); }
+  for (uint64_t k = 0; k < c->nsub; k++) free(c->subs[k].slots);
+  free(c->subs);
+  free(c->w);
+  free(c);
+}
