@@ -116,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_BOUND
+    except BrokenPipeError:  # e.g. `| head`: the reader left; say nothing more
+        sys.stderr.close()
+        return EXIT_OK
 
 
 # ----------------------------------------------------------------------------- variants

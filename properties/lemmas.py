@@ -688,7 +688,10 @@ LEMMAS: tuple[Lemma, ...] = (
 
 def lemmas_for(layout: Layout, variant) -> list[Lemma]:  # noqa: ANN001 - model.variant.Variant
     """The lemmas claimed for ``variant``: those naming it, else those naming its parent
-    (a patch derived from a known variant), plus the ones for every variant."""
+    (a patch derived from a known variant), plus the ones for every variant; then the
+    variant's own: ``options={"lemmas": [Lemma, ...]}`` adds (or, under an inherited
+    name, replaces) lemmas, ``options={"drop_lemmas": [name, ...]}`` drops inherited ones
+    its change makes false (README, "Adding a lemma")."""
     from model.variants import VariantError, get_variant
 
     named = {n for lem in LEMMAS if lem.variants for n in lem.variants}
@@ -699,7 +702,14 @@ def lemmas_for(layout: Layout, variant) -> list[Lemma]:  # noqa: ANN001 - model.
             v = get_variant(key)
         except VariantError:
             break
-    return [lem for lem in LEMMAS if lem.variants is None or key in lem.variants]
+    own = {lem.name: lem for lem in variant.option("lemmas", ())}
+    drop = set(variant.option("drop_lemmas", ())) | set(own)
+    unknown = drop - {lem.name for lem in LEMMAS} - set(own)
+    if unknown:
+        raise ValueError(f"variant {variant.name}: drop_lemmas names no lemma: "
+                         f"{', '.join(sorted(unknown))}")
+    inherited = [lem for lem in LEMMAS if lem.variants is None or key in lem.variants]
+    return [lem for lem in inherited if lem.name not in drop] + list(own.values())
 
 
 __all__ = ["LEMMAS", "Lemma", "lemmas_for", "PCS"]

@@ -20,3 +20,24 @@ def test_readme_variant_example(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert code == 0, out
     assert "kernel_asserts  holds" in out
+
+
+def test_readme_lemma_example(tmp_path, capsys) -> None:
+    """The "Adding a lemma" example: without its lemma the variant is refused with an
+    unreachable CTI on the inherited lemma; with it, it is proved."""
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"```python\n(# keep_host.py\n.*?)```", text, re.S).group(1)
+    f = tmp_path / "keep_host.py"
+    f.write_text(block)
+    args = ["prove", "--variant-file", str(f), "--cpus", "1", "--nvhe", "--out", str(tmp_path)]
+    assert main(args) == 0
+    assert "PROVED" in capsys.readouterr().out
+    bare = tmp_path / "bare.py"
+    bare.write_text(block.split("\n\ndef fp_host_flag_kept")[0] + "\n\n" + re.search(
+        r"(VARIANT = .*?__hyp_switch_fpsimd=__hyp_switch_fpsimd,)", block, re.S).group(1)
+        + ")\n")
+    assert main(["prove", "--variant-file", str(bare), "--cpus", "1", "--nvhe",
+                 "--out", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "seed_fp_host_flag (lemma): counterexample to induction" in out
+    assert "the pre-state is UNREACHABLE" in out

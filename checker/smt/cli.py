@@ -161,7 +161,10 @@ def cmd_prove(args: argparse.Namespace) -> int:
     for inst in insts:
         res = prove(inst, props, k=args.k, timeout=args.timeout, bits=args.bits)
         files = {o.name: write_trace(o.trace, args.out) for o in res.failed()}
+        classes = _classify(inst, res, args.out)
         verdict = res.verdict
+        if verdict == "CTI" and any(c.reachable or c.real_bug for c, _ in classes.values()):
+            verdict = "VIOLATED"
         code = {"PROVED": EXIT_OK, "VIOLATED": EXIT_VIOLATION, "CTI": EXIT_VIOLATION}.get(
             verdict, EXIT_BOUND)
         codes.append(code)
@@ -178,12 +181,13 @@ def cmd_prove(args: argparse.Namespace) -> int:
                 {"name": o.name, "kind": o.kind, "doc": o.doc, "initiation": o.initiation,
                  "consecution": o.consecution, "seconds": round(o.seconds, 3),
                  "trace": files.get(o.name),
-                 "trace_kind": o.trace.kind if o.trace else None}
+                 "trace_kind": o.trace.kind if o.trace else None,
+                 **({"cti": _class_json(*classes[o.name])} if o.name in classes else {})}
                 for o in res.obligations
             ],
         })
         if not args.json:
-            _print_prove(inst, res, files)
+            _print_prove(inst, res, files, classes, verdict)
     code = _combine(codes)
     report_junit(args, "prove", runs)
     if args.json:
@@ -191,36 +195,93 @@ def cmd_prove(args: argparse.Namespace) -> int:
     return code
 
 
+def _obligation_expr(inst, name: str):  # noqa: ANN001, ANN202 - model Expr or None
+    from properties.lemmas import lemmas_for
+
+    if name in inst.invariants:
+        return inst.invariants[name]
+    for lem in lemmas_for(inst.layout, inst.variant):
+        if lem.name == name:
+            return lem.build(inst.layout)
+    return None
+
+
+def _classify(inst, res, out: str) -> dict:  # noqa: ANN001
+    """Obligation name -> (CtiClass, file of the real counterexample or None) per CTI."""
+    from checker.smt.classify import classify_cti
+
+    classes = {}
+    for o in res.failed():
+        if o.trace.kind != "cti":
+            continue
+        c = classify_cti(inst, o.trace, _obligation_expr(inst, o.name))
+        real_trace = c.trace if c.trace is not None else (c.real_bug[1] if c.real_bug else None)
+        real = write_trace(real_trace, out) if real_trace is not None else None
+        classes[o.name] = (c, real)
+    return classes
+
+
+def _class_json(c, real: str | None) -> dict:  # noqa: ANN001
+    return {"reachable": c.reachable, "states_searched": c.searched, "counterexample": real,
+            "real_violation": c.real_bug[0] if c.real_bug else None,
+            "broken_conjuncts": c.broken,
+            "nearest_reachable_differs": [{"var": v, "cti": a, "reachable": b}
+                                          for v, a, b in c.nearest]}
+
+
 VERDICT_TEXT = {
     "PROVED": "PROVED: every property holds in every reachable state of this configuration",
     "VIOLATED": "VIOLATED: a reachable state or step violates an obligation (counterexample)",
-    "CTI": "NOT PROVED: an obligation is not inductive (counterexample to induction); "
-           "either a real bug or a missing lemma",
-    "UNKNOWN": "UNKNOWN: the solver gave up (timeout) before an answer",
+    "CTI": "NOT PROVED: an obligation is not inductive (counterexample to induction) from "
+           "a state no execution reaches: the lemmas are too weak (see below; README, "
+           "\"Adding a lemma\")",
+    "UNKNOWN": "UNKNOWN: the solver gave up (timeout) before an answer, or a counterexample "
+               "to induction could not be classified",
     "VACUOUS": "NOT PROVED: the lemmas admit no transition at all, so a proof would be "
                "vacuous (an encoding or lemma bug)",
 }
 
 
-def _print_prove(inst, res, files: dict) -> None:  # noqa: ANN001
+def _print_prove(inst, res, files: dict, classes: dict, verdict: str) -> None:  # noqa: ANN001
+    import inspect
+
     from checker.inspect.show import render_state, render_steps
+    from checker.trace import load_trace
+    from properties.lemmas import lemmas_for
 
     how = "induction" if res.k == 1 else f"{res.k}-induction"
     print(f"\n== prove ({how}, {'bit-exact' if res.bits else 'tokens only'}), variant "
           f"{inst.variant.name}: {inst.config.describe()}")
-    rows = [(o.name, o.kind, o.initiation, o.consecution, f"{o.seconds:.2f}s")
-            for o in res.obligations]
+    rows = [(o.name, o.kind, o.initiation, o.consecution, f"{o.seconds:.2f}s",
+             " ".join(o.doc.split())) for o in res.obligations]
     print(tabulate(rows, headers=("property or lemma", "kind", "initiation", "consecution",
-                                  "time")))
-    print(f"\n{VERDICT_TEXT[res.verdict]}  (total {res.seconds:.2f}s)")
+                                  "time", "reason"), maxcolwidths=[None] * 5 + [70]))
+    if verdict == "CTI" and any(c.reachable is None for c, _ in classes.values()):
+        verdict = "UNKNOWN"
+    print(f"\n{VERDICT_TEXT[verdict]}  (total {res.seconds:.2f}s)")
+    lemmas = {lem.name: lem for lem in lemmas_for(inst.layout, inst.variant)}
     shown = False
     for o in res.failed():
         tr = o.trace
         what = "counterexample to induction" if tr.kind == "cti" else "counterexample"
-        print(f"\n{o.name}: {what} written to {files[o.name]}")
+        print(f"\n{o.name} ({o.kind}): {what} written to {files[o.name]}")
+        if o.name in lemmas:
+            src = inspect.getsource(lemmas[o.name].build).rstrip()
+            print(f"  reason: {lemmas[o.name].reason}\n  text (properties/lemmas.py):")
+            print("\n".join("    " + line for line in src.splitlines()))
+        if o.name in classes:
+            c, real = classes[o.name]
+            for line in c.text():
+                print(f"  {line}")
+            if real:
+                print(f"  real counterexample written to {real}")
         if shown:
             continue
         shown = True
+        if o.name in classes and classes[o.name][1]:
+            c, real = classes[o.name]
+            print(render_steps(load_trace(real), source=real))
+            continue
         if tr.kind == "cti":
             print("\npre-state (satisfies every lemma and property; not claimed reachable):\n")
             print(render_state(tr, 0))

@@ -1,7 +1,9 @@
 """Proofs by (k-)induction on the z3 encoding (checker.smt.encode).
 
 Obligations: every selected property, every strengthening lemma of properties/lemmas.py
-that applies to the variant, the encoding's bit ``coherence`` (with bits), and
+that applies to the variant, ``value_sets`` (the values each variable can hold in this
+configuration, from checker.value_sets: proved like a lemma, so CTIs never show values
+the configuration cannot produce), the encoding's bit ``coherence`` (with bits), and
 ``counters_in_range`` (no step drives a counter out of its domain, which the explicit
 engine would report as a model error).  With
 
@@ -37,6 +39,8 @@ from checker.instance import KERNEL_ASSERTS, Instance
 from checker.smt.bmc import extract, make_trace, replay
 from checker.smt.encode import Encoding, Frame, StepEnc
 from checker.trace import Trace
+from checker.value_sets import value_sets
+from model.dsl import all_of, any_of
 from properties.lemmas import lemmas_for
 
 ENGINE = "smt-induction"
@@ -127,6 +131,15 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
     for name, (reason, expr) in lemmas.items():
         state_obs.append((Obligation(name, "lemma", reason),
                           lambda f, e=expr: enc.pred(e, f)))
+    sets = value_sets(inst.layout, inst.actions)
+    if sets:
+        reachable_values = all_of(
+            any_of(inst.layout.vars[i].eq(x) for x in sorted(vs)) for i, vs in sets.items())
+        state_obs.append((Obligation(
+            "value_sets", "encoding",
+            "each variable holds only values the configuration's statements can produce "
+            f"(static analysis, {len(sets)} variables restricted)"),
+            lambda f, e=reachable_values: enc.pred(e, f)))
     if bits:
         state_obs.append((Obligation(
             "coherence", "encoding",

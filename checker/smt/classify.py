@@ -1,0 +1,209 @@
+"""What a counterexample to induction (CTI) means: a real bug or a missing lemma.
+
+`prove` reports a CTI when an obligation is not preserved by a step from a state that
+satisfies every lemma.  That pre-state is either
+
+* **reachable**: the CTI is a real counterexample.  A breadth-first search of the explicit
+  engine from the initial state finds a shortest path to it; that path plus the CTI's
+  steps is an ordinary counterexample (kind ``counterexample``), replayable like any
+  other; or
+* **unreachable**: the code may be right and the lemmas too weak.  The search exhausts
+  the reachable states without meeting it; the report names the conjuncts of the broken
+  obligation that are false after the step, and the variables in which the pre-state
+  differs from the nearest reachable state (fewest differing variables): a new lemma
+  must rule out that combination.
+
+With a state space too large for the search (``max_states``) the answer is "unknown".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from checker.explicit.compile import compile_predicate
+from checker.instance import Instance
+from checker.trace import Step, Trace
+from model.dsl import (
+    AddC,
+    And,
+    Const,
+    Eq,
+    Expr,
+    Input,
+    Ite,
+    Not,
+    Or,
+    Var,
+    conjuncts,
+)
+
+MAX_STATES = 300_000
+
+
+@dataclass
+class CtiClass:
+    reachable: bool | None  # None: unknown (search bound hit)
+    searched: int  # states searched
+    trace: Trace | None = None  # reachable: the real counterexample
+    broken: list[str] = field(default_factory=list)  # false conjuncts after the step
+    nearest: list[tuple[str, str, str]] = field(default_factory=list)  # var, cti, reachable
+    # A property violated in a reachable state met by the search (the variant is buggy
+    # even if this CTI's pre-state is not reachable): (property, counterexample).
+    real_bug: tuple[str, Trace] | None = None
+
+    def text(self) -> list[str]:
+        if self.real_bug is not None and not self.reachable:
+            prop, tr = self.real_bug
+            return [f"the pre-state is not reachable, but the search met a REAL violation of "
+                    f"{prop} in a reachable state ({len(tr)} steps): the variant is wrong, "
+                    "whatever the lemmas say"]
+        if self.reachable:
+            return [f"the pre-state is REACHABLE ({len(self.trace) - self.cti_steps} steps "
+                    "from the initial state): this is a real counterexample, not a "
+                    "missing lemma"]
+        if self.reachable is None:
+            return [f"reachability of the pre-state unknown: not among the first "
+                    f"{self.searched:,} reachable states (search bound)"]
+        out = [f"the pre-state is UNREACHABLE (all {self.searched:,} reachable states "
+               "searched): the lemmas are too weak, not necessarily the code"]
+        if self.broken:
+            out.append("after the step, these conjuncts of the obligation are false:")
+            out += [f"  {b}" for b in self.broken]
+        if self.nearest:
+            out.append("the nearest reachable state differs in (variable: CTI value, "
+                       "reachable value); a lemma must rule this combination out:")
+            out += [f"  {v}: {a}, {b}" for v, a, b in self.nearest]
+        return out
+
+    cti_steps: int = 0
+
+
+def expr_text(e: Expr) -> str:
+    """A model expression in a compact, C-like notation."""
+    if isinstance(e, Var):
+        return e.name
+    if isinstance(e, Const):
+        return e.dom.labels[e.value]
+    if isinstance(e, Input):
+        return e.name
+    if isinstance(e, Not):
+        if isinstance(e.a, Eq):
+            return f"{expr_text(e.a.a)} != {expr_text(e.a.b)}"
+        return f"!({expr_text(e.a)})"
+    if isinstance(e, Eq):
+        return f"{expr_text(e.a)} == {expr_text(e.b)}"
+    if isinstance(e, And):
+        return " && ".join(_paren(a) for a in e.args)
+    if isinstance(e, Or):
+        if len(e.args) == 2 and isinstance(e.args[0], Not):
+            return f"{_paren(e.args[0].a)} -> {_paren(e.args[1])}"
+        return " || ".join(_paren(a) for a in e.args)
+    if isinstance(e, Ite):
+        return f"({expr_text(e.c)} ? {expr_text(e.a)} : {expr_text(e.b)})"
+    if isinstance(e, AddC):
+        return f"{expr_text(e.a)} {'+' if e.k >= 0 else '-'} {abs(e.k)}"
+    return type(e).__name__
+
+
+def _paren(e: Expr) -> str:
+    t = expr_text(e)
+    return f"({t})" if isinstance(e, (And, Or)) else t
+
+
+def _state(inst: Instance, labels: dict[str, str]) -> bytes:
+    return bytes(var.dom.index(labels[var.name]) for var in inst.layout.vars)
+
+
+def classify_cti(inst: Instance, cti: Trace, obligation: Expr | None,
+                 max_states: int = MAX_STATES) -> CtiClass:
+    """Classify a CTI of ``prove`` (``obligation``: the broken state predicate, or None
+    for kernel_asserts).  The search also checks the properties on the way, so a variant
+    with a real bug is reported as such even when this CTI's pre-state is unreachable."""
+    target = _state(inst, cti.initial)
+    succ = inst.compiled.successors
+    init = bytes(inst.layout.initial_state())
+    parent: dict[bytes, tuple[bytes, int, tuple] | None] = {init: None}
+    props = [(n, compile_predicate(e)) for n, e in inst.invariants.items()]
+    bug: tuple[str, bytes, tuple | None] | None = None  # property, state, failing step
+    frontier = [init]
+    found = target == init
+    while frontier and not found and len(parent) < max_states:
+        nxt_frontier = []
+        for s in frontier:
+            for aid, inp, nxt, viol in succ(s):
+                if viol and bug is None:
+                    bug = ("kernel_asserts", s, (aid, inp))
+                if nxt in parent:
+                    continue
+                parent[nxt] = (s, aid, inp)
+                if nxt == target:
+                    found = True
+                    break
+                if bug is None:
+                    bad = next((n for n, p in props if not p(nxt)), None)
+                    if bad is not None:
+                        bug = (bad, nxt, None)
+                nxt_frontier.append(nxt)
+            if found:
+                break
+        frontier = nxt_frontier
+    res = CtiClass(True if found else (False if not frontier else None), len(parent),
+                   cti_steps=len(cti.steps))
+    if found:
+        res.trace = _real_trace(inst, cti, parent, target)
+        return res
+    if bug is not None:
+        res.real_bug = (bug[0], _path_trace(inst, parent, bug[1], bug[0], bug[2]))
+    if obligation is not None and cti.steps:
+        post = _state(inst, cti.steps[-1].state)
+        res.broken = [expr_text(c) for c in conjuncts(obligation)
+                      if not compile_predicate(c)(post)][:5]
+    if res.reachable is False:
+        names = [v.name for v in inst.layout.vars]
+        best = min(parent, key=lambda s: sum(a != b for a, b in zip(s, target, strict=True)))
+        res.nearest = [(names[i], inst.layout.vars[i].dom.labels[target[i]],
+                        inst.layout.vars[i].dom.labels[best[i]])
+                       for i in range(len(names)) if best[i] != target[i]]
+    return res
+
+
+def _hops(parent: dict, s: bytes) -> list[tuple[bytes, int, tuple, bytes]]:
+    hops = []
+    while parent[s] is not None:
+        prev, aid, inp = parent[s]
+        hops.append((prev, aid, inp, s))
+        s = prev
+    return hops[::-1]
+
+
+def _path_trace(inst: Instance, parent: dict, s: bytes, prop: str,
+                last: tuple | None) -> Trace:
+    """A shortest path to ``s`` (plus the failing step ``last``) as a counterexample."""
+    steps = [Step.make(inst, inst.actions[aid], inp, nxt, [], prev)
+             for prev, aid, inp, nxt in _hops(parent, s)]
+    text = f"{prop} fails after this step"
+    if last is not None:
+        aid, inp = last
+        nxt, viol = inst.compiled.fire(aid, s, inp)
+        steps.append(Step.make(inst, inst.actions[aid], inp, nxt, viol, s))
+        text = "; ".join(viol)
+    return Trace.make(inst, prop, text, inst.layout.initial_state(), steps,
+                      engine="smt-induction")
+
+
+def _real_trace(inst: Instance, cti: Trace, parent: dict, target: bytes) -> Trace:
+    """The path to the pre-state followed by the CTI's own steps."""
+    steps = [Step.make(inst, inst.actions[aid], inp, nxt, [], prev)
+             for prev, aid, inp, nxt in _hops(parent, target)]
+    by_key = {(a.name, a.params): i for i, a in enumerate(inst.actions)}
+    cur = target
+    for st in cti.steps:
+        aid = by_key[(st.action, tuple(sorted(st.params.items())))]
+        inp = tuple(bool(st.inputs.get(n, False)) for n in inst.actions[aid].inputs)
+        nxt, viol = inst.compiled.fire(aid, cur, inp)
+        steps.append(Step.make(inst, inst.actions[aid], inp, nxt, viol, cur))
+        cur = bytes(nxt)
+    return Trace.make(inst, cti.property, cti.violation.replace(
+        " (CTI: the first state is not claimed reachable)", "").replace(
+        " (CTI: not claimed reachable)", ""), inst.layout.initial_state(), steps,
+        engine="smt-induction")

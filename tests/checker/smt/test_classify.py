@@ -1,0 +1,68 @@
+"""prove on a user's variant: CTIs classified (real bug or missing lemma), value sets in
+the induction so CTIs show only values the configuration can produce."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+from checker.cli import main
+from checker.instance import Instance
+from checker.smt.induction import prove
+from checker.value_sets import value_sets
+from model.config import Config
+from model.variants import get_variant
+
+# ctxsync that forgets to clear TIF_FOREIGN_FPSTATE: a real loss (explore finds it)
+NO_CLEAR = textwrap.dedent('''
+    from model.variants import get_variant
+
+
+    def kvm_arch_vcpu_ctxsync_fp(k, vcpu):
+        v = k.vcpu(vcpu)
+        with k.If(v.fp_enabled.eq(1)):
+            k.fpsimd_bind_state_to_cpu(k.S.vcpu_fpstate(vcpu))
+            k.clear_thread_flag("TIF_SVE")
+
+
+    VARIANT = get_variant("v4.18").derive("no-clear", "ctxsync keeps TIF_FOREIGN_FPSTATE",
+                                          kvm_arch_vcpu_ctxsync_fp=kvm_arch_vcpu_ctxsync_fp)
+    ''')
+
+
+def test_cti_of_buggy_variant_leads_to_real_counterexample(tmp_path, capsys) -> None:
+    f = tmp_path / "no_clear.py"
+    f.write_text(NO_CLEAR)
+    code = main(["prove", "--variant-file", str(f), "--cpus", "1", "--nvhe", "--json",
+                 "--out", str(tmp_path / "out")])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1 and data["runs"][0]["verdict"] == "VIOLATED"
+    ctis = [o["cti"] for o in data["runs"][0]["obligations"] if "cti" in o]
+    assert ctis and ctis[0]["real_violation"] == "no_loss"
+    # the written real counterexample replays as a violation on the variant
+    assert main(["replay", ctis[0]["counterexample"]]) == 1
+
+
+def test_value_sets_restrict_config_impossible_values() -> None:
+    inst = Instance(Config(cpus=1), get_variant("seed"))
+    sets = value_sets(inst.layout, inst.actions)
+    names = {inst.layout.vars[i].name: vs for i, vs in sets.items()}
+    assert names["vcpu0.flags.HOST_SVE_IN_USE"] == frozenset({0})  # no SVE
+    assert names["idle0.TIF_FOREIGN_FPSTATE"] == frozenset({1})
+    # with SVE the flag is free
+    sve = Instance(Config(cpus=1, sve=True, vhe=True), get_variant("seed"))
+    assert "vcpu0.flags.HOST_SVE_IN_USE" not in {
+        sve.layout.vars[i].name for i in value_sets(sve.layout, sve.actions)}
+
+
+def test_cti_pre_state_respects_value_sets() -> None:
+    """With no lemmas at all the properties are not inductive; the CTI's pre-state still
+    only has values the configuration can produce, and it is classified unreachable."""
+    from checker.smt.classify import classify_cti
+
+    inst = Instance(Config(cpus=1, lockdep=False), get_variant("v4.18"))
+    res = prove(inst, ["no_loss"], lemmas={})
+    (ob,) = [o for o in res.failed() if o.trace.kind == "cti"][:1]
+    assert ob.trace.initial["vcpu0.flags.HOST_SVE_IN_USE"] == "0"
+    c = classify_cti(inst, ob.trace, inst.invariants.get(ob.name))
+    assert c.reachable is False and c.nearest and c.real_bug is None
