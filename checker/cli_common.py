@@ -199,7 +199,8 @@ def trace_filename(trace: Trace) -> str:
     cfg = trace.config
     mode = "vhe" if cfg.get("vhe") else "nvhe"
     name = f"{trace.variant}-{trace.property}-{mode}-c{cfg['cpus']}t{cfg['tasks']}" \
-           f"v{cfg['vcpus']}m{cfg['vmm_threads']}-{trace.engine}.json"
+           f"v{cfg['vcpus']}m{cfg['vmm_threads']}-{trace.engine}" \
+           f"{'-cti' if trace.kind == 'cti' else ''}.json"
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
 
 
