@@ -28,8 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--format", choices=FORMATS, default="table",
                    help="output format (default: table)")
     s.add_argument("--variant-file", metavar="FILE.py", action="append", default=[],
-                   help="the file defining the trace's variant, if it is a user's variant "
-                        "whose recorded file moved")
+                   help="the file defining the trace's variant (if it is a user's variant "
+                        "whose recorded file moved) or the --against one")
+    s.add_argument("--against", metavar="VARIANT",
+                   help="replay the same events on another variant (e.g. the fixed one) "
+                        "and show both side by side, marking the first step where they "
+                        "differ: a missing change shows up there")
     s.add_argument("--html", metavar="OUT.html",
                    help="also write a self-contained HTML view (swimlanes per CPU)")
     s.set_defaults(func=cmd_show)
@@ -79,15 +83,32 @@ def cmd_show(args: argparse.Namespace) -> int:
         raise UsageError(f"--cpu {args.cpu}: the trace has CPUs 0..{ncpu - 1}")
     if args.step is not None and not 0 <= args.step <= len(trace.steps):
         raise UsageError(f"--step {args.step}: the trace has steps 0..{len(trace.steps)}")
+    cmp = None
+    if args.against:
+        from checker.inspect.against import compare
+        from checker.inspect.replay import build_instance
+
+        cmp = compare(trace, build_instance(trace, args.against,
+                                            load_variant_files(args.variant_file)))
     if args.html:
         from checker.inspect.html import render_html
 
         out = Path(args.html)
         try:
-            out.write_text(render_html(trace, source=args.trace), encoding="utf-8")
+            out.write_text(render_html(trace, source=args.trace, against=cmp),
+                           encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write {args.html}: {exc.strerror}") from None
         print(f"wrote {args.html}", file=sys.stderr)
+    if cmp is not None:
+        from checker.inspect.against import render_comparison
+
+        if args.format == "json":
+            print_json({"variant": cmp.variant, "against": cmp.other,
+                        "first_difference": cmp.first_diff, "summary": cmp.summary})
+        else:
+            sys.stdout.write(render_comparison(cmp))
+        return EXIT_OK
     if args.step is not None:
         text = render_state(trace, args.step, args.format, args.trace)
     else:
