@@ -109,3 +109,28 @@ PUT_FP_NO_FLUSH = SEED.derive(
 
 VARIANTS = [CTXSYNC_KEEPS_FOREIGN, HYP_IGNORES_FOREIGN, SWITCH_IGNORES_CPU,
             HYP_SWITCH_SKIPS_HOST_SAVE, PUT_FP_NO_FLUSH]
+
+
+def kvm_arch_vcpu_put_fp_no_bh(k: Ctx, vcpu: int) -> None:
+    """Mutant of arch/arm64/kvm/fpsimd.c: kvm_arch_vcpu_put_fp() (seed) without its
+    local_bh_disable()/local_bh_enable() pair.  From vcpu_put() (IRQs on, preemption off)
+    a softirq's kernel-mode NEON can now run between the TIF_FOREIGN_FPSTATE test and
+    fpsimd_bind_task_to_cpu(): the bind re-attaches registers that now hold kernel data
+    to the task, and its next switch-in on this CPU clears TIF_FOREIGN_FPSTATE."""
+    v = k.vcpu(vcpu)
+    k.update_thread_flag("TIF_SVE", v.host_sve_in_use.eq(1))
+    with k.If(v.fp_enabled.eq(1)):
+        k.fpsimd_save()
+        k.fpsimd_flush_cpu_state()
+    with k.Else():
+        with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
+            k.fpsimd_bind_task_to_cpu()
+
+
+PUT_FP_NO_BH = SEED.derive(
+    "mutant-put-fp-no-bh",
+    "seed, but kvm_arch_vcpu_put_fp() runs without local_bh_disable()",
+    kvm_arch_vcpu_put_fp=kvm_arch_vcpu_put_fp_no_bh,
+)
+
+VARIANTS.append(PUT_FP_NO_BH)

@@ -27,6 +27,7 @@ from model.dsl import (
     Assign,
     Check,
     Const,
+    Eq,
     Expr,
     If,
     Input,
@@ -35,8 +36,11 @@ from model.dsl import (
     Retire,
     Stmt,
     Var,
+    conjuncts,
     lift,
+    strip_marks,
 )
+from model.interleave import ExecState, IrqSets, entry_state, expr_vars, irq_sets
 from model.state import CpuVars, Image, Layout, TaskVars, VcpuVars
 
 if TYPE_CHECKING:
@@ -61,6 +65,109 @@ class Ctx:
         self._locals = 0
         # Build-time knowledge: statements being emitted run inside __do_softirq().
         self.serving_softirq = 0
+        # Derived interleaving (model.interleave): off until `begin_step`.
+        self._points_off = 1
+        self._exec = ExecState()
+        self._prefix = True  # no statement conflicting with an IRQ emitted yet on this path
+        self._guard_reads: set[Var] = set()
+        self._if_states: tuple = ()
+        self._stack: list[str] = []
+        self.irq_points: list[str] = []  # where IRQ points were emitted (C function: stmt)
+
+    # ------------------------------------------------------------------ interleaving
+    def _exec_vars(self) -> list[Var]:
+        """This CPU's execution-state variables, tracked statically (model.interleave)."""
+        c = self.this_cpu
+        return [c.irqs_disabled, c.preempt_count, c.softirq_count, c.hardirq]
+
+    def begin_step(self, guard: Expr) -> None:
+        """Start building a step with this guard: derive interleaving points from now on.
+
+        The static state starts with every variable at its entry value, and with the
+        constants the guard's conjuncts fix (e.g. a step enabled only with IRQs masked)."""
+        fixed = {c.a.index: c.b.value for c in conjuncts(guard)
+                 if isinstance(c, Eq) and isinstance(c.a, Var) and isinstance(c.b, Const)
+                 and not c.a.local}
+        self._exec = entry_state(fixed)
+        self._guard_reads = expr_vars(guard)
+        self._prefix = True
+        self._points_off = 0
+
+    def _irq_body(self) -> tuple[Stmt, ...]:
+        """The statements of an IRQ (the variant's handle_irq(), softirq included) on this
+        CPU with the current task current, built once per (variant, cpu, task)."""
+        cache = self.S.__dict__.setdefault("_irq_body_cache", {})
+        key = (id(self.variant), self.cpu, self.current)
+        if key not in cache:
+            scratch = Ctx(self.S, self.variant, self.cpu, self.current)
+            scratch.handle_irq()
+            cache[key] = strip_marks(scratch.body())
+        return cache[key]
+
+    def irq_sets(self) -> IrqSets:
+        """What an IRQ taken here may read and change, specialised to what is known here
+        (model.interleave.irq_sets)."""
+        env = self._exec.copy()
+        cond = self._irq_condition()
+        env.assume(cond)
+        return irq_sets(self._irq_body(), env, expr_vars(cond))
+
+    def _irq_condition(self) -> Expr:
+        from model.steps import softirq_can_run  # model.steps imports this module
+
+        return softirq_can_run(self.S, self.cpu)
+
+    def irq_possible(self) -> bool:
+        """False when the static execution state shows no IRQ with its softirq can run
+        here (IRQs masked, bottom halves disabled, hardirq or softirq context)."""
+        c = self.this_cpu
+        return not (self.serving_softirq or self._exec.is_set(c.irqs_disabled)
+                    or self._exec.is_set(c.softirq_count) or self._exec.is_set(c.hardirq)
+                    or self._exec.known_false(self._irq_condition()))
+
+    def _interleave(self, reads: set[Var], writes: set[Var], what: str) -> None:
+        """Called before each statement: emit an IRQ point if the statement conflicts
+        with an IRQ and one may be taken here (see model.interleave)."""
+        if self._points_off:
+            return
+        possible = self.irq_possible()
+        if not possible and not self._prefix:
+            return
+        sets = self.irq_sets()
+        if sets.identity or not sets.conflicts(reads, writes):
+            return
+        if self._prefix:
+            self._prefix = False
+            if not (self._guard_reads & sets.writes):
+                return  # equivalent to an IRQ before the step
+        if not possible:
+            return
+        where = self._stack[-1] if self._stack else "step"
+        self.irq_points.append(f"{where}: before {what}")
+        cond = self._irq_condition() & self.nondet(f"IRQ in {where} before {what}")
+        before = self._exec.copy()
+        self._points_off += 1
+        try:
+            with self.If(cond):
+                self.handle_irq()
+        finally:
+            self._points_off -= 1
+        # What the IRQ restores keeps its value (sets.restored, established above);
+        # only its net writes become "either".
+        after = self._exec
+        self._exec = before
+        for v in sets.writes:
+            self._exec.vals[v.index] = after.vals.get(v.index, ("u", 0))
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Statements that are one event, not kernel code (a user task or a guest writing
+        its registers, a ghost monitor): no interleaving points inside."""
+        self._points_off += 1
+        try:
+            yield
+        finally:
+            self._points_off -= 1
 
     # ------------------------------------------------------------------ kernel functions
     def __getattr__(self, name: str) -> Callable[..., Any]:
@@ -72,22 +179,31 @@ class Ctx:
             if name not in self.functions:
                 self.functions.append(name)
             self.emit(Mark(name))
-            return fn(self, *args, **kwargs)
+            self._stack.append(name)
+            try:
+                return fn(self, *args, **kwargs)
+            finally:
+                self._stack.pop()
 
         return call
 
     # ------------------------------------------------------------------ statements
     def emit(self, st: Stmt) -> None:
+        if isinstance(st, Assign):
+            self._exec.assign(st.var, st.expr)
         self._blocks[-1].append(st)
         self._last_if = None
 
     def set(self, var: Var | Expr, value: Expr | str | int | bool) -> None:
         if not isinstance(var, Var):
             raise ModelError(f"assignment to a constant ({var!r}) in this configuration")
-        self.emit(Assign(var, lift(value, var.dom)))
+        expr = lift(value, var.dom)
+        self._interleave(expr_vars(expr), {var}, f"the write of {var.name}")
+        self.emit(Assign(var, expr))
 
     def let(self, name: str, value: Expr) -> Var:
         """A step-local temporary (a C local variable), evaluated now."""
+        self._interleave(expr_vars(value), set(), f"the read into {name}")
         self._locals += 1
         tmp = Var(f"{name}#{self._locals}", value.dom, -1, local=True)
         self.emit(Assign(tmp, value))
@@ -95,27 +211,57 @@ class Ctx:
 
     @contextmanager
     def If(self, cond: Expr) -> Iterator[None]:
+        cond = lift(cond, BOOL)
+        self._interleave(expr_vars(cond), set(), "a test")
+        known = self._exec.eval(cond)
+        dead = known == ("c", 0)  # a branch never taken: no points, no static effect
+        saved = (self._exec.copy(), self._prefix)
+        self._exec.assume(cond, True)
         self._blocks.append([])
+        self._points_off += dead
         try:
             yield
         finally:
             body = tuple(self._blocks.pop())
-        node = If(lift(cond, BOOL), body, ())
+            self._points_off -= dead
+        node = If(cond, body, ())
+        then_state = (self._exec, self._prefix)
+        if dead:
+            then_state = (saved[0].copy(), saved[1])
+        if known == ("c", 1):
+            self._exec, self._prefix = then_state[0].copy(), then_state[1]
+        else:
+            self._exec = then_state[0].join(saved[0])
+            self._prefix = then_state[1] and saved[1]
         self.emit(node)
         self._last_if = node
+        self._if_states = (saved, then_state, known)
 
     @contextmanager
     def Else(self) -> Iterator[None]:
         node = self._last_if
         if node is None or node.els:
             raise ModelError("Else() must follow an If() block directly")
+        saved, then_state, known = self._if_states
+        dead = known == ("c", 1)
+        self._exec, self._prefix = saved[0].copy(), saved[1]
+        self._exec.assume(node.cond, False)
         self._blocks.append([])
+        self._points_off += dead
         try:
             yield
         finally:
             body = tuple(self._blocks.pop())
+            self._points_off -= dead
         block = self._blocks[-1]
         block[block.index(node)] = If(node.cond, node.then, body)
+        if dead:
+            self._exec, self._prefix = then_state[0].copy(), then_state[1]
+        elif known == ("c", 0):
+            pass  # only the else branch runs
+        else:
+            self._exec = then_state[0].join(self._exec)
+            self._prefix = then_state[1] and self._prefix
         self._last_if = None
 
     def check(self, ok: Expr, kind: str, function: str, text: str) -> None:
@@ -123,6 +269,7 @@ class Ctx:
         if kind == "lockdep" and not self.config.lockdep:
             return
         cid = f"{function}: {kind} {text}"
+        self._interleave(expr_vars(lift(ok, BOOL)), set(), f"the check {text}")
         self.emit(Assert(lift(ok, BOOL), Check(cid, kind, function, text)))
 
     def nondet(self, what: str) -> Expr:
@@ -228,24 +375,29 @@ class Ctx:
         Every copy of the owner's previous latest value becomes ``~`` (superseded); the
         registers then hold the owner's latest.  An FPSIMD (non-SVE) write zeroes the Z
         bits above 127.  This is the ghost-state monitor of the properties: the modelled
-        kernel code never reads it.
+        kernel code never reads it.  It is one event (user or guest code, not the
+        kernel): no interleaving point inside; an IRQ from EL0 or from the guest is the
+        `irq`/`guest_exit` step.
         """
-        latest = Const(self.S.VALUE, self.S.latest(owner))
-        self.supersede(owner)
-        self.set(regs.v, latest)
-        self.set(regs.fpsr, latest)
-        if isinstance(regs.zhi, Var):
-            self.set(regs.zhi, latest if zhi else Const(self.S.VALUE, self.S.ZERO))
-        if owner < self.config.user_tasks:
-            ghost = self.S.tasks[owner].zhi_expected
-            if isinstance(ghost, Var):
-                self.set(ghost, 1 if zhi else 0)
+        with self.atomic():
+            latest = Const(self.S.VALUE, self.S.latest(owner))
+            self.supersede(owner)
+            self.set(regs.v, latest)
+            self.set(regs.fpsr, latest)
+            if isinstance(regs.zhi, Var):
+                self.set(regs.zhi, latest if zhi else Const(self.S.VALUE, self.S.ZERO))
+            if owner < self.config.user_tasks:
+                ghost = self.S.tasks[owner].zhi_expected
+                if isinstance(ghost, Var):
+                    self.set(ghost, 1 if zhi else 0)
 
     def supersede(self, owner: int) -> None:
-        """Ghost monitor: every copy of ``owner``'s latest value becomes ``~`` (older)."""
-        for img in self.S.all_images():
-            for slot in img.slots():
-                self.set(slot, Retire(slot, self.S.latest(owner), self.S.stale(owner)))
+        """Ghost monitor: every copy of ``owner``'s latest value becomes ``~`` (older).
+        Bookkeeping of the properties, not kernel code: no interleaving point inside."""
+        with self.atomic():
+            for img in self.S.all_images():
+                for slot in img.slots():
+                    self.set(slot, Retire(slot, self.S.latest(owner), self.S.stale(owner)))
 
     def fp_write_memory(self, task: int, slots: list[Var], *, zhi: bool) -> None:
         """Someone else (a ptrace tracer) writes new FP values for ``task`` into its saved

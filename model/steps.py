@@ -1,22 +1,23 @@
 """Who may run when: the steps of the model and the rules that enable them.
 
-Every step is one atomic transition: a kernel entry point run on one CPU by (or on behalf
-of) the task current there.  The enabling rules read only the real execution state (the
+Every step is one transition: a kernel entry point run on one CPU by (or on behalf of)
+the task current there.  The enabling rules read only the real execution state (the
 current task and its program point, IRQ mask, preemption and softirq counts), in one
 place, here:
 
-* code with IRQs masked is atomic (it is inside one step);
 * an IRQ (with a softirq using kernel-mode NEON) can be taken wherever IRQs are unmasked
-  and no hardirq/softirq is in progress (`softirq_can_run`);
+  and no hardirq/softirq is in progress (`softirq_can_run`): between steps (the `irq`
+  step) and *inside* a step, where the builder inlines it before every statement that
+  conflicts with it (model/interleave.py), so code with IRQs masked or bottom halves
+  disabled is atomic because its own statements say so;
 * preemption (schedule) can happen wherever IRQs are unmasked and the preempt, softirq and
   hardirq counts are zero (`preemptible`), which includes user mode and every point of
   the KVM_RUN path between the run loop's preempt_disable()/preempt_enable() pairs;
 * steps on different CPUs interleave freely.
 
-Reduction arguments for steps that cover IRQ-enabled code are in the docstrings of the
-kernel functions they call (e.g. `__schedule`, `syscall_kernel_neon`,
-`kvm_arch_vcpu_ioctl_run_enter_guest`): each merges statements only where nothing that
-could interleave on this CPU touches the state they read or write.
+IRQs inside steps are derived (model/interleave.py).  Preemption inside a step is not yet:
+the arguments for it are in the docstrings of the kernel functions the steps call (e.g.
+`__schedule`, `syscall_kernel_neon`, `kvm_arch_vcpu_ioctl_run_enter_guest`).
 """
 
 from __future__ import annotations
@@ -125,6 +126,14 @@ def _vmm_at(pc: str) -> Callable[[Layout, Params], Expr]:
     return guard
 
 
+def _in_guest(S: Layout, p: Params) -> Expr:
+    """The guest runs (or hyp runs for it): the host masked IRQs before entering it
+    (kvm_arch_vcpu_ioctl_run_enter_guest), so the CPU's IRQ mask is set.  Stating it in
+    the guard changes no behaviour (IN_GUEST implies it) and tells the builder that no
+    IRQ can interleave with hyp's code (model.interleave)."""
+    return _vmm_at("IN_GUEST")(S, p) & S.cpu[p["cpu"]].irqs_disabled.eq(1)
+
+
 STEPS: tuple[Step, ...] = (
     Step("user_fp_write", "user code writes its FP registers", _user,
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER"),
@@ -172,13 +181,13 @@ STEPS: tuple[Step, ...] = (
          _vmm_at("LOOP_TOP"),
          lambda k, p: k.kvm_arch_vcpu_ioctl_run_enter_guest(p["vcpu"])),
     Step("guest_fp_trap", "the guest touches FP while trapped: hyp switches FP", _vmm,
-         lambda S, p: _vmm_at("IN_GUEST")(S, p) & S.fp_trapped(p["cpu"]),
+         lambda S, p: _in_guest(S, p) & S.fp_trapped(p["cpu"]),
          lambda k, p: k.fixup_guest_exit_fp(p["vcpu"])),
     Step("guest_fp_write", "the guest writes its FP registers", _vmm,
-         lambda S, p: _vmm_at("IN_GUEST")(S, p) & ~S.fp_trapped(p["cpu"]),
+         lambda S, p: _in_guest(S, p) & ~S.fp_trapped(p["cpu"]),
          lambda k, p: k.guest_fp_write(p["vcpu"])),
     Step("guest_exit", "the guest exits (IRQ or trap) back to the run loop", _vmm,
-         _vmm_at("IN_GUEST"),
+         _in_guest,
          lambda k, p: k.kvm_arch_vcpu_ioctl_run_guest_exit(p["vcpu"])),
     Step("handle_exit", "run loop: preempt_enable, handle_exit", _vmm, _vmm_at("POST_EXIT"),
          lambda k, p: k.kvm_arch_vcpu_ioctl_run_handle_exit(p["vcpu"])),
@@ -206,6 +215,7 @@ def build_actions(S: Layout, variant: Variant, steps: Iterable[Step] = STEPS) ->
         for p in step.params(S):
             k = Ctx(S, variant, p["cpu"], p["task"])
             guard = step.guard(S, p)
+            k.begin_step(guard)
             step.run(k, p)
             action = Action(
                 name=step.name,

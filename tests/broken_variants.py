@@ -19,4 +19,5 @@ BROKEN = {
     "hyp-switch-skips-host-save": _MUTANTS["mutant-hyp-switch-skips-host-save"],
     "put-fp-no-flush": _MUTANTS["mutant-put-fp-no-flush"],
     "switch-ignores-cpu": _MUTANTS["mutant-switch-ignores-cpu"],
+    "put-fp-no-bh": _MUTANTS["mutant-put-fp-no-bh"],
 }

@@ -281,6 +281,50 @@ def _code_of(k: object, known: dict, cur: dict) -> str:
     raise ModelError("a step-local value is used on a path that never assigned it")
 
 
+# Up to this many inputs an action's input combinations are enumerated eagerly (every
+# combination runs the body); above, `lazy_inputs` explores only the inputs the body
+# actually reads (an IRQ point's input is read only where IRQs can be taken).
+EAGER_INPUTS = 1
+
+
+class _Choices:
+    """The inputs of one run of a body: fixed choices, then False; records reads."""
+
+    __slots__ = ("fixed", "read")
+
+    def __init__(self, fixed: dict[int, bool]) -> None:
+        self.fixed = fixed
+        self.read: list[int] = []
+
+    def __getitem__(self, j: int) -> bool:
+        v = self.fixed.get(j)
+        if v is None:
+            self.fixed[j] = v = False
+            self.read.append(j)
+        return v
+
+
+def lazy_inputs(body: Callable, aid: int, n: int, s: bytes, app: Callable) -> None:
+    """Every distinct outcome of ``body`` on ``s`` over all input values, running the
+    body once per path through the inputs it reads (depth-first: the last input read
+    with a default False is flipped to True).  Inputs a path never reads do not change
+    its outcome, so this covers every combination."""
+    seen: list = []
+    todo: list[dict[int, bool]] = [{}]
+    while todo:
+        ch = _Choices(todo.pop())
+        base = dict(ch.fixed)
+        r = body(s, ch)
+        for j in ch.read:  # each defaulted read, flipped, with the earlier ones kept
+            flip = dict(base)
+            flip[j] = True
+            todo.append(flip)
+            base[j] = False
+        if r not in seen:
+            seen.append(r)
+            app((aid, tuple(ch.fixed.get(j, False) for j in range(n)), r[0], r[1]))
+
+
 @dataclass
 class Compiled:
     """The executable form of one model instance."""
@@ -366,12 +410,14 @@ def compile_model(actions: list[Action], n_state_vars: int = 0) -> Compiled:
         used = [j for j in range(len(a.inputs)) if f"inp[{j}]" in text]
         relevant.append(used)
         combos = []
-        for bits in itertools.product((False, True), repeat=len(used)):
+        for bits in itertools.product((False, True),
+                                      repeat=len(used) if len(used) <= EAGER_INPUTS else 0):
             full = [False] * len(a.inputs)
-            for j, b in zip(used, bits, strict=True):
+            for j, b in zip(used, bits, strict=False):
                 full[j] = b
             combos.append(tuple(full))
-        src.append(f"COMBOS_{i} = {combos!r}")
+        if len(used) <= EAGER_INPUTS:
+            src.append(f"COMBOS_{i} = {combos!r}")
         for st in walk_stmts(a.body):
             if isinstance(st, Assert):
                 check_objs[st.check.id] = st.check
@@ -390,12 +436,15 @@ def compile_model(actions: list[Action], n_state_vars: int = 0) -> Compiled:
             return
         # Input values with the same outcome (successor and failed checks) are one
         # transition; the native engine counts the same way.
-        out.append(f"{indent}seen = []")
-        out.append(f"{indent}for inp in COMBOS_{i}:")
-        out.append(f"{indent}    r = body_{i}(s, inp)")
-        out.append(f"{indent}    if r not in seen:")
-        out.append(f"{indent}        seen.append(r)")
-        out.append(f"{indent}        app(({i}, inp, r[0], r[1]))")
+        if len(relevant[i]) <= EAGER_INPUTS:
+            out.append(f"{indent}seen = []")
+            out.append(f"{indent}for inp in COMBOS_{i}:")
+            out.append(f"{indent}    r = body_{i}(s, inp)")
+            out.append(f"{indent}    if r not in seen:")
+            out.append(f"{indent}        seen.append(r)")
+            out.append(f"{indent}        app(({i}, inp, r[0], r[1]))")
+        else:
+            out.append(f"{indent}lazy_inputs(body_{i}, {i}, {len(actions[i].inputs)}, s, app)")
 
     def emit(group: list[tuple[list, int]], indent: str) -> None:
         for tests, i in group:
@@ -433,7 +482,7 @@ def compile_model(actions: list[Action], n_state_vars: int = 0) -> Compiled:
     emit([(_tests(a.guard), i) for i, a in enumerate(actions)], "    ")
     out.append("    return out")
     source = "\n".join(src + out) + "\n"
-    ns: dict = {"ModelError": ModelError, "NOVIOL": ()}
+    ns: dict = {"ModelError": ModelError, "NOVIOL": (), "lazy_inputs": lazy_inputs}
     exec(compile(source, "<fpcheck-model>", "exec"), ns)
     check_ids = sorted(checks, key=checks.get)
     return Compiled(
