@@ -81,7 +81,17 @@ def notable_functions(step: Step, limit: int | None = None) -> list[str]:
 
 
 def inputs_text(step: Step) -> list[str]:
-    return [f"{k.split('#')[0]}: {'yes' if v else 'no'}" for k, v in step.inputs.items()]
+    """The step's nondeterministic choices; an IRQ point (model/interleave.py) only when
+    the IRQ was taken there (a step has one per window, mostly not taken)."""
+    out = []
+    for k, v in step.inputs.items():
+        name = k.split('#')[0]
+        if name.startswith("IRQ in "):
+            if v:
+                out.append(f"IRQ taken{name[3:]}")
+            continue
+        out.append(f"{name}: {'yes' if v else 'no'}")
+    return out
 
 
 @dataclass

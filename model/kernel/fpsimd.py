@@ -100,18 +100,24 @@ def fpsimd_save(k: Ctx) -> None:
     the state bound to this CPU on current's behalf.  WARN_ON(!in_softirq() &&
     !irqs_disabled()).  With SVE and current's TIF_SVE, the Z registers go to *current's*
     sve_state whatever ``st`` is, and only FPSR/FPCR to ``st``.
+
+    The pointer is read first, into a local, as the C does (``st =
+    __this_cpu_read(fpsimd_last_state.st)`` before the WARN and the flag test): where
+    an IRQ can come inside (a caller without bottom halves disabled), the save goes
+    where ``st`` pointed when fpsimd_save() was entered.
     """
     cpu = k.this_cpu
+    st = k.let("st", cpu.last_st)
     k.check(k.in_softirq() | k.irqs_disabled(), "WARN", "fpsimd_save",
             "WARN_ON(!in_softirq() && !irqs_disabled())")
     with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
         if k.config.sve and k.cur.mm:  # kernel threads never have TIF_SVE
             with k.If(k.test_thread_flag("TIF_SVE")):
-                k.sve_save_state(k.cur.sve_state, cpu.last_st)
+                k.sve_save_state(k.cur.sve_state, st)
             with k.Else():
-                k.store_through(cpu.last_st, k.fpsimd_save_state)
+                k.store_through(st, k.fpsimd_save_state)
         else:
-            k.store_through(cpu.last_st, k.fpsimd_save_state)
+            k.store_through(st, k.fpsimd_save_state)
 
 
 def fpsimd_thread_switch(k: Ctx, next_task: int) -> None:

@@ -99,7 +99,9 @@ def test_syntax_error_has_file_line_and_debug_traceback(tmp_path, capsys) -> Non
 def test_trace_records_variant_file_and_replay_finds_it(tmp_path, capsys) -> None:
     code, f, _ = _run(tmp_path, NO_BH)
     assert code == 1
-    (trace,) = (tmp_path / "out").glob("*.json")
+    # put_fp without protection: an IRQ inside it now also loses/leaks state (issue 7,
+    # item 7), so there are several traces; the kernel_asserts one is used here.
+    (trace,) = (tmp_path / "out").glob("*-kernel_asserts-*.json")
     data = json.loads(trace.read_text())
     assert data["variant_file"]["path"] == f and len(data["variant_file"]["sha256"]) == 64
     capsys.readouterr()
