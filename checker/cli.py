@@ -199,14 +199,17 @@ def _engine_for(args: argparse.Namespace) -> str:
 def _explore(inst: Instance, args: argparse.Namespace, props: list[str], engine: str,
              progress: _Progress | None) -> tuple[ExploreResult, list | None, str]:
     if engine == "native":
-        from checker.native import NativeUnavailable, explore_native
+        from checker.native import NativeUnavailable, NativeUnsupported, explore_native
 
         try:
             res, _ = explore_native(inst, props, max_states=args.max_states,
                                     stop_early=args.stop_early, progress=progress,
                                     workers=args.workers, compact=args.hash_compaction)
             return res, None, "native"
-        except NativeUnavailable as exc:
+        except (NativeUnavailable, NativeUnsupported) as exc:
+            # Unsupported: e.g. a variant whose unprotected code opens so many IRQ windows
+            # in one step (model/interleave.py) that it reads more inputs than the native
+            # engine enumerates; the Python engine explores inputs lazily.
             if args.hash_compaction:
                 raise UsageError(f"--hash-compaction needs the native engine: {exc}") from None
             print(f"note: native engine unavailable ({exc}); using the Python engine",
