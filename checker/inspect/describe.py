@@ -48,7 +48,9 @@ class Context:
     level: str  # "EL0", "kernel", "irq", "hyp", "guest", "sched"
 
 
-def context_of(step: Step, names: list[str]) -> Context:
+def context_of(step: Step, names: list[str], before: dict[str, str] | None = None
+               ) -> Context:
+    """``before``: the state before the step (to say that a step enters from EL0)."""
     task = _name(names, step.params.get("task"))
     vcpu = step.params.get("vcpu")
     guest = f"G{vcpu}" if vcpu is not None else "guest"
@@ -67,6 +69,8 @@ def context_of(step: Step, names: list[str]) -> Context:
     if a in ("enter_guest", "guest_exit"):
         arrow = f"{task} → {guest}" if a == "enter_guest" else f"{guest} → {task}"
         return Context(f"{arrow} (hyp)", guest, "hyp")
+    if before is not None and before.get(f"{task}.pc") == "USER":
+        return Context(f"{task} (EL0 → kernel)", task, "kernel")
     return Context(f"{task} (kernel)", task, "kernel")
 
 
@@ -105,20 +109,64 @@ def changes(before: dict[str, str], after: dict[str, str]) -> list[Change]:
     return [Change(k, before.get(k), v) for k, v in after.items() if before.get(k) != v]
 
 
+# Where a task is, in words (model.state.PCS); unknown points are shown as they are.
+PC_WORDS = {
+    "USER": "at EL0",
+    "KERNEL": "in the kernel",
+    "VCPU_LOAD": "in KVM_RUN, before vcpu_load",
+    "LOOP_TOP": "in KVM_RUN, vcpu loaded, before guest entry",
+    "IN_GUEST": "in the guest",
+    "POST_EXIT": "in KVM_RUN, just after a guest exit (preemption off)",
+    "LOOP_EXIT": "in KVM_RUN, leaving the run loop",
+}
+
+
+def pc_words(pc: str | None) -> str:
+    return PC_WORDS.get(pc or "", pc or "?")
+
+
+def value_chip(label: str | None) -> str:
+    """A register/memory value in words a kernel engineer reads without a legend: whose
+    write it is and whether it is that context's latest."""
+    if label is None:
+        return "?"
+    if label == "0":
+        return "zero"
+    if label == "kneon":
+        return "kernel NEON data"
+    owner = label.rstrip("~")
+    return f"{owner}'s older value" if label.endswith("~") else f"{owner}'s latest"
+
+
+def _retired(c: Change) -> bool:
+    """A copy that became "older" in place because its owner wrote anew elsewhere (the
+    write monitor), not because anything wrote this memory."""
+    return c.old is not None and c.new == c.old + "~"
+
+
 def group_changes(chs: list[Change]) -> list[str]:
-    """One line per change; a register image whose slices moved together is one line
-    (``cpu0.regs{v,fpsr}: 0→vmm0``)."""
+    """One line per change, in words; a register image whose slices moved together is one
+    line (``cpu0.regs{v,fpsr}: zero → vmm0's latest``).  Copies that merely became an
+    owner's older value (nothing wrote them; the owner wrote anew) are listed together at
+    the end; a task's program point is said in words."""
     out: list[str] = []
     images: dict[tuple[str, str | None, str], list[str]] = {}
     order: list[tuple[str, str | None, str] | str] = []
+    aged: dict[str, list[str]] = {}
     for c in chs:
         base, _, slot = c.var.rpartition(".")
-        if slot in SLOT_NAMES and base:
+        if slot in SLOT_NAMES and base and _retired(c):
+            names = aged.setdefault(c.old, [])
+            if base not in names:
+                names.append(base)
+        elif slot in SLOT_NAMES and base:
             key = (base, c.old, c.new)
             if key not in images:
                 images[key] = []
                 order.append(key)
             images[key].append(slot)
+        elif slot == "pc" and base:
+            order.append(f"{base}: now {pc_words(c.new)} (was {pc_words(c.old)})")
         else:
             order.append(f"{c.var}: {c.old}→{c.new}")
     for item in order:
@@ -128,7 +176,9 @@ def group_changes(chs: list[Change]) -> list[str]:
             base, old, new = item
             slots = images[item]
             name = f"{base}.{slots[0]}" if len(slots) == 1 else f"{base}{{{','.join(slots)}}}"
-            out.append(f"{name}: {old}→{new}")
+            out.append(f"{name}: {value_chip(old)} → {value_chip(new)}")
+    for owner, bases in aged.items():
+        out.append(f"now {owner}'s older value (it wrote anew): {', '.join(bases)}")
     return out
 
 

@@ -20,6 +20,9 @@ from checker.inspect.describe import (
 from checker.trace import Trace
 
 FORMATS = ("table", "markdown", "json")
+# Steps in which a context writes its own FP registers: the registers keep the label
+# "latest", so the write itself is said in words.
+FP_WRITES = ("user_fp_write", "user_sve_write", "guest_fp_write")
 ELIDE = 10  # changes shown per step without --full
 
 
@@ -50,10 +53,10 @@ def step_rows(trace: Trace, full: bool = False, cpu: int | None = None) -> list[
     prev = trace.initial
     for i, s in enumerate(trace.steps, 1):
         chs = changes(prev, s.state)
-        prev = s.state
+        before, prev = prev, s.state
         if cpu is not None and s.params.get("cpu") != cpu:
             continue
-        ctx = context_of(s, names)
+        ctx = context_of(s, names, before)
         rows.append({
             "step": i,
             "cpu": s.params.get("cpu"),
@@ -63,7 +66,9 @@ def step_rows(trace: Trace, full: bool = False, cpu: int | None = None) -> list[
             "functions": list(s.functions) if full else notable_functions(s),
             "inputs": {k.split("#")[0]: v for k, v in s.inputs.items()},
             "changes": [{"var": c.var, "from": c.old, "to": c.new} for c in chs],
-            "changed": group_changes(chs),
+            "changed": ([f"{ctx.owner} writes new values into cpu{s.params.get('cpu')}'s "
+                         "FP registers (now its latest)"] if s.action in FP_WRITES else [])
+                       + group_changes(chs),
             "input_text": inputs_text(s),
             "violations": list(s.violations),
             **({"state": dict(s.state)} if full else {}),

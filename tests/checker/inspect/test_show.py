@@ -13,7 +13,9 @@ def test_table_shows_changes_and_verdict(traces, capsys) -> None:
     assert main(["show", traces["asserts"]]) == 0
     out = capsys.readouterr().out
     assert "cpu0.current: idle0→vmm0" in out  # step 1 changed only this
-    assert "cpu0.regs{v,fpsr}: 0→vmm0" in out  # register image grouped
+    assert "cpu0.regs{v,fpsr}: zero → vmm0's latest" in out  # register image grouped
+    assert "vmm0: now in KVM_RUN, before vcpu_load (was at EL0)" in out  # no pc names
+    assert "vmm0 (EL0 → kernel)" in out  # KVM_RUN is entered from EL0
     assert "cpu0.irqs_disabled" not in out  # never changed: not shown
     assert "ASSERTION FAILED: __local_bh_enable_ip" in out
     last = out.strip().splitlines()[-1]
