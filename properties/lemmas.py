@@ -15,8 +15,8 @@ SVE format, uw.fpsimd_state otherwise: `_sve_format`), TIF_SVE, CPACR_EL1.ZEN_EL
 the vcpu's HOST_SVE_IN_USE/HOST_SVE_ENABLED.  Every SVE-only lemma is the constant TRUE
 without SVE and the SVE-aware helpers reduce to the plain ones, so configurations without
 SVE get the same expressions as before.  v4.17 and the seed's lineage (v4.18) are proved
-with SVE; v4.18-rc1 inherits the seed's lemmas and is refused (its real bugs, history #2
-and #3, break them).
+with SVE; v4.18-rc1 inherits the seed's lemmas and is refused (its real bugs, fixes #2
+and #3 of docs/fixes.md, break them).
 
 Vocabulary used below: CPU c's *host view* of the FP registers is its registers, except
 (v4.17) while a guest runs on c with FP untrapped, when hyp has parked the host's

@@ -1,7 +1,7 @@
 """The v4.17 release: the eager FP switch, before the seed's series.
 
-Sources (v4.17.0, [P·17] in ../shared/reference/kernel-v4.18.md, read from the v4.17
-trees named there): arch/arm64/kernel/fpsimd.c, virt/kvm/arm/arm.c,
+Sources (v4.17.0, read in the tree `SaumyaSachdev/linux-4.17` named in docs/scope.md;
+background in docs/background.md): arch/arm64/kernel/fpsimd.c, virt/kvm/arm/arm.c,
 arch/arm64/kvm/hyp/switch.c, arch/arm64/kvm/hyp/entry.S, hyp-entry.S.
 
 What differs from the seed, function by function:

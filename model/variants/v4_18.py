@@ -11,11 +11,11 @@ as appropriate", "Remove eager host SVE state saving"):
 
 ``v4.18``: rc1 plus the fixes before the release ([P]: v4.18 arch/arm64/kvm/fpsimd.c,
 also read in a stored copy of the file):
-* b3eb56b629d1 (history.md #2): `kvm_arch_vcpu_load_fp` records CPACR_EL1.ZEN_EL0EN in
+* b3eb56b629d1 (fix #2 (docs/fixes.md)): `kvm_arch_vcpu_load_fp` records CPACR_EL1.ZEN_EL0EN in
   HOST_SVE_ENABLED, and `kvm_arch_vcpu_put_fp` restores ZEN_EL0EN from it instead of
   rebinding current's state (hyp's CPACR reset had left a *non-current* task's live SVE
   state with EL0 SVE trapped);
-* 2955bcc8c309 (history.md #3): `kvm_arch_vcpu_put_fp` saves and flushes the guest's
+* 2955bcc8c309 (fix #3 (docs/fixes.md)): `kvm_arch_vcpu_put_fp` saves and flushes the guest's
   state *before* restoring TIF_SVE;
 * `kvm_arch_vcpu_put_fp` runs under local_irq_save() instead of local_bh_disable() (it is
   called from kvm_sched_out() with IRQs off); which commit made this change was not

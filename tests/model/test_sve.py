@@ -102,9 +102,9 @@ def test_seed_refuses_sve() -> None:
 @pytest.mark.parametrize("variant,violated,lengths", [
     ("v4.17", set(), {}),
     ("v4.18", set(), {}),
-    # history.md #2 (b3eb56b629d1): a non-current task's live SVE state returns to EL0
+    # fix #2 (docs/fixes.md) (b3eb56b629d1): a non-current task's live SVE state returns to EL0
     # with EL0 SVE trapped after hyp reset CPACR_EL1; its next SVE instruction hits the
-    # WARN in do_sve_acc.  history.md #3 (2955bcc8c309): a tracer set the VMM thread's
+    # WARN in do_sve_acc.  fix #3 (docs/fixes.md) (2955bcc8c309): a tracer set the VMM thread's
     # SVE state before vcpu_load, so put_fp restores TIF_SVE before fpsimd_save() and
     # the guest's registers land in the VMM thread's sve_state: loss and a guest-to-host
     # leak.
