@@ -89,8 +89,7 @@ def test_v418_with_sve_is_proved_on_two_cpus() -> None:
 
 def test_v418_rc1_with_sve_is_not_proved() -> None:
     """v4.18-rc1 with SVE has real bugs (fixes #2 and #3, docs/fixes.md): the inherited
-    lemmas must be
-    refused with a CTI or a counterexample, never proved."""
+    lemmas must be refused with a CTI or a counterexample, never proved."""
     res = prove(Instance(Config(cpus=1, sve=True, vhe=True, lockdep=False),
                          get_variant("v4.18-rc1")), ALL)
     assert res.verdict in ("CTI", "VIOLATED")
