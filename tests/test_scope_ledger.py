@@ -7,9 +7,9 @@ check two of the ledger's "left out" arguments on a finer model:
 
 * `fpsimd_last_state.sve_in_use` is dead at v4.18-rc1/v4.18 (no step reads it), so keeping
   the seed's variable in those variants cannot change a verdict;
-* task-context kernel-mode NEON in a kernel thread reaches exactly the states and
-  assertion failures that a softirq using NEON on top of the idle thread already reaches,
-  so it needs no step of its own.
+* task-context kernel-mode NEON in a kernel thread, and ksoftirqd serving a softirq that
+  uses NEON, reach exactly the states and assertion failures that a softirq using NEON on
+  top of the idle thread already reaches, so they need no step of their own.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import pytest
 
 from checker.explicit.compile import compile_model
 from model.config import Config
+from model.ctx import Ctx
 from model.dsl import Action, Assert, Assign, Expr, If, Var, walk_exprs, walk_stmts
 from model.events import DEFAULT_EVENTS, EVENTS
 from model.state import Layout
@@ -253,17 +254,32 @@ def test_sve_in_use_is_read_where_it_exists() -> None:
     assert _readers_of_sve_in_use("seed")
 
 
-def _kthread_neon_step() -> Step:
-    """Task-context kernel-mode NEON run by a kernel thread (the idle thread stands for
-    every kernel thread: no mm, never binds FP state)."""
+def _kthread_steps() -> dict[str, Step]:
+    """Kernel-thread paths the model has no step for.  The idle thread stands for every
+    kernel thread (no mm, never binds FP state, TIF_FOREIGN_FPSTATE always set)."""
 
     def params(S: Layout) -> Iterator[dict[str, int]]:
         for c in range(S.config.cpus):
             yield {"cpu": c, "task": S.config.user_tasks + c}
 
-    return Step("kthread_kernel_neon", "a kernel thread uses kernel-mode NEON", params,
-                lambda S, p: running(S, p["cpu"], p["task"]) & softirq_can_run(S, p["cpu"]),
-                lambda k, p: k.syscall_kernel_neon())
+    def guard(S: Layout, p: dict[str, int]) -> Expr:
+        return running(S, p["cpu"], p["task"]) & softirq_can_run(S, p["cpu"])
+
+    def ksoftirqd(k: Ctx, p: dict[str, int]) -> None:
+        # kernel/softirq.c run_ksoftirqd(): IRQs off, __do_softirq() (the pending softirq
+        # is the step's reason to run), IRQs on.
+        k.local_irq_disable()
+        k.__do_softirq()
+        k.local_irq_enable()
+
+    return {
+        # dm-crypt in a kworker, raid6 in an md thread: may_use_simd(), begin, NEON, end.
+        "kthread_kernel_neon": Step("kthread_kernel_neon", "a kernel thread uses kernel NEON",
+                                    params, guard, lambda k, p: k.syscall_kernel_neon()),
+        # softirqs deferred to ksoftirqd (or forced IRQ threading).
+        "ksoftirqd": Step("ksoftirqd", "ksoftirqd serves a softirq that uses kernel NEON",
+                          params, guard, ksoftirqd),
+    }
 
 
 def _reachable(layout: Layout, actions: list[Action]) -> tuple[set[bytes], set[str], set[str]]:
@@ -292,14 +308,17 @@ def _reachable(layout: Layout, actions: list[Action]) -> tuple[set[bytes], set[s
 @pytest.mark.parametrize("variant", ["v4.17", "seed", "v4.18-rc1", "v4.18"])
 @pytest.mark.parametrize("vhe", [False, True])
 def test_kthread_kernel_neon_is_subsumed(variant: str, vhe: bool) -> None:
-    """Same reachable states and same failing assertions with and without a step for
-    task-context kernel NEON in a kernel thread (1 CPU, 1 task, 1 VMM thread, 1 vcpu)."""
+    """Same reachable states and same failing assertions with and without steps for
+    task-context kernel NEON in a kernel thread and for ksoftirqd serving a NEON softirq
+    (1 CPU, 1 task, 1 VMM thread, 1 vcpu): both are the modelled softirq on top of the
+    idle thread (`irq` step)."""
     layout = Layout(Config(cpus=1, vhe=vhe))
     var = get_variant(variant)
     base = build_actions(layout, var)
-    extra = build_actions(layout, var, [_kthread_neon_step()])
+    extra = build_actions(layout, var, list(_kthread_steps().values()))
     states, failed, _ = _reachable(layout, base)
     states_x, failed_x, effective = _reachable(layout, base + extra)
-    assert "kthread_kernel_neon" in effective, "the kernel-thread step never fired"
+    for name in _kthread_steps():
+        assert name in effective, f"the {name} step never fired"
     assert states_x == states
     assert failed_x == failed
