@@ -9,7 +9,9 @@ check two of the ledger's "left out" arguments on a finer model:
   the seed's variable in those variants cannot change a verdict;
 * task-context kernel-mode NEON in a kernel thread, and ksoftirqd serving a softirq that
   uses NEON, reach exactly the states and assertion failures that a softirq using NEON on
-  top of the idle thread already reaches, so they need no step of their own.
+  top of the idle thread already reaches, so they need no step of their own;
+* KVM_RUN's early returns before vcpu_load() reach the same states up to the vcpu's FP
+  flags while it is not loaded, which nothing reads before the next load sets them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from checker.explicit.compile import compile_model
+from checker.instance import Instance
 from model.config import Config
 from model.ctx import Ctx
 from model.dsl import Action, Assert, Assign, Expr, If, Var, walk_exprs, walk_stmts
@@ -321,4 +324,59 @@ def test_kthread_kernel_neon_is_subsumed(variant: str, vhe: bool) -> None:
     for name in _kthread_steps():
         assert name in effective, f"the {name} step never fired"
     assert states_x == states
+    assert failed_x == failed
+
+
+def _early_return_step() -> Step:
+    """virt/kvm/arm/arm.c kvm_arch_vcpu_ioctl_run(): an early return before vcpu_load()
+    (not initialised, first-run init failure, MMIO completion, immediate_exit); then
+    kvm_vcpu_ioctl() drops vcpu->mutex and the syscall returns."""
+
+    def params(S: Layout) -> Iterator[dict[str, int]]:
+        for c in range(S.config.cpus):
+            for t in S.tasks:
+                if t.vmm:
+                    for v in range(S.config.vcpus):
+                        yield {"cpu": c, "task": t.index, "vcpu": v}
+
+    def guard(S: Layout, p: dict[str, int]) -> Expr:
+        return (running(S, p["cpu"], p["task"]) & S.tasks[p["task"]].pc.eq("VCPU_LOAD")
+                & S.vcpus[p["vcpu"]].mutex.eq(S.tasks[p["task"]].name))
+
+    def run(k: Ctx, p: dict[str, int]) -> None:
+        k.set(k.vcpu(p["vcpu"]).mutex, "NULL")
+        k.goto("KERNEL")
+
+    return Step("kvm_run_early_return", "KVM_RUN returns before vcpu_load", params, guard, run)
+
+
+@pytest.mark.parametrize("variant,sve,vhe", [
+    (v, False, vhe) for v in ("v4.17", "seed", "v4.18-rc1", "v4.18") for vhe in (False, True)
+] + [("v4.17", True, True), ("v4.18-rc1", True, True), ("v4.18", True, True)])
+def test_kvm_run_early_return_is_subsumed(variant: str, sve: bool, vhe: bool) -> None:
+    """KVM_RUN's early returns need no step: with one, the reachable states differ only in
+    the vcpu's FP flags while it is not loaded (every load sets them again before anything
+    reads them, and no property reads them), and the failing assertions are the same."""
+    # With SVE the state space is larger: the VMM thread alone (and the idle thread).
+    layout = Layout(Config(cpus=1, vhe=vhe, sve=sve, tasks=0 if sve else 1))
+    var = get_variant(variant)
+    base = build_actions(layout, var)
+    extra = build_actions(layout, var, [_early_return_step()])
+    flags = set()
+    for v in layout.vcpus:
+        flags |= {x.index for x in (v.fp_enabled, v.fp_host, v.host_sve_in_use,
+                                    v.host_sve_enabled) if isinstance(x, Var)}
+    # No property reads the flags (so projecting them away keeps every verdict).
+    inst = Instance(layout.config, var)
+    for name, e in inst.invariants.items():
+        read = {x.index for x in walk_exprs(e) if isinstance(x, Var) and not x.local}
+        assert not read & flags, f"property {name} reads a vcpu flag"
+
+    def project(states: set[bytes]) -> set[tuple[int, ...]]:
+        return {tuple(b for i, b in enumerate(s) if i not in flags) for s in states}
+
+    states, failed, _ = _reachable(layout, base)
+    states_x, failed_x, effective = _reachable(layout, base + extra)
+    assert "kvm_run_early_return" in effective
+    assert project(states_x) == project(states)
     assert failed_x == failed
