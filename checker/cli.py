@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import random
 import sys
 from collections.abc import Sequence
 
@@ -28,7 +29,14 @@ from checker.cli_common import (
 )
 from checker.explicit.explore import ExploreResult, Stats, explore_bfs
 from checker.inspect.show import render_steps
-from checker.instance import Instance
+from checker.instance import KERNEL_ASSERTS, Instance
+from checker.limits import (
+    STOP_TEXT,
+    Limits,
+    default_max_memory,
+    parse_size,
+    sigint_stops,
+)
 from model.dsl import ModelError
 from model.events import DEFAULT_EVENTS, EVENTS
 from model.variants import VariantError, load_variant_file, variants
@@ -52,6 +60,22 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_options(e)
     e.add_argument("--max-states", type=int, default=5_000_000,
                    help="stop with exit 3 after this many distinct states (default 5,000,000)")
+    e.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="stop with exit 3 after this many seconds of wall time (all hyp "
+                        "modes together); what was found so far is reported and written")
+    e.add_argument("--max-memory", default=None, metavar="SIZE",
+                   help="stop with exit 3 when the process's resident memory exceeds SIZE "
+                        "(e.g. 4G, 512M; default 80%% of the memory available at start; "
+                        "`none` for no guard)")
+    e.add_argument("--simulate", type=int, default=None, metavar="N",
+                   help="instead of the exhaustive search, N random walks of at most "
+                        "--depth steps (for configurations too large to exhaust); never "
+                        "claims that a property holds")
+    e.add_argument("--depth", type=int, default=100, metavar="D",
+                   help="with --simulate: the length of each walk (default 100)")
+    e.add_argument("--seed", type=int, default=None,
+                   help="with --simulate: the random seed (default: a fresh one, printed; "
+                        "the same seed, options and model give the same walks)")
     e.add_argument("--stop-early", action="store_true",
                    help="stop as soon as every selected property is violated")
     e.add_argument("--coverage", action="store_true",
@@ -176,8 +200,10 @@ def _guard_rows(inst: Instance, res: ExploreResult) -> list[tuple[str, str, str]
         elif tr is not None:
             rows.append((g.name, "reached", f"in {len(tr)} steps"))
         else:
-            rows.append((g.name, "NEVER REACHED" if res.complete else "not reached yet",
-                         g.doc))
+            walks = getattr(res, "walks", None)
+            status = ("NEVER REACHED" if res.complete else "not reached yet" if walks is None
+                      else f"not reached in {walks:,} walks")
+            rows.append((g.name, status, g.doc))
     return rows
 
 
@@ -197,14 +223,16 @@ def _engine_for(args: argparse.Namespace) -> str:
 
 
 def _explore(inst: Instance, args: argparse.Namespace, props: list[str], engine: str,
-             progress: _Progress | None) -> tuple[ExploreResult, list | None, str]:
+             progress: _Progress | None, limits: Limits
+             ) -> tuple[ExploreResult, list | None, str]:
     if engine == "native":
         from checker.native import NativeUnavailable, NativeUnsupported, explore_native
 
         try:
             res, _ = explore_native(inst, props, max_states=args.max_states,
                                     stop_early=args.stop_early, progress=progress,
-                                    workers=args.workers, compact=args.hash_compaction)
+                                    workers=args.workers, compact=args.hash_compaction,
+                                    limits=limits)
             return res, None, "native"
         except (NativeUnavailable, NativeUnsupported) as exc:
             # Unsupported: e.g. a variant whose unprotected code opens so many IRQ windows
@@ -217,52 +245,114 @@ def _explore(inst: Instance, args: argparse.Namespace, props: list[str], engine:
     res, graph = explore_bfs(
         inst, props, max_states=args.max_states, stop_early=args.stop_early,
         progress=progress, keep_graph=bool(args.graph), symmetry=args.symmetry,
+        limits=limits,
     )
     return res, graph, "python"
 
 
-def cmd_explore(args: argparse.Namespace) -> int:
+def _limits_from_args(args: argparse.Namespace) -> Limits:
     if args.max_states is not None and args.max_states < 1:
         raise UsageError("--max-states must be positive")
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    if args.max_memory is None:
+        max_memory = default_max_memory()
+    elif args.max_memory.strip().lower() == "none":
+        max_memory = None
+    else:
+        try:
+            max_memory = parse_size(args.max_memory)
+        except ValueError as exc:
+            raise UsageError(f"--max-memory: {exc}") from None
+    return Limits(max_states=args.max_states, timeout=args.timeout, max_memory=max_memory)
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    limits = _limits_from_args(args)
+    if args.simulate is not None:
+        if args.simulate < 1:
+            raise UsageError("--simulate must be positive")
+        if args.depth < 1:
+            raise UsageError("--depth must be positive")
+        if args.graph or args.symmetry or args.stop_early:
+            raise UsageError("--simulate does not combine with --graph, --symmetry or "
+                             "--stop-early")
+        if args.seed is None:
+            args.seed = random.SystemRandom().randrange(1 << 32)
+    elif args.seed is not None:
+        raise UsageError("--seed needs --simulate")
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be positive")
-    engine = _engine_for(args)
+    engine = "python" if args.simulate is not None else _engine_for(args)
     props = selected_properties(args)
     insts = instances_from_args(args)
     summary = []
     codes: list[int] = []
-    for inst in insts:
-        mode = "VHE" if inst.config.vhe else "nVHE"
-        progress = None if (args.quiet or args.json) else _Progress()
-        res, graph, used = _explore(inst, args, props, engine, progress)
-        if used == "python":
-            engine = "python"  # the notice is printed once
-        if progress is not None:
-            progress.done()
-        files = {p: write_trace(t, args.out) for p, t in res.violations.items()}
-        guard_rows = _guard_rows(inst, res)
-        unreached = [r[0] for r in guard_rows if r[1] == "NEVER REACHED"]
-        violated = [p for p in props if p in res.violations]
-        if violated or (res.complete and unreached):
-            code = EXIT_VIOLATION
-        elif not res.complete:
-            code = EXIT_BOUND
-        else:
-            code = EXIT_OK
-        codes.append(code)
-        if args.graph:
-            from checker.graph import write_graph
-
-            write_graph(inst, graph, res, _graph_path(args.graph, mode, len(insts)))
-        summary.append(_summary(inst, props, res, files, guard_rows, code))
-        summary[-1]["engine"] = used
-        if not args.json:
-            _print_run(inst, props, res, files, guard_rows, args.coverage)
+    with sigint_stops():
+        limits.start()
+        for inst in insts:
+            reason = limits.exceeded()
+            if reason is not None:
+                # The limit ran out on an earlier hyp mode: this one is not searched.
+                codes.append(EXIT_BOUND)
+                summary.append({"variant": inst.variant.name, "config": inst.config.to_json(),
+                                "complete": False, "stopped": reason, "exit_code": EXIT_BOUND,
+                                "explored": False})
+                if not args.json:
+                    print(f"\n== variant {inst.variant.name}: {inst.config.describe()}\n"
+                          f"not explored: {STOP_TEXT[reason]}")
+                continue
+            code, entry, used = _explore_one(args, inst, props, limits, len(insts), engine)
+            if used == "python":
+                engine = "python"  # a fallback notice is printed once
+            codes.append(code)
+            summary.append(entry)
     exit_code = combine_exit_codes(codes)
     report_junit(args, "explore", summary)
     if args.json:
         print_json({"exit_code": exit_code, "runs": summary})
     return exit_code
+
+
+def _explore_one(args: argparse.Namespace, inst: Instance, props: list[str], limits: Limits,
+                 n_insts: int, engine: str) -> tuple[int, dict, str]:
+    mode = "VHE" if inst.config.vhe else "nVHE"
+    progress = None if (args.quiet or args.json) else _Progress()
+    graph = None
+    if args.simulate is not None:
+        from checker.explicit.simulate import simulate
+
+        res = simulate(inst, props, walks=args.simulate, depth=args.depth, seed=args.seed,
+                       limits=limits, progress=progress)
+        used = "python"
+    else:
+        res, graph, used = _explore(inst, args, props, engine, progress, limits)
+    if progress is not None:
+        progress.done()
+    files = {p: write_trace(t, args.out) for p, t in res.violations.items()}
+    ka = res.violations.get(KERNEL_ASSERTS)
+    site_files = {cid: files[KERNEL_ASSERTS] if t is ka else write_trace(t, args.out)
+                  for cid, t in res.assertion_sites.items()}
+    guard_rows = _guard_rows(inst, res)
+    unreached = [r[0] for r in guard_rows if r[1] == "NEVER REACHED"]
+    violated = [p for p in props if p in res.violations]
+    if violated or (res.complete and unreached):
+        code = EXIT_VIOLATION
+    elif res.stop_reason is not None:
+        code = EXIT_BOUND
+    elif not res.complete and args.simulate is None:
+        code = EXIT_BOUND
+    else:
+        code = EXIT_OK
+    if args.graph:
+        from checker.graph import write_graph
+
+        write_graph(inst, graph, res, _graph_path(args.graph, mode, n_insts))
+    entry = _summary(inst, props, res, files, site_files, guard_rows, code)
+    entry["engine"] = used
+    if not args.json:
+        _print_run(inst, props, res, files, site_files, guard_rows, args.coverage)
+    return code, entry, used
 
 
 def combine_exit_codes(codes: list[int]) -> int:
@@ -280,12 +370,23 @@ def _graph_path(path: str, mode: str, n: int) -> str:
     return f"{stem}-{mode.lower()}.{ext}" if dot else f"{path}-{mode.lower()}"
 
 
+def _site_rows(res: ExploreResult, site_files: dict) -> list[dict]:
+    return [
+        {"id": cid, "kind": res.check_kinds.get(cid, ""), "length": len(tr),
+         "counterexample": site_files.get(cid),
+         "transitions": res.check_coverage.get(cid, 0),
+         "seconds": res.stats.time_to_site.get(cid)}
+        for cid, tr in res.assertion_sites.items()
+    ]
+
+
 def _summary(inst: Instance, props: list[str], res: ExploreResult, files: dict,
-             guard_rows: list, code: int) -> dict:
-    return {
+             site_files: dict, guard_rows: list, code: int) -> dict:
+    out = {
         "variant": inst.variant.name,
         "config": inst.config.to_json(),
         "complete": res.complete,
+        "stopped": res.stop_reason,
         "exit_code": code,
         "properties": {
             p: {
@@ -297,19 +398,41 @@ def _summary(inst: Instance, props: list[str], res: ExploreResult, files: dict,
             }
             for p in props
         },
+        "assertions": _site_rows(res, site_files),
         "guards": {name: status for name, status, _ in guard_rows},
         "deadlock": res.deadlock is not None,
         "states": res.stats.states,
         "transitions": res.stats.transitions,
         "depth": res.stats.depth,
+        "queued": res.stats.queued,
         "seconds": round(res.stats.elapsed, 3),
         "states_per_second": round(res.stats.rate),
     }
+    walks = getattr(res, "walks", None)
+    if walks is not None:
+        out["simulation"] = {"walks": walks, "walks_requested": res.walks_requested,
+                             "seed": res.seed, "depth": res.max_depth,
+                             "steps": res.stats.transitions,
+                             "distinct_states": res.stats.states,
+                             "longest_walk": res.stats.depth,
+                             "step_coverage": dict(res.coverage)}
+    return out
+
+
+def _stop_note(res: ExploreResult) -> str:
+    if res.stop_reason is None:
+        return "" if res.complete else "  (INCOMPLETE)"
+    hint = {"max-states": "; raise it", "timeout": "; raise it",
+            "max-memory": "; raise it or use --symmetry"}.get(res.stop_reason, "")
+    return f"  (INCOMPLETE: {STOP_TEXT[res.stop_reason]}{hint})"
 
 
 def _print_run(inst: Instance, props: list[str], res: ExploreResult, files: dict,
-               guard_rows: list, coverage: bool) -> None:
-    print(f"\n== variant {inst.variant.name}: {inst.config.describe()}")
+               site_files: dict, guard_rows: list, coverage: bool) -> None:
+    walks = getattr(res, "walks", None)
+    how = "" if walks is None else (f", simulation: {walks:,} random walks of at most "
+                                    f"{res.max_depth} steps, seed {res.seed}")
+    print(f"\n== variant {inst.variant.name}: {inst.config.describe()}{how}")
     rows = []
     for p in props:
         tr = res.violations.get(p)
@@ -322,18 +445,41 @@ def _print_run(inst: Instance, props: list[str], res: ExploreResult, files: dict
     print(tabulate(guard_rows, headers=("reachability guard", "status", "")))
     if res.deadlock is not None:
         print(f"\nDEADLOCK: a state with no enabled step, reached in {len(res.deadlock)} steps")
-    print(f"\nstates {res.stats.states:,}  transitions {res.stats.transitions:,}  "
-          f"depth {res.stats.depth}  time {res.stats.elapsed:.2f}s  "
-          f"{res.stats.rate:,.0f} states/s"
-          + ("" if res.complete else "  (INCOMPLETE: --max-states reached; raise it)"))
-    _print_native_stats(res)
+    if walks is None:
+        print(f"\nstates {res.stats.states:,}  transitions {res.stats.transitions:,}  "
+              f"depth {res.stats.depth}  time {res.stats.elapsed:.2f}s  "
+              f"{res.stats.rate:,.0f} states/s" + _stop_note(res))
+        _print_native_stats(res)
+        if res.stop_reason is not None:
+            print(f"stopped at BFS depth {res.stats.depth} with {res.stats.queued:,} states "
+                  f"still queued: verdicts other than VIOLATED are not proofs")
+    else:
+        names = list(dict.fromkeys(a.name for a in inst.actions))
+        never = [n for n in names if not res.coverage.get(n)]
+        print(f"\nwalks {walks:,} of {res.walks_requested:,}  steps "
+              f"{res.stats.transitions:,}  distinct states {res.stats.states:,}  "
+              f"longest walk {res.stats.depth}  time {res.stats.elapsed:.2f}s  "
+              f"seed {res.seed}" + ("" if res.stop_reason is None else _stop_note(res)))
+        print(f"step coverage: {len(names) - len(never)} of {len(names)} modelled steps fired"
+              + (f"; never: {', '.join(never)}" if never else ""))
     failed = sorted(res.check_coverage)
-    if len(failed) > 1:
+    if not res.assertion_sites and len(failed) > 1:  # an engine without per-site traces
         print("\nkernel assertions violated somewhere in the state space:")
         for cid in failed:
             print(f"  {cid}  ({res.check_coverage[cid]:,} transitions)")
+    if res.assertion_sites:
+        print(f"\nassertion sites that fail ({len(res.assertion_sites)}), each with its "
+              "shortest counterexample:" if walks is None else
+              f"\nassertion sites that fail ({len(res.assertion_sites)}), each with the "
+              "shortest counterexample found:")
+        rows = [(r["kind"], r["id"], r["length"], f"{r['transitions']:,}",
+                 r["counterexample"]) for r in _site_rows(res, site_files)]
+        print(tabulate(rows, headers=("kind", "assertion site", "steps", "transitions",
+                                      "trace file")))
     for p, tr in res.violations.items():
-        print(f"\nShortest counterexample for {p} ({len(tr)} steps), written to {files[p]}"
+        what = "Shortest counterexample" if walks is None else \
+            "Shortest counterexample found"
+        print(f"\n{what} for {p} ({len(tr)} steps), written to {files[p]}"
               f" (`python -m checker show {files[p]} --html out.html` for a picture):")
         print(render_steps(tr))
     if coverage:

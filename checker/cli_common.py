@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -198,10 +199,16 @@ def selected_properties(args: argparse.Namespace) -> list[str]:
 def trace_filename(trace: Trace) -> str:
     cfg = trace.config
     mode = "vhe" if cfg.get("vhe") else "nvhe"
-    name = f"{trace.variant}-{trace.property}-{mode}-c{cfg['cpus']}t{cfg['tasks']}" \
+    prop = trace.property
+    if trace.assertion:
+        # One file per assertion site: its function, kind and a short hash of its id.
+        fn, _, rest = trace.assertion.partition(": ")
+        digest = hashlib.sha1(trace.assertion.encode()).hexdigest()[:6]
+        prop += f"@{fn}-{rest.split(' ', 1)[0]}-{digest}"
+    name = f"{trace.variant}-{prop}-{mode}-c{cfg['cpus']}t{cfg['tasks']}" \
            f"v{cfg['vcpus']}m{cfg['vmm_threads']}-{trace.engine}" \
            f"{'-cti' if trace.kind == 'cti' else ''}.json"
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+    return re.sub(r"[^A-Za-z0-9_.@-]", "_", name)
 
 
 def write_trace(trace: Trace, directory: str = DEFAULT_OUT) -> str:

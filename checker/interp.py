@@ -3,8 +3,9 @@
 It is slow and simple on purpose: it is the reference the optimised engines
 (`checker.explicit.compile`, `checker.native`) are tested against, it belongs to no
 engine (traces of every engine are rebuilt with it), and it records the modelled C functions
-actually entered on the path a step took (from the `Mark` statements of
-``Action.traced_body``), which is what a trace shows.
+actually entered on the path a step took and the call stack at each failing assertion
+(from the entry/return `Mark` statements of ``Action.traced_body``), which is what a
+trace shows.
 """
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ class _Run:
         self.inputs = dict(zip(action.inputs, inputs, strict=True))
         self.violations: list[str] = []
         self.called: list[str] = []
+        self.stack: list[str] = []
+        # check id -> call stack (outermost first) at its first failure in this step
+        self.stacks: dict[str, tuple[str, ...]] = {}
+
+    def fail(self, cid: str) -> None:
+        self.violations.append(cid)
+        self.stacks.setdefault(cid, tuple(self.stack))
 
     def ev(self, e: Expr) -> int:
         if isinstance(e, Var):
@@ -70,7 +78,11 @@ class _Run:
             if isinstance(st, Assign):
                 value = self.ev(st.expr)
                 if not 0 <= value < st.var.dom.size:
-                    raise ModelError(f"{st.var.name} out of range")
+                    if st.check is None:
+                        raise ModelError(f"{st.var.name} out of range")
+                    # A counter leaving its domain (model.dsl.Assign): report, keep.
+                    self.fail(st.check.id)
+                    continue
                 if st.var.local:
                     self.locals[id(st.var)] = value
                 else:
@@ -79,9 +91,15 @@ class _Run:
                 self.run(st.then if self.ev(st.cond) else st.els)
             elif isinstance(st, Assert):
                 if not self.ev(st.cond):
-                    self.violations.append(st.check.id)
+                    self.fail(st.check.id)
             elif isinstance(st, Mark):
-                self.called.append(st.function)
+                if st.enter:
+                    self.called.append(st.function)
+                    self.stack.append(st.function)
+                else:
+                    if not self.stack or self.stack[-1] != st.function:
+                        raise ModelError(f"unbalanced return mark for {st.function}")
+                    self.stack.pop()
             else:
                 raise ModelError(f"unknown statement {st!r}")
 
@@ -92,6 +110,15 @@ def run_action(action: Action, state: tuple[int, ...], inputs: tuple[bool, ...]
     r = _Run(action, state, inputs)
     r.run(action.traced_body or action.body)
     return tuple(r.state), r.violations, r.called
+
+
+def run_traced(action: Action, state: tuple[int, ...], inputs: tuple[bool, ...]
+               ) -> tuple[tuple[int, ...], list[str], list[str], dict[str, tuple[str, ...]]]:
+    """`run_action` plus, per failing assertion site, the real call stack (modelled
+    functions, outermost first) at its first failure in this step."""
+    r = _Run(action, state, inputs)
+    r.run(action.traced_body or action.body)
+    return tuple(r.state), r.violations, r.called, r.stacks
 
 
 def guard_holds(action: Action, state: tuple[int, ...]) -> bool:

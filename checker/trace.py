@@ -11,7 +11,10 @@ File format (``"format": "fpcheck-trace"``, ``"version": 1``), one JSON object:
   ``label``, ``params`` ({cpu, task, vcpu, next}: ints), ``inputs`` ({input name:
   bool}), ``functions`` (modelled C functions run, in call order), ``state`` (the full
   state after the step, {variable: label}), ``violations`` (kernel assertion ids that
-  failed in this step).
+  failed in this step), ``stacks`` (optional: {failed assertion id: the real call stack
+  at its first failure in the step, outermost modelled function first});
+* optional header ``assertion``: the assertion site this trace is the shortest
+  counterexample of (explore keeps one per site; its last step fails it).
 
 Labels rather than ints keep the file readable and stable if a domain gains values.
 """
@@ -40,16 +43,21 @@ class Step:
     functions: list[str]
     state: dict[str, str]
     violations: list[str] = field(default_factory=list)
+    stacks: dict[str, list[str]] = field(default_factory=dict)
 
     @staticmethod
     def make(inst: Instance, a: Action, inp: tuple, state: tuple, viol: list[str],
              pre: tuple | None = None) -> Step:
-        """A trace step; given the pre-state, it lists the C functions actually entered."""
+        """A trace step; given the pre-state, it lists the C functions actually entered
+        and the real call stack at each failed assertion (from the reference
+        interpreter, which rebuilds the stack from the step's entry/return marks)."""
         functions = list(a.functions)
+        stacks: dict[str, list[str]] = {}
         if pre is not None:
-            from checker.interp import run_action
+            from checker.interp import run_traced
 
-            functions = run_action(a, pre, tuple(inp))[2]
+            _, _, functions, found = run_traced(a, pre, tuple(inp))
+            stacks = {cid: list(found[cid]) for cid in dict.fromkeys(viol) if cid in found}
         return Step(
             action=a.name,
             label=a.label,
@@ -58,6 +66,7 @@ class Step:
             functions=functions,
             state=inst.layout.state_dict(state),
             violations=list(viol),
+            stacks=stacks,
         )
 
 
@@ -74,10 +83,11 @@ class Trace:
     fingerprint: str = ""
     vars: list[str] = field(default_factory=list)
     variant_file: dict[str, str] | None = None  # {"path", "sha256"} of a user's variant
+    assertion: str = ""  # the assertion site this is the shortest counterexample of
 
     @staticmethod
     def make(inst: Instance, prop: str, text: str, init: tuple, steps: list[Step],
-             engine: str, kind: str = "counterexample") -> Trace:
+             engine: str, kind: str = "counterexample", assertion: str = "") -> Trace:
         from checker.instance import model_fingerprint
 
         return Trace(
@@ -92,12 +102,22 @@ class Trace:
             fingerprint=model_fingerprint(),
             vars=[v.name for v in inst.layout.vars],
             variant_file=inst.variant.source,
+            assertion=assertion,
         )
 
     def __len__(self) -> int:
         return len(self.steps)
 
     def to_json(self) -> dict[str, Any]:
+        out = self._to_json()
+        if self.assertion:
+            out["assertion"] = self.assertion
+        for s, js in zip(self.steps, out["steps"], strict=True):
+            if s.stacks:
+                js["stacks"] = s.stacks
+        return out
+
+    def _to_json(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
             "version": VERSION,
@@ -153,6 +173,7 @@ def trace_from_json(data: Any, source: str = "trace") -> Trace:
                 functions=list(s.get("functions", [])),
                 state=dict(s["state"]),
                 violations=list(s.get("violations", [])),
+                stacks={k: list(v) for k, v in s.get("stacks", {}).items()},
             )
             for s in data["steps"]
         ]
@@ -168,6 +189,7 @@ def trace_from_json(data: Any, source: str = "trace") -> Trace:
             fingerprint=data.get("model_fingerprint", ""),
             vars=list(data.get("vars", [])),
             variant_file=dict(data["variant_file"]) if data.get("variant_file") else None,
+            assertion=str(data.get("assertion", "")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise TraceError(f"{source} is malformed: {type(exc).__name__}: {exc}") from None

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from model.dsl import (
     BOOL,
+    AddC,
     Assert,
     Assign,
     Check,
@@ -38,7 +39,9 @@ from model.dsl import (
     Var,
     conjuncts,
     lift,
+    overflow_check,
     strip_marks,
+    walk_exprs,
 )
 from model.interleave import ExecState, IrqSets, entry_state, expr_vars, irq_sets
 from model.state import CpuVars, Image, Layout, TaskVars, VcpuVars
@@ -71,7 +74,7 @@ class Ctx:
         self._prefix = True  # no statement conflicting with an IRQ emitted yet on this path
         self._guard_reads: set[Var] = set()
         self._if_states: tuple = ()
-        self._stack: list[str] = []
+        self._stack: list[str] = []  # the modelled functions being built: the call stack
         self.irq_points: list[str] = []  # where IRQ points were emitted (C function: stmt)
 
     # ------------------------------------------------------------------ interleaving
@@ -178,12 +181,15 @@ class Ctx:
         def call(*args: Any, **kwargs: Any) -> Any:
             if name not in self.functions:
                 self.functions.append(name)
+            # Entry and return marks: the interpreter rebuilds the call stack from them.
             self.emit(Mark(name))
             self._stack.append(name)
             try:
                 return fn(self, *args, **kwargs)
             finally:
                 self._stack.pop()
+                # Entry and return marks: the interpreter rebuilds the call stack.
+                self.emit(Mark(name, enter=False))
 
         return call
 
@@ -199,7 +205,12 @@ class Ctx:
             raise ModelError(f"assignment to a constant ({var!r}) in this configuration")
         expr = lift(value, var.dom)
         self._interleave(expr_vars(expr), {var}, f"the write of {var.name}")
-        self.emit(Assign(var, expr))
+        check = None
+        if var.dom.kind == "int" and not var.local and any(
+                isinstance(e, AddC) for e in walk_exprs(expr)):
+            # Counter arithmetic: leaving the domain is a finding (kind overflow).
+            check = overflow_check(var, expr, self._stack[-1] if self._stack else "step")
+        self.emit(Assign(var, expr, check))
 
     def let(self, name: str, value: Expr) -> Var:
         """A step-local temporary (a C local variable), evaluated now."""

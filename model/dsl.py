@@ -171,7 +171,8 @@ class Ite(Expr):
 
 @dataclass(frozen=True, eq=False)
 class AddC(Expr):
-    """Counter arithmetic: a + k on an int domain (leaving the domain is a model error)."""
+    """Counter arithmetic: a + k on an int domain (an `Assign` of it that leaves the
+    domain is an ``overflow`` assertion failure, see `Assign.check`)."""
 
     a: Expr
     k: int
@@ -234,12 +235,35 @@ def conjuncts(e: Expr) -> list[Expr]:
 
 @dataclass(frozen=True)
 class Check:
-    """One kernel assertion: ``kind`` is WARN, BUG or lockdep (a PROVE_LOCKING-only WARN)."""
+    """One assertion site: ``kind`` is WARN, BUG, lockdep (a PROVE_LOCKING-only WARN), or
+    overflow (a counter leaving its domain, see `Assign.check`).  ``id`` names the site
+    (function and text), so the same site reached along different call paths, or from
+    different CPUs, is one site."""
 
     id: str
     kind: str
     function: str
     text: str
+
+
+# Kinds of assertion after whose failure the kernel (or the model) cannot go on: BUG()
+# kills the kernel; an overflow leaves a state the model's domains cannot represent.
+FATAL_KINDS = frozenset({"BUG", "overflow"})
+
+
+def overflow_check(var: Var, expr: Expr, function: str) -> Check:
+    """The ``overflow`` assertion site of ``var = expr`` in ``function``: named after the
+    variable's field (``preempt_count``, not ``cpu0.preempt_count``), so one site covers
+    every CPU, and after the direction the counter moves (up: overflow, down: underflow)."""
+    field_name = var.name.split(".", 1)[-1] if "." in var.name else var.name
+    steps = {e.k for e in walk_exprs(expr) if isinstance(e, AddC)}
+    if steps and all(k > 0 for k in steps):
+        what = f"{field_name} overflow (above {var.dom.size - 1})"
+    elif steps and all(k < 0 for k in steps):
+        what = f"{field_name} underflow (below 0)"
+    else:
+        what = f"{field_name} out of range 0..{var.dom.size - 1}"
+    return Check(f"{function}: overflow {what}", "overflow", function, what)
 
 
 class Stmt:
@@ -248,8 +272,14 @@ class Stmt:
 
 @dataclass(frozen=True, eq=False)
 class Assign(Stmt):
+    """``var = expr``.  With ``check`` (a counter updated by `AddC`, set by `Ctx.set`), a
+    value outside ``var``'s domain is not stored: every engine reports ``check`` as a
+    failed assertion of kind ``overflow`` and leaves ``var`` unchanged.  Such a step has
+    no successor (like a BUG): the model cannot represent the state after it."""
+
     var: Var
     expr: Expr
+    check: Check | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -267,9 +297,14 @@ class Assert(Stmt):
 
 @dataclass(frozen=True, eq=False)
 class Mark(Stmt):
-    """Entry into a modelled C function (no effect; lets a trace show the call path taken)."""
+    """Entry into (``enter``) or return from (not ``enter``) a modelled C function.
+
+    No effect on the state.  Marks appear only in ``Action.traced_body``: the reference
+    interpreter keeps the call stack with them, so a trace shows the functions a step
+    entered and the real call stack at each failing assertion."""
 
     function: str
+    enter: bool = True
 
 
 def strip_marks(body: Sequence[Stmt]) -> tuple[Stmt, ...]:
@@ -319,6 +354,15 @@ def _children(e: Expr) -> Sequence[Expr]:
     if isinstance(e, (AddC, Retire)):
         return (e.a,)
     return ()
+
+
+def checks_of(body: Sequence[Stmt]) -> Iterable[Check]:
+    """Every assertion site in ``body``: `Assert` checks and counter `Assign` checks."""
+    for st in walk_stmts(body):
+        if isinstance(st, Assert):
+            yield st.check
+        elif isinstance(st, Assign) and st.check is not None:
+            yield st.check
 
 
 def walk_stmts(body: Sequence[Stmt]) -> Iterable[Stmt]:

@@ -25,6 +25,7 @@ from model.dsl import (
     And,
     Assert,
     Assign,
+    Check,
     Const,
     Eq,
     Expr,
@@ -175,15 +176,36 @@ class _BodyGen:
         self.fresh += 1
         return f"x{self.fresh}"
 
-    def assign(self, var: Var, v: tuple[str, object], indent: str) -> None:
+    def assign(self, var: Var, v: tuple[str, object], indent: str,
+               check: Check | None = None) -> None:
         key = self.key(var)
         if not var.local:
             self.assigned.add(var.index)
+        if check is not None:
+            # A counter update: out of range, report the overflow site and keep the old
+            # value (model.dsl.Assign); the explorer does not continue from that state.
+            cid = self.checks.setdefault(check.id, len(self.checks))
+            old = self.val(key, var)
+            if v[0] == "c":
+                if not 0 <= v[1] < var.dom.size:
+                    self.lines.append(f"{indent}viol.append({cid})")
+                    v = old
+            else:
+                name = self.local()
+                self.lines.append(f"{indent}{name} = {v[1]}")
+                self.lines.append(f"{indent}if not 0 <= {name} < {var.dom.size}:")
+                self.lines.append(f"{indent}    viol.append({cid})")
+                self.lines.append(f"{indent}    {name} = {self.code(old)}")
+                v = ("x", name)
         if v[0] == "c":
             if var.dom.kind == "int" and not 0 <= v[1] < var.dom.size:
                 self.lines.append(f"{indent}raise ModelError('{var.name} out of range')")
             self.known[key] = v[1]
             self.cur.pop(key, None)
+            return
+        if check is not None and isinstance(v[1], str) and v[1].startswith("x"):
+            self.known.pop(key, None)
+            self.cur[key] = v[1]
             return
         name = self.local()
         self.lines.append(f"{indent}{name} = {v[1]}")
@@ -197,7 +219,7 @@ class _BodyGen:
     def block(self, body: tuple[Stmt, ...], indent: str) -> None:
         for st in body:
             if isinstance(st, Assign):
-                self.assign(st.var, self.ex(st.expr), indent)
+                self.assign(st.var, self.ex(st.expr), indent, st.check)
             elif isinstance(st, Assert):
                 c = self.ex(st.cond)
                 cid = self.checks.setdefault(st.check.id, len(self.checks))
@@ -380,7 +402,7 @@ def compile_model(actions: list[Action], n_state_vars: int = 0) -> Compiled:
     Guards become a decision tree over their conjuncts: actions that share a prefix of
     tests (the same current task, program point, "IRQs enabled", ...) evaluate it once.
     """
-    from model.dsl import walk_stmts
+    from model.dsl import checks_of
 
     checks: dict[str, int] = {}
     check_objs: dict[str, object] = {}
@@ -418,9 +440,8 @@ def compile_model(actions: list[Action], n_state_vars: int = 0) -> Compiled:
             combos.append(tuple(full))
         if len(used) <= EAGER_INPUTS:
             src.append(f"COMBOS_{i} = {combos!r}")
-        for st in walk_stmts(a.body):
-            if isinstance(st, Assert):
-                check_objs[st.check.id] = st.check
+        for chk in checks_of(a.body):
+            check_objs[chk.id] = chk
 
     out = ["def successors(s):", "    out = []", "    app = out.append"]
     fresh = [0]

@@ -6,8 +6,13 @@ checked on the fly:
 * invariants on every state when it is first reached;
 * kernel assertions on every transition;
 * reachability guards on every transition.
-The first violation of each property is a shortest one (BFS order).  Exploration goes on
-until every state is expanded (so all properties get a verdict) unless ``stop_early``.
+The first violation of each property is a shortest one (BFS order), and so is the first
+failing transition of each assertion *site* (`model.dsl.Check` id): one shortest trace per
+site, not only per property.  A BUG or a counter overflow (model.dsl.FATAL_KINDS) ends
+its path: nothing follows such a step.  Exploration goes on until every state is
+expanded (so all properties get a verdict) unless ``stop_early`` or a resource limit
+(checker.limits: --max-states, --timeout, --max-memory, Ctrl-C) stops it; what was found
+until then is returned, with the reason and how far the search got.
 A state with no enabled step at all is a deadlock.
 
 With ``symmetry`` (see checker.explicit.symmetry) every successor is canonicalised
@@ -27,17 +32,24 @@ from dataclasses import dataclass, field
 
 from checker.explicit.compile import compile_predicate
 from checker.instance import KERNEL_ASSERTS, Instance
+from checker.limits import CHECK_EVERY, Limits
 from checker.trace import Step, Trace
-from model.dsl import And, ModelError
+from model.dsl import FATAL_KINDS, And, ModelError
 
 
 @dataclass
 class Stats:
+    """How far a search got.  ``depth`` is the BFS level reached (for a simulation: the
+    longest walk); ``queued`` the states stored but not expanded when it stopped (0 when
+    complete)."""
+
     states: int = 0
     transitions: int = 0
     depth: int = 0
     elapsed: float = 0.0
-    time_to_verdict: dict[str, float] = field(default_factory=dict)
+    queued: int = 0
+    time_to_verdict: dict[str, float] = field(default_factory=dict)  # property -> s
+    time_to_site: dict[str, float] = field(default_factory=dict)  # check id -> s
 
     @property
     def rate(self) -> float:
@@ -46,6 +58,30 @@ class Stats:
 
 @dataclass
 class ExploreResult:
+    """The outcome of one search of one model instance (any engine fills it the same way).
+
+    * ``complete``: every reachable state was expanded (verdicts "holds" are proofs for
+      the configuration); False when ``stop_reason`` is set.
+    * ``violations``: property name -> its shortest counterexample.  For
+      ``kernel_asserts`` it is the shortest over all assertion sites (its last step may
+      fail several; the trace's ``violation`` joins their ids).
+    * ``assertion_sites``: assertion site (``model.dsl.Check.id``, e.g.
+      ``"__local_bh_enable_ip: lockdep lockdep_assert_irqs_enabled(): ..."``) -> the
+      shortest trace whose last step fails that site, for every site that fails anywhere
+      in the explored space, in the order found (non-decreasing length).  Only when
+      ``kernel_asserts`` is among the properties.  ``Trace.assertion`` is the site's id,
+      except for the sites failing in the last step of ``violations["kernel_asserts"]``:
+      that very Trace object is their entry (write it once; its ``violation`` names them).
+    * ``check_kinds``: check id -> kind (WARN, BUG, lockdep, overflow) for those sites.
+    * ``guards_reached``: guard name -> shortest trace reaching it, None if not reached.
+    * ``deadlock``: a shortest trace to a state with no enabled step, or None.
+    * ``coverage``: step template name -> transitions fired; ``check_coverage``: check
+      id -> transitions on which it failed.
+    * ``stop_reason``: None when complete; else why the search stopped early, one of
+      checker.limits.STOP_TEXT's keys (max-states, timeout, max-memory, interrupted,
+      stop-early).  ``stats.queued`` and ``stats.depth`` say how far it got.
+    """
+
     complete: bool  # every reachable state was expanded
     stats: Stats
     violations: dict[str, Trace]  # property -> shortest counterexample
@@ -53,6 +89,9 @@ class ExploreResult:
     deadlock: Trace | None
     coverage: Counter  # action template name -> times fired
     check_coverage: Counter  # assertion id -> times evaluated false
+    assertion_sites: dict[str, Trace] = field(default_factory=dict)  # check id -> trace
+    check_kinds: dict[str, str] = field(default_factory=dict)  # check id -> kind
+    stop_reason: str | None = None
 
     def verdict(self, prop: str) -> str:
         if prop in self.violations:
@@ -69,7 +108,17 @@ def explore_bfs(
     progress: Callable[[Stats, int], None] | None = None,
     keep_graph: bool = False,
     symmetry: bool = False,
+    limits: Limits | None = None,
 ) -> tuple[ExploreResult, list | None]:
+    """Breadth-first search of ``inst`` for ``properties`` (see the module docstring).
+
+    ``max_states`` (or ``limits.max_states``) bounds the states stored; ``limits`` also
+    bounds wall time and memory and reacts to Ctrl-C (polled every
+    checker.limits.CHECK_EVERY expanded states).  Returns the result and, with
+    ``keep_graph``, [states, edges, index] for checker.graph."""
+    if limits is not None and limits.max_states is not None:
+        max_states = limits.max_states if max_states is None else min(max_states,
+                                                                        limits.max_states)
     comp = inst.compiled
     actions = inst.actions
     successors = comp.successors
@@ -93,7 +142,10 @@ def explore_bfs(
         for aid, e in per.items():
             guard_map.setdefault(aid, []).append((gi, compile_predicate(e)))
     guard_hit: dict[int, tuple[int, int, tuple]] = {}
-    bug_ids = {n for n, cid in enumerate(comp.check_ids) if comp.checks[cid].kind == "BUG"}
+    # BUG() kills the kernel and an overflowed counter has no representable successor:
+    # nothing follows such a step.
+    bug_ids = {n for n, cid in enumerate(comp.check_ids)
+               if comp.checks[cid].kind in FATAL_KINDS}
 
     init = bytes(inst.layout.initial_state())
     root = init if canon is None else canon(init)
@@ -118,20 +170,29 @@ def explore_bfs(
         return out[::-1]
 
     def trace_to(i: int, prop: str, text: str, last: tuple | None = None,
-                 gi: int | None = None) -> Trace:
+                 gi: int | None = None, assertion: str = "") -> Trace:
         if canon is not None:
-            return concrete_trace_to(i, prop, text, last, gi)
+            return concrete_trace_to(i, prop, text, last, gi, assertion)
         steps = []
         for j in path(i)[1:]:
             aid, inp = via[j]
-            steps.append(Step.make(inst, actions[aid], inp, states[j], [], states[parent[j]]))
+            steps.append(Step.make(inst, actions[aid], inp, states[j],
+                                   [comp.check_ids[v] for v in viol_of(j)],
+                                   states[parent[j]]))
         if last is not None:
             aid, inp, nxt, viol = last
             steps.append(Step.make(inst, actions[aid], inp, nxt, viol, states[i]))
-        return Trace.make(inst, prop, text, init, steps, engine="explicit-bfs")
+        return Trace.make(inst, prop, text, init, steps, engine="explicit-bfs",
+                          assertion=assertion)
+
+    def viol_of(j: int) -> list:
+        """The assertions (indices) failing on the BFS edge into state j (WARN-kind only:
+        a fatal one has no successor), recomputed: the hot loop does not keep them."""
+        aid, inp = via[j]
+        return list(comp.bodies[aid](states[parent[j]], inp)[1])
 
     def concrete_trace_to(i: int, prop: str, text: str, last: tuple | None,
-                          gi: int | None) -> Trace:
+                          gi: int | None, assertion: str = "") -> Trace:
         """A real execution through the orbits of the BFS path to state i (symmetry):
         each step is a concrete action whose successor canonicalises to the next state
         on the path; the last one (a failed assertion or a reached guard) must also
@@ -165,7 +226,8 @@ def explore_bfs(
             steps.append(Step.make(inst, actions[aid], inp, nxt,
                                    [comp.check_ids[v] for v in viol], cur))
             cur = nxt
-        return Trace.make(inst, prop, text, init, steps, engine="explicit-bfs")
+        return Trace.make(inst, prop, text, init, steps, engine="explicit-bfs",
+                          assertion=assertion)
 
     def record(prop: str, trace: Trace) -> None:
         if prop not in violations:
@@ -178,9 +240,16 @@ def explore_bfs(
 
     head = 0
     complete = True
+    stop_reason: str | None = None
     next_report = 10_000
+    next_poll = CHECK_EVERY if limits is not None else -1
     fired = [0] * len(actions)
     failed = [0] * len(comp.check_ids)
+    # Per assertion site (check index): the first failing transition, BFS order, so a
+    # shortest one: (state index, action id, inputs, successor, failed check indices).
+    site_hit: list[tuple | None] = [None] * len(comp.check_ids)
+    site_order: list[int] = []
+    ka_hit: tuple | None = None  # the transition of the kernel_asserts trace
     guard_by_aid: list = [guard_map.get(aid) for aid in range(len(actions))]
     open_guards = len(guard_names)
     # One compiled predicate for all invariants still unviolated: a single call per new
@@ -196,8 +265,14 @@ def explore_bfs(
     setdefault = index.setdefault
     while head < len(states):
         if stop_early and stop_props <= set(violations):
-            complete = False
+            complete, stop_reason = False, "stop-early"
             break
+        if head == next_poll:
+            next_poll += CHECK_EVERY
+            stop_reason = limits.exceeded()
+            if stop_reason is not None:
+                complete = False
+                break
         if head == level_end:
             level_end = len(states)
             depth += 1
@@ -215,10 +290,15 @@ def explore_bfs(
             if viol:
                 for v in viol:
                     failed[v] += 1
+                    if site_hit[v] is None:
+                        site_hit[v] = (i, aid, inp, nxt, viol)
+                        site_order.append(v)
+                        stats.time_to_site[comp.check_ids[v]] = time.perf_counter() - t0
                 if check_asserts and KERNEL_ASSERTS not in violations:
                     names = [comp.check_ids[v] for v in viol]
                     record(KERNEL_ASSERTS, trace_to(
                         i, KERNEL_ASSERTS, "; ".join(names), (aid, inp, nxt, names)))
+                    ka_hit = site_hit[viol[0]]
                 if bug_ids and not bug_ids.isdisjoint(viol):
                     continue  # BUG() kills the kernel: nothing follows this step
             if open_guards:
@@ -245,6 +325,8 @@ def explore_bfs(
                     break
         if max_states is not None and len(states) >= max_states:
             complete = head >= len(states)
+            if not complete:
+                stop_reason = "max-states"
             break
         if progress is not None and len(states) >= next_report:
             stats.states = len(states)
@@ -261,7 +343,20 @@ def explore_bfs(
         if n:
             check_cov[comp.check_ids[cid]] += n
     stats.states = len(states)
+    stats.queued = len(states) - head
     stats.elapsed = time.perf_counter() - t0
+    sites: dict[str, Trace] = {}
+    if check_asserts:
+        for v in site_order:
+            if site_hit[v] is ka_hit:
+                # The same transition as the kernel_asserts trace: the same trace.
+                sites[comp.check_ids[v]] = violations[KERNEL_ASSERTS]
+                continue
+            i, aid, inp, nxt, viol = site_hit[v]
+            cid = comp.check_ids[v]
+            names = [comp.check_ids[x] for x in viol]
+            sites[cid] = trace_to(i, KERNEL_ASSERTS, cid, (aid, inp, nxt, names),
+                                  assertion=cid)
     guards: dict[str, Trace | None] = {}
     for gi, name in enumerate(guard_names):
         hit = guard_hit.get(gi)
@@ -273,5 +368,7 @@ def explore_bfs(
     graph = None
     if keep_graph:
         graph = [states, edges, index]
-    result = ExploreResult(complete, stats, violations, guards, deadlock, coverage, check_cov)
+    kinds = {cid: comp.checks[cid].kind for cid in check_cov}
+    result = ExploreResult(complete, stats, violations, guards, deadlock, coverage, check_cov,
+                           sites, kinds, None if complete else stop_reason)
     return result, graph

@@ -289,8 +289,11 @@ def _step_name(trace: Trace, i: int, value: str) -> str:
 
 
 def assert_path(step: Step, check_id: str) -> list[str]:
-    """The modelled functions of ``step`` leading to the failed assertion (best effort:
-    the step records which functions ran, in first-call order, not the call stack)."""
+    """The real call stack (modelled functions, outermost first) at the failing check,
+    as recorded in the trace (``Step.stacks``).  Traces written before stacks were
+    recorded fall back to a guess from the first-call order of the step's functions."""
+    if check_id in step.stacks:
+        return list(step.stacks[check_id])
     afn = check_id.split(":")[0].strip()
     fns = notable_functions(step)
     hit = next((i for i, f in enumerate(fns)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from model.dsl import (
+    FATAL_KINDS,
     Action,
     AddC,
     And,
@@ -155,8 +156,16 @@ class _Gen:
                 v = st.var
                 code = self.ex(st.expr, "n", locs, inputs)
                 out.append(f"{ind}{{ int t = {code};")
-                # Every domain is checked, as the reference interpreter does; leaving an
-                # int domain is a counter overflow in the model.
+                if st.check is not None:
+                    # A counter update (model.dsl.Assign): out of its domain, the overflow
+                    # site fails and the counter keeps its value, as in every engine.
+                    cid = self.check_index.setdefault(st.check.id, len(self.check_index))
+                    self.checks[st.check.id] = st.check
+                    old = self.ex(v, "n", locs, inputs)
+                    out.append(f"{ind}  if ((unsigned)t >= {v.dom.size}u) {{ if (nv < MAXVIOL) "
+                               f"viol[nv] = {cid}; nv++; t = {old}; }}")
+                # Every other domain is checked, as the reference interpreter does: a
+                # value out of it is a model error.
                 err = self.error_code(f"{v.name} out of range")
                 out.append(f"{ind}  if ((unsigned)t >= {v.dom.size}u) return -{err};")
                 if v.local:
@@ -292,7 +301,8 @@ def generate(actions: list[Action], vars_: list[Var], invariants: dict[str, Expr
         out.append("static const unsigned ACT_INMASK[1] = {0};")
         out.append("static const unsigned char ACT_HASHITS[1] = {0};")
     check_ids = sorted(g.check_index, key=g.check_index.get)
-    bug = [1 if g.checks[c].kind == "BUG" else 0 for c in check_ids] or [0]
+    # BUG and counter overflow: nothing follows the step (model.dsl.FATAL_KINDS).
+    bug = [1 if g.checks[c].kind in FATAL_KINDS else 0 for c in check_ids] or [0]
     out.append("static const unsigned char CHECK_BUG[NCHECK] = {"
                + ", ".join(map(str, bug)) + "};")
     if inv_names:

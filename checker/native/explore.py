@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 from checker.explicit.explore import ExploreResult, Stats
 from checker.instance import KERNEL_ASSERTS, Instance
 from checker.interp import run_action
+from checker.limits import Limits
 from checker.native.build import NativeUnavailable, build_library
 from checker.native.codegen import Generated, generate, pack
 from checker.trace import Step, Trace
-from model.dsl import ModelError
+from model.dsl import ModelError, checks_of
 
 ROOT_PARENT = 0xFFFFFFFF
 STOP_USER, STOP_MAX, STOP_ERROR, STOP_EARLY, STOP_HARD = 1, 2, 3, 4, 5
@@ -100,7 +101,13 @@ def explore_native(
     progress: Callable[[Stats, int], None] | None = None,
     workers: int | None = None,
     compact: bool = False,
+    limits: Limits | None = None,
 ) -> tuple[ExploreResult, None]:
+    """The native search; ``limits`` (timeout, memory, Ctrl-C: checker.limits) is polled
+    by the Python thread that waits for the C search, which it stops cleanly."""
+    if limits is not None and limits.max_states is not None:
+        max_states = limits.max_states if max_states is None else min(max_states,
+                                                                        limits.max_states)
     nm = native_model(inst)
     gen, dll = nm.gen, nm.dll
     workers = workers or default_workers()
@@ -117,14 +124,14 @@ def explore_native(
     if not h:
         raise NativeUnavailable("the native engine could not allocate its tables")
     try:
-        return _run(inst, nm, h, properties, workers, compact, progress, init), None
+        return _run(inst, nm, h, properties, workers, compact, progress, init, limits), None
     finally:
         dll.fp_free(h)
 
 
 def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers: int,
          compact: bool, progress: Callable[[Stats, int], None] | None,
-         init: tuple[int, ...]) -> ExploreResult:
+         init: tuple[int, ...], limits: Limits | None = None) -> ExploreResult:
     gen, dll = nm.gen, nm.dll
     actions = inst.actions
     poll = (ctypes.c_uint64 * 7)()
@@ -136,9 +143,14 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
 
     th = threading.Thread(target=target, name="fpcheck-native", daemon=True)
     th.start()
+    limit_hit: str | None = None
     try:
         while th.is_alive():
-            th.join(0.25)
+            th.join(0.25 if limits is None else 0.1)
+            if limits is not None and limit_hit is None and th.is_alive():
+                limit_hit = limits.exceeded()
+                if limit_hit is not None:
+                    dll.fp_stop(h)  # the search stops; what it found is reported
             if progress is not None and th.is_alive():
                 dll.fp_poll(h, poll)
                 st = Stats(states=poll[0], elapsed=time.perf_counter() - t0)
@@ -166,6 +178,9 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
         code, idx, aid, combo, _ = err
         raise ModelError(f"{gen.errors[code - 1]} in step {actions[aid].label}")
     complete = expanded >= states and reason[0] not in (STOP_USER, STOP_HARD)
+    stop_reason = None if complete else (
+        limit_hit if reason[0] == STOP_USER and limit_hit is not None
+        else {STOP_MAX: "max-states", STOP_EARLY: "stop-early"}.get(reason[0]))
     note = ""
     if reason[0] == STOP_HARD:
         note = "the native engine ran out of memory or state numbers"
@@ -188,8 +203,8 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
         cur = init
         for aid, combo in path(idx):
             inp = inputs_of(aid, combo)
-            nxt = run_action(actions[aid], cur, inp)[0]
-            steps.append(Step.make(inst, actions[aid], inp, nxt, [], cur))
+            nxt, viol, _ = run_action(actions[aid], cur, inp)
+            steps.append(Step.make(inst, actions[aid], inp, nxt, viol, cur))
             cur = nxt
         if not compact:
             stored = (ctypes.c_uint64 * gen.nwords)()
@@ -205,6 +220,7 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
 
     violations: dict[str, Trace] = {}
     ttv: dict[str, float] = {}
+    ttv_site: dict[str, float] = {}
     for k, name in enumerate(gen.inv_names):
         if name not in properties:
             continue
@@ -223,6 +239,28 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
             tr.violation = "; ".join(tr.steps[-1].violations)
             violations[KERNEL_ASSERTS] = tr
             ttv[KERNEL_ASSERTS] = t
+    # One shortest trace per assertion site (the engine records each check's first
+    # failing transition, at the lowest BFS level), in the order of the reference engine:
+    # by length, then by time found; the site failing in the kernel_asserts trace shares it.
+    sites: dict[str, Trace] = {}
+    kinds: dict[str, str] = {}
+    if KERNEL_ASSERTS in properties:
+        ka_rec = rec(0)
+        all_kinds = {c.id: c.kind for a in actions for c in checks_of(a.body)}
+        hits = []
+        for k, cid in enumerate(gen.check_ids):
+            r = rec(1, k)
+            if r is not None:
+                hits.append((len(path(r[1])), r[4], k, cid, r))
+        for _, t, _, cid, r in sorted(hits):
+            _, idx, aid, combo, _ = r
+            kinds[cid] = all_kinds.get(cid, "")
+            if ka_rec is not None and (idx, aid, combo) == ka_rec[1:4]:
+                sites[cid] = violations[KERNEL_ASSERTS]
+            else:
+                sites[cid] = trace_to(idx, KERNEL_ASSERTS, cid, (aid, combo))
+                sites[cid].assertion = cid
+            ttv_site[cid] = t
     # Report properties in the order they were asked for, as the reference engine does.
     violations = {p: violations[p] for p in properties if p in violations}
     guards: dict[str, Trace | None] = {}
@@ -247,12 +285,14 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
     stats = NativeStats(states=states, transitions=transitions,
                         depth=depth + (1 if states > _frontier_end(dll, h) else 0),
                         elapsed=elapsed, time_to_verdict=ttv, workers=workers,
-                        compact=compact, cpu_seconds=cpu, peak_bytes=peak, note=note)
+                        compact=compact, cpu_seconds=cpu, peak_bytes=peak, note=note,
+                        queued=max(0, states - expanded), time_to_site=ttv_site)
     if compact:
         # As TLC: the chance that some state was wrongly taken as seen is about
         # n * (generated - n) / 2^64 with n distinct states (optimistic estimate).
         stats.miss_probability = states * max(0, transitions - states) / 2.0**64
-    return ExploreResult(complete, stats, violations, guards, deadlock, coverage, check_cov)
+    return ExploreResult(complete, stats, violations, guards, deadlock, coverage, check_cov,
+                         sites, kinds, stop_reason)
 
 
 def _frontier_end(dll: ctypes.CDLL, h: int) -> int:

@@ -44,10 +44,13 @@ Data representation
   ``inst.actions``; ``sel <u len(actions)`` unless that is a power of two) and ``Bool``
   inputs ``in<k>_<j>`` (the j-th `Input` of whichever action fires); a model gives the
   action and its inputs back.
-* Counter overflow (``AddC`` leaving an int domain raises ModelError in the explicit
-  engine) is a violation condition of its own, with check id ``model: <var> out of
-  range``: `bmc` reports it under ``kernel_asserts``, `prove` as the obligation
-  ``counters_in_range``.
+* Counter overflow (a counter `Assign` whose `AddC` value leaves the int domain) is the
+  assertion site ``Assign.check`` (kind ``overflow``, e.g. ``preempt_disable: overflow
+  preempt_count overflow (above 3)``), and the counter keeps its old value, as in the
+  explicit engine: `bmc` reports it under ``kernel_asserts``, `prove` as the obligation
+  ``counters_in_range``.  Any other int assignment out of range (a model bug) is the
+  condition ``model: <var> out of range``.  `Encoding.check_kinds` maps every check id to
+  its kind.
 
 SMT state -> explicit state
 ---------------------------
@@ -74,6 +77,7 @@ import z3
 
 from checker.instance import Instance
 from model.dsl import (
+    FATAL_KINDS,
     AddC,
     And,
     Assert,
@@ -91,6 +95,7 @@ from model.dsl import (
     Retire,
     Stmt,
     Var,
+    checks_of,
 )
 from properties.fp import readers
 
@@ -289,7 +294,14 @@ class _ActionExec:
                 val = as_int(self.ev(st.expr, env), w)
                 if val.size() < w:
                     val = z3.ZeroExt(w - val.size(), val)
-                if var.dom.kind == "int":
+                if st.check is not None:
+                    # A counter update (model.dsl.Assign): out of range is the overflow
+                    # site's failure and the variable keeps its old value, exactly as in
+                    # the explicit engine.
+                    ok = z3.ULT(val, var.dom.size)
+                    self.asserts.append((st.check.id, z3.And(path, z3.Not(ok))))
+                    val = z3.If(ok, val, env.vals[var.index])
+                elif var.dom.kind == "int":
                     self.asserts.append((
                         f"model: {var.name} out of range",
                         z3.And(path, z3.UGE(val, var.dom.size))))
@@ -355,6 +367,14 @@ class Encoding:
         self.owners = list(range(len(self.S.owner_names)))
         self.sel_width = max(1, (len(inst.actions) - 1).bit_length())
         self.max_inputs = max((len(a.inputs) for a in inst.actions), default=0)
+        # check id -> kind (WARN, BUG, lockdep, overflow) of every assertion site
+        self.check_kinds: dict[str, str] = {
+            c.id: c.kind for a in inst.actions for c in checks_of(a.body)}
+
+    def is_fatal(self, cid: str) -> bool:
+        """A failure after which the explicit engine does not continue (model.dsl
+        FATAL_KINDS: BUG, overflow; and a model error)."""
+        return cid.startswith("model:") or self.check_kinds.get(cid) in FATAL_KINDS
 
     # ------------------------------------------------------------------ frames
     def frame(self, name: str) -> Frame:

@@ -100,12 +100,18 @@ def _check(solver: z3.Solver, query: z3.BoolRef, deadline: float | None) -> z3.C
     return solver.check(query)
 
 
+def _is_counter(cid: str) -> bool:
+    """An overflow site or a model error: obligation ``counters_in_range``.  A check id
+    is "function: kind text" (model.ctx.Ctx.check, model.dsl.overflow_check)."""
+    return cid.startswith(MODEL_ERROR) or cid.partition(": ")[2].startswith("overflow ")
+
+
 def _real(st: StepEnc) -> list[z3.BoolRef]:
-    return [c for _, cid, c in st.violations if not cid.startswith(MODEL_ERROR)]
+    return [c for _, cid, c in st.violations if not _is_counter(cid)]
 
 
 def _model_errors(st: StepEnc) -> list[z3.BoolRef]:
-    return [c for _, cid, c in st.violations if cid.startswith(MODEL_ERROR)]
+    return [c for _, cid, c in st.violations if _is_counter(cid)]
 
 
 def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None = None,
@@ -261,7 +267,7 @@ def _trace(enc: Encoding, m: z3.ModelRef, frames: list[Frame], steps: list[StepE
         if any(c.startswith(MODEL_ERROR) for c in ev):
             continue  # the explicit engine stops at a model error; z3 runs on
         real = [c for c in sv if not c.startswith(MODEL_ERROR)]
-        if sorted(real) != sorted(c for c in ev if not c.startswith(MODEL_ERROR)):
+        if sorted(set(real)) != sorted(set(c for c in ev if not c.startswith(MODEL_ERROR))):
             from checker.smt.bmc import ReplayMismatch
 
             raise ReplayMismatch(f"assertion failures differ: smt {sv} explicit {ev}")
