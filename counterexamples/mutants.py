@@ -77,6 +77,18 @@ def kvm_arch_vcpu_put_fp(k: Ctx, vcpu: int) -> None:
     k.local_bh_enable()
 
 
+def kernel_neon_end(k: Ctx) -> None:
+    """Mutant of arch/arm64/kernel/fpsimd.c: kernel_neon_end() that clears
+    kernel_neon_busy but forgets preempt_enable(): kernel_neon_begin()'s preempt_disable()
+    is unbalanced, so every kernel-mode NEON section leaves the preempt count one higher
+    (the task can never be preempted again on that CPU, and the count climbs until the
+    model's counter overflows: the finding "preempt_count overflow in preempt_disable")."""
+    cpu = k.this_cpu
+    busy = k.let("busy", cpu.kernel_neon_busy)
+    k.set(cpu.kernel_neon_busy, False)
+    k.check(busy.eq(1), "WARN", "kernel_neon_end", "WARN_ON(!busy)")
+
+
 CTXSYNC_KEEPS_FOREIGN = SEED.derive(
     "mutant-ctxsync-keeps-foreign",
     "seed, but kvm_arch_vcpu_ctxsync_fp() does not clear TIF_FOREIGN_FPSTATE",
@@ -107,8 +119,14 @@ PUT_FP_NO_FLUSH = SEED.derive(
     kvm_arch_vcpu_put_fp=kvm_arch_vcpu_put_fp,
 )
 
+NEON_END_NO_PREEMPT_ENABLE = SEED.derive(
+    "mutant-neon-end-no-preempt-enable",
+    "seed, but kernel_neon_end() forgets preempt_enable() (unbalanced preempt_disable)",
+    kernel_neon_end=kernel_neon_end,
+)
+
 VARIANTS = [CTXSYNC_KEEPS_FOREIGN, HYP_IGNORES_FOREIGN, SWITCH_IGNORES_CPU,
-            HYP_SWITCH_SKIPS_HOST_SAVE, PUT_FP_NO_FLUSH]
+            HYP_SWITCH_SKIPS_HOST_SAVE, PUT_FP_NO_FLUSH, NEON_END_NO_PREEMPT_ENABLE]
 
 
 def kvm_arch_vcpu_put_fp_no_bh(k: Ctx, vcpu: int) -> None:

@@ -258,11 +258,11 @@ def overflow_check(var: Var, expr: Expr, function: str) -> Check:
     field_name = var.name.split(".", 1)[-1] if "." in var.name else var.name
     steps = {e.k for e in walk_exprs(expr) if isinstance(e, AddC)}
     if steps and all(k > 0 for k in steps):
-        what = f"{field_name} overflow (above {var.dom.size - 1})"
+        what = f"{field_name} overflow: above the model's bound {var.dom.size - 1}"
     elif steps and all(k < 0 for k in steps):
-        what = f"{field_name} underflow (below 0)"
+        what = f"{field_name} underflow: below 0"
     else:
-        what = f"{field_name} out of range 0..{var.dom.size - 1}"
+        what = f"{field_name} out of the model's range 0..{var.dom.size - 1}"
     return Check(f"{function}: overflow {what}", "overflow", function, what)
 
 

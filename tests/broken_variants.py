@@ -20,4 +20,5 @@ BROKEN = {
     "put-fp-no-flush": _MUTANTS["mutant-put-fp-no-flush"],
     "switch-ignores-cpu": _MUTANTS["mutant-switch-ignores-cpu"],
     "put-fp-no-bh": _MUTANTS["mutant-put-fp-no-bh"],
+    "neon-end-no-preempt-enable": _MUTANTS["mutant-neon-end-no-preempt-enable"],
 }

@@ -315,8 +315,11 @@ def verdict(trace: Trace) -> Verdict:
         what = "; ".join(s.violations or [trace.violation])
         path = assert_path(s, (s.violations or [trace.violation])[0])
         where = f" (in {' → '.join(path)})" if path else ""
+        first = (s.violations or [trace.violation])[0]
+        fails = ("a counter leaves its range" if first.partition(": ")[2].startswith(
+            "overflow ") else "the kernel assertion fails")
         return Verdict(f"VIOLATION of kernel_asserts at step {n}, {s.label}{where}: "
-                       f"the kernel assertion fails: {what}", failing_step=n)
+                       f"{fails}: {what}", failing_step=n)
     last = trace.steps[-1].state if trace.steps else trace.initial
     findings: list[Finding] = []
     for cpu, reader in readers(last):

@@ -232,7 +232,11 @@ def replay(trace: Trace, inst: Instance) -> ReplayResult:
             res.notes.append(f"step {i}: the recorded kernel assertion does not fail in "
                              f"the replay: {'; '.join(s.violations)}")
         if first_fail is None:
-            if pred is None and viol:
+            if pred is None and trace.assertion:
+                # A per-site trace: it reproduces when that very site fails.
+                if trace.assertion in viol:
+                    first_fail, fail_detail = i, f"{s.label}: {trace.assertion}"
+            elif pred is None and viol:
                 first_fail, fail_detail = i, f"{s.label}: {'; '.join(viol)}"
             elif pred is not None and not pred(state):
                 first_fail, fail_detail = i, f"{prop} fails after {s.label}"
@@ -251,6 +255,7 @@ def replay(trace: Trace, inst: Instance) -> ReplayResult:
         return res
     first = next((m for m in res.mismatches if m.step > 0), None)
     what = (f"the final state satisfies {prop}" if pred is not None
+            else f"{trace.assertion} does not fail" if trace.assertion
             else "no kernel assertion fails")
     res.verdict = f"DOES NOT REPRODUCE: all {res.total} steps replay, but {what}"
     if first is not None:

@@ -10,7 +10,16 @@ and asks, per property not yet violated at a smaller depth, for
     viol(T(s(k-1),sk))           (kernel_asserts: some assertion of step k fails)
 
 Depth grows one step at a time, so the first counterexample found is a shortest one, the
-same length as the explorer's (BFS).  A counterexample is read back as explicit states and
+same length as the explorer's (BFS).  As in the explorer, nothing follows a step that
+fails a fatal assertion (BUG, counter overflow: model.dsl.FATAL_KINDS): such a step is
+only ever the last one of a path (and an invariant is not checked after it).
+
+With ``each_site``, every assertion *site* gets its own shortest counterexample, as in the
+explorer: at each depth, after the ``kernel_asserts`` query, the solver is asked for a
+failure of a site not found yet (the disjunction of the open sites' conditions, i.e. the
+found ones excluded), each model found is replayed and recorded for every new site its
+last step fails, and the query is repeated at the same depth until unsat; then the depth
+grows, up to the bound.  A counterexample is read back as explicit states and
 replayed through ``inst.compiled.fire`` (the explicit interpreter); a mismatch raises
 `ReplayMismatch` (the two interpreters disagree: a bug in one of them).
 """
@@ -52,6 +61,10 @@ class BmcResult:
     bits: bool = False
     props: dict[str, BmcPropResult] = field(default_factory=dict)
     seconds: float = 0.0
+    # With each_site: assertion site (check id) -> its shortest counterexample (verdict
+    # VIOLATED), in the order found (non-decreasing length).
+    sites: dict[str, BmcPropResult] = field(default_factory=dict)
+    sites_searched: bool = False
 
     @property
     def violated(self) -> bool:
@@ -108,7 +121,7 @@ def extract(enc: Encoding, m: z3.ModelRef, frames: list[Frame], steps: list[Step
 
 def make_trace(inst: Instance, prop: str, text: str, states: list[tuple],
                acts: list[tuple[int, tuple]], viols: list[list[str]], engine: str,
-               kind: str = "counterexample") -> Trace:
+               kind: str = "counterexample", assertion: str = "") -> Trace:
     steps = []
     for i, (aid, inp) in enumerate(acts):
         try:
@@ -116,11 +129,12 @@ def make_trace(inst: Instance, prop: str, text: str, states: list[tuple],
                                    states[i]))
         except ModelError:  # a counter overflow: list the functions the step may call
             steps.append(Step.make(inst, inst.actions[aid], inp, states[i + 1], viols[i]))
-    return Trace.make(inst, prop, text, states[0], steps, engine=engine, kind=kind)
+    return Trace.make(inst, prop, text, states[0], steps, engine=engine, kind=kind,
+                      assertion=assertion)
 
 
 def bmc(inst: Instance, props: list[str], depth: int, *, timeout: float | None = None,
-        bits: bool = False, start: int = 0) -> BmcResult:
+        bits: bool = False, start: int = 0, each_site: bool = False) -> BmcResult:
     """Shortest counterexamples of length <= ``depth`` for each property in ``props``.
 
     One incremental solver holds I(s0) & T(s0,s1) & ... & T(s(k-1),sk); per depth one
@@ -158,14 +172,41 @@ def bmc(inst: Instance, props: list[str], depth: int, *, timeout: float | None =
     def query_of(prop: str, k: int) -> z3.BoolRef | None:
         if prop == KERNEL_ASSERTS:
             return steps[-1].any_violation if k > 0 else None
-        return z3.Not(enc.property(prop, frames[k]))
+        bad = z3.Not(enc.property(prop, frames[k]))
+        return z3.And(bad, z3.Not(enc.fatal(steps[-1]))) if k > 0 else bad
 
-    def found(prop: str, k: int) -> None:
+    def model_path() -> tuple[list, list, list, list]:
         m = solver.model()
         states, acts, smt_viols = extract(enc, m, frames, steps)
         if states[0] != inst.layout.initial_state():
             raise ReplayMismatch("SMT initial state differs from the model's")
-        viols = replay(inst, states, acts)
+        return states, acts, replay(inst, states, acts), smt_viols
+
+    def find_sites(k: int) -> bool:
+        """Every site first failing at depth k; False if the solver gave up."""
+        while True:
+            conds = [c for _, cid, c in steps[-1].violations if cid not in result.sites]
+            if not conds:
+                return True
+            r = check(z3.Or(conds))
+            if r == z3.unsat:
+                return True
+            if r == z3.unknown:
+                return False
+            states, acts, viols, _ = model_path()
+            new = [cid for cid in dict.fromkeys(viols[-1]) if cid not in result.sites]
+            if not new:
+                raise ReplayMismatch(
+                    f"SMT reports a new assertion site failing at step {k}; the explicit "
+                    f"engine reports {viols[-1] or 'none'}")
+            for cid in new:
+                trace = make_trace(inst, KERNEL_ASSERTS, cid, states, acts, viols, ENGINE,
+                                   assertion=cid)
+                result.sites[cid] = BmcPropResult(KERNEL_ASSERTS, "VIOLATED", k,
+                                                  time.perf_counter() - t0, trace)
+
+    def found(prop: str, k: int) -> None:
+        states, acts, viols, smt_viols = model_path()
         if prop == KERNEL_ASSERTS:
             if not viols[-1]:
                 raise ReplayMismatch(
@@ -184,16 +225,23 @@ def bmc(inst: Instance, props: list[str], depth: int, *, timeout: float | None =
                                            trace)
         open_props.remove(prop)
 
+    sites_open = each_site and KERNEL_ASSERTS in props
+    result.sites_searched = sites_open
     for k in range(depth + 1):
-        if not open_props:
+        if not open_props and not sites_open:
             break
         if k > 0:
+            if steps:
+                # Nothing follows a fatal step (as in the explorer).
+                solver.add(z3.Not(enc.fatal(steps[-1])))
             frames.append(enc.frame(f"s{k}"))
             st = enc.step(k, frames[k - 1], frames[k])
             steps.append(st)
             solver.add(st.constraint)
         if k < start:
             continue
+        if sites_open and k > 0 and not find_sites(k):
+            sites_open = False  # the solver gave up: the sites found so far stand
         queries = {p: q for p in open_props if (q := query_of(p, k)) is not None}
         if not queries:
             continue

@@ -45,6 +45,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--bits", action="store_true",
                    help="carry the register data as bit vectors too (slower; tokens decide "
                         "loss/leak exactly on reachable states, see checker/smt/encode.py)")
+    b.add_argument("--each-assertion", action="store_true",
+                   help="a shortest counterexample for every kernel assertion site that "
+                        "fails within the bound, not only the first (the search goes on "
+                        "to --depth, excluding the sites already found)")
     b.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                    help=f"directory for counterexample files (default {DEFAULT_OUT}/)")
     b.set_defaults(func=cmd_bmc)
@@ -96,8 +100,10 @@ def cmd_bmc(args: argparse.Namespace) -> int:
     insts = instances_from_args(args)
     runs, codes = [], []
     for inst in insts:
-        res = bmc(inst, props, args.depth, timeout=args.timeout, bits=args.bits)
+        res = bmc(inst, props, args.depth, timeout=args.timeout, bits=args.bits,
+                  each_site=args.each_assertion)
         files = {p: write_trace(r.trace, args.out) for p, r in res.props.items() if r.trace}
+        site_files = {cid: write_trace(r.trace, args.out) for cid, r in res.sites.items()}
         code = EXIT_VIOLATION if res.violated else EXIT_BOUND
         codes.append(code)
         runs.append({
@@ -116,13 +122,36 @@ def cmd_bmc(args: argparse.Namespace) -> int:
                 for p, r in res.props.items()
             },
         })
+        if res.sites_searched:
+            runs[-1]["assertions"] = [
+                {"id": cid, "kind": _kind(inst, cid),
+                 "length": r.depth, "counterexample": site_files[cid],
+                 "seconds": round(r.seconds, 3)}
+                for cid, r in res.sites.items()]
         if not args.json:
             _print_bmc(inst, res, files, args.depth)
+            if res.sites_searched:
+                _print_sites(inst, res, site_files, args.depth)
     code = _combine(codes)
     report_junit(args, "bmc", runs)
     if args.json:
         print_json({"command": _command_line(), "exit_code": code, "runs": runs})
     return code
+
+
+def _kind(inst, cid: str) -> str:  # noqa: ANN001
+    check = inst.compiled.checks.get(cid)
+    return check.kind if check is not None else ""
+
+
+def _print_sites(inst, res, site_files: dict, depth: int) -> None:  # noqa: ANN001
+    if not res.sites:
+        print(f"\nno kernel assertion site fails within {depth} steps")
+        return
+    print(f"\nassertion sites that fail within {depth} steps ({len(res.sites)}), each with "
+          "its shortest counterexample (found ones excluded from later queries):")
+    rows = [(_kind(inst, cid), cid, r.depth, site_files[cid]) for cid, r in res.sites.items()]
+    print(tabulate(rows, headers=("kind", "assertion site", "steps", "trace file")))
 
 
 def _bmc_word(verdict: str, depth: int) -> str:

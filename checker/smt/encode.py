@@ -376,6 +376,11 @@ class Encoding:
         FATAL_KINDS: BUG, overflow; and a model error)."""
         return cid.startswith("model:") or self.check_kinds.get(cid) in FATAL_KINDS
 
+    def fatal(self, st: StepEnc) -> z3.BoolRef:
+        """Step ``st`` fails a fatal assertion: the explicit engine has no successor."""
+        cs = [c for _, cid, c in st.violations if self.is_fatal(cid)]
+        return z3.Or(cs) if cs else z3.BoolVal(False)
+
     # ------------------------------------------------------------------ frames
     def frame(self, name: str) -> Frame:
         vals = [z3.BitVec(f"{name}.{v.name}", width_of(v.dom)) for v in self.S.vars]

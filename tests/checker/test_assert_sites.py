@@ -1,0 +1,146 @@
+"""One shortest trace per assertion site, and the real call stack at a failing check."""
+
+from __future__ import annotations
+
+import json
+
+from checker.cli import main
+from checker.explicit.explore import explore_bfs
+from checker.explicit.interp import run_traced
+from checker.inspect.describe import assert_path, verdict
+from checker.instance import KERNEL_ASSERTS, PROPERTY_NAMES, Instance
+from checker.trace import Step, Trace, trace_from_json
+from model.config import Config
+from model.ctx import Ctx
+from model.variants import get_variant
+from tests.checker.test_overflow import NEON_END_NO_PREEMPT_ENABLE
+
+LOCKDEP_BH = ("__local_bh_enable_ip: lockdep lockdep_assert_irqs_enabled(): "
+              "local_bh_enable() with IRQs disabled")
+
+
+def kernel_neon_begin_irqs_off(k: Ctx) -> None:
+    """Test mutant of kernel_neon_begin(): masks IRQs around its bh-disabled section, so
+    its own local_bh_enable() runs with IRQs off (a lockdep splat), while the
+    local_bh_enable() of fpsimd_restore_current_state(), which ran the softirq that
+    called it, passed the same checks a moment before."""
+    cpu = k.this_cpu
+    k.check(k.may_use_simd(), "BUG", "kernel_neon_begin", "BUG_ON(!may_use_simd())")
+    k.local_irq_disable()
+    k.local_bh_disable()
+    k.set(cpu.kernel_neon_busy, True)
+    k.fpsimd_save()
+    k.fpsimd_flush_cpu_state()
+    k.preempt_disable()
+    k.local_bh_enable()
+    k.local_irq_enable()
+
+
+def _action(inst: Instance, name: str, **params: int) -> int:
+    want = tuple(sorted(params.items()))
+    return next(i for i, a in enumerate(inst.actions) if a.name == name and a.params == want)
+
+
+def test_stack_names_the_real_caller_of_a_primitive_reached_twice() -> None:
+    """ret_to_user with a softirq pending: local_bh_enable() is reached from
+    fpsimd_restore_current_state() (passes) and, inside the softirq it runs, from
+    kernel_neon_begin() (fails).  The stack is the one at the failing check; the old
+    guess from first-call order named fpsimd_restore_current_state's neighbours."""
+    variant = get_variant("seed").derive("test-neon-begin-irqs-off", "test",
+                                         kernel_neon_begin=kernel_neon_begin_irqs_off)
+    inst = Instance(Config(cpus=1, vhe=True), variant)
+    comp = inst.compiled
+    s0 = inst.layout.initial_state()
+    to_t0 = next(i for i, a in enumerate(inst.actions)  # idle0 -> T0 on cpu0
+                 if a.name == "schedule" and a.param("next") == 0 and comp.guards[i](bytes(s0)))
+    s1, viol = comp.fire(to_t0, s0, (False,) * len(inst.actions[to_t0].inputs))
+    assert not viol
+    ret = _action(inst, "ret_to_user", cpu=0, task=0)
+    act = inst.actions[ret]
+    assert comp.guards[ret](bytes(s1))
+    inputs = (True,) * len(act.inputs)  # the softirq is pending
+    nxt, viol_i, called, stacks = run_traced(act, s1, inputs)
+    assert called.count("local_bh_enable") == 2 and "kernel_neon_begin" in called
+    assert LOCKDEP_BH in viol_i
+    assert stacks[LOCKDEP_BH] == (
+        "ret_to_user", "fpsimd_restore_current_state", "local_bh_enable", "do_softirq",
+        "__do_softirq", "softirq_handler_using_neon", "kernel_neon_begin",
+        "local_bh_enable")
+    # The compiled engine agrees on the step (same successor, same failing sites).
+    nxt_c, viol_c = comp.fire(ret, s1, inputs)
+    assert nxt_c == nxt and set(viol_c) == set(viol_i)
+    # A trace step records it, and the verdict prints it.
+    step = Step.make(inst, act, inputs, nxt, viol_c, s1)
+    assert step.stacks[LOCKDEP_BH][-2:] == ["kernel_neon_begin", "local_bh_enable"]
+    trace = Trace.make(inst, KERNEL_ASSERTS, LOCKDEP_BH, s0, [step], "test")
+    assert trace_from_json(trace.to_json()).steps[0].stacks == step.stacks
+    assert "softirq_handler_using_neon → kernel_neon_begin → local_bh_enable" in \
+        verdict(trace).headline
+    # Without recorded stacks (old traces) the guess misses the real caller.
+    old = Step(step.action, step.label, step.params, step.inputs, step.functions,
+               step.state, step.violations)
+    assert "kernel_neon_begin" not in assert_path(old, LOCKDEP_BH)
+
+
+def test_seed_finding_has_its_full_stack() -> None:
+    inst = Instance(Config(cpus=1, vhe=True), get_variant("seed"))
+    res, _ = explore_bfs(inst, [KERNEL_ASSERTS])
+    tr = res.violations[KERNEL_ASSERTS]
+    assert tr.steps[-1].stacks[LOCKDEP_BH] == [
+        "__schedule", "fire_sched_out_preempt_notifiers", "kvm_sched_out",
+        "kvm_arch_vcpu_put", "kvm_arch_vcpu_put_fp", "local_bh_enable"]
+
+
+def test_each_site_gets_its_own_shortest_trace() -> None:
+    """The unbalanced preempt_disable mutant fails two sites: the counter overflow (4
+    steps: four softirq NEON sections on one CPU) and the seed's lockdep splat (6 steps).
+    Each gets a trace whose last step fails it, and no shorter one exists: the search
+    restricted to each site alone (BMC below, and BFS by construction) agrees."""
+    inst = Instance(Config(cpus=1, vhe=True), NEON_END_NO_PREEMPT_ENABLE)
+    res, _ = explore_bfs(inst, list(PROPERTY_NAMES))
+    sites = res.assertion_sites
+    overflow = next(c for c in sites if res.check_kinds[c] == "overflow")
+    assert overflow == ("preempt_disable: overflow preempt_count overflow: above the "
+                        "model's bound 3")
+    assert {c: len(t) for c, t in sites.items()} == {overflow: 4, LOCKDEP_BH: 6}
+    assert list(sites) == [overflow, LOCKDEP_BH]  # found in BFS order
+    for cid, tr in sites.items():
+        assert cid in tr.steps[-1].violations
+        assert all(cid not in s.violations for s in tr.steps[:-1])
+    # The property's trace is the shortest site's (the same object, written once).
+    assert sites[overflow] is res.violations[KERNEL_ASSERTS]
+    assert sites[LOCKDEP_BH].assertion == LOCKDEP_BH
+    assert res.stats.time_to_site.keys() == sites.keys()
+
+
+def test_bmc_finds_each_site_at_the_same_length() -> None:
+    from checker.smt.bmc import bmc
+
+    inst = Instance(Config(cpus=1, vhe=True), NEON_END_NO_PREEMPT_ENABLE)
+    res = bmc(inst, [KERNEL_ASSERTS], 6, each_site=True)
+    assert {c: r.depth for c, r in res.sites.items()} == {
+        "preempt_disable: overflow preempt_count overflow: above the model's bound 3": 4,
+        LOCKDEP_BH: 6}
+    for cid, r in res.sites.items():
+        assert cid in r.trace.steps[-1].violations and r.trace.assertion == cid
+
+
+def test_cli_lists_sites_and_writes_one_file_each(tmp_path, capsys) -> None:
+    code = main(["explore", "--cpus", "1", "--vhe", "--json", "--out", str(tmp_path),
+                 "--variant-file", "counterexamples/mutants.py",
+                 "--variant", "mutant-neon-end-no-preempt-enable"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1
+    rows = data["runs"][0]["assertions"]
+    assert [(r["kind"], r["length"]) for r in rows] == [("overflow", 4), ("lockdep", 6)]
+    files = {r["counterexample"] for r in rows}
+    assert len(files) == 2 and all((tmp_path / f.rsplit("/", 1)[-1]).exists() for f in files)
+    assert rows[0]["counterexample"] == \
+        data["runs"][0]["properties"]["kernel_asserts"]["counterexample"]
+    per_site = json.loads(open(rows[1]["counterexample"]).read())
+    assert per_site["assertion"] == LOCKDEP_BH
+    # replay checks that very site
+    assert main(["replay", rows[1]["counterexample"], "--variant-file",
+                 "counterexamples/mutants.py"]) == 1
+    assert "REPRODUCES: kernel_asserts is violated again at step 6" in \
+        capsys.readouterr().out

@@ -1,0 +1,129 @@
+"""Counters kept in range: a counter update leaving its domain is an assertion failure of
+kind ``overflow`` (model.dsl.Assign.check), identical in the compiled explicit engine,
+the reference interpreter and the z3 encoding, and reported with a trace."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from checker.cli import main
+from checker.explicit.explore import explore_bfs
+from checker.explicit.interp import run_traced
+from checker.instance import KERNEL_ASSERTS, Instance
+from model.config import Config
+from model.ctx import Ctx
+from model.dsl import Assign, walk_stmts
+from model.variants import get_variant
+from tests.broken_variants import BROKEN
+
+NEON_END_NO_PREEMPT_ENABLE = BROKEN["neon-end-no-preempt-enable"]
+OVERFLOW = "preempt_disable: overflow preempt_count overflow: above the model's bound 3"
+UNDERFLOW = "preempt_enable: overflow preempt_count underflow: below 0"
+
+
+def kernel_neon_end_twice(k: Ctx) -> None:
+    """Test mutant: kernel_neon_end() with a second preempt_enable() (an unbalanced
+    enable: the count goes below zero)."""
+    cpu = k.this_cpu
+    busy = k.let("busy", cpu.kernel_neon_busy)
+    k.set(cpu.kernel_neon_busy, False)
+    k.check(busy.eq(1), "WARN", "kernel_neon_end", "WARN_ON(!busy)")
+    k.preempt_enable()
+    k.preempt_enable()
+
+
+EXTRA_ENABLE = get_variant("seed").derive("test-neon-end-enables-twice", "test",
+                                          kernel_neon_end=kernel_neon_end_twice)
+
+
+def test_counter_updates_carry_their_overflow_site() -> None:
+    inst = Instance(Config(cpus=1), get_variant("seed"))
+    checks = {st.check.id for a in inst.actions for st in walk_stmts(a.body)
+              if isinstance(st, Assign) and st.check is not None}
+    assert OVERFLOW in checks and UNDERFLOW in checks
+    assert all(c.partition(": ")[2].startswith("overflow ") for c in checks)
+    assert inst.compiled.checks[OVERFLOW].kind == "overflow"
+
+
+@pytest.mark.parametrize("variant,site,length", [
+    (NEON_END_NO_PREEMPT_ENABLE, OVERFLOW, 4),
+    (EXTRA_ENABLE, UNDERFLOW, 1),
+])
+def test_explicit_reports_a_counter_leaving_its_range(variant, site, length) -> None:
+    inst = Instance(Config(cpus=1, vhe=True), variant)
+    res, _ = explore_bfs(inst, [KERNEL_ASSERTS])
+    assert res.complete
+    tr = res.assertion_sites[site]
+    assert len(tr) == length and res.check_kinds[site] == "overflow"
+    last = tr.steps[-1]
+    assert site in last.violations
+    # The counter keeps its old value in the reported state (it has no label beyond).
+    before = tr.steps[-2].state if length > 1 else tr.initial
+    assert last.state["cpu0.preempt_count"] == before["cpu0.preempt_count"]
+    assert last.stacks[site][-1] in ("preempt_disable", "preempt_enable")
+
+
+def test_interpreter_and_compiled_agree_on_the_overflowing_step() -> None:
+    inst = Instance(Config(cpus=1, vhe=True), NEON_END_NO_PREEMPT_ENABLE)
+    res, _ = explore_bfs(inst, [KERNEL_ASSERTS])
+    tr = res.violations[KERNEL_ASSERTS]
+    state = inst.layout.initial_state()
+    comp = inst.compiled
+    by_label = {a.label: i for i, a in enumerate(inst.actions)}
+    for st in tr.steps:
+        aid = by_label[st.label]
+        inp = tuple(st.inputs[n] for n in inst.actions[aid].inputs)
+        nxt_c, viol_c = comp.fire(aid, state, inp)
+        nxt_i, viol_i, _, _ = run_traced(inst.actions[aid], state, inp)
+        assert nxt_c == nxt_i and set(viol_c) == set(viol_i)
+        state = nxt_c
+    assert OVERFLOW in viol_c
+
+
+@pytest.mark.parametrize("variant,site,length", [
+    (NEON_END_NO_PREEMPT_ENABLE, OVERFLOW, 4),
+    (EXTRA_ENABLE, UNDERFLOW, 1),
+])
+def test_bmc_reports_the_same_site_at_the_same_length(variant, site, length) -> None:
+    from checker.smt.bmc import bmc
+
+    inst = Instance(Config(cpus=1, vhe=True), variant)
+    res = bmc(inst, [KERNEL_ASSERTS], length)
+    r = res.props[KERNEL_ASSERTS]
+    assert r.verdict == "VIOLATED" and r.depth == length
+    assert site in r.trace.steps[-1].violations  # replayed in the explicit engine too
+
+
+def test_smt_keeps_the_old_value_on_overflow() -> None:
+    """In z3 as in Python: the overflowing update is the site's condition and the
+    counter keeps its value (so the two engines' successor states are equal)."""
+    import z3
+
+    from checker.smt.encode import Encoding
+
+    inst = Instance(Config(cpus=1, vhe=True), NEON_END_NO_PREEMPT_ENABLE)
+    enc = Encoding(inst, bits=False)
+    pre, post = enc.frame("a"), enc.frame("b")
+    st = enc.step(1, pre, post)
+    pc = next(v for v in inst.layout.vars if v.name == "cpu0.preempt_count")
+    s = z3.Solver()
+    s.add(enc.domain(pre), st.constraint,
+          z3.Or([c for _, cid, c in st.violations if cid == OVERFLOW]))
+    assert s.check() == z3.sat
+    m = s.model()
+    assert m.eval(post.vals[pc.index]).as_long() == m.eval(pre.vals[pc.index]).as_long() == 3
+    assert enc.is_fatal(OVERFLOW) and enc.check_kinds[OVERFLOW] == "overflow"
+
+
+def test_cli_reports_a_finding_not_a_model_error(tmp_path, capsys) -> None:
+    code = main(["explore", "--cpus", "1", "--vhe", "--json", "--out", str(tmp_path),
+                 "--variant-file", "counterexamples/mutants.py",
+                 "--variant", "mutant-neon-end-no-preempt-enable"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1
+    ka = data["runs"][0]["properties"]["kernel_asserts"]
+    assert ka["verdict"] == "VIOLATED" and ka["violation"] == OVERFLOW and ka["length"] == 4
+    assert main(["show", ka["counterexample"]]) == 0
+    assert "a counter leaves its range" in capsys.readouterr().out
