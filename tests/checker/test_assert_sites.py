@@ -144,3 +144,25 @@ def test_cli_lists_sites_and_writes_one_file_each(tmp_path, capsys) -> None:
                  "counterexamples/mutants.py"]) == 1
     assert "REPRODUCES: kernel_asserts is violated again at step 6" in \
         capsys.readouterr().out
+
+
+def test_native_engine_reports_the_same_sites() -> None:
+    """The native engine records each check's first failing transition in C: the same
+    sites, lengths and kinds as the reference engine, and the overflow as a finding."""
+    import pytest
+
+    from checker.native import NativeUnavailable, explore_native
+
+    inst = Instance(Config(cpus=1, vhe=True), NEON_END_NO_PREEMPT_ENABLE)
+    try:
+        nat, _ = explore_native(inst, list(PROPERTY_NAMES), workers=2)
+    except NativeUnavailable as exc:
+        pytest.skip(f"no native engine here: {exc}")
+    ref, _ = explore_bfs(inst, list(PROPERTY_NAMES))
+    assert {c: len(t) for c, t in nat.assertion_sites.items()} == \
+        {c: len(t) for c, t in ref.assertion_sites.items()}
+    assert list(nat.assertion_sites) == list(ref.assertion_sites)
+    assert nat.check_kinds == ref.check_kinds
+    assert (nat.stats.states, nat.stats.transitions) == (ref.stats.states, ref.stats.transitions)
+    for cid, tr in nat.assertion_sites.items():
+        assert cid in tr.steps[-1].violations and tr.steps[-1].stacks[cid]
