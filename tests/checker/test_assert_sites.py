@@ -13,7 +13,7 @@ from checker.trace import Step, Trace, trace_from_json
 from model.config import Config
 from model.ctx import Ctx
 from model.variants import get_variant
-from tests.checker.test_overflow import NEON_END_NO_PREEMPT_ENABLE
+from tests.checker.test_overflow import NEON_END_NO_PREEMPT_ENABLE, OVERFLOW
 
 LOCKDEP_BH = ("__local_bh_enable_ip: lockdep lockdep_assert_irqs_enabled(): "
               "local_bh_enable() with IRQs disabled")
@@ -58,7 +58,8 @@ def test_stack_names_the_real_caller_of_a_primitive_reached_twice() -> None:
     ret = _action(inst, "ret_to_user", cpu=0, task=0)
     act = inst.actions[ret]
     assert comp.guards[ret](bytes(s1))
-    inputs = (True,) * len(act.inputs)  # the softirq is pending
+    # the softirq is pending at local_bh_enable(); no IRQ is taken inside the step
+    inputs = tuple(n.startswith("softirq pending at local_bh_enable") for n in act.inputs)
     nxt, viol_i, called, stacks = run_traced(act, s1, inputs)
     assert called.count("local_bh_enable") == 2 and "kernel_neon_begin" in called
     assert LOCKDEP_BH in viol_i
@@ -92,23 +93,23 @@ def test_seed_finding_has_its_full_stack() -> None:
 
 
 def test_each_site_gets_its_own_shortest_trace() -> None:
-    """The unbalanced preempt_disable mutant fails two sites: the counter overflow (4
-    steps: four softirq NEON sections on one CPU) and the seed's lockdep splat (6 steps).
-    Each gets a trace whose last step fails it, and no shorter one exists: the search
-    restricted to each site alone (BMC below, and BFS by construction) agrees."""
+    """The unbalanced preempt_disable mutant fails two sites: the counter overflow (IRQs
+    whose softirqs use NEON, each leaving the count one higher, taken at the IRQ points
+    of one step) and the seed's lockdep splat (6 steps).  Each gets a trace whose last
+    step fails it; BMC (below) finds each at the same length, so none is longer than
+    needed."""
     inst = Instance(Config(cpus=1, vhe=True), NEON_END_NO_PREEMPT_ENABLE)
     res, _ = explore_bfs(inst, list(PROPERTY_NAMES))
     sites = res.assertion_sites
-    overflow = next(c for c in sites if res.check_kinds[c] == "overflow")
-    assert overflow == ("preempt_disable: overflow preempt_count overflow: above the "
-                        "model's bound 3")
-    assert {c: len(t) for c, t in sites.items()} == {overflow: 4, LOCKDEP_BH: 6}
-    assert list(sites) == [overflow, LOCKDEP_BH]  # found in BFS order
+    assert set(sites) == {OVERFLOW, LOCKDEP_BH}
+    assert res.check_kinds == {OVERFLOW: "overflow", LOCKDEP_BH: "lockdep"}
+    assert len(sites[LOCKDEP_BH]) == 6 and len(sites[OVERFLOW]) < 6
+    assert list(sites) == [OVERFLOW, LOCKDEP_BH]  # found in BFS order
     for cid, tr in sites.items():
         assert cid in tr.steps[-1].violations
         assert all(cid not in s.violations for s in tr.steps[:-1])
     # The property's trace is the shortest site's (the same object, written once).
-    assert sites[overflow] is res.violations[KERNEL_ASSERTS]
+    assert sites[OVERFLOW] is res.violations[KERNEL_ASSERTS]
     assert sites[LOCKDEP_BH].assertion == LOCKDEP_BH
     assert res.stats.time_to_site.keys() == sites.keys()
 
@@ -117,10 +118,10 @@ def test_bmc_finds_each_site_at_the_same_length() -> None:
     from checker.smt.bmc import bmc
 
     inst = Instance(Config(cpus=1, vhe=True), NEON_END_NO_PREEMPT_ENABLE)
-    res = bmc(inst, [KERNEL_ASSERTS], 6, each_site=True)
-    assert {c: r.depth for c, r in res.sites.items()} == {
-        "preempt_disable: overflow preempt_count overflow: above the model's bound 3": 4,
-        LOCKDEP_BH: 6}
+    ref, _ = explore_bfs(inst, [KERNEL_ASSERTS])
+    want = {c: len(t) for c, t in ref.assertion_sites.items()}
+    res = bmc(inst, [KERNEL_ASSERTS], max(want.values()), each_site=True)
+    assert {c: r.depth for c, r in res.sites.items()} == want
     for cid, r in res.sites.items():
         assert cid in r.trace.steps[-1].violations and r.trace.assertion == cid
 
@@ -132,7 +133,7 @@ def test_cli_lists_sites_and_writes_one_file_each(tmp_path, capsys) -> None:
     data = json.loads(capsys.readouterr().out)
     assert code == 1
     rows = data["runs"][0]["assertions"]
-    assert [(r["kind"], r["length"]) for r in rows] == [("overflow", 4), ("lockdep", 6)]
+    assert [r["kind"] for r in rows] == ["overflow", "lockdep"] and rows[1]["length"] == 6
     files = {r["counterexample"] for r in rows}
     assert len(files) == 2 and all((tmp_path / f.rsplit("/", 1)[-1]).exists() for f in files)
     assert rows[0]["counterexample"] == \

@@ -47,22 +47,22 @@ def test_counter_updates_carry_their_overflow_site() -> None:
     assert inst.compiled.checks[OVERFLOW].kind == "overflow"
 
 
-@pytest.mark.parametrize("variant,site,length", [
-    (NEON_END_NO_PREEMPT_ENABLE, OVERFLOW, 4),
-    (EXTRA_ENABLE, UNDERFLOW, 1),
+@pytest.mark.parametrize("variant,site", [
+    (NEON_END_NO_PREEMPT_ENABLE, OVERFLOW),
+    (EXTRA_ENABLE, UNDERFLOW),
 ])
-def test_explicit_reports_a_counter_leaving_its_range(variant, site, length) -> None:
+def test_explicit_reports_a_counter_leaving_its_range(variant, site) -> None:
     inst = Instance(Config(cpus=1, vhe=True), variant)
     res, _ = explore_bfs(inst, [KERNEL_ASSERTS])
     assert res.complete
     tr = res.assertion_sites[site]
-    assert len(tr) == length and res.check_kinds[site] == "overflow"
+    assert res.check_kinds[site] == "overflow"
     last = tr.steps[-1]
     assert site in last.violations
-    # The counter keeps its old value in the reported state (it has no label beyond).
-    before = tr.steps[-2].state if length > 1 else tr.initial
-    assert last.state["cpu0.preempt_count"] == before["cpu0.preempt_count"]
     assert last.stacks[site][-1] in ("preempt_disable", "preempt_enable")
+    # The step's own preempt_count update that overflowed kept the old value: the next
+    # state is not explored (like after a BUG), so no state holds an out-of-range count.
+    assert all(0 <= int(s.state["cpu0.preempt_count"]) <= 3 for s in tr.steps)
 
 
 def test_interpreter_and_compiled_agree_on_the_overflowing_step() -> None:
@@ -82,17 +82,19 @@ def test_interpreter_and_compiled_agree_on_the_overflowing_step() -> None:
     assert OVERFLOW in viol_c
 
 
-@pytest.mark.parametrize("variant,site,length", [
-    (NEON_END_NO_PREEMPT_ENABLE, OVERFLOW, 4),
-    (EXTRA_ENABLE, UNDERFLOW, 1),
+@pytest.mark.parametrize("variant,site", [
+    (NEON_END_NO_PREEMPT_ENABLE, OVERFLOW),
+    (EXTRA_ENABLE, UNDERFLOW),
 ])
-def test_bmc_reports_the_same_site_at_the_same_length(variant, site, length) -> None:
+def test_bmc_reports_the_same_site_at_the_same_length(variant, site) -> None:
     from checker.smt.bmc import bmc
 
     inst = Instance(Config(cpus=1, vhe=True), variant)
+    ref, _ = explore_bfs(inst, [KERNEL_ASSERTS])
+    length = len(ref.assertion_sites[site])
     res = bmc(inst, [KERNEL_ASSERTS], length)
     r = res.props[KERNEL_ASSERTS]
-    assert r.verdict == "VIOLATED" and r.depth == length
+    assert r.verdict == "VIOLATED" and r.depth == len(ref.violations[KERNEL_ASSERTS])
     assert site in r.trace.steps[-1].violations  # replayed in the explicit engine too
 
 
@@ -132,6 +134,6 @@ def test_cli_reports_a_finding_not_a_model_error(tmp_path, capsys) -> None:
     data = json.loads(capsys.readouterr().out)
     assert code == 1
     ka = data["runs"][0]["properties"]["kernel_asserts"]
-    assert ka["verdict"] == "VIOLATED" and ka["violation"] == OVERFLOW and ka["length"] == 4
+    assert ka["verdict"] == "VIOLATED" and ka["violation"] == OVERFLOW
     assert main(["show", ka["counterexample"]]) == 0
     assert "a counter leaves its range" in capsys.readouterr().out
