@@ -89,6 +89,18 @@ def kernel_neon_end(k: Ctx) -> None:
     k.check(busy.eq(1), "WARN", "kernel_neon_end", "WARN_ON(!busy)")
 
 
+def __deactivate_traps(k: Ctx, vcpu: int) -> None:
+    """Mutant of arch/arm64/kvm/hyp/switch.c: __deactivate_traps() whose nVHE half
+    (__deactivate_traps_nvhe) forgets to write CPTR_EL2_DEFAULT back, so CPTR_EL2.TFP set
+    for the guest stays set after the exit: the host's next FP access (a softirq's
+    kernel-mode NEON, a user task) traps to EL2 with no vcpu to switch to, a hyp panic.
+    VHE is as in the seed (CPACR_EL1 = CPACR_EL1_DEFAULT)."""
+    if k.config.vhe:
+        k.set_fp_trap(False)
+        if k.config.sve:
+            k.set(k.this_cpu.zen_el0en, False)
+
+
 CTXSYNC_KEEPS_FOREIGN = SEED.derive(
     "mutant-ctxsync-keeps-foreign",
     "seed, but kvm_arch_vcpu_ctxsync_fp() does not clear TIF_FOREIGN_FPSTATE",
@@ -125,8 +137,15 @@ NEON_END_NO_PREEMPT_ENABLE = SEED.derive(
     kernel_neon_end=kernel_neon_end,
 )
 
+DEACTIVATE_KEEPS_TFP = SEED.derive(
+    "mutant-deactivate-keeps-tfp",
+    "seed, but nVHE __deactivate_traps() leaves CPTR_EL2.TFP set for the host",
+    __deactivate_traps=__deactivate_traps,
+)
+
 VARIANTS = [CTXSYNC_KEEPS_FOREIGN, HYP_IGNORES_FOREIGN, SWITCH_IGNORES_CPU,
-            HYP_SWITCH_SKIPS_HOST_SAVE, PUT_FP_NO_FLUSH, NEON_END_NO_PREEMPT_ENABLE]
+            HYP_SWITCH_SKIPS_HOST_SAVE, PUT_FP_NO_FLUSH, NEON_END_NO_PREEMPT_ENABLE,
+            DEACTIVATE_KEEPS_TFP]
 
 
 def kvm_arch_vcpu_put_fp_no_bh(k: Ctx, vcpu: int) -> None:

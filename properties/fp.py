@@ -129,9 +129,25 @@ def no_leak(S: Layout) -> Expr:
     return all_of(parts)
 
 
+def host_fp_untrapped(S: Layout) -> Expr:
+    """Whenever a CPU runs host code (anything but a vcpu thread in guest mode), FP/SIMD
+    does not trap to EL2: nVHE CPTR_EL2.TFP is clear, VHE CPACR_EL1.FPEN enables FP.  The
+    host uses FP freely (user tasks, kernel-mode NEON in IRQs); a host FP access that traps
+    to hyp finds no vcpu to switch to and is a hyp panic (nVHE: the trap lands in
+    __kvm_hyp_vector's el1_sync with no guest context -> __hyp_panic)."""
+    parts = []
+    for c in range(S.config.cpus):
+        cpu = S.cpu[c]
+        in_guest = any_of(cpu.current.eq(t.index) & t.pc.eq("IN_GUEST")
+                          for t in S.tasks if t.vmm)
+        parts.append(implies(S.fp_trapped(c), in_guest))
+    return all_of(parts)
+
+
 INVARIANTS: tuple[Invariant, ...] = (
     Invariant("no_loss", no_loss.__doc__ or "", no_loss),
     Invariant("no_leak", no_leak.__doc__ or "", no_leak),
+    Invariant("host_fp_untrapped", host_fp_untrapped.__doc__ or "", host_fp_untrapped),
 )
 
 KERNEL_ASSERTS = "kernel_asserts"
@@ -141,7 +157,7 @@ KERNEL_ASSERTS_DOC = (
     " kernel_neon_begin, fpsimd_save's context check, BUG_ON(!current->mm), ...) holds."
 )
 
-PROPERTY_NAMES = ("no_loss", "no_leak", KERNEL_ASSERTS)
+PROPERTY_NAMES = ("no_loss", "no_leak", "host_fp_untrapped", KERNEL_ASSERTS)
 
 
 # ----------------------------------------------------------------------- guards

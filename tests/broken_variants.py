@@ -21,4 +21,5 @@ BROKEN = {
     "switch-ignores-cpu": _MUTANTS["mutant-switch-ignores-cpu"],
     "put-fp-no-bh": _MUTANTS["mutant-put-fp-no-bh"],
     "neon-end-no-preempt-enable": _MUTANTS["mutant-neon-end-no-preempt-enable"],
+    "deactivate-keeps-tfp": _MUTANTS["mutant-deactivate-keeps-tfp"],
 }

@@ -78,6 +78,8 @@ def test_fixed_variants_hold(variant, cfg) -> None:
     ("put-fp-no-flush", {"no_loss", "no_leak"}, 11, {}),
     ("switch-ignores-cpu", {"no_loss"}, 10,
      {"cpus": 2, "vmm_threads": 0, "vcpus": 0}),
+    # nVHE exit leaves CPTR_EL2.TFP set: the host now runs with FP trapped to EL2.
+    ("deactivate-keeps-tfp", {"host_fp_untrapped"}, 7, {}),
 ])
 def test_broken_copies_are_caught(name, props, length, cfg) -> None:
     inst = Instance(Config(**{"cpus": 1, "lockdep": False, **cfg}), BROKEN[name])

@@ -78,6 +78,7 @@ def test_fixed_variants_no_violation_within_bound(variant, cfg, depth) -> None:
     ("hyp-switch-skips-host-save", {}),
     ("put-fp-no-flush", {}),
     ("switch-ignores-cpu", {"cpus": 2, "vmm_threads": 0, "vcpus": 0}),
+    ("deactivate-keeps-tfp", {}),
 ])
 def test_broken_copies_caught_with_explorer_length(name, cfg) -> None:
     inst = Instance(Config(**{"cpus": 1, "lockdep": False, **cfg}), BROKEN[name])

@@ -51,6 +51,7 @@ def test_fixed_variants_are_proved(variant, cfg) -> None:
     ("hyp-switch-skips-host-save", {"cpus": 1, "lockdep": False}),
     ("put-fp-no-flush", {"cpus": 1, "lockdep": False}),
     ("switch-ignores-cpu", {"cpus": 2, "vmm_threads": 0, "vcpus": 0, "lockdep": False}),
+    ("deactivate-keeps-tfp", {"cpus": 1, "lockdep": False}),
 ])
 def test_engines_agree_on_verdicts(variant, cfg) -> None:
     """PROVED exactly when the explorer finds no violation; otherwise a CTI or a
