@@ -397,6 +397,11 @@ class Ctx:
             self.set(regs.fpsr, latest)
             if isinstance(regs.zhi, Var):
                 self.set(regs.zhi, latest if zhi else Const(self.S.VALUE, self.S.ZERO))
+            if owner >= self.config.user_tasks and isinstance(regs.fpexc, Var):
+                # An AArch32 guest's VFP state includes FPEXC (its kernel's lazy VFP
+                # switch toggles FPEXC.EN); a write of the context writes it too.  Host
+                # tasks never access FPEXC32_EL2.
+                self.set(regs.fpexc, latest)
             if owner < self.config.user_tasks:
                 ghost = self.S.tasks[owner].zhi_expected
                 if isinstance(ghost, Var):
@@ -411,11 +416,13 @@ class Ctx:
                     self.set(slot, Retire(slot, self.S.latest(owner), self.S.stale(owner)))
 
     def fp_write_memory(self, task: int, slots: list[Var], *, zhi: bool) -> None:
-        """Someone else (a ptrace tracer) writes new FP values for ``task`` into its saved
-        state in memory: a new generation of ``task``'s values, in ``slots``."""
+        """Someone else (a ptrace tracer; the VMM or another vcpu for a guest) writes new FP
+        values for owner ``task`` (a user task, or a guest: `Layout.guest_owner`) into its
+        saved state in memory: a new generation of the owner's values, in ``slots``."""
         self.supersede(task)
         for slot in slots:
             self.set(slot, Const(self.S.VALUE, self.S.latest(task)))
-        ghost = self.S.tasks[task].zhi_expected
-        if isinstance(ghost, Var):
-            self.set(ghost, 1 if zhi else 0)
+        if task < self.config.user_tasks:  # owners past the user tasks are guests
+            ghost = self.S.tasks[task].zhi_expected
+            if isinstance(ghost, Var):
+                self.set(ghost, 1 if zhi else 0)

@@ -51,9 +51,13 @@ class Image:
     v: Var | Expr
     fpsr: Var | Expr  # FPSR and FPCR, copied together by every helper
     zhi: Var | Expr  # Z bits [VL-1:128]; constant 0 without SVE
+    # FPEXC32_EL2 (AArch32 guests only): the CPU's register, or the vcpu's saved copy in
+    # vcpu->arch.ctxt.sys_regs[FPEXC32_EL2].  None elsewhere.  No FPSIMD/SVE save or load
+    # helper moves it (copy_image ignores it); hyp moves it explicitly.
+    fpexc: Var | Expr | None = None
 
     def slots(self) -> tuple[Var, ...]:
-        return tuple(x for x in (self.v, self.fpsr, self.zhi) if isinstance(x, Var))
+        return tuple(x for x in (self.v, self.fpsr, self.zhi, self.fpexc) if isinstance(x, Var))
 
 
 @dataclass
@@ -161,7 +165,8 @@ class Layout:
             self.cpu.append(
                 CpuVars(
                     index=c,
-                    regs=image(f"{p}.regs", 0, with_zhi=True),
+                    regs=self._with_fpexc(image(f"{p}.regs", 0, with_zhi=True),
+                                          f"{p}.FPEXC32_EL2", 0),
                     last_st=self._var(f"{p}.fpsimd_last_state.st", self.FPSTATE_PTR, 0),
                     last_sve_in_use=self._var(f"{p}.fpsimd_last_state.sve_in_use", b, 0),
                     irqs_disabled=self._var(f"{p}.irqs_disabled", b, 0),
@@ -231,7 +236,8 @@ class Layout:
                 VcpuVars(
                     index=v,
                     name=p,
-                    fp_regs=image(f"{p}.fp_regs", self.latest(nu + v)),
+                    fp_regs=self._with_fpexc(image(f"{p}.fp_regs", self.latest(nu + v)),
+                                             f"{p}.sys_regs.FPEXC32_EL2", self.latest(nu + v)),
                     fp_enabled=self._var(f"{p}.flags.FP_ENABLED", b, 0),
                     fp_host=self._var(f"{p}.flags.FP_HOST", b, 0),
                     host_sve_in_use=self._var(f"{p}.flags.HOST_SVE_IN_USE", b, 0),
@@ -246,6 +252,14 @@ class Layout:
         self.by_name = {var.name: var for var in self.vars}
 
     # ------------------------------------------------------------------ construction
+    def _with_fpexc(self, img: Image, name: str, init: int) -> Image:
+        """With AArch32 guests (Config.guest_aarch32), attach an FPEXC32_EL2 value slot to a
+        CPU's registers or a vcpu's saved context: FPEXC (its EN bit drives a 32-bit guest
+        kernel's own lazy VFP switching) is guest FP state like V and FPSCR."""
+        if not self.config.guest_aarch32:
+            return img
+        return Image(img.name, img.v, img.fpsr, img.zhi, self._var(name, self.VALUE, init))
+
     def _var(self, name: str, dom: Domain, init: int) -> Var:
         var = Var(name, dom, len(self.vars))
         self.vars.append(var)

@@ -56,17 +56,25 @@ def needs_tasks_and_cpus(cfg: Config) -> str | None:
     return None if cfg.user_tasks else "no user tasks in this configuration"
 
 
+def needs_aarch32_vcpus(cfg: Config) -> str | None:
+    if not cfg.guest_aarch32:
+        return "AArch64 guests (--aarch32-guest not given)"
+    return needs_vcpus(cfg)
+
+
 def readers(S: Layout) -> list[tuple[Expr, int, Image]]:
     """(condition, owner, registers) for every context that can read FP registers now.
 
     The registers are given as the slices that context can read: V and FPSR/FPCR always,
     the Z bits above 127 only for a user task with EL0 SVE enabled on its CPU (see
-    `zhi_readers`).
+    `zhi_readers`), FPEXC32_EL2 only for an AArch32 guest (Config.guest_aarch32: FP
+    untrapped at EL2 also leaves its VMRS/VMSR of FPEXC untrapped).
     """
     out: list[tuple[Expr, int, Image]] = []
     for c in range(S.config.cpus):
         regs = S.cpu[c].regs
         vregs = Image(regs.name, regs.v, regs.fpsr, Const(S.VALUE, S.ZERO))
+        gregs = Image(regs.name, regs.v, regs.fpsr, Const(S.VALUE, S.ZERO), regs.fpexc)
         for t in S.tasks:
             if t.mm:
                 out.append((S.cpu[c].current.eq(t.index) & t.pc.eq("USER"), t.index, vregs))
@@ -78,7 +86,7 @@ def readers(S: Layout) -> list[tuple[Expr, int, Image]]:
                             & v.mutex.eq(t.name)
                             & ~S.fp_trapped(c)
                         )
-                        out.append((cond, S.guest_owner(v.index), vregs))
+                        out.append((cond, S.guest_owner(v.index), gregs))
     return out
 
 
@@ -206,6 +214,16 @@ def _migrate_live(S: Layout, a: Action) -> Expr | None:
     return any_of(others) if others else None
 
 
+def _aarch32_reenter_fp_live(S: Layout, a: Action) -> Expr | None:
+    """enter_guest of an AArch32 vcpu whose FP state is still live for hyp: FP_ENABLED set
+    and the vcpu thread's TIF_FOREIGN_FPSTATE clear (update_fp_enabled() keeps FP
+    untrapped, so whatever hyp does to FPEXC32_EL2 on entry is what the guest reads)."""
+    if a.name != "enter_guest" or not S.config.guest_aarch32:
+        return None
+    t, v = S.tasks[a.param("task")], S.vcpus[a.param("vcpu")]
+    return v.fp_enabled.eq(1) & t.tif_foreign.eq(0)
+
+
 GUARDS: tuple[Guard, ...] = (
     Guard("guest_fp_live_at_irq",
           "the guest's FP state is live in a CPU's registers when an IRQ arrives",
@@ -222,4 +240,7 @@ GUARDS: tuple[Guard, ...] = (
     Guard("migrate_with_live_state",
           "a task migrates while its state is live on its old CPU",
           _migrate_live, needs_tasks_and_cpus),
+    Guard("aarch32_reenter_fp_live",
+          "a 32-bit guest re-enters with its FP state live (--aarch32-guest)",
+          _aarch32_reenter_fp_live, needs_aarch32_vcpus),
 )

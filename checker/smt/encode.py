@@ -99,7 +99,7 @@ from model.dsl import (
 )
 from properties.fp import readers
 
-SLICE_WIDTH = {"v": 128, "fpsr": 64}
+SLICE_WIDTH = {"v": 128, "fpsr": 64, "fpexc": 32}
 DEFAULT_VL = 256  # SVE vector length in bits used when the configuration has SVE
 
 
@@ -355,7 +355,7 @@ class Encoding:
         self.kind: dict[int, str] = {}
         self.lkind: dict[int, str] = {}
         for img in self.S.all_images():
-            for attr in ("v", "fpsr", "zhi"):
+            for attr in ("v", "fpsr", "zhi", "fpexc"):
                 var = getattr(img, attr)
                 if isinstance(var, Var):
                     self.kind[var.index] = attr
@@ -363,7 +363,7 @@ class Encoding:
         missing = [v.name for v in value_vars if v.index not in self.kind]
         if missing:
             raise EncodeError(f"value variables outside any image: {missing}")
-        self.slices = sorted(set(self.kind.values()), key=("v", "fpsr", "zhi").index)
+        self.slices = sorted(set(self.kind.values()), key=("v", "fpsr", "zhi", "fpexc").index)
         self.owners = list(range(len(self.S.owner_names)))
         self.sel_width = max(1, (len(inst.actions) - 1).bit_length())
         self.max_inputs = max((len(a.inputs) for a in inst.actions), default=0)

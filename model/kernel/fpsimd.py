@@ -24,7 +24,7 @@ Z bits above 127 (Documentation/arm64/sve.txt).
 from __future__ import annotations
 
 from model.ctx import Ctx
-from model.dsl import Const, Expr
+from model.dsl import Const, Expr, Var
 from model.state import Image
 
 
@@ -299,11 +299,14 @@ def do_sve_acc(k: Ctx) -> None:
 
 
 def kernel_fp_write(k: Ctx) -> None:
-    """Kernel-mode NEON code between kernel_neon_begin() and kernel_neon_end()."""
+    """Kernel-mode NEON code between kernel_neon_begin() and kernel_neon_end(): writes
+    V0-V31, FPSR/FPCR (and so the Z bits above 127).  The 64-bit kernel never touches
+    FPEXC32_EL2."""
     regs = k.this_cpu.regs
     kneon = Const(k.S.VALUE, k.S.KNEON)
-    for slot in regs.slots():
-        k.set(slot, kneon)
+    for slot in (regs.v, regs.fpsr, regs.zhi):
+        if isinstance(slot, Var):
+            k.set(slot, kneon)
 
 
 FUNCTIONS = {

@@ -1,10 +1,20 @@
 """arch/arm64/kvm/hyp/switch.c (seed), the hyp side of the FP switch.
 
 Hyp runs with all exceptions masked, so each hyp path is part of one atomic step.
+
+AArch32 guests (Config.guest_aarch32, KVM_ARM_VCPU_EL1_32BIT: vcpu_el1_is_32bit() and
+HCR_EL2.RW clear): FPEXC32_EL2 is the guest's FPEXC, part of its FP state (its EN bit is
+the guest kernel's own lazy-VFP switch).  Every hyp access to it is modelled: the forced
+EN write on entry (__activate_traps_fpsimd32), the restore from
+vcpu->arch.ctxt.sys_regs[FPEXC32_EL2] in the FP trap (__hyp_switch_fpsimd) and the save on
+exit (__fpsimd_save_fpexc32).  __sysreg32_save_state()/__sysreg32_restore_state()
+(sysreg-sr.c) move SPSRs, DACR32, IFSR32 and DBGVCR32 only, never FPEXC32 (read at v4.17,
+v4.18).  The constant hyp writes (FPEXC.EN alone, 1 << 30) is the token ``0`` (a value no
+context wrote).  For an AArch64 guest none of this code runs (build-time condition).
+
 Abstractions (by data independence and because they never touch the modelled state):
-* AArch32 guests: FPEXC32_EL2 handling (__activate_traps_fpsimd32,
-  __fpsimd_save_fpexc32) is not modelled; the guest is AArch64 (HCR_EL2.RW set).
-* System registers other than the FP trap controls, timers, vgic, debug, SSBD.
+* System registers other than the FP trap controls and FPEXC32_EL2, timers, vgic, debug,
+  SSBD.
 * ``__guest_enter``/``__guest_exit`` save and restore general-purpose registers only.
 
 The FP trap control is CPTR_EL2.TFP in nVHE (1 = trap) and CPACR_EL1.FPEN in VHE (1 =
@@ -15,7 +25,7 @@ FP use, and __deactivate_traps() writes CPACR_EL1_DEFAULT which has FPEN set).
 from __future__ import annotations
 
 from model.ctx import Ctx
-from model.dsl import Expr, any_of
+from model.dsl import Const, Expr, any_of
 
 
 def fp_trapped(k: Ctx) -> Expr:
@@ -59,13 +69,44 @@ def update_fp_enabled(k: Ctx, vcpu: int) -> Expr:
     return k.let("fp_enabled", v.fp_enabled)
 
 
-def __activate_traps(k: Ctx, vcpu: int) -> None:
-    """arch/arm64/kvm/hyp/switch.c: __activate_traps() (seed).
+def __activate_traps_fpsimd32(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/switch.c: __activate_traps_fpsimd32() (v4.17, seed, v4.18).
 
-    VHE (activate_traps_vhe): clear CPACR_EL1.FPEN unless update_fp_enabled().
+    For a 32-bit guest (and system_supports_fpsimd(), always true here) write FPEXC32_EL2 =
+    1 << 30 (EN only): a 32-bit EL1 FP access traps to EL2 only if it would not trap to EL1
+    first, so hyp forces FPEXC.EN before it traps FP with CPTR_EL2.TFP/CPACR_EL1.FPEN.
+    Whatever FPEXC32_EL2 held is overwritten.
+    """
+    if k.config.guest_aarch32:
+        k.set(k.this_cpu.regs.fpexc, Const(k.S.VALUE, k.S.ZERO))
+
+
+def __fpsimd_save_fpexc32(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/switch.c: __fpsimd_save_fpexc32() (v4.17, seed, v4.18): for a
+    32-bit guest, vcpu->arch.ctxt.sys_regs[FPEXC32_EL2] = FPEXC32_EL2."""
+    if k.config.guest_aarch32:
+        k.set(k.vcpu(vcpu).fp_regs.fpexc, k.this_cpu.regs.fpexc)
+
+
+def __fpsimd_restore_fpexc32(k: Ctx, vcpu: int) -> None:
+    """The statement after __fpsimd_restore_state() in __hyp_switch_fpsimd() (seed, v4.18;
+    in v4.17 the same three instructions in hyp/entry.S __fpsimd_guest_restore): "Skip
+    restoring fpexc32 for AArch64 guests": if HCR_EL2.RW is clear, FPEXC32_EL2 =
+    vcpu->arch.ctxt.sys_regs[FPEXC32_EL2].  Inline code in C, a helper here so every
+    version's FP trap shares it."""
+    if k.config.guest_aarch32:
+        k.set(k.this_cpu.regs.fpexc, k.vcpu(vcpu).fp_regs.fpexc)
+
+
+def __activate_traps(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/switch.c: __activate_traps() (seed, v4.18).
+
+    __activate_traps_fpsimd32() first, unconditionally (the seed does not touch this
+    call); then VHE (activate_traps_vhe): clear CPACR_EL1.FPEN unless update_fp_enabled();
     nVHE (__activate_traps_nvhe): CPTR_EL2 = default | TTA | TZ, plus TFP unless
     update_fp_enabled().  Either way: FP is trapped unless the guest's regs are live.
     """
+    k.__activate_traps_fpsimd32(vcpu)
     enabled = k.update_fp_enabled(vcpu)
     if k.config.vhe:
         if k.config.sve:
@@ -95,7 +136,7 @@ def __hyp_switch_fpsimd(k: Ctx, vcpu: int) -> None:
 
     Enable FP (CPACR_EL1.FPEN / clear CPTR_EL2.TFP); if FP_HOST, save the live registers
     into vcpu->arch.host_fpsimd_state and clear FP_HOST; load the guest's registers from
-    the vcpu; set FP_ENABLED.
+    the vcpu (and, for a 32-bit guest, FPEXC32_EL2 from its sys_regs); set FP_ENABLED.
     """
     v = k.vcpu(vcpu)
     k.set_fp_trap(False)
@@ -103,6 +144,7 @@ def __hyp_switch_fpsimd(k: Ctx, vcpu: int) -> None:
         k.store_through(v.host_fpsimd_state, k.__fpsimd_save_state)
         k.set(v.fp_host, False)
     k.__fpsimd_restore_state(v.fp_regs)
+    k.__fpsimd_restore_fpexc32(vcpu)
     k.set(v.fp_enabled, True)
 
 
@@ -115,10 +157,13 @@ def __kvm_vcpu_run_enter(k: Ctx, vcpu: int) -> None:
 
 def __kvm_vcpu_run_exit(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/hyp/switch.c: kvm_vcpu_run_vhe() / __kvm_vcpu_run_nvhe() after the
-    last guest exit (seed): guest sysregs saved, __deactivate_traps(), host sysregs
-    restored; the guest's FP regs stay live (lazy), only FPEXC32 would be saved.
+    last guest exit (seed): guest sysregs saved (__sysreg32_save_state() does not touch
+    FPEXC32), __deactivate_traps(), host sysregs restored; the guest's FP regs stay live
+    (lazy); if FP_ENABLED, __fpsimd_save_fpexc32().
     """
     k.__deactivate_traps(vcpu)
+    with k.If(k.vcpu(vcpu).fp_enabled.eq(1)):
+        k.__fpsimd_save_fpexc32(vcpu)
 
 
 def fixup_guest_exit_fp(k: Ctx, vcpu: int) -> None:
@@ -135,6 +180,9 @@ FUNCTIONS = {
         __fpsimd_save_state,
         __fpsimd_restore_state,
         update_fp_enabled,
+        __activate_traps_fpsimd32,
+        __fpsimd_save_fpexc32,
+        __fpsimd_restore_fpexc32,
         __activate_traps,
         __deactivate_traps,
         __hyp_switch_fpsimd,

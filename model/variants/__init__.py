@@ -5,6 +5,7 @@
 * ``v4.17``: the release before the series (eager switch in hyp).
 * ``v4.18-rc1``: the seed's series as merged (hyp saves host SVE state).
 * ``v4.18``: the release, with the fixes that followed rc1.
+* ``v4.18-fpexc32-fix``: v4.18 plus the v4.19-rc3 fix for 32-bit guests' FPEXC32_EL2.
 
 A user adds a variant in a file of their own (see README.md, "Checking your own patch")
 and passes it with ``--variant-file``; a file defines ``VARIANT`` (one) or ``VARIANTS``
@@ -42,7 +43,8 @@ def _register(v: Variant) -> Variant:
 _register(SEED)
 _register(v4_17.make(SEED))
 _RC1 = _register(v4_18.make_rc1(SEED))
-_register(v4_18.make(_RC1))
+_V418 = _register(v4_18.make(_RC1))
+_register(v4_18.make_fpexc32_fix(_V418))
 
 
 class VariantError(Exception):

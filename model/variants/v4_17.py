@@ -142,8 +142,10 @@ def kvm_arch_vcpu_ioctl_run_guest_exit(k: Ctx, vcpu: int) -> None:
 
 
 def __activate_traps(k: Ctx, vcpu: int) -> None:
-    """arch/arm64/kvm/hyp/switch.c (v4.17): __activate_traps(): FP always trapped (VHE:
-    CPACR_EL1.FPEN and ZEN cleared; nVHE: CPTR_EL2.TFP set)."""
+    """arch/arm64/kvm/hyp/switch.c (v4.17): __activate_traps(): __activate_traps_fpsimd32()
+    (a 32-bit guest's FPEXC32_EL2 = EN), then FP always trapped (VHE: CPACR_EL1.FPEN and
+    ZEN cleared; nVHE: CPTR_EL2.TFP set)."""
+    k.__activate_traps_fpsimd32(vcpu)
     k.set_fp_trap(True)
     if k.config.vhe and k.config.sve:
         k.set(k.this_cpu.zen_el0en, False)
@@ -152,10 +154,12 @@ def __activate_traps(k: Ctx, vcpu: int) -> None:
 def __fpsimd_guest_restore(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/hyp/entry.S (v4.17): __fpsimd_guest_restore, reached from el1_trap
     for ESR_ELx_EC_FP_ASIMD: enable FP; save the live V0-V31/FPSR/FPCR, whoever owns them,
-    into this CPU's host_cpu_context; load the guest's from the vcpu; eret to the guest."""
+    into this CPU's host_cpu_context; load the guest's from the vcpu; for a 32-bit guest
+    (HCR_EL2.RW clear) load FPEXC32_EL2 from the vcpu's sys_regs; eret to the guest."""
     k.set_fp_trap(False)
     k.__fpsimd_save_state(k.this_cpu.host_ctxt)
     k.__fpsimd_restore_state(k.vcpu(vcpu).fp_regs)
+    k.__fpsimd_restore_fpexc32(vcpu)
 
 
 def fixup_guest_exit_fp(k: Ctx, vcpu: int) -> None:
@@ -167,13 +171,14 @@ def __kvm_vcpu_run_exit(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/hyp/switch.c (v4.17): kvm_vcpu_run_vhe() / __kvm_vcpu_run_nvhe()
     after the guest loop: fp_enabled = the guest took the FP trap in this run
     (fpsimd_enabled_vhe() / __fpsimd_enabled_nvhe()), sampled before __deactivate_traps();
-    then if fp_enabled, save the guest's registers into the vcpu and restore the host's
-    from host_cpu_context."""
+    then if fp_enabled, save the guest's registers into the vcpu, restore the host's
+    from host_cpu_context and __fpsimd_save_fpexc32()."""
     fp_enabled = k.let("fp_enabled", ~k.fp_trapped())
     k.__deactivate_traps(vcpu)
     with k.If(fp_enabled):
         k.__fpsimd_save_state(k.vcpu(vcpu).fp_regs)
         k.__fpsimd_restore_state(k.this_cpu.host_ctxt)
+        k.__fpsimd_save_fpexc32(vcpu)
 
 
 def make(seed: Variant) -> Variant:
@@ -187,6 +192,8 @@ def make(seed: Variant) -> Variant:
                 "guest_fp_live_at_irq": "v4.17 restores the host's registers in hyp, before"
                 " IRQs are unmasked: guest FP state is never live at an IRQ",
                 "softirq_neon_with_vcpu_bound": "v4.17 never binds a vcpu's state to a CPU",
+                "aarch32_reenter_fp_live": "v4.17 traps FP on every guest entry: the guest's"
+                " FP state is never live when it re-enters",
             },
         },
         task_fpsimd_save=task_fpsimd_save,

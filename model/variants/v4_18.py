@@ -20,6 +20,15 @@ also read in a stored copy of the file):
 * `kvm_arch_vcpu_put_fp` runs under local_irq_save() instead of local_bh_disable() (it is
   called from kvm_sched_out() with IRQs off); which commit made this change was not
   checked.
+``v4.18-fpexc32-fix``: v4.18 plus the upstream fix "arm64: KVM: Only force FPEXC32_EL2.EN
+if trapping FPSIMD" (Marc Zyngier; in the KVM fixes for v4.19-rc3, "Fix a VFP corruption in
+32-bit guest"; its hash was not checked): `__activate_traps` forces FPEXC.EN only when it
+traps FP.  Without it a 32-bit guest re-entered with its FP state still live (FP_ENABLED
+kept by update_fp_enabled()) finds its FPEXC replaced by hyp's EN-only constant (checked in
+a v4.19.0 tree, 0x88888888/linux-4.19-comments, arch/arm64/kvm/hyp/switch.c:
+activate_traps_vhe()/__activate_traps_nvhe() call __activate_traps_fpsimd32() inside the
+!update_fp_enabled() branch).
+
 fpsimd_last_state.sve_in_use also went away in the series; it only fed
 sve_flush_cpu_state(), which these variants no longer call, so it is not duplicated.
 """
@@ -49,7 +58,8 @@ def __hyp_switch_fpsimd(k: Ctx, vcpu: int) -> None:
     Enable FP; if FP_HOST: with SVE and HOST_SVE_IN_USE, sve_save_state() into the host
     thread's sve_state (found from host_fpsimd_state with container_of) and FPSR/FPCR into
     host_fpsimd_state, else __fpsimd_save_state(host_fpsimd_state); clear FP_HOST; load the
-    guest's registers; set FP_ENABLED.
+    guest's registers (and a 32-bit guest's FPEXC32_EL2 from its sys_regs); set
+    FP_ENABLED.
     """
     v = k.vcpu(vcpu)
     k.set_fp_trap(False)
@@ -66,6 +76,7 @@ def __hyp_switch_fpsimd(k: Ctx, vcpu: int) -> None:
             k.store_through(v.host_fpsimd_state, k.__fpsimd_save_state)
         k.set(v.fp_host, False)
     k.__fpsimd_restore_state(v.fp_regs)
+    k.__fpsimd_restore_fpexc32(vcpu)
     k.set(v.fp_enabled, True)
 
 
@@ -112,6 +123,26 @@ def kvm_arch_vcpu_put_fp(k: Ctx, vcpu: int) -> None:
     k.set(k.this_cpu.irqs_disabled, flags)
 
 
+def __activate_traps_fpexc32_fix(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/switch.c: __activate_traps() after "arm64: KVM: Only force
+    FPEXC32_EL2.EN if trapping FPSIMD" (v4.19-rc3): as at v4.18, but
+    __activate_traps_fpsimd32() is called only where FP gets trapped (inside the
+    !update_fp_enabled() branch of activate_traps_vhe() and __activate_traps_nvhe()), so a
+    32-bit guest whose FP state is still live keeps its own FPEXC32_EL2."""
+    enabled = k.update_fp_enabled(vcpu)
+    if k.config.vhe:
+        if k.config.sve:
+            k.set(k.this_cpu.zen_el0en, False)  # val &= ~CPACR_EL1_ZEN
+        with k.If(~enabled.eq(1)):
+            k.set_fp_trap(True)
+            k.__activate_traps_fpsimd32(vcpu)
+    else:
+        k.set_fp_trap(False)
+        with k.If(~enabled.eq(1)):
+            k.set_fp_trap(True)
+            k.__activate_traps_fpsimd32(vcpu)
+
+
 def make_rc1(seed: Variant) -> Variant:
     return seed.derive(
         "v4.18-rc1",
@@ -133,4 +164,12 @@ def make(rc1: Variant) -> Variant:
         "restores the EL0 SVE trap",
         kvm_arch_vcpu_load_fp=kvm_arch_vcpu_load_fp,
         kvm_arch_vcpu_put_fp=kvm_arch_vcpu_put_fp,
+    )
+
+
+def make_fpexc32_fix(v418: Variant) -> Variant:
+    return v418.derive(
+        "v4.18-fpexc32-fix",
+        "v4.18 plus 'arm64: KVM: Only force FPEXC32_EL2.EN if trapping FPSIMD' (v4.19-rc3)",
+        __activate_traps=__activate_traps_fpexc32_fix,
     )

@@ -124,3 +124,16 @@ def test_bmc_cli_bound_reached_is_not_success(capsys) -> None:
 ])
 def test_bmc_cli_usage_errors(argv) -> None:
     assert main(argv) == 2
+
+
+def test_aarch32_fpexc_loss_same_length_as_explorer() -> None:
+    """bmc finds v4.18's lost FPEXC at the explorer's length and the trace replays; the
+    fix has none within the bound."""
+    inst = Instance(Config(cpus=1, lockdep=False, guest_aarch32=True), get_variant("v4.18"))
+    ex, _ = explore_bfs(inst, ["no_loss"], stop_early=True)
+    res = bmc(inst, ["no_loss"], 10)
+    r = res.props["no_loss"]
+    assert r.verdict == "VIOLATED" and r.depth == len(ex.violations["no_loss"]) == 10
+    _replays(inst, r.trace)
+    fixed = Instance(Config(cpus=1, guest_aarch32=True), get_variant("v4.18-fpexc32-fix"))
+    assert bmc(fixed, ["no_loss"], 10).props["no_loss"].verdict == "NOT_FOUND"

@@ -29,6 +29,8 @@ CONFIGS = [
     ("switch-ignores-cpu", {"cpus": 2, "vmm_threads": 0, "vcpus": 0}),  # 16 actions
     ("v4.18", {"cpus": 1, "sve": True, "vhe": True}),
     ("v4.18-rc1", {"cpus": 1, "sve": True, "vhe": True, "vcpus": 0}),
+    ("v4.18", {"cpus": 1, "guest_aarch32": True}),
+    ("v4.17", {"cpus": 1, "guest_aarch32": True, "vhe": True}),
 ]
 
 
@@ -123,3 +125,26 @@ def _user_state(inst: Instance) -> tuple:
         if d["cpu0.current"] == "T0" and d["T0.pc"] == "USER":
             return tuple(s)
     raise AssertionError("T0 never reaches EL0")
+
+
+def test_fpexc32_is_a_bit_slice_of_its_own() -> None:
+    """With AArch32 guests FPEXC32_EL2 (CPU and vcpu copy) is a 32-bit slice: the guest's
+    write gives it fresh bits recorded as the guest's ghost ``fpexc``, hyp's restore copies
+    them, and no_loss compares them."""
+    inst = Instance(Config(cpus=1, guest_aarch32=True), get_variant("v4.18"))
+    enc = Encoding(inst, bits=True)
+    S = inst.layout
+    cpu_x, vcpu_x = S.cpu[0].regs.fpexc, S.vcpus[0].fp_regs.fpexc
+    assert enc.kind[cpu_x.index] == enc.kind[vcpu_x.index] == "fpexc"
+    assert enc.width["fpexc"] == 32 and "fpexc" in enc.slices
+    f0, f1 = enc.frame("a"), enc.frame("b")
+    g0 = S.guest_owner(0)
+    assert f0.ghost[(g0, "fpexc")].size() == 32
+    st = enc.step(1, f0, f1)
+    s = z3.Solver()
+    s.add(st.constraint, enc.coherence(f0), enc.domain(f0))
+    write = next(i for i, a in enumerate(inst.actions) if a.name == "guest_fp_write")
+    s.add(st.sel == write)
+    assert s.check() == z3.sat
+    assert s.check(f1.bits[cpu_x.index] != f1.ghost[(g0, "fpexc")]) == z3.unsat
+    assert s.check(z3.Not(enc.coherence(f1))) == z3.unsat
