@@ -14,7 +14,17 @@ instantiated (see model/steps.py).
 from __future__ import annotations
 
 # name -> what it models (C entry point and file)
-EVENTS: dict[str, str] = {}
+EVENTS: dict[str, str] = {
+    "vcpu_reset": "PSCI CPU_OFF/CPU_ON: a vcpu thread's kvm_psci_vcpu_on() resets another,"
+                  " powered-off vcpu with kvm_reset_vcpu() (virt/kvm/arm/psci.c,"
+                  " arch/arm64/kvm/reset.c); needs --vcpus 2 (and --vmm-threads 2 to run both)",
+    "set_one_reg": "KVM_SET_ONE_REG/KVM_GET_ONE_REG of the guest's FP registers under"
+                   " vcpu->mutex, without vcpu_load (kvm_arch_vcpu_ioctl -> kvm_arm_set_reg,"
+                   " arch/arm64/kvm/guest.c, sys_regs.c)",
+    "kvm_run_kernel_neon": "task-context kernel-mode NEON in the VMM thread inside KVM_RUN"
+                           " while its vcpu is loaded (handle_exit / run-loop preemptible"
+                           " points, virt/kvm/arm/arm.c)",
+}
 
 # Included when the user does not choose (`--event` not given).
 DEFAULT_EVENTS: tuple[str, ...] = ()

@@ -106,6 +106,10 @@ class VcpuVars:
     host_sve_enabled: Var | Expr  # KVM_ARM64_HOST_SVE_ENABLED (v4.18; constant without SVE)
     pid: Var  # vcpu->pid: the task of the last KVM_RUN
     mutex: Var  # vcpu->mutex holder
+    # vcpu->arch.power_off (PSCI CPU_OFF/CPU_ON; event vcpu_reset, else constant 0)
+    power_off: Var | Expr
+    # KVM_REQ_VCPU_RESET pending (v5.0's self-reset; event vcpu_reset, else constant 0)
+    reset_pending: Var | Expr
 
 
 @dataclass
@@ -247,6 +251,10 @@ class Layout:
                     mutex=self._var(f"{p}.mutex", self.TASK_OR_NULL, 0),
                     host_sve_enabled=self._var(f"{p}.flags.HOST_SVE_ENABLED", b, 0)
                     if cfg.sve else Const(b, 0),
+                    power_off=self._var(f"{p}.power_off", b, 0)
+                    if "vcpu_reset" in cfg.events else Const(b, 0),
+                    reset_pending=self._var(f"{p}.requests.VCPU_RESET", b, 0)
+                    if "vcpu_reset" in cfg.events else Const(b, 0),
                 )
             )
         self.by_name = {var.name: var for var in self.vars}

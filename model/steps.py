@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from model.ctx import Ctx
-from model.dsl import Action, Expr, all_of, check_data_independence, strip_marks
+from model.dsl import Action, Expr, Var, all_of, check_data_independence, strip_marks
 from model.state import Layout
 from model.variant import Variant
 
@@ -115,6 +115,33 @@ def _switch(S: Layout) -> Iterable[Params]:
                 yield {"cpu": c, "task": prev, "next": nxt}
 
 
+def _vmm_event(event: str) -> Callable[[Layout], Iterable[Params]]:
+    """The VMM-thread/vcpu instances of an optional event's step (none unless the
+    configuration includes the event: model/events.py)."""
+    def params(S: Layout) -> Iterable[Params]:
+        return _vmm(S) if event in S.config.events else ()
+
+    return params
+
+
+def _vmm_pair(S: Layout) -> Iterable[Params]:
+    """A VMM thread in KVM_RUN on one vcpu and another vcpu it targets (PSCI CPU_ON)."""
+    if "vcpu_reset" not in S.config.events:
+        return
+    for p in _vmm(S):
+        for b in range(S.config.vcpus):
+            if b != p["vcpu"]:
+                yield {**p, "target_vcpu": b}
+
+
+def _may_enter_guest(S: Layout, p: Params) -> Expr:
+    """enter_guest: at the run loop's top; with the vcpu_reset event, not while powered
+    off (check_vcpu_requests() -> vcpu_req_sleep() sleeps there until power_off clears)."""
+    g = _vmm_at("LOOP_TOP")(S, p)
+    power_off = S.vcpus[p["vcpu"]].power_off
+    return g & power_off.eq(0) if isinstance(power_off, Var) else g
+
+
 def _vmm_at(pc: str) -> Callable[[Layout, Params], Expr]:
     def guard(S: Layout, p: Params) -> Expr:
         return (
@@ -178,7 +205,7 @@ STEPS: tuple[Step, ...] = (
     Step("vcpu_load", "kvm_arch_vcpu_ioctl_run: vcpu_load", _vmm, _vmm_at("VCPU_LOAD"),
          lambda k, p: k.kvm_arch_vcpu_ioctl_run_load(p["vcpu"])),
     Step("enter_guest", "run loop: disable IRQs and enter the guest (or bail out)", _vmm,
-         _vmm_at("LOOP_TOP"),
+         _may_enter_guest,
          lambda k, p: k.kvm_arch_vcpu_ioctl_run_enter_guest(p["vcpu"])),
     Step("guest_fp_trap", "the guest touches FP while trapped: hyp switches FP", _vmm,
          lambda S, p: _in_guest(S, p) & S.fp_trapped(p["cpu"]),
@@ -193,6 +220,29 @@ STEPS: tuple[Step, ...] = (
          lambda k, p: k.kvm_arch_vcpu_ioctl_run_handle_exit(p["vcpu"])),
     Step("vcpu_put", "leave KVM_RUN: vcpu_put, drop the vcpu mutex", _vmm, _vmm_at("LOOP_EXIT"),
          lambda k, p: k.kvm_arch_vcpu_ioctl_run_put(p["vcpu"])),
+    # ---- optional events (model/events.py): no instances unless configured
+    Step("psci_cpu_off", "the guest's PSCI CPU_OFF, handled in its run loop",
+         _vmm_event("vcpu_reset"),
+         lambda S, p: _vmm_at("LOOP_TOP")(S, p) & S.vcpus[p["vcpu"]].power_off.eq(0),
+         lambda k, p: k.kvm_psci_vcpu_off(p["vcpu"])),
+    Step("vcpu_sleep_signal", "a powered-off vcpu's sleep is interrupted by a signal",
+         _vmm_event("vcpu_reset"),
+         lambda S, p: _vmm_at("LOOP_TOP")(S, p) & S.vcpus[p["vcpu"]].power_off.eq(1),
+         lambda k, p: k.vcpu_req_sleep_interrupted(p["vcpu"])),
+    Step("vcpu_reset", "PSCI CPU_ON from this vcpu's thread resets another, powered-off vcpu",
+         _vmm_pair,
+         lambda S, p: _vmm_at("LOOP_TOP")(S, p)
+         & S.vcpus[p["target_vcpu"]].power_off.eq(1),
+         lambda k, p: k.kvm_psci_vcpu_on(p["vcpu"], p["target_vcpu"])),
+    Step("set_one_reg", "KVM_SET_ONE_REG of the guest's FP registers (no vcpu_load)",
+         _vmm_event("set_one_reg"),
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER")
+         & S.vcpus[p["vcpu"]].mutex.eq("NULL"),
+         lambda k, p: k.kvm_vcpu_ioctl_set_one_reg(p["vcpu"])),
+    Step("kvm_run_kernel_neon", "kernel-mode NEON in the VMM thread inside KVM_RUN",
+         _vmm_event("kvm_run_kernel_neon"),
+         lambda S, p: _vmm_at("LOOP_TOP")(S, p) | _vmm_at("LOOP_EXIT")(S, p),
+         lambda k, p: k.kvm_run_kernel_neon(p["vcpu"])),
 )
 
 
@@ -204,6 +254,8 @@ def describe_params(S: Layout, p: Params) -> str:
         parts.append(f"-> {S.tasks[p['next']].name}")
     if "target" in p:
         parts.append(f"on {S.tasks[p['target']].name}")
+    if "target_vcpu" in p:
+        parts.append(f"-> vcpu{p['target_vcpu']}")
     return ", ".join(parts)
 
 

@@ -9,8 +9,10 @@ Three kinds:
   reach, or a proof about it is vacuous.
 
 A context *reads* its FP registers at any instant it runs with FP accessible: a user task
-at EL0, a guest in guest mode with FP untrapped (a trapped access goes to hyp first).  So
-"whenever a context reads" is "in every state where it could read", an invariant.
+at EL0, a guest in guest mode with FP untrapped (a trapped access goes to hyp first); with
+the set_one_reg event also the VMM, reading a vcpu's saved registers with KVM_GET_ONE_REG
+while no KVM_RUN holds the vcpu.  So "whenever a context reads" is "in every state where
+it could read", an invariant.
 """
 
 from __future__ import annotations
@@ -62,6 +64,28 @@ def needs_aarch32_vcpus(cfg: Config) -> str | None:
     return needs_vcpus(cfg)
 
 
+def needs_event_and_vcpus(event: str) -> Callable[[Config], str | None]:
+    def scope(cfg: Config) -> str | None:
+        if event not in cfg.events:
+            return f"event {event} not included (--event {event})"
+        return needs_vcpus(cfg)
+
+    return scope
+
+
+def needs_vcpu_reset_setting(cfg: Config) -> str | None:
+    """PSCI CPU_ON of a vcpu whose state is live on a CPU: two vcpus, each in its own VMM
+    thread, on two CPUs (on one CPU the target's thread is switched out, its state saved
+    and flushed, while the other thread runs)."""
+    if "vcpu_reset" not in cfg.events:
+        return "event vcpu_reset not included (--event vcpu_reset)"
+    if cfg.vcpus < 2 or cfg.vmm_threads < 2:
+        return "PSCI CPU_ON needs --vcpus 2 and --vmm-threads 2"
+    if cfg.cpus < 2:
+        return "one CPU: the target's thread is switched out (its state saved) meanwhile"
+    return None
+
+
 def readers(S: Layout) -> list[tuple[Expr, int, Image]]:
     """(condition, owner, registers) for every context that can read FP registers now.
 
@@ -87,6 +111,13 @@ def readers(S: Layout) -> list[tuple[Expr, int, Image]]:
                             & ~S.fp_trapped(c)
                         )
                         out.append((cond, S.guest_owner(v.index), gregs))
+    if "set_one_reg" in S.config.events:
+        # KVM_GET_ONE_REG (event set_one_reg): the VMM reads the guest's FP registers from
+        # vcpu->arch.ctxt (kvm_arm_get_reg(), no vcpu_load) whenever it holds the vcpu's
+        # mutex outside KVM_RUN, i.e. whenever no KVM_RUN holds it.  (A migration's
+        # save/restore is built on this read.)
+        for v in S.vcpus:
+            out.append((v.mutex.eq("NULL"), S.guest_owner(v.index), v.fp_regs))
     return out
 
 
@@ -224,6 +255,33 @@ def _aarch32_reenter_fp_live(S: Layout, a: Action) -> Expr | None:
     return v.fp_enabled.eq(1) & t.tif_foreign.eq(0)
 
 
+def _vcpu_reset_fp_live(S: Layout, a: Action) -> Expr | None:
+    """PSCI CPU_ON resets a vcpu whose FP state is live in some CPU's registers and bound
+    to that CPU (fpsimd_last_state.st is the vcpu's fp_regs): the registers, not memory,
+    are what the vcpu's next save or guest entry uses."""
+    if a.name != "vcpu_reset":
+        return None
+    b = a.param("target_vcpu")
+    g = S.guest_owner(b)
+    return any_of(S.cpu[c].regs.v.eq(S.latest(g)) & S.cpu[c].last_st.eq(S.vcpu_fpstate(b))
+                  for c in range(S.config.cpus))
+
+
+def _set_one_reg_after_run(S: Layout, a: Action) -> Expr | None:
+    """KVM_SET_ONE_REG on a vcpu that has already run (vcpu->pid set)."""
+    if a.name != "set_one_reg":
+        return None
+    return S.vcpus[a.param("vcpu")].pid.ne("NULL")
+
+
+def _kvm_run_neon_vcpu_bound(S: Layout, a: Action) -> Expr | None:
+    """Kernel-mode NEON in the VMM thread inside KVM_RUN with its vcpu's state bound to
+    the CPU (fpsimd_last_state.st is the vcpu's fp_regs)."""
+    if a.name != "kvm_run_kernel_neon":
+        return None
+    return S.cpu[a.param("cpu")].last_st.eq(S.vcpu_fpstate(a.param("vcpu")))
+
+
 GUARDS: tuple[Guard, ...] = (
     Guard("guest_fp_live_at_irq",
           "the guest's FP state is live in a CPU's registers when an IRQ arrives",
@@ -243,4 +301,15 @@ GUARDS: tuple[Guard, ...] = (
     Guard("aarch32_reenter_fp_live",
           "a 32-bit guest re-enters with its FP state live (--aarch32-guest)",
           _aarch32_reenter_fp_live, needs_aarch32_vcpus),
+    Guard("vcpu_reset_fp_live",
+          "a vcpu is reset (PSCI CPU_ON) while its FP state is live and bound on a CPU"
+          " (--event vcpu_reset)",
+          _vcpu_reset_fp_live, needs_vcpu_reset_setting),
+    Guard("set_one_reg_after_run",
+          "the VMM sets the FP registers of a vcpu that has run (--event set_one_reg)",
+          _set_one_reg_after_run, needs_event_and_vcpus("set_one_reg")),
+    Guard("kvm_run_neon_vcpu_bound",
+          "kernel-mode NEON inside KVM_RUN while the vcpu's state is bound to the CPU"
+          " (--event kvm_run_kernel_neon)",
+          _kvm_run_neon_vcpu_bound, needs_event_and_vcpus("kvm_run_kernel_neon")),
 )

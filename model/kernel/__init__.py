@@ -4,7 +4,9 @@ Module by source file: `core` (irqflags/preempt/softirq), `fpsimd`
 (arch/arm64/kernel/fpsimd.c, asm/simd.h), `kvm_fpsimd` (arch/arm64/kvm/fpsimd.c),
 `kvm_arm` (virt/kvm/arm/arm.c, virt/kvm/kvm_main.c), `hyp_switch`
 (arch/arm64/kvm/hyp/switch.c), `sched` (kernel/sched/core.c, arch/arm64/kernel/process.c,
-entry.S, and the user/guest code that uses FP).  These are the seed's versions.
+entry.S, and the user/guest code that uses FP), `kvm_vcpu_ops` (PSCI CPU_ON/OFF and vcpu
+reset, KVM_SET_ONE_REG, kernel-mode NEON inside KVM_RUN: optional events).  These are the
+seed's versions.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from model.kernel import core, fpsimd, hyp_switch, kvm_arm, kvm_fpsimd, sched
+from model.kernel import core, fpsimd, hyp_switch, kvm_arm, kvm_fpsimd, kvm_vcpu_ops, sched
 
 
 def all_functions() -> dict[str, Callable[..., Any]]:
     table: dict[str, Callable[..., Any]] = {}
-    for module in (core, fpsimd, kvm_fpsimd, kvm_arm, hyp_switch, sched):
+    for module in (core, fpsimd, kvm_fpsimd, kvm_arm, hyp_switch, sched, kvm_vcpu_ops):
         for name, fn in module.FUNCTIONS.items():
             if name in table:
                 raise ValueError(f"{name} is defined twice in model.kernel")

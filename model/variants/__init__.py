@@ -6,6 +6,7 @@
 * ``v4.18-rc1``: the seed's series as merged (hyp saves host SVE state).
 * ``v4.18``: the release, with the fixes that followed rc1.
 * ``v4.18-fpexc32-fix``: v4.18 plus the v4.19-rc3 fix for 32-bit guests' FPEXC32_EL2.
+* ``v4.18-vcpu-reset-fix``: v4.18 with v5.0's PSCI CPU_ON (the target resets itself).
 
 A user adds a variant in a file of their own (see README.md, "Checking your own patch")
 and passes it with ``--variant-file``; a file defines ``VARIANT`` (one) or ``VARIANTS``
@@ -45,6 +46,7 @@ _register(v4_17.make(SEED))
 _RC1 = _register(v4_18.make_rc1(SEED))
 _V418 = _register(v4_18.make(_RC1))
 _register(v4_18.make_fpexc32_fix(_V418))
+_register(v4_18.make_vcpu_reset_fix(_V418))
 
 
 class VariantError(Exception):

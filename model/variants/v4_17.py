@@ -194,6 +194,9 @@ def make(seed: Variant) -> Variant:
                 "softirq_neon_with_vcpu_bound": "v4.17 never binds a vcpu's state to a CPU",
                 "aarch32_reenter_fp_live": "v4.17 traps FP on every guest entry: the guest's"
                 " FP state is never live when it re-enters",
+                "vcpu_reset_fp_live": "v4.17 puts the host's registers back on every guest"
+                " exit: a vcpu's FP state is never live outside hyp",
+                "kvm_run_neon_vcpu_bound": "v4.17 never binds a vcpu's state to a CPU",
             },
         },
         task_fpsimd_save=task_fpsimd_save,

@@ -29,6 +29,16 @@ a v4.19.0 tree, 0x88888888/linux-4.19-comments, arch/arm64/kvm/hyp/switch.c:
 activate_traps_vhe()/__activate_traps_nvhe() call __activate_traps_fpsimd32() inside the
 !update_fp_enabled() branch).
 
+``v4.18-vcpu-reset-fix``: v4.18 with PSCI CPU_ON as fixed for v5.0 (v5.0-rc7 KVM pull):
+"arm/arm64: KVM: Allow a VCPU to fully reset itself" (Marc Zyngier; hash not checked) and
+e761a927bc9a "KVM: arm/arm64: Reset the VCPU without preemption and vcpu state loaded"
+(Christoffer Dall).  CPU_ON no longer writes the target's registers: it records the reset
+and makes a KVM_REQ_VCPU_RESET request; the target vcpu's own thread resets itself in
+check_vcpu_requests(), with preemption off and its state put (saved, flushed) before and
+loaded after (checked in a v5.19 tree, yishangzhang/linux-5.19: arch/arm64/kvm/reset.c
+kvm_reset_vcpu(), arch/arm64/kvm/psci.c kvm_psci_vcpu_on(), arch/arm64/kvm/arm.c
+check_vcpu_requests()).
+
 fpsimd_last_state.sve_in_use also went away in the series; it only fed
 sve_flush_cpu_state(), which these variants no longer call, so it is not duplicated.
 """
@@ -36,6 +46,7 @@ sve_flush_cpu_state(), which these variants no longer call, so it is not duplica
 from __future__ import annotations
 
 from model.ctx import Ctx
+from model.kernel.kvm_vcpu_ops import vcpu_fp_context_slots
 from model.variant import Variant
 
 
@@ -172,4 +183,60 @@ def make_fpexc32_fix(v418: Variant) -> Variant:
         "v4.18-fpexc32-fix",
         "v4.18 plus 'arm64: KVM: Only force FPEXC32_EL2.EN if trapping FPSIMD' (v4.19-rc3)",
         __activate_traps=__activate_traps_fpexc32_fix,
+    )
+
+
+# ------------------------------------------------------------ v5.0 vcpu reset (a fix)
+def kvm_psci_vcpu_on_v50(k: Ctx, source: int, target: int) -> None:
+    """virt/kvm/arm/psci.c: kvm_psci_vcpu_on() after "Allow a VCPU to fully reset itself"
+    (v5.0): fill target->arch.reset_state (pc, r0, be; no FP), reset = true,
+    kvm_make_request(KVM_REQ_VCPU_RESET, target), smp_wmb(), power_off = false,
+    kvm_vcpu_wake_up().  The target's registers are not touched here."""
+    k.set(k.vcpu(target).reset_pending, True)
+    k.set(k.vcpu(target).power_off, False)
+
+
+def check_vcpu_requests(k: Ctx, vcpu: int) -> None:
+    """virt/kvm/arm/arm.c: check_vcpu_requests() (v5.0): ... if
+    kvm_check_request(KVM_REQ_VCPU_RESET): kvm_reset_vcpu(vcpu) (the KVM_REQ_SLEEP part is
+    the enter_guest step's power_off condition)."""
+    v = k.vcpu(vcpu)
+    with k.If(v.reset_pending.eq(1)):
+        k.set(v.reset_pending, False)
+        k.kvm_reset_vcpu(vcpu)
+
+
+def kvm_reset_vcpu_v50(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/reset.c: kvm_reset_vcpu() after e761a927bc9a (v5.0), called by the
+    vcpu's own thread from the run loop, where it is loaded (vcpu->cpu != -1):
+    preempt_disable(); kvm_arch_vcpu_put() (saves and flushes live guest FP state);
+    overwrite core registers (fp_regs) and sys_regs (FPEXC32_EL2); kvm_arch_vcpu_load();
+    preempt_enable()."""
+    k.preempt_disable()
+    k.kvm_arch_vcpu_put(vcpu)
+    k.fp_write_memory(k.S.guest_owner(vcpu), vcpu_fp_context_slots(k.vcpu(vcpu)), zhi=False)
+    k.kvm_arch_vcpu_load(vcpu)
+    k.preempt_enable()
+
+
+def kvm_arch_vcpu_ioctl_run_enter_guest_v50(k: Ctx, vcpu: int) -> None:
+    """virt/kvm/arm/arm.c: kvm_arch_vcpu_ioctl_run() loop iteration (v5.0): after
+    cond_resched(), check_vcpu_requests() (which may now reset this vcpu), then as at
+    v4.18 (preempt_disable() ... guest entry).  Between the reset's preempt_enable() and
+    the loop's preempt_disable() a softirq may run: after the put it finds the state
+    flushed (TIF_FOREIGN_FPSTATE set), so its kernel-mode NEON saves nothing and the
+    entry traps FP either way: merged into one step."""
+    k.check_vcpu_requests(vcpu)
+    kvm_arch_vcpu_ioctl_run_enter_guest(k, vcpu)
+
+
+def make_vcpu_reset_fix(v418: Variant) -> Variant:
+    return v418.derive(
+        "v4.18-vcpu-reset-fix",
+        "v4.18 with v5.0's PSCI CPU_ON: the target vcpu resets itself, state put around it",
+        options={"new_functions": ["check_vcpu_requests"]},
+        kvm_psci_vcpu_on=kvm_psci_vcpu_on_v50,
+        check_vcpu_requests=check_vcpu_requests,
+        kvm_reset_vcpu=kvm_reset_vcpu_v50,
+        kvm_arch_vcpu_ioctl_run_enter_guest=kvm_arch_vcpu_ioctl_run_enter_guest_v50,
     )
