@@ -33,7 +33,13 @@ from model.dsl import (
 
 
 class _Run:
-    def __init__(self, action: Action, state: tuple[int, ...], inputs: tuple[bool, ...]):
+    def __init__(self, action: Action, state: tuple[int, ...], inputs: tuple[bool, ...],
+                 watch: list[tuple[str, Var]] | None = None):
+        # ``watch``: execution-state variables (label, var) recorded at every call, for
+        # the call tree of a trace step (`run_tree`); None: no tree.
+        self.watch = watch
+        self.tree: list[dict] = []
+        self.inputs_read: list[str] = []
         self.state = list(state)
         self.locals: dict[int, int] = {}
         self.inputs = dict(zip(action.inputs, inputs, strict=True))
@@ -43,9 +49,32 @@ class _Run:
         # check id -> call stack (outermost first) at its first failure in this step
         self.stacks: dict[str, tuple[str, ...]] = {}
 
-    def fail(self, cid: str) -> None:
+    def fail(self, cid: str, cond: Expr | None = None) -> None:
         self.violations.append(cid)
         self.stacks.setdefault(cid, tuple(self.stack))
+        if self.watch is not None:
+            node = {"d": len(self.stack), "assert": cid, "ctx": self.snapshot()}
+            if cond is not None:
+                node["saw"] = {v.name: v.dom.labels[self.state[v.index]]
+                               for v in _vars(cond) if not v.local}
+            self.tree.append(node)
+
+    def snapshot(self) -> dict[str, str]:
+        return {label: var.dom.labels[self.state[var.index]] for label, var in self.watch or ()}
+
+    def branch(self, st: If, taken: bool) -> None:
+        """Record a branch outcome where it matters: an IRQ point only where the IRQ is
+        taken; a test of one pointer/index value (dispatch) only where it matches."""
+        if self.watch is None:
+            return
+        irq = any(isinstance(e, Input) and e.name.startswith("IRQ in ") for e in _walk(st.cond))
+        single = isinstance(st.cond, Eq)
+        if (irq or single) and not taken:
+            return
+        from checker.exprtext import expr_text
+
+        text = "IRQ taken here" if irq else expr_text(st.cond)
+        self.tree.append({"d": len(self.stack), "if": text, "taken": taken})
 
     def ev(self, e: Expr) -> int:
         if isinstance(e, Var):
@@ -55,6 +84,8 @@ class _Run:
         if isinstance(e, Const):
             return e.value
         if isinstance(e, Input):
+            if e.name not in self.inputs_read:
+                self.inputs_read.append(e.name)
             return int(self.inputs[e.name])
         if isinstance(e, Not):
             return int(not self.ev(e.a))
@@ -88,13 +119,18 @@ class _Run:
                 else:
                     self.state[st.var.index] = value
             elif isinstance(st, If):
-                self.run(st.then if self.ev(st.cond) else st.els)
+                taken = bool(self.ev(st.cond))
+                self.branch(st, taken)
+                self.run(st.then if taken else st.els)
             elif isinstance(st, Assert):
                 if not self.ev(st.cond):
-                    self.fail(st.check.id)
+                    self.fail(st.check.id, st.cond)
             elif isinstance(st, Mark):
                 if st.enter:
                     self.called.append(st.function)
+                    if self.watch is not None:
+                        self.tree.append({"d": len(self.stack), "call": st.function,
+                                          "ctx": self.snapshot()})
                     self.stack.append(st.function)
                 else:
                     if not self.stack or self.stack[-1] != st.function:
@@ -119,6 +155,28 @@ def run_traced(action: Action, state: tuple[int, ...], inputs: tuple[bool, ...]
     r = _Run(action, state, inputs)
     r.run(action.traced_body or action.body)
     return tuple(r.state), r.violations, r.called, r.stacks
+
+
+def run_tree(action: Action, state: tuple[int, ...], inputs: tuple[bool, ...],
+             watch: list[tuple[str, Var]]) -> tuple[list[dict], list[str]]:
+    """The call tree a step actually executed, for traces: one node per modelled C
+    function entered (``d`` depth, ``call`` name, ``ctx`` the ``watch``ed execution
+    state on entry), per branch outcome that matters (``if`` condition, ``taken``) and
+    per failing assertion (``assert`` id, ``ctx``, ``saw``: the values its condition
+    read); and the nondeterministic inputs the step actually consulted."""
+    r = _Run(action, state, inputs, watch)
+    r.run(action.traced_body or action.body)
+    return r.tree, r.inputs_read
+
+
+def _walk(e: Expr):  # noqa: ANN202
+    from model.dsl import walk_exprs
+
+    return walk_exprs(e)
+
+
+def _vars(e: Expr) -> list[Var]:
+    return list(dict.fromkeys(x for x in _walk(e) if isinstance(x, Var)))
 
 
 def guard_holds(action: Action, state: tuple[int, ...]) -> bool:

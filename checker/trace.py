@@ -34,6 +34,26 @@ VERSION = 1
 TOOL = "fpcheck 0.1.0"
 
 
+# The execution state shown at each call of a step's call tree: (label, variable name
+# suffix on the step's CPU).  Variables a configuration does not have are skipped.
+EXEC_STATE = (("IRQs off", "irqs_disabled"), ("preempt", "preempt_count"),
+              ("softirq", "softirq_count"), ("hardirq", "in_irq"),
+              ("rq lock", "rq_lock"), ("neon busy", "kernel_neon_busy"))
+
+
+def execution_state(inst: Instance, a: Action) -> list:
+    """(label, Var) of the execution state of the step's CPU, for call trees."""
+    cpu = a.param("cpu")
+    by_name = inst.layout.by_name
+    out = []
+    for label, suffix in EXEC_STATE:
+        var = by_name.get(f"cpu{cpu}.{suffix}")
+        if var is not None:
+            out.append((label, var))
+    out += [(v.name, v) for v in inst.layout.vars if v.name.endswith(".mutex")]
+    return out
+
+
 @dataclass
 class Step:
     action: str
@@ -44,6 +64,10 @@ class Step:
     state: dict[str, str]
     violations: list[str] = field(default_factory=list)
     stacks: dict[str, list[str]] = field(default_factory=dict)
+    # The call tree actually executed (checker.interp.run_tree) and the inputs the step
+    # consulted; empty in traces written before they existed.
+    tree: list[dict] = field(default_factory=list)
+    inputs_read: list[str] | None = None
 
     @staticmethod
     def make(inst: Instance, a: Action, inp: tuple, state: tuple, viol: list[str],
@@ -53,11 +77,14 @@ class Step:
         interpreter, which rebuilds the stack from the step's entry/return marks)."""
         functions = list(a.functions)
         stacks: dict[str, list[str]] = {}
+        tree: list[dict] = []
+        read: list[str] | None = None
         if pre is not None:
-            from checker.interp import run_traced
+            from checker.interp import run_traced, run_tree
 
             _, _, functions, found = run_traced(a, pre, tuple(inp))
             stacks = {cid: list(found[cid]) for cid in dict.fromkeys(viol) if cid in found}
+            tree, read = run_tree(a, pre, tuple(inp), execution_state(inst, a))
         return Step(
             action=a.name,
             label=a.label,
@@ -67,6 +94,8 @@ class Step:
             state=inst.layout.state_dict(state),
             violations=list(viol),
             stacks=stacks,
+            tree=tree,
+            inputs_read=read,
         )
 
 
@@ -115,6 +144,10 @@ class Trace:
         for s, js in zip(self.steps, out["steps"], strict=True):
             if s.stacks:
                 js["stacks"] = s.stacks
+            if s.tree:
+                js["tree"] = s.tree
+            if s.inputs_read is not None:
+                js["inputs_read"] = s.inputs_read
         return out
 
     def _to_json(self) -> dict[str, Any]:
@@ -174,6 +207,8 @@ def trace_from_json(data: Any, source: str = "trace") -> Trace:
                 state=dict(s["state"]),
                 violations=list(s.get("violations", [])),
                 stacks={k: list(v) for k, v in s.get("stacks", {}).items()},
+                tree=list(s.get("tree", [])),
+                inputs_read=list(s["inputs_read"]) if "inputs_read" in s else None,
             )
             for s in data["steps"]
         ]

@@ -20,6 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Print a trace as a step table (step, CPU, context, kernel functions, "
         "and only what changed), with the violation in plain words at the end.")
     s.add_argument("trace", metavar="TRACE", help="trace file (JSON, from explore/bmc/prove)")
+    s.add_argument("--tree", action="store_true",
+                   help="print the call tree of every step (default: of the failing step)")
     s.add_argument("--full", action="store_true",
                    help="list every function and every change (and, in JSON, every state)")
     s.add_argument("--cpu", type=int, metavar="N", help="only the steps on CPU N")
@@ -112,7 +114,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.step is not None:
         text = render_state(trace, args.step, args.format, args.trace)
     else:
-        text = render_steps(trace, args.format, args.full, args.cpu, args.trace)
+        text = render_steps(trace, args.format, args.full, args.cpu, args.trace, args.tree)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return EXIT_OK
 

@@ -89,6 +89,8 @@ def inputs_text(step: Step) -> list[str]:
     the IRQ was taken there (a step has one per window, mostly not taken)."""
     out = []
     for k, v in step.inputs.items():
+        if step.inputs_read is not None and k not in step.inputs_read:
+            continue  # the step's path never consulted it (e.g. no local_bh_enable)
         name = k.split('#')[0]
         if name.startswith("IRQ in "):
             if v:

@@ -42,6 +42,9 @@ KNEON = "#334155"
 ZERO = "#e2e8f0"
 
 CSS = """
+details.tree pre { font-size: 11px; margin: 2px 0; white-space: pre; overflow-x: auto;
+  max-width: 60em; background: #f8fafc; padding: 4px; }
+details.tree summary { cursor: pointer; font-size: 11px; color: #475569; }
 table.against { border-collapse: collapse; margin: 1em 0; font-size: 13px; }
 table.against td, table.against th { border: 1px solid #ccc; padding: 3px 6px;
   vertical-align: top; text-align: left; }
@@ -447,5 +450,11 @@ def _event_box(s, names: list[str], chs, failing: bool) -> str:
                      + extra + "</ul>")
     for a in s.violations:
         parts.append(f'<div class="assert">✖ {esc(a)}</div>')
+    if s.tree:
+        from checker.inspect.show import render_tree
+
+        tree = "\n".join(line[2:] for line in render_tree(s))
+        parts.append(f'<details class="tree"{" open" if failing else ""}><summary>call tree'
+                     f'</summary><pre>{esc(tree)}</pre></details>')
     parts.append("</div>")
     return "".join(parts)

@@ -17,7 +17,7 @@ from checker.inspect.describe import (
     task_names,
     verdict,
 )
-from checker.trace import Trace
+from checker.trace import Step, Trace
 
 FORMATS = ("table", "markdown", "json")
 # Steps in which a context writes its own FP registers: the registers keep the label
@@ -105,8 +105,72 @@ def _functions_cell(row: dict, full: bool, width: int = 44) -> list[str]:
     return out
 
 
+# Modelled functions that only read the execution state: left out of call trees.
+QUERIES = frozenset({"in_irq", "in_softirq", "in_interrupt", "irqs_disabled",
+                     "system_supports_sve", "fp_trapped", "may_use_simd"})
+
+
+def _ctx_text(ctx: dict[str, str]) -> str:
+    """The execution state at a call, in kernel terms: IRQs on/off, the counts that are
+    not zero, locks held."""
+    parts = []
+    for k, v in ctx.items():
+        if k == "IRQs off":
+            parts.append("IRQs off" if v == "1" else "IRQs on")
+        elif k.endswith(".mutex"):
+            if v != "NULL":
+                parts.append(f"{k} held by {v}")
+        elif v not in ("0", "NULL", "none"):
+            parts.append(f"{k} {v}" if v != "1" else k)
+    return ", ".join(parts)
+
+
+def render_tree(step: Step) -> list[str]:
+    """The call tree a step executed, nested, with the execution state at each call
+    (shown where it changed) and the failing assertion in the state it saw."""
+    out = []
+    last_ctx = None
+    skip_below: int | None = None
+    for node in step.tree:
+        if skip_below is not None:
+            if node["d"] > skip_below:
+                continue
+            skip_below = None
+        pad = "  " * (node["d"] + 1)
+        if node.get("call") in QUERIES and "assert" not in node:
+            skip_below = node["d"]  # a pure query and what it calls: no effect to show
+            continue
+        if "call" in node:
+            ctx = _ctx_text(node["ctx"])
+            out.append(f"{pad}{node['call']}()" + (f"   [{ctx}]" if ctx != last_ctx else ""))
+            last_ctx = ctx
+        elif node.get("if") == "IRQ taken here":
+            out.append(f"{pad}↳ an IRQ is taken here")
+        elif "if" in node:
+            out.append(f"{pad}if ({node['if']}): {'yes' if node['taken'] else 'no'}")
+        elif "assert" in node:
+            saw = ", ".join(f"{k}={v}" for k, v in node.get("saw", {}).items())
+            out.append(f"{pad}✖ ASSERTION FAILED: {node['assert']}")
+            out.append(f"{pad}  in state [{_ctx_text(node['ctx'])}]"
+                       + (f", it read {saw}" if saw else ""))
+    return out
+
+
+def render_trees(trace: Trace, only_failing: bool = False) -> str:
+    """Call trees of the steps (of the failing step only, with ``only_failing``)."""
+    out = []
+    for i, s in enumerate(trace.steps, 1):
+        if only_failing and not s.violations:
+            continue
+        if not s.tree:
+            continue
+        out.append(f"step {i}: {s.label}")
+        out += render_tree(s)
+    return "\n".join(out)
+
+
 def render_steps(trace: Trace, fmt: str = "table", full: bool = False,
-                 cpu: int | None = None, source: str = "") -> str:
+                 cpu: int | None = None, source: str = "", tree: bool = False) -> str:
     rows = step_rows(trace, full, cpu)
     v = verdict(trace)
     if fmt == "json":
@@ -131,9 +195,14 @@ def render_steps(trace: Trace, fmt: str = "table", full: bool = False,
     title = (f"{h['kind']} for {h['property']} on variant {h['variant']} ({h['config']}), "
              f"{h['steps']} steps, found by {h['engine']}")
     filt = "" if cpu is None else f" (only steps on cpu{cpu})"
+    trees = render_trees(trace, only_failing=not tree)
+    if trees:
+        what = "call trees" if tree else "call tree of the failing step"
+        trees = f"\n{what} (execution state at each call where it changed):\n{trees}\n"
     if md:
-        return f"**{title}**{filt}\n\n{body}\n\n**{v.text()}**\n"
-    return f"{title}{filt}\n\n{body}\n\n{v.text()}\n"
+        trees = f"\n```\n{trees.strip()}\n```\n" if trees else ""
+        return f"**{title}**{filt}\n\n{body}\n\n**{v.text()}**\n{trees}"
+    return f"{title}{filt}\n\n{body}\n\n{v.text()}\n{trees}"
 
 
 def render_state(trace: Trace, k: int, fmt: str = "table", source: str = "") -> str:
