@@ -288,6 +288,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
     insts = instances_from_args(args)
     summary = []
     codes: list[int] = []
+    printed: dict = {}  # counterexamples already printed (the same events in nVHE and VHE)
     with sigint_stops():
         limits.start()
         for inst in insts:
@@ -302,7 +303,8 @@ def cmd_explore(args: argparse.Namespace) -> int:
                     print(f"\n== variant {inst.variant.name}: {inst.config.describe()}\n"
                           f"not explored: {STOP_TEXT[reason]}")
                 continue
-            code, entry, used = _explore_one(args, inst, props, limits, len(insts), engine)
+            code, entry, used = _explore_one(args, inst, props, limits, len(insts), engine,
+                                             printed)
             if used == "python":
                 engine = "python"  # a fallback notice is printed once
             codes.append(code)
@@ -315,7 +317,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
 
 def _explore_one(args: argparse.Namespace, inst: Instance, props: list[str], limits: Limits,
-                 n_insts: int, engine: str) -> tuple[int, dict, str]:
+                 n_insts: int, engine: str, printed: dict) -> tuple[int, dict, str]:
     mode = "VHE" if inst.config.vhe else "nVHE"
     progress = None if (args.quiet or args.json) else _Progress()
     graph = None
@@ -351,7 +353,7 @@ def _explore_one(args: argparse.Namespace, inst: Instance, props: list[str], lim
     entry = _summary(inst, props, res, files, site_files, guard_rows, code)
     entry["engine"] = used
     if not args.json:
-        _print_run(inst, props, res, files, site_files, guard_rows, args.coverage)
+        _print_run(inst, props, res, files, site_files, guard_rows, args.coverage, printed)
     return code, entry, used
 
 
@@ -427,8 +429,24 @@ def _stop_note(res: ExploreResult) -> str:
     return f"  (INCOMPLETE: {STOP_TEXT[res.stop_reason]}{hint})"
 
 
+def _what(tr) -> str:  # noqa: ANN001 - checker.trace.Trace
+    """The table's "what": for an invariant, who reads what (the first finding)."""
+    from checker.inspect.describe import verdict
+
+    v = verdict(tr)
+    text = v.findings[0].short if v.findings else tr.violation
+    return text if len(text) <= 140 else text[:137] + "..."
+
+
+def _signature(tr) -> tuple:  # noqa: ANN001 - checker.trace.Trace
+    return (tr.property, tuple((s.label, tuple(sorted(s.inputs.items()))) for s in tr.steps))
+
+
 def _print_run(inst: Instance, props: list[str], res: ExploreResult, files: dict,
-               site_files: dict, guard_rows: list, coverage: bool) -> None:
+               site_files: dict, guard_rows: list, coverage: bool,
+               printed: dict | None = None) -> None:
+    """``printed``: counterexample signature -> the configuration it was printed for, so
+    that the same events found in another hyp mode are printed once."""
     walks = getattr(res, "walks", None)
     how = "" if walks is None else (f", simulation: {walks:,} random walks of at most "
                                     f"{res.max_depth} steps, seed {res.seed}")
@@ -438,7 +456,7 @@ def _print_run(inst: Instance, props: list[str], res: ExploreResult, files: dict
         tr = res.violations.get(p)
         rows.append((p, res.verdict(p), len(tr) if tr else "",
                      f"{res.stats.time_to_verdict[p]:.2f}s" if tr else "",
-                     tr.violation if tr else ""))
+                     _what(tr) if tr else ""))
     print(tabulate(rows, headers=("property", "verdict", "trace steps", "found after",
                                   "what")))
     print()
@@ -479,6 +497,13 @@ def _print_run(inst: Instance, props: list[str], res: ExploreResult, files: dict
     for p, tr in res.violations.items():
         what = "Shortest counterexample" if walks is None else \
             "Shortest counterexample found"
+        sig = _signature(tr)
+        if printed is not None and sig in printed:
+            print(f"\n{what} for {p} ({len(tr)} steps), written to {files[p]}: the same "
+                  f"events as the one shown above for {printed[sig]}")
+            continue
+        if printed is not None:
+            printed[sig] = inst.config.describe()
         print(f"\n{what} for {p} ({len(tr)} steps), written to {files[p]}"
               f" (`python -m checker show {files[p]} --html out.html` for a picture):")
         print(render_steps(tr))

@@ -6,6 +6,7 @@ can still be shown; nothing here needs the model to build.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from checker.trace import Step, Trace
@@ -213,6 +214,7 @@ class Finding:
     value: str
     text: str
     loaded_at: int | None = None
+    short: str = ""  # the text without where the value came from (for summary tables)
 
 
 @dataclass
@@ -337,6 +339,7 @@ def verdict(trace: Trace) -> Verdict:
             loaded, retired = _last_change(trace, var)
             text = (f"{_who(reader)} on {cpu} can read {SLOT_NAMES[slot]} = "
                     f"{describe_value(val)}")
+            short = text
             if loaded is not None:
                 text += f", put there at {_step_name(trace, loaded, val)}"
             else:
@@ -351,11 +354,14 @@ def verdict(trace: Trace) -> Verdict:
                 if wrote is not None:
                     latest += f" (written at step {wrote})"
                 holders = list(dict.fromkeys(h.rpartition(".")[0] for h in holders))
-                text += (f"; {latest} is now only in {', '.join(holders)}" if holders
-                         else f"; {latest} is nowhere: lost")
+                tail = (f"; {latest} is now only in {', '.join(holders)}" if holders
+                        else f"; {latest} is nowhere: lost")
+                text += tail
+                short += re.sub(r" \(written at step \d+\)", "", tail)
             elif val != "0":
                 text += " (someone else's data)"
-            findings.append(Finding(cpu, reader, slot, val, text, loaded))
+                short += " (someone else's data)"
+            findings.append(Finding(cpu, reader, slot, val, text, loaded, short))
     head = f"VIOLATION of {trace.property} after step {n}"
     if not findings:
         head += f": {trace.violation}"
@@ -368,6 +374,7 @@ def verdict(trace: Trace) -> Verdict:
             m = same[0]
             a, b = SLOT_NAMES[m.slot], SLOT_NAMES[f.slot]
             m.text = m.text.replace(f" {a} = ", f" {a} and {b} = ", 1)
+            m.short = m.short.replace(f" {a} = ", f" {a} and {b} = ", 1)
             m.slot += "+" + f.slot
         else:
             merged.append(f)

@@ -112,3 +112,23 @@ def test_host_only_guards_not_applicable(tmp_path, capsys) -> None:
     assert guards["guest_fp_live_at_irq"] == "n/a"
     assert guards["hyp_saves_host_state"] == "n/a"
     assert guards["migrate_with_live_state"] == "reached"
+
+
+def test_same_counterexample_in_both_hyp_modes_printed_once(tmp_path, capsys) -> None:
+    assert main(["explore", "--cpus", "1", "--quiet", "--out", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert out.count("counterexample for kernel_asserts on variant seed") == 1
+    assert "the same events as the one shown above for cpus=1" in out
+    assert len(list(tmp_path.glob("*.json"))) == 2  # both traces are still written
+
+
+def test_what_column_says_who_reads_what(tmp_path, capsys) -> None:
+    from pathlib import Path
+
+    mutants = Path(__file__).resolve().parents[2] / "counterexamples" / "mutants.py"
+    assert main(["explore", "--variant-file", str(mutants), "--variant",
+                 "mutant-ctxsync-keeps-foreign", "--cpus", "1", "--nvhe", "--no-lockdep",
+                 "--quiet", "--property", "no_loss", "--out", str(tmp_path)]) == 1
+    row = next(line for line in capsys.readouterr().out.splitlines()
+               if line.startswith("no_loss"))
+    assert "guest G0 on cpu0 can read" in row and "lost" in row
