@@ -296,9 +296,14 @@ def cmd_explore(args: argparse.Namespace) -> int:
             if reason is not None:
                 # The limit ran out on an earlier hyp mode: this one is not searched.
                 codes.append(EXIT_BOUND)
-                summary.append({"variant": inst.variant.name, "config": inst.config.to_json(),
-                                "complete": False, "stopped": reason, "exit_code": EXIT_BOUND,
-                                "explored": False})
+                summary.append({
+                    "variant": inst.variant.name, "config": inst.config.to_json(),
+                    "complete": False, "stopped": reason, "exit_code": EXIT_BOUND,
+                    "explored": False,
+                    "properties": {p: {"verdict": f"not explored ({STOP_TEXT[reason]})",
+                                       "counterexample": None, "length": None,
+                                       "violation": None, "seconds": None}
+                                   for p in props}})
                 if not args.json:
                     print(f"\n== variant {inst.variant.name}: {inst.config.describe()}\n"
                           f"not explored: {STOP_TEXT[reason]}")
