@@ -41,6 +41,10 @@ from model.dsl import ModelError
 from model.events import DEFAULT_EVENTS, EVENTS
 from model.variants import VariantError, load_variant_file, variants
 
+# The Python engine's default bound (~300 bytes per state: about 1.5 GB); the native
+# engine is bounded by memory (checker.native.explore.default_max_bytes).
+PYTHON_MAX_STATES = 5_000_000
+
 # Subcommand providers: modules with register(subparsers).  Missing ones are skipped so
 # an engine under construction never breaks the others.
 PROVIDERS = ("checker.smt.cli", "checker.inspect.cli")
@@ -58,8 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Explore every interleaving of the model breadth-first and "
                        "check the properties; prints one row per property, then statistics.")
     add_model_options(e)
-    e.add_argument("--max-states", type=int, default=5_000_000,
-                   help="stop with exit 3 after this many distinct states (default 5,000,000)")
+    e.add_argument("--max-states", type=int, default=None,
+                   help="stop with exit 3 after this many distinct states (default: "
+                        f"{PYTHON_MAX_STATES:,} with the Python engine; the native engine "
+                        "stops at 3/4 of the machine's memory instead)")
     e.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="stop with exit 3 after this many seconds of wall time (all hyp "
                         "modes together); what was found so far is reported and written")
@@ -235,15 +241,15 @@ def _explore(inst: Instance, args: argparse.Namespace, props: list[str], engine:
                                     limits=limits)
             return res, None, "native"
         except (NativeUnavailable, NativeUnsupported) as exc:
-            # Unsupported: e.g. a variant whose unprotected code opens so many IRQ windows
-            # in one step (model/interleave.py) that it reads more inputs than the native
-            # engine enumerates; the Python engine explores inputs lazily.
+            # Unsupported: a construct the C generator does not know, or a step with more
+            # inputs than it enumerates (checker.native.codegen.MAX_INPUTS).
             if args.hash_compaction:
                 raise UsageError(f"--hash-compaction needs the native engine: {exc}") from None
             print(f"note: native engine unavailable ({exc}); using the Python engine",
                   file=sys.stderr)
     res, graph = explore_bfs(
-        inst, props, max_states=args.max_states, stop_early=args.stop_early,
+        inst, props, max_states=args.max_states or PYTHON_MAX_STATES,
+        stop_early=args.stop_early,
         progress=progress, keep_graph=bool(args.graph), symmetry=args.symmetry,
         limits=limits,
     )
@@ -522,7 +528,7 @@ def _print_native_stats(res: ExploreResult) -> None:
         return
     print(f"native engine: {st.workers} worker(s), {st.cpu_seconds:.2f} CPU-s "
           f"({st.cpu_rate:,.0f} states per CPU-second), {st.bytes_per_state:.0f} bytes "
-          "per state" + (f"; {st.note}" if st.note else ""))
+          "per state")
     if st.miss_probability is not None:
         print(f"hash compaction: 64-bit fingerprints; probability that a state was missed "
               f"(optimistic, as TLC estimates it): {st.miss_probability:.1e}")

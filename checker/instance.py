@@ -60,11 +60,11 @@ class Instance:
         leaves guest FP state live outside hyp)."""
         return dict(self.variant.option("unreachable_guards", {}))
 
-    @cached_property
-    def compiled(self):  # noqa: ANN201 - checker.explicit.compile.Compiled
-        from checker.explicit.compile import compile_model
-
-        return compile_model(self.actions, len(self.layout.vars))
+    def __getattr__(self, name: str):  # noqa: ANN204 - only for the hint below
+        if name == "compiled":  # each engine owns its executable form (engines are siblings)
+            raise AttributeError("Instance.compiled moved: use "
+                                 "checker.explicit.compile.compiled(inst)")
+        raise AttributeError(name)
 
 
 def check_property_names(names: list[str]) -> list[str]:

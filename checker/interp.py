@@ -10,6 +10,8 @@ trace shows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from model.dsl import (
     Action,
     AddC,
@@ -181,3 +183,14 @@ def _vars(e: Expr) -> list[Var]:
 
 def guard_holds(action: Action, state: tuple[int, ...]) -> bool:
     return bool(_Run(action, state, (False,) * len(action.inputs)).ev(action.guard))
+
+
+def holds(e: Expr, state: tuple[int, ...] | bytes) -> bool:
+    """Evaluate a state predicate (an invariant, a guard's pre-state condition)."""
+    r = _Run.__new__(_Run)
+    r.state, r.locals, r.inputs = list(state), {}, {}
+    return bool(r.ev(e))
+
+
+def predicate(e: Expr) -> Callable[[tuple[int, ...] | bytes], bool]:
+    return lambda state: holds(e, state)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from model.dsl import (
     Action,
@@ -41,6 +42,9 @@ from model.dsl import (
     Var,
     conjuncts,
 )
+
+if TYPE_CHECKING:
+    from checker.instance import Instance
 
 
 class _Names:
@@ -525,6 +529,14 @@ def _state_vars(a: Action) -> list[Var]:
         if isinstance(st, Assign) and not st.var.local:
             out.append(st.var)
     return out
+
+
+def compiled(inst: Instance) -> Compiled:
+    """The explicit engine's executable form of ``inst`` (built once per instance)."""
+    cache = inst.__dict__.setdefault("_engine_cache", {})
+    if "explicit" not in cache:
+        cache["explicit"] = compile_model(inst.actions, len(inst.layout.vars))
+    return cache["explicit"]
 
 
 def compile_predicate(e: Expr) -> Callable[[tuple[int, ...]], bool]:

@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from checker.explicit.compile import compile_predicate
+from checker.explicit.compile import compile_predicate, compiled
 from checker.instance import KERNEL_ASSERTS, Instance
 from checker.limits import CHECK_EVERY, Limits
 from checker.trace import Step, Trace
@@ -119,7 +119,7 @@ def explore_bfs(
     if limits is not None and limits.max_states is not None:
         max_states = limits.max_states if max_states is None else min(max_states,
                                                                         limits.max_states)
-    comp = inst.compiled
+    comp = compiled(inst)
     actions = inst.actions
     successors = comp.successors
     canon = None

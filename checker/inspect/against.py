@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from checker.inspect.describe import changes, group_changes
 from checker.inspect.replay import _explain_guard
 from checker.instance import Instance
-from checker.interp import run_action
+from checker.interp import guard_holds, run_action
 from checker.trace import Trace
 
 
@@ -50,7 +50,7 @@ def compare(trace: Trace, other: Instance) -> Comparison:
         theirs: SideStep | None = None
         if cur is not None:
             a = by_key.get((s.action, tuple(sorted(s.params.items()))))
-            if a is None or not other.compiled.guards[other.actions.index(a)](bytes(cur)):
+            if a is None or not guard_holds(a, tuple(cur)):
                 why = "no such step" if a is None else _explain_guard(other, a.guard, cur)
                 theirs = SideStep([], [], [], enabled=False, why_not=why)
             else:

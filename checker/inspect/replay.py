@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from checker.cli_common import UsageError
-from checker.explicit.compile import compile_predicate
 from checker.instance import KERNEL_ASSERTS, Instance, model_fingerprint
+from checker.interp import guard_holds, predicate, run_action
 from checker.trace import Trace
 from model.config import Config
 from model.dsl import Const, Eq, Expr, ModelError, Not, Var, conjuncts
@@ -123,7 +123,7 @@ def _explain_guard(inst: Instance, guard: Expr, state: tuple) -> str:
     out = []
     for p in conjuncts(guard):
         try:
-            if compile_predicate(p)(state):
+            if predicate(p)(state):
                 continue
         except ModelError:
             continue
@@ -190,7 +190,7 @@ def replay(trace: Trace, inst: Instance) -> ReplayResult:
         state = layout.initial_state()
         res.mismatches += _compare(0, trace.initial, layout.state_dict(state))
 
-    pred = compile_predicate(predicates[prop]) if prop != KERNEL_ASSERTS else None
+    pred = predicate(predicates[prop]) if prop != KERNEL_ASSERTS else None
     first_fail: int | None = None  # first step after which the property is violated
     fail_detail = ""
     if pred is not None and not pred(state):
@@ -214,13 +214,13 @@ def replay(trace: Trace, inst: Instance) -> ReplayResult:
                 f"step {i}: the trace chose inputs {sorted(s.inputs) or 'none'}, this "
                 f"variant's step has {list(action.inputs) or 'none'} (missing ones taken "
                 "as no)")
-        if not inst.compiled.guards[aid](state):
+        if not guard_holds(action, state):
             why = _explain_guard(inst, action.guard, state)
             res.divergence = (f"step {i}: {s.label} is not enabled in this variant"
                               + (f" ({why})" if why else ""))
             break
         inputs = tuple(bool(s.inputs.get(name, False)) for name in action.inputs)
-        state, viol = inst.compiled.fire(aid, state, inputs)
+        state, viol, _ = run_action(action, state, inputs)
         res.replayed = i
         compare(i, s.state)
         if viol and set(viol) != set(s.violations):

@@ -39,11 +39,12 @@ from model.dsl import (
     Retire,
     Stmt,
     Var,
+    conjuncts,
     walk_exprs,
     walk_stmts,
 )
 
-MAX_INPUTS = 8  # relevant inputs per action (2^8 input combinations): far above today's 1
+MAX_INPUTS = 16  # inputs per action (enumerated lazily: only the ones a run reads)
 
 
 class NativeUnsupported(ModelError):
@@ -99,7 +100,10 @@ class _Gen:
     def get(self, src: str, var: Var) -> str:
         if not 0 <= var.index < self.nvars:
             raise NativeUnsupported(f"state variable {var.name} has no index in the layout")
-        sl = self.slots[var.index]
+        return self.get_idx(src, var.index)
+
+    def get_idx(self, src: str, index: int) -> str:
+        sl = self.slots[index]
         if sl.bits == 0:
             return "0"
         mask = (1 << sl.bits) - 1
@@ -120,7 +124,7 @@ class _Gen:
         if isinstance(e, Input):
             if inputs is None or e.name not in inputs:
                 raise NativeUnsupported(f"input {e.name} used outside its step")
-            return f"((int)((inp >> {inputs[e.name]}) & 1u))"
+            return f"IN(in, {inputs[e.name]})"
         if isinstance(e, Not):
             return f"(!{self.ex(e.a, src, locs, inputs)})"
         if isinstance(e, And):
@@ -230,25 +234,30 @@ def generate(actions: list[Action], vars_: list[Var], invariants: dict[str, Expr
         f"#define NACT {max(1, len(actions))}",
         f"#define NREALACT {len(actions)}",
         "#define MAXVIOL 64",
+        f"#define MAXIN {MAX_INPUTS}",
+        "typedef struct { uint32_t vals, fixed, seen; int nord; uint8_t ord[32]; } inp_t;",
+        "static inline int IN(inp_t *in, unsigned j) {",
+        "  if (!(((in->fixed | in->seen) >> j) & 1u)) {",
+        "    in->seen |= 1u << j;",
+        "    in->ord[in->nord++] = (uint8_t)j;",
+        "  }",
+        "  return (int)((in->vals >> j) & 1u);",
+        "}",
     ]
     masks: list[int] = []
     fn: list[str] = []
     for i, a in enumerate(actions):
-        if len(a.inputs) > 16:
-            raise NativeUnsupported(f"step {a.label} has {len(a.inputs)} inputs (max 16)")
-        mask = _used_inputs(a)
-        if bin(mask).count("1") > MAX_INPUTS:
-            raise NativeUnsupported(f"step {a.label} reads more than {MAX_INPUTS} inputs")
-        masks.append(mask)
+        if len(a.inputs) > MAX_INPUTS:
+            raise NativeUnsupported(f"step {a.label} has {len(a.inputs)} inputs (the native "
+                                    f"engine handles {MAX_INPUTS})")
+        masks.append(_used_inputs(a))
         inputs = {name: j for j, name in enumerate(a.inputs)}
-        guard = g.ex(a.guard, "s", None, None)
-        fn.append(f"static int G{i}(const uint64_t *s) {{ return {guard}; }}")
         locs: dict[int, str] = {}
         body: list[str] = []
         g.block(a.body, locs, inputs, body, "  ")
-        fn.append(f"static int B{i}(const uint64_t *s, unsigned inp, uint64_t *n, "
+        fn.append(f"static int B{i}(const uint64_t *s, inp_t *in, uint64_t *n, "
                   "uint16_t *viol) {")
-        fn.append("  int nv = 0; (void)inp;")
+        fn.append("  int nv = 0; (void)in;")
         fn.append("  for (int w = 0; w < NW; w++) n[w] = s[w];")
         if locs:
             fn.append("  int " + ", ".join(f"{name} = 0" for name in locs.values()) + ";")
@@ -267,6 +276,7 @@ def generate(actions: list[Action], vars_: list[Var], invariants: dict[str, Expr
             fn.append(f"  if ({g.ex(e, 's', None, None)}) hit[{gi}] = 1;")
         fn.append("  (void)s; (void)hit;")
         fn.append("}")
+    fn += _enabled_tree(g, actions)
     inv_names = list(invariants)
     for k, name in enumerate(inv_names):
         fn.append(f"static int I{k}(const uint64_t *s) {{ /* {name} */")
@@ -278,13 +288,10 @@ def generate(actions: list[Action], vars_: list[Var], invariants: dict[str, Expr
     out.append(f"#define NREALINV {len(inv_names)}")
     out.append(f"#define NGUARD {max(1, len(guard_preds))}")
     out.append(f"#define NREALGUARD {len(guard_preds)}")
-    out.append("typedef int (*guard_fn)(const uint64_t *);")
-    out.append("typedef int (*body_fn)(const uint64_t *, unsigned, uint64_t *, uint16_t *);")
+    out.append("typedef int (*body_fn)(const uint64_t *, inp_t *, uint64_t *, uint16_t *);")
     out.append("typedef void (*hits_fn)(const uint64_t *, unsigned char *);")
     out += fn
     if actions:
-        out.append("static const guard_fn ACT_GUARD[NACT] = {"
-                   + ", ".join(f"G{i}" for i in range(len(actions))) + "};")
         out.append("static const body_fn ACT_BODY[NACT] = {"
                    + ", ".join(f"B{i}" for i in range(len(actions))) + "};")
         out.append("static const hits_fn ACT_HITS[NACT] = {"
@@ -295,11 +302,17 @@ def generate(actions: list[Action], vars_: list[Var], invariants: dict[str, Expr
                    + ", ".join("1" if per_action.get(i) else "0"
                                for i in range(len(actions))) + "};")
     else:
-        out.append("static const guard_fn ACT_GUARD[1] = {0};")
         out.append("static const body_fn ACT_BODY[1] = {0};")
         out.append("static const hits_fn ACT_HITS[1] = {0};")
         out.append("static const unsigned ACT_INMASK[1] = {0};")
         out.append("static const unsigned char ACT_HASHITS[1] = {0};")
+    # Packed storage: the used bits of each word; transition labels for parent links.
+    used = [0] * nwords
+    for sl in slots:
+        used[sl.word] = max(used[sl.word], sl.shift + sl.bits)
+    total = sum(used)
+    out.append(f"#define SB {max(1, (total + 7) // 8)}")
+    out.append(f"static const int USED[NW] = {{{', '.join(map(str, used))}}};")
     check_ids = sorted(g.check_index, key=g.check_index.get)
     # BUG and counter overflow: nothing follows the step (model.dsl.FATAL_KINDS).
     bug = [1 if g.checks[c].kind in FATAL_KINDS else 0 for c in check_ids] or [0]
@@ -323,6 +336,62 @@ def generate(actions: list[Action], vars_: list[Var], invariants: dict[str, Expr
         input_masks=masks,
         guard_names=[name for name, _ in guard_preds],
     )
+
+
+def _enabled_tree(g: _Gen, actions: list[Action]) -> list[str]:
+    """``ENABLED(s, out)``: the enabled action ids, by a decision tree over the guards'
+    conjuncts.  Actions whose guards share leading tests (the running task, its program
+    point, IRQs enabled, ...) evaluate them once, and an equality test on a variable is
+    one switch, so a state costs a few tests instead of one call per action."""
+    def tests(a: Action) -> list[tuple]:
+        out: list[tuple] = []
+        for c in conjuncts(a.guard):
+            if (isinstance(c, Eq) and isinstance(c.a, Var) and not c.a.local
+                    and isinstance(c.b, Const) and g.slots[c.a.index].bits):
+                out.append(("eq", c.a.index, int(c.b.value)))
+            else:
+                out.append(("c", g.ex(c, "s", None, None)))
+        return out
+
+    lines = ["static int ENABLED(const uint64_t *s, uint16_t *out) {", "  int k = 0;"]
+
+    def emit(group: list[tuple[list, int]], ind: str) -> None:
+        for t, i in group:
+            if not t:
+                lines.append(f"{ind}out[k++] = {i};")
+        rest = [(t, i) for t, i in group if t]
+        order: list[tuple] = []
+        eq_by_var: dict[int, dict[int, list]] = {}
+        c_by_code: dict[str, list] = {}
+        for t, i in rest:
+            head = t[0]
+            if head[0] == "eq":
+                if head[1] not in eq_by_var:
+                    eq_by_var[head[1]] = {}
+                    order.append(("eq", head[1]))
+                eq_by_var[head[1]].setdefault(head[2], []).append((t[1:], i))
+            else:
+                if head[1] not in c_by_code:
+                    c_by_code[head[1]] = []
+                    order.append(("c", head[1]))
+                c_by_code[head[1]].append((t[1:], i))
+        for kind, key in order:
+            if kind == "eq":
+                lines.append(f"{ind}switch ({g.get_idx('s', key)}) {{")
+                for val, sub in eq_by_var[key].items():
+                    lines.append(f"{ind}case {val}: {{")
+                    emit(sub, ind + "  ")
+                    lines.append(f"{ind}  break; }}")
+                lines.append(f"{ind}default: break;")
+                lines.append(f"{ind}}}")
+            else:
+                lines.append(f"{ind}if ({key}) {{")
+                emit(c_by_code[key], ind + "  ")
+                lines.append(f"{ind}}}")
+
+    emit([(tests(a), i) for i, a in enumerate(actions)], "  ")
+    lines += ["  return k;", "}"]
+    return lines
 
 
 def pack(slots: list[Slot], nwords: int, state: tuple[int, ...]) -> list[int]:

@@ -32,8 +32,11 @@
 #define MAXCH (1ULL << 16)
 #define MAX_STATES_HARD 0xFFFFFFF0ULL
 #define GRAB 64
-#define MAXC 256
 
+/* inp_t and IN() (the inputs of one run of a body) are in the generated part. */
+#define STK (MAXIN * (MAXIN + 1) / 2 + 2)
+
+/* parent number, action, input values (bit j: the action's input j was true): 8 bytes */
 typedef struct { uint32_t parent; uint16_t aid; uint16_t combo; } link_t;
 
 typedef struct {
@@ -62,15 +65,51 @@ typedef struct {
   uint64_t transitions, expanded;
   uint64_t fired[NACT];
   uint64_t failed[NCHECK];
-  uint64_t outs[MAXC][NW];
-  uint16_t vls[MAXC][MAXVIOL];
-  int nvs[MAXC];
+  /* The successors of the state being expanded: generated first, then hashed and
+     their table slots prefetched, then inserted, so the cache misses of one state's
+     successors overlap instead of following one another. */
+  size_t cap, vcap;
+  uint64_t *sn;      /* cap * NW words */
+  uint64_t *sh;      /* hashes */
+  uint32_t *sinfo;   /* action << 16 | combo */
+  uint32_t *svoff;   /* offset of the violation list in sv */
+  uint16_t *snv;     /* its length */
+  uint16_t *sv;      /* vcap violation ids */
+  size_t vlen;
 } worker_t;
+
+static int reserve(worker_t *w, size_t n, size_t nv) {
+  if (n > w->cap) {
+    size_t c = w->cap ? w->cap : 256;
+    while (c < n) c *= 2;
+    uint64_t *sn = realloc(w->sn, c * NW * 8);
+    if (sn) w->sn = sn;
+    uint64_t *sh = realloc(w->sh, c * 8);
+    if (sh) w->sh = sh;
+    uint32_t *si = realloc(w->sinfo, c * 4);
+    if (si) w->sinfo = si;
+    uint32_t *so = realloc(w->svoff, c * 4);
+    if (so) w->svoff = so;
+    uint16_t *sc = realloc(w->snv, c * 2);
+    if (sc) w->snv = sc;
+    if (!sn || !sh || !si || !so || !sc) return 0;
+    w->cap = c;
+  }
+  if (nv > w->vcap) {
+    size_t c = w->vcap ? w->vcap : 1024;
+    while (c < nv) c *= 2;
+    uint16_t *sv = realloc(w->sv, c * 2);
+    if (!sv) return 0;
+    w->sv = sv;
+    w->vcap = c;
+  }
+  return 1;
+}
 
 typedef struct ctx {
   int workers, compact, stop_early, check_asserts, sub_bits, locking;
   uint32_t inv_mask;
-  uint64_t max_states;
+  uint64_t max_states, max_bytes;
   _Atomic(uint64_t *) st[MAXCH];
   _Atomic(link_t *) ln[MAXCH];
   uint64_t st_freed;  /* compaction: chunks below this one have been freed */
@@ -86,7 +125,8 @@ typedef struct ctx {
   _Alignas(64) _Atomic uint64_t bytes;
   _Atomic uint64_t peak_bytes;
   _Alignas(64) _Atomic int stop;
-  int stop_reason; /* 1 user, 2 max_states, 3 model error, 4 stop early, 5 hard limit */
+  int stop_reason; /* 1 user, 2 max_states, 3 model error, 4 stop early, 5 no memory or
+                      state numbers, 6 the memory bound max_bytes */
   int done;
   pthread_barrier_t bar;
   rec_t ka, chk[NCHECK], grd[NGUARD], inv[NINV], dead, err;
@@ -133,9 +173,41 @@ static void *chunk(ctx_t *c, _Atomic(void *) *slot, size_t size) {
   return p;
 }
 
-static inline uint64_t *state_at(ctx_t *c, uint64_t i) {
-  uint64_t *ch = atomic_load_explicit(&c->st[i >> CH_BITS], memory_order_acquire);
-  return ch ? ch + (i & (CH_SIZE - 1)) * NW : 0;
+/* Stored states are packed densely: the used bits of each word, concatenated, in SB
+   bytes (e.g. 202 bits in 26 bytes instead of 4 words). */
+#define NP ((SB + 7) / 8)
+static inline void pack_st(const uint64_t *n, uint8_t *dst) {
+  uint64_t p[NP + 1];
+  memset(p, 0, sizeof p);
+  int bit = 0;
+  for (int w = 0; w < NW; w++) {
+    int u = USED[w], k = bit >> 6, o = bit & 63;
+    if (!u) continue;
+    p[k] |= n[w] << o;
+    if (o && o + u > 64) p[k + 1] |= n[w] >> (64 - o);
+    bit += u;
+  }
+  memcpy(dst, p, SB);
+}
+
+static inline void unpack_st(const uint8_t *src, uint64_t *n) {
+  uint64_t p[NP + 1];
+  memset(p, 0, sizeof p);
+  memcpy(p, src, SB);
+  int bit = 0;
+  for (int w = 0; w < NW; w++) {
+    int u = USED[w], k = bit >> 6, o = bit & 63;
+    if (!u) { n[w] = 0; continue; }
+    uint64_t v = p[k] >> o;
+    if (o && o + u > 64) v |= p[k + 1] << (64 - o);
+    n[w] = u == 64 ? v : v & ((1ULL << u) - 1);
+    bit += u;
+  }
+}
+
+static inline uint8_t *state_at(ctx_t *c, uint64_t i) {
+  uint8_t *ch = (uint8_t *)atomic_load_explicit(&c->st[i >> CH_BITS], memory_order_acquire);
+  return ch ? ch + (i & (CH_SIZE - 1)) * SB : 0;
 }
 
 static inline link_t *link_at(ctx_t *c, uint64_t i) {
@@ -167,11 +239,13 @@ static int grow(ctx_t *c, sub_t *t) {
 }
 
 /* Insert state n (hash h); 1 if it is new (its number in *idx), 0 if seen, -1 on no memory. */
-static int insert(ctx_t *c, const uint64_t *n, uint64_t h, uint64_t *idx,
+static int insert(ctx_t *c, worker_t *w, const uint64_t *n, uint64_t h, uint64_t *idx,
                   uint64_t parent, int aid, unsigned combo) {
   sub_t *t = &c->subs[c->sub_bits ? h >> (64 - c->sub_bits) : 0];
   if (c->locking) sub_lock(&t->lock);
   int res = 1;
+  uint8_t pk[SB];
+  pack_st(n, pk);
   if ((t->n + 1) * 4 > t->cap * 3 && !grow(c, t)) { res = -1; goto out; }
   uint64_t mask = t->cap - 1, pos = h & mask, e;
   uint64_t key = c->compact ? (h ? h : 1) : (h & 0xFFFFFFFFULL) << 32;
@@ -179,16 +253,16 @@ static int insert(ctx_t *c, const uint64_t *n, uint64_t h, uint64_t *idx,
     if (c->compact) {
       if (e == key) { res = 0; goto out; }
     } else if ((e >> 32) == (h & 0xFFFFFFFFULL)) {
-      if (memcmp(state_at(c, (e & 0xFFFFFFFFULL) - 1), n, NW * 8) == 0) { res = 0; goto out; }
+      if (memcmp(state_at(c, (e & 0xFFFFFFFFULL) - 1), pk, SB) == 0) { res = 0; goto out; }
     }
     pos = (pos + 1) & mask;
   }
   uint64_t i = atomic_fetch_add(&c->count, 1);
   if (i >= MAX_STATES_HARD) { set_stop(c, 5); res = -1; goto out; }
-  uint64_t *sp = chunk(c, (_Atomic(void *) *)&c->st[i >> CH_BITS], CH_SIZE * NW * 8);
+  uint8_t *sp = chunk(c, (_Atomic(void *) *)&c->st[i >> CH_BITS], CH_SIZE * SB);
   link_t *lp = chunk(c, (_Atomic(void *) *)&c->ln[i >> CH_BITS], CH_SIZE * sizeof(link_t));
   if (!sp || !lp) { res = -1; goto out; }
-  memcpy(sp + (i & (CH_SIZE - 1)) * NW, n, NW * 8);
+  memcpy(sp + (i & (CH_SIZE - 1)) * SB, pk, SB);
   link_t *l = lp + (i & (CH_SIZE - 1));
   l->parent = (uint32_t)parent; l->aid = (uint16_t)aid; l->combo = (uint16_t)combo;
   t->slots[pos] = c->compact ? key : (key | (i + 1));
@@ -225,7 +299,8 @@ static void check_invariants(ctx_t *c, uint64_t idx, const uint64_t *n) {
 }
 
 static void handle(ctx_t *c, worker_t *w, uint64_t i, const uint64_t *s, int a,
-                   unsigned combo, const uint64_t *n, const uint16_t *viol, int nv) {
+                   unsigned combo, const uint64_t *n, uint64_t h, const uint16_t *viol,
+                   int nv) {
   w->transitions++;
   w->fired[a]++;
   int bug = 0;
@@ -243,28 +318,50 @@ static void handle(ctx_t *c, worker_t *w, uint64_t i, const uint64_t *s, int a,
       if (hit[gi] && !__atomic_load_n(&c->grd[gi].set, __ATOMIC_ACQUIRE)) {
         record(c, &c->grd[gi], i, a, combo);
         int left = 0;
-        for (int k = 0; k < NREALGUARD; k++) left += !__atomic_load_n(&c->grd[k].set, __ATOMIC_ACQUIRE);
+        for (int k = 0; k < NREALGUARD; k++)
+          left += !__atomic_load_n(&c->grd[k].set, __ATOMIC_ACQUIRE);
         atomic_store(&c->open_guards, left);
       }
   }
   uint64_t idx;
-  int r = insert(c, n, hash_state(n), &idx, i, a, combo);
-  if (r < 0) { if (!c->err.set) set_stop(c, 5); return; }
+  int r = insert(c, w, n, h, &idx, i, a, combo);
+  if (r < 0) { set_stop(c, 5); return; }
   if (r == 1 && c->inv_mask) check_invariants(c, idx, n);
 }
 
 static void expand(ctx_t *c, worker_t *w, uint64_t i) {
   uint64_t s[NW];
-  memcpy(s, state_at(c, i), sizeof s);
-  int nsucc = 0;
-  for (int a = 0; a < NREALACT; a++) {
-    if (!ACT_GUARD[a](s)) continue;
-    unsigned rel = ACT_INMASK[a], combo = 0;
-    int k = 0;
-    do {
-      uint64_t *n = w->outs[k];
-      uint16_t *viol = w->vls[k];
-      int nv = ACT_BODY[a](s, combo, n, viol);
+  unpack_st(state_at(c, i), s);
+  uint16_t en[NACT];
+  int nen = ENABLED(s, en);
+  size_t ns = 0;
+  w->vlen = 0;
+  for (int e = 0; e < nen; e++) {
+    int a = en[e];
+    size_t first = ns;
+    /* Inputs are enumerated lazily, depth-first over the ones the body actually reads
+       (as checker.explicit.compile.lazy_inputs): a run fixes some inputs, the others
+       read as false; each defaulted read is then flipped to true, with the defaulted
+       reads before it kept false.  Inputs a run never reads cannot change its outcome. */
+    uint32_t stf[STK], stv[STK];
+    int sp = 1;
+    stf[0] = 0; stv[0] = 0;
+    while (sp) {
+      sp--;
+      inp_t in;
+      in.vals = stv[sp]; in.fixed = stf[sp]; in.seen = 0; in.nord = 0;
+      if (!reserve(w, ns + 1, w->vlen + MAXVIOL)) { set_stop(c, 5); return; }
+      uint64_t *n = w->sn + ns * NW;
+      uint16_t *viol = w->sv + w->vlen;
+      int nv = ACT_BODY[a](s, &in, n, viol);
+      unsigned combo = in.vals;
+      uint32_t bf = in.fixed;
+      for (int k = 0; k < in.nord; k++) {
+        if (sp >= STK) { set_stop(c, 5); return; } /* cannot happen: STK bounds the DFS */
+        uint32_t bit = 1u << in.ord[k];
+        stf[sp] = bf | bit; stv[sp] = in.vals | bit; sp++;
+        bf |= bit;
+      }
       if (nv < 0) {
         pthread_mutex_lock(&c->rec_lock);
         if (!c->err.set) {
@@ -278,18 +375,30 @@ static void expand(ctx_t *c, worker_t *w, uint64_t i) {
       /* Input combinations with the same outcome (successor and failed checks) are one
          transition. */
       int dup = 0;
-      for (int j = 0; j < k && !dup; j++)
-        dup = w->nvs[j] == nv && memcmp(w->outs[j], n, NW * 8) == 0
-              && memcmp(w->vls[j], viol, (size_t)nv * 2) == 0;
+      for (size_t j = first; j < ns && !dup; j++)
+        dup = w->snv[j] == nv && memcmp(w->sn + j * NW, n, NW * 8) == 0
+              && memcmp(w->sv + w->svoff[j], viol, (size_t)nv * 2) == 0;
       if (!dup) {
-        w->nvs[k++] = nv;
-        nsucc++;
-        handle(c, w, i, s, a, combo, n, viol, nv);
+        w->sinfo[ns] = (uint32_t)a << 16 | combo;
+        w->svoff[ns] = (uint32_t)w->vlen;
+        w->snv[ns] = (uint16_t)nv;
+        w->vlen += (size_t)nv;
+        ns++;
       }
-      combo = (combo - rel) & rel;
-    } while (combo);
+    }
   }
-  if (!nsucc) record(c, &c->dead, i, -1, 0);
+  if (!ns) { record(c, &c->dead, i, -1, 0); return; }
+  for (size_t j = 0; j < ns; j++) {
+    uint64_t h = hash_state(w->sn + j * NW);
+    w->sh[j] = h;
+    sub_t *t = &c->subs[c->sub_bits ? h >> (64 - c->sub_bits) : 0];
+    /* Only a hint (a prefetch never faults), so no lock: another worker may be growing
+       this sub-table. */
+    if (t->cap) __builtin_prefetch(&t->slots[h & (t->cap - 1)]);
+  }
+  for (size_t j = 0; j < ns; j++)
+    handle(c, w, i, s, (int)(w->sinfo[j] >> 16), w->sinfo[j] & 0xFFFF, w->sn + j * NW,
+           w->sh[j], w->sv + w->svoff[j], w->snv[j]);
 }
 
 static void *worker_main(void *arg) {
@@ -307,6 +416,8 @@ static void *worker_main(void *arg) {
       }
       if (c->max_states && atomic_load_explicit(&c->count, memory_order_relaxed) >= c->max_states)
         set_stop(c, 2);
+      if (c->max_bytes && atomic_load_explicit(&c->bytes, memory_order_relaxed) >= c->max_bytes)
+        set_stop(c, 6);
     }
     if (c->workers > 1) pthread_barrier_wait(&c->bar);
     if (w->id == 0) {
@@ -322,7 +433,7 @@ static void *worker_main(void *arg) {
           pthread_mutex_lock(&c->alloc_lock);
           while ((c->st_freed + 1) * CH_SIZE <= c->lo) {
             uint64_t *p = atomic_exchange(&c->st[c->st_freed], (uint64_t *)0);
-            if (p) { free(p); add_bytes(c, -(int64_t)(CH_SIZE * NW * 8)); }
+            if (p) { free(p); add_bytes(c, -(int64_t)(CH_SIZE * SB)); }
             c->st_freed++;
           }
           pthread_mutex_unlock(&c->alloc_lock);
@@ -340,8 +451,8 @@ static void *worker_main(void *arg) {
 int fp_nw(void) { return NW; }
 int fp_nact(void) { return NREALACT; }
 
-void *fp_new(int workers, int compact, uint64_t max_states, int stop_early, uint32_t inv_mask,
-             int check_asserts, int sub_bits, const uint64_t *init) {
+void *fp_new(int workers, int compact, uint64_t max_states, uint64_t max_bytes, int stop_early,
+             uint32_t inv_mask, int check_asserts, int sub_bits, const uint64_t *init) {
   size_t csize = (sizeof(ctx_t) + 63) / 64 * 64;
   ctx_t *c = aligned_alloc(64, csize);
   if (!c) return 0;
@@ -350,6 +461,7 @@ void *fp_new(int workers, int compact, uint64_t max_states, int stop_early, uint
   c->locking = c->workers > 1;
   c->compact = compact;
   c->max_states = max_states;
+  c->max_bytes = max_bytes;
   c->stop_early = stop_early;
   c->inv_mask = inv_mask;
   c->check_asserts = check_asserts;
@@ -365,7 +477,7 @@ void *fp_new(int workers, int compact, uint64_t max_states, int stop_early, uint
   atomic_store(&c->open_guards, NREALGUARD);
   clock_gettime(CLOCK_MONOTONIC, &c->t0);
   uint64_t idx;
-  if (insert(c, init, hash_state(init), &idx, 0xFFFFFFFFULL, 0xFFFF, 0) != 1) return 0;
+  if (insert(c, 0, init, hash_state(init), &idx, 0xFFFFFFFFULL, 0xFFFF, 0) != 1) return 0;
   c->lo = 0;
   c->hi = 1;
   if (c->inv_mask) check_invariants(c, 0, init);
@@ -429,9 +541,9 @@ int fp_link(void *h, uint64_t idx, uint64_t *out) {
 }
 
 int fp_state(void *h, uint64_t idx, uint64_t *out) {
-  uint64_t *s = state_at((ctx_t *)h, idx);
+  uint8_t *s = state_at((ctx_t *)h, idx);
   if (!s) return 0;
-  memcpy(out, s, NW * 8);
+  unpack_st(s, out);
   return 1;
 }
 
@@ -441,6 +553,10 @@ void fp_free(void *h) {
   for (uint64_t k = 0; k < MAXCH; k++) { free(atomic_load(&c->st[k])); free(atomic_load(&c->ln[k])); }
   for (uint64_t k = 0; k < c->nsub; k++) free(c->subs[k].slots);
   free(c->subs);
+  for (int k = 0; k < c->workers; k++) {
+    worker_t *w = &c->w[k];
+    free(w->sn); free(w->sh); free(w->sinfo); free(w->svoff); free(w->snv); free(w->sv);
+  }
   free(c->w);
   free(c);
 }

@@ -34,7 +34,7 @@ from checker.trace import Step, Trace
 from model.dsl import ModelError, checks_of
 
 ROOT_PARENT = 0xFFFFFFFF
-STOP_USER, STOP_MAX, STOP_ERROR, STOP_EARLY, STOP_HARD = 1, 2, 3, 4, 5
+STOP_USER, STOP_MAX, STOP_ERROR, STOP_EARLY, STOP_HARD, STOP_MEMORY = 1, 2, 3, 4, 5, 6
 ENGINE = "explicit-bfs"  # the trace files' engine name: the same search as the reference
 
 
@@ -87,6 +87,14 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def default_max_bytes() -> int:
+    """3/4 of physical memory: the search stops (exit 3) before the machine swaps."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 3 // 4
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
 def _cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
@@ -102,9 +110,12 @@ def explore_native(
     workers: int | None = None,
     compact: bool = False,
     limits: Limits | None = None,
+    max_bytes: int | None = None,
 ) -> tuple[ExploreResult, None]:
     """The native search; ``limits`` (timeout, memory, Ctrl-C: checker.limits) is polled
-    by the Python thread that waits for the C search, which it stops cleanly."""
+    by the Python thread that waits for the C search, which it stops cleanly.
+    ``max_bytes`` bounds the engine's own tables (default: 3/4 of the machine's memory):
+    reaching it stops the search cleanly, incomplete, like ``max_states``."""
     if limits is not None and limits.max_states is not None:
         max_states = limits.max_states if max_states is None else min(max_states,
                                                                         limits.max_states)
@@ -119,8 +130,10 @@ def explore_native(
     init = inst.layout.initial_state()
     words = (ctypes.c_uint64 * gen.nwords)(*pack(gen.slots, gen.nwords, init))
     sub_bits = 12 if workers > 1 else 8
-    h = dll.fp_new(workers, int(compact), max_states or 0, int(stop_early), inv_mask,
-                   int(check_asserts), sub_bits, words)
+    if max_bytes is None:
+        max_bytes = default_max_bytes()
+    h = dll.fp_new(workers, int(compact), max_states or 0, max_bytes, int(stop_early),
+                   inv_mask, int(check_asserts), sub_bits, words)
     if not h:
         raise NativeUnavailable("the native engine could not allocate its tables")
     try:
@@ -177,13 +190,17 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
         assert err is not None
         code, idx, aid, combo, _ = err
         raise ModelError(f"{gen.errors[code - 1]} in step {actions[aid].label}")
-    complete = expanded >= states and reason[0] not in (STOP_USER, STOP_HARD)
+    complete = expanded >= states and reason[0] not in (STOP_USER, STOP_HARD, STOP_MEMORY)
     stop_reason = None if complete else (
         limit_hit if reason[0] == STOP_USER and limit_hit is not None
-        else {STOP_MAX: "max-states", STOP_EARLY: "stop-early"}.get(reason[0]))
+        else {STOP_MAX: "max-states", STOP_EARLY: "stop-early", STOP_MEMORY: "max-memory",
+              STOP_HARD: "max-memory"}.get(reason[0]))
     note = ""
     if reason[0] == STOP_HARD:
-        note = "the native engine ran out of memory or state numbers"
+        note = "stopped: out of memory or of state numbers (2^32)"
+    elif reason[0] == STOP_MEMORY:
+        note = (f"stopped at the memory bound ({peak / 2**30:.1f} GiB; try "
+                "--hash-compaction)")
 
     def path(idx: int) -> list[tuple[int, int]]:
         hops: list[tuple[int, int]] = []

@@ -20,7 +20,7 @@ failure of a site not found yet (the disjunction of the open sites' conditions, 
 found ones excluded), each model found is replayed and recorded for every new site its
 last step fails, and the query is repeated at the same depth until unsat; then the depth
 grows, up to the bound.  A counterexample is read back as explicit states and
-replayed through ``inst.compiled.fire`` (the explicit interpreter); a mismatch raises
+replayed through the reference interpreter (checker.interp); a mismatch raises
 `ReplayMismatch` (the two interpreters disagree: a bug in one of them).
 """
 
@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 
 import z3
 
-from checker.explicit.compile import compile_predicate
 from checker.instance import KERNEL_ASSERTS, Instance
+from checker.interp import guard_holds, predicate, run_action
 from checker.smt.encode import Encoding, Frame, StepEnc
 from checker.trace import Step, Trace
 from model.dsl import ModelError
@@ -77,17 +77,16 @@ class BmcResult:
 
 def replay(inst: Instance, states: list[tuple], steps: list[tuple[int, tuple]]
            ) -> list[list[str]]:
-    """Replay (action id, inputs) from states[0] with the explicit interpreter; check every
+    """Replay (action id, inputs) from states[0] with the reference interpreter; check every
     guard and every successor against ``states``; return the violated check ids per step."""
-    comp = inst.compiled
     s = states[0]
     out = []
     for i, (aid, inp) in enumerate(steps):
-        if not comp.guards[aid](bytes(s)):
+        if not guard_holds(inst.actions[aid], tuple(s)):
             raise ReplayMismatch(
                 f"step {i + 1}: {inst.actions[aid].label} is not enabled in the explicit engine")
         try:
-            nxt, viol = comp.fire(aid, s, inp)
+            nxt, viol, _ = run_action(inst.actions[aid], tuple(s), tuple(inp))
         except ModelError as exc:
             nxt, viol = states[i + 1], [f"model: {exc}"]
         if nxt != states[i + 1]:
@@ -154,7 +153,7 @@ def bmc(inst: Instance, props: list[str], depth: int, *, timeout: float | None =
     solver.add(enc.init(frames[0]))
     result = BmcResult(inst, depth, bits)
     open_props = list(props)
-    invs = {p: compile_predicate(inst.invariants[p]) for p in props if p in inst.invariants}
+    invs = {p: predicate(inst.invariants[p]) for p in props if p in inst.invariants}
 
     def remaining() -> float | None:
         if timeout is None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from checker.explicit.compile import compile_predicate
+from checker.explicit.compile import compile_predicate, compiled
 from checker.exprtext import expr_text
 from checker.instance import Instance
 from checker.trace import Step, Trace
@@ -77,7 +77,7 @@ def classify_cti(inst: Instance, cti: Trace, obligation: Expr | None,
     for kernel_asserts).  The search also checks the properties on the way, so a variant
     with a real bug is reported as such even when this CTI's pre-state is unreachable."""
     target = _state(inst, cti.initial)
-    succ = inst.compiled.successors
+    succ = compiled(inst).successors
     init = bytes(inst.layout.initial_state())
     parent: dict[bytes, tuple[bytes, int, tuple] | None] = {init: None}
     props = [(n, compile_predicate(e)) for n, e in inst.invariants.items()]
@@ -141,7 +141,7 @@ def _path_trace(inst: Instance, parent: dict, s: bytes, prop: str,
     text = f"{prop} fails after this step"
     if last is not None:
         aid, inp = last
-        nxt, viol = inst.compiled.fire(aid, s, inp)
+        nxt, viol = compiled(inst).fire(aid, s, inp)
         steps.append(Step.make(inst, inst.actions[aid], inp, nxt, viol, s))
         text = "; ".join(viol)
     return Trace.make(inst, prop, text, inst.layout.initial_state(), steps,
@@ -157,7 +157,7 @@ def _real_trace(inst: Instance, cti: Trace, parent: dict, target: bytes) -> Trac
     for st in cti.steps:
         aid = by_key[(st.action, tuple(sorted(st.params.items())))]
         inp = tuple(bool(st.inputs.get(n, False)) for n in inst.actions[aid].inputs)
-        nxt, viol = inst.compiled.fire(aid, cur, inp)
+        nxt, viol = compiled(inst).fire(aid, cur, inp)
         steps.append(Step.make(inst, inst.actions[aid], inp, nxt, viol, cur))
         cur = bytes(nxt)
     return Trace.make(inst, cti.property, cti.violation.replace(

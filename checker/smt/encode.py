@@ -57,8 +57,9 @@ SMT state -> explicit state
 An explicit state is the tuple of the frame's values in `Layout.vars` order
 (`Encoding.state_of`); bits and ghosts are dropped (the explicit engine abstracts them by
 the tokens, which `coherence` justifies).  An action id and the input booleans
-(`Encoding.step_of`) are exactly the arguments of ``inst.compiled.fire``, so a trace read
-from a model replays in the explicit interpreter (checker.smt.bmc does so as a self-check).
+(`Encoding.step_of`) are exactly the arguments of the explicit engine's
+``compiled(inst).fire``, so a trace read from a model replays in the explicit
+interpreter (checker.smt.bmc does so as a self-check).
 
 Limits
 ------

@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from checker.explicit.compile import compiled
 from checker.explicit.explore import explore_bfs
 from checker.instance import Instance
 from checker.interp import guard_holds, run_action
@@ -20,10 +21,10 @@ def test_every_transition_agrees(variant) -> None:
     inst = Instance(Config(cpus=1, vmm_threads=2), v)
     _, graph = explore_bfs(inst, ["no_loss"], keep_graph=True)
     states = graph[0]
-    comp = inst.compiled
+    comp = compiled(inst)
     checked = 0
     for s in states[::29]:  # a spread sample keeps the test quick
-        compiled = {(aid, inp): (tuple(nxt), sorted(comp.check_ids[x] for x in viol))
+        succ = {(aid, inp): (tuple(nxt), sorted(comp.check_ids[x] for x in viol))
                     for aid, inp, nxt, viol in comp.successors(s)}
         for aid, a in enumerate(inst.actions):
             enabled = guard_holds(a, s)
@@ -37,6 +38,6 @@ def test_every_transition_agrees(variant) -> None:
                 got = comp.fire(aid, s, inp)
                 assert (got[0], sorted(got[1])) == (nxt, sorted(viol)), a.label
                 checked += 1
-            fired = {(n, tuple(vl)) for (i, _), (n, vl) in compiled.items() if i == aid}
+            fired = {(n, tuple(vl)) for (i, _), (n, vl) in succ.items() if i == aid}
             assert fired == results, a.label
     assert checked > 300

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from checker.explicit.compile import compiled
 from checker.explicit.explore import explore_bfs
 from checker.instance import PROPERTY_NAMES, Instance
 from model.config import Config
@@ -102,7 +103,7 @@ def test_counterexample_replays_through_the_compiled_model() -> None:
     inst, res = run("seed", cpus=1)
     trace = res.violations["kernel_asserts"]
     state = inst.layout.initial_state()
-    comp = inst.compiled
+    comp = compiled(inst)
     labels = {a.label: i for i, a in enumerate(inst.actions)}
     for step in trace.steps:
         aid = labels[step.label]

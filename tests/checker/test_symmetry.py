@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from checker.cli import main
+from checker.explicit.compile import compiled
 from checker.explicit.explore import explore_bfs
 from checker.explicit.symmetry import Symmetry, rename
 from checker.instance import PROPERTY_NAMES, Instance
@@ -21,7 +22,7 @@ MUTANTS = load_variant_file(str(ROOT / "counterexamples" / "mutants.py"))
 
 def replays(inst: Instance, trace) -> None:
     """The trace is a real execution of the compiled model, step by step."""
-    comp = inst.compiled
+    comp = compiled(inst)
     labels = {a.label: i for i, a in enumerate(inst.actions)}
     state = inst.layout.initial_state()
     assert inst.layout.state_dict(state) == trace.initial

@@ -60,6 +60,8 @@ CASES = [
     # Broken copies: invariant violations (no_loss, no_leak) found by both engines.
     ("ctxsync-keeps-foreign", {"cpus": 2}),
     ("update-fp-enabled-ignores-foreign", {"cpus": 1}),
+    # Ten IRQ-window inputs in one step: enumerated lazily by both engines.
+    ("put-fp-no-bh", {"cpus": 1, "vhe": True}),
     ("switch-ignores-cpu", {"cpus": 2, "vcpus": 0, "vmm_threads": 0}),
 ]
 
@@ -79,7 +81,7 @@ def test_native_matches_python(variant, cfg) -> None:
 def test_some_case_violates_each_invariant() -> None:
     """The cross-check above covers invariant traces, not only assertion traces."""
     found = set()
-    for variant, cfg in CASES[-3:]:
+    for variant, cfg in CASES[-4:]:
         res, _ = explore_native(_inst(variant, **cfg), ALL, workers=1)
         found |= set(res.violations)
     assert {"no_loss", "no_leak"} <= found
@@ -109,6 +111,8 @@ def test_max_states_and_stop_early() -> None:
     assert not res.complete and 1000 <= res.stats.states < 27774
     res, _ = explore_native(inst, ["kernel_asserts"], stop_early=True, workers=1)
     assert not res.complete and len(res.violations["kernel_asserts"]) == 6
+    res, _ = explore_native(inst, ALL, max_bytes=1, workers=2)
+    assert not res.complete and "memory bound" in res.stats.note
 
 
 def test_native_trace_replays(tmp_path, capsys) -> None:

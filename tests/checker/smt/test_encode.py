@@ -13,6 +13,7 @@ import itertools
 import pytest
 import z3
 
+from checker.explicit.compile import compiled
 from checker.explicit.explore import explore_bfs
 from checker.instance import Instance
 from checker.smt.encode import Encoding
@@ -51,7 +52,7 @@ def test_step_semantics_agree(variant, cfg) -> None:
     enc = Encoding(inst, bits=False)
     pre, post = enc.frame("pre"), enc.frame("post")
     st = enc.step(1, pre, post)
-    comp = inst.compiled
+    comp = compiled(inst)
     solver = z3.Solver()
     solver.add(st.constraint)
     guards = [enc.pred(a.guard, pre) for a in inst.actions]
