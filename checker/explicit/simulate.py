@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from checker.explicit.compile import compile_predicate
+from checker.explicit.compile import compile_predicate, compiled
 from checker.explicit.explore import ExploreResult, Stats
 from checker.instance import KERNEL_ASSERTS, Instance
 from checker.limits import CHECK_EVERY, Limits
@@ -79,7 +79,7 @@ def simulate(
     progress: Callable[[Stats, int], None] | None = None,
 ) -> SimulateResult:
     """``walks`` random walks of at most ``depth`` steps from the initial state."""
-    comp = inst.compiled
+    comp = compiled(inst)
     actions = inst.actions
     successors = comp.successors
     rng = random.Random(seed)

@@ -140,8 +140,10 @@ def cmd_bmc(args: argparse.Namespace) -> int:
 
 
 def _kind(inst, cid: str) -> str:  # noqa: ANN001
-    check = inst.compiled.checks.get(cid)
-    return check.kind if check is not None else ""
+    from model.dsl import checks_of
+
+    kinds = {c.id: c.kind for a in inst.actions for c in checks_of(a.body)}
+    return kinds.get(cid, "")
 
 
 def _print_sites(inst, res, site_files: dict, depth: int) -> None:  # noqa: ANN001

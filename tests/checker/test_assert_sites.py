@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from checker.cli import main
+from checker.explicit.compile import compiled
 from checker.explicit.explore import explore_bfs
 from checker.explicit.interp import run_traced
 from checker.inspect.describe import assert_path, verdict
@@ -49,7 +50,7 @@ def test_stack_names_the_real_caller_of_a_primitive_reached_twice() -> None:
     variant = get_variant("seed").derive("test-neon-begin-irqs-off", "test",
                                          kernel_neon_begin=kernel_neon_begin_irqs_off)
     inst = Instance(Config(cpus=1, vhe=True), variant)
-    comp = inst.compiled
+    comp = compiled(inst)
     s0 = inst.layout.initial_state()
     to_t0 = next(i for i, a in enumerate(inst.actions)  # idle0 -> T0 on cpu0
                  if a.name == "schedule" and a.param("next") == 0 and comp.guards[i](bytes(s0)))

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from checker.cli import main
+from checker.explicit.compile import compiled
 from checker.explicit.explore import explore_bfs
 from checker.explicit.interp import run_traced
 from checker.instance import KERNEL_ASSERTS, Instance
@@ -44,7 +45,7 @@ def test_counter_updates_carry_their_overflow_site() -> None:
               if isinstance(st, Assign) and st.check is not None}
     assert OVERFLOW in checks and UNDERFLOW in checks
     assert all(c.partition(": ")[2].startswith("overflow ") for c in checks)
-    assert inst.compiled.checks[OVERFLOW].kind == "overflow"
+    assert compiled(inst).checks[OVERFLOW].kind == "overflow"
 
 
 @pytest.mark.parametrize("variant,site", [
@@ -70,7 +71,7 @@ def test_interpreter_and_compiled_agree_on_the_overflowing_step() -> None:
     res, _ = explore_bfs(inst, [KERNEL_ASSERTS])
     tr = res.violations[KERNEL_ASSERTS]
     state = inst.layout.initial_state()
-    comp = inst.compiled
+    comp = compiled(inst)
     by_label = {a.label: i for i, a in enumerate(inst.actions)}
     for st in tr.steps:
         aid = by_label[st.label]
@@ -118,7 +119,7 @@ def test_smt_keeps_the_old_value_on_overflow() -> None:
         m = s.model()
         a, b = enc.state_of(m, pre), enc.state_of(m, post)
         aid, inp = enc.step_of(m, st)
-        nxt, viol = inst.compiled.fire(aid, a, inp)
+        nxt, viol = compiled(inst).fire(aid, a, inp)
         assert nxt == b and OVERFLOW in viol
         assert b[pc.index] < 4
         s.add(z3.Or([x != v for x, v in zip(pre.vals, a, strict=True)]))
