@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from model.dsl import (
     BOOL,
+    GHOST_BOOL,
     AddC,
     Assert,
     Assign,
@@ -32,6 +33,7 @@ from model.dsl import (
     Expr,
     If,
     Input,
+    Ite,
     Mark,
     ModelError,
     Retire,
@@ -357,7 +359,8 @@ class Ctx:
     # ------------------------------------------------------------------ FP data movement
     def copy_image(self, dst: Image, src: Image, *, v: bool = True, fpsr: bool = True,
                    zhi: str = "copy") -> None:
-        """Copy register-image slices; ``zhi`` is copy, zero (an FPSIMD load) or keep."""
+        """Copy register-image slices; ``zhi`` is copy, zero (an FPSIMD load) or keep.
+        P0-P15/FFR are never touched here: only the SVE helpers move them."""
         if v:
             self.set(dst.v, src.v)
         if fpsr:
@@ -385,10 +388,11 @@ class Ctx:
 
         Every copy of the owner's previous latest value becomes ``~`` (superseded); the
         registers then hold the owner's latest.  An FPSIMD (non-SVE) write zeroes the Z
-        bits above 127.  This is the ghost-state monitor of the properties: the modelled
-        kernel code never reads it.  It is one event (user or guest code, not the
-        kernel): no interleaving point inside; an IRQ from EL0 or from the guest is the
-        `irq`/`guest_exit` step.
+        bits above 127 and leaves P0-P15/FFR alone; an SVE write (``zhi``) also writes
+        P/FFR (a new P generation).  This is the ghost-state monitor of the properties:
+        the modelled kernel code never reads it.  It is one event (user or guest code, not
+        the kernel): no interleaving point inside; an IRQ from EL0 or from the guest is
+        the `irq`/`guest_exit` step.
         """
         with self.atomic():
             latest = Const(self.S.VALUE, self.S.latest(owner))
@@ -406,23 +410,62 @@ class Ctx:
                 ghost = self.S.tasks[owner].zhi_expected
                 if isinstance(ghost, Var):
                     self.set(ghost, 1 if zhi else 0)
+            if zhi and isinstance(regs.p, Var):
+                self.supersede_p(owner)
+                self.set(regs.p, latest)
+                self.set(self.S.tasks[owner].p_written, 1)
 
     def supersede(self, owner: int) -> None:
         """Ghost monitor: every copy of ``owner``'s latest value becomes ``~`` (older).
-        Bookkeeping of the properties, not kernel code: no interleaving point inside."""
+        Bookkeeping of the properties, not kernel code: no interleaving point inside.
+
+        A new generation also ends the owner's post-exec "must read zero" expectation and
+        the freshness of its signal frame (ghosts of the exec and signal events)."""
         with self.atomic():
             for img in self.S.all_images():
                 for slot in img.slots():
                     self.set(slot, Retire(slot, self.S.latest(owner), self.S.stale(owner)))
+            if owner < self.config.user_tasks:
+                t = self.S.tasks[owner]
+                for ghost in (t.expect_zero, t.sigframe_fresh):
+                    if isinstance(ghost, Var):
+                        self.set(ghost, 0)
 
-    def fp_write_memory(self, task: int, slots: list[Var], *, zhi: bool) -> None:
-        """Someone else (a ptrace tracer; the VMM or another vcpu for a guest) writes new FP
-        values for owner ``task`` (a user task, or a guest: `Layout.guest_owner`) into its
-        saved state in memory: a new generation of the owner's values, in ``slots``."""
+    def supersede_p(self, owner: int) -> None:
+        """Ghost monitor: every copy of ``owner``'s latest P0-P15/FFR value becomes ``~``."""
+        with self.atomic():
+            for img in self.S.all_images():
+                for slot in img.p_slots():
+                    self.set(slot, Retire(slot, self.S.latest(owner), self.S.stale(owner)))
+
+    def fp_write_memory(self, task: int, slots: list[Var], *, zhi: bool | Expr,
+                        p_slots: list[Var] | None = None, p_defined: bool | Expr = False,
+                        ) -> None:
+        """Someone else (a ptrace tracer, a signal handler editing its frame; the VMM or
+        another vcpu for a guest) writes new FP values for owner ``task`` (a user task, or
+        a guest: `Layout.guest_owner`) into memory: a new generation of the owner's
+        values, in ``slots``; ``p_slots`` get a new P/FFR generation.  ``zhi``/``p_defined`` (the
+        ghosts zhi_written and p_written) say whether the task must then read those exact
+        Z-high / P values back (an expression where the kernel decides at run time)."""
         self.supersede(task)
         for slot in slots:
             self.set(slot, Const(self.S.VALUE, self.S.latest(task)))
-        if task < self.config.user_tasks:  # owners past the user tasks are guests
-            ghost = self.S.tasks[task].zhi_expected
-            if isinstance(ghost, Var):
-                self.set(ghost, 1 if zhi else 0)
+        if task >= self.config.user_tasks:  # owners past the user tasks are guests
+            return
+        ghost = self.S.tasks[task].zhi_expected
+        if isinstance(ghost, Var):
+            self.set(ghost, self._ghost_bool(zhi))
+        if p_slots:
+            self.supersede_p(task)
+            for slot in p_slots:
+                self.set(slot, Const(self.S.VALUE, self.S.latest(task)))
+        pw = self.S.tasks[task].p_written
+        if isinstance(pw, Var):
+            self.set(pw, self._ghost_bool(p_defined))
+
+    @staticmethod
+    def _ghost_bool(x: bool | Expr) -> Expr:
+        """A ghost boolean from a build-time bool or a model condition."""
+        if isinstance(x, Expr):
+            return Ite(lift(x, BOOL), Const(GHOST_BOOL, 1), Const(GHOST_BOOL, 0))
+        return Const(GHOST_BOOL, 1 if x else 0)

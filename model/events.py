@@ -24,6 +24,17 @@ EVENTS: dict[str, str] = {
     "kvm_run_kernel_neon": "task-context kernel-mode NEON in the VMM thread inside KVM_RUN"
                            " while its vcpu is loaded (handle_exit / run-loop preemptible"
                            " points, virt/kvm/arm/arm.c)",
+    "exec": "execve(): flush_thread() -> fpsimd_flush_thread() (arch/arm64/kernel/process.c,"
+            " fpsimd.c); the new program must read zero FP registers",
+    "signal": "signal delivery (do_signal -> setup_rt_frame: fpsimd_signal_preserve_current_state,"
+              " preserve_fpsimd_context, preserve_sve_context) and rt_sigreturn"
+              " (restore_fpsimd_context / restore_sve_fpsimd_context ->"
+              " fpsimd_update_current_state), arch/arm64/kernel/signal.c",
+    "ptrace_fpr_set": "PTRACE_SETREGSET NT_PRFPREG on a tracee in a ptrace stop: fpr_set()"
+                      " (arch/arm64/kernel/ptrace.c)",
+    "ptrace_stop": "ptrace stops as tracee states (kernel/signal.c ptrace_stop: TASK_TRACED,"
+                   " not runnable until ptrace_resume); without it a tracer writes a tracee"
+                   " switched out at a stop point, which reaches the same states",
 }
 
 # Included when the user does not choose (`--event` not given).

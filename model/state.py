@@ -18,9 +18,14 @@ it is the token ``<ctx>``, and writes turn every other copy of ``<ctx>`` into ``
 
 One register stands for all 32: every save/restore moves V0-V31 (and Z0-Z31) together, so
 by data independence one Z register (V slice + high slice) and one FPSR/FPCR pair (one
-slice: every helper copies FPSR and FPCR together) suffice.  P0-P15 and FFR are not
-modelled: they move with the Z registers in every SVE save/restore, so by data
-independence the Z slices stand for them.  With SVE (Config.sve) one vector length is
+slice: every helper copies FPSR and FPCR together) suffice.  With SVE (Config.sve) the
+predicate registers P0-P15 and FFR are one more slice (``p``) of the CPU registers, of
+thread.sve_state and of a signal frame's SVE record: they do *not* move with Z (an FPSIMD
+load writes V and zeroes the Z bits above 127 but leaves P/FFR alone, Documentation/
+arm64/sve.txt A.1 and the Arm ARM), so they have their own generations: a task's P
+tokens are retired only when it writes P (`Ctx.supersede_p`), and its ghost
+``p_written`` says whether its P/FFR hold a defined value it must read back (after an
+SVE write) or are unspecified (after a syscall, sve.txt section 3).  One vector length is
 used everywhere.
 """
 
@@ -55,9 +60,18 @@ class Image:
     # vcpu->arch.ctxt.sys_regs[FPEXC32_EL2].  None elsewhere.  No FPSIMD/SVE save or load
     # helper moves it (copy_image ignores it); hyp moves it explicitly.
     fpexc: Var | Expr | None = None
+    # P0-P15 and FFR (SVE only; constant 0 elsewhere).  Not in `slots()`: P has its own
+    # generations (see the module docstring), so it is handled by `p_slots()`.
+    p: Var | Expr | None = None
 
     def slots(self) -> tuple[Var, ...]:
         return tuple(x for x in (self.v, self.fpsr, self.zhi, self.fpexc) if isinstance(x, Var))
+
+    def p_slots(self) -> tuple[Var, ...]:
+        return (self.p,) if isinstance(self.p, Var) else ()
+
+    def all_slots(self) -> tuple[Var, ...]:
+        return self.slots() + self.p_slots()
 
 
 @dataclass
@@ -91,6 +105,22 @@ class TaskVars:
     loaded_vcpu: Var | Expr  # the vcpu whose preempt notifier is registered on this task
     sve_state: Image  # thread.sve_state: Z0-Z31 (V slice and high slice; no FPSR here)
     zhi_expected: Var | Expr  # ghost: the task's last write set Z bits above 127 (else 0)
+    # ghost (SVE): the task's P/FFR hold a defined value it must read back (its last P
+    # write); 0: unspecified (sve.txt: after a syscall), only no_leak applies.
+    p_written: Var | Expr = None  # type: ignore[assignment]
+    # ghost (event exec): the task has exec'd and not written FP since: it must read zero.
+    expect_zero: Var | Expr = None  # type: ignore[assignment]
+    # Stopped in a ptrace stop (TASK_TRACED) and not runnable until the tracer resumes it
+    # (event ptrace_stop; constant 0 otherwise).
+    stopped: Var | Expr = None  # type: ignore[assignment]
+    # (event signal) the rt_sigframe's FP records in user memory: fpsimd_context (V,
+    # FPSR/FPCR) and, with SVE, sve_context's register data (Z bits above 127, P/FFR).
+    sigframe: Image | None = None
+    sigframe_sve: Var | Expr = None  # type: ignore[assignment]  # sve_context has regs
+    in_handler: Var | Expr = None  # type: ignore[assignment]  # a handler runs on the frame
+    # ghost (event signal): the frame was written by delivery and the task has not
+    # written FP since: the frame must hold exactly the interrupted registers.
+    sigframe_fresh: Var | Expr = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -152,17 +182,34 @@ class Layout:
             v = self._var(f"{prefix}.v", self.VALUE, init_value)
             fpsr = self._var(f"{prefix}.fpsr", self.VALUE, init_value)
             zhi = self._var(f"{prefix}.zhi", self.VALUE, 0) if with_zhi and cfg.sve else zero
-            return Image(prefix, v, fpsr, zhi)
+            # P0-P15/FFR: the CPU registers with SVE (reset value taken as zero)
+            p = self._var(f"{prefix}.p", self.VALUE, 0) if with_zhi and cfg.sve else zero
+            return Image(prefix, v, fpsr, zhi, p)
 
         def sve_image(prefix: str, init_value: int) -> Image:
-            """thread.sve_state: Z registers (V slice, high slice); FPSR is not in it."""
+            """thread.sve_state: Z registers (V slice, high slice) and P0-P15/FFR; FPSR
+            is not in it."""
             if not cfg.sve:
-                return Image(prefix, zero, zero, zero)
+                return Image(prefix, zero, zero, zero, zero)
             v = self._var(f"{prefix}.v", self.VALUE, init_value)
             zhi = self._var(f"{prefix}.zhi", self.VALUE, 0)
-            return Image(prefix, v, zero, zhi)
+            p = self._var(f"{prefix}.p", self.VALUE, 0)
+            return Image(prefix, v, zero, zhi, p)
+
+        def sigframe_image(prefix: str) -> Image:
+            """The signal frame's FP records (user memory): V and FPSR/FPCR from
+            fpsimd_context; with SVE the Z bits above 127 and P/FFR from sve_context
+            (sve_context's copy of V duplicates fpsimd_context's, sve.txt section 4)."""
+            v = self._var(f"{prefix}.v", self.VALUE, 0)
+            fpsr = self._var(f"{prefix}.fpsr", self.VALUE, 0)
+            zhi = self._var(f"{prefix}.zhi", self.VALUE, 0) if cfg.sve else zero
+            p = self._var(f"{prefix}.p", self.VALUE, 0) if cfg.sve else zero
+            return Image(prefix, v, fpsr, zhi, p)
 
         b = BOOL
+        events = set(cfg.events)
+        self.ptrace = "ptrace_stop" in events
+        self.signals = "signal" in events
         self.cpu: list[CpuVars] = []
         for c in range(cfg.cpus):
             p = f"cpu{c}"
@@ -211,6 +258,19 @@ class Layout:
                     sve_state=sve_image(f"{name}.sve_state", 0),
                     zhi_expected=self._var(f"ghost.{name}.zhi_written", GHOST_BOOL, 0)
                     if cfg.sve else Const(GHOST_BOOL, 0),
+                    p_written=self._var(f"ghost.{name}.p_written", GHOST_BOOL, 0)
+                    if cfg.sve else Const(GHOST_BOOL, 0),
+                    expect_zero=self._var(f"ghost.{name}.exec_zero", GHOST_BOOL, 0)
+                    if "exec" in events else Const(GHOST_BOOL, 0),
+                    stopped=self._var(f"{name}.ptrace_stopped", b, 0) if self.ptrace
+                    else Const(b, 0),
+                    sigframe=sigframe_image(f"{name}.sigframe") if self.signals else None,
+                    sigframe_sve=self._var(f"{name}.sigframe.sve_regs", b, 0)
+                    if self.signals and cfg.sve else Const(b, 0),
+                    in_handler=self._var(f"{name}.in_handler", b, 0) if self.signals
+                    else Const(b, 0),
+                    sigframe_fresh=self._var(f"ghost.{name}.sigframe_fresh", GHOST_BOOL, 0)
+                    if self.signals else Const(GHOST_BOOL, 0),
                 )
             )
         for c in range(cfg.cpus):
@@ -227,10 +287,16 @@ class Layout:
                     tif_sve=Const(b, 0),
                     fpsimd_cpu=Const(self.CPU_OR_NR, cfg.cpus),
                     pc=Const(PC, PC.index("KERNEL")),
-                    uw=Image(f"{name}.uw", zero, zero, zero),
+                    uw=Image(f"{name}.uw", zero, zero, zero, zero),
                     loaded_vcpu=Const(self.VCPU_OR_NONE, 0),
-                    sve_state=Image(f"{name}.sve_state", zero, zero, zero),
+                    sve_state=Image(f"{name}.sve_state", zero, zero, zero, zero),
                     zhi_expected=Const(GHOST_BOOL, 0),
+                    p_written=Const(GHOST_BOOL, 0),
+                    expect_zero=Const(GHOST_BOOL, 0),
+                    stopped=Const(b, 0),
+                    sigframe_sve=Const(b, 0),
+                    in_handler=Const(b, 0),
+                    sigframe_fresh=Const(GHOST_BOOL, 0),
                 )
             )
         self.vcpus: list[VcpuVars] = []
@@ -308,6 +374,7 @@ class Layout:
         imgs = [c.regs for c in self.cpu] + [c.host_ctxt for c in self.cpu]
         imgs += [t.uw for t in self.tasks if t.mm] + [v.fp_regs for v in self.vcpus]
         imgs += [t.sve_state for t in self.tasks if t.mm]
+        imgs += [t.sigframe for t in self.tasks if t.mm and t.sigframe is not None]
         return imgs
 
     def fp_trapped(self, c: int) -> Expr:

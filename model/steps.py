@@ -54,6 +54,11 @@ def not_running(S: Layout, t: int) -> Expr:
     return all_of(S.cpu[c].current.ne(t) for c in range(S.config.cpus))
 
 
+def runnable(S: Layout, t: int) -> Expr:
+    """The scheduler may pick t: it is not in a ptrace stop (TASK_TRACED)."""
+    return S.tasks[t].stopped.eq(0)
+
+
 def holds_vcpu(S: Layout, t: int, v: int) -> Expr:
     return S.vcpus[v].mutex.eq(S.tasks[t].name)
 
@@ -80,15 +85,60 @@ def _user_sve(S: Layout) -> Iterable[Params]:
     return _user(S) if S.config.sve else ()
 
 
-def _tracer_tracee(S: Layout) -> Iterable[Params]:
-    """A user task (the tracer, in its ptrace() syscall) and another stopped user task:
-    only with SVE (the NT_ARM_SVE regset)."""
-    if not S.config.sve:
-        return
+def _pairs(S: Layout) -> Iterable[Params]:
     for p in _user(S):
         for u in S.tasks:
             if u.mm and u.index != p["task"]:
                 yield {**p, "target": u.index}
+
+
+def _tracer_tracee(S: Layout) -> Iterable[Params]:
+    """A user task (the tracer, in its ptrace() syscall) and another stopped user task:
+    only with SVE (the NT_ARM_SVE regset)."""
+    return _pairs(S) if S.config.sve else ()
+
+
+def _ptrace(S: Layout) -> Iterable[Params]:
+    """Tracer and tracee for the ptrace stop/resume steps (event ptrace_stop)."""
+    return _pairs(S) if S.ptrace else ()
+
+
+def _fpr_set(S: Layout) -> Iterable[Params]:
+    return _pairs(S) if "ptrace_fpr_set" in S.config.events else ()
+
+
+def _stop_switch(S: Layout) -> Iterable[Params]:
+    """A user task entering a ptrace stop and the task it switches to."""
+    if not S.ptrace:
+        return
+    for p in _switch(S):
+        if S.tasks[p["task"]].mm:
+            yield p
+
+
+def _event(name: str, gen: Callable[[Layout], Iterable[Params]]
+           ) -> Callable[[Layout], Iterable[Params]]:
+    def params(S: Layout) -> Iterable[Params]:
+        return gen(S) if name in S.config.events else ()
+    return params
+
+
+def _stopped_target(S: Layout, p: Params) -> Expr:
+    """The tracer runs in its ptrace() syscall; the tracee is in a ptrace stop and
+    switched out (ptrace_check_attach(): wait_task_inactive()).
+
+    A stop point is a point where the tracee is at pc KERNEL (syscall entry/exit stop,
+    signal-delivery stop) or VCPU_LOAD (the KVM_RUN ioctl's syscall-entry stop, see
+    model/kernel/ptrace.py).  With event ptrace_stop the tracee must have entered the
+    stop (TASK_TRACED, not runnable until resumed).  Without it, any tracee switched out
+    at a stop point qualifies: it has the same FP state as one that stopped there
+    (ptrace_stop() switches out through the same __schedule()), and not forbidding
+    its rescheduling only adds schedules the real scheduler can also make for a
+    preempted task; tests/model/test_ptrace.py checks that both reach the same states."""
+    g = (running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
+         & not_running(S, p["target"])
+         & (at(S, p["target"], "KERNEL") | at(S, p["target"], "VCPU_LOAD")))
+    return g & S.tasks[p["target"]].stopped.eq(1) if S.ptrace else g
 
 
 def _any_task(S: Layout) -> Iterable[Params]:
@@ -174,12 +224,34 @@ STEPS: tuple[Step, ...] = (
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER")
          & S.cpu[p["cpu"]].zen_el0en.eq(0),
          lambda k, p: k.do_sve_acc()),
-    Step("ptrace_sve_set", "a tracer in the kernel writes a stopped task's SVE registers",
-         _tracer_tracee,
-         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
-         & not_running(S, p["target"])
-         & (at(S, p["target"], "KERNEL") | at(S, p["target"], "VCPU_LOAD")),
+    Step("ptrace_sve_set", "a tracer writes a tracee's SVE registers in a ptrace stop",
+         _tracer_tracee, _stopped_target,
          lambda k, p: k.sve_set(p["target"])),
+    Step("ptrace_fpr_set", "a tracer writes a tracee's FPSIMD registers in a ptrace stop",
+         _fpr_set, _stopped_target,
+         lambda k, p: k.fpr_set(p["target"])),
+    Step("ptrace_stop", "the task enters a ptrace stop (syscall entry/exit, signal delivery)"
+         " and switches to `next`", _stop_switch,
+         lambda S, p: running(S, p["cpu"], p["task"])
+         & (at(S, p["task"], "KERNEL") | at(S, p["task"], "VCPU_LOAD"))
+         & preemptible(S, p["cpu"]) & not_running(S, p["next"]) & runnable(S, p["next"]),
+         lambda k, p: k.ptrace_stop(p["next"])),
+    Step("ptrace_resume", "the tracer resumes a stopped tracee (PTRACE_CONT etc.)", _ptrace,
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
+         & S.tasks[p["target"]].stopped.eq(1),
+         lambda k, p: k.ptrace_resume(p["target"])),
+    Step("exec", "execve(): flush_thread()", _event("exec", _user),
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL"),
+         lambda k, p: k.sys_execve()),
+    Step("signal", "do_notify_resume delivers a signal: do_signal -> setup_rt_frame",
+         _event("signal", _user),
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
+         & S.tasks[p["task"]].in_handler.eq(0),
+         lambda k, p: k.do_signal()),
+    Step("sigreturn", "the signal handler returns: rt_sigreturn", _event("signal", _user),
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER")
+         & S.tasks[p["task"]].in_handler.eq(1),
+         lambda k, p: k.sys_rt_sigreturn()),
     Step("syscall", "a syscall from user space (el0_svc)", _user,
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER"),
          lambda k, p: k.el0_svc()),
@@ -195,7 +267,7 @@ STEPS: tuple[Step, ...] = (
     Step("schedule", "preemption or blocking: context switch to `next`", _switch,
          lambda S, p: running(S, p["cpu"], p["task"])
          & preemptible(S, p["cpu"])
-         & not_running(S, p["next"]),
+         & not_running(S, p["next"]) & runnable(S, p["next"]),
          lambda k, p: k.__schedule(p["next"])),
     Step("kvm_run", "KVM_RUN ioctl from the VMM thread", _vmm,
          lambda S, p: running(S, p["cpu"], p["task"])

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from model.config import Config
-from model.dsl import Action, Const, Eq, Expr, Ite, all_of, any_of, implies
+from model.dsl import FALSE, Action, Const, Eq, Expr, Ite, Var, all_of, any_of, implies
 from model.state import Image, Layout
 
 
@@ -50,6 +50,28 @@ class Guard:
 
 def needs_vcpus(cfg: Config) -> str | None:
     return None if cfg.vcpus else "no vcpus in this configuration"
+
+
+def _needs_event(name: str) -> Callable[[Config], str | None]:
+    def scope(cfg: Config) -> str | None:
+        if name not in cfg.events:
+            return f"event {name} is not included"
+        return None if cfg.user_tasks else "no user tasks in this configuration"
+    return scope
+
+
+def _needs_event_and_cpus(name: str) -> Callable[[Config], str | None]:
+    def scope(cfg: Config) -> str | None:
+        if cfg.cpus < 2:
+            return "one CPU: a task's state cannot be live on another CPU"
+        return _needs_event(name)(cfg)
+    return scope
+
+
+def _needs_sve_and_two_tasks(cfg: Config) -> str | None:
+    if not cfg.sve:
+        return "no SVE in this configuration"
+    return None if cfg.user_tasks >= 2 else "fewer than two user tasks"
 
 
 def needs_tasks_and_cpus(cfg: Config) -> str | None:
@@ -135,8 +157,41 @@ def zhi_readers(S: Layout) -> list[tuple[Expr, int, Expr]]:
     return out
 
 
+def p_readers(S: Layout) -> list[tuple[Expr, int, Expr]]:
+    """(condition, task, P/FFR slice) for user tasks that can read P0-P15/FFR: at EL0 with
+    EL0 SVE enabled (CPACR_EL1.ZEN_EL0EN), as for the Z bits above 127."""
+    return [(cond, t, S.cpu[c].regs.p)
+            for c in range(S.config.cpus) for cond, t, _ in zhi_readers_on(S, c)]
+
+
+def zhi_readers_on(S: Layout, c: int) -> list[tuple[Expr, int, Expr]]:
+    return [(cond, t, z) for cond, t, z in zhi_readers(S)
+            if z is S.cpu[c].regs.zhi]
+
+
+def expects_zero(S: Layout, owner: int) -> Expr:
+    """(event exec) owner is a task that has exec'd and not written FP since: the new
+    program must read zero (fpsimd_flush_thread's memset), a new generation of its state."""
+    if owner >= S.config.user_tasks:
+        return FALSE
+    g = S.tasks[owner].expect_zero
+    return g.eq(1) if isinstance(g, Var) else FALSE
+
+
+def all_zero(S: Layout, regs: Image) -> Expr:
+    return all_of(slot.eq(S.ZERO) for slot in regs.slots())
+
+
 def own_latest(S: Layout, owner: int, regs: Image) -> Expr:
     return all_of(slot.eq(S.latest(owner)) for slot in regs.slots())
+
+
+def expected(S: Layout, owner: int, regs: Image) -> Expr:
+    """The registers hold what ``owner`` must read: its latest write, or zero after exec."""
+    ez = expects_zero(S, owner)
+    if ez is FALSE:
+        return own_latest(S, owner, regs)
+    return (ez & all_zero(S, regs)) | (~ez & own_latest(S, owner, regs))
 
 
 def only_own_bits(S: Layout, owner: int, regs: Image) -> Expr:
@@ -149,12 +204,50 @@ def no_loss(S: Layout) -> Expr:
     its FP registers, they hold exactly the value it last wrote, every slice.  For the Z
     bits above 127 that is the task's latest SVE write, or zero if its latest write was
     through V (which zeroes them) or a syscall discarded its SVE state since."""
-    parts = [implies(cond, own_latest(S, o, regs)) for cond, o, regs in readers(S)]
+    parts = [implies(cond, expected(S, o, regs)) for cond, o, regs in readers(S)]
     for cond, t, zhi in zhi_readers(S):
-        expected = Ite(S.tasks[t].zhi_expected.eq(1), Const(S.VALUE, S.latest(t)),
-                       Const(S.VALUE, S.ZERO))
-        parts.append(implies(cond, Eq(zhi, expected)))
+        parts.append(implies(cond, Eq(zhi, zhi_value(S, t))))
+    for cond, t, p in p_readers(S):
+        parts.append(implies(cond & S.tasks[t].p_written.eq(1), p.eq(S.latest(t))))
+    parts += [sigframe_no_loss(S, t) for t in S.tasks if t.sigframe is not None]
     return all_of(parts)
+
+
+def zhi_value(S: Layout, t: int) -> Expr:
+    """What task t must read in the Z bits above 127: its latest SVE write, or zero (its
+    latest write was through V, or a syscall discarded its SVE state since)."""
+    return Ite(S.tasks[t].zhi_expected.eq(1), Const(S.VALUE, S.latest(t)),
+               Const(S.VALUE, S.ZERO))
+
+
+def sigframe_no_loss(S: Layout, t) -> Expr:  # noqa: ANN001
+    """(event signal) A handler reads the interrupted registers in its signal frame: while
+    the frame is fresh (delivered, and the task has not written FP since), its
+    fpsimd_context holds the task's latest V/FPSR/FPCR and, if the frame carries SVE
+    register data, sve_context holds its Z bits above 127 and (when defined) P/FFR."""
+    f = t.sigframe
+    reading = t.pc.eq("USER") & t.in_handler.eq(1) & t.sigframe_fresh.eq(1)
+    ok = expected(S, t.index, Image(f.name, f.v, f.fpsr, Const(S.VALUE, S.ZERO)))
+    if isinstance(f.zhi, Var):
+        sve_ok = Eq(f.zhi, zhi_value(S, t.index)) & implies(t.p_written.eq(1),
+                                                            f.p.eq(S.latest(t.index)))
+        ok = ok & implies(t.sigframe_sve.eq(1), sve_ok)
+    return implies(reading, ok)
+
+
+def sigframe_no_leak(S: Layout, t) -> Expr:  # noqa: ANN001
+    """(event signal) The signal frame is user memory the task reads: it holds only the
+    task's own bits (or zero), the SVE record's data only when it has any."""
+    f = t.sigframe
+    reading = t.pc.eq("USER") & t.in_handler.eq(1)
+    ok = only_own_bits(S, t.index, Image(f.name, f.v, f.fpsr, Const(S.VALUE, S.ZERO)))
+    if isinstance(f.zhi, Var):
+        ok = ok & implies(t.sigframe_sve.eq(1), _own(S, t.index, f.zhi) & _own(S, t.index, f.p))
+    return implies(reading, ok)
+
+
+def _own(S: Layout, owner: int, slot: Expr) -> Expr:
+    return any_of(slot.eq(a) for a in (S.ZERO, S.latest(owner), S.stale(owner)))
 
 
 def no_leak(S: Layout) -> Expr:
@@ -163,8 +256,10 @@ def no_leak(S: Layout) -> Expr:
     registers hold anything but its own state."""
     parts = [implies(cond, only_own_bits(S, o, regs)) for cond, o, regs in readers(S)]
     for cond, t, zhi in zhi_readers(S):
-        allowed = (S.ZERO, S.latest(t), S.stale(t))
-        parts.append(implies(cond, any_of(zhi.eq(a) for a in allowed)))
+        parts.append(implies(cond, _own(S, t, zhi)))
+    for cond, t, p in p_readers(S):
+        parts.append(implies(cond, _own(S, t, p)))
+    parts += [sigframe_no_leak(S, t) for t in S.tasks if t.sigframe is not None]
     return all_of(parts)
 
 
@@ -282,6 +377,44 @@ def _kvm_run_neon_vcpu_bound(S: Layout, a: Action) -> Expr | None:
     return S.cpu[a.param("cpu")].last_st.eq(S.vcpu_fpstate(a.param("vcpu")))
 
 
+def _live_elsewhere(S: Layout, t: int, c: int) -> Expr | None:
+    """Task t's state is bound and live on a CPU other than c."""
+    others = [S.tasks[t].fpsimd_cpu.eq(o) & S.cpu[o].last_st.eq(S.task_fpstate(t))
+              for o in range(S.config.cpus) if o != c]
+    return any_of(others) if others else None
+
+
+def _signal_live_elsewhere(S: Layout, a: Action) -> Expr | None:
+    if a.name != "signal":
+        return None
+    return _live_elsewhere(S, a.param("task"), a.param("cpu"))
+
+
+def _fpr_set_live(S: Layout, a: Action) -> Expr | None:
+    if a.name != "ptrace_fpr_set":
+        return None
+    t = a.param("target")
+    return any_of(S.tasks[t].fpsimd_cpu.eq(o) & S.cpu[o].last_st.eq(S.task_fpstate(t))
+                  for o in range(S.config.cpus))
+
+
+def _exec_live(S: Layout, a: Action) -> Expr | None:
+    if a.name != "exec":
+        return None
+    t, c = a.param("task"), a.param("cpu")
+    return S.tasks[t].tif_foreign.eq(0) & S.cpu[c].last_st.eq(S.task_fpstate(t))
+
+
+def _p_other_task_at_trap(S: Layout, a: Action) -> Expr | None:
+    """do_sve_acc while the CPU's P/FFR hold another task's bits (stale P that the first
+    SVE access must not reveal)."""
+    if a.name != "user_sve_trap" or not S.config.sve:
+        return None
+    t, c = a.param("task"), a.param("cpu")
+    return any_of(S.cpu[c].regs.p.eq(S.latest(u.index)) | S.cpu[c].regs.p.eq(S.stale(u.index))
+                  for u in S.tasks if u.mm and u.index != t)
+
+
 GUARDS: tuple[Guard, ...] = (
     Guard("guest_fp_live_at_irq",
           "the guest's FP state is live in a CPU's registers when an IRQ arrives",
@@ -312,4 +445,16 @@ GUARDS: tuple[Guard, ...] = (
           "kernel-mode NEON inside KVM_RUN while the vcpu's state is bound to the CPU"
           " (--event kvm_run_kernel_neon)",
           _kvm_run_neon_vcpu_bound, needs_event_and_vcpus("kvm_run_kernel_neon")),
+    Guard("signal_with_state_live_elsewhere",
+          "(event signal) a signal is delivered while the task's state is live on another"
+          " CPU", _signal_live_elsewhere, _needs_event_and_cpus("signal")),
+    Guard("tracee_state_live_at_fpr_set",
+          "(event ptrace_fpr_set) a tracer writes a tracee whose state is still live in a"
+          " CPU's registers", _fpr_set_live, _needs_event("ptrace_fpr_set")),
+    Guard("exec_with_state_live",
+          "(event exec) a task execs while its old program's state is live on its CPU",
+          _exec_live, _needs_event("exec")),
+    Guard("sve_trap_with_foreign_p",
+          "(SVE) a task's first SVE access traps while the CPU's P/FFR hold another task's"
+          " bits", _p_other_task_at_trap, _needs_sve_and_two_tasks),
 )

@@ -92,6 +92,13 @@ def _zhi_expected(S: Layout, zhi, t) -> Expr:  # noqa: ANN001
             | (t.zhi_expected.eq(0) & zhi.eq(S.ZERO)))
 
 
+def _p_ok(S: Layout, p, t) -> Expr:  # noqa: ANN001
+    """A P0-P15/FFR slice holds only task t's bits (or zero), and its latest P write if
+    t's P is defined (ghost p_written)."""
+    own = any_of(p.eq(a) for a in (S.ZERO, S.latest(t.index), S.stale(t.index)))
+    return own & implies(t.p_written.eq(1), p.eq(S.latest(t.index)))
+
+
 def _guest_regs_latest(S: Layout, img: Image, owner: int) -> Expr:
     """A guest's state: V and FPSR/FPCR its latest, the Z bits above 127 zero (guests
     only ever write through V and hyp loads them with an FPSIMD load)."""
@@ -119,7 +126,8 @@ def _task_regs_latest(S: Layout, c: int, t) -> Expr:  # noqa: ANN001
     if not S.config.sve:
         return _latest(S, regs, t.index)
     return _vf_latest(S, regs, t.index) & implies(_sve_format(S, t),
-                                                  _zhi_expected(S, regs.zhi, t))
+                                                  _zhi_expected(S, regs.zhi, t)
+                                                  & _p_ok(S, regs.p, t))
 
 
 def _task_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
@@ -128,7 +136,7 @@ def _task_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
     if not S.config.sve:
         return _latest(S, t.uw, t.index)
     sv = t.sve_state
-    in_sve = sv.v.eq(S.latest(t.index)) & _zhi_expected(S, sv.zhi, t)
+    in_sve = sv.v.eq(S.latest(t.index)) & _zhi_expected(S, sv.zhi, t) & _p_ok(S, sv.p, t)
     fmt = _sve_format(S, t)
     return t.uw.fpsr.eq(S.latest(t.index)) & ((fmt & in_sve)
                                               | (~fmt & t.uw.v.eq(S.latest(t.index))))
@@ -477,6 +485,31 @@ def sve_ghost_needs_sve_format(S: Layout) -> Expr:
     return all_of(implies(t.zhi_expected.eq(1), _sve_format(S, t)) for t in _users(S))
 
 
+def ptrace_stopped_at_stop_points(S: Layout) -> Expr:
+    """A task in a ptrace stop sits at a stop point (pc KERNEL or VCPU_LOAD) and is not
+    current anywhere (TRUE without the ptrace steps)."""
+    if not S.ptrace:
+        return TRUE
+    return all_of(implies(t.stopped.eq(1),
+                          _pc_in(t, ("KERNEL", "VCPU_LOAD"))
+                          & all_of(S.cpu[c].current.ne(t.index) for c in _cpus(S)))
+                  for t in _users(S))
+
+
+def sve_p_ghost_needs_sve_format(S: Layout) -> Expr:
+    if not S.config.sve:
+        return TRUE
+    return all_of(implies(t.p_written.eq(1), _sve_format(S, t)) for t in _users(S))
+
+
+def sve_state_p_is_own(S: Layout) -> Expr:
+    if not S.config.sve:
+        return TRUE
+    return all_of(any_of(t.sve_state.p.eq(a) for a in (S.ZERO, S.latest(t.index),
+                                                        S.stale(t.index)))
+                  for t in _users(S))
+
+
 def sve_el0_enabled_only_for_sve_task(S: Layout) -> Expr:
     if not S.config.sve:
         return TRUE
@@ -655,6 +688,15 @@ LEMMAS: tuple[Lemma, ...] = (
     _L(sve_ghost_needs_sve_format,
        "a task whose last write set Z bits above 127 keeps its state in SVE format (TIF_SVE, "
        "or HOST_SVE_IN_USE while ctxsync has TIF_SVE cleared)", BOTH),
+    _L(ptrace_stopped_at_stop_points,
+       "a task enters a ptrace stop only at pc KERNEL/VCPU_LOAD, switching out, and nothing"
+       " switches a stopped task in"),
+    _L(sve_p_ghost_needs_sve_format,
+       "a task whose P/FFR are defined (last written by SVE code, ptrace or sigreturn) keeps"
+       " its state in SVE format (only an SVE save stores P/FFR)", BOTH),
+    _L(sve_state_p_is_own,
+       "a task's sve_state holds only its own P/FFR bits or zero (only current's registers"
+       " are saved there, with current's TIF_SVE)", BOTH),
     _L(sve_el0_enabled_only_for_sve_task,
        "EL0 SVE is enabled on a CPU only while the task bound to it keeps its state in SVE "
        "format", BOTH),

@@ -23,7 +23,8 @@ Data representation
   ``BitVec`` of the real width: a V slice 128 bits (one Z register's V0 part, standing for
   V0-V31 by data independence, see model.state), FPSR/FPCR 64 bits (FPCR:FPSR, two 32-bit
   registers always copied together), the Z bits above 128 ``VL-128`` bits (only with SVE;
-  without SVE that slice is the constant 0 and absent).  The mapping from the model is:
+  without SVE that slice is the constant 0 and absent), P0-P15/FFR ``VL/8`` bits (one
+  predicate register standing for all; only with SVE).  The mapping from the model is:
 
   - a copy (``Assign(slot, e)`` whose value is a slot, ``Ite`` of slots, or ``Retire`` of a
     slot) moves the bits with the token (``Retire`` changes only the token);
@@ -98,7 +99,7 @@ from model.dsl import (
     Var,
     checks_of,
 )
-from properties.fp import readers
+from properties.fp import expects_zero, readers
 
 SLICE_WIDTH = {"v": 128, "fpsr": 64, "fpexc": 32}
 DEFAULT_VL = 256  # SVE vector length in bits used when the configuration has SVE
@@ -353,10 +354,12 @@ class Encoding:
         self.bits = bits
         self.width = dict(SLICE_WIDTH)
         self.width["zhi"] = vl - 128
+        # P0-P15 and FFR: 17 predicate registers of VL/8 bits; one stands for all
+        self.width["p"] = vl // 8
         self.kind: dict[int, str] = {}
         self.lkind: dict[int, str] = {}
         for img in self.S.all_images():
-            for attr in ("v", "fpsr", "zhi", "fpexc"):
+            for attr in ("v", "fpsr", "zhi", "fpexc", "p"):
                 var = getattr(img, attr)
                 if isinstance(var, Var):
                     self.kind[var.index] = attr
@@ -364,7 +367,8 @@ class Encoding:
         missing = [v.name for v in value_vars if v.index not in self.kind]
         if missing:
             raise EncodeError(f"value variables outside any image: {missing}")
-        self.slices = sorted(set(self.kind.values()), key=("v", "fpsr", "zhi", "fpexc").index)
+        self.slices = sorted(set(self.kind.values()),
+                             key=("v", "fpsr", "zhi", "fpexc", "p").index)
         self.owners = list(range(len(self.S.owner_names)))
         self.sel_width = max(1, (len(inst.actions) - 1).bit_length())
         self.max_inputs = max((len(a.inputs) for a in inst.actions), default=0)
@@ -440,7 +444,8 @@ class Encoding:
             return z3.BoolVal(True)
         cs = []
         for cond, o, regs in readers(self.S):
-            c = self.pred(cond, f)
+            # after exec the task must read zero (its token), not its last written bits
+            c = self.pred(cond & ~expects_zero(self.S, o), f)
             for slot in regs.slots():
                 cs.append(z3.Implies(c, f.bits[slot.index] == f.ghost[(o, self.kind[slot.index])]))
         return z3.And(cs)

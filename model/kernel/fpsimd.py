@@ -14,11 +14,14 @@ after the earlier patches of that series, which is what the seed's context lines
 
 SVE (configuration ``sve``): one vector length for every task and the hardware, so the
 ``WARN_ON(sve_get_vl() != current->thread.sve_vl)`` checks cannot fire and are not
-modelled; P0-P15 and FFR are not modelled (they move with the Z registers in every SVE
-save/restore, so by data independence the Z slices stand for them).  Without SVE every
-SVE branch below is not taken, as in the kernel.  The ``*_state`` register helpers
-(arch/arm64/kernel/entry-fpsimd.S) copy V0-V31 and FPSR/FPCR; a load through V zeroes the
-Z bits above 127 (Documentation/arm64/sve.txt).
+modelled.  P0-P15 and FFR are a slice of their own (model.state): sve_save_state /
+sve_load_state move them with Z, sve_alloc zeroes them, and every FPSIMD helper
+(fpsimd_save_state, fpsimd_load_state, fpsimd_to_sve, sve_to_fpsimd) leaves them alone.
+Without SVE every SVE branch below is not taken, as in the kernel.  The ``*_state``
+register helpers (arch/arm64/kernel/entry-fpsimd.S) copy V0-V31 and FPSR/FPCR; a load
+through V zeroes the Z bits above 127 but not P/FFR (Documentation/arm64/sve.txt A.1:
+"A register write using a Vn register name zeros all bits of the corresponding Zn except
+for bits [127:0]").
 """
 
 from __future__ import annotations
@@ -44,19 +47,23 @@ def fpsimd_load_state(k: Ctx, src: Image) -> None:
 
 def sve_save_state(k: Ctx, sve_state: Image, fpsr_dst: Expr) -> None:
     """arch/arm64/kernel/entry-fpsimd.S: sve_save_state(sve_pffr(thread), &st->fpsr):
-    store Z0-Z31 (all VL bits) into a task's sve_state, FPSR/FPCR through ``fpsr_dst``."""
+    store Z0-Z31 (all VL bits), P0-P15 and FFR (sve_save in fpsimdmacros.h) into a
+    task's sve_state, FPSR/FPCR through ``fpsr_dst``."""
     regs = k.this_cpu.regs
     k.set(sve_state.v, regs.v)
     k.set(sve_state.zhi, regs.zhi)
+    k.set(sve_state.p, regs.p)
     k.store_through(fpsr_dst, lambda img: k.set(img.fpsr, regs.fpsr))
 
 
 def sve_load_state(k: Ctx, sve_state: Image, fpsr_src: Image) -> None:
-    """arch/arm64/kernel/entry-fpsimd.S: sve_load_state(): load Z0-Z31 from sve_state and
-    FPSR/FPCR from the task's uw.fpsimd_state."""
+    """arch/arm64/kernel/entry-fpsimd.S: sve_load_state(): load Z0-Z31, P0-P15 and FFR
+    from sve_state (sve_load in fpsimdmacros.h) and FPSR/FPCR from the task's
+    uw.fpsimd_state."""
     regs = k.this_cpu.regs
     k.set(regs.v, sve_state.v)
     k.set(regs.zhi, sve_state.zhi)
+    k.set(regs.p, sve_state.p)
     k.set(regs.fpsr, fpsr_src.fpsr)
 
 
@@ -239,12 +246,14 @@ def fpsimd_flush_task_state(k: Ctx, t: int) -> None:
 
 def sve_alloc(k: Ctx, t: int | None = None) -> None:
     """arch/arm64/kernel/fpsimd.c: sve_alloc(task) (default current): zero the task's
-    sve_state (memset of an existing buffer or kzalloc of a new one; allocation failure is
-    a BUG, not modelled)."""
+    sve_state, Z and P/FFR (memset of an existing buffer or kzalloc of a new one;
+    allocation failure is a BUG, not modelled).  The memset's size is
+    sve_state_size(current), not of ``task``: with one vector length they are equal."""
     task = k.task(k.current if t is None else t)
     zero = Const(k.S.VALUE, k.S.ZERO)
     k.set(task.sve_state.v, zero)
     k.set(task.sve_state.zhi, zero)
+    k.set(task.sve_state.p, zero)
 
 
 def fpsimd_to_sve(k: Ctx, t: int | None = None) -> None:
@@ -265,15 +274,16 @@ def fpsimd_sync_to_sve(k: Ctx, t: int) -> None:
 def sve_set(k: Ctx, target: int) -> None:
     """arch/arm64/kernel/ptrace.c: sve_set() for PTRACE_SETREGSET NT_ARM_SVE, full SVE
     case, on a stopped tracee (target != current): sve_alloc(target);
-    fpsimd_sync_to_sve(target); set TIF_SVE; copy the tracer's Z (and P/FFR) data into
+    fpsimd_sync_to_sve(target); set TIF_SVE; copy the tracer's Z and P/FFR data into
     target->thread.sve_state and FPSR/FPCR into its uw.fpsimd_state; then
     fpsimd_flush_task_state(target).  The tracer's data is a new generation of the
-    tracee's FP state (the tracee will read it as its own)."""
+    tracee's FP state (the tracee will read it as its own), P/FFR included."""
     tgt = k.task(target)
     k.sve_alloc(target)
     k.fpsimd_sync_to_sve(target)
     k.update_tsk_thread_flag(target, "TIF_SVE", True)
-    k.fp_write_memory(target, [tgt.sve_state.v, tgt.sve_state.zhi, tgt.uw.fpsr], zhi=True)
+    k.fp_write_memory(target, [tgt.sve_state.v, tgt.sve_state.zhi, tgt.uw.fpsr], zhi=True,
+                      p_slots=[tgt.sve_state.p], p_defined=True)
     k.fpsimd_flush_task_state(target)
 
 
@@ -296,6 +306,122 @@ def do_sve_acc(k: Ctx) -> None:
     k.set_thread_flag("TIF_SVE")
     k.local_bh_enable()
     k.goto("KERNEL")
+
+
+# ------------------------------------------------- exec, signals, ptrace (optional events)
+def sve_free(k: Ctx, t: int | None = None) -> None:
+    """arch/arm64/kernel/fpsimd.c: sve_free(task): WARN_ON(TIF_SVE); __sve_free(): kfree
+    the task's sve_state and set the pointer to NULL.
+
+    Abstraction: the buffer is modelled as holding zero from here on.  Every later use
+    goes through sve_alloc() first (a fresh kzalloc, all zero), and every reader of
+    sve_state is guarded by TIF_SVE, which is set only after sve_alloc()."""
+    t = k.current if t is None else t
+    task = k.task(t)
+    k.check(~k.test_tsk_thread_flag(t, "TIF_SVE"), "WARN", "sve_free",
+            "WARN_ON(test_tsk_thread_flag(task, TIF_SVE))")
+    if isinstance(task.sve_state.v, Var):
+        zero = Const(k.S.VALUE, k.S.ZERO)
+        for slot in task.sve_state.all_slots():
+            k.set(slot, zero)
+
+
+def fpsimd_flush_thread(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c: fpsimd_flush_thread() (from flush_thread() at execve),
+    the same at v4.17, the seed's base and v4.18.
+
+    local_bh_disable(); memset(&current->thread.uw.fpsimd_state, 0);
+    fpsimd_flush_task_state(current); if SVE: clear TIF_SVE, sve_free(current), reset
+    thread.sve_vl to sve_vl_onexec or sve_default_vl (one vector length in this model: a
+    no-op) and clear sve_vl_onexec unless TIF_SVE_VL_INHERIT; set TIF_FOREIGN_FPSTATE;
+    local_bh_enable().  Bottom halves are off throughout, so preemption and softirqs
+    cannot interleave; an IRQ can, but its handler does not touch FP: one step.
+    """
+    uw = k.cur.uw
+    zero = Const(k.S.VALUE, k.S.ZERO)
+    k.local_bh_disable()
+    k.set(uw.v, zero)
+    k.set(uw.fpsr, zero)
+    k.fpsimd_flush_task_state(k.current)
+    if k.config.sve:
+        k.clear_thread_flag("TIF_SVE")
+        k.sve_free()
+    k.set_thread_flag("TIF_FOREIGN_FPSTATE")
+    k.local_bh_enable()
+
+
+def fpsimd_preserve_current_state(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c: fpsimd_preserve_current_state() (seed's base, v4.18):
+    local_bh_disable(); fpsimd_save(); local_bh_enable()."""
+    k.local_bh_disable()
+    k.fpsimd_save()
+    k.local_bh_enable()
+
+
+def sve_to_fpsimd(k: Ctx, t: int | None = None) -> None:
+    """arch/arm64/kernel/fpsimd.c: sve_to_fpsimd(task): copy the low 128 bits of each Z
+    register in sve_state into uw.fpsimd_state.vregs (FPSR/FPCR and P/FFR untouched).
+    A no-op without SVE."""
+    if not k.config.sve:
+        return
+    task = k.task(k.current if t is None else t)
+    k.set(task.uw.v, task.sve_state.v)
+
+
+def fpsimd_signal_preserve_current_state(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c: fpsimd_signal_preserve_current_state():
+    fpsimd_preserve_current_state(); then, if SVE and TIF_SVE, sve_to_fpsimd(current),
+    outside the bh-disabled section (see signal.setup_rt_frame for why that window does
+    not matter)."""
+    k.fpsimd_preserve_current_state()
+    if k.config.sve:
+        with k.If(k.test_thread_flag("TIF_SVE")):
+            k.sve_to_fpsimd()
+
+
+def fpsimd_update_current_state(k: Ctx, state: Image) -> None:
+    """arch/arm64/kernel/fpsimd.c: fpsimd_update_current_state(state) (seed's base and
+    v4.18): local_bh_disable(); current->thread.uw.fpsimd_state = *state (V, FPSR/FPCR);
+    if SVE and TIF_SVE: fpsimd_to_sve(current); task_fpsimd_load();
+    fpsimd_bind_task_to_cpu(); clear TIF_FOREIGN_FPSTATE; local_bh_enable().
+
+    The bind is unconditional since the EL0 SVE trap moved into the bind (the seed's base
+    has it there, model.kernel.fpsimd.fpsimd_bind_task_to_cpu); v4.17 binds only if
+    TIF_FOREIGN_FPSTATE was set (model.variants.v4_17)."""
+    uw = k.cur.uw
+    k.local_bh_disable()
+    k.set(uw.v, state.v)
+    k.set(uw.fpsr, state.fpsr)
+    if k.config.sve:
+        with k.If(k.test_thread_flag("TIF_SVE")):
+            k.fpsimd_to_sve()
+    k.task_fpsimd_load()
+    k.fpsimd_bind_task_to_cpu()
+    k.clear_thread_flag("TIF_FOREIGN_FPSTATE")
+    k.local_bh_enable()
+
+
+def sve_sync_to_fpsimd(k: Ctx, t: int) -> None:
+    """arch/arm64/kernel/fpsimd.c: sve_sync_to_fpsimd(task) (ptrace only, task stopped):
+    if the task's TIF_SVE is set, sve_to_fpsimd(task)."""
+    if not k.config.sve:
+        return
+    with k.If(k.test_tsk_thread_flag(t, "TIF_SVE")):
+        k.sve_to_fpsimd(t)
+
+
+def sve_sync_from_fpsimd_zeropad(k: Ctx, t: int) -> None:
+    """arch/arm64/kernel/fpsimd.c: sve_sync_from_fpsimd_zeropad(task) (ptrace only): if
+    the task's TIF_SVE is set, memset its sve_state to zero (Z and P/FFR) and copy
+    uw.fpsimd_state.vregs into the low 128 bits of each Z register."""
+    if not k.config.sve:
+        return
+    task = k.task(t)
+    zero = Const(k.S.VALUE, k.S.ZERO)
+    with k.If(k.test_tsk_thread_flag(t, "TIF_SVE")):
+        for slot in task.sve_state.all_slots():
+            k.set(slot, zero)
+        k.set(task.sve_state.v, task.uw.v)
 
 
 def kernel_fp_write(k: Ctx) -> None:
@@ -335,5 +461,13 @@ FUNCTIONS = {
         fpsimd_sync_to_sve,
         sve_set,
         do_sve_acc,
+        sve_free,
+        fpsimd_flush_thread,
+        fpsimd_preserve_current_state,
+        sve_to_fpsimd,
+        fpsimd_signal_preserve_current_state,
+        fpsimd_update_current_state,
+        sve_sync_to_fpsimd,
+        sve_sync_from_fpsimd_zeropad,
     )
 }

@@ -9,6 +9,7 @@ included (blocking and wake-up are covered by "switch to idle" and "switch back"
 from __future__ import annotations
 
 from model.ctx import Ctx
+from model.dsl import Var
 
 
 def __schedule(k: Ctx, next_task: int) -> None:
@@ -81,8 +82,15 @@ def el0_svc(k: Ctx) -> None:
         with k.If(k.test_thread_flag("TIF_SVE")):
             k.clear_thread_flag("TIF_SVE")
             k.set(k.this_cpu.zen_el0en, False)
-        # Ghost: by the syscall ABI the task's Z bits above 127 are now zero.
+        # Ghost: by the syscall ABI the task's Z bits above 127 are now zero (in the
+        # model's reading) and its P0-P15/FFR unspecified (sve.txt section 3).
         k.set(k.cur.zhi_expected, 0)
+        k.set(k.cur.p_written, 0)
+    if isinstance(k.cur.sigframe_fresh, Var):
+        # Ghost (event signal): the frame was checked against the interrupted registers
+        # up to here; after a syscall the ABI's expectations for Z-high and P/FFR change
+        # while the frame does not, so the check ends.
+        k.set(k.cur.sigframe_fresh, 0)
     k.goto("KERNEL")
 
 

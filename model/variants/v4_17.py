@@ -123,6 +123,34 @@ def kernel_neon_begin(k: Ctx) -> None:
     k.local_bh_enable()
 
 
+def fpsimd_preserve_current_state(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v4.17): fpsimd_preserve_current_state():
+    local_bh_disable(); task_fpsimd_save(); local_bh_enable()."""
+    k.local_bh_disable()
+    k.task_fpsimd_save()
+    k.local_bh_enable()
+
+
+def fpsimd_update_current_state(k: Ctx, state) -> None:  # noqa: ANN001 - model.state.Image
+    """arch/arm64/kernel/fpsimd.c (v4.17): fpsimd_update_current_state(state):
+    local_bh_disable(); uw.fpsimd_state = *state; if SVE and TIF_SVE: fpsimd_to_sve();
+    task_fpsimd_load() (which also sets the EL0 SVE trap from TIF_SVE at v4.17); then
+    fpsimd_bind_to_cpu() only if test_and_clear_thread_flag(TIF_FOREIGN_FPSTATE);
+    local_bh_enable()."""
+    uw = k.cur.uw
+    k.local_bh_disable()
+    k.set(uw.v, state.v)
+    k.set(uw.fpsr, state.fpsr)
+    if k.config.sve:
+        with k.If(k.test_thread_flag("TIF_SVE")):
+            k.fpsimd_to_sve()
+    k.task_fpsimd_load()
+    with k.If(k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
+        k.clear_thread_flag("TIF_FOREIGN_FPSTATE")
+        k.fpsimd_bind_to_cpu()
+    k.local_bh_enable()
+
+
 def kvm_arch_vcpu_load(k: Ctx, vcpu: int) -> None:
     """virt/kvm/arm/arm.c (v4.17): kvm_arch_vcpu_load(): no FP work (host_cpu_context is
     set to this CPU's kvm_host_cpu_state, which the model's hyp uses directly)."""
@@ -205,6 +233,8 @@ def make(seed: Variant) -> Variant:
         fpsimd_thread_switch=fpsimd_thread_switch,
         fpsimd_bind_to_cpu=fpsimd_bind_to_cpu,
         fpsimd_restore_current_state=fpsimd_restore_current_state,
+        fpsimd_preserve_current_state=fpsimd_preserve_current_state,
+        fpsimd_update_current_state=fpsimd_update_current_state,
         fpsimd_flush_cpu_state=fpsimd_flush_cpu_state,
         kernel_neon_begin=kernel_neon_begin,
         kvm_arch_vcpu_load=kvm_arch_vcpu_load,
