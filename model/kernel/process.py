@@ -32,7 +32,9 @@ def sys_execve(k: Ctx) -> None:
     if isinstance(t.in_handler, Var):
         # (event signal) flush_signal_handlers(): the new program runs no handler and has
         # no frame to return to.
-        k.set(t.in_handler, False)
+        with k.If(t.in_handler.eq(1)):
+            k.set(t.in_handler, False)
+            k.pop_sigframe()
     k.flush_thread()
 
 

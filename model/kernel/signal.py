@@ -30,6 +30,7 @@ the handler does not add or remove records.
 from __future__ import annotations
 
 from model.ctx import Ctx
+from model.dsl import Var
 from model.state import Image
 
 
@@ -53,6 +54,9 @@ def preserve_sve_context(k: Ctx) -> None:
     with k.If(sve):
         k.set(f.zhi, t.sve_state.zhi)
         k.set(f.p, t.sve_state.p)
+    with k.Else():  # no register data in the record: the slots stay unused (zero)
+        k.set(f.zhi, k.S.ZERO)
+        k.set(f.p, k.S.ZERO)
 
 
 def setup_rt_frame(k: Ctx) -> None:
@@ -148,6 +152,21 @@ def sys_rt_sigreturn(k: Ctx) -> None:
     else:
         k.restore_fpsimd_context(f)
     k.set(t.in_handler, False)
+    k.pop_sigframe()
+
+
+def pop_sigframe(k: Ctx) -> None:
+    """The frame is gone from the user stack once rt_sigreturn has read it (or exec has
+    replaced the program): its memory is dead, so the model clears it to zero (a
+    canonical value; nothing reads a dead frame), which keeps dead contents from
+    multiplying the state space."""
+    t = k.cur
+    with k.atomic():
+        for slot in t.sigframe.all_slots():
+            k.set(slot, k.S.ZERO)
+        if isinstance(t.sigframe_sve, Var):
+            k.set(t.sigframe_sve, False)
+        k.set(t.sigframe_fresh, 0)
 
 
 FUNCTIONS = {
@@ -160,5 +179,6 @@ FUNCTIONS = {
         restore_fpsimd_context,
         restore_sve_fpsimd_context,
         sys_rt_sigreturn,
+        pop_sigframe,
     )
 }
