@@ -184,17 +184,17 @@ class Layout:
             zhi = self._var(f"{prefix}.zhi", self.VALUE, 0) if with_zhi and cfg.sve else zero
             # P0-P15/FFR: the CPU registers with SVE (reset value taken as zero)
             p = self._var(f"{prefix}.p", self.VALUE, 0) if with_zhi and cfg.sve else zero
-            return Image(prefix, v, fpsr, zhi, p)
+            return Image(prefix, v, fpsr, zhi, p=p)
 
         def sve_image(prefix: str, init_value: int) -> Image:
             """thread.sve_state: Z registers (V slice, high slice) and P0-P15/FFR; FPSR
             is not in it."""
             if not cfg.sve:
-                return Image(prefix, zero, zero, zero, zero)
+                return Image(prefix, zero, zero, zero, p=zero)
             v = self._var(f"{prefix}.v", self.VALUE, init_value)
             zhi = self._var(f"{prefix}.zhi", self.VALUE, 0)
             p = self._var(f"{prefix}.p", self.VALUE, 0)
-            return Image(prefix, v, zero, zhi, p)
+            return Image(prefix, v, zero, zhi, p=p)
 
         def sigframe_image(prefix: str) -> Image:
             """The signal frame's FP records (user memory): V and FPSR/FPCR from
@@ -204,7 +204,7 @@ class Layout:
             fpsr = self._var(f"{prefix}.fpsr", self.VALUE, 0)
             zhi = self._var(f"{prefix}.zhi", self.VALUE, 0) if cfg.sve else zero
             p = self._var(f"{prefix}.p", self.VALUE, 0) if cfg.sve else zero
-            return Image(prefix, v, fpsr, zhi, p)
+            return Image(prefix, v, fpsr, zhi, p=p)
 
         b = BOOL
         events = set(cfg.events)
@@ -287,9 +287,9 @@ class Layout:
                     tif_sve=Const(b, 0),
                     fpsimd_cpu=Const(self.CPU_OR_NR, cfg.cpus),
                     pc=Const(PC, PC.index("KERNEL")),
-                    uw=Image(f"{name}.uw", zero, zero, zero, zero),
+                    uw=Image(f"{name}.uw", zero, zero, zero, p=zero),
                     loaded_vcpu=Const(self.VCPU_OR_NONE, 0),
-                    sve_state=Image(f"{name}.sve_state", zero, zero, zero, zero),
+                    sve_state=Image(f"{name}.sve_state", zero, zero, zero, p=zero),
                     zhi_expected=Const(GHOST_BOOL, 0),
                     p_written=Const(GHOST_BOOL, 0),
                     expect_zero=Const(GHOST_BOOL, 0),
@@ -332,7 +332,8 @@ class Layout:
         kernel's own lazy VFP switching) is guest FP state like V and FPSCR."""
         if not self.config.guest_aarch32:
             return img
-        return Image(img.name, img.v, img.fpsr, img.zhi, self._var(name, self.VALUE, init))
+        return Image(img.name, img.v, img.fpsr, img.zhi, self._var(name, self.VALUE, init),
+                     p=img.p)
 
     def _var(self, name: str, dom: Domain, init: int) -> Var:
         var = Var(name, dom, len(self.vars))
