@@ -35,6 +35,14 @@ EVENTS: dict[str, str] = {
     "ptrace_stop": "ptrace stops as tracee states (kernel/signal.c ptrace_stop: TASK_TRACED,"
                    " not runnable until ptrace_resume); without it a tracer writes a tracee"
                    " switched out at a stop point, which reaches the same states",
+    "cpu_pm": "CPU PM: fpsimd_cpu_pm_notifier (arch/arm64/kernel/fpsimd.c) on CPU_PM_ENTER/EXIT,"
+              " from cpuidle (CPU_PM_CPU_IDLE_ENTER, idle task) and from system suspend"
+              " (syscore cpu_pm_suspend, a user task in its syscall); FP registers lost",
+    "cpu_hotplug": "CPU hotplug: a CPU goes offline (tasks migrated away first) and"
+                   " fpsimd_cpu_dead (CPUHP_ARM64_FPSIMD_DEAD) runs; it comes back from reset",
+    "efi": "EFI runtime services: __efi_fpsimd_begin/__efi_fpsimd_end around a firmware call"
+           " (arch_efi_call_virt_setup/teardown): kernel-NEON path from task context"
+           " (efivars/rtc-efi syscalls), buffer path with IRQs off (pstore on an oops, die())",
 }
 
 # Included when the user does not choose (`--event` not given).

@@ -6,7 +6,14 @@ Z bits above V, FPSR/FPCR) holds one of:
 * ``0``: zero (e.g. the Z bits above 127 after an FPSIMD load);
 * ``kneon``: values written by kernel-mode NEON (may be key material);
 * ``<ctx>``: the latest value written by context ``ctx`` (a host user task or a guest);
-* ``<ctx>~``: an older value written by ``ctx`` (superseded by a later write).
+* ``<ctx>~``: an older value written by ``ctx`` (superseded by a later write);
+* ``efi`` (only with the ``efi`` event): values written by EFI runtime-services firmware
+  (model.kernel.efi): not any context's data, so a context that reads them has lost its
+  state and sees firmware data;
+* ``unknown`` (only with the ``cpu_pm`` or ``cpu_hotplug`` events): the architecturally
+  UNKNOWN contents of a CPU's FP registers after it lost power (CPU PM power-down, or a
+  CPU brought back online from reset).  Not another context's data (so not a leak), but
+  never anyone's latest value (a context that reads it has lost its state).
 
 This is exact for loss and leak by data independence: the kernel never branches on FP
 contents, so all that matters about a value is who wrote it and whether it is still that
@@ -89,6 +96,15 @@ class CpuVars:
     kernel_neon_busy: Var
     host_ctxt: Image  # kvm_host_cpu_state.host_ctxt.gp_regs.fp_regs (v4.17's host save area)
     zen_el0en: Var | Expr  # CPACR_EL1.ZEN_EL0EN: EL0 may use SVE (constant 0 without SVE)
+    # cpu_online_mask bit (event cpu_hotplug; constant 1 otherwise)
+    online: Var | Expr = field(default=None)  # type: ignore[assignment]
+    # arch/arm64/kernel/fpsimd.c per-CPU EFI save area (event efi; constants otherwise):
+    # efi_fpsimd_state (V, FPSR/FPCR), efi_sve_state (Z: V slice and high slice, with SVE),
+    # efi_fpsimd_state_used, efi_sve_state_used.
+    efi_fpsimd_state: Image = field(default=None)  # type: ignore[assignment]
+    efi_sve_state: Image = field(default=None)  # type: ignore[assignment]
+    efi_fpsimd_state_used: Var | Expr = field(default=None)  # type: ignore[assignment]
+    efi_sve_state_used: Var | Expr = field(default=None)  # type: ignore[assignment]
 
 
 @dataclass
@@ -162,6 +178,16 @@ class Layout:
         value_labels = ["0", "kneon"]
         for o in self.owner_names:
             value_labels += [o, o + "~"]
+        # Tokens of optional events go after the owners' (so latest()/stale() and the
+        # default configuration's encoding are unchanged); None when absent.
+        self.EFI: int | None = None
+        self.UNKNOWN: int | None = None
+        if "efi" in cfg.events:
+            self.EFI = len(value_labels)
+            value_labels.append("efi")
+        if "cpu_pm" in cfg.events or "cpu_hotplug" in cfg.events:
+            self.UNKNOWN = len(value_labels)
+            value_labels.append("unknown")
         self.VALUE = Domain("value", tuple(value_labels), "value")
         self.TASK = Domain("task", tuple(all_tasks))
         self.TASK_OR_NULL = Domain("task_ptr", ("NULL",) + tuple(self.task_names))
@@ -236,6 +262,20 @@ class Layout:
                     else Const(b, 0),
                 )
             )
+            cpu = self.cpu[-1]
+            cpu.online = (self._var(f"{p}.online", b, 1) if "cpu_hotplug" in cfg.events
+                          else Const(b, 1))
+            if "efi" in cfg.events:
+                cpu.efi_fpsimd_state = image(f"{p}.efi_fpsimd_state", 0)
+                cpu.efi_sve_state = sve_image(f"{p}.efi_sve_state", 0)
+                cpu.efi_fpsimd_state_used = self._var(f"{p}.efi_fpsimd_state_used", b, 0)
+                cpu.efi_sve_state_used = (self._var(f"{p}.efi_sve_state_used", b, 0)
+                                          if cfg.sve else Const(b, 0))
+            else:
+                cpu.efi_fpsimd_state = Image(f"{p}.efi_fpsimd_state", zero, zero, zero)
+                cpu.efi_sve_state = Image(f"{p}.efi_sve_state", zero, zero, zero)
+                cpu.efi_fpsimd_state_used = Const(b, 0)
+                cpu.efi_sve_state_used = Const(b, 0)
         self.tasks: list[TaskVars] = []
         for t, name in enumerate(self.task_names):
             vmm = t >= cfg.tasks
@@ -355,6 +395,11 @@ class Layout:
     KNEON = 1
     ZERO = 0
 
+    def opaque_tokens(self) -> tuple[int, ...]:
+        """Value tokens that are no context's data (their bits are arbitrary): kernel-mode
+        NEON data, firmware data, UNKNOWN contents after a power loss."""
+        return tuple(t for t in (self.KNEON, self.EFI, self.UNKNOWN) if t is not None)
+
     # ------------------------------------------------------------------ pointers
     def task_fpstate(self, t: int) -> int:
         """FPSTATE_PTR value of &task->thread.uw.fpsimd_state."""
@@ -376,6 +421,8 @@ class Layout:
         imgs += [t.uw for t in self.tasks if t.mm] + [v.fp_regs for v in self.vcpus]
         imgs += [t.sve_state for t in self.tasks if t.mm]
         imgs += [t.sigframe for t in self.tasks if t.mm and t.sigframe is not None]
+        if "efi" in self.config.events:
+            imgs += [c.efi_fpsimd_state for c in self.cpu] + [c.efi_sve_state for c in self.cpu]
         return imgs
 
     def fp_trapped(self, c: int) -> Expr:

@@ -194,8 +194,17 @@ def expected(S: Layout, owner: int, regs: Image) -> Expr:
     return (ez & all_zero(S, regs)) | (~ez & own_latest(S, owner, regs))
 
 
+def own_or_no_ones(S: Layout, owner: int) -> tuple[int, ...]:
+    """The tokens a slot may hold for ``owner`` to read it without a leak: zero, the
+    owner's own values, and (with the CPU PM / hotplug events) the UNKNOWN contents left
+    by a power loss, which are no context's data (a read of them is a loss, not a leak;
+    a power loss that leaves the old contents is the events' "retained" branch)."""
+    extra = (S.UNKNOWN,) if S.UNKNOWN is not None else ()
+    return (S.ZERO, S.latest(owner), S.stale(owner)) + extra
+
+
 def only_own_bits(S: Layout, owner: int, regs: Image) -> Expr:
-    allowed = (S.ZERO, S.latest(owner), S.stale(owner))
+    allowed = own_or_no_ones(S, owner)
     return all_of(any_of(slot.eq(a) for a in allowed) for slot in regs.slots())
 
 
@@ -247,7 +256,7 @@ def sigframe_no_leak(S: Layout, t) -> Expr:  # noqa: ANN001
 
 
 def _own(S: Layout, owner: int, slot: Expr) -> Expr:
-    return any_of(slot.eq(a) for a in (S.ZERO, S.latest(owner), S.stale(owner)))
+    return any_of(slot.eq(a) for a in own_or_no_ones(S, owner))
 
 
 def no_leak(S: Layout) -> Expr:

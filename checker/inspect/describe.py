@@ -190,6 +190,10 @@ def describe_value(label: str) -> str:
         return "zero"
     if label == "kneon":
         return "kernel-mode NEON data"
+    if label == "efi":
+        return "EFI firmware data"
+    if label == "unknown":
+        return "UNKNOWN contents after a power loss"
     owner, stale = label.rstrip("~"), label.endswith("~")
     who = _who(owner)
     return f"an older value of {who}" if stale else f"{who}'s latest value"

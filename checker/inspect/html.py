@@ -161,6 +161,10 @@ def _value_words(label: str) -> str:
         return "zero"
     if label == "kneon":
         return "kernel-mode NEON data"
+    if label == "efi":
+        return "EFI firmware data"
+    if label == "unknown":
+        return "UNKNOWN contents after a power loss"
     o = owner_of(label)
     return ("an older value of " if label.endswith("~") else "latest value of ") + o
 

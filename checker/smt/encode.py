@@ -31,7 +31,9 @@ Data representation
   - ``Assign(slot, Const latest(o))`` -- the statements `Ctx.fp_write` emits when context
     ``o`` writes its registers -- gives the slot *fresh* symbolic bits and sets the ghost
     ``last[o, slice]`` to them (the ghost "value o last wrote");
-  - ``Const kneon`` (kernel-mode NEON data) gets fresh bits, not recorded in any ghost;
+  - ``Const kneon`` (kernel-mode NEON data), and with the optional events ``Const efi``
+    (firmware data) and ``Const unknown`` (contents after a power loss), get fresh bits,
+    not recorded in any ghost (`Layout.opaque_tokens`);
   - ``Const zero`` is the all-zero bit vector.
   Fresh bits are named per step and write site (``fresh<k>_<slice>_<j>``), shared by all
   actions of step k (only one fires).  ``no_leak`` stays about tokens (where bits came
@@ -264,7 +266,7 @@ class _ActionExec:
         if isinstance(e, Const):
             if e.value == enc.S.ZERO:
                 return z3.BitVecVal(0, enc.width[kind])
-            if e.value == enc.S.KNEON:
+            if e.value in enc.S.opaque_tokens():  # kernel NEON, firmware, UNKNOWN data
                 return self.fresh(kind)
             raise EncodeError(
                 f"value constant {e!r} outside a direct context write: the bit mapping does"

@@ -45,15 +45,19 @@ def fpsimd_load_state(k: Ctx, src: Image) -> None:
     k.copy_image(k.this_cpu.regs, src, zhi="zero")
 
 
-def sve_save_state(k: Ctx, sve_state: Image, fpsr_dst: Expr) -> None:
+def sve_save_state(k: Ctx, sve_state: Image, fpsr_dst: Expr | Image) -> None:
     """arch/arm64/kernel/entry-fpsimd.S: sve_save_state(sve_pffr(thread), &st->fpsr):
     store Z0-Z31 (all VL bits), P0-P15 and FFR (sve_save in fpsimdmacros.h) into a
-    task's sve_state, FPSR/FPCR through ``fpsr_dst``."""
+    task's sve_state, FPSR/FPCR through ``fpsr_dst`` (a `struct user_fpsimd_state *`
+    value, or a fixed buffer such as the per-CPU EFI one)."""
     regs = k.this_cpu.regs
     k.set(sve_state.v, regs.v)
     k.set(sve_state.zhi, regs.zhi)
     k.set(sve_state.p, regs.p)
-    k.store_through(fpsr_dst, lambda img: k.set(img.fpsr, regs.fpsr))
+    if isinstance(fpsr_dst, Image):
+        k.set(fpsr_dst.fpsr, regs.fpsr)
+    else:
+        k.store_through(fpsr_dst, lambda img: k.set(img.fpsr, regs.fpsr))
 
 
 def sve_load_state(k: Ctx, sve_state: Image, fpsr_src: Image) -> None:
@@ -435,9 +439,96 @@ def kernel_fp_write(k: Ctx) -> None:
             k.set(slot, kneon)
 
 
+# ---------------------------------------------------------------- EFI runtime services
+def __efi_fpsimd_begin(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c: __efi_fpsimd_begin() (CONFIG_EFI; the same text in
+    v4.17, at the seed and in v4.18): prepare FPSIMD for an EFI runtime-services call,
+    whose ABI lets the firmware use FPSIMD.
+
+    (``if (!system_supports_fpsimd()) return``: the model's CPUs have FP.)
+    WARN_ON(preemptible()).  If may_use_simd(): kernel_neon_begin().  Otherwise (IRQs off,
+    hardirq, or a kernel-NEON section already open on this CPU) save the raw registers
+    into this CPU's EFI buffers without touching any ownership metadata: with SVE (and
+    the efi_sve_state buffer, which sve_efi_setup() allocates at boot whenever SVE and EFI
+    runtime services are present, or panics) set efi_sve_state_used and sve_save_state()
+    the Z registers into efi_sve_state and FPSR/FPCR into efi_fpsimd_state; without SVE
+    fpsimd_save_state(efi_fpsimd_state); then set efi_fpsimd_state_used.
+    Abstraction: one vector length, so the FFR offset for sve_max_vl is the live one.
+    """
+    cpu = k.this_cpu
+    k.check(~k.preemptible(), "WARN", "__efi_fpsimd_begin", "WARN_ON(preemptible())")
+    with k.If(k.may_use_simd()):
+        k.kernel_neon_begin()
+    with k.Else():
+        if k.config.sve:
+            k.set(cpu.efi_sve_state_used, True)
+            k.sve_save_state(cpu.efi_sve_state, cpu.efi_fpsimd_state)
+        else:
+            k.fpsimd_save_state(cpu.efi_fpsimd_state)
+        k.set(cpu.efi_fpsimd_state_used, True)
+
+
+def __efi_fpsimd_end(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c: __efi_fpsimd_end() (same text in every modelled
+    version): clean up after the EFI call.
+
+    If __this_cpu_xchg(efi_fpsimd_state_used, false) was false, kernel_neon_end().
+    Otherwise restore the raw registers: with SVE and efi_sve_state_used, sve_load_state()
+    from efi_sve_state (Z) and efi_fpsimd_state (FPSR/FPCR) and clear efi_sve_state_used;
+    else fpsimd_load_state(efi_fpsimd_state) (which zeroes the Z bits above 127).
+    """
+    cpu = k.this_cpu
+    used = k.let("efi_fpsimd_state_used", cpu.efi_fpsimd_state_used)
+    k.set(cpu.efi_fpsimd_state_used, False)
+    with k.If(used.eq(0)):
+        k.kernel_neon_end()
+    with k.Else():
+        if k.config.sve:
+            with k.If(cpu.efi_sve_state_used.eq(1)):
+                k.sve_load_state(cpu.efi_sve_state, cpu.efi_fpsimd_state)
+                k.set(cpu.efi_sve_state_used, False)
+            with k.Else():
+                k.fpsimd_load_state(cpu.efi_fpsimd_state)
+        else:
+            k.fpsimd_load_state(cpu.efi_fpsimd_state)
+
+
+# ---------------------------------------------------------------- CPU PM and hotplug
+def fpsimd_cpu_pm_notifier(k: Ctx, cmd: str) -> None:
+    """arch/arm64/kernel/fpsimd.c: fpsimd_cpu_pm_notifier(self, cmd, v) (CONFIG_CPU_PM),
+    seed and v4.18 (v4.18 [P·18] read; at the seed's base the same: "Eliminate task->mm
+    checks" (df3fb9682045) and d8ad71fa38a9, which precede the seed in its series, removed
+    v4.17's ``current->mm`` tests and CPU_PM_EXIT's flag, and nothing after the seed up to
+    v4.18 touches this function).
+
+    CPU_PM_ENTER: fpsimd_save() (whatever is live for current: its own state, or a vcpu's
+    bound by ctxsync), then fpsimd_flush_cpu_state() (st = NULL, current's
+    TIF_FOREIGN_FPSTATE set).  CPU_PM_EXIT: nothing.  CPU_PM_ENTER_FAILED and the rest:
+    NOTIFY_DONE, nothing.  ``cmd`` is decided when the step is built.
+    """
+    if cmd == "CPU_PM_ENTER":
+        k.fpsimd_save()
+        k.fpsimd_flush_cpu_state()
+
+
+def fpsimd_cpu_dead(k: Ctx, cpu: int) -> None:
+    """arch/arm64/kernel/fpsimd.c: fpsimd_cpu_dead(cpu) (CONFIG_HOTPLUG_CPU; the
+    CPUHP_ARM64_FPSIMD_DEAD teardown callback, the same in every modelled version; added
+    by 32365e64a20e "arm64: fix bug for reloading FPSIMD state after CPU hotplug").
+
+    Runs on the CPU that controls the hotplug, after ``cpu`` is dead: per_cpu(
+    fpsimd_last_state.st, cpu) = NULL, so no task's state counts as loaded there any more.
+    """
+    k.set(k.S.cpu[cpu].last_st, "NULL")
+
+
 FUNCTIONS = {
     f.__name__: f
     for f in (
+        __efi_fpsimd_begin,
+        __efi_fpsimd_end,
+        fpsimd_cpu_pm_notifier,
+        fpsimd_cpu_dead,
         fpsimd_save_state,
         fpsimd_load_state,
         may_use_simd,
