@@ -26,7 +26,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from model.ctx import Ctx
-from model.dsl import Action, Expr, Var, all_of, check_data_independence, strip_marks
+from model.dsl import (
+    BOOL,
+    Action,
+    Const,
+    Expr,
+    Var,
+    all_of,
+    any_of,
+    check_data_independence,
+    strip_marks,
+)
 from model.state import Layout
 from model.variant import Variant
 
@@ -154,6 +164,57 @@ def _vmm(S: Layout) -> Iterable[Params]:
             if t.vmm:
                 for v in range(S.config.vcpus):
                     yield {"cpu": c, "task": t.index, "vcpu": v}
+
+
+def _event(name: str, params: Callable[[Layout], Iterable[Params]]
+           ) -> Callable[[Layout], Iterable[Params]]:
+    """Instantiate a step only when the optional event ``name`` is in the configuration
+    (model/events.py)."""
+    def gen(S: Layout) -> Iterable[Params]:
+        return params(S) if name in S.config.events else ()
+
+    return gen
+
+
+def _idle(S: Layout) -> Iterable[Params]:
+    """Each CPU with its idle task."""
+    for c in range(S.config.cpus):
+        yield {"cpu": c, "task": S.config.user_tasks + c}
+
+
+def _hotplug_cpu(S: Layout) -> Iterable[Params]:
+    """Each CPU with its idle task, when there is another CPU to stay online."""
+    return _idle(S) if S.config.cpus > 1 else ()
+
+
+def in_kernel(S: Layout, t: int) -> Expr:
+    """Task t runs kernel code (a syscall, the ret_to_user path, KVM_RUN outside the
+    guest); a kernel thread always does."""
+    task = S.tasks[t]
+    if not task.mm:
+        return Const(BOOL, 1)
+    return task.pc.ne("USER") & task.pc.ne("IN_GUEST")
+
+
+def in_syscall(S: Layout, t: int) -> Expr:
+    """Task t is in an ordinary syscall (not in KVM_RUN); a kernel thread (the idle task
+    stands for any kernel thread, e.g. a kworker) runs kernel code anyway."""
+    task = S.tasks[t]
+    return task.pc.eq("KERNEL") if task.mm else Const(BOOL, 1)
+
+
+def others_online(S: Layout, c: int) -> Expr:
+    return any_of(S.cpu[d].online.eq(1) for d in range(S.config.cpus) if d != c)
+
+
+def _efi_call(k: Ctx) -> None:
+    k.virt_efi_runtime_call()
+    k.efi_buffers_dead()
+
+
+def _efi_oops(k: Ctx) -> None:
+    k.die()
+    k.efi_buffers_dead()
 
 
 def _switch(S: Layout) -> Iterable[Params]:
@@ -315,7 +376,38 @@ STEPS: tuple[Step, ...] = (
          _vmm_event("kvm_run_kernel_neon"),
          lambda S, p: _vmm_at("LOOP_TOP")(S, p) | _vmm_at("LOOP_EXIT")(S, p),
          lambda k, p: k.kvm_run_kernel_neon(p["vcpu"])),
+    # ---------------------------------------------------------------- optional events
+    Step("cpu_idle_pm", "cpuidle enters a power-down state: CPU PM enter/exit (event cpu_pm)",
+         _event("cpu_pm", _idle),
+         lambda S, p: running(S, p["cpu"], p["task"]) & preemptible(S, p["cpu"]),
+         lambda k, p: k.do_idle()),
+    Step("suspend_enter", "system suspend from a task's syscall: syscore CPU PM enter/exit"
+         " (event cpu_pm)", _event("cpu_pm", _user),
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
+         & preemptible(S, p["cpu"]),
+         lambda k, p: k.suspend_enter()),
+    Step("cpu_down", "the CPU goes offline (its tasks migrated away); fpsimd_cpu_dead runs"
+         " (event cpu_hotplug)", _event("cpu_hotplug", _hotplug_cpu),
+         lambda S, p: S.cpu[p["cpu"]].online.eq(1) & running(S, p["cpu"], p["task"])
+         & preemptible(S, p["cpu"]) & others_online(S, p["cpu"]),
+         lambda k, p: k._cpu_down(p["cpu"])),
+    Step("cpu_up", "the CPU comes back online from reset (event cpu_hotplug)",
+         _event("cpu_hotplug", _hotplug_cpu),
+         lambda S, p: S.cpu[p["cpu"]].online.eq(0),
+         lambda k, p: k._cpu_up(p["cpu"])),
+    Step("efi_call", "an EFI runtime service from task context: kernel-NEON path (event efi)",
+         _event("efi", _any_task),
+         lambda S, p: running(S, p["cpu"], p["task"]) & in_syscall(S, p["task"])
+         & preemptible(S, p["cpu"]),
+         lambda k, p: _efi_call(k)),
+    Step("efi_oops", "an oops: pstore writes an EFI variable with IRQs off, buffer path"
+         " (event efi)", _event("efi", _any_task),
+         lambda S, p: running(S, p["cpu"], p["task"]) & in_kernel(S, p["task"]),
+         lambda k, p: _efi_oops(k)),
 )
+
+# Steps that run on a CPU whether or not it is online (the rest need it online).
+HOTPLUG_STEPS = ("cpu_down", "cpu_up")
 
 
 def describe_params(S: Layout, p: Params) -> str:
@@ -339,6 +431,8 @@ def build_actions(S: Layout, variant: Variant, steps: Iterable[Step] = STEPS) ->
         for p in step.params(S):
             k = Ctx(S, variant, p["cpu"], p["task"])
             guard = step.guard(S, p)
+            if "cpu_hotplug" in S.config.events and step.name not in HOTPLUG_STEPS:
+                guard = S.cpu[p["cpu"]].online.eq(1) & guard  # an offline CPU runs nothing
             k.begin_step(guard)
             step.run(k, p)
             action = Action(

@@ -384,6 +384,68 @@ def _kvm_run_neon_vcpu_bound(S: Layout, a: Action) -> Expr | None:
     if a.name != "kvm_run_kernel_neon":
         return None
     return S.cpu[a.param("cpu")].last_st.eq(S.vcpu_fpstate(a.param("vcpu")))
+# ------------------------------------------------------------ optional events' guards
+def needs_event(name: str, also: Callable[[Config], str | None] | None = None
+                ) -> Callable[[Config], str | None]:
+    def scope(cfg: Config) -> str | None:
+        if name not in cfg.events:
+            return f"event {name} is not on (--event {name})"
+        return also(cfg) if also else None
+
+    return scope
+
+
+def _two_cpus(cfg: Config) -> str | None:
+    return None if cfg.cpus > 1 else "one CPU: it cannot go offline"
+
+
+def _current_live(S: Layout, a: Action) -> Expr | None:
+    """The step's current task is a user task whose own latest value is live in the
+    registers with TIF_FOREIGN_FPSTATE clear."""
+    c, t = a.param("cpu"), a.param("task")
+    task = S.tasks[t]
+    if not task.mm:
+        return None
+    return task.tif_foreign.eq(0) & S.cpu[c].regs.v.eq(S.latest(t))
+
+
+def _some_task_bound(S: Layout, c: int) -> Expr:
+    return any_of(S.cpu[c].last_st.eq(S.task_fpstate(t.index)) & t.fpsimd_cpu.eq(c)
+                  for t in S.tasks if t.mm)
+
+
+def _suspend_with_live_task(S: Layout, a: Action) -> Expr | None:
+    return _current_live(S, a) if a.name == "suspend_enter" else None
+
+
+def _idle_pm_with_task_bound(S: Layout, a: Action) -> Expr | None:
+    if a.name != "cpu_idle_pm" or not S.config.user_tasks:
+        return None
+    return _some_task_bound(S, a.param("cpu"))
+
+
+def _cpu_down_with_task_bound(S: Layout, a: Action) -> Expr | None:
+    if a.name != "cpu_down" or not S.config.user_tasks:
+        return None
+    return _some_task_bound(S, a.param("cpu"))
+
+
+def _efi_neon_with_live_task(S: Layout, a: Action) -> Expr | None:
+    return _current_live(S, a) if a.name == "efi_call" else None
+
+
+def _efi_buffer_with_live_state(S: Layout, a: Action) -> Expr | None:
+    if a.name != "efi_oops":
+        return None
+    c = a.param("cpu")
+    return any_of(S.cpu[c].regs.v.eq(S.latest(o)) for o in range(len(S.owner_names)))
+
+
+def _efi_with_vcpu_bound(S: Layout, a: Action) -> Expr | None:
+    if a.name not in ("efi_call", "efi_oops"):
+        return None
+    c = a.param("cpu")
+    return any_of(S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index)) for v in S.vcpus)
 
 
 def _live_elsewhere(S: Layout, t: int, c: int) -> Expr | None:
@@ -466,4 +528,22 @@ GUARDS: tuple[Guard, ...] = (
     Guard("sve_trap_with_foreign_p",
           "(SVE) a task's first SVE access traps while the CPU's P/FFR hold another task's"
           " bits", _p_other_task_at_trap, _needs_sve_and_two_tasks),
+    Guard("suspend_with_live_task",
+          "system suspend (CPU PM) runs from a task whose own state is live in the registers",
+          _suspend_with_live_task, needs_event("cpu_pm")),
+    Guard("idle_pm_with_task_bound",
+          "cpuidle powers the CPU down while a task's state is bound to it",
+          _idle_pm_with_task_bound, needs_event("cpu_pm")),
+    Guard("cpu_down_with_task_bound",
+          "a CPU goes offline while a task's state is bound to it",
+          _cpu_down_with_task_bound, needs_event("cpu_hotplug", _two_cpus)),
+    Guard("efi_neon_with_live_task",
+          "an EFI call (kernel-NEON path) runs while current's own state is live",
+          _efi_neon_with_live_task, needs_event("efi")),
+    Guard("efi_buffer_with_live_state",
+          "an EFI call with IRQs off (buffer path) runs while a context's latest value is live",
+          _efi_buffer_with_live_state, needs_event("efi")),
+    Guard("efi_with_vcpu_bound",
+          "an EFI call runs while a vcpu's state is bound to the CPU",
+          _efi_with_vcpu_bound, needs_event("efi", needs_vcpus)),
 )

@@ -7,7 +7,9 @@ Module by source file: `core` (irqflags/preempt/softirq), `fpsimd`
 entry.S, and the user/guest code that uses FP), `kvm_vcpu_ops` (PSCI CPU_ON/OFF and vcpu
 reset, KVM_SET_ONE_REG, kernel-mode NEON inside KVM_RUN: optional events), `process`
 (arch/arm64/kernel/process.c), `ptrace` (arch/arm64/kernel/ptrace.c and the ptrace stop),
-`signal` (arch/arm64/kernel/signal.c).  These are the seed's versions.
+`signal` (arch/arm64/kernel/signal.c), and for the optional events `cpu_pm`
+(kernel/cpu_pm.c, cpuidle, suspend), `cpu_hotplug` (kernel/cpu.c) and `efi` (the EFI
+runtime-services wrappers).  These are the seed's versions.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from typing import Any
 
 from model.kernel import (
     core,
+    cpu_hotplug,
+    cpu_pm,
+    efi,
     fpsimd,
     hyp_switch,
     kvm_arm,
@@ -32,7 +37,7 @@ from model.kernel import (
 def all_functions() -> dict[str, Callable[..., Any]]:
     table: dict[str, Callable[..., Any]] = {}
     for module in (core, fpsimd, kvm_fpsimd, kvm_arm, hyp_switch, sched, kvm_vcpu_ops,
-                   process, ptrace, signal):
+                   process, ptrace, signal, cpu_pm, cpu_hotplug, efi):
         for name, fn in module.FUNCTIONS.items():
             if name in table:
                 raise ValueError(f"{name} is defined twice in model.kernel")

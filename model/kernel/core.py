@@ -41,6 +41,15 @@ def in_interrupt(k: Ctx) -> Expr:
     return k.in_irq() | k.in_softirq()
 
 
+def preemptible(k: Ctx) -> Expr:
+    """include/linux/preempt.h: preemptible() with CONFIG_PREEMPT_COUNT:
+    preempt_count() == 0 && !irqs_disabled(); preempt_count() includes the softirq and
+    hardirq counts."""
+    cpu = k.this_cpu
+    return (cpu.preempt_count.eq(0) & cpu.softirq_count.eq(0) & cpu.hardirq.eq(0)
+            & ~k.irqs_disabled())
+
+
 def local_irq_disable(k: Ctx) -> None:
     """include/linux/irqflags.h: local_irq_disable() (arm64: msr daifset, #2)."""
     k.set(k.this_cpu.irqs_disabled, True)
@@ -165,6 +174,7 @@ FUNCTIONS = {
         in_softirq,
         in_irq,
         in_interrupt,
+        preemptible,
         local_irq_disable,
         local_irq_enable,
         preempt_disable,

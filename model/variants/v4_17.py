@@ -10,6 +10,8 @@ What differs from the seed, function by function:
   computes next's TIF_FOREIGN_FPSTATE only if next->mm; kernel_neon_begin() saves and sets
   TIF_FOREIGN_FPSTATE only if current->mm; fpsimd_flush_cpu_state() only clears
   last_state.st; fpsimd_bind_to_cpu() is the (static) bind.
+* CPU PM notifier: ENTER saves only if current->mm (with task_fpsimd_save()); EXIT sets
+  current's TIF_FOREIGN_FPSTATE if current->mm (its flush does not).
 * KVM: no FP hooks in vcpu load/put, no ctxsync after guest exit, no pid-change hook.
 * hyp: FP is trapped on every guest entry; the trap (__fpsimd_guest_restore in
   hyp/entry.S) saves whatever is live into this CPU's host_cpu_context and loads the
@@ -149,6 +151,19 @@ def fpsimd_update_current_state(k: Ctx, state) -> None:  # noqa: ANN001 - model.
         k.clear_thread_flag("TIF_FOREIGN_FPSTATE")
         k.fpsimd_bind_to_cpu()
     k.local_bh_enable()
+def fpsimd_cpu_pm_notifier(k: Ctx, cmd: str) -> None:
+    """arch/arm64/kernel/fpsimd.c (v4.17): fpsimd_cpu_pm_notifier(): CPU_PM_ENTER: if
+    current->mm, task_fpsimd_save(); then fpsimd_flush_cpu_state() (v4.17: st = NULL
+    only).  CPU_PM_EXIT: if current->mm, set current's TIF_FOREIGN_FPSTATE (the registers
+    may have lost power; v4.17's flush does not set the flag).  CPU_PM_ENTER_FAILED and
+    the rest: nothing."""
+    if cmd == "CPU_PM_ENTER":
+        if k.cur.mm:
+            k.task_fpsimd_save()
+        k.fpsimd_flush_cpu_state()
+    elif cmd == "CPU_PM_EXIT":
+        if k.cur.mm:
+            k.set_thread_flag("TIF_FOREIGN_FPSTATE")
 
 
 def kvm_arch_vcpu_load(k: Ctx, vcpu: int) -> None:
@@ -225,6 +240,7 @@ def make(seed: Variant) -> Variant:
                 "vcpu_reset_fp_live": "v4.17 puts the host's registers back on every guest"
                 " exit: a vcpu's FP state is never live outside hyp",
                 "kvm_run_neon_vcpu_bound": "v4.17 never binds a vcpu's state to a CPU",
+                "efi_with_vcpu_bound": "v4.17 never binds a vcpu's state to a CPU",
             },
         },
         task_fpsimd_save=task_fpsimd_save,
@@ -237,6 +253,7 @@ def make(seed: Variant) -> Variant:
         fpsimd_update_current_state=fpsimd_update_current_state,
         fpsimd_flush_cpu_state=fpsimd_flush_cpu_state,
         kernel_neon_begin=kernel_neon_begin,
+        fpsimd_cpu_pm_notifier=fpsimd_cpu_pm_notifier,
         kvm_arch_vcpu_load=kvm_arch_vcpu_load,
         kvm_arch_vcpu_put=kvm_arch_vcpu_put,
         kvm_arch_vcpu_ioctl_run_guest_exit=kvm_arch_vcpu_ioctl_run_guest_exit,
