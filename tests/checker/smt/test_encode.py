@@ -32,6 +32,11 @@ CONFIGS = [
     ("v4.18-rc1", {"cpus": 1, "sve": True, "vhe": True, "vcpus": 0}),
     ("v4.18", {"cpus": 1, "guest_aarch32": True}),
     ("v4.17", {"cpus": 1, "guest_aarch32": True, "vhe": True}),
+    # optional events (model/events.py): their state, tokens and steps
+    ("v4.17", {"cpus": 1, "events": ("cpu_pm", "efi")}),
+    ("seed", {"cpus": 1, "events": ("efi",)}),
+    ("v4.18", {"cpus": 2, "vmm_threads": 0, "vcpus": 0, "events": ("cpu_hotplug", "cpu_pm")}),
+    ("v4.18", {"cpus": 1, "sve": True, "vhe": True, "vcpus": 0, "events": ("efi", "cpu_pm")}),
 ]
 
 
