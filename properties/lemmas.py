@@ -290,6 +290,16 @@ def v417_never_binds_vcpu(S: Layout) -> Expr:
                   for c in _cpus(S) for v in S.vcpus)
 
 
+def _pm_flushed_live(S: Layout, c: int, t) -> Expr:  # noqa: ANN001
+    """v4.17 with the cpu_pm event: a CPU PM entry that failed after the FP notifier's
+    CPU_PM_ENTER (no power-down, no CPU_PM_EXIT) left st = NULL with the running task's
+    TIF_FOREIGN_FPSTATE clear and its state still in the registers (FALSE without the
+    event)."""
+    if "cpu_pm" not in S.config.events:
+        return FALSE
+    return S.cpu[c].last_st.eq("NULL") & t.fpsimd_cpu.eq(c) & _host_task_latest(S, c, t)
+
+
 def v417_binding_is_live(S: Layout) -> Expr:
     return all_of(implies(_bound_task(S, c, t), _host_task_latest(S, c, t))
                   for c in _cpus(S) for t in _users(S))
@@ -298,7 +308,8 @@ def v417_binding_is_live(S: Layout) -> Expr:
 def v417_foreign_clear_is_bound(S: Layout) -> Expr:
     return all_of(implies(S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0),
                           _bound_task(S, c, t) | (S.cpu[c].last_st.eq("NULL")
-                                                  if S.config.sve else FALSE))
+                                                  if S.config.sve else FALSE)
+                          | _pm_flushed_live(S, c, t))
                   for c in _cpus(S) for t in _users(S))
 
 
@@ -307,8 +318,9 @@ def v417_sve_flushed_state_is_live(S: Layout) -> Expr:
         return TRUE
     return all_of(implies(S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0)
                           & S.cpu[c].last_st.eq("NULL"),
-                          S.cpu[c].last_sve_in_use.eq(1) & t.fpsimd_cpu.eq(c)
-                          & t.tif_sve.eq(0) & _host_task_latest(S, c, t))
+                          (S.cpu[c].last_sve_in_use.eq(1) & t.fpsimd_cpu.eq(c)
+                           & t.tif_sve.eq(0) & _host_task_latest(S, c, t))
+                          | _pm_flushed_live(S, c, t))
                   for c in _cpus(S) for t in _users(S))
 
 
@@ -601,6 +613,27 @@ def seed_sve_el0_enabled_recorded_at_load(S: Layout) -> Expr:
                   for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
 
 
+# ------------------------------------------------------------ optional events' lemmas
+def efi_buffers_at_rest(S: Layout) -> Expr:
+    if "efi" not in S.config.events:
+        return TRUE
+    out = []
+    for c in _cpus(S):
+        cpu = S.cpu[c]
+        out += [cpu.efi_fpsimd_state_used.eq(0), cpu.efi_sve_state_used.eq(0)]
+        out += [slot.eq(S.ZERO) for img in (cpu.efi_fpsimd_state, cpu.efi_sve_state)
+                for slot in img.slots()]
+    return all_of(out)
+
+
+def offline_cpu_runs_idle(S: Layout) -> Expr:
+    if "cpu_hotplug" not in S.config.events:
+        return TRUE
+    return all_of(implies(S.cpu[c].online.eq(0),
+                          S.cpu[c].current.eq(i.index) & S.cpu[c].last_st.eq("NULL"))
+                  for c, i in zip(_cpus(S), _idles(S), strict=True))
+
+
 def _L(fn: Callable[[Layout], Expr], reason: str,
        variants: tuple[str, ...] | None = None) -> Lemma:
     return Lemma(fn.__name__, reason, fn, variants)
@@ -611,6 +644,12 @@ V417 = ("v4.17",)
 BOTH = ("seed", "v4.17")
 
 LEMMAS: tuple[Lemma, ...] = (
+    # optional events (each is TRUE when its event is off)
+    _L(efi_buffers_at_rest,
+       "an EFI call is one step: its used flags are clear and its (dead) buffers forgotten "
+       "between calls"),
+    _L(offline_cpu_runs_idle,
+       "an offline CPU runs its idle task and fpsimd_cpu_dead() has cleared its binding"),
     _L(no_hardirq_at_rest, "the IRQ step enters and leaves hardirq context within itself"),
     _L(no_softirq_at_rest, "every bh-disabled section and softirq ends in the step that began it"),
     _L(neon_not_busy_at_rest, "kernel_neon_begin/end pairs are inside one step"),

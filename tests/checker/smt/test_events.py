@@ -1,6 +1,8 @@
 """The optional platform events (cpu_pm, cpu_hotplug, efi) in the SMT engine: BMC finds
 the same shortest counterexamples as the explorer on broken copies of the events' code,
-and nothing on the real code within the bound."""
+and nothing on the real code within the bound; `prove` proves v4.17 and v4.18 with every
+event on (properties/lemmas.py: efi_buffers_at_rest, offline_cpu_runs_idle and v4.17's
+failed-CPU-PM-entry case)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import pytest
 from checker.explicit.explore import explore_bfs
 from checker.instance import PROPERTY_NAMES, Instance
 from checker.smt.bmc import bmc
+from checker.smt.induction import prove
 from model.config import Config
 from model.variants import get_variant
 from tests.checker.smt.test_bmc import _replays
@@ -50,3 +53,18 @@ def test_real_event_code_clean_within_bound(variant, cfg) -> None:
     assert ex.complete and not ex.violations
     res = bmc(inst, ALL, 6)
     assert {r.verdict for r in res.props.values()} == {"NOT_FOUND"}
+
+
+EVENTS = ("cpu_hotplug", "cpu_pm", "efi")
+
+
+@pytest.mark.parametrize("variant,cfg", [
+    ("v4.18", {"events": EVENTS}),
+    ("v4.17", {"events": EVENTS, "vhe": True}),
+])
+def test_prove_with_every_event_on(variant, cfg) -> None:
+    res = prove(Instance(Config(**cfg), get_variant(variant)), ALL)
+    bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
+    assert res.verdict == "PROVED", bad
+    names = {o.name for o in res.obligations}
+    assert {"efi_buffers_at_rest", "offline_cpu_runs_idle"} <= names

@@ -28,6 +28,11 @@ CONFIGS = [
     ("v4.17", {"cpus": 1, "tasks": 0, "vcpus": 2}),
     ("v4.17", {"cpus": 2}),
     ("v4.18", {"cpus": 2, "vhe": True}),  # inherits the seed's lemmas
+    # optional events (their lemmas are TRUE when the event is off)
+    ("v4.17", {"cpus": 1, "events": ("cpu_pm", "efi")}),
+    ("seed", {"cpus": 1, "lockdep": False, "events": ("cpu_pm", "efi")}),
+    ("v4.18", {"cpus": 2, "vmm_threads": 0, "vcpus": 0,
+               "events": ("cpu_hotplug", "cpu_pm", "efi")}),
 ]
 
 
