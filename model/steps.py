@@ -398,7 +398,10 @@ STEPS: tuple[Step, ...] = (
     Step("efi_call", "an EFI runtime service from task context: kernel-NEON path (event efi)",
          _event("efi", _any_task),
          lambda S, p: running(S, p["cpu"], p["task"]) & in_syscall(S, p["task"])
-         & preemptible(S, p["cpu"]),
+         & preemptible(S, p["cpu"])
+         # Always true between steps (lemma neon_not_busy_at_rest); stated so that the
+         # derived interleaving knows __efi_fpsimd_begin takes the kernel-NEON path here.
+         & S.cpu[p["cpu"]].kernel_neon_busy.eq(0),
          lambda k, p: _efi_call(k)),
     Step("efi_oops", "an oops: pstore writes an EFI variable with IRQs off, buffer path"
          " (event efi)", _event("efi", _any_task),
