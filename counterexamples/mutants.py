@@ -171,3 +171,19 @@ PUT_FP_NO_BH = SEED.derive(
 )
 
 VARIANTS.append(PUT_FP_NO_BH)
+
+
+def may_use_simd_ignores_busy(k: Ctx):
+    """Mutant of arch/arm64/include/asm/simd.h: may_use_simd() that forgets
+    kernel_neon_busy: a softirq taken inside a task's kernel-mode NEON section uses NEON
+    too, and the task's section reads back the softirq's data."""
+    return ~k.in_irq() & ~k.irqs_disabled()
+
+
+MAY_USE_SIMD_IGNORES_BUSY = SEED.derive(
+    "mutant-may-use-simd-ignores-busy",
+    "seed, but may_use_simd() ignores kernel_neon_busy",
+    may_use_simd=may_use_simd_ignores_busy,
+)
+
+VARIANTS.append(MAY_USE_SIMD_IGNORES_BUSY)

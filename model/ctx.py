@@ -36,9 +36,11 @@ from model.dsl import (
     Ite,
     Mark,
     ModelError,
+    Not,
     Retire,
     Stmt,
     Var,
+    any_of,
     conjuncts,
     lift,
     overflow_check,
@@ -437,6 +439,28 @@ class Ctx:
             for img in self.S.all_images():
                 for slot in img.p_slots():
                     self.set(slot, Retire(slot, self.S.latest(owner), self.S.stale(owner)))
+
+    def kernel_neon_read_back(self, softirq: bool) -> None:
+        """Kernel-mode NEON code reads back the registers its section wrote.
+
+        Monitor (ghost): ``ghost.kernel_neon_readback_lost`` records whether any slice
+        holds something other than this section's token (property ``no_loss``: a
+        kernel-NEON section is a context too); then every copy of the token becomes
+        plain ``kneon`` (data left behind by a finished section), so that between steps
+        kernel data is one token, as before.  The read itself is kernel code: an IRQ may
+        come before it where the code allows (model/interleave.py).
+        """
+        tok = self.S.kneon_section(softirq)
+        regs = self.this_cpu.regs
+        # What kernel_fp_write wrote: V, FPSR/FPCR and the Z bits above V (not FPEXC32).
+        written = [x for x in (regs.v, regs.fpsr, regs.zhi) if isinstance(x, Var)]
+        self._interleave(set(written), set(), "the read-back of its NEON data")
+        lost = any_of(Not(Eq(slot, Const(self.S.VALUE, tok))) for slot in written)
+        with self.atomic():
+            self.emit(Assign(self.S.kneon_lost, lost))
+            for img in self.S.all_images():
+                for slot in img.slots():
+                    self.set(slot, Retire(slot, tok, self.S.KNEON))
 
     def fp_write_memory(self, task: int, slots: list[Var], *, zhi: bool | Expr,
                         p_slots: list[Var] | None = None, p_defined: bool | Expr = False,

@@ -4,7 +4,12 @@ Register contents are modelled by *provenance tokens* rather than bits.  A slice
 Z bits above V, FPSR/FPCR) holds one of:
 
 * ``0``: zero (e.g. the Z bits above 127 after an FPSIMD load);
-* ``kneon``: values written by kernel-mode NEON (may be key material);
+* ``kneon``: values written by kernel-mode NEON (may be key material), once the section
+  that wrote them has read them back;
+* ``kneon.task`` / ``kneon.softirq``: the data of a kernel-mode NEON section in task
+  context / in a softirq *while it runs* (between its write and its read-back, inside one
+  step), so that the read-back can tell its own data from another section's; the
+  read-back relabels every copy to ``kneon`` (`Ctx.kernel_neon_read_back`);
 * ``<ctx>``: the latest value written by context ``ctx`` (a host user task or a guest);
 * ``<ctx>~``: an older value written by ``ctx`` (superseded by a later write).
 
@@ -162,6 +167,11 @@ class Layout:
         value_labels = ["0", "kneon"]
         for o in self.owner_names:
             value_labels += [o, o + "~"]
+        # A kernel-mode NEON section's data while the section runs: one token per kind.
+        # Per kind suffices: between a section's write and its read-back only this CPU's
+        # IRQ (softirq) code can run (the section is inside one step), and task context
+        # has at most one section per CPU at a time.
+        value_labels += ["kneon.task", "kneon.softirq"]
         self.VALUE = Domain("value", tuple(value_labels), "value")
         self.TASK = Domain("task", tuple(all_tasks))
         self.TASK_OR_NULL = Domain("task_ptr", ("NULL",) + tuple(self.task_names))
@@ -323,6 +333,8 @@ class Layout:
                     if "vcpu_reset" in cfg.events else Const(b, 0),
                 )
             )
+        # Ghost: the last kernel-mode NEON read-back saw data its section did not write.
+        self.kneon_lost = self._var("ghost.kernel_neon_readback_lost", GHOST_BOOL, 0)
         self.by_name = {var.name: var for var in self.vars}
 
     # ------------------------------------------------------------------ construction
@@ -354,6 +366,14 @@ class Layout:
 
     KNEON = 1
     ZERO = 0
+
+    def kneon_section(self, softirq: bool) -> int:
+        """Token of a running kernel-mode NEON section's data (task context or softirq)."""
+        return len(self.VALUE.labels) - (1 if softirq else 2)
+
+    def is_kneon(self, value: int) -> bool:
+        """Kernel-mode NEON data (left behind, or of a running section)."""
+        return value == self.KNEON or value >= len(self.VALUE.labels) - 2
 
     # ------------------------------------------------------------------ pointers
     def task_fpstate(self, t: int) -> int:

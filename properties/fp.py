@@ -203,8 +203,12 @@ def no_loss(S: Layout) -> Expr:
     """Whenever a context (a host user task at EL0, a guest with FP untrapped) can read
     its FP registers, they hold exactly the value it last wrote, every slice.  For the Z
     bits above 127 that is the task's latest SVE write, or zero if its latest write was
-    through V (which zeroes them) or a syscall discarded its SVE state since."""
+    through V (which zeroes them) or a syscall discarded its SVE state since.  A
+    kernel-mode NEON section (task context or softirq) reads back exactly what it
+    wrote."""
     parts = [implies(cond, expected(S, o, regs)) for cond, o, regs in readers(S)]
+    # Kernel-mode NEON is a context too: a section reads back what it wrote.
+    parts.append(S.kneon_lost.eq(0))
     for cond, t, zhi in zhi_readers(S):
         parts.append(implies(cond, Eq(zhi, zhi_value(S, t))))
     for cond, t, p in p_readers(S):

@@ -190,6 +190,8 @@ def describe_value(label: str) -> str:
         return "zero"
     if label == "kneon":
         return "kernel-mode NEON data"
+    if label.startswith("kneon."):
+        return f"the data of a running kernel-mode NEON section ({label[6:]})"
     owner, stale = label.rstrip("~"), label.endswith("~")
     who = _who(owner)
     return f"an older value of {who}" if stale else f"{who}'s latest value"
@@ -362,6 +364,13 @@ def verdict(trace: Trace) -> Verdict:
                 text += " (someone else's data)"
                 short += " (someone else's data)"
             findings.append(Finding(cpu, reader, slot, val, text, loaded, short))
+    if trace.property == "no_loss" and last.get("ghost.kernel_neon_readback_lost") == "1":
+        step = trace.steps[-1] if trace.steps else None
+        where = f" in step {n} ({step.label})" if step else ""
+        findings.append(Finding("", "kernel-mode NEON", "", "", (
+            f"a kernel-mode NEON section{where} read back registers holding data it did"
+            " not write (another section used NEON in between)"), None,
+            "a kernel-mode NEON section read back data it did not write"))
     head = f"VIOLATION of {trace.property} after step {n}"
     if not findings:
         head += f": {trace.violation}"

@@ -264,7 +264,7 @@ class _ActionExec:
         if isinstance(e, Const):
             if e.value == enc.S.ZERO:
                 return z3.BitVecVal(0, enc.width[kind])
-            if e.value == enc.S.KNEON:
+            if enc.S.is_kneon(e.value):
                 return self.fresh(kind)
             raise EncodeError(
                 f"value constant {e!r} outside a direct context write: the bit mapping does"
@@ -317,7 +317,8 @@ class _ActionExec:
                     if kind is None:
                         raise EncodeError(f"{var.name}: unknown slice kind")
                     e = st.expr
-                    if isinstance(e, Const) and e.value >= 2 and e.value % 2 == 0:
+                    if isinstance(e, Const) and e.value >= 2 and e.value % 2 == 0 \
+                            and not enc.S.is_kneon(e.value):
                         owner = (e.value - 2) // 2
                         b = self.fresh(kind)
                         env.ghost[(owner, kind)] = b

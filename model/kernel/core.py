@@ -125,12 +125,14 @@ def softirq_handler_using_neon(k: Ctx) -> None:
     """A softirq handler that uses kernel-mode NEON when it may (e.g. crypto in net RX).
 
     Modelled on the callers' pattern (crypto/ and arch/arm64/crypto/): if may_use_simd()
-    then kernel_neon_begin(), NEON work that leaves the handler's data in the registers,
-    kernel_neon_end(); otherwise a scalar fallback that does not touch FP.
+    then kernel_neon_begin(), NEON work that writes the registers and reads its results
+    back (the data stays in the registers), kernel_neon_end(); otherwise a scalar
+    fallback that does not touch FP.
     """
     with k.If(k.may_use_simd()):
         k.kernel_neon_begin()
         k.kernel_fp_write()
+        k.kernel_fp_read()
         k.kernel_neon_end()
 
 

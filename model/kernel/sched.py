@@ -124,12 +124,15 @@ def irq_from(k: Ctx) -> None:
 def syscall_kernel_neon(k: Ctx) -> None:
     """A syscall that uses kernel-mode NEON in task context (e.g. a crypto API user such
     as dm-crypt or AF_ALG), following the callers' pattern: if may_use_simd() then
-    kernel_neon_begin(), NEON work, kernel_neon_end().  Between begin and end preemption
-    is off and bottom halves are on; an IRQ may come, but its softirq sees
-    kernel_neon_busy and falls back to scalar code, so the section is one step."""
+    kernel_neon_begin(), NEON work (write, then read back), kernel_neon_end().  Between
+    begin and end preemption is off and bottom halves are on; an IRQ may come (the
+    builder inlines it wherever it could change something, model/interleave.py), and
+    its softirq must see kernel_neon_busy and fall back to scalar code, or the read-back
+    finds the softirq's data (``no_loss``)."""
     with k.If(k.may_use_simd()):
         k.kernel_neon_begin()
         k.kernel_fp_write()
+        k.kernel_fp_read()
         k.kernel_neon_end()
 
 
