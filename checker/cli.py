@@ -228,6 +228,29 @@ def _engine_for(args: argparse.Namespace) -> str:
     return "native"
 
 
+def _note_new_preemption_windows(inst: Instance) -> None:
+    """A variant that opens a preemption window inside a step that its parent does not
+    have: say so (the model does not interleave a context switch there; see
+    model/interleave.py, "Preemption")."""
+    from model.interleave import preemption_windows
+    from model.variants import get_variant
+
+    if inst.variant.name in variants() or not inst.variant.parent:
+        return
+    try:
+        parent = Instance(inst.config, get_variant(inst.variant.parent))
+    except Exception:  # noqa: BLE001 - the parent is only a reference point here
+        return
+    new = sorted(preemption_windows(inst.actions) - preemption_windows(parent.actions))
+    for step in dict.fromkeys(s for s, _ in new):
+        where = [w for s, w in new if s == step]
+        more = f" (and {len(where) - 1} more)" if len(where) > 1 else ""
+        print(f"note: variant {inst.variant.name}: step {step} may be preempted inside "
+              f"where {inst.variant.parent} may not, {where[0]}{more}; the model does not "
+              "interleave a context switch there (model/interleave.py, Preemption)",
+              file=sys.stderr)
+
+
 def _explore(inst: Instance, args: argparse.Namespace, props: list[str], engine: str,
              progress: _Progress | None, limits: Limits
              ) -> tuple[ExploreResult, list | None, str]:
@@ -314,6 +337,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
                     print(f"\n== variant {inst.variant.name}: {inst.config.describe()}\n"
                           f"not explored: {STOP_TEXT[reason]}")
                 continue
+            _note_new_preemption_windows(inst)
             code, entry, used = _explore_one(args, inst, props, limits, len(insts), engine,
                                              printed)
             if used == "python":

@@ -80,6 +80,9 @@ class Ctx:
         self._if_states: tuple = ()
         self._stack: list[str] = []  # the modelled functions being built: the call stack
         self.irq_points: list[str] = []  # where IRQ points were emitted (C function: stmt)
+        self.preempt_windows: list[str] = []  # see model.interleave, "Preemption"
+        self._p_seen = False  # a statement touching shared state was emitted
+        self._p_open: str | None = None  # first preemptible point since then
 
     # ------------------------------------------------------------------ interleaving
     def _exec_vars(self) -> list[Var]:
@@ -137,6 +140,7 @@ class Ctx:
         with an IRQ and one may be taken here (see model.interleave)."""
         if self._points_off:
             return
+        self._preemption_window(reads, writes, what)
         possible = self.irq_possible()
         if not possible and not self._prefix:
             return
@@ -165,6 +169,44 @@ class Ctx:
         self._exec = before
         for v in sets.writes:
             self._exec.vals[v.index] = after.vals.get(v.index, ("u", 0))
+
+    def preempt_possible(self) -> bool:
+        """False when the static state shows this point cannot be preempted."""
+        from model.steps import preemptible  # model.steps imports this module
+
+        c = self.this_cpu
+        return self.irq_possible() and not (
+            self._exec.is_set(c.preempt_count)
+            or self._exec.known_false(preemptible(self.S, self.cpu)))
+
+    def _preemption_window(self, reads: set[Var], writes: set[Var], what: str) -> None:
+        """Record where this step may be preempted between two statements that touch
+        state other than this CPU's execution state and the current task's program
+        point (which a context switch away and back leaves as it was): such a window is
+        not interleaved by the model (model.interleave, "Preemption")."""
+        c = self.this_cpu
+        private = {c.irqs_disabled.index, c.preempt_count.index, c.softirq_count.index,
+                   c.hardirq.index}
+        if isinstance(self.cur.pc, Var):
+            private.add(self.cur.pc.index)
+        for v in self.S.vcpus:
+            # vcpu->mutex: taking it is a right mover, dropping it a left mover (Lipton),
+            # so neither needs a window around it; the fields only the holder's own
+            # KVM_RUN code touches (no context switch does) are the holder's.
+            private |= {v.mutex.index, v.pid.index, v.host_thread_info.index,
+                        v.host_fpsimd_state.index}
+        where = f"{self._stack[-1] if self._stack else 'step'}: {what}"
+        shared = any(v.index not in private and v.dom.kind != "ghost" for v in reads | writes)
+        # kernel/softirq.c __local_bh_enable_ip(): preempt_count_sub(cnt - 1) keeps one
+        # preemption level across do_softirq(), which the model's counters do not show.
+        here = self.preempt_possible() and "local_bh_enable" not in self._stack
+        if shared:
+            if self._p_seen and (here or self._p_open):
+                self.preempt_windows.append(
+                    f"preemptible from before {self._p_open or where} up to {where}")
+            self._p_seen, self._p_open = True, None
+        elif here and self._p_seen and self._p_open is None:
+            self._p_open = where
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
@@ -231,6 +273,7 @@ class Ctx:
         known = self._exec.eval(cond)
         dead = known == ("c", 0)  # a branch never taken: no points, no static effect
         saved = (self._exec.copy(), self._prefix)
+        psaved = (self._p_seen, self._p_open)
         self._exec.assume(cond, True)
         self._blocks.append([])
         self._points_off += dead
@@ -250,16 +293,17 @@ class Ctx:
             self._prefix = then_state[1] and saved[1]
         self.emit(node)
         self._last_if = node
-        self._if_states = (saved, then_state, known)
+        self._if_states = (saved, then_state, known, psaved, (self._p_seen, self._p_open))
 
     @contextmanager
     def Else(self) -> Iterator[None]:
         node = self._last_if
         if node is None or node.els:
             raise ModelError("Else() must follow an If() block directly")
-        saved, then_state, known = self._if_states
+        saved, then_state, known, psaved, pthen = self._if_states
         dead = known == ("c", 1)
         self._exec, self._prefix = saved[0].copy(), saved[1]
+        self._p_seen, self._p_open = psaved
         self._exec.assume(node.cond, False)
         self._blocks.append([])
         self._points_off += dead
@@ -270,6 +314,9 @@ class Ctx:
             self._points_off -= dead
         block = self._blocks[-1]
         block[block.index(node)] = If(node.cond, node.then, body)
+        # Preemption windows: seen on either path; a window left open on either path.
+        self._p_seen = self._p_seen or pthen[0]
+        self._p_open = self._p_open or pthen[1]
         if dead:
             self._exec, self._prefix = then_state[0].copy(), then_state[1]
         elif known == ("c", 0):

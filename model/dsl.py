@@ -331,6 +331,9 @@ class Action:
     functions: tuple[str, ...]  # modelled C functions this step may call, in call order
     doc: str = ""
     traced_body: tuple[Stmt, ...] = ()  # ``body`` with `Mark`s of function entries
+    # Where the step's code may be preempted between two statements that touch shared
+    # state (model/interleave.py, "Preemption"): not interleaved by the model.
+    preempt_windows: tuple[str, ...] = ()
 
     def param(self, key: str) -> int | None:
         return dict(self.params).get(key)

@@ -351,6 +351,7 @@ def build_actions(S: Layout, variant: Variant, steps: Iterable[Step] = STEPS) ->
                 functions=tuple(k.functions),
                 doc=step.doc,
                 traced_body=k.body(),
+                preempt_windows=tuple(dict.fromkeys(k.preempt_windows)),
             )
             check_data_independence(action)
             actions.append(action)

@@ -23,4 +23,5 @@ BROKEN = {
     "neon-end-no-preempt-enable": _MUTANTS["mutant-neon-end-no-preempt-enable"],
     "deactivate-keeps-tfp": _MUTANTS["mutant-deactivate-keeps-tfp"],
     "may-use-simd-ignores-busy": _MUTANTS["mutant-may-use-simd-ignores-busy"],
+    "neon-begin-early-bh": _MUTANTS["mutant-neon-begin-early-bh"],
 }

@@ -27,6 +27,11 @@ def __schedule(k: Ctx, next_task: int) -> None:
     before it and is part of the same step.
     """
     prev = k.cur
+    if prev.mm:
+        # A user task preempted at EL0 (el0_irq -> ret_to_user -> schedule) resumes on
+        # the ret_to_user path in the kernel: it is there from the start of schedule().
+        with k.If(prev.pc.eq("USER")):
+            k.set(prev.pc, "KERNEL")
     k.preempt_disable()
     k.local_irq_disable()
     k.preempt_disable()  # rq_lock(): raw spinlock
@@ -38,11 +43,6 @@ def __schedule(k: Ctx, next_task: int) -> None:
     k.local_irq_enable()
     k.fire_sched_in_preempt_notifiers()
     k.preempt_enable()
-    if prev.mm:
-        # A user task preempted at EL0 (el0_irq -> ret_to_user -> schedule) resumes on
-        # the ret_to_user path in the kernel.
-        with k.If(prev.pc.eq("USER")):
-            k.set(prev.pc, "KERNEL")
 
 
 def __switch_to(k: Ctx, next_task: int) -> None:

@@ -139,3 +139,34 @@ def test_may_use_simd_ignoring_busy_loses_kernel_neon_data() -> None:
     inst = Instance(Config(cpus=1), BROKEN["may-use-simd-ignores-busy"])
     res = explore_bfs(inst, list(PROPERTY_NAMES))[0]
     assert "no_loss" in res.violations and "kernel_asserts" in res.violations
+
+
+def test_known_preemption_windows_of_the_seed() -> None:
+    """The windows the build finds in the seed (each argued in ARCHITECTURE.md,
+    "Preemption"); a new one in a variant is reported by `explore`."""
+    from model.interleave import preemption_windows
+
+    inst = Instance(Config(cpus=1), get_variant("seed"))
+    steps = sorted({s for s, _ in preemption_windows(inst.actions)})
+    assert steps == ["ret_to_user", "syscall_kernel_neon"]
+
+
+def test_neon_begin_enabling_bh_early_opens_a_preemption_window() -> None:
+    from model.interleave import preemption_windows
+
+    cfg = Config(cpus=1)
+    seed = preemption_windows(Instance(cfg, get_variant("seed")).actions)
+    mutant = preemption_windows(Instance(cfg, BROKEN["neon-begin-early-bh"]).actions)
+    new = mutant - seed
+    assert new and all(s == "syscall_kernel_neon" for s, _ in new)
+    assert any("fpsimd_save" in w for _, w in new)
+
+
+def test_explore_notes_new_preemption_windows(capsys, tmp_path) -> None:
+    from checker.cli import main
+
+    main(["explore", "--variant-file", "counterexamples/mutants.py", "--variant",
+          "mutant-neon-begin-early-bh", "--cpus", "1", "--nvhe", "--quiet",
+          "--property", "no_leak", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert "step syscall_kernel_neon may be preempted inside where seed may not" in err
