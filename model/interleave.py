@@ -53,10 +53,12 @@ user's variant adds to its parent's.  The built-in variants' windows and their a
 are listed in ARCHITECTURE.md.
 
 **Other CPUs.**  Steps on other CPUs are not interleaved inside a step.  Soundness rests
-on data ownership: a step only touches its own CPU's per-CPU variables, its current
-task's, the vcpu whose mutex the current task holds, or a stopped tracee's; the few
-variables read or written across CPUs are listed in `SHARED` with their argument, and
-`check_ownership` enforces this at build time for every step.
+on data ownership: a step should only touch its own CPU's per-CPU variables, its current
+task's, the vcpu whose mutex the current task holds, or a stopped tracee's, except for
+variables that are shared on purpose (a task's TIF_FOREIGN_FPSTATE and fpsimd_cpu, read
+by the CPU that switches it in; the save areas reached through fpsimd_last_state.st).
+This is NOT checked by the build yet (issue 7, item 7: an ownership check per step and
+the list of shared variables with their arguments are still to do).
 """
 
 from __future__ import annotations
