@@ -88,6 +88,7 @@ def kvm_run_kernel_neon(k: Ctx, vcpu: int) -> None:
     with k.If(k.may_use_simd()):
         k.kernel_neon_begin()
         k.kernel_fp_write()
+        k.kernel_fp_read()
         k.kernel_neon_end()
 
 

@@ -125,7 +125,7 @@ def test_writes_and_kernel_neon_and_fpexc32() -> None:
     post, _ = p.run("guest_fp_write", 0, **state)
     assert post["cpu0.FPEXC32_EL2"] == "G0"
     post, _ = p.run("kernel_fp_write", **IN_GUEST_FP_LIVE)
-    assert post["cpu0.regs.v"] == "kneon" and post["cpu0.FPEXC32_EL2"] == "G0"
+    assert post["cpu0.regs.v"] == "kneon.task" and post["cpu0.FPEXC32_EL2"] == "G0"
     post, _ = p.run("user_fp_write", **{**IN_GUEST_FP_LIVE, "vmm0.pc": "USER"})
     assert post["cpu0.FPEXC32_EL2"] == "G0"
     post, _ = p.run("fpsimd_save", **IN_GUEST_FP_LIVE)
