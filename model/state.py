@@ -31,7 +31,9 @@ arm64/sve.txt A.1 and the Arm ARM), so they have their own generations: a task's
 tokens are retired only when it writes P (`Ctx.supersede_p`), and its ghost
 ``p_written`` says whether its P/FFR hold a defined value it must read back (after an
 SVE write) or are unspecified (after a syscall, sve.txt section 3).  One vector length is
-used everywhere.
+used everywhere.  With AArch32 guests (Config.guest_aarch32) a further
+slice, FPEXC32_EL2, belongs to each CPU's registers and each vcpu's saved context
+(`Image.fpexc`).
 """
 
 from __future__ import annotations
