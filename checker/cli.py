@@ -40,6 +40,7 @@ from checker.limits import (
 from model.dsl import ModelError
 from model.events import DEFAULT_EVENTS, EVENTS
 from model.variants import VariantError, load_variant_file, variants
+from properties.locking import explain
 
 # The Python engine's default bound (~300 bytes per state: about 1.5 GB); the native
 # engine is bounded by memory (checker.native.explore.default_max_bytes).
@@ -517,7 +518,7 @@ def _print_run(inst: Instance, props: list[str], res: ExploreResult, files: dict
               + (f"; never: {', '.join(never)}" if never else ""))
     failed = sorted(res.check_coverage)
     if not res.assertion_sites and len(failed) > 1:  # an engine without per-site traces
-        print("\nkernel assertions violated somewhere in the state space:")
+        print("\nkernel assertions and locking rules violated somewhere in the state space:")
         for cid in failed:
             print(f"  {cid}  ({res.check_coverage[cid]:,} transitions)")
     if res.assertion_sites:
@@ -529,6 +530,13 @@ def _print_run(inst: Instance, props: list[str], res: ExploreResult, files: dict
                  r["counterexample"]) for r in _site_rows(res, site_files)]
         print(tabulate(rows, headers=("kind", "assertion site", "steps", "transitions",
                                       "trace file")))
+    rules = [inst.checks[c].rule for c in failed
+             if c in inst.checks and inst.checks[c].kind == "locking"]
+    if rules:
+        print(f"\nlocking rules broken, and what kernels show ({inst.config.describe_kconfig()}"
+              " checked here):")
+        for r in dict.fromkeys(rules):
+            print(f"  {explain(r, inst.config)}")
     for p, tr in res.violations.items():
         what = "Shortest counterexample" if walks is None else \
             "Shortest counterexample found"

@@ -327,12 +327,25 @@ class Ctx:
         self._last_if = None
 
     def check(self, ok: Expr, kind: str, function: str, text: str) -> None:
-        """A kernel assertion; ``ok`` must hold (WARN_ON(x) is check(~x, ...))."""
-        if kind == "lockdep" and not self.config.lockdep:
+        """A kernel assertion; ``ok`` must hold (WARN_ON(x) is check(~x, ...)).
+
+        ``lockdep`` assertions exist only with CONFIG_PROVE_LOCKING (include/linux/lockdep.h
+        defines lockdep_assert_irqs_enabled/disabled as empty otherwise)."""
+        if kind not in ("WARN", "BUG", "lockdep"):
+            raise ModelError(f"unknown assertion kind {kind!r} (locking rules: Ctx.rule)")
+        if kind == "lockdep" and not self.config.prove_locking:
             return
         cid = f"{function}: {kind} {text}"
         self._interleave(expr_vars(lift(ok, BOOL)), set(), f"the check {text}")
         self.emit(Assert(lift(ok, BOOL), Check(cid, kind, function, text)))
+
+    def rule(self, ok: Expr, rule: str, function: str, text: str) -> None:
+        """A kernel locking rule that must hold here (property locking_rules), on every
+        kernel configuration: ``rule`` is a name in properties.locking.RULES, which says
+        which configurations print a splat when it is broken and what happens otherwise."""
+        cid = f"{function}: locking {rule}: {text}"
+        self._interleave(expr_vars(lift(ok, BOOL)), set(), f"the rule {rule}")
+        self.emit(Assert(lift(ok, BOOL), Check(cid, "locking", function, text, rule)))
 
     def nondet(self, what: str) -> Expr:
         """A boolean chosen by the environment when the step fires (e.g. a pending softirq)."""

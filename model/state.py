@@ -94,6 +94,7 @@ class CpuVars:
     current: Var
     fp_trap: Var  # nVHE: CPTR_EL2.TFP (1 = trap); VHE: CPACR_EL1.FPEN (1 = FP enabled)
     kernel_neon_busy: Var
+    rq_lock: Var  # this CPU's rq->lock is held (taken only by __schedule in this model)
     host_ctxt: Image  # kvm_host_cpu_state.host_ctxt.gp_regs.fp_regs (v4.17's host save area)
     zen_el0en: Var | Expr  # CPACR_EL1.ZEN_EL0EN: EL0 may use SVE (constant 0 without SVE)
 
@@ -142,7 +143,7 @@ class VcpuVars:
     host_fpsimd_state: Var  # pointer to a task's uw.fpsimd_state (NULL before run_map_fp)
     host_sve_enabled: Var | Expr  # KVM_ARM64_HOST_SVE_ENABLED (v4.18; constant without SVE)
     pid: Var  # vcpu->pid: the task of the last KVM_RUN
-    mutex: Var  # vcpu->mutex holder
+    mutex: Var  # vcpu->mutex: the task holding it (a sleeping lock), NULL if free
     # vcpu->arch.power_off (PSCI CPU_OFF/CPU_ON; event vcpu_reset, else constant 0)
     power_off: Var | Expr
     # KVM_REQ_VCPU_RESET pending (v5.0's self-reset; event vcpu_reset, else constant 0)
@@ -243,6 +244,7 @@ class Layout:
                         else self._var(f"{p}.CPTR_EL2.TFP", b, 0)
                     ),
                     kernel_neon_busy=self._var(f"{p}.kernel_neon_busy", b, 0),
+                    rq_lock=self._var(f"{p}.rq.lock", b, 0),
                     host_ctxt=image(f"{p}.host_ctxt.fp_regs", 0),
                     zen_el0en=self._var(f"{p}.CPACR_EL1.ZEN_EL0EN", b, 0) if cfg.sve
                     else Const(b, 0),

@@ -10,9 +10,12 @@ place, here:
   step) and *inside* a step, where the builder inlines it before every statement that
   conflicts with it (model/interleave.py), so code with IRQs masked or bottom halves
   disabled is atomic because its own statements say so;
-* preemption (schedule) can happen wherever IRQs are unmasked and the preempt, softirq and
-  hardirq counts are zero (`preemptible`), which includes user mode and every point of
-  the KVM_RUN path between the run loop's preempt_disable()/preempt_enable() pairs;
+* preemption (schedule) follows the kernel's preemption model (`preemptible`): with
+  CONFIG_PREEMPT wherever IRQs are unmasked and the preempt, softirq and hardirq counts
+  are zero, which includes user mode and every point of the KVM_RUN path outside the run
+  loop's preempt_disable()/preempt_enable() pairs; with PREEMPT_VOLUNTARY/PREEMPT_NONE
+  only at the program points that have an explicit scheduling point
+  (`VOLUNTARY_SCHED_POINTS`);
 * steps on different CPUs interleave freely.
 
 IRQs inside steps are derived (model/interleave.py).  Preemption inside a step is not yet:
@@ -26,7 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from model.ctx import Ctx
-from model.dsl import Action, Expr, Var, all_of, check_data_independence, strip_marks
+from model.dsl import Action, Expr, Var, all_of, any_of, check_data_independence, strip_marks
 from model.state import Layout
 from model.variant import Variant
 
@@ -46,8 +49,39 @@ def softirq_can_run(S: Layout, c: int) -> Expr:
     return cpu.irqs_disabled.eq(0) & cpu.softirq_count.eq(0) & cpu.hardirq.eq(0)
 
 
-def preemptible(S: Layout, c: int) -> Expr:
-    return softirq_can_run(S, c) & S.cpu[c].preempt_count.eq(0)
+# Program points (model.state.PCS) where a task can schedule without CONFIG_PREEMPT, and
+# why.  A point not listed is reached only through code with no scheduling point.
+VOLUNTARY_SCHED_POINTS: dict[str, str] = {
+    "USER": "an IRQ at EL0 returns through ret_to_user, which calls schedule() when "
+            "TIF_NEED_RESCHED is set (arch/arm64/kernel/entry.S, signal.c do_notify_resume)",
+    "KERNEL": "a syscall may block (sleeping calls), and ret_to_user's work loop calls "
+              "schedule() on TIF_NEED_RESCHED",
+    "VCPU_LOAD": "kvm_vcpu_ioctl() may block between taking vcpu->mutex and vcpu_load(): "
+                 "synchronize_rcu() after a pid change, mutexes in kvm_vcpu_first_run_init() "
+                 "(over-approximated: allowed on every KVM_RUN)",
+    "LOOP_TOP": "the run loop's cond_resched() (virt/kvm/arm/arm.c), and handle_exit() "
+                "blocking in kvm_vcpu_block() on WFI before the loop goes round again",
+}
+
+
+def preemptible(S: Layout, c: int, t: int) -> Expr:
+    """Task ``t``, current on CPU ``c``, can be switched out now.
+
+    CONFIG_PREEMPT: wherever IRQs are unmasked and the preempt, softirq and hardirq counts
+    are zero (preempt_schedule() at preempt_enable()/local_bh_enable(), el1_irq's
+    preempt_schedule_irq() on IRQ return to kernel code, and the voluntary points below).
+    CONFIG_PREEMPT_VOLUNTARY and PREEMPT_NONE: the same state, and only at a program point
+    with an explicit scheduling point (`VOLUNTARY_SCHED_POINTS`): no preemption on IRQ
+    return to kernel code or at preempt_enable().  In this model both non-preemptible
+    models have the same points: VOLUNTARY's extra might_resched() calls (in might_sleep())
+    are all on paths whose program point NONE can already block at.  Kernel threads (the
+    idle tasks) always schedule when they have nothing to do.
+    """
+    base = softirq_can_run(S, c) & S.cpu[c].preempt_count.eq(0)
+    task = S.tasks[t]
+    if S.config.preempt == "PREEMPT" or not task.mm:
+        return base
+    return base & any_of(at(S, t, pc) for pc in VOLUNTARY_SCHED_POINTS)
 
 
 def not_running(S: Layout, t: int) -> Expr:
@@ -266,7 +300,7 @@ STEPS: tuple[Step, ...] = (
          lambda k, p: k.irq_from()),
     Step("schedule", "preemption or blocking: context switch to `next`", _switch,
          lambda S, p: running(S, p["cpu"], p["task"])
-         & preemptible(S, p["cpu"])
+         & preemptible(S, p["cpu"], p["task"])
          & not_running(S, p["next"]) & runnable(S, p["next"]),
          lambda k, p: k.__schedule(p["next"])),
     Step("kvm_run", "KVM_RUN ioctl from the VMM thread", _vmm,

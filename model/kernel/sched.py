@@ -13,18 +13,23 @@ from model.dsl import Var
 
 
 def __schedule(k: Ctx, next_task: int) -> None:
-    """kernel/sched/core.c: __schedule() switching from current to ``next_task``.
+    """kernel/sched/core.c: __schedule() switching from current to ``next_task`` (v4.17 and
+    v4.18 alike).
 
-    preempt_disable() (schedule()), local_irq_disable() and rq_lock(); context_switch():
-    prepare_task_switch() fires the preempt notifiers' sched_out (kvm_sched_out() if the
-    outgoing task has a vcpu loaded), switch_to() -> __switch_to() ->
-    fpsimd_thread_switch(next); then, in the incoming task, finish_task_switch():
-    finish_lock_switch() unlocks the runqueue and enables IRQs, then the sched_in
-    notifiers run (kvm_sched_in() if the incoming task has a vcpu loaded); finally
-    preempt_enable().  All of this up to the IRQ enable is one atomic step by IRQ
-    masking; kvm_sched_in() runs with IRQs on but touches only vcpu flags and reads
-    TIF_SVE, which no softirq changes, so it commutes with any softirq that could run
-    before it and is part of the same step.
+    schedule(): preempt_disable() (preempt_schedule_common() and schedule() both disable
+    preemption around __schedule()); schedule_debug(): "BUG: scheduling while atomic" if
+    the count shows more than that one level (locking rule sleep_in_atomic);
+    local_irq_disable(); rq_lock(): raw_spin_lock(&rq->lock).  context_switch():
+    prepare_task_switch() fires the preempt notifiers' sched_out *under rq->lock with
+    IRQs masked* (kvm_sched_out() if the outgoing task has a vcpu loaded);
+    switch_to() -> __switch_to() -> fpsimd_thread_switch(next); then, in the incoming
+    task, finish_task_switch(): finish_lock_switch() = raw_spin_unlock_irq(&rq->lock)
+    (unlock, IRQs on, preempt_enable), then the sched_in notifiers (kvm_sched_in() if the
+    incoming task has a vcpu loaded); finally preempt_enable().  All of this up to the IRQ
+    enable is one atomic step by IRQ masking (unless a callee unmasks IRQs under the lock,
+    which breaks a locking rule and is reported as such); kvm_sched_in() runs with IRQs on
+    but touches only vcpu flags and reads TIF_SVE, which no softirq changes, so it
+    commutes with any softirq that could run before it and is part of the same step.
     """
     prev = k.cur
     if prev.mm:
@@ -32,15 +37,18 @@ def __schedule(k: Ctx, next_task: int) -> None:
         # the ret_to_user path in the kernel: it is there from the start of schedule().
         with k.If(prev.pc.eq("USER")):
             k.set(prev.pc, "KERNEL")
+    cpu = k.this_cpu
     k.preempt_disable()
+    k.rule(cpu.preempt_count.eq(1) & cpu.softirq_count.eq(0) & cpu.hardirq.eq(0)
+           & cpu.rq_lock.eq(0), "sleep_in_atomic", "schedule_debug",
+           "schedule() in atomic context (BUG: scheduling while atomic)")
     k.local_irq_disable()
-    k.preempt_disable()  # rq_lock(): raw spinlock
+    k.raw_spin_lock_rq()
     k.fire_sched_out_preempt_notifiers()
     k.__switch_to(next_task)
-    k.set(k.this_cpu.current, next_task)
+    k.set(cpu.current, next_task)
     k.current = next_task
-    k.preempt_enable()  # finish_lock_switch(): raw_spin_unlock_irq()
-    k.local_irq_enable()
+    k.raw_spin_unlock_irq_rq()
     k.fire_sched_in_preempt_notifiers()
     k.preempt_enable()
 
