@@ -3,7 +3,7 @@ the kernel configuration (Kconfig) the modelled primitives are built with."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import InitVar, dataclass, field, replace
 from typing import Any
 
 from model.events import DEFAULT_EVENTS, check_events
@@ -113,8 +113,15 @@ class Config:
     trace_irqflags: bool = KCONFIG_PRESETS[DEFAULT_KCONFIG]["trace_irqflags"]
     guest_aarch32: bool = False
     events: tuple[str, ...] = field(default=DEFAULT_EVENTS)
+    # Deprecated alias (the flag before the Kconfig fields): lockdep=True is PROVE_LOCKING
+    # with TRACE_IRQFLAGS, lockdep=False neither (what the model did then); other fields
+    # as given.
+    lockdep: InitVar[bool | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, lockdep: bool | None = None) -> None:
+        if lockdep is not None:
+            object.__setattr__(self, "prove_locking", bool(lockdep))
+            object.__setattr__(self, "trace_irqflags", bool(lockdep))
         object.__setattr__(self, "events", check_events(tuple(self.events)))
         if not 1 <= self.cpus <= 4:
             raise ValueError(f"--cpus must be between 1 and 4, not {self.cpus}")
