@@ -147,8 +147,9 @@ def test_series_loses_a_32bit_guests_fpexc(variant, vhe) -> None:
     __activate_traps_fpsimd32() overwrites the guest's FPEXC with EN, FP stays untrapped and
     the guest reads hyp's constant (no_loss, 10 steps)."""
     _, res = _explore(variant, vhe=vhe, lockdep=False)
-    # (and the seed's put_fp locking-rule finding, on every kernel configuration)
-    assert set(res.violations) == {"no_loss", "locking_rules"}
+    # (and, at the seed and rc1, put_fp's locking-rule finding, on every configuration)
+    assert set(res.violations) == {"no_loss"} | (
+        set() if variant == "v4.18" else {"locking_rules"})
     trace = res.violations["no_loss"]
     assert len(trace) == 10
     last = trace.steps[-1]
