@@ -177,7 +177,7 @@ class Ctx:
         c = self.this_cpu
         return self.irq_possible() and not (
             self._exec.is_set(c.preempt_count)
-            or self._exec.known_false(preemptible(self.S, self.cpu)))
+            or self._exec.known_false(preemptible(self.S, self.cpu, self.current)))
 
     def _preemption_window(self, reads: set[Var], writes: set[Var], what: str) -> None:
         """Record where this step may be preempted between two statements that touch
