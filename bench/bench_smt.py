@@ -2,7 +2,7 @@
 1 vcpu), both hyp modes: the time of `prove` per property/lemma (bit-exact, 1-induction)
 and of `bmc --depth 10` (tokens; and optionally with --bits).
 
-    python bench/bench_smt.py [--variant v4.17] [--depth 10] [--bits] [--no-lockdep]
+    python bench/bench_smt.py [--variant v4.17] [--depth 10] [--bits] [--kconfig preempt]
 
 Prints tables; the numbers are wall-clock seconds on this machine.
 """
@@ -23,26 +23,28 @@ from tabulate import tabulate  # noqa: E402
 from checker.instance import PROPERTY_NAMES, Instance  # noqa: E402
 from checker.smt.bmc import bmc  # noqa: E402
 from checker.smt.induction import prove  # noqa: E402
-from model.config import Config  # noqa: E402
+from model.config import DEFAULT_KCONFIG, Config  # noqa: E402
 from model.variants import get_variant  # noqa: E402
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variant", action="append", default=[],
-                    help="variant(s) to time (default: v4.17 and seed --no-lockdep)")
+                    help="variant(s) to time (default: v4.17 and v4.18 at the default "
+                         "kernel configuration)")
     ap.add_argument("--depth", type=int, default=10)
     ap.add_argument("--bits", action="store_true", help="also time bmc with bit vectors")
-    ap.add_argument("--no-lockdep", action="store_true")
+    ap.add_argument("--kconfig", default=DEFAULT_KCONFIG,
+                    help=f"kernel configuration preset (default {DEFAULT_KCONFIG})")
     args = ap.parse_args()
-    runs = ([(v, not args.no_lockdep) for v in args.variant] if args.variant
-            else [("v4.17", True), ("seed", False)])
+    runs = ([(v, args.kconfig) for v in args.variant] if args.variant
+            else [("v4.17", args.kconfig), ("v4.18", args.kconfig)])
     print(f"z3 {z3.get_version_string()}, Python {platform.python_version()}, "
           f"{platform.machine()}")
     props = list(PROPERTY_NAMES)
-    for variant, lockdep in runs:
+    for variant, kconfig in runs:
         for vhe in (False, True):
-            cfg = Config(vhe=vhe, lockdep=lockdep)
+            cfg = Config.with_kconfig(kconfig, vhe=vhe)
             inst = Instance(cfg, get_variant(variant))
             head = f"{variant}: {cfg.describe()}"
             t0 = time.perf_counter()

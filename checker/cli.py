@@ -40,6 +40,7 @@ from checker.limits import (
 from model.dsl import ModelError
 from model.events import DEFAULT_EVENTS, EVENTS
 from model.variants import VariantError, load_variant_file, variants
+from properties.locking import explain
 
 # The Python engine's default bound (~300 bytes per state: about 1.5 GB); the native
 # engine is bounded by memory (checker.native.explore.default_max_bytes).
@@ -228,6 +229,29 @@ def _engine_for(args: argparse.Namespace) -> str:
     return "native"
 
 
+def _note_new_preemption_windows(inst: Instance) -> None:
+    """A variant that opens a preemption window inside a step that its parent does not
+    have: say so (the model does not interleave a context switch there; see
+    model/interleave.py, "Preemption")."""
+    from model.interleave import preemption_windows
+    from model.variants import get_variant
+
+    if inst.variant.name in variants() or not inst.variant.parent:
+        return
+    try:
+        parent = Instance(inst.config, get_variant(inst.variant.parent))
+    except Exception:  # noqa: BLE001 - the parent is only a reference point here
+        return
+    new = sorted(preemption_windows(inst.actions) - preemption_windows(parent.actions))
+    for step in dict.fromkeys(s for s, _ in new):
+        where = [w for s, w in new if s == step]
+        more = f" (and {len(where) - 1} more)" if len(where) > 1 else ""
+        print(f"note: variant {inst.variant.name}: step {step} may be preempted inside "
+              f"where {inst.variant.parent} may not, {where[0]}{more}; the model does not "
+              "interleave a context switch there (model/interleave.py, Preemption)",
+              file=sys.stderr)
+
+
 def _explore(inst: Instance, args: argparse.Namespace, props: list[str], engine: str,
              progress: _Progress | None, limits: Limits
              ) -> tuple[ExploreResult, list | None, str]:
@@ -314,6 +338,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
                     print(f"\n== variant {inst.variant.name}: {inst.config.describe()}\n"
                           f"not explored: {STOP_TEXT[reason]}")
                 continue
+            _note_new_preemption_windows(inst)
             code, entry, used = _explore_one(args, inst, props, limits, len(insts), engine,
                                              printed)
             if used == "python":
@@ -493,7 +518,7 @@ def _print_run(inst: Instance, props: list[str], res: ExploreResult, files: dict
               + (f"; never: {', '.join(never)}" if never else ""))
     failed = sorted(res.check_coverage)
     if not res.assertion_sites and len(failed) > 1:  # an engine without per-site traces
-        print("\nkernel assertions violated somewhere in the state space:")
+        print("\nkernel assertions and locking rules violated somewhere in the state space:")
         for cid in failed:
             print(f"  {cid}  ({res.check_coverage[cid]:,} transitions)")
     if res.assertion_sites:
@@ -505,6 +530,13 @@ def _print_run(inst: Instance, props: list[str], res: ExploreResult, files: dict
                  r["counterexample"]) for r in _site_rows(res, site_files)]
         print(tabulate(rows, headers=("kind", "assertion site", "steps", "transitions",
                                       "trace file")))
+    rules = [inst.checks[c].rule for c in failed
+             if c in inst.checks and inst.checks[c].kind == "locking"]
+    if rules:
+        print(f"\nlocking rules broken, and what kernels show ({inst.config.describe_kconfig()}"
+              " checked here):")
+        for r in dict.fromkeys(rules):
+            print(f"  {explain(r, inst.config)}")
     for p, tr in res.violations.items():
         what = "Shortest counterexample" if walks is None else \
             "Shortest counterexample found"

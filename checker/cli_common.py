@@ -14,7 +14,14 @@ from pathlib import Path
 
 from checker.instance import PROPERTY_NAMES, Instance, check_property_names
 from checker.trace import Trace
-from model.config import Config
+from model.config import (
+    DEFAULT_KCONFIG,
+    KCONFIG_OPTIONS,
+    KCONFIG_PRESETS,
+    Config,
+    apply_kconfig_options,
+    kconfig_preset,
+)
 from model.dsl import ModelError
 from model.events import DEFAULT_EVENTS, EVENTS
 from model.variant import Variant
@@ -63,8 +70,17 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--sve", action="store_true",
                    help="the system supports SVE (one vector length); with vcpus this needs "
                         "VHE, so only VHE is checked")
+    presets = ", ".join(f"{n} ({' '.join(_preset_words(n))})" for n in KCONFIG_PRESETS)
+    g.add_argument("--kconfig", action="append", default=None, metavar="NAME",
+                   help=f"kernel configuration preset (repeatable; `all` for every one; "
+                        f"default {DEFAULT_KCONFIG}): {presets}")
+    g.add_argument("--config", action="append", default=[], metavar="OPTION=y|n",
+                   dest="kconfig_options",
+                   help="override one Kconfig option of the preset (repeatable): "
+                        f"{', '.join(KCONFIG_OPTIONS)}; e.g. --config PROVE_LOCKING=n")
     g.add_argument("--no-lockdep", action="store_true",
-                   help="kernel without CONFIG_PROVE_LOCKING: lockdep assertions not checked")
+                   help="alias for --config PROVE_LOCKING=n --config TRACE_IRQFLAGS=n (with "
+                        "the default preset: --kconfig preempt)")
     g.add_argument("--aarch32-guest", action="store_true",
                    help="the vcpus are AArch32 guests (KVM_ARM_VCPU_EL1_32BIT)")
     g.add_argument("--event", action="append", default=None, metavar="NAME",
@@ -89,6 +105,31 @@ def hyp_modes(args: argparse.Namespace) -> list[bool]:
     if getattr(args, "sve", False) and args.vcpus:
         return [True]
     return [False, True]
+
+
+def _preset_words(name: str) -> list[str]:
+    f = KCONFIG_PRESETS[name]
+    return [f["preempt"]] + [o for o, on in (("PROVE_LOCKING", f["prove_locking"]),
+                                             ("TRACE_IRQFLAGS", f["trace_irqflags"])) if on]
+
+
+def kconfigs_from_args(args: argparse.Namespace) -> list[dict]:
+    """The Kconfig field sets to check: one per chosen preset, with the overrides applied;
+    ValueError (a usage error) on an unknown preset, option or a bad combination."""
+    names: list[str] = []
+    for item in getattr(args, "kconfig", None) or [DEFAULT_KCONFIG]:
+        names += [n.strip() for n in item.split(",") if n.strip()]
+    if "all" in names:
+        names = list(KCONFIG_PRESETS)
+    options = list(getattr(args, "kconfig_options", []) or [])
+    if getattr(args, "no_lockdep", False):
+        options += ["PROVE_LOCKING=n", "TRACE_IRQFLAGS=n"]
+    out: list[dict] = []
+    for name in dict.fromkeys(names):
+        fields = apply_kconfig_options(kconfig_preset(name), options)
+        if fields not in out:
+            out.append(fields)
+    return out
 
 
 def events_from_args(args: argparse.Namespace) -> tuple[str, ...]:
@@ -173,23 +214,29 @@ def instances_from_args(args: argparse.Namespace) -> list[Instance]:
         check_property_names(args.property)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    out = []
-    for vhe in hyp_modes(args):
-        try:
-            cfg = Config(cpus=args.cpus, tasks=args.tasks, vmm_threads=args.vmm_threads,
-                         vcpus=args.vcpus, vhe=vhe, lockdep=not args.no_lockdep,
-                         sve=getattr(args, "sve", False),
-                         guest_aarch32=getattr(args, "aarch32_guest", False),
-                         events=events_from_args(args))
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        try:
-            out.append(Instance(cfg, variant))
-        except Exception as exc:  # noqa: BLE001 - a variant's code failing to build
-            if getattr(args, "debug", False):
-                traceback.print_exc()
-            raise UsageError(build_error(variant, exc)) from None
-    return out
+    try:
+        kconfigs = kconfigs_from_args(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return [_build(args, variant, kconfig, vhe) for kconfig in kconfigs
+            for vhe in hyp_modes(args)]
+
+
+def _build(args: argparse.Namespace, variant: Variant, kconfig: dict, vhe: bool) -> Instance:
+    try:
+        cfg = Config(cpus=args.cpus, tasks=args.tasks, vmm_threads=args.vmm_threads,
+                     vcpus=args.vcpus, vhe=vhe, **kconfig,
+                     sve=getattr(args, "sve", False),
+                     guest_aarch32=getattr(args, "aarch32_guest", False),
+                     events=events_from_args(args))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        return Instance(cfg, variant)
+    except Exception as exc:  # noqa: BLE001 - a variant's code failing to build
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        raise UsageError(build_error(variant, exc)) from None
 
 
 def selected_properties(args: argparse.Namespace) -> list[str]:
@@ -205,8 +252,9 @@ def trace_filename(trace: Trace) -> str:
         fn, _, rest = trace.assertion.partition(": ")
         digest = hashlib.sha1(trace.assertion.encode()).hexdigest()[:6]
         prop += f"@{fn}-{rest.split(' ', 1)[0]}-{digest}"
+    kconfig = Config.from_json(cfg).kconfig_name or "custom"
     name = f"{trace.variant}-{prop}-{mode}-c{cfg['cpus']}t{cfg['tasks']}" \
-           f"v{cfg['vcpus']}m{cfg['vmm_threads']}-{trace.engine}" \
+           f"v{cfg['vcpus']}m{cfg['vmm_threads']}-{kconfig}-{trace.engine}" \
            f"{'-cti' if trace.kind == 'cti' else ''}.json"
     return re.sub(r"[^A-Za-z0-9_.@-]", "_", name)
 

@@ -8,11 +8,19 @@ from functools import cached_property
 from pathlib import Path
 
 from model.config import Config
-from model.dsl import Action, Expr
+from model.dsl import Action, Assert, Check, Expr, walk_stmts
 from model.state import Layout
 from model.steps import build_actions
 from model.variant import Variant
-from properties.fp import GUARDS, INVARIANTS, KERNEL_ASSERTS, PROPERTY_NAMES, Guard
+from properties.fp import (
+    GUARDS,
+    INVARIANTS,
+    KERNEL_ASSERTS,
+    PROPERTY_NAMES,
+    STEP_PROPERTIES,
+    Guard,
+)
+from properties.locking import LOCKING_RULES, property_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,6 +63,29 @@ class Instance:
             out.append((g, per))
         return out
 
+    @cached_property
+    def checks(self) -> dict[str, Check]:
+        """Every assertion of the model: Check.id -> Check."""
+        out: dict[str, Check] = {}
+        for a in self.actions:
+            for st in walk_stmts(a.body):
+                if isinstance(st, Assert):
+                    out.setdefault(st.check.id, st.check)
+        return out
+
+    def property_of_check(self, cid: str) -> str:
+        """The step property (kernel_asserts or locking_rules) an assertion id belongs to;
+        model errors (counters out of range) count as kernel_asserts."""
+        check = self.checks.get(cid)
+        return property_of(check) if check is not None else KERNEL_ASSERTS
+
+    def split_violations(self, cids: list[str]) -> dict[str, list[str]]:
+        """Violated assertion ids grouped by step property (only non-empty groups)."""
+        out: dict[str, list[str]] = {}
+        for cid in cids:
+            out.setdefault(self.property_of_check(cid), []).append(cid)
+        return out
+
     def unreachable_by_design(self) -> dict[str, str]:
         """Guards this variant declares unreachable, with the reason (e.g. v4.17 never
         leaves guest FP state live outside hyp)."""
@@ -76,5 +107,5 @@ def check_property_names(names: list[str]) -> list[str]:
     return names or list(PROPERTY_NAMES)
 
 
-__all__ = ["Instance", "KERNEL_ASSERTS", "PROPERTY_NAMES", "check_property_names",
-           "model_fingerprint"]
+__all__ = ["Instance", "KERNEL_ASSERTS", "LOCKING_RULES", "PROPERTY_NAMES", "STEP_PROPERTIES",
+           "check_property_names", "model_fingerprint"]

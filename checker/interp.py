@@ -31,6 +31,7 @@ from model.dsl import (
     Retire,
     Stmt,
     Var,
+    walk_exprs,
 )
 
 
@@ -69,7 +70,8 @@ class _Run:
         taken; a test of one pointer/index value (dispatch) only where it matches."""
         if self.watch is None:
             return
-        irq = any(isinstance(e, Input) and e.name.startswith("IRQ in ") for e in _walk(st.cond))
+        irq = any(isinstance(e, Input) and e.name.startswith("IRQ in ")
+                  for e in walk_exprs(st.cond))
         single = isinstance(st.cond, Eq)
         if (irq or single) and not taken:
             return
@@ -171,14 +173,8 @@ def run_tree(action: Action, state: tuple[int, ...], inputs: tuple[bool, ...],
     return r.tree, r.inputs_read
 
 
-def _walk(e: Expr):  # noqa: ANN202
-    from model.dsl import walk_exprs
-
-    return walk_exprs(e)
-
-
 def _vars(e: Expr) -> list[Var]:
-    return list(dict.fromkeys(x for x in _walk(e) if isinstance(x, Var)))
+    return list(dict.fromkeys(x for x in walk_exprs(e) if isinstance(x, Var)))
 
 
 def guard_holds(action: Action, state: tuple[int, ...]) -> bool:

@@ -55,21 +55,14 @@ class _Analysis:
             return frozenset((0, 1))
         if isinstance(e, Not):
             return frozenset(1 - x for x in self.ev(e.a))
-        if isinstance(e, And):
+        if isinstance(e, (And, Or)):
+            # x is absorbing (0 for And, 1 for Or): the result can be x if any operand
+            # can, and the other value only if every operand can.
+            x = 0 if isinstance(e, And) else 1
             parts = [self.ev(a) for a in e.args]
-            out = set()
-            if all(1 in p for p in parts):
-                out.add(1)
-            if any(0 in p for p in parts):
-                out.add(0)
-            return frozenset(out)
-        if isinstance(e, Or):
-            parts = [self.ev(a) for a in e.args]
-            out = set()
-            if any(1 in p for p in parts):
-                out.add(1)
-            if all(0 in p for p in parts):
-                out.add(0)
+            out = {x} if any(x in p for p in parts) else set()
+            if all(1 - x in p for p in parts):
+                out.add(1 - x)
             return frozenset(out)
         if isinstance(e, Eq):
             a, b = self.ev(e.a), self.ev(e.b)

@@ -171,3 +171,43 @@ PUT_FP_NO_BH = SEED.derive(
 )
 
 VARIANTS.append(PUT_FP_NO_BH)
+
+
+def may_use_simd_ignores_busy(k: Ctx):
+    """Mutant of arch/arm64/include/asm/simd.h: may_use_simd() that forgets
+    kernel_neon_busy: a softirq taken inside a task's kernel-mode NEON section uses NEON
+    too, and the task's section reads back the softirq's data."""
+    return ~k.in_irq() & ~k.irqs_disabled()
+
+
+MAY_USE_SIMD_IGNORES_BUSY = SEED.derive(
+    "mutant-may-use-simd-ignores-busy",
+    "seed, but may_use_simd() ignores kernel_neon_busy",
+    may_use_simd=may_use_simd_ignores_busy,
+)
+
+VARIANTS.append(MAY_USE_SIMD_IGNORES_BUSY)
+
+
+def kernel_neon_begin_early_bh(k: Ctx) -> None:
+    """Mutant of arch/arm64/kernel/fpsimd.c: kernel_neon_begin() that re-enables bottom
+    halves right after marking kernel_neon_busy, before saving and flushing the task's
+    state and before preempt_disable(): fpsimd_save() then runs with nothing holding
+    off softirqs or preemption."""
+    cpu = k.this_cpu
+    k.check(k.may_use_simd(), "BUG", "kernel_neon_begin", "BUG_ON(!may_use_simd())")
+    k.local_bh_disable()
+    k.set(cpu.kernel_neon_busy, True)
+    k.local_bh_enable()
+    k.fpsimd_save()
+    k.fpsimd_flush_cpu_state()
+    k.preempt_disable()
+
+
+NEON_BEGIN_EARLY_BH = SEED.derive(
+    "mutant-neon-begin-early-bh",
+    "seed, but kernel_neon_begin() enables bottom halves before saving the task's state",
+    kernel_neon_begin=kernel_neon_begin_early_bh,
+)
+
+VARIANTS.append(NEON_BEGIN_EARLY_BH)

@@ -1,10 +1,70 @@
-"""The configuration of one model instance: how many CPUs, tasks, vcpus, and the hyp mode."""
+"""The configuration of one model instance: how many CPUs, tasks, vcpus, the hyp mode, and
+the kernel configuration (Kconfig) the modelled primitives are built with."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field, replace
+from typing import Any
 
 from model.events import DEFAULT_EVENTS, check_events
+
+# The preemption model (the Kconfig choice "Preemption Model" in kernel/Kconfig.preempt).
+PREEMPT_MODELS = ("PREEMPT", "PREEMPT_VOLUNTARY", "PREEMPT_NONE")
+
+# Named kernel configurations (`--kconfig NAME`).  Each sets every Kconfig field.
+KCONFIG_PRESETS: dict[str, dict[str, Any]] = {
+    # A debug/test kernel: full preemption, lockdep (PROVE_LOCKING selects TRACE_IRQFLAGS).
+    "debug": {"preempt": "PREEMPT", "prove_locking": True, "trace_irqflags": True},
+    # A distribution kernel (e.g. Debian/Ubuntu/Fedora arm64): voluntary preemption, no
+    # lock debugging, no irq-flags tracing.
+    "distro": {"preempt": "PREEMPT_VOLUNTARY", "prove_locking": False, "trace_irqflags": False},
+    # A fully preemptible production kernel without lock debugging (e.g. Android/embedded);
+    # this is what `--no-lockdep` meant before the Kconfig dimension existed.
+    "preempt": {"preempt": "PREEMPT", "prove_locking": False, "trace_irqflags": False},
+    # A server kernel: no forced preemption, no lock debugging.
+    "server": {"preempt": "PREEMPT_NONE", "prove_locking": False, "trace_irqflags": False},
+    # A production kernel with irq-flags tracing but no lockdep (e.g. CONFIG_IRQSOFF_TRACER,
+    # which selects TRACE_IRQFLAGS): local_bh_enable() changes behaviour, nothing warns.
+    "irqsoff-tracer": {"preempt": "PREEMPT", "prove_locking": False, "trace_irqflags": True},
+}
+DEFAULT_KCONFIG = "debug"
+
+# Individual options settable with `--config NAME=y|n` (CONFIG_ prefix optional).
+KCONFIG_OPTIONS = ("PROVE_LOCKING", "TRACE_IRQFLAGS", *PREEMPT_MODELS)
+
+
+def kconfig_preset(name: str) -> dict[str, Any]:
+    """The Kconfig fields of a named preset; ValueError for an unknown name."""
+    if name not in KCONFIG_PRESETS:
+        raise ValueError(f"unknown kernel configuration {name!r}; known: "
+                         f"{', '.join(KCONFIG_PRESETS)}")
+    return dict(KCONFIG_PRESETS[name])
+
+
+def apply_kconfig_options(fields: dict[str, Any], options: list[str]) -> dict[str, Any]:
+    """Apply ``NAME=y|n`` overrides (e.g. ``PROVE_LOCKING=n``, ``CONFIG_PREEMPT_NONE=y``)
+    to Kconfig fields; ValueError on a malformed or unknown option."""
+    out = dict(fields)
+    for item in options:
+        name, sep, val = item.partition("=")
+        name = name.strip().upper().removeprefix("CONFIG_")
+        val = val.strip().lower()
+        if not sep or val not in ("y", "n"):
+            raise ValueError(f"--config {item!r}: expected NAME=y or NAME=n")
+        if name not in KCONFIG_OPTIONS:
+            raise ValueError(f"--config {item!r}: unknown option; known: "
+                             f"{', '.join(KCONFIG_OPTIONS)}")
+        on = val == "y"
+        if name == "PROVE_LOCKING":
+            out["prove_locking"] = on
+        elif name == "TRACE_IRQFLAGS":
+            out["trace_irqflags"] = on
+        elif on:
+            out["preempt"] = name
+        elif out.get("preempt") == name:
+            raise ValueError(f"--config {item!r}: the preemption model is a choice; select "
+                             f"another with {' or '.join(m + '=y' for m in PREEMPT_MODELS)}")
+    return out
 
 
 @dataclass(frozen=True)
@@ -26,8 +86,20 @@ class Config:
       ``kvm_arch_vcpu_load_fp``); v4.18-rc1 lifted that.
     * ``guest_aarch32``: the vcpus are AArch32 guests (KVM_ARM_VCPU_EL1_32BIT).
     * ``events``: the optional kernel paths included (model/events.py).
-    * ``lockdep``: the kernel is built with CONFIG_PROVE_LOCKING, so lockdep assertions
-      (``lockdep_assert_irqs_enabled()`` in ``local_bh_enable()``) are checked too.
+
+    The kernel configuration, named after Kconfig (presets in `KCONFIG_PRESETS`; the
+    default is the ``debug`` preset):
+
+    * ``preempt``: the preemption model, CONFIG_PREEMPT (preemption wherever the preempt
+      count is zero with IRQs on: at preempt_enable(), on IRQ return to kernel code),
+      CONFIG_PREEMPT_VOLUNTARY or CONFIG_PREEMPT_NONE (only at explicit scheduling points:
+      return to user space, cond_resched(), blocking calls); see model.steps.preemptible.
+    * ``prove_locking``: CONFIG_PROVE_LOCKING: the lockdep assertions
+      (``lockdep_assert_irqs_enabled()`` in ``local_bh_enable()``, ...) exist and are
+      checked (kind ``lockdep`` of `kernel_asserts`).  It selects TRACE_IRQFLAGS.
+    * ``trace_irqflags``: CONFIG_TRACE_IRQFLAGS: ``local_bh_disable()`` is the out-of-line
+      kernel/softirq.c version (WARN_ON_ONCE(in_irq())) and ``__local_bh_enable_ip()``
+      masks IRQs on entry and *unmasks them on exit*, whatever the caller had.
     """
 
     cpus: int = 2
@@ -36,11 +108,20 @@ class Config:
     vcpus: int = 1
     vhe: bool = False
     sve: bool = False
-    lockdep: bool = True
+    preempt: str = KCONFIG_PRESETS[DEFAULT_KCONFIG]["preempt"]
+    prove_locking: bool = KCONFIG_PRESETS[DEFAULT_KCONFIG]["prove_locking"]
+    trace_irqflags: bool = KCONFIG_PRESETS[DEFAULT_KCONFIG]["trace_irqflags"]
     guest_aarch32: bool = False
     events: tuple[str, ...] = field(default=DEFAULT_EVENTS)
+    # Deprecated alias (the flag before the Kconfig fields): lockdep=True is PROVE_LOCKING
+    # with TRACE_IRQFLAGS, lockdep=False neither (what the model did then); other fields
+    # as given.
+    lockdep: InitVar[bool | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, lockdep: bool | None = None) -> None:
+        if lockdep is not None:
+            object.__setattr__(self, "prove_locking", bool(lockdep))
+            object.__setattr__(self, "trace_irqflags", bool(lockdep))
         object.__setattr__(self, "events", check_events(tuple(self.events)))
         if not 1 <= self.cpus <= 4:
             raise ValueError(f"--cpus must be between 1 and 4, not {self.cpus}")
@@ -52,6 +133,12 @@ class Config:
             raise ValueError(f"--vcpus must be between 0 and 2, not {self.vcpus}")
         if self.vcpus and not self.vmm_threads:
             raise ValueError("--vcpus needs at least one --vmm-threads to run them")
+        if self.preempt not in PREEMPT_MODELS:
+            raise ValueError(f"unknown preemption model {self.preempt!r}; known: "
+                             f"{', '.join(PREEMPT_MODELS)}")
+        if self.prove_locking and not self.trace_irqflags:
+            raise ValueError("CONFIG_PROVE_LOCKING selects CONFIG_TRACE_IRQFLAGS: "
+                             "PROVE_LOCKING=y needs TRACE_IRQFLAGS=y")
         if self.sve and not self.vhe and self.vcpus:
             raise ValueError(
                 "--sve with KVM needs VHE (v4.18's kvm_arch_check_sve_has_vhe refuses nVHE);"
@@ -62,11 +149,53 @@ class Config:
         """Every task with an mm: the plain user tasks, then the VMM threads."""
         return self.tasks + self.vmm_threads
 
+    @classmethod
+    def with_kconfig(cls, preset: str, **fields: Any) -> Config:
+        """A configuration with the Kconfig fields of ``preset`` (other fields as given)."""
+        return cls(**{**kconfig_preset(preset), **fields})
+
+    @property
+    def kconfig(self) -> dict[str, Any]:
+        return {"preempt": self.preempt, "prove_locking": self.prove_locking,
+                "trace_irqflags": self.trace_irqflags}
+
+    @property
+    def kconfig_name(self) -> str | None:
+        """The preset these Kconfig fields match, if any."""
+        for name, fields in KCONFIG_PRESETS.items():
+            if fields == self.kconfig:
+                return name
+        return None
+
+    def describe_kconfig(self) -> str:
+        """E.g. ``kconfig=debug (PREEMPT PROVE_LOCKING TRACE_IRQFLAGS)``."""
+        opts = [self.preempt] + [n for n, on in (("PROVE_LOCKING", self.prove_locking),
+                                                 ("TRACE_IRQFLAGS", self.trace_irqflags))
+                                 if on]
+        return f"kconfig={self.kconfig_name or 'custom'} ({' '.join(opts)})"
+
+    def with_changes(self, **fields: Any) -> Config:
+        return replace(self, **fields)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Config:
+        """Inverse of `to_json`; also reads traces written before the Kconfig fields
+        existed, whose ``lockdep`` flag meant PROVE_LOCKING (and, since the model had no
+        TRACE_IRQFLAGS behaviour then, lockdep=false is the ``preempt`` preset)."""
+        d = dict(data)
+        if "lockdep" in d:
+            old = d.pop("lockdep")
+            if not any(k in d for k in ("preempt", "prove_locking", "trace_irqflags")):
+                d.update(kconfig_preset("debug" if old else "preempt"))
+        if "events" in d:
+            d["events"] = tuple(d["events"])
+        return cls(**d)
+
     def describe(self) -> str:
         return (
             f"cpus={self.cpus} tasks={self.tasks} vmm_threads={self.vmm_threads} "
             f"vcpus={self.vcpus} {'VHE' if self.vhe else 'nVHE'}"
-            f"{' SVE' if self.sve else ''}{'' if self.lockdep else ' no-lockdep'}"
+            f"{' SVE' if self.sve else ''} {self.describe_kconfig()}"
             f"{' aarch32-guest' if self.guest_aarch32 else ''}"
             f"{' events=' + ','.join(self.events) if self.events else ''}"
         )
@@ -79,7 +208,9 @@ class Config:
             "vcpus": self.vcpus,
             "vhe": self.vhe,
             "sve": self.sve,
-            "lockdep": self.lockdep,
+            "preempt": self.preempt,
+            "prove_locking": self.prove_locking,
+            "trace_irqflags": self.trace_irqflags,
             "guest_aarch32": self.guest_aarch32,
             "events": list(self.events),
         }

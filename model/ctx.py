@@ -36,9 +36,11 @@ from model.dsl import (
     Ite,
     Mark,
     ModelError,
+    Not,
     Retire,
     Stmt,
     Var,
+    any_of,
     conjuncts,
     lift,
     overflow_check,
@@ -78,6 +80,9 @@ class Ctx:
         self._if_states: tuple = ()
         self._stack: list[str] = []  # the modelled functions being built: the call stack
         self.irq_points: list[str] = []  # where IRQ points were emitted (C function: stmt)
+        self.preempt_windows: list[str] = []  # see model.interleave, "Preemption"
+        self._p_seen = False  # a statement touching shared state was emitted
+        self._p_open: str | None = None  # first preemptible point since then
 
     # ------------------------------------------------------------------ interleaving
     def _exec_vars(self) -> list[Var]:
@@ -135,6 +140,7 @@ class Ctx:
         with an IRQ and one may be taken here (see model.interleave)."""
         if self._points_off:
             return
+        self._preemption_window(reads, writes, what)
         possible = self.irq_possible()
         if not possible and not self._prefix:
             return
@@ -163,6 +169,44 @@ class Ctx:
         self._exec = before
         for v in sets.writes:
             self._exec.vals[v.index] = after.vals.get(v.index, ("u", 0))
+
+    def preempt_possible(self) -> bool:
+        """False when the static state shows this point cannot be preempted."""
+        from model.steps import preemptible  # model.steps imports this module
+
+        c = self.this_cpu
+        return self.irq_possible() and not (
+            self._exec.is_set(c.preempt_count)
+            or self._exec.known_false(preemptible(self.S, self.cpu, self.current)))
+
+    def _preemption_window(self, reads: set[Var], writes: set[Var], what: str) -> None:
+        """Record where this step may be preempted between two statements that touch
+        state other than this CPU's execution state and the current task's program
+        point (which a context switch away and back leaves as it was): such a window is
+        not interleaved by the model (model.interleave, "Preemption")."""
+        c = self.this_cpu
+        private = {c.irqs_disabled.index, c.preempt_count.index, c.softirq_count.index,
+                   c.hardirq.index}
+        if isinstance(self.cur.pc, Var):
+            private.add(self.cur.pc.index)
+        for v in self.S.vcpus:
+            # vcpu->mutex: taking it is a right mover, dropping it a left mover (Lipton),
+            # so neither needs a window around it; the fields only the holder's own
+            # KVM_RUN code touches (no context switch does) are the holder's.
+            private |= {v.mutex.index, v.pid.index, v.host_thread_info.index,
+                        v.host_fpsimd_state.index}
+        where = f"{self._stack[-1] if self._stack else 'step'}: {what}"
+        shared = any(v.index not in private and v.dom.kind != "ghost" for v in reads | writes)
+        # kernel/softirq.c __local_bh_enable_ip(): preempt_count_sub(cnt - 1) keeps one
+        # preemption level across do_softirq(), which the model's counters do not show.
+        here = self.preempt_possible() and "local_bh_enable" not in self._stack
+        if shared:
+            if self._p_seen and (here or self._p_open):
+                self.preempt_windows.append(
+                    f"preemptible from before {self._p_open or where} up to {where}")
+            self._p_seen, self._p_open = True, None
+        elif here and self._p_seen and self._p_open is None:
+            self._p_open = where
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
@@ -229,6 +273,7 @@ class Ctx:
         known = self._exec.eval(cond)
         dead = known == ("c", 0)  # a branch never taken: no points, no static effect
         saved = (self._exec.copy(), self._prefix)
+        psaved = (self._p_seen, self._p_open)
         self._exec.assume(cond, True)
         self._blocks.append([])
         self._points_off += dead
@@ -248,16 +293,17 @@ class Ctx:
             self._prefix = then_state[1] and saved[1]
         self.emit(node)
         self._last_if = node
-        self._if_states = (saved, then_state, known)
+        self._if_states = (saved, then_state, known, psaved, (self._p_seen, self._p_open))
 
     @contextmanager
     def Else(self) -> Iterator[None]:
         node = self._last_if
         if node is None or node.els:
             raise ModelError("Else() must follow an If() block directly")
-        saved, then_state, known = self._if_states
+        saved, then_state, known, psaved, pthen = self._if_states
         dead = known == ("c", 1)
         self._exec, self._prefix = saved[0].copy(), saved[1]
+        self._p_seen, self._p_open = psaved
         self._exec.assume(node.cond, False)
         self._blocks.append([])
         self._points_off += dead
@@ -268,6 +314,9 @@ class Ctx:
             self._points_off -= dead
         block = self._blocks[-1]
         block[block.index(node)] = If(node.cond, node.then, body)
+        # Preemption windows: seen on either path; a window left open on either path.
+        self._p_seen = self._p_seen or pthen[0]
+        self._p_open = self._p_open or pthen[1]
         if dead:
             self._exec, self._prefix = then_state[0].copy(), then_state[1]
         elif known == ("c", 0):
@@ -278,12 +327,25 @@ class Ctx:
         self._last_if = None
 
     def check(self, ok: Expr, kind: str, function: str, text: str) -> None:
-        """A kernel assertion; ``ok`` must hold (WARN_ON(x) is check(~x, ...))."""
-        if kind == "lockdep" and not self.config.lockdep:
+        """A kernel assertion; ``ok`` must hold (WARN_ON(x) is check(~x, ...)).
+
+        ``lockdep`` assertions exist only with CONFIG_PROVE_LOCKING (include/linux/lockdep.h
+        defines lockdep_assert_irqs_enabled/disabled as empty otherwise)."""
+        if kind not in ("WARN", "BUG", "lockdep"):
+            raise ModelError(f"unknown assertion kind {kind!r} (locking rules: Ctx.rule)")
+        if kind == "lockdep" and not self.config.prove_locking:
             return
         cid = f"{function}: {kind} {text}"
         self._interleave(expr_vars(lift(ok, BOOL)), set(), f"the check {text}")
         self.emit(Assert(lift(ok, BOOL), Check(cid, kind, function, text)))
+
+    def rule(self, ok: Expr, rule: str, function: str, text: str) -> None:
+        """A kernel locking rule that must hold here (property locking_rules), on every
+        kernel configuration: ``rule`` is a name in properties.locking.RULES, which says
+        which configurations print a splat when it is broken and what happens otherwise."""
+        cid = f"{function}: locking {rule}: {text}"
+        self._interleave(expr_vars(lift(ok, BOOL)), set(), f"the rule {rule}")
+        self.emit(Assert(lift(ok, BOOL), Check(cid, "locking", function, text, rule)))
 
     def nondet(self, what: str) -> Expr:
         """A boolean chosen by the environment when the step fires (e.g. a pending softirq)."""
@@ -437,6 +499,28 @@ class Ctx:
             for img in self.S.all_images():
                 for slot in img.p_slots():
                     self.set(slot, Retire(slot, self.S.latest(owner), self.S.stale(owner)))
+
+    def kernel_neon_read_back(self, softirq: bool) -> None:
+        """Kernel-mode NEON code reads back the registers its section wrote.
+
+        Monitor (ghost): ``ghost.kernel_neon_readback_lost`` records whether any slice
+        holds something other than this section's token (property ``no_loss``: a
+        kernel-NEON section is a context too); then every copy of the token becomes
+        plain ``kneon`` (data left behind by a finished section), so that between steps
+        kernel data is one token, as before.  The read itself is kernel code: an IRQ may
+        come before it where the code allows (model/interleave.py).
+        """
+        tok = self.S.kneon_section(softirq)
+        regs = self.this_cpu.regs
+        # What kernel_fp_write wrote: V, FPSR/FPCR and the Z bits above V (not FPEXC32).
+        written = [x for x in (regs.v, regs.fpsr, regs.zhi) if isinstance(x, Var)]
+        self._interleave(set(written), set(), "the read-back of its NEON data")
+        lost = any_of(Not(Eq(slot, Const(self.S.VALUE, tok))) for slot in written)
+        with self.atomic():
+            self.emit(Assign(self.S.kneon_lost, lost))
+            for img in self.S.all_images():
+                for slot in img.slots():
+                    self.set(slot, Retire(slot, tok, self.S.KNEON))
 
     def fp_write_memory(self, task: int, slots: list[Var], *, zhi: bool | Expr,
                         p_slots: list[Var] | None = None, p_defined: bool | Expr = False,

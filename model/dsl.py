@@ -9,8 +9,9 @@ Data representation
   statements (`Stmt`) executed *sequentially* (a statement reads the values written by the
   statements before it in the same step).  A body may read nondeterministic boolean
   *inputs* (`Input`), e.g. "a softirq is pending at this local_bh_enable()".
-* `Assert` statements are the kernel's WARN_ON/BUG_ON/lockdep checks: a step whose
-  execution reaches a false `Assert` is an assertion-violating transition.
+* `Assert` statements are the kernel's WARN_ON/BUG_ON/lockdep checks, and the kernel's
+  locking rules (kind ``locking``): a step whose execution reaches a false `Assert` is an
+  assertion-violating transition.
 
 Kernel functions are ordinary Python functions that *emit* statements through a `Ctx`
 (see `model.ctx`); they run once, when the model is built, never during exploration.  Two
@@ -236,14 +237,17 @@ def conjuncts(e: Expr) -> list[Expr]:
 @dataclass(frozen=True)
 class Check:
     """One assertion site: ``kind`` is WARN, BUG, lockdep (a PROVE_LOCKING-only WARN), or
-    overflow (a counter leaving its domain, see `Assign.check`).  ``id`` names the site
-    (function and text), so the same site reached along different call paths, or from
-    different CPUs, is one site."""
+    overflow (a counter leaving its domain, see `Assign.check`), all of property
+    kernel_asserts; or ``locking``: a locking rule (property locking_rules, ``rule`` names it
+    in properties.locking.RULES), a finding on every configuration whether or not the kernel
+    would print anything.  ``id`` names the site (function and text), so the same site
+    reached along different call paths, or from different CPUs, is one site."""
 
     id: str
     kind: str
     function: str
     text: str
+    rule: str = ""
 
 
 # Kinds of assertion after whose failure the kernel (or the model) cannot go on: BUG()
@@ -331,6 +335,9 @@ class Action:
     functions: tuple[str, ...]  # modelled C functions this step may call, in call order
     doc: str = ""
     traced_body: tuple[Stmt, ...] = ()  # ``body`` with `Mark`s of function entries
+    # Where the step's code may be preempted between two statements that touch shared
+    # state (model/interleave.py, "Preemption"): not interleaved by the model.
+    preempt_windows: tuple[str, ...] = ()
 
     def param(self, key: str) -> int | None:
         return dict(self.params).get(key)

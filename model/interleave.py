@@ -43,11 +43,22 @@ above).  Steps whose code is not kernel code (a user task or a guest writing its
 registers: `Ctx.fp_write` and the other monitors) get no points: an IRQ from EL0 or from
 a guest goes through the `irq` step and the exception return path.
 
+**Preemption.**  A context switch inside a step is not inlined (the task would resume
+later, possibly on another CPU).  `Ctx._preemption_window` records every point where the
+static state does not exclude preemption between two statements touching state that a
+switch away and back could make matter (everything but this CPU's execution state, the
+current task's program point, vcpu->mutex and the vcpu fields only its holder's KVM_RUN
+code touches); they become `Action.preempt_windows`, and `explore` names the windows a
+user's variant adds to its parent's.  The built-in variants' windows and their arguments
+are listed in ARCHITECTURE.md.
+
 **Other CPUs.**  Steps on other CPUs are not interleaved inside a step.  Soundness rests
-on data ownership: a step only touches its own CPU's per-CPU variables, its current
-task's, the vcpu whose mutex the current task holds, or a stopped tracee's; the few
-variables read or written across CPUs are listed in `SHARED` with their argument, and
-`check_ownership` enforces this at build time for every step.
+on data ownership: a step should only touch its own CPU's per-CPU variables, its current
+task's, the vcpu whose mutex the current task holds, or a stopped tracee's, except for
+variables that are shared on purpose (a task's TIF_FOREIGN_FPSTATE and fpsimd_cpu, read
+by the CPU that switches it in; the save areas reached through fpsimd_last_state.st).
+This is NOT checked by the build yet (issue 7, item 7: an ownership check per step and
+the list of shared variables with their arguments are still to do).
 """
 
 from __future__ import annotations
@@ -318,6 +329,14 @@ def irq_sets(body: Sequence[Stmt], env: ExecState, cond_vars: set[Var]) -> IrqSe
                          and end.value(v) == env.value(v))
     return IrqSets(frozenset(reads | (incs - restored) | cond_vars),
                    frozenset(writes - restored), restored, may_fail)
+
+
+def preemption_windows(actions: Iterable) -> set[tuple[str, str]]:
+    """(step name, window) for every preemption window the build found in these actions
+    (`Ctx._preemption_window`), CPU numbers dropped so configurations compare."""
+    import re
+
+    return {(a.name, re.sub(r"cpu\d+", "cpu", w)) for a in actions for w in a.preempt_windows}
 
 
 __all__ = ["ExecState", "IrqSets", "body_rw", "entry_state", "expr_vars", "folded_rw",

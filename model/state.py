@@ -4,7 +4,12 @@ Register contents are modelled by *provenance tokens* rather than bits.  A slice
 Z bits above V, FPSR/FPCR) holds one of:
 
 * ``0``: zero (e.g. the Z bits above 127 after an FPSIMD load);
-* ``kneon``: values written by kernel-mode NEON (may be key material);
+* ``kneon``: values written by kernel-mode NEON (may be key material), once the section
+  that wrote them has read them back;
+* ``kneon.task`` / ``kneon.softirq``: the data of a kernel-mode NEON section in task
+  context / in a softirq *while it runs* (between its write and its read-back, inside one
+  step), so that the read-back can tell its own data from another section's; the
+  read-back relabels every copy to ``kneon`` (`Ctx.kernel_neon_read_back`);
 * ``<ctx>``: the latest value written by context ``ctx`` (a host user task or a guest);
 * ``<ctx>~``: an older value written by ``ctx`` (superseded by a later write);
 * ``efi`` (only with the ``efi`` event): values written by EFI runtime-services firmware
@@ -33,7 +38,9 @@ arm64/sve.txt A.1 and the Arm ARM), so they have their own generations: a task's
 tokens are retired only when it writes P (`Ctx.supersede_p`), and its ghost
 ``p_written`` says whether its P/FFR hold a defined value it must read back (after an
 SVE write) or are unspecified (after a syscall, sve.txt section 3).  One vector length is
-used everywhere.
+used everywhere.  With AArch32 guests (Config.guest_aarch32) a further
+slice, FPEXC32_EL2, belongs to each CPU's registers and each vcpu's saved context
+(`Image.fpexc`).
 """
 
 from __future__ import annotations
@@ -94,6 +101,7 @@ class CpuVars:
     current: Var
     fp_trap: Var  # nVHE: CPTR_EL2.TFP (1 = trap); VHE: CPACR_EL1.FPEN (1 = FP enabled)
     kernel_neon_busy: Var
+    rq_lock: Var  # this CPU's rq->lock is held (taken only by __schedule in this model)
     host_ctxt: Image  # kvm_host_cpu_state.host_ctxt.gp_regs.fp_regs (v4.17's host save area)
     zen_el0en: Var | Expr  # CPACR_EL1.ZEN_EL0EN: EL0 may use SVE (constant 0 without SVE)
     # cpu_online_mask bit (event cpu_hotplug; constant 1 otherwise)
@@ -151,7 +159,7 @@ class VcpuVars:
     host_fpsimd_state: Var  # pointer to a task's uw.fpsimd_state (NULL before run_map_fp)
     host_sve_enabled: Var | Expr  # KVM_ARM64_HOST_SVE_ENABLED (v4.18; constant without SVE)
     pid: Var  # vcpu->pid: the task of the last KVM_RUN
-    mutex: Var  # vcpu->mutex holder
+    mutex: Var  # vcpu->mutex: the task holding it (a sleeping lock), NULL if free
     # vcpu->arch.power_off (PSCI CPU_OFF/CPU_ON; event vcpu_reset, else constant 0)
     power_off: Var | Expr
     # KVM_REQ_VCPU_RESET pending (v5.0's self-reset; event vcpu_reset, else constant 0)
@@ -178,8 +186,15 @@ class Layout:
         value_labels = ["0", "kneon"]
         for o in self.owner_names:
             value_labels += [o, o + "~"]
-        # Tokens of optional events go after the owners' (so latest()/stale() and the
-        # default configuration's encoding are unchanged); None when absent.
+        # A kernel-mode NEON section's data while the section runs: one token per kind.
+        # Per kind suffices: between a section's write and its read-back only this CPU's
+        # IRQ (softirq) code can run (the section is inside one step), and task context
+        # has at most one section per CPU at a time.
+        self.KNEON_TASK = len(value_labels)
+        self.KNEON_SOFTIRQ = self.KNEON_TASK + 1
+        value_labels += ["kneon.task", "kneon.softirq"]
+        # Tokens of optional events go last (so latest()/stale() and the default
+        # configuration's encoding are unchanged); None when absent.
         self.EFI: int | None = None
         self.UNKNOWN: int | None = None
         if "efi" in cfg.events:
@@ -257,6 +272,7 @@ class Layout:
                         else self._var(f"{p}.CPTR_EL2.TFP", b, 0)
                     ),
                     kernel_neon_busy=self._var(f"{p}.kernel_neon_busy", b, 0),
+                    rq_lock=self._var(f"{p}.rq.lock", b, 0),
                     host_ctxt=image(f"{p}.host_ctxt.fp_regs", 0),
                     zen_el0en=self._var(f"{p}.CPACR_EL1.ZEN_EL0EN", b, 0) if cfg.sve
                     else Const(b, 0),
@@ -363,6 +379,8 @@ class Layout:
                     if "vcpu_reset" in cfg.events else Const(b, 0),
                 )
             )
+        # Ghost: the last kernel-mode NEON read-back saw data its section did not write.
+        self.kneon_lost = self._var("ghost.kernel_neon_readback_lost", GHOST_BOOL, 0)
         self.by_name = {var.name: var for var in self.vars}
 
     # ------------------------------------------------------------------ construction
@@ -395,10 +413,25 @@ class Layout:
     KNEON = 1
     ZERO = 0
 
+    def kneon_section(self, softirq: bool) -> int:
+        """Token of a running kernel-mode NEON section's data (task context or softirq)."""
+        return self.KNEON_SOFTIRQ if softirq else self.KNEON_TASK
+
+    def is_kneon(self, value: int) -> bool:
+        """Kernel-mode NEON data (left behind, or of a running section)."""
+        return value in (self.KNEON, self.KNEON_TASK, self.KNEON_SOFTIRQ)
+
     def opaque_tokens(self) -> tuple[int, ...]:
         """Value tokens that are no context's data (their bits are arbitrary): kernel-mode
         NEON data, firmware data, UNKNOWN contents after a power loss."""
-        return tuple(t for t in (self.KNEON, self.EFI, self.UNKNOWN) if t is not None)
+        return tuple(t for t in (self.KNEON, self.KNEON_TASK, self.KNEON_SOFTIRQ, self.EFI,
+                                 self.UNKNOWN) if t is not None)
+
+    def latest_owner(self, value: int) -> int | None:
+        """The owner whose latest write ``value`` is, or None (zero, stale, opaque)."""
+        if 2 <= value < 2 + 2 * len(self.owner_names) and value % 2 == 0:
+            return (value - 2) // 2
+        return None
 
     # ------------------------------------------------------------------ pointers
     def task_fpstate(self, t: int) -> int:

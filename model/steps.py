@@ -10,9 +10,12 @@ place, here:
   step) and *inside* a step, where the builder inlines it before every statement that
   conflicts with it (model/interleave.py), so code with IRQs masked or bottom halves
   disabled is atomic because its own statements say so;
-* preemption (schedule) can happen wherever IRQs are unmasked and the preempt, softirq and
-  hardirq counts are zero (`preemptible`), which includes user mode and every point of
-  the KVM_RUN path between the run loop's preempt_disable()/preempt_enable() pairs;
+* preemption (schedule) follows the kernel's preemption model (`preemptible`): with
+  CONFIG_PREEMPT wherever IRQs are unmasked and the preempt, softirq and hardirq counts
+  are zero, which includes user mode and every point of the KVM_RUN path outside the run
+  loop's preempt_disable()/preempt_enable() pairs; with PREEMPT_VOLUNTARY/PREEMPT_NONE
+  only at the program points that have an explicit scheduling point
+  (`VOLUNTARY_SCHED_POINTS`);
 * steps on different CPUs interleave freely.
 
 IRQs inside steps are derived (model/interleave.py).  Preemption inside a step is not yet:
@@ -56,8 +59,46 @@ def softirq_can_run(S: Layout, c: int) -> Expr:
     return cpu.irqs_disabled.eq(0) & cpu.softirq_count.eq(0) & cpu.hardirq.eq(0)
 
 
-def preemptible(S: Layout, c: int) -> Expr:
+# Program points (model.state.PCS) where a task can schedule without CONFIG_PREEMPT, and
+# why.  A point not listed is reached only through code with no scheduling point.
+VOLUNTARY_SCHED_POINTS: dict[str, str] = {
+    "USER": "an IRQ at EL0 returns through ret_to_user, which calls schedule() when "
+            "TIF_NEED_RESCHED is set (arch/arm64/kernel/entry.S, signal.c do_notify_resume)",
+    "KERNEL": "a syscall may block (sleeping calls), and ret_to_user's work loop calls "
+              "schedule() on TIF_NEED_RESCHED",
+    "VCPU_LOAD": "kvm_vcpu_ioctl() may block between taking vcpu->mutex and vcpu_load(): "
+                 "synchronize_rcu() after a pid change, mutexes in kvm_vcpu_first_run_init() "
+                 "(over-approximated: allowed on every KVM_RUN)",
+    "LOOP_TOP": "the run loop's cond_resched() (virt/kvm/arm/arm.c), and handle_exit() "
+                "blocking in kvm_vcpu_block() on WFI before the loop goes round again",
+}
+
+
+def may_sleep(S: Layout, c: int) -> Expr:
+    """The code running on CPU ``c`` is not atomic: it may block (a sleeping call, a
+    ptrace stop, a PM or hotplug transition), whatever the preemption model: IRQs
+    unmasked, bottom halves enabled and the preempt count zero (___might_sleep())."""
     return softirq_can_run(S, c) & S.cpu[c].preempt_count.eq(0)
+
+
+def preemptible(S: Layout, c: int, t: int) -> Expr:
+    """Task ``t``, current on CPU ``c``, can be switched out now.
+
+    CONFIG_PREEMPT: wherever IRQs are unmasked and the preempt, softirq and hardirq counts
+    are zero (preempt_schedule() at preempt_enable()/local_bh_enable(), el1_irq's
+    preempt_schedule_irq() on IRQ return to kernel code, and the voluntary points below).
+    CONFIG_PREEMPT_VOLUNTARY and PREEMPT_NONE: the same state, and only at a program point
+    with an explicit scheduling point (`VOLUNTARY_SCHED_POINTS`): no preemption on IRQ
+    return to kernel code or at preempt_enable().  In this model both non-preemptible
+    models have the same points: VOLUNTARY's extra might_resched() calls (in might_sleep())
+    are all on paths whose program point NONE can already block at.  Kernel threads (the
+    idle tasks) always schedule when they have nothing to do.
+    """
+    base = may_sleep(S, c)
+    task = S.tasks[t]
+    if S.config.preempt == "PREEMPT" or not task.mm:
+        return base
+    return base & any_of(at(S, t, pc) for pc in VOLUNTARY_SCHED_POINTS)
 
 
 def not_running(S: Layout, t: int) -> Expr:
@@ -295,7 +336,7 @@ STEPS: tuple[Step, ...] = (
          " and switches to `next`", _stop_switch,
          lambda S, p: running(S, p["cpu"], p["task"])
          & (at(S, p["task"], "KERNEL") | at(S, p["task"], "VCPU_LOAD"))
-         & preemptible(S, p["cpu"]) & not_running(S, p["next"]) & runnable(S, p["next"]),
+         & may_sleep(S, p["cpu"]) & not_running(S, p["next"]) & runnable(S, p["next"]),
          lambda k, p: k.ptrace_stop(p["next"])),
     Step("ptrace_resume", "the tracer resumes a stopped tracee (PTRACE_CONT etc.)", _ptrace,
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
@@ -327,7 +368,7 @@ STEPS: tuple[Step, ...] = (
          lambda k, p: k.irq_from()),
     Step("schedule", "preemption or blocking: context switch to `next`", _switch,
          lambda S, p: running(S, p["cpu"], p["task"])
-         & preemptible(S, p["cpu"])
+         & preemptible(S, p["cpu"], p["task"])
          & not_running(S, p["next"]) & runnable(S, p["next"]),
          lambda k, p: k.__schedule(p["next"])),
     Step("kvm_run", "KVM_RUN ioctl from the VMM thread", _vmm,
@@ -379,17 +420,17 @@ STEPS: tuple[Step, ...] = (
     # ---------------------------------------------------------------- optional events
     Step("cpu_idle_pm", "cpuidle enters a power-down state: CPU PM enter/exit (event cpu_pm)",
          _event("cpu_pm", _idle),
-         lambda S, p: running(S, p["cpu"], p["task"]) & preemptible(S, p["cpu"]),
+         lambda S, p: running(S, p["cpu"], p["task"]) & may_sleep(S, p["cpu"]),
          lambda k, p: k.do_idle()),
     Step("suspend_enter", "system suspend from a task's syscall: syscore CPU PM enter/exit"
          " (event cpu_pm)", _event("cpu_pm", _user),
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
-         & preemptible(S, p["cpu"]),
+         & may_sleep(S, p["cpu"]),
          lambda k, p: k.suspend_enter()),
     Step("cpu_down", "the CPU goes offline (its tasks migrated away); fpsimd_cpu_dead runs"
          " (event cpu_hotplug)", _event("cpu_hotplug", _hotplug_cpu),
          lambda S, p: S.cpu[p["cpu"]].online.eq(1) & running(S, p["cpu"], p["task"])
-         & preemptible(S, p["cpu"]) & others_online(S, p["cpu"]),
+         & may_sleep(S, p["cpu"]) & others_online(S, p["cpu"]),
          lambda k, p: k._cpu_down(p["cpu"])),
     Step("cpu_up", "the CPU comes back online from reset (event cpu_hotplug)",
          _event("cpu_hotplug", _hotplug_cpu),
@@ -398,7 +439,7 @@ STEPS: tuple[Step, ...] = (
     Step("efi_call", "an EFI runtime service from task context: kernel-NEON path (event efi)",
          _event("efi", _any_task),
          lambda S, p: running(S, p["cpu"], p["task"]) & in_syscall(S, p["task"])
-         & preemptible(S, p["cpu"])
+         & may_sleep(S, p["cpu"])
          # Always true between steps (lemma neon_not_busy_at_rest); stated so that the
          # derived interleaving knows __efi_fpsimd_begin takes the kernel-NEON path here.
          & S.cpu[p["cpu"]].kernel_neon_busy.eq(0),
@@ -448,6 +489,7 @@ def build_actions(S: Layout, variant: Variant, steps: Iterable[Step] = STEPS) ->
                 functions=tuple(k.functions),
                 doc=step.doc,
                 traced_body=k.body(),
+                preempt_windows=tuple(dict.fromkeys(k.preempt_windows)),
             )
             check_data_independence(action)
             actions.append(action)

@@ -1,10 +1,12 @@
 """The properties: stated once, over the model's state and steps, for both engines.
 
-Three kinds:
+Four kinds:
 * **invariants** (`Invariant`): predicates every reachable state must satisfy;
 * **step assertions**: the kernel's own WARN_ON/BUG_ON/lockdep checks, attached to the
   modelled statements (`model.dsl.Assert`); property `kernel_asserts` holds when no
   reachable step violates one;
+* **locking rules** (properties/locking.py): step assertions of kind ``locking``;
+  property `locking_rules` holds when no reachable step breaks one;
 * **reachability guards** (`Guard`, "sometimes"): situations the model must be able to
   reach, or a proof about it is vacuous.
 
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from model.config import Config
 from model.dsl import FALSE, Action, Const, Eq, Expr, Ite, Var, all_of, any_of, implies
 from model.state import Image, Layout
+from properties.locking import LOCKING_RULES
 
 
 @dataclass(frozen=True)
@@ -212,8 +215,12 @@ def no_loss(S: Layout) -> Expr:
     """Whenever a context (a host user task at EL0, a guest with FP untrapped) can read
     its FP registers, they hold exactly the value it last wrote, every slice.  For the Z
     bits above 127 that is the task's latest SVE write, or zero if its latest write was
-    through V (which zeroes them) or a syscall discarded its SVE state since."""
+    through V (which zeroes them) or a syscall discarded its SVE state since.  A
+    kernel-mode NEON section (task context or softirq) reads back exactly what it
+    wrote."""
     parts = [implies(cond, expected(S, o, regs)) for cond, o, regs in readers(S)]
+    # Kernel-mode NEON is a context too: a section reads back what it wrote.
+    parts.append(S.kneon_lost.eq(0))
     for cond, t, zhi in zhi_readers(S):
         parts.append(implies(cond, Eq(zhi, zhi_value(S, t))))
     for cond, t, p in p_readers(S):
@@ -296,11 +303,14 @@ INVARIANTS: tuple[Invariant, ...] = (
 KERNEL_ASSERTS = "kernel_asserts"
 KERNEL_ASSERTS_DOC = (
     "Every WARN_ON/BUG_ON of the modelled functions and of the primitives they call"
-    " (local_bh_enable's checks incl. lockdep_assert_irqs_enabled, may_use_simd in"
-    " kernel_neon_begin, fpsimd_save's context check, BUG_ON(!current->mm), ...) holds."
+    " (local_bh_enable's checks incl. lockdep_assert_irqs_enabled with PROVE_LOCKING,"
+    " may_use_simd in kernel_neon_begin, fpsimd_save's context check,"
+    " BUG_ON(!current->mm), ...) holds."
 )
 
-PROPERTY_NAMES = ("no_loss", "no_leak", "host_fp_untrapped", KERNEL_ASSERTS)
+PROPERTY_NAMES = ("no_loss", "no_leak", "host_fp_untrapped", KERNEL_ASSERTS, LOCKING_RULES)
+# Properties made of step assertions (`model.dsl.Assert`), told apart by Check.kind.
+STEP_PROPERTIES = (KERNEL_ASSERTS, LOCKING_RULES)
 
 
 # ----------------------------------------------------------------------- guards

@@ -195,6 +195,10 @@ def neon_not_busy_at_rest(S: Layout) -> Expr:
     return all_of(S.cpu[c].kernel_neon_busy.eq(0) for c in _cpus(S))
 
 
+def rq_unlocked_at_rest(S: Layout) -> Expr:
+    return all_of(S.cpu[c].rq_lock.eq(0) for c in _cpus(S))
+
+
 def idle_on_own_cpu(S: Layout) -> Expr:
     return all_of(S.cpu[c].current.ne(i.index)
                   for c in _cpus(S) for d, i in enumerate(_idles(S)) if d != c)
@@ -653,6 +657,7 @@ LEMMAS: tuple[Lemma, ...] = (
     _L(no_hardirq_at_rest, "the IRQ step enters and leaves hardirq context within itself"),
     _L(no_softirq_at_rest, "every bh-disabled section and softirq ends in the step that began it"),
     _L(neon_not_busy_at_rest, "kernel_neon_begin/end pairs are inside one step"),
+    _L(rq_unlocked_at_rest, "__schedule takes and releases its CPU's rq->lock in one step"),
     _L(idle_on_own_cpu, "an idle thread only ever runs on its own CPU"),
     _L(task_on_one_cpu, "a task is current on at most one CPU"),
     _L(irqs_by_pc, "IRQs are masked exactly while the current task is in the guest"),

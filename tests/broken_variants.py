@@ -22,4 +22,6 @@ BROKEN = {
     "put-fp-no-bh": _MUTANTS["mutant-put-fp-no-bh"],
     "neon-end-no-preempt-enable": _MUTANTS["mutant-neon-end-no-preempt-enable"],
     "deactivate-keeps-tfp": _MUTANTS["mutant-deactivate-keeps-tfp"],
+    "may-use-simd-ignores-busy": _MUTANTS["mutant-may-use-simd-ignores-busy"],
+    "neon-begin-early-bh": _MUTANTS["mutant-neon-begin-early-bh"],
 }

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from checker.explicit.compile import compile_predicate, compiled
-from checker.instance import KERNEL_ASSERTS, Instance
+from checker.instance import KERNEL_ASSERTS, STEP_PROPERTIES, Instance
 from checker.limits import CHECK_EVERY, Limits
 from checker.trace import Step, Trace
 from model.dsl import FATAL_KINDS, And, ModelError
@@ -135,7 +135,10 @@ def explore_bfs(
                 return [(aid, inp, canon(nxt), viol) for aid, inp, nxt, viol in raw_successors(s)]
     invs = [(name, compile_predicate(e)) for name, e in inst.invariants.items()
             if name in properties]
-    check_asserts = KERNEL_ASSERTS in properties
+    step_props = [p for p in STEP_PROPERTIES if p in properties]
+    # assertion index -> the step property it belongs to (kernel_asserts, locking_rules)
+    check_prop = [inst.property_of_check(cid) for cid in comp.check_ids]
+    check_asserts = bool(step_props)
     guard_map: dict[int, list[tuple[int, Callable]]] = {}
     guard_names = [g.name for g, _ in inst.guard_preds]
     for gi, (_g, per) in enumerate(inst.guard_preds):
@@ -294,11 +297,16 @@ def explore_bfs(
                         site_hit[v] = (i, aid, inp, nxt, viol)
                         site_order.append(v)
                         stats.time_to_site[comp.check_ids[v]] = time.perf_counter() - t0
-                if check_asserts and KERNEL_ASSERTS not in violations:
-                    names = [comp.check_ids[v] for v in viol]
-                    record(KERNEL_ASSERTS, trace_to(
-                        i, KERNEL_ASSERTS, "; ".join(names), (aid, inp, nxt, names)))
-                    ka_hit = site_hit[viol[0]]
+                for prop in step_props:
+                    if prop not in violations:
+                        mine = [v for v in viol if check_prop[v] == prop]
+                        if mine:
+                            names = [comp.check_ids[v] for v in viol]
+                            record(prop, trace_to(
+                                i, prop, "; ".join(comp.check_ids[v] for v in mine),
+                                (aid, inp, nxt, names)))
+                            if prop == KERNEL_ASSERTS:
+                                ka_hit = site_hit[mine[0]]
                 if bug_ids and not bug_ids.isdisjoint(viol):
                     continue  # BUG() kills the kernel: nothing follows this step
             if open_guards:
@@ -355,7 +363,7 @@ def explore_bfs(
             i, aid, inp, nxt, viol = site_hit[v]
             cid = comp.check_ids[v]
             names = [comp.check_ids[x] for x in viol]
-            sites[cid] = trace_to(i, KERNEL_ASSERTS, cid, (aid, inp, nxt, names),
+            sites[cid] = trace_to(i, check_prop[v], cid, (aid, inp, nxt, names),
                                   assertion=cid)
     guards: dict[str, Trace | None] = {}
     for gi, name in enumerate(guard_names):

@@ -194,6 +194,8 @@ def describe_value(label: str) -> str:
         return "EFI firmware data"
     if label == "unknown":
         return "UNKNOWN contents after a power loss"
+    if label.startswith("kneon."):
+        return f"the data of a running kernel-mode NEON section ({label[6:]})"
     owner, stale = label.rstrip("~"), label.endswith("~")
     who = _who(owner)
     return f"an older value of {who}" if stale else f"{who}'s latest value"
@@ -226,11 +228,13 @@ class Verdict:
     headline: str
     findings: list[Finding] = field(default_factory=list)
     failing_step: int | None = None  # 1-based; the step after which the property fails
+    notes: list[str] = field(default_factory=list)  # e.g. per locking rule: who splats
 
     def text(self) -> str:
-        if not self.findings:
-            return self.headline
-        return self.headline + ": " + "; ".join(f.text for f in self.findings)
+        out = self.headline
+        if self.findings:
+            out += ": " + "; ".join(f.text for f in self.findings)
+        return out + "".join(f"\n  {n}" for n in self.notes)
 
 
 def readers(state: dict[str, str]) -> list[tuple[str, str]]:
@@ -313,21 +317,50 @@ def assert_path(step: Step, check_id: str) -> list[str]:
     return (kvm or before[-3:]) + [fns[hit]]
 
 
+def _of_property(prop: str, check_ids: list[str]) -> list[str]:
+    """The assertion ids that belong to ``prop`` (locking rules read ": locking ")."""
+    locking = [c for c in check_ids if ": locking " in c]
+    return locking if prop == "locking_rules" else [c for c in check_ids if c not in locking]
+
+
+def _rule_notes(trace: Trace, check_ids: list[str]) -> list[str]:
+    """For each locking rule broken: which configurations print a splat, and what
+    happens on this one (properties.locking.explain)."""
+    from model.config import Config
+    from properties.locking import explain
+
+    try:
+        cfg = Config.from_json(trace.config)
+    except (TypeError, ValueError):
+        return []
+    rules = []
+    for cid in check_ids:
+        _, sep, rest = cid.partition(": locking ")
+        if sep:
+            rules.append(rest.split(":")[0].strip())
+    return [explain(r, cfg) for r in dict.fromkeys(rules)]
+
+
 def verdict(trace: Trace) -> Verdict:
     """The violation in plain words, from the last state of the trace."""
     n = len(trace.steps)
-    if trace.property == "kernel_asserts":
+    if trace.property in ("kernel_asserts", "locking_rules"):
         if not trace.steps:
-            return Verdict(f"VIOLATION of kernel_asserts: {trace.violation}")
+            return Verdict(f"VIOLATION of {trace.property}: {trace.violation}")
         s = trace.steps[-1]
-        what = "; ".join(s.violations or [trace.violation])
-        path = assert_path(s, (s.violations or [trace.violation])[0])
+        mine = _of_property(trace.property, s.violations) or [trace.violation]
+        others = [v for v in s.violations if v not in mine]
+        what = "; ".join(mine)
+        path = assert_path(s, mine[0])
         where = f" (in {' → '.join(path)})" if path else ""
-        first = (s.violations or [trace.violation])[0]
-        fails = ("a counter leaves its range" if first.partition(": ")[2].startswith(
-            "overflow ") else "the kernel assertion fails")
-        return Verdict(f"VIOLATION of kernel_asserts at step {n}, {s.label}{where}: "
-                       f"{fails}: {what}", failing_step=n)
+        first = mine[0]
+        kind = ("a counter leaves its range" if first.partition(": ")[2].startswith(
+            "overflow ") else "the kernel assertion fails" if trace.property == "kernel_asserts"
+            else "the locking rule is broken")
+        text = f"VIOLATION of {trace.property} at step {n}, {s.label}{where}: {kind}: {what}"
+        if others:
+            text += f" (the same step also fails: {'; '.join(others)})"
+        return Verdict(text, failing_step=n, notes=_rule_notes(trace, mine))
     last = trace.steps[-1].state if trace.steps else trace.initial
     findings: list[Finding] = []
     for cpu, reader in readers(last):
@@ -366,6 +399,13 @@ def verdict(trace: Trace) -> Verdict:
                 text += " (someone else's data)"
                 short += " (someone else's data)"
             findings.append(Finding(cpu, reader, slot, val, text, loaded, short))
+    if trace.property == "no_loss" and last.get("ghost.kernel_neon_readback_lost") == "1":
+        step = trace.steps[-1] if trace.steps else None
+        where = f" in step {n} ({step.label})" if step else ""
+        findings.append(Finding("", "kernel-mode NEON", "", "", (
+            f"a kernel-mode NEON section{where} read back registers holding data it did"
+            " not write (another section used NEON in between)"), None,
+            "a kernel-mode NEON section read back data it did not write"))
     head = f"VIOLATION of {trace.property} after step {n}"
     if not findings:
         head += f": {trace.violation}"

@@ -126,7 +126,7 @@ tr.fail .box.here { border: 2px solid var(--fail); box-shadow: 0 0 0 3px #fecaca
 
 
 def owner_colour(owner: str) -> str:
-    if owner == "kneon":
+    if owner.startswith("kneon"):
         return KNEON
     m = re.fullmatch(r"(T|vmm|G)(\d+)", owner)
     if not m:
@@ -159,7 +159,7 @@ def _chip(label: str, title: str, changed: bool = False, bad: bool = False) -> s
 def _value_words(label: str) -> str:
     if label == "0":
         return "zero"
-    if label == "kneon":
+    if label.startswith("kneon"):
         return "kernel-mode NEON data"
     if label == "efi":
         return "EFI firmware data"

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.cli_common import UsageError
-from checker.instance import KERNEL_ASSERTS, Instance, model_fingerprint
+from checker.instance import STEP_PROPERTIES, Instance, model_fingerprint
 from checker.interp import guard_holds, predicate, run_action
 from checker.trace import Trace
 from model.config import Config
@@ -88,7 +88,7 @@ def build_instance(trace: Trace, variant_name: str | None = None,
         where = "" if variant_name else " (named by the trace; choose one with --variant)"
         raise UsageError(f"{exc}{where}") from None
     try:
-        cfg = Config(**trace.config)
+        cfg = Config.from_json(trace.config)
     except (TypeError, ValueError) as exc:
         raise UsageError(f"the trace's configuration is not one this model has: {exc}") from None
     try:
@@ -170,8 +170,8 @@ def replay(trace: Trace, inst: Instance) -> ReplayResult:
     predicates = dict(inst.invariants)
     # A CTI of `prove` may be about a strengthening lemma rather than a property.
     predicates.update({lem.name: lem.build(inst.layout) for lem in LEMMAS})
-    if prop != KERNEL_ASSERTS and prop not in predicates:
-        known = ", ".join([*predicates, KERNEL_ASSERTS])
+    if prop not in STEP_PROPERTIES and prop not in predicates:
+        known = ", ".join([*predicates, *STEP_PROPERTIES])
         raise UsageError(f"the trace is about property {prop!r}, which this model does not "
                          f"have (known: {known})")
     by_key = {(a.name, a.params): i for i, a in enumerate(inst.actions)}
@@ -190,7 +190,7 @@ def replay(trace: Trace, inst: Instance) -> ReplayResult:
         state = layout.initial_state()
         res.mismatches += _compare(0, trace.initial, layout.state_dict(state))
 
-    pred = predicate(predicates[prop]) if prop != KERNEL_ASSERTS else None
+    pred = predicate(predicates[prop]) if prop not in STEP_PROPERTIES else None
     first_fail: int | None = None  # first step after which the property is violated
     fail_detail = ""
     if pred is not None and not pred(state):
@@ -236,8 +236,9 @@ def replay(trace: Trace, inst: Instance) -> ReplayResult:
                 # A per-site trace: it reproduces when that very site fails.
                 if trace.assertion in viol:
                     first_fail, fail_detail = i, f"{s.label}: {trace.assertion}"
-            elif pred is None and viol:
-                first_fail, fail_detail = i, f"{s.label}: {'; '.join(viol)}"
+            elif pred is None and inst.split_violations(viol).get(prop):
+                mine = inst.split_violations(viol)[prop]
+                first_fail, fail_detail = i, f"{s.label}: {'; '.join(mine)}"
             elif pred is not None and not pred(state):
                 first_fail, fail_detail = i, f"{prop} fails after {s.label}"
     if first_fail is not None:
@@ -256,7 +257,8 @@ def replay(trace: Trace, inst: Instance) -> ReplayResult:
     first = next((m for m in res.mismatches if m.step > 0), None)
     what = (f"the final state satisfies {prop}" if pred is not None
             else f"{trace.assertion} does not fail" if trace.assertion
-            else "no kernel assertion fails")
+            else "no kernel assertion fails" if prop == "kernel_asserts"
+            else "no locking rule is broken")
     res.verdict = f"DOES NOT REPRODUCE: all {res.total} steps replay, but {what}"
     if first is not None:
         res.verdict += f"; the states first differ {first.text()}"

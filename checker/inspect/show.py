@@ -18,6 +18,7 @@ from checker.inspect.describe import (
     verdict,
 )
 from checker.trace import Step, Trace
+from model.config import Config
 
 FORMATS = ("table", "markdown", "json")
 # Steps in which a context writes its own FP registers: the registers keep the label
@@ -27,11 +28,16 @@ ELIDE = 10  # changes shown per step without --full
 
 
 def config_text(trace: Trace) -> str:
-    c = trace.config
-    mode = "VHE" if c.get("vhe") else "nVHE"
-    extra = (" SVE" if c.get("sve") else "") + ("" if c.get("lockdep", True) else " no-lockdep")
-    return (f"cpus={c.get('cpus')} tasks={c.get('tasks')} vmm_threads={c.get('vmm_threads')} "
-            f"vcpus={c.get('vcpus')} {mode}{extra}")
+    """The configuration as Config.describe() words it (kernel configuration included);
+    falls back to the raw fields for a configuration this model cannot build."""
+    try:
+        return Config.from_json(trace.config).describe()
+    except (TypeError, ValueError):
+        c = trace.config
+        mode = "VHE" if c.get("vhe") else "nVHE"
+        return (f"cpus={c.get('cpus')} tasks={c.get('tasks')} "
+                f"vmm_threads={c.get('vmm_threads')} vcpus={c.get('vcpus')} {mode} "
+                f"(unrecognised configuration fields: {sorted(c)})")
 
 
 def header(trace: Trace, source: str = "") -> dict[str, Any]:

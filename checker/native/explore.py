@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from checker.explicit.explore import ExploreResult, Stats
-from checker.instance import KERNEL_ASSERTS, Instance
+from checker.instance import LOCKING_RULES, STEP_PROPERTIES, Instance
 from checker.interp import run_action
 from checker.limits import Limits
 from checker.native.build import NativeUnavailable, build_library
@@ -126,7 +126,12 @@ def explore_native(
     for k, name in enumerate(gen.inv_names):
         if name in properties:
             inv_mask |= 1 << k
-    check_asserts = KERNEL_ASSERTS in properties
+    check_asserts = any(p in properties for p in STEP_PROPERTIES)
+    # The engine keeps one "first assertion failure" record for both step properties
+    # (kernel_asserts, locking_rules) and one per check; _run() picks each property's
+    # shortest from the per-check records.  Its early stop would fire on the first
+    # failure of either, so it is not used when locking_rules is asked for.
+    stop_early = stop_early and LOCKING_RULES not in properties
     init = inst.layout.initial_state()
     words = (ctypes.c_uint64 * gen.nwords)(*pack(gen.slots, gen.nwords, init))
     sub_bits = 12 if workers > 1 else 8
@@ -248,21 +253,32 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
                     else f"{name} fails after this step")
             violations[name] = trace_to(idx, name, text)
             ttv[name] = r[4]
-    if KERNEL_ASSERTS in properties:
-        r = rec(0)
-        if r is not None:
-            _, idx, aid, combo, t = r
-            tr = trace_to(idx, KERNEL_ASSERTS, "", (aid, combo))
-            tr.violation = "; ".join(tr.steps[-1].violations)
-            violations[KERNEL_ASSERTS] = tr
-            ttv[KERNEL_ASSERTS] = t
+    # Per step property: the shortest of its checks' first failures (each per-check record
+    # is a shortest failure of that check: the search is level-synchronous).
+    best: dict[str, tuple[int, float, int, int, int]] = {}
+    for k, cid in enumerate(gen.check_ids):
+        prop = inst.property_of_check(cid)
+        if prop not in properties:
+            continue
+        r = rec(1, k)
+        if r is None:
+            continue
+        _, idx, aid, combo, t = r
+        key = (len(path(idx)), t, idx, aid, combo)
+        if prop not in best or key < best[prop]:
+            best[prop] = key
+    for prop, (_, t, idx, aid, combo) in best.items():
+        tr = trace_to(idx, prop, "", (aid, combo))
+        mine = inst.split_violations(tr.steps[-1].violations).get(prop, [])
+        tr.violation = "; ".join(mine or tr.steps[-1].violations)
+        violations[prop] = tr
+        ttv[prop] = t
     # One shortest trace per assertion site (the engine records each check's first
     # failing transition, at the lowest BFS level), in the order of the reference engine:
-    # by length, then by time found; the site failing in the kernel_asserts trace shares it.
+    # by length, then by time found; a site failing in its property's trace shares it.
     sites: dict[str, Trace] = {}
     kinds: dict[str, str] = {}
-    if KERNEL_ASSERTS in properties:
-        ka_rec = rec(0)
+    if any(p in properties for p in STEP_PROPERTIES):
         all_kinds = {c.id: c.kind for a in actions for c in checks_of(a.body)}
         hits = []
         for k, cid in enumerate(gen.check_ids):
@@ -272,10 +288,12 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
         for _, t, _, cid, r in sorted(hits):
             _, idx, aid, combo, _ = r
             kinds[cid] = all_kinds.get(cid, "")
-            if ka_rec is not None and (idx, aid, combo) == ka_rec[1:4]:
-                sites[cid] = violations[KERNEL_ASSERTS]
+            prop = inst.property_of_check(cid)
+            shared = best.get(prop)
+            if shared is not None and (idx, aid, combo) == shared[2:5] and prop in violations:
+                sites[cid] = violations[prop]
             else:
-                sites[cid] = trace_to(idx, KERNEL_ASSERTS, cid, (aid, combo))
+                sites[cid] = trace_to(idx, prop, cid, (aid, combo))
                 sites[cid].assertion = cid
             ttv_site[cid] = t
     # Report properties in the order they were asked for, as the reference engine does.

@@ -7,7 +7,8 @@ For k = 0, 1, ..., K the solver holds
 and asks, per property not yet violated at a smaller depth, for
 
     ~P(sk)                       (invariants no_loss, no_leak)
-    viol(T(s(k-1),sk))           (kernel_asserts: some assertion of step k fails)
+    viol(T(s(k-1),sk))           (kernel_asserts / locking_rules: some assertion of that
+                                  property fails in step k)
 
 Depth grows one step at a time, so the first counterexample found is a shortest one, the
 same length as the explorer's (BFS).  As in the explorer, nothing follows a step that
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 
 import z3
 
-from checker.instance import KERNEL_ASSERTS, Instance
+from checker.instance import STEP_PROPERTIES, Instance
 from checker.interp import guard_holds, predicate, run_action
 from checker.smt.encode import Encoding, Frame, StepEnc
 from checker.trace import Step, Trace
@@ -169,8 +170,12 @@ def bmc(inst: Instance, props: list[str], depth: int, *, timeout: float | None =
         return solver.check(query)
 
     def query_of(prop: str, k: int) -> z3.BoolRef | None:
-        if prop == KERNEL_ASSERTS:
-            return steps[-1].any_violation if k > 0 else None
+        if prop in STEP_PROPERTIES:
+            if k == 0:
+                return None
+            conds = [c for _, cid, c in steps[-1].violations
+                     if inst.property_of_check(cid) == prop]
+            return z3.Or(conds) if conds else None
         bad = z3.Not(enc.property(prop, frames[k]))
         return z3.And(bad, z3.Not(enc.fatal(steps[-1]))) if k > 0 else bad
 
@@ -199,19 +204,20 @@ def bmc(inst: Instance, props: list[str], depth: int, *, timeout: float | None =
                     f"SMT reports a new assertion site failing at step {k}; the explicit "
                     f"engine reports {viols[-1] or 'none'}")
             for cid in new:
-                trace = make_trace(inst, KERNEL_ASSERTS, cid, states, acts, viols, ENGINE,
-                                   assertion=cid)
-                result.sites[cid] = BmcPropResult(KERNEL_ASSERTS, "VIOLATED", k,
+                prop = inst.property_of_check(cid)
+                trace = make_trace(inst, prop, cid, states, acts, viols, ENGINE, assertion=cid)
+                result.sites[cid] = BmcPropResult(prop, "VIOLATED", k,
                                                   time.perf_counter() - t0, trace)
 
     def found(prop: str, k: int) -> None:
         states, acts, viols, smt_viols = model_path()
-        if prop == KERNEL_ASSERTS:
-            if not viols[-1]:
+        if prop in STEP_PROPERTIES:
+            mine = inst.split_violations(viols[-1]).get(prop)
+            if not mine:
                 raise ReplayMismatch(
-                    f"SMT reports assertion failures {smt_viols[-1]} in the last "
-                    "step; the explicit engine reports none")
-            text = "; ".join(viols[-1])
+                    f"SMT reports {prop} failures {smt_viols[-1]} in the last "
+                    "step; the explicit engine reports none of that property")
+            text = "; ".join(mine)
         else:
             if invs[prop](states[-1]):
                 raise ReplayMismatch(
@@ -224,7 +230,7 @@ def bmc(inst: Instance, props: list[str], depth: int, *, timeout: float | None =
                                            trace)
         open_props.remove(prop)
 
-    sites_open = each_site and KERNEL_ASSERTS in props
+    sites_open = each_site and any(p in props for p in STEP_PROPERTIES)
     result.sites_searched = sites_open
     for k in range(depth + 1):
         if not open_props and not sites_open:

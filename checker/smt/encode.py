@@ -319,8 +319,8 @@ class _ActionExec:
                     if kind is None:
                         raise EncodeError(f"{var.name}: unknown slice kind")
                     e = st.expr
-                    if isinstance(e, Const) and e.value >= 2 and e.value % 2 == 0:
-                        owner = (e.value - 2) // 2
+                    owner = enc.S.latest_owner(e.value) if isinstance(e, Const) else None
+                    if owner is not None:
                         b = self.fresh(kind)
                         env.ghost[(owner, kind)] = b
                     else:
@@ -416,8 +416,8 @@ class Encoding:
                 tok = init[idx]
                 if tok == self.S.ZERO:
                     cs.append(f.bits[idx] == 0)
-                elif tok >= 2 and tok % 2 == 0:
-                    cs.append(f.bits[idx] == f.ghost[((tok - 2) // 2, kind)])
+                elif self.S.latest_owner(tok) is not None:
+                    cs.append(f.bits[idx] == f.ghost[(self.S.latest_owner(tok), kind)])
         return z3.And(cs)
 
     def pred(self, e: Expr, f: Frame) -> z3.BoolRef:

@@ -15,7 +15,8 @@ each state obligation P is proved by
     initiation   I(s0) -> P(s0)
     consecution  Inv(s) & T(s,s') -> P(s')
 
-``kernel_asserts`` by consecution ``Inv(s) & T(s,s') -> ~viol(T)`` (initiation: n/a).
+``kernel_asserts`` and ``locking_rules`` (each over its own assertions) by consecution
+``Inv(s) & T(s,s') -> ~viol(T)`` (initiation: n/a).
 With k > 1 (k-induction) initiation is the base case "I(s0) & T(s0,s1) & ... &
 T(s(k-2),s(k-1)) -> P(s_i) for i < k (and no step fails an assertion)", and consecution
 assumes Inv at s0..s(k-1) and no failing step among the first k-1:
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 
 import z3
 
-from checker.instance import KERNEL_ASSERTS, Instance
+from checker.instance import KERNEL_ASSERTS, STEP_PROPERTIES, Instance
 from checker.smt.bmc import extract, make_trace, replay
 from checker.smt.encode import Encoding, Frame, StepEnc
 from checker.trace import Trace
@@ -106,8 +107,14 @@ def _is_counter(cid: str) -> bool:
     return cid.startswith(MODEL_ERROR) or cid.partition(": ")[2].startswith("overflow ")
 
 
-def _real(st: StepEnc) -> list[z3.BoolRef]:
-    return [c for _, cid, c in st.violations if not _is_counter(cid)]
+def _of_property(inst: Instance, prop: str):  # noqa: ANN202 - StepEnc -> list[BoolRef]
+    """The violation conditions of a step that belong to step property ``prop``."""
+
+    def conds(st: StepEnc) -> list[z3.BoolRef]:
+        return [c for _, cid, c in st.violations
+                if not _is_counter(cid) and inst.property_of_check(cid) == prop]
+
+    return conds
 
 
 def _model_errors(st: StepEnc) -> list[z3.BoolRef]:
@@ -130,7 +137,7 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
                   for lem in lemmas_for(inst.layout, inst.variant)}
     state_obs: list[tuple[Obligation, object]] = []  # (row, Frame -> BoolRef)
     for p in props:
-        if p == KERNEL_ASSERTS:
+        if p in STEP_PROPERTIES:
             continue
         state_obs.append((Obligation(p, "property", _doc(p)),
                           lambda f, p=p: enc.property(p, f)))
@@ -152,8 +159,9 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
             "a slot holding o's latest token holds o's last written bits; zero slots are 0"),
             enc.coherence))
     step_obs: list[tuple[Obligation, object]] = []
-    if KERNEL_ASSERTS in props:
-        step_obs.append((Obligation(KERNEL_ASSERTS, "property", _doc(KERNEL_ASSERTS)), _real))
+    for p in STEP_PROPERTIES:
+        if p in props:
+            step_obs.append((Obligation(p, "property", _doc(p)), _of_property(inst, p)))
     step_obs.append((Obligation(
         "counters_in_range", "encoding",
         "no step takes a counter (preempt/softirq count) out of its domain"), _model_errors))
@@ -271,17 +279,21 @@ def _trace(enc: Encoding, m: z3.ModelRef, frames: list[Frame], steps: list[StepE
             from checker.smt.bmc import ReplayMismatch
 
             raise ReplayMismatch(f"assertion failures differ: smt {sv} explicit {ev}")
-    if name == KERNEL_ASSERTS and viols and viols[-1]:
-        text = "; ".join(viols[-1]) + f" ({text})"
+    if name in STEP_PROPERTIES and viols and viols[-1]:
+        mine = enc.inst.split_violations(viols[-1]).get(name) or viols[-1]
+        text = "; ".join(mine) + f" ({text})"
     return make_trace(enc.inst, name, text, states, acts, viols, ENGINE, kind)
 
 
 def _doc(prop: str) -> str:
     from properties.fp import INVARIANTS, KERNEL_ASSERTS_DOC
+    from properties.locking import LOCKING_RULES, LOCKING_RULES_DOC
 
     for inv in INVARIANTS:
         if inv.name == prop:
             return inv.doc.split(".")[0].replace("\n", " ")
+    if prop == LOCKING_RULES:
+        return LOCKING_RULES_DOC.split(":")[0]
     return KERNEL_ASSERTS_DOC.split(".")[0] if prop == KERNEL_ASSERTS else ""
 
 

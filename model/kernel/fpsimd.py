@@ -429,14 +429,23 @@ def sve_sync_from_fpsimd_zeropad(k: Ctx, t: int) -> None:
 
 
 def kernel_fp_write(k: Ctx) -> None:
-    """Kernel-mode NEON code between kernel_neon_begin() and kernel_neon_end(): writes
-    V0-V31, FPSR/FPCR (and so the Z bits above 127).  The 64-bit kernel never touches
-    FPEXC32_EL2."""
+    """Kernel-mode NEON code between kernel_neon_begin() and kernel_neon_end() writes the
+    registers (all of them: V, FPSR/FPCR, and with SVE the Z bits above 127, which a
+    NEON write zeroes; the model writes its own token there too, as a stand-in for
+    "not the previous owner's").  The data is the section's own (``kneon.task`` or
+    ``kneon.softirq``) until `kernel_fp_read` reads it back."""
     regs = k.this_cpu.regs
-    kneon = Const(k.S.VALUE, k.S.KNEON)
-    for slot in (regs.v, regs.fpsr, regs.zhi):
+    tok = Const(k.S.VALUE, k.S.kneon_section(bool(k.serving_softirq)))
+    for slot in (regs.v, regs.fpsr, regs.zhi):  # the 64-bit kernel never touches FPEXC32
         if isinstance(slot, Var):
-            k.set(slot, kneon)
+            k.set(slot, tok)
+
+
+def kernel_fp_read(k: Ctx) -> None:
+    """Kernel-mode NEON code reads back what it computed in the registers (e.g. the
+    cipher's state between rounds): it must be what this section wrote
+    (`Ctx.kernel_neon_read_back`, property ``no_loss``)."""
+    k.kernel_neon_read_back(bool(k.serving_softirq))
 
 
 # ---------------------------------------------------------------- EFI runtime services
@@ -544,6 +553,7 @@ FUNCTIONS = {
         kernel_neon_begin,
         kernel_neon_end,
         kernel_fp_write,
+        kernel_fp_read,
         sve_save_state,
         sve_load_state,
         fpsimd_flush_task_state,

@@ -85,9 +85,10 @@ def kvm_arch_vcpu_ioctl_run_handle_exit(k: Ctx, vcpu: int) -> None:
 
 def kvm_arch_vcpu_ioctl_run_put(k: Ctx, vcpu: int) -> None:
     """virt/kvm/arm/arm.c: kvm_arch_vcpu_ioctl_run() after the loop: kvm_sigset_deactivate(),
-    vcpu_put(vcpu); then kvm_vcpu_ioctl() drops vcpu->mutex and returns to user space."""
+    vcpu_put(vcpu); then kvm_vcpu_ioctl() drops vcpu->mutex (mutex_unlock) and returns to
+    user space."""
     k.vcpu_put(vcpu)
-    k.set(k.vcpu(vcpu).mutex, "NULL")
+    k.mutex_unlock(k.vcpu(vcpu).mutex, "&vcpu->mutex")
     k.goto("KERNEL")
 
 
@@ -95,14 +96,15 @@ def kvm_arch_vcpu_ioctl_run_put(k: Ctx, vcpu: int) -> None:
 def kvm_vcpu_ioctl_run(k: Ctx, vcpu: int) -> None:
     """virt/kvm/kvm_main.c: kvm_vcpu_ioctl(KVM_RUN) up to kvm_arch_vcpu_ioctl_run().
 
-    Entered by a syscall from user space (el0_svc); takes vcpu->mutex (the step is
-    enabled only while it is free); if vcpu->pid is not current's, calls
+    Entered by a syscall from user space (el0_svc); takes vcpu->mutex with
+    mutex_lock_killable() (a sleeping lock: might_sleep(); the step is enabled only while
+    the mutex is free, a task waiting for it is blocked); if vcpu->pid is not current's, calls
     kvm_arch_vcpu_run_pid_change() (when the arch selects
     HAVE_KVM_VCPU_RUN_PID_CHANGE, which the seed does) and records current as vcpu->pid.
     """
     v = k.vcpu(vcpu)
     k.el0_svc()
-    k.set(v.mutex, k.cur.name)
+    k.mutex_lock(v.mutex, "&vcpu->mutex")
     if k.variant.option("HAVE_KVM_VCPU_RUN_PID_CHANGE", False):
         with k.If(v.pid.ne(k.cur.name)):
             k.kvm_arch_vcpu_run_pid_change(vcpu)

@@ -14,9 +14,13 @@ def kvm_arch_vcpu_run_map_fp(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/fpsimd.c: kvm_arch_vcpu_run_map_fp(): map current for hyp.
 
     Records current's thread_info and uw.fpsimd_state as the ones hyp will use for this
-    vcpu (vcpu->arch.host_thread_info, vcpu->arch.host_fpsimd_state).
+    vcpu (vcpu->arch.host_thread_info, vcpu->arch.host_fpsimd_state), after mapping them
+    at hyp with create_hyp_mappings(), which in nVHE takes kvm_hyp_pgd_mutex in
+    __create_hyp_mappings() (it may sleep; virt/kvm/arm/mmu.c) and returns at once in VHE.
     """
     v = k.vcpu(vcpu)
+    if not k.config.vhe:
+        k.might_sleep("create_hyp_mappings(): mutex_lock(&kvm_hyp_pgd_mutex)")
     k.set(v.host_thread_info, k.cur.name)
     k.set(v.host_fpsimd_state, k.S.task_fpstate(k.current))
 

@@ -88,6 +88,7 @@ def kvm_run_kernel_neon(k: Ctx, vcpu: int) -> None:
     with k.If(k.may_use_simd()):
         k.kernel_neon_begin()
         k.kernel_fp_write()
+        k.kernel_fp_read()
         k.kernel_neon_end()
 
 
@@ -100,9 +101,9 @@ def kvm_vcpu_ioctl_set_one_reg(k: Ctx, vcpu: int) -> None:
     `vcpu_regs_read_by_vmm`)."""
     v = k.vcpu(vcpu)
     k.el0_svc()
-    k.set(v.mutex, k.cur.name)
+    k.mutex_lock(v.mutex, "&vcpu->mutex")
     k.kvm_arm_set_reg(vcpu)
-    k.set(v.mutex, "NULL")
+    k.mutex_unlock(v.mutex, "&vcpu->mutex")
 
 
 def kvm_arm_set_reg(k: Ctx, vcpu: int) -> None:

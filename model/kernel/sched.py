@@ -13,36 +13,44 @@ from model.dsl import Var
 
 
 def __schedule(k: Ctx, next_task: int) -> None:
-    """kernel/sched/core.c: __schedule() switching from current to ``next_task``.
+    """kernel/sched/core.c: __schedule() switching from current to ``next_task`` (v4.17 and
+    v4.18 alike).
 
-    preempt_disable() (schedule()), local_irq_disable() and rq_lock(); context_switch():
-    prepare_task_switch() fires the preempt notifiers' sched_out (kvm_sched_out() if the
-    outgoing task has a vcpu loaded), switch_to() -> __switch_to() ->
-    fpsimd_thread_switch(next); then, in the incoming task, finish_task_switch():
-    finish_lock_switch() unlocks the runqueue and enables IRQs, then the sched_in
-    notifiers run (kvm_sched_in() if the incoming task has a vcpu loaded); finally
-    preempt_enable().  All of this up to the IRQ enable is one atomic step by IRQ
-    masking; kvm_sched_in() runs with IRQs on but touches only vcpu flags and reads
-    TIF_SVE, which no softirq changes, so it commutes with any softirq that could run
-    before it and is part of the same step.
+    schedule(): preempt_disable() (preempt_schedule_common() and schedule() both disable
+    preemption around __schedule()); schedule_debug(): "BUG: scheduling while atomic" if
+    the count shows more than that one level (locking rule sleep_in_atomic);
+    local_irq_disable(); rq_lock(): raw_spin_lock(&rq->lock).  context_switch():
+    prepare_task_switch() fires the preempt notifiers' sched_out *under rq->lock with
+    IRQs masked* (kvm_sched_out() if the outgoing task has a vcpu loaded);
+    switch_to() -> __switch_to() -> fpsimd_thread_switch(next); then, in the incoming
+    task, finish_task_switch(): finish_lock_switch() = raw_spin_unlock_irq(&rq->lock)
+    (unlock, IRQs on, preempt_enable), then the sched_in notifiers (kvm_sched_in() if the
+    incoming task has a vcpu loaded); finally preempt_enable().  All of this up to the IRQ
+    enable is one atomic step by IRQ masking (unless a callee unmasks IRQs under the lock,
+    which breaks a locking rule and is reported as such); kvm_sched_in() runs with IRQs on
+    but touches only vcpu flags and reads TIF_SVE, which no softirq changes, so it
+    commutes with any softirq that could run before it and is part of the same step.
     """
     prev = k.cur
-    k.preempt_disable()
-    k.local_irq_disable()
-    k.preempt_disable()  # rq_lock(): raw spinlock
-    k.fire_sched_out_preempt_notifiers()
-    k.__switch_to(next_task)
-    k.set(k.this_cpu.current, next_task)
-    k.current = next_task
-    k.preempt_enable()  # finish_lock_switch(): raw_spin_unlock_irq()
-    k.local_irq_enable()
-    k.fire_sched_in_preempt_notifiers()
-    k.preempt_enable()
     if prev.mm:
         # A user task preempted at EL0 (el0_irq -> ret_to_user -> schedule) resumes on
-        # the ret_to_user path in the kernel.
+        # the ret_to_user path in the kernel: it is there from the start of schedule().
         with k.If(prev.pc.eq("USER")):
             k.set(prev.pc, "KERNEL")
+    cpu = k.this_cpu
+    k.preempt_disable()
+    k.rule(cpu.preempt_count.eq(1) & cpu.softirq_count.eq(0) & cpu.hardirq.eq(0)
+           & cpu.rq_lock.eq(0), "sleep_in_atomic", "schedule_debug",
+           "schedule() in atomic context (BUG: scheduling while atomic)")
+    k.local_irq_disable()
+    k.raw_spin_lock_rq()
+    k.fire_sched_out_preempt_notifiers()
+    k.__switch_to(next_task)
+    k.set(cpu.current, next_task)
+    k.current = next_task
+    k.raw_spin_unlock_irq_rq()
+    k.fire_sched_in_preempt_notifiers()
+    k.preempt_enable()
 
 
 def __switch_to(k: Ctx, next_task: int) -> None:
@@ -124,12 +132,15 @@ def irq_from(k: Ctx) -> None:
 def syscall_kernel_neon(k: Ctx) -> None:
     """A syscall that uses kernel-mode NEON in task context (e.g. a crypto API user such
     as dm-crypt or AF_ALG), following the callers' pattern: if may_use_simd() then
-    kernel_neon_begin(), NEON work, kernel_neon_end().  Between begin and end preemption
-    is off and bottom halves are on; an IRQ may come, but its softirq sees
-    kernel_neon_busy and falls back to scalar code, so the section is one step."""
+    kernel_neon_begin(), NEON work (write, then read back), kernel_neon_end().  Between
+    begin and end preemption is off and bottom halves are on; an IRQ may come (the
+    builder inlines it wherever it could change something, model/interleave.py), and
+    its softirq must see kernel_neon_busy and fall back to scalar code, or the read-back
+    finds the softirq's data (``no_loss``)."""
     with k.If(k.may_use_simd()):
         k.kernel_neon_begin()
         k.kernel_fp_write()
+        k.kernel_fp_read()
         k.kernel_neon_end()
 
 

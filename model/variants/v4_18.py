@@ -18,8 +18,10 @@ also read in a stored copy of the file):
 * 2955bcc8c309 (fix #3 (docs/fixes.md)): `kvm_arch_vcpu_put_fp` saves and flushes the guest's
   state *before* restoring TIF_SVE;
 * `kvm_arch_vcpu_put_fp` runs under local_irq_save() instead of local_bh_disable() (it is
-  called from kvm_sched_out() with IRQs off); which commit made this change was not
-  checked.
+  called from kvm_sched_out() under rq->lock with IRQs off, where local_bh_enable() may
+  run softirqs and, with TRACE_IRQFLAGS, unmasks IRQs; read in
+  c4pt000/ps4-4.18-rc7-experimental 68960d82b35a arch/arm64/kvm/fpsimd.c); which commit
+  made this change was not checked.
 ``v4.18-fpexc32-fix``: v4.18 plus the upstream fix "arm64: KVM: Only force FPEXC32_EL2.EN
 if trapping FPSIMD" (Marc Zyngier; in the KVM fixes for v4.19-rc3, "Fix a VFP corruption in
 32-bit guest"; its hash was not checked): `__activate_traps` forces FPEXC.EN only when it
@@ -122,8 +124,7 @@ def kvm_arch_vcpu_put_fp(k: Ctx, vcpu: int) -> None:
     CPACR_EL1_DEFAULT); then restore TIF_SVE from HOST_SVE_IN_USE; local_irq_restore().
     """
     v = k.vcpu(vcpu)
-    flags = k.let("flags", k.this_cpu.irqs_disabled)
-    k.local_irq_disable()
+    flags = k.local_irq_save()
     with k.If(v.fp_enabled.eq(1)):
         k.fpsimd_save()
         k.fpsimd_flush_cpu_state()
@@ -131,7 +132,7 @@ def kvm_arch_vcpu_put_fp(k: Ctx, vcpu: int) -> None:
         with k.Else():
             k.set(k.this_cpu.zen_el0en, v.host_sve_enabled)
     k.update_thread_flag("TIF_SVE", v.host_sve_in_use.eq(1))
-    k.set(k.this_cpu.irqs_disabled, flags)
+    k.local_irq_restore(flags)
 
 
 def __activate_traps_fpexc32_fix(k: Ctx, vcpu: int) -> None:

@@ -15,11 +15,67 @@ def test_explore_violation_writes_trace(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert code == 1
     assert re.search(r"kernel_asserts +VIOLATED", out)
-    assert "states 546" in out
-    files = list(tmp_path.glob("*.json"))
-    assert len(files) == 1
-    data = json.loads(files[0].read_text())
-    assert data["format"] == "fpcheck-trace" and len(data["steps"]) == 6
+    assert re.search(r"locking_rules +VIOLATED", out)
+    assert "kconfig=debug (PREEMPT PROVE_LOCKING TRACE_IRQFLAGS)" in out
+    assert "states 1,522" in out
+    files = sorted(f for f in tmp_path.glob("*.json") if "@" not in f.name)  # no site files
+    assert [f.name.split("-")[1] for f in files] == [
+        "kernel_asserts", "locking_rules", "no_leak", "no_loss"]
+    for f in files:
+        data = json.loads(f.read_text())
+        assert data["format"] == "fpcheck-trace"
+        lengths = {"kernel_asserts": 6, "locking_rules": 6, "no_loss": 11, "no_leak": 11}
+        assert len(data["steps"]) == lengths[data["property"]]
+        assert data["config"]["prove_locking"] is True
+    # the counterexample text says who splats for the locking rule
+    assert "irqs_on_under_irqsafe_lock" in out and "splat here: lockdep" in out
+
+
+def test_kconfig_presets_and_overrides(tmp_path, capsys) -> None:
+    code = main(["explore", "--cpus", "1", "--nvhe", "--kconfig", "distro", "--json",
+                 "--out", str(tmp_path)])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1
+    [run] = data["runs"]
+    assert run["config"]["preempt"] == "PREEMPT_VOLUNTARY"
+    assert not run["config"]["prove_locking"] and not run["config"]["trace_irqflags"]
+    verdicts = {p: v["verdict"] for p, v in run["properties"].items()}
+    assert verdicts == {"no_loss": "holds", "no_leak": "holds", "kernel_asserts": "holds",
+                        "locking_rules": "VIOLATED"}
+    # --no-lockdep is the old flag: PROVE_LOCKING and TRACE_IRQFLAGS off (preset preempt)
+    code = main(["explore", "--variant", "v4.18", "--cpus", "1", "--nvhe", "--no-lockdep",
+                 "--json", "--out", str(tmp_path)])
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    assert code == 0
+    assert {k: run["config"][k] for k in ("preempt", "prove_locking", "trace_irqflags")} == {
+        "preempt": "PREEMPT", "prove_locking": False, "trace_irqflags": False}
+    # an override on top of a preset; `all` runs every preset
+    code = main(["explore", "--variant", "v4.18", "--cpus", "1", "--nvhe", "--kconfig",
+                 "server", "--config", "CONFIG_TRACE_IRQFLAGS=y", "--json", "--out",
+                 str(tmp_path)])
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    assert code == 0 and run["config"]["preempt"] == "PREEMPT_NONE"
+    assert run["config"]["trace_irqflags"] is True
+    code = main(["explore", "--variant", "v4.18", "--cpus", "1", "--nvhe", "--kconfig", "all",
+                 "--json", "--out", str(tmp_path)])
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    from model.config import KCONFIG_PRESETS
+    assert code == 0 and len(runs) == len(KCONFIG_PRESETS)
+
+
+def test_kconfig_bad_input_is_one_line_exit_2() -> None:
+    for args, msg in [
+        (["--kconfig", "nonsense"], "unknown kernel configuration 'nonsense'"),
+        (["--config", "PROVE_LOCKING"], "expected NAME=y or NAME=n"),
+        (["--config", "LOCKDEP=y"], "unknown option"),
+        (["--config", "TRACE_IRQFLAGS=n"], "PROVE_LOCKING selects CONFIG_TRACE_IRQFLAGS"),
+        (["--config", "PREEMPT=n"], "the preemption model is a choice"),
+    ]:
+        p = subprocess.run([sys.executable, "-m", "checker", "explore", "--cpus", "1", *args],
+                           capture_output=True, text=True)
+        assert p.returncode == 2, args
+        assert p.stderr.count("\n") == 1 and msg in p.stderr, (args, p.stderr)
+        assert "Traceback" not in p.stderr
 
 
 def test_explore_fixed_variant_exits_zero_and_json(tmp_path, capsys) -> None:
@@ -35,8 +91,8 @@ def test_explore_fixed_variant_exits_zero_and_json(tmp_path, capsys) -> None:
 
 
 def test_property_selection(capsys) -> None:
-    code = main(["explore", "--cpus", "1", "--nvhe", "--property", "no_loss",
-                 "--property", "no_leak", "--quiet", "--out", "/tmp/fpcheck-unused"])
+    code = main(["explore", "--cpus", "1", "--nvhe", "--kconfig", "preempt", "--property",
+                 "no_loss", "--property", "no_leak", "--quiet", "--out", "/tmp/fpcheck-unused"])
     out = capsys.readouterr().out
     assert code == 0 and "kernel_asserts" not in out.split("reachability")[0]
 

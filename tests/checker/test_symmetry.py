@@ -34,14 +34,15 @@ def replays(inst: Instance, trace) -> None:
         assert viol == step.violations, step.label
 
 
-@pytest.mark.parametrize("variant,lockdep", [
-    (get_variant("seed"), True),
-    (get_variant("v4.17"), True),
-    (MUTANTS["mutant-hyp-ignores-foreign"], True),
-    (MUTANTS["mutant-put-fp-no-flush"], False),
+@pytest.mark.parametrize("variant,kconfig", [
+    (get_variant("seed"), "debug"),
+    (get_variant("v4.17"), "debug"),
+    (MUTANTS["mutant-hyp-ignores-foreign"], "debug"),
+    (MUTANTS["mutant-put-fp-no-flush"], "preempt"),
+    (get_variant("seed"), "distro"),
 ])
-def test_same_verdicts_and_lengths_fewer_states(variant, lockdep) -> None:
-    inst = Instance(Config(cpus=1, tasks=2, lockdep=lockdep), variant)
+def test_same_verdicts_and_lengths_fewer_states(variant, kconfig) -> None:
+    inst = Instance(Config.with_kconfig(kconfig, cpus=1, tasks=2), variant)
     plain, _ = explore_bfs(inst, ALL)
     sym, _ = explore_bfs(inst, ALL, symmetry=True)
     assert plain.complete and sym.complete

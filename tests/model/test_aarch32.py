@@ -125,7 +125,7 @@ def test_writes_and_kernel_neon_and_fpexc32() -> None:
     post, _ = p.run("guest_fp_write", 0, **state)
     assert post["cpu0.FPEXC32_EL2"] == "G0"
     post, _ = p.run("kernel_fp_write", **IN_GUEST_FP_LIVE)
-    assert post["cpu0.regs.v"] == "kneon" and post["cpu0.FPEXC32_EL2"] == "G0"
+    assert post["cpu0.regs.v"] == "kneon.task" and post["cpu0.FPEXC32_EL2"] == "G0"
     post, _ = p.run("user_fp_write", **{**IN_GUEST_FP_LIVE, "vmm0.pc": "USER"})
     assert post["cpu0.FPEXC32_EL2"] == "G0"
     post, _ = p.run("fpsimd_save", **IN_GUEST_FP_LIVE)
@@ -147,7 +147,9 @@ def test_series_loses_a_32bit_guests_fpexc(variant, vhe) -> None:
     __activate_traps_fpsimd32() overwrites the guest's FPEXC with EN, FP stays untrapped and
     the guest reads hyp's constant (no_loss, 10 steps)."""
     _, res = _explore(variant, vhe=vhe, lockdep=False)
-    assert set(res.violations) == {"no_loss"}
+    # (and, at the seed and rc1, put_fp's locking-rule finding, on every configuration)
+    assert set(res.violations) == {"no_loss"} | (
+        set() if variant == "v4.18" else {"locking_rules"})
     trace = res.violations["no_loss"]
     assert len(trace) == 10
     last = trace.steps[-1]

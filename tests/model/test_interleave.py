@@ -109,3 +109,64 @@ def test_seed_states_unchanged_by_irq_points() -> None:
     inst = Instance(Config(cpus=1, vmm_threads=2), get_variant("seed"))
     res = explore_bfs(inst, list(PROPERTY_NAMES))[0]
     assert res.stats.states == 4472
+
+
+def test_kernel_neon_tokens_per_kind() -> None:
+    S = Layout(Config(cpus=1))
+    task, soft = S.kneon_section(False), S.kneon_section(True)
+    assert S.VALUE.labels[task] == "kneon.task" and S.VALUE.labels[soft] == "kneon.softirq"
+    assert S.is_kneon(S.KNEON) and S.is_kneon(task) and not S.is_kneon(S.latest(0))
+
+
+def test_kernel_neon_section_reads_back_own_data() -> None:
+    """The seed's sections read back their own data: the ghost never sets, and no
+    section token survives a step (it is relabelled plain kneon at the read-back)."""
+    inst = Instance(Config(cpus=1), get_variant("seed"))
+    res, graph = explore_bfs(inst, ["no_loss"], keep_graph=True)
+    assert "no_loss" not in res.violations
+    S = inst.layout
+    lost = S.kneon_lost.index
+    toks = {S.kneon_section(False), S.kneon_section(True)}
+    for s in graph[0]:
+        assert s[lost] == 0
+        assert not any(s[v.index] in toks for v in S.vars if v.dom is S.VALUE)
+
+
+def test_may_use_simd_ignoring_busy_loses_kernel_neon_data() -> None:
+    """Issue 7 item 8: a may_use_simd() that ignores kernel_neon_busy lets a softirq's
+    NEON run inside a task's section; the section's read-back sees the softirq's data
+    (no_loss), not only kernel_neon_end()'s WARN."""
+    inst = Instance(Config(cpus=1), BROKEN["may-use-simd-ignores-busy"])
+    res = explore_bfs(inst, list(PROPERTY_NAMES))[0]
+    assert "no_loss" in res.violations and "kernel_asserts" in res.violations
+
+
+def test_known_preemption_windows_of_the_seed() -> None:
+    """The windows the build finds in the seed (each argued in ARCHITECTURE.md,
+    "Preemption"); a new one in a variant is reported by `explore`."""
+    from model.interleave import preemption_windows
+
+    inst = Instance(Config(cpus=1), get_variant("seed"))
+    steps = sorted({s for s, _ in preemption_windows(inst.actions)})
+    assert steps == ["ret_to_user", "syscall_kernel_neon"]
+
+
+def test_neon_begin_enabling_bh_early_opens_a_preemption_window() -> None:
+    from model.interleave import preemption_windows
+
+    cfg = Config(cpus=1)
+    seed = preemption_windows(Instance(cfg, get_variant("seed")).actions)
+    mutant = preemption_windows(Instance(cfg, BROKEN["neon-begin-early-bh"]).actions)
+    new = mutant - seed
+    assert new and all(s == "syscall_kernel_neon" for s, _ in new)
+    assert any("fpsimd_save" in w for _, w in new)
+
+
+def test_explore_notes_new_preemption_windows(capsys, tmp_path) -> None:
+    from checker.cli import main
+
+    main(["explore", "--variant-file", "counterexamples/mutants.py", "--variant",
+          "mutant-neon-begin-early-bh", "--cpus", "1", "--nvhe", "--quiet",
+          "--property", "no_leak", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert "step syscall_kernel_neon may be preempted inside where seed may not" in err

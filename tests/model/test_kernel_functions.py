@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from model.config import kconfig_preset
 from tests.model.probe import Probe
+
+PREEMPT_NOLOCKDEP = kconfig_preset("preempt")  # the old lockdep=False
 
 LIVE_VMM = {  # vmm0 runs on cpu0 with its own state live and bound
     "cpu0.current": "vmm0",
@@ -143,7 +146,7 @@ def test_local_bh_enable_with_irqs_off_is_a_lockdep_splat(seed: Probe) -> None:
                        **{"cpu0.softirq_count": "1", "cpu0.irqs_disabled": "1"})
     assert viol == ["__local_bh_enable_ip: lockdep lockdep_assert_irqs_enabled(): "
                     "local_bh_enable() with IRQs disabled"]
-    _, viol = Probe("seed", lockdep=False).run(
+    _, viol = Probe("seed", **PREEMPT_NOLOCKDEP).run(
         "local_bh_enable", inputs=(False,), **{"cpu0.softirq_count": "1",
                                                 "cpu0.irqs_disabled": "1"})
     assert viol == []

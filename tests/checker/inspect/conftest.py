@@ -10,8 +10,10 @@ import pytest
 from checker.cli_common import write_trace
 from checker.explicit.explore import explore_bfs
 from checker.instance import Instance
-from model.config import Config
+from model.config import Config, kconfig_preset
 from model.variants import get_variant, load_variant_file
+
+PREEMPT_NOLOCKDEP = kconfig_preset("preempt")  # the old lockdep=False
 
 ROOT = Path(__file__).resolve().parents[3]
 CURATED = ROOT / "counterexamples"
@@ -39,13 +41,13 @@ def traces(tmp_path_factory) -> dict[str, str]:
         "asserts": _explore(tmp, get_variant("seed"), "kernel_asserts", cpus=1, vhe=True),
         # a guest leak (IRQ-masked spans while in the guest), two CPUs
         "leak": _explore(tmp, m["mutant-hyp-ignores-foreign"], "no_leak", cpus=2,
-                         lockdep=False),
+                         **PREEMPT_NOLOCKDEP),
         # a loss of guest state, one CPU
         "guest_loss": _explore(tmp, m["mutant-ctxsync-keeps-foreign"], "no_loss", cpus=1,
-                               lockdep=False),
+                               **PREEMPT_NOLOCKDEP),
         # a loss on migration: both CPUs busy
         "migration": _explore(tmp, m["mutant-switch-ignores-cpu"], "no_loss", cpus=2,
-                              vcpus=0, vmm_threads=0, lockdep=False),
+                              vcpus=0, vmm_threads=0, **PREEMPT_NOLOCKDEP),
     }
 
 

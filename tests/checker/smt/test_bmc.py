@@ -12,9 +12,11 @@ from checker.explicit.explore import explore_bfs
 from checker.instance import PROPERTY_NAMES, Instance
 from checker.smt.bmc import bmc, replay
 from checker.trace import trace_from_json
-from model.config import Config
+from model.config import Config, kconfig_preset
 from model.variants import get_variant
 from tests.broken_variants import BROKEN
+
+PREEMPT_NOLOCKDEP = kconfig_preset("preempt")  # the old lockdep=False
 
 ALL = list(PROPERTY_NAMES)
 
@@ -45,6 +47,30 @@ def _replays(inst: Instance, trace) -> None:
     ("seed", {"cpus": 2}),
 ])
 def test_seed_lockdep_violation_same_length_as_explorer(variant, cfg) -> None:
+    """kernel_asserts and locking_rules: bmc's shortest length is the explorer's."""
+    inst = Instance(Config(**cfg), _variant(variant))
+    ex, _ = explore_bfs(inst, ["locking_rules"], stop_early=True)
+    r = bmc(inst, ["locking_rules"], 8).props["locking_rules"]
+    assert r.verdict == "VIOLATED" and r.depth == len(ex.violations["locking_rules"]) == 6
+    _replays(inst, r.trace)
+    _kernel_asserts_same_length(variant, cfg)
+
+
+@pytest.mark.parametrize("kconfig", ["distro", "preempt"])
+def test_seed_locking_rule_without_lockdep_same_length_as_explorer(kconfig) -> None:
+    inst = Instance(Config.with_kconfig(kconfig, cpus=1), get_variant("seed"))
+    ex, _ = explore_bfs(inst, ALL)
+    assert set(ex.violations) == {"locking_rules"}
+    res = bmc(inst, ALL, 6)
+    assert {p: r.verdict for p, r in res.props.items()} == {
+        p: ("VIOLATED" if p == "locking_rules" else "NOT_FOUND") for p in ALL}
+    r = res.props["locking_rules"]
+    assert r.depth == len(ex.violations["locking_rules"]) == 6
+    assert any("softirq_under_irqsafe_lock" in v for v in r.trace.steps[-1].violations)
+    _replays(inst, r.trace)
+
+
+def _kernel_asserts_same_length(variant, cfg) -> None:
     inst = Instance(Config(**cfg), _variant(variant))
     ex, _ = explore_bfs(inst, ["kernel_asserts"], stop_early=True)
     res = bmc(inst, ["kernel_asserts"], 8)
@@ -52,12 +78,16 @@ def test_seed_lockdep_violation_same_length_as_explorer(variant, cfg) -> None:
     assert r.verdict == "VIOLATED"
     assert r.depth == len(ex.violations["kernel_asserts"]) == 6
     assert r.trace.engine == "smt-bmc" and r.trace.kind == "counterexample"
-    assert r.trace.steps[-1].violations == ex.violations["kernel_asserts"].steps[-1].violations
+    def asserts(tr) -> list[str]:
+        return inst.split_violations(tr.steps[-1].violations)["kernel_asserts"]
+
+    assert asserts(r.trace) == asserts(ex.violations["kernel_asserts"])
     _replays(inst, r.trace)
 
 
 @pytest.mark.parametrize("variant,cfg,depth", [
-    ("seed", {"cpus": 1, "lockdep": False}, 8),
+    ("v4.18", {"cpus": 1, **PREEMPT_NOLOCKDEP}, 8),
+    ("v4.18", {"cpus": 1, **kconfig_preset("distro")}, 8),
     ("v4.17", {"cpus": 1}, 8),
     ("v4.17", {"cpus": 1, "tasks": 0, "vcpus": 2, "vhe": True}, 6),
 ])
@@ -81,7 +111,7 @@ def test_fixed_variants_no_violation_within_bound(variant, cfg, depth) -> None:
     ("deactivate-keeps-tfp", {}),
 ])
 def test_broken_copies_caught_with_explorer_length(name, cfg) -> None:
-    inst = Instance(Config(**{"cpus": 1, "lockdep": False, **cfg}), BROKEN[name])
+    inst = Instance(Config(**{"cpus": 1, **PREEMPT_NOLOCKDEP, **cfg}), BROKEN[name])
     ex, _ = explore_bfs(inst, ALL)
     assert ex.violations
     longest = max(len(t) for t in ex.violations.values())

@@ -6,13 +6,15 @@ from __future__ import annotations
 import pytest
 
 from checker.instance import Instance
-from model.config import Config
+from model.config import Config, kconfig_preset
 from model.dsl import TRUE
 from model.variants import get_variant
 from properties.lemmas import LEMMAS
 from tests.checker.smt.test_lemmas import check_lemmas_on_reachable_states
 
-SVE = {"cpus": 1, "vhe": True, "sve": True, "lockdep": False}
+PREEMPT_NOLOCKDEP = kconfig_preset("preempt")  # the old lockdep=False
+
+SVE = {"cpus": 1, "vhe": True, "sve": True, **PREEMPT_NOLOCKDEP}
 CONFIGS = [
     ("seed", SVE),  # KVM refuses SVE (BUG_ON at vcpu load): host tasks only
     ("v4.17", SVE),

@@ -12,9 +12,11 @@ from checker.explicit.explore import explore_bfs
 from checker.instance import PROPERTY_NAMES, Instance
 from checker.smt.induction import prove
 from checker.trace import load_trace
-from model.config import Config
+from model.config import Config, kconfig_preset
 from model.variants import get_variant
 from tests.broken_variants import BROKEN
+
+PREEMPT_NOLOCKDEP = kconfig_preset("preempt")  # the old lockdep=False
 
 ALL = list(PROPERTY_NAMES)
 
@@ -23,35 +25,55 @@ def _variant(name: str):
     return BROKEN[name] if name in BROKEN else get_variant(name)
 
 
+# The seed's FP protocol (everything but its locking-rule finding, see
+# test_seed_locking_rule_is_refused) is proved on a kernel without lockdep/TRACE_IRQFLAGS.
+SEED_PROPS = [p for p in ALL if p != "locking_rules"]
+
+
 @pytest.mark.parametrize("variant,cfg", [
     ("v4.17", {}),
     ("v4.17", {"vhe": True}),
-    ("seed", {"lockdep": False}),
-    ("seed", {"lockdep": False, "vhe": True}),
+    ("seed", {**PREEMPT_NOLOCKDEP}),
+    ("seed", {**PREEMPT_NOLOCKDEP, "vhe": True}),
     ("v4.17", {"cpus": 3, "vcpus": 2}),
-    ("seed", {"lockdep": False, "cpus": 3, "vcpus": 2, "vhe": True}),
-    ("seed", {"lockdep": False, "tasks": 2}),
+    ("seed", {**PREEMPT_NOLOCKDEP, "cpus": 3, "vcpus": 2, "vhe": True}),
+    ("seed", {**PREEMPT_NOLOCKDEP, "tasks": 2}),
+    ("v4.18", {**kconfig_preset("distro")}),
 ])
 def test_fixed_variants_are_proved(variant, cfg) -> None:
-    res = prove(Instance(Config(**cfg), _variant(variant)), ALL)
+    props = SEED_PROPS if variant == "seed" else ALL
+    res = prove(Instance(Config(**cfg), _variant(variant)), props)
     assert res.bits
     bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
     assert res.verdict == "PROVED", bad
     names = {o.name for o in res.obligations}
-    assert set(ALL) | {"coherence", "nonvacuous", "counters_in_range"} <= names
+    assert set(props) | {"coherence", "nonvacuous", "counters_in_range"} <= names
+
+
+def test_seed_locking_rule_is_refused() -> None:
+    """Without lockdep the seed's put_fp still runs a pending softirq under rq->lock:
+    prove refuses locking_rules with a CTI (a one-step switch out of a loaded vcpu thread
+    with a softirq pending) that the explicit engine replays."""
+    res = prove(Instance(Config(**PREEMPT_NOLOCKDEP), get_variant("seed")), ALL)
+    assert res.verdict == "CTI"
+    [ob] = res.failed()
+    assert ob.name == "locking_rules" and ob.trace.kind == "cti"
+    step = ob.trace.steps[-1]
+    assert "kvm_arch_vcpu_put_fp" in step.functions
+    assert any("softirq_under_irqsafe_lock" in v for v in step.violations)
 
 
 @pytest.mark.parametrize("variant,cfg", [
     ("seed", {"cpus": 1}),
-    ("seed", {"cpus": 1, "lockdep": False}),
+    ("seed", {"cpus": 1, **PREEMPT_NOLOCKDEP}),
     ("v4.17", {"cpus": 1}),
     ("v4.17", {"cpus": 1, "vmm_threads": 2, "vhe": True}),
-    ("ctxsync-keeps-foreign", {"cpus": 1, "lockdep": False}),
-    ("update-fp-enabled-ignores-foreign", {"cpus": 1, "lockdep": False}),
-    ("hyp-switch-skips-host-save", {"cpus": 1, "lockdep": False}),
-    ("put-fp-no-flush", {"cpus": 1, "lockdep": False}),
-    ("switch-ignores-cpu", {"cpus": 2, "vmm_threads": 0, "vcpus": 0, "lockdep": False}),
-    ("deactivate-keeps-tfp", {"cpus": 1, "lockdep": False}),
+    ("ctxsync-keeps-foreign", {"cpus": 1, **PREEMPT_NOLOCKDEP}),
+    ("update-fp-enabled-ignores-foreign", {"cpus": 1, **PREEMPT_NOLOCKDEP}),
+    ("hyp-switch-skips-host-save", {"cpus": 1, **PREEMPT_NOLOCKDEP}),
+    ("put-fp-no-flush", {"cpus": 1, **PREEMPT_NOLOCKDEP}),
+    ("switch-ignores-cpu", {"cpus": 2, "vmm_threads": 0, "vcpus": 0, **PREEMPT_NOLOCKDEP}),
+    ("deactivate-keeps-tfp", {"cpus": 1, **PREEMPT_NOLOCKDEP}),
 ])
 def test_engines_agree_on_verdicts(variant, cfg) -> None:
     """PROVED exactly when the explorer finds no violation; otherwise a CTI or a
@@ -91,7 +113,7 @@ def test_v418_with_sve_is_proved_on_two_cpus() -> None:
 def test_v418_rc1_with_sve_is_not_proved() -> None:
     """v4.18-rc1 with SVE has real bugs (fixes #2 and #3, docs/fixes.md): the inherited
     lemmas must be refused with a CTI or a counterexample, never proved."""
-    res = prove(Instance(Config(cpus=1, sve=True, vhe=True, lockdep=False),
+    res = prove(Instance(Config(cpus=1, sve=True, vhe=True, **PREEMPT_NOLOCKDEP),
                          get_variant("v4.18-rc1")), ALL)
     assert res.verdict in ("CTI", "VIOLATED")
     assert res.failed()
@@ -100,8 +122,10 @@ def test_v418_rc1_with_sve_is_not_proved() -> None:
 def test_seed_with_lockdep_gives_kernel_asserts_cti() -> None:
     res = prove(Instance(Config(), get_variant("seed")), ALL)
     assert res.verdict == "CTI"
-    [ob] = res.failed()
-    assert ob.name == "kernel_asserts" and ob.trace.kind == "cti" and len(ob.trace) == 1
+    failed = {ob.name: ob for ob in res.failed()}
+    assert set(failed) == {"kernel_asserts", "locking_rules"}
+    ob = failed["kernel_asserts"]
+    assert ob.trace.kind == "cti" and len(ob.trace) == 1
     step = ob.trace.steps[0]
     assert "kvm_arch_vcpu_put_fp" in step.functions
     assert any("lockdep_assert_irqs_enabled" in v for v in step.violations)
