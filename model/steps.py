@@ -64,6 +64,13 @@ VOLUNTARY_SCHED_POINTS: dict[str, str] = {
 }
 
 
+def may_sleep(S: Layout, c: int) -> Expr:
+    """The code running on CPU ``c`` is not atomic: it may block (a sleeping call, a
+    ptrace stop, a PM or hotplug transition), whatever the preemption model: IRQs
+    unmasked, bottom halves enabled and the preempt count zero (___might_sleep())."""
+    return softirq_can_run(S, c) & S.cpu[c].preempt_count.eq(0)
+
+
 def preemptible(S: Layout, c: int, t: int) -> Expr:
     """Task ``t``, current on CPU ``c``, can be switched out now.
 
@@ -77,7 +84,7 @@ def preemptible(S: Layout, c: int, t: int) -> Expr:
     are all on paths whose program point NONE can already block at.  Kernel threads (the
     idle tasks) always schedule when they have nothing to do.
     """
-    base = softirq_can_run(S, c) & S.cpu[c].preempt_count.eq(0)
+    base = may_sleep(S, c)
     task = S.tasks[t]
     if S.config.preempt == "PREEMPT" or not task.mm:
         return base
@@ -268,7 +275,7 @@ STEPS: tuple[Step, ...] = (
          " and switches to `next`", _stop_switch,
          lambda S, p: running(S, p["cpu"], p["task"])
          & (at(S, p["task"], "KERNEL") | at(S, p["task"], "VCPU_LOAD"))
-         & preemptible(S, p["cpu"]) & not_running(S, p["next"]) & runnable(S, p["next"]),
+         & may_sleep(S, p["cpu"]) & not_running(S, p["next"]) & runnable(S, p["next"]),
          lambda k, p: k.ptrace_stop(p["next"])),
     Step("ptrace_resume", "the tracer resumes a stopped tracee (PTRACE_CONT etc.)", _ptrace,
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
