@@ -185,8 +185,10 @@ class Ctx:
         point (which a context switch away and back leaves as it was): such a window is
         not interleaved by the model (model.interleave, "Preemption")."""
         c = self.this_cpu
+        # rq->lock too: free at every preemptible point, and free again when the task
+        # resumes (__schedule() drops it before the task runs), on whichever CPU.
         private = {c.irqs_disabled.index, c.preempt_count.index, c.softirq_count.index,
-                   c.hardirq.index}
+                   c.hardirq.index, c.rq_lock.index}
         if isinstance(self.cur.pc, Var):
             private.add(self.cur.pc.index)
         for v in self.S.vcpus:

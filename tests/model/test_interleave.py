@@ -47,10 +47,12 @@ def test_exec_state_join_and_facts() -> None:
 
 def test_irq_sets_specialise_to_known_state() -> None:
     """Inside a kernel-NEON section (kernel_neon_busy known set) the IRQ's softirq cannot
-    use NEON: it changes nothing, so no point is emitted there."""
+    use NEON: it changes nothing, so no point is emitted there.  (The IRQ's softirq checks
+    the locking rule on this CPU's rq->lock, so the step must know the lock is free, as it
+    is at every step boundary: __schedule() takes and drops it within its step.)"""
     S = Layout(Config(cpus=1))
     k = Ctx(S, get_variant("seed"), 0, 0)
-    k.begin_step(S.tasks[0].pc.eq("KERNEL"))
+    k.begin_step(S.tasks[0].pc.eq("KERNEL") & S.cpu[0].rq_lock.eq(0))
     assert not k.irq_sets().identity  # may_use_simd() unknown: NEON may run
     k.set(S.cpu[0].kernel_neon_busy, True)
     assert k.irq_sets().identity
@@ -104,9 +106,11 @@ def test_put_fp_without_bh_pair_leaks_kernel_neon_data() -> None:
 
 
 def test_seed_states_unchanged_by_irq_points() -> None:
-    """The protections of the unmodified code keep every IRQ point equivalent to an IRQ
-    between steps: the reachable states of the seed are the same as with atomic steps."""
-    inst = Instance(Config(cpus=1, vmm_threads=2), get_variant("seed"))
+    """Without TRACE_IRQFLAGS the protections of the unmodified code keep every IRQ point
+    equivalent to an IRQ between steps: the reachable states of the seed are the same as
+    with atomic steps.  (With TRACE_IRQFLAGS the seed's local_bh_enable() under rq->lock
+    unmasks IRQs inside __schedule(), and the IRQ points there are real: README.)"""
+    inst = Instance(Config.with_kconfig("preempt", cpus=1, vmm_threads=2), get_variant("seed"))
     res = explore_bfs(inst, list(PROPERTY_NAMES))[0]
     assert res.stats.states == 4472
 
@@ -120,8 +124,10 @@ def test_kernel_neon_tokens_per_kind() -> None:
 
 def test_kernel_neon_section_reads_back_own_data() -> None:
     """The seed's sections read back their own data: the ghost never sets, and no
-    section token survives a step (it is relabelled plain kneon at the read-back)."""
-    inst = Instance(Config(cpus=1), get_variant("seed"))
+    section token survives a step (it is relabelled plain kneon at the read-back).
+    (Without TRACE_IRQFLAGS: with it, an IRQ inside the seed's __schedule() really
+    overwrites a section's data, README "Verdicts per kernel configuration".)"""
+    inst = Instance(Config.with_kconfig("preempt", cpus=1), get_variant("seed"))
     res, graph = explore_bfs(inst, ["no_loss"], keep_graph=True)
     assert "no_loss" not in res.violations
     S = inst.layout
