@@ -211,3 +211,23 @@ NEON_BEGIN_EARLY_BH = SEED.derive(
 )
 
 VARIANTS.append(NEON_BEGIN_EARLY_BH)
+
+
+def fpsimd_flush_cpu_state_everywhere(k: Ctx) -> None:
+    """Mutant of arch/arm64/kernel/fpsimd.c: fpsimd_flush_cpu_state() that invalidates
+    *every* CPU's fpsimd_last_state, not only this CPU's (a tempting "be safe" change):
+    it writes other CPUs' per-CPU data while they run, which the kernel's per-CPU
+    discipline forbids (property data_ownership).  A v4.18 derivative, so nothing else
+    is wrong with it."""
+    for c in range(k.S.config.cpus):
+        k.set(k.S.cpu[c].last_st, "NULL")
+    k.set_thread_flag("TIF_FOREIGN_FPSTATE")
+
+
+FLUSH_EVERY_CPU = get_variant("v4.18").derive(
+    "mutant-flush-every-cpu",
+    "v4.18, but fpsimd_flush_cpu_state() clears every CPU's fpsimd_last_state",
+    fpsimd_flush_cpu_state=fpsimd_flush_cpu_state_everywhere,
+)
+
+VARIANTS.append(FLUSH_EVERY_CPU)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from model.dsl import (
     BOOL,
     GHOST_BOOL,
+    TRUE,
     AddC,
     Assert,
     Assign,
@@ -42,6 +43,7 @@ from model.dsl import (
     Var,
     any_of,
     conjuncts,
+    implies,
     lift,
     overflow_check,
     strip_marks,
@@ -83,6 +85,12 @@ class Ctx:
         self.preempt_windows: list[str] = []  # see model.interleave, "Preemption"
         self._p_seen = False  # a statement touching shared state was emitted
         self._p_open: str | None = None  # first preemptible point since then
+        # Data ownership checks (model.ownership): on from `begin_step`.  The owners
+        # already checked on the current path since the last write of an ownership
+        # input (a `current`, `online` or vcpu->mutex), per open block.
+        self._own_on = False
+        self._atomic = 0  # inside `atomic()`: user/guest code or a ghost monitor
+        self._own_checked: list[set[tuple[str, int]]] = [set()]
 
     # ------------------------------------------------------------------ interleaving
     def _exec_vars(self) -> list[Var]:
@@ -99,6 +107,8 @@ class Ctx:
                  if isinstance(c, Eq) and isinstance(c.a, Var) and isinstance(c.b, Const)
                  and not c.a.local}
         self._exec = entry_state(fixed)
+        self._own_on = True
+        self._own_checked = [set()]
         self._guard_reads = expr_vars(guard)
         self._prefix = True
         self._points_off = 0
@@ -135,9 +145,13 @@ class Ctx:
                     or self._exec.is_set(c.softirq_count) or self._exec.is_set(c.hardirq)
                     or self._exec.known_false(self._irq_condition()))
 
-    def _interleave(self, reads: set[Var], writes: set[Var], what: str) -> None:
-        """Called before each statement: emit an IRQ point if the statement conflicts
-        with an IRQ and one may be taken here (see model.interleave)."""
+    def _interleave(self, reads: set[Var], writes: set[Var], what: str,
+                    exprs: tuple[Expr, ...] = ()) -> None:
+        """Called before each statement (reading ``exprs``, or ``reads`` if not given):
+        emit the data-ownership checks of what it touches and an IRQ point if the
+        statement conflicts with an IRQ and one may be taken here (see model.interleave)."""
+        if self._own_on and not self._atomic:
+            self._check_ownership(exprs if exprs else tuple(reads), writes)
         if self._points_off:
             return
         self._preemption_window(reads, writes, what)
@@ -169,6 +183,44 @@ class Ctx:
         self._exec = before
         for v in sets.writes:
             self._exec.vals[v.index] = after.vals.get(v.index, ("u", 0))
+
+    def _check_ownership(self, reads: tuple[Expr | Var, ...], writes: set[Var]) -> None:
+        """Before a statement reading ``reads`` and writing ``writes``: assert that no
+        other CPU is running code that owns what it touches (model.ownership; property
+        data_ownership).  A variable reached through a pointer is checked only where the
+        pointer points to it (`model.ownership.access_conditions`)."""
+        from model.ownership import access_conditions, owned_here, owner_of, site_text
+
+        acc: dict[Var, list[Expr]] = {}
+        for e in reads:
+            access_conditions(e, acc)
+        for v in writes:
+            acc.setdefault(v, []).append(TRUE)
+        by_owner: dict[tuple[str, int], list[Expr]] = {}
+        for var, conds in sorted(acc.items(), key=lambda kv: kv[0].name):
+            owner = owner_of(self.S, var)
+            if owner is not None:
+                by_owner.setdefault(owner, []).extend(conds)
+        for owner, conds in by_owner.items():
+            if any(owner in done for done in self._own_checked):
+                continue
+            cond = owned_here(self.S, self.cpu, self.current, owner)
+            if cond is None:
+                continue
+            always = any(c is TRUE for c in conds)
+            fn = self._stack[-1] if self._stack else "step"
+            text = site_text(self.S, owner)
+            ok = cond if always else implies(any_of(conds), cond)
+            self.emit(Assert(lift(ok, BOOL),
+                             Check(f"{fn}: ownership {text}", "ownership", fn, text)))
+            if always:
+                self._own_checked[-1].add(owner)
+
+    def _ownership_inputs_written(self, var: Var) -> None:
+        """A write of something an ownership predicate reads: checks must be redone."""
+        if var.name.endswith((".current", ".online", ".mutex")):
+            for done in self._own_checked:
+                done.clear()
 
     def preempt_possible(self) -> bool:
         """False when the static state shows this point cannot be preempted."""
@@ -215,10 +267,12 @@ class Ctx:
         """Statements that are one event, not kernel code (a user task or a guest writing
         its registers, a ghost monitor): no interleaving points inside."""
         self._points_off += 1
+        self._atomic += 1
         try:
             yield
         finally:
             self._points_off -= 1
+            self._atomic -= 1
 
     # ------------------------------------------------------------------ kernel functions
     def __getattr__(self, name: str) -> Callable[..., Any]:
@@ -245,6 +299,7 @@ class Ctx:
     def emit(self, st: Stmt) -> None:
         if isinstance(st, Assign):
             self._exec.assign(st.var, st.expr)
+            self._ownership_inputs_written(st.var)
         self._blocks[-1].append(st)
         self._last_if = None
 
@@ -252,7 +307,7 @@ class Ctx:
         if not isinstance(var, Var):
             raise ModelError(f"assignment to a constant ({var!r}) in this configuration")
         expr = lift(value, var.dom)
-        self._interleave(expr_vars(expr), {var}, f"the write of {var.name}")
+        self._interleave(expr_vars(expr), {var}, f"the write of {var.name}", (expr,))
         check = None
         if var.dom.kind == "int" and not var.local and any(
                 isinstance(e, AddC) for e in walk_exprs(expr)):
@@ -262,7 +317,7 @@ class Ctx:
 
     def let(self, name: str, value: Expr) -> Var:
         """A step-local temporary (a C local variable), evaluated now."""
-        self._interleave(expr_vars(value), set(), f"the read into {name}")
+        self._interleave(expr_vars(value), set(), f"the read into {name}", (value,))
         self._locals += 1
         tmp = Var(f"{name}#{self._locals}", value.dom, -1, local=True)
         self.emit(Assign(tmp, value))
@@ -271,18 +326,20 @@ class Ctx:
     @contextmanager
     def If(self, cond: Expr) -> Iterator[None]:
         cond = lift(cond, BOOL)
-        self._interleave(expr_vars(cond), set(), "a test")
+        self._interleave(expr_vars(cond), set(), "a test", (cond,))
         known = self._exec.eval(cond)
         dead = known == ("c", 0)  # a branch never taken: no points, no static effect
         saved = (self._exec.copy(), self._prefix)
         psaved = (self._p_seen, self._p_open)
         self._exec.assume(cond, True)
         self._blocks.append([])
+        self._own_checked.append(set())
         self._points_off += dead
         try:
             yield
         finally:
             body = tuple(self._blocks.pop())
+            self._own_checked.pop()
             self._points_off -= dead
         node = If(cond, body, ())
         then_state = (self._exec, self._prefix)
@@ -308,11 +365,13 @@ class Ctx:
         self._p_seen, self._p_open = psaved
         self._exec.assume(node.cond, False)
         self._blocks.append([])
+        self._own_checked.append(set())
         self._points_off += dead
         try:
             yield
         finally:
             body = tuple(self._blocks.pop())
+            self._own_checked.pop()
             self._points_off -= dead
         block = self._blocks[-1]
         block[block.index(node)] = If(node.cond, node.then, body)
@@ -338,7 +397,8 @@ class Ctx:
         if kind == "lockdep" and not self.config.prove_locking:
             return
         cid = f"{function}: {kind} {text}"
-        self._interleave(expr_vars(lift(ok, BOOL)), set(), f"the check {text}")
+        self._interleave(expr_vars(lift(ok, BOOL)), set(), f"the check {text}",
+                         (lift(ok, BOOL),))
         self.emit(Assert(lift(ok, BOOL), Check(cid, kind, function, text)))
 
     def rule(self, ok: Expr, rule: str, function: str, text: str) -> None:
@@ -346,7 +406,8 @@ class Ctx:
         kernel configuration: ``rule`` is a name in properties.locking.RULES, which says
         which configurations print a splat when it is broken and what happens otherwise."""
         cid = f"{function}: locking {rule}: {text}"
-        self._interleave(expr_vars(lift(ok, BOOL)), set(), f"the rule {rule}")
+        self._interleave(expr_vars(lift(ok, BOOL)), set(), f"the rule {rule}",
+                         (lift(ok, BOOL),))
         self.emit(Assert(lift(ok, BOOL), Check(cid, "locking", function, text, rule)))
 
     def nondet(self, what: str) -> Expr:

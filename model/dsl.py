@@ -349,6 +349,11 @@ def walk_exprs(e: Expr) -> Iterable[Expr]:
         yield from walk_exprs(child)
 
 
+def children(e: Expr) -> Sequence[Expr]:
+    """The direct operands of ``e``."""
+    return _children(e)
+
+
 def _children(e: Expr) -> Sequence[Expr]:
     if isinstance(e, Not):
         return (e.a,)

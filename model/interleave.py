@@ -53,12 +53,17 @@ user's variant adds to its parent's.  The built-in variants' windows and their a
 are listed in ARCHITECTURE.md.
 
 **Other CPUs.**  Steps on other CPUs are not interleaved inside a step.  Soundness rests
-on data ownership: a step should only touch its own CPU's per-CPU variables, its current
-task's, the vcpu whose mutex the current task holds, or a stopped tracee's, except for
-variables that are shared on purpose (a task's TIF_FOREIGN_FPSTATE and fpsimd_cpu, read
-by the CPU that switches it in; the save areas reached through fpsimd_last_state.st).
-This is NOT checked by the build yet (issue 7, item 7: an ownership check per step and
-the list of shared variables with their arguments are still to do).
+on data ownership, which is checked, not assumed: before every access the step builder
+emits an assertion (property ``data_ownership``, model/ownership.py) that no other CPU is
+running code that owns what is touched: another CPU's per-CPU data (unless that CPU is
+offline), a task running on another CPU, a vcpu whose vcpu->mutex holder runs on another
+CPU.  Accesses through pointers are checked where the pointer points; the fields the
+kernel shares on purpose with its own synchronisation (vcpu->mutex, power_off, vcpu
+requests) are listed with their arguments in `model.ownership.SHARED_FIELDS`.  So a
+"holds" for data_ownership means every state a step touches was not in use on another
+CPU at that moment, and merging the step into one transition hides nothing.  Not
+checked: two CPUs touching a task or vcpu that neither runs (a stopped tracee's
+tracer and the scheduler), which the step guards exclude.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from model.config import Config
 from model.dsl import FALSE, Action, Const, Eq, Expr, Ite, Var, all_of, any_of, implies
 from model.state import Image, Layout
 from properties.locking import LOCKING_RULES
+from properties.ownership import DATA_OWNERSHIP
 
 
 @dataclass(frozen=True)
@@ -308,9 +309,10 @@ KERNEL_ASSERTS_DOC = (
     " BUG_ON(!current->mm), ...) holds."
 )
 
-PROPERTY_NAMES = ("no_loss", "no_leak", "host_fp_untrapped", KERNEL_ASSERTS, LOCKING_RULES)
+PROPERTY_NAMES = ("no_loss", "no_leak", "host_fp_untrapped", KERNEL_ASSERTS, LOCKING_RULES,
+                  DATA_OWNERSHIP)
 # Properties made of step assertions (`model.dsl.Assert`), told apart by Check.kind.
-STEP_PROPERTIES = (KERNEL_ASSERTS, LOCKING_RULES)
+STEP_PROPERTIES = (KERNEL_ASSERTS, LOCKING_RULES, DATA_OWNERSHIP)
 
 
 # ----------------------------------------------------------------------- guards

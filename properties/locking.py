@@ -111,9 +111,13 @@ RULES: dict[str, Rule] = {r.name: r for r in (
 
 
 def property_of(check: Check) -> str:
-    """The property a model assertion belongs to: locking_rules or kernel_asserts."""
+    """The property a model assertion belongs to: locking_rules, data_ownership or
+    kernel_asserts."""
     from properties.fp import KERNEL_ASSERTS
+    from properties.ownership import DATA_OWNERSHIP
 
+    if check.kind == "ownership":
+        return DATA_OWNERSHIP
     return LOCKING_RULES if check.kind == "locking" else KERNEL_ASSERTS
 
 

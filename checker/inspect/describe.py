@@ -317,10 +317,15 @@ def assert_path(step: Step, check_id: str) -> list[str]:
     return (kvm or before[-3:]) + [fns[hit]]
 
 
+_MARKERS = {"locking_rules": ": locking ", "data_ownership": ": ownership "}
+
+
 def _of_property(prop: str, check_ids: list[str]) -> list[str]:
-    """The assertion ids that belong to ``prop`` (locking rules read ": locking ")."""
-    locking = [c for c in check_ids if ": locking " in c]
-    return locking if prop == "locking_rules" else [c for c in check_ids if c not in locking]
+    """The assertion ids that belong to ``prop`` (locking rules read ": locking ", data
+    ownership checks ": ownership ", the rest are kernel assertions)."""
+    if prop in _MARKERS:
+        return [c for c in check_ids if _MARKERS[prop] in c]
+    return [c for c in check_ids if not any(m in c for m in _MARKERS.values())]
 
 
 def _rule_notes(trace: Trace, check_ids: list[str]) -> list[str]:
@@ -344,7 +349,7 @@ def _rule_notes(trace: Trace, check_ids: list[str]) -> list[str]:
 def verdict(trace: Trace) -> Verdict:
     """The violation in plain words, from the last state of the trace."""
     n = len(trace.steps)
-    if trace.property in ("kernel_asserts", "locking_rules"):
+    if trace.property in ("kernel_asserts", "locking_rules", "data_ownership"):
         if not trace.steps:
             return Verdict(f"VIOLATION of {trace.property}: {trace.violation}")
         s = trace.steps[-1]
@@ -356,7 +361,8 @@ def verdict(trace: Trace) -> Verdict:
         first = mine[0]
         kind = ("a counter leaves its range" if first.partition(": ")[2].startswith(
             "overflow ") else "the kernel assertion fails" if trace.property == "kernel_asserts"
-            else "the locking rule is broken")
+            else "the locking rule is broken" if trace.property == "locking_rules"
+            else "a CPU touches state that code running on another CPU owns (a data race)")
         text = f"VIOLATION of {trace.property} at step {n}, {s.label}{where}: {kind}: {what}"
         if others:
             text += f" (the same step also fails: {'; '.join(others)})"

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from checker.explicit.explore import ExploreResult, Stats
-from checker.instance import LOCKING_RULES, STEP_PROPERTIES, Instance
+from checker.instance import KERNEL_ASSERTS, STEP_PROPERTIES, Instance
 from checker.interp import run_action
 from checker.limits import Limits
 from checker.native.build import NativeUnavailable, build_library
@@ -131,7 +131,8 @@ def explore_native(
     # (kernel_asserts, locking_rules) and one per check; _run() picks each property's
     # shortest from the per-check records.  Its early stop would fire on the first
     # failure of either, so it is not used when locking_rules is asked for.
-    stop_early = stop_early and LOCKING_RULES not in properties
+    stop_early = stop_early and not (set(properties) & set(STEP_PROPERTIES)
+                                     - {KERNEL_ASSERTS})
     init = inst.layout.initial_state()
     words = (ctypes.c_uint64 * gen.nwords)(*pack(gen.slots, gen.nwords, init))
     sub_bits = 12 if workers > 1 else 8

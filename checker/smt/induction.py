@@ -288,12 +288,15 @@ def _trace(enc: Encoding, m: z3.ModelRef, frames: list[Frame], steps: list[StepE
 def _doc(prop: str) -> str:
     from properties.fp import INVARIANTS, KERNEL_ASSERTS_DOC
     from properties.locking import LOCKING_RULES, LOCKING_RULES_DOC
+    from properties.ownership import DATA_OWNERSHIP, DATA_OWNERSHIP_DOC
 
     for inv in INVARIANTS:
         if inv.name == prop:
             return inv.doc.split(".")[0].replace("\n", " ")
     if prop == LOCKING_RULES:
         return LOCKING_RULES_DOC.split(":")[0]
+    if prop == DATA_OWNERSHIP:
+        return DATA_OWNERSHIP_DOC.split(":")[0]
     return KERNEL_ASSERTS_DOC.split(".")[0] if prop == KERNEL_ASSERTS else ""
 
 
