@@ -1,0 +1,82 @@
+"""Every built-in variant's verdicts under each Kconfig preset, and with each option and
+optional event: `python bench/bench_verdicts.py [--preset P ...] [--variant V ...]
+[--case NAME ...] [--timeout S]`.
+
+Each run is `python -m checker explore --json` (the engine it picks: native where it can),
+both hyp modes unless the case needs one; prints one row per (case, variant, preset):
+the violated properties with their shortest lengths ("V n"), the states per hyp mode and
+the wall time, or why the run gave no verdict (exit 3: a bound).  Used to restate the
+verdicts in README and the closing notes; not a test (a full run takes tens of minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from model.config import KCONFIG_PRESETS  # noqa: E402
+from model.events import EVENTS  # noqa: E402
+
+VARIANTS = ["v4.17", "seed", "v4.18-rc1", "v4.18", "v4.18-fpexc32-fix", "v4.18-vcpu-reset-fix"]
+
+# case name -> extra explore arguments (default sizes: 2 CPUs, 1 task, 1 VMM thread, 1 vcpu)
+CASES: dict[str, list[str]] = {
+    "default": [],
+    "sve-1cpu": ["--sve", "--vhe", "--cpus", "1"],
+    "aarch32-guest": ["--aarch32-guest"],
+    **{f"event-{e}": ["--event", e] for e in EVENTS if e != "vcpu_reset"},
+    "event-vcpu_reset": ["--event", "vcpu_reset", "--vcpus", "2", "--vmm-threads", "2",
+                         "--tasks", "0", "--nvhe", "--hash-compaction"],
+}
+
+
+def run(variant: str, preset: str, extra: list[str], timeout: float) -> str:
+    cmd = [sys.executable, "-m", "checker", "explore", "--variant", variant, "--kconfig",
+           preset, "--json", "--quiet", "--timeout", str(int(timeout)), "--out",
+           "/tmp/fpcheck-bench-verdicts", *extra]
+    t = time.time()
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    wall = time.time() - t
+    if p.returncode == 2:
+        return f"usage error: {p.stderr.strip().splitlines()[-1] if p.stderr else '?'}"
+    try:
+        data = json.loads(p.stdout)
+    except json.JSONDecodeError:
+        return f"exit {p.returncode}, no JSON ({p.stderr.strip()[-200:]})"
+    bad: dict[str, int] = {}
+    states = []
+    for r in data["runs"]:
+        states.append(f"{r['states']:,}")
+        for prop, v in r["properties"].items():
+            if v["verdict"] == "VIOLATED":
+                bad[prop] = min(bad.get(prop, 10**9), v.get("length") or 10**9)
+    verdict = ", ".join(f"{k} V{n}" for k, n in bad.items()) or "holds"
+    if p.returncode == 3:
+        verdict = f"NO VERDICT (bound hit) so far: {verdict}"
+    return f"{verdict}  [states {' / '.join(states)}; {wall:.1f}s]"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", action="append", choices=sorted(KCONFIG_PRESETS))
+    ap.add_argument("--variant", action="append", choices=VARIANTS)
+    ap.add_argument("--case", action="append", choices=sorted(CASES))
+    ap.add_argument("--timeout", type=float, default=600)
+    args = ap.parse_args()
+    presets = args.preset or list(KCONFIG_PRESETS)
+    for case in args.case or list(CASES):
+        for variant in args.variant or VARIANTS:
+            for preset in presets:
+                print(f"{case:28s} {variant:22s} {preset:15s} "
+                      f"{run(variant, preset, CASES[case], args.timeout)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
