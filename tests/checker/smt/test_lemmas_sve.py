@@ -15,9 +15,10 @@ from tests.checker.smt.test_lemmas import check_lemmas_on_reachable_states
 PREEMPT_NOLOCKDEP = kconfig_preset("preempt")  # the old lockdep=False
 
 SVE = {"cpus": 1, "vhe": True, "sve": True, **PREEMPT_NOLOCKDEP}
+# v4.17's SVE lemmas are checked by induction in test_prove (test_sve_is_proved); the
+# exhaustive cross-check here is kept to the seed and v4.18 (it costs ~25 s per variant).
 CONFIGS = [
     ("seed", SVE),  # KVM refuses SVE (BUG_ON at vcpu load): host tasks only
-    ("v4.17", SVE),
     ("v4.18", SVE),
 ]
 
