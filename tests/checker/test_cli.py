@@ -41,7 +41,8 @@ def test_kconfig_presets_and_overrides(tmp_path, capsys) -> None:
     assert not run["config"]["prove_locking"] and not run["config"]["trace_irqflags"]
     verdicts = {p: v["verdict"] for p, v in run["properties"].items()}
     assert verdicts == {"no_loss": "holds", "no_leak": "holds", "host_fp_untrapped": "holds",
-                        "kernel_asserts": "holds", "locking_rules": "VIOLATED"}
+                        "kernel_asserts": "holds", "locking_rules": "VIOLATED",
+                        "data_ownership": "holds"}
     # --no-lockdep is the old flag: PROVE_LOCKING and TRACE_IRQFLAGS off (preset preempt)
     code = main(["explore", "--variant", "v4.18", "--cpus", "1", "--nvhe", "--no-lockdep",
                  "--json", "--out", str(tmp_path)])
