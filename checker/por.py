@@ -105,9 +105,9 @@ class PorTables:
     reads: list[set[int]]  # per action, extended reads (variable indices)
     writes: list[set[int]]
     dep: list[int]  # per action: bitset of the actions dependent on it (not itself)
-    # per action: its guard's conjuncts, fewest enabling writers first, each with the
-    # bitset of the actions that write one of its variables (the enabling set used when
-    # that conjunct is the first false one)
+    # per action: its guard's conjuncts, fewest enablers first, each with the bitset of
+    # the actions that can make it true (the enabling set used when that conjunct is the
+    # first false one)
     nes: list[list[tuple[Expr, int]]]
     var_names: list[str] = field(default_factory=list)
     # Actions that can seed a proper stubborn set: some action is neither dependent on
@@ -142,30 +142,6 @@ class PorTables:
             if amp != enabled and amp not in seen:
                 seen[amp] = (amp.bit_count(), seed)
         return sorted(seen, key=seen.get)
-
-    def dependency_report(self, top: int = 10) -> list[tuple[str, int]]:
-        """Which variables make most pairs of actions dependent: variable name -> number of
-        dependent pairs it alone would make dependent (for the benchmark's explanation)."""
-        counts: dict[int, int] = {}
-        nv = max((max(r | w, default=-1) for r, w in zip(self.reads, self.writes,
-                                                          strict=True)), default=-1) + 1
-        readers = [0] * nv
-        writers = [0] * nv
-        for a in range(self.nact):
-            for v in self.reads[a]:
-                readers[v] |= 1 << a
-            for v in self.writes[a]:
-                writers[v] |= 1 << a
-        for v in range(nv):
-            w, r = writers[v], readers[v] | writers[v]
-            nw, nr = w.bit_count(), r.bit_count()
-            # unordered pairs {a, b}, a != b, with a writing v and b touching v
-            pairs = nw * (nr - 1) - nw * (nw - 1) // 2
-            if pairs > 0:
-                counts[v] = pairs
-        ranked = sorted(counts.items(), key=lambda kv: -kv[1])[:top]
-        return [(self.var_names[v] if v < len(self.var_names) else str(v), n)
-                for v, n in ranked]
 
 
 def por_tables(inst: Instance) -> PorTables:
