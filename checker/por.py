@@ -14,14 +14,18 @@ the soundness argument are in ARCHITECTURE.md ("Partial-order reduction"); in sh
     writes, all the variables of that conjunct: "this step makes the conjunct false" is
     then a property of the step in the state it reads.
 * **Independence**: actions a and b are independent iff neither writes a variable the
-  other reads or writes.  Then in every state where both are enabled, each stays enabled
-  after the other (guards are reads), both orders reach the same state, and each fails
-  the same assertions, reaches the same guards and falsifies the same invariant
-  conjuncts as it would have before the other (all of that is read by it).
+  other reads or writes, or their guards exclude each other syntactically (never enabled
+  together).  Then in every state where both are enabled, each stays enabled after the
+  other (guards are reads), both orders reach the same state, and each fails the same
+  assertions, reaches the same guards and falsifies the same invariant conjuncts as it
+  would have before the other (all of that is read by it).  A conjunct the step surely
+  makes vacuous (it falsifies one of the conjunct's antecedent tests) is not read.
 * **Stubborn sets** (Valmari's strong stubborn sets, closure from one enabled seed): an
-  enabled action adds every action dependent on it; a disabled action adds the writers of
-  one of its false guard conjuncts (a necessary enabling set: nothing outside the set can
-  enable it).  The enabled part of the closure is the candidate ample set.
+  enabled action adds every action dependent on it; a disabled action adds the actions
+  that can make one of its false guard conjuncts true (writers of its variables; for
+  ``x == k`` / ``x != k`` only those that can store k / another value): a necessary
+  enabling set, so nothing outside the set can enable it.  The enabled part of the
+  closure is the candidate ample set.
 * **Provisos** (applied per state by the engines, `choose`): a candidate is used only if
   none of its transitions fails a fatal assertion (BUG, counter overflow: such a step
   has no successor to continue from) and all of its successors are *new at this BFS
