@@ -164,8 +164,10 @@ def cmd_variants(args: argparse.Namespace) -> int:
             table.update(load_variant_file(f))
     except VariantError as exc:
         raise UsageError(str(exc)) from None
-    rows = [(v.name, v.parent or "-", v.description) for v in table.values()]
-    print(tabulate(rows, headers=("variant", "derived from", "description")))
+    rows = [(v.name, v.parent or "-", v.release or "-", v.tree or "-", v.description)
+            for v in table.values()]
+    print(tabulate(rows, headers=("variant", "derived from", "release", "tree@commit",
+                                  "description")))
     return EXIT_OK
 
 

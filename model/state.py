@@ -51,8 +51,24 @@ PCS = (
     "IN_GUEST",  # KVM_RUN: the guest runs on this CPU
     "POST_EXIT",  # KVM_RUN: after local_irq_enable() following guest exit, preempt off
     "LOOP_EXIT",  # KVM_RUN: left the run loop, before vcpu_put()
+    # v6.8+ (state feature kernel_fpstate): inside a task-context kernel-mode NEON
+    # section, between kernel_neon_begin() and kernel_neon_end(), preemptible.
+    "KERNEL_NEON",
 )
 PC = Domain("pc", PCS)
+
+# State that only newer kernel versions have, declared only for the variants that need
+# it (Variant.options["state_features"]), so that the 2018 variants' state is unchanged.
+FEATURES: dict[str, str] = {
+    "kernel_fpstate": "v6.8+ (aefbab8e77eb): TIF_KERNEL_FPSTATE, thread.kernel_fpsimd_state "
+                      "and kernel_fpsimd_cpu; task-context kernel-mode NEON is preemptible "
+                      "(program point KERNEL_NEON; one section token per task)",
+    "vcpu_fp_state": "v6.0-v6.9: vcpu->arch.fp_state (FP_STATE_FREE/HOST_OWNED/GUEST_OWNED)",
+    "host_data_fp_owner": "v6.10+: per-CPU host_data->fp_owner (replaces vcpu->arch.fp_state) "
+                          "and host_data->fpsimd_state (the host state hyp saves)",
+}
+# enum fp_state in arch/arm64/include/asm/kvm_host.h (v6.0+): FREE is 0.
+FP_OWNER = Domain("fp_state", ("FREE", "HOST_OWNED", "GUEST_OWNED"))
 
 
 @dataclass(frozen=True)
@@ -97,6 +113,9 @@ class CpuVars:
     rq_lock: Var  # this CPU's rq->lock is held (taken only by __schedule in this model)
     host_ctxt: Image  # kvm_host_cpu_state.host_ctxt.gp_regs.fp_regs (v4.17's host save area)
     zen_el0en: Var | Expr  # CPACR_EL1.ZEN_EL0EN: EL0 may use SVE (constant 0 without SVE)
+    # (feature host_data_fp_owner, v6.10+) host_data->fp_owner and host_data->fpsimd_state
+    fp_owner: Var | Expr = None  # type: ignore[assignment]
+    host_fpsimd_state: Var | Expr = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -129,6 +148,11 @@ class TaskVars:
     # ghost (event signal): the frame was written by delivery and the task has not
     # written FP since: the frame must hold exactly the interrupted registers.
     sigframe_fresh: Var | Expr = None  # type: ignore[assignment]
+    # (feature kernel_fpstate, v6.8+) TIF_KERNEL_FPSTATE, thread.kernel_fpsimd_state (V,
+    # FPSR/FPCR: a struct user_fpsimd_state) and thread.kernel_fpsimd_cpu.
+    tif_kernel_fpstate: Var | Expr = None  # type: ignore[assignment]
+    kernel_state: Image | None = None
+    kernel_fpsimd_cpu: Var | Expr = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -148,6 +172,8 @@ class VcpuVars:
     power_off: Var | Expr
     # KVM_REQ_VCPU_RESET pending (v5.0's self-reset; event vcpu_reset, else constant 0)
     reset_pending: Var | Expr
+    # (feature vcpu_fp_state, v6.0-v6.9) vcpu->arch.fp_state
+    fp_state: Var | Expr = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -155,11 +181,18 @@ class Layout:
     """All state variables of one configuration, with readable accessors."""
 
     config: Config
+    # State features of newer kernels (FEATURES): none for the 2018 variants.
+    features: frozenset[str] = frozenset()
     vars: list[Var] = field(default_factory=list)
     init: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         cfg = self.config
+        self.features = frozenset(self.features)
+        unknown = sorted(self.features - set(FEATURES))
+        if unknown:
+            raise ModelError(f"unknown state features {unknown}; known: {sorted(FEATURES)}")
+        kfp = "kernel_fpstate" in self.features
         nu = cfg.user_tasks
         self.task_names = [f"T{i}" for i in range(cfg.tasks)] + [
             f"vmm{i}" for i in range(cfg.vmm_threads)
@@ -175,6 +208,15 @@ class Layout:
         # IRQ (softirq) code can run (the section is inside one step), and task context
         # has at most one section per CPU at a time.
         value_labels += ["kneon.task", "kneon.softirq"]
+        self._kneon_task_tok = len(value_labels) - 2
+        self._kneon_softirq_tok = len(value_labels) - 1
+        # With preemptible task-context kernel NEON (v6.8+) a section spans steps and
+        # several tasks can be inside one at once: one token per task.
+        self._kneon_per_task: dict[int, int] = {}
+        if kfp:
+            for t, name in enumerate(self.task_names):
+                self._kneon_per_task[t] = len(value_labels)
+                value_labels.append(f"kneon.{name}")
         self.VALUE = Domain("value", tuple(value_labels), "value")
         self.TASK = Domain("task", tuple(all_tasks))
         self.TASK_OR_NULL = Domain("task_ptr", ("NULL",) + tuple(self.task_names))
@@ -184,7 +226,8 @@ class Layout:
             "fpsimd_state_ptr",
             ("NULL",)
             + tuple(f"{t}.uw" for t in self.task_names)
-            + tuple(f"vcpu{v}.fp_regs" for v in range(cfg.vcpus)),
+            + tuple(f"vcpu{v}.fp_regs" for v in range(cfg.vcpus))
+            + (tuple(f"{t}.kernel" for t in self.task_names) if kfp else ()),
         )
         self.COUNT = int_domain("count", 4)
         zero = Const(self.VALUE, 0)
@@ -248,6 +291,11 @@ class Layout:
                     host_ctxt=image(f"{p}.host_ctxt.fp_regs", 0),
                     zen_el0en=self._var(f"{p}.CPACR_EL1.ZEN_EL0EN", b, 0) if cfg.sve
                     else Const(b, 0),
+                    fp_owner=self._var(f"{p}.host_data.fp_owner", FP_OWNER, 0)
+                    if "host_data_fp_owner" in self.features else Const(FP_OWNER, 0),
+                    host_fpsimd_state=self._var(f"{p}.host_data.fpsimd_state",
+                                                self.FPSTATE_PTR, 0)
+                    if "host_data_fp_owner" in self.features else Const(self.FPSTATE_PTR, 0),
                 )
             )
         self.tasks: list[TaskVars] = []
@@ -285,6 +333,12 @@ class Layout:
                     else Const(b, 0),
                     sigframe_fresh=self._var(f"ghost.{name}.sigframe_fresh", GHOST_BOOL, 0)
                     if self.signals else Const(GHOST_BOOL, 0),
+                    tif_kernel_fpstate=self._var(f"{name}.TIF_KERNEL_FPSTATE", b, 0) if kfp
+                    else Const(b, 0),
+                    kernel_state=image(f"{name}.kernel_fpsimd_state", 0) if kfp else None,
+                    kernel_fpsimd_cpu=self._var(f"{name}.kernel_fpsimd_cpu", self.CPU_OR_NR,
+                                                cfg.cpus) if kfp
+                    else Const(self.CPU_OR_NR, cfg.cpus),
                 )
             )
         for c in range(cfg.cpus):
@@ -311,6 +365,8 @@ class Layout:
                     sigframe_sve=Const(b, 0),
                     in_handler=Const(b, 0),
                     sigframe_fresh=Const(GHOST_BOOL, 0),
+                    tif_kernel_fpstate=Const(b, 0),
+                    kernel_fpsimd_cpu=Const(self.CPU_OR_NR, cfg.cpus),
                 )
             )
         self.vcpus: list[VcpuVars] = []
@@ -335,6 +391,8 @@ class Layout:
                     if "vcpu_reset" in cfg.events else Const(b, 0),
                     reset_pending=self._var(f"{p}.requests.VCPU_RESET", b, 0)
                     if "vcpu_reset" in cfg.events else Const(b, 0),
+                    fp_state=self._var(f"{p}.arch.fp_state", FP_OWNER, 0)
+                    if "vcpu_fp_state" in self.features else Const(FP_OWNER, 0),
                 )
             )
         # Ghost: the last kernel-mode NEON read-back saw data its section did not write.
@@ -371,13 +429,25 @@ class Layout:
     KNEON = 1
     ZERO = 0
 
-    def kneon_section(self, softirq: bool) -> int:
-        """Token of a running kernel-mode NEON section's data (task context or softirq)."""
-        return len(self.VALUE.labels) - (1 if softirq else 2)
+    def kneon_section(self, softirq: bool, task: int | None = None) -> int:
+        """Token of a running kernel-mode NEON section's data (task context or softirq).
+        With the kernel_fpstate feature a task-context section has its task's own token
+        (``task``): a preempted section's data lives on in its task's kernel state."""
+        if softirq:
+            return self._kneon_softirq_tok
+        if task is not None and task in self._kneon_per_task:
+            return self._kneon_per_task[task]
+        return self._kneon_task_tok
 
     def is_kneon(self, value: int) -> bool:
         """Kernel-mode NEON data (left behind, or of a running section)."""
-        return value == self.KNEON or value >= len(self.VALUE.labels) - 2
+        return value == self.KNEON or value >= self._kneon_task_tok
+
+    def kernel_fpstate(self, t: int) -> int:
+        """FPSTATE_PTR value of &task->thread.kernel_fpsimd_state (feature kernel_fpstate)."""
+        if "kernel_fpstate" not in self.features or t >= self.config.user_tasks:
+            raise ModelError("no kernel_fpsimd_state for this task in this layout")
+        return 1 + self.config.user_tasks + self.config.vcpus + t
 
     # ------------------------------------------------------------------ pointers
     def task_fpstate(self, t: int) -> int:
@@ -393,6 +463,8 @@ class Layout:
         """Every image a `struct user_fpsimd_state *` may point to, with its pointer value."""
         out = [(self.task_fpstate(t.index), t.uw) for t in self.tasks if t.mm]
         out += [(self.vcpu_fpstate(v.index), v.fp_regs) for v in self.vcpus]
+        out += [(self.kernel_fpstate(t.index), t.kernel_state) for t in self.tasks
+                if t.kernel_state is not None]
         return out
 
     def all_images(self) -> list[Image]:
@@ -400,6 +472,7 @@ class Layout:
         imgs += [t.uw for t in self.tasks if t.mm] + [v.fp_regs for v in self.vcpus]
         imgs += [t.sve_state for t in self.tasks if t.mm]
         imgs += [t.sigframe for t in self.tasks if t.mm and t.sigframe is not None]
+        imgs += [t.kernel_state for t in self.tasks if t.kernel_state is not None]
         return imgs
 
     def fp_trapped(self, c: int) -> Expr:

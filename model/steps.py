@@ -122,6 +122,12 @@ def _user(S: Layout) -> Iterable[Params]:
                 yield {"cpu": c, "task": t.index}
 
 
+def _kernel_neon_sections(S: Layout) -> Iterable[Params]:
+    """User tasks inside a preemptible kernel-mode NEON section (state feature
+    kernel_fpstate, v6.8+; no instances for the 2018 variants)."""
+    return _user(S) if "kernel_fpstate" in S.features else ()
+
+
 def _user_sve(S: Layout) -> Iterable[Params]:
     return _user(S) if S.config.sve else ()
 
@@ -299,6 +305,10 @@ STEPS: tuple[Step, ...] = (
     Step("syscall_kernel_neon", "task-context kernel-mode NEON in a syscall", _user,
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL"),
          lambda k, p: k.syscall_kernel_neon()),
+    Step("syscall_kernel_neon_end", "a preemptible task-context kernel-mode NEON section"
+         " (v6.8+) reads back its registers and ends", _kernel_neon_sections,
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL_NEON"),
+         lambda k, p: k.syscall_kernel_neon_end()),
     Step("ret_to_user", "ret_to_user / do_notify_resume", _user,
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL"),
          lambda k, p: k.ret_to_user()),
