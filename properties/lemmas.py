@@ -610,6 +610,18 @@ def seed_sve_el0_enabled_recorded_at_load(S: Layout) -> Expr:
 # KVM's owner of the FP registers is per CPU (host_data->fp_owner); a guest is *live* on
 # c while its vcpu thread runs there in guest mode and c's owner is FP_STATE_GUEST_OWNED.
 # A task-context kernel-mode NEON section's data is the token kneon.<task>.
+def _needs(feature: str) -> Callable[[Callable[[Layout], Expr]], Callable[[Layout], Expr]]:
+    """A v6 lemma is TRUE on a layout without the state it speaks of (model/state.py
+    FEATURES), e.g. when a 2018 trace is replayed with every lemma evaluated."""
+    def wrap(fn: Callable[[Layout], Expr]) -> Callable[[Layout], Expr]:
+        def build(S: Layout) -> Expr:
+            return fn(S) if feature in S.features else TRUE
+        build.__name__ = fn.__name__
+        build.__doc__ = fn.__doc__
+        return build
+    return wrap
+
+
 def _v6_guest_live(S: Layout, c: int) -> Expr:
     return any_of(_in_guest_on(S, c, t, v) & S.cpu[c].fp_owner.eq("GUEST_OWNED")
                   for t in _vmms(S) for v in S.vcpus)
@@ -620,18 +632,21 @@ def _section(S: Layout, img: Image, t) -> Expr:  # noqa: ANN001
     return all_of(slot.eq(tok) for slot in (img.v, img.fpsr))
 
 
+@_needs("kernel_fpstate")
 def v6_kernel_flag_by_pc(S: Layout) -> Expr:
     return all_of(((t.tif_kernel_fpstate.eq(1) & t.pc.eq("KERNEL_NEON"))
                    | (t.tif_kernel_fpstate.eq(0) & t.pc.ne("KERNEL_NEON")))
                   for t in _users(S))
 
 
+@_needs("kernel_fpstate")
 def v6_section_data_live(S: Layout) -> Expr:
     return all_of(implies(S.cpu[c].current.eq(t.index) & t.pc.eq("KERNEL_NEON"),
                           _section(S, S.cpu[c].regs, t))
                   for c in _cpus(S) for t in _users(S))
 
 
+@_needs("kernel_fpstate")
 def v6_section_data_saved(S: Layout) -> Expr:
     return all_of(implies(t.pc.eq("KERNEL_NEON")
                           & all_of(S.cpu[c].current.ne(t.index) for c in _cpus(S)),
@@ -639,6 +654,7 @@ def v6_section_data_saved(S: Layout) -> Expr:
                   for t in _users(S))
 
 
+@_needs("kernel_fpstate")
 def v6_kernel_binding_is_live(S: Layout) -> Expr:
     return all_of(implies(~_v6_guest_live(S, c)
                           & S.cpu[c].last_st.eq(S.kernel_fpstate(t.index))
@@ -647,12 +663,14 @@ def v6_kernel_binding_is_live(S: Layout) -> Expr:
                   for c in _cpus(S) for t in _users(S))
 
 
+@_needs("host_data_fp_owner")
 def v6_guest_live_regs(S: Layout) -> Expr:
     return all_of(implies(_in_guest_on(S, c, t, v) & S.cpu[c].fp_owner.eq("GUEST_OWNED"),
                           _guest_regs_latest(S, S.cpu[c].regs, S.guest_owner(v.index)))
                   for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
 
 
+@_needs("host_data_fp_owner")
 def v6_guest_trap_by_owner(S: Layout) -> Expr:
     return all_of(implies(_in_guest_on(S, c, t, v),
                           (S.cpu[c].fp_owner.eq("GUEST_OWNED") & _untrapped(S, c))
@@ -660,12 +678,14 @@ def v6_guest_trap_by_owner(S: Layout) -> Expr:
                   for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
 
 
+@_needs("host_data_fp_owner")
 def v6_task_binding_is_live(S: Layout) -> Expr:
     return all_of(implies(~_v6_guest_live(S, c) & _bound_task(S, c, t),
                           _task_regs_latest(S, c, t))
                   for c in _cpus(S) for t in _users(S))
 
 
+@_needs("host_data_fp_owner")
 def v6_foreign_clear_is_bound(S: Layout) -> Expr:
     out = []
     for c in _cpus(S):
@@ -679,6 +699,7 @@ def v6_foreign_clear_is_bound(S: Layout) -> Expr:
     return all_of(out)
 
 
+@_needs("host_data_fp_owner")
 def v6_vcpu_binding_is_live(S: Layout) -> Expr:
     return all_of(implies(~_v6_guest_live(S, c)
                           & S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index))
@@ -689,6 +710,7 @@ def v6_vcpu_binding_is_live(S: Layout) -> Expr:
                   for c in _cpus(S) for t in _users(S) for v in S.vcpus)
 
 
+@_needs("host_data_fp_owner")
 def v6_guest_saved_unless_live(S: Layout) -> Expr:
     out = []
     for v in S.vcpus:
@@ -703,6 +725,7 @@ def v6_guest_saved_unless_live(S: Layout) -> Expr:
     return all_of(out)
 
 
+@_needs("host_data_fp_owner")
 def v6_task_saved_unless_live(S: Layout) -> Expr:
     return all_of(_task_saved_latest(S, t) | any_of(
         S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0) & _bound_task(S, c, t)
@@ -710,6 +733,7 @@ def v6_task_saved_unless_live(S: Layout) -> Expr:
         for t in _users(S))
 
 
+@_needs("host_data_fp_owner")
 def v6_owned_guest_is_bound(S: Layout) -> Expr:
     return all_of(implies(S.cpu[c].current.eq(t.index) & _holds(v, t)
                           & _pc_in(t, ("POST_EXIT", "LOOP_TOP", "LOOP_EXIT"))
@@ -718,27 +742,32 @@ def v6_owned_guest_is_bound(S: Layout) -> Expr:
                   for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
 
 
+@_needs("host_data_fp_owner")
 def v6_host_owned_in_guest(S: Layout) -> Expr:
     return all_of(implies(_in_guest_on(S, c, t, v) & S.cpu[c].fp_owner.eq("HOST_OWNED"),
                           t.tif_foreign.eq(0))
                   for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
 
 
+@_needs("kernel_fpstate")
 def v6_kernel_cpu_only_in_section(S: Layout) -> Expr:
     return all_of(implies(t.tif_kernel_fpstate.eq(0), t.kernel_fpsimd_cpu.eq("NR_CPUS"))
                   for t in _users(S))
 
 
+@_needs("kernel_fpstate")
 def v6_section_is_foreign(S: Layout) -> Expr:
     return all_of(implies(t.pc.eq("KERNEL_NEON"), t.tif_foreign.eq(1)) for t in _users(S))
 
 
+@_needs("host_data_fp_owner")
 def v6_free_owner_is_foreign(S: Layout) -> Expr:
     return all_of(implies(S.cpu[c].current.eq(t.index) & _holds(v, t) & _pc_in(t, LOADED_PCS)
                           & S.cpu[c].fp_owner.eq("FREE"), t.tif_foreign.eq(1))
                   for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
 
 
+@_needs("host_data_fp_owner")
 def v6_host_pointer_at_load(S: Layout) -> Expr:
     return all_of(implies(S.cpu[c].current.eq(t.index) & _holds(v, t) & _pc_in(t, LOADED_PCS),
                           S.cpu[c].host_fpsimd_state.eq(S.task_fpstate(t.index)))
