@@ -54,6 +54,9 @@ PCS = (
     # v6.8+ (state feature kernel_fpstate): inside a task-context kernel-mode NEON
     # section, between kernel_neon_begin() and kernel_neon_end(), preemptible.
     "KERNEL_NEON",
+    # v6.x with SVE (state feature fp_type): in do_sve_acc() after sve_alloc(), before
+    # get_cpu_fpsimd_context(): preemptible (the allocation may sleep).
+    "SVE_ACC",
 )
 PC = Domain("pc", PCS)
 
@@ -66,9 +69,14 @@ FEATURES: dict[str, str] = {
     "vcpu_fp_state": "v6.0-v6.9: vcpu->arch.fp_state (FP_STATE_FREE/HOST_OWNED/GUEST_OWNED)",
     "host_data_fp_owner": "v6.10+: per-CPU host_data->fp_owner (replaces vcpu->arch.fp_state) "
                           "and host_data->fpsimd_state (the host state hyp saves)",
+    "fp_type": "v6.2+ with SVE: thread.fp_type (the format of the saved state, FPSIMD or SVE) "
+               "and in_syscall(current_pt_regs()) (pt_regs->syscallno) per task; "
+               "do_sve_acc preemptible before its bh-disabled part (program point SVE_ACC)",
 }
 # enum fp_state in arch/arm64/include/asm/kvm_host.h (v6.0+): FREE is 0.
 FP_OWNER = Domain("fp_state", ("FREE", "HOST_OWNED", "GUEST_OWNED"))
+# enum fp_type (v6.2+): the format of a saved state (FP_STATE_CURRENT is only a to_save).
+FP_TYPE = Domain("fp_type", ("FPSIMD", "SVE"))
 
 
 @dataclass(frozen=True)
@@ -153,6 +161,10 @@ class TaskVars:
     tif_kernel_fpstate: Var | Expr = None  # type: ignore[assignment]
     kernel_state: Image | None = None
     kernel_fpsimd_cpu: Var | Expr = None  # type: ignore[assignment]
+    # (feature fp_type, with SVE) thread.fp_type: 1 = FP_STATE_SVE, 0 = FP_STATE_FPSIMD;
+    # in_syscall(current_pt_regs()): the task entered the kernel by a syscall.
+    fp_type: Var | Expr = None  # type: ignore[assignment]
+    in_syscall: Var | Expr = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -193,6 +205,7 @@ class Layout:
         if unknown:
             raise ModelError(f"unknown state features {unknown}; known: {sorted(FEATURES)}")
         kfp = "kernel_fpstate" in self.features
+        fpt = "fp_type" in self.features and cfg.sve
         nu = cfg.user_tasks
         self.task_names = [f"T{i}" for i in range(cfg.tasks)] + [
             f"vmm{i}" for i in range(cfg.vmm_threads)
@@ -339,6 +352,9 @@ class Layout:
                     kernel_fpsimd_cpu=self._var(f"{name}.kernel_fpsimd_cpu", self.CPU_OR_NR,
                                                 cfg.cpus) if kfp
                     else Const(self.CPU_OR_NR, cfg.cpus),
+                    fp_type=self._var(f"{name}.fp_type", FP_TYPE, 0) if fpt
+                    else Const(FP_TYPE, 0),
+                    in_syscall=self._var(f"{name}.in_syscall", b, 0) if fpt else Const(b, 0),
                 )
             )
         for c in range(cfg.cpus):
@@ -367,6 +383,8 @@ class Layout:
                     sigframe_fresh=Const(GHOST_BOOL, 0),
                     tif_kernel_fpstate=Const(b, 0),
                     kernel_fpsimd_cpu=Const(self.CPU_OR_NR, cfg.cpus),
+                    fp_type=Const(FP_TYPE, 0),
+                    in_syscall=Const(b, 0),
                 )
             )
         self.vcpus: list[VcpuVars] = []

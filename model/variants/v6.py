@@ -54,10 +54,11 @@ __activate_traps_fpsimd32, __fpsimd_save_fpexc32, set_fp_trap.
 from __future__ import annotations
 
 from model.ctx import Ctx
-from model.dsl import Const, Expr, Var
+from model.dsl import Const, Expr, Var, any_of
 from model.variant import Variant
 
 V69_TREE = "ec-jt/linux-6.9.0@b1202024224738c7135d199f95d34c215ad45ca3"
+V612_TREE = "shilei-massclouds/linux-6.12@e02d6450498dcbe4455f9447ffead6d8f4edc38c"
 V610_TREE = "msgeden/cryptocap-arm64-linux-6.10@fabd51deb839d02c50146f1bea784d71e2955a21"
 
 # Events whose modelled functions are still the 2018 ones (see the module docstring).
@@ -83,14 +84,35 @@ def may_use_simd(k: Ctx) -> Expr:
 
 
 def task_fpsimd_load(k: Ctx) -> None:
-    """arch/arm64/kernel/fpsimd.c (v6.9, v6.10): task_fpsimd_load():
-    WARN_ON(preemptible()); WARN_ON(test_thread_flag(TIF_KERNEL_FPSTATE)); without
-    FPMR, SVE and SME: WARN_ON_ONCE(fp_type != FP_STATE_FPSIMD) (always FPSIMD without
-    SVE/SME, not modelled) and fpsimd_load_state(&current->thread.uw.fpsimd_state)."""
+    """arch/arm64/kernel/fpsimd.c (v6.9-v6.12): task_fpsimd_load():
+    WARN_ON(preemptible()); WARN_ON(test_thread_flag(TIF_KERNEL_FPSTATE)); (no FPMR).
+    With SVE, by current->thread.fp_type: FP_STATE_FPSIMD: if test_and_clear TIF_SVE,
+    sve_user_disable(); FP_STATE_SVE (never streaming without SME): if
+    WARN_ON_ONCE(!test_and_set_thread_flag(TIF_SVE)) fires, EL0 SVE is *not* enabled,
+    else sve_user_enable(); then sve_set_vq (one VL: no effect) and restore the SVE
+    registers: sve_load_state(sve_pffr(), &uw.fpsimd_state.fpsr, restore_ffr).
+    Otherwise fpsimd_load_state(&current->thread.uw.fpsimd_state).  (The WARN_ON_ONCEs
+    on fp_type after the switch cannot fire: two formats.)"""
     k.check(~k.preemptible(), "WARN", "task_fpsimd_load", "WARN_ON(preemptible())")
     k.check(~k.test_thread_flag("TIF_KERNEL_FPSTATE"), "WARN", "task_fpsimd_load",
             "WARN_ON(test_thread_flag(TIF_KERNEL_FPSTATE))")
-    k.fpsimd_load_state(k.cur.uw)
+    if not (k.config.sve and k.cur.mm):
+        k.fpsimd_load_state(k.cur.uw)
+        return
+    cpu = k.this_cpu
+    with k.If(k.cur.fp_type.eq("FPSIMD")):
+        with k.If(k.test_thread_flag("TIF_SVE")):
+            k.clear_thread_flag("TIF_SVE")
+            k.set(cpu.zen_el0en, False)  # sve_user_disable()
+        k.fpsimd_load_state(k.cur.uw)
+    with k.Else():
+        was = k.let("tif_sve", k.test_thread_flag("TIF_SVE"))
+        k.set_thread_flag("TIF_SVE")
+        k.check(was.eq(1), "WARN", "task_fpsimd_load",
+                "WARN_ON_ONCE(!test_and_set_thread_flag(TIF_SVE)) with fp_type SVE")
+        with k.If(was.eq(1)):
+            k.set(cpu.zen_el0en, True)  # sve_user_enable()
+        k.sve_load_state(k.cur.sve_state, k.cur.uw)
 
 
 def fpsimd_save_user_state(k: Ctx) -> None:
@@ -104,8 +126,37 @@ def fpsimd_save_user_state(k: Ctx) -> None:
     change it in between (bottom halves or IRQs are off in every caller, as the WARN
     requires)."""
     k.check(~k.preemptible(), "WARN", "fpsimd_save_user_state", "WARN_ON(preemptible())")
+    st = k.this_cpu.last_st
     with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
-        k.store_through(k.this_cpu.last_st, k.fpsimd_save_state)
+        if k.config.sve and k.cur.mm:
+            # to_save: FP_STATE_CURRENT for a task's state (fpsimd_bind_task_to_cpu),
+            # FP_STATE_FPSIMD for kernel-mode state and for vcpus (no vcpu SVE here).
+            sve = k.test_thread_flag("TIF_SVE") & k.cur.in_syscall.eq(0)
+            for t in k.S.tasks:
+                if not t.mm:
+                    continue
+                with k.If(st.eq(k.S.task_fpstate(t.index)) & sve):
+                    # sve_save_state(last->sve_state + ..., &last->st->fpsr, true);
+                    # *last->fp_type = FP_STATE_SVE
+                    k.sve_save_state(t.sve_state, st)
+                    k.set(t.fp_type, "SVE")
+                with k.Else():
+                    with k.If(st.eq(k.S.task_fpstate(t.index))):
+                        k.fpsimd_save_state(t.uw)
+                        k.set(t.fp_type, "FPSIMD")
+            for v in k.S.vcpus:
+                with k.If(st.eq(k.S.vcpu_fpstate(v.index))):
+                    k.fpsimd_save_state(v.fp_regs)  # vcpu fp_type: always FPSIMD here
+            k.check(st.ne("NULL"), "BUG", "NULL dereference", "FP save/restore through NULL")
+        else:
+            k.store_through(st, k.fpsimd_save_state)
+        if k.cur.mm and k.cur.kernel_state is not None:
+            # A kernel-mode state's cpu_fp_state has no fp_type pointer (only .st and
+            # .to_save are initialised in fpsimd_save_kernel_state()).
+            kernel = any_of(st.eq(k.S.kernel_fpstate(t.index)) for t in k.S.tasks
+                            if t.kernel_state is not None)
+            k.check(~kernel, "BUG", "NULL dereference",
+                    "*last->fp_type = ... with a kernel-mode state bound (fp_type NULL)")
 
 
 def fpsimd_save(k: Ctx) -> None:
@@ -214,10 +265,13 @@ def fpsimd_bind_task_to_cpu(k: Ctx) -> None:
     """arch/arm64/kernel/fpsimd.c (v6.9, v6.10): fpsimd_bind_task_to_cpu(): last->st =
     &current->thread.uw.fpsimd_state (and its sve_state, sme_state, VLs, svcr, fpmr,
     fp_type pointers: not modelled without SVE/SME/FPMR); last->to_save =
-    FP_STATE_CURRENT; current->thread.fpsimd_cpu = this CPU; no SVE/SME trap to toggle
-    without SVE/SME."""
+    FP_STATE_CURRENT; current->thread.fpsimd_cpu = this CPU; with SVE, EL0 SVE
+    enabled iff TIF_SVE (sve_user_enable/disable); no SME."""
     k.set(k.this_cpu.last_st, k.S.task_fpstate(k.current))
     k.set(k.cur.fpsimd_cpu, k.cpu)
+    if k.config.sve:
+        # sve_user_enable() / sve_user_disable(): CPACR_EL1.ZEN_EL0EN follows TIF_SVE
+        k.set(k.this_cpu.zen_el0en, k.test_thread_flag("TIF_SVE"))
 
 
 def fpsimd_bind_state_to_cpu(k: Ctx, st: int) -> None:
@@ -249,10 +303,19 @@ def fpsimd_save_and_flush_cpu_state(k: Ctx) -> None:
 
 
 def fpsimd_kvm_prepare(k: Ctx) -> None:
-    """arch/arm64/kernel/fpsimd.c (v6.2-v6.13): fpsimd_kvm_prepare(): returns at once
-    without SVE (the only configuration these variants take)."""
-    if k.config.sve:  # refused for these variants (model.variants.v6.check_config)
-        raise NotImplementedError("fpsimd_kvm_prepare with SVE is not modelled")
+    """arch/arm64/kernel/fpsimd.c (v6.2-v6.13): fpsimd_kvm_prepare(): without SVE return;
+    get_cpu_fpsimd_context(); if test_and_clear_thread_flag(TIF_SVE): sve_to_fpsimd(current)
+    and fp_type = FP_STATE_FPSIMD ("we can only enter the guest from a syscall so the ABI
+    means that only the non-saved SVE state needs to be saved"); put_cpu_fpsimd_context().
+    CPACR_EL1.ZEN_EL0EN is left as it is (#17, fbc7e61195e2)."""
+    if not k.config.sve:
+        return
+    k.local_bh_disable()
+    with k.If(k.test_thread_flag("TIF_SVE")):
+        k.clear_thread_flag("TIF_SVE")
+        k.sve_to_fpsimd()
+        k.set(k.cur.fp_type, "FPSIMD")
+    k.local_bh_enable()
 
 
 def kernel_neon_begin(k: Ctx) -> None:
@@ -323,32 +386,48 @@ def kernel_neon_end(k: Ctx) -> None:
 
 
 def kernel_fp_write(k: Ctx) -> None:
-    """Kernel-mode NEON code writes the registers (V, FPSR/FPCR; with SVE the Z bits
-    above 127 too, as in the 2018 model) with its section's data: a task-context section
-    writes its task's own token (a preempted section's data outlives the step), a softirq
-    section the softirq token."""
+    """Kernel-mode NEON code writes the registers V0-V31 and FPSR/FPCR with its section's
+    data (a task-context section its task's own token: a preempted section's data
+    outlives the step; a softirq section the softirq token).  With SVE, writing Vn zeroes
+    the Z bits above 127 (the architectural rule, Documentation/arch/arm64/sve.rst
+    appendix A): they become zero, not the section's data (the kernel-mode state is
+    saved and reloaded FPSIMD-only, fpsimd_save_kernel_state).  One event: the registers
+    written are saved and restored together by every helper, so an IRQ between two of
+    the writes reaches what an IRQ before or after them reaches."""
     regs = k.this_cpu.regs
     softirq = bool(k.serving_softirq)
     task = None if softirq or not k.cur.mm else k.current
     tok = Const(k.S.VALUE, k.S.kneon_section(softirq, task))
     with k.atomic():
-        for slot in (regs.v, regs.fpsr, regs.zhi):  # never FPEXC32
-            if isinstance(slot, Var):
-                k.set(slot, tok)
+        for slot in (regs.v, regs.fpsr):  # never FPEXC32
+            k.set(slot, tok)
+        if isinstance(regs.zhi, Var):
+            k.set(regs.zhi, Const(k.S.VALUE, k.S.ZERO))
 
 
 def kernel_fp_read(k: Ctx) -> None:
     """Kernel-mode NEON code reads back what its section wrote (property no_loss)."""
     softirq = bool(k.serving_softirq)
     task = None if softirq or not k.cur.mm else k.current
-    k.kernel_neon_read_back(softirq, task)
+    k.kernel_neon_read_back(softirq, task, zhi=False)
 
 
 # ---------------------------------------------- entry-common.c and task-context NEON
 def el0_svc(k: Ctx) -> None:
-    """arch/arm64/kernel/entry-common.c (v6.9, v6.10): el0_svc(): enter_from_user_mode();
-    fp_user_discard() (without SME and SVE it does nothing); local_daif_restore(
-    DAIF_PROCCTX); do_el0_svc(): the syscall body runs with IRQs on, preemptible."""
+    """arch/arm64/kernel/entry-common.c (v6.9-v6.12): el0_svc(): enter_from_user_mode();
+    fp_user_discard(): (no SME) with SVE, if TIF_SVE, sve_flush_live(true, vq): the live
+    Z bits above 127, P0-P15 and FFR are zeroed, TIF_SVE and EL0 SVE stay on (8c845e273104);
+    local_daif_restore(DAIF_PROCCTX); do_el0_svc() (regs->syscallno set: in_syscall());
+    the syscall body runs with IRQs on, preemptible.  Ghosts as in the 2018 el0_svc: by the
+    syscall ABI the task's Z bits above 127 now read zero and its P/FFR are unspecified."""
+    if k.config.sve and k.cur.mm:
+        with k.If(k.test_thread_flag("TIF_SVE")):
+            zero = Const(k.S.VALUE, k.S.ZERO)
+            k.set(k.this_cpu.regs.zhi, zero)  # sve_flush_live(true, ...)
+            k.set(k.this_cpu.regs.p, zero)
+        k.set(k.cur.in_syscall, True)
+        k.set(k.cur.zhi_expected, 0)
+        k.set(k.cur.p_written, 0)
     k.goto("KERNEL")
 
 
@@ -364,6 +443,12 @@ def ret_to_user(k: Ctx) -> None:
         k.local_irq_enable()
         k.fpsimd_restore_current_state()
     with k.Else():
+        if k.config.sve and k.cur.mm:
+            # Model bookkeeping: the next entry from EL0 sets regs->syscallno (NO_SYSCALL
+            # for an IRQ or a trap, the number for a syscall); clearing it here, with IRQs
+            # still masked on the way out, is the same for every reader (in_syscall() is
+            # only read in the kernel).
+            k.set(k.cur.in_syscall, False)
         k.local_irq_enable()
         k.goto("USER")
 
@@ -385,6 +470,78 @@ def syscall_kernel_neon_end(k: Ctx) -> None:
     k.kernel_fp_read()
     k.kernel_neon_end()
     k.goto("KERNEL")
+
+
+# ------------------------------------------------------------------ the SVE trap (SVE)
+def do_sve_acc(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.9-v6.12): do_sve_acc(), up to
+    get_cpu_fpsimd_context(): sve_alloc(current, true) (memset of the existing sve_state or
+    a kzalloc(GFP_KERNEL): may sleep; allocation failure, a SIGKILL, is not modelled); the
+    task is then preemptible (program point SVE_ACC) until `do_sve_acc_locked`."""
+    k.sve_alloc()
+    k.goto("SVE_ACC")
+
+
+def do_sve_acc_locked(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.9-v6.12): the rest of do_sve_acc():
+    get_cpu_fpsimd_context(); if test_and_set_thread_flag(TIF_SVE): WARN_ON(1) ("SVE
+    access shouldn't have trapped"); sve_init_regs(); put_cpu_fpsimd_context().  Returns
+    to user through the ret_to_user path."""
+    k.local_bh_disable()
+    k.check(~k.test_thread_flag("TIF_SVE"), "WARN", "do_sve_acc",
+            "WARN_ON(1): SVE access shouldn't have trapped (TIF_SVE already set)")
+    k.set_thread_flag("TIF_SVE")
+    k.sve_init_regs()
+    k.local_bh_enable()
+    k.goto("KERNEL")
+
+
+def sve_init_regs(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.9-v6.11.10): sve_init_regs(): if current's state is
+    live (TIF_FOREIGN_FPSTATE clear): sve_set_vq (one VL), sve_flush_live(true, vq)
+    (zero the Z bits above 127, P and FFR in the registers) and fpsimd_bind_task_to_cpu()
+    (which enables EL0 SVE); else convert in memory: fpsimd_to_sve(current), fp_type =
+    FP_STATE_SVE.  The task's state may still be bound to another CPU (#13)."""
+    zero = Const(k.S.VALUE, k.S.ZERO)
+    with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
+        k.set(k.this_cpu.regs.zhi, zero)
+        k.set(k.this_cpu.regs.p, zero)
+        k.fpsimd_bind_task_to_cpu()
+    with k.Else():
+        k.fpsimd_to_sve()
+        k.set(k.cur.fp_type, "SVE")
+
+
+def sve_init_regs_v612(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.12, 6.11.11; 751ecf6afd65 "arm64/sve: Discard stale
+    CPU state when handling SVE traps", CVE-2024-50275): as before, and in the foreign
+    case also fpsimd_flush_task_state(current), so no CPU's registers count as current's
+    any more."""
+    zero = Const(k.S.VALUE, k.S.ZERO)
+    with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
+        k.set(k.this_cpu.regs.zhi, zero)
+        k.set(k.this_cpu.regs.p, zero)
+        k.fpsimd_bind_task_to_cpu()
+    with k.Else():
+        k.fpsimd_to_sve()
+        k.set(k.cur.fp_type, "SVE")
+        k.fpsimd_flush_task_state(k.current)
+
+
+def sve_set(k: Ctx, target: int) -> None:
+    """arch/arm64/kernel/ptrace.c (v6.9-v6.12): sve_set() -> sve_set_common(), full SVE
+    case at the same vector length (vec_set_vector_length() does nothing), no SME:
+    sve_alloc(target, true); fpsimd_sync_to_sve(target); set TIF_SVE; fp_type =
+    FP_STATE_SVE; the tracer's Z/P/FFR into sve_state and FPSR/FPCR into uw.fpsimd_state;
+    fpsimd_flush_task_state(target) (which sets its TIF_FOREIGN_FPSTATE)."""
+    tgt = k.task(target)
+    k.sve_alloc(target)
+    k.fpsimd_sync_to_sve(target)
+    k.update_tsk_thread_flag(target, "TIF_SVE", True)
+    k.set(tgt.fp_type, "SVE")
+    k.fp_write_memory(target, [tgt.sve_state.v, tgt.sve_state.zhi, tgt.uw.fpsr], zhi=True,
+                      p_slots=[tgt.sve_state.p], p_defined=True)
+    k.fpsimd_flush_task_state(target)
 
 
 # -------------------------------------------------------------- arch/arm64/kvm/fpsimd.c
@@ -427,12 +584,15 @@ def kvm_arch_vcpu_run_map_fp_v610(k: Ctx, vcpu: int) -> None:
 def kvm_arch_vcpu_load_fp(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/fpsimd.c (v6.9): kvm_arch_vcpu_load_fp(): BUG_ON(!current->mm);
     fpsimd_kvm_prepare(); vcpu->arch.fp_state = FP_STATE_HOST_OWNED (ctxflush turns it
-    into FREE if TIF_FOREIGN_FPSTATE is set at entry); HOST_SVE_ENABLED and the SME part
-    only with SVE/SME."""
+    into FREE if TIF_FOREIGN_FPSTATE is set at entry); HOST_SVE_ENABLED from
+    CPACR_EL1.ZEN_EL0EN (with SVE); no SME."""
     k.check(k.true if k.cur.mm else k.false, "BUG", "kvm_arch_vcpu_load_fp",
             "BUG_ON(!current->mm)")
     k.fpsimd_kvm_prepare()
     k.set(k.kvm_fp_owner(vcpu), "HOST_OWNED")
+    if k.config.sve:
+        # HOST_SVE_ENABLED = CPACR_EL1.ZEN_EL0EN (vcpu_clear_flag / vcpu_set_flag)
+        k.set(k.vcpu(vcpu).host_sve_enabled, k.this_cpu.zen_el0en)
 
 
 def kvm_arch_vcpu_load_fp_v610(k: Ctx, vcpu: int) -> None:
@@ -443,6 +603,9 @@ def kvm_arch_vcpu_load_fp_v610(k: Ctx, vcpu: int) -> None:
             "BUG_ON(!current->mm)")
     k.fpsimd_kvm_prepare()
     k.set(k.kvm_fp_owner(vcpu), "HOST_OWNED")
+    if k.config.sve:
+        # HOST_SVE_ENABLED = CPACR_EL1.ZEN_EL0EN (vcpu_clear_flag / vcpu_set_flag)
+        k.set(k.vcpu(vcpu).host_sve_enabled, k.this_cpu.zen_el0en)
     k.set(k.this_cpu.host_fpsimd_state, k.S.task_fpstate(k.current))
 
 
@@ -468,11 +631,15 @@ def kvm_arch_vcpu_ctxsync_fp(k: Ctx, vcpu: int) -> None:
 def kvm_arch_vcpu_put_fp(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/fpsimd.c (v6.9, v6.10): kvm_arch_vcpu_put_fp(): local_irq_save();
     (SME part: no SME); if the guest owns the registers (no vcpu SVE: no ZCR handling)
-    fpsimd_save_and_flush_cpu_state(); else with VHE and SVE restore ZEN_EL0EN (no SVE
-    here); local_irq_restore()."""
+    fpsimd_save_and_flush_cpu_state(); else with VHE and SVE restore CPACR_EL1.ZEN_EL0EN
+    from HOST_SVE_ENABLED; local_irq_restore()."""
     flags = k.local_irq_save()
     with k.If(k.guest_owns_fp_regs(vcpu)):
         k.fpsimd_save_and_flush_cpu_state()
+    if k.config.vhe and k.config.sve:
+        with k.Else():
+            # hyp's kvm_reset_cptr_el2() cleared ZEN_EL0EN: restore what load_fp saw
+            k.set(k.this_cpu.zen_el0en, k.vcpu(vcpu).host_sve_enabled)
     k.local_irq_restore(flags)
 
 
@@ -505,6 +672,8 @@ def __activate_traps(k: Ctx, vcpu: int) -> None:
     and if the guest does not own the registers TFP|TZ and __activate_traps_fpsimd32()."""
     owns = k.guest_owns_fp_regs(vcpu)
     if k.config.vhe:
+        if k.config.sve:
+            k.set(k.this_cpu.zen_el0en, False)  # val &= ~(ZEN | SMEN); no vcpu SVE
         with k.If(~owns):
             k.set_fp_trap(True)
             k.__activate_traps_fpsimd32(vcpu)
@@ -521,6 +690,8 @@ def __deactivate_traps(k: Ctx, vcpu: int) -> None:
     ZEN_EL1EN (FP enabled); nVHE: CPTR_EL2 = CPTR_NVHE_EL2_RES1 (TFP clear; TZ only for a
     guest with SVE)."""
     k.set_fp_trap(False)
+    if k.config.vhe and k.config.sve:
+        k.set(k.this_cpu.zen_el0en, False)  # the reset value has ZEN_EL1EN only
 
 
 def __kvm_vcpu_run_enter(k: Ctx, vcpu: int) -> None:
@@ -570,8 +741,9 @@ def fixup_guest_exit_fp(k: Ctx, vcpu: int) -> None:
 _NEW = ["preemptible", "fpsimd_save_user_state", "fpsimd_load_kernel_state",
         "fpsimd_save_kernel_state", "fpsimd_thread_switch_save_prev",
         "fpsimd_thread_switch_fixup_foreign", "fpsimd_save_and_flush_cpu_state",
-        "fpsimd_kvm_prepare", "syscall_kernel_neon_end", "forget_dead_kernel_state", "kvm_fp_owner",
-        "guest_owns_fp_regs", "kvm_arch_vcpu_ctxflush_fp", "kvm_hyp_save_fpsimd_host"]
+        "fpsimd_kvm_prepare", "syscall_kernel_neon_end", "forget_dead_kernel_state",
+        "kvm_fp_owner", "guest_owns_fp_regs", "kvm_arch_vcpu_ctxflush_fp",
+        "kvm_hyp_save_fpsimd_host", "do_sve_acc_locked", "sve_init_regs"]
 
 # Functions of the 2018 table that no v6.9 code calls (gone, or not reached without
 # SVE): removed so that a stray call is a build error, not silently 2018 code.
@@ -581,9 +753,6 @@ _GONE = ["sve_flush_cpu_state", "kvm_fpsimd_flush_cpu_state", "kvm_arch_vcpu_loa
 
 def check_config(variant: Variant, config) -> str | None:  # noqa: ANN001
     """Why ``config`` is outside what the v6 variants model (None if it is not)."""
-    if config.sve:
-        return (f"variant {variant.name}: SVE is not modelled for this version yet "
-                "(fp_type, to_save, the SVE trap and syscall paths); run without --sve")
     bad = [e for e in config.events if e in UNSUPPORTED_EVENTS]
     if bad:
         return (f"variant {variant.name}: event {bad[0]} is not modelled for this version "
@@ -606,14 +775,15 @@ def make_v69(base: Variant) -> Variant:
         "kvm_arch_vcpu_ctxflush_fp", "kvm_arch_vcpu_ctxsync_fp", "kvm_arch_vcpu_put_fp",
         "kvm_arch_vcpu_ioctl_run_enter_guest", "__activate_traps", "__deactivate_traps",
         "__kvm_vcpu_run_enter", "__kvm_vcpu_run_exit", "kvm_hyp_save_fpsimd_host",
-        "fixup_guest_exit_fp")}
+        "fixup_guest_exit_fp", "do_sve_acc", "do_sve_acc_locked", "sve_init_regs",
+        "sve_set")}
     functions.update({n: None for n in _GONE if n in base.functions})
     return base.derive(
         "v6.9",
         "v6.9.0: preemptible task-context kernel NEON (TIF_KERNEL_FPSTATE, lazy kernel-state"
         " restore), vcpu->arch.fp_state; #15 (erroneous elide of the user state reload)",
         options={"new_functions": _NEW,
-                 "state_features": ("kernel_fpstate", "vcpu_fp_state"),
+                 "state_features": ("kernel_fpstate", "vcpu_fp_state", "fp_type"),
                  "check_config": check_config},
         tree=V69_TREE, release="v6.9.0", **functions)
 
@@ -623,10 +793,19 @@ def make_v610(v69: Variant) -> Variant:
         "v6.10",
         "v6.10.0: e92bee9f861b (flush the CPU state when switching to a task in kernel"
         " NEON), host_data->fp_owner and host_data->fpsimd_state",
-        options={"state_features": ("kernel_fpstate", "host_data_fp_owner")},
+        options={"state_features": ("kernel_fpstate", "host_data_fp_owner", "fp_type")},
         tree=V610_TREE, release="v6.10.0",
         fpsimd_thread_switch=fpsimd_thread_switch_v610,
         kvm_fp_owner=kvm_fp_owner_v610,
         kvm_arch_vcpu_run_map_fp=kvm_arch_vcpu_run_map_fp_v610,
         kvm_arch_vcpu_load_fp=kvm_arch_vcpu_load_fp_v610,
         kvm_hyp_save_fpsimd_host=kvm_hyp_save_fpsimd_host_v610)
+
+
+def make_v612(v610: Variant) -> Variant:
+    return v610.derive(
+        "v6.12",
+        "v6.12.0: 751ecf6afd65 (the SVE trap discards stale CPU state: flush the task's"
+        " binding when converting in memory); the rest as modelled for v6.10",
+        tree=V612_TREE, release="v6.12.0",
+        sve_init_regs=sve_init_regs_v612)
