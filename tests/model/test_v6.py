@@ -47,7 +47,7 @@ def test_v6_variants_are_pinned_to_their_trees(capsys) -> None:
     assert "fabd51deb839d02c50146f1bea784d71e2955a21" in out
 
 
-@pytest.mark.parametrize("extra", [["--sve"], ["--event", "exec"]])
+@pytest.mark.parametrize("extra", [["--event", "exec"], ["--event", "signal"]])
 def test_v6_refuses_what_it_does_not_model(extra: list[str], capsys) -> None:
     assert main(["explore", "--variant", "v6.9", "--cpus", "1", "--quiet", *extra]) == 2
     err = capsys.readouterr().err.strip()
@@ -172,3 +172,41 @@ def test_forgetting_dead_kernel_state_changes_no_verdict() -> None:
         keep = get_variant(name).derive(f"{name}-keep-dead", "without the canonicalisation",
                                         options={"forget_dead_kernel_state": False})
         assert _verdicts(keep, **SMALL) == expect
+
+
+SVE_SMALL = dict(cpus=2, tasks=1, vmm_threads=0, vcpus=0, vhe=False, sve=True, **PREEMPT)
+
+
+def test_v610_has_bug_13_and_v612_fixes_it() -> None:
+    """#13 (751ecf6afd65) with SVE on two CPUs and one task: do_sve_acc() preempted before
+    get_cpu_fpsimd_context() converts in memory while the task is still bound to its old
+    CPU; found by kernel_asserts (do_sve_acc's WARN) and no_loss.  v6.12 holds."""
+    res, _ = explore_bfs(Instance(Config(**SVE_SMALL), get_variant("v6.10")),
+                         ["kernel_asserts", "no_loss"], stop_early=True)
+    assert {"kernel_asserts", "no_loss"} <= set(res.violations)
+    trace = res.violations["kernel_asserts"]
+    assert len(trace.steps) == 12
+    assert _verdicts(get_variant("v6.12"), **SVE_SMALL) == set()
+
+
+def test_sve_trap_is_preemptible_before_its_locked_part() -> None:
+    """v6.x do_sve_acc(): sve_alloc() first (the task is then at SVE_ACC, preemptible),
+    then under get_cpu_fpsimd_context() TIF_SVE and sve_init_regs(); the live case
+    zeroes the Z bits above 127 and P/FFR and enables EL0 SVE (bind)."""
+    p = Probe("v6.10", cpus=1, tasks=1, vmm_threads=0, vcpus=0, sve=True, **PREEMPT)
+    live = {"cpu0.current": "T0", "T0.pc": "USER", "cpu0.regs.v": "T0", "cpu0.regs.fpsr": "T0",
+            "T0.TIF_FOREIGN_FPSTATE": "0", "cpu0.fpsimd_last_state.st": "T0.uw",
+            "T0.fpsimd_cpu": "cpu0"}
+    st, viol = p.run("do_sve_acc", task="T0", **live)
+    assert not viol and st["T0.pc"] == "SVE_ACC" and st["cpu0.softirq_count"] == "0"
+    live["T0.pc"] = "SVE_ACC"
+    st, viol = p.run("do_sve_acc_locked", task="T0", **live)
+    assert not viol
+    assert st["T0.TIF_SVE"] == "1" and st["cpu0.CPACR_EL1.ZEN_EL0EN"] == "1"
+    assert st["cpu0.regs.zhi"] == "0" and st["cpu0.regs.p"] == "0"
+    foreign = dict(live, **{"T0.TIF_FOREIGN_FPSTATE": "1"})
+    for variant, flushed in (("v6.10", False), ("v6.12", True)):
+        st, _ = Probe(variant, cpus=1, tasks=1, vmm_threads=0, vcpus=0, sve=True,
+                      **PREEMPT).run("do_sve_acc_locked", task="T0", **foreign)
+        assert st["T0.fp_type"] == "SVE" and st["cpu0.CPACR_EL1.ZEN_EL0EN"] == "0"
+        assert (st["T0.fpsimd_cpu"] == "NR_CPUS") is flushed
