@@ -48,7 +48,7 @@ PYTHON_MAX_STATES = 5_000_000
 
 # Subcommand providers: modules with register(subparsers).  Missing ones are skipped so
 # an engine under construction never breaks the others.
-PROVIDERS = ("checker.smt.cli", "checker.inspect.cli")
+PROVIDERS = ("checker.smt.cli", "checker.inspect.cli", "checker.export.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
