@@ -92,7 +92,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         files.append({"path": str(p), "variant": inst.variant.name,
                       "config": inst.config.to_json(), "properties": m.properties,
                       "actions": m.actions, "options": m.options,
-                      "atomic_actions": m.atomic_actions, "state_vars": m.state_vars,
+                      "atomic_actions": m.atomic_actions,
+                      "split_options": m.split_options, "state_vars": m.state_vars,
                       "state_bits": m.state_bits})
         if not args.json:
             atomic = (f", {m.atomic_actions} with more than a few inputs as atomic "
