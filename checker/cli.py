@@ -48,7 +48,7 @@ PYTHON_MAX_STATES = 5_000_000
 
 # Subcommand providers: modules with register(subparsers).  Missing ones are skipped so
 # an engine under construction never breaks the others.
-PROVIDERS = ("checker.smt.cli", "checker.inspect.cli")
+PROVIDERS = ("checker.smt.cli", "checker.inspect.cli", "checker.export.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "of the plain user tasks (T0..) and of the CPUs (with their idle "
                         "tasks); verdicts and shortest trace lengths are unchanged, traces "
                         "are real executions")
+    e.add_argument("--no-por", action="store_true",
+                   help="turn off partial-order reduction (on by default except with "
+                        "--symmetry, --graph and --hash-compaction): with it, verdicts "
+                        "are the same but counterexamples may not be shortest")
     e.add_argument("--engine", choices=("native", "python"), default=None,
                    help="native: the model compiled to C with the system C compiler (gcc), "
                         "multi-threaded, bit-packed states (default when a compiler is "
@@ -160,8 +164,10 @@ def cmd_variants(args: argparse.Namespace) -> int:
             table.update(load_variant_file(f))
     except VariantError as exc:
         raise UsageError(str(exc)) from None
-    rows = [(v.name, v.parent or "-", v.description) for v in table.values()]
-    print(tabulate(rows, headers=("variant", "derived from", "description")))
+    rows = [(v.name, v.parent or "-", v.release or "-", v.tree or "-", v.description)
+            for v in table.values()]
+    print(tabulate(rows, headers=("variant", "derived from", "release", "tree@commit",
+                                  "description")))
     return EXIT_OK
 
 
@@ -262,7 +268,7 @@ def _explore(inst: Instance, args: argparse.Namespace, props: list[str], engine:
             res, _ = explore_native(inst, props, max_states=args.max_states,
                                     stop_early=args.stop_early, progress=progress,
                                     workers=args.workers, compact=args.hash_compaction,
-                                    limits=limits)
+                                    limits=limits, por=_por(args))
             return res, None, "native"
         except (NativeUnavailable, NativeUnsupported) as exc:
             # Unsupported: a construct the C generator does not know, or a step with more
@@ -275,9 +281,17 @@ def _explore(inst: Instance, args: argparse.Namespace, props: list[str], engine:
         inst, props, max_states=args.max_states or PYTHON_MAX_STATES,
         stop_early=args.stop_early,
         progress=progress, keep_graph=bool(args.graph), symmetry=args.symmetry,
-        limits=limits,
+        limits=limits, por=_por(args),
     )
     return res, graph, "python"
+
+
+def _por(args: argparse.Namespace) -> bool:
+    """Partial-order reduction (checker.por): on unless --no-por, and not combined with
+    symmetry (canonical states and stubborn sets are not proved sound together here),
+    --graph (the graph would be the reduced one) or hash compaction (the cycle proviso
+    needs the states' BFS levels, which fingerprints do not keep)."""
+    return not (args.no_por or args.symmetry or args.graph or args.hash_compaction)
 
 
 def _limits_from_args(args: argparse.Namespace) -> Limits:
@@ -367,6 +381,11 @@ def _explore_one(args: argparse.Namespace, inst: Instance, props: list[str], lim
         res, graph, used = _explore(inst, args, props, engine, progress, limits)
     if progress is not None:
         progress.done()
+    if args.simulate is None:
+        for t in [*res.violations.values(), *res.assertion_sites.values(),
+                  *(g for g in res.guards_reached.values() if g is not None),
+                  *([res.deadlock] if res.deadlock is not None else [])]:
+            t.por = res.por
     files = {p: write_trace(t, args.out) for p, t in res.violations.items()}
     ka = res.violations.get(KERNEL_ASSERTS)
     site_files = {cid: files[KERNEL_ASSERTS] if t is ka else write_trace(t, args.out)
@@ -388,6 +407,9 @@ def _explore_one(args: argparse.Namespace, inst: Instance, props: list[str], lim
         write_graph(inst, graph, res, _graph_path(args.graph, mode, n_insts))
     entry = _summary(inst, props, res, files, site_files, guard_rows, code)
     entry["engine"] = used
+    if args.simulate is None:
+        entry["por"] = res.por
+        entry["por_reduced_states"] = getattr(res.stats, "reduced", 0)
     if not args.json:
         _print_run(inst, props, res, files, site_files, guard_rows, args.coverage, printed)
     return code, entry, used
@@ -503,6 +525,10 @@ def _print_run(inst: Instance, props: list[str], res: ExploreResult, files: dict
         print(f"\nstates {res.stats.states:,}  transitions {res.stats.transitions:,}  "
               f"depth {res.stats.depth}  time {res.stats.elapsed:.2f}s  "
               f"{res.stats.rate:,.0f} states/s" + _stop_note(res))
+        if res.por:
+            print(f"partial-order reduction: on, {res.stats.reduced:,} of "
+                  f"{res.stats.states - res.stats.queued:,} states expanded with a "
+                  "proper stubborn set (--no-por to compare)")
         _print_native_stats(res)
         if res.stop_reason is not None:
             print(f"stopped at BFS depth {res.stats.depth} with {res.stats.queued:,} states "
@@ -523,7 +549,10 @@ def _print_run(inst: Instance, props: list[str], res: ExploreResult, files: dict
             print(f"  {cid}  ({res.check_coverage[cid]:,} transitions)")
     if res.assertion_sites:
         print(f"\nassertion sites that fail ({len(res.assertion_sites)}), each with its "
-              "shortest counterexample:" if walks is None else
+              "shortest counterexample:" if walks is None and not _por_reordered(res) else
+              f"\nassertion sites that fail ({len(res.assertion_sites)}), each with a "
+              "counterexample (shortest under POR; --no-por for the shortest):"
+              if walks is None else
               f"\nassertion sites that fail ({len(res.assertion_sites)}), each with the "
               "shortest counterexample found:")
         rows = [(r["kind"], r["id"], r["length"], f"{r['transitions']:,}",
@@ -540,6 +569,8 @@ def _print_run(inst: Instance, props: list[str], res: ExploreResult, files: dict
     for p, tr in res.violations.items():
         what = "Shortest counterexample" if walks is None else \
             "Shortest counterexample found"
+        if walks is None and _por_reordered(res):
+            what = "Counterexample (shortest under POR; --no-por for the shortest)"
         sig = _signature(tr)
         if printed is not None and sig in printed:
             print(f"\n{what} for {p} ({len(tr)} steps), written to {files[p]}: the same "
@@ -552,6 +583,12 @@ def _print_run(inst: Instance, props: list[str], res: ExploreResult, files: dict
         print(render_steps(tr))
     if coverage:
         _print_coverage(inst, res)
+
+
+def _por_reordered(res: ExploreResult) -> bool:
+    """Partial-order reduction left out some successors, so a BFS counterexample is a
+    shortest one in the reduced graph only (with no state reduced, it is the plain BFS)."""
+    return res.por and getattr(res.stats, "reduced", 0) > 0
 
 
 def _print_native_stats(res: ExploreResult) -> None:

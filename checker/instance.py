@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from model.config import Config
-from model.dsl import Action, Assert, Check, Expr, walk_stmts
+from model.dsl import Action, Assert, Check, Expr, ModelError, walk_stmts
 from model.state import Layout
 from model.steps import build_actions
 from model.variant import Variant
@@ -43,7 +43,12 @@ class Instance:
     actions: list[Action] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.layout = Layout(self.config)
+        check = self.variant.option("check_config")
+        why = check(self.variant, self.config) if check is not None else None
+        if why:
+            raise ModelError(why)
+        self.layout = Layout(self.config,
+                             frozenset(self.variant.option("state_features", ())))
         self.actions = build_actions(self.layout, self.variant)
 
     @cached_property

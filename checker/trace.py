@@ -14,7 +14,10 @@ File format (``"format": "fpcheck-trace"``, ``"version": 1``), one JSON object:
   failed in this step), ``stacks`` (optional: {failed assertion id: the real call stack
   at its first failure in the step, outermost modelled function first});
 * optional header ``assertion``: the assertion site this trace is the shortest
-  counterexample of (explore keeps one per site; its last step fails it).
+  counterexample of (explore keeps one per site; its last step fails it);
+* optional header ``por``: whether explore's partial-order reduction was on (then the
+  trace is a real execution but not necessarily a shortest one; ``--no-por`` gives the
+  shortest).
 
 Labels rather than ints keep the file readable and stable if a domain gains values.
 """
@@ -113,6 +116,7 @@ class Trace:
     vars: list[str] = field(default_factory=list)
     variant_file: dict[str, str] | None = None  # {"path", "sha256"} of a user's variant
     assertion: str = ""  # the assertion site this is the shortest counterexample of
+    por: bool | None = None  # explore's partial-order reduction on/off (None: not explore)
 
     @staticmethod
     def make(inst: Instance, prop: str, text: str, init: tuple, steps: list[Step],
@@ -141,6 +145,8 @@ class Trace:
         out = self._to_json()
         if self.assertion:
             out["assertion"] = self.assertion
+        if self.por is not None:
+            out["por"] = self.por
         for s, js in zip(self.steps, out["steps"], strict=True):
             if s.stacks:
                 js["stacks"] = s.stacks
@@ -225,6 +231,7 @@ def trace_from_json(data: Any, source: str = "trace") -> Trace:
             vars=list(data.get("vars", [])),
             variant_file=dict(data["variant_file"]) if data.get("variant_file") else None,
             assertion=str(data.get("assertion", "")),
+            por=bool(data["por"]) if "por" in data else None,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise TraceError(f"{source} is malformed: {type(exc).__name__}: {exc}") from None

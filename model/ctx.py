@@ -55,7 +55,7 @@ from model.state import CpuVars, Image, Layout, TaskVars, VcpuVars
 if TYPE_CHECKING:
     from model.variant import Variant
 
-THREAD_FLAGS = ("TIF_FOREIGN_FPSTATE", "TIF_SVE")
+THREAD_FLAGS = ("TIF_FOREIGN_FPSTATE", "TIF_SVE", "TIF_KERNEL_FPSTATE")
 
 
 class Ctx:
@@ -457,6 +457,8 @@ class Ctx:
             return t.tif_foreign
         if flag == "TIF_SVE":
             return t.tif_sve
+        if flag == "TIF_KERNEL_FPSTATE":  # v6.8+ (feature kernel_fpstate), else constant 0
+            return t.tif_kernel_fpstate
         raise ModelError(f"unknown thread flag {flag}")
 
     def test_thread_flag(self, flag: str) -> Expr:
@@ -563,7 +565,8 @@ class Ctx:
                 for slot in img.p_slots():
                     self.set(slot, Retire(slot, self.S.latest(owner), self.S.stale(owner)))
 
-    def kernel_neon_read_back(self, softirq: bool) -> None:
+    def kernel_neon_read_back(self, softirq: bool, task: int | None = None,
+                              zhi: bool = True) -> None:
         """Kernel-mode NEON code reads back the registers its section wrote.
 
         Monitor (ghost): ``ghost.kernel_neon_readback_lost`` records whether any slice
@@ -571,12 +574,17 @@ class Ctx:
         kernel-NEON section is a context too); then every copy of the token becomes
         plain ``kneon`` (data left behind by a finished section), so that between steps
         kernel data is one token, as before.  The read itself is kernel code: an IRQ may
-        come before it where the code allows (model/interleave.py).
+        come before it where the code allows (model/interleave.py).  ``task``: a
+        task-context section's own task, where sections have per-task tokens (v6.8+);
+        ``zhi``: the section wrote its token into the Z bits above 127 too (the 2018
+        model's stand-in), else it only wrote V and FPSR/FPCR (v6 model: a NEON write
+        zeroes those bits, and the section reads back what it wrote through V).
         """
-        tok = self.S.kneon_section(softirq)
+        tok = self.S.kneon_section(softirq, task)
         regs = self.this_cpu.regs
         # What kernel_fp_write wrote: V, FPSR/FPCR and the Z bits above V (not FPEXC32).
-        written = [x for x in (regs.v, regs.fpsr, regs.zhi) if isinstance(x, Var)]
+        written = [x for x in (regs.v, regs.fpsr, regs.zhi if zhi else None)
+                   if isinstance(x, Var)]
         self._interleave(set(written), set(), "the read-back of its NEON data")
         lost = any_of(Not(Eq(slot, Const(self.S.VALUE, tok))) for slot in written)
         with self.atomic():

@@ -58,8 +58,32 @@ PCS = (
     "IN_GUEST",  # KVM_RUN: the guest runs on this CPU
     "POST_EXIT",  # KVM_RUN: after local_irq_enable() following guest exit, preempt off
     "LOOP_EXIT",  # KVM_RUN: left the run loop, before vcpu_put()
+    # v6.8+ (state feature kernel_fpstate): inside a task-context kernel-mode NEON
+    # section, between kernel_neon_begin() and kernel_neon_end(), preemptible.
+    "KERNEL_NEON",
+    # v6.x with SVE (state feature fp_type): in do_sve_acc() after sve_alloc(), before
+    # get_cpu_fpsimd_context(): preemptible (the allocation may sleep).
+    "SVE_ACC",
 )
 PC = Domain("pc", PCS)
+
+# State that only newer kernel versions have, declared only for the variants that need
+# it (Variant.options["state_features"]), so that the 2018 variants' state is unchanged.
+FEATURES: dict[str, str] = {
+    "kernel_fpstate": "v6.8+ (aefbab8e77eb): TIF_KERNEL_FPSTATE, thread.kernel_fpsimd_state "
+                      "and kernel_fpsimd_cpu; task-context kernel-mode NEON is preemptible "
+                      "(program point KERNEL_NEON; one section token per task)",
+    "vcpu_fp_state": "v6.0-v6.9: vcpu->arch.fp_state (FP_STATE_FREE/HOST_OWNED/GUEST_OWNED)",
+    "host_data_fp_owner": "v6.10+: per-CPU host_data->fp_owner (replaces vcpu->arch.fp_state) "
+                          "and host_data->fpsimd_state (the host state hyp saves)",
+    "fp_type": "v6.2+ with SVE: thread.fp_type (the format of the saved state, FPSIMD or SVE) "
+               "and in_syscall(current_pt_regs()) (pt_regs->syscallno) per task; "
+               "do_sve_acc preemptible before its bh-disabled part (program point SVE_ACC)",
+}
+# enum fp_state in arch/arm64/include/asm/kvm_host.h (v6.0+): FREE is 0.
+FP_OWNER = Domain("fp_state", ("FREE", "HOST_OWNED", "GUEST_OWNED"))
+# enum fp_type (v6.2+): the format of a saved state (FP_STATE_CURRENT is only a to_save).
+FP_TYPE = Domain("fp_type", ("FPSIMD", "SVE"))
 
 
 @dataclass(frozen=True)
@@ -113,6 +137,9 @@ class CpuVars:
     efi_sve_state: Image = field(default=None)  # type: ignore[assignment]
     efi_fpsimd_state_used: Var | Expr = field(default=None)  # type: ignore[assignment]
     efi_sve_state_used: Var | Expr = field(default=None)  # type: ignore[assignment]
+    # (feature host_data_fp_owner, v6.10+) host_data->fp_owner and host_data->fpsimd_state
+    fp_owner: Var | Expr = None  # type: ignore[assignment]
+    host_fpsimd_state: Var | Expr = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -145,6 +172,15 @@ class TaskVars:
     # ghost (event signal): the frame was written by delivery and the task has not
     # written FP since: the frame must hold exactly the interrupted registers.
     sigframe_fresh: Var | Expr = None  # type: ignore[assignment]
+    # (feature kernel_fpstate, v6.8+) TIF_KERNEL_FPSTATE, thread.kernel_fpsimd_state (V,
+    # FPSR/FPCR: a struct user_fpsimd_state) and thread.kernel_fpsimd_cpu.
+    tif_kernel_fpstate: Var | Expr = None  # type: ignore[assignment]
+    kernel_state: Image | None = None
+    kernel_fpsimd_cpu: Var | Expr = None  # type: ignore[assignment]
+    # (feature fp_type, with SVE) thread.fp_type: 1 = FP_STATE_SVE, 0 = FP_STATE_FPSIMD;
+    # in_syscall(current_pt_regs()): the task entered the kernel by a syscall.
+    fp_type: Var | Expr = None  # type: ignore[assignment]
+    in_syscall: Var | Expr = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -164,6 +200,8 @@ class VcpuVars:
     power_off: Var | Expr
     # KVM_REQ_VCPU_RESET pending (v5.0's self-reset; event vcpu_reset, else constant 0)
     reset_pending: Var | Expr
+    # (feature vcpu_fp_state, v6.0-v6.9) vcpu->arch.fp_state
+    fp_state: Var | Expr = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -171,11 +209,19 @@ class Layout:
     """All state variables of one configuration, with readable accessors."""
 
     config: Config
+    # State features of newer kernels (FEATURES): none for the 2018 variants.
+    features: frozenset[str] = frozenset()
     vars: list[Var] = field(default_factory=list)
     init: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         cfg = self.config
+        self.features = frozenset(self.features)
+        unknown = sorted(self.features - set(FEATURES))
+        if unknown:
+            raise ModelError(f"unknown state features {unknown}; known: {sorted(FEATURES)}")
+        kfp = "kernel_fpstate" in self.features
+        fpt = "fp_type" in self.features and cfg.sve
         nu = cfg.user_tasks
         self.task_names = [f"T{i}" for i in range(cfg.tasks)] + [
             f"vmm{i}" for i in range(cfg.vmm_threads)
@@ -193,6 +239,15 @@ class Layout:
         self.KNEON_TASK = len(value_labels)
         self.KNEON_SOFTIRQ = self.KNEON_TASK + 1
         value_labels += ["kneon.task", "kneon.softirq"]
+        self._kneon_task_tok = self.KNEON_TASK
+        self._kneon_softirq_tok = self.KNEON_SOFTIRQ
+        # With preemptible task-context kernel NEON (v6.8+) a section spans steps and
+        # several tasks can be inside one at once: one token per task.
+        self._kneon_per_task: dict[int, int] = {}
+        if kfp:
+            for t, name in enumerate(self.task_names):
+                self._kneon_per_task[t] = len(value_labels)
+                value_labels.append(f"kneon.{name}")
         # Tokens of optional events go last (so latest()/stale() and the default
         # configuration's encoding are unchanged); None when absent.
         self.EFI: int | None = None
@@ -212,7 +267,8 @@ class Layout:
             "fpsimd_state_ptr",
             ("NULL",)
             + tuple(f"{t}.uw" for t in self.task_names)
-            + tuple(f"vcpu{v}.fp_regs" for v in range(cfg.vcpus)),
+            + tuple(f"vcpu{v}.fp_regs" for v in range(cfg.vcpus))
+            + (tuple(f"{t}.kernel" for t in self.task_names) if kfp else ()),
         )
         self.COUNT = int_domain("count", 4)
         zero = Const(self.VALUE, 0)
@@ -276,6 +332,11 @@ class Layout:
                     host_ctxt=image(f"{p}.host_ctxt.fp_regs", 0),
                     zen_el0en=self._var(f"{p}.CPACR_EL1.ZEN_EL0EN", b, 0) if cfg.sve
                     else Const(b, 0),
+                    fp_owner=self._var(f"{p}.host_data.fp_owner", FP_OWNER, 0)
+                    if "host_data_fp_owner" in self.features else Const(FP_OWNER, 0),
+                    host_fpsimd_state=self._var(f"{p}.host_data.fpsimd_state",
+                                                self.FPSTATE_PTR, 0)
+                    if "host_data_fp_owner" in self.features else Const(self.FPSTATE_PTR, 0),
                 )
             )
             cpu = self.cpu[-1]
@@ -327,6 +388,15 @@ class Layout:
                     else Const(b, 0),
                     sigframe_fresh=self._var(f"ghost.{name}.sigframe_fresh", GHOST_BOOL, 0)
                     if self.signals else Const(GHOST_BOOL, 0),
+                    tif_kernel_fpstate=self._var(f"{name}.TIF_KERNEL_FPSTATE", b, 0) if kfp
+                    else Const(b, 0),
+                    kernel_state=image(f"{name}.kernel_fpsimd_state", 0) if kfp else None,
+                    kernel_fpsimd_cpu=self._var(f"{name}.kernel_fpsimd_cpu", self.CPU_OR_NR,
+                                                cfg.cpus) if kfp
+                    else Const(self.CPU_OR_NR, cfg.cpus),
+                    fp_type=self._var(f"{name}.fp_type", FP_TYPE, 0) if fpt
+                    else Const(FP_TYPE, 0),
+                    in_syscall=self._var(f"{name}.in_syscall", b, 0) if fpt else Const(b, 0),
                 )
             )
         for c in range(cfg.cpus):
@@ -353,6 +423,10 @@ class Layout:
                     sigframe_sve=Const(b, 0),
                     in_handler=Const(b, 0),
                     sigframe_fresh=Const(GHOST_BOOL, 0),
+                    tif_kernel_fpstate=Const(b, 0),
+                    kernel_fpsimd_cpu=Const(self.CPU_OR_NR, cfg.cpus),
+                    fp_type=Const(FP_TYPE, 0),
+                    in_syscall=Const(b, 0),
                 )
             )
         self.vcpus: list[VcpuVars] = []
@@ -377,6 +451,8 @@ class Layout:
                     if "vcpu_reset" in cfg.events else Const(b, 0),
                     reset_pending=self._var(f"{p}.requests.VCPU_RESET", b, 0)
                     if "vcpu_reset" in cfg.events else Const(b, 0),
+                    fp_state=self._var(f"{p}.arch.fp_state", FP_OWNER, 0)
+                    if "vcpu_fp_state" in self.features else Const(FP_OWNER, 0),
                 )
             )
         # Ghost: the last kernel-mode NEON read-back saw data its section did not write.
@@ -413,25 +489,39 @@ class Layout:
     KNEON = 1
     ZERO = 0
 
-    def kneon_section(self, softirq: bool) -> int:
-        """Token of a running kernel-mode NEON section's data (task context or softirq)."""
-        return self.KNEON_SOFTIRQ if softirq else self.KNEON_TASK
+    def kneon_section(self, softirq: bool, task: int | None = None) -> int:
+        """Token of a running kernel-mode NEON section's data (task context or softirq).
+        With the kernel_fpstate feature a task-context section has its task's own token
+        (``task``): a preempted section's data lives on in its task's kernel state."""
+        if softirq:
+            return self._kneon_softirq_tok
+        if task is not None and task in self._kneon_per_task:
+            return self._kneon_per_task[task]
+        return self._kneon_task_tok
 
     def is_kneon(self, value: int) -> bool:
         """Kernel-mode NEON data (left behind, or of a running section)."""
-        return value in (self.KNEON, self.KNEON_TASK, self.KNEON_SOFTIRQ)
+        return value in (self.KNEON, self.KNEON_TASK, self.KNEON_SOFTIRQ) \
+            or value in self._kneon_per_task.values()
 
     def opaque_tokens(self) -> tuple[int, ...]:
         """Value tokens that are no context's data (their bits are arbitrary): kernel-mode
         NEON data, firmware data, UNKNOWN contents after a power loss."""
-        return tuple(t for t in (self.KNEON, self.KNEON_TASK, self.KNEON_SOFTIRQ, self.EFI,
-                                 self.UNKNOWN) if t is not None)
+        return tuple(t for t in (self.KNEON, self.KNEON_TASK, self.KNEON_SOFTIRQ,
+                                 *self._kneon_per_task.values(), self.EFI, self.UNKNOWN)
+                     if t is not None)
 
     def latest_owner(self, value: int) -> int | None:
         """The owner whose latest write ``value`` is, or None (zero, stale, opaque)."""
         if 2 <= value < 2 + 2 * len(self.owner_names) and value % 2 == 0:
             return (value - 2) // 2
         return None
+
+    def kernel_fpstate(self, t: int) -> int:
+        """FPSTATE_PTR value of &task->thread.kernel_fpsimd_state (feature kernel_fpstate)."""
+        if "kernel_fpstate" not in self.features or t >= self.config.user_tasks:
+            raise ModelError("no kernel_fpsimd_state for this task in this layout")
+        return 1 + self.config.user_tasks + self.config.vcpus + t
 
     # ------------------------------------------------------------------ pointers
     def task_fpstate(self, t: int) -> int:
@@ -447,6 +537,8 @@ class Layout:
         """Every image a `struct user_fpsimd_state *` may point to, with its pointer value."""
         out = [(self.task_fpstate(t.index), t.uw) for t in self.tasks if t.mm]
         out += [(self.vcpu_fpstate(v.index), v.fp_regs) for v in self.vcpus]
+        out += [(self.kernel_fpstate(t.index), t.kernel_state) for t in self.tasks
+                if t.kernel_state is not None]
         return out
 
     def all_images(self) -> list[Image]:
@@ -456,6 +548,7 @@ class Layout:
         imgs += [t.sigframe for t in self.tasks if t.mm and t.sigframe is not None]
         if "efi" in self.config.events:
             imgs += [c.efi_fpsimd_state for c in self.cpu] + [c.efi_sve_state for c in self.cpu]
+        imgs += [t.kernel_state for t in self.tasks if t.kernel_state is not None]
         return imgs
 
     def fp_trapped(self, c: int) -> Expr:

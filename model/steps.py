@@ -71,6 +71,7 @@ VOLUNTARY_SCHED_POINTS: dict[str, str] = {
                  "(over-approximated: allowed on every KVM_RUN)",
     "LOOP_TOP": "the run loop's cond_resched() (virt/kvm/arm/arm.c), and handle_exit() "
                 "blocking in kvm_vcpu_block() on WFI before the loop goes round again",
+    "SVE_ACC": "(v6.x with SVE) do_sve_acc(): sve_alloc() -> kzalloc(GFP_KERNEL) may sleep",
 }
 
 
@@ -130,6 +131,18 @@ def _user(S: Layout) -> Iterable[Params]:
         for t in S.tasks:
             if t.mm:
                 yield {"cpu": c, "task": t.index}
+
+
+def _kernel_neon_sections(S: Layout) -> Iterable[Params]:
+    """User tasks inside a preemptible kernel-mode NEON section (state feature
+    kernel_fpstate, v6.8+; no instances for the 2018 variants)."""
+    return _user(S) if "kernel_fpstate" in S.features else ()
+
+
+def _sve_acc(S: Layout) -> Iterable[Params]:
+    """User tasks in do_sve_acc() between sve_alloc() and get_cpu_fpsimd_context()
+    (state feature fp_type with SVE, v6.x; no instances for the 2018 variants)."""
+    return _user(S) if S.config.sve and "fp_type" in S.features else ()
 
 
 def _user_sve(S: Layout) -> Iterable[Params]:
@@ -326,6 +339,10 @@ STEPS: tuple[Step, ...] = (
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER")
          & S.cpu[p["cpu"]].zen_el0en.eq(0),
          lambda k, p: k.do_sve_acc()),
+    Step("sve_acc", "(v6.x) do_sve_acc() after sve_alloc(): the bh-disabled part",
+         _sve_acc,
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "SVE_ACC"),
+         lambda k, p: k.do_sve_acc_locked()),
     Step("ptrace_sve_set", "a tracer writes a tracee's SVE registers in a ptrace stop",
          _tracer_tracee, _stopped_target,
          lambda k, p: k.sve_set(p["target"])),
@@ -360,6 +377,10 @@ STEPS: tuple[Step, ...] = (
     Step("syscall_kernel_neon", "task-context kernel-mode NEON in a syscall", _user,
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL"),
          lambda k, p: k.syscall_kernel_neon()),
+    Step("syscall_kernel_neon_end", "a preemptible task-context kernel-mode NEON section"
+         " (v6.8+) reads back its registers and ends", _kernel_neon_sections,
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL_NEON"),
+         lambda k, p: k.syscall_kernel_neon_end()),
     Step("ret_to_user", "ret_to_user / do_notify_resume", _user,
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL"),
          lambda k, p: k.ret_to_user()),

@@ -36,8 +36,14 @@ class Variant:
     options: dict[str, Any] = field(default_factory=dict)
     # Where a user's variant came from: {"path": ..., "sha256": ...} (None: built in).
     source: dict[str, str] | None = None
+    # The kernel tree the modelled functions were read in, "owner/repo@commit" (a GitHub
+    # snapshot, or torvalds/linux@<commit> for a file read at a fix commit), and the
+    # release it is; None for variants not pinned to one tree (seed, user variants).
+    tree: str | None = None
+    release: str | None = None
 
     def derive(self, name: str, description: str, *, options: dict[str, Any] | None = None,
+               tree: str | None = None, release: str | None = None,
                **functions: Callable[..., Any] | None) -> Variant:
         unknown = [f for f in functions if f not in self.functions]
         if unknown:
@@ -58,7 +64,7 @@ class Variant:
                 merged[fname] = fn
         opts = dict(self.options)
         opts.update({k: v for k, v in (options or {}).items() if k != "new_functions"})
-        return Variant(name, description, merged, self.name, opts)
+        return Variant(name, description, merged, self.name, opts, tree=tree, release=release)
 
     def option(self, key: str, default: Any = None) -> Any:
         return self.options.get(key, default)

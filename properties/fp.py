@@ -78,6 +78,10 @@ def _needs_sve_and_two_tasks(cfg: Config) -> str | None:
     return None if cfg.user_tasks >= 2 else "fewer than two user tasks"
 
 
+def needs_tasks(cfg: Config) -> str | None:
+    return None if cfg.user_tasks else "no user tasks in this configuration"
+
+
 def needs_tasks_and_cpus(cfg: Config) -> str | None:
     if cfg.cpus < 2:
         return "one CPU: a task cannot migrate"
@@ -498,6 +502,28 @@ def _p_other_task_at_trap(S: Layout, a: Action) -> Expr | None:
                   for u in S.tasks if u.mm and u.index != t)
 
 
+def _switched_out_in_kernel_neon(S: Layout, a: Action) -> Expr | None:
+    """(v6.8+, preemptible task-context kernel NEON) a task is switched out inside its
+    kernel-mode NEON section (TIF_KERNEL_FPSTATE set: fpsimd_thread_switch saves its
+    kernel state)."""
+    if a.name != "schedule" or "kernel_fpstate" not in S.features:
+        return None
+    t = S.tasks[a.param("task")]
+    return t.pc.eq("KERNEL_NEON") if t.mm else None
+
+
+def _kernel_state_load_elided(S: Layout, a: Action) -> Expr | None:
+    """(v6.8+) a task in a kernel-mode NEON section is switched back in on a CPU that
+    still holds its kernel state (fpsimd_load_kernel_state elides the load)."""
+    if a.name != "schedule" or "kernel_fpstate" not in S.features:
+        return None
+    c, n = a.param("cpu"), S.tasks[a.param("next")]
+    if not n.mm:
+        return None
+    return (n.tif_kernel_fpstate.eq(1) & S.cpu[c].last_st.eq(S.kernel_fpstate(n.index))
+            & n.kernel_fpsimd_cpu.eq(c))
+
+
 GUARDS: tuple[Guard, ...] = (
     Guard("guest_fp_live_at_irq",
           "the guest's FP state is live in a CPU's registers when an IRQ arrives",
@@ -514,6 +540,13 @@ GUARDS: tuple[Guard, ...] = (
     Guard("migrate_with_live_state",
           "a task migrates while its state is live on its old CPU",
           _migrate_live, needs_tasks_and_cpus),
+    Guard("switched_out_in_kernel_neon",
+          "(v6.8+) a task is switched out inside a preemptible kernel-mode NEON section",
+          _switched_out_in_kernel_neon, needs_tasks),
+    Guard("kernel_state_load_elided",
+          "(v6.8+) a task in a kernel-mode NEON section is switched back in where its kernel"
+          " state is still held (the lazy restore elides the load)",
+          _kernel_state_load_elided, needs_tasks),
     Guard("aarch32_reenter_fp_live",
           "a 32-bit guest re-enters with its FP state live (--aarch32-guest)",
           _aarch32_reenter_fp_live, needs_aarch32_vcpus),

@@ -246,7 +246,8 @@ def running_pcs_are_current(S: Layout) -> Expr:
 
 
 def plain_tasks_stay_out_of_kvm(S: Layout) -> Expr:
-    return all_of(_pc_in(t, ("USER", "KERNEL")) for t in _users(S) if not t.vmm)
+    pcs = ("USER", "KERNEL") + (("KERNEL_NEON",) if "kernel_fpstate" in S.features else ())
+    return all_of(_pc_in(t, pcs) for t in _users(S) if not t.vmm)
 
 
 def mutex_by_pc(S: Layout) -> Expr:
@@ -638,12 +639,181 @@ def offline_cpu_runs_idle(S: Layout) -> Expr:
                   for c, i in zip(_cpus(S), _idles(S), strict=True))
 
 
+# ------------------------------------------------------------------ v6.10 lemmas
+# KVM's owner of the FP registers is per CPU (host_data->fp_owner); a guest is *live* on
+# c while its vcpu thread runs there in guest mode and c's owner is FP_STATE_GUEST_OWNED.
+# A task-context kernel-mode NEON section's data is the token kneon.<task>.
+def _needs(feature: str) -> Callable[[Callable[[Layout], Expr]], Callable[[Layout], Expr]]:
+    """A v6 lemma is TRUE on a layout without the state it speaks of (model/state.py
+    FEATURES), e.g. when a 2018 trace is replayed with every lemma evaluated."""
+    def wrap(fn: Callable[[Layout], Expr]) -> Callable[[Layout], Expr]:
+        def build(S: Layout) -> Expr:
+            return fn(S) if feature in S.features else TRUE
+        build.__name__ = fn.__name__
+        build.__doc__ = fn.__doc__
+        return build
+    return wrap
+
+
+def _v6_guest_live(S: Layout, c: int) -> Expr:
+    return any_of(_in_guest_on(S, c, t, v) & S.cpu[c].fp_owner.eq("GUEST_OWNED")
+                  for t in _vmms(S) for v in S.vcpus)
+
+
+def _section(S: Layout, img: Image, t) -> Expr:  # noqa: ANN001
+    tok = S.kneon_section(False, t.index)
+    return all_of(slot.eq(tok) for slot in (img.v, img.fpsr))
+
+
+@_needs("kernel_fpstate")
+def v6_kernel_flag_by_pc(S: Layout) -> Expr:
+    return all_of(((t.tif_kernel_fpstate.eq(1) & t.pc.eq("KERNEL_NEON"))
+                   | (t.tif_kernel_fpstate.eq(0) & t.pc.ne("KERNEL_NEON")))
+                  for t in _users(S))
+
+
+@_needs("kernel_fpstate")
+def v6_section_data_live(S: Layout) -> Expr:
+    return all_of(implies(S.cpu[c].current.eq(t.index) & t.pc.eq("KERNEL_NEON"),
+                          _section(S, S.cpu[c].regs, t))
+                  for c in _cpus(S) for t in _users(S))
+
+
+@_needs("kernel_fpstate")
+def v6_section_data_saved(S: Layout) -> Expr:
+    return all_of(implies(t.pc.eq("KERNEL_NEON")
+                          & all_of(S.cpu[c].current.ne(t.index) for c in _cpus(S)),
+                          _section(S, t.kernel_state, t))
+                  for t in _users(S))
+
+
+@_needs("kernel_fpstate")
+def v6_kernel_binding_is_live(S: Layout) -> Expr:
+    return all_of(implies(~_v6_guest_live(S, c)
+                          & S.cpu[c].last_st.eq(S.kernel_fpstate(t.index))
+                          & t.kernel_fpsimd_cpu.eq(c) & t.tif_kernel_fpstate.eq(1),
+                          _section(S, S.cpu[c].regs, t))
+                  for c in _cpus(S) for t in _users(S))
+
+
+@_needs("host_data_fp_owner")
+def v6_guest_live_regs(S: Layout) -> Expr:
+    return all_of(implies(_in_guest_on(S, c, t, v) & S.cpu[c].fp_owner.eq("GUEST_OWNED"),
+                          _guest_regs_latest(S, S.cpu[c].regs, S.guest_owner(v.index)))
+                  for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
+
+
+@_needs("host_data_fp_owner")
+def v6_guest_trap_by_owner(S: Layout) -> Expr:
+    return all_of(implies(_in_guest_on(S, c, t, v),
+                          (S.cpu[c].fp_owner.eq("GUEST_OWNED") & _untrapped(S, c))
+                          | (S.cpu[c].fp_owner.ne("GUEST_OWNED") & S.fp_trapped(c)))
+                  for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
+
+
+@_needs("host_data_fp_owner")
+def v6_task_binding_is_live(S: Layout) -> Expr:
+    return all_of(implies(~_v6_guest_live(S, c) & _bound_task(S, c, t),
+                          _task_regs_latest(S, c, t))
+                  for c in _cpus(S) for t in _users(S))
+
+
+@_needs("host_data_fp_owner")
+def v6_foreign_clear_is_bound(S: Layout) -> Expr:
+    out = []
+    for c in _cpus(S):
+        for t in _users(S):
+            vcpu_bound = [_holds(v, t) & S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index))
+                          & S.cpu[c].fp_owner.eq("GUEST_OWNED") & _pc_in(t, LOADED_PCS)
+                          for v in S.vcpus] if t.vmm else []
+            out.append(implies(S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0)
+                               & ~_v6_guest_live(S, c),
+                               _bound_task(S, c, t) | any_of(vcpu_bound)))
+    return all_of(out)
+
+
+@_needs("host_data_fp_owner")
+def v6_vcpu_binding_is_live(S: Layout) -> Expr:
+    return all_of(implies(~_v6_guest_live(S, c)
+                          & S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index))
+                          & S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0),
+                          _guest_regs_latest(S, S.cpu[c].regs, S.guest_owner(v.index))
+                          & _holds(v, t) & _pc_in(t, LOADED_PCS)
+                          & S.cpu[c].fp_owner.eq("GUEST_OWNED"))
+                  for c in _cpus(S) for t in _users(S) for v in S.vcpus)
+
+
+@_needs("host_data_fp_owner")
+def v6_guest_saved_unless_live(S: Layout) -> Expr:
+    out = []
+    for v in S.vcpus:
+        live = []
+        for c in _cpus(S):
+            for t in _vmms(S):
+                mine = S.cpu[c].current.eq(t.index) & _holds(v, t)
+                live.append(mine & t.pc.eq("IN_GUEST") & S.cpu[c].fp_owner.eq("GUEST_OWNED"))
+                live.append(mine & t.tif_foreign.eq(0)
+                            & S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index)))
+        out.append(_latest(S, v.fp_regs, S.guest_owner(v.index)) | any_of(live))
+    return all_of(out)
+
+
+@_needs("host_data_fp_owner")
+def v6_task_saved_unless_live(S: Layout) -> Expr:
+    return all_of(_task_saved_latest(S, t) | any_of(
+        S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0) & _bound_task(S, c, t)
+        & ~_v6_guest_live(S, c) for c in _cpus(S))
+        for t in _users(S))
+
+
+@_needs("host_data_fp_owner")
+def v6_owned_guest_is_bound(S: Layout) -> Expr:
+    return all_of(implies(S.cpu[c].current.eq(t.index) & _holds(v, t)
+                          & _pc_in(t, ("POST_EXIT", "LOOP_TOP", "LOOP_EXIT"))
+                          & S.cpu[c].fp_owner.eq("GUEST_OWNED") & t.tif_foreign.eq(0),
+                          S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index)))
+                  for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
+
+
+@_needs("host_data_fp_owner")
+def v6_host_owned_in_guest(S: Layout) -> Expr:
+    return all_of(implies(_in_guest_on(S, c, t, v) & S.cpu[c].fp_owner.eq("HOST_OWNED"),
+                          t.tif_foreign.eq(0))
+                  for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
+
+
+@_needs("kernel_fpstate")
+def v6_kernel_cpu_only_in_section(S: Layout) -> Expr:
+    return all_of(implies(t.tif_kernel_fpstate.eq(0), t.kernel_fpsimd_cpu.eq("NR_CPUS"))
+                  for t in _users(S))
+
+
+@_needs("kernel_fpstate")
+def v6_section_is_foreign(S: Layout) -> Expr:
+    return all_of(implies(t.pc.eq("KERNEL_NEON"), t.tif_foreign.eq(1)) for t in _users(S))
+
+
+@_needs("host_data_fp_owner")
+def v6_free_owner_is_foreign(S: Layout) -> Expr:
+    return all_of(implies(S.cpu[c].current.eq(t.index) & _holds(v, t) & _pc_in(t, LOADED_PCS)
+                          & S.cpu[c].fp_owner.eq("FREE"), t.tif_foreign.eq(1))
+                  for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
+
+
+@_needs("host_data_fp_owner")
+def v6_host_pointer_at_load(S: Layout) -> Expr:
+    return all_of(implies(S.cpu[c].current.eq(t.index) & _holds(v, t) & _pc_in(t, LOADED_PCS),
+                          S.cpu[c].host_fpsimd_state.eq(S.task_fpstate(t.index)))
+                  for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
+
+
 def _L(fn: Callable[[Layout], Expr], reason: str,
        variants: tuple[str, ...] | None = None) -> Lemma:
     return Lemma(fn.__name__, reason, fn, variants)
 
 
 SEED = ("seed",)
+V610 = ("v6.10",)
 V417 = ("v4.17",)
 BOTH = ("seed", "v4.17")
 
@@ -766,6 +936,60 @@ LEMMAS: tuple[Lemma, ...] = (
     _L(seed_sve_preempted_vcpu_thread,
        "a vcpu thread preempted with its vcpu loaded has had TIF_SVE restored from "
        "HOST_SVE_IN_USE (kvm_sched_out)", SEED),
+    # v6.10 (no SVE in these variants yet)
+    _L(v6_kernel_flag_by_pc,
+       "a user task has TIF_KERNEL_FPSTATE exactly while inside a task-context kernel-mode"
+       " NEON section (set by kernel_neon_begin, cleared by kernel_neon_end)", V610),
+    _L(v6_section_data_live,
+       "a task running inside its section has its section's data in the registers (a"
+       " nested softirq saves and reloads it; switching in loads it or finds it held)", V610),
+    _L(v6_section_data_saved,
+       "a task switched out inside its section has its section's data in"
+       " thread.kernel_fpsimd_state (fpsimd_save_kernel_state at the switch)", V610),
+    _L(v6_kernel_binding_is_live,
+       "a CPU bound to a task's kernel state (last->st and kernel_fpsimd_cpu agree, the task"
+       " still in its section) holds that section's data, unless a guest is live there:"
+       " every other writer of the registers first rebinds or flushes", V610),
+    _L(v6_guest_live_regs,
+       "a guest running with the registers GUEST_OWNED has its state in them", V610),
+    _L(v6_guest_trap_by_owner,
+       "in the guest, FP is untrapped exactly when this CPU's fp_owner is GUEST_OWNED"
+       " (__activate_traps, kvm_hyp_handle_fpsimd)", V610),
+    _L(v6_task_binding_is_live,
+       "a CPU bound to a task's user state holds its latest value (unless a guest is live"
+       " there); switching in a task in kernel NEON flushes the binding (e92bee9f861b)",
+       V610),
+    _L(v6_foreign_clear_is_bound,
+       "TIF_FOREIGN_FPSTATE clear on a running task: its CPU is bound to it, or to its loaded"
+       " vcpu with the registers GUEST_OWNED (ctxsync)", V610),
+    _L(v6_vcpu_binding_is_live,
+       "a CPU bound to a vcpu for a current task with TIF_FOREIGN_FPSTATE clear holds the"
+       " guest's latest value, that task holds the vcpu and the CPU's owner is the guest",
+       V610),
+    _L(v6_guest_saved_unless_live,
+       "the guest's latest value is in the vcpu unless live in its thread's CPU", V610),
+    _L(v6_task_saved_unless_live,
+       "a task's latest value is in its thread struct unless live and bound on its CPU",
+       V610),
+    _L(v6_owned_guest_is_bound,
+       "after the exit, a vcpu thread whose CPU's registers are GUEST_OWNED and that is not"
+       " foreign has the vcpu's state bound to that CPU (ctxsync)", V610),
+    _L(v6_host_owned_in_guest,
+       "in the guest with the registers HOST_OWNED the thread is not foreign"
+       " (kvm_arch_vcpu_ctxflush_fp makes a foreign thread's owner FREE)", V610),
+    _L(v6_host_pointer_at_load,
+       "while a vcpu is loaded on its running thread's CPU, host_data->fpsimd_state there is"
+       " that thread's user state (kvm_arch_vcpu_load_fp at every load)", V610),
+    _L(v6_kernel_cpu_only_in_section,
+       "outside a section kernel_fpsimd_cpu is NR_CPUS (the model's forget_dead_kernel_state"
+       " at kernel_neon_end; only fpsimd_save_kernel_state, inside a section, sets it)", V610),
+    _L(v6_section_is_foreign,
+       "a task inside its section has TIF_FOREIGN_FPSTATE set (kernel_neon_begin flushes;"
+       " nothing clears it before ret_to_user)", V610),
+    _L(v6_free_owner_is_foreign,
+       "a running vcpu thread whose CPU's registers are FREE is foreign (ctxflush sets FREE"
+       " only for a foreign thread; nothing in KVM_RUN clears TIF_FOREIGN_FPSTATE but"
+       " ctxsync, which needs GUEST_OWNED; vcpu load sets HOST_OWNED)", V610),
     _L(seed_sve_tif_cleared_by_ctxsync,
        "a loaded vcpu's thread with HOST_SVE_IN_USE but TIF_SVE clear is past ctxsync: hyp "
        "has saved its state (FP_HOST clear) and it is not bound to the CPU it runs on", SEED),

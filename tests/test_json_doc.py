@@ -59,3 +59,9 @@ def test_bmc_and_prove_fields_documented(tmp_path, capsys) -> None:
                                           *out["runs"][0]["properties"]))
     out = _run(capsys, "prove", "--cpus", "1", "--nvhe", "--json", "--out", str(tmp_path))
     assert not _undocumented(out, "prove", ("config",))
+
+
+def test_export_fields_documented(tmp_path, capsys) -> None:
+    out = _run(capsys, "export", "--promela", str(tmp_path / "m.pml"), "--cpus", "1",
+               "--nvhe", "--json")
+    assert out["files"] and not _undocumented(out, "export", ("config",))

@@ -50,6 +50,7 @@ class Stats:
     queued: int = 0
     time_to_verdict: dict[str, float] = field(default_factory=dict)  # property -> s
     time_to_site: dict[str, float] = field(default_factory=dict)  # check id -> s
+    reduced: int = 0  # states expanded with a proper stubborn set (partial-order reduction)
 
     @property
     def rate(self) -> float:
@@ -92,6 +93,7 @@ class ExploreResult:
     assertion_sites: dict[str, Trace] = field(default_factory=dict)  # check id -> trace
     check_kinds: dict[str, str] = field(default_factory=dict)  # check id -> kind
     stop_reason: str | None = None
+    por: bool = False  # partial-order reduction was on: traces may not be shortest
 
     def verdict(self, prop: str) -> str:
         if prop in self.violations:
@@ -109,13 +111,18 @@ def explore_bfs(
     keep_graph: bool = False,
     symmetry: bool = False,
     limits: Limits | None = None,
+    por: bool = False,
 ) -> tuple[ExploreResult, list | None]:
     """Breadth-first search of ``inst`` for ``properties`` (see the module docstring).
 
     ``max_states`` (or ``limits.max_states``) bounds the states stored; ``limits`` also
     bounds wall time and memory and reacts to Ctrl-C (polled every
-    checker.limits.CHECK_EVERY expanded states).  Returns the result and, with
-    ``keep_graph``, [states, edges, index] for checker.graph."""
+    checker.limits.CHECK_EVERY expanded states).  With ``por``, partial-order reduction
+    (checker.por): each state stores the successors of a stubborn set only, when the
+    provisos allow (no fatal failure in it, all its successors new at this BFS level);
+    every enabled transition is still checked for assertions and guards.  Not combined
+    with ``symmetry`` (then off).  Returns the result and, with ``keep_graph``, [states,
+    edges, index] for checker.graph."""
     if limits is not None and limits.max_states is not None:
         max_states = limits.max_states if max_states is None else min(max_states,
                                                                         limits.max_states)
@@ -149,6 +156,9 @@ def explore_bfs(
     # nothing follows such a step.
     bug_ids = {n for n, cid in enumerate(comp.check_ids)
                if comp.checks[cid].kind in FATAL_KINDS}
+    reducer = None
+    if por and not symmetry:
+        reducer = _Reducer(inst, bug_ids)
 
     init = bytes(inst.layout.initial_state())
     root = init if canon is None else canon(init)
@@ -287,9 +297,14 @@ def explore_bfs(
             if deadlock is None:
                 deadlock = trace_to(i, "deadlock", "no step is enabled in this state")
             continue
-        transitions += len(succ)
+        ample = None
+        if reducer is not None and len(succ) > 1:
+            ample = reducer.choose(s, succ, index, level_end)
+        transitions += len(succ) if ample is None else sum(
+            1 for t in succ if ample >> t[0] & 1)
         for aid, inp, nxt, viol in succ:
-            fired[aid] += 1
+            if ample is None or ample >> aid & 1:
+                fired[aid] += 1
             if viol:
                 for v in viol:
                     failed[v] += 1
@@ -316,6 +331,8 @@ def explore_bfs(
                         if gi not in guard_hit and pred(s):
                             guard_hit[gi] = (i, aid, inp, nxt)
                             open_guards -= 1
+            if ample is not None and not ample >> aid & 1:
+                continue  # checked above, not stored: outside the stubborn set
             if keep_graph:
                 edges.append((i, nxt, aid))
             j = len(states)
@@ -378,5 +395,54 @@ def explore_bfs(
         graph = [states, edges, index]
     kinds = {cid: comp.checks[cid].kind for cid in check_cov}
     result = ExploreResult(complete, stats, violations, guards, deadlock, coverage, check_cov,
-                           sites, kinds, None if complete else stop_reason)
+                           sites, kinds, None if complete else stop_reason,
+                           por=reducer is not None)
+    if reducer is not None:
+        stats.reduced = reducer.reduced
     return result, graph
+
+
+class _Reducer:
+    """Per-state choice of the stubborn set (checker.por) with the provisos."""
+
+    def __init__(self, inst: Instance, bug_ids: set[int]) -> None:
+        from checker.por import por_tables
+
+        self.tables = t = por_tables(inst)
+        self.bug_ids = bug_ids
+        self.conj = [[compile_predicate(c) for c, _ in cs] for cs in t.nes]
+        self.reduced = 0  # states expanded with a proper stubborn set
+
+    def choose(self, s: bytes, succ: list, index: dict, level_end: int) -> int | None:
+        """The bitset of actions whose successors are stored, or None (all)."""
+        enabled = 0
+        for t in succ:
+            enabled |= 1 << t[0]
+        if enabled & (enabled - 1) == 0:
+            return None  # one enabled action
+        conj = self.conj
+
+        def false_conj(a: int) -> int:
+            for k, pred in enumerate(conj[a]):
+                if not pred(s):
+                    return k
+            raise ModelError(f"partial-order reduction: step {a} has no false guard "
+                             "conjunct although it is disabled")
+
+        bug_ids = self.bug_ids
+        for amp in self.tables.candidates(enabled, false_conj):
+            ok = True
+            for aid, _inp, nxt, viol in succ:
+                if not amp >> aid & 1:
+                    continue
+                if viol and not bug_ids.isdisjoint(viol):
+                    ok = False  # a fatal failure: no successor to continue from
+                    break
+                j = index.get(nxt)
+                if j is not None and j < level_end:
+                    ok = False  # cycle proviso: a successor in this level or an earlier one
+                    break
+            if ok:
+                self.reduced += 1
+                return amp
+        return None

@@ -422,7 +422,8 @@ def verdict(trace: Trace) -> Verdict:
                 and m.value == f.value and m.loaded_at == f.loaded_at]
         if same:
             m = same[0]
-            a, b = SLOT_NAMES[m.slot], SLOT_NAMES[f.slot]
+            # the last slot merged so far names the text to extend (v, then fpsr, ...)
+            a, b = SLOT_NAMES[m.slot.split("+")[-1]], SLOT_NAMES[f.slot]
             m.text = m.text.replace(f" {a} = ", f" {a} and {b} = ", 1)
             m.short = m.short.replace(f" {a} = ", f" {a} and {b} = ", 1)
             m.slot += "+" + f.slot

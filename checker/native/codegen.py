@@ -17,6 +17,7 @@ in execution order.  Any node type this module does not know raises `NativeUnsup
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from model.dsl import (
     FATAL_KINDS,
@@ -43,6 +44,9 @@ from model.dsl import (
     walk_exprs,
     walk_stmts,
 )
+
+if TYPE_CHECKING:
+    from checker.por import PorTables
 
 MAX_INPUTS = 16  # inputs per action (enumerated lazily: only the ones a run reads)
 
@@ -223,8 +227,13 @@ def _stmt_exprs(st: Stmt) -> list[Expr]:
 
 
 def generate(actions: list[Action], vars_: list[Var], invariants: dict[str, Expr],
-             guard_preds: list[tuple[str, dict[int, Expr]]]) -> Generated:
-    """The model part of the C file (see the module docstring)."""
+             guard_preds: list[tuple[str, dict[int, Expr]]],
+             por: PorTables | None = None) -> Generated:
+    """The model part of the C file (see the module docstring).  With ``por``
+    (checker.por), the partial-order reduction's tables are emitted too: per action its
+    dependent actions and whether it can seed a stubborn set (bitsets), and ``POR_NES``
+    choosing the enabling set of a disabled action from its first false guard conjunct
+    (in the same order as the Python engine, so both reduce identically)."""
     slots, nwords = layout_slots(vars_)
     g = _Gen(slots, len(vars_))
     out: list[str] = [
@@ -277,6 +286,7 @@ def generate(actions: list[Action], vars_: list[Var], invariants: dict[str, Expr
         fn.append("  (void)s; (void)hit;")
         fn.append("}")
     fn += _enabled_tree(g, actions)
+    fn += _por_tables(g, actions, por)
     inv_names = list(invariants)
     for k, name in enumerate(inv_names):
         fn.append(f"static int I{k}(const uint64_t *s) {{ /* {name} */")
@@ -336,6 +346,50 @@ def generate(actions: list[Action], vars_: list[Var], invariants: dict[str, Expr
         input_masks=masks,
         guard_names=[name for name, _ in guard_preds],
     )
+
+
+def _bitset(b: int, words: int) -> str:
+    return "{" + ", ".join(f"0x{(b >> (64 * w)) & (2**64 - 1):x}ULL"
+                           for w in range(words)) + "}"
+
+
+def _por_tables(g: _Gen, actions: list[Action], por: PorTables | None) -> list[str]:
+    """The partial-order reduction's tables (see `generate`); POR_ON 0 without them."""
+    n = max(1, len(actions))
+    words = (n + 63) // 64
+    lines = [f"#define POR_W {words}"]
+    if por is None or not actions:
+        lines += ["#define POR_ON 0",
+                  "static const uint64_t POR_DEP[1][POR_W] = {{0}};",
+                  "static const uint64_t POR_NESB[1][POR_W] = {{0}};",
+                  "static const uint64_t POR_USEFUL[POR_W] = {0};",
+                  "static int POR_NES(int a, const uint64_t *s) { (void)a; (void)s; return 0; }"]
+        return lines
+    lines.append("#define POR_ON 1")
+    lines.append("static const uint64_t POR_DEP[NACT][POR_W] = {"
+                 + ", ".join(_bitset(d, words) for d in por.dep) + "};")
+    nesb: list[int] = []
+    index: dict[int, int] = {}
+    body = ["static int POR_NES(int a, const uint64_t *s) {", "  switch (a) {"]
+    for aid, cs in enumerate(por.nes):
+        body.append(f"  case {aid}:")
+        for c, b in cs:
+            if b not in index:
+                index[b] = len(nesb)
+                nesb.append(b)
+            body.append(f"    if (!{g.ex(c, 's', None, None)}) return {index[b]};")
+        body.append("    break;")
+    # No false conjunct (cannot happen for a disabled action): every action.
+    full = (1 << len(actions)) - 1
+    if full not in index:
+        index[full] = len(nesb)
+        nesb.append(full)
+    body += ["  default: break;", "  }", f"  return {index[full]};", "}"]
+    lines.append(f"static const uint64_t POR_NESB[{len(nesb)}][POR_W] = {{"
+                 + ", ".join(_bitset(b, words) for b in nesb) + "};")
+    lines.append(f"static const uint64_t POR_USEFUL[POR_W] = {_bitset(por.useful, words)};")
+    lines += body
+    return lines
 
 
 def _enabled_tree(g: _Gen, actions: list[Action]) -> list[str]:

@@ -62,7 +62,7 @@ typedef struct {
   struct ctx *c;
   int id;
   pthread_t th;
-  uint64_t transitions, expanded;
+  uint64_t transitions, expanded, reduced;
   uint64_t fired[NACT];
   uint64_t failed[NCHECK];
   /* The successors of the state being expanded: generated first, then hashed and
@@ -107,7 +107,7 @@ static int reserve(worker_t *w, size_t n, size_t nv) {
 }
 
 typedef struct ctx {
-  int workers, compact, stop_early, check_asserts, sub_bits, locking;
+  int workers, compact, stop_early, check_asserts, sub_bits, locking, por;
   uint32_t inv_mask;
   uint64_t max_states, max_bytes;
   _Atomic(uint64_t *) st[MAXCH];
@@ -273,6 +273,28 @@ out:
   return res;
 }
 
+/* The number of state n (hash h) if it is stored, else -1 (exact mode only). */
+static int64_t lookup(ctx_t *c, const uint64_t *n, uint64_t h) {
+  sub_t *t = &c->subs[c->sub_bits ? h >> (64 - c->sub_bits) : 0];
+  if (c->locking) sub_lock(&t->lock);
+  int64_t res = -1;
+  if (t->cap) {
+    uint8_t pk[SB];
+    pack_st(n, pk);
+    uint64_t mask = t->cap - 1, pos = h & mask, e;
+    while ((e = t->slots[pos]) != 0) {
+      if ((e >> 32) == (h & 0xFFFFFFFFULL)
+          && memcmp(state_at(c, (e & 0xFFFFFFFFULL) - 1), pk, SB) == 0) {
+        res = (int64_t)(e & 0xFFFFFFFFULL) - 1;
+        break;
+      }
+      pos = (pos + 1) & mask;
+    }
+  }
+  if (c->locking) sub_unlock(&t->lock);
+  return res;
+}
+
 static int all_violated(ctx_t *c) {
   for (int k = 0; k < NREALINV; k++)
     if ((c->inv_mask >> k & 1) && !c->inv[k].set) return 0;
@@ -300,9 +322,10 @@ static void check_invariants(ctx_t *c, uint64_t idx, const uint64_t *n) {
 
 static void handle(ctx_t *c, worker_t *w, uint64_t i, const uint64_t *s, int a,
                    unsigned combo, const uint64_t *n, uint64_t h, const uint16_t *viol,
-                   int nv) {
-  w->transitions++;
-  w->fired[a]++;
+                   int nv, int store) {
+  /* store 0: a transition outside the stubborn set (partial-order reduction): its
+     assertions and guards are checked, its successor is not stored. */
+  if (store) { w->transitions++; w->fired[a]++; }
   int bug = 0;
   for (int v = 0; v < nv; v++) { w->failed[viol[v]]++; bug |= CHECK_BUG[viol[v]]; }
   if (nv && c->check_asserts) {
@@ -323,10 +346,98 @@ static void handle(ctx_t *c, worker_t *w, uint64_t i, const uint64_t *s, int a,
         atomic_store(&c->open_guards, left);
       }
   }
+  if (!store) return;
   uint64_t idx;
   int r = insert(c, w, n, h, &idx, i, a, combo);
   if (r < 0) { set_stop(c, 5); return; }
   if (r == 1 && c->inv_mask) check_invariants(c, idx, n);
+}
+
+/* Partial-order reduction (checker/por.py has the same algorithm and the argument):
+   the stubborn set from `seed`, an enabled action.  Enabled members add the actions
+   dependent on them, disabled ones the enabling set of their first false guard
+   conjunct.  Returns 0 as soon as it holds every enabled action (no reduction). */
+static int por_closure(const uint64_t *s, int seed, const uint64_t *E, uint64_t *T) {
+  int stack[NACT];
+  int sp = 0;
+  memset(T, 0, POR_W * 8);
+  T[seed >> 6] |= 1ULL << (seed & 63);
+  stack[sp++] = seed;
+  while (sp) {
+    int t = stack[--sp];
+    const uint64_t *add = (E[t >> 6] >> (t & 63) & 1) ? POR_DEP[t] : POR_NESB[POR_NES(t, s)];
+    int grew = 0;
+    for (int k = 0; k < POR_W; k++) {
+      uint64_t nw = add[k] & ~T[k];
+      if (!nw) continue;
+      grew = 1;
+      T[k] |= nw;
+      while (nw) { stack[sp++] = k * 64 + __builtin_ctzll(nw); nw &= nw - 1; }
+    }
+    if (grew) {
+      int full = 1;
+      for (int k = 0; k < POR_W && full; k++) full = (T[k] & E[k]) == E[k];
+      if (full) return 0;
+    }
+  }
+  return 1;
+}
+
+static int popcount_w(const uint64_t *b) {
+  int n = 0;
+  for (int k = 0; k < POR_W; k++) n += __builtin_popcountll(b[k]);
+  return n;
+}
+
+/* Choose the stubborn set of state s (successors already generated in w): candidates
+   smallest first, ties by the lowest seed; the first with no fatal failure and all
+   successors new at this level (not numbered below c->hi) is used.  1 and its action
+   bitset in amp, or 0: expand fully. */
+static int por_choose(ctx_t *c, worker_t *w, const uint64_t *s, const uint16_t *en, int nen,
+                      size_t ns, uint64_t *amp) {
+  uint64_t E[POR_W];
+  memset(E, 0, sizeof E);
+  for (int e = 0; e < nen; e++) E[en[e] >> 6] |= 1ULL << (en[e] & 63);
+  uint64_t cand[nen][POR_W]; /* at most one candidate per enabled seed */
+  int csize[nen], nc = 0;
+  uint64_t T[POR_W];
+  for (int k = 0; k < POR_W; k++) {
+    uint64_t seeds = E[k] & POR_USEFUL[k];
+    while (seeds) {
+      int seed = k * 64 + __builtin_ctzll(seeds);
+      seeds &= seeds - 1;
+      if (!por_closure(s, seed, E, T)) continue;
+      for (int q = 0; q < POR_W; q++) T[q] &= E[q];
+      int dup = 0;
+      for (int m = 0; m < nc && !dup; m++) dup = memcmp(cand[m], T, sizeof T) == 0;
+      if (dup) continue;
+      /* insertion by size; a later seed goes after equal sizes (ties: lowest seed) */
+      int sz = popcount_w(T), at = nc;
+      while (at > 0 && csize[at - 1] > sz) {
+        memcpy(cand[at], cand[at - 1], sizeof T);
+        csize[at] = csize[at - 1];
+        at--;
+      }
+      memcpy(cand[at], T, sizeof T);
+      csize[at] = sz;
+      nc++;
+    }
+  }
+  for (int m = 0; m < nc; m++) {
+    int ok = 1;
+    for (size_t j = 0; j < ns && ok; j++) {
+      int a = (int)(w->sinfo[j] >> 16);
+      if (!(cand[m][a >> 6] >> (a & 63) & 1)) continue;
+      const uint16_t *viol = w->sv + w->svoff[j];
+      for (int v = 0; v < w->snv[j]; v++)
+        if (CHECK_BUG[viol[v]]) ok = 0; /* a fatal failure: nothing to continue from */
+      if (!ok) break;
+      int64_t idx = lookup(c, w->sn + j * NW, w->sh[j]);
+      if (idx >= 0 && (uint64_t)idx < c->hi) ok = 0; /* cycle proviso: an old level */
+    }
+    if (ok) { memcpy(amp, cand[m], sizeof T); return 1; }
+  }
+  return 0;
 }
 
 static void expand(ctx_t *c, worker_t *w, uint64_t i) {
@@ -396,9 +507,14 @@ static void expand(ctx_t *c, worker_t *w, uint64_t i) {
        this sub-table. */
     if (t->cap) __builtin_prefetch(&t->slots[h & (t->cap - 1)]);
   }
-  for (size_t j = 0; j < ns; j++)
-    handle(c, w, i, s, (int)(w->sinfo[j] >> 16), w->sinfo[j] & 0xFFFF, w->sn + j * NW,
-           w->sh[j], w->sv + w->svoff[j], w->snv[j]);
+  uint64_t amp[POR_W];
+  int reduce = c->por && nen > 1 && por_choose(c, w, s, en, nen, ns, amp);
+  if (reduce) w->reduced++;
+  for (size_t j = 0; j < ns; j++) {
+    int a = (int)(w->sinfo[j] >> 16);
+    handle(c, w, i, s, a, w->sinfo[j] & 0xFFFF, w->sn + j * NW, w->sh[j],
+           w->sv + w->svoff[j], w->snv[j], !reduce || (amp[a >> 6] >> (a & 63) & 1));
+  }
 }
 
 static void *worker_main(void *arg) {
@@ -452,7 +568,8 @@ int fp_nw(void) { return NW; }
 int fp_nact(void) { return NREALACT; }
 
 void *fp_new(int workers, int compact, uint64_t max_states, uint64_t max_bytes, int stop_early,
-             uint32_t inv_mask, int check_asserts, int sub_bits, const uint64_t *init) {
+             uint32_t inv_mask, int check_asserts, int sub_bits, const uint64_t *init,
+             int por) {
   size_t csize = (sizeof(ctx_t) + 63) / 64 * 64;
   ctx_t *c = aligned_alloc(64, csize);
   if (!c) return 0;
@@ -460,6 +577,7 @@ void *fp_new(int workers, int compact, uint64_t max_states, uint64_t max_bytes, 
   c->workers = workers < 1 ? 1 : workers;
   c->locking = c->workers > 1;
   c->compact = compact;
+  c->por = por && POR_ON && !compact; /* the proviso needs state numbers (exact mode) */
   c->max_states = max_states;
   c->max_bytes = max_bytes;
   c->stop_early = stop_early;
@@ -512,6 +630,9 @@ void fp_poll(void *h, uint64_t *out) {
   out[4] = t;
   out[5] = e;
   out[6] = atomic_load(&c->peak_bytes);
+  uint64_t r = 0;
+  for (int k = 0; k < c->workers; k++) r += c->w[k].reduced;
+  out[7] = r;
 }
 
 void fp_counts(void *h, uint64_t *fired, uint64_t *failed) {

@@ -30,6 +30,7 @@ from checker.interp import run_action
 from checker.limits import Limits
 from checker.native.build import NativeUnavailable, build_library
 from checker.native.codegen import Generated, generate, pack
+from checker.por import por_tables
 from checker.trace import Step, Trace
 from model.dsl import ModelError, checks_of
 
@@ -74,7 +75,7 @@ def native_model(inst: Instance) -> NativeModel:
     cache = inst.__dict__.setdefault("_engine_cache", {})
     if "native" not in cache:
         gen = generate(inst.actions, inst.layout.vars, inst.invariants,
-                       [(g.name, per) for g, per in inst.guard_preds])
+                       [(g.name, per) for g, per in inst.guard_preds], por_tables(inst))
         dll, path = build_library(gen.source)
         cache["native"] = NativeModel(gen, dll, path)
     return cache["native"]
@@ -111,11 +112,15 @@ def explore_native(
     compact: bool = False,
     limits: Limits | None = None,
     max_bytes: int | None = None,
+    por: bool = False,
 ) -> tuple[ExploreResult, None]:
     """The native search; ``limits`` (timeout, memory, Ctrl-C: checker.limits) is polled
     by the Python thread that waits for the C search, which it stops cleanly.
     ``max_bytes`` bounds the engine's own tables (default: 3/4 of the machine's memory):
-    reaching it stops the search cleanly, incomplete, like ``max_states``."""
+    reaching it stops the search cleanly, incomplete, like ``max_states``.  ``por``:
+    partial-order reduction, the same as the reference engine's (checker.por), so the
+    same states with it on; not with ``compact`` (its cycle proviso needs state
+    numbers), where it is off."""
     if limits is not None and limits.max_states is not None:
         max_states = limits.max_states if max_states is None else min(max_states,
                                                                         limits.max_states)
@@ -139,11 +144,13 @@ def explore_native(
     if max_bytes is None:
         max_bytes = default_max_bytes()
     h = dll.fp_new(workers, int(compact), max_states or 0, max_bytes, int(stop_early),
-                   inv_mask, int(check_asserts), sub_bits, words)
+                   inv_mask, int(check_asserts), sub_bits, words, int(por and not compact))
     if not h:
         raise NativeUnavailable("the native engine could not allocate its tables")
     try:
-        return _run(inst, nm, h, properties, workers, compact, progress, init, limits), None
+        res = _run(inst, nm, h, properties, workers, compact, progress, init, limits)
+        res.por = por and not compact
+        return res, None
     finally:
         dll.fp_free(h)
 
@@ -153,7 +160,7 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
          init: tuple[int, ...], limits: Limits | None = None) -> ExploreResult:
     gen, dll = nm.gen, nm.dll
     actions = inst.actions
-    poll = (ctypes.c_uint64 * 7)()
+    poll = (ctypes.c_uint64 * 8)()
     reason = [0]
     cpu0, t0 = _cpu(), time.perf_counter()
 
@@ -181,7 +188,7 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
     elapsed = time.perf_counter() - t0
     cpu = _cpu() - cpu0
     dll.fp_poll(h, poll)
-    states, _, depth, _, transitions, expanded, peak = list(poll)
+    states, _, depth, _, transitions, expanded, peak, reduced = list(poll)
     out = (ctypes.c_uint64 * 4)()
 
     def rec(kind: int, k: int = 0) -> tuple[int, int, int, int, float] | None:
@@ -322,7 +329,8 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
                         depth=depth + (1 if states > _frontier_end(dll, h) else 0),
                         elapsed=elapsed, time_to_verdict=ttv, workers=workers,
                         compact=compact, cpu_seconds=cpu, peak_bytes=peak, note=note,
-                        queued=max(0, states - expanded), time_to_site=ttv_site)
+                        queued=max(0, states - expanded), time_to_site=ttv_site,
+                        reduced=reduced)
     if compact:
         # As TLC: the chance that some state was wrongly taken as seen is about
         # n * (generated - n) / 2^64 with n distinct states (optimistic estimate).
@@ -332,6 +340,6 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
 
 
 def _frontier_end(dll: ctypes.CDLL, h: int) -> int:
-    poll = (ctypes.c_uint64 * 7)()
+    poll = (ctypes.c_uint64 * 8)()
     dll.fp_poll(h, poll)
     return poll[1]

@@ -7,6 +7,9 @@
 * ``v4.18``: the release, with the fixes that followed rc1.
 * ``v4.18-fpexc32-fix``: v4.18 plus the v4.19-rc3 fix for 32-bit guests' FPEXC32_EL2.
 * ``v4.18-vcpu-reset-fix``: v4.18 with v5.0's PSCI CPU_ON (the target resets itself).
+* ``v6.9``: v6.9.0, preemptible kernel NEON with the erroneous elide of the user state
+  reload (#15); ``v6.10``: v6.10.0, with its fix and host_data->fp_owner; ``v6.12``:
+  v6.12.0, with the SVE trap fix (#13).
 
 A user adds a variant in a file of their own (see README.md, "Checking your own patch")
 and passes it with ``--variant-file``; a file defines ``VARIANT`` (one) or ``VARIANTS``
@@ -24,7 +27,7 @@ from pathlib import Path
 
 from model.kernel import all_functions
 from model.variant import Variant
-from model.variants import v4_17, v4_18
+from model.variants import v4_17, v4_18, v6
 
 SEED = Variant(
     "seed",
@@ -47,6 +50,11 @@ _RC1 = _register(v4_18.make_rc1(SEED))
 _V418 = _register(v4_18.make(_RC1))
 _register(v4_18.make_fpexc32_fix(_V418))
 _register(v4_18.make_vcpu_reset_fix(_V418))
+# Today's kernels (model/variants/v6.py): derived from v4.18's table, every function the
+# newer C changed replaced, the rest checked to be the same in effect.
+_V69 = _register(v6.make_v69(_V418))
+_V610 = _register(v6.make_v610(_V69))
+_register(v6.make_v612(_V610))
 
 
 class VariantError(Exception):

@@ -72,7 +72,9 @@ def test_timeout_keeps_what_was_found(tmp_path, capsys) -> None:
     ka = run["properties"]["kernel_asserts"]
     assert code == 1 and ka["verdict"] == "VIOLATED"  # a violation found is an answer
     assert Path(ka["counterexample"]).exists()
-    assert run["properties"]["no_loss"]["verdict"] == "not violated (incomplete)"
+    # (on the default `debug` preset the seed loses state too, found within the 1.5 s
+    # once the compiled model is cached; host_fp_untrapped it never breaks)
+    assert run["properties"]["host_fp_untrapped"]["verdict"] == "not violated (incomplete)"
 
 
 def test_timeout_without_findings_exits_three(capsys) -> None:

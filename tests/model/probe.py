@@ -12,8 +12,9 @@ from model.variants import get_variant
 
 class Probe:
     def __init__(self, variant: str = "seed", **config) -> None:
-        self.layout = Layout(Config(**config))
         self.variant = get_variant(variant)
+        self.layout = Layout(Config(**config),
+                             frozenset(self.variant.option("state_features", ())))
 
     def state(self, **labels: str) -> tuple[int, ...]:
         """The initial state with some variables set, by name ("cpu0.current"="vmm0")."""

@@ -37,6 +37,8 @@ CONFIGS = [
     ("seed", {"cpus": 1, "lockdep": False, "events": ("cpu_pm", "efi")}),
     ("v4.18", {"cpus": 2, "vmm_threads": 0, "vcpus": 0,
                "events": ("cpu_hotplug", "cpu_pm", "efi")}),
+    ("v6.10", {"cpus": 1, **PREEMPT_NOLOCKDEP}),
+    ("v6.10", {"cpus": 1, "tasks": 2, "vhe": True, **PREEMPT_NOLOCKDEP}),
 ]
 
 
@@ -68,7 +70,7 @@ def test_every_lemma_is_named_with_a_reason_and_claimed() -> None:
     assert len(names) == len(set(names))
     for lem in LEMMAS:
         assert lem.reason and "\n" not in lem.reason
-        assert lem.variants is None or set(lem.variants) <= {"seed", "v4.17"}
+        assert lem.variants is None or set(lem.variants) <= {"seed", "v4.17", "v6.10"}
 
 
 def test_variants_get_their_own_lemmas_and_patches_inherit() -> None:

@@ -180,3 +180,17 @@ def test_prove_cli_timeout_and_usage(capsys) -> None:
     assert "UNKNOWN" in capsys.readouterr().out
     assert main(["prove", "--k", "0"]) == 2
     assert main(["prove", "--timeout", "-1"]) == 2
+
+
+def test_v610_is_proved_and_v69_refused() -> None:
+    """Today's kernels (model/variants/v6.py): v6.10 is proved with its own lemmas
+    (properties/lemmas.py, V610; the default configuration is proved by `prove` in about
+    a minute, here one CPU); v6.9, with #15, is refused (`prove` classifies the CTI as a
+    real counterexample)."""
+    cfg = dict(cpus=1, vhe=False, **PREEMPT_NOLOCKDEP)
+    res = prove(Instance(Config(**cfg), get_variant("v6.10")), ALL)
+    bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
+    assert res.verdict == "PROVED", bad
+    res = prove(Instance(Config(cpus=1, tasks=2, vmm_threads=0, vcpus=0, vhe=False,
+                                **PREEMPT_NOLOCKDEP), get_variant("v6.9")), ALL)
+    assert res.verdict in ("CTI", "VIOLATED") and res.failed()

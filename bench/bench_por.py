@@ -1,0 +1,181 @@
+"""Benchmark of partial-order reduction (checker/por.py): the same search with and without.
+
+Usage (from the repository root):
+
+    python bench/bench_por.py                  # v4.17 default, v4.18 --cpus 3,
+                                               # v4.18 --sve --cpus 2 (~5-10 min loaded)
+    python bench/bench_por.py --big            # also the issue-10 target, both hyp modes:
+                                               # v4.18 --cpus 3 --tasks 2 --vcpus 2
+                                               # --vmm-threads 2 (--timeout per run)
+    python bench/bench_por.py --why            # only the dependency census (small config)
+
+Rows (native engine, all cores, exact mode, all properties; the Python engine where no C
+compiler is found): for each configuration, POR off and POR on, with states, transitions,
+wall seconds of the search (compilation excluded), states per second, the number of
+states expanded with a proper stubborn set, the peak memory of the engine's tables, and
+the verdicts (which must be equal).  The equivalent single commands are
+``python -m checker explore --variant V [config] [--nvhe|--vhe] [--no-por]``.
+
+Then the *dependency census* explains the effect: over every reachable state of a small
+configuration (v4.18, 2 CPUs, Python engine), every pair of steps enabled together on
+different CPUs is counted, and for the dependent ones the variables that make them
+dependent (a variable one writes and the other reads or writes, reads including what
+the properties checked on the step read).  A step on one CPU can be left for later only
+if it is independent of everything the other CPUs can do first, so these variables are
+what keeps the reduction from applying.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tabulate import tabulate  # noqa: E402
+
+from checker.explicit.compile import compiled  # noqa: E402
+from checker.explicit.explore import explore_bfs  # noqa: E402
+from checker.instance import PROPERTY_NAMES, Instance  # noqa: E402
+from checker.limits import Limits  # noqa: E402
+from checker.native.build import compiler  # noqa: E402
+from checker.por import action_rw, por_tables  # noqa: E402
+from model.config import Config  # noqa: E402
+from model.variants import get_variant  # noqa: E402
+
+ALL = list(PROPERTY_NAMES)
+
+
+def _verdicts(res) -> str:  # noqa: ANN001
+    bad = [f"{p} ({len(t)})" for p, t in res.violations.items()]
+    if bad:
+        return "VIOLATED " + ", ".join(bad)
+    return "holds" if res.complete else f"incomplete ({res.stop_reason})"
+
+
+def run(inst: Instance, por: bool, timeout: float | None) -> dict:
+    limits = Limits(timeout=timeout) if timeout else None
+    if limits is not None:
+        limits.start()
+    if compiler() is not None:
+        from checker.native.explore import explore_native, native_model
+
+        native_model(inst)  # compile (or load from the cache) before timing
+        t0 = time.perf_counter()
+        res, _ = explore_native(inst, ALL, max_states=2**32 - 32, por=por, limits=limits)
+        engine = "native"
+    else:
+        t0 = time.perf_counter()
+        res, _ = explore_bfs(inst, ALL, max_states=10**9, por=por, limits=limits)
+        engine = "python"
+    wall = time.perf_counter() - t0
+    peak = getattr(res.stats, "peak_bytes", 0)
+    return {
+        "engine": engine,
+        "por": "on" if por else "off",
+        "states": res.stats.states,
+        "transitions": res.stats.transitions,
+        "seconds": round(wall, 2),
+        "states/s": round(res.stats.states / wall) if wall > 0 else 0,
+        "reduced": res.stats.reduced,
+        "GiB": round(peak / 2**30, 2) if peak else "",
+        "verdicts": _verdicts(res),
+    }
+
+
+def configs(big: bool) -> list[tuple[str, str, dict]]:
+    rows = [
+        ("v4.17 default nVHE", "v4.17", {"vhe": False}),
+        ("v4.17 default VHE", "v4.17", {"vhe": True}),
+        ("v4.18 --cpus 3 nVHE", "v4.18", {"cpus": 3, "vhe": False}),
+        ("v4.18 --sve --cpus 2 VHE", "v4.18", {"cpus": 2, "sve": True, "vhe": True}),
+    ]
+    if big:
+        for vhe in (False, True):
+            rows.append((f"v4.18 --cpus 3 --tasks 2 --vcpus 2 --vmm-threads 2 "
+                         f"{'VHE' if vhe else 'nVHE'}", "v4.18",
+                         {"cpus": 3, "tasks": 2, "vcpus": 2, "vmm_threads": 2, "vhe": vhe}))
+    return rows
+
+
+def census(inst: Instance) -> None:
+    """The dependency census (see the module docstring)."""
+    t = por_tables(inst)
+    acts = inst.actions
+    names = [v.name for v in inst.layout.vars]
+    _res, graph = explore_bfs(inst, ALL, keep_graph=True)
+    states = graph[0]
+    comp = compiled(inst)
+    pairs: Counter = Counter()
+    for s in states:
+        en = sorted({aid for aid, *_ in comp.successors(s)})
+        for i, a in enumerate(en):
+            for b in en[i + 1:]:
+                if acts[a].param("cpu") != acts[b].param("cpu"):
+                    pairs[(a, b)] += 1
+    total = sum(pairs.values())
+    dep = {p: n for p, n in pairs.items() if t.dep[p[0]] >> p[1] & 1}
+    ndep = sum(dep.values())
+    by_var: Counter = Counter()
+    by_kind: Counter = Counter()
+    raw = [action_rw(a) for a in acts]
+    control = {v.index for v in inst.layout.vars if v.dom.kind not in ("value", "ghost")}
+
+    def conflict(ra: set, wa: set, rb: set, wb: set) -> set:
+        return (wa & (rb | wb)) | (wb & ra)
+
+    for (a, b), n in dep.items():
+        vs = conflict(t.reads[a], t.writes[a], t.reads[b], t.writes[b])
+        for v in vs:
+            by_var[names[v]] += n
+        code = conflict(raw[a][0], raw[a][1], raw[b][0], raw[b][1])
+        if code & control:
+            by_kind["the code's own control state (task pc, current, flags, ...)"] += n
+        elif code:
+            by_kind["FP contents only (copies and the write monitor's retiring)"] += n
+        else:
+            by_kind["only what the properties checked on them read"] += n
+    seeds = bin(t.useful).count("1")
+    print(f"\ndependency census: {inst.variant.name} {inst.config.describe()}, "
+          f"{len(states):,} reachable states, {len(acts)} step instances "
+          f"({seeds} can seed a proper stubborn set at all)")
+    print(f"pairs of steps enabled together on different CPUs (summed over states): "
+          f"{total:,}; dependent: {ndep:,} ({100 * ndep / max(1, total):.1f}%)")
+    print("  of the dependent ones, dependent through:")
+    for k, n in by_kind.most_common():
+        print(f"    {k}: {100 * n / max(1, ndep):.1f}%")
+    rows = [(v, f"{100 * n / max(1, ndep):.1f}%") for v, n in by_var.most_common(15)]
+    print(tabulate(rows, headers=("variable making them dependent", "share of dependent "
+                                  "pairs")))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--big", action="store_true")
+    ap.add_argument("--why", action="store_true", help="only the dependency census")
+    ap.add_argument("--timeout", type=float, default=600.0,
+                    help="per run, seconds (default 600)")
+    args = ap.parse_args()
+    print(f"load average at start: {os.getloadavg()}")
+    if not args.why:
+        rows = []
+        for label, variant, cfg in configs(args.big):
+            inst = Instance(Config(**cfg), get_variant(variant))
+            for por in (False, True):
+                r = run(inst, por, args.timeout)
+                rows.append({"configuration": label, **r})
+                print(tabulate([rows[-1]], headers="keys"), flush=True)
+        print()
+        print(tabulate(rows, headers="keys"))
+        print(f"load average at end: {os.getloadavg()}")
+    census(Instance(Config(cpus=2, preempt="PREEMPT", prove_locking=False,
+                           trace_irqflags=False), get_variant("v4.18")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Exports of a model instance's IR to other tools (today: Promela for SPIN)."""
