@@ -339,7 +339,7 @@ STEPS: tuple[Step, ...] = (
     Step("fork", "fork()/clone(): _do_fork creates the child (arch_dup_task_struct,"
          " copy_thread, wake_up_new_task)", _fork,
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
-         & S.tasks[p["task"]].in_syscall.eq(1) & S.tasks[p["child"]].created.eq(0),
+         & S.tasks[p["task"]].syscall_body.eq(1) & S.tasks[p["child"]].created.eq(0),
          lambda k, p: k._do_fork(p["child"])),
     Step("exit", "the forked child exits: do_exit, its last __schedule to `next`", _exit,
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
@@ -351,7 +351,7 @@ STEPS: tuple[Step, ...] = (
          # Not inside a signal handler: restore_sve_fpsimd_context() rejects a frame whose
          # VL is not the task's (SIGSEGV), which the signal model does not represent.
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
-         & S.tasks[p["task"]].in_syscall.eq(1) & S.tasks[p["task"]].in_handler.eq(0),
+         & S.tasks[p["task"]].syscall_body.eq(1) & S.tasks[p["task"]].in_handler.eq(0),
          lambda k, p: k.sve_set_current_vl(p["vl"])),
     Step("signal", "do_notify_resume delivers a signal: do_signal -> setup_rt_frame",
          _event("signal", _user),

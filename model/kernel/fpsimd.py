@@ -436,8 +436,8 @@ def sve_set_current_vl(k: Ctx, vl: int) -> None:
     returned status (sve_prctl_status()) only reads.  The caller is in the prctl
     syscall: preemptible, IRQs and bottom halves on."""
     k.sve_set_vector_length(k.current, vl)
-    if isinstance(k.cur.in_syscall, Var):
-        k.set(k.cur.in_syscall, False)  # the prctl's body is done
+    if isinstance(k.cur.syscall_body, Var):
+        k.set(k.cur.syscall_body, False)  # the prctl's body is done
 
 
 def fpsimd_preserve_current_state(k: Ctx) -> None:

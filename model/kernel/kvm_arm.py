@@ -90,8 +90,8 @@ def kvm_arch_vcpu_ioctl_run_put(k: Ctx, vcpu: int) -> None:
     user space."""
     k.vcpu_put(vcpu)
     k.mutex_unlock(k.vcpu(vcpu).mutex, "&vcpu->mutex")
-    if isinstance(k.cur.in_syscall, Var):
-        k.set(k.cur.in_syscall, False)  # (events fork, sve_set_vl) the ioctl's body is done
+    if isinstance(k.cur.syscall_body, Var):
+        k.set(k.cur.syscall_body, False)  # (events fork, sve_set_vl) the ioctl's body is done
     k.goto("KERNEL")
 
 

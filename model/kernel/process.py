@@ -135,7 +135,7 @@ def wake_up_new_task(k: Ctx, child: int) -> None:
     notifiers are re-initialised by sched_fork())."""
     t = k.task(child)
     k.set(t.pc, "KERNEL")
-    k.set(t.in_syscall, False)  # ret_from_fork: on the way to user space, not in a body
+    k.set(t.syscall_body, False)  # ret_from_fork: on the way to user space, not in a body
     k.set(t.created, True)
 
 
@@ -175,7 +175,7 @@ def _do_fork(k: Ctx, child: int) -> None:
     k.arch_dup_task_struct(child)
     k.copy_thread(child)
     k.wake_up_new_task(child)
-    k.set(k.cur.in_syscall, False)  # the syscall's body is done: on the way back to user
+    k.set(k.cur.syscall_body, False)  # the syscall's body is done: on the way back to user
 
 
 FUNCTIONS = {f.__name__: f for f in (flush_thread, sys_execve, arch_dup_task_struct,

@@ -83,7 +83,7 @@ def test_exec_without_the_reload_flag_loses() -> None:
 # ------------------------------------------------------------------ fork (event fork)
 FORK = {"tasks": 2, "vcpus": 0, "vmm_threads": 0, "events": ("fork",)}
 PARENT_LIVE = {  # T0 in its fork() syscall, its state live on cpu0 (memory is older)
-    "cpu0.current": "T0", "T0.pc": "KERNEL", "T0.in_syscall": "1",
+    "cpu0.current": "T0", "T0.pc": "KERNEL", "T0.syscall_body": "1",
     "T0.TIF_FOREIGN_FPSTATE": "0", "cpu0.fpsimd_last_state.st": "T0.uw",
     "T0.fpsimd_cpu": "cpu0", "cpu0.regs.v": "T0", "cpu0.regs.fpsr": "T0",
     "T0.uw.v": "T0~", "T0.uw.fpsr": "T0~",
@@ -104,7 +104,7 @@ def test_fork_preserves_then_copies_as_the_childs_own(variant: str) -> None:
     assert post["cpu0.regs.v"] == "T0"  # the parent's registers stay the parent's
     assert post["T1.TIF_FOREIGN_FPSTATE"] == "0"  # copied with thread_info ...
     assert post["T1.fpsimd_cpu"] == "NR_CPUS"  # ... but copy_thread flushed the child
-    assert (post["T1.created"], post["T1.pc"], post["T0.in_syscall"]) == ("1", "KERNEL", "0")
+    assert (post["T1.created"], post["T1.pc"], post["T0.syscall_body"]) == ("1", "KERNEL", "0")
 
 
 def test_fork_copies_a_stale_parent_value_as_the_childs_stale_one() -> None:

@@ -16,7 +16,7 @@ from tests.model.probe import Probe
 VL = {"sve": True, "vhe": True, "vcpus": 0, "vmm_threads": 0, "sve_vls": (128, 256),
       "events": ("sve_set_vl",)}
 # T0 in its prctl() syscall with its SVE state live on cpu0 at VL 256
-LIVE_SVE = {"cpu0.current": "T0", "T0.pc": "KERNEL", "T0.in_syscall": "1",
+LIVE_SVE = {"cpu0.current": "T0", "T0.pc": "KERNEL", "T0.syscall_body": "1",
             "T0.TIF_FOREIGN_FPSTATE": "0", "T0.TIF_SVE": "1",
             "cpu0.fpsimd_last_state.st": "T0.uw", "T0.fpsimd_cpu": "cpu0",
             "cpu0.ZCR_EL1.LEN": "256", "T0.sve_vl": "256",
@@ -101,7 +101,7 @@ def test_set_vl_saves_converts_flushes_and_frees(variant: str) -> None:
     assert post["T0.TIF_SVE"] == "0"
     assert post["T0.uw.v"] == "T0"  # saved into sve_state, then converted to uw
     assert {post[f"T0.sve_state.{s}"] for s in ("v", "zhi", "p")} == {"0"}  # freed
-    assert post["cpu0.softirq_count"] == "0" and post["T0.in_syscall"] == "0"
+    assert post["cpu0.softirq_count"] == "0" and post["T0.syscall_body"] == "0"
     same, viol = p.run("sve_set_current_vl", 1, task="T0", inputs=(False,) * 8, **LIVE_SVE)
     assert viol == [] and same["T0.TIF_SVE"] == "1" and same["T0.TIF_FOREIGN_FPSTATE"] == "0"
 
@@ -112,7 +112,7 @@ def test_exec_resets_and_fork_copies_the_vl() -> None:
                     **{"cpu0.current": "T0", "T0.sve_vl": "128"})
     assert post["T0.sve_vl"] == "256"  # sve_default_vl clamped to 256
     post, _ = p.run("_do_fork", 1, task="T0", inputs=(False,) * 8,
-                    **{"cpu0.current": "T0", "T0.in_syscall": "1", "T0.sve_vl": "128"})
+                    **{"cpu0.current": "T0", "T0.syscall_body": "1", "T0.sve_vl": "128"})
     assert post["T1.sve_vl"] == "128"
 
 
