@@ -1,5 +1,6 @@
 """Verdicts of every variant with each optional host-ABI event (exec, signal,
-ptrace_fpr_set), without and with SVE: `python bench/bench_events.py [--cpus N]`.
+ptrace_fpr_set, fork; sve_set_vl with SVE only, at vector lengths 128 and 256), without
+and with SVE: `python bench/bench_events.py [--cpus N]`.
 
 Each run is `explore` at tasks=1 vmm_threads=1 vcpus=1, no-lockdep (the lockdep-only
 finding of the seed and rc1 is the same with or without events), VHE with SVE and nVHE
@@ -29,13 +30,17 @@ def main() -> None:
     ap.add_argument("--variant", action="append")
     ap.add_argument("--sve", choices=("no", "yes", "both"), default="both")
     args = ap.parse_args()
-    events = args.event or ["exec", "signal", "ptrace_fpr_set"]
+    events = args.event or ["exec", "signal", "ptrace_fpr_set", "fork", "sve_set_vl"]
     variants = args.variant or ["v4.17", "seed", "v4.18-rc1", "v4.18"]
     sves = {"no": [False], "yes": [True], "both": [False, True]}[args.sve]
     for ev in events:
         for sve in sves:
+            if ev == "sve_set_vl" and not sve:
+                continue  # needs SVE with several vector lengths
+            vls = (128, 256) if ev == "sve_set_vl" else ()
             for name in variants:
-                cfg = Config(cpus=args.cpus, sve=sve, vhe=sve, lockdep=False, events=(ev,))
+                cfg = Config(cpus=args.cpus, sve=sve, vhe=sve, lockdep=False, events=(ev,),
+                             sve_vls=vls)
                 inst = Instance(cfg, get_variant(name))
                 t = time.time()
                 res, _ = explore_bfs(inst, list(PROPERTY_NAMES), max_states=args.max_states)

@@ -99,8 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "are real executions")
     e.add_argument("--no-por", action="store_true",
                    help="turn off partial-order reduction (on by default except with "
-                        "--symmetry, --graph and --hash-compaction): with it, verdicts "
-                        "are the same but counterexamples may not be shortest")
+                        "--symmetry, --graph and --hash-compaction; it keeps every "
+                        "verdict, but once it has reduced a state counterexamples are "
+                        "shortest in the reduced graph only)")
     e.add_argument("--engine", choices=("native", "python"), default=None,
                    help="native: the model compiled to C with the system C compiler (gcc), "
                         "multi-threaded, bit-packed states (default when a compiler is "

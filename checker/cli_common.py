@@ -21,6 +21,7 @@ from model.config import (
     Config,
     apply_kconfig_options,
     kconfig_preset,
+    parse_sve_vls,
 )
 from model.dsl import ModelError
 from model.events import DEFAULT_EVENTS, EVENTS
@@ -70,6 +71,10 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--sve", action="store_true",
                    help="the system supports SVE (one vector length); with vcpus this needs "
                         "VHE, so only VHE is checked")
+    g.add_argument("--sve-vls", default="", metavar="VL,VL",
+                   help="with --sve: the SVE vector lengths in bits the system supports (two "
+                        "or three, e.g. 128,256): tasks may then have different vector "
+                        "lengths (event sve_set_vl); default: one vector length")
     presets = ", ".join(f"{n} ({' '.join(_preset_words(n))})" for n in KCONFIG_PRESETS)
     g.add_argument("--kconfig", action="append", default=None, metavar="NAME",
                    help=f"kernel configuration preset (repeatable; `all` for every one; "
@@ -139,7 +144,13 @@ def events_from_args(args: argparse.Namespace) -> tuple[str, ...]:
     names: list[str] = []
     for item in chosen:
         names += [n.strip() for n in item.split(",") if n.strip()]
-    return tuple(EVENTS) if "all" in names else tuple(names)
+    if "all" in names:
+        # Every event the configuration can have: sve_set_vl needs SVE with several
+        # vector lengths.
+        several = getattr(args, "sve", False) and len(
+            parse_sve_vls(getattr(args, "sve_vls", "") or "")) > 1
+        return tuple(e for e in EVENTS if e != "sve_set_vl" or several)
+    return tuple(names)
 
 
 def load_variant_files(paths: list[str]) -> dict[str, Variant]:
@@ -228,7 +239,8 @@ def _build(args: argparse.Namespace, variant: Variant, kconfig: dict, vhe: bool)
                      vcpus=args.vcpus, vhe=vhe, **kconfig,
                      sve=getattr(args, "sve", False),
                      guest_aarch32=getattr(args, "aarch32_guest", False),
-                     events=events_from_args(args))
+                     events=events_from_args(args),
+                     sve_vls=parse_sve_vls(getattr(args, "sve_vls", "") or ""))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     try:

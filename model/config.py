@@ -29,6 +29,31 @@ KCONFIG_PRESETS: dict[str, dict[str, Any]] = {
 }
 DEFAULT_KCONFIG = "debug"
 
+# SVE vector lengths (bits): the architecture allows multiples of 128 from 128 to 2048
+# (arch/arm64/include/uapi/asm/sve_context.h SVE_VQ_MIN..SVE_VQ_MAX; the kernel's
+# sve_vl_valid() takes the VL in bytes: a multiple of 16 from 16 to 256).
+SVE_VL_CHOICES = tuple(range(128, 2049, 128))
+# sve_default_vl (arch/arm64/kernel/fpsimd.c, v4.17/v4.18): 64 bytes, clamped by
+# find_supported_vector_length() to the largest supported VL not above it.
+SVE_DEFAULT_VL = 512
+
+
+def parse_sve_vls(text: str) -> tuple[int, ...]:
+    """``--sve-vls 128,256``: the vector lengths (bits) the system supports; ValueError
+    with a one-line message for anything the architecture does not allow."""
+    out: list[int] = []
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            vl = int(item)
+        except ValueError:
+            raise ValueError(f"--sve-vls: {item!r} is not a vector length in bits") from None
+        out.append(vl)
+    return tuple(out)
+
+
 # Individual options settable with `--config NAME=y|n` (CONFIG_ prefix optional).
 KCONFIG_OPTIONS = ("PROVE_LOCKING", "TRACE_IRQFLAGS", *PREEMPT_MODELS)
 
@@ -86,6 +111,11 @@ class Config:
       ``kvm_arch_vcpu_load_fp``); v4.18-rc1 lifted that.
     * ``guest_aarch32``: the vcpus are AArch32 guests (KVM_ARM_VCPU_EL1_32BIT).
     * ``events``: the optional kernel paths included (model/events.py).
+    * ``sve_vls``: the SVE vector lengths (bits) the system supports (`--sve-vls`).
+      Empty (the default): one vector length for every task and CPU, nothing about VLs
+      is modelled.  With two or three: each task's ``thread.sve_vl`` and each CPU's live
+      ZCR_EL1.LEN are state (a value of this set), for the event ``sve_set_vl``
+      (prctl(PR_SVE_SET_VL)); needs ``sve``.
 
     The kernel configuration, named after Kconfig (presets in `KCONFIG_PRESETS`; the
     default is the ``debug`` preset):
@@ -113,6 +143,7 @@ class Config:
     trace_irqflags: bool = KCONFIG_PRESETS[DEFAULT_KCONFIG]["trace_irqflags"]
     guest_aarch32: bool = False
     events: tuple[str, ...] = field(default=DEFAULT_EVENTS)
+    sve_vls: tuple[int, ...] = ()
     # Deprecated alias (the flag before the Kconfig fields): lockdep=True is PROVE_LOCKING
     # with TRACE_IRQFLAGS, lockdep=False neither (what the model did then); other fields
     # as given.
@@ -123,6 +154,25 @@ class Config:
             object.__setattr__(self, "prove_locking", bool(lockdep))
             object.__setattr__(self, "trace_irqflags", bool(lockdep))
         object.__setattr__(self, "events", check_events(tuple(self.events)))
+        vls = tuple(int(v) for v in self.sve_vls)
+        for vl in vls:
+            if vl not in SVE_VL_CHOICES:
+                raise ValueError(f"--sve-vls: {vl} is not an SVE vector length (a multiple"
+                                 " of 128 bits from 128 to 2048)")
+        if len(set(vls)) != len(vls):
+            raise ValueError("--sve-vls: a vector length is given twice")
+        if len(vls) > 3:
+            raise ValueError("--sve-vls: at most three vector lengths (the state grows with"
+                             " every one)")
+        object.__setattr__(self, "sve_vls", tuple(sorted(vls)) if len(vls) > 1 else ())
+        if vls and not self.sve:
+            raise ValueError("--sve-vls needs --sve (the system supports SVE)")
+        if "sve_set_vl" in self.events:
+            if not self.sve:
+                raise ValueError("--event sve_set_vl needs --sve")
+            if len(self.sve_vls) < 2:
+                raise ValueError("--event sve_set_vl needs two or three vector lengths the"
+                                 " system supports, e.g. --sve-vls 128,256")
         if not 1 <= self.cpus <= 4:
             raise ValueError(f"--cpus must be between 1 and 4, not {self.cpus}")
         if not 0 <= self.tasks <= 3:
@@ -148,6 +198,13 @@ class Config:
     def user_tasks(self) -> int:
         """Every task with an mm: the plain user tasks, then the VMM threads."""
         return self.tasks + self.vmm_threads
+
+    @property
+    def default_vl_index(self) -> int:
+        """Index in ``sve_vls`` of sve_default_vl after find_supported_vector_length():
+        the largest supported VL not above 512 bits (the smallest if none is)."""
+        below = [i for i, vl in enumerate(self.sve_vls) if vl <= SVE_DEFAULT_VL]
+        return below[-1] if below else 0
 
     @classmethod
     def with_kconfig(cls, preset: str, **fields: Any) -> Config:
@@ -189,13 +246,17 @@ class Config:
                 d.update(kconfig_preset("debug" if old else "preempt"))
         if "events" in d:
             d["events"] = tuple(d["events"])
+        if "sve_vls" in d:
+            d["sve_vls"] = tuple(d["sve_vls"])
         return cls(**d)
 
     def describe(self) -> str:
         return (
             f"cpus={self.cpus} tasks={self.tasks} vmm_threads={self.vmm_threads} "
             f"vcpus={self.vcpus} {'VHE' if self.vhe else 'nVHE'}"
-            f"{' SVE' if self.sve else ''} {self.describe_kconfig()}"
+            f"{' SVE' if self.sve else ''}"
+            f"{' VLs=' + ','.join(map(str, self.sve_vls)) if self.sve_vls else ''}"
+            f" {self.describe_kconfig()}"
             f"{' aarch32-guest' if self.guest_aarch32 else ''}"
             f"{' events=' + ','.join(self.events) if self.events else ''}"
         )
@@ -213,4 +274,5 @@ class Config:
             "trace_irqflags": self.trace_irqflags,
             "guest_aarch32": self.guest_aarch32,
             "events": list(self.events),
+            "sve_vls": list(self.sve_vls),
         }

@@ -558,6 +558,21 @@ class Ctx:
                     if isinstance(ghost, Var):
                         self.set(ghost, 0)
 
+    def copy_as_child(self, dst: Var | Expr, src: Var | Expr, parent: int, child: int) -> None:
+        """``dst = src``, a copy of a parent's FP data into its child at fork (`*dst =
+        *src` in arch_dup_task_struct), with the ghost relabelling of the tokens: the
+        parent's latest value becomes the child's latest (what the child must read), an
+        older value of the parent an older value of the child; anything else (zero, kernel
+        data, another context's bits) is copied as it is.  The copy is kernel code (an
+        IRQ may come before it where the code allows it); the relabelling only names
+        whose generation the copied bits are.  (The SMT encoding moves the bits and makes
+        the child's "last written" ghost the parent's: checker/smt/encode.py.)"""
+        if not isinstance(dst, Var):
+            return
+        S = self.S
+        self.set(dst, Retire(Retire(src, S.latest(parent), S.latest(child)),
+                             S.stale(parent), S.stale(child)))
+
     def supersede_p(self, owner: int) -> None:
         """Ghost monitor: every copy of ``owner``'s latest P0-P15/FFR value becomes ``~``."""
         with self.atomic():

@@ -26,6 +26,15 @@ EVENTS: dict[str, str] = {
                            " points, virt/kvm/arm/arm.c)",
     "exec": "execve(): flush_thread() -> fpsimd_flush_thread() (arch/arm64/kernel/process.c,"
             " fpsimd.c); the new program must read zero FP registers",
+    "fork": "fork()/clone(): _do_fork -> arch_dup_task_struct (fpsimd_preserve_current_state,"
+            " copy), copy_thread (TIF_SVE, sve_state, fpsimd_flush_task_state),"
+            " wake_up_new_task (arch/arm64/kernel/process.c, kernel/fork.c); the last plain"
+            " user task is the child, created by another user task; needs --tasks >= 1 and"
+            " two user tasks",
+    "sve_set_vl": "prctl(PR_SVE_SET_VL): sve_set_current_vl -> sve_set_vector_length (save,"
+                  " flush, convert to FPSIMD, free sve_state, new thread.sve_vl),"
+                  " arch/arm64/kernel/fpsimd.c; needs --sve and --sve-vls with two or three"
+                  " vector lengths",
     "signal": "signal delivery (do_signal -> setup_rt_frame: fpsimd_signal_preserve_current_state,"
               " preserve_fpsimd_context, preserve_sve_context) and rt_sigreturn"
               " (restore_fpsimd_context / restore_sve_fpsimd_context ->"

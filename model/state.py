@@ -140,6 +140,9 @@ class CpuVars:
     # (feature host_data_fp_owner, v6.10+) host_data->fp_owner and host_data->fpsimd_state
     fp_owner: Var | Expr = None  # type: ignore[assignment]
     host_fpsimd_state: Var | Expr = None  # type: ignore[assignment]
+    # ZCR_EL1.LEN, the live SVE vector length of EL0/EL1 (with VHE the host's ZCR_EL1
+    # accesses go to ZCR_EL2): an index into Config.sve_vls; constant with one VL.
+    zcr: Var | Expr = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -180,6 +183,19 @@ class TaskVars:
     # (feature fp_type, with SVE) thread.fp_type: 1 = FP_STATE_SVE, 0 = FP_STATE_FPSIMD;
     # in_syscall(current_pt_regs()): the task entered the kernel by a syscall.
     fp_type: Var | Expr = None  # type: ignore[assignment]
+    # (event fork) the task exists: 0 until fork creates it (only the fork event's child
+    # slot, `Layout.fork_child`; constant 1 for every other task).
+    created: Var | Expr = None  # type: ignore[assignment]
+    # (event sve_set_vl) thread.sve_vl: the task's SVE vector length, an index into
+    # Config.sve_vls; constant where the configuration has one vector length.
+    sve_vl: Var | Expr = None  # type: ignore[assignment]
+    # (events fork, sve_set_vl) the task is inside a syscall's body (el0_svc entered it;
+    # the body's end or the return to user space ends it: fork, prctl, rt_sigreturn and
+    # KVM_RUN end it; exec and the other syscall bodies, which are not steps of their
+    # own, leave it set): the syscall-only paths need it,
+    # because pc KERNEL also stands for the exception-return path (after an IRQ or an
+    # SVE trap from EL0), where no syscall can start.  Constant 1 otherwise.
+    syscall_body: Var | Expr = None  # type: ignore[assignment]
     in_syscall: Var | Expr = None  # type: ignore[assignment]
 
 
@@ -271,6 +287,9 @@ class Layout:
             + (tuple(f"{t}.kernel" for t in self.task_names) if kfp else ()),
         )
         self.COUNT = int_domain("count", 4)
+        # SVE vector lengths (Config.sve_vls): a value is an index into the sorted list.
+        self.VL = Domain("sve_vl", tuple(str(v) for v in cfg.sve_vls) or ("one",))
+        self.multi_vl = len(cfg.sve_vls) > 1
         zero = Const(self.VALUE, 0)
 
         def image(prefix: str, init_value: int, with_zhi: bool = False) -> Image:
@@ -307,6 +326,11 @@ class Layout:
         events = set(cfg.events)
         self.ptrace = "ptrace_stop" in events
         self.signals = "signal" in events
+        # (event fork) the task slot a fork creates: the last plain user task, when there
+        # is another user task to be its parent.  It does not exist until then.
+        self.fork_child: int | None = (
+            cfg.tasks - 1 if "fork" in events and cfg.tasks >= 1 and cfg.user_tasks >= 2
+            else None)
         self.cpu: list[CpuVars] = []
         for c in range(cfg.cpus):
             p = f"cpu{c}"
@@ -337,6 +361,10 @@ class Layout:
                     host_fpsimd_state=self._var(f"{p}.host_data.fpsimd_state",
                                                 self.FPSTATE_PTR, 0)
                     if "host_data_fp_owner" in self.features else Const(self.FPSTATE_PTR, 0),
+                    # Boot leaves ZCR_EL1.LEN at the smallest length: sve_probe_vqs()
+                    # writes every LEN from the largest down to VQ 1 (fpsimd.c).
+                    zcr=self._var(f"{p}.ZCR_EL1.LEN", self.VL, 0) if self.multi_vl
+                    else Const(self.VL, 0),
                 )
             )
             cpu = self.cpu[-1]
@@ -397,6 +425,14 @@ class Layout:
                     fp_type=self._var(f"{name}.fp_type", FP_TYPE, 0) if fpt
                     else Const(FP_TYPE, 0),
                     in_syscall=self._var(f"{name}.in_syscall", b, 0) if fpt else Const(b, 0),
+                    created=self._var(f"{name}.created", b, 0) if t == self.fork_child
+                    else Const(b, 1),
+                    # thread.sve_vl: every user task starts with sve_default_vl (set by
+                    # fpsimd_flush_thread() at its exec)
+                    sve_vl=self._var(f"{name}.sve_vl", self.VL, cfg.default_vl_index)
+                    if self.multi_vl else Const(self.VL, 0),
+                    syscall_body=self._var(f"{name}.syscall_body", b, 0)
+                    if events & {"fork", "sve_set_vl"} else Const(b, 1),
                 )
             )
         for c in range(cfg.cpus):
@@ -426,6 +462,9 @@ class Layout:
                     tif_kernel_fpstate=Const(b, 0),
                     kernel_fpsimd_cpu=Const(self.CPU_OR_NR, cfg.cpus),
                     fp_type=Const(FP_TYPE, 0),
+                    created=Const(b, 1),
+                    sve_vl=Const(self.VL, 0),
+                    syscall_body=Const(b, 0),
                     in_syscall=Const(b, 0),
                 )
             )

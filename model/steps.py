@@ -107,8 +107,11 @@ def not_running(S: Layout, t: int) -> Expr:
 
 
 def runnable(S: Layout, t: int) -> Expr:
-    """The scheduler may pick t: it is not in a ptrace stop (TASK_TRACED)."""
-    return S.tasks[t].stopped.eq(0)
+    """The scheduler may pick t: it exists (event fork: the child slot exists once
+    forked) and it is not in a ptrace stop (TASK_TRACED)."""
+    task = S.tasks[t]
+    g = task.stopped.eq(0)
+    return g & task.created.eq(1) if isinstance(task.created, Var) else g
 
 
 def holds_vcpu(S: Layout, t: int, v: int) -> Expr:
@@ -187,6 +190,35 @@ def _event(name: str, gen: Callable[[Layout], Iterable[Params]]
     return params
 
 
+def _fork(S: Layout) -> Iterable[Params]:
+    """(event fork) A user task (the parent, in its clone()/fork() syscall) and the child
+    slot it creates (`Layout.fork_child`)."""
+    if "fork" not in S.config.events or S.fork_child is None:
+        return
+    for p in _user(S):
+        if p["task"] != S.fork_child:
+            yield {**p, "child": S.fork_child}
+
+
+def _set_vl(S: Layout) -> Iterable[Params]:
+    """(event sve_set_vl) A user task and each vector length the system supports."""
+    if "sve_set_vl" not in S.config.events or not S.multi_vl:
+        return
+    for p in _user(S):
+        for vl in range(len(S.config.sve_vls)):
+            yield {**p, "vl": vl}
+
+
+def _exit(S: Layout) -> Iterable[Params]:
+    """(event fork) The forked child exits on a CPU and switches to `next` for the last
+    time."""
+    if "fork" not in S.config.events or S.fork_child is None:
+        return
+    for p in _switch(S):
+        if p["task"] == S.fork_child:
+            yield p
+
+
 def _stopped_target(S: Layout, p: Params) -> Expr:
     """The tracer runs in its ptrace() syscall; the tracee is in a ptrace stop and
     switched out (ptrace_check_attach(): wait_task_inactive()).
@@ -202,6 +234,9 @@ def _stopped_target(S: Layout, p: Params) -> Expr:
     g = (running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
          & not_running(S, p["target"])
          & (at(S, p["target"], "KERNEL") | at(S, p["target"], "VCPU_LOAD")))
+    created = S.tasks[p["target"]].created
+    if isinstance(created, Var):  # (event fork) a child not yet forked cannot be traced
+        g = g & created.eq(1)
     return g & S.tasks[p["target"]].stopped.eq(1) if S.ptrace else g
 
 
@@ -362,6 +397,23 @@ STEPS: tuple[Step, ...] = (
     Step("exec", "execve(): flush_thread()", _event("exec", _user),
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL"),
          lambda k, p: k.sys_execve()),
+    Step("fork", "fork()/clone(): _do_fork creates the child (arch_dup_task_struct,"
+         " copy_thread, wake_up_new_task)", _fork,
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
+         & S.tasks[p["task"]].syscall_body.eq(1) & S.tasks[p["child"]].created.eq(0),
+         lambda k, p: k._do_fork(p["child"])),
+    Step("exit", "the forked child exits: do_exit, its last __schedule to `next`", _exit,
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
+         & preemptible(S, p["cpu"], p["task"])
+         & not_running(S, p["next"]) & runnable(S, p["next"]),
+         lambda k, p: k.do_exit(p["next"])),
+    Step("sve_set_vl", "prctl(PR_SVE_SET_VL): sve_set_current_vl -> sve_set_vector_length",
+         _set_vl,
+         # Not inside a signal handler: restore_sve_fpsimd_context() rejects a frame whose
+         # VL is not the task's (SIGSEGV), which the signal model does not represent.
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
+         & S.tasks[p["task"]].syscall_body.eq(1) & S.tasks[p["task"]].in_handler.eq(0),
+         lambda k, p: k.sve_set_current_vl(p["vl"])),
     Step("signal", "do_notify_resume delivers a signal: do_signal -> setup_rt_frame",
          _event("signal", _user),
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
@@ -483,6 +535,10 @@ def describe_params(S: Layout, p: Params) -> str:
         parts.append(f"-> {S.tasks[p['next']].name}")
     if "target" in p:
         parts.append(f"on {S.tasks[p['target']].name}")
+    if "vl" in p:
+        parts.append(f"VL {S.config.sve_vls[p['vl']]}")
+    if "child" in p:
+        parts.append(f"child {S.tasks[p['child']].name}")
     if "target_vcpu" in p:
         parts.append(f"-> vcpu{p['target_vcpu']}")
     return ", ".join(parts)

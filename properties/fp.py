@@ -159,17 +159,36 @@ def zhi_readers(S: Layout) -> list[tuple[Expr, int, Expr]]:
     for c in range(S.config.cpus):
         for t in S.tasks:
             if t.mm:
-                cond = (S.cpu[c].current.eq(t.index) & t.pc.eq("USER")
-                        & S.cpu[c].zen_el0en.eq(1))
+                cond = sve_at_el0(S, c, t.index)
+                if S.multi_vl and 128 in S.config.sve_vls:
+                    # a task running at VL 128 has no Z bits above 127
+                    cond = cond & t.sve_vl.ne(str(128))
                 out.append((cond, t.index, S.cpu[c].regs.zhi))
     return out
+
+
+def sve_at_el0(S: Layout, c: int, t: int) -> Expr:
+    """Task t runs at EL0 on CPU c with SVE enabled (CPACR_EL1.ZEN_EL0EN)."""
+    return (S.cpu[c].current.eq(t) & S.tasks[t].pc.eq("USER")
+            & S.cpu[c].zen_el0en.eq(1))
+
+
+def vl_readers(S: Layout) -> list[tuple[Expr, int, Expr]]:
+    """(condition, task, live VL) for user tasks that can execute SVE at EL0 with several
+    vector lengths configured: the task observes ZCR_EL1.LEN (RDVL, every SVE access)."""
+    if not S.multi_vl:
+        return []
+    return [(sve_at_el0(S, c, t.index), t.index, S.cpu[c].zcr)
+            for c in range(S.config.cpus) for t in S.tasks if t.mm]
 
 
 def p_readers(S: Layout) -> list[tuple[Expr, int, Expr]]:
     """(condition, task, P/FFR slice) for user tasks that can read P0-P15/FFR: at EL0 with
     EL0 SVE enabled (CPACR_EL1.ZEN_EL0EN), as for the Z bits above 127."""
-    return [(cond, t, S.cpu[c].regs.p)
-            for c in range(S.config.cpus) for cond, t, _ in zhi_readers_on(S, c)]
+    if not S.config.sve:
+        return []
+    return [(sve_at_el0(S, c, t.index), t.index, S.cpu[c].regs.p)
+            for c in range(S.config.cpus) for t in S.tasks if t.mm]
 
 
 def zhi_readers_on(S: Layout, c: int) -> list[tuple[Expr, int, Expr]]:
@@ -222,7 +241,8 @@ def no_loss(S: Layout) -> Expr:
     bits above 127 that is the task's latest SVE write, or zero if its latest write was
     through V (which zeroes them) or a syscall discarded its SVE state since.  A
     kernel-mode NEON section (task context or softirq) reads back exactly what it
-    wrote."""
+    wrote.  With several vector lengths (Config.sve_vls) a task that can execute SVE at
+    EL0 runs at its own vector length (the CPU's ZCR_EL1.LEN is its thread.sve_vl)."""
     parts = [implies(cond, expected(S, o, regs)) for cond, o, regs in readers(S)]
     # Kernel-mode NEON is a context too: a section reads back what it wrote.
     parts.append(S.kneon_lost.eq(0))
@@ -230,6 +250,9 @@ def no_loss(S: Layout) -> Expr:
         parts.append(implies(cond, Eq(zhi, zhi_value(S, t))))
     for cond, t, p in p_readers(S):
         parts.append(implies(cond & S.tasks[t].p_written.eq(1), p.eq(S.latest(t))))
+    # With several vector lengths the VL is part of a task's SVE state: it runs at its own.
+    for cond, t, zcr in vl_readers(S):
+        parts.append(implies(cond, Eq(zcr, S.tasks[t].sve_vl)))
     parts += [sigframe_no_loss(S, t) for t in S.tasks if t.sigframe is not None]
     return all_of(parts)
 
@@ -492,6 +515,123 @@ def _exec_live(S: Layout, a: Action) -> Expr | None:
     return S.tasks[t].tif_foreign.eq(0) & S.cpu[c].last_st.eq(S.task_fpstate(t))
 
 
+def needs_fork(cfg: Config) -> str | None:
+    """(event fork) a child slot and a parent: model.state.Layout.fork_child."""
+    if "fork" not in cfg.events:
+        return "event fork not included (--event fork)"
+    if cfg.tasks < 1 or cfg.user_tasks < 2:
+        return "fork needs --tasks >= 1 (the child slot) and another user task (the parent)"
+    return None
+
+
+def _needs_fork_and_cpus(cfg: Config) -> str | None:
+    if cfg.cpus < 2:
+        return "one CPU: the parent's state cannot be live on another CPU"
+    return needs_fork(cfg)
+
+
+def _needs_fork_and_sve(cfg: Config) -> str | None:
+    if not cfg.sve:
+        return "no SVE in this configuration"
+    return needs_fork(cfg)
+
+
+def _fork_parent_live(S: Layout, a: Action) -> Expr | None:
+    """fork while the parent's state is live in this CPU's registers and bound to it
+    (TIF_FOREIGN_FPSTATE clear): only the preserve in arch_dup_task_struct() puts the
+    registers into the thread struct the child copies."""
+    if a.name != "fork":
+        return None
+    t, c = a.param("task"), a.param("cpu")
+    return S.tasks[t].tif_foreign.eq(0) & S.cpu[c].last_st.eq(S.task_fpstate(t))
+
+
+def _fork_parent_live_elsewhere(S: Layout, a: Action) -> Expr | None:
+    if a.name != "fork":
+        return None
+    return _live_elsewhere(S, a.param("task"), a.param("cpu"))
+
+
+def _fork_reuses_bound_slot(S: Layout, a: Action) -> Expr | None:
+    """fork into the task_struct of a dead task whose state is still bound to a CPU
+    (fpsimd_last_state.st points at the reused thread.uw.fpsimd_state): the case
+    copy_thread()'s fpsimd_flush_task_state() is there for."""
+    if a.name != "fork":
+        return None
+    child = a.param("child")
+    return any_of(S.cpu[c].last_st.eq(S.task_fpstate(child)) for c in range(S.config.cpus))
+
+
+def _fork_parent_sve(S: Layout, a: Action) -> Expr | None:
+    """fork by a parent with TIF_SVE set in the syscall (a tracer's NT_ARM_SVE write at
+    the syscall-entry stop): its latest V values are in sve_state, not uw.fpsimd_state."""
+    if a.name != "fork":
+        return None
+    return S.tasks[a.param("task")].tif_sve.eq(1)
+
+
+def needs_set_vl(cfg: Config) -> str | None:
+    if "sve_set_vl" not in cfg.events:
+        return "event sve_set_vl not included (--event sve_set_vl, with --sve --sve-vls A,B)"
+    return None if cfg.user_tasks else "no user tasks in this configuration"
+
+
+def _needs_set_vl_and_cpus(cfg: Config) -> str | None:
+    if cfg.cpus < 2:
+        return "one CPU: a task's state cannot be live on another CPU"
+    return needs_set_vl(cfg)
+
+
+def _needs_set_vl_and_tracer(cfg: Config) -> str | None:
+    if cfg.user_tasks < 2:
+        return ("one user task: TIF_SVE is set in a syscall only by a tracer's NT_ARM_SVE"
+                " write (el0_svc discards it)")
+    return needs_set_vl(cfg)
+
+
+def _set_vl_changes(S: Layout, a: Action) -> Expr | None:
+    """The step changes the VL (the requested one differs from the task's)."""
+    if a.name != "sve_set_vl":
+        return None
+    return S.tasks[a.param("task")].sve_vl.ne(a.param("vl"))
+
+
+def _set_vl_live(S: Layout, a: Action) -> Expr | None:
+    """A task changes its VL while its state is live in this CPU's registers (the save
+    under local_bh_disable() must put them back first)."""
+    ch = _set_vl_changes(S, a)
+    if ch is None:
+        return None
+    t, c = a.param("task"), a.param("cpu")
+    return ch & S.tasks[t].tif_foreign.eq(0) & S.cpu[c].last_st.eq(S.task_fpstate(t))
+
+
+def _set_vl_live_elsewhere(S: Layout, a: Action) -> Expr | None:
+    """A task changes its VL while its state is still live on another CPU (the flush
+    must stop that CPU's registers being reused at the old length)."""
+    ch = _set_vl_changes(S, a)
+    if ch is None:
+        return None
+    live = _live_elsewhere(S, a.param("task"), a.param("cpu"))
+    return None if live is None else ch & live
+
+
+def _set_vl_sve(S: Layout, a: Action) -> Expr | None:
+    """A task changes its VL with TIF_SVE set (its state in sve_state: sve_to_fpsimd)."""
+    ch = _set_vl_changes(S, a)
+    return None if ch is None else ch & S.tasks[a.param("task")].tif_sve.eq(1)
+
+
+def _sve_load_other_vl(S: Layout, a: Action) -> Expr | None:
+    """An SVE task returns to user space (its state to be loaded: TIF_FOREIGN_FPSTATE,
+    TIF_SVE) on a CPU whose ZCR_EL1 holds another vector length: sve_load_state() must
+    write ZCR_EL1."""
+    if a.name != "ret_to_user" or not S.multi_vl:
+        return None
+    t, c = S.tasks[a.param("task")], a.param("cpu")
+    return t.tif_foreign.eq(1) & t.tif_sve.eq(1) & S.cpu[c].zcr.ne(t.sve_vl)
+
+
 def _p_other_task_at_trap(S: Layout, a: Action) -> Expr | None:
     """do_sve_acc while the CPU's P/FFR hold another task's bits (stale P that the first
     SVE access must not reveal)."""
@@ -570,6 +710,30 @@ GUARDS: tuple[Guard, ...] = (
     Guard("exec_with_state_live",
           "(event exec) a task execs while its old program's state is live on its CPU",
           _exec_live, _needs_event("exec")),
+    Guard("fork_with_parent_state_live",
+          "(event fork) a task forks while its state is live in its CPU's registers",
+          _fork_parent_live, needs_fork),
+    Guard("fork_with_parent_live_elsewhere",
+          "(event fork) a task forks while its state is live on another CPU",
+          _fork_parent_live_elsewhere, _needs_fork_and_cpus),
+    Guard("fork_reuses_bound_task_struct",
+          "(event fork) a fork reuses the task_struct of a dead task whose state is still"
+          " bound to a CPU", _fork_reuses_bound_slot, needs_fork),
+    Guard("fork_with_parent_sve",
+          "(event fork, SVE) a task forks with TIF_SVE set (its V values in sve_state)",
+          _fork_parent_sve, _needs_fork_and_sve),
+    Guard("sve_set_vl_with_state_live",
+          "(event sve_set_vl) a task changes its vector length while its state is live in"
+          " its CPU's registers", _set_vl_live, needs_set_vl),
+    Guard("sve_set_vl_with_state_live_elsewhere",
+          "(event sve_set_vl) a task changes its vector length while its state is live on"
+          " another CPU", _set_vl_live_elsewhere, _needs_set_vl_and_cpus),
+    Guard("sve_set_vl_with_tif_sve",
+          "(event sve_set_vl) a task changes its vector length with TIF_SVE set",
+          _set_vl_sve, _needs_set_vl_and_tracer),
+    Guard("sve_load_at_other_vl",
+          "(event sve_set_vl) an SVE task is reloaded on a CPU whose ZCR_EL1 holds another"
+          " vector length", _sve_load_other_vl, needs_set_vl),
     Guard("sve_trap_with_foreign_p",
           "(SVE) a task's first SVE access traps while the CPU's P/FFR hold another task's"
           " bits", _p_other_task_at_trap, _needs_sve_and_two_tasks),

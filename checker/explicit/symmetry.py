@@ -45,8 +45,11 @@ def rename(text: str, names: dict[str, str]) -> str:
 def renamings(layout: Layout, tasks: bool = True, cpus: bool = True) -> list[dict[str, str]]:
     """Every non-identity renaming of the group (plain tasks x CPUs with their idles)."""
     cfg = layout.config
-    task_perms = list(itertools.permutations(range(cfg.tasks))) if tasks else [
-        tuple(range(cfg.tasks))]
+    # (event fork) the child slot is not like the others (it exists only once forked):
+    # it keeps its name.
+    n = cfg.tasks - (1 if layout.fork_child is not None else 0)
+    task_perms = [p + tuple(range(n, cfg.tasks)) for p in itertools.permutations(range(n))
+                  ] if tasks else [tuple(range(cfg.tasks))]
     cpu_perms = list(itertools.permutations(range(cfg.cpus))) if cpus else [
         tuple(range(cfg.cpus))]
     out = []

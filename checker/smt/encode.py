@@ -34,6 +34,10 @@ Data representation
   - ``Const kneon`` (kernel-mode NEON data), and with the optional events ``Const efi``
     (firmware data) and ``Const unknown`` (contents after a power loss), get fresh bits,
     not recorded in any ghost (`Layout.opaque_tokens`);
+  - a copy relabelled from one owner's latest token to another's (``Retire`` whose
+    replacement is a *latest* token: `model.ctx.Ctx.copy_as_child`, a forked child's copy
+    of its parent's state) moves the bits and, where the source held the old owner's
+    latest, sets the new owner's ghost ``last`` to them;
   - ``Const zero`` is the all-zero bit vector.
   Fresh bits are named per step and write site (``fresh<k>_<slice>_<j>``), shared by all
   actions of step k (only one fires).  ``no_leak`` stays about tokens (where bits came
@@ -278,6 +282,18 @@ class _ActionExec:
             return self.bits_of(e.a, env, kind)
         raise EncodeError(f"cannot move bits through {e!r}")
 
+    def _handover(self, e: Expr) -> tuple[Expr, int, int] | None:
+        """(source, old owner, new owner) if ``e`` relabels one owner's latest token as
+        another's (a `Retire` whose replacement is a latest token, not a stale one: the
+        monitor of `model.ctx.Ctx.copy_as_child`), else None."""
+        S = self.enc.S
+        while isinstance(e, Retire):
+            old, new = S.latest_owner(e.latest), S.latest_owner(e.stale)
+            if old is not None and new is not None:
+                return e.a, old, new
+            e = e.a
+        return None
+
     def _value_kind(self, e: Expr) -> str | None:
         """The slice kind of a value expression (from the first slot it reads)."""
         if isinstance(e, Var):
@@ -319,12 +335,23 @@ class _ActionExec:
                     if kind is None:
                         raise EncodeError(f"{var.name}: unknown slice kind")
                     e = st.expr
+                    hand = self._handover(e)
                     owner = enc.S.latest_owner(e.value) if isinstance(e, Const) else None
                     if owner is not None:
                         b = self.fresh(kind)
                         env.ghost[(owner, kind)] = b
                     else:
                         b = self.bits_of(e, env, kind)
+                    if hand is not None and not var.local:
+                        # A copy relabelled as another owner's latest (Ctx.copy_as_child:
+                        # fork): where the source held its owner's latest, the copy is
+                        # the new owner's latest, so its "last written" ghost becomes
+                        # those bits.
+                        src, old_owner, new_owner = hand
+                        tok = as_int(self.ev(src, env), width_of(var.dom))
+                        key = (new_owner, kind)
+                        env.ghost[key] = z3.If(tok == enc.S.latest(old_owner), b,
+                                               env.ghost[key])
                     if var.local:
                         enc.lkind[id(var)] = kind
                         env.lbits[id(var)] = b

@@ -12,9 +12,12 @@ after the earlier patches of that series, which is what the seed's context lines
   `fpsimd_bind_state_to_cpu` writes that field, so it exists at the base; v4.18 removed
   it later in the series).  Where the base and v4.18 differ, the base is modelled.
 
-SVE (configuration ``sve``): one vector length for every task and the hardware, so the
-``WARN_ON(sve_get_vl() != current->thread.sve_vl)`` checks cannot fire and are not
-modelled.  P0-P15 and FFR are a slice of their own (model.state): sve_save_state /
+SVE (configuration ``sve``): one vector length for every task and the hardware unless the
+configuration lists several (Config.sve_vls, event ``sve_set_vl``); then each task's
+``thread.sve_vl`` and each CPU's ZCR_EL1.LEN are state, sve_load_state() writes ZCR_EL1,
+and the ``WARN_ON(sve_get_vl() != current->thread.sve_vl)`` check of the save is
+modelled (`sve_vl_matches`); with one vector length it cannot fire and is not emitted.
+P0-P15 and FFR are a slice of their own (model.state): sve_save_state /
 sve_load_state move them with Z, sve_alloc zeroes them, and every FPSIMD helper
 (fpsimd_save_state, fpsimd_load_state, fpsimd_to_sve, sve_to_fpsimd) leaves them alone.
 Without SVE every SVE branch below is not taken, as in the kernel.  The ``*_state``
@@ -60,10 +63,20 @@ def sve_save_state(k: Ctx, sve_state: Image, fpsr_dst: Expr | Image) -> None:
         k.store_through(fpsr_dst, lambda img: k.set(img.fpsr, regs.fpsr))
 
 
-def sve_load_state(k: Ctx, sve_state: Image, fpsr_src: Image) -> None:
-    """arch/arm64/kernel/entry-fpsimd.S: sve_load_state(): load Z0-Z31, P0-P15 and FFR
-    from sve_state (sve_load in fpsimdmacros.h) and FPSR/FPCR from the task's
-    uw.fpsimd_state."""
+def sve_load_state(k: Ctx, sve_state: Image, fpsr_src: Image, vl: Expr | None = None
+                   ) -> None:
+    """arch/arm64/kernel/entry-fpsimd.S: sve_load_state(state, &fpsr, vq_minus_1):
+    sve_load in fpsimdmacros.h first writes ZCR_EL1.LEN = vq_minus_1 (only if it
+    differs; the write is self-synchronising), then loads Z0-Z31, P0-P15 and FFR from
+    sve_state at that length, and FPSR/FPCR from the task's uw.fpsimd_state.
+
+    ``vl`` is the vector length the caller passes (task_fpsimd_load():
+    sve_vq_from_vl(current->thread.sve_vl) - 1), written to ZCR_EL1 when the
+    configuration has several vector lengths.  The Z-high slice is loaded whole: at the
+    new length every bit of Z above 127 comes from sve_state (bits above a shorter
+    length are not readable until a later load at a longer one, which loads them)."""
+    if vl is not None and isinstance(k.this_cpu.zcr, Var):
+        k.set(k.this_cpu.zcr, vl)
     regs = k.this_cpu.regs
     k.set(regs.v, sve_state.v)
     k.set(regs.zhi, sve_state.zhi)
@@ -96,7 +109,7 @@ def task_fpsimd_load(k: Ctx) -> None:
             "WARN_ON(!in_softirq() && !irqs_disabled())")
     if k.config.sve and k.cur.mm:  # kernel threads never have TIF_SVE
         with k.If(k.test_thread_flag("TIF_SVE")):
-            k.sve_load_state(k.cur.sve_state, k.cur.uw)
+            k.sve_load_state(k.cur.sve_state, k.cur.uw, k.cur.sve_vl)
         with k.Else():
             k.fpsimd_load_state(k.cur.uw)
     else:
@@ -124,11 +137,28 @@ def fpsimd_save(k: Ctx) -> None:
     with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
         if k.config.sve and k.cur.mm:  # kernel threads never have TIF_SVE
             with k.If(k.test_thread_flag("TIF_SVE")):
-                k.sve_save_state(k.cur.sve_state, st)
+                with k.If(sve_vl_matches(k)):
+                    k.sve_save_state(k.cur.sve_state, st)
             with k.Else():
                 k.store_through(st, k.fpsimd_save_state)
         else:
             k.store_through(st, k.fpsimd_save_state)
+
+
+def sve_vl_matches(k: Ctx, function: str = "fpsimd_save") -> Expr:
+    """The VL check of fpsimd_save() (v4.17: task_fpsimd_save()) on current's live SVE
+    state: ``if (WARN_ON(sve_get_vl() != current->thread.sve_vl))`` the registers cannot
+    be saved at current's length: force_signal_inject(SIGKILL) and return without
+    saving.  Returns the "lengths agree" condition, under which the caller saves.  With
+    one vector length it cannot fail and is not emitted.  Abstraction: the SIGKILL
+    itself (the task dying) is not modelled; the WARN is the finding."""
+    zcr = k.this_cpu.zcr
+    if not isinstance(zcr, Var):
+        return k.true
+    ok = k.let("vl_ok", zcr.eq(k.cur.sve_vl))
+    k.check(ok.eq(1), "WARN", function,
+            "WARN_ON(sve_get_vl() != current->thread.sve_vl): SIGKILL, state not saved")
+    return ok.eq(1)
 
 
 def fpsimd_thread_switch(k: Ctx, next_task: int) -> None:
@@ -350,8 +380,68 @@ def fpsimd_flush_thread(k: Ctx) -> None:
     if k.config.sve:
         k.clear_thread_flag("TIF_SVE")
         k.sve_free()
+        if isinstance(k.cur.sve_vl, Var):
+            # sve_vl_onexec is not modelled (PR_SVE_SET_VL_ONEXEC/INHERIT): it is 0, so
+            # the new program gets sve_default_vl (its WARNs on an invalid or
+            # unsupported default cannot fire: the default is one of Config.sve_vls).
+            k.set(k.cur.sve_vl, k.config.default_vl_index)
     k.set_thread_flag("TIF_FOREIGN_FPSTATE")
     k.local_bh_enable()
+
+
+def sve_set_vector_length(k: Ctx, t: int, vl: int) -> None:
+    """arch/arm64/kernel/fpsimd.c: sve_set_vector_length(task, vl, flags) (v4.17 and v4.18
+    alike but for the name of the save: task_fpsimd_save() at v4.17, fpsimd_save() from
+    the seed's base on, called through the variant's table), without flags.
+
+    ``vl`` is already one the system supports (the step chooses it among
+    Config.sve_vls: find_supported_vector_length() maps any valid request to one).  If
+    it equals the task's VL: nothing (``goto out``).  Otherwise, for task == current,
+    under local_bh_disable(): the save (live registers back to the thread struct) and
+    set TIF_FOREIGN_FPSTATE; then fpsimd_flush_task_state(task); if test_and_clear
+    TIF_SVE: sve_to_fpsimd(task) (the V bits of the SVE state into uw.fpsimd_state);
+    local_bh_enable() (current); sve_free(task) (sve_state is reallocated at the new
+    size on next use); task->thread.sve_vl = vl.
+
+    Not modelled: PR_SVE_SET_VL_ONEXEC (only sve_vl_onexec changes, read at exec) and
+    PR_SVE_VL_INHERIT (TIF_SVE_VL_INHERIT, read at exec): the model's exec always gets
+    the default VL (`fpsimd_flush_thread`)."""
+    task = k.task(t)
+    if not isinstance(task.sve_vl, Var):
+        return
+    with k.If(task.sve_vl.ne(vl)):
+        if t == k.current:
+            k.local_bh_disable()
+            if "fpsimd_save" in k.variant.functions:
+                k.fpsimd_save()
+            else:
+                k.task_fpsimd_save()
+            k.set_thread_flag("TIF_FOREIGN_FPSTATE")
+        k.fpsimd_flush_task_state(t)
+        with k.If(k.test_tsk_thread_flag(t, "TIF_SVE")):
+            k.update_tsk_thread_flag(t, "TIF_SVE", False)
+            k.sve_to_fpsimd(t)
+        if t == k.current:
+            k.local_bh_enable()
+        k.sve_free(t)
+        k.set(task.sve_vl, vl)
+        with k.atomic():
+            # Ghost: "Changing the vector length causes all of P0..P15, FFR and all bits
+            # of Z0..Z31 except for Z0 bits [127:0] .. Z31 bits [127:0] to become
+            # unspecified" (Documentation/arm64/sve.txt section 6): the model's reading,
+            # as after a syscall: Z-high zero, P/FFR undefined.
+            k.set(task.zhi_expected, 0)
+            k.set(task.p_written, 0)
+
+
+def sve_set_current_vl(k: Ctx, vl: int) -> None:
+    """arch/arm64/kernel/fpsimd.c: sve_set_current_vl(arg) (prctl(PR_SVE_SET_VL), from
+    kernel/sys.c SVE_SET_VL): with SVE, sve_set_vector_length(current, vl, flags); the
+    returned status (sve_prctl_status()) only reads.  The caller is in the prctl
+    syscall: preemptible, IRQs and bottom halves on."""
+    k.sve_set_vector_length(k.current, vl)
+    if isinstance(k.cur.syscall_body, Var):
+        k.set(k.cur.syscall_body, False)  # the prctl's body is done
 
 
 def fpsimd_preserve_current_state(k: Ctx) -> None:
@@ -570,5 +660,7 @@ FUNCTIONS = {
         fpsimd_update_current_state,
         sve_sync_to_fpsimd,
         sve_sync_from_fpsimd_zeropad,
+        sve_set_vector_length,
+        sve_set_current_vl,
     )
 }

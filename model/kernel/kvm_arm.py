@@ -14,6 +14,7 @@ kvm_host_cpu_state, because kvm_arch_vcpu_load() sets it on every load.
 from __future__ import annotations
 
 from model.ctx import Ctx
+from model.dsl import Var
 
 
 # ----------------------------------------------------------------- virt/kvm/arm/arm.c
@@ -89,6 +90,8 @@ def kvm_arch_vcpu_ioctl_run_put(k: Ctx, vcpu: int) -> None:
     user space."""
     k.vcpu_put(vcpu)
     k.mutex_unlock(k.vcpu(vcpu).mutex, "&vcpu->mutex")
+    if isinstance(k.cur.syscall_body, Var):
+        k.set(k.cur.syscall_body, False)  # (events fork, sve_set_vl) the ioctl's body is done
     k.goto("KERNEL")
 
 

@@ -99,6 +99,8 @@ def el0_svc(k: Ctx) -> None:
         # up to here; after a syscall the ABI's expectations for Z-high and P/FFR change
         # while the frame does not, so the check ends.
         k.set(k.cur.sigframe_fresh, 0)
+    if isinstance(k.cur.syscall_body, Var):
+        k.set(k.cur.syscall_body, True)  # (events fork, sve_set_vl) the syscall's body
     k.goto("KERNEL")
 
 
@@ -117,6 +119,8 @@ def ret_to_user(k: Ctx) -> None:
         k.fpsimd_restore_current_state()
     with k.Else():
         k.local_irq_enable()  # PSTATE at EL0 has IRQs unmasked
+        if isinstance(k.cur.syscall_body, Var):
+            k.set(k.cur.syscall_body, False)
         k.goto("USER")
 
 

@@ -153,6 +153,8 @@ def sys_rt_sigreturn(k: Ctx) -> None:
         k.restore_fpsimd_context(f)
     k.set(t.in_handler, False)
     k.pop_sigframe()
+    if isinstance(t.syscall_body, Var):
+        k.set(t.syscall_body, False)  # (events fork, sve_set_vl) sigreturn's body is done
 
 
 def pop_sigframe(k: Ctx) -> None:

@@ -10,6 +10,7 @@
 * ``v6.9``: v6.9.0, preemptible kernel NEON with the erroneous elide of the user state
   reload (#15); ``v6.10``: v6.10.0, with its fix and host_data->fp_owner; ``v6.12``:
   v6.12.0, with the SVE trap fix (#13).
+* ``v4.18-fork-fix``: v4.18 whose fork copies an SVE parent's V values from sve_state.
 
 A user adds a variant in a file of their own (see README.md, "Checking your own patch")
 and passes it with ``--variant-file``; a file defines ``VARIANT`` (one) or ``VARIANTS``
@@ -55,6 +56,7 @@ _register(v4_18.make_vcpu_reset_fix(_V418))
 _V69 = _register(v6.make_v69(_V418))
 _V610 = _register(v6.make_v610(_V69))
 _register(v6.make_v612(_V610))
+_register(v4_18.make_fork_fix(_V418))
 
 
 class VariantError(Exception):

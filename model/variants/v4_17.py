@@ -36,8 +36,9 @@ def task_fpsimd_save(k: Ctx) -> None:
     with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
         if k.config.sve and k.cur.mm:  # kernel threads never have TIF_SVE
             with k.If(k.test_thread_flag("TIF_SVE")):
-                k.sve_save_state(k.cur.sve_state, k.const(k.this_cpu.last_st,
-                                                          k.S.task_fpstate(k.current)))
+                with k.If(seed_fpsimd.sve_vl_matches(k, "task_fpsimd_save")):
+                    k.sve_save_state(k.cur.sve_state, k.const(k.this_cpu.last_st,
+                                                              k.S.task_fpstate(k.current)))
             with k.Else():
                 k.fpsimd_save_state(k.cur.uw)
         else:

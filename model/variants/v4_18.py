@@ -48,6 +48,7 @@ sve_flush_cpu_state(), which these variants no longer call, so it is not duplica
 from __future__ import annotations
 
 from model.ctx import Ctx
+from model.kernel import process
 from model.kernel.kvm_vcpu_ops import vcpu_fp_context_slots
 from model.variant import Variant
 
@@ -187,6 +188,19 @@ def make_fpexc32_fix(v418: Variant) -> Variant:
     )
 
 
+# ------------------------------------------------------------ fork of an SVE task (a fix)
+def arch_dup_task_struct_fork_fix(k: Ctx, child: int) -> None:
+    """arch/arm64/kernel/process.c: arch_dup_task_struct() as later kernels have it (the
+    v6.18.2 tree: save current's state, then ``fpsimd_sync_from_effective_state(src)``:
+    if the saved state is in SVE format, sve_to_fpsimd(src), before ``*dst = *src``),
+    written with v4.18's helpers: fpsimd_signal_preserve_current_state() is
+    fpsimd_preserve_current_state() followed by sve_to_fpsimd(current) if TIF_SVE, so
+    the copied uw.fpsimd_state holds the parent's latest V values even when they were
+    only in its sve_state (a tracer's NT_ARM_SVE write at the syscall-entry stop)."""
+    k.fpsimd_signal_preserve_current_state()
+    process.copy_task_struct(k, child)
+
+
 # ------------------------------------------------------------ v5.0 vcpu reset (a fix)
 def kvm_psci_vcpu_on_v50(k: Ctx, source: int, target: int) -> None:
     """virt/kvm/arm/psci.c: kvm_psci_vcpu_on() after "Allow a VCPU to fully reset itself"
@@ -229,6 +243,15 @@ def kvm_arch_vcpu_ioctl_run_enter_guest_v50(k: Ctx, vcpu: int) -> None:
     entry traps FP either way: merged into one step."""
     k.check_vcpu_requests(vcpu)
     kvm_arch_vcpu_ioctl_run_enter_guest(k, vcpu)
+
+
+def make_fork_fix(v418: Variant) -> Variant:
+    return v418.derive(
+        "v4.18-fork-fix",
+        "v4.18 whose fork copies an SVE task's V values from sve_state (later kernels'"
+        " arch_dup_task_struct, fpsimd_sync_from_effective_state)",
+        arch_dup_task_struct=arch_dup_task_struct_fork_fix,
+    )
 
 
 def make_vcpu_reset_fix(v418: Variant) -> Variant:

@@ -69,6 +69,10 @@ CASES = [
     # Kconfig presets: voluntary preemption, and the seed's locking-rule finding alone.
     ("seed", {"cpus": 1, "preempt": "PREEMPT_VOLUNTARY", "prove_locking": False,
               "trace_irqflags": False}),
+    # Host-ABI events: fork (child slot created and reused), per-task vector lengths.
+    ("v4.18", {"cpus": 2, "tasks": 2, "vcpus": 0, "vmm_threads": 0, "events": ("fork",)}),
+    ("v4.17", {"cpus": 1, "tasks": 1, "vcpus": 0, "vmm_threads": 0, "sve": True, "vhe": True,
+               "sve_vls": (128, 256), "events": ("sve_set_vl", "exec")}),
     # Broken copies: invariant violations (no_loss, no_leak) found by both engines.
     ("ctxsync-keeps-foreign", {"cpus": 2}),
     ("update-fp-enabled-ignores-foreign", {"cpus": 1}),
