@@ -58,8 +58,9 @@ def run(variant: str, preset: str, extra: list[str], timeout: float) -> str:
             if v["verdict"] == "VIOLATED":
                 bad[prop] = min(bad.get(prop, 10**9), v.get("length") or 10**9)
     verdict = ", ".join(f"{k} V{n}" for k, n in bad.items()) or "holds"
-    if p.returncode == 3:
-        verdict = f"NO VERDICT (bound hit) so far: {verdict}"
+    stopped = [r.get("stopped") for r in data["runs"] if r.get("stopped")]
+    if stopped:  # a bound was hit: what was found stands, "holds" would not
+        verdict = f"INCOMPLETE (stopped: {', '.join(stopped)}), found so far: {verdict}"
     return f"{verdict}  [states {' / '.join(states)}; {wall:.1f}s]"
 
 
