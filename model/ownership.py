@@ -89,8 +89,7 @@ def owned_here(S: Layout, cpu: int, current: int, owner: tuple[str, int]) -> Exp
     if kind == "cpu":
         if n == cpu:
             return None
-        online = S.cpu[n].online
-        return ~(online.eq(1)) if isinstance(online, Var) else online.eq(0)
+        return S.cpu[n].online.eq(0)  # a constant 1 without the cpu_hotplug event
     if kind == "task":
         if n == current:
             return None
