@@ -9,7 +9,9 @@
 * ``v4.18-vcpu-reset-fix``: v4.18 with v5.0's PSCI CPU_ON (the target resets itself).
 * ``v6.9``: v6.9.0, preemptible kernel NEON with the erroneous elide of the user state
   reload (#15); ``v6.10``: v6.10.0, with its fix and host_data->fp_owner; ``v6.12``:
-  v6.12.0, with the SVE trap fix (#13).
+  v6.12.0, with the SVE trap fix (#13); ``v6.13``: v6.13.7, the same FP code (still
+  fpsimd_kvm_prepare(), #17); ``v6.14``: v6.14.0, host state saved and flushed at vcpu
+  load (#17's fix), eager ZCR switching in hyp (#20's fix).
 * ``v4.18-fork-fix``: v4.18 whose fork copies an SVE parent's V values from sve_state.
 
 A user adds a variant in a file of their own (see README.md, "Checking your own patch")
@@ -55,7 +57,9 @@ _register(v4_18.make_vcpu_reset_fix(_V418))
 # newer C changed replaced, the rest checked to be the same in effect.
 _V69 = _register(v6.make_v69(_V418))
 _V610 = _register(v6.make_v610(_V69))
-_register(v6.make_v612(_V610))
+_V612 = _register(v6.make_v612(_V610))
+_V613 = _register(v6.make_v613(_V612))
+_register(v6.make_v614(_V613))
 _register(v4_18.make_fork_fix(_V418))
 
 

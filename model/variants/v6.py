@@ -1,11 +1,30 @@
-"""Today's kernels: v6.9 and v6.10 (arm64 FPSIMD host code and its KVM side).
+"""Today's kernels: v6.9 to v6.14 (arm64 FPSIMD host code and its KVM side).
 
 Read in single-release snapshots (the arm64 FP files are touched only by each snapshot's
 import commit; /work/shared/reference/modern-kernels.md):
 
 * ``v6.9``: ec-jt/linux-6.9.0 @ b1202024224738c7135d199f95d34c215ad45ca3 (v6.9.0);
 * ``v6.10``: msgeden/cryptocap-arm64-linux-6.10 @ fabd51deb839d02c50146f1bea784d71e2955a21
-  (v6.10.0; its local changes do not touch the FP files).
+  (v6.10.0; its local changes do not touch the FP files);
+* ``v6.12``: shilei-massclouds/linux-6.12 @ e02d6450498dcbe4455f9447ffead6d8f4edc38c (v6.12.0);
+* ``v6.13``: ChenRuiwei/linux-6.13.7 @ 4ebf2100a5818d1723d97b8e418c6432e6eb2182 (v6.13.7,
+  the last release before the 2025 KVM FP rework).  Compared file by file with the v6.12
+  tree: arch/arm64/kernel/fpsimd.c differs only in a comment ("FPSMID"), kvm/fpsimd.c,
+  hyp/vhe/switch.c and hyp/nvhe/switch.c are identical, hyp/include/hyp/switch.h only adds
+  the MPAM trap helpers (__activate/__deactivate_traps_mpam), kvm/arm.c only moves the
+  VMID update into kvm_arch_vcpu_load() and drops the userspace-irqchip static key,
+  entry-common.c only adds the GCS/MOPS exception handlers, asm/kvm_emulate.h only
+  vcpu_is_host_el0() and kvm_vcpu_enable_ptrauth(), and asm/kvm_host.h has no FP change:
+  none of it touches FP state, so v6.13 is v6.12's table;
+* ``v6.14``: perishh/linux-6.14 @ 347b100ec1660714730b2ca3d7a35924461651a3 (v6.14.0), with
+  the 2025 KVM FP series (fbc7e61195e2 "KVM: arm64: Unconditionally save+flush host
+  FPSIMD/SVE/SME state", #17, also read in torvalds/linux at fbc7e61195e2, through
+  59419f10045b "KVM: arm64: Eagerly switch ZCR_EL{1,2}", #20): kvm_arch_vcpu_load_fp()
+  saves and flushes the host state, fpsimd_kvm_prepare() is gone, hyp no longer saves host
+  state without pKVM, kvm_arch_vcpu_put_fp() no longer restores CPACR_EL1.ZEN (nor ZCR),
+  and hyp switches ZCR_EL{1,2} on every entry and exit while the guest owns the registers
+  (fpsimd_lazy_switch_to_guest/host).  Compared with v6.13: kernel/fpsimd.c only loses
+  fpsimd_kvm_prepare() (and constifies two sysctl tables), entry-common.c is identical.
 
 Files: arch/arm64/kernel/fpsimd.c, arch/arm64/include/asm/simd.h,
 arch/arm64/kernel/entry-common.c, arch/arm64/kvm/fpsimd.c, arch/arm64/kvm/arm.c,
@@ -54,13 +73,15 @@ __activate_traps_fpsimd32, __fpsimd_save_fpexc32, set_fp_trap.
 from __future__ import annotations
 
 from model.ctx import Ctx
-from model.dsl import Const, Expr, Var, any_of
+from model.dsl import Const, Expr, ModelError, Var, any_of
 from model.events import EVENTS
 from model.variant import Variant
 
 V69_TREE = "ec-jt/linux-6.9.0@b1202024224738c7135d199f95d34c215ad45ca3"
 V612_TREE = "shilei-massclouds/linux-6.12@e02d6450498dcbe4455f9447ffead6d8f4edc38c"
 V610_TREE = "msgeden/cryptocap-arm64-linux-6.10@fabd51deb839d02c50146f1bea784d71e2955a21"
+V613_TREE = "ChenRuiwei/linux-6.13.7@4ebf2100a5818d1723d97b8e418c6432e6eb2182"
+V614_TREE = "perishh/linux-6.14@347b100ec1660714730b2ca3d7a35924461651a3"
 
 # Events whose modelled functions are still the 2018 ones (see the module docstring).
 # Every optional event (model/events.py): their functions are the 2018 ones, and the v6
@@ -811,3 +832,135 @@ def make_v612(v610: Variant) -> Variant:
         " binding when converting in memory); the rest as modelled for v6.10",
         tree=V612_TREE, release="v6.12.0",
         sve_init_regs=sve_init_regs_v612)
+
+
+def make_v613(v612: Variant) -> Variant:
+    """v6.13.7: the FP code of v6.12 unchanged (see the module docstring for the file-by-file
+    comparison), so every function is v6.12's; only the tree it is pinned to differs."""
+    return v612.derive(
+        "v6.13",
+        "v6.13.7: the last release before the 2025 KVM FP rework; the FP code is v6.12's"
+        " (fpsimd_kvm_prepare(), HOST_SVE_ENABLED, hyp saves the host's FPSIMD state)",
+        tree=V613_TREE, release="v6.13.7")
+
+
+# --------------------------------------------------- v6.14: the 2025 KVM FP rework (#17, #20)
+def kvm_arch_vcpu_load_fp_v614(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/fpsimd.c (v6.14; fbc7e61195e2 "KVM: arm64: Unconditionally save+flush
+    host FPSIMD/SVE/SME state", #17): kvm_arch_vcpu_load_fp(): BUG_ON(!current->mm);
+    fpsimd_save_and_flush_cpu_state() (the host's live state, SVE or FPSIMD by the usual
+    rule, is saved into current's thread struct and unbound: current gets
+    TIF_FOREIGN_FPSTATE, the host kernel reloads it on the way back to user space);
+    *host_data_ptr(fp_owner) = FP_STATE_FREE; WARN_ON_ONCE(system_supports_sme() && SVCR)
+    (no SME: cannot fire).  fpsimd_kvm_prepare() is gone.  (fbc7e61195e2 alone still set
+    host_data's fpsimd_state/fpmr_ptr to NULL and recorded HOST_SVE_ENABLED; the later
+    patches of the series, all in v6.14.0, removed those writes and their readers.)"""
+    k.check(k.true if k.cur.mm else k.false, "BUG", "kvm_arch_vcpu_load_fp",
+            "BUG_ON(!current->mm)")
+    k.fpsimd_save_and_flush_cpu_state()
+    k.set(k.kvm_fp_owner(vcpu), "FREE")
+
+
+def kvm_arch_vcpu_put_fp_v614(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/fpsimd.c (v6.14): kvm_arch_vcpu_put_fp(): local_irq_save(); if the
+    guest owns the registers, fpsimd_save_and_flush_cpu_state() (which saves them into the
+    vcpu through the binding ctxsync made); local_irq_restore().  No CPACR_EL1.ZEN/SMEN
+    restore and no ZCR_EL1 handling any more (the host state was flushed at load, so the
+    host reloads and rebinds, which sets the EL0 traps, before user space runs again)."""
+    flags = k.local_irq_save()
+    with k.If(k.guest_owns_fp_regs(vcpu)):
+        k.fpsimd_save_and_flush_cpu_state()
+    k.local_irq_restore(flags)
+
+
+def fixup_guest_exit_fp_v614(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/include/hyp/switch.h (v6.14): kvm_hyp_handle_fpsimd() for an
+    FP/ASIMD trap (the guest has no SVE): cpacr_clear_set(0, FPEN) (FP untrapped; ZEN too
+    only for an SVE guest or pKVM); the host state is saved only if
+    is_protected_kvm_enabled() && host_owns_fp_regs() (no pKVM here: never, the host state
+    was saved and flushed at vcpu load); __fpsimd_restore_state(&vcpu->arch.ctxt.fp_regs);
+    FPMR only if kvm_has_fpmr() (no FPMR); a 32-bit guest's FPEXC32_EL2; the owner becomes
+    FP_STATE_GUEST_OWNED; the guest is re-entered."""
+    v = k.vcpu(vcpu)
+    k.set_fp_trap(False)
+    k.__fpsimd_restore_state(v.fp_regs)
+    k.__fpsimd_restore_fpexc32(vcpu)
+    k.set(k.kvm_fp_owner(vcpu), "GUEST_OWNED")
+
+
+def vcpu_has_sve(k: Ctx, vcpu: int) -> bool:
+    """arch/arm64/include/asm/kvm_host.h: vcpu_has_sve(vcpu) (KVM_ARM_VCPU_SVE).  A
+    build-time fact of the configuration: the model's vcpus never have the SVE feature
+    (Config has no per-vcpu SVE; ctxsync binds them with to_save = FP_STATE_FPSIMD)."""
+    return False
+
+
+def fpsimd_lazy_switch_to_guest(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/include/hyp/switch.h (v6.14; 59419f10045b "KVM: arm64: Eagerly
+    switch ZCR_EL{1,2}", #20): fpsimd_lazy_switch_to_guest(), on every guest entry (VHE:
+    __kvm_vcpu_run_vhe() before __activate_traps(); nVHE: handle___kvm_vcpu_run() before
+    __kvm_vcpu_run()): if the guest owns the registers and has SVE, ZCR_EL2 = the vcpu's
+    max VQ - 1 (or its guest hypervisor's ZCR_EL2 under NV) and ZCR_EL1 = the vcpu's saved
+    ZCR_EL1.  Nothing else.  In the model vcpu_has_sve() is false, so no write happens:
+    this is the C's effect on every modelled configuration, not an omission of it.  Not
+    modelled (outside the configurations): an SVE vcpu's ZCR values and vector lengths."""
+    if k.vcpu_has_sve(vcpu):
+        raise ModelError("vcpus with SVE are not modelled (fpsimd_lazy_switch_to_guest)")
+
+
+def fpsimd_lazy_switch_to_host(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/include/hyp/switch.h (v6.14, #20): fpsimd_lazy_switch_to_host(),
+    on every guest exit (VHE: after __deactivate_traps(); nVHE: after __kvm_vcpu_run()
+    returns): if the guest owns the registers and has SVE, save the guest's ZCR_EL1 into
+    the vcpu and set ZCR_EL2 (VHE) / ZCR_EL2 and ZCR_EL1 (nVHE) so that the host can save
+    the guest's state lazily at its max VL.  As for the entry: vcpu_has_sve() is false in
+    the model, no register is written."""
+    if k.vcpu_has_sve(vcpu):
+        raise ModelError("vcpus with SVE are not modelled (fpsimd_lazy_switch_to_host)")
+
+
+def __kvm_vcpu_run_enter_v614(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/vhe/switch.c __kvm_vcpu_run_vhe() and nvhe/hyp-main.c
+    handle___kvm_vcpu_run() -> nvhe/switch.c __kvm_vcpu_run() (v6.14), up to
+    __guest_enter(): fpsimd_lazy_switch_to_guest(), then __activate_traps() (its
+    __activate_cptr_traps() as in v6.12/v6.13)."""
+    k.fpsimd_lazy_switch_to_guest(vcpu)
+    k.__activate_traps(vcpu)
+
+
+def __kvm_vcpu_run_exit_v614(k: Ctx, vcpu: int) -> None:
+    """The same functions after the last exit (v6.14): __deactivate_traps() (VHE:
+    __deactivate_cptr_traps() writes CPACR_EL1 = FPEN | ZEN_EL1EN, EL0 SVE trapped; nVHE:
+    CPTR_EL2 with TFP and, with SVE, TZ clear), fpsimd_lazy_switch_to_host(), and if the
+    guest owns the registers __fpsimd_save_fpexc32().  (nVHE saves FPEXC32 inside
+    __kvm_vcpu_run() and switches ZCR after it returns; the two touch different state.)"""
+    k.__deactivate_traps(vcpu)
+    k.fpsimd_lazy_switch_to_host(vcpu)
+    with k.If(k.guest_owns_fp_regs(vcpu)):
+        k.__fpsimd_save_fpexc32(vcpu)
+
+
+def make_v614(v613: Variant) -> Variant:
+    """v6.14.0: #17's fix and the rest of the 2025 series (see the module docstring).  The
+    lemma v6_host_pointer_at_load speaks of host_data->fpsimd_state, which v6.14 no longer
+    sets (it stays NULL): dropped."""
+    return v613.derive(
+        "v6.14",
+        "v6.14.0: fbc7e61195e2 (#17: vcpu load saves and flushes the host FP state;"
+        " fpsimd_kvm_prepare() and hyp's host save gone, put_fp no longer restores ZEN) and"
+        " 59419f10045b (#20: eager ZCR_EL{1,2} switching in hyp)",
+        options={"new_functions": ["vcpu_has_sve", "fpsimd_lazy_switch_to_guest",
+                                   "fpsimd_lazy_switch_to_host"],
+                 "drop_lemmas": ["v6_host_pointer_at_load"]},
+        tree=V614_TREE, release="v6.14.0",
+        kvm_arch_vcpu_load_fp=kvm_arch_vcpu_load_fp_v614,
+        kvm_arch_vcpu_put_fp=kvm_arch_vcpu_put_fp_v614,
+        fixup_guest_exit_fp=fixup_guest_exit_fp_v614,
+        vcpu_has_sve=vcpu_has_sve,
+        fpsimd_lazy_switch_to_guest=fpsimd_lazy_switch_to_guest,
+        fpsimd_lazy_switch_to_host=fpsimd_lazy_switch_to_host,
+        __kvm_vcpu_run_enter=__kvm_vcpu_run_enter_v614,
+        __kvm_vcpu_run_exit=__kvm_vcpu_run_exit_v614,
+        # Gone in v6.14 (or reached only with pKVM, which is not modelled).
+        fpsimd_kvm_prepare=None,
+        kvm_hyp_save_fpsimd_host=None)
