@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="native: the model compiled to C with the system C compiler (gcc), "
                         "multi-threaded, bit-packed states (default when a compiler is "
                         "available); python: the reference engine (always used for "
-                        "--symmetry and --graph)")
+                        "--graph)")
     e.add_argument("--workers", type=int, default=None, metavar="N",
                    help="native engine: search threads (default: all cores); state counts "
                         "and verdicts do not depend on it")
@@ -223,8 +223,7 @@ def _guard_rows(inst: Instance, res: ExploreResult) -> list[tuple[str, str, str]
 
 def _engine_for(args: argparse.Namespace) -> str:
     """The engine to run: native unless asked otherwise or it cannot do the job."""
-    python_only = [opt for opt, on in (("--symmetry", args.symmetry), ("--graph", args.graph))
-                   if on]
+    python_only = [opt for opt, on in (("--graph", args.graph),) if on]
     if args.engine == "python":
         if args.hash_compaction:
             raise UsageError("--hash-compaction needs the native engine")
@@ -269,7 +268,8 @@ def _explore(inst: Instance, args: argparse.Namespace, props: list[str], engine:
             res, _ = explore_native(inst, props, max_states=args.max_states,
                                     stop_early=args.stop_early, progress=progress,
                                     workers=args.workers, compact=args.hash_compaction,
-                                    limits=limits, por=_por(args))
+                                    limits=limits, por=_por(args),
+                                    symmetry=args.symmetry)
             return res, None, "native"
         except (NativeUnavailable, NativeUnsupported) as exc:
             # Unsupported: a construct the C generator does not know, or a step with more

@@ -97,4 +97,6 @@ def build_library(model_source: str) -> tuple[ctypes.CDLL, str]:
     dll.fp_state.restype = ctypes.c_int
     dll.fp_state.argtypes = [vp, u64, p64]
     dll.fp_free.argtypes = [vp]
+    dll.fp_symmetry.restype = ctypes.c_int
+    dll.fp_symmetry.argtypes = [vp, ctypes.c_int]
     return dll, str(lib)

@@ -73,6 +73,7 @@ class Generated:
     errors: list[str]  # C error code - 1 -> message
     input_masks: list[int]  # per action: the inputs its body reads (bit j = inputs[j])
     guard_names: list[str] = field(default_factory=list)
+    symmetric: bool = False  # CANON reduces by a non-trivial symmetry group
 
 
 def bits_for(size: int) -> int:
@@ -226,14 +227,70 @@ def _stmt_exprs(st: Stmt) -> list[Expr]:
     return []
 
 
+def _canon(slots: list[Slot], nwords: int,
+           sym: list[tuple[list[int], list[tuple]]]) -> list[str]:
+    """``CANON(s)``: replace the packed state ``s`` by the smallest (as a word sequence) of
+    its images under the symmetry group (``sym``: per non-identity permutation, the
+    source variable of each destination variable and its value table, as
+    checker.explicit.symmetry.permutation_maps gives them).  The tables are precomputed
+    constants; an image is the state's words masked to the fields the permutation leaves
+    in place, with the moved fields built one by one straight from the packed words."""
+    out = [f"#define NSYM {len(sym)}"]
+    body: list[str] = []
+    for p, (src, tables) in enumerate(sym):
+        # Fields this permutation leaves in place (same variable, identity table) are
+        # copied word-wise with a mask; only the moved ones are built field by field.
+        # Words are built in order and compared with the best image so far as soon as
+        # each is complete: most images lose on their first differing word.
+        fixed = [i == j and all(k == v for k, v in enumerate(tbl))
+                 for j, (i, tbl) in enumerate(zip(src, tables, strict=True))]
+        keep = [0] * nwords
+        fields: list[list[str]] = [[] for _ in range(nwords)]
+        for j, (i, tbl) in enumerate(zip(src, tables, strict=True)):
+            dst, sl = slots[j], slots[i]
+            if not dst.bits:
+                continue
+            if fixed[j]:
+                keep[dst.word] |= ((1 << dst.bits) - 1) << dst.shift
+                continue
+            get = f"((s[{sl.word}] >> {sl.shift}) & {(1 << sl.bits) - 1}ULL)"
+            if any(k != v for k, v in enumerate(tbl)):
+                out.append(f"static const uint8_t SYM{p}_{j}[{len(tbl)}] = "
+                           f"{{{', '.join(map(str, tbl))}}};")
+                get = f"(uint64_t)SYM{p}_{j}[{get}]"
+            fields[dst.word].append(f"{get} << {dst.shift}")
+        body.append("  lt = 0;")
+        for w in range(nwords):
+            parts = [f"(s[{w}] & {keep[w]}ULL)"] + fields[w]
+            body.append(f"  img[{w}] = " + "\n      | ".join(parts) + ";")
+            body.append(f"  if (!lt) {{ if (img[{w}] > best[{w}]) goto sym{p}; "
+                        f"if (img[{w}] < best[{w}]) lt = 1; }}")
+        body.append("  if (lt) for (int w = 0; w < NW; w++) best[w] = img[w];")
+        body.append(f"sym{p}: ;")
+    out += [
+        "static void CANON(uint64_t *s) {",
+        "  uint64_t best[NW], img[NW];",
+        "  int lt = 0;",
+        "  for (int w = 0; w < NW; w++) best[w] = s[w];",
+        *body,
+        "  for (int w = 0; w < NW; w++) s[w] = best[w];",
+        "  (void)img; (void)lt;",
+        "}",
+    ]
+    return out
+
+
 def generate(actions: list[Action], vars_: list[Var], invariants: dict[str, Expr],
              guard_preds: list[tuple[str, dict[int, Expr]]],
-             por: PorTables | None = None) -> Generated:
+             por: PorTables | None = None,
+             sym: list[tuple[list[int], list[tuple]]] | None = None) -> Generated:
     """The model part of the C file (see the module docstring).  With ``por``
     (checker.por), the partial-order reduction's tables are emitted too: per action its
     dependent actions and whether it can seed a stubborn set (bitsets), and ``POR_NES``
     choosing the enabling set of a disabled action from its first false guard conjunct
-    (in the same order as the Python engine, so both reduce identically)."""
+    (in the same order as the Python engine, so both reduce identically).  With ``sym``
+    (the symmetry group's permutations, see `_canon`) also ``CANON``, used by
+    ``explore --symmetry``."""
     slots, nwords = layout_slots(vars_)
     g = _Gen(slots, len(vars_))
     out: list[str] = [
@@ -292,6 +349,7 @@ def generate(actions: list[Action], vars_: list[Var], invariants: dict[str, Expr
         fn.append(f"static int I{k}(const uint64_t *s) {{ /* {name} */")
         fn.append(f"  return {g.ex(invariants[name], 's', None, None)};")
         fn.append("}")
+    fn += _canon(slots, nwords, sym or [])
     ncheck = len(g.check_index)
     out.append(f"#define NCHECK {max(1, ncheck)}")
     out.append(f"#define NINV {max(1, len(inv_names))}")
@@ -345,6 +403,7 @@ def generate(actions: list[Action], vars_: list[Var], invariants: dict[str, Expr
         errors=list(g.errors),
         input_masks=masks,
         guard_names=[name for name, _ in guard_preds],
+        symmetric=bool(sym),
     )
 
 

@@ -133,6 +133,7 @@ typedef struct ctx {
   _Alignas(64) _Atomic int open_guards;
   _Alignas(64) struct timespec t0;
   worker_t *w;
+  int sym; /* canonicalise successors (explore --symmetry) */
 } ctx_t;
 
 static double now(ctx_t *c) {
@@ -500,6 +501,9 @@ static void expand(ctx_t *c, worker_t *w, uint64_t i) {
   }
   if (!ns) { record(c, &c->dead, i, -1, 0); return; }
   for (size_t j = 0; j < ns; j++) {
+    /* --symmetry: one representative per orbit (after the per-action duplicate check
+       on the concrete successors, as the reference engine does). */
+    if (c->sym) CANON(w->sn + j * NW);
     uint64_t h = hash_state(w->sn + j * NW);
     w->sh[j] = h;
     sub_t *t = &c->subs[c->sub_bits ? h >> (64 - c->sub_bits) : 0];
@@ -600,6 +604,14 @@ void *fp_new(int workers, int compact, uint64_t max_states, uint64_t max_bytes, 
   c->hi = 1;
   if (c->inv_mask) check_invariants(c, 0, init);
   return c;
+}
+
+/* Symmetry reduction on or off (before fp_run; the initial state passed to fp_new must
+   already be canonical). */
+int fp_symmetry(void *h, int on) {
+  ctx_t *c = h;
+  c->sym = on && NSYM > 0;
+  return c->sym;
 }
 
 int fp_run(void *h) {

@@ -24,12 +24,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from checker.explicit.compile import compiled
 from checker.explicit.explore import ExploreResult, Stats
+from checker.explicit.symmetry import Symmetry, permutation_maps, renamings
 from checker.instance import KERNEL_ASSERTS, STEP_PROPERTIES, Instance
-from checker.interp import run_action
+from checker.interp import holds, run_action
 from checker.limits import Limits
 from checker.native.build import NativeUnavailable, build_library
-from checker.native.codegen import Generated, generate, pack
+from checker.native.codegen import Generated, NativeUnsupported, generate, pack
 from checker.por import por_tables
 from checker.trace import Step, Trace
 from model.dsl import ModelError, checks_of
@@ -75,10 +77,30 @@ def native_model(inst: Instance) -> NativeModel:
     cache = inst.__dict__.setdefault("_engine_cache", {})
     if "native" not in cache:
         gen = generate(inst.actions, inst.layout.vars, inst.invariants,
-                       [(g.name, per) for g, per in inst.guard_preds], por_tables(inst))
+                       [(g.name, per) for g, per in inst.guard_preds], por_tables(inst),
+                       _symmetry_maps(inst))
         dll, path = build_library(gen.source)
         cache["native"] = NativeModel(gen, dll, path)
     return cache["native"]
+
+
+def _symmetry_maps(inst: Instance) -> list | None:
+    """The permutations of the instance's symmetry group (checker.explicit.symmetry), or
+    None when the layout is not symmetric (the CLI then runs --symmetry in Python)."""
+    try:
+        return [permutation_maps(inst.layout, names) for names in renamings(inst.layout)]
+    except ModelError:
+        return None
+
+
+def canonical(inst: Instance, gen: Generated, state: tuple[int, ...]) -> tuple[int, ...]:
+    """The representative the native engine stores for ``state``'s orbit: the image
+    whose packed words are smallest (the C function ``CANON``)."""
+    sym = inst.__dict__.setdefault("_engine_cache", {}).get("symmetry")
+    if sym is None:
+        sym = inst.__dict__["_engine_cache"]["symmetry"] = Symmetry(inst.layout)
+    images = [bytes(state)] + [perm(bytes(state)) for perm in sym.perms]
+    return tuple(min(images, key=lambda b: pack(gen.slots, gen.nwords, tuple(b))))
 
 
 def default_workers() -> int:
@@ -113,6 +135,7 @@ def explore_native(
     limits: Limits | None = None,
     max_bytes: int | None = None,
     por: bool = False,
+    symmetry: bool = False,
 ) -> tuple[ExploreResult, None]:
     """The native search; ``limits`` (timeout, memory, Ctrl-C: checker.limits) is polled
     by the Python thread that waits for the C search, which it stops cleanly.
@@ -120,7 +143,9 @@ def explore_native(
     reaching it stops the search cleanly, incomplete, like ``max_states``.  ``por``:
     partial-order reduction, the same as the reference engine's (checker.por), so the
     same states with it on; not with ``compact`` (its cycle proviso needs state
-    numbers), where it is off."""
+    numbers) nor with ``symmetry``, where it is off.
+    ``symmetry``: store one state per orbit (as the reference engine's ``--symmetry``,
+    same quotient counts and verdicts); counterexamples are rebuilt as real executions."""
     if limits is not None and limits.max_states is not None:
         max_states = limits.max_states if max_states is None else min(max_states,
                                                                         limits.max_states)
@@ -139,17 +164,29 @@ def explore_native(
     stop_early = stop_early and not (set(properties) & set(STEP_PROPERTIES)
                                      - {KERNEL_ASSERTS})
     init = inst.layout.initial_state()
-    words = (ctypes.c_uint64 * gen.nwords)(*pack(gen.slots, gen.nwords, init))
+    # As the reference engine: POR is off with symmetry (canonical representatives and
+    # stubborn sets are not argued sound together) and with compaction (its cycle
+    # proviso needs state numbers).
+    por_on = por and not compact and not symmetry
+    if symmetry and not gen.symmetric:
+        if _symmetry_maps(inst) is None:
+            raise NativeUnsupported("the layout is not symmetric")
+        symmetry = False  # a trivial group: nothing to reduce
+    root = canonical(inst, gen, tuple(init)) if symmetry else init
+    words = (ctypes.c_uint64 * gen.nwords)(*pack(gen.slots, gen.nwords, root))
     sub_bits = 12 if workers > 1 else 8
     if max_bytes is None:
         max_bytes = default_max_bytes()
     h = dll.fp_new(workers, int(compact), max_states or 0, max_bytes, int(stop_early),
-                   inv_mask, int(check_asserts), sub_bits, words, int(por and not compact))
+                   inv_mask, int(check_asserts), sub_bits, words, int(por_on))
     if not h:
         raise NativeUnavailable("the native engine could not allocate its tables")
+    if symmetry:
+        dll.fp_symmetry(h, 1)
     try:
-        res = _run(inst, nm, h, properties, workers, compact, progress, init, limits)
-        res.por = por and not compact
+        res = _run(inst, nm, h, properties, workers, compact, progress, init, limits,
+                   symmetry)
+        res.por = por_on
         return res, None
     finally:
         dll.fp_free(h)
@@ -157,7 +194,8 @@ def explore_native(
 
 def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers: int,
          compact: bool, progress: Callable[[Stats, int], None] | None,
-         init: tuple[int, ...], limits: Limits | None = None) -> ExploreResult:
+         init: tuple[int, ...], limits: Limits | None = None,
+         symmetry: bool = False) -> ExploreResult:
     gen, dll = nm.gen, nm.dll
     actions = inst.actions
     poll = (ctypes.c_uint64 * 8)()
@@ -228,7 +266,10 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
     def inputs_of(aid: int, combo: int) -> tuple[bool, ...]:
         return tuple(bool(combo >> j & 1) for j in range(len(actions[aid].inputs)))
 
-    def trace_to(idx: int, prop: str, text: str, last: tuple[int, int] | None = None) -> Trace:
+    def trace_to(idx: int, prop: str, text: str, last: tuple[int, int] | None = None,
+                 gi: int | None = None) -> Trace:
+        if symmetry:
+            return concrete_trace_to(idx, prop, text, last, gi)
         steps = []
         cur = init
         for aid, combo in path(idx):
@@ -246,6 +287,45 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
             inp = inputs_of(aid, combo)
             nxt, viol, _ = run_action(actions[aid], cur, inp)
             steps.append(Step.make(inst, actions[aid], inp, nxt, viol, cur))
+        return Trace.make(inst, prop, text, init, steps, engine=ENGINE)
+
+    def concrete_trace_to(idx: int, prop: str, text: str, last: tuple[int, int] | None,
+                          gi: int | None) -> Trace:
+        """A real execution through the orbits of the stored path (--symmetry): the
+        stored path is replayed on the representatives, and each step is matched by a
+        concrete step of the real execution whose successor has the same representative
+        (one exists by symmetry); the last one must also fail the same assertions, or
+        satisfy the same guard in its pre-state (as checker.explicit.explore does)."""
+        raw = compiled(inst)
+        rep = canonical(inst, gen, tuple(init))
+        cur = tuple(init)
+        hops = [(aid, combo, False) for aid, combo in path(idx)]
+        if last is not None:
+            hops.append((last[0], last[1], True))
+        steps = []
+        for aid, combo, final in hops:
+            nxt_rep, viol_rep, _ = run_action(actions[aid], rep, inputs_of(aid, combo))
+            target = canonical(inst, gen, nxt_rep)
+            best = None
+            for a2, inp2, _nxt, _v in raw.successors(bytes(cur)):
+                nxt, viol, _ = run_action(actions[a2], cur, inp2)
+                if canonical(inst, gen, nxt) != target:
+                    continue
+                if final and gi is not None:
+                    pred = inst.guard_preds[gi][1].get(a2)
+                    if pred is None or not holds(pred, cur):
+                        continue
+                elif final and sorted(viol) != sorted(viol_rep):
+                    continue
+                rank = len(viol)
+                if best is None or rank < best[0]:
+                    best = (rank, a2, inp2, nxt, viol)
+            if best is None:
+                raise ModelError(f"symmetry reduction: no concrete step rebuilds the trace "
+                                 f"to {prop} (the model is not symmetric)")
+            _, a2, inp2, nxt, viol = best
+            steps.append(Step.make(inst, actions[a2], inp2, nxt, viol, cur))
+            cur, rep = nxt, target
         return Trace.make(inst, prop, text, init, steps, engine=ENGINE)
 
     violations: dict[str, Trace] = {}
@@ -310,7 +390,7 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
     for gi, name in enumerate(gen.guard_names):
         r = rec(2, gi)
         guards[name] = None if r is None else trace_to(
-            r[1], name, f"guard {name} reached", (r[2], r[3]))
+            r[1], name, f"guard {name} reached", (r[2], r[3]), gi)
     d = rec(4)
     deadlock = None if d is None else trace_to(d[1], "deadlock",
                                                "no step is enabled in this state")

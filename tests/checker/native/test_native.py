@@ -181,7 +181,7 @@ def test_cli_hash_compaction_prints_probability(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert "probability that a state was missed" in out
     assert main(["explore", "--engine", "python", "--hash-compaction"]) == 2
-    assert main(["explore", "--symmetry", "--engine", "native"]) == 2
+    assert main(["explore", "--graph", "g.dot", "--engine", "native"]) == 2
     assert main(["explore", "--workers", "0"]) == 2
 
 
