@@ -22,7 +22,10 @@ properties:
 3. the ratio of states per CPU-second (target: fpcheck at least 3x SPIN);
 4. the native engine's wall time on 1 and on 2 workers on the same state space, the
    speed-up (target 1.7x on 2 cores), with the load average read just before: the
-   speed-up only shows when two cores are actually free.
+   speed-up only shows when two cores are actually free;
+5. the native engine with and without ``--symmetry`` (v4.17 ``--cpus 2 --tasks 2``,
+   v4.18 ``--cpus 3``): states, CPU seconds and states per CPU-second (target: no
+   slower per state than the plain search).
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ from model.variants import get_variant  # noqa: E402
 
 ALL = list(PROPERTY_NAMES)
 PLAN = [("v4.17", Config(vhe=False)), ("v4.18", Config(cpus=3, vhe=False))]
+# Symmetry (native engine, plain vs --symmetry): groups of order 4 (2 CPUs x 2 tasks) and 6.
+SYM_PLAN = [("v4.17", Config(cpus=2, tasks=2, vhe=False)), ("v4.18", Config(cpus=3, vhe=False))]
 
 
 def _children_cpu() -> float:
@@ -90,10 +95,10 @@ def spin(inst: Instance, work: Path, expected_states: int) -> dict:
             "mem_mb": float(mem.group(1)) if mem else float("nan")}
 
 
-def fpcheck(inst: Instance, workers: int) -> dict:
+def fpcheck(inst: Instance, workers: int, symmetry: bool = False) -> dict:
     native_model(inst)  # compile (or load from the cache) before timing
     load = _load()
-    res, _ = explore_native(inst, ALL, max_states=10**9, workers=workers)
+    res, _ = explore_native(inst, ALL, max_states=10**9, workers=workers, symmetry=symmetry)
     st = res.stats
     return {"states": st.states, "transitions": st.transitions, "cpu": st.cpu_seconds,
             "wall": st.elapsed, "violated": sorted(res.violations), "load": load,
@@ -104,11 +109,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--only", metavar="VARIANT", help="only this variant's configuration")
     ap.add_argument("--no-workers", action="store_true", help="skip the 1-vs-2-workers rows")
+    ap.add_argument("--no-symmetry", action="store_true", help="skip the symmetry rows")
     args = ap.parse_args()
     missing = [t for t in ("spin", "gcc") if shutil.which(t) is None]
     if missing:
         raise SystemExit(f"needs {' and '.join(missing)} (Debian: apt-get install spin gcc)")
-    spin_rows, worker_rows = [], []
+    spin_rows, worker_rows, sym_rows = [], [], []
     for variant, cfg in PLAN:
         if args.only and variant != args.only:
             continue
@@ -141,6 +147,18 @@ def main() -> None:
                                 f"{w2['wall']:.2f}", w2["load"],
                                 f"{w1['wall'] / w2['wall']:.2f}x"))
             print(tabulate(worker_rows[-1:], tablefmt="plain"), file=sys.stderr, flush=True)
+    if not args.no_symmetry:
+        for variant, cfg in SYM_PLAN:
+            if args.only and variant != args.only:
+                continue
+            inst = Instance(cfg, get_variant(variant))
+            for sym in (False, True):
+                r = fpcheck(inst, 1, symmetry=sym)
+                sym_rows.append((f"{variant} {cfg.describe()}",
+                                 "--symmetry" if sym else "plain", f"{r['states']:,}",
+                                 f"{r['cpu']:.2f}", f"{r['states'] / r['cpu']:,.0f}",
+                                 r["load"]))
+                print(tabulate(sym_rows[-1:], tablefmt="plain"), file=sys.stderr, flush=True)
     print(tabulate(spin_rows, headers=("configuration", "checker", "states", "transitions",
                                        "CPU s", "states/CPU-s", "notes", "load avg",
                                        "per state")))
@@ -149,6 +167,10 @@ def main() -> None:
         print(tabulate(worker_rows, headers=("configuration", "states", "wall 1 worker",
                                              "load avg", "wall 2 workers", "load avg",
                                              "speed-up")))
+    if sym_rows:
+        print()
+        print(tabulate(sym_rows, headers=("configuration (native, 1 worker)", "search",
+                                          "states", "CPU s", "states/CPU-s", "load avg")))
     print(f"\ncores: {os.cpu_count()}; load average (1/5/15 min) at the end: {_load()}")
 
 
