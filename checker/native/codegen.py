@@ -233,35 +233,44 @@ def _canon(slots: list[Slot], nwords: int,
     its images under the symmetry group (``sym``: per non-identity permutation, the
     source variable of each destination variable and its value table, as
     checker.explicit.symmetry.permutation_maps gives them).  The tables are precomputed
-    constants; an image is the state's words masked to the fields the permutation leaves
-    in place, with the moved fields built one by one straight from the packed words."""
+    constants; an image is built straight from the packed words: fields moved by the same
+    shift between the same two words with one mask each, relabelled fields through
+    their tables."""
     out = [f"#define NSYM {len(sym)}"]
     body: list[str] = []
     for p, (src, tables) in enumerate(sym):
-        # Fields this permutation leaves in place (same variable, identity table) are
-        # copied word-wise with a mask; only the moved ones are built field by field.
-        # Words are built in order and compared with the best image so far as soon as
-        # each is complete: most images lose on their first differing word.
-        fixed = [i == j and all(k == v for k, v in enumerate(tbl))
-                 for j, (i, tbl) in enumerate(zip(src, tables, strict=True))]
-        keep = [0] * nwords
+        # A field whose value table is the identity only moves bits: all such fields
+        # going from one source word to one image word by the same shift are one
+        # mask-and-shift (a permutation moves a CPU's or a task's variables as a block,
+        # so its fields travel in runs; the fields it leaves in place are the run of
+        # shift 0 within a word).  Only relabelled fields are built one by one, through
+        # their table.  Words are built in order and compared with the best image so
+        # far as soon as each is complete: most images lose on their first differing word.
+        runs: list[dict[tuple[int, int], int]] = [{} for _ in range(nwords)]
         fields: list[list[str]] = [[] for _ in range(nwords)]
         for j, (i, tbl) in enumerate(zip(src, tables, strict=True)):
             dst, sl = slots[j], slots[i]
             if not dst.bits:
                 continue
-            if fixed[j]:
-                keep[dst.word] |= ((1 << dst.bits) - 1) << dst.shift
+            if all(k == v for k, v in enumerate(tbl)):
+                key = (sl.word, dst.shift - sl.shift)
+                runs[dst.word][key] = (runs[dst.word].get(key, 0)
+                                       | ((1 << sl.bits) - 1) << sl.shift)
                 continue
+            out.append(f"static const uint8_t SYM{p}_{j}[{len(tbl)}] = "
+                       f"{{{', '.join(map(str, tbl))}}};")
             get = f"((s[{sl.word}] >> {sl.shift}) & {(1 << sl.bits) - 1}ULL)"
-            if any(k != v for k, v in enumerate(tbl)):
-                out.append(f"static const uint8_t SYM{p}_{j}[{len(tbl)}] = "
-                           f"{{{', '.join(map(str, tbl))}}};")
-                get = f"(uint64_t)SYM{p}_{j}[{get}]"
-            fields[dst.word].append(f"{get} << {dst.shift}")
+            fields[dst.word].append(f"(uint64_t)SYM{p}_{j}[{get}] << {dst.shift}")
+        for w in range(nwords):
+            moved = []
+            for (sw, d), mask in sorted(runs[w].items()):
+                part = f"(s[{sw}] & {mask}ULL)"
+                moved.append(part if d == 0 else f"({part} << {d})" if d > 0
+                             else f"({part} >> {-d})")
+            fields[w] = moved + fields[w]
         body.append("  lt = 0;")
         for w in range(nwords):
-            parts = [f"(s[{w}] & {keep[w]}ULL)"] + fields[w]
+            parts = fields[w] or ["0"]
             body.append(f"  img[{w}] = " + "\n      | ".join(parts) + ";")
             body.append(f"  if (!lt) {{ if (img[{w}] > best[{w}]) goto sym{p}; "
                         f"if (img[{w}] < best[{w}]) lt = 1; }}")

@@ -1,0 +1,136 @@
+"""The native engine's scale figures (issue 10): symmetry, hash compaction, workers.
+
+Usage (from the repository root; needs gcc):
+
+    python bench/bench_scale.py                     # every section below
+    python bench/bench_scale.py --section symmetry  # one section (repeatable)
+    python bench/bench_scale.py --only v4.17        # the rows of one variant
+
+Sections, each run in this process one after the other, on v4.17 at the default
+configuration (2 CPUs, 1 task; 173,626 states) and v4.18 ``--cpus 3`` (704,435 states),
+nVHE, every property, POR off (the figures are per state of the full graph):
+
+* ``symmetry``: the native engine with and without ``--symmetry``, 1 worker, the best of
+  three runs each: states, CPU seconds of the search, distinct states per CPU-second,
+  and the symmetric run's rate as a fraction of the plain one's (target: no slower per
+  state);
+* ``compaction``: exact mode and ``--hash-compaction``, 2 workers: states (equal, or the
+  compaction run missed some), peak bytes of the engine's tables and state arrays per
+  state, and the printed probability of a missed state;
+* ``workers``: ``--workers 1`` and ``--workers 2``: wall seconds of the search, the
+  speed-up (target 1.7x on 2 cores), and the load average (``uptime``) read just
+  before each run: on a shared machine the speed-up only shows when two cores are free.
+
+The search's own time is measured (the compiled library is cached and built before
+timing).  Equivalent single commands: ``python -m checker explore --variant V [--cpus 3]
+--nvhe --engine native --no-por [--symmetry] [--hash-compaction] --workers N``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tabulate import tabulate  # noqa: E402
+
+from checker.instance import PROPERTY_NAMES, Instance  # noqa: E402
+from checker.native.explore import explore_native, native_model  # noqa: E402
+from model.config import Config  # noqa: E402
+from model.variants import get_variant  # noqa: E402
+
+ALL = list(PROPERTY_NAMES)
+PLAN = [("v4.17", Config(vhe=False)), ("v4.18", Config(cpus=3, vhe=False))]
+SECTIONS = ("symmetry", "compaction", "workers")
+
+
+def _load() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _verdicts(res) -> str:
+    bad = sorted(res.violations)
+    return ("violated " + ", ".join(bad)) if bad else ("holds" if res.complete
+                                                        else "incomplete")
+
+
+def run(inst: Instance, *, workers: int = 1, symmetry: bool = False,
+        compact: bool = False) -> dict:
+    native_model(inst)  # compile (or load from the cache) before timing
+    load = _load()
+    res, _ = explore_native(inst, ALL, max_states=10**9, workers=workers,
+                            symmetry=symmetry, compact=compact)
+    st = res.stats
+    return {"states": st.states, "transitions": st.transitions, "wall": st.elapsed,
+            "cpu": st.cpu_seconds, "rate": st.states / st.cpu_seconds if st.cpu_seconds
+            else 0.0, "bps": st.bytes_per_state, "miss": st.miss_probability,
+            "verdict": _verdicts(res), "load": load, "complete": res.complete}
+
+
+def _emit(rows: list, row: tuple) -> None:
+    rows.append(row)
+    print(tabulate([row], tablefmt="plain"), file=sys.stderr, flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--section", action="append", choices=SECTIONS,
+                    help="run only this section (repeatable; default: all)")
+    ap.add_argument("--only", metavar="VARIANT", help="only the rows of this variant")
+    args = ap.parse_args()
+    sections = args.section or list(SECTIONS)
+    sym_rows: list = []
+    hc_rows: list = []
+    w_rows: list = []
+    for variant, cfg in PLAN:
+        if args.only and variant != args.only:
+            continue
+        inst = Instance(cfg, get_variant(variant))
+        name = f"{variant} {cfg.describe()}"
+        if "symmetry" in sections:
+            # The best of three runs each: these searches take 0.05-0.7 CPU-seconds.
+            plain = min((run(inst) for _ in range(3)), key=lambda r: r["cpu"])
+            _emit(sym_rows, (name, "plain", f"{plain['states']:,}", f"{plain['cpu']:.2f}",
+                             f"{plain['rate']:,.0f}", "", plain["verdict"], plain["load"]))
+            sym = min((run(inst, symmetry=True) for _ in range(3)), key=lambda r: r["cpu"])
+            _emit(sym_rows, (name, "--symmetry", f"{sym['states']:,}", f"{sym['cpu']:.2f}",
+                             f"{sym['rate']:,.0f}", f"{sym['rate'] / plain['rate']:.2f}x",
+                             sym["verdict"], sym["load"]))
+        if "compaction" in sections:
+            for compact in (False, True):
+                r = run(inst, workers=2, compact=compact)
+                miss = "" if r["miss"] is None else f"{r['miss']:.1e}"
+                _emit(hc_rows, (name, "--hash-compaction" if compact else "exact",
+                                f"{r['states']:,}", f"{r['bps']:.1f}", miss, r["verdict"],
+                                r["load"]))
+        if "workers" in sections:
+            w1 = run(inst, workers=1)
+            w2 = run(inst, workers=2)
+            same = (w1["states"], w1["transitions"], w1["verdict"]) == (
+                w2["states"], w2["transitions"], w2["verdict"])
+            _emit(w_rows, (name, f"{w1['states']:,}", f"{w1['wall']:.2f}", w1["load"],
+                           f"{w2['wall']:.2f}", f"{w2['cpu']:.2f}", w2["load"],
+                           f"{w1['wall'] / w2['wall']:.2f}x", "yes" if same else "NO"))
+    if sym_rows:
+        print(tabulate(sym_rows, headers=("configuration (native, 1 worker)", "search",
+                                          "states", "CPU s", "states/CPU-s",
+                                          "rate vs plain", "verdicts", "load avg")))
+        print()
+    if hc_rows:
+        print(tabulate(hc_rows, headers=("configuration (native, 2 workers)", "mode",
+                                         "states", "bytes/state", "P(missed state)",
+                                         "verdicts", "load avg")))
+        print()
+    if w_rows:
+        print(tabulate(w_rows, headers=("configuration (native)", "states", "wall 1w",
+                                        "load avg", "wall 2w", "CPU s 2w", "load avg",
+                                        "speed-up", "same result")))
+        print()
+    print(f"cores: {os.cpu_count()}; load average (1/5/15 min) at the end: {_load()}")
+
+
+if __name__ == "__main__":
+    main()
