@@ -15,8 +15,10 @@ nVHE, every property, POR off (the figures are per state of the full graph):
   and the symmetric run's rate as a fraction of the plain one's (target: no slower per
   state);
 * ``compaction``: exact mode and ``--hash-compaction``, 2 workers: states (equal, or the
-  compaction run missed some), peak bytes of the engine's tables and state arrays per
-  state, and the printed probability of a missed state;
+  compaction run missed some); per state: the peak memory of the engine's tables and
+  state arrays, of which the visited set (exact: 32-bit tag + state number; compaction:
+  the 8-byte fingerprint, in slots at most 3/4 resp. 7/8 full), and the parent links
+  written to a temporary file (compaction); the printed probability of a missed state;
 * ``workers``: ``--workers 1`` and ``--workers 2``: wall seconds of the search, the
   speed-up (target 1.7x on 2 cores), and the load average (``uptime``) read just
   before each run: on a shared machine the speed-up only shows when two cores are free.
@@ -67,6 +69,8 @@ def run(inst: Instance, *, workers: int = 1, symmetry: bool = False,
     return {"states": st.states, "transitions": st.transitions, "wall": st.elapsed,
             "cpu": st.cpu_seconds, "rate": st.states / st.cpu_seconds if st.cpu_seconds
             else 0.0, "bps": st.bytes_per_state, "miss": st.miss_probability,
+            "table_bps": st.table_bytes_per_state,
+            "disk_bps": st.disk_bytes / st.states if st.states else 0.0,
             "verdict": _verdicts(res), "load": load, "complete": res.complete}
 
 
@@ -104,8 +108,9 @@ def main() -> None:
                 r = run(inst, workers=2, compact=compact)
                 miss = "" if r["miss"] is None else f"{r['miss']:.1e}"
                 _emit(hc_rows, (name, "--hash-compaction" if compact else "exact",
-                                f"{r['states']:,}", f"{r['bps']:.1f}", miss, r["verdict"],
-                                r["load"]))
+                                f"{r['states']:,}", f"{r['bps']:.1f}",
+                                f"{r['table_bps']:.1f}", f"{r['disk_bps']:.1f}", miss,
+                                f"{r['rate']:,.0f}", r["verdict"], r["load"]))
         if "workers" in sections:
             w1 = run(inst, workers=1)
             w2 = run(inst, workers=2)
@@ -121,7 +126,8 @@ def main() -> None:
         print()
     if hc_rows:
         print(tabulate(hc_rows, headers=("configuration (native, 2 workers)", "mode",
-                                         "states", "bytes/state", "P(missed state)",
+                                         "states", "peak B/state", "visited set B/state",
+                                         "disk B/state", "P(missed state)", "states/CPU-s",
                                          "verdicts", "load avg")))
         print()
     if w_rows:

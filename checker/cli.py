@@ -411,6 +411,12 @@ def _explore_one(args: argparse.Namespace, inst: Instance, props: list[str], lim
     if args.simulate is None:
         entry["por"] = res.por
         entry["por_reduced_states"] = getattr(res.stats, "reduced", 0)
+    if getattr(res.stats, "miss_probability", None) is not None:
+        entry["hash_compaction"] = {
+            "miss_probability": res.stats.miss_probability,
+            "visited_set_bytes_per_state": round(res.stats.table_bytes_per_state, 2),
+            "peak_bytes_per_state": round(res.stats.bytes_per_state, 2),
+            "links_on_disk_bytes": res.stats.disk_bytes}
     if not args.json:
         _print_run(inst, props, res, files, site_files, guard_rows, args.coverage, printed)
     return code, entry, used
@@ -600,7 +606,9 @@ def _print_native_stats(res: ExploreResult) -> None:
           f"({st.cpu_rate:,.0f} states per CPU-second), {st.bytes_per_state:.0f} bytes "
           "per state")
     if st.miss_probability is not None:
-        print(f"hash compaction: 64-bit fingerprints; probability that a state was missed "
+        print(f"hash compaction: 64-bit fingerprints ({st.table_bytes_per_state:.1f} bytes "
+              f"per state in the visited set), parent links in a temporary file "
+              f"({st.disk_bytes / 2**20:.0f} MiB); probability that a state was missed "
               f"(optimistic, as TLC estimates it): {st.miss_probability:.1e}")
 
 

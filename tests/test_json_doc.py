@@ -50,6 +50,10 @@ def test_explore_fields_documented(tmp_path, capsys) -> None:
     sim = _run(capsys, "explore", "--cpus", "1", "--nvhe", "--json", "--simulate", "3",
                "--depth", "4", "--out", str(tmp_path))
     assert not _undocumented(sim, "explore", ("config", "step_coverage", *props, *guards))
+    hc = _run(capsys, "explore", "--cpus", "1", "--nvhe", "--kconfig", "preempt", "--json",
+              "--hash-compaction", "--out", str(tmp_path))
+    assert "hash_compaction" in hc["runs"][0]
+    assert not _undocumented(hc, "explore", ("config", *props, *guards))
 
 
 def test_bmc_and_prove_fields_documented(tmp_path, capsys) -> None:

@@ -13,7 +13,8 @@
  *    on its own (lock striping: with 2^12 stripes two workers almost never meet).  A slot
  *    is one word: exact mode stores the low 32 bits of the hash and the state number + 1
  *    (the state itself is compared only when the tags match); hash-compaction mode stores
- *    the 64-bit hash (fingerprint) only, and frees the states of finished levels.
+ *    the 64-bit hash (fingerprint) only, frees the states of finished levels and moves
+ *    the parent links of finished chunks to a temporary file.
  *  - BFS is level-synchronous: the frontier is the contiguous range [lo, hi) of state
  *    numbers; workers claim blocks of it with an atomic cursor, new states get numbers
  *    >= hi, and a barrier separates levels.  Every state of level L+1 is therefore found
@@ -23,7 +24,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <string.h>
 #include <time.h>
 
@@ -113,6 +116,11 @@ typedef struct ctx {
   _Atomic(uint64_t *) st[MAXCH];
   _Atomic(link_t *) ln[MAXCH];
   uint64_t st_freed;  /* compaction: chunks below this one have been freed */
+  /* compaction: the parent links of chunks below ln_flushed are in the temporary file
+     lnf (at offset 8 * state number), not in memory; disk_bytes is its size. */
+  FILE *lnf;
+  uint64_t ln_flushed, disk_bytes;
+  int lnf_failed;
   pthread_mutex_t alloc_lock, rec_lock;
   sub_t *subs;
   uint64_t nsub;
@@ -124,6 +132,7 @@ typedef struct ctx {
   _Alignas(64) _Atomic uint64_t cursor;
   _Alignas(64) _Atomic uint64_t bytes;
   _Atomic uint64_t peak_bytes;
+  _Atomic uint64_t table_bytes; /* the visited set's slots (part of bytes) */
   _Alignas(64) _Atomic int stop;
   int stop_reason; /* 1 user, 2 max_states, 3 model error, 4 stop early, 5 no memory or
                       state numbers, 6 the memory bound max_bytes */
@@ -221,18 +230,38 @@ static void set_stop(ctx_t *c, int reason) {
   if (atomic_compare_exchange_strong(&c->stop, &z, 1)) c->stop_reason = reason;
 }
 
+/* Open addressing with linear probing; a key's home slot is its 32 low hash bits scaled
+   to the capacity (multiply-shift, so a capacity need not be a power of two: tables grow
+   by half, not double, which keeps their load between 2/3 and 1 of the maximum instead of
+   between 1/2 and 1).  The maximum load is 3/4 in exact mode (probes compare 32-bit tags,
+   then whole states) and 7/8 with hash compaction, where a slot is only the 8-byte
+   fingerprint and memory per state is the point.  Exact mode's home comes from the tag,
+   so a table can be rehashed from its slots alone. */
+static inline uint64_t home_of(uint64_t cap, uint64_t low32) {
+  return (low32 * cap) >> 32;
+}
+
+static inline uint64_t slot_home(ctx_t *c, uint64_t e, uint64_t cap) {
+  return home_of(cap, c->compact ? (e & 0xFFFFFFFFULL) : (e >> 32));
+}
+
+static inline int over_load(ctx_t *c, sub_t *t) {
+  return (t->n + 1) * 8 > t->cap * (c->compact ? 7 : 6);
+}
+
 static int grow(ctx_t *c, sub_t *t) {
-  uint64_t ncap = t->cap ? t->cap * 2 : 64, mask = ncap - 1;
+  uint64_t ncap = t->cap ? (t->cap + t->cap / 2 + 7) & ~7ULL : 64;
   uint64_t *ns = calloc(ncap, sizeof(uint64_t));
   if (!ns) return 0;
   for (uint64_t k = 0; k < t->cap; k++) {
     uint64_t e = t->slots[k];
     if (!e) continue;
-    uint64_t pos = (c->compact ? e : (e >> 32)) & mask;
-    while (ns[pos]) pos = (pos + 1) & mask;
+    uint64_t pos = slot_home(c, e, ncap);
+    while (ns[pos]) pos = pos + 1 == ncap ? 0 : pos + 1;
     ns[pos] = e;
   }
   add_bytes(c, (int64_t)(ncap * sizeof(uint64_t)) - (int64_t)(t->cap * sizeof(uint64_t)));
+  atomic_fetch_add(&c->table_bytes, (ncap - t->cap) * sizeof(uint64_t));
   free(t->slots);
   t->slots = ns;
   t->cap = ncap;
@@ -247,16 +276,16 @@ static int insert(ctx_t *c, worker_t *w, const uint64_t *n, uint64_t h, uint64_t
   int res = 1;
   uint8_t pk[SB];
   pack_st(n, pk);
-  if ((t->n + 1) * 4 > t->cap * 3 && !grow(c, t)) { res = -1; goto out; }
-  uint64_t mask = t->cap - 1, pos = h & mask, e;
+  if (over_load(c, t) && !grow(c, t)) { res = -1; goto out; }
   uint64_t key = c->compact ? (h ? h : 1) : (h & 0xFFFFFFFFULL) << 32;
+  uint64_t cap = t->cap, pos = slot_home(c, key, cap), e;
   while ((e = t->slots[pos]) != 0) {
     if (c->compact) {
       if (e == key) { res = 0; goto out; }
     } else if ((e >> 32) == (h & 0xFFFFFFFFULL)) {
       if (memcmp(state_at(c, (e & 0xFFFFFFFFULL) - 1), pk, SB) == 0) { res = 0; goto out; }
     }
-    pos = (pos + 1) & mask;
+    pos = pos + 1 == cap ? 0 : pos + 1;
   }
   uint64_t i = atomic_fetch_add(&c->count, 1);
   if (i >= MAX_STATES_HARD) { set_stop(c, 5); res = -1; goto out; }
@@ -282,14 +311,14 @@ static int64_t lookup(ctx_t *c, const uint64_t *n, uint64_t h) {
   if (t->cap) {
     uint8_t pk[SB];
     pack_st(n, pk);
-    uint64_t mask = t->cap - 1, pos = h & mask, e;
+    uint64_t cap = t->cap, pos = home_of(cap, h & 0xFFFFFFFFULL), e;
     while ((e = t->slots[pos]) != 0) {
       if ((e >> 32) == (h & 0xFFFFFFFFULL)
           && memcmp(state_at(c, (e & 0xFFFFFFFFULL) - 1), pk, SB) == 0) {
         res = (int64_t)(e & 0xFFFFFFFFULL) - 1;
         break;
       }
-      pos = (pos + 1) & mask;
+      pos = pos + 1 == cap ? 0 : pos + 1;
     }
   }
   if (c->locking) sub_unlock(&t->lock);
@@ -509,7 +538,9 @@ static void expand(ctx_t *c, worker_t *w, uint64_t i) {
     sub_t *t = &c->subs[c->sub_bits ? h >> (64 - c->sub_bits) : 0];
     /* Only a hint (a prefetch never faults), so no lock: another worker may be growing
        this sub-table. */
-    if (t->cap) __builtin_prefetch(&t->slots[h & (t->cap - 1)]);
+    uint64_t cap = t->cap;
+    uint64_t *sl = t->slots;
+    if (cap && sl) __builtin_prefetch(&sl[home_of(cap, h & 0xFFFFFFFFULL)]);
   }
   uint64_t amp[POR_W];
   int reduce = c->por && nen > 1 && por_choose(c, w, s, en, nen, ns, amp);
@@ -556,6 +587,23 @@ static void *worker_main(void *arg) {
             if (p) { free(p); add_bytes(c, -(int64_t)(CH_SIZE * SB)); }
             c->st_freed++;
           }
+          /* Every state below cnt has its link written (the barrier orders it): full
+             chunks of links go to the file, as TLC keeps its trace on disk; memory then
+             holds the fingerprints, the last two levels' states and one chunk of links. */
+          while (c->lnf && !c->lnf_failed && (c->ln_flushed + 1) * CH_SIZE <= cnt) {
+            link_t *p = atomic_load(&c->ln[c->ln_flushed]);
+            size_t sz = CH_SIZE * sizeof(link_t);
+            if (!p || fseeko(c->lnf, (off_t)(c->ln_flushed * sz), SEEK_SET) != 0
+                || fwrite(p, 1, sz, c->lnf) != sz || fflush(c->lnf) != 0) {
+              c->lnf_failed = 1; /* e.g. disk full: keep the links in memory */
+              break;
+            }
+            atomic_store(&c->ln[c->ln_flushed], (link_t *)0);
+            free(p);
+            add_bytes(c, -(int64_t)sz);
+            c->disk_bytes += sz;
+            c->ln_flushed++;
+          }
           pthread_mutex_unlock(&c->alloc_lock);
         }
       }
@@ -581,6 +629,7 @@ void *fp_new(int workers, int compact, uint64_t max_states, uint64_t max_bytes, 
   c->workers = workers < 1 ? 1 : workers;
   c->locking = c->workers > 1;
   c->compact = compact;
+  if (compact) c->lnf = tmpfile(); /* no file: the links stay in memory */
   c->por = por && POR_ON && !compact; /* the proviso needs state numbers (exact mode) */
   c->max_states = max_states;
   c->max_bytes = max_bytes;
@@ -630,7 +679,8 @@ int fp_run(void *h) {
 
 void fp_stop(void *h) { set_stop((ctx_t *)h, 1); }
 
-/* out: states, frontier end, depth, bytes, transitions (approximate while running) */
+/* out: states, frontier end, depth, bytes, transitions, expanded, peak bytes, reduced
+   states, visited-set bytes, bytes of links on disk (approximate while running) */
 void fp_poll(void *h, uint64_t *out) {
   ctx_t *c = h;
   out[0] = atomic_load(&c->count);
@@ -645,6 +695,8 @@ void fp_poll(void *h, uint64_t *out) {
   uint64_t r = 0;
   for (int k = 0; k < c->workers; k++) r += c->w[k].reduced;
   out[7] = r;
+  out[8] = atomic_load(&c->table_bytes);
+  out[9] = c->disk_bytes;
 }
 
 void fp_counts(void *h, uint64_t *fired, uint64_t *failed) {
@@ -667,7 +719,14 @@ double fp_rec(void *h, int kind, int k, uint64_t *out) {
 }
 
 int fp_link(void *h, uint64_t idx, uint64_t *out) {
-  link_t *l = link_at((ctx_t *)h, idx);
+  ctx_t *c = h;
+  link_t *l = link_at(c, idx), buf;
+  if (!l && c->lnf && (idx >> CH_BITS) < c->ln_flushed) {
+    if (fseeko(c->lnf, (off_t)(idx * sizeof(link_t)), SEEK_SET) != 0
+        || fread(&buf, sizeof buf, 1, c->lnf) != 1)
+      return 0;
+    l = &buf;
+  }
   if (!l) return 0;
   out[0] = l->parent; out[1] = l->aid; out[2] = l->combo;
   return 1;
@@ -691,5 +750,6 @@ void fp_free(void *h) {
     free(w->sn); free(w->sh); free(w->sinfo); free(w->svoff); free(w->snv); free(w->sv);
   }
   free(c->w);
+  if (c->lnf) fclose(c->lnf);
   free(c);
 }

@@ -8,9 +8,13 @@ into machine words, the visited set is a flat open-addressing table, the search 
 parent links by replaying the steps with the reference interpreter (checker.interp),
 which also yields the C functions each step entered.
 
-With ``compact`` (hash compaction) the visited set stores 64-bit fingerprints only: a
-state whose fingerprint collides with another's is taken as seen and never explored; the
-result's stats carry the probability of that having happened (as TLC reports it).
+With ``compact`` (hash compaction) the visited set stores 64-bit fingerprints only (8
+bytes per state in slots kept at most 7/8 full): a state whose fingerprint collides with
+another's is taken as seen and never explored; the result's stats carry the probability
+of that having happened (as TLC reports it).  Memory then holds the fingerprints, the
+states of the last two BFS levels and the latest chunk of parent links; older parent
+links are written to an anonymous temporary file (as TLC keeps its trace on disk) and
+read back only to rebuild counterexamples.
 """
 
 from __future__ import annotations
@@ -48,11 +52,17 @@ class NativeStats(Stats):
     cpu_seconds: float = 0.0
     peak_bytes: int = 0
     miss_probability: float | None = None  # hash compaction only
+    table_bytes: int = 0  # the visited set's slots at the end (part of peak_bytes)
+    disk_bytes: int = 0  # hash compaction: parent links moved to a temporary file
     note: str = ""
 
     @property
     def bytes_per_state(self) -> float:
         return self.peak_bytes / self.states if self.states else 0.0
+
+    @property
+    def table_bytes_per_state(self) -> float:
+        return self.table_bytes / self.states if self.states else 0.0
 
     @property
     def cpu_rate(self) -> float:
@@ -198,7 +208,7 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
          symmetry: bool = False) -> ExploreResult:
     gen, dll = nm.gen, nm.dll
     actions = inst.actions
-    poll = (ctypes.c_uint64 * 8)()
+    poll = (ctypes.c_uint64 * 10)()
     reason = [0]
     cpu0, t0 = _cpu(), time.perf_counter()
 
@@ -226,7 +236,7 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
     elapsed = time.perf_counter() - t0
     cpu = _cpu() - cpu0
     dll.fp_poll(h, poll)
-    states, _, depth, _, transitions, expanded, peak, reduced = list(poll)
+    states, _, depth, _, transitions, expanded, peak, reduced, table, disk = list(poll)
     out = (ctypes.c_uint64 * 4)()
 
     def rec(kind: int, k: int = 0) -> tuple[int, int, int, int, float] | None:
@@ -410,7 +420,7 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
                         elapsed=elapsed, time_to_verdict=ttv, workers=workers,
                         compact=compact, cpu_seconds=cpu, peak_bytes=peak, note=note,
                         queued=max(0, states - expanded), time_to_site=ttv_site,
-                        reduced=reduced)
+                        reduced=reduced, table_bytes=table, disk_bytes=disk)
     if compact:
         # As TLC: the chance that some state was wrongly taken as seen is about
         # n * (generated - n) / 2^64 with n distinct states (optimistic estimate).
@@ -420,6 +430,6 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
 
 
 def _frontier_end(dll: ctypes.CDLL, h: int) -> int:
-    poll = (ctypes.c_uint64 * 8)()
+    poll = (ctypes.c_uint64 * 10)()
     dll.fp_poll(h, poll)
     return poll[1]

@@ -19,6 +19,7 @@ from model.config import Config
 from model.dsl import BOOL, Action, Const, Domain, Expr, Var
 from model.variants import get_variant
 from tests.broken_variants import BROKEN
+from tests.checker.test_symmetry import replays
 
 ALL = list(PROPERTY_NAMES)
 
@@ -122,6 +123,25 @@ def test_workers_and_hash_compaction_identical(variant, cfg) -> None:
     assert one.stats.miss_probability is None
 
 
+def test_hash_compaction_links_on_disk() -> None:
+    """With more states than one chunk of parent links (2^16), hash compaction moves the
+    finished chunks to its temporary file; traces are rebuilt from it, step for step the
+    same as exact mode's on one worker (same numbering), and the fingerprint table costs
+    8 bytes per state at 7/8 load or less."""
+    inst = _inst("v4.17", vhe=False)
+    exact, _ = explore_native(inst, ALL, workers=1)
+    hc, _ = explore_native(inst, ALL, workers=1, compact=True)
+    assert hc.stats.states == exact.stats.states > 2**16
+    assert _summary(hc) == _summary(exact)
+    assert hc.stats.disk_bytes >= 8 * 2**16 and exact.stats.disk_bytes == 0
+    assert 8 / (7 / 8) <= hc.stats.table_bytes_per_state < 8 / (7 / 8) * 1.5 + 1
+    reached = {g: t for g, t in hc.guards_reached.items() if t is not None}
+    assert reached
+    for g, t in reached.items():
+        assert [s.label for s in t.steps] == [s.label for s in exact.guards_reached[g].steps]
+        replays(inst, t)
+
+
 def test_max_states_and_stop_early() -> None:
     inst = _inst("seed", cpus=2)
     res, _ = explore_native(inst, ALL, max_states=1000, workers=2)
@@ -175,11 +195,19 @@ def test_cli_engines_agree_and_fallback(tmp_path, capsys, monkeypatch) -> None:
 
 
 def test_cli_hash_compaction_prints_probability(tmp_path, capsys) -> None:
-    code = main(["explore", "--cpus", "1", "--nvhe", "--kconfig", "preempt",
-                 "--hash-compaction", "--workers", "2", "--out", str(tmp_path), "--quiet"])
+    argv = ["explore", "--cpus", "1", "--nvhe", "--kconfig", "preempt", "--workers", "2",
+            "--out", str(tmp_path)]
+    code = main(argv + ["--hash-compaction", "--quiet"])
     assert code == 1
     out = capsys.readouterr().out
     assert "probability that a state was missed" in out
+    assert main(argv + ["--hash-compaction", "--json"]) == 1
+    hc = json.loads(capsys.readouterr().out)["runs"][0]
+    assert main(argv + ["--no-por", "--json"]) == 1
+    exact = json.loads(capsys.readouterr().out)["runs"][0]
+    assert hc["states"] == exact["states"] and "hash_compaction" not in exact
+    assert 0 < hc["hash_compaction"]["miss_probability"] < 1e-9
+    assert hc["hash_compaction"]["visited_set_bytes_per_state"] >= 8
     assert main(["explore", "--engine", "python", "--hash-compaction"]) == 2
     assert main(["explore", "--graph", "g.dot", "--engine", "native"]) == 2
     assert main(["explore", "--workers", "0"]) == 2
