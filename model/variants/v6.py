@@ -107,7 +107,7 @@ def may_use_simd(k: Ctx) -> Expr:
 
 
 def task_fpsimd_load(k: Ctx) -> None:
-    """arch/arm64/kernel/fpsimd.c (v6.9-v6.12): task_fpsimd_load():
+    """arch/arm64/kernel/fpsimd.c (v6.9-v6.14): task_fpsimd_load():
     WARN_ON(preemptible()); WARN_ON(test_thread_flag(TIF_KERNEL_FPSTATE)); (no FPMR).
     With SVE, by current->thread.fp_type: FP_STATE_FPSIMD: if test_and_clear TIF_SVE,
     sve_user_disable(); FP_STATE_SVE (never streaming without SME): if
@@ -139,7 +139,7 @@ def task_fpsimd_load(k: Ctx) -> None:
 
 
 def fpsimd_save_user_state(k: Ctx) -> None:
-    """arch/arm64/kernel/fpsimd.c (v6.9, v6.10): fpsimd_save_user_state() (was
+    """arch/arm64/kernel/fpsimd.c (v6.9-v6.14): fpsimd_save_user_state() (was
     fpsimd_save()).
 
     last = this CPU's fpsimd_last_state; WARN_ON(preemptible()); return if current's
@@ -189,7 +189,7 @@ def fpsimd_save(k: Ctx) -> None:
 
 
 def fpsimd_load_kernel_state(k: Ctx, t: int) -> None:
-    """arch/arm64/kernel/fpsimd.c (v6.8-v6.10): fpsimd_load_kernel_state(task): elide the
+    """arch/arm64/kernel/fpsimd.c (v6.8-v6.14): fpsimd_load_kernel_state(task): elide the
     load if this CPU holds the task's most recent kernel-mode state (last->st is
     &task->thread.kernel_fpsimd_state and task->thread.kernel_fpsimd_cpu is this CPU);
     else fpsimd_load_state(&task->thread.kernel_fpsimd_state).  (It does not bind.)"""
@@ -200,7 +200,7 @@ def fpsimd_load_kernel_state(k: Ctx, t: int) -> None:
 
 
 def fpsimd_save_kernel_state(k: Ctx, t: int) -> None:
-    """arch/arm64/kernel/fpsimd.c (v6.8-v6.10): fpsimd_save_kernel_state(task):
+    """arch/arm64/kernel/fpsimd.c (v6.8-v6.14): fpsimd_save_kernel_state(task):
     fpsimd_save_state(&task->thread.kernel_fpsimd_state); fpsimd_bind_state_to_cpu() of
     {.st = &task->thread.kernel_fpsimd_state, .to_save = FP_STATE_FPSIMD};
     task->thread.kernel_fpsimd_cpu = this CPU."""
@@ -211,17 +211,15 @@ def fpsimd_save_kernel_state(k: Ctx, t: int) -> None:
 
 
 def fpsimd_thread_switch(k: Ctx, next_task: int) -> None:
-    """arch/arm64/kernel/fpsimd.c (v6.8, v6.9): fpsimd_thread_switch(next), from
+    """arch/arm64/kernel/fpsimd.c (v6.8-v6.14): fpsimd_thread_switch(next), from
     __switch_to() with IRQs off.
 
     WARN_ON_ONCE(!irqs_disabled()); save current's unsaved state: its kernel-mode state
     (fpsimd_save_kernel_state(current)) if it has TIF_KERNEL_FPSTATE, else its user state
-    (fpsimd_save_user_state()).  If next has TIF_KERNEL_FPSTATE:
-    fpsimd_load_kernel_state(next) and set next's TIF_FOREIGN_FPSTATE; else next's
-    TIF_FOREIGN_FPSTATE = (last->st != &next->thread.uw.fpsimd_state || next's
-    fpsimd_cpu != this CPU).  The load does not touch last->st, which may still name a
-    task's user state although the registers now hold next's kernel-mode data (fixed by
-    e92bee9f861b in v6.10, `fpsimd_thread_switch_v610`)."""
+    (fpsimd_save_user_state()).  If next has TIF_KERNEL_FPSTATE, load its kernel-mode
+    state (`fpsimd_thread_switch_to_kernel_neon`: the branch e92bee9f861b changed in
+    v6.10); else next's TIF_FOREIGN_FPSTATE = (last->st != &next->thread.uw.fpsimd_state
+    || next's fpsimd_cpu != this CPU)."""
     k.check(k.irqs_disabled(), "WARN", "fpsimd_thread_switch",
             "WARN_ON_ONCE(!irqs_disabled())")
     k.fpsimd_thread_switch_save_prev()
@@ -230,14 +228,32 @@ def fpsimd_thread_switch(k: Ctx, next_task: int) -> None:
         k.fpsimd_thread_switch_fixup_foreign(next_task, nxt)
         return
     with k.If(k.test_tsk_thread_flag(next_task, "TIF_KERNEL_FPSTATE")):
-        k.fpsimd_load_kernel_state(next_task)
-        k.update_tsk_thread_flag(next_task, "TIF_FOREIGN_FPSTATE", True)
+        k.fpsimd_thread_switch_to_kernel_neon(next_task)
     with k.Else():
         k.fpsimd_thread_switch_fixup_foreign(next_task, nxt)
 
 
+def fpsimd_thread_switch_to_kernel_neon(k: Ctx, next_task: int) -> None:
+    """The branch of fpsimd_thread_switch() for a next task with TIF_KERNEL_FPSTATE (v6.8,
+    v6.9): fpsimd_load_kernel_state(next) and set next's TIF_FOREIGN_FPSTATE.  The load
+    does not touch last->st, which may still name a task's user state although the
+    registers now hold next's kernel-mode data (#15).  A helper of the model: the one
+    statement of the function that e92bee9f861b changed."""
+    k.fpsimd_load_kernel_state(next_task)
+    k.update_tsk_thread_flag(next_task, "TIF_FOREIGN_FPSTATE", True)
+
+
+def fpsimd_thread_switch_to_kernel_neon_v610(k: Ctx, next_task: int) -> None:
+    """The same branch (v6.10-v6.14, e92bee9f861b "arm64/fpsimd: Avoid erroneous elide of
+    user state reload"): fpsimd_load_kernel_state(next), then fpsimd_flush_cpu_state()
+    (last->st = NULL; set TIF_FOREIGN_FPSTATE of *current*, which is still the outgoing
+    task here) instead of only setting next's TIF_FOREIGN_FPSTATE."""
+    k.fpsimd_load_kernel_state(next_task)
+    k.fpsimd_flush_cpu_state()
+
+
 def fpsimd_thread_switch_save_prev(k: Ctx) -> None:
-    """The first statement of fpsimd_thread_switch() (v6.8-v6.10, unchanged by the fix):
+    """The first statement of fpsimd_thread_switch() (v6.8-v6.14, unchanged by the fix):
     if current has TIF_KERNEL_FPSTATE, fpsimd_save_kernel_state(current), else
     fpsimd_save_user_state().  A helper of the model, so both versions share it."""
     if k.cur.mm:
@@ -252,7 +268,7 @@ def fpsimd_thread_switch_save_prev(k: Ctx) -> None:
 
 
 def fpsimd_thread_switch_fixup_foreign(k: Ctx, next_task: int, nxt) -> None:  # noqa: ANN001
-    """The else branch of fpsimd_thread_switch() (v6.8-v6.10, unchanged by the fix):
+    """The else branch of fpsimd_thread_switch() (v6.8-v6.14, unchanged by the fix):
     TIF_FOREIGN_FPSTATE of next = wrong_task || wrong_cpu (always true for a kernel
     thread, whose uw state is never bound)."""
     if nxt.mm:
@@ -263,29 +279,8 @@ def fpsimd_thread_switch_fixup_foreign(k: Ctx, next_task: int, nxt) -> None:  # 
         k.update_tsk_thread_flag(next_task, "TIF_FOREIGN_FPSTATE", True)
 
 
-def fpsimd_thread_switch_v610(k: Ctx, next_task: int) -> None:
-    """arch/arm64/kernel/fpsimd.c (v6.10, e92bee9f861b "arm64/fpsimd: Avoid erroneous
-    elide of user state reload"): fpsimd_thread_switch(next) as in v6.9, but when next
-    has TIF_KERNEL_FPSTATE: fpsimd_load_kernel_state(next) and then
-    fpsimd_flush_cpu_state() (last->st = NULL; set TIF_FOREIGN_FPSTATE of *current*,
-    which is still the outgoing task here), instead of only setting next's
-    TIF_FOREIGN_FPSTATE."""
-    k.check(k.irqs_disabled(), "WARN", "fpsimd_thread_switch",
-            "WARN_ON_ONCE(!irqs_disabled())")
-    k.fpsimd_thread_switch_save_prev()
-    nxt = k.task(next_task)
-    if not nxt.mm:  # a kernel thread: TIF_KERNEL_FPSTATE is a constant 0 here
-        k.fpsimd_thread_switch_fixup_foreign(next_task, nxt)
-        return
-    with k.If(k.test_tsk_thread_flag(next_task, "TIF_KERNEL_FPSTATE")):
-        k.fpsimd_load_kernel_state(next_task)
-        k.fpsimd_flush_cpu_state()
-    with k.Else():
-        k.fpsimd_thread_switch_fixup_foreign(next_task, nxt)
-
-
 def fpsimd_bind_task_to_cpu(k: Ctx) -> None:
-    """arch/arm64/kernel/fpsimd.c (v6.9, v6.10): fpsimd_bind_task_to_cpu(): last->st =
+    """arch/arm64/kernel/fpsimd.c (v6.9-v6.14): fpsimd_bind_task_to_cpu(): last->st =
     &current->thread.uw.fpsimd_state (and its sve_state, sme_state, VLs, svcr, fpmr,
     fp_type pointers: not modelled without SVE/SME/FPMR); last->to_save =
     FP_STATE_CURRENT; current->thread.fpsimd_cpu = this CPU; with SVE, EL0 SVE
@@ -298,7 +293,7 @@ def fpsimd_bind_task_to_cpu(k: Ctx) -> None:
 
 
 def fpsimd_bind_state_to_cpu(k: Ctx, st: int) -> None:
-    """arch/arm64/kernel/fpsimd.c (v6.9, v6.10): fpsimd_bind_state_to_cpu(state):
+    """arch/arm64/kernel/fpsimd.c (v6.9-v6.14): fpsimd_bind_state_to_cpu(state):
     WARN_ON(!in_softirq() && !irqs_disabled()); *last = *state (only .st is modelled; the
     callers' .to_save is FP_STATE_FPSIMD in every modelled case)."""
     k.check(k.in_softirq() | k.irqs_disabled(), "WARN", "fpsimd_bind_state_to_cpu",
@@ -307,14 +302,14 @@ def fpsimd_bind_state_to_cpu(k: Ctx, st: int) -> None:
 
 
 def fpsimd_flush_task_state(k: Ctx, t: int) -> None:
-    """arch/arm64/kernel/fpsimd.c (v6.9, v6.10): fpsimd_flush_task_state(t):
+    """arch/arm64/kernel/fpsimd.c (v6.9-v6.14): fpsimd_flush_task_state(t):
     t->thread.fpsimd_cpu = NR_CPUS; set_tsk_thread_flag(t, TIF_FOREIGN_FPSTATE)."""
     k.set(k.task(t).fpsimd_cpu, "NR_CPUS")
     k.update_tsk_thread_flag(t, "TIF_FOREIGN_FPSTATE", True)
 
 
 def fpsimd_save_and_flush_cpu_state(k: Ctx) -> None:
-    """arch/arm64/kernel/fpsimd.c (v6.9, v6.10): fpsimd_save_and_flush_cpu_state():
+    """arch/arm64/kernel/fpsimd.c (v6.9-v6.14): fpsimd_save_and_flush_cpu_state():
     WARN_ON(preemptible()); local_irq_save(); fpsimd_save_user_state();
     fpsimd_flush_cpu_state(); local_irq_restore()."""
     k.check(~k.preemptible(), "WARN", "fpsimd_save_and_flush_cpu_state",
@@ -342,7 +337,7 @@ def fpsimd_kvm_prepare(k: Ctx) -> None:
 
 
 def kernel_neon_begin(k: Ctx) -> None:
-    """arch/arm64/kernel/fpsimd.c (v6.8-v6.10): kernel_neon_begin().
+    """arch/arm64/kernel/fpsimd.c (v6.8-v6.14): kernel_neon_begin().
 
     BUG_ON(!may_use_simd()); get_cpu_fpsimd_context() (local_bh_disable()); if current
     has TIF_KERNEL_FPSTATE (only in a softirq that interrupted a task-context section:
@@ -390,7 +385,7 @@ def forget_dead_kernel_state(k: Ctx) -> None:
 
 
 def kernel_neon_end(k: Ctx) -> None:
-    """arch/arm64/kernel/fpsimd.c (v6.8-v6.10): kernel_neon_end(): in a softirq whose
+    """arch/arm64/kernel/fpsimd.c (v6.8-v6.14): kernel_neon_end(): in a softirq whose
     task has TIF_KERNEL_FPSTATE (a nested use), fpsimd_load_kernel_state(current) to give
     the interrupted section its registers back; else clear TIF_KERNEL_FPSTATE.  No
     preempt_enable() any more."""
@@ -437,7 +432,7 @@ def kernel_fp_read(k: Ctx) -> None:
 
 # ---------------------------------------------- entry-common.c and task-context NEON
 def el0_svc(k: Ctx) -> None:
-    """arch/arm64/kernel/entry-common.c (v6.9-v6.12): el0_svc(): enter_from_user_mode();
+    """arch/arm64/kernel/entry-common.c (v6.9-v6.14): el0_svc(): enter_from_user_mode();
     fp_user_discard(): (no SME) with SVE, if TIF_SVE, sve_flush_live(true, vq): the live
     Z bits above 127, P0-P15 and FFR are zeroed, TIF_SVE and EL0 SVE stay on (8c845e273104);
     local_daif_restore(DAIF_PROCCTX); do_el0_svc() (regs->syscallno set: in_syscall());
@@ -455,7 +450,7 @@ def el0_svc(k: Ctx) -> None:
 
 
 def ret_to_user(k: Ctx) -> None:
-    """arch/arm64/kernel/entry-common.c (v6.9, v6.10): exit_to_user_mode() ->
+    """arch/arm64/kernel/entry-common.c (v6.9-v6.14): exit_to_user_mode() ->
     exit_to_user_mode_prepare(): local_irq_disable(); if work is pending,
     do_notify_resume(): local_irq_enable(), ..., fpsimd_restore_current_state() if
     TIF_FOREIGN_FPSTATE, local_irq_disable() and re-read the flags (one loop iteration
@@ -497,7 +492,7 @@ def syscall_kernel_neon_end(k: Ctx) -> None:
 
 # ------------------------------------------------------------------ the SVE trap (SVE)
 def do_sve_acc(k: Ctx) -> None:
-    """arch/arm64/kernel/fpsimd.c (v6.9-v6.12): do_sve_acc(), up to
+    """arch/arm64/kernel/fpsimd.c (v6.9-v6.14): do_sve_acc(), up to
     get_cpu_fpsimd_context(): sve_alloc(current, true) (memset of the existing sve_state or
     a kzalloc(GFP_KERNEL): may sleep; allocation failure, a SIGKILL, is not modelled); the
     task is then preemptible (program point SVE_ACC) until `do_sve_acc_locked`."""
@@ -506,7 +501,7 @@ def do_sve_acc(k: Ctx) -> None:
 
 
 def do_sve_acc_locked(k: Ctx) -> None:
-    """arch/arm64/kernel/fpsimd.c (v6.9-v6.12): the rest of do_sve_acc():
+    """arch/arm64/kernel/fpsimd.c (v6.9-v6.14): the rest of do_sve_acc():
     get_cpu_fpsimd_context(); if test_and_set_thread_flag(TIF_SVE): WARN_ON(1) ("SVE
     access shouldn't have trapped"); sve_init_regs(); put_cpu_fpsimd_context().  Returns
     to user through the ret_to_user path."""
@@ -520,39 +515,39 @@ def do_sve_acc_locked(k: Ctx) -> None:
 
 
 def sve_init_regs(k: Ctx) -> None:
-    """arch/arm64/kernel/fpsimd.c (v6.9-v6.11.10): sve_init_regs(): if current's state is
+    """arch/arm64/kernel/fpsimd.c (v6.9-v6.14): sve_init_regs(): if current's state is
     live (TIF_FOREIGN_FPSTATE clear): sve_set_vq (one VL), sve_flush_live(true, vq)
     (zero the Z bits above 127, P and FFR in the registers) and fpsimd_bind_task_to_cpu()
-    (which enables EL0 SVE); else convert in memory: fpsimd_to_sve(current), fp_type =
-    FP_STATE_SVE.  The task's state may still be bound to another CPU (#13)."""
+    (which enables EL0 SVE); else convert in memory (`sve_init_regs_in_memory`, the branch
+    751ecf6afd65 changed in v6.12)."""
     zero = Const(k.S.VALUE, k.S.ZERO)
     with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
         k.set(k.this_cpu.regs.zhi, zero)
         k.set(k.this_cpu.regs.p, zero)
         k.fpsimd_bind_task_to_cpu()
     with k.Else():
-        k.fpsimd_to_sve()
-        k.set(k.cur.fp_type, "SVE")
+        k.sve_init_regs_in_memory()
 
 
-def sve_init_regs_v612(k: Ctx) -> None:
-    """arch/arm64/kernel/fpsimd.c (v6.12, 6.11.11; 751ecf6afd65 "arm64/sve: Discard stale
-    CPU state when handling SVE traps", CVE-2024-50275): as before, and in the foreign
-    case also fpsimd_flush_task_state(current), so no CPU's registers count as current's
-    any more."""
-    zero = Const(k.S.VALUE, k.S.ZERO)
-    with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
-        k.set(k.this_cpu.regs.zhi, zero)
-        k.set(k.this_cpu.regs.p, zero)
-        k.fpsimd_bind_task_to_cpu()
-    with k.Else():
-        k.fpsimd_to_sve()
-        k.set(k.cur.fp_type, "SVE")
-        k.fpsimd_flush_task_state(k.current)
+def sve_init_regs_in_memory(k: Ctx) -> None:
+    """The else branch of sve_init_regs() (v6.9-v6.11.10; a helper of the model):
+    fpsimd_to_sve(current), fp_type = FP_STATE_SVE.  The task's state may still be bound
+    to another CPU (#13)."""
+    k.fpsimd_to_sve()
+    k.set(k.cur.fp_type, "SVE")
+
+
+def sve_init_regs_in_memory_v612(k: Ctx) -> None:
+    """The same branch (v6.12-v6.14, 6.11.11; 751ecf6afd65 "arm64/sve: Discard stale CPU
+    state when handling SVE traps", CVE-2024-50275): as before, then also
+    fpsimd_flush_task_state(current), so no CPU's registers count as current's any
+    more."""
+    sve_init_regs_in_memory(k)
+    k.fpsimd_flush_task_state(k.current)
 
 
 def sve_set(k: Ctx, target: int) -> None:
-    """arch/arm64/kernel/ptrace.c (v6.9-v6.12): sve_set() -> sve_set_common(), full SVE
+    """arch/arm64/kernel/ptrace.c (v6.9-v6.14): sve_set() -> sve_set_common(), full SVE
     case at the same vector length (vec_set_vector_length() does nothing), no SME:
     sve_alloc(target, true); fpsimd_sync_to_sve(target); set TIF_SVE; fp_type =
     FP_STATE_SVE; the tracer's Z/P/FFR into sve_state and FPSR/FPCR into uw.fpsimd_state;
@@ -575,7 +570,7 @@ def kvm_fp_owner(k: Ctx, vcpu: int):  # noqa: ANN201
 
 
 def kvm_fp_owner_v610(k: Ctx, vcpu: int):  # noqa: ANN201
-    """Model accessor (not C): *host_data_ptr(fp_owner), per CPU (v6.10+)."""
+    """Model accessor (not C): *host_data_ptr(fp_owner), per CPU (v6.10-v6.14)."""
     return k.this_cpu.fp_owner
 
 
@@ -586,22 +581,22 @@ def guest_owns_fp_regs(k: Ctx, vcpu: int) -> Expr:
     return k.kvm_fp_owner(vcpu).eq("GUEST_OWNED")
 
 
+def kvm_arch_vcpu_run_map_fp_v610(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/fpsimd.c (v6.10-v6.14): kvm_arch_vcpu_run_map_fp(): without pKVM,
+    kvm_share_hyp(current's uw.fpsimd_state) returns at once in VHE and in nVHE calls
+    create_hyp_mappings() (kvm_hyp_pgd_mutex: may sleep); no pointer is recorded (v6.10
+    sets host_data->fpsimd_state at each vcpu load instead; v6.14 never)."""
+    if not k.config.vhe:
+        k.might_sleep("kvm_share_hyp() -> create_hyp_mappings(): kvm_hyp_pgd_mutex")
+
+
 def kvm_arch_vcpu_run_map_fp(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/fpsimd.c (v6.9): kvm_arch_vcpu_run_map_fp(): without pKVM,
-    kvm_vcpu_unshare_task_fp() does nothing; kvm_share_hyp(current's uw.fpsimd_state)
-    returns at once in VHE and in nVHE calls create_hyp_mappings() (kvm_hyp_pgd_mutex:
-    may sleep); vcpu->arch.host_fpsimd_state = current's uw.fpsimd_state."""
-    if not k.config.vhe:
-        k.might_sleep("kvm_share_hyp() -> create_hyp_mappings(): kvm_hyp_pgd_mutex")
+    kvm_vcpu_unshare_task_fp() does nothing; kvm_share_hyp() as in v6.10, then
+    vcpu->arch.host_fpsimd_state = current's uw.fpsimd_state (the statement v6.10
+    removed)."""
+    kvm_arch_vcpu_run_map_fp_v610(k, vcpu)
     k.set(k.vcpu(vcpu).host_fpsimd_state, k.S.task_fpstate(k.current))
-
-
-def kvm_arch_vcpu_run_map_fp_v610(k: Ctx, vcpu: int) -> None:
-    """arch/arm64/kvm/fpsimd.c (v6.10): kvm_arch_vcpu_run_map_fp(): without pKVM,
-    kvm_share_hyp(current's uw.fpsimd_state) (nVHE: create_hyp_mappings(), may sleep);
-    no pointer is recorded any more (host_data->fpsimd_state is set at each vcpu load)."""
-    if not k.config.vhe:
-        k.might_sleep("kvm_share_hyp() -> create_hyp_mappings(): kvm_hyp_pgd_mutex")
 
 
 def kvm_arch_vcpu_load_fp(k: Ctx, vcpu: int) -> None:
@@ -619,28 +614,25 @@ def kvm_arch_vcpu_load_fp(k: Ctx, vcpu: int) -> None:
 
 
 def kvm_arch_vcpu_load_fp_v610(k: Ctx, vcpu: int) -> None:
-    """arch/arm64/kvm/fpsimd.c (v6.10): kvm_arch_vcpu_load_fp(): as v6.9, but
-    *host_data_ptr(fp_owner) = FP_STATE_HOST_OWNED and *host_data_ptr(fpsimd_state) =
-    current's uw.fpsimd_state (the host state hyp will save)."""
-    k.check(k.true if k.cur.mm else k.false, "BUG", "kvm_arch_vcpu_load_fp",
-            "BUG_ON(!current->mm)")
-    k.fpsimd_kvm_prepare()
-    k.set(k.kvm_fp_owner(vcpu), "HOST_OWNED")
-    if k.config.sve:
-        # HOST_SVE_ENABLED = CPACR_EL1.ZEN_EL0EN (vcpu_clear_flag / vcpu_set_flag)
-        k.set(k.vcpu(vcpu).host_sve_enabled, k.this_cpu.zen_el0en)
+    """arch/arm64/kvm/fpsimd.c (v6.10-v6.13): kvm_arch_vcpu_load_fp(): as v6.9 (the owner
+    is now *host_data_ptr(fp_owner), through `kvm_fp_owner`), plus
+    *host_data_ptr(fpsimd_state) = current's uw.fpsimd_state, the host state hyp will save
+    (C: right after the owner; no statement in between reads it or can be interrupted by
+    a reader: hyp reads it only on a guest's FP trap).  v6.12 adds fpmr_ptr (no FPMR
+    here)."""
+    kvm_arch_vcpu_load_fp(k, vcpu)
     k.set(k.this_cpu.host_fpsimd_state, k.S.task_fpstate(k.current))
 
 
 def kvm_arch_vcpu_ctxflush_fp(k: Ctx, vcpu: int) -> None:
-    """arch/arm64/kvm/fpsimd.c (v6.9, v6.10): kvm_arch_vcpu_ctxflush_fp(), with IRQs off
+    """arch/arm64/kvm/fpsimd.c (v6.9-v6.14): kvm_arch_vcpu_ctxflush_fp(), with IRQs off
     just before guest entry: if TIF_FOREIGN_FPSTATE, the owner is FP_STATE_FREE."""
     with k.If(k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
         k.set(k.kvm_fp_owner(vcpu), "FREE")
 
 
 def kvm_arch_vcpu_ctxsync_fp(k: Ctx, vcpu: int) -> None:
-    """arch/arm64/kvm/fpsimd.c (v6.9, v6.10): kvm_arch_vcpu_ctxsync_fp(), IRQs off after
+    """arch/arm64/kvm/fpsimd.c (v6.9-v6.14): kvm_arch_vcpu_ctxsync_fp(), IRQs off after
     the exit: WARN_ON_ONCE(!irqs_disabled()); if the guest owns the registers, bind
     {.st = &vcpu->arch.ctxt.fp_regs, ..., .to_save = FP_STATE_FPSIMD (no vcpu SVE)} with
     fpsimd_bind_state_to_cpu() and clear TIF_FOREIGN_FPSTATE."""
@@ -652,7 +644,7 @@ def kvm_arch_vcpu_ctxsync_fp(k: Ctx, vcpu: int) -> None:
 
 
 def kvm_arch_vcpu_put_fp(k: Ctx, vcpu: int) -> None:
-    """arch/arm64/kvm/fpsimd.c (v6.9, v6.10): kvm_arch_vcpu_put_fp(): local_irq_save();
+    """arch/arm64/kvm/fpsimd.c (v6.9-v6.13): kvm_arch_vcpu_put_fp(): local_irq_save();
     (SME part: no SME); if the guest owns the registers (no vcpu SVE: no ZCR handling)
     fpsimd_save_and_flush_cpu_state(); else with VHE and SVE restore CPACR_EL1.ZEN_EL0EN
     from HOST_SVE_ENABLED; local_irq_restore()."""
@@ -668,7 +660,7 @@ def kvm_arch_vcpu_put_fp(k: Ctx, vcpu: int) -> None:
 
 # ------------------------------------------------------------------ arch/arm64/kvm/arm.c
 def kvm_arch_vcpu_ioctl_run_enter_guest(k: Ctx, vcpu: int) -> None:
-    """arch/arm64/kvm/arm.c (v6.9, v6.10): kvm_arch_vcpu_ioctl_run(), one loop iteration
+    """arch/arm64/kvm/arm.c (v6.9-v6.14): kvm_arch_vcpu_ioctl_run(), one loop iteration
     from preempt_disable() to guest entry: preempt_disable(); local_irq_disable(); the
     exit checks (a pending signal or request: vcpu->mode = OUTSIDE_GUEST_MODE,
     local_irq_enable(), preempt_enable(); a signal leaves the loop); kvm_arm_setup_debug();
@@ -688,11 +680,14 @@ def kvm_arch_vcpu_ioctl_run_enter_guest(k: Ctx, vcpu: int) -> None:
 
 # ------------------------------------------------------------------------------- hyp
 def __activate_traps(k: Ctx, vcpu: int) -> None:
-    """arch/arm64/kvm/hyp/vhe/switch.c and nvhe/switch.c (v6.9, v6.10): __activate_traps(),
+    """arch/arm64/kvm/hyp/vhe/switch.c and nvhe/switch.c (v6.9-v6.14): __activate_traps(),
     its FP part.  VHE: CPACR_EL1 with ZEN and SMEN cleared; if the guest owns the
     registers (and has no SVE) FPEN stays as the host had it (set), else FPEN is cleared
     and __activate_traps_fpsimd32().  nVHE: CPTR_EL2 from vcpu->arch.cptr_el2 (TFP clear),
-    and if the guest does not own the registers TFP|TZ and __activate_traps_fpsimd32()."""
+    and if the guest does not own the registers TFP|TZ and __activate_traps_fpsimd32().
+    From v6.12 this is __activate_cptr_traps(), which writes the value afresh (VHE:
+    TTA|TAM, plus FPEN if the guest owns the registers; nVHE: TFP unless it does): the
+    same modelled bits, since the host always runs with FPEN set and TFP clear."""
     owns = k.guest_owns_fp_regs(vcpu)
     if k.config.vhe:
         if k.config.sve:
@@ -708,8 +703,9 @@ def __activate_traps(k: Ctx, vcpu: int) -> None:
 
 
 def __deactivate_traps(k: Ctx, vcpu: int) -> None:
-    """arch/arm64/kvm/hyp/{vhe,nvhe}/switch.c (v6.9, v6.10): __deactivate_traps() ->
-    kvm_reset_cptr_el2() (asm/kvm_emulate.h): VHE: CPACR_EL1 = FPEN_EL0EN | FPEN_EL1EN |
+    """arch/arm64/kvm/hyp/{vhe,nvhe}/switch.c (v6.9-v6.14): __deactivate_traps() ->
+    kvm_reset_cptr_el2() (asm/kvm_emulate.h; v6.14: __deactivate_cptr_traps(), the same
+    modelled bits): VHE: CPACR_EL1 = FPEN_EL0EN | FPEN_EL1EN |
     ZEN_EL1EN (FP enabled); nVHE: CPTR_EL2 = CPTR_NVHE_EL2_RES1 (TFP clear; TZ only for a
     guest with SVE)."""
     k.set_fp_trap(False)
@@ -718,13 +714,13 @@ def __deactivate_traps(k: Ctx, vcpu: int) -> None:
 
 
 def __kvm_vcpu_run_enter(k: Ctx, vcpu: int) -> None:
-    """arch/arm64/kvm/hyp/{vhe,nvhe}/switch.c (v6.9, v6.10): __kvm_vcpu_run_vhe() /
+    """arch/arm64/kvm/hyp/{vhe,nvhe}/switch.c (v6.9-v6.13): __kvm_vcpu_run_vhe() /
     __kvm_vcpu_run() up to __guest_enter(): __activate_traps()."""
     k.__activate_traps(vcpu)
 
 
 def __kvm_vcpu_run_exit(k: Ctx, vcpu: int) -> None:
-    """arch/arm64/kvm/hyp/{vhe,nvhe}/switch.c (v6.9, v6.10): after the exit:
+    """arch/arm64/kvm/hyp/{vhe,nvhe}/switch.c (v6.9-v6.13): after the exit:
     __deactivate_traps(), host sysregs restored, then if the guest owns the registers
     __fpsimd_save_fpexc32()."""
     k.__deactivate_traps(vcpu)
@@ -739,13 +735,13 @@ def kvm_hyp_save_fpsimd_host(k: Ctx, vcpu: int) -> None:
 
 
 def kvm_hyp_save_fpsimd_host_v610(k: Ctx, vcpu: int) -> None:
-    """arch/arm64/kvm/hyp/{vhe,nvhe}/switch.c (v6.10): kvm_hyp_save_fpsimd_host(): without
+    """arch/arm64/kvm/hyp/{vhe,nvhe}/switch.c (v6.10-v6.13): kvm_hyp_save_fpsimd_host(): without
     pKVM, __fpsimd_save_state(*host_data_ptr(fpsimd_state))."""
     k.store_through(k.this_cpu.host_fpsimd_state, k.__fpsimd_save_state)
 
 
 def fixup_guest_exit_fp(k: Ctx, vcpu: int) -> None:
-    """arch/arm64/kvm/hyp/include/hyp/switch.h (v6.9, v6.10): kvm_hyp_handle_fpsimd() for
+    """arch/arm64/kvm/hyp/include/hyp/switch.h (v6.9-v6.13): kvm_hyp_handle_fpsimd() for
     an FP/ASIMD trap (the guest has no SVE): disable the FP trap (CPACR FPEN set /
     CPTR_EL2.TFP clear); if the host owns the registers save them
     (kvm_hyp_save_fpsimd_host); __fpsimd_restore_state(&vcpu->arch.ctxt.fp_regs); a
@@ -763,6 +759,7 @@ def fixup_guest_exit_fp(k: Ctx, vcpu: int) -> None:
 # --------------------------------------------------------------------- the variants
 _NEW = ["preemptible", "fpsimd_save_user_state", "fpsimd_load_kernel_state",
         "fpsimd_save_kernel_state", "fpsimd_thread_switch_save_prev",
+        "fpsimd_thread_switch_to_kernel_neon", "sve_init_regs_in_memory",
         "fpsimd_thread_switch_fixup_foreign", "fpsimd_save_and_flush_cpu_state",
         "fpsimd_kvm_prepare", "syscall_kernel_neon_end", "forget_dead_kernel_state",
         "kvm_fp_owner", "guest_owns_fp_regs", "kvm_arch_vcpu_ctxflush_fp",
@@ -788,6 +785,7 @@ def make_v69(base: Variant) -> Variant:
         "preemptible", "may_use_simd", "task_fpsimd_load", "fpsimd_save_user_state",
         "fpsimd_save", "fpsimd_load_kernel_state", "fpsimd_save_kernel_state",
         "fpsimd_thread_switch", "fpsimd_thread_switch_save_prev",
+        "fpsimd_thread_switch_to_kernel_neon",
         "fpsimd_thread_switch_fixup_foreign", "fpsimd_bind_task_to_cpu",
         "fpsimd_bind_state_to_cpu", "fpsimd_flush_task_state",
         "fpsimd_save_and_flush_cpu_state", "fpsimd_kvm_prepare", "kernel_neon_begin",
@@ -799,6 +797,7 @@ def make_v69(base: Variant) -> Variant:
         "kvm_arch_vcpu_ioctl_run_enter_guest", "__activate_traps", "__deactivate_traps",
         "__kvm_vcpu_run_enter", "__kvm_vcpu_run_exit", "kvm_hyp_save_fpsimd_host",
         "fixup_guest_exit_fp", "do_sve_acc", "do_sve_acc_locked", "sve_init_regs",
+        "sve_init_regs_in_memory",
         "sve_set")}
     functions.update({n: None for n in _GONE if n in base.functions})
     return base.derive(
@@ -818,7 +817,7 @@ def make_v610(v69: Variant) -> Variant:
         " NEON), host_data->fp_owner and host_data->fpsimd_state",
         options={"state_features": ("kernel_fpstate", "host_data_fp_owner", "fp_type")},
         tree=V610_TREE, release="v6.10.0",
-        fpsimd_thread_switch=fpsimd_thread_switch_v610,
+        fpsimd_thread_switch_to_kernel_neon=fpsimd_thread_switch_to_kernel_neon_v610,
         kvm_fp_owner=kvm_fp_owner_v610,
         kvm_arch_vcpu_run_map_fp=kvm_arch_vcpu_run_map_fp_v610,
         kvm_arch_vcpu_load_fp=kvm_arch_vcpu_load_fp_v610,
@@ -831,7 +830,7 @@ def make_v612(v610: Variant) -> Variant:
         "v6.12.0: 751ecf6afd65 (the SVE trap discards stale CPU state: flush the task's"
         " binding when converting in memory); the rest as modelled for v6.10",
         tree=V612_TREE, release="v6.12.0",
-        sve_init_regs=sve_init_regs_v612)
+        sve_init_regs_in_memory=sve_init_regs_in_memory_v612)
 
 
 def make_v613(v612: Variant) -> Variant:
@@ -922,22 +921,21 @@ def fpsimd_lazy_switch_to_host(k: Ctx, vcpu: int) -> None:
 def __kvm_vcpu_run_enter_v614(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/hyp/vhe/switch.c __kvm_vcpu_run_vhe() and nvhe/hyp-main.c
     handle___kvm_vcpu_run() -> nvhe/switch.c __kvm_vcpu_run() (v6.14), up to
-    __guest_enter(): fpsimd_lazy_switch_to_guest(), then __activate_traps() (its
-    __activate_cptr_traps() as in v6.12/v6.13)."""
+    __guest_enter(): fpsimd_lazy_switch_to_guest(), then as before (__activate_traps(),
+    its __activate_cptr_traps() as in v6.12/v6.13)."""
     k.fpsimd_lazy_switch_to_guest(vcpu)
-    k.__activate_traps(vcpu)
+    __kvm_vcpu_run_enter(k, vcpu)
 
 
 def __kvm_vcpu_run_exit_v614(k: Ctx, vcpu: int) -> None:
-    """The same functions after the last exit (v6.14): __deactivate_traps() (VHE:
-    __deactivate_cptr_traps() writes CPACR_EL1 = FPEN | ZEN_EL1EN, EL0 SVE trapped; nVHE:
-    CPTR_EL2 with TFP and, with SVE, TZ clear), fpsimd_lazy_switch_to_host(), and if the
-    guest owns the registers __fpsimd_save_fpexc32().  (nVHE saves FPEXC32 inside
-    __kvm_vcpu_run() and switches ZCR after it returns; the two touch different state.)"""
-    k.__deactivate_traps(vcpu)
+    """The same functions after the last exit (v6.14): as before (__deactivate_traps(),
+    whose VHE __deactivate_cptr_traps() writes CPACR_EL1 = FPEN | ZEN_EL1EN, EL0 SVE
+    trapped, and nVHE CPTR_EL2 with TFP and, with SVE, TZ clear; then __fpsimd_save_fpexc32()
+    if the guest owns the registers), then fpsimd_lazy_switch_to_host().  That is nVHE's
+    order (handle___kvm_vcpu_run() switches ZCR after __kvm_vcpu_run() returns); VHE
+    switches ZCR between the two, which touch different state."""
+    __kvm_vcpu_run_exit(k, vcpu)
     k.fpsimd_lazy_switch_to_host(vcpu)
-    with k.If(k.guest_owns_fp_regs(vcpu)):
-        k.__fpsimd_save_fpexc32(vcpu)
 
 
 def make_v614(v613: Variant) -> Variant:
