@@ -39,6 +39,7 @@ CONFIGS = [
                "events": ("cpu_hotplug", "cpu_pm", "efi")}),
     ("v6.10", {"cpus": 1, **PREEMPT_NOLOCKDEP}),
     ("v6.10", {"cpus": 1, "tasks": 2, "vhe": True, **PREEMPT_NOLOCKDEP}),
+    ("v6.14", {"cpus": 1, "vhe": True, **PREEMPT_NOLOCKDEP}),
 ]
 
 

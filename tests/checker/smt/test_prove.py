@@ -194,3 +194,14 @@ def test_v610_is_proved_and_v69_refused() -> None:
     res = prove(Instance(Config(cpus=1, tasks=2, vmm_threads=0, vcpus=0, vhe=False,
                                 **PREEMPT_NOLOCKDEP), get_variant("v6.9")), ALL)
     assert res.verdict in ("CTI", "VIOLATED") and res.failed()
+
+
+def test_v614_is_proved_with_v610s_lemmas() -> None:
+    """v6.14 (#17's save+flush at vcpu load) is proved with the v6.10 lemmas it inherits,
+    less v6_host_pointer_at_load (host_data->fpsimd_state is no longer set); `prove
+    --variant v6.14` proves the default configuration in about a minute, here one CPU."""
+    cfg = dict(cpus=1, vhe=False, **PREEMPT_NOLOCKDEP)
+    res = prove(Instance(Config(**cfg), get_variant("v6.14")), ALL)
+    bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
+    assert res.verdict == "PROVED", bad
+    assert "v6_host_pointer_at_load" not in [o.name for o in res.obligations]
