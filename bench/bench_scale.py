@@ -5,6 +5,9 @@ Usage (from the repository root; needs gcc):
     python bench/bench_scale.py                     # every section below
     python bench/bench_scale.py --section symmetry  # one section (repeatable)
     python bench/bench_scale.py --only v4.17        # the rows of one variant
+    python bench/bench_scale.py --section symmetry --group12
+                                     # also v4.18 --cpus 3 --tasks 2 (a group of order 12;
+                                     # 16.7M states plain, about 30 CPU-s)
 
 Sections, each run in this process one after the other, on v4.17 at the default
 configuration (2 CPUs, 1 task; 173,626 states) and v4.18 ``--cpus 3`` (704,435 states),
@@ -86,25 +89,34 @@ def main() -> None:
     ap.add_argument("--section", action="append", choices=SECTIONS,
                     help="run only this section (repeatable; default: all)")
     ap.add_argument("--only", metavar="VARIANT", help="only the rows of this variant")
+    ap.add_argument("--group12", action="store_true",
+                    help="symmetry section: add v4.18 --cpus 3 --tasks 2 (order 12)")
     args = ap.parse_args()
     sections = args.section or list(SECTIONS)
+    plan = list(PLAN)
+    if args.group12:
+        plan.append(("v4.18", Config(cpus=3, tasks=2, vhe=False)))
     sym_rows: list = []
     hc_rows: list = []
     w_rows: list = []
-    for variant, cfg in PLAN:
+    for variant, cfg in plan:
         if args.only and variant != args.only:
             continue
         inst = Instance(cfg, get_variant(variant))
         name = f"{variant} {cfg.describe()}"
         if "symmetry" in sections:
             # The best of three runs each: these searches take 0.05-0.7 CPU-seconds.
-            plain = min((run(inst) for _ in range(3)), key=lambda r: r["cpu"])
+            reps = 1 if cfg.tasks > 1 else 3
+            plain = min((run(inst) for _ in range(reps)), key=lambda r: r["cpu"])
             _emit(sym_rows, (name, "plain", f"{plain['states']:,}", f"{plain['cpu']:.2f}",
                              f"{plain['rate']:,.0f}", "", plain["verdict"], plain["load"]))
-            sym = min((run(inst, symmetry=True) for _ in range(3)), key=lambda r: r["cpu"])
+            sym = min((run(inst, symmetry=True) for _ in range(reps)),
+                      key=lambda r: r["cpu"])
             _emit(sym_rows, (name, "--symmetry", f"{sym['states']:,}", f"{sym['cpu']:.2f}",
                              f"{sym['rate']:,.0f}", f"{sym['rate'] / plain['rate']:.2f}x",
                              sym["verdict"], sym["load"]))
+        if cfg.tasks > 1:  # the --group12 row: symmetry only
+            continue
         if "compaction" in sections:
             for compact in (False, True):
                 r = run(inst, workers=2, compact=compact)
