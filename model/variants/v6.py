@@ -939,17 +939,16 @@ def __kvm_vcpu_run_exit_v614(k: Ctx, vcpu: int) -> None:
 
 
 def make_v614(v613: Variant) -> Variant:
-    """v6.14.0: #17's fix and the rest of the 2025 series (see the module docstring).  The
-    lemma v6_host_pointer_at_load speaks of host_data->fpsimd_state, which v6.14 no longer
-    sets (it stays NULL): dropped."""
+    """v6.14.0: #17's fix and the rest of the 2025 series (see the module docstring).  Its
+    lemmas (properties/lemmas.py) are v6.10's except v6_host_pointer_at_load
+    (host_data->fpsimd_state is no longer set), plus its own."""
     return v613.derive(
         "v6.14",
         "v6.14.0: fbc7e61195e2 (#17: vcpu load saves and flushes the host FP state;"
         " fpsimd_kvm_prepare() and hyp's host save gone, put_fp no longer restores ZEN) and"
         " 59419f10045b (#20: eager ZCR_EL{1,2} switching in hyp)",
         options={"new_functions": ["vcpu_has_sve", "fpsimd_lazy_switch_to_guest",
-                                   "fpsimd_lazy_switch_to_host"],
-                 "drop_lemmas": ["v6_host_pointer_at_load"]},
+                                   "fpsimd_lazy_switch_to_host"]},
         tree=V614_TREE, release="v6.14.0",
         kvm_arch_vcpu_load_fp=kvm_arch_vcpu_load_fp_v614,
         kvm_arch_vcpu_put_fp=kvm_arch_vcpu_put_fp_v614,

@@ -205,3 +205,13 @@ def test_v614_is_proved_with_v610s_lemmas() -> None:
     bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
     assert res.verdict == "PROVED", bad
     assert "v6_host_pointer_at_load" not in [o.name for o in res.obligations]
+
+
+def test_v614_with_sve_is_proved_without_a_tracer() -> None:
+    """With SVE, the VMM thread alone (no plain task, so no ptrace tracer: with one, #22 is
+    a real counterexample on v6.14), v6.14 is proved with its SVE lemmas (V614)."""
+    cfg = dict(cpus=1, tasks=0, vhe=True, sve=True, **PREEMPT_NOLOCKDEP)
+    res = prove(Instance(Config(**cfg), get_variant("v6.14")), ALL)
+    bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
+    assert res.verdict == "PROVED", bad
+    assert "v614_loaded_cpu_binds_no_task" in [o.name for o in res.obligations]
