@@ -250,7 +250,7 @@ static inline int over_load(ctx_t *c, sub_t *t) {
 }
 
 static int grow(ctx_t *c, sub_t *t) {
-  uint64_t ncap = t->cap ? (t->cap + t->cap / 2 + 7) & ~7ULL : 64;
+  uint64_t ncap = t->cap ? (t->cap + t->cap / 2 + 7) & ~7ULL : 8;
   uint64_t *ns = calloc(ncap, sizeof(uint64_t));
   if (!ns) return 0;
   for (uint64_t k = 0; k < t->cap; k++) {
