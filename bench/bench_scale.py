@@ -11,7 +11,8 @@ Usage (from the repository root; needs gcc):
 
 Sections, each run in this process one after the other, on v4.17 at the default
 configuration (2 CPUs, 1 task; 173,626 states) and v4.18 ``--cpus 3`` (704,435 states),
-nVHE, every property, POR off (the figures are per state of the full graph):
+nVHE, every property, POR off (the figures are per state of the full graph); the workers
+section adds the first 4M states of v4.18 ``--cpus 3 --tasks 2``:
 
 * ``symmetry``: the native engine with and without ``--symmetry``, 1 worker, the best of
   three runs each: states, CPU seconds of the search, distinct states per CPU-second,
@@ -27,6 +28,8 @@ nVHE, every property, POR off (the figures are per state of the full graph):
   the parallel search itself: locks, shared counters, barriers), whether states,
   transitions and verdicts are identical, and the load average (``uptime``) read just
   before each run: on a shared machine the speed-up only shows when two cores are free.
+  As a yardstick, the same section first times a trivially parallel C loop (no shared
+  data) on 1 and 2 threads: its speed-up is what the machine offers at that moment.
 
 The search's own time is measured (the compiled library is cached and built before
 timing).  Equivalent single commands: ``python -m checker explore --variant V [--cpus 3]
@@ -37,7 +40,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -65,10 +71,10 @@ def _verdicts(res) -> str:
 
 
 def run(inst: Instance, *, workers: int = 1, symmetry: bool = False,
-        compact: bool = False) -> dict:
+        compact: bool = False, max_states: int = 10**9) -> dict:
     native_model(inst)  # compile (or load from the cache) before timing
     load = _load()
-    res, _ = explore_native(inst, ALL, max_states=10**9, workers=workers,
+    res, _ = explore_native(inst, ALL, max_states=max_states, workers=workers,
                             symmetry=symmetry, compact=compact)
     st = res.stats
     return {"states": st.states, "transitions": st.transitions, "wall": st.elapsed,
@@ -77,6 +83,37 @@ def run(inst: Instance, *, workers: int = 1, symmetry: bool = False,
             "table_bps": st.table_bytes_per_state,
             "disk_bps": st.disk_bytes / st.states if st.states else 0.0,
             "verdict": _verdicts(res), "load": load, "complete": res.complete}
+
+
+_SPIN_C = r"""
+#include <pthread.h>
+#include <stdlib.h>
+static void *f(void *a) { volatile unsigned long x = 0;
+  for (unsigned long i = 0; i < 600000000UL; i++) x += i; return a; }
+int main(int argc, char **argv) { int n = atoi(argv[1]); pthread_t t[2];
+  for (int k = 0; k < n; k++) pthread_create(&t[k], 0, f, 0);
+  for (int k = 0; k < n; k++) pthread_join(t[k], 0); return 0; }
+"""
+
+
+def machine_speedup() -> tuple[float, str]:
+    """The wall-clock speed-up of 2 threads over 1 on a loop with no shared data (each
+    thread does the same work), and the load average before it."""
+    from checker.native.build import compiler
+
+    cc = compiler() or "gcc"
+    load = _load()
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as d:
+        src, exe = Path(d) / "spin.c", Path(d) / "spin"
+        src.write_text(_SPIN_C)
+        subprocess.run([cc, "-O1", "-pthread", "-o", str(exe), str(src)], check=True)
+        walls = {}
+        for n in (1, 2):
+            t0 = time.perf_counter()
+            subprocess.run([str(exe), str(n)], check=True)
+            walls[n] = time.perf_counter() - t0
+    # 2 threads do twice the work of 1: the speed-up is 2 * wall(1) / wall(2).
+    return 2 * walls[1] / walls[2], load
 
 
 def _emit(rows: list, row: tuple) -> None:
@@ -94,8 +131,9 @@ def main() -> None:
     args = ap.parse_args()
     sections = args.section or list(SECTIONS)
     plan = list(PLAN)
-    if args.group12:
+    if args.group12 or "workers" in sections:
         plan.append(("v4.18", Config(cpus=3, tasks=2, vhe=False)))
+    machine = machine_speedup() if "workers" in sections else None
     sym_rows: list = []
     hc_rows: list = []
     w_rows: list = []
@@ -104,7 +142,7 @@ def main() -> None:
             continue
         inst = Instance(cfg, get_variant(variant))
         name = f"{variant} {cfg.describe()}"
-        if "symmetry" in sections:
+        if "symmetry" in sections and (cfg.tasks == 1 or args.group12):
             # The best of three runs each: these searches take 0.05-0.7 CPU-seconds.
             reps = 1 if cfg.tasks > 1 else 3
             plain = min((run(inst) for _ in range(reps)), key=lambda r: r["cpu"])
@@ -115,9 +153,7 @@ def main() -> None:
             _emit(sym_rows, (name, "--symmetry", f"{sym['states']:,}", f"{sym['cpu']:.2f}",
                              f"{sym['rate']:,.0f}", f"{sym['rate'] / plain['rate']:.2f}x",
                              sym["verdict"], sym["load"]))
-        if cfg.tasks > 1:  # the --group12 row: symmetry only
-            continue
-        if "compaction" in sections:
+        if "compaction" in sections and cfg.tasks == 1:
             for compact in (False, True):
                 r = run(inst, workers=2, compact=compact)
                 miss = "" if r["miss"] is None else f"{r['miss']:.1e}"
@@ -126,14 +162,23 @@ def main() -> None:
                                 f"{r['table_bps']:.1f}", f"{r['disk_bps']:.1f}", miss,
                                 f"{r['rate']:,.0f}", r["verdict"], r["load"]))
         if "workers" in sections:
-            w1 = run(inst, workers=1)
-            w2 = run(inst, workers=2)
+            # v4.18 --cpus 3 --tasks 2: its first 4M states (about 4 CPU-s), long enough
+            # to average over the other processes' scheduling.
+            cap = 4_000_000 if cfg.tasks > 1 else 10**9
+            if cfg.tasks > 1:
+                name += " (first 4M states)"
+            w1 = run(inst, workers=1, max_states=cap)
+            w2 = run(inst, workers=2, max_states=cap)
             same = (w1["states"], w1["transitions"], w1["verdict"]) == (
                 w2["states"], w2["transitions"], w2["verdict"])
+            if cap < 10**9:  # a bounded run stops after a level's first states: counts vary
+                same = w1["verdict"] == w2["verdict"]
             _emit(w_rows, (name, f"{w1['states']:,}", f"{w1['wall']:.2f}", f"{w1['cpu']:.2f}",
                            w1["load"], f"{w2['wall']:.2f}", f"{w2['cpu']:.2f}", w2["load"],
                            f"{w1['wall'] / w2['wall']:.2f}x",
                            f"{w2['cpu'] / w1['cpu']:.2f}", "yes" if same else "NO"))
+            if machine is not None:
+                w_rows[-1] += (f"{machine[0]:.2f}x ({machine[1]})",)
     if sym_rows:
         print(tabulate(sym_rows, headers=("configuration (native, 1 worker)", "search",
                                           "states", "CPU s", "states/CPU-s",
@@ -149,7 +194,8 @@ def main() -> None:
         print(tabulate(w_rows, headers=("configuration (native)", "states", "wall 1w",
                                         "CPU s 1w", "load avg", "wall 2w", "CPU s 2w",
                                         "load avg", "speed-up", "CPU 2w/1w",
-                                        "same result")))
+                                        "same result",
+                                        "machine: a parallel loop's speed-up (load)")))
         print()
     print(f"cores: {os.cpu_count()}; load average (1/5/15 min) at the end: {_load()}")
 
