@@ -10,7 +10,7 @@ from pathlib import Path
 from model.config import Config
 from model.dsl import Action, Assert, Check, Expr, ModelError, walk_stmts
 from model.state import Layout
-from model.steps import build_actions
+from model.steps import build_actions, continuation_pcs, split_plan
 from model.variant import Variant
 from properties.fp import (
     GUARDS,
@@ -47,9 +47,12 @@ class Instance:
         why = check(self.variant, self.config) if check is not None else None
         if why:
             raise ModelError(why)
-        self.layout = Layout(self.config,
-                             frozenset(self.variant.option("state_features", ())))
-        self.actions = build_actions(self.layout, self.variant)
+        features = frozenset(self.variant.option("state_features", ()))
+        # Two builds: the first finds where steps may be preempted (model.steps.split_plan),
+        # the second has a program point for each and splits the steps there.
+        plan = split_plan(Layout(self.config, features), self.variant)
+        self.layout = Layout(self.config, features, continuation_pcs(plan))
+        self.actions = build_actions(self.layout, self.variant, plan=plan)
 
     @cached_property
     def invariants(self) -> dict[str, Expr]:

@@ -41,6 +41,7 @@ from model.dsl import (
     Retire,
     Stmt,
     Var,
+    all_of,
     any_of,
     conjuncts,
     implies,
@@ -57,11 +58,15 @@ if TYPE_CHECKING:
 
 THREAD_FLAGS = ("TIF_FOREIGN_FPSTATE", "TIF_SVE", "TIF_KERNEL_FPSTATE")
 
+# `Ctx._last_if` after an If a resumed step was preempted inside (its Else is not built).
+_RESUMED_INSIDE = If(Const(BOOL, 1), (), ())
+
 
 class Ctx:
     """Statement builder for one step, bound to a CPU and to the task current on it."""
 
-    def __init__(self, layout: Layout, variant: Variant, cpu: int, current: int) -> None:
+    def __init__(self, layout: Layout, variant: Variant, cpu: int, current: int, *,
+                 splits: dict[int, str] | None = None, resume: int | None = None) -> None:
         self.S = layout
         self.config = layout.config
         self.variant = variant
@@ -84,7 +89,22 @@ class Ctx:
         self.irq_points: list[str] = []  # where IRQ points were emitted (C function: stmt)
         self.preempt_windows: list[str] = []  # see model.interleave, "Preemption"
         self._p_seen = False  # a statement touching shared state was emitted
-        self._p_open: str | None = None  # first preemptible point since then
+        # The first preemptible point since then: (where, point number).
+        self._p_open: tuple[str, int] | None = None
+        # Preemption points (model.interleave, "Preemption"): every statement the builder
+        # sees with interleaving on gets a point number, the same in every build of the
+        # step.  `split_points` (found by building): point number -> where, the points a
+        # context switch must be explored at.  ``splits`` (the second build): point number
+        # -> the continuation program point a task preempted there waits at.  ``resume``:
+        # build only the part of the step after that point (the task resumes there).
+        self._point = 0
+        self.split_points: dict[int, str] = {}
+        self._splits = dict(splits or {})
+        self._split_nodes: dict[int, str] = {}  # id(If) of an emitted split -> its pc
+        self._resume = resume
+        self._live = resume is None  # statements are kept (not before the resume point)
+        self._dead = 0  # inside the other branch of an If the resumed path went through
+        self.resumed = False  # the resume point was reached
         # Data ownership checks (model.ownership): on from `begin_step`.  The owners
         # already checked on the current path since the last write of an ownership
         # input (a `current`, `online` or vcpu->mutex), per open block.
@@ -106,6 +126,7 @@ class Ctx:
         fixed = {c.a.index: c.b.value for c in conjuncts(guard)
                  if isinstance(c, Eq) and isinstance(c.a, Var) and isinstance(c.b, Const)
                  and not c.a.local}
+        self._entry_fixed = fixed
         self._exec = entry_state(fixed)
         self._own_on = True
         self._own_checked = [set()]
@@ -150,11 +171,16 @@ class Ctx:
         """Called before each statement (reading ``exprs``, or ``reads`` if not given):
         emit the data-ownership checks of what it touches and an IRQ point if the
         statement conflicts with an IRQ and one may be taken here (see model.interleave)."""
-        if self._own_on and not self._atomic:
-            self._check_ownership(exprs if exprs else tuple(reads), writes)
+        own = self._own_on and not self._atomic
         if self._points_off:
+            if own:
+                self._check_ownership(exprs if exprs else tuple(reads), writes)
             return
+        # First the preemption point (a split, or where a resumed step starts), so that
+        # the statement's own checks and IRQ point come after it.
         self._preemption_window(reads, writes, what)
+        if own:
+            self._check_ownership(exprs if exprs else tuple(reads), writes)
         possible = self.irq_possible()
         if not possible and not self._prefix:
             return
@@ -222,20 +248,20 @@ class Ctx:
             for done in self._own_checked:
                 done.clear()
 
-    def preempt_possible(self) -> bool:
-        """False when the static state shows this point cannot be preempted."""
-        from model.steps import preemptible  # model.steps imports this module
-
-        c = self.this_cpu
-        return self.irq_possible() and not (
-            self._exec.is_set(c.preempt_count)
-            or self._exec.known_false(preemptible(self.S, self.cpu, self.current)))
-
     def _preemption_window(self, reads: set[Var], writes: set[Var], what: str) -> None:
-        """Record where this step may be preempted between two statements that touch
-        state other than this CPU's execution state and the current task's program
-        point (which a context switch away and back leaves as it was): such a window is
-        not interleaved by the model (model.interleave, "Preemption")."""
+        """Called before each statement: number the point, and find where this step may be
+        preempted between two statements that touch state other than this CPU's execution
+        state and the current task's program point (which a context switch away and back
+        leaves as it was).  Such a point becomes a split point (model.steps.split_plan):
+        the second build emits the preemption there (`_emit_split`), and the resumed
+        remainder of the step is a step of its own."""
+        self._point += 1
+        point = self._point
+        if not self._live:
+            if point == self._resume:
+                self._go_live()
+            else:
+                return
         c = self.this_cpu
         # rq->lock too: free at every preemptible point, and free again when the task
         # resumes (__schedule() drops it before the task runs), on whichever CPU.
@@ -254,13 +280,61 @@ class Ctx:
         # kernel/softirq.c __local_bh_enable_ip(): preempt_count_sub(cnt - 1) keeps one
         # preemption level across do_softirq(), which the model's counters do not show.
         here = self.preempt_possible() and "local_bh_enable" not in self._stack
+        if here and point in self._splits and point != self._resume and not self._dead:
+            self._emit_split(point, what)
         if shared:
             if self._p_seen and (here or self._p_open):
-                self.preempt_windows.append(
-                    f"preemptible from before {self._p_open or where} up to {where}")
+                opened, at = self._p_open or (where, point)
+                self.preempt_windows.append(f"preemptible from before {opened} up to {where}")
+                self.split_points.setdefault(at, opened)
             self._p_seen, self._p_open = True, None
         elif here and self._p_seen and self._p_open is None:
-            self._p_open = where
+            self._p_open = (where, point)
+
+    def _emit_split(self, point: int, what: str) -> None:
+        """The task is preempted here (CONFIG_PREEMPT: an IRQ set TIF_NEED_RESCHED and
+        the code is preemptible, so preempt_schedule()/el1_irq's preempt_schedule_irq()
+        switches away): it stays at the continuation point ``pc`` and the rest of this
+        step does not run now (`_guard_rest_after_splits`); it runs as the resume step
+        when the scheduler runs the task again, on any CPU."""
+        from model.steps import may_sleep  # model.steps imports this module
+
+        pc = self._splits[point]
+        fn = self._stack[-1] if self._stack else "step"
+        cond = may_sleep(self.S, self.cpu) & self.nondet(f"preempted in {fn} before {what}")
+        node = If(lift(cond, BOOL), (Assign(self.cur.pc, lift(pc, self.cur.pc.dom)),), ())
+        self._split_nodes[id(node)] = pc
+        self._blocks[-1].append(node)
+        self._last_if = None
+
+    def _go_live(self) -> None:
+        """The resume point: from here on the statements are the resume step's.  The
+        task resumes as it was preempted: IRQs unmasked and every count zero (the split's
+        condition), on whichever CPU this step is built for; the functions being built
+        are the call stack it resumes in."""
+        self._live = True
+        self.resumed = True
+        self._exec = entry_state(self._entry_fixed)
+        self._prefix = True
+        self._p_seen, self._p_open = False, None
+        self._own_checked = [set() for _ in self._own_checked]
+        for block in self._blocks:  # what was built so far ran before the preemption
+            block.clear()
+        for name in self._stack:
+            self._blocks[-1].append(Mark(name))
+
+    def preempt_possible(self) -> bool:
+        """False when the static state shows this point cannot be preempted.  Inside a
+        step only CONFIG_PREEMPT preempts (without it the points where a task schedules
+        are program points between steps: model.steps.VOLUNTARY_SCHED_POINTS)."""
+        from model.steps import preemptible  # model.steps imports this module
+
+        c = self.this_cpu
+        if self.config.preempt != "PREEMPT":
+            return False
+        return self.irq_possible() and not (
+            self._exec.is_set(c.preempt_count)
+            or self._exec.known_false(preemptible(self.S, self.cpu, self.current)))
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
@@ -331,6 +405,7 @@ class Ctx:
         dead = known == ("c", 0)  # a branch never taken: no points, no static effect
         saved = (self._exec.copy(), self._prefix)
         psaved = (self._p_seen, self._p_open)
+        live = self._live
         self._exec.assume(cond, True)
         self._blocks.append([])
         self._own_checked.append(set())
@@ -341,6 +416,12 @@ class Ctx:
             body = tuple(self._blocks.pop())
             self._own_checked.pop()
             self._points_off -= dead
+        if self._live and not live:
+            # A resumed step: the task was preempted inside this branch, so the branch
+            # was taken; its remainder runs unconditionally and the Else is not built.
+            self._blocks[-1].extend(body)
+            self._last_if = _RESUMED_INSIDE
+            return
         node = If(cond, body, ())
         then_state = (self._exec, self._prefix)
         if dead:
@@ -357,9 +438,13 @@ class Ctx:
     @contextmanager
     def Else(self) -> Iterator[None]:
         node = self._last_if
+        if node is _RESUMED_INSIDE:
+            yield from self._dead_else()
+            return
         if node is None or node.els:
             raise ModelError("Else() must follow an If() block directly")
         saved, then_state, known, psaved, pthen = self._if_states
+        live = self._live
         dead = known == ("c", 1)
         self._exec, self._prefix = saved[0].copy(), saved[1]
         self._p_seen, self._p_open = psaved
@@ -374,6 +459,10 @@ class Ctx:
             self._own_checked.pop()
             self._points_off -= dead
         block = self._blocks[-1]
+        if self._live and not live:  # resumed inside the Else: see If()
+            block.extend(body)
+            self._last_if = None
+            return
         block[block.index(node)] = If(node.cond, node.then, body)
         # Preemption windows: seen on either path; a window left open on either path.
         self._p_seen = self._p_seen or pthen[0]
@@ -385,6 +474,53 @@ class Ctx:
         else:
             self._exec = then_state[0].join(self._exec)
             self._prefix = then_state[1] and self._prefix
+        self._last_if = None
+
+    def check_resumed_locals(self, pc: str) -> None:
+        """A resumed step must not read a C local the preempted part computed: the model
+        keeps no locals across steps (carry such a value in state, or keep the point
+        non-preemptible)."""
+        assigned: set[Var] = set()
+        read: set[Var] = set()
+
+        def walk(stmts: tuple[Stmt, ...]) -> None:
+            for st in stmts:
+                exprs: tuple[Expr, ...] = ()
+                if isinstance(st, Assign):
+                    exprs = (st.expr,)
+                    if st.var.local:
+                        assigned.add(st.var)
+                elif isinstance(st, (Assert, If)):
+                    exprs = (st.cond,)
+                for e in exprs:
+                    read.update(x for x in walk_exprs(e) if isinstance(x, Var) and x.local)
+                if isinstance(st, If):
+                    walk(st.then)
+                    walk(st.els)
+
+        walk(self.body())
+        missing = sorted(v.name for v in read - assigned)
+        if missing:
+            raise ModelError(f"{self.variant.name}: the step resumed at {pc} reads C locals "
+                             f"computed before its preemption point: {', '.join(missing)}")
+
+    def _dead_else(self) -> Iterator[None]:
+        """The Else of an If a resumed step was preempted inside: the path did not go
+        there.  Its code is still run (so point numbers stay those of the full build) but
+        nothing of it is kept, and the static state is the resumed path's."""
+        state = (self._exec.copy(), self._prefix, self._p_seen, self._p_open)
+        self._blocks.append([])
+        self._own_checked.append(set())
+        self._points_off += 1
+        self._dead += 1
+        try:
+            yield
+        finally:
+            self._blocks.pop()
+            self._own_checked.pop()
+            self._points_off -= 1
+            self._dead -= 1
+        self._exec, self._prefix, self._p_seen, self._p_open = state
         self._last_if = None
 
     def check(self, ok: Expr, kind: str, function: str, text: str) -> None:
@@ -423,7 +559,38 @@ class Ctx:
     def body(self) -> tuple[Stmt, ...]:
         if len(self._blocks) != 1:
             raise ModelError("unbalanced If/Else blocks")
-        return tuple(self._blocks[0])
+        if not self._split_nodes:
+            return tuple(self._blocks[0])
+        return tuple(self._guard_rest_after_splits(self._blocks[0])[0])
+
+    def _guard_rest_after_splits(self, stmts: list[Stmt] | tuple[Stmt, ...]
+                                 ) -> tuple[list[Stmt], set[str]]:
+        """Everything a step does after a split (`_emit_split`), on the path where the
+        task was preempted there, waits for the resume step: wrap the rest of each
+        statement list after a split in ``if (pc not at the continuation)``.  Returns the
+        new list and the continuation points split inside it."""
+        out: list[Stmt] = []
+        for i, st in enumerate(stmts):
+            labels: set[str] = set()
+            if isinstance(st, If):
+                if id(st) in self._split_nodes:
+                    labels = {self._split_nodes[id(st)]}
+                else:
+                    then, l1 = self._guard_rest_after_splits(st.then)
+                    els, l2 = self._guard_rest_after_splits(st.els)
+                    labels = l1 | l2
+                    if labels:
+                        st = If(st.cond, tuple(then), tuple(els))
+            out.append(st)
+            if labels:
+                rest, more = self._guard_rest_after_splits(stmts[i + 1:])
+                if all(isinstance(x, Mark) for x in rest):
+                    out.extend(rest)  # function returns only: nothing to wait for
+                elif rest:
+                    pc = self.cur.pc
+                    out.append(If(all_of(pc.ne(x) for x in sorted(labels)), tuple(rest), ()))
+                return out, labels | more
+        return out, set()
 
     # ------------------------------------------------------------------ accessors
     @property

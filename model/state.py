@@ -227,12 +227,16 @@ class Layout:
     config: Config
     # State features of newer kernels (FEATURES): none for the 2018 variants.
     features: frozenset[str] = frozenset()
+    # Continuation points of steps split at a preemption point (model.steps.split_plan):
+    # a task preempted inside a step waits there until it resumes, on any CPU.
+    extra_pcs: tuple[str, ...] = ()
     vars: list[Var] = field(default_factory=list)
     init: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         cfg = self.config
         self.features = frozenset(self.features)
+        self.PC = Domain("pc", PCS + tuple(self.extra_pcs))
         unknown = sorted(self.features - set(FEATURES))
         if unknown:
             raise ModelError(f"unknown state features {unknown}; known: {sorted(FEATURES)}")
@@ -393,7 +397,7 @@ class Layout:
                     tif_foreign=self._var(f"{name}.TIF_FOREIGN_FPSTATE", b, 1),
                     tif_sve=self._var(f"{name}.TIF_SVE", b, 0) if cfg.sve else Const(b, 0),
                     fpsimd_cpu=self._var(f"{name}.fpsimd_cpu", self.CPU_OR_NR, cfg.cpus),
-                    pc=self._var(f"{name}.pc", PC, PC.index("KERNEL")),
+                    pc=self._var(f"{name}.pc", self.PC, self.PC.index("KERNEL")),
                     uw=image(f"{name}.uw", self.latest(t)),
                     loaded_vcpu=(
                         self._var(f"{name}.preempt_notifier", self.VCPU_OR_NONE, 0)
@@ -448,7 +452,7 @@ class Layout:
                     tif_foreign=self._var(f"{name}.TIF_FOREIGN_FPSTATE", b, 1),
                     tif_sve=Const(b, 0),
                     fpsimd_cpu=Const(self.CPU_OR_NR, cfg.cpus),
-                    pc=Const(PC, PC.index("KERNEL")),
+                    pc=Const(self.PC, self.PC.index("KERNEL")),
                     uw=Image(f"{name}.uw", zero, zero, zero, p=zero),
                     loaded_vcpu=Const(self.VCPU_OR_NONE, 0),
                     sve_state=Image(f"{name}.sve_state", zero, zero, zero, p=zero),

@@ -544,33 +544,110 @@ def describe_params(S: Layout, p: Params) -> str:
     return ", ".join(parts)
 
 
-def build_actions(S: Layout, variant: Variant, steps: Iterable[Step] = STEPS) -> list[Action]:
-    """Instantiate every step for this configuration, running the kernel functions once
-    to produce each step's statements."""
-    actions: list[Action] = []
+# A step instance's family for preemption splits: its parameters but the CPU (a task
+# preempted inside a step resumes on any CPU; everything else the step was called with
+# is part of where it waits).
+def _family(step: Step, p: Params) -> tuple:
+    return (step.name, tuple(sorted((k, v) for k, v in p.items() if k != "cpu")))
+
+
+def _cont_label(step: Step, p: Params, n: int) -> str:
+    extra = "".join(f",{k}{v}" for k, v in sorted(p.items()) if k not in ("cpu", "task"))
+    return f"{step.name}@{n}{extra}"
+
+
+def _instances(S: Layout, steps: Iterable[Step]) -> Iterable[tuple[Step, Params, Expr]]:
     for step in steps:
         for p in step.params(S):
-            k = Ctx(S, variant, p["cpu"], p["task"])
             guard = step.guard(S, p)
             if "cpu_hotplug" in S.config.events and step.name not in HOTPLUG_STEPS:
                 guard = S.cpu[p["cpu"]].online.eq(1) & guard  # an offline CPU runs nothing
-            k.begin_step(guard)
-            step.run(k, p)
-            action = Action(
-                name=step.name,
-                params=tuple(sorted(p.items())),
-                label=f"{step.name}({describe_params(S, p)})",
-                guard=guard,
-                body=strip_marks(k.body()),
-                inputs=tuple(k.inputs),
-                functions=tuple(k.functions),
-                doc=step.doc,
-                traced_body=k.body(),
-                preempt_windows=tuple(dict.fromkeys(k.preempt_windows)),
-            )
-            check_data_independence(action)
-            actions.append(action)
+            yield step, p, guard
+
+
+def split_plan(S: Layout, variant: Variant, steps: Iterable[Step] = STEPS
+               ) -> dict[tuple, dict[int, str]]:
+    """Where steps must be split at a preemption point (model.interleave, "Preemption"):
+    per step family (`_family`), the point numbers found by building every instance
+    (`Ctx.split_points`), each with the continuation program point (`Layout.extra_pcs`)
+    a task preempted there waits at."""
+    points: dict[tuple, set[int]] = {}
+    for step, p, guard in _instances(S, steps):
+        k = Ctx(S, variant, p["cpu"], p["task"])
+        k.begin_step(guard)
+        step.run(k, p)
+        if k.split_points:
+            points.setdefault(_family(step, p), set()).update(k.split_points)
+    plan: dict[tuple, dict[int, str]] = {}
+    by_name = {step.name: step for step in steps}
+    for fam, pts in points.items():
+        step = by_name[fam[0]]
+        plan[fam] = {pt: _cont_label(step, dict(fam[1]), n)
+                     for n, pt in enumerate(sorted(pts), 1)}
+    return plan
+
+
+def continuation_pcs(plan: dict[tuple, dict[int, str]]) -> tuple[str, ...]:
+    return tuple(sorted({label for pts in plan.values() for label in pts.values()}))
+
+
+def resumed(S: Layout, c: int, t: int, pc: str) -> Expr:
+    """The resume step's guard: task ``t``, preempted at ``pc``, runs again on CPU ``c``
+    in the execution state it was preempted in (the split's condition: IRQs unmasked,
+    every count zero; __schedule() switches a task in with its state as it left it, and
+    a task left at a split only through a preemption from that state or not at all)."""
+    cpu = S.cpu[c]
+    return (running(S, c, t) & at(S, t, pc) & cpu.irqs_disabled.eq(0)
+            & cpu.preempt_count.eq(0) & cpu.softirq_count.eq(0) & cpu.hardirq.eq(0))
+
+
+def build_actions(S: Layout, variant: Variant, steps: Iterable[Step] = STEPS,
+                  plan: dict[tuple, dict[int, str]] | None = None) -> list[Action]:
+    """Instantiate every step for this configuration, running the kernel functions once
+    to produce each step's statements.  With a split ``plan`` (`split_plan`; ``S`` must
+    have its continuation points), a step is preempted at the plan's points and each
+    point gets a resume step per CPU: the rest of the step, built for that CPU."""
+    steps = tuple(steps)
+    plan = plan or {}
+    actions: list[Action] = []
+
+    def make(name: str, step: Step, p: Params, guard: Expr, k: Ctx, label: str) -> None:
+        action = Action(
+            name=name,
+            params=tuple(sorted(p.items())),
+            label=f"{label}({describe_params(S, p)})",
+            guard=guard,
+            body=strip_marks(k.body()),
+            inputs=tuple(k.inputs),
+            functions=tuple(k.functions),
+            doc=step.doc,
+            traced_body=k.body(),
+            preempt_windows=tuple(dict.fromkeys(k.preempt_windows)),
+        )
+        check_data_independence(action)
+        actions.append(action)
+
+    resumes: list[tuple[Step, Params, int, str]] = []
+    for step, p, guard in _instances(S, steps):
+        splits = plan.get(_family(step, p), {})
+        k = Ctx(S, variant, p["cpu"], p["task"], splits=splits)
+        k.begin_step(guard)
+        step.run(k, p)
+        make(step.name, step, p, guard, k, step.name)
+        resumes += [(step, p, pt, pc) for pt, pc in splits.items()]
+    for step, p, pt, pc in resumes:
+        guard = resumed(S, p["cpu"], p["task"], pc)
+        if "cpu_hotplug" in S.config.events:
+            guard = S.cpu[p["cpu"]].online.eq(1) & guard
+        k = Ctx(S, variant, p["cpu"], p["task"], splits=plan[_family(step, p)], resume=pt)
+        k.begin_step(guard)
+        step.run(k, p)
+        if not k.resumed:
+            continue  # this CPU's build of the step has no such point
+        k.check_resumed_locals(pc)
+        name = f"{step.name}@{pc.split('@', 1)[1].split(',')[0]}"
+        make(name, step, p, guard, k, f"{name} resumed")
     return actions
 
 
-__all__ = ["STEPS", "Step", "build_actions"]
+__all__ = ["STEPS", "Step", "build_actions", "continuation_pcs", "split_plan"]
