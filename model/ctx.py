@@ -66,7 +66,8 @@ class Ctx:
     """Statement builder for one step, bound to a CPU and to the task current on it."""
 
     def __init__(self, layout: Layout, variant: Variant, cpu: int, current: int, *,
-                 splits: dict[int, str] | None = None, resume: int | None = None) -> None:
+                 splits: dict[int, str] | None = None, resume: int | None = None,
+                 carried: dict[int, tuple[str, ...]] | None = None) -> None:
         self.S = layout
         self.config = layout.config
         self.variant = variant
@@ -98,10 +99,17 @@ class Ctx:
         # -> the continuation program point a task preempted there waits at.  ``resume``:
         # build only the part of the step after that point (the task resumes there).
         self._point = 0
+        self._inlining = 0  # building an IRQ inlined at an IRQ point
+        self._lets_here = 0  # C locals made since the last point
         self.split_points: dict[int, str] = {}
         self._splits = dict(splits or {})
         self._split_nodes: dict[int, str] = {}  # id(If) of an emitted split -> its pc
         self._resume = resume
+        # Per split point: the C locals its resume step reads (kept in state meanwhile,
+        # `Layout.carried_vars`); the locals built so far, and the blocks they live in.
+        self._carried = dict(carried or {})
+        self._local_vars: dict[str, tuple[Var, list[Stmt]]] = {}
+        self._local_keys: dict[int, str] = {}  # id(local Var) -> its key in _local_vars
         self._live = resume is None  # statements are kept (not before the resume point)
         self._dead = 0  # inside the other branch of an If the resumed path went through
         self.resumed = False  # the resume point was reached
@@ -118,15 +126,22 @@ class Ctx:
         c = self.this_cpu
         return [c.irqs_disabled, c.preempt_count, c.softirq_count, c.hardirq]
 
-    def begin_step(self, guard: Expr) -> None:
+    def begin_step(self, guard: Expr, resume_guard: Expr | None = None) -> None:
         """Start building a step with this guard: derive interleaving points from now on.
 
         The static state starts with every variable at its entry value, and with the
-        constants the guard's conjuncts fix (e.g. a step enabled only with IRQs masked)."""
-        fixed = {c.a.index: c.b.value for c in conjuncts(guard)
-                 if isinstance(c, Eq) and isinstance(c.a, Var) and isinstance(c.b, Const)
-                 and not c.a.local}
-        self._entry_fixed = fixed
+        constants the guard's conjuncts fix (e.g. a step enabled only with IRQs masked).
+        A resumed step (``resume``) is built from the whole step's ``guard``, so that its
+        part before the resume point is exactly the full step's (same points, same
+        locals), and starts over from ``resume_guard`` at the resume point."""
+        def fixed_by(g: Expr) -> dict[int, int]:
+            return {c.a.index: c.b.value for c in conjuncts(g)
+                    if isinstance(c, Eq) and isinstance(c.a, Var) and isinstance(c.b, Const)
+                    and not c.a.local}
+
+        fixed = fixed_by(guard)
+        self._resume_guard = resume_guard if resume_guard is not None else guard
+        self._entry_fixed = fixed_by(self._resume_guard)
         self._exec = entry_state(fixed)
         self._own_on = True
         self._own_checked = [set()]
@@ -172,6 +187,13 @@ class Ctx:
         emit the data-ownership checks of what it touches and an IRQ point if the
         statement conflicts with an IRQ and one may be taken here (see model.interleave)."""
         own = self._own_on and not self._atomic
+        if not self._inlining:
+            # Point numbers count the step's own statements (not an inlined IRQ's), in
+            # dead branches too, so that every build of the step numbers them alike.
+            self._point += 1
+            self._lets_here = 0
+            if not self._live and self._point == self._resume:
+                self._go_live()
         if self._points_off:
             if own:
                 self._check_ownership(exprs if exprs else tuple(reads), writes)
@@ -198,11 +220,13 @@ class Ctx:
         cond = self._irq_condition() & self.nondet(f"IRQ in {where} before {what}")
         before = self._exec.copy()
         self._points_off += 1
+        self._inlining += 1
         try:
             with self.If(cond):
                 self.handle_irq()
         finally:
             self._points_off -= 1
+            self._inlining -= 1
         # What the IRQ restores keeps its value (sets.restored, established above);
         # only its net writes become "either".
         after = self._exec
@@ -255,13 +279,9 @@ class Ctx:
         leaves as it was).  Such a point becomes a split point (model.steps.split_plan):
         the second build emits the preemption there (`_emit_split`), and the resumed
         remainder of the step is a step of its own."""
-        self._point += 1
         point = self._point
         if not self._live:
-            if point == self._resume:
-                self._go_live()
-            else:
-                return
+            return
         c = self.this_cpu
         # rq->lock too: free at every preemptible point, and free again when the task
         # resumes (__schedule() drops it before the task runs), on whichever CPU.
@@ -302,7 +322,15 @@ class Ctx:
         pc = self._splits[point]
         fn = self._stack[-1] if self._stack else "step"
         cond = may_sleep(self.S, self.cpu) & self.nondet(f"preempted in {fn} before {what}")
-        node = If(lift(cond, BOOL), (Assign(self.cur.pc, lift(pc, self.cur.pc.dom)),), ())
+        keep: list[Stmt] = []
+        for name in self._carried.get(point, ()):
+            var, block = self._local_vars[name]
+            if not any(b is block for b in self._blocks):
+                raise ModelError(f"{self.variant.name}: C local {name} is carried across the "
+                                 f"preemption at {pc} but not set on the path to it")
+            keep.append(Assign(self.carried_var(point, name), var))
+        node = If(lift(cond, BOOL),
+                  (*keep, Assign(self.cur.pc, lift(pc, self.cur.pc.dom))), ())
         self._split_nodes[id(node)] = pc
         self._blocks[-1].append(node)
         self._last_if = None
@@ -316,6 +344,7 @@ class Ctx:
         self.resumed = True
         self._exec = entry_state(self._entry_fixed)
         self._prefix = True
+        self._guard_reads = expr_vars(self._resume_guard)
         self._p_seen, self._p_open = False, None
         self._own_checked = [set() for _ in self._own_checked]
         for block in self._blocks:  # what was built so far ran before the preemption
@@ -395,7 +424,19 @@ class Ctx:
         self._locals += 1
         tmp = Var(f"{name}#{self._locals}", value.dom, -1, local=True)
         self.emit(Assign(tmp, value))
+        if not self._inlining:
+            # Named by where it is made, which every build of the step agrees on (the
+            # running count does not: builds inline different IRQ points).
+            self._lets_here += 1
+            key = f"{name}@{self._point}.{self._lets_here}"
+            self._local_vars[key] = (tmp, self._blocks[-1])
+            self._local_keys[id(tmp)] = key
         return tmp
+
+    def carried_var(self, point: int, local: str) -> Var:
+        """The state variable that keeps C local ``local`` of the current task while it
+        waits, preempted at split ``point`` (`Layout.carried`)."""
+        return self.S.carried_vars[f"{self.cur.name}.{self._splits[point]}.{local}"]
 
     @contextmanager
     def If(self, cond: Expr) -> Iterator[None]:
@@ -476,33 +517,49 @@ class Ctx:
             self._prefix = then_state[1] and self._prefix
         self._last_if = None
 
-    def check_resumed_locals(self, pc: str) -> None:
-        """A resumed step must not read a C local the preempted part computed: the model
-        keeps no locals across steps (carry such a value in state, or keep the point
-        non-preemptible)."""
+    def resumed_locals(self) -> list[Var]:
+        """The C locals this resumed step reads before setting them: the preempted part
+        computed them (`SplitPlan` keeps them in state across the preemption)."""
         assigned: set[Var] = set()
-        read: set[Var] = set()
+        missing: dict[Var, None] = {}
 
         def walk(stmts: tuple[Stmt, ...]) -> None:
             for st in stmts:
                 exprs: tuple[Expr, ...] = ()
                 if isinstance(st, Assign):
                     exprs = (st.expr,)
-                    if st.var.local:
-                        assigned.add(st.var)
                 elif isinstance(st, (Assert, If)):
                     exprs = (st.cond,)
                 for e in exprs:
-                    read.update(x for x in walk_exprs(e) if isinstance(x, Var) and x.local)
+                    for x in walk_exprs(e):
+                        if isinstance(x, Var) and x.local and x not in assigned:
+                            missing.setdefault(x)
+                if isinstance(st, Assign) and st.var.local:
+                    assigned.add(st.var)
                 if isinstance(st, If):
                     walk(st.then)
                     walk(st.els)
 
-        walk(self.body())
-        missing = sorted(v.name for v in read - assigned)
-        if missing:
-            raise ModelError(f"{self.variant.name}: the step resumed at {pc} reads C locals "
-                             f"computed before its preemption point: {', '.join(missing)}")
+        walk(tuple(self._blocks[0]))
+        return list(missing)
+
+    def local_key(self, var: Var) -> str:
+        """The build-independent name of a C local (`let`); an inlined IRQ's locals have
+        none (an IRQ runs to completion, so none is ever live across a preemption)."""
+        key = self._local_keys.get(id(var))
+        if key is None:
+            raise ModelError(f"{self.variant.name}: local {var.name} has no stable name")
+        return key
+
+    def restore_carried(self, point: int, carried: tuple[str, ...]) -> None:
+        """Start of a resumed step: its C locals come back from where the split kept
+        them, which is then cleared (the value means nothing once the task resumed)."""
+        head: list[Stmt] = []
+        for name in carried:
+            var = self._local_vars[name][0]
+            slot = self.carried_var(point, name)
+            head += [Assign(var, slot), Assign(slot, Const(slot.dom, 0))]
+        self._blocks[0][:0] = head
 
     def _dead_else(self) -> Iterator[None]:
         """The Else of an If a resumed step was preempted inside: the path did not go
@@ -584,9 +641,7 @@ class Ctx:
             out.append(st)
             if labels:
                 rest, more = self._guard_rest_after_splits(stmts[i + 1:])
-                if all(isinstance(x, Mark) for x in rest):
-                    out.extend(rest)  # function returns only: nothing to wait for
-                elif rest:
+                if rest:
                     pc = self.cur.pc
                     out.append(If(all_of(pc.ne(x) for x in sorted(labels)), tuple(rest), ()))
                 return out, labels | more

@@ -318,6 +318,8 @@ def strip_marks(body: Sequence[Stmt]) -> tuple[Stmt, ...]:
             continue
         if isinstance(st, If):
             st = If(st.cond, strip_marks(st.then), strip_marks(st.els))
+            if not st.then and not st.els:
+                continue  # only marks inside (conditions have no effect)
         out.append(st)
     return tuple(out)
 

@@ -230,6 +230,9 @@ class Layout:
     # Continuation points of steps split at a preemption point (model.steps.split_plan):
     # a task preempted inside a step waits there until it resumes, on any CPU.
     extra_pcs: tuple[str, ...] = ()
+    # C locals a resumed step reads that the preempted part computed (model.steps
+    # SplitPlan): (variable name, domain), kept in state while the task waits.
+    carried: tuple[tuple[str, Domain], ...] = ()
     vars: list[Var] = field(default_factory=list)
     init: list[int] = field(default_factory=list)
 
@@ -500,6 +503,7 @@ class Layout:
             )
         # Ghost: the last kernel-mode NEON read-back saw data its section did not write.
         self.kneon_lost = self._var("ghost.kernel_neon_readback_lost", GHOST_BOOL, 0)
+        self.carried_vars = {name: self._var(name, dom, 0) for name, dom in self.carried}
         self.by_name = {var.name: var for var in self.vars}
 
     # ------------------------------------------------------------------ construction

@@ -26,14 +26,17 @@ the arguments for it are in the docstrings of the kernel functions the steps cal
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from model.config import Config
 from model.ctx import Ctx
 from model.dsl import (
     BOOL,
     Action,
     Const,
+    Domain,
     Expr,
+    ModelError,
     Var,
     all_of,
     any_of,
@@ -565,30 +568,66 @@ def _instances(S: Layout, steps: Iterable[Step]) -> Iterable[tuple[Step, Params,
             yield step, p, guard
 
 
-def split_plan(S: Layout, variant: Variant, steps: Iterable[Step] = STEPS
-               ) -> dict[tuple, dict[int, str]]:
-    """Where steps must be split at a preemption point (model.interleave, "Preemption"):
-    per step family (`_family`), the point numbers found by building every instance
-    (`Ctx.split_points`), each with the continuation program point (`Layout.extra_pcs`)
-    a task preempted there waits at."""
-    points: dict[tuple, set[int]] = {}
+@dataclass
+class SplitPlan:
+    """Where steps are split at a preemption point (model.interleave, "Preemption"), from
+    building every instance once: per step family (`_family`), point number -> the
+    continuation program point a task preempted there waits at, and the C locals the
+    resumed part reads (kept in state while the task waits)."""
+
+    points: dict[tuple, dict[int, str]] = field(default_factory=dict)
+    carried: dict[tuple, dict[int, tuple[str, ...]]] = field(default_factory=dict)
+    domains: dict[str, Domain] = field(default_factory=dict)  # carried var -> domain
+
+    def pcs(self) -> tuple[str, ...]:
+        return tuple(sorted({pc for pts in self.points.values() for pc in pts.values()}))
+
+    def layout(self, config: Config, features: frozenset[str]) -> Layout:
+        return Layout(config, features, self.pcs(), tuple(sorted(self.domains.items())))
+
+
+def split_plan(config: Config, features: frozenset[str], variant: Variant,
+               steps: Iterable[Step] = STEPS) -> SplitPlan:
+    """Build every step instance to find its split points (`Ctx.split_points`), then
+    build each resumed part to find the C locals it needs from before the split."""
+    steps = tuple(steps)
+    S = Layout(config, features)
+    found: dict[tuple, set[int]] = {}
     for step, p, guard in _instances(S, steps):
         k = Ctx(S, variant, p["cpu"], p["task"])
         k.begin_step(guard)
         step.run(k, p)
         if k.split_points:
-            points.setdefault(_family(step, p), set()).update(k.split_points)
-    plan: dict[tuple, dict[int, str]] = {}
+            found.setdefault(_family(step, p), set()).update(k.split_points)
+    plan = SplitPlan()
+    if not found:
+        return plan
     by_name = {step.name: step for step in steps}
-    for fam, pts in points.items():
+    for fam, pts in found.items():
         step = by_name[fam[0]]
-        plan[fam] = {pt: _cont_label(step, dict(fam[1]), n)
-                     for n, pt in enumerate(sorted(pts), 1)}
+        plan.points[fam] = {pt: _cont_label(step, dict(fam[1]), n)
+                            for n, pt in enumerate(sorted(pts), 1)}
+    S = plan.layout(config, features)
+    for step, p, guard in _instances(S, steps):
+        fam = _family(step, p)
+        for pt, pc in plan.points.get(fam, {}).items():
+            k = Ctx(S, variant, p["cpu"], p["task"], splits=plan.points[fam], resume=pt)
+            k.begin_step(guard, resumed(S, p["cpu"], p["task"], pc))
+            step.run(k, p)
+            if not k.resumed:
+                continue
+            names = plan.carried.setdefault(fam, {}).setdefault(pt, ())
+            for var in k.resumed_locals():
+                if var.dom.kind == "value":
+                    raise ModelError(f"{variant.name}: the step resumed at {pc} reads the FP "
+                                     f"value {var.name} computed before its preemption "
+                                     "point; carrying FP values is not supported")
+                key = k.local_key(var)
+                if key not in names:
+                    names += (key,)
+                plan.domains[f"{S.tasks[p['task']].name}.{pc}.{key}"] = var.dom
+            plan.carried[fam][pt] = names
     return plan
-
-
-def continuation_pcs(plan: dict[tuple, dict[int, str]]) -> tuple[str, ...]:
-    return tuple(sorted({label for pts in plan.values() for label in pts.values()}))
 
 
 def resumed(S: Layout, c: int, t: int, pc: str) -> Expr:
@@ -602,13 +641,13 @@ def resumed(S: Layout, c: int, t: int, pc: str) -> Expr:
 
 
 def build_actions(S: Layout, variant: Variant, steps: Iterable[Step] = STEPS,
-                  plan: dict[tuple, dict[int, str]] | None = None) -> list[Action]:
+                  plan: SplitPlan | None = None) -> list[Action]:
     """Instantiate every step for this configuration, running the kernel functions once
-    to produce each step's statements.  With a split ``plan`` (`split_plan`; ``S`` must
-    have its continuation points), a step is preempted at the plan's points and each
-    point gets a resume step per CPU: the rest of the step, built for that CPU."""
+    to produce each step's statements.  With a split ``plan`` (`split_plan`; ``S`` its
+    `SplitPlan.layout`), a step is preempted at the plan's points and each point gets a
+    resume step per CPU: the rest of the step, built for that CPU."""
     steps = tuple(steps)
-    plan = plan or {}
+    plan = plan or SplitPlan()
     actions: list[Action] = []
 
     def make(name: str, step: Step, p: Params, guard: Expr, k: Ctx, label: str) -> None:
@@ -627,27 +666,34 @@ def build_actions(S: Layout, variant: Variant, steps: Iterable[Step] = STEPS,
         check_data_independence(action)
         actions.append(action)
 
-    resumes: list[tuple[Step, Params, int, str]] = []
+    resumes: list[tuple[Step, Params, Expr, int, str]] = []
     for step, p, guard in _instances(S, steps):
-        splits = plan.get(_family(step, p), {})
-        k = Ctx(S, variant, p["cpu"], p["task"], splits=splits)
+        fam = _family(step, p)
+        splits = plan.points.get(fam, {})
+        k = Ctx(S, variant, p["cpu"], p["task"], splits=splits,
+                carried=plan.carried.get(fam))
         k.begin_step(guard)
         step.run(k, p)
         make(step.name, step, p, guard, k, step.name)
-        resumes += [(step, p, pt, pc) for pt, pc in splits.items()]
-    for step, p, pt, pc in resumes:
+        resumes += [(step, p, guard, pt, pc) for pt, pc in splits.items()]
+    for step, p, whole, pt, pc in resumes:
+        fam = _family(step, p)
         guard = resumed(S, p["cpu"], p["task"], pc)
         if "cpu_hotplug" in S.config.events:
             guard = S.cpu[p["cpu"]].online.eq(1) & guard
-        k = Ctx(S, variant, p["cpu"], p["task"], splits=plan[_family(step, p)], resume=pt)
-        k.begin_step(guard)
+        k = Ctx(S, variant, p["cpu"], p["task"], splits=plan.points[fam], resume=pt,
+                carried=plan.carried.get(fam))
+        k.begin_step(whole, guard)
         step.run(k, p)
         if not k.resumed:
             continue  # this CPU's build of the step has no such point
-        k.check_resumed_locals(pc)
+        k.restore_carried(pt, plan.carried.get(fam, {}).get(pt, ()))
+        if k.resumed_locals():
+            raise ModelError(f"{variant.name}: the step resumed at {pc} reads C locals the "
+                             f"plan does not carry: {[v.name for v in k.resumed_locals()]}")
         name = f"{step.name}@{pc.split('@', 1)[1].split(',')[0]}"
         make(name, step, p, guard, k, f"{name} resumed")
     return actions
 
 
-__all__ = ["STEPS", "Step", "build_actions", "continuation_pcs", "split_plan"]
+__all__ = ["STEPS", "SplitPlan", "Step", "build_actions", "split_plan"]

@@ -48,7 +48,7 @@ from model.dsl import (
 if TYPE_CHECKING:
     from checker.por import PorTables
 
-MAX_INPUTS = 16  # inputs per action (enumerated lazily: only the ones a run reads)
+MAX_INPUTS = 32  # inputs per action (enumerated lazily: only the ones a run reads)
 
 
 class NativeUnsupported(ModelError):

@@ -40,7 +40,8 @@
 #define STK (MAXIN * (MAXIN + 1) / 2 + 2)
 
 /* parent number, action, input values (bit j: the action's input j was true): 8 bytes */
-typedef struct { uint32_t parent; uint16_t aid; uint16_t combo; } link_t;
+/* combo: the values of the inputs a run read (MAXIN <= 32); packed to 10 bytes */
+typedef struct __attribute__((packed)) { uint32_t parent; uint16_t aid; uint32_t combo; } link_t;
 
 typedef struct {
   atomic_flag lock; /* a spinlock: held for a few probes only */
@@ -74,7 +75,7 @@ typedef struct {
   size_t cap, vcap;
   uint64_t *sn;      /* cap * NW words */
   uint64_t *sh;      /* hashes */
-  uint32_t *sinfo;   /* action << 16 | combo */
+  uint64_t *sinfo;   /* action << 32 | combo */
   uint32_t *svoff;   /* offset of the violation list in sv */
   uint16_t *snv;     /* its length */
   uint16_t *sv;      /* vcap violation ids */
@@ -89,7 +90,7 @@ static int reserve(worker_t *w, size_t n, size_t nv) {
     if (sn) w->sn = sn;
     uint64_t *sh = realloc(w->sh, c * 8);
     if (sh) w->sh = sh;
-    uint32_t *si = realloc(w->sinfo, c * 4);
+    uint64_t *si = realloc(w->sinfo, c * 8);
     if (si) w->sinfo = si;
     uint32_t *so = realloc(w->svoff, c * 4);
     if (so) w->svoff = so;
@@ -294,7 +295,7 @@ static int insert(ctx_t *c, worker_t *w, const uint64_t *n, uint64_t h, uint64_t
   if (!sp || !lp) { res = -1; goto out; }
   memcpy(sp + (i & (CH_SIZE - 1)) * SB, pk, SB);
   link_t *l = lp + (i & (CH_SIZE - 1));
-  l->parent = (uint32_t)parent; l->aid = (uint16_t)aid; l->combo = (uint16_t)combo;
+  l->parent = (uint32_t)parent; l->aid = (uint16_t)aid; l->combo = (uint32_t)combo;
   t->slots[pos] = c->compact ? key : (key | (i + 1));
   t->n++;
   *idx = i;
@@ -456,7 +457,7 @@ static int por_choose(ctx_t *c, worker_t *w, const uint64_t *s, const uint16_t *
   for (int m = 0; m < nc; m++) {
     int ok = 1;
     for (size_t j = 0; j < ns && ok; j++) {
-      int a = (int)(w->sinfo[j] >> 16);
+      int a = (int)(w->sinfo[j] >> 32);
       if (!(cand[m][a >> 6] >> (a & 63) & 1)) continue;
       const uint16_t *viol = w->sv + w->svoff[j];
       for (int v = 0; v < w->snv[j]; v++)
@@ -520,7 +521,7 @@ static void expand(ctx_t *c, worker_t *w, uint64_t i) {
         dup = w->snv[j] == nv && memcmp(w->sn + j * NW, n, NW * 8) == 0
               && memcmp(w->sv + w->svoff[j], viol, (size_t)nv * 2) == 0;
       if (!dup) {
-        w->sinfo[ns] = (uint32_t)a << 16 | combo;
+        w->sinfo[ns] = (uint64_t)a << 32 | combo;
         w->svoff[ns] = (uint32_t)w->vlen;
         w->snv[ns] = (uint16_t)nv;
         w->vlen += (size_t)nv;
@@ -546,8 +547,8 @@ static void expand(ctx_t *c, worker_t *w, uint64_t i) {
   int reduce = c->por && nen > 1 && por_choose(c, w, s, en, nen, ns, amp);
   if (reduce) w->reduced++;
   for (size_t j = 0; j < ns; j++) {
-    int a = (int)(w->sinfo[j] >> 16);
-    handle(c, w, i, s, a, w->sinfo[j] & 0xFFFF, w->sn + j * NW, w->sh[j],
+    int a = (int)(w->sinfo[j] >> 32);
+    handle(c, w, i, s, a, (unsigned)(w->sinfo[j] & 0xFFFFFFFFu), w->sn + j * NW, w->sh[j],
            w->sv + w->svoff[j], w->snv[j], !reduce || (amp[a >> 6] >> (a & 63) & 1));
   }
 }
