@@ -237,8 +237,9 @@ def _engine_for(args: argparse.Namespace) -> str:
 
 def _note_new_preemption_windows(inst: Instance) -> None:
     """A variant that opens a preemption window inside a step that its parent does not
-    have: say so (the model does not interleave a context switch there; see
-    model/interleave.py, "Preemption")."""
+    have: say so.  The model explores a context switch there (the step is split at the
+    point, model/interleave.py "Preemption"); the note tells the user their change did
+    that, which may also be why the state space grew."""
     from model.interleave import preemption_windows
     from model.variants import get_variant
 
@@ -250,12 +251,11 @@ def _note_new_preemption_windows(inst: Instance) -> None:
         return
     new = sorted(preemption_windows(inst.actions) - preemption_windows(parent.actions))
     for step in dict.fromkeys(s for s, _ in new):
-        where = [w for s, w in new if s == step]
+        where = sorted({w for s, w in new if s == step})
         more = f" (and {len(where) - 1} more)" if len(where) > 1 else ""
         print(f"note: variant {inst.variant.name}: step {step} may be preempted inside "
-              f"where {inst.variant.parent} may not, {where[0]}{more}; the model does not "
-              "interleave a context switch there (model/interleave.py, Preemption)",
-              file=sys.stderr)
+              f"where {inst.variant.parent} may not, {where[0]}{more}; explored as a context "
+              "switch there (model/interleave.py, Preemption)", file=sys.stderr)
 
 
 def _explore(inst: Instance, args: argparse.Namespace, props: list[str], engine: str,

@@ -43,14 +43,33 @@ above).  Steps whose code is not kernel code (a user task or a guest writing its
 registers: `Ctx.fp_write` and the other monitors) get no points: an IRQ from EL0 or from
 a guest goes through the `irq` step and the exception return path.
 
-**Preemption.**  A context switch inside a step is not inlined (the task would resume
-later, possibly on another CPU).  `Ctx._preemption_window` records every point where the
-static state does not exclude preemption between two statements touching state that a
-switch away and back could make matter (everything but this CPU's execution state, the
-current task's program point, vcpu->mutex and the vcpu fields only its holder's KVM_RUN
-code touches); they become `Action.preempt_windows`, and `explore` names the windows a
-user's variant adds to its parent's.  The built-in variants' windows and their arguments
-are listed in ARCHITECTURE.md.
+**Preemption.**  A context switch inside a step cannot be inlined (the task resumes
+later, possibly on another CPU, after anything else has run), so the step is *split*
+there.  Two builds (model.steps.split_plan): the first numbers every statement of the
+step (`Ctx._point`; an inlined IRQ's statements are not numbered, so every build numbers
+alike) and records the split points: with CONFIG_PREEMPT, the first point where the
+static state does not exclude preemption after a statement touching shared state and
+before the next one (shared: everything but this CPU's execution state, the current
+task's program point, vcpu->mutex and the vcpu fields only its holder's KVM_RUN code
+touches; a switch away and back between two private statements is the same as one
+before or after them).  Each split point gets a continuation program point
+(`Layout.extra_pcs`, named ``step@n``).  The second build emits at each split point
+``if (may_sleep && nondet) pc = step@n`` (preempt_schedule() or el1_irq's
+preempt_schedule_irq() after an IRQ set TIF_NEED_RESCHED), and the rest of the step runs
+only if the task was not preempted there.  While the task waits at ``step@n`` the
+`schedule` step switches it out like at any preemptible point; the *resume step*
+``step@n`` (one per CPU) runs the rest of the step when it is current again, built for
+the CPU it resumes on from the same kernel functions (the part before the point is
+built but not kept, `Ctx._go_live`).  C locals the rest reads are carried in state
+while the task waits (`Layout.carried`): the value the C code computed before the switch,
+e.g. a per-CPU pointer read on the CPU the task left (the data_ownership property then
+catches its use on the new CPU).  Without CONFIG_PREEMPT a task schedules only at its
+explicit scheduling points, which are program points between steps
+(model.steps.VOLUNTARY_SCHED_POINTS), so nothing is split.  `explore` names the windows
+a user's variant adds to its parent's.  Abstraction: a per-CPU pointer the model's
+kernel function computes once in Python (``cpu = k.this_cpu``) and uses after a split is
+rebuilt for the CPU the task resumes on; the C functions modelled so read the per-CPU
+variable at each use (``__this_cpu_read``), which is what the rebuild does.
 
 **Other CPUs.**  Steps on other CPUs are not interleaved inside a step.  Soundness rests
 on data ownership, which is checked, not assumed: before every access the step builder
@@ -341,7 +360,8 @@ def preemption_windows(actions: Iterable) -> set[tuple[str, str]]:
     (`Ctx._preemption_window`), CPU numbers dropped so configurations compare."""
     import re
 
-    return {(a.name, re.sub(r"cpu\d+", "cpu", w)) for a in actions for w in a.preempt_windows}
+    return {(a.name.split("@")[0], re.sub(r"cpu\d+", "cpu", w))
+            for a in actions for w in a.preempt_windows}
 
 
 __all__ = ["ExecState", "IrqSets", "body_rw", "entry_state", "expr_vars", "folded_rw",

@@ -87,9 +87,14 @@ def el0_svc(k: Ctx) -> None:
     and the syscall body runs with IRQs on and preemption enabled.
     """
     if k.config.sve and k.cur.mm:
+        # The exception entry from EL0 masks DAIF; el0_svc_naked's enable_daif unmasks
+        # it after the discard.  (Stated so that the derived interleaving sees no IRQ
+        # or preemption point inside the discard, as on the CPU.)
+        k.set(k.this_cpu.irqs_disabled, True)
         with k.If(k.test_thread_flag("TIF_SVE")):
             k.clear_thread_flag("TIF_SVE")
             k.set(k.this_cpu.zen_el0en, False)
+        k.set(k.this_cpu.irqs_disabled, False)
         # Ghost: by the syscall ABI the task's Z bits above 127 are now zero (in the
         # model's reading) and its P0-P15/FFR unspecified (sve.txt section 3).
         k.set(k.cur.zhi_expected, 0)

@@ -439,10 +439,14 @@ def el0_svc(k: Ctx) -> None:
     the syscall body runs with IRQs on, preemptible.  Ghosts as in the 2018 el0_svc: by the
     syscall ABI the task's Z bits above 127 now read zero and its P/FFR are unspecified."""
     if k.config.sve and k.cur.mm:
+        # DAIF is masked from the exception entry until local_daif_restore() (stated so
+        # that the derived interleaving sees no IRQ or preemption point in the discard).
+        k.set(k.this_cpu.irqs_disabled, True)
         with k.If(k.test_thread_flag("TIF_SVE")):
             zero = Const(k.S.VALUE, k.S.ZERO)
             k.set(k.this_cpu.regs.zhi, zero)  # sve_flush_live(true, ...)
             k.set(k.this_cpu.regs.p, zero)
+        k.set(k.this_cpu.irqs_disabled, False)
         k.set(k.cur.in_syscall, True)
         k.set(k.cur.zhi_expected, 0)
         k.set(k.cur.p_written, 0)
