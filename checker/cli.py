@@ -258,6 +258,19 @@ def _note_new_preemption_windows(inst: Instance) -> None:
               "switch there (model/interleave.py, Preemption)", file=sys.stderr)
 
 
+def _note_merged_preemption(inst: Instance) -> None:
+    """With --preemption merged, say which preemptible windows were not explored."""
+    from model.interleave import preemption_windows
+
+    if inst.config.preemption != "merged":
+        return
+    steps = sorted({s for s, _ in preemption_windows(inst.actions)})
+    if steps:
+        print(f"note: --preemption merged: a context switch inside {', '.join(steps)} is not "
+              "explored; a verdict holds only if those windows are harmless (the default, "
+              "--preemption split, explores them)", file=sys.stderr)
+
+
 def _explore(inst: Instance, args: argparse.Namespace, props: list[str], engine: str,
              progress: _Progress | None, limits: Limits
              ) -> tuple[ExploreResult, list | None, str]:
@@ -354,6 +367,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
                           f"not explored: {STOP_TEXT[reason]}")
                 continue
             _note_new_preemption_windows(inst)
+            _note_merged_preemption(inst)
             code, entry, used = _explore_one(args, inst, props, limits, len(insts), engine,
                                              printed)
             if used == "python":

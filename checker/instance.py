@@ -10,7 +10,7 @@ from pathlib import Path
 from model.config import Config
 from model.dsl import Action, Assert, Check, Expr, ModelError, walk_stmts
 from model.state import Layout
-from model.steps import build_actions, split_plan
+from model.steps import SplitPlan, build_actions, split_plan
 from model.variant import Variant
 from properties.fp import (
     GUARDS,
@@ -50,7 +50,8 @@ class Instance:
         features = frozenset(self.variant.option("state_features", ()))
         # Two builds: the first finds where steps may be preempted (model.steps.split_plan),
         # the second has a program point for each and splits the steps there.
-        plan = split_plan(self.config, features, self.variant)
+        plan = (split_plan(self.config, features, self.variant)
+                if self.config.preemption == "split" else SplitPlan())
         self.layout = plan.layout(self.config, features)
         self.actions = build_actions(self.layout, self.variant, plan=plan)
 

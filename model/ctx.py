@@ -295,6 +295,10 @@ class Ctx:
             # KVM_RUN code touches (no context switch does) are the holder's.
             private |= {v.mutex.index, v.pid.index, v.host_thread_info.index,
                         v.host_fpsimd_state.index}
+        if writes and all(v.dom.kind == "ghost" for v in writes):
+            # A ghost update belongs to the event before it (a monitor's bookkeeping, not
+            # kernel code): never a point of its own, so no split separates them.
+            return
         where = f"{self._stack[-1] if self._stack else 'step'}: {what}"
         shared = any(v.index not in private and v.dom.kind != "ghost" for v in reads | writes)
         # kernel/softirq.c __local_bh_enable_ip(): preempt_count_sub(cnt - 1) keeps one

@@ -547,6 +547,13 @@ def describe_params(S: Layout, p: Params) -> str:
     return ", ".join(parts)
 
 
+# A tracer's writes to a stopped tracee.  Without event ptrace_stop the tracee is any task
+# switched out at a stop point, which may be scheduled again (`_stopped_target`): sound
+# only while the tracer's write is one step, so these steps are split only with the event
+# (the tracee then really is in TASK_TRACED and cannot run until the tracer resumes it).
+TRACER_STEPS = ("ptrace_sve_set", "ptrace_fpr_set")
+
+
 # A step instance's family for preemption splits: its parameters but the CPU (a task
 # preempted inside a step resumes on any CPU; everything else the step was called with
 # is part of where it waits).
@@ -594,6 +601,8 @@ def split_plan(config: Config, features: frozenset[str], variant: Variant,
     S = Layout(config, features)
     found: dict[tuple, set[int]] = {}
     for step, p, guard in _instances(S, steps):
+        if step.name in TRACER_STEPS and not S.ptrace:
+            continue
         k = Ctx(S, variant, p["cpu"], p["task"])
         k.begin_step(guard)
         step.run(k, p)
