@@ -237,9 +237,9 @@ def _engine_for(args: argparse.Namespace) -> str:
 
 def _note_new_preemption_windows(inst: Instance) -> None:
     """A variant that opens a preemption window inside a step that its parent does not
-    have: say so.  The model explores a context switch there (the step is split at the
-    point, model/interleave.py "Preemption"); the note tells the user their change did
-    that, which may also be why the state space grew."""
+    have: say so.  With --preemption split the model explores a context switch there
+    (the step is split at the point, model/interleave.py "Preemption"); the note tells
+    the user their change did that (and may be why the state space grew)."""
     from model.interleave import preemption_windows
     from model.variants import get_variant
 
@@ -254,21 +254,23 @@ def _note_new_preemption_windows(inst: Instance) -> None:
         where = sorted({w for s, w in new if s == step})
         more = f" (and {len(where) - 1} more)" if len(where) > 1 else ""
         print(f"note: variant {inst.variant.name}: step {step} may be preempted inside "
-              f"where {inst.variant.parent} may not, {where[0]}{more}; explored as a context "
-              "switch there (model/interleave.py, Preemption)", file=sys.stderr)
+              f"where {inst.variant.parent} may not, {where[0]}{more}; "
+              + ("explored as a context switch there" if inst.config.preemption == "split"
+                 else "not explored (--preemption split explores it)")
+              + " (model/interleave.py, Preemption)", file=sys.stderr)
 
 
 def _note_merged_preemption(inst: Instance) -> None:
     """With --preemption merged, say which preemptible windows were not explored."""
     from model.interleave import preemption_windows
 
-    if inst.config.preemption != "merged":
+    if inst.config.preemption != "merged" or inst.config.preempt != "PREEMPT":
         return
     steps = sorted({s for s, _ in preemption_windows(inst.actions)})
     if steps:
-        print(f"note: --preemption merged: a context switch inside {', '.join(steps)} is not "
-              "explored; a verdict holds only if those windows are harmless (the default, "
-              "--preemption split, explores them)", file=sys.stderr)
+        print(f"note: preemption merged: a context switch inside {', '.join(steps)} is not "
+              "explored; a verdict holds only if those windows are harmless (--preemption "
+              "split explores them)", file=sys.stderr)
 
 
 def _explore(inst: Instance, args: argparse.Namespace, props: list[str], engine: str,

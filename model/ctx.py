@@ -346,6 +346,7 @@ class Ctx:
         are the call stack it resumes in."""
         self._live = True
         self.resumed = True
+        pc = self._exec.value(self.cur.pc) if isinstance(self.cur.pc, Var) else None
         self._exec = entry_state(self._entry_fixed)
         self._prefix = True
         self._guard_reads = expr_vars(self._resume_guard)
@@ -355,6 +356,13 @@ class Ctx:
             block.clear()
         for name in self._stack:
             self._blocks[-1].append(Mark(name))
+        if isinstance(self.cur.pc, Var):
+            # Back at the program point the task was at when it was preempted.
+            if pc is None or pc[0] != "c":
+                raise ModelError(f"{self.variant.name}: the program point at a preemption "
+                                 f"point of {self._stack[0] if self._stack else 'a step'} "
+                                 "is not known when the step is built")
+            self._blocks[-1].append(Assign(self.cur.pc, Const(self.cur.pc.dom, pc[1])))
 
     def preempt_possible(self) -> bool:
         """False when the static state shows this point cannot be preempted.  Inside a
