@@ -46,8 +46,8 @@ a guest goes through the `irq` step and the exception return path.
 **Preemption** (``Config.preemption == "split"``, `--preemption split`; the default,
 ``merged``, only records the windows in `Action.preempt_windows`: ARCHITECTURE.md says
 why).  A context switch inside a step cannot be inlined (the task resumes later,
-possibly on another CPU, after anything else has run), so the step is *split* there.  Two builds (model.steps.split_plan): the first numbers every statement of the
-step (`Ctx._point`; an inlined IRQ's statements are not numbered, so every build numbers
+possibly on another CPU, after anything else has run), so the step is *split* there.
+Two builds (model.steps.split_plan): the first numbers every statement of the step (`Ctx._point`; an inlined IRQ's statements are not numbered, so every build numbers
 alike) and records the split points: with CONFIG_PREEMPT, the first point where the
 static state does not exclude preemption after a statement touching shared state and
 before the next one (shared: everything but this CPU's execution state, the current
