@@ -45,32 +45,33 @@ a guest goes through the `irq` step and the exception return path.
 
 **Preemption** (``Config.preemption == "split"``, `--preemption split`; the default,
 ``merged``, only records the windows in `Action.preempt_windows`: ARCHITECTURE.md says
-why).  A context switch inside a step cannot be inlined (the task resumes later,
-possibly on another CPU, after anything else has run), so the step is *split* there.
-Two builds (model.steps.split_plan): the first numbers every statement of the step (`Ctx._point`; an inlined IRQ's statements are not numbered, so every build numbers
-alike) and records the split points: with CONFIG_PREEMPT, the first point where the
-static state does not exclude preemption after a statement touching shared state and
-before the next one (shared: everything but this CPU's execution state, the current
-task's program point, vcpu->mutex and the vcpu fields only its holder's KVM_RUN code
-touches; a switch away and back between two private statements is the same as one
-before or after them).  Each split point gets a continuation program point
-(`Layout.extra_pcs`, named ``step@n``).  The second build emits at each split point
-``if (may_sleep && nondet) pc = step@n`` (preempt_schedule() or el1_irq's
-preempt_schedule_irq() after an IRQ set TIF_NEED_RESCHED), and the rest of the step runs
-only if the task was not preempted there.  While the task waits at ``step@n`` the
-`schedule` step switches it out like at any preemptible point; the *resume step*
-``step@n`` (one per CPU) runs the rest of the step when it is current again, built for
-the CPU it resumes on from the same kernel functions (the part before the point is
-built but not kept, `Ctx._go_live`).  C locals the rest reads are carried in state
-while the task waits (`Layout.carried`): the value the C code computed before the switch,
-e.g. a per-CPU pointer read on the CPU the task left (the data_ownership property then
-catches its use on the new CPU).  Without CONFIG_PREEMPT a task schedules only at its
-explicit scheduling points, which are program points between steps
-(model.steps.VOLUNTARY_SCHED_POINTS), so nothing is split.  `explore` names the windows
-a user's variant adds to its parent's.  Abstraction: a per-CPU pointer the model's
-kernel function computes once in Python (``cpu = k.this_cpu``) and uses after a split is
-rebuilt for the CPU the task resumes on; the C functions modelled so read the per-CPU
-variable at each use (``__this_cpu_read``), which is what the rebuild does.
+why). A context switch inside a step cannot be inlined (the task resumes later, possibly
+on another CPU, after anything else has run), so the step is *split* there. Two builds
+(model.steps.split_plan): the first numbers every statement of the step (`Ctx._point`;
+an inlined IRQ's statements are not numbered, so every build numbers alike) and records
+the split points: with CONFIG_PREEMPT, the first point where the static state does not
+exclude preemption after a statement touching shared state and before the next one
+(shared: everything but this CPU's execution state, the current task's program point,
+vcpu->mutex and the vcpu fields only its holder's KVM_RUN code touches; a switch away
+and back between two private statements is the same as one before or after them). Each
+split point gets a continuation program point (`Layout.extra_pcs`, named ``step@n``).
+The second build emits at each split point ``if (may_sleep && nondet) pc = step@n``
+(preempt_schedule() or el1_irq's preempt_schedule_irq() after an IRQ set
+TIF_NEED_RESCHED), and the rest of the step runs only if the task was not preempted
+there. While the task waits at ``step@n`` the `schedule` step switches it out like at
+any preemptible point; the *resume step* ``step@n`` (one per CPU) runs the rest of the
+step when it is current again, built for the CPU it resumes on from the same kernel
+functions (the part before the point is built but not kept, `Ctx._go_live`). C locals
+the rest reads are carried in state while the task waits (`Layout.carried`): the value
+the C code computed before the switch, e.g. a per-CPU pointer read on the CPU the task
+left (the data_ownership property then catches its use on the new CPU). Without
+CONFIG_PREEMPT a task schedules only at its explicit scheduling points, which are
+program points between steps (model.steps.VOLUNTARY_SCHED_POINTS), so nothing is split.
+`explore` names the windows a user's variant adds to its parent's. Abstraction: a
+per-CPU pointer the model's kernel function computes once in Python (``cpu =
+k.this_cpu``) and uses after a split is rebuilt for the CPU the task resumes on; the C
+functions modelled so read the per-CPU variable at each use (``__this_cpu_read``), which
+is what the rebuild does.
 
 **Other CPUs.**  Steps on other CPUs are not interleaved inside a step.  Soundness rests
 on data ownership, which is checked, not assumed: before every access the step builder
