@@ -1,6 +1,6 @@
 """Every built-in variant's verdicts under each Kconfig preset, and with each option and
 optional event: `python bench/bench_verdicts.py [--preset P ...] [--variant V ...]
-[--case NAME ...] [--timeout S]`.
+[--case NAME ...] [--timeout S] [--preemption merged|split|both]`.
 
 Each run is `python -m checker explore --json` (the engine it picks: native where it can),
 both hyp modes unless the case needs one; prints one row per (case, variant, preset):
@@ -70,13 +70,18 @@ def main() -> None:
     ap.add_argument("--variant", action="append", choices=VARIANTS)
     ap.add_argument("--case", action="append", choices=sorted(CASES))
     ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument("--preemption", choices=("merged", "split", "both"), default="merged",
+                    help="explore's --preemption (both: each row twice, to compare)")
     args = ap.parse_args()
+    modes = ["merged", "split"] if args.preemption == "both" else [args.preemption]
     presets = args.preset or list(KCONFIG_PRESETS)
     for case in args.case or list(CASES):
         for variant in args.variant or VARIANTS:
             for preset in presets:
-                print(f"{case:28s} {variant:22s} {preset:15s} "
-                      f"{run(variant, preset, CASES[case], args.timeout)}", flush=True)
+                for mode in modes:
+                    extra = [*CASES[case], "--preemption", mode]
+                    print(f"{case:28s} {variant:22s} {preset:15s} {mode:7s} "
+                          f"{run(variant, preset, extra, args.timeout)}", flush=True)
 
 
 if __name__ == "__main__":
