@@ -118,8 +118,8 @@ class Config:
       model/interleave.py "Preemption"); ``merged`` (the default for now): steps are not
       split, so a "holds" is conditional on the preemption windows `explore` lists being
       harmless.  Split costs states (v4.18 default sizes 27,774 -> 193,784; with SVE on
-      one CPU 474k -> 5.4M) and `prove`'s lemmas do not yet cover the continuation
-      program points, which is why it is not the default yet.
+      one CPU 474k -> 4.8M) and the v6 lemmas of `prove` do not yet cover the
+      continuation program points, which is why it is not the default yet.
     * ``sve_vls``: the SVE vector lengths (bits) the system supports (`--sve-vls`).
       Empty (the default): one vector length for every task and CPU, nothing about VLs
       is modelled.  With two or three: each task's ``thread.sve_vl`` and each CPU's live

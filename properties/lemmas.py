@@ -46,6 +46,10 @@ class Lemma:
 # ----------------------------------------------------------------------------- helpers
 KVM_PCS = ("VCPU_LOAD", "LOOP_TOP", "IN_GUEST", "POST_EXIT", "LOOP_EXIT")
 LOADED_PCS = ("LOOP_TOP", "IN_GUEST", "POST_EXIT", "LOOP_EXIT")
+# Steps only a VMM thread runs, inside KVM_RUN (their continuation points, model.steps
+# split_plan, are named after them).
+KVM_STEPS = ("kvm_run", "vcpu_load", "enter_guest", "guest_", "handle_exit", "vcpu_put",
+             "psci_cpu_off", "vcpu_sleep_signal", "vcpu_reset", "kvm_run_kernel_neon")
 
 
 def _users(S: Layout):
@@ -249,6 +253,9 @@ def plain_tasks_stay_out_of_kvm(S: Layout) -> Expr:
     pcs = ("USER", "KERNEL") + (("KERNEL_NEON",) if "kernel_fpstate" in S.features else ())
     if S.config.sve and "fp_type" in S.features:
         pcs += ("SVE_ACC",)  # (v6.x with SVE) do_sve_acc() between sve_alloc() and its lock
+    # (--preemption split) preempted inside a step a plain task can run: syscalls,
+    # ret_to_user, the SVE trap, ptrace (KVM_RUN's steps are the VMM threads')
+    pcs += tuple(p for p in S.extra_pcs if not p.startswith(KVM_STEPS))
     return all_of(_pc_in(t, pcs) for t in _users(S) if not t.vmm)
 
 
