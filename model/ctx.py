@@ -49,6 +49,7 @@ from model.dsl import (
     overflow_check,
     strip_marks,
     walk_exprs,
+    walk_stmts,
 )
 from model.interleave import ExecState, IrqSets, entry_state, expr_vars, irq_sets
 from model.state import CpuVars, Image, Layout, TaskVars, VcpuVars
@@ -534,25 +535,18 @@ class Ctx:
         computed them (`SplitPlan` keeps them in state across the preemption)."""
         assigned: set[Var] = set()
         missing: dict[Var, None] = {}
-
-        def walk(stmts: tuple[Stmt, ...]) -> None:
-            for st in stmts:
-                exprs: tuple[Expr, ...] = ()
-                if isinstance(st, Assign):
-                    exprs = (st.expr,)
-                elif isinstance(st, (Assert, If)):
-                    exprs = (st.cond,)
-                for e in exprs:
-                    for x in walk_exprs(e):
-                        if isinstance(x, Var) and x.local and x not in assigned:
-                            missing.setdefault(x)
-                if isinstance(st, Assign) and st.var.local:
-                    assigned.add(st.var)
-                if isinstance(st, If):
-                    walk(st.then)
-                    walk(st.els)
-
-        walk(tuple(self._blocks[0]))
+        for st in walk_stmts(self._blocks[0]):
+            exprs: tuple[Expr, ...] = ()
+            if isinstance(st, Assign):
+                exprs = (st.expr,)
+            elif isinstance(st, (Assert, If)):
+                exprs = (st.cond,)
+            for e in exprs:
+                for x in walk_exprs(e):
+                    if isinstance(x, Var) and x.local and x not in assigned:
+                        missing.setdefault(x)
+            if isinstance(st, Assign) and st.var.local:
+                assigned.add(st.var)
         return list(missing)
 
     def local_key(self, var: Var) -> str:

@@ -620,11 +620,10 @@ def split_plan(config: Config, features: frozenset[str], variant: Variant,
     for step, p, guard in _instances(S, steps):
         fam = _family(step, p)
         for pt, pc in plan.points.get(fam, {}).items():
-            k = Ctx(S, variant, p["cpu"], p["task"], splits=plan.points[fam], resume=pt)
-            k.begin_step(guard, resumed(S, p["cpu"], p["task"], pc))
-            step.run(k, p)
-            if not k.resumed:
+            built = _build_resume(S, variant, step, p, guard, plan.points[fam], pt, pc, None)
+            if built is None:
                 continue
+            k = built[0]
             names = plan.carried.setdefault(fam, {}).setdefault(pt, ())
             for var in k.resumed_locals():
                 if var.dom.kind == "value":
@@ -637,6 +636,21 @@ def split_plan(config: Config, features: frozenset[str], variant: Variant,
                 plan.domains[f"{S.tasks[p['task']].name}.{pc}.{key}"] = var.dom
             plan.carried[fam][pt] = names
     return plan
+
+
+def _build_resume(S: Layout, variant: Variant, step: Step, p: Params, whole: Expr,
+                  splits: dict[int, str], point: int, pc: str,
+                  carried: dict[int, tuple[str, ...]] | None) -> tuple[Ctx, Expr] | None:
+    """Build the part of step instance ``p`` (guard ``whole``) after split ``point``, as
+    the task resumes it on ``p``'s CPU: the builder and the resume step's guard; None if
+    this CPU's build has no such point."""
+    guard = resumed(S, p["cpu"], p["task"], pc)
+    if "cpu_hotplug" in S.config.events:
+        guard = S.cpu[p["cpu"]].online.eq(1) & guard  # an offline CPU runs nothing
+    k = Ctx(S, variant, p["cpu"], p["task"], splits=splits, resume=point, carried=carried)
+    k.begin_step(whole, guard)
+    step.run(k, p)
+    return (k, guard) if k.resumed else None
 
 
 def resumed(S: Layout, c: int, t: int, pc: str) -> Expr:
@@ -687,19 +701,16 @@ def build_actions(S: Layout, variant: Variant, steps: Iterable[Step] = STEPS,
         resumes += [(step, p, guard, pt, pc) for pt, pc in splits.items()]
     for step, p, whole, pt, pc in resumes:
         fam = _family(step, p)
-        guard = resumed(S, p["cpu"], p["task"], pc)
-        if "cpu_hotplug" in S.config.events:
-            guard = S.cpu[p["cpu"]].online.eq(1) & guard
-        k = Ctx(S, variant, p["cpu"], p["task"], splits=plan.points[fam], resume=pt,
-                carried=plan.carried.get(fam))
-        k.begin_step(whole, guard)
-        step.run(k, p)
-        if not k.resumed:
+        carried = plan.carried.get(fam, {})
+        built = _build_resume(S, variant, step, p, whole, plan.points[fam], pt, pc, carried)
+        if built is None:
             continue  # this CPU's build of the step has no such point
-        k.restore_carried(pt, plan.carried.get(fam, {}).get(pt, ()))
-        if k.resumed_locals():
+        k, guard = built
+        k.restore_carried(pt, carried.get(pt, ()))
+        missing = k.resumed_locals()
+        if missing:
             raise ModelError(f"{variant.name}: the step resumed at {pc} reads C locals the "
-                             f"plan does not carry: {[v.name for v in k.resumed_locals()]}")
+                             f"plan does not carry: {[v.name for v in missing]}")
         name = f"{step.name}@{pc.split('@', 1)[1].split(',')[0]}"
         make(name, step, p, guard, k, f"{name} resumed")
     return actions
