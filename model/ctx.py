@@ -91,8 +91,9 @@ class Ctx:
         self.irq_points: list[str] = []  # where IRQ points were emitted (C function: stmt)
         self.preempt_windows: list[str] = []  # see model.interleave, "Preemption"
         self._p_seen = False  # a statement touching shared state was emitted
-        # The first preemptible point since then: (where, point number).
-        self._p_open: tuple[str, int] | None = None
+        # The first preemptible point since then: (where, point number, whether the
+        # task's program point is known there).
+        self._p_open: tuple[str, int, bool] | None = None
         # Preemption points (model.interleave, "Preemption"): every statement the builder
         # sees with interleaving on gets a point number, the same in every build of the
         # step.  `split_points` (found by building): point number -> where, the points a
@@ -309,12 +310,25 @@ class Ctx:
             self._emit_split(point, what)
         if shared:
             if self._p_seen and (here or self._p_open):
-                opened, at = self._p_open or (where, point)
+                opened, at, pc_known = self._p_open or (where, point, self._pc_known())
                 self.preempt_windows.append(f"preemptible from before {opened} up to {where}")
-                self.split_points.setdefault(at, opened)
+                if pc_known:
+                    self.split_points.setdefault(at, opened)
+                # else the task has no program point to wait at and resume from: a kernel
+                # thread (the model's idle tasks, which also stand for other kernel
+                # threads) has none, and a step enabled at several program points (e.g.
+                # efi_oops, from any kernel code) does not know which; such windows stay
+                # recorded but are not split (a limitation, ARCHITECTURE.md).
             self._p_seen, self._p_open = True, None
         elif here and self._p_seen and self._p_open is None:
-            self._p_open = (where, point)
+            self._p_open = (where, point, self._pc_known())
+
+    def _pc_known(self) -> bool:
+        """The current task's program point is a variable with a value known here."""
+        if not isinstance(self.cur.pc, Var):
+            return False
+        pc = self._exec.value(self.cur.pc)
+        return pc is not None and pc[0] == "c"
 
     def _emit_split(self, point: int, what: str) -> None:
         """The task is preempted here (CONFIG_PREEMPT: an IRQ set TIF_NEED_RESCHED and

@@ -172,3 +172,14 @@ def test_split_model_is_proved(variant: str, tmp_path) -> None:
 
     assert main(["prove", "--variant", variant, "--cpus", "1", "--nvhe", "--preemption",
                  "split", "--out", str(tmp_path)]) == 0
+
+
+def test_no_split_where_the_task_has_no_known_program_point() -> None:
+    """A kernel thread (the idle tasks) has no program-point variable, and efi_oops is
+    enabled at any kernel program point: neither can wait at a continuation point, so
+    their windows are recorded but not split (the model builds instead of failing)."""
+    cfg = Config(cpus=2, events=("efi", "cpu_hotplug"), **PREEMPT)
+    inst = Instance(cfg, get_variant("v4.18"))
+    assert not any(pc.startswith(("efi_oops", "cpu_idle", "cpu_down"))
+                   for pc in inst.layout.extra_pcs)
+    assert any(a.preempt_windows for a in inst.actions if a.name == "efi_oops")
