@@ -79,11 +79,19 @@ FEATURES: dict[str, str] = {
     "fp_type": "v6.2+ with SVE: thread.fp_type (the format of the saved state, FPSIMD or SVE) "
                "and in_syscall(current_pt_regs()) (pt_regs->syscallno) per task; "
                "do_sve_acc preemptible before its bh-disabled part (program point SVE_ACC)",
+    "to_save": "v6.16+ (398edaa12f9c) with SVE: per-CPU fpsimd_last_state.to_save "
+               "(FP_STATE_CURRENT or FP_STATE_FPSIMD), which fpsimd_syscall_enter() sets "
+               "to FPSIMD and a bind or fpsimd_syscall_exit() resets; the save reads it "
+               "instead of in_syscall()",
 }
 # enum fp_state in arch/arm64/include/asm/kvm_host.h (v6.0+): FREE is 0.
 FP_OWNER = Domain("fp_state", ("FREE", "HOST_OWNED", "GUEST_OWNED"))
 # enum fp_type (v6.2+): the format of a saved state (FP_STATE_CURRENT is only a to_save).
 FP_TYPE = Domain("fp_type", ("FPSIMD", "SVE"))
+# fpsimd_last_state.to_save (feature to_save): FP_STATE_CURRENT is 0 in enum fp_type, the
+# value of the zero-initialised per-CPU variable at boot; FP_STATE_SVE (SVE vcpus only)
+# is outside the modelled configurations.
+TO_SAVE = Domain("to_save", ("CURRENT", "FPSIMD"))
 
 
 @dataclass(frozen=True)
@@ -143,6 +151,8 @@ class CpuVars:
     # ZCR_EL1.LEN, the live SVE vector length of EL0/EL1 (with VHE the host's ZCR_EL1
     # accesses go to ZCR_EL2): an index into Config.sve_vls; constant with one VL.
     zcr: Var | Expr = None  # type: ignore[assignment]
+    # (feature to_save, with SVE; v6.16+) fpsimd_last_state.to_save
+    last_to_save: Var | Expr = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -372,6 +382,8 @@ class Layout:
                     # writes every LEN from the largest down to VQ 1 (fpsimd.c).
                     zcr=self._var(f"{p}.ZCR_EL1.LEN", self.VL, 0) if self.multi_vl
                     else Const(self.VL, 0),
+                    last_to_save=self._var(f"{p}.fpsimd_last_state.to_save", TO_SAVE, 0)
+                    if "to_save" in self.features and cfg.sve else Const(TO_SAVE, 0),
                 )
             )
             cpu = self.cpu[-1]

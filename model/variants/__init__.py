@@ -11,7 +11,10 @@
   reload (#15); ``v6.10``: v6.10.0, with its fix and host_data->fp_owner; ``v6.12``:
   v6.12.0, with the SVE trap fix (#13); ``v6.13``: v6.13.7, the same FP code (still
   fpsimd_kvm_prepare(), #17); ``v6.14``: v6.14.0, host state saved and flushed at vcpu
-  load (#17's fix), eager ZCR switching in hyp (#20's fix).
+  load (#17's fix), eager ZCR switching in hyp (#20's fix); ``v6.16``: v6.16-rc1's host
+  side (model/variants/v6_16.py: #22's fpsimd_syscall_enter/exit, #21's switch order,
+  ptrace's reworked sve_set_common()); ``v6.16-ptrace-fixes``: v6.16 with the two later
+  fixes of that ptrace code (128a7494a9f1, 5cbb61bf4168).
 * ``v4.18-fork-fix``: v4.18 whose fork copies an SVE parent's V values from sve_state.
 
 A user adds a variant in a file of their own (see README.md, "Checking your own patch")
@@ -30,7 +33,7 @@ from pathlib import Path
 
 from model.kernel import all_functions
 from model.variant import Variant
-from model.variants import v4_17, v4_18, v6
+from model.variants import v4_17, v4_18, v6, v6_16
 
 SEED = Variant(
     "seed",
@@ -59,7 +62,9 @@ _V69 = _register(v6.make_v69(_V418))
 _V610 = _register(v6.make_v610(_V69))
 _V612 = _register(v6.make_v612(_V610))
 _V613 = _register(v6.make_v613(_V612))
-_register(v6.make_v614(_V613))
+_V614 = _register(v6.make_v614(_V613))
+_V616 = _register(v6_16.make_v616(_V614))
+_register(v6_16.make_v616_ptrace_fixes(_V616))
 _register(v4_18.make_fork_fix(_V418))
 
 

@@ -1,0 +1,355 @@
+"""v6.16: the 2025 host-side FPSIMD/SVE fixes (arm64 for-next/sme-fixes, merged in v6.16-rc1).
+
+Read where (no pristine v6.16 tree can be fetched; /work/shared/reference/modern-kernels.md):
+
+* arch/arm64/kernel/fpsimd.c and arch/arm64/kernel/entry-common.c: the index copies at
+  torvalds/linux@398edaa12f9cf2be7902f306fc023c20e3ebd3e4 ("arm64/fpsimd: Do not discard
+  modified SVE state", #22's fix), which already has the earlier patches of the same
+  series: 01098d893fa8 ("Avoid clobbering kernel FPSIMD state with SMSTOP", #21),
+  d3eaab3c7090 ("Discard stale CPU state when handling SME traps", #14), "Remove redundant
+  SVE trap manipulation" and "Add fpsimd_save_and_flush_current_state()".  Every function
+  modelled below was compared with the v6.18.2 snapshot (gfunkmonk/linux-6.18.2 @
+  062668f4d006cf5f04ae3039b73ef7ecb4b62f49): the same in both, so the later patches of the
+  merge (renames of the sve_sync_*() helpers, clone() and VL-change rework, FPMR) do not
+  touch them;
+* arch/arm64/kernel/ptrace.c sve_set_common(): v6.18.2 (the same merge reworked it after
+  398edaa12f9c: 316283f276eb "ptrace: Consistently handle partial writes to
+  NT_ARM_(S)SVE" and 9f8bf718f292 "ptrace: Gracefully handle errors", both in the v6.16
+  arm64 pull's shortlog; the two later fixes of that code, 128a7494a9f1 and 5cbb61bf4168,
+  patch the text read in v6.18.2, so it is v6.16's);
+* KVM (arch/arm64/kvm/fpsimd.c, hyp): v6.14's functions, unchanged.  Not read in a v6.16
+  tree: v6.18.2's kvm/fpsimd.c differs from v6.14's only in kvm_arch_vcpu_run_map_fp()'s
+  removal (when is not known here) and the svcr/fpmr pointer accessors of ctxsync.
+
+What v6.16 changes in the functions the model has (no SME, no FPMR):
+
+* #22 (398edaa12f9c, Fixes 8c845e273104 and f130ac0ae441): the syscall ABI's discard of
+  the SVE state is no longer decided at save time from in_syscall(): el0_svc() calls
+  fpsimd_syscall_enter(), which zeroes the live Z bits above 127 and P/FFR if TIF_SVE
+  (as fp_user_discard() did) and sets this CPU's fpsimd_last_state.to_save =
+  FP_STATE_FPSIMD; fpsimd_save_user_state() saves SVE iff (to_save == CURRENT && TIF_SVE)
+  || to_save == SVE; any bind (a reload) sets to_save again; fpsimd_syscall_exit() resets
+  it to FP_STATE_CURRENT just before the return to user space.  A tracer's SVE write
+  during the syscall is reloaded and bound (to_save CURRENT), so a later save keeps it.
+  TIF_SVE and EL0 SVE stay on across syscalls, as since 8c845e273104;
+* task_fpsimd_load() no longer touches CPACR_EL1.ZEN (sve_user_enable/disable): the
+  bind that always follows it sets the EL0 trap from TIF_SVE;
+* #21 (01098d893fa8): fpsimd_thread_switch() flushes the CPU state *before* loading next's
+  kernel-mode state.  Without SME the flush's SMSTOP is not there, but the order still
+  matters to the model: last->st is NULL when fpsimd_load_kernel_state() tests it, so the
+  switch never elides that load any more;
+* #14 (d3eaab3c7090) changes do_sme_acc() only: not in the model (no SME);
+* fpsimd_save_and_flush_current_state() is new (signal delivery, VL changes); no modelled
+  v6 path calls it (the signal and sve_set_vl events are not modelled for v6 variants);
+* ptrace sve_set_common() (NT_ARM_SVE, full SVE data at the same VL): flushes the
+  target first, zeroes sve_state (sve_alloc(target, true)), sets TIF_SVE only
+  `if (system_supports_sme())` (128a7494a9f1 "ptrace: Fix SVE writes on !SME systems"
+  removed that guard, v6.19), zeroes **current's** uw.fpsimd_state, i.e. the tracer's
+  (5cbb61bf4168 "ptrace: zero targets fpsimd_state, not the tracers" made it the
+  target's, 2026), sets fp_type = FP_STATE_SVE and copies the data in.  ``v6.16`` has both
+  later-fixed defects, ``v6.16-ptrace-fixes`` neither.
+"""
+
+from __future__ import annotations
+
+from model.ctx import Ctx
+from model.dsl import Const, Var, any_of
+from model.variant import Variant
+
+V616_TREE = "torvalds/linux@398edaa12f9cf2be7902f306fc023c20e3ebd3e4"
+
+
+# ------------------------------------------------------------ arch/arm64/kernel/fpsimd.c
+def _set_to_save(k: Ctx, value: str) -> None:
+    """Write this CPU's fpsimd_last_state.to_save where the model keeps it (feature to_save,
+    with SVE).  Without SVE nothing reads it in a way that matters: the save tests
+    `to_save == FP_STATE_CURRENT && TIF_SVE` (TIF_SVE never set) or `to_save ==
+    FP_STATE_SVE` (only SVE vcpus), so the model keeps no variable for it there."""
+    slot = k.this_cpu.last_to_save
+    if isinstance(slot, Var):
+        k.set(slot, value)
+
+
+def task_fpsimd_load_v616(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.16, read at 398edaa12f9c and in v6.18.2):
+    task_fpsimd_load(): WARN_ON(preemptible()); WARN_ON(TIF_KERNEL_FPSTATE); with SVE, by
+    current->thread.fp_type: FP_STATE_FPSIMD: clear_thread_flag(TIF_SVE) (no
+    sve_user_disable() any more); FP_STATE_SVE (never streaming without SME):
+    WARN_ON_ONCE(!test_and_set_thread_flag(TIF_SVE)) (no sve_user_enable()), sve_set_vq
+    (one VL), restore the SVE registers (sve_load_state).  Otherwise
+    fpsimd_load_state(&uw.fpsimd_state).  (FPMR, now written after SVCR: no FPMR here.)"""
+    k.check(~k.preemptible(), "WARN", "task_fpsimd_load", "WARN_ON(preemptible())")
+    k.check(~k.test_thread_flag("TIF_KERNEL_FPSTATE"), "WARN", "task_fpsimd_load",
+            "WARN_ON(test_thread_flag(TIF_KERNEL_FPSTATE))")
+    if not (k.config.sve and k.cur.mm):
+        k.fpsimd_load_state(k.cur.uw)
+        return
+    with k.If(k.cur.fp_type.eq("FPSIMD")):
+        k.clear_thread_flag("TIF_SVE")
+        k.fpsimd_load_state(k.cur.uw)
+    with k.Else():
+        was = k.let("tif_sve", k.test_thread_flag("TIF_SVE"))
+        k.set_thread_flag("TIF_SVE")
+        k.check(was.eq(1), "WARN", "task_fpsimd_load",
+                "WARN_ON_ONCE(!test_and_set_thread_flag(TIF_SVE)) with fp_type SVE")
+        k.sve_load_state(k.cur.sve_state, k.cur.uw)
+
+
+def fpsimd_save_user_state_v616(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.16, 398edaa12f9c): fpsimd_save_user_state().
+
+    WARN_ON(preemptible()); return if current's TIF_FOREIGN_FPSTATE; save SVE iff
+    (last->to_save == FP_STATE_CURRENT && TIF_SVE) || last->to_save == FP_STATE_SVE (no
+    in_syscall() test any more: fpsimd_syscall_enter() set to_save = FP_STATE_FPSIMD for
+    the syscall's lazy discard); SVE: (VL check: one VL) sve_save_state(last->sve_state
+    + ..., &last->st->fpsr, true), *last->fp_type = FP_STATE_SVE; else
+    fpsimd_save_state(last->st), *last->fp_type = FP_STATE_FPSIMD.
+
+    Which state ``last`` describes is the binding the model keeps (last->st): a task's uw
+    (its sve_state and fp_type with it), a vcpu's fp_regs (bound by ctxsync with to_save
+    FP_STATE_FPSIMD: the vcpus have no SVE), or a task's kernel-mode state (bound with
+    .st and .to_save only: its sve_state and fp_type pointers are NULL, so an SVE save or
+    the fp_type store through it would oops; reported as a BUG if ever reached)."""
+    k.check(~k.preemptible(), "WARN", "fpsimd_save_user_state", "WARN_ON(preemptible())")
+    cpu = k.this_cpu
+    st = cpu.last_st
+    with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
+        if not (k.config.sve and k.cur.mm):
+            k.store_through(st, k.fpsimd_save_state)
+        else:
+            sve = cpu.last_to_save.eq("CURRENT") & k.test_thread_flag("TIF_SVE")
+            for t in k.S.tasks:
+                if not t.mm:
+                    continue
+                with k.If(st.eq(k.S.task_fpstate(t.index)) & sve):
+                    k.sve_save_state(t.sve_state, st)
+                    k.set(t.fp_type, "SVE")
+                with k.Else():
+                    with k.If(st.eq(k.S.task_fpstate(t.index))):
+                        k.fpsimd_save_state(t.uw)
+                        k.set(t.fp_type, "FPSIMD")
+            for v in k.S.vcpus:
+                mine = st.eq(k.S.vcpu_fpstate(v.index))
+                k.check(~(mine & sve), "BUG", "NULL dereference",
+                        "sve_save_state() through a non-SVE vcpu's NULL sve_state")
+                with k.If(mine):
+                    k.fpsimd_save_state(v.fp_regs)  # *last->fp_type: the vcpu's, FPSIMD
+            k.check(st.ne("NULL"), "BUG", "NULL dereference", "FP save/restore through NULL")
+        if k.cur.mm and k.cur.kernel_state is not None:
+            kernel = any_of(st.eq(k.S.kernel_fpstate(t.index)) for t in k.S.tasks
+                            if t.kernel_state is not None)
+            k.check(~kernel, "BUG", "NULL dereference",
+                    "*last->fp_type = ... with a kernel-mode state bound (fp_type NULL)")
+
+
+def fpsimd_bind_task_to_cpu_v616(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.9-v6.16): fpsimd_bind_task_to_cpu(): last->st =
+    &current->thread.uw.fpsimd_state (and the sve_state, VL, svcr, fpmr, fp_type
+    pointers: not modelled apart from st); last->to_save = FP_STATE_CURRENT (a state
+    variable from v6.16, where fpsimd_syscall_enter() can have changed it);
+    current->thread.fpsimd_cpu = this CPU; with SVE, sve_user_enable() iff TIF_SVE else
+    sve_user_disable() (from v6.16 the only place the host sets the EL0 SVE trap)."""
+    k.set(k.this_cpu.last_st, k.S.task_fpstate(k.current))
+    _set_to_save(k, "CURRENT")
+    k.set(k.cur.fpsimd_cpu, k.cpu)
+    if k.config.sve:
+        k.set(k.this_cpu.zen_el0en, k.test_thread_flag("TIF_SVE"))
+
+
+def fpsimd_bind_state_to_cpu_v616(k: Ctx, st: int) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.9-v6.16): fpsimd_bind_state_to_cpu(state):
+    WARN_ON(!in_softirq() && !irqs_disabled()); *last = *state.  Every modelled caller's
+    .to_save is FP_STATE_FPSIMD (fpsimd_save_kernel_state(); ctxsync for a vcpu without
+    SVE): the model copies .st and, from v6.16, .to_save."""
+    k.check(k.in_softirq() | k.irqs_disabled(), "WARN", "fpsimd_bind_state_to_cpu",
+            "WARN_ON(!in_softirq() && !irqs_disabled())")
+    k.set(k.this_cpu.last_st, st)
+    _set_to_save(k, "FPSIMD")
+
+
+def fpsimd_thread_switch_to_kernel_neon_v616(k: Ctx, next_task: int) -> None:
+    """The TIF_KERNEL_FPSTATE branch of fpsimd_thread_switch() (v6.16; 01098d893fa8
+    "arm64/fpsimd: Avoid clobbering kernel FPSIMD state with SMSTOP", #21):
+    fpsimd_flush_cpu_state() first (last->st = NULL; SMSTOP with SME; current's
+    TIF_FOREIGN_FPSTATE), then fpsimd_load_kernel_state(next), whose elision test now
+    always fails (last->st is NULL), so next's kernel-mode state is always reloaded."""
+    k.fpsimd_flush_cpu_state()
+    k.fpsimd_load_kernel_state(next_task)
+
+
+def fpsimd_save_and_flush_current_state(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.16, new): fpsimd_save_and_flush_current_state():
+    get_cpu_fpsimd_context(); fpsimd_save_user_state(); fpsimd_flush_task_state(current);
+    put_cpu_fpsimd_context().  Called by signal delivery and by a VL change of current,
+    which the model does not offer for the v6 variants (events signal, sve_set_vl)."""
+    k.local_bh_disable()
+    k.fpsimd_save_user_state()
+    k.fpsimd_flush_task_state(k.current)
+    k.local_bh_enable()
+
+
+# ---------------------------------------------------- arch/arm64/kernel/entry-common.c
+def fpsimd_syscall_enter(k: Ctx) -> None:
+    """arch/arm64/kernel/entry-common.c (v6.16, 398edaa12f9c): fpsimd_syscall_enter(), from
+    el0_svc() with DAIF masked: (SME: sme_smstop_sm(); no SME here) without SVE return;
+    if TIF_SVE, sve_flush_live(true, vq): the live Z bits above 127, P0-P15 and FFR are
+    zeroed (TIF_SVE and EL0 SVE stay on); then this CPU's fpsimd_last_state.to_save =
+    FP_STATE_FPSIMD ("allow fpsimd_save_user_state() to lazily discard SVE state until
+    either the live state is unbound or fpsimd_syscall_exit() is called")."""
+    if not k.config.sve:
+        return
+    with k.If(k.test_thread_flag("TIF_SVE")):
+        zero = Const(k.S.VALUE, k.S.ZERO)
+        k.set(k.this_cpu.regs.zhi, zero)
+        k.set(k.this_cpu.regs.p, zero)
+    _set_to_save(k, "FPSIMD")
+
+
+def fpsimd_syscall_exit(k: Ctx) -> None:
+    """arch/arm64/kernel/entry-common.c (v6.16, 398edaa12f9c): fpsimd_syscall_exit(), from
+    el0_svc() after exit_to_user_mode() (DAIF masked): without SVE return; this CPU's
+    fpsimd_last_state.to_save = FP_STATE_CURRENT (current's state is bound here now)."""
+    if not k.config.sve:
+        return
+    _set_to_save(k, "CURRENT")
+
+
+def el0_svc_v616(k: Ctx) -> None:
+    """arch/arm64/kernel/entry-common.c (v6.16): el0_svc(): enter_from_user_mode();
+    fpsimd_syscall_enter() (DAIF still masked); local_daif_restore(DAIF_PROCCTX);
+    do_el0_svc() (regs->syscallno set: the model's in_syscall, which el0_svc's own
+    fpsimd_syscall_exit() on the way out needs); the syscall body runs with IRQs on,
+    preemptible.  Ghosts as in v6.14's el0_svc: by the syscall ABI the task's Z bits above
+    127 now read zero and its P/FFR are unspecified."""
+    if k.config.sve and k.cur.mm:
+        # DAIF is masked from the exception entry until local_daif_restore() (stated so
+        # that the derived interleaving sees no IRQ or preemption point in the discard).
+        k.set(k.this_cpu.irqs_disabled, True)
+        k.fpsimd_syscall_enter()
+        k.set(k.this_cpu.irqs_disabled, False)
+        k.set(k.cur.in_syscall, True)
+        k.set(k.cur.zhi_expected, 0)
+        k.set(k.cur.p_written, 0)
+    k.goto("KERNEL")
+
+
+def ret_to_user_v616(k: Ctx) -> None:
+    """arch/arm64/kernel/entry-common.c (v6.16): exit_to_user_mode() ->
+    exit_to_user_mode_prepare(): local_irq_disable(); while work is pending,
+    do_notify_resume(): local_irq_enable(), ..., fpsimd_restore_current_state() if
+    TIF_FOREIGN_FPSTATE, local_irq_disable() and re-read the flags (one loop iteration
+    per step); with no work left, local_daif_mask(); then, for a syscall (el0_svc()),
+    fpsimd_syscall_exit(); return to EL0.  Other work (signals, TIF_NEED_RESCHED) is the
+    schedule step."""
+    k.local_irq_disable()
+    with k.If(k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
+        k.local_irq_enable()
+        k.fpsimd_restore_current_state()
+    with k.Else():
+        if k.config.sve and k.cur.mm:
+            with k.If(k.cur.in_syscall.eq(1)):
+                k.fpsimd_syscall_exit()
+            # Model bookkeeping (as in v6.14): the next entry from EL0 sets
+            # regs->syscallno anew.
+            k.set(k.cur.in_syscall, False)
+        k.local_irq_enable()
+        k.goto("USER")
+
+
+# ------------------------------------------------------------ arch/arm64/kernel/ptrace.c
+def sve_set_v616(k: Ctx, target: int) -> None:
+    """arch/arm64/kernel/ptrace.c (v6.16, read in v6.18.2): sve_set() -> sve_set_common()
+    for PTRACE_SETREGSET NT_ARM_SVE with full SVE register data at the task's own VL, on a
+    stopped tracee (target != current), no SME: fpsimd_flush_task_state(target);
+    vec_set_vector_length() at the same VL (no FP effect); sve_alloc(target, true)
+    (sve_state zeroed); the streaming-mode block (`sve_set_common_mode`); the memset of
+    a uw.fpsimd_state (`sve_set_common_zero_fpsimd`); fp_type = FP_STATE_SVE; the
+    tracer's Z/P/FFR into target->thread.sve_state and FPSR/FPCR into its
+    uw.fpsimd_state (a new generation of the tracee's state)."""
+    tgt = k.task(target)
+    k.fpsimd_flush_task_state(target)
+    k.sve_alloc(target)
+    k.sve_set_common_mode(target)
+    k.sve_set_common_zero_fpsimd(target)
+    k.set(tgt.fp_type, "SVE")
+    k.fp_write_memory(target, [tgt.sve_state.v, tgt.sve_state.zhi, tgt.uw.fpsr], zhi=True,
+                      p_slots=[tgt.sve_state.p], p_defined=True)
+
+
+def sve_set_common_mode(k: Ctx, target: int) -> None:
+    """The "Enter/exit streaming mode" block of sve_set_common() (v6.16-v6.18; a helper of
+    the model, the statement 128a7494a9f1 changed): all of it is inside `if
+    (system_supports_sme())`, so on a system without SME (this model) TIF_SVE is *not*
+    set for an SVE-format write: the tracee is left with fp_type FP_STATE_SVE and TIF_SVE
+    clear (introduced by 9f8bf718f292 "arm64/fpsimd: ptrace: Gracefully handle
+    errors")."""
+
+
+def sve_set_common_mode_fixed(k: Ctx, target: int) -> None:
+    """The same block after 128a7494a9f1 "arm64/fpsimd: ptrace: Fix SVE writes on !SME
+    systems" (v6.19-rc, 6.18.y stable): for type ARM64_VEC_SVE, svcr &= ~SVCR_SM_MASK (no
+    SVCR in the model: no SME) and set_tsk_thread_flag(target, TIF_SVE)."""
+    k.update_tsk_thread_flag(target, "TIF_SVE", True)
+
+
+def sve_set_common_zero_fpsimd(k: Ctx, target: int) -> None:
+    """The memset of sve_set_common() (v6.16-v6.19; a helper of the model, the statement
+    5cbb61bf4168 changed): "Always zero V regs, FPSR, and FPCR" is
+    memset(&current->thread.uw.fpsimd_state, 0, ...): current is the *tracer*, whose saved
+    V0-V31/FPSR/FPCR are zeroed (introduced by 316283f276eb "arm64/fpsimd: ptrace:
+    Consistently handle partial writes to NT_ARM_(S)SVE")."""
+    zero = Const(k.S.VALUE, k.S.ZERO)
+    k.set(k.cur.uw.v, zero)
+    k.set(k.cur.uw.fpsr, zero)
+
+
+def sve_set_common_zero_fpsimd_fixed(k: Ctx, target: int) -> None:
+    """The same memset after 5cbb61bf4168 "arm64/fpsimd: ptrace: zero targets
+    fpsimd_state, not the tracers" (2026, 7.0.y stable): the tracee's uw.fpsimd_state."""
+    zero = Const(k.S.VALUE, k.S.ZERO)
+    tgt = k.task(target)
+    k.set(tgt.uw.v, zero)
+    k.set(tgt.uw.fpsr, zero)
+
+
+# --------------------------------------------------------------------- the variants
+def make_v616(v614: Variant) -> Variant:
+    """v6.16-rc1's host FP code on v6.14's KVM code (see the module docstring)."""
+    return v614.derive(
+        "v6.16",
+        "v6.16-rc1: 398edaa12f9c (#22: fpsimd_syscall_enter/exit and to_save instead of the"
+        " save-time in_syscall() discard), 01098d893fa8 (#21: flush before loading the"
+        " kernel-mode state), task_fpsimd_load() leaves the EL0 SVE trap to the bind;"
+        " ptrace's reworked sve_set_common() (still has the bugs 128a7494a9f1 and"
+        " 5cbb61bf4168 later fixed)",
+        options={"new_functions": ["fpsimd_save_and_flush_current_state",
+                                   "fpsimd_syscall_enter", "fpsimd_syscall_exit",
+                                   "sve_set_common_mode", "sve_set_common_zero_fpsimd"],
+                 "state_features": ("kernel_fpstate", "host_data_fp_owner", "fp_type",
+                                    "to_save")},
+        tree=V616_TREE, release="v6.16-rc1",
+        task_fpsimd_load=task_fpsimd_load_v616,
+        fpsimd_save_user_state=fpsimd_save_user_state_v616,
+        fpsimd_bind_task_to_cpu=fpsimd_bind_task_to_cpu_v616,
+        fpsimd_bind_state_to_cpu=fpsimd_bind_state_to_cpu_v616,
+        fpsimd_thread_switch_to_kernel_neon=fpsimd_thread_switch_to_kernel_neon_v616,
+        fpsimd_save_and_flush_current_state=fpsimd_save_and_flush_current_state,
+        fpsimd_syscall_enter=fpsimd_syscall_enter,
+        fpsimd_syscall_exit=fpsimd_syscall_exit,
+        el0_svc=el0_svc_v616,
+        ret_to_user=ret_to_user_v616,
+        sve_set=sve_set_v616,
+        sve_set_common_mode=sve_set_common_mode,
+        sve_set_common_zero_fpsimd=sve_set_common_zero_fpsimd)
+
+
+def make_v616_ptrace_fixes(v616: Variant) -> Variant:
+    """v6.16 with the two later fixes of sve_set_common() (not a release: 128a7494a9f1 is
+    in v6.19 and 6.18.y, 5cbb61bf4168 in 7.0.y), so that the rest of v6.16 can be checked
+    with a tracer."""
+    return v616.derive(
+        "v6.16-ptrace-fixes",
+        "v6.16 plus 128a7494a9f1 (ptrace sets TIF_SVE on !SME systems) and 5cbb61bf4168"
+        " (ptrace zeroes the tracee's, not the tracer's, uw.fpsimd_state)",
+        sve_set_common_mode=sve_set_common_mode_fixed,
+        sve_set_common_zero_fpsimd=sve_set_common_zero_fpsimd_fixed)
