@@ -905,6 +905,33 @@ def v614_loaded_cpu_binds_no_task(S: Layout) -> Expr:
                   for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
 
 
+# ----------------------------------------------------- v6.16 lemmas (with SVE, to_save)
+def _needs_to_save(fn: Callable[[Layout], Expr]) -> Callable[[Layout], Expr]:
+    """A v6.16 lemma about fpsimd_last_state.to_save: TRUE where it is not state (no SVE,
+    or a layout without the to_save feature)."""
+    def build(S: Layout) -> Expr:
+        return fn(S) if S.config.sve and "to_save" in S.features else TRUE
+    build.__name__ = fn.__name__
+    build.__doc__ = fn.__doc__
+    return build
+
+
+@_needs_to_save
+def v616_to_save_fpsimd_in_syscall(S: Layout) -> Expr:
+    return all_of(implies(S.cpu[c].last_to_save.eq("FPSIMD")
+                          & S.cpu[c].last_st.eq(S.task_fpstate(t.index))
+                          & t.fpsimd_cpu.eq(c), t.in_syscall.eq(1))
+                  for c in _cpus(S) for t in _users(S))
+
+
+@_needs_to_save
+def v616_state_binding_to_save_fpsimd(S: Layout) -> Expr:
+    others = [S.vcpu_fpstate(v.index) for v in S.vcpus] + [
+        S.kernel_fpstate(t.index) for t in _users(S) if t.kernel_state is not None]
+    return all_of(implies(any_of(S.cpu[c].last_st.eq(p) for p in others),
+                          S.cpu[c].last_to_save.eq("FPSIMD")) for c in _cpus(S))
+
+
 def _L(fn: Callable[[Layout], Expr], reason: str,
        variants: tuple[str, ...] | None = None) -> Lemma:
     return Lemma(fn.__name__, reason, fn, variants)
@@ -912,7 +939,10 @@ def _L(fn: Callable[[Layout], Expr], reason: str,
 
 SEED = ("seed",)
 V610 = ("v6.10",)
-V614 = ("v6.14",)
+# v6.16 (model/variants/v6_16.py) keeps v6.14's lemmas and adds its own (V616); its
+# derivatives (v6.16-ptrace-fixes) inherit them.
+V614 = ("v6.14", "v6.16")
+V616 = ("v6.16",)
 V6 = V610 + V614  # v6.12 and v6.13 inherit v6.10's
 V417 = ("v4.17",)
 BOTH = ("seed", "v4.17")
@@ -1117,6 +1147,17 @@ LEMMAS: tuple[Lemma, ...] = (
        "while a vcpu thread runs with its vcpu loaded, its CPU is bound to nothing or to that"
        " vcpu: kvm_arch_vcpu_load_fp() saved and flushed, and only ctxsync binds before"
        " vcpu_put", V614),
+    _L(v616_to_save_fpsimd_in_syscall,
+       "a CPU whose fpsimd_last_state.to_save is FP_STATE_FPSIMD and which is bound to a"
+       " task's user state (the task's fpsimd_cpu names it) is bound to a task in a syscall:"
+       " only fpsimd_syscall_enter() (from el0_svc, which sets in_syscall) writes FPSIMD for"
+       " a task's binding, every bind writes CURRENT, and the syscall's way out either"
+       " rebinds (reload) or calls fpsimd_syscall_exit() first", V616),
+    _L(v616_state_binding_to_save_fpsimd,
+       "a CPU bound to a vcpu's or a kernel-mode state has to_save FP_STATE_FPSIMD"
+       " (fpsimd_bind_state_to_cpu() copies it from ctxsync's and fpsimd_save_kernel_state()'s"
+       " cpu_fp_state; fpsimd_syscall_exit() writes CURRENT only on the way to user space,"
+       " when the CPU is bound to current's user state)", V616),
     _L(seed_sve_tif_cleared_by_ctxsync,
        "a loaded vcpu's thread with HOST_SVE_IN_USE but TIF_SVE clear is past ctxsync: hyp "
        "has saved its state (FP_HOST clear) and it is not bound to the CPU it runs on", SEED),

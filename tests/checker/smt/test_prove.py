@@ -215,3 +215,17 @@ def test_v614_with_sve_is_proved_without_a_tracer() -> None:
     bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
     assert res.verdict == "PROVED", bad
     assert "v614_loaded_cpu_binds_no_task" in [o.name for o in res.obligations]
+
+
+def test_v616_is_proved_with_v614s_lemmas_and_its_to_save_lemmas() -> None:
+    """v6.16 (#22's fpsimd_syscall_enter/exit) keeps v6.14's lemmas; with SVE (the VMM
+    thread alone, so no tracer and none of v6.16's ptrace defects) it needs two about
+    fpsimd_last_state.to_save (V616).  `prove --variant v6.16` proves the default
+    configuration (about 20 s per hyp mode), here one CPU."""
+    for cfg in (dict(cpus=1, vhe=False, **PREEMPT_NOLOCKDEP),
+                dict(cpus=1, tasks=0, vhe=True, sve=True, **PREEMPT_NOLOCKDEP)):
+        res = prove(Instance(Config(**cfg), get_variant("v6.16")), ALL)
+        bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
+        assert res.verdict == "PROVED", bad
+    names = [o.name for o in res.obligations]
+    assert "v616_to_save_fpsimd_in_syscall" in names and "v614_loaded_cpu_binds_no_task" in names
