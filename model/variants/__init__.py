@@ -7,7 +7,8 @@
 * ``v4.18``: the release, with the fixes that followed rc1.
 * ``v4.18-fpexc32-fix``: v4.18 plus the v4.19-rc3 fix for 32-bit guests' FPEXC32_EL2.
 * ``v4.18-vcpu-reset-fix``: v4.18 with v5.0's PSCI CPU_ON (the target resets itself).
-* ``v6.9``: v6.9.0, preemptible kernel NEON with the erroneous elide of the user state
+* ``v6.8``: v6.8.0, the FP code of v6.9 less host FPMR (derived from v6.9's table);
+  ``v6.9``: v6.9.0, preemptible kernel NEON with the erroneous elide of the user state
   reload (#15); ``v6.10``: v6.10.0, with its fix and host_data->fp_owner; ``v6.12``:
   v6.12.0, with the SVE trap fix (#13); ``v6.13``: v6.13.7, the same FP code (still
   fpsimd_kvm_prepare(), #17); ``v6.14``: v6.14.0, host state saved and flushed at vcpu
@@ -59,6 +60,7 @@ _register(v4_18.make_vcpu_reset_fix(_V418))
 # Today's kernels (model/variants/v6.py): derived from v4.18's table, every function the
 # newer C changed replaced, the rest checked to be the same in effect.
 _V69 = _register(v6.make_v69(_V418))
+_register(v6.make_v68(_V69))
 _V610 = _register(v6.make_v610(_V69))
 _V612 = _register(v6.make_v612(_V610))
 _V613 = _register(v6.make_v613(_V612))

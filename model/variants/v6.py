@@ -77,6 +77,7 @@ from model.dsl import Const, Expr, ModelError, Var, any_of
 from model.events import EVENTS
 from model.variant import Variant
 
+V68_TREE = "vivo50kff/linux-6.8@bc4fae0d3fa35153a7509231d7ef715e86135279"
 V69_TREE = "ec-jt/linux-6.9.0@b1202024224738c7135d199f95d34c215ad45ca3"
 V612_TREE = "shilei-massclouds/linux-6.12@e02d6450498dcbe4455f9447ffead6d8f4edc38c"
 V610_TREE = "msgeden/cryptocap-arm64-linux-6.10@fabd51deb839d02c50146f1bea784d71e2955a21"
@@ -812,6 +813,44 @@ def make_v69(base: Variant) -> Variant:
                  "state_features": ("kernel_fpstate", "vcpu_fp_state", "fp_type"),
                  "check_config": check_config},
         tree=V69_TREE, release="v6.9.0", **functions)
+
+
+def make_v68(v69: Variant) -> Variant:
+    """v6.8.0 (vivo50kff/linux-6.8 @ bc4fae0d, the arm64 FP files touched only by its import
+    commit): the FP code of v6.9 less the host FPMR support, so every modelled function
+    is v6.9's (no FPMR in the model: system_supports_fpmr() is false).  Compared file by
+    file with the v6.9.0 tree:
+
+    * arch/arm64/kernel/fpsimd.c: v6.9 adds only FPMR (task_fpsimd_load() writes FPMR,
+      fpsimd_save_user_state() reads it, fpsimd_bind_task_to_cpu() sets last->fpmr,
+      cpu_enable_fpmr()) and two boot-time register resets (ZCR_EL1 in cpu_enable_sve(),
+      SMCR_EL1 in cpu_enable_sme()), none of which the model has;
+    * arch/arm64/kvm/fpsimd.c: v6.9 adds only ctxsync's fp_state.fpmr pointer (and a
+      comment's spelling);
+    * arch/arm64/kernel/entry-common.c: v6.8's exit_to_user_mode_prepare() masks all of
+      DAIF (local_daif_mask()) and calls do_notify_resume() in signal.c, which unmasks
+      with local_daif_restore(DAIF_PROCCTX) before fpsimd_restore_current_state() and
+      masks again after each iteration; v6.9 moved do_notify_resume() into
+      entry-common.c with local_irq_enable()/local_irq_disable().  The same IRQ masking
+      at every FP statement (the model has no debug/SError masking): the same ret_to_user;
+    * arch/arm64/kernel/ptrace.c: v6.9 adds the NT_ARM_FPMR regset and makes
+      sve_get_common()'s header (sve_init_header_from_task()) read fp_type instead of
+      TIF_SVE; sve_set_common() (the model's sve_set) is identical;
+    * hyp/include/hyp/switch.h: only the fine-grained trap (FGT/FGU) and HCRX handling
+      and the SEA fault-code ranges differ; kvm_hyp_handle_fpsimd() and the CPTR/CPACR
+      code are identical; hyp/vhe/switch.c, hyp/nvhe/switch.c and asm/simd.h are
+      identical; asm/kvm_emulate.h only changes the NV E2H test; kvm/arm.c only adds
+      VM debugfs and sysreg-mask set-up; asm/kvm_host.h only adds FPMR fields and FGU
+      state; virt/kvm/kvm_main.c's changes (memory caches, MMU notifiers, directed yield)
+      do not touch the preempt notifiers or vcpu_load/vcpu_put.
+
+    So v6.8 has #15 (e92bee9f861b fixed it in v6.10; its Fixes tag names aefbab8e77eb,
+    v6.8's preemptible kernel NEON) and #13, like v6.9."""
+    return v69.derive(
+        "v6.8",
+        "v6.8.0: the FP code of v6.9 less host FPMR (not modelled): preemptible task-context"
+        " kernel NEON with TIF_KERNEL_FPSTATE (aefbab8e77eb), vcpu->arch.fp_state; #15, #13",
+        tree=V68_TREE, release="v6.8.0")
 
 
 def make_v610(v69: Variant) -> Variant:

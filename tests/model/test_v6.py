@@ -210,3 +210,18 @@ def test_sve_trap_is_preemptible_before_its_locked_part() -> None:
                       **PREEMPT).run("do_sve_acc_locked", task="T0", **foreign)
         assert st["T0.fp_type"] == "SVE" and st["cpu0.CPACR_EL1.ZEN_EL0EN"] == "0"
         assert (st["T0.fpsimd_cpu"] == "NR_CPUS") is flushed
+
+
+def test_v68_is_v69s_code_and_has_bug_15() -> None:
+    """v6.8.0 (vivo50kff/linux-6.8 @ bc4fae0d) differs from v6.9.0 in the modelled files only
+    by host FPMR and code the model does not have (model/variants/v6.py make_v68): the
+    same function table, and #15 is found there as on v6.9 (no_leak and no_loss, 8 steps
+    on one CPU with two tasks)."""
+    table = variants()
+    v = table["v6.8"]
+    assert v.release == "v6.8.0" and v.parent == "v6.9"
+    assert v.tree == "vivo50kff/linux-6.8@bc4fae0d3fa35153a7509231d7ef715e86135279"
+    assert v.functions == table["v6.9"].functions
+    res, _ = explore_bfs(Instance(Config(**SMALL), v), list(PROPERTY_NAMES))
+    assert set(res.violations) == {"no_leak", "no_loss"}
+    assert len(res.violations["no_leak"].steps) == len(res.violations["no_loss"].steps) == 8
