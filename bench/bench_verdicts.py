@@ -70,7 +70,7 @@ def main() -> None:
     ap.add_argument("--variant", action="append", choices=VARIANTS)
     ap.add_argument("--case", action="append", choices=sorted(CASES))
     ap.add_argument("--timeout", type=float, default=600)
-    ap.add_argument("--preemption", choices=("merged", "split", "both"), default="merged",
+    ap.add_argument("--preemption", choices=("merged", "split", "both"), default="split",
                     help="explore's --preemption (both: each row twice, to compare)")
     args = ap.parse_args()
     modes = ["merged", "split"] if args.preemption == "both" else [args.preemption]

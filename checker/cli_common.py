@@ -89,11 +89,11 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                         "the default preset: --kconfig preempt)")
     g.add_argument("--aarch32-guest", action="store_true",
                    help="the vcpus are AArch32 guests (KVM_ARM_VCPU_EL1_32BIT)")
-    g.add_argument("--preemption", choices=PREEMPTION_MODES, default="merged",
-                   help="split: explore a context switch wherever a step's code is "
-                        "preemptible (CONFIG_PREEMPT; steps split at those points); merged "
-                        "(default): do not split steps (a holds then assumes the preemption "
-                        "windows explore lists are harmless)")
+    g.add_argument("--preemption", choices=PREEMPTION_MODES, default="split",
+                   help="split (default): explore a context switch wherever a step's code "
+                        "is preemptible (CONFIG_PREEMPT; steps split at those points); "
+                        "merged: do not split steps (fewer states; a holds then assumes the "
+                        "preemption windows explore lists are harmless)")
     g.add_argument("--event", action="append", default=None, metavar="NAME",
                    help="include an optional kernel path (repeatable; `all` for every one; "
                         "default: model.events.DEFAULT_EVENTS; list: `python -m checker events`)")
@@ -246,7 +246,7 @@ def _build(args: argparse.Namespace, variant: Variant, kconfig: dict, vhe: bool)
                      sve=getattr(args, "sve", False),
                      guest_aarch32=getattr(args, "aarch32_guest", False),
                      events=events_from_args(args),
-                     preemption=getattr(args, "preemption", "merged"),
+                     preemption=getattr(args, "preemption", "split"),
                      sve_vls=parse_sve_vls(getattr(args, "sve_vls", "") or ""))
     except ValueError as exc:
         raise UsageError(str(exc)) from None

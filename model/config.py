@@ -113,13 +113,12 @@ class Config:
       ``kvm_arch_vcpu_load_fp``); v4.18-rc1 lifted that.
     * ``guest_aarch32``: the vcpus are AArch32 guests (KVM_ARM_VCPU_EL1_32BIT).
     * ``events``: the optional kernel paths included (model/events.py).
-    * ``preemption``: ``split``: a context switch is explored wherever the code is
-      preemptible inside a step (CONFIG_PREEMPT; the step is split there,
-      model/interleave.py "Preemption"); ``merged`` (the default for now): steps are not
-      split, so a "holds" is conditional on the preemption windows `explore` lists being
-      harmless.  Split costs states (v4.18 default sizes 27,774 -> 193,784; with SVE on
-      one CPU 474k -> 4.8M) and the v6 lemmas of `prove` do not yet cover the
-      continuation program points, which is why it is not the default yet.
+    * ``preemption``: ``split`` (the default): a context switch is explored wherever the
+      code is preemptible inside a step (CONFIG_PREEMPT; the step is split there,
+      model/interleave.py "Preemption"); ``merged``: steps are not split, so a "holds" is
+      conditional on the preemption windows `explore` lists being harmless.  Merged is
+      cheaper (v4.18 at the default sizes 193,784 -> 27,774 states; with SVE on one CPU
+      4.8M -> 474k) and is what traces written before the split existed replay under.
     * ``sve_vls``: the SVE vector lengths (bits) the system supports (`--sve-vls`).
       Empty (the default): one vector length for every task and CPU, nothing about VLs
       is modelled.  With two or three: each task's ``thread.sve_vl`` and each CPU's live
@@ -152,7 +151,7 @@ class Config:
     trace_irqflags: bool = KCONFIG_PRESETS[DEFAULT_KCONFIG]["trace_irqflags"]
     guest_aarch32: bool = False
     events: tuple[str, ...] = field(default=DEFAULT_EVENTS)
-    preemption: str = "merged"
+    preemption: str = "split"
     sve_vls: tuple[int, ...] = ()
     # Deprecated alias (the flag before the Kconfig fields): lockdep=True is PROVE_LOCKING
     # with TRACE_IRQFLAGS, lockdep=False neither (what the model did then); other fields
@@ -273,7 +272,7 @@ class Config:
             f" {self.describe_kconfig()}"
             f"{' aarch32-guest' if self.guest_aarch32 else ''}"
             f"{' events=' + ','.join(self.events) if self.events else ''}"
-            f"{' preemption=split' if self.preemption == 'split' else ''}"
+            f" preemption={self.preemption}"
         )
 
     def to_json(self) -> dict:

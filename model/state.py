@@ -243,6 +243,9 @@ class Layout:
     # C locals a resumed step reads that the preempted part computed (model.steps
     # SplitPlan): (variable name, domain), kept in state while the task waits.
     carried: tuple[tuple[str, Domain], ...] = ()
+    # (continuation pc, where its window opens: "function: the statement after it"), for
+    # lemmas that describe a task waiting at a continuation point (properties/lemmas.py)
+    pc_where: tuple[tuple[str, str], ...] = ()
     vars: list[Var] = field(default_factory=list)
     init: list[int] = field(default_factory=list)
 
@@ -535,6 +538,13 @@ class Layout:
         return var
 
     # ------------------------------------------------------------------ value tokens
+    def continuations_in(self, function: str, before: str = "") -> tuple[str, ...]:
+        """The continuation points whose window opens inside ``function`` (innermost C
+        function), optionally only those before a statement whose text contains
+        ``before``."""
+        return tuple(pc for pc, where in self.pc_where
+                     if where.split(": ", 1)[0] == function and before in where)
+
     def latest(self, owner: int) -> int:
         """Token of owner's latest write (owners: user tasks, then guests)."""
         return 2 + 2 * owner

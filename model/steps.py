@@ -585,12 +585,15 @@ class SplitPlan:
     points: dict[tuple, dict[int, str]] = field(default_factory=dict)
     carried: dict[tuple, dict[int, tuple[str, ...]]] = field(default_factory=dict)
     domains: dict[str, Domain] = field(default_factory=dict)  # carried var -> domain
+    # continuation pc -> where the window opens ("function: the statement after it")
+    where: dict[str, str] = field(default_factory=dict)
 
     def pcs(self) -> tuple[str, ...]:
         return tuple(sorted({pc for pts in self.points.values() for pc in pts.values()}))
 
     def layout(self, config: Config, features: frozenset[str]) -> Layout:
-        return Layout(config, features, self.pcs(), tuple(sorted(self.domains.items())))
+        return Layout(config, features, self.pcs(), tuple(sorted(self.domains.items())),
+                      pc_where=tuple(sorted(self.where.items())))
 
 
 def split_plan(config: Config, features: frozenset[str], variant: Variant,
@@ -599,7 +602,7 @@ def split_plan(config: Config, features: frozenset[str], variant: Variant,
     build each resumed part to find the C locals it needs from before the split."""
     steps = tuple(steps)
     S = Layout(config, features)
-    found: dict[tuple, set[int]] = {}
+    found: dict[tuple, dict[int, str]] = {}
     for step, p, guard in _instances(S, steps):
         if step.name in TRACER_STEPS and not S.ptrace:
             continue
@@ -607,7 +610,8 @@ def split_plan(config: Config, features: frozenset[str], variant: Variant,
         k.begin_step(guard)
         step.run(k, p)
         if k.split_points:
-            found.setdefault(_family(step, p), set()).update(k.split_points)
+            for pt, where in k.split_points.items():
+                found.setdefault(_family(step, p), {}).setdefault(pt, where)
     plan = SplitPlan()
     if not found:
         return plan
@@ -616,6 +620,8 @@ def split_plan(config: Config, features: frozenset[str], variant: Variant,
         step = by_name[fam[0]]
         plan.points[fam] = {pt: _cont_label(step, dict(fam[1]), n)
                             for n, pt in enumerate(sorted(pts), 1)}
+        for pt, pc in plan.points[fam].items():
+            plan.where.setdefault(pc, pts[pt])
     S = plan.layout(config, features)
     for step, p, guard in _instances(S, steps):
         fam = _family(step, p)

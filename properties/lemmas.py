@@ -249,13 +249,18 @@ def running_pcs_are_current(S: Layout) -> Expr:
                   for t in _users(S))
 
 
+def _kvm_continuations(S: Layout) -> tuple[str, ...]:
+    """(--preemption split) The continuation points of the steps inside KVM_RUN."""
+    return tuple(p for p in S.extra_pcs if p.startswith(KVM_STEPS))
+
+
 def plain_tasks_stay_out_of_kvm(S: Layout) -> Expr:
     pcs = ("USER", "KERNEL") + (("KERNEL_NEON",) if "kernel_fpstate" in S.features else ())
     if S.config.sve and "fp_type" in S.features:
         pcs += ("SVE_ACC",)  # (v6.x with SVE) do_sve_acc() between sve_alloc() and its lock
     # (--preemption split) preempted inside a step a plain task can run: syscalls,
     # ret_to_user, the SVE trap, ptrace (KVM_RUN's steps are the VMM threads')
-    pcs += tuple(p for p in S.extra_pcs if not p.startswith(KVM_STEPS))
+    pcs += tuple(p for p in S.extra_pcs if p not in _kvm_continuations(S))
     return all_of(_pc_in(t, pcs) for t in _users(S) if not t.vmm)
 
 
@@ -684,10 +689,18 @@ def _section(S: Layout, img: Image, t) -> Expr:  # noqa: ANN001
     return all_of(slot.eq(tok) for slot in (img.v, img.fpsr))
 
 
+def _in_neon_section(S: Layout, t) -> Expr:  # noqa: ANN001
+    """Task t is inside a task-context kernel-NEON section: at KERNEL_NEON, or (--preemption
+    split) preempted inside syscall_kernel_neon_end before kernel_neon_end() clears
+    TIF_KERNEL_FPSTATE (its data already read back)."""
+    return _pc_in(t, ("KERNEL_NEON",)
+                  + S.continuations_in("kernel_neon_end", "TIF_KERNEL_FPSTATE"))
+
+
 @_needs("kernel_fpstate")
 def v6_kernel_flag_by_pc(S: Layout) -> Expr:
-    return all_of(((t.tif_kernel_fpstate.eq(1) & t.pc.eq("KERNEL_NEON"))
-                   | (t.tif_kernel_fpstate.eq(0) & t.pc.ne("KERNEL_NEON")))
+    return all_of(((t.tif_kernel_fpstate.eq(1) & _in_neon_section(S, t))
+                   | (t.tif_kernel_fpstate.eq(0) & ~_in_neon_section(S, t)))
                   for t in _users(S))
 
 
@@ -710,7 +723,7 @@ def v6_section_data_saved(S: Layout) -> Expr:
 def v6_kernel_binding_is_live(S: Layout) -> Expr:
     return all_of(implies(~_v6_guest_live(S, c)
                           & S.cpu[c].last_st.eq(S.kernel_fpstate(t.index))
-                          & t.kernel_fpsimd_cpu.eq(c) & t.tif_kernel_fpstate.eq(1),
+                          & t.kernel_fpsimd_cpu.eq(c) & t.pc.eq("KERNEL_NEON"),
                           _section(S, S.cpu[c].regs, t))
                   for c in _cpus(S) for t in _users(S))
 
@@ -834,7 +847,7 @@ def v6_kernel_cpu_only_in_section(S: Layout) -> Expr:
 
 @_needs("kernel_fpstate")
 def v6_section_is_foreign(S: Layout) -> Expr:
-    return all_of(implies(t.pc.eq("KERNEL_NEON"), t.tif_foreign.eq(1)) for t in _users(S))
+    return all_of(implies(_in_neon_section(S, t), t.tif_foreign.eq(1)) for t in _users(S))
 
 
 @_needs("host_data_fp_owner")
@@ -859,8 +872,10 @@ def v6_host_pointer_at_load(S: Layout) -> Expr:
 # host state is live): they are not claimed there.
 @_needs_sve
 def v6_sve_ghosts_need_tif_sve(S: Layout) -> Expr:
+    in_svc = S.continuations_in("el0_svc")  # after the discard, before syscallno is set
     return all_of(implies(t.zhi_expected.eq(1) | t.p_written.eq(1),
-                          t.tif_sve.eq(1) & t.in_syscall.eq(0)) for t in _users(S))
+                          t.tif_sve.eq(1) & t.in_syscall.eq(0) & ~_pc_in(t, in_svc))
+                  for t in _users(S))
 
 
 @_needs_sve
@@ -882,17 +897,29 @@ def v6_sve_live_zen_is_tif_sve(S: Layout) -> Expr:
                   for c in _cpus(S) for t in _users(S))
 
 
+def _in_sve_alloc(S: Layout, t) -> Expr:  # noqa: ANN001
+    """(--preemption split) Task t is preempted inside do_sve_acc()'s sve_alloc(), before
+    program point SVE_ACC (the memset of sve_state is preemptible)."""
+    return _pc_in(t, S.continuations_in("sve_alloc"))
+
+
 @_needs_sve
 def v6_sve_trap_state(S: Layout) -> Expr:
     return all_of(implies(t.pc.eq("SVE_ACC"), t.tif_sve.eq(0) & t.sve_state.zhi.eq(S.ZERO)
-                          & t.sve_state.p.eq(S.ZERO)) for t in _users(S))
+                          & t.sve_state.p.eq(S.ZERO))
+                  & implies(_in_sve_alloc(S, t), t.tif_sve.eq(0))
+                  # sve_alloc()'s memset writes V, then the bits above, then P/FFR
+                  & implies(_pc_in(t, S.continuations_in("sve_alloc", "sve_state.p")),
+                            t.sve_state.zhi.eq(S.ZERO))
+                  for t in _users(S))
 
 
 @_needs_sve
 def v6_in_syscall_by_pc(S: Layout) -> Expr:
     out = []
     for t in _users(S):
-        out.append(implies(_pc_in(t, ("USER", "SVE_ACC")), t.in_syscall.eq(0)))
+        out.append(implies(_pc_in(t, ("USER", "SVE_ACC") + S.continuations_in("el0_svc"))
+                           | _in_sve_alloc(S, t), t.in_syscall.eq(0)))
         out.append(implies(_pc_in(t, KVM_PCS), t.in_syscall.eq(1)))
     return all_of(out)
 
@@ -1069,7 +1096,8 @@ LEMMAS: tuple[Lemma, ...] = (
     # v6.10 (v6.12 and v6.13 inherit them) and v6.14
     _L(v6_kernel_flag_by_pc,
        "a user task has TIF_KERNEL_FPSTATE exactly while inside a task-context kernel-mode"
-       " NEON section (set by kernel_neon_begin, cleared by kernel_neon_end)", V6),
+       " NEON section (set by kernel_neon_begin, cleared by kernel_neon_end; split, a task"
+       " preempted in syscall_kernel_neon_end before that clear is still inside)", V6),
     _L(v6_section_data_live,
        "a task running inside its section has its section's data in the registers (a"
        " nested softirq saves and reloads it; switching in loads it or finds it held)", V6),
@@ -1078,8 +1106,9 @@ LEMMAS: tuple[Lemma, ...] = (
        " thread.kernel_fpsimd_state (fpsimd_save_kernel_state at the switch)", V6),
     _L(v6_kernel_binding_is_live,
        "a CPU bound to a task's kernel state (last->st and kernel_fpsimd_cpu agree, the task"
-       " still in its section) holds that section's data, unless a guest is live there:"
-       " every other writer of the registers first rebinds or flushes", V6),
+       " still at KERNEL_NEON, its data not yet read back) holds that section's data, unless"
+       " a guest is live there: every other writer of the registers first rebinds or"
+       " flushes", V6),
     _L(v6_guest_live_regs,
        "a guest running with the registers GUEST_OWNED has its state in them", V6),
     _L(v6_guest_trap_by_owner,
@@ -1124,8 +1153,9 @@ LEMMAS: tuple[Lemma, ...] = (
     # v6.14 with SVE (TRUE without it), and v6.14's own vcpu load
     _L(v6_sve_ghosts_need_tif_sve,
        "a task whose Z bits above 127 or P/FFR hold values it must read back has TIF_SVE and"
-       " is not in a syscall (el0_svc clears the ghosts; only TIF_SVE-enabled EL0 code or"
-       " ptrace writes them, and there is no tracer here)", V614),
+       " is not in a syscall nor preempted inside el0_svc (el0_svc clears the ghosts at the"
+       " discard; only TIF_SVE-enabled EL0 code or ptrace writes them, and there is no"
+       " tracer here)", V614),
     _L(v6_sve_type_needs_tif_sve,
        "fp_type SVE implies TIF_SVE: every writer of FP_STATE_SVE sets or tests TIF_SVE"
        " first, and only task_fpsimd_load() of an FPSIMD state clears it", V614),
@@ -1139,9 +1169,11 @@ LEMMAS: tuple[Lemma, ...] = (
     _L(v6_sve_trap_state,
        "inside do_sve_acc() after sve_alloc() the task has no TIF_SVE and its sve_state's Z"
        " bits above 127 and P/FFR are the zeroes sve_alloc() wrote (an FPSIMD save does not"
-       " touch them)", V614),
+       " touch them); preempted inside sve_alloc() it has no TIF_SVE either, and past its"
+       " second point the bits above 127 are zero", V614),
     _L(v6_in_syscall_by_pc,
-       "in_syscall() is false at EL0 and in the SVE trap, true inside KVM_RUN (el0_svc sets"
+       "in_syscall() is false at EL0 and in the SVE trap (also preempted inside its"
+       " sve_alloc(), and in el0_svc before el0_svc_common()), true inside KVM_RUN (el0_svc sets"
        " it, ret_to_user clears it)", V614),
     _L(v614_loaded_cpu_binds_no_task,
        "while a vcpu thread runs with its vcpu loaded, its CPU is bound to nothing or to that"

@@ -239,7 +239,7 @@ def _reads(action: Action) -> set[str]:
 
 
 def _readers_of_sve_in_use(variant: str) -> list[str]:
-    layout = Layout(Config(sve=True, vhe=True))
+    layout = Layout(Config(preemption="merged", sve=True, vhe=True))
     names = {c.last_sve_in_use.name for c in layout.cpu}
     return [a.label for a in build_actions(layout, get_variant(variant)) if _reads(a) & names]
 
@@ -315,7 +315,7 @@ def test_kthread_kernel_neon_is_subsumed(variant: str, vhe: bool) -> None:
     task-context kernel NEON in a kernel thread and for ksoftirqd serving a NEON softirq
     (1 CPU, 1 task, 1 VMM thread, 1 vcpu): both are the modelled softirq on top of the
     idle thread (`irq` step)."""
-    layout = Layout(Config(cpus=1, vhe=vhe))
+    layout = Layout(Config(preemption="merged", cpus=1, vhe=vhe))
     var = get_variant(variant)
     base = build_actions(layout, var)
     extra = build_actions(layout, var, list(_kthread_steps().values()))
@@ -358,7 +358,7 @@ def test_kvm_run_early_return_is_subsumed(variant: str, sve: bool, vhe: bool) ->
     the vcpu's FP flags while it is not loaded (every load sets them again before anything
     reads them, and no property reads them), and the failing assertions are the same."""
     # With SVE the state space is larger: the VMM thread alone (and the idle thread).
-    layout = Layout(Config(cpus=1, vhe=vhe, sve=sve, tasks=0 if sve else 1))
+    layout = Layout(Config(preemption="merged", cpus=1, vhe=vhe, sve=sve, tasks=0 if sve else 1))
     var = get_variant(variant)
     base = build_actions(layout, var)
     extra = build_actions(layout, var, [_early_return_step()])

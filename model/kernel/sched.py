@@ -94,11 +94,12 @@ def el0_svc(k: Ctx) -> None:
         with k.If(k.test_thread_flag("TIF_SVE")):
             k.clear_thread_flag("TIF_SVE")
             k.set(k.this_cpu.zen_el0en, False)
-        k.set(k.this_cpu.irqs_disabled, False)
         # Ghost: by the syscall ABI the task's Z bits above 127 are now zero (in the
-        # model's reading) and its P0-P15/FFR unspecified (sve.txt section 3).
+        # model's reading) and its P0-P15/FFR unspecified (sve.txt section 3).  Recorded
+        # with the discard, at the SVC, before anything can interrupt or preempt.
         k.set(k.cur.zhi_expected, 0)
         k.set(k.cur.p_written, 0)
+        k.set(k.this_cpu.irqs_disabled, False)
     if isinstance(k.cur.sigframe_fresh, Var):
         # Ghost (event signal): the frame was checked against the interrupted registers
         # up to here; after a syscall the ABI's expectations for Z-high and P/FFR change

@@ -447,10 +447,14 @@ def el0_svc(k: Ctx) -> None:
             zero = Const(k.S.VALUE, k.S.ZERO)
             k.set(k.this_cpu.regs.zhi, zero)  # sve_flush_live(true, ...)
             k.set(k.this_cpu.regs.p, zero)
-        k.set(k.this_cpu.irqs_disabled, False)
-        k.set(k.cur.in_syscall, True)
+        # Ghosts (the syscall ABI's view, as in the 2018 el0_svc): taken at the SVC, with
+        # the discard, before anything can interrupt or preempt.
         k.set(k.cur.zhi_expected, 0)
         k.set(k.cur.p_written, 0)
+        k.set(k.this_cpu.irqs_disabled, False)
+        # el0_svc_common() sets regs->syscallno (in_syscall()) only after
+        # local_daif_restore(): a preemptible window lies between.
+        k.set(k.cur.in_syscall, True)
     k.goto("KERNEL")
 
 

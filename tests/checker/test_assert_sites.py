@@ -49,7 +49,7 @@ def test_stack_names_the_real_caller_of_a_primitive_reached_twice() -> None:
     guess from first-call order named fpsimd_restore_current_state's neighbours."""
     variant = get_variant("seed").derive("test-neon-begin-irqs-off", "test",
                                          kernel_neon_begin=kernel_neon_begin_irqs_off)
-    inst = Instance(Config(cpus=1, vhe=True), variant)
+    inst = Instance(Config(preemption="merged", cpus=1, vhe=True), variant)
     comp = compiled(inst)
     s0 = inst.layout.initial_state()
     to_t0 = next(i for i, a in enumerate(inst.actions)  # idle0 -> T0 on cpu0
@@ -85,7 +85,7 @@ def test_stack_names_the_real_caller_of_a_primitive_reached_twice() -> None:
 
 
 def test_seed_finding_has_its_full_stack() -> None:
-    inst = Instance(Config(cpus=1, vhe=True), get_variant("seed"))
+    inst = Instance(Config(preemption="merged", cpus=1, vhe=True), get_variant("seed"))
     res, _ = explore_bfs(inst, [KERNEL_ASSERTS])
     tr = res.violations[KERNEL_ASSERTS]
     assert tr.steps[-1].stacks[LOCKDEP_BH] == [
@@ -99,7 +99,7 @@ def test_each_site_gets_its_own_shortest_trace() -> None:
     of one step) and the seed's lockdep splat (6 steps).  Each gets a trace whose last
     step fails it; BMC (below) finds each at the same length, so none is longer than
     needed."""
-    inst = Instance(Config(cpus=1, vhe=True), NEON_END_NO_PREEMPT_ENABLE)
+    inst = Instance(Config(preemption="merged", cpus=1, vhe=True), NEON_END_NO_PREEMPT_ENABLE)
     res, _ = explore_bfs(inst, list(PROPERTY_NAMES))
     sites = res.assertion_sites
     # (on the debug preset the locking rules add their own sites: the leaked preempt
@@ -122,7 +122,7 @@ def test_each_site_gets_its_own_shortest_trace() -> None:
 def test_bmc_finds_each_site_at_the_same_length() -> None:
     from checker.smt.bmc import bmc
 
-    inst = Instance(Config(cpus=1, vhe=True), NEON_END_NO_PREEMPT_ENABLE)
+    inst = Instance(Config(preemption="merged", cpus=1, vhe=True), NEON_END_NO_PREEMPT_ENABLE)
     ref, _ = explore_bfs(inst, [KERNEL_ASSERTS])
     want = {c: len(t) for c, t in ref.assertion_sites.items()}
     res = bmc(inst, [KERNEL_ASSERTS], max(want.values()), each_site=True)
@@ -164,7 +164,7 @@ def test_native_engine_reports_the_same_sites() -> None:
 
     # (the preempt preset: on debug the mutant's schedule step has more IRQ points than
     # the native engine enumerates, and explore falls back to the Python engine)
-    inst = Instance(Config(cpus=1, vhe=True, **kconfig_preset("preempt")),
+    inst = Instance(Config(preemption="merged", cpus=1, vhe=True, **kconfig_preset("preempt")),
                     NEON_END_NO_PREEMPT_ENABLE)
     try:
         nat, _ = explore_native(inst, list(PROPERTY_NAMES), workers=2)

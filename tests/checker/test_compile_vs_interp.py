@@ -26,7 +26,8 @@ def test_every_transition_agrees(variant) -> None:
     preset = "preempt" if variant in ("seed", "put-fp-no-flush") else "debug"
     # (The broken copy's state space is large with two VMM threads: one suffices for it.)
     threads = 1 if variant == "put-fp-no-flush" else 2
-    inst = Instance(Config.with_kconfig(preset, cpus=1, vmm_threads=threads), v)
+    inst = Instance(Config.with_kconfig(preset, preemption="merged",
+                                        cpus=1, vmm_threads=threads), v)
     _, graph = explore_bfs(inst, ["no_loss"], keep_graph=True)
     states = graph[0]
     comp = compiled(inst)

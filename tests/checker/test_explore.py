@@ -17,7 +17,7 @@ ALL = list(PROPERTY_NAMES)
 
 
 def run(variant: str, **cfg):
-    inst = Instance(Config(**cfg), get_variant(variant))
+    inst = Instance(Config(preemption="merged", **cfg), get_variant(variant))
     return inst, explore_bfs(inst, ALL)[0]
 
 
@@ -91,7 +91,7 @@ def test_seed_enables_bottom_halves_with_irqs_off_in_sched_out() -> None:
     ("v4.17", "distro", set()),
 ])
 def test_verdicts_per_kernel_configuration(variant, kconfig, violated) -> None:
-    inst = Instance(Config.with_kconfig(kconfig, cpus=1), get_variant(variant))
+    inst = Instance(Config.with_kconfig(kconfig, preemption="merged", cpus=1), get_variant(variant))
     res, _ = explore_bfs(inst, ALL)
     assert res.complete and set(res.violations) == violated
     if "locking_rules" in violated:
@@ -129,7 +129,8 @@ def test_fixed_variants_hold(variant, cfg) -> None:
     ("deactivate-keeps-tfp", {"host_fp_untrapped"}, 7, {}),
 ])
 def test_broken_copies_are_caught(name, props, length, cfg) -> None:
-    inst = Instance(Config(**{"cpus": 1, **PREEMPT_NOLOCKDEP, **cfg}), BROKEN[name])
+    inst = Instance(Config(preemption="merged",
+                           **{"cpus": 1, **PREEMPT_NOLOCKDEP, **cfg}), BROKEN[name])
     res, _ = explore_bfs(inst, ALL)
     # The copies are derived from the seed, whose put_fp breaks a locking rule (6 steps)
     # when there is a vcpu to put.
@@ -138,7 +139,7 @@ def test_broken_copies_are_caught(name, props, length, cfg) -> None:
 
 
 def test_max_states_stops_incomplete() -> None:
-    inst = Instance(Config(cpus=1), get_variant("v4.17"))
+    inst = Instance(Config(preemption="merged", cpus=1), get_variant("v4.17"))
     res, _ = explore_bfs(inst, ALL, max_states=100)
     assert not res.complete
     assert res.verdict("no_loss") == "not violated (incomplete)"
@@ -166,7 +167,7 @@ def test_deadlock_is_reported() -> None:
 
     variant = get_variant("seed").derive("stuck", "never returns",
                                          kvm_vcpu_ioctl_run=stuck_ioctl)
-    inst = Instance(Config(cpus=1, tasks=0), variant)
+    inst = Instance(Config(preemption="merged", cpus=1, tasks=0), variant)
     res, _ = explore_bfs(inst, ALL)
     assert res.deadlock is not None
     assert res.deadlock.steps[-1].label == "kvm_run(cpu0, vmm0, vcpu0)"
@@ -177,7 +178,7 @@ def test_state_graph_export(tmp_path) -> None:
 
     from checker.graph import write_graph
 
-    inst = Instance(Config(cpus=1), get_variant("seed"))
+    inst = Instance(Config(preemption="merged", cpus=1), get_variant("seed"))
     res, graph = explore_bfs(inst, ALL, keep_graph=True)
     path = tmp_path / "g.graphml"
     write_graph(inst, graph, res, str(path))

@@ -53,7 +53,7 @@ def test_parse_size() -> None:
 
 
 def test_limits_stop_the_search_with_a_reason() -> None:
-    inst = Instance(Config(cpus=2), get_variant("v4.17"))
+    inst = Instance(Config(preemption="merged", cpus=2), get_variant("v4.17"))
     res, _ = explore_bfs(inst, list(PROPERTY_NAMES), limits=Limits(timeout=0.0).start())
     assert not res.complete and res.stop_reason == "timeout"
     assert res.verdict("no_loss") == "not violated (incomplete)"

@@ -40,7 +40,7 @@ EXTRA_ENABLE = get_variant("seed").derive("test-neon-end-enables-twice", "test",
 
 
 def test_counter_updates_carry_their_overflow_site() -> None:
-    inst = Instance(Config(cpus=1), get_variant("seed"))
+    inst = Instance(Config(preemption="merged", cpus=1), get_variant("seed"))
     checks = {st.check.id for a in inst.actions for st in walk_stmts(a.body)
               if isinstance(st, Assign) and st.check is not None}
     assert OVERFLOW in checks and UNDERFLOW in checks
@@ -53,7 +53,7 @@ def test_counter_updates_carry_their_overflow_site() -> None:
     (EXTRA_ENABLE, UNDERFLOW),
 ])
 def test_explicit_reports_a_counter_leaving_its_range(variant, site) -> None:
-    inst = Instance(Config(cpus=1, vhe=True), variant)
+    inst = Instance(Config(preemption="merged", cpus=1, vhe=True), variant)
     res, _ = explore_bfs(inst, [KERNEL_ASSERTS])
     assert res.complete
     tr = res.assertion_sites[site]
@@ -67,7 +67,7 @@ def test_explicit_reports_a_counter_leaving_its_range(variant, site) -> None:
 
 
 def test_interpreter_and_compiled_agree_on_the_overflowing_step() -> None:
-    inst = Instance(Config(cpus=1, vhe=True), NEON_END_NO_PREEMPT_ENABLE)
+    inst = Instance(Config(preemption="merged", cpus=1, vhe=True), NEON_END_NO_PREEMPT_ENABLE)
     res, _ = explore_bfs(inst, [KERNEL_ASSERTS])
     tr = res.violations[KERNEL_ASSERTS]
     state = inst.layout.initial_state()
@@ -90,7 +90,7 @@ def test_interpreter_and_compiled_agree_on_the_overflowing_step() -> None:
 def test_bmc_reports_the_same_site_at_the_same_length(variant, site) -> None:
     from checker.smt.bmc import bmc
 
-    inst = Instance(Config(cpus=1, vhe=True), variant)
+    inst = Instance(Config(preemption="merged", cpus=1, vhe=True), variant)
     ref, _ = explore_bfs(inst, [KERNEL_ASSERTS])
     length = len(ref.assertion_sites[site])
     res = bmc(inst, [KERNEL_ASSERTS], length)
@@ -106,7 +106,7 @@ def test_smt_keeps_the_old_value_on_overflow() -> None:
 
     from checker.smt.encode import Encoding
 
-    inst = Instance(Config(cpus=1, vhe=True), NEON_END_NO_PREEMPT_ENABLE)
+    inst = Instance(Config(preemption="merged", cpus=1, vhe=True), NEON_END_NO_PREEMPT_ENABLE)
     enc = Encoding(inst, bits=False)
     pre, post = enc.frame("a"), enc.frame("b")
     st = enc.step(1, pre, post)

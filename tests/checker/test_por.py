@@ -93,7 +93,7 @@ FINDINGS = {"seed": "locking_rules", "ctxsync-keeps-foreign": "no_loss",
 def test_real_model_same_verdicts(variant: str, cfg: dict) -> None:
     """Same verdicts, failing sites, reached guards and deadlocks with and without POR;
     never more states; every known finding still found."""
-    inst = Instance(Config(**cfg), BROKEN.get(variant) or get_variant(variant))
+    inst = Instance(Config(preemption="merged", **cfg), BROKEN.get(variant) or get_variant(variant))
     full = _explore(inst, False)
     red = _explore(inst, True)
     assert red.por and not full.por
@@ -110,7 +110,7 @@ def test_real_model_same_verdicts(variant: str, cfg: dict) -> None:
 def test_reference_engine_same_verdicts(variant: str, cfg: dict) -> None:
     """The reference engine too (small configurations), and the native engine stores
     exactly its states with POR on."""
-    inst = Instance(Config(**cfg), BROKEN.get(variant) or get_variant(variant))
+    inst = Instance(Config(preemption="merged", **cfg), BROKEN.get(variant) or get_variant(variant))
     if cfg.get("sve"):
         pytest.skip("large for the reference engine; covered natively above")
     full, _ = explore_bfs(inst, ALL)
@@ -127,7 +127,7 @@ def test_reference_engine_same_verdicts(variant: str, cfg: dict) -> None:
 
 
 def test_reads_include_guard_body_and_properties() -> None:
-    inst = Instance(Config(cpus=1, **PREEMPT), get_variant("v4.18"))
+    inst = Instance(Config(preemption="merged", cpus=1, **PREEMPT), get_variant("v4.18"))
     t = build_tables(inst)
     names = [v.name for v in inst.layout.vars]
     for aid, a in enumerate(inst.actions):
@@ -149,7 +149,7 @@ def _synthetic(seed: int) -> Instance:
     processes, each a cycle of program points (its own counter), sharing a few flags;
     assertions (one possibly fatal), two invariants and a guard."""
     rng = random.Random(seed)
-    inst = Instance(Config(cpus=2, **PREEMPT), get_variant("v4.18"))
+    inst = Instance(Config(preemption="merged", cpus=2, **PREEMPT), get_variant("v4.18"))
     S = inst.layout
     ints = [v for v in S.vars if v.dom.kind == "int" and v.dom.size >= 3]
     flags = [v for v in S.vars if v.dom.kind == "bool"]

@@ -31,7 +31,7 @@ needs_spin = pytest.mark.skipif(
 
 def _inst(variant: str, kconfig: str, **cfg) -> Instance:
     v = BROKEN.get(variant) or get_variant(variant)
-    return Instance(Config(**KCONFIG_PRESETS[kconfig], **cfg), v)
+    return Instance(Config(preemption="merged", **KCONFIG_PRESETS[kconfig], **cfg), v)
 
 
 def run_spin(text: str, work: Path) -> tuple[int, int, str]:

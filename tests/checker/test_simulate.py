@@ -13,7 +13,7 @@ from model.variants import get_variant
 
 
 def test_walks_are_reproducible_from_the_seed() -> None:
-    inst = Instance(Config(cpus=2), get_variant("seed"))
+    inst = Instance(Config(preemption="merged", cpus=2), get_variant("seed"))
     a = simulate(inst, list(PROPERTY_NAMES), walks=40, depth=40, seed=11)
     b = simulate(inst, list(PROPERTY_NAMES), walks=40, depth=40, seed=11)
     assert (a.stats.states, a.stats.transitions, dict(a.coverage)) == \

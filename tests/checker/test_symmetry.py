@@ -42,7 +42,7 @@ def replays(inst: Instance, trace) -> None:
     (get_variant("seed"), "distro"),
 ])
 def test_same_verdicts_and_lengths_fewer_states(variant, kconfig) -> None:
-    inst = Instance(Config.with_kconfig(kconfig, cpus=1, tasks=2), variant)
+    inst = Instance(Config.with_kconfig(kconfig, preemption="merged", cpus=1, tasks=2), variant)
     plain, _ = explore_bfs(inst, ALL)
     sym, _ = explore_bfs(inst, ALL, symmetry=True)
     assert plain.complete and sym.complete
@@ -61,7 +61,7 @@ def test_same_verdicts_and_lengths_fewer_states(variant, kconfig) -> None:
 def test_traces_leave_the_representatives() -> None:
     """The stored representatives may run a trace on cpu1 where the execution started on
     cpu0: the rebuilt traces are concrete executions, not the representatives' path."""
-    inst = Instance(Config(cpus=2, tasks=1), get_variant("seed"))
+    inst = Instance(Config(preemption="merged", cpus=2, tasks=1), get_variant("seed"))
     sym, _ = explore_bfs(inst, ALL, symmetry=True)
     group = Symmetry(inst.layout)
     traces = list(sym.violations.values()) + [
@@ -84,7 +84,7 @@ def test_traces_leave_the_representatives() -> None:
 def test_group_preserves_the_reachable_states(variant, cfg) -> None:
     """Every permutation maps the reachable set onto itself, and the reduced search
     stores exactly one state per orbit."""
-    inst = Instance(Config(**cfg), get_variant(variant))
+    inst = Instance(Config(preemption="merged", **cfg), get_variant(variant))
     _, graph = explore_bfs(inst, ALL, keep_graph=True)
     sym_res, _ = explore_bfs(inst, ALL, symmetry=True)
     group = Symmetry(inst.layout)
@@ -98,14 +98,15 @@ def test_group_preserves_the_reachable_states(variant, cfg) -> None:
 
 def test_group_size_and_trivial_cases() -> None:
     def size(**cfg) -> int:
-        return Symmetry(Instance(Config(**cfg), get_variant("seed")).layout).size
+        return Symmetry(Instance(Config(preemption="merged",
+                                        **cfg), get_variant("seed")).layout).size
 
     assert size(cpus=1, tasks=1) == 1
     assert size(cpus=1, tasks=0) == 1
     assert size(cpus=1, tasks=2) == 2
     assert size(cpus=1, tasks=3) == 6
     assert size(cpus=2, tasks=3) == 12
-    inst = Instance(Config(cpus=1, tasks=1), get_variant("seed"))
+    inst = Instance(Config(preemption="merged", cpus=1, tasks=1), get_variant("seed"))
     plain, _ = explore_bfs(inst, ALL)
     sym, _ = explore_bfs(inst, ALL, symmetry=True)
     assert plain.stats.states == sym.stats.states

@@ -13,7 +13,7 @@ from model.variants import get_variant
 class Probe:
     def __init__(self, variant: str = "seed", **config) -> None:
         self.variant = get_variant(variant)
-        self.layout = Layout(Config(**config),
+        self.layout = Layout(Config(preemption="merged", **config),
                              frozenset(self.variant.option("state_features", ())))
 
     def state(self, **labels: str) -> tuple[int, ...]:

@@ -134,7 +134,8 @@ def test_writes_and_kernel_neon_and_fpexc32() -> None:
 
 # ------------------------------------------------------------------ verdicts (1 CPU)
 def _explore(variant: str, **cfg):
-    inst = Instance(Config(cpus=1, guest_aarch32=True, **cfg), get_variant(variant))
+    inst = Instance(Config(preemption="merged",
+                           cpus=1, guest_aarch32=True, **cfg), get_variant(variant))
     res, _ = explore_bfs(inst, list(PROPERTY_NAMES))
     assert res.complete
     return inst, res

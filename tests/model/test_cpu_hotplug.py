@@ -57,7 +57,7 @@ def test_cpu_up_boots_with_host_fp_enabled_and_el0_sve_trapped(vhe, trap_var, un
 
 
 def test_offline_cpu_runs_nothing() -> None:
-    inst = Instance(Config(**EV), get_variant("seed"))
+    inst = Instance(Config(preemption="merged", **EV), get_variant("seed"))
     S = inst.layout
     for a in inst.actions:
         if a.name in ("cpu_down", "cpu_up"):
@@ -80,7 +80,7 @@ def test_event_exercises_the_dead_callback() -> None:
     """Without fpsimd_cpu_dead (the bug 32365e64a20e fixed in 2015): a task whose state
     was bound to a CPU that went down and came back returns to EL0 on it without a
     reload, reading the reset CPU's UNKNOWN registers."""
-    cfg = Config(cpus=2, tasks=1, vmm_threads=0, vcpus=0, **EV)
+    cfg = Config(preemption="merged", cpus=2, tasks=1, vmm_threads=0, vcpus=0, **EV)
     good, _ = explore_bfs(Instance(cfg, get_variant("v4.18")), ["no_loss", "no_leak"])
     assert good.complete and not good.violations
     bad, _ = explore_bfs(Instance(cfg, _no_dead_callback()), ["no_loss"])
@@ -90,5 +90,5 @@ def test_event_exercises_the_dead_callback() -> None:
 
 
 def test_one_cpu_has_no_hotplug_steps() -> None:
-    inst = Instance(Config(cpus=1, **EV), get_variant("seed"))
+    inst = Instance(Config(preemption="merged", cpus=1, **EV), get_variant("seed"))
     assert not {a.name for a in inst.actions} & {"cpu_down", "cpu_up"}

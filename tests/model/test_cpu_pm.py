@@ -125,7 +125,7 @@ def _v417_exit_forgets_foreign():
 def test_event_exercises_v417_exit_flag() -> None:
     """v4.17 needs CPU_PM_EXIT's TIF_FOREIGN_FPSTATE (its flush does not set it): without
     it a task that suspended the system returns to EL0 with power-lost registers."""
-    cfg = Config(cpus=1, tasks=1, vmm_threads=0, vcpus=0, **EV)
+    cfg = Config(preemption="merged", cpus=1, tasks=1, vmm_threads=0, vcpus=0, **EV)
     good, _ = explore_bfs(Instance(cfg, get_variant("v4.17")), ["no_loss", "no_leak"])
     assert good.complete and not good.violations
     bad, _ = explore_bfs(Instance(cfg, _v417_exit_forgets_foreign()), ["no_loss"])
@@ -136,7 +136,7 @@ def test_event_exercises_v417_exit_flag() -> None:
 def test_steps_only_with_the_event() -> None:
     names = {a.name for a in Instance(Config(), get_variant("seed")).actions}
     assert not names & {"cpu_idle_pm", "suspend_enter"}
-    inst = Instance(Config(**EV), get_variant("seed"))
+    inst = Instance(Config(preemption="merged", **EV), get_variant("seed"))
     assert {"cpu_idle_pm", "suspend_enter"} <= {a.name for a in inst.actions}
     assert "unknown" in inst.layout.VALUE.labels
     assert "unknown" not in Instance(Config(), get_variant("seed")).layout.VALUE.labels

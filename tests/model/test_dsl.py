@@ -12,7 +12,7 @@ from model.variants import get_variant
 
 
 def _ctx() -> Ctx:
-    return Ctx(Layout(Config(cpus=1)), get_variant("seed"), 0, 1)
+    return Ctx(Layout(Config(preemption="merged", cpus=1)), get_variant("seed"), 0, 1)
 
 
 def test_expressions_have_no_truth_value_at_build_time() -> None:
@@ -54,6 +54,6 @@ def test_unknown_function_is_an_attribute_error() -> None:
 
 def test_config_bounds_are_checked() -> None:
     with pytest.raises(ValueError, match="--cpus"):
-        Config(cpus=9)
+        Config(preemption="merged", cpus=9)
     with pytest.raises(ValueError, match="--vmm-threads"):
-        Config(vcpus=1, vmm_threads=0)
+        Config(preemption="merged", vcpus=1, vmm_threads=0)

@@ -120,7 +120,7 @@ def _buffer_path_skips_restore():
                                        __efi_fpsimd_end=__efi_fpsimd_end)
 
 
-SMALL = Config(cpus=1, tasks=1, vmm_threads=0, vcpus=0, **EV)
+SMALL = Config(preemption="merged", cpus=1, tasks=1, vmm_threads=0, vcpus=0, **EV)
 
 
 def test_event_needs_the_buffer_path() -> None:
@@ -138,7 +138,7 @@ def test_event_catches_firmware_data_leaking() -> None:
 
 
 def test_steps_only_with_the_event() -> None:
-    base = Instance(Config(), get_variant("seed"))
+    base = Instance(Config(preemption="merged"), get_variant("seed"))
     assert not {a.name for a in base.actions} & {"efi_call", "efi_oops"}
     assert "efi" not in base.layout.VALUE.labels
     assert not any(v.name.startswith("cpu0.efi") for v in base.layout.vars)

@@ -18,7 +18,7 @@ def _points(inst: Instance, step: str) -> list[str]:
 
 
 def test_exec_state_tracks_counts_and_restores() -> None:
-    S = Layout(Config(cpus=1))
+    S = Layout(Config(preemption="merged", cpus=1))
     k = Ctx(S, get_variant("seed"), 0, 0)
     k.begin_step(S.tasks[0].pc.eq("KERNEL"))
     cpu = S.cpu[0]
@@ -36,7 +36,7 @@ def test_exec_state_tracks_counts_and_restores() -> None:
 
 
 def test_exec_state_join_and_facts() -> None:
-    S = Layout(Config(cpus=1))
+    S = Layout(Config(preemption="merged", cpus=1))
     busy = S.cpu[0].kernel_neon_busy
     e = entry_state()
     e.assume(busy.eq(1))
@@ -50,7 +50,7 @@ def test_irq_sets_specialise_to_known_state() -> None:
     use NEON: it changes nothing, so no point is emitted there.  (The IRQ's softirq checks
     the locking rule on this CPU's rq->lock, so the step must know the lock is free, as it
     is at every step boundary: __schedule() takes and drops it within its step.)"""
-    S = Layout(Config(cpus=1))
+    S = Layout(Config(preemption="merged", cpus=1))
     k = Ctx(S, get_variant("seed"), 0, 0)
     k.begin_step(S.tasks[0].pc.eq("KERNEL") & S.cpu[0].rq_lock.eq(0))
     assert not k.irq_sets().identity  # may_use_simd() unknown: NEON may run
@@ -61,7 +61,7 @@ def test_irq_sets_specialise_to_known_state() -> None:
 def test_points_follow_the_protection() -> None:
     """The seed's put_fp runs under local_bh_disable(): no IRQ inside it; without the
     pair, IRQ points appear inside kvm_arch_vcpu_put_fp."""
-    cfg = Config(cpus=1)
+    cfg = Config(preemption="merged", cpus=1)
     seed = Instance(cfg, get_variant("seed"))
     assert not [p for p in _points(seed, "vcpu_put") if "put_fp" in p or "bind" in p]
     mutant = Instance(cfg, BROKEN["put-fp-no-bh"])
@@ -71,7 +71,7 @@ def test_points_follow_the_protection() -> None:
 
 
 def test_no_points_in_user_or_guest_code() -> None:
-    inst = Instance(Config(cpus=1), get_variant("seed"))
+    inst = Instance(Config(preemption="merged", cpus=1), get_variant("seed"))
     for a in inst.actions:
         if a.name in ("user_fp_write", "guest_fp_write", "guest_fp_trap", "guest_exit", "irq"):
             assert not any(i.startswith("IRQ") for i in a.inputs), a.label
@@ -79,7 +79,7 @@ def test_no_points_in_user_or_guest_code() -> None:
 
 def test_irq_point_is_guarded_by_execution_state() -> None:
     """Every IRQ point's condition reads the CPU's IRQ mask and softirq count."""
-    inst = Instance(Config(cpus=1), get_variant("seed"))
+    inst = Instance(Config(preemption="merged", cpus=1), get_variant("seed"))
     S = inst.layout
     for a in inst.actions:
         for st in walk_stmts(a.body):
@@ -100,7 +100,7 @@ def test_put_fp_without_bh_pair_leaks_kernel_neon_data() -> None:
     softirq's kernel NEON runs between the TIF_FOREIGN_FPSTATE test and the rebind;
     the task later returns to user space with kernel data (not only fpsimd_save's
     WARN, which is all the model found when steps were declared atomic)."""
-    inst = Instance(Config(cpus=1), BROKEN["put-fp-no-bh"])
+    inst = Instance(Config(preemption="merged", cpus=1), BROKEN["put-fp-no-bh"])
     res = explore_bfs(inst, list(PROPERTY_NAMES))[0]
     assert {"no_loss", "no_leak", "kernel_asserts"} <= set(res.violations)
 
@@ -110,13 +110,14 @@ def test_seed_states_unchanged_by_irq_points() -> None:
     equivalent to an IRQ between steps: the reachable states of the seed are the same as
     with atomic steps.  (With TRACE_IRQFLAGS the seed's local_bh_enable() under rq->lock
     unmasks IRQs inside __schedule(), and the IRQ points there are real: README.)"""
-    inst = Instance(Config.with_kconfig("preempt", cpus=1, vmm_threads=2), get_variant("seed"))
+    inst = Instance(Config.with_kconfig("preempt", preemption="merged",
+                                        cpus=1, vmm_threads=2), get_variant("seed"))
     res = explore_bfs(inst, list(PROPERTY_NAMES))[0]
     assert res.stats.states == 4472
 
 
 def test_kernel_neon_tokens_per_kind() -> None:
-    S = Layout(Config(cpus=1))
+    S = Layout(Config(preemption="merged", cpus=1))
     task, soft = S.kneon_section(False), S.kneon_section(True)
     assert S.VALUE.labels[task] == "kneon.task" and S.VALUE.labels[soft] == "kneon.softirq"
     assert S.is_kneon(S.KNEON) and S.is_kneon(task) and not S.is_kneon(S.latest(0))
@@ -127,7 +128,8 @@ def test_kernel_neon_section_reads_back_own_data() -> None:
     section token survives a step (it is relabelled plain kneon at the read-back).
     (Without TRACE_IRQFLAGS: with it, an IRQ inside the seed's __schedule() really
     overwrites a section's data, README "Verdicts per kernel configuration".)"""
-    inst = Instance(Config.with_kconfig("preempt", cpus=1), get_variant("seed"))
+    inst = Instance(Config.with_kconfig("preempt", preemption="merged",
+                                        cpus=1), get_variant("seed"))
     res, graph = explore_bfs(inst, ["no_loss"], keep_graph=True)
     assert "no_loss" not in res.violations
     S = inst.layout
@@ -142,7 +144,7 @@ def test_may_use_simd_ignoring_busy_loses_kernel_neon_data() -> None:
     """Issue 7 item 8: a may_use_simd() that ignores kernel_neon_busy lets a softirq's
     NEON run inside a task's section; the section's read-back sees the softirq's data
     (no_loss), not only kernel_neon_end()'s WARN."""
-    inst = Instance(Config(cpus=1), BROKEN["may-use-simd-ignores-busy"])
+    inst = Instance(Config(preemption="merged", cpus=1), BROKEN["may-use-simd-ignores-busy"])
     res = explore_bfs(inst, list(PROPERTY_NAMES))[0]
     assert "no_loss" in res.violations and "kernel_asserts" in res.violations
 
@@ -152,7 +154,7 @@ def test_known_preemption_windows_of_the_seed() -> None:
     "Preemption"); a new one in a variant is reported by `explore`."""
     from model.interleave import preemption_windows
 
-    inst = Instance(Config(cpus=1), get_variant("seed"))
+    inst = Instance(Config(preemption="merged", cpus=1), get_variant("seed"))
     steps = sorted({s for s, _ in preemption_windows(inst.actions)})
     assert steps == ["ret_to_user", "syscall_kernel_neon"]
 
@@ -160,7 +162,7 @@ def test_known_preemption_windows_of_the_seed() -> None:
 def test_neon_begin_enabling_bh_early_opens_a_preemption_window() -> None:
     from model.interleave import preemption_windows
 
-    cfg = Config(cpus=1)
+    cfg = Config(preemption="merged", cpus=1)
     seed = preemption_windows(Instance(cfg, get_variant("seed")).actions)
     mutant = preemption_windows(Instance(cfg, BROKEN["neon-begin-early-bh"]).actions)
     new = mutant - seed

@@ -32,15 +32,15 @@ def fields(kconfig: str) -> dict:
 
 # ------------------------------------------------------------------ configuration
 def test_presets_and_their_rules() -> None:
-    assert Config().kconfig_name == "debug"
+    assert Config(preemption="merged").kconfig_name == "debug"
     assert fields("debug") == {"preempt": "PREEMPT", "prove_locking": True,
                                "trace_irqflags": True}
     assert fields("distro") == {"preempt": "PREEMPT_VOLUNTARY", "prove_locking": False,
                                 "trace_irqflags": False}
     with pytest.raises(ValueError, match="PROVE_LOCKING selects"):
-        Config(prove_locking=True, trace_irqflags=False)
+        Config(preemption="merged", prove_locking=True, trace_irqflags=False)
     with pytest.raises(ValueError, match="unknown preemption model"):
-        Config(preempt="PREEMPT_RT")
+        Config(preemption="merged", preempt="PREEMPT_RT")
     assert apply_kconfig_options(fields("debug"), ["CONFIG_PREEMPT_NONE=y",
                                                    "PROVE_LOCKING=n"]) == {
         "preempt": "PREEMPT_NONE", "prove_locking": False, "trace_irqflags": True}
@@ -49,7 +49,7 @@ def test_presets_and_their_rules() -> None:
 def test_old_traces_lockdep_flag_maps_to_presets() -> None:
     assert Config.from_json({"cpus": 1, "lockdep": True}).kconfig_name == "debug"
     assert Config.from_json({"cpus": 1, "lockdep": False}).kconfig_name == "preempt"
-    c = Config.with_kconfig("distro", cpus=1)
+    c = Config.with_kconfig("distro", preemption="merged", cpus=1)
     assert Config.from_json(c.to_json()) == c
     assert "kconfig=distro (PREEMPT_VOLUNTARY)" in c.describe()
 
@@ -194,7 +194,7 @@ def test_kvm_run_takes_the_mutex_and_map_fp_may_sleep_in_nvhe(vhe) -> None:
 def test_where_preemption_is_enabled(kconfig) -> None:
     """CONFIG_PREEMPT: at every program point with IRQs on and counts zero (incl. after
     the loop, before vcpu_put); otherwise only at the explicit scheduling points."""
-    S = Layout(Config.with_kconfig(kconfig, cpus=1))
+    S = Layout(Config.with_kconfig(kconfig, preemption="merged", cpus=1))
     t = S.TASK.index("vmm0")
     pred = compile_predicate(preemptible(S, 0, t))
     full = fields(kconfig)["preempt"] == "PREEMPT"

@@ -16,7 +16,7 @@ from model.variants import get_variant, load_variant_file
 
 MUTANTS = load_variant_file(str(Path(__file__).resolve().parents[2] / "counterexamples"
                                 / "mutants.py"))
-PREEMPT = Config.with_kconfig("preempt", cpus=2)
+PREEMPT = Config.with_kconfig("preempt", preemption="merged", cpus=2)
 
 
 def _var(S: Layout, name: str):
@@ -24,7 +24,7 @@ def _var(S: Layout, name: str):
 
 
 def test_owner_of_each_kind_of_variable() -> None:
-    S = Layout(Config(vcpus=1, vmm_threads=1, events=("vcpu_reset",)))
+    S = Layout(Config(preemption="merged", vcpus=1, vmm_threads=1, events=("vcpu_reset",)))
     assert owner_of(S, _var(S, "cpu1.fpsimd_last_state.st")) == ("cpu", 1)
     assert owner_of(S, _var(S, "vmm0.uw.v")) == ("task", S.TASK.labels.index("vmm0"))
     assert owner_of(S, _var(S, "idle1.TIF_FOREIGN_FPSTATE")) == (
@@ -38,7 +38,7 @@ def test_owner_of_each_kind_of_variable() -> None:
 def test_owned_here_follows_the_state() -> None:
     """Another task's state is this CPU's to touch only while that task is not running on
     another CPU; a vcpu's only while its mutex holder is not running elsewhere."""
-    S = Layout(Config(cpus=2, tasks=1, vmm_threads=2, vcpus=1))
+    S = Layout(Config(preemption="merged", cpus=2, tasks=1, vmm_threads=2, vcpus=1))
     t0 = S.TASK.labels.index("T0")
     vmm0, vmm1 = S.TASK.labels.index("vmm0"), S.TASK.labels.index("vmm1")
     assert owned_here(S, 0, t0, ("cpu", 0)) is None and owned_here(S, 0, t0, ("task", t0)) is None
@@ -59,7 +59,7 @@ def test_owned_here_follows_the_state() -> None:
 
 def test_access_through_a_pointer_is_conditional() -> None:
     """``ptr == &T0 && T0.flag``: T0's flag is read only where the pointer points to it."""
-    S = Layout(Config(vcpus=1, vmm_threads=1))
+    S = Layout(Config(preemption="merged", vcpus=1, vmm_threads=1))
     v = S.vcpus[0]
     flag = S.tasks[0].tif_foreign
     acc = access_conditions(v.host_thread_info.eq("T0") & flag.eq(1))
@@ -89,7 +89,8 @@ def test_v418_vcpu_reset_from_another_thread_races() -> None:
     caller's thread, without the target's vcpu->mutex, while the target's thread may be
     running its run loop on another CPU (fixed by v5.0's KVM_REQ_VCPU_RESET: the target
     resets itself; variant v4.18-vcpu-reset-fix)."""
-    cfg = Config.with_kconfig("preempt", cpus=2, tasks=0, vmm_threads=2, vcpus=2,
+    cfg = Config.with_kconfig("preempt", preemption="merged",
+                              cpus=2, tasks=0, vmm_threads=2, vcpus=2,
                               vhe=False, events=("vcpu_reset",))
     res, _ = explore_bfs(Instance(cfg, get_variant("v4.18")), [DATA_OWNERSHIP],
                          stop_early=True)

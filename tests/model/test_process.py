@@ -52,7 +52,7 @@ def test_sve_free_warns_if_tif_sve_still_set() -> None:
 def test_the_new_program_reads_zero_after_exec() -> None:
     """no_loss after exec: the reload gives the zeroed state; the old program's values
     in the registers would be a violation (ret_to_user must reload)."""
-    inst = Instance(Config(cpus=1, vcpus=0, vmm_threads=0, events=("exec",)),
+    inst = Instance(Config(preemption="merged", cpus=1, vcpus=0, vmm_threads=0, events=("exec",)),
                     get_variant("v4.18"))
     res, _ = explore_bfs(inst, list(PROPERTY_NAMES))
     assert res.complete and not res.violations
@@ -74,7 +74,8 @@ def test_exec_without_the_reload_flag_loses() -> None:
 
     bad = get_variant("v4.18").derive("no-foreign", "test",
                                       fpsimd_flush_thread=fpsimd_flush_thread)
-    inst = Instance(Config(cpus=1, vcpus=0, vmm_threads=0, events=("exec",)), bad)
+    inst = Instance(Config(preemption="merged",
+                           cpus=1, vcpus=0, vmm_threads=0, events=("exec",)), bad)
     res, _ = explore_bfs(inst, ["no_loss"], stop_early=True)
     assert "no_loss" in res.violations
     assert any(s.action == "exec" for s in res.violations["no_loss"].steps)
@@ -129,7 +130,8 @@ def test_copy_thread_unaliases_sve_state() -> None:
 
 
 def test_the_child_cannot_run_before_fork_and_exits_for_good() -> None:
-    inst = Instance(Config.with_kconfig("preempt", cpus=1, **FORK), get_variant("v4.18"))
+    inst = Instance(Config.with_kconfig("preempt", preemption="merged",
+                                        cpus=1, **FORK), get_variant("v4.18"))
     names = {a.label for a in inst.actions}
     assert "fork(cpu0, T0, child T1)" in names and "exit(cpu0, T1, -> T0)" in names
     assert not any(a.name == "fork" and a.param("task") == 1 for a in inst.actions)
@@ -144,7 +146,8 @@ def test_the_child_cannot_run_before_fork_and_exits_for_good() -> None:
 
 @pytest.mark.parametrize("variant", ["v4.17", "seed", "v4.18-rc1", "v4.18"])
 def test_fork_holds_and_reaches_its_situations(variant: str) -> None:
-    inst = Instance(Config.with_kconfig("preempt", cpus=2, **FORK), get_variant(variant))
+    inst = Instance(Config.with_kconfig("preempt", preemption="merged",
+                                        cpus=2, **FORK), get_variant(variant))
     res, _ = explore_bfs(inst, list(PROPERTY_NAMES))
     assert res.complete and not res.violations
     for g in ("fork_with_parent_state_live", "fork_with_parent_live_elsewhere",
@@ -172,7 +175,7 @@ def test_fork_without_preserve_or_flush_loses(bad) -> None:  # noqa: ANN001
     """Without the preserve the child copies memory older than the parent's registers;
     without copy_thread's flush a child in a reused task_struct is switched in on a CPU
     whose registers still hold the dead task's state as if they were its own."""
-    inst = Instance(Config.with_kconfig("preempt", cpus=2, **FORK), bad)
+    inst = Instance(Config.with_kconfig("preempt", preemption="merged", cpus=2, **FORK), bad)
     res, _ = explore_bfs(inst, ["no_loss"], stop_early=True)
     assert "no_loss" in res.violations
     steps = [s.action for s in res.violations["no_loss"].steps]
@@ -191,7 +194,8 @@ def test_fork_of_an_sve_parent_loses_its_v_values_and_the_fix_keeps_them(tmp_pat
     from checker.cli import main
     from checker.cli_common import write_trace
 
-    cfg = Config.with_kconfig("preempt", cpus=1, tasks=2, vcpus=0, vmm_threads=1, sve=True,
+    cfg = Config.with_kconfig("preempt", preemption="merged",
+                              cpus=1, tasks=2, vcpus=0, vmm_threads=1, sve=True,
                               vhe=True, events=("fork",))
     res, _ = explore_bfs(Instance(cfg, get_variant("v4.18")), ["no_loss"], stop_early=True)
     tr = res.violations["no_loss"]

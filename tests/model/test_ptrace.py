@@ -18,7 +18,7 @@ def test_stop_switches_out_and_blocks_scheduling() -> None:
     post, viol = p.run("ptrace_stop", p.layout.TASK.index("idle0"), task="T0",
                        **{"cpu0.current": "T0", "T0.pc": "KERNEL"})
     assert viol == [] and post["T0.ptrace_stopped"] == "1" and post["cpu0.current"] == "idle0"
-    inst = Instance(Config(**STOPS), get_variant("v4.18"))
+    inst = Instance(Config(preemption="merged", **STOPS), get_variant("v4.18"))
     for a in inst.actions:
         if a.name == "schedule" and dict(a.params)["next"] == 0:
             assert "T0.ptrace_stopped" in repr(a.guard)  # runnable(next)
@@ -51,7 +51,8 @@ def test_fpr_set_on_sve_tracee_zero_pads_sve_state() -> None:
 
 def test_writes_need_a_stopped_switched_out_tracee() -> None:
     for cfg, stop in ((CFG, False), (STOPS, True)):
-        inst = Instance(Config(**cfg, sve=True, vhe=True), get_variant("v4.18"))
+        inst = Instance(Config(preemption="merged",
+                               **cfg, sve=True, vhe=True), get_variant("v4.18"))
         names = {a.name for a in inst.actions}
         assert {"ptrace_fpr_set", "ptrace_sve_set"} <= names
         assert ("ptrace_stop" in names) == stop
@@ -75,7 +76,7 @@ def test_explicit_stops_reach_the_same_states() -> None:
     for extra in ({"cpus": 1, "vcpus": 1}, {"cpus": 1, "vcpus": 0, "sve": True}):
         sets, verdicts = [], []
         for cfg in (CFG, STOPS):
-            inst = Instance(Config(**{**cfg, **extra, "lockdep": False}),
+            inst = Instance(Config(preemption="merged", **{**cfg, **extra, "lockdep": False}),
                             get_variant("v4.18"))
             res, graph = explore_bfs(inst, list(PROPERTY_NAMES), keep_graph=True)
             assert res.complete
@@ -87,7 +88,7 @@ def test_explicit_stops_reach_the_same_states() -> None:
 def test_fpr_set_holds_and_reaches_a_live_tracee() -> None:
     """v4.18 holds with fpr_set on two CPUs, and the model writes a tracee whose state is
     still in another CPU's registers (guard tracee_state_live_at_fpr_set)."""
-    inst = Instance(Config(**CFG), get_variant("v4.18"))
+    inst = Instance(Config(preemption="merged", **CFG), get_variant("v4.18"))
     res, _ = explore_bfs(inst, list(PROPERTY_NAMES))
     assert res.complete and not res.violations
     assert res.guards_reached.get("tracee_state_live_at_fpr_set") is not None
@@ -103,6 +104,6 @@ def test_fpr_set_without_flush_loses() -> None:
         k.sve_sync_from_fpsimd_zeropad(target)
 
     bad = get_variant("v4.18").derive("no-flush", "test", fpr_set=fpr_set)
-    inst = Instance(Config(**{**CFG, "cpus": 1}), bad)
+    inst = Instance(Config(preemption="merged", **{**CFG, "cpus": 1}), bad)
     res, _ = explore_bfs(inst, ["no_loss"], stop_early=True)
     assert "no_loss" in res.violations

@@ -76,7 +76,7 @@ def test_sve_sigreturn_restores_high_bits_and_p_from_the_record() -> None:
 def test_signals_hold_on_two_cpus(variant: str) -> None:
     """No loss or leak across delivery and sigreturn, with migration; the model delivers
     a signal while the task's state is live on another CPU."""
-    inst = Instance(Config(cpus=2, vcpus=0, vmm_threads=0, events=("signal",)),
+    inst = Instance(Config(preemption="merged", cpus=2, vcpus=0, vmm_threads=0, events=("signal",)),
                     get_variant(variant))
     res, _ = explore_bfs(inst, list(PROPERTY_NAMES))
     assert res.complete and not res.violations
@@ -92,5 +92,6 @@ def test_delivery_without_preserve_loses() -> None:
         k.preserve_fpsimd_context()
 
     bad = get_variant("v4.18").derive("no-preserve", "test", setup_rt_frame=setup_rt_frame)
-    res, _ = explore_bfs(Instance(Config(**CFG), bad), ["no_loss"], stop_early=True)
+    res, _ = explore_bfs(Instance(Config(preemption="merged",
+                                         **CFG), bad), ["no_loss"], stop_early=True)
     assert "no_loss" in res.violations

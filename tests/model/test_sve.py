@@ -28,7 +28,7 @@ def sve() -> Probe:
 
 def test_sve_requires_vhe_with_kvm() -> None:
     with pytest.raises(ValueError, match="VHE"):
-        Config(sve=True, vhe=False)
+        Config(preemption="merged", sve=True, vhe=False)
 
 
 def test_fpsimd_save_sve_goes_to_current_sve_state(sve: Probe) -> None:
@@ -115,7 +115,7 @@ def test_seed_refuses_sve() -> None:
      {"no_loss": 15, "no_leak": 15, "kernel_asserts": 15, "locking_rules": 6}),
 ])
 def test_sve_variants(variant, violated, lengths) -> None:
-    inst = Instance(Config(cpus=1, vhe=True, sve=True, **PREEMPT_NOLOCKDEP),
+    inst = Instance(Config(preemption="merged", cpus=1, vhe=True, sve=True, **PREEMPT_NOLOCKDEP),
                     get_variant(variant))
     # rc1: stop once every property has its shortest counterexample (its full state
     # space, about 4 million states with P/FFR, is for bench/, not CI)
@@ -129,7 +129,7 @@ def test_sve_variants(variant, violated, lengths) -> None:
 
 
 def test_seed_with_sve_stops_at_the_bug() -> None:
-    inst = Instance(Config(cpus=1, vhe=True, sve=True), get_variant("seed"))
+    inst = Instance(Config(preemption="merged", cpus=1, vhe=True, sve=True), get_variant("seed"))
     res, _ = explore_bfs(inst, list(PROPERTY_NAMES))
     trace = res.violations["kernel_asserts"]
     assert trace.steps[-1].violations == [
@@ -182,7 +182,7 @@ def test_no_stale_p_of_another_task_is_readable() -> None:
     (no_leak covers P), although the first SVE access of a task does find the other
     task's P in the registers (guard sve_trap_with_foreign_p): sve_alloc() zeroes the new
     sve_state and the SVE load replaces P."""
-    inst = Instance(Config(**SMALL_SVE), get_variant("v4.18"))
+    inst = Instance(Config(preemption="merged", **SMALL_SVE), get_variant("v4.18"))
     res, _ = explore_bfs(inst, list(PROPERTY_NAMES))
     assert res.complete and not res.violations
     assert res.guards_reached.get("sve_trap_with_foreign_p") is not None
@@ -201,7 +201,8 @@ def test_a_load_that_skips_p_leaks_it() -> None:
                 k.set(k.this_cpu.regs.zhi, k.cur.sve_state.zhi)
 
     bad = get_variant("v4.18").derive("load-skips-p", "test", task_fpsimd_load=task_fpsimd_load)
-    res, _ = explore_bfs(Instance(Config(**SMALL_SVE), bad), ["no_leak"], stop_early=True)
+    res, _ = explore_bfs(Instance(Config(preemption="merged",
+                                         **SMALL_SVE), bad), ["no_leak"], stop_early=True)
     assert "no_leak" in res.violations
     last = res.violations["no_leak"].steps[-1].state
     assert any(k.endswith("regs.p") and v.startswith("T") for k, v in last.items())

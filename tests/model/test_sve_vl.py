@@ -35,7 +35,7 @@ LIVE_SVE = {"cpu0.current": "T0", "T0.pc": "KERNEL", "T0.syscall_body": "1",
 ])
 def test_bad_vector_lengths_are_refused(cfg: dict, msg: str) -> None:
     with pytest.raises(ValueError, match=msg):
-        Config(vcpus=0, vmm_threads=0, **cfg)
+        Config(preemption="merged", vcpus=0, vmm_threads=0, **cfg)
 
 
 def test_cli_bad_vector_length_is_one_line_exit_2(capsys) -> None:
@@ -47,8 +47,10 @@ def test_cli_bad_vector_length_is_one_line_exit_2(capsys) -> None:
 
 def test_one_vector_length_adds_no_state() -> None:
     """Without --sve-vls (or with one VL) nothing about VLs is modelled."""
-    one = Instance(Config(sve=True, vhe=True, vcpus=0, vmm_threads=0), get_variant("v4.18"))
-    also = Instance(Config(sve=True, vhe=True, vcpus=0, vmm_threads=0, sve_vls=(256,)),
+    one = Instance(Config(preemption="merged",
+                          sve=True, vhe=True, vcpus=0, vmm_threads=0), get_variant("v4.18"))
+    also = Instance(Config(preemption="merged",
+                           sve=True, vhe=True, vcpus=0, vmm_threads=0, sve_vls=(256,)),
                     get_variant("v4.18"))
     names = [v.name for v in one.layout.vars]
     assert names == [v.name for v in also.layout.vars]
@@ -118,7 +120,7 @@ def test_exec_resets_and_fork_copies_the_vl() -> None:
 
 @pytest.mark.parametrize("variant", ["v4.17", "v4.18"])
 def test_vl_changes_hold_and_reach_their_situations(variant: str) -> None:
-    inst = Instance(Config.with_kconfig("preempt", cpus=1, tasks=1, **VL),
+    inst = Instance(Config.with_kconfig("preempt", preemption="merged", cpus=1, tasks=1, **VL),
                     get_variant(variant))
     res, _ = explore_bfs(inst, list(PROPERTY_NAMES))
     assert res.complete and not res.violations
@@ -162,7 +164,7 @@ def test_a_load_without_zcr_write_or_a_set_without_save_is_caught(bad) -> None: 
     task: for task == current nothing changes the memory copy, so stale registers on
     the old CPU still hold the latest values; only the conversion after a tracer's
     NT_ARM_SVE write could make them stale, a configuration too large for this test.)"""
-    inst = Instance(Config.with_kconfig("preempt", cpus=1, tasks=1, **VL), bad)
+    inst = Instance(Config.with_kconfig("preempt", preemption="merged", cpus=1, tasks=1, **VL), bad)
     res, _ = explore_bfs(inst, ["no_loss"], stop_early=True)
     assert "no_loss" in res.violations
     if bad.name == "set-vl-no-save":
@@ -190,7 +192,8 @@ def test_only_sve_load_state_writes_zcr() -> None:
     """ZCR_EL1.LEN is written by sve_load_state() and nothing else: no KVM or hyp step
     (v4.17/v4.18 hyp never accesses ZCR_ELx), so a guest run leaves the host's VL."""
     for variant in ("v4.17", "v4.18"):
-        inst = Instance(Config(cpus=1, tasks=0, **{**VL, "vcpus": 1, "vmm_threads": 1}),
+        inst = Instance(Config(preemption="merged",
+                               cpus=1, tasks=0, **{**VL, "vcpus": 1, "vmm_threads": 1}),
                         get_variant(variant))
         zcr = {c.zcr.index for c in inst.layout.cpu}
         writers: set[str] = set()

@@ -25,7 +25,7 @@ def test_2018_variants_declare_no_new_state(name: str) -> None:
     """The v6 state is declared only for the variants that need it: a 2018 variant's
     layout is exactly the plain one (same variables, same domains), and it has no
     kernel-NEON-section step."""
-    cfg = Config()
+    cfg = Config(preemption="merged")
     inst = Instance(cfg, get_variant(name))
     plain = Layout(cfg)
     assert [(v.name, v.dom.labels) for v in inst.layout.vars] == \
@@ -150,7 +150,8 @@ def test_softirq_neon_inside_a_section_saves_and_restores_it() -> None:
 
 # ------------------------------------------------------------------ the bug and its fix
 def _verdicts(variant, **cfg) -> set[str]:
-    res, _ = explore_bfs(Instance(Config(**cfg), variant), list(PROPERTY_NAMES))
+    res, _ = explore_bfs(Instance(Config(preemption="merged",
+                                         **cfg), variant), list(PROPERTY_NAMES))
     assert res.complete
     return set(res.violations)
 
@@ -181,7 +182,7 @@ def test_v610_has_bug_13_and_v612_fixes_it() -> None:
     """#13 (751ecf6afd65) with SVE on two CPUs and one task: do_sve_acc() preempted before
     get_cpu_fpsimd_context() converts in memory while the task is still bound to its old
     CPU; found by kernel_asserts (do_sve_acc's WARN) and no_loss.  v6.12 holds."""
-    res, _ = explore_bfs(Instance(Config(**SVE_SMALL), get_variant("v6.10")),
+    res, _ = explore_bfs(Instance(Config(preemption="merged", **SVE_SMALL), get_variant("v6.10")),
                          ["kernel_asserts", "no_loss"], stop_early=True)
     assert {"kernel_asserts", "no_loss"} <= set(res.violations)
     trace = res.violations["kernel_asserts"]

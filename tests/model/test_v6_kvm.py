@@ -130,7 +130,8 @@ def test_lazy_zcr_switch_writes_nothing_for_a_vcpu_without_sve() -> None:
 
 # ------------------------------------------------------------------ the finding and its fix
 def _explore(variant, **cfg):  # noqa: ANN001, ANN202
-    res, _ = explore_bfs(Instance(Config(**cfg), variant), list(PROPERTY_NAMES))
+    res, _ = explore_bfs(Instance(Config(preemption="merged",
+                                         **cfg), variant), list(PROPERTY_NAMES))
     assert res.complete
     return res
 

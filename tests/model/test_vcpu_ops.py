@@ -36,7 +36,7 @@ def test_psci_cpu_off_sets_power_off_and_blocks_entry() -> None:
     p = Probe("v4.18", **RESET_CFG)
     post, _ = p.run("kvm_psci_vcpu_off", 0, **{**G0_OFF_LIVE, "vcpu0.power_off": "0"})
     assert post["vcpu0.power_off"] == "1"
-    inst = Instance(Config(**RESET_CFG), get_variant("v4.18"))
+    inst = Instance(Config(preemption="merged", **RESET_CFG), get_variant("v4.18"))
     enter = next(a for a in inst.actions
                  if a.name == "enter_guest" and a.label.startswith("enter_guest(cpu0, vmm0, vcpu0"))
     guard = compile_predicate(enter.guard)
@@ -120,13 +120,14 @@ def test_set_one_reg_writes_the_saved_context_under_the_mutex(aarch32) -> None:
 def test_get_one_reg_is_a_reader_while_no_kvm_run_holds_the_vcpu() -> None:
     """With set_one_reg, no_loss also requires that the VMM reads the guest's latest
     registers whenever vcpu->mutex is free."""
-    inst = Instance(Config(cpus=1, events=("set_one_reg",)), get_variant("seed"))
+    inst = Instance(Config(preemption="merged",
+                           cpus=1, events=("set_one_reg",)), get_variant("seed"))
     p = Probe("seed", cpus=1, events=("set_one_reg",))
     no_loss = compile_predicate(inst.invariants["no_loss"])
     assert no_loss(p.state())
     assert not no_loss(p.state(**{"vcpu0.fp_regs.v": "G0~"}))
     assert no_loss(p.state(**{"vcpu0.fp_regs.v": "G0~", "vcpu0.mutex": "vmm0"}))
-    plain = Instance(Config(cpus=1), get_variant("seed"))
+    plain = Instance(Config(preemption="merged", cpus=1), get_variant("seed"))
     assert compile_predicate(plain.invariants["no_loss"])(Probe("seed", cpus=1).state(
         **{"vcpu0.fp_regs.v": "G0~"}))
 
@@ -148,7 +149,7 @@ def test_kvm_run_kernel_neon_saves_a_bound_guest() -> None:
 
 
 def test_events_leave_the_default_model_alone() -> None:
-    default = Instance(Config(), get_variant("seed"))
+    default = Instance(Config(preemption="merged"), get_variant("seed"))
     names = {a.name for a in default.actions}
     assert not names & {"psci_cpu_off", "vcpu_sleep_signal", "vcpu_reset", "set_one_reg",
                         "kvm_run_kernel_neon"}
@@ -160,7 +161,7 @@ def test_v418_loses_a_reset_when_the_target_is_live_elsewhere() -> None:
     """vcpu0's CPU_OFF with its state bound on cpu0; vmm1 on cpu1 resets it; vmm0 never
     sleeps (power_off already clear) and re-enters with the pre-reset registers: no_loss
     (17 steps).  The same trace does not reproduce on v5.0's self-reset."""
-    inst = Instance(Config(lockdep=False, **RESET_CFG), get_variant("v4.18"))
+    inst = Instance(Config(preemption="merged", lockdep=False, **RESET_CFG), get_variant("v4.18"))
     res, _ = explore_bfs(inst, ["no_loss"], stop_early=True)
     trace = res.violations["no_loss"]
     labels = [s.label for s in trace.steps]
@@ -168,6 +169,7 @@ def test_v418_loses_a_reset_when_the_target_is_live_elsewhere() -> None:
     assert labels[-1] == "enter_guest(cpu0, vmm0, vcpu0)"
     assert "psci_cpu_off(cpu0, vmm0, vcpu0)" in labels
     assert "vcpu_reset(cpu1, vmm1, vcpu1, -> vcpu0)" in labels
-    fixed = Instance(Config(lockdep=False, **RESET_CFG), get_variant("v4.18-vcpu-reset-fix"))
+    fixed = Instance(Config(preemption="merged",
+                            lockdep=False, **RESET_CFG), get_variant("v4.18-vcpu-reset-fix"))
     rr = replay(trace, fixed)
     assert not rr.reproduces

@@ -37,7 +37,7 @@ def _inst(variant: str, **cfg) -> Instance:
     v = BROKEN.get(variant) or get_variant(variant)
     if variant not in ("v4.17", "v4.18") and "trace_irqflags" not in cfg:
         cfg = {**NO_TRACE, **cfg}
-    return Instance(Config(**cfg), v)
+    return Instance(Config(preemption="merged", **cfg), v)
 
 
 def _summary(res) -> dict:

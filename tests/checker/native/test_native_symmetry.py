@@ -32,7 +32,7 @@ pytestmark = pytest.mark.skipif(compiler() is None, reason="no C compiler (gcc) 
     ("put-fp-no-flush", "preempt", {"cpus": 1, "tasks": 2, "vhe": False}),
 ])
 def test_native_symmetry_matches_the_reference(variant: str, kconfig: str, cfg: dict) -> None:
-    inst = Instance(Config.with_kconfig(kconfig, **cfg), BROKEN.get(variant)
+    inst = Instance(Config.with_kconfig(kconfig, preemption="merged", **cfg), BROKEN.get(variant)
                     or get_variant(variant))
     ref, _ = explore_bfs(inst, ALL, symmetry=True)
     nat, _ = explore_native(inst, ALL, symmetry=True, workers=2)

@@ -48,7 +48,7 @@ def _replays(inst: Instance, trace) -> None:
 ])
 def test_seed_lockdep_violation_same_length_as_explorer(variant, cfg) -> None:
     """kernel_asserts and locking_rules: bmc's shortest length is the explorer's."""
-    inst = Instance(Config(**cfg), _variant(variant))
+    inst = Instance(Config(preemption="merged", **cfg), _variant(variant))
     ex, _ = explore_bfs(inst, ["locking_rules"], stop_early=True)
     r = bmc(inst, ["locking_rules"], 8).props["locking_rules"]
     assert r.verdict == "VIOLATED" and r.depth == len(ex.violations["locking_rules"]) == 6
@@ -58,7 +58,7 @@ def test_seed_lockdep_violation_same_length_as_explorer(variant, cfg) -> None:
 
 @pytest.mark.parametrize("kconfig", ["distro", "preempt"])
 def test_seed_locking_rule_without_lockdep_same_length_as_explorer(kconfig) -> None:
-    inst = Instance(Config.with_kconfig(kconfig, cpus=1), get_variant("seed"))
+    inst = Instance(Config.with_kconfig(kconfig, preemption="merged", cpus=1), get_variant("seed"))
     ex, _ = explore_bfs(inst, ALL)
     assert set(ex.violations) == {"locking_rules"}
     res = bmc(inst, ALL, 6)
@@ -71,7 +71,7 @@ def test_seed_locking_rule_without_lockdep_same_length_as_explorer(kconfig) -> N
 
 
 def _kernel_asserts_same_length(variant, cfg) -> None:
-    inst = Instance(Config(**cfg), _variant(variant))
+    inst = Instance(Config(preemption="merged", **cfg), _variant(variant))
     ex, _ = explore_bfs(inst, ["kernel_asserts"], stop_early=True)
     res = bmc(inst, ["kernel_asserts"], 8)
     r = res.props["kernel_asserts"]
@@ -92,7 +92,7 @@ def _kernel_asserts_same_length(variant, cfg) -> None:
     ("v4.17", {"cpus": 1, "tasks": 0, "vcpus": 2, "vhe": True}, 6),
 ])
 def test_fixed_variants_no_violation_within_bound(variant, cfg, depth) -> None:
-    inst = Instance(Config(**cfg), _variant(variant))
+    inst = Instance(Config(preemption="merged", **cfg), _variant(variant))
     ex, _ = explore_bfs(inst, ALL)
     assert ex.complete and not ex.violations
     res = bmc(inst, ALL, depth)
@@ -111,7 +111,8 @@ def test_fixed_variants_no_violation_within_bound(variant, cfg, depth) -> None:
     ("deactivate-keeps-tfp", {}),
 ])
 def test_broken_copies_caught_with_explorer_length(name, cfg) -> None:
-    inst = Instance(Config(**{"cpus": 1, **PREEMPT_NOLOCKDEP, **cfg}), BROKEN[name])
+    inst = Instance(Config(preemption="merged",
+                           **{"cpus": 1, **PREEMPT_NOLOCKDEP, **cfg}), BROKEN[name])
     ex, _ = explore_bfs(inst, ALL)
     assert ex.violations
     longest = max(len(t) for t in ex.violations.values())
@@ -159,11 +160,13 @@ def test_bmc_cli_usage_errors(argv) -> None:
 def test_aarch32_fpexc_loss_same_length_as_explorer() -> None:
     """bmc finds v4.18's lost FPEXC at the explorer's length and the trace replays; the
     fix has none within the bound."""
-    inst = Instance(Config(cpus=1, lockdep=False, guest_aarch32=True), get_variant("v4.18"))
+    inst = Instance(Config(preemption="merged",
+                           cpus=1, lockdep=False, guest_aarch32=True), get_variant("v4.18"))
     ex, _ = explore_bfs(inst, ["no_loss"], stop_early=True)
     res = bmc(inst, ["no_loss"], 10)
     r = res.props["no_loss"]
     assert r.verdict == "VIOLATED" and r.depth == len(ex.violations["no_loss"]) == 10
     _replays(inst, r.trace)
-    fixed = Instance(Config(cpus=1, guest_aarch32=True), get_variant("v4.18-fpexc32-fix"))
+    fixed = Instance(Config(preemption="merged",
+                            cpus=1, guest_aarch32=True), get_variant("v4.18-fpexc32-fix"))
     assert bmc(fixed, ["no_loss"], 10).props["no_loss"].verdict == "NOT_FOUND"

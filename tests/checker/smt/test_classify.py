@@ -44,13 +44,13 @@ def test_cti_of_buggy_variant_leads_to_real_counterexample(tmp_path, capsys) -> 
 
 
 def test_value_sets_restrict_config_impossible_values() -> None:
-    inst = Instance(Config(cpus=1), get_variant("seed"))
+    inst = Instance(Config(preemption="merged", cpus=1), get_variant("seed"))
     sets = value_sets(inst.layout, inst.actions)
     names = {inst.layout.vars[i].name: vs for i, vs in sets.items()}
     assert names["vcpu0.flags.HOST_SVE_IN_USE"] == frozenset({0})  # no SVE
     assert names["idle0.TIF_FOREIGN_FPSTATE"] == frozenset({1})
     # with SVE the flag is free
-    sve = Instance(Config(cpus=1, sve=True, vhe=True), get_variant("seed"))
+    sve = Instance(Config(preemption="merged", cpus=1, sve=True, vhe=True), get_variant("seed"))
     assert "vcpu0.flags.HOST_SVE_IN_USE" not in {
         sve.layout.vars[i].name for i in value_sets(sve.layout, sve.actions)}
 
@@ -60,7 +60,7 @@ def test_cti_pre_state_respects_value_sets() -> None:
     only has values the configuration can produce, and it is classified unreachable."""
     from checker.smt.classify import classify_cti
 
-    inst = Instance(Config(cpus=1, lockdep=False), get_variant("v4.18"))
+    inst = Instance(Config(preemption="merged", cpus=1, lockdep=False), get_variant("v4.18"))
     res = prove(inst, ["no_loss"], lemmas={})
     (ob,) = [o for o in res.failed() if o.trace.kind == "cti"][:1]
     assert ob.trace.initial["vcpu0.flags.HOST_SVE_IN_USE"] == "0"

@@ -73,7 +73,7 @@ def _input_choices(n: int) -> list[tuple[bool, ...]]:
 
 @pytest.mark.parametrize("variant,cfg", CONFIGS)
 def test_step_semantics_agree(variant, cfg) -> None:
-    inst = Instance(Config(**cfg), _variant(variant))
+    inst = Instance(Config(preemption="merged", **cfg), _variant(variant))
     enc = Encoding(inst, bits=False)
     pre, post = enc.frame("pre"), enc.frame("post")
     st = enc.step(1, pre, post)
@@ -107,7 +107,8 @@ def test_step_semantics_agree(variant, cfg) -> None:
 
 def test_every_action_can_fire_with_a_power_of_two_action_count() -> None:
     """sel ranges over exactly the action ids, also when their number is 2^w (16 here)."""
-    inst = Instance(Config(cpus=2, vmm_threads=0, vcpus=0), get_variant("seed"))
+    inst = Instance(Config(preemption="merged",
+                           cpus=2, vmm_threads=0, vcpus=0), get_variant("seed"))
     enc = Encoding(inst, bits=False)
     assert len(inst.actions) == 1 << enc.sel_width
     pre = enc.frame("a")
@@ -121,7 +122,8 @@ def test_every_action_can_fire_with_a_power_of_two_action_count() -> None:
 def test_bit_vectors_follow_copies_and_writes() -> None:
     """With bits, a user write gives fresh data recorded as the task's ghost; a save
     copies the data with the token (the bit-level mapping of the module docstring)."""
-    inst = Instance(Config(cpus=1, vcpus=0, vmm_threads=0), get_variant("seed"))
+    inst = Instance(Config(preemption="merged",
+                           cpus=1, vcpus=0, vmm_threads=0), get_variant("seed"))
     enc = Encoding(inst, bits=True)
     S = inst.layout
     f0, f1 = enc.frame("a"), enc.frame("b")
@@ -157,7 +159,7 @@ def test_fpexc32_is_a_bit_slice_of_its_own() -> None:
     """With AArch32 guests FPEXC32_EL2 (CPU and vcpu copy) is a 32-bit slice: the guest's
     write gives it fresh bits recorded as the guest's ghost ``fpexc``, hyp's restore copies
     them, and no_loss compares them."""
-    inst = Instance(Config(cpus=1, guest_aarch32=True), get_variant("v4.18"))
+    inst = Instance(Config(preemption="merged", cpus=1, guest_aarch32=True), get_variant("v4.18"))
     enc = Encoding(inst, bits=True)
     S = inst.layout
     cpu_x, vcpu_x = S.cpu[0].regs.fpexc, S.vcpus[0].fp_regs.fpexc
@@ -184,7 +186,8 @@ def test_fork_hands_the_parents_bits_to_the_child(monkeypatch) -> None:
     without the handover it would not be."""
     from checker.smt import encode
 
-    inst = Instance(Config(cpus=1, tasks=2, vcpus=0, vmm_threads=0, events=("fork",)),
+    inst = Instance(Config(preemption="merged",
+                           cpus=1, tasks=2, vcpus=0, vmm_threads=0, events=("fork",)),
                     get_variant("v4.18"))
     forks = [aid for aid, a in enumerate(inst.actions) if a.name == "fork"]
 

@@ -48,7 +48,7 @@ CONFIGS = [
 def check_lemmas_on_reachable_states(variant: str, cfg: dict) -> ExploreResult:
     """Explore the configuration completely and fail naming any lemma claimed for the
     variant that is false in a reachable state; returns the exploration result."""
-    inst = Instance(Config(**cfg), get_variant(variant))
+    inst = Instance(Config(preemption="merged", **cfg), get_variant(variant))
     res, graph = explore_bfs(inst, ["no_loss"], keep_graph=True)
     assert res.complete
     lemmas = lemmas_for(inst.layout, inst.variant)
@@ -80,7 +80,7 @@ def test_every_lemma_is_named_with_a_reason_and_claimed() -> None:
 def test_variants_get_their_own_lemmas_and_patches_inherit() -> None:
     from tests.broken_variants import BROKEN
 
-    layout = Instance(Config(cpus=1), get_variant("seed")).layout
+    layout = Instance(Config(preemption="merged", cpus=1), get_variant("seed")).layout
     seed = {lem.name for lem in lemmas_for(layout, get_variant("seed"))}
     v417 = {lem.name for lem in lemmas_for(layout, get_variant("v4.17"))}
     mutant = {lem.name for lem in lemmas_for(layout, BROKEN["put-fp-no-flush"])}

@@ -31,7 +31,7 @@ def test_lemmas_hold_in_every_explored_sve_state(variant, cfg) -> None:
 
 def test_sve_lemmas_are_true_without_sve() -> None:
     """Lemmas about SVE state are the constant TRUE when the system has no SVE."""
-    layout = Instance(Config(cpus=1), get_variant("v4.18")).layout
+    layout = Instance(Config(preemption="merged", cpus=1), get_variant("v4.18")).layout
     sve_only = [lem for lem in LEMMAS if "sve" in lem.name]
     assert sve_only
     assert all(lem.build(layout) is TRUE for lem in sve_only)

@@ -42,7 +42,7 @@ SEED_PROPS = [p for p in ALL if p != "locking_rules"]
 ])
 def test_fixed_variants_are_proved(variant, cfg) -> None:
     props = SEED_PROPS if variant == "seed" else ALL
-    res = prove(Instance(Config(**cfg), _variant(variant)), props)
+    res = prove(Instance(Config(preemption="merged", **cfg), _variant(variant)), props)
     assert res.bits
     bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
     assert res.verdict == "PROVED", bad
@@ -54,7 +54,8 @@ def test_seed_locking_rule_is_refused() -> None:
     """Without lockdep the seed's put_fp still runs a pending softirq under rq->lock:
     prove refuses locking_rules with a CTI (a one-step switch out of a loaded vcpu thread
     with a softirq pending) that the explicit engine replays."""
-    res = prove(Instance(Config(**PREEMPT_NOLOCKDEP), get_variant("seed")), ALL)
+    res = prove(Instance(Config(preemption="merged",
+                                **PREEMPT_NOLOCKDEP), get_variant("seed")), ALL)
     assert res.verdict == "CTI"
     [ob] = res.failed()
     assert ob.name == "locking_rules" and ob.trace.kind == "cti"
@@ -78,7 +79,7 @@ def test_seed_locking_rule_is_refused() -> None:
 def test_engines_agree_on_verdicts(variant, cfg) -> None:
     """PROVED exactly when the explorer finds no violation; otherwise a CTI or a
     counterexample, each replayed in the explicit engine by prove itself."""
-    inst = Instance(Config(**cfg), _variant(variant))
+    inst = Instance(Config(preemption="merged", **cfg), _variant(variant))
     ex, _ = explore_bfs(inst, ALL)
     assert ex.complete
     res = prove(inst, ALL)
@@ -93,34 +94,37 @@ def test_engines_agree_on_verdicts(variant, cfg) -> None:
 
 
 def test_v418_is_proved_with_the_inherited_seed_lemmas() -> None:
-    res = prove(Instance(Config(), get_variant("v4.18")), ALL)
+    res = prove(Instance(Config(preemption="merged"), get_variant("v4.18")), ALL)
     assert res.verdict == "PROVED"
 
 
 @pytest.mark.parametrize("variant", ["v4.17", "v4.18"])
 def test_sve_is_proved(variant) -> None:
-    res = prove(Instance(Config(cpus=1, sve=True, vhe=True), get_variant(variant)), ALL)
+    res = prove(Instance(Config(preemption="merged",
+                                cpus=1, sve=True, vhe=True), get_variant(variant)), ALL)
     bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
     assert res.verdict == "PROVED", bad
 
 
 def test_v418_with_sve_is_proved_on_two_cpus() -> None:
     """The SVE lemmas also cover migration (the default two CPUs; a few seconds)."""
-    res = prove(Instance(Config(sve=True, vhe=True), get_variant("v4.18")), ALL)
+    res = prove(Instance(Config(preemption="merged",
+                                sve=True, vhe=True), get_variant("v4.18")), ALL)
     assert res.verdict == "PROVED"
 
 
 def test_v418_rc1_with_sve_is_not_proved() -> None:
     """v4.18-rc1 with SVE has real bugs (fixes #2 and #3, docs/fixes.md): the inherited
     lemmas must be refused with a CTI or a counterexample, never proved."""
-    res = prove(Instance(Config(cpus=1, sve=True, vhe=True, **PREEMPT_NOLOCKDEP),
+    res = prove(Instance(Config(preemption="merged",
+                                cpus=1, sve=True, vhe=True, **PREEMPT_NOLOCKDEP),
                          get_variant("v4.18-rc1")), ALL)
     assert res.verdict in ("CTI", "VIOLATED")
     assert res.failed()
 
 
 def test_seed_with_lockdep_gives_kernel_asserts_cti() -> None:
-    res = prove(Instance(Config(), get_variant("seed")), ALL)
+    res = prove(Instance(Config(preemption="merged"), get_variant("seed")), ALL)
     assert res.verdict == "CTI"
     failed = {ob.name: ob for ob in res.failed()}
     # On the default (debug, TRACE_IRQFLAGS) kernel the seed also really loses the VMM
@@ -135,16 +139,16 @@ def test_seed_with_lockdep_gives_kernel_asserts_cti() -> None:
 
 
 def test_k_induction() -> None:
-    res = prove(Instance(Config(cpus=1), get_variant("v4.17")), ALL, k=2)
+    res = prove(Instance(Config(preemption="merged", cpus=1), get_variant("v4.17")), ALL, k=2)
     assert res.verdict == "PROVED" and res.k == 2
-    res = prove(Instance(Config(cpus=1), get_variant("seed")), ALL, k=2)
+    res = prove(Instance(Config(preemption="merged", cpus=1), get_variant("seed")), ALL, k=2)
     assert res.verdict in ("CTI", "VIOLATED")
 
 
 def test_without_lemmas_the_properties_are_not_inductive() -> None:
     """The lemmas are needed: the properties alone have CTIs (so the proof is not
     trivially true)."""
-    res = prove(Instance(Config(cpus=1), get_variant("v4.17")), ALL, lemmas={})
+    res = prove(Instance(Config(preemption="merged", cpus=1), get_variant("v4.17")), ALL, lemmas={})
     assert res.verdict == "CTI"
 
 
@@ -191,7 +195,8 @@ def test_v610_is_proved_and_v69_refused() -> None:
     res = prove(Instance(Config(**cfg), get_variant("v6.10")), ALL)
     bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
     assert res.verdict == "PROVED", bad
-    res = prove(Instance(Config(cpus=1, tasks=2, vmm_threads=0, vcpus=0, vhe=False,
+    res = prove(Instance(Config(preemption="merged",
+                                cpus=1, tasks=2, vmm_threads=0, vcpus=0, vhe=False,
                                 **PREEMPT_NOLOCKDEP), get_variant("v6.9")), ALL)
     assert res.verdict in ("CTI", "VIOLATED") and res.failed()
 
