@@ -17,7 +17,7 @@ def test_explore_violation_writes_trace(tmp_path, capsys) -> None:
     assert re.search(r"kernel_asserts +VIOLATED", out)
     assert re.search(r"locking_rules +VIOLATED", out)
     assert "kconfig=debug (PREEMPT PROVE_LOCKING TRACE_IRQFLAGS)" in out
-    assert "states 1,522" in out
+    assert "states 8,885" in out  # 1,522 with --preemption merged
     files = sorted(f for f in tmp_path.glob("*.json") if "@" not in f.name)  # no site files
     assert [f.name.split("-")[1] for f in files] == [
         "kernel_asserts", "locking_rules", "no_leak", "no_loss"]

@@ -17,7 +17,7 @@ ALL = list(PROPERTY_NAMES)
 
 
 def run(variant: str, **cfg):
-    inst = Instance(Config(preemption="merged", **cfg), get_variant(variant))
+    inst = Instance(Config(**{"preemption": "merged", **cfg}), get_variant(variant))
     return inst, explore_bfs(inst, ALL)[0]
 
 

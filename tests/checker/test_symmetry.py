@@ -84,7 +84,7 @@ def test_traces_leave_the_representatives() -> None:
 def test_group_preserves_the_reachable_states(variant, cfg) -> None:
     """Every permutation maps the reachable set onto itself, and the reduced search
     stores exactly one state per orbit."""
-    inst = Instance(Config(preemption="merged", **cfg), get_variant(variant))
+    inst = Instance(Config(**{"preemption": "merged", **cfg}), get_variant(variant))
     _, graph = explore_bfs(inst, ALL, keep_graph=True)
     sym_res, _ = explore_bfs(inst, ALL, symmetry=True)
     group = Symmetry(inst.layout)

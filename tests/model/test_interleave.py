@@ -175,6 +175,6 @@ def test_explore_notes_new_preemption_windows(capsys, tmp_path) -> None:
 
     main(["explore", "--variant-file", "counterexamples/mutants.py", "--variant",
           "mutant-neon-begin-early-bh", "--cpus", "1", "--nvhe", "--quiet",
-          "--property", "no_leak", "--out", str(tmp_path)])
+          "--property", "no_leak", "--preemption", "merged", "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert "step syscall_kernel_neon may be preempted inside where seed may not" in err

@@ -159,8 +159,31 @@ def test_preemption_mode_in_traces() -> None:
     assert cfg.preemption == "merged"  # written before the field: steps were not split
     split = Config(preemption="split")
     assert Config.from_json(split.to_json()) == split
-    assert "preemption" not in Config().describe()
     assert "preemption=split" in split.describe()
+    assert "preemption=merged" in Config(preemption="merged").describe()
+
+
+def test_split_is_the_default() -> None:
+    """Config() and the command line split steps unless told otherwise."""
+    from checker.cli import build_parser
+
+    assert Config().preemption == "split"
+    args = build_parser().parse_args(["explore"])
+    assert args.preemption == "split"
+
+
+def test_continuation_points_know_where_they_are() -> None:
+    """Layout.pc_where / continuations_in: lemmas select continuation points by the C
+    function and statement their window opens before, not by number."""
+    inst = Instance(Config(cpus=1, tasks=0, vhe=True, sve=True, **PREEMPT),
+                    get_variant("v6.14"))
+    S = inst.layout
+    assert set(S.continuations_in("sve_alloc")) == {"user_sve_trap@1", "user_sve_trap@2"}
+    assert S.continuations_in("sve_alloc", "sve_state.p") == ("user_sve_trap@2",)
+    assert set(S.continuations_in("el0_svc")) == {"syscall@1", "kvm_run@1,vcpu0"}
+    assert S.continuations_in("kernel_neon_end", "TIF_KERNEL_FPSTATE") == (
+        "syscall_kernel_neon_end@1",)
+    assert S.continuations_in("no_such_function") == ()
 
 
 @pytest.mark.parametrize("variant", ["v4.17", "v4.18"])

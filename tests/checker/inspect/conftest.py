@@ -25,7 +25,7 @@ def mutants() -> dict:
 
 
 def _explore(tmp: Path, variant, prop: str, **cfg) -> str:
-    inst = Instance(Config(preemption="merged", **cfg), variant)
+    inst = Instance(Config(**{"preemption": "merged", **cfg}), variant)
     res, _ = explore_bfs(inst, [prop], stop_early=True)
     assert prop in res.violations, f"{variant.name} should violate {prop}"
     return write_trace(res.violations[prop], str(tmp))

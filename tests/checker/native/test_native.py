@@ -37,7 +37,7 @@ def _inst(variant: str, **cfg) -> Instance:
     v = BROKEN.get(variant) or get_variant(variant)
     if variant not in ("v4.17", "v4.18") and "trace_irqflags" not in cfg:
         cfg = {**NO_TRACE, **cfg}
-    return Instance(Config(preemption="merged", **cfg), v)
+    return Instance(Config(**{"preemption": "merged", **cfg}), v)
 
 
 def _summary(res) -> dict:
@@ -74,7 +74,13 @@ CASES = [
     ("v4.18", {"cpus": 2, "tasks": 2, "vcpus": 0, "vmm_threads": 0, "events": ("fork",)}),
     ("v4.17", {"cpus": 1, "tasks": 1, "vcpus": 0, "vmm_threads": 0, "sve": True, "vhe": True,
                "sve_vls": (128, 256), "events": ("sve_set_vl", "exec")}),
-    # Broken copies: invariant violations (no_loss, no_leak) found by both engines.
+    # Steps split at preemption points (the default; the other cases pin merged).
+    ("seed", {"cpus": 1, "preemption": "split"}),
+    ("v4.18", {"cpus": 1, "sve": True, "vhe": True, "tasks": 1, "vcpus": 0,
+               "vmm_threads": 0, "preemption": "split"}),
+    ("v6.14", {"cpus": 1, "tasks": 0, "sve": True, "vhe": True, "preemption": "split"}),
+    # Broken copies (the last four): invariant violations (no_loss, no_leak) found by both
+    # engines.
     ("ctxsync-keeps-foreign", {"cpus": 2}),
     ("update-fp-enabled-ignores-foreign", {"cpus": 1}),
     # Ten IRQ-window inputs in one step: enumerated lazily by both engines.

@@ -48,7 +48,7 @@ def _replays(inst: Instance, trace) -> None:
 ])
 def test_seed_lockdep_violation_same_length_as_explorer(variant, cfg) -> None:
     """kernel_asserts and locking_rules: bmc's shortest length is the explorer's."""
-    inst = Instance(Config(preemption="merged", **cfg), _variant(variant))
+    inst = Instance(Config(**{"preemption": "merged", **cfg}), _variant(variant))
     ex, _ = explore_bfs(inst, ["locking_rules"], stop_early=True)
     r = bmc(inst, ["locking_rules"], 8).props["locking_rules"]
     assert r.verdict == "VIOLATED" and r.depth == len(ex.violations["locking_rules"]) == 6
@@ -71,7 +71,7 @@ def test_seed_locking_rule_without_lockdep_same_length_as_explorer(kconfig) -> N
 
 
 def _kernel_asserts_same_length(variant, cfg) -> None:
-    inst = Instance(Config(preemption="merged", **cfg), _variant(variant))
+    inst = Instance(Config(**{"preemption": "merged", **cfg}), _variant(variant))
     ex, _ = explore_bfs(inst, ["kernel_asserts"], stop_early=True)
     res = bmc(inst, ["kernel_asserts"], 8)
     r = res.props["kernel_asserts"]
@@ -92,7 +92,7 @@ def _kernel_asserts_same_length(variant, cfg) -> None:
     ("v4.17", {"cpus": 1, "tasks": 0, "vcpus": 2, "vhe": True}, 6),
 ])
 def test_fixed_variants_no_violation_within_bound(variant, cfg, depth) -> None:
-    inst = Instance(Config(preemption="merged", **cfg), _variant(variant))
+    inst = Instance(Config(**{"preemption": "merged", **cfg}), _variant(variant))
     ex, _ = explore_bfs(inst, ALL)
     assert ex.complete and not ex.violations
     res = bmc(inst, ALL, depth)

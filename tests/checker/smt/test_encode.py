@@ -73,7 +73,7 @@ def _input_choices(n: int) -> list[tuple[bool, ...]]:
 
 @pytest.mark.parametrize("variant,cfg", CONFIGS)
 def test_step_semantics_agree(variant, cfg) -> None:
-    inst = Instance(Config(preemption="merged", **cfg), _variant(variant))
+    inst = Instance(Config(**{"preemption": "merged", **cfg}), _variant(variant))
     enc = Encoding(inst, bits=False)
     pre, post = enc.frame("pre"), enc.frame("post")
     st = enc.step(1, pre, post)

@@ -29,7 +29,7 @@ ONE = {"cpus": 1, "tasks": 1, "vmm_threads": 0, "vcpus": 0}
     (_buffer_path_skips_restore, {**ONE, "events": ("efi",)}),
 ])
 def test_broken_event_code_caught_with_explorer_length(make, cfg) -> None:
-    inst = Instance(Config(preemption="merged", **cfg), make())
+    inst = Instance(Config(**{"preemption": "merged", **cfg}), make())
     ex, _ = explore_bfs(inst, ALL)
     assert ex.violations
     longest = max(len(t) for t in ex.violations.values())
@@ -48,7 +48,7 @@ def test_broken_event_code_caught_with_explorer_length(make, cfg) -> None:
     ("v4.17", {**ONE, "events": ("cpu_pm", "efi")}),
 ])
 def test_real_event_code_clean_within_bound(variant, cfg) -> None:
-    inst = Instance(Config(preemption="merged", **cfg), get_variant(variant))
+    inst = Instance(Config(**{"preemption": "merged", **cfg}), get_variant(variant))
     ex, _ = explore_bfs(inst, ALL)
     assert ex.complete and not ex.violations
     res = bmc(inst, ALL, 6)
@@ -63,7 +63,7 @@ EVENTS = ("cpu_hotplug", "cpu_pm", "efi")
     ("v4.17", {"events": EVENTS, "vhe": True}),
 ])
 def test_prove_with_every_event_on(variant, cfg) -> None:
-    res = prove(Instance(Config(preemption="merged", **cfg), get_variant(variant)), ALL)
+    res = prove(Instance(Config(**{"preemption": "merged", **cfg}), get_variant(variant)), ALL)
     bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
     assert res.verdict == "PROVED", bad
     names = {o.name for o in res.obligations}

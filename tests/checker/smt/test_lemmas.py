@@ -42,13 +42,22 @@ CONFIGS = [
     ("v6.14", {"cpus": 1, "vhe": True, **PREEMPT_NOLOCKDEP}),
     ("v6.14", {"cpus": 1, "tasks": 0, "vhe": True, "sve": True, **PREEMPT_NOLOCKDEP}),
     ("v6.16", {"cpus": 1, "tasks": 0, "vhe": True, "sve": True, **PREEMPT_NOLOCKDEP}),
+    # Steps split at preemption points (the default; the configurations above pin merged):
+    # the lemmas that name program points must hold at the continuation points too.
+    ("v4.17", {"cpus": 1, "preemption": "split"}),
+    ("seed", {"cpus": 1, "preemption": "split", **PREEMPT_NOLOCKDEP}),
+    ("v6.10", {"cpus": 1, "vhe": True, "preemption": "split", **PREEMPT_NOLOCKDEP}),
+    ("v6.14", {"cpus": 1, "tasks": 0, "vhe": True, "sve": True, "preemption": "split",
+               **PREEMPT_NOLOCKDEP}),
+    ("v6.16", {"cpus": 1, "tasks": 0, "vhe": True, "sve": True, "preemption": "split",
+               **PREEMPT_NOLOCKDEP}),
 ]
 
 
 def check_lemmas_on_reachable_states(variant: str, cfg: dict) -> ExploreResult:
     """Explore the configuration completely and fail naming any lemma claimed for the
     variant that is false in a reachable state; returns the exploration result."""
-    inst = Instance(Config(preemption="merged", **cfg), get_variant(variant))
+    inst = Instance(Config(**{"preemption": "merged", **cfg}), get_variant(variant))
     res, graph = explore_bfs(inst, ["no_loss"], keep_graph=True)
     assert res.complete
     lemmas = lemmas_for(inst.layout, inst.variant)

@@ -42,7 +42,7 @@ SEED_PROPS = [p for p in ALL if p != "locking_rules"]
 ])
 def test_fixed_variants_are_proved(variant, cfg) -> None:
     props = SEED_PROPS if variant == "seed" else ALL
-    res = prove(Instance(Config(preemption="merged", **cfg), _variant(variant)), props)
+    res = prove(Instance(Config(**{"preemption": "merged", **cfg}), _variant(variant)), props)
     assert res.bits
     bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
     assert res.verdict == "PROVED", bad
@@ -79,7 +79,7 @@ def test_seed_locking_rule_is_refused() -> None:
 def test_engines_agree_on_verdicts(variant, cfg) -> None:
     """PROVED exactly when the explorer finds no violation; otherwise a CTI or a
     counterexample, each replayed in the explicit engine by prove itself."""
-    inst = Instance(Config(preemption="merged", **cfg), _variant(variant))
+    inst = Instance(Config(**{"preemption": "merged", **cfg}), _variant(variant))
     ex, _ = explore_bfs(inst, ALL)
     assert ex.complete
     res = prove(inst, ALL)
