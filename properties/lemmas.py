@@ -947,7 +947,9 @@ def _needs_to_save(fn: Callable[[Layout], Expr]) -> Callable[[Layout], Expr]:
 def v616_to_save_fpsimd_in_syscall(S: Layout) -> Expr:
     return all_of(implies(S.cpu[c].last_to_save.eq("FPSIMD")
                           & S.cpu[c].last_st.eq(S.task_fpstate(t.index))
-                          & t.fpsimd_cpu.eq(c), t.in_syscall.eq(1))
+                          & t.fpsimd_cpu.eq(c),
+                          # (split) or preempted in el0_svc before regs->syscallno is set
+                          t.in_syscall.eq(1) | _pc_in(t, S.continuations_in("el0_svc")))
                   for c in _cpus(S) for t in _users(S))
 
 
@@ -1184,7 +1186,9 @@ LEMMAS: tuple[Lemma, ...] = (
        " task's user state (the task's fpsimd_cpu names it) is bound to a task in a syscall:"
        " only fpsimd_syscall_enter() (from el0_svc, which sets in_syscall) writes FPSIMD for"
        " a task's binding, every bind writes CURRENT, and the syscall's way out either"
-       " rebinds (reload) or calls fpsimd_syscall_exit() first", V616),
+       " rebinds (reload) or calls fpsimd_syscall_exit() first; split, a task preempted in"
+       " el0_svc between fpsimd_syscall_enter() and el0_svc_common() has no in_syscall yet",
+       V616),
     _L(v616_state_binding_to_save_fpsimd,
        "a CPU bound to a vcpu's or a kernel-mode state has to_save FP_STATE_FPSIMD"
        " (fpsimd_bind_state_to_cpu() copies it from ctxsync's and fpsimd_save_kernel_state()'s"

@@ -226,10 +226,14 @@ def el0_svc_v616(k: Ctx) -> None:
         # that the derived interleaving sees no IRQ or preemption point in the discard).
         k.set(k.this_cpu.irqs_disabled, True)
         k.fpsimd_syscall_enter()
-        k.set(k.this_cpu.irqs_disabled, False)
-        k.set(k.cur.in_syscall, True)
+        # Ghosts (the syscall ABI's view): taken at the SVC, before anything can
+        # interrupt or preempt (as in v6.14's el0_svc).
         k.set(k.cur.zhi_expected, 0)
         k.set(k.cur.p_written, 0)
+        k.set(k.this_cpu.irqs_disabled, False)
+        # el0_svc_common() sets regs->syscallno only after local_daif_restore(): a
+        # preemptible window lies between.
+        k.set(k.cur.in_syscall, True)
     k.goto("KERNEL")
 
 
