@@ -48,6 +48,7 @@ sve_flush_cpu_state(), which these variants no longer call, so it is not duplica
 from __future__ import annotations
 
 from model.ctx import Ctx
+from model.dsl import Var
 from model.kernel import process
 from model.kernel.kvm_vcpu_ops import vcpu_fp_context_slots
 from model.variant import Variant
@@ -216,6 +217,8 @@ def check_vcpu_requests(k: Ctx, vcpu: int) -> None:
     kvm_check_request(KVM_REQ_VCPU_RESET): kvm_reset_vcpu(vcpu) (the KVM_REQ_SLEEP part is
     the enter_guest step's power_off condition)."""
     v = k.vcpu(vcpu)
+    if not isinstance(v.reset_pending, Var):
+        return  # without event vcpu_reset no KVM_REQ_VCPU_RESET is ever made
     with k.If(v.reset_pending.eq(1)):
         k.set(v.reset_pending, False)
         k.kvm_reset_vcpu(vcpu)
