@@ -1,8 +1,10 @@
-"""Today's kernels: v6.9 to v6.14 (arm64 FPSIMD host code and its KVM side).
+"""Today's kernels: v6.8 to v6.14 (arm64 FPSIMD host code and its KVM side; v6.16 in v6_16.py).
 
 Read in single-release snapshots (the arm64 FP files are touched only by each snapshot's
 import commit; /work/shared/reference/modern-kernels.md):
 
+* ``v6.8``: vivo50kff/linux-6.8 @ bc4fae0d3fa35153a7509231d7ef715e86135279 (v6.8.0): v6.9's
+  functions (compared file by file in `make_v68`);
 * ``v6.9``: ec-jt/linux-6.9.0 @ b1202024224738c7135d199f95d34c215ad45ca3 (v6.9.0);
 * ``v6.10``: msgeden/cryptocap-arm64-linux-6.10 @ fabd51deb839d02c50146f1bea784d71e2955a21
   (v6.10.0; its local changes do not touch the FP files);
@@ -50,9 +52,10 @@ What changed since 2018 that these variants model (state features in model/state
 * fpsimd_flush_task_state() sets TIF_FOREIGN_FPSTATE itself; fpsimd_save() is
   fpsimd_save_user_state(); fpsimd_bind_state_to_cpu() copies a whole struct cpu_fp_state.
 
-Configurations: no SVE (``--sve`` is refused for these variants: fp_type, to_save,
-sve_vl, the in_syscall() discard and the SVE trap path of these versions are not modelled
-yet), no SME and no FPMR (system_supports_sme()/system_supports_fpmr() false: every SME
+Configurations: with ``--sve`` one vector length (thread.fp_type, in_syscall(), the
+syscall's discard, the SVE trap path, the NT_ARM_SVE ptrace write; to_save derived from
+what is bound, a state variable only from v6.16: model/variants/v6_16.py), no SME and no
+FPMR (system_supports_sme()/system_supports_fpmr() false: every SME
 and FPMR branch is not taken, as on a CPU without them), no pKVM, vcpus without the SVE
 feature (to_save = FP_STATE_FPSIMD).  Every optional event (exec, signals, ptrace,
 vcpu_reset, set_one_reg, kvm_run_kernel_neon, fork, sve_set_vl, cpu_pm, cpu_hotplug, efi)
