@@ -193,7 +193,7 @@ def test_bmc_finds_the_v616_ptrace_defects_at_the_explorers_length() -> None:
     """bmc finds both v6.16 ptrace defects in 4 steps, the explorer's shortest length (about
     3 s).  (#22 on v6.14 needs depth 13: `python -m checker bmc --variant v6.14 --sve
     --cpus 1 --tasks 2 --vmm-threads 0 --vcpus 0 --vhe --kconfig preempt --property
-    no_loss --depth 13` did not finish in 800 s on the shared 2-core machine.)"""
+    no_loss --depth 13` did not finish in 1,500 s on the shared 2-core machine.)"""
     res = bmc(Instance(Config(**TRACER), get_variant("v6.16")), ["kernel_asserts", "no_loss"],
               4)
     assert {p: (r.verdict, r.depth) for p, r in res.props.items()} == {
