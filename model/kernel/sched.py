@@ -124,9 +124,11 @@ def ret_to_user(k: Ctx) -> None:
         k.local_irq_enable()  # local_daif_restore(DAIF_PROCCTX)
         k.fpsimd_restore_current_state()
     with k.Else():
-        k.local_irq_enable()  # PSTATE at EL0 has IRQs unmasked
         if isinstance(k.cur.syscall_body, Var):
+            # (events fork, sve_set_vl) model bookkeeping, with IRQs still masked: the
+            # kernel is past its last check; only the eret (below) unmasks them.
             k.set(k.cur.syscall_body, False)
+        k.local_irq_enable()  # kernel_exit's eret: PSTATE at EL0 has IRQs unmasked
         k.goto("USER")
 
 

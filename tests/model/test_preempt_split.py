@@ -206,3 +206,15 @@ def test_no_split_where_the_task_has_no_known_program_point() -> None:
     assert not any(pc.startswith(("efi_oops", "cpu_idle", "cpu_down"))
                    for pc in inst.layout.extra_pcs)
     assert any(a.preempt_windows for a in inst.actions if a.name == "efi_oops")
+
+
+def test_no_window_between_the_last_flag_check_and_the_eret() -> None:
+    """ret_to_user's no-work branch returns to EL0 with IRQs masked until the eret: the
+    model's bookkeeping there (event fork's syscall_body) comes before the IRQ unmask, so
+    no continuation point lies between the flag check and EL0 (one did, and a task
+    resumed there went to EL0 with TIF_FOREIGN_FPSTATE set by an IRQ's NEON: a false
+    no_loss on v4.17 with --event fork)."""
+    inst = Instance(Config(cpus=1, events=("fork",), **PREEMPT), get_variant("v4.17"))
+    assert inst.layout.continuations_in("ret_to_user") == ()
+    assert [pc for pc in inst.layout.extra_pcs if pc.startswith("ret_to_user@")] == [
+        "ret_to_user@1"]
