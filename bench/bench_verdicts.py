@@ -25,7 +25,8 @@ from model.config import KCONFIG_PRESETS  # noqa: E402
 from model.events import EVENTS  # noqa: E402
 
 VARIANTS = ["v4.17", "seed", "v4.18-rc1", "v4.18", "v4.18-fpexc32-fix", "v4.18-vcpu-reset-fix",
-            "v4.18-fork-fix", "v6.9", "v6.10", "v6.12", "v6.13", "v6.14"]
+            "v4.18-fork-fix", "v6.8", "v6.9", "v6.10", "v6.12", "v6.13", "v6.14", "v6.16",
+            "v6.16-ptrace-fixes"]
 # Today's kernels model no optional event and no AArch32 guest (model/variants/v6.py):
 # only these cases apply to them.
 V6_CASES = ("default", "sve-1cpu")
@@ -35,7 +36,10 @@ CASES: dict[str, list[str]] = {
     "default": [],
     "sve-1cpu": ["--sve", "--vhe", "--cpus", "1"],
     "aarch32-guest": ["--aarch32-guest"],
-    **{f"event-{e}": ["--event", e] for e in EVENTS if e != "vcpu_reset"},
+    **{f"event-{e}": ["--event", e] for e in EVENTS if e not in ("vcpu_reset", "sve_set_vl")},
+    # per-task vector lengths need SVE and two of them (SVE with KVM needs VHE)
+    "event-sve_set_vl": ["--event", "sve_set_vl", "--sve", "--vhe", "--cpus", "1",
+                         "--sve-vls", "128,256"],
     "event-vcpu_reset": ["--event", "vcpu_reset", "--vcpus", "2", "--vmm-threads", "2",
                          "--tasks", "0", "--nvhe", "--hash-compaction"],
 }
