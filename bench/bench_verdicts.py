@@ -37,9 +37,10 @@ CASES: dict[str, list[str]] = {
     "sve-1cpu": ["--sve", "--vhe", "--cpus", "1"],
     "aarch32-guest": ["--aarch32-guest"],
     **{f"event-{e}": ["--event", e] for e in EVENTS if e not in ("vcpu_reset", "sve_set_vl")},
-    # per-task vector lengths need SVE and two of them (SVE with KVM needs VHE)
+    # per-task vector lengths need SVE and two of them; host tasks only (vcpus have no
+    # SVE in the 2018 model, and with them the space does not finish in minutes)
     "event-sve_set_vl": ["--event", "sve_set_vl", "--sve", "--vhe", "--cpus", "1",
-                         "--sve-vls", "128,256"],
+                         "--sve-vls", "128,256", "--vcpus", "0", "--vmm-threads", "0"],
     "event-vcpu_reset": ["--event", "vcpu_reset", "--vcpus", "2", "--vmm-threads", "2",
                          "--tasks", "0", "--nvhe", "--hash-compaction"],
 }
