@@ -249,18 +249,13 @@ def running_pcs_are_current(S: Layout) -> Expr:
                   for t in _users(S))
 
 
-def _kvm_continuations(S: Layout) -> tuple[str, ...]:
-    """(--preemption split) The continuation points of the steps inside KVM_RUN."""
-    return tuple(p for p in S.extra_pcs if p.startswith(KVM_STEPS))
-
-
 def plain_tasks_stay_out_of_kvm(S: Layout) -> Expr:
     pcs = ("USER", "KERNEL") + (("KERNEL_NEON",) if "kernel_fpstate" in S.features else ())
     if S.config.sve and "fp_type" in S.features:
         pcs += ("SVE_ACC",)  # (v6.x with SVE) do_sve_acc() between sve_alloc() and its lock
     # (--preemption split) preempted inside a step a plain task can run: syscalls,
     # ret_to_user, the SVE trap, ptrace (KVM_RUN's steps are the VMM threads')
-    pcs += tuple(p for p in S.extra_pcs if p not in _kvm_continuations(S))
+    pcs += tuple(p for p in S.extra_pcs if not p.startswith(KVM_STEPS))
     return all_of(_pc_in(t, pcs) for t in _users(S) if not t.vmm)
 
 

@@ -75,6 +75,8 @@ __activate_traps_fpsimd32, __fpsimd_save_fpexc32, set_fp_trap.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from model.ctx import Ctx
 from model.dsl import Const, Expr, ModelError, Var, any_of
 from model.events import EVENTS
@@ -435,30 +437,38 @@ def kernel_fp_read(k: Ctx) -> None:
 
 
 # ---------------------------------------------- entry-common.c and task-context NEON
+def el0_svc_common_entry(k: Ctx, fp_entry: Callable[[], None]) -> None:
+    """Model helper shared by every v6 el0_svc() (entry-common.c): with SVE, DAIF is masked
+    from the exception entry until local_daif_restore(DAIF_PROCCTX) (stated so that the
+    derived interleaving sees no IRQ or preemption point in ``fp_entry``, the version's FP
+    work at entry); the ghosts of the syscall ABI (the task's Z bits above 127 now read
+    zero and its P/FFR are unspecified) are taken there, at the SVC; el0_svc_common() sets
+    regs->syscallno (in_syscall()) only after local_daif_restore(), so a preemptible window
+    lies between."""
+    if k.config.sve and k.cur.mm:
+        k.set(k.this_cpu.irqs_disabled, True)
+        fp_entry()
+        k.set(k.cur.zhi_expected, 0)
+        k.set(k.cur.p_written, 0)
+        k.set(k.this_cpu.irqs_disabled, False)
+        k.set(k.cur.in_syscall, True)
+    k.goto("KERNEL")
+
+
 def el0_svc(k: Ctx) -> None:
     """arch/arm64/kernel/entry-common.c (v6.9-v6.14): el0_svc(): enter_from_user_mode();
     fp_user_discard(): (no SME) with SVE, if TIF_SVE, sve_flush_live(true, vq): the live
     Z bits above 127, P0-P15 and FFR are zeroed, TIF_SVE and EL0 SVE stay on (8c845e273104);
     local_daif_restore(DAIF_PROCCTX); do_el0_svc() (regs->syscallno set: in_syscall());
-    the syscall body runs with IRQs on, preemptible.  Ghosts as in the 2018 el0_svc: by the
-    syscall ABI the task's Z bits above 127 now read zero and its P/FFR are unspecified."""
-    if k.config.sve and k.cur.mm:
-        # DAIF is masked from the exception entry until local_daif_restore() (stated so
-        # that the derived interleaving sees no IRQ or preemption point in the discard).
-        k.set(k.this_cpu.irqs_disabled, True)
+    the syscall body runs with IRQs on, preemptible (`el0_svc_common_entry`)."""
+
+    def fp_user_discard() -> None:
         with k.If(k.test_thread_flag("TIF_SVE")):
             zero = Const(k.S.VALUE, k.S.ZERO)
             k.set(k.this_cpu.regs.zhi, zero)  # sve_flush_live(true, ...)
             k.set(k.this_cpu.regs.p, zero)
-        # Ghosts (the syscall ABI's view, as in the 2018 el0_svc): taken at the SVC, with
-        # the discard, before anything can interrupt or preempt.
-        k.set(k.cur.zhi_expected, 0)
-        k.set(k.cur.p_written, 0)
-        k.set(k.this_cpu.irqs_disabled, False)
-        # el0_svc_common() sets regs->syscallno (in_syscall()) only after
-        # local_daif_restore(): a preemptible window lies between.
-        k.set(k.cur.in_syscall, True)
-    k.goto("KERNEL")
+
+    el0_svc_common_entry(k, fp_user_discard)
 
 
 def ret_to_user(k: Ctx) -> None:

@@ -55,6 +55,7 @@ from __future__ import annotations
 from model.ctx import Ctx
 from model.dsl import Const, Var, any_of
 from model.variant import Variant
+from model.variants.v6 import el0_svc_common_entry
 
 V616_TREE = "torvalds/linux@398edaa12f9cf2be7902f306fc023c20e3ebd3e4"
 
@@ -219,22 +220,8 @@ def el0_svc_v616(k: Ctx) -> None:
     fpsimd_syscall_enter() (DAIF still masked); local_daif_restore(DAIF_PROCCTX);
     do_el0_svc() (regs->syscallno set: the model's in_syscall, which el0_svc's own
     fpsimd_syscall_exit() on the way out needs); the syscall body runs with IRQs on,
-    preemptible.  Ghosts as in v6.14's el0_svc: by the syscall ABI the task's Z bits above
-    127 now read zero and its P/FFR are unspecified."""
-    if k.config.sve and k.cur.mm:
-        # DAIF is masked from the exception entry until local_daif_restore() (stated so
-        # that the derived interleaving sees no IRQ or preemption point in the discard).
-        k.set(k.this_cpu.irqs_disabled, True)
-        k.fpsimd_syscall_enter()
-        # Ghosts (the syscall ABI's view): taken at the SVC, before anything can
-        # interrupt or preempt (as in v6.14's el0_svc).
-        k.set(k.cur.zhi_expected, 0)
-        k.set(k.cur.p_written, 0)
-        k.set(k.this_cpu.irqs_disabled, False)
-        # el0_svc_common() sets regs->syscallno only after local_daif_restore(): a
-        # preemptible window lies between.
-        k.set(k.cur.in_syscall, True)
-    k.goto("KERNEL")
+    preemptible.  Masking, ghosts and in_syscall as in v6.14 (`el0_svc_common_entry`)."""
+    el0_svc_common_entry(k, k.fpsimd_syscall_enter)
 
 
 def ret_to_user_v616(k: Ctx) -> None:
