@@ -101,6 +101,22 @@ def _check(solver: z3.Solver, query: z3.BoolRef, deadline: float | None) -> z3.C
     return solver.check(query)
 
 
+def _parts(ob: z3.BoolRef | list[z3.BoolRef]) -> list[z3.BoolRef]:
+    """A state obligation is one formula or a list of conjuncts (`Encoding.coherence_parts`)."""
+    return ob if isinstance(ob, list) else [ob]
+
+
+def _check_parts(solver: z3.Solver, ob: z3.BoolRef | list[z3.BoolRef],
+                 deadline: float | None) -> z3.CheckSatResult:
+    """Is some conjunct of ``ob`` false in a model of ``solver``?  One query per conjunct
+    (the model of the first sat one is the solver's); unsat when every conjunct holds."""
+    for part in _parts(ob):
+        r = _check(solver, z3.Not(part), deadline)
+        if r != z3.unsat:
+            return r
+    return z3.unsat
+
+
 def _is_counter(cid: str) -> bool:
     """An overflow site or a model error: obligation ``counters_in_range``.  A check id
     is "function: kind text" (model.ctx.Ctx.check, model.dsl.overflow_check)."""
@@ -157,7 +173,7 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
         state_obs.append((Obligation(
             "coherence", "encoding",
             "a slot holding o's latest token holds o's last written bits; zero slots are 0"),
-            enc.coherence))
+            enc.coherence_parts))
     step_obs: list[tuple[Obligation, object]] = []
     for p in STEP_PROPERTIES:
         if p in props:
@@ -170,7 +186,7 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
     assume_no_viol = [fn for o, fn in step_obs]
 
     def inv(f: Frame) -> z3.BoolRef:
-        return z3.And([enc.domain(f)] + [fn(f) for _, fn in state_obs])
+        return z3.And([enc.domain(f)] + [p for _, fn in state_obs for p in _parts(fn(f))])
 
     # ---------------------------------------------------------------- base case
     base = z3.Solver()
@@ -187,7 +203,7 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
             if ob.initiation not in ("-", "ok"):
                 continue
             t = time.perf_counter()
-            r = _check(base, z3.Not(fn(frames[i])), deadline)
+            r = _check_parts(base, fn(frames[i]), deadline)
             ob.seconds += time.perf_counter() - t
             ob.initiation = _verdict(r, ob.initiation)
             if r == z3.sat and ob.trace is None:
@@ -238,7 +254,7 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
     last = frames[-1]
     for ob, fn in state_obs:
         t = time.perf_counter()
-        r = _check(solver, z3.Not(fn(last)), deadline)
+        r = _check_parts(solver, fn(last), deadline)
         ob.seconds += time.perf_counter() - t
         ob.consecution = _verdict(r, "-")
         if r == z3.sat and ob.trace is None:
