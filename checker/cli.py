@@ -555,7 +555,9 @@ def _print_run(inst: Instance, props: list[str], res: ExploreResult, files: dict
         _print_native_stats(res)
         if res.stop_reason is not None:
             print(f"stopped at BFS depth {res.stats.depth} with {res.stats.queued:,} states "
-                  f"still queued: verdicts other than VIOLATED are not proofs")
+                  f"still queued: verdicts other than VIOLATED are not proofs; `python -m "
+                  "checker prove` with the same model options proves a configuration too "
+                  "large to explore (README: \"Configurations too large to explore\")")
     else:
         names = list(dict.fromkeys(a.name for a in inst.actions))
         never = [n for n in names if not res.coverage.get(n)]
