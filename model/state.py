@@ -79,6 +79,13 @@ FEATURES: dict[str, str] = {
     "fp_type": "v6.2+ with SVE: thread.fp_type (the format of the saved state, FPSIMD or SVE) "
                "and in_syscall(current_pt_regs()) (pt_regs->syscallno) per task; "
                "do_sve_acc preemptible before its bh-disabled part (program point SVE_ACC)",
+    "fpsimd_context_busy": "v5.3-v6.7 (6dcdefcde413): the per-CPU fpsimd_context_busy flag, "
+                           "set by every get_cpu_fpsimd_context() (not only by "
+                           "kernel_neon_begin() as 2018's kernel_neon_busy): the same "
+                           "variable, named after the code that has it",
+    "sve_acc": "with SVE: do_sve_acc() preemptible between sve_alloc() and "
+               "get_cpu_fpsimd_context() as a step of its own (program point SVE_ACC) "
+               "without thread.fp_type (v6.1); fp_type implies it",
     "to_save": "v6.16+ (398edaa12f9c) with SVE: per-CPU fpsimd_last_state.to_save "
                "(FP_STATE_CURRENT or FP_STATE_FPSIMD), which fpsimd_syscall_enter() sets "
                "to FPSIMD and a bind or fpsimd_syscall_exit() resets; the save reads it "
@@ -132,6 +139,8 @@ class CpuVars:
     hardirq: Var  # in_irq()
     current: Var
     fp_trap: Var  # nVHE: CPTR_EL2.TFP (1 = trap); VHE: CPACR_EL1.FPEN (1 = FP enabled)
+    # kernel_neon_busy (v4.17-v4.18); with feature fpsimd_context_busy the per-CPU
+    # fpsimd_context_busy of v5.3-v6.7, which every get_cpu_fpsimd_context() sets
     kernel_neon_busy: Var
     rq_lock: Var  # this CPU's rq->lock is held (taken only by __schedule in this model)
     host_ctxt: Image  # kvm_host_cpu_state.host_ctxt.gp_regs.fp_regs (v4.17's host save area)
@@ -371,7 +380,9 @@ class Layout:
                         if cfg.vhe
                         else self._var(f"{p}.CPTR_EL2.TFP", b, 0)
                     ),
-                    kernel_neon_busy=self._var(f"{p}.kernel_neon_busy", b, 0),
+                    kernel_neon_busy=self._var(
+                        f"{p}.fpsimd_context_busy" if "fpsimd_context_busy" in self.features
+                        else f"{p}.kernel_neon_busy", b, 0),
                     rq_lock=self._var(f"{p}.rq.lock", b, 0),
                     host_ctxt=image(f"{p}.host_ctxt.fp_regs", 0),
                     zen_el0en=self._var(f"{p}.CPACR_EL1.ZEN_EL0EN", b, 0) if cfg.sve
@@ -538,6 +549,12 @@ class Layout:
         return var
 
     # ------------------------------------------------------------------ value tokens
+    @property
+    def sve_acc_split(self) -> bool:
+        """With SVE, do_sve_acc() is two steps around program point SVE_ACC (v6.x: state
+        feature fp_type, or sve_acc where the version has no fp_type)."""
+        return self.config.sve and bool(self.features & {"fp_type", "sve_acc"})
+
     def continuations_in(self, function: str, before: str = "") -> tuple[str, ...]:
         """The continuation points whose window opens inside ``function`` (innermost C
         function), optionally only those before a statement whose text contains

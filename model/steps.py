@@ -147,8 +147,9 @@ def _kernel_neon_sections(S: Layout) -> Iterable[Params]:
 
 def _sve_acc(S: Layout) -> Iterable[Params]:
     """User tasks in do_sve_acc() between sve_alloc() and get_cpu_fpsimd_context()
-    (state feature fp_type with SVE, v6.x; no instances for the 2018 variants)."""
-    return _user(S) if S.config.sve and "fp_type" in S.features else ()
+    (state feature fp_type or sve_acc with SVE, v6.x; no instances for the 2018
+    variants)."""
+    return _user(S) if S.sve_acc_split else ()
 
 
 def _user_sve(S: Layout) -> Iterable[Params]:

@@ -251,7 +251,7 @@ def running_pcs_are_current(S: Layout) -> Expr:
 
 def plain_tasks_stay_out_of_kvm(S: Layout) -> Expr:
     pcs = ("USER", "KERNEL") + (("KERNEL_NEON",) if "kernel_fpstate" in S.features else ())
-    if S.config.sve and "fp_type" in S.features:
+    if S.sve_acc_split:
         pcs += ("SVE_ACC",)  # (v6.x with SVE) do_sve_acc() between sve_alloc() and its lock
     # (--preemption split) preempted inside a step a plain task can run: syscalls,
     # ret_to_user, the SVE trap, ptrace (KVM_RUN's steps are the VMM threads')

@@ -7,6 +7,9 @@
 * ``v4.18``: the release, with the fixes that followed rc1.
 * ``v4.18-fpexc32-fix``: v4.18 plus the v4.19-rc3 fix for 32-bit guests' FPEXC32_EL2.
 * ``v4.18-vcpu-reset-fix``: v4.18 with v5.0's PSCI CPU_ON (the target resets itself).
+* ``v6.1``: v6.1-rc7 (model/variants/v6_1.py): vcpu->arch.fp_state before fp_type, the
+  busy-flag FPSIMD context, kernel-mode NEON with softirqs disabled, TIF_SVE cleared at
+  syscall entry, #13 (derived from v6.8's table);
 * ``v6.8``: v6.8.0, the FP code of v6.9 less host FPMR (derived from v6.9's table);
   ``v6.9``: v6.9.0, preemptible kernel NEON with the erroneous elide of the user state
   reload (#15); ``v6.10``: v6.10.0, with its fix and host_data->fp_owner; ``v6.12``:
@@ -34,7 +37,7 @@ from pathlib import Path
 
 from model.kernel import all_functions
 from model.variant import Variant
-from model.variants import v4_17, v4_18, v6, v6_16
+from model.variants import v4_17, v4_18, v6, v6_1, v6_16
 
 SEED = Variant(
     "seed",
@@ -60,7 +63,9 @@ _register(v4_18.make_vcpu_reset_fix(_V418))
 # Today's kernels (model/variants/v6.py): derived from v4.18's table, every function the
 # newer C changed replaced, the rest checked to be the same in effect.
 _V69 = _register(v6.make_v69(_V418))
-_register(v6.make_v68(_V69))
+_V68 = _register(v6.make_v68(_V69))
+# v6.1 (model/variants/v6_1.py): v6.8's KVM side, the busy-flag host code of v5.13-v6.7.
+_register(v6_1.make_v61(_V68))
 _V610 = _register(v6.make_v610(_V69))
 _V612 = _register(v6.make_v612(_V610))
 _V613 = _register(v6.make_v613(_V612))
