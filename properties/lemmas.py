@@ -674,8 +674,25 @@ def _needs_sve(fn: Callable[[Layout], Expr]) -> Callable[[Layout], Expr]:
     return build
 
 
+def _owner(S: Layout, c: int, v) -> Expr:  # noqa: ANN001
+    """KVM's owner of CPU c's FP registers while vcpu v is loaded there: this CPU's
+    host_data->fp_owner (v6.10+) or the vcpu's vcpu->arch.fp_state (v6.0-v6.9, v6.1's
+    variant).  Every lemma reads it only for a vcpu loaded on c (its thread current on c
+    inside KVM_RUN), where the two say the same thing: each vcpu load writes it."""
+    return S.cpu[c].fp_owner if "host_data_fp_owner" in S.features else v.fp_state
+
+
+def _needs_owner(fn: Callable[[Layout], Expr]) -> Callable[[Layout], Expr]:
+    """A v6 KVM lemma: TRUE on a layout without KVM's tristate owner (the 2018 variants)."""
+    def build(S: Layout) -> Expr:
+        return fn(S) if S.features & {"host_data_fp_owner", "vcpu_fp_state"} else TRUE
+    build.__name__ = fn.__name__
+    build.__doc__ = fn.__doc__
+    return build
+
+
 def _v6_guest_live(S: Layout, c: int) -> Expr:
-    return any_of(_in_guest_on(S, c, t, v) & S.cpu[c].fp_owner.eq("GUEST_OWNED")
+    return any_of(_in_guest_on(S, c, t, v) & _owner(S, c, v).eq("GUEST_OWNED")
                   for t in _vmms(S) for v in S.vcpus)
 
 
@@ -723,18 +740,18 @@ def v6_kernel_binding_is_live(S: Layout) -> Expr:
                   for c in _cpus(S) for t in _users(S))
 
 
-@_needs("host_data_fp_owner")
+@_needs_owner
 def v6_guest_live_regs(S: Layout) -> Expr:
-    return all_of(implies(_in_guest_on(S, c, t, v) & S.cpu[c].fp_owner.eq("GUEST_OWNED"),
+    return all_of(implies(_in_guest_on(S, c, t, v) & _owner(S, c, v).eq("GUEST_OWNED"),
                           _guest_regs_latest(S, S.cpu[c].regs, S.guest_owner(v.index)))
                   for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
 
 
-@_needs("host_data_fp_owner")
+@_needs_owner
 def v6_guest_trap_by_owner(S: Layout) -> Expr:
     return all_of(implies(_in_guest_on(S, c, t, v),
-                          (S.cpu[c].fp_owner.eq("GUEST_OWNED") & _untrapped(S, c))
-                          | (S.cpu[c].fp_owner.ne("GUEST_OWNED") & S.fp_trapped(c)))
+                          (_owner(S, c, v).eq("GUEST_OWNED") & _untrapped(S, c))
+                          | (_owner(S, c, v).ne("GUEST_OWNED") & S.fp_trapped(c)))
                   for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
 
 
@@ -763,20 +780,20 @@ def _v6_task_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
     return t.uw.fpsr.eq(last) & (in_sve | in_fpsimd)
 
 
-@_needs("host_data_fp_owner")
+@_needs_owner
 def v6_task_binding_is_live(S: Layout) -> Expr:
     return all_of(implies(~_v6_guest_live(S, c) & _bound_task(S, c, t),
                           _v6_task_regs_latest(S, c, t))
                   for c in _cpus(S) for t in _users(S))
 
 
-@_needs("host_data_fp_owner")
+@_needs_owner
 def v6_foreign_clear_is_bound(S: Layout) -> Expr:
     out = []
     for c in _cpus(S):
         for t in _users(S):
             vcpu_bound = [_holds(v, t) & S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index))
-                          & S.cpu[c].fp_owner.eq("GUEST_OWNED") & _pc_in(t, LOADED_PCS)
+                          & _owner(S, c, v).eq("GUEST_OWNED") & _pc_in(t, LOADED_PCS)
                           for v in S.vcpus] if t.vmm else []
             out.append(implies(S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0)
                                & ~_v6_guest_live(S, c),
@@ -784,18 +801,18 @@ def v6_foreign_clear_is_bound(S: Layout) -> Expr:
     return all_of(out)
 
 
-@_needs("host_data_fp_owner")
+@_needs_owner
 def v6_vcpu_binding_is_live(S: Layout) -> Expr:
     return all_of(implies(~_v6_guest_live(S, c)
                           & S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index))
                           & S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0),
                           _guest_regs_latest(S, S.cpu[c].regs, S.guest_owner(v.index))
                           & _holds(v, t) & _pc_in(t, LOADED_PCS)
-                          & S.cpu[c].fp_owner.eq("GUEST_OWNED"))
+                          & _owner(S, c, v).eq("GUEST_OWNED"))
                   for c in _cpus(S) for t in _users(S) for v in S.vcpus)
 
 
-@_needs("host_data_fp_owner")
+@_needs_owner
 def v6_guest_saved_unless_live(S: Layout) -> Expr:
     out = []
     for v in S.vcpus:
@@ -803,14 +820,14 @@ def v6_guest_saved_unless_live(S: Layout) -> Expr:
         for c in _cpus(S):
             for t in _vmms(S):
                 mine = S.cpu[c].current.eq(t.index) & _holds(v, t)
-                live.append(mine & t.pc.eq("IN_GUEST") & S.cpu[c].fp_owner.eq("GUEST_OWNED"))
+                live.append(mine & t.pc.eq("IN_GUEST") & _owner(S, c, v).eq("GUEST_OWNED"))
                 live.append(mine & t.tif_foreign.eq(0)
                             & S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index)))
         out.append(_latest(S, v.fp_regs, S.guest_owner(v.index)) | any_of(live))
     return all_of(out)
 
 
-@_needs("host_data_fp_owner")
+@_needs_owner
 def v6_task_saved_unless_live(S: Layout) -> Expr:
     return all_of(_v6_task_saved_latest(S, t) | any_of(
         S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0) & _bound_task(S, c, t)
@@ -818,18 +835,18 @@ def v6_task_saved_unless_live(S: Layout) -> Expr:
         for t in _users(S))
 
 
-@_needs("host_data_fp_owner")
+@_needs_owner
 def v6_owned_guest_is_bound(S: Layout) -> Expr:
     return all_of(implies(S.cpu[c].current.eq(t.index) & _holds(v, t)
                           & _pc_in(t, ("POST_EXIT", "LOOP_TOP", "LOOP_EXIT"))
-                          & S.cpu[c].fp_owner.eq("GUEST_OWNED") & t.tif_foreign.eq(0),
+                          & _owner(S, c, v).eq("GUEST_OWNED") & t.tif_foreign.eq(0),
                           S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index)))
                   for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
 
 
-@_needs("host_data_fp_owner")
+@_needs_owner
 def v6_host_owned_in_guest(S: Layout) -> Expr:
-    return all_of(implies(_in_guest_on(S, c, t, v) & S.cpu[c].fp_owner.eq("HOST_OWNED"),
+    return all_of(implies(_in_guest_on(S, c, t, v) & _owner(S, c, v).eq("HOST_OWNED"),
                           t.tif_foreign.eq(0))
                   for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
 
@@ -845,10 +862,10 @@ def v6_section_is_foreign(S: Layout) -> Expr:
     return all_of(implies(_in_neon_section(S, t), t.tif_foreign.eq(1)) for t in _users(S))
 
 
-@_needs("host_data_fp_owner")
+@_needs_owner
 def v6_free_owner_is_foreign(S: Layout) -> Expr:
     return all_of(implies(S.cpu[c].current.eq(t.index) & _holds(v, t) & _pc_in(t, LOADED_PCS)
-                          & S.cpu[c].fp_owner.eq("FREE"), t.tif_foreign.eq(1))
+                          & _owner(S, c, v).eq("FREE"), t.tif_foreign.eq(1))
                   for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
 
 
@@ -857,6 +874,17 @@ def v6_host_pointer_at_load(S: Layout) -> Expr:
     return all_of(implies(S.cpu[c].current.eq(t.index) & _holds(v, t) & _pc_in(t, LOADED_PCS),
                           S.cpu[c].host_fpsimd_state.eq(S.task_fpstate(t.index)))
                   for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
+
+
+@_needs("vcpu_fp_state")
+def v61_vcpu_host_pointer(S: Layout) -> Expr:
+    out = []
+    for v in S.vcpus:
+        for t in _vmms(S):
+            out.append(implies(v.pid.eq(t.name),
+                               v.host_fpsimd_state.eq(S.task_fpstate(t.index))))
+            out.append(implies(_holds(v, t), v.pid.eq(t.name)))
+    return all_of(out)
 
 
 # --------------------------------------------------- v6.14 lemmas (with SVE, v6.14 only)
@@ -968,6 +996,8 @@ V610 = ("v6.10",)
 V614 = ("v6.14", "v6.16")
 V616 = ("v6.16",)
 V6 = V610 + V614  # v6.12 and v6.13 inherit v6.10's
+# v6.1 (model/variants/v6_1.py): the v6 KVM lemmas with vcpu->arch.fp_state as the owner
+V61 = ("v6.1",)
 V417 = ("v4.17",)
 BOTH = ("seed", "v4.17")
 
@@ -1107,35 +1137,39 @@ LEMMAS: tuple[Lemma, ...] = (
        " a guest is live there: every other writer of the registers first rebinds or"
        " flushes", V6),
     _L(v6_guest_live_regs,
-       "a guest running with the registers GUEST_OWNED has its state in them", V6),
+       "a guest running with the registers GUEST_OWNED has its state in them", V6 + V61),
     _L(v6_guest_trap_by_owner,
        "in the guest, FP is untrapped exactly when this CPU's fp_owner is GUEST_OWNED"
-       " (__activate_traps, kvm_hyp_handle_fpsimd)", V6),
+       " (__activate_traps, kvm_hyp_handle_fpsimd)", V6 + V61),
     _L(v6_task_binding_is_live,
        "a CPU bound to a task's user state holds its latest value (unless a guest is live"
        " there); switching in a task in kernel NEON flushes the binding (e92bee9f861b)",
-       V6),
+       V6 + V61),
     _L(v6_foreign_clear_is_bound,
        "TIF_FOREIGN_FPSTATE clear on a running task: its CPU is bound to it, or to its loaded"
-       " vcpu with the registers GUEST_OWNED (ctxsync)", V6),
+       " vcpu with the registers GUEST_OWNED (ctxsync)", V6 + V61),
     _L(v6_vcpu_binding_is_live,
        "a CPU bound to a vcpu for a current task with TIF_FOREIGN_FPSTATE clear holds the"
        " guest's latest value, that task holds the vcpu and the CPU's owner is the guest",
-       V6),
+       V6 + V61),
     _L(v6_guest_saved_unless_live,
-       "the guest's latest value is in the vcpu unless live in its thread's CPU", V6),
+       "the guest's latest value is in the vcpu unless live in its thread's CPU", V6 + V61),
     _L(v6_task_saved_unless_live,
        "a task's latest value is in its thread struct unless live and bound on its CPU",
-       V6),
+       V6 + V61),
     _L(v6_owned_guest_is_bound,
        "after the exit, a vcpu thread whose CPU's registers are GUEST_OWNED and that is not"
-       " foreign has the vcpu's state bound to that CPU (ctxsync)", V6),
+       " foreign has the vcpu's state bound to that CPU (ctxsync)", V6 + V61),
     _L(v6_host_owned_in_guest,
        "in the guest with the registers HOST_OWNED the thread is not foreign"
-       " (kvm_arch_vcpu_ctxflush_fp makes a foreign thread's owner FREE)", V6),
+       " (kvm_arch_vcpu_ctxflush_fp makes a foreign thread's owner FREE)", V6 + V61),
     _L(v6_host_pointer_at_load,
        "while a vcpu is loaded on its running thread's CPU, host_data->fpsimd_state there is"
        " that thread's user state (kvm_arch_vcpu_load_fp at every load)", V610),
+    _L(v61_vcpu_host_pointer,
+       "vcpu->arch.host_fpsimd_state is the user state of the task in vcpu->pid, which is"
+       " the thread holding the loaded vcpu (kvm_arch_vcpu_run_map_fp() at every pid"
+       " change, in the KVM_RUN step that takes the vcpu mutex)", V61),
     _L(v6_kernel_cpu_only_in_section,
        "outside a section kernel_fpsimd_cpu is NR_CPUS (the model's forget_dead_kernel_state"
        " at kernel_neon_end; only fpsimd_save_kernel_state, inside a section, sets it)", V6),
@@ -1146,7 +1180,7 @@ LEMMAS: tuple[Lemma, ...] = (
        "a running vcpu thread whose CPU's registers are FREE is foreign (ctxflush sets FREE"
        " only for a foreign thread; nothing in KVM_RUN clears TIF_FOREIGN_FPSTATE but"
        " ctxsync, which needs GUEST_OWNED; vcpu load sets HOST_OWNED, or in v6.14 FREE"
-       " after flushing)", V6),
+       " after flushing)", V6 + V61),
     # v6.14 with SVE (TRUE without it), and v6.14's own vcpu load
     _L(v6_sve_ghosts_need_tif_sve,
        "a task whose Z bits above 127 or P/FFR hold values it must read back has TIF_SVE and"
