@@ -25,7 +25,7 @@ from model.config import KCONFIG_PRESETS  # noqa: E402
 from model.events import EVENTS  # noqa: E402
 
 VARIANTS = ["v4.17", "seed", "v4.18-rc1", "v4.18", "v4.18-fpexc32-fix", "v4.18-vcpu-reset-fix",
-            "v4.18-fork-fix", "v6.8", "v6.9", "v6.10", "v6.12", "v6.13", "v6.14", "v6.16",
+            "v4.18-fork-fix", "v6.1", "v6.8", "v6.9", "v6.10", "v6.12", "v6.13", "v6.14", "v6.16",
             "v6.16-ptrace-fixes"]
 # Today's kernels model no optional event and no AArch32 guest (model/variants/v6.py):
 # only these cases apply to them.
