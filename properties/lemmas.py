@@ -762,6 +762,11 @@ def _v6_task_regs_latest(S: Layout, c: int, t) -> Expr:  # noqa: ANN001
     regs = S.cpu[c].regs
     if not S.config.sve:
         return _latest(S, regs, t.index)
+    if "fp_type" not in S.features:
+        # v6.1: the syscall discard only clears TIF_SVE (and traps EL0 SVE), leaving the
+        # live Z bits above 127 and P/FFR as they were: constrained only in SVE format,
+        # as in 2018
+        return _task_regs_latest(S, c, t)
     return _vf_latest(S, regs, t.index) & _zhi_expected(S, regs.zhi, t) & _p_ok(S, regs.p, t)
 
 
@@ -772,6 +777,8 @@ def _v6_task_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
     uw.fpsimd_state either way.  Without SVE: `_latest` of uw, as before."""
     if not S.config.sve:
         return _latest(S, t.uw, t.index)
+    if "fp_type" not in S.features:
+        return _task_saved_latest(S, t)  # v6.1: the format is TIF_SVE's, as in 2018
     sv, last = t.sve_state, S.latest(t.index)
     in_sve = (t.fp_type.eq("SVE") & sv.v.eq(last) & _zhi_expected(S, sv.zhi, t)
               & _p_ok(S, sv.p, t))
