@@ -162,3 +162,17 @@ def test_v61_lemmas_hold_and_prove() -> None:
     bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
     assert res.verdict == "PROVED", bad
     assert "v61_vcpu_host_pointer" in [o.name for o in res.obligations]
+
+
+def test_v61_tracer_sets_tif_sve_before_vcpu_load_and_it_bugs() -> None:
+    """Beyond the fix table (docs/fixes.md row 25): with SVE, a tracer's NT_ARM_SVE write at
+    KVM_RUN's syscall-entry stop sets TIF_SVE after the syscall discard, and
+    kvm_arch_vcpu_load_fp()'s BUG_ON(test_thread_flag(TIF_SVE)) fires: 8 steps on one CPU
+    (curated in counterexamples/; v6.2's fpsimd_kvm_prepare() converts instead)."""
+    cfg = Config(preemption="merged", cpus=1, vhe=True, sve=True, **PREEMPT)
+    res, _ = explore_bfs(Instance(cfg, get_variant("v6.1")), ["kernel_asserts"],
+                         stop_early=True)
+    trace = res.violations["kernel_asserts"]
+    assert len(trace.steps) == 8
+    assert "BUG_ON(test_thread_flag(TIF_SVE))" in trace.steps[-1].violations[0]
+    assert [s.action for s in trace.steps][-3:] == ["ptrace_sve_set", "schedule", "vcpu_load"]
