@@ -894,6 +894,81 @@ def v61_vcpu_host_pointer(S: Layout) -> Expr:
     return all_of(out)
 
 
+# ------------------------------------------- v6.1 lemmas with SVE (the VMM thread alone)
+def _needs_v61_sve(fn: Callable[[Layout], Expr]) -> Callable[[Layout], Expr]:
+    """A v6.1 SVE lemma: TRUE without SVE and on layouts other than v6.1's (state feature
+    sve_acc without fp_type)."""
+    def build(S: Layout) -> Expr:
+        ok = S.config.sve and "sve_acc" in S.features and "fp_type" not in S.features
+        return fn(S) if ok else TRUE
+    build.__name__ = fn.__name__
+    build.__doc__ = fn.__doc__
+    return build
+
+
+def _kvm_loaded_on(S: Layout, c: int, t, v) -> Expr:  # noqa: ANN001
+    return S.cpu[c].current.eq(t.index) & _holds(v, t) & _pc_in(t, LOADED_PCS)
+
+
+@_needs_v61_sve
+def v61_sve_ghosts_need_tif_sve(S: Layout) -> Expr:
+    return all_of(implies(t.zhi_expected.eq(1) | t.p_written.eq(1), t.tif_sve.eq(1))
+                  for t in _users(S))
+
+
+@_needs_v61_sve
+def v61_sve_kvm_thread_not_sve(S: Layout) -> Expr:
+    return all_of(implies(_pc_in(t, KVM_PCS), t.tif_sve.eq(0)) for t in _vmms(S))
+
+
+@_needs_v61_sve
+def v61_sve_live_zen_is_tif_sve(S: Layout) -> Expr:
+    return all_of(implies(S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0)
+                          & _pc_in(t, ("USER", "KERNEL", "SVE_ACC")),
+                          S.cpu[c].zen_el0en.eq(t.tif_sve))
+                  for c in _cpus(S) for t in _users(S))
+
+
+@_needs_v61_sve
+def v61_sve_bound_zen_is_tif_sve(S: Layout) -> Expr:
+    out = []
+    for c in _cpus(S):
+        kvm = any_of(_kvm_loaded_on(S, c, t, v) for t in _vmms(S) for v in S.vcpus)
+        for u in _users(S):
+            out.append(implies(_bound_task(S, c, u) & ~kvm, S.cpu[c].zen_el0en.eq(u.tif_sve)))
+    return all_of(out)
+
+
+@_needs_v61_sve
+def v61_sve_load_records_binding(S: Layout) -> Expr:
+    out = []
+    for c in _cpus(S):
+        for t in _vmms(S):
+            for v in S.vcpus:
+                here = _kvm_loaded_on(S, c, t, v)
+                out.append(implies(here & S.cpu[c].zen_el0en.eq(1), v.host_sve_enabled.eq(1)))
+                out += [implies(here & _bound_task(S, c, u), v.host_sve_enabled.eq(u.tif_sve))
+                        for u in _users(S)]
+    return all_of(out)
+
+
+@_needs_v61_sve
+def v61_sve_current_bound_not_foreign(S: Layout) -> Expr:
+    return all_of(implies(S.cpu[c].current.eq(t.index) & _bound_task(S, c, t),
+                          t.tif_foreign.eq(0))
+                  for c in _cpus(S) for t in _users(S))
+
+
+@_needs_v61_sve
+def v61_sve_trap_state(S: Layout) -> Expr:
+    return all_of(implies(t.pc.eq("SVE_ACC"), t.tif_sve.eq(0) & t.sve_state.zhi.eq(S.ZERO)
+                          & t.sve_state.p.eq(S.ZERO))
+                  & implies(_pc_in(t, S.continuations_in("sve_alloc")), t.tif_sve.eq(0))
+                  & implies(_pc_in(t, S.continuations_in("sve_alloc", "sve_state.p")),
+                            t.sve_state.zhi.eq(S.ZERO))
+                  for t in _users(S))
+
+
 # --------------------------------------------------- v6.14 lemmas (with SVE, v6.14 only)
 # Proved for v6.14 with --sve on one and two CPUs with the VMM thread alone (--tasks 0); a
 # plain task besides it is a ptrace tracer, and #22 (a tracer's SVE write discarded by the
@@ -1177,6 +1252,33 @@ LEMMAS: tuple[Lemma, ...] = (
        "vcpu->arch.host_fpsimd_state is the user state of the task in vcpu->pid, which is"
        " the thread holding the loaded vcpu (kvm_arch_vcpu_run_map_fp() at every pid"
        " change, in the KVM_RUN step that takes the vcpu mutex)", V61),
+    # v6.1 with SVE (TRUE without it): proved with the VMM thread alone on one CPU; with a
+    # plain task (a tracer) v6.1 has the BUG_ON(TIF_SVE) finding, with two CPUs #13
+    _L(v61_sve_ghosts_need_tif_sve,
+       "a task whose Z bits above 127 or P/FFR hold values it must read back has TIF_SVE"
+       " (el0_svc clears the ghosts with TIF_SVE; only TIF_SVE-enabled EL0 code writes them)",
+       V61),
+    _L(v61_sve_kvm_thread_not_sve,
+       "a VMM thread inside KVM_RUN has TIF_SVE clear (el0_svc cleared it; ctxsync and put_fp"
+       " clear it again; no tracer here)", V61),
+    _L(v61_sve_live_zen_is_tif_sve,
+       "a running task whose state is live outside KVM_RUN has EL0 SVE enabled exactly when"
+       " it has TIF_SVE", V61),
+    _L(v61_sve_bound_zen_is_tif_sve,
+       "a CPU bound to a task's user state has EL0 SVE enabled exactly when the task has"
+       " TIF_SVE, unless a vcpu is loaded there (hyp clears ZEN_EL0EN; put_fp restores it)",
+       V61),
+    _L(v61_sve_load_records_binding,
+       "while a vcpu is loaded on its running thread's CPU, HOST_SVE_ENABLED is the TIF_SVE"
+       " of the task bound there (ZEN_EL0EN at load, which the bind set from it), and EL0 SVE"
+       " is enabled there only if it was at load", V61),
+    _L(v61_sve_current_bound_not_foreign,
+       "a running task bound to its own CPU is not foreign there (the switch clears the flag"
+       " exactly then; every flush of the CPU or the task unbinds it)", V61),
+    _L(v61_sve_trap_state,
+       "inside do_sve_acc() after sve_alloc() the task has no TIF_SVE and its sve_state's Z"
+       " bits above 127 and P/FFR are sve_alloc()'s zeroes (preempted inside sve_alloc(): no"
+       " TIF_SVE; past its second write the bits above 127 are zero)", V61),
     _L(v6_kernel_cpu_only_in_section,
        "outside a section kernel_fpsimd_cpu is NR_CPUS (the model's forget_dead_kernel_state"
        " at kernel_neon_end; only fpsimd_save_kernel_state, inside a section, sets it)", V6),

@@ -164,6 +164,18 @@ def test_v61_lemmas_hold_and_prove() -> None:
     assert "v61_vcpu_host_pointer" in [o.name for o in res.obligations]
 
 
+def test_v61_with_sve_is_proved_for_the_vmm_thread_alone() -> None:
+    """With SVE, the VMM thread alone on one CPU (no tracer: with one, the BUG_ON(TIF_SVE)
+    finding; with two CPUs, #13), v6.1's SVE lemmas (V61 in properties/lemmas.py) hold in
+    every reachable state and prove every property."""
+    cfg = {"cpus": 1, "tasks": 0, "vhe": True, "sve": True, **PREEMPT}
+    check_lemmas_on_reachable_states("v6.1", {**cfg, "preemption": "split"})
+    res = prove(Instance(Config(**cfg), get_variant("v6.1")), list(PROPERTY_NAMES))
+    bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
+    assert res.verdict == "PROVED", bad
+    assert "v61_sve_load_records_binding" in [o.name for o in res.obligations]
+
+
 def test_v61_tracer_sets_tif_sve_before_vcpu_load_and_it_bugs() -> None:
     """Beyond the fix table (docs/fixes.md row 25): with SVE, a tracer's NT_ARM_SVE write at
     KVM_RUN's syscall-entry stop sets TIF_SVE after the syscall discard, and
