@@ -76,6 +76,10 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                    help="with --sve: the SVE vector lengths in bits the system supports (two "
                         "or three, e.g. 128,256): tasks may then have different vector "
                         "lengths (event sve_set_vl); default: one vector length")
+    g.add_argument("--sve-guest", action="store_true",
+                   help="with --sve (v6.x variants): the vcpus have SVE (max VL: the largest"
+                        " of --sve-vls), with the guest's ZCR_EL1 and, on nVHE, ZCR_EL2 and"
+                        " the host SVE trap; both hyp modes are checked")
     presets = ", ".join(f"{n} ({' '.join(_preset_words(n))})" for n in KCONFIG_PRESETS)
     g.add_argument("--kconfig", action="append", default=None, metavar="NAME",
                    help=f"kernel configuration preset (repeatable; `all` for every one; "
@@ -113,7 +117,7 @@ def hyp_modes(args: argparse.Namespace) -> list[bool]:
         return [True]
     if args.hyp == "nvhe":
         return [False]
-    if getattr(args, "sve", False) and args.vcpus:
+    if getattr(args, "sve", False) and args.vcpus and not getattr(args, "sve_guest", False):
         return [True]
     return [False, True]
 
@@ -247,7 +251,8 @@ def _build(args: argparse.Namespace, variant: Variant, kconfig: dict, vhe: bool)
                      guest_aarch32=getattr(args, "aarch32_guest", False),
                      events=events_from_args(args),
                      preemption=getattr(args, "preemption", "split"),
-                     sve_vls=parse_sve_vls(getattr(args, "sve_vls", "") or ""))
+                     sve_vls=parse_sve_vls(getattr(args, "sve_vls", "") or ""),
+                     sve_guest=getattr(args, "sve_guest", False))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     try:

@@ -45,6 +45,9 @@ class Instance:
     def __post_init__(self) -> None:
         check = self.variant.option("check_config")
         why = check(self.variant, self.config) if check is not None else None
+        if not why and self.config.sve_guest and not self.variant.option("sve_guest", False):
+            why = (f"variant {self.variant.name}: --sve-guest (SVE vcpus) is not modelled for"
+                   " this version (v6.13 and v6.14 only)")
         if why:
             raise ModelError(why)
         features = frozenset(self.variant.option("state_features", ()))

@@ -124,6 +124,14 @@ class Config:
       is modelled.  With two or three: each task's ``thread.sve_vl`` and each CPU's live
       ZCR_EL1.LEN are state (a value of this set), for the event ``sve_set_vl``
       (prctl(PR_SVE_SET_VL)); needs ``sve``.
+    * ``sve_guest`` (`--sve-guest`): the vcpus have the SVE feature (KVM_ARM_VCPU_SVE,
+      ``vcpu_has_sve()``; KVM has supported SVE guests in nVHE since v5.12, 8c8010d69c13),
+      with their max vector length ``vcpu->arch.sve_max_vl`` = kvm_sve_max_vl, the
+      largest length the system supports (kvm/reset.c kvm_vcpu_enable_sve(): a VMM that
+      sets no KVM_REG_ARM64_SVE_VLS gets it), the guest's own ZCR_EL1, the vcpu's SVE
+      register state and, on nVHE, ZCR_EL2 and CPTR_EL2.TZ for the host.  Only the
+      variants whose KVM code supports SVE guests in both hyp modes accept it (v6.x,
+      not the 2018 ones); needs ``sve`` and a vcpu.
 
     The kernel configuration, named after Kconfig (presets in `KCONFIG_PRESETS`; the
     default is the ``debug`` preset):
@@ -153,6 +161,7 @@ class Config:
     events: tuple[str, ...] = field(default=DEFAULT_EVENTS)
     preemption: str = "split"
     sve_vls: tuple[int, ...] = ()
+    sve_guest: bool = False
     # Deprecated alias (the flag before the Kconfig fields): lockdep=True is PROVE_LOCKING
     # with TRACE_IRQFLAGS, lockdep=False neither (what the model did then); other fields
     # as given.
@@ -201,7 +210,13 @@ class Config:
         if self.prove_locking and not self.trace_irqflags:
             raise ValueError("CONFIG_PROVE_LOCKING selects CONFIG_TRACE_IRQFLAGS: "
                              "PROVE_LOCKING=y needs TRACE_IRQFLAGS=y")
-        if self.sve and not self.vhe and self.vcpus:
+        if self.sve_guest and not self.sve:
+            raise ValueError("--sve-guest needs --sve (the system supports SVE)")
+        if self.sve_guest and not self.vcpus:
+            raise ValueError("--sve-guest needs a vcpu (--vcpus 1 or 2)")
+        # SVE guests are a v5.12+ configuration: KVM lifted v4.18's VHE-only rule for SVE
+        # (8c8010d69c13 "KVM: arm64: Save/restore SVE state for nVHE").
+        if self.sve and not self.vhe and self.vcpus and not self.sve_guest:
             raise ValueError(
                 "--sve with KVM needs VHE (v4.18's kvm_arch_check_sve_has_vhe refuses nVHE);"
                 " use --vhe")
@@ -210,6 +225,12 @@ class Config:
     def user_tasks(self) -> int:
         """Every task with an mm: the plain user tasks, then the VMM threads."""
         return self.tasks + self.vmm_threads
+
+    @property
+    def vcpu_max_vl_index(self) -> int:
+        """Index in ``sve_vls`` of an SVE vcpu's max VL (vcpu->arch.sve_max_vl =
+        kvm_sve_max_vl, the largest length every CPU supports; 0 with one VL)."""
+        return max(len(self.sve_vls) - 1, 0)
 
     @property
     def default_vl_index(self) -> int:
@@ -269,6 +290,7 @@ class Config:
             f"vcpus={self.vcpus} {'VHE' if self.vhe else 'nVHE'}"
             f"{' SVE' if self.sve else ''}"
             f"{' VLs=' + ','.join(map(str, self.sve_vls)) if self.sve_vls else ''}"
+            f"{' sve-guest' if self.sve_guest else ''}"
             f" {self.describe_kconfig()}"
             f"{' aarch32-guest' if self.guest_aarch32 else ''}"
             f"{' events=' + ','.join(self.events) if self.events else ''}"
@@ -276,7 +298,7 @@ class Config:
         )
 
     def to_json(self) -> dict:
-        return {
+        d = {
             "cpus": self.cpus,
             "tasks": self.tasks,
             "vmm_threads": self.vmm_threads,
@@ -291,3 +313,6 @@ class Config:
             "sve_vls": list(self.sve_vls),
             "preemption": self.preemption,
         }
+        if self.sve_guest:  # only when set: traces written before it stay as they were
+            d["sve_guest"] = True
+        return d

@@ -782,7 +782,8 @@ class Ctx:
             if zhi and isinstance(regs.p, Var):
                 self.supersede_p(owner)
                 self.set(regs.p, latest)
-                self.set(self.S.tasks[owner].p_written, 1)
+                if owner < self.config.user_tasks:  # guests (SVE vcpus) keep no ghost
+                    self.set(self.S.tasks[owner].p_written, 1)
 
     def supersede(self, owner: int) -> None:
         """Ghost monitor: every copy of ``owner``'s latest value becomes ``~`` (older).

@@ -48,7 +48,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from model.config import Config
-from model.dsl import BOOL, GHOST_BOOL, Const, Domain, Expr, ModelError, Var, int_domain
+from model.dsl import BOOL, GHOST_BOOL, Const, Domain, Expr, Ite, ModelError, Var, int_domain
 
 PCS = (
     "USER",  # at EL0, running user code
@@ -162,6 +162,14 @@ class CpuVars:
     zcr: Var | Expr = None  # type: ignore[assignment]
     # (feature to_save, with SVE; v6.16+) fpsimd_last_state.to_save
     last_to_save: Var | Expr = None  # type: ignore[assignment]
+    # (Config.sve_guest, several VLs) the ZCR register the host kernel's ZCR_EL1 accesses
+    # do not reach: nVHE: ZCR_EL2.LEN (hyp's; it limits the EL1/EL0 vector length); VHE:
+    # ZCR_EL1.LEN proper (the host, at EL2, reaches it as ZCR_EL12: a guest's).  Use
+    # Layout.zcr_el1_reg / zcr_el2_reg for the architectural registers.
+    zcr2: Var | Expr = None  # type: ignore[assignment]
+    # (Config.sve_guest, nVHE) CPTR_EL2.TZ: SVE instructions and ZCR_EL1 accesses at
+    # EL1/EL0 trap to EL2 (constant 0 otherwise)
+    cptr_tz: Var | Expr = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -237,6 +245,13 @@ class VcpuVars:
     reset_pending: Var | Expr
     # (feature vcpu_fp_state, v6.0-v6.9) vcpu->arch.fp_state
     fp_state: Var | Expr = None  # type: ignore[assignment]
+    # (Config.sve_guest) vcpu->arch.sve_state: Z0-Z31 (V slice and the bits above 127) and
+    # P0-P15/FFR of an SVE vcpu, at its max VL (FPSR/FPCR stay in fp_regs; fp_regs.v is
+    # not used for an SVE vcpu).  None without SVE vcpus.
+    sve_state: Image | None = None
+    # (Config.sve_guest, several VLs) the vcpu's saved ZCR_EL1.LEN
+    # (vcpu->arch.ctxt.sys_regs[ZCR_EL1], what the guest last wrote when not live)
+    zcr_el1: Var | Expr = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -398,6 +413,14 @@ class Layout:
                     else Const(self.VL, 0),
                     last_to_save=self._var(f"{p}.fpsimd_last_state.to_save", TO_SAVE, 0)
                     if "to_save" in self.features and cfg.sve else Const(TO_SAVE, 0),
+                    # nVHE ZCR_EL2: KVM's init (cpu_prepare_hyp_mode/__kvm_hyp_init)
+                    # leaves it at the host max (kvm_host_sve_max_vl).  VHE ZCR_EL1
+                    # proper: unused by the host, taken as the smallest length (reset).
+                    zcr2=self._var(f"{p}.{'ZCR_EL12' if cfg.vhe else 'ZCR_EL2'}.LEN", self.VL,
+                                   0 if cfg.vhe else len(cfg.sve_vls) - 1)
+                    if self.multi_vl and cfg.sve_guest else Const(self.VL, 0),
+                    cptr_tz=self._var(f"{p}.CPTR_EL2.TZ", b, 0)
+                    if cfg.sve_guest and not cfg.vhe else Const(b, 0),
                 )
             )
             cpu = self.cpu[-1]
@@ -525,6 +548,20 @@ class Layout:
                     if "vcpu_reset" in cfg.events else Const(b, 0),
                     fp_state=self._var(f"{p}.arch.fp_state", FP_OWNER, 0)
                     if "vcpu_fp_state" in self.features else Const(FP_OWNER, 0),
+                    # The guest's initial SVE registers are its data, as its fp_regs are.
+                    sve_state=Image(f"{p}.sve_state",
+                                    self._var(f"{p}.sve_state.v", self.VALUE, self.latest(nu + v)),
+                                    zero,
+                                    self._var(f"{p}.sve_state.zhi", self.VALUE,
+                                              self.latest(nu + v)),
+                                    p=self._var(f"{p}.sve_state.p", self.VALUE,
+                                                self.latest(nu + v)))
+                    if cfg.sve_guest else None,
+                    # ZCR_EL1's reset value (sys_regs.c reset_val 0): LEN 0, the smallest
+                    # length (128 bits, which every SVE implementation supports; the
+                    # model's smallest configured one).
+                    zcr_el1=self._var(f"{p}.sys_regs.ZCR_EL1.LEN", self.VL, 0)
+                    if cfg.sve_guest and self.multi_vl else Const(self.VL, 0),
                 )
             )
         # Ghost: the last kernel-mode NEON read-back saw data its section did not write.
@@ -630,12 +667,51 @@ class Layout:
     def all_images(self) -> list[Image]:
         imgs = [c.regs for c in self.cpu] + [c.host_ctxt for c in self.cpu]
         imgs += [t.uw for t in self.tasks if t.mm] + [v.fp_regs for v in self.vcpus]
+        imgs += [v.sve_state for v in self.vcpus if v.sve_state is not None]
         imgs += [t.sve_state for t in self.tasks if t.mm]
         imgs += [t.sigframe for t in self.tasks if t.mm and t.sigframe is not None]
         if "efi" in self.config.events:
             imgs += [c.efi_fpsimd_state for c in self.cpu] + [c.efi_sve_state for c in self.cpu]
         imgs += [t.kernel_state for t in self.tasks if t.kernel_state is not None]
         return imgs
+
+    # ---------------------------------------------------------- SVE vector lengths
+    def zcr_el1_reg(self, c: int) -> Var | Expr:
+        """CPU c's architectural ZCR_EL1.LEN: nVHE the host's and a guest's (one
+        register); VHE the guest's (Config.sve_guest; the host's accesses go to ZCR_EL2)."""
+        cpu = self.cpu[c]
+        return cpu.zcr2 if self.config.vhe else cpu.zcr
+
+    def zcr_el2_reg(self, c: int) -> Var | Expr:
+        """CPU c's architectural ZCR_EL2.LEN: nVHE hyp's (Config.sve_guest); VHE the
+        host's (what its ZCR_EL1 accesses reach)."""
+        cpu = self.cpu[c]
+        return cpu.zcr if self.config.vhe else cpu.zcr2
+
+    def vl_min(self, a: Var | Expr, b: Var | Expr) -> Expr:
+        """The shorter of two vector lengths (indices into the sorted Config.sve_vls)."""
+        n = len(self.VL.labels)
+        out: Expr = Const(self.VL, n - 1)
+        for i in range(n - 2, -1, -1):
+            out = Ite(a.eq(i) | b.eq(i), Const(self.VL, i), out)
+        return out
+
+    def effective_vl(self, c: int, at_el2: bool = False) -> Expr:
+        """The effective SVE vector length of code below EL2 on CPU c (the Arm ARM's
+        rule: ZCR_EL1.LEN, limited by ZCR_EL2.LEN where EL2 is implemented, rounded down to
+        a supported length: every modelled value is supported).  ``at_el2``: VHE host
+        code, EL2 or EL0 with HCR_EL2.{E2H,TGE} set: ZCR_EL2.LEN alone.  Without SVE
+        vcpus (Config.sve_guest) the limit is the host max and the host's register
+        decides."""
+        cpu = self.cpu[c]
+        if not isinstance(cpu.zcr2, Var) or at_el2:
+            return self.zcr_el2_reg(c) if isinstance(cpu.zcr2, Var) else cpu.zcr
+        return self.vl_min(self.zcr_el1_reg(c), self.zcr_el2_reg(c))
+
+    def host_vl(self, c: int) -> Expr:
+        """The vector length host code on CPU c runs at (RDVL; EL0 and EL1 for nVHE, EL0
+        and EL2 for VHE)."""
+        return self.effective_vl(c, at_el2=self.config.vhe)
 
     def fp_trapped(self, c: int) -> Expr:
         """FP/ASIMD accesses below EL2 trap to hyp on CPU c (CPACR_EL1.FPEN clear in VHE,

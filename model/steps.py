@@ -259,6 +259,16 @@ def _vmm(S: Layout) -> Iterable[Params]:
                     yield {"cpu": c, "task": t.index, "vcpu": v}
 
 
+def _vmm_vl(S: Layout) -> Iterable[Params]:
+    """(Config.sve_guest, several VLs) a guest's ZCR_EL1 write: every supported length up
+    to its max VL."""
+    if not (S.config.sve_guest and S.multi_vl):
+        return
+    for p in _vmm(S):
+        for vl in range(S.config.vcpu_max_vl_index + 1):
+            yield {**p, "vl": vl}
+
+
 def _event(name: str, params: Callable[[Layout], Iterable[Params]]
            ) -> Callable[[Layout], Iterable[Params]]:
     """Instantiate a step only when the optional event ``name`` is in the configuration
@@ -464,6 +474,9 @@ STEPS: tuple[Step, ...] = (
     Step("guest_fp_write", "the guest writes its FP registers", _vmm,
          lambda S, p: _in_guest(S, p) & ~S.fp_trapped(p["cpu"]),
          lambda k, p: k.guest_fp_write(p["vcpu"])),
+    Step("guest_sve_set_vl", "(SVE vcpus) the guest writes its ZCR_EL1.LEN", _vmm_vl,
+         lambda S, p: _in_guest(S, p) & ~S.fp_trapped(p["cpu"]),
+         lambda k, p: k.guest_write_zcr_el1(p["vcpu"], p["vl"])),
     Step("guest_exit", "the guest exits (IRQ or trap) back to the run loop", _vmm,
          _in_guest,
          lambda k, p: k.kvm_arch_vcpu_ioctl_run_guest_exit(p["vcpu"])),

@@ -178,8 +178,29 @@ def vl_readers(S: Layout) -> list[tuple[Expr, int, Expr]]:
     vector lengths configured: the task observes ZCR_EL1.LEN (RDVL, every SVE access)."""
     if not S.multi_vl:
         return []
-    return [(sve_at_el0(S, c, t.index), t.index, S.cpu[c].zcr)
+    return [(sve_at_el0(S, c, t.index), t.index, S.host_vl(c))
             for c in range(S.config.cpus) for t in S.tasks if t.mm]
+
+
+def guest_sve_readers(S: Layout) -> list[tuple[Expr, int, Expr]]:
+    """(condition, guest owner, slice) for SVE vcpus (Config.sve_guest) in guest mode with
+    FP/SVE untrapped: they read the Z bits above 127 and P0-P15/FFR too.  Checked by
+    no_leak only: a guest that shortens its own vector length makes its high Z bits
+    inaccessible, which the model does not track per length."""
+    out: list[tuple[Expr, int, Expr]] = []
+    if not S.config.sve_guest:
+        return out
+    for c in range(S.config.cpus):
+        regs = S.cpu[c].regs
+        for t in S.tasks:
+            if not t.vmm:
+                continue
+            for v in S.vcpus:
+                cond = (S.cpu[c].current.eq(t.index) & t.pc.eq("IN_GUEST")
+                        & v.mutex.eq(t.name) & ~S.fp_trapped(c))
+                for slot in (regs.zhi, regs.p):
+                    out.append((cond, S.guest_owner(v.index), slot))
+    return out
 
 
 def p_readers(S: Layout) -> list[tuple[Expr, int, Expr]]:
@@ -303,6 +324,8 @@ def no_leak(S: Layout) -> Expr:
         parts.append(implies(cond, _own(S, t, zhi)))
     for cond, t, p in p_readers(S):
         parts.append(implies(cond, _own(S, t, p)))
+    for cond, g, slot in guest_sve_readers(S):
+        parts.append(implies(cond, _own(S, g, slot)))
     parts += [sigframe_no_leak(S, t) for t in S.tasks if t.sigframe is not None]
     return all_of(parts)
 
@@ -358,6 +381,24 @@ def _softirq_neon_vcpu_bound(S: Layout, a: Action) -> Expr | None:
         return None
     c = a.param("cpu")
     return any_of(S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index)) for v in S.vcpus)
+
+
+def _softirq_neon_sve_vcpu_short_vl(S: Layout, a: Action) -> Expr | None:
+    """(SVE vcpus, several VLs) a softirq uses kernel-mode NEON while an SVE vcpu's state
+    is bound to the CPU and the guest's own ZCR_EL1 (live or saved) selects a length
+    below its max VL: the save must still run at the max VL (#20)."""
+    if a.name != "irq" or not (S.config.sve_guest and S.multi_vl):
+        return None
+    c = a.param("cpu")
+    top = S.config.vcpu_max_vl_index
+    return any_of(S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index))
+                  & (S.zcr_el1_reg(c).ne(top) | v.zcr_el1.ne(top)) for v in S.vcpus)
+
+
+def needs_sve_guest_vls(cfg: Config) -> str | None:
+    if not cfg.sve_guest:
+        return "vcpus without SVE (--sve-guest not given)"
+    return None if len(cfg.sve_vls) > 1 else "one vector length (--sve-vls A,B not given)"
 
 
 def _hyp_saves_host(S: Layout, a: Action) -> Expr | None:
@@ -671,6 +712,10 @@ GUARDS: tuple[Guard, ...] = (
     Guard("softirq_neon_with_vcpu_bound",
           "a softirq uses kernel-mode NEON while a vcpu's state is bound to the CPU",
           _softirq_neon_vcpu_bound, needs_vcpus),
+    Guard("softirq_neon_sve_vcpu_short_vl",
+          "(SVE vcpus) a softirq uses kernel-mode NEON while an SVE vcpu is bound and its"
+          " ZCR_EL1 selects a length below its max VL", _softirq_neon_sve_vcpu_short_vl,
+          needs_sve_guest_vls),
     Guard("hyp_saves_host_state",
           "hyp saves a host task's live state on the guest's first FP access",
           _hyp_saves_host, needs_vcpus),

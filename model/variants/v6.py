@@ -78,7 +78,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from model.ctx import Ctx
-from model.dsl import Const, Expr, ModelError, Var, any_of
+from model.dsl import Const, Expr, Var, any_of
 from model.events import EVENTS
 from model.variant import Variant
 
@@ -121,7 +121,8 @@ def task_fpsimd_load(k: Ctx) -> None:
     else sve_user_enable(); then sve_set_vq (one VL: no effect) and restore the SVE
     registers: sve_load_state(sve_pffr(), &uw.fpsimd_state.fpsr, restore_ffr).
     Otherwise fpsimd_load_state(&current->thread.uw.fpsimd_state).  (The WARN_ON_ONCEs
-    on fp_type after the switch cannot fire: two formats.)"""
+    on fp_type after the switch cannot fire: two formats.)  With several vector lengths
+    sve_set_vq() writes the task's length into ZCR_EL1 first (sve_load_state's ``vl``)."""
     k.check(~k.preemptible(), "WARN", "task_fpsimd_load", "WARN_ON(preemptible())")
     k.check(~k.test_thread_flag("TIF_KERNEL_FPSTATE"), "WARN", "task_fpsimd_load",
             "WARN_ON(test_thread_flag(TIF_KERNEL_FPSTATE))")
@@ -141,7 +142,11 @@ def task_fpsimd_load(k: Ctx) -> None:
                 "WARN_ON_ONCE(!test_and_set_thread_flag(TIF_SVE)) with fp_type SVE")
         with k.If(was.eq(1)):
             k.set(cpu.zen_el0en, True)  # sve_user_enable()
-        k.sve_load_state(k.cur.sve_state, k.cur.uw)
+        # sve_set_vq(sve_vq_from_vl(task_get_sve_vl(current)) - 1) (TIF_SVE is set here),
+        # then the load at that length; both are SVE/ZCR accesses at EL1.
+        k.sve_host_insn()
+        k.sve_load_state(k.cur.sve_state, k.cur.uw,
+                         k.cur.sve_vl if isinstance(cpu.zcr, Var) else None)
 
 
 def fpsimd_save_user_state(k: Ctx) -> None:
@@ -153,7 +158,17 @@ def fpsimd_save_user_state(k: Ctx) -> None:
     *last->fp_type = FP_STATE_FPSIMD (the format is always FPSIMD without SVE/SME: the
     fp_type fields are not modelled).  ``last->st`` is read where it is used: no IRQ can
     change it in between (bottom halves or IRQs are off in every caller, as the WARN
-    requires)."""
+    requires).
+
+    With SVE the registers are saved as SVE when ``(last->to_save == FP_STATE_CURRENT &&
+    TIF_SVE && !in_syscall()) || last->to_save == FP_STATE_SVE`` at ``vl = last->sve_vl``:
+    for a task bound by fpsimd_bind_task_to_cpu() that is its thread.sve_vl (no modelled
+    v6 path changes a task's VL while it is bound: sve_set_vl is not modelled for v6), for
+    an SVE vcpu bound by ctxsync (to_save FP_STATE_SVE) its vcpu->arch.sve_max_vl.  Then
+    ``if (WARN_ON(sve_get_vl() != vl))``: force_signal_inject(SIGKILL) and return without
+    saving (`sve_vl_check`); else sve_save_state(last->sve_state, &last->st->fpsr) and
+    *last->fp_type = FP_STATE_SVE (a vcpu's fp_type is not modelled: hyp restores an SVE
+    vcpu from its sve_state whatever it says)."""
     k.check(~k.preemptible(), "WARN", "fpsimd_save_user_state", "WARN_ON(preemptible())")
     st = k.this_cpu.last_st
     with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
@@ -167,15 +182,21 @@ def fpsimd_save_user_state(k: Ctx) -> None:
                 with k.If(st.eq(k.S.task_fpstate(t.index)) & sve):
                     # sve_save_state(last->sve_state + ..., &last->st->fpsr, true);
                     # *last->fp_type = FP_STATE_SVE
-                    k.sve_save_state(t.sve_state, st)
-                    k.set(t.fp_type, "SVE")
+                    with k.If(k.sve_vl_check(t.sve_vl)):
+                        k.sve_save_state(t.sve_state, st)
+                        k.set(t.fp_type, "SVE")
                 with k.Else():
                     with k.If(st.eq(k.S.task_fpstate(t.index))):
                         k.fpsimd_save_state(t.uw)
                         k.set(t.fp_type, "FPSIMD")
             for v in k.S.vcpus:
                 with k.If(st.eq(k.S.vcpu_fpstate(v.index))):
-                    k.fpsimd_save_state(v.fp_regs)  # vcpu fp_type: always FPSIMD here
+                    if k.vcpu_has_sve(v.index):
+                        # to_save FP_STATE_SVE, vl = sve_max_vl (ctxsync)
+                        with k.If(k.sve_vl_check(Const(k.S.VL, k.config.vcpu_max_vl_index))):
+                            k.sve_save_state(v.sve_state, v.fp_regs)
+                    else:
+                        k.fpsimd_save_state(v.fp_regs)  # vcpu fp_type: FPSIMD
             k.check(st.ne("NULL"), "BUG", "NULL dereference", "FP save/restore through NULL")
         else:
             k.store_through(st, k.fpsimd_save_state)
@@ -192,6 +213,61 @@ def fpsimd_save(k: Ctx) -> None:
     """The 2018 name of fpsimd_save_user_state(), which v6.x callers no longer use: kept
     so that a call from a function shared with the 2018 table reaches the v6 code."""
     k.fpsimd_save_user_state()
+
+
+def sve_get_vl(k: Ctx) -> Expr:
+    """arch/arm64/kernel/entry-fpsimd.S (v6.x): sve_get_vl(): RDVL, the vector length the
+    host kernel runs at (at EL1 with nVHE, EL2 with VHE): the effective-VL rule
+    (`Layout.host_vl`).  RDVL is an SVE instruction: on nVHE with CPTR_EL2.TZ set it
+    traps to hyp first (`sve_host_insn`).  Constant with one vector length."""
+    k.sve_host_insn()
+    return k.S.host_vl(k.cpu)
+
+
+def sve_vl_check(k: Ctx, vl: Expr) -> Expr:
+    """The VL check of fpsimd_save_user_state() (v6.x): ``if (WARN_ON(sve_get_vl() !=
+    vl))`` the registers cannot be saved in the bound state's layout:
+    force_signal_inject(SIGKILL, SI_KERNEL, 0, 0) and return.  Returns the "lengths
+    agree" condition, under which the caller saves.  With one vector length it cannot
+    fail and is not emitted.  Abstraction: the SIGKILL itself (the thread dying) is not
+    modelled; the WARN is the finding, and the state is not saved, as in the C."""
+    if not k.S.multi_vl:
+        return k.true
+    ok = k.let("vl_ok", k.sve_get_vl().eq(vl))
+    k.check(ok.eq(1), "WARN", "fpsimd_save_user_state",
+            "WARN_ON(sve_get_vl() != vl): SIGKILL, state not saved")
+    return ok.eq(1)
+
+
+def sve_host_insn(k: Ctx) -> None:
+    """Model helper (no C function): the host kernel executes an SVE instruction or
+    accesses ZCR_EL1 at EL1.  On nVHE with CPTR_EL2.TZ set (Config.sve_guest: left set at
+    a guest exit while an SVE guest owns the registers, v5.12-v6.13) it traps to hyp
+    first, which handles it (`handle_host_sve_trap`) and returns to re-execute it.  Without
+    that trap state (VHE, no SVE vcpus) nothing happens: the instruction just runs."""
+    tz = k.this_cpu.cptr_tz
+    if isinstance(tz, Var):
+        with k.If(tz.eq(1)):
+            k.handle_host_sve_trap()
+
+
+def handle_host_sve_trap(k: Ctx) -> None:
+    """arch/arm64/kvm/hyp/nvhe/hyp-main.c (v5.12-v6.13): handle_trap(), case
+    ESR_ELx_EC_SVE: cpacr_clear_set(0, CPACR_ELx_ZEN) (nVHE: CPTR_EL2.TZ cleared); isb();
+    sve_cond_update_zcr_vq(sve_vq_from_vl(kvm_host_sve_max_vl) - 1, SYS_ZCR_EL2): hyp's
+    lazy restore of the host's ZCR_EL2 (the host max: the largest configured length).
+    ZCR_EL1, which the guest wrote, is left as it is."""
+    cpu = k.this_cpu
+    k.set(cpu.cptr_tz, False)
+    if isinstance(cpu.zcr2, Var):
+        k.set(k.S.zcr_el2_reg(k.cpu), len(k.config.sve_vls) - 1)
+
+
+def handle_host_sve_trap_v614(k: Ctx) -> None:
+    """arch/arm64/kvm/hyp/nvhe/hyp-main.c (v6.14): handle_trap() has no ESR_ELx_EC_SVE
+    case any more (59419f10045b: hyp switches ZCR eagerly and never leaves CPTR_EL2.TZ
+    set for the host): a host SVE trap is the default case, BUG()."""
+    k.check(k.false, "BUG", "handle_trap", "BUG(): host SVE trap (no ESR_ELx_EC_SVE case)")
 
 
 def fpsimd_load_kernel_state(k: Ctx, t: int) -> None:
@@ -464,6 +540,7 @@ def el0_svc(k: Ctx) -> None:
 
     def fp_user_discard() -> None:
         with k.If(k.test_thread_flag("TIF_SVE")):
+            k.sve_host_insn()
             zero = Const(k.S.VALUE, k.S.ZERO)
             k.set(k.this_cpu.regs.zhi, zero)  # sve_flush_live(true, ...)
             k.set(k.this_cpu.regs.p, zero)
@@ -538,12 +615,16 @@ def do_sve_acc_locked(k: Ctx) -> None:
 
 def sve_init_regs(k: Ctx) -> None:
     """arch/arm64/kernel/fpsimd.c (v6.9-v6.14): sve_init_regs(): if current's state is
-    live (TIF_FOREIGN_FPSTATE clear): sve_set_vq (one VL), sve_flush_live(true, vq)
+    live (TIF_FOREIGN_FPSTATE clear): sve_set_vq (the task's VL into ZCR_EL1),
+    sve_flush_live(true, vq)
     (zero the Z bits above 127, P and FFR in the registers) and fpsimd_bind_task_to_cpu()
     (which enables EL0 SVE); else convert in memory (`sve_init_regs_in_memory`, the branch
     751ecf6afd65 changed in v6.12)."""
     zero = Const(k.S.VALUE, k.S.ZERO)
     with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
+        k.sve_host_insn()
+        if isinstance(k.this_cpu.zcr, Var):
+            k.set(k.this_cpu.zcr, k.cur.sve_vl)  # sve_set_vq(task's VQ - 1)
         k.set(k.this_cpu.regs.zhi, zero)
         k.set(k.this_cpu.regs.p, zero)
         k.fpsimd_bind_task_to_cpu()
@@ -656,28 +737,72 @@ def kvm_arch_vcpu_ctxflush_fp(k: Ctx, vcpu: int) -> None:
 def kvm_arch_vcpu_ctxsync_fp(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/fpsimd.c (v6.9-v6.14): kvm_arch_vcpu_ctxsync_fp(), IRQs off after
     the exit: WARN_ON_ONCE(!irqs_disabled()); if the guest owns the registers, bind
-    {.st = &vcpu->arch.ctxt.fp_regs, ..., .to_save = FP_STATE_FPSIMD (no vcpu SVE)} with
+    {.st = &vcpu->arch.ctxt.fp_regs, .sve_state = vcpu->arch.sve_state, .sve_vl =
+    vcpu->arch.sve_max_vl, ..., .to_save = FP_STATE_SVE if vcpu_has_sve() else
+    FP_STATE_FPSIMD} with
     fpsimd_bind_state_to_cpu() and clear TIF_FOREIGN_FPSTATE."""
     k.check(k.irqs_disabled(), "WARN", "kvm_arch_vcpu_ctxsync_fp",
             "WARN_ON_ONCE(!irqs_disabled())")
     with k.If(k.guest_owns_fp_regs(vcpu)):
+        # The model keeps only .st: .sve_state, .sve_vl and .to_save follow from which
+        # vcpu it is (fpsimd_save_user_state reads them that way).
         k.fpsimd_bind_state_to_cpu(k.S.vcpu_fpstate(vcpu))
         k.clear_thread_flag("TIF_FOREIGN_FPSTATE")
 
 
 def kvm_arch_vcpu_put_fp(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/fpsimd.c (v6.9-v6.13): kvm_arch_vcpu_put_fp(): local_irq_save();
-    (SME part: no SME); if the guest owns the registers (no vcpu SVE: no ZCR handling)
-    fpsimd_save_and_flush_cpu_state(); else with VHE and SVE restore CPACR_EL1.ZEN_EL0EN
-    from HOST_SVE_ENABLED; local_irq_restore()."""
+    (SME part: no SME); if the guest owns the registers: for an SVE vcpu the ZCR handling
+    (`kvm_put_fp_sve_zcr`), then fpsimd_save_and_flush_cpu_state(); else with VHE and SVE
+    restore CPACR_EL1.ZEN_EL0EN from HOST_SVE_ENABLED; local_irq_restore()."""
     flags = k.local_irq_save()
     with k.If(k.guest_owns_fp_regs(vcpu)):
+        if k.vcpu_has_sve(vcpu):
+            k.kvm_put_fp_sve_zcr(vcpu)
         k.fpsimd_save_and_flush_cpu_state()
     if k.config.vhe and k.config.sve:
         with k.Else():
             # hyp's kvm_reset_cptr_el2() cleared ZEN_EL0EN: restore what load_fp saw
             k.set(k.this_cpu.zen_el0en, k.vcpu(vcpu).host_sve_enabled)
     k.local_irq_restore(flags)
+
+
+def kvm_put_fp_sve_zcr(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/fpsimd.c (v5.12-v6.13): the SVE part of kvm_arch_vcpu_put_fp() when
+    the guest owns the registers: __vcpu_sys_reg(vcpu, ZCR_EL1) = read_sysreg_el1(SYS_ZCR)
+    (the guest's ZCR_EL1: nVHE the one ZCR_EL1, a ZCR_EL1 access at EL1 that traps to hyp
+    first while CPTR_EL2.TZ is set; VHE ZCR_EL12); then, if !has_vhe() (or a nested guest,
+    not modelled), sve_cond_update_zcr_vq(vcpu_sve_max_vq(vcpu) - 1, SYS_ZCR_EL1): the
+    registers are about to be saved at the guest's max VL.  A helper of the model (the C
+    is inline in put_fp)."""
+    v = k.vcpu(vcpu)
+    k.sve_host_insn()
+    if isinstance(v.zcr_el1, Var):
+        k.set(v.zcr_el1, k.S.zcr_el1_reg(k.cpu))
+        if not k.config.vhe:
+            k.set(k.this_cpu.zcr, k.config.vcpu_max_vl_index)
+
+
+def guest_fp_write(k: Ctx, vcpu: int) -> None:
+    """The guest writes its FP registers (FP untrapped).  An SVE vcpu's writes are taken
+    to be SVE writes: its Z registers (all VL bits), P0-P15/FFR and FPSR/FPCR get its new
+    values (abstraction: a guest's FPSIMD-only write, which zeroes the Z bits above 127,
+    is not a separate step).  A guest without SVE writes V and FPSR/FPCR."""
+    sve = bool(k.vcpu_has_sve(vcpu))
+    k.fp_write(k.S.guest_owner(vcpu), k.this_cpu.regs, zhi=sve)
+
+
+def guest_write_zcr_el1(k: Ctx, vcpu: int, vl: int) -> None:
+    """The guest kernel writes ZCR_EL1.LEN (e.g. its sve_probe_vqs()/VL set-up, or its own
+    prctl(PR_SVE_SET_VL) task switch) with any supported length up to its max VL.  Only
+    while it owns the FP registers: with CPTR_EL2.TZ (nVHE) / CPACR ZEN (VHE) set, a
+    ZCR_EL1 access traps to hyp, which switches the FP state in first (the guest_fp_trap
+    step).  The register written is the architectural ZCR_EL1: nVHE the one the host
+    shares, VHE ZCR_EL1 proper.  Architecture (Arm ARM, "Effective SVE vector length"):
+    the guest then runs at min(its ZCR_EL1, ZCR_EL2).  Abstraction: the Z bits a shorter
+    length makes inaccessible are not tracked per length (the guest's Z-high/P reads are
+    checked for leaks only, properties/fp.py)."""
+    k.set(k.S.zcr_el1_reg(k.cpu), vl)
 
 
 # ------------------------------------------------------------------ arch/arm64/kvm/arm.c
@@ -709,18 +834,29 @@ def __activate_traps(k: Ctx, vcpu: int) -> None:
     and if the guest does not own the registers TFP|TZ and __activate_traps_fpsimd32().
     From v6.12 this is __activate_cptr_traps(), which writes the value afresh (VHE:
     TTA|TAM, plus FPEN if the guest owns the registers; nVHE: TFP unless it does): the
-    same modelled bits, since the host always runs with FPEN set and TFP clear."""
+    same modelled bits, since the host always runs with FPEN set and TFP clear.  With SVE
+    vcpus (v6.13/v6.14, Config.sve_guest): VHE sets ZEN too when the guest owns the
+    registers; nVHE's CPTR_EL2.TZ is set with TFP (v6.14: TZ also for a vcpu without SVE,
+    which has no SVE state to trap for)."""
     owns = k.guest_owns_fp_regs(vcpu)
+    sve_vcpu = bool(k.vcpu_has_sve(vcpu))
+    tz = k.this_cpu.cptr_tz
     if k.config.vhe:
         if k.config.sve:
-            k.set(k.this_cpu.zen_el0en, False)  # val &= ~(ZEN | SMEN); no vcpu SVE
+            # val &= ~(ZEN | SMEN); an SVE vcpu that owns the registers gets ZEN back
+            # (v6.13/v6.14 __activate_cptr_traps: FPEN, and ZEN if vcpu_has_sve())
+            k.set(k.this_cpu.zen_el0en, owns if sve_vcpu else False)
         with k.If(~owns):
             k.set_fp_trap(True)
             k.__activate_traps_fpsimd32(vcpu)
     else:
         k.set_fp_trap(False)
+        if isinstance(tz, Var):
+            k.set(tz, False)  # vcpu->arch.cptr_el2: RES1 only (the vcpu init's value)
         with k.If(~owns):
             k.set_fp_trap(True)
+            if isinstance(tz, Var):
+                k.set(tz, True)  # CPTR_EL2_TFP | CPTR_EL2_TZ
             k.__activate_traps_fpsimd32(vcpu)
 
 
@@ -728,11 +864,18 @@ def __deactivate_traps(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/hyp/{vhe,nvhe}/switch.c (v6.9-v6.14): __deactivate_traps() ->
     kvm_reset_cptr_el2() (asm/kvm_emulate.h; v6.14: __deactivate_cptr_traps(), the same
     modelled bits): VHE: CPACR_EL1 = FPEN_EL0EN | FPEN_EL1EN |
-    ZEN_EL1EN (FP enabled); nVHE: CPTR_EL2 = CPTR_NVHE_EL2_RES1 (TFP clear; TZ only for a
-    guest with SVE)."""
+    ZEN_EL1EN (FP enabled); nVHE: CPTR_EL2 = CPTR_NVHE_EL2_RES1 (TFP clear), with TZ set if
+    the vcpu has SVE and owns the registers (v5.12-v6.13: hyp traps the host's SVE use
+    to restore ZCR_EL2 lazily, #20; v6.14 never sets TZ for the host, see
+    `__deactivate_traps_v614`)."""
     k.set_fp_trap(False)
     if k.config.vhe and k.config.sve:
         k.set(k.this_cpu.zen_el0en, False)  # the reset value has ZEN_EL1EN only
+    tz = k.this_cpu.cptr_tz
+    if isinstance(tz, Var):
+        # v6.13 kvm_get_reset_cptr_el2(): CPTR_EL2_TZ iff vcpu_has_sve() &&
+        # guest_owns_fp_regs(): the host's next SVE use traps (handle_host_sve_trap)
+        k.set(tz, k.guest_owns_fp_regs(vcpu) if k.vcpu_has_sve(vcpu) else False)
 
 
 def __kvm_vcpu_run_enter(k: Ctx, vcpu: int) -> None:
@@ -768,14 +911,53 @@ def fixup_guest_exit_fp(k: Ctx, vcpu: int) -> None:
     CPTR_EL2.TFP clear); if the host owns the registers save them
     (kvm_hyp_save_fpsimd_host); __fpsimd_restore_state(&vcpu->arch.ctxt.fp_regs); a
     32-bit guest's FPEXC32_EL2 from its sys_regs; the owner becomes
-    FP_STATE_GUEST_OWNED; the guest is re-entered."""
+    FP_STATE_GUEST_OWNED; the guest is re-entered.  An SVE vcpu (Config.sve_guest, read in
+    v6.13): ZEN/TZ untrapped too and __hyp_sve_restore_guest() instead of the FPSIMD
+    restore."""
     v = k.vcpu(vcpu)
-    k.set_fp_trap(False)
+    k.kvm_hyp_untrap_fp(vcpu)
     with k.If(k.kvm_fp_owner(vcpu).eq("HOST_OWNED")):
         k.kvm_hyp_save_fpsimd_host(vcpu)
-    k.__fpsimd_restore_state(v.fp_regs)
+    if k.vcpu_has_sve(vcpu):
+        k.__hyp_sve_restore_guest(vcpu)
+    else:
+        k.__fpsimd_restore_state(v.fp_regs)
     k.__fpsimd_restore_fpexc32(vcpu)
     k.set(k.kvm_fp_owner(vcpu), "GUEST_OWNED")
+
+
+def kvm_hyp_untrap_fp(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/include/hyp/switch.h (v6.9-v6.14): the first statement of
+    kvm_hyp_handle_fpsimd(): cpacr_clear_set(0, CPACR_ELx_FPEN | CPACR_ELx_ZEN) for an SVE
+    vcpu (or pKVM with SVE, not modelled), else cpacr_clear_set(0, CPACR_ELx_FPEN); isb().
+    nVHE: CPTR_EL2.TFP (and TZ) cleared; VHE: CPACR_EL1.FPEN (and ZEN, both its EL0 and
+    EL1 bits) set.  A helper of the model."""
+    k.set_fp_trap(False)
+    if k.vcpu_has_sve(vcpu):
+        if k.config.vhe:
+            k.set(k.this_cpu.zen_el0en, True)
+        elif isinstance(k.this_cpu.cptr_tz, Var):
+            k.set(k.this_cpu.cptr_tz, False)
+
+
+def __hyp_sve_restore_guest(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/include/hyp/switch.h (v5.12-v6.14): __hyp_sve_restore_guest():
+    sve_cond_update_zcr_vq(vcpu_sve_max_vq(vcpu) - 1, SYS_ZCR_EL2) (the saved layout is
+    at the max VL); __sve_restore_state(vcpu_sve_pffr(vcpu), &ctxt.fp_regs.fpsr, true):
+    Z0-Z31, P0-P15, FFR from vcpu->arch.sve_state and FPSR/FPCR from fp_regs; (NV's
+    guest-hypervisor ZCR_EL2: not modelled); write_sysreg_el1(vcpu's ZCR_EL1, SYS_ZCR):
+    the guest's own ZCR_EL1 (nVHE ZCR_EL1, VHE ZCR_EL12)."""
+    v = k.vcpu(vcpu)
+    c = k.cpu
+    if isinstance(k.this_cpu.zcr2, Var):
+        k.set(k.S.zcr_el2_reg(c), k.config.vcpu_max_vl_index)
+    regs = k.this_cpu.regs
+    k.set(regs.v, v.sve_state.v)
+    k.set(regs.zhi, v.sve_state.zhi)
+    k.set(regs.p, v.sve_state.p)
+    k.set(regs.fpsr, v.fp_regs.fpsr)
+    if isinstance(k.this_cpu.zcr2, Var):
+        k.set(k.S.zcr_el1_reg(c), v.zcr_el1)
 
 
 # --------------------------------------------------------------------- the variants
@@ -785,7 +967,10 @@ _NEW = ["preemptible", "fpsimd_save_user_state", "fpsimd_load_kernel_state",
         "fpsimd_thread_switch_fixup_foreign", "fpsimd_save_and_flush_cpu_state",
         "fpsimd_kvm_prepare", "syscall_kernel_neon_end", "forget_dead_kernel_state",
         "kvm_fp_owner", "guest_owns_fp_regs", "kvm_arch_vcpu_ctxflush_fp",
-        "kvm_hyp_save_fpsimd_host", "do_sve_acc_locked", "sve_init_regs"]
+        "kvm_hyp_save_fpsimd_host", "do_sve_acc_locked", "sve_init_regs",
+        "sve_get_vl", "sve_vl_check", "sve_host_insn", "handle_host_sve_trap",
+        "kvm_put_fp_sve_zcr", "guest_write_zcr_el1", "kvm_hyp_untrap_fp",
+        "__hyp_sve_restore_guest", "vcpu_has_sve"]
 
 # Functions of the 2018 table that no v6.9 code calls (gone, or not reached without
 # SVE): removed so that a stray call is a build error, not silently 2018 code.
@@ -799,6 +984,10 @@ def check_config(variant: Variant, config) -> str | None:  # noqa: ANN001
     if bad:
         return (f"variant {variant.name}: event {bad[0]} is not modelled for this version "
                 "yet (its functions are the 2018 ones)")
+    if config.sve_guest and not variant.option("sve_guest", False):
+        return (f"variant {variant.name}: --sve-guest (SVE vcpus) is modelled for v6.13 and"
+                " v6.14 only (their hyp and kvm/fpsimd.c SVE code was read; this version's"
+                " was not)")
     return None
 
 
@@ -820,7 +1009,9 @@ def make_v69(base: Variant) -> Variant:
         "__kvm_vcpu_run_enter", "__kvm_vcpu_run_exit", "kvm_hyp_save_fpsimd_host",
         "fixup_guest_exit_fp", "do_sve_acc", "do_sve_acc_locked", "sve_init_regs",
         "sve_init_regs_in_memory",
-        "sve_set")}
+        "sve_set", "sve_get_vl", "sve_vl_check", "sve_host_insn", "handle_host_sve_trap",
+        "kvm_put_fp_sve_zcr", "guest_fp_write", "guest_write_zcr_el1", "kvm_hyp_untrap_fp",
+        "__hyp_sve_restore_guest", "vcpu_has_sve")}
     functions.update({n: None for n in _GONE if n in base.functions})
     return base.derive(
         "v6.9",
@@ -900,6 +1091,8 @@ def make_v613(v612: Variant) -> Variant:
         "v6.13",
         "v6.13.7: the last release before the 2025 KVM FP rework; the FP code is v6.12's"
         " (fpsimd_kvm_prepare(), HOST_SVE_ENABLED, hyp saves the host's FPSIMD state)",
+        # SVE vcpus (Config.sve_guest): their hyp and kvm/fpsimd.c code read in v6.13.7
+        options={"sve_guest": True},
         tree=V613_TREE, release="v6.13.7")
 
 
@@ -939,19 +1132,23 @@ def fixup_guest_exit_fp_v614(k: Ctx, vcpu: int) -> None:
     is_protected_kvm_enabled() && host_owns_fp_regs() (no pKVM here: never, the host state
     was saved and flushed at vcpu load); __fpsimd_restore_state(&vcpu->arch.ctxt.fp_regs);
     FPMR only if kvm_has_fpmr() (no FPMR); a 32-bit guest's FPEXC32_EL2; the owner becomes
-    FP_STATE_GUEST_OWNED; the guest is re-entered."""
+    FP_STATE_GUEST_OWNED; the guest is re-entered.  An SVE vcpu (Config.sve_guest): ZEN
+    too and __hyp_sve_restore_guest() (as in v6.13)."""
     v = k.vcpu(vcpu)
-    k.set_fp_trap(False)
-    k.__fpsimd_restore_state(v.fp_regs)
+    k.kvm_hyp_untrap_fp(vcpu)
+    if k.vcpu_has_sve(vcpu):
+        k.__hyp_sve_restore_guest(vcpu)
+    else:
+        k.__fpsimd_restore_state(v.fp_regs)
     k.__fpsimd_restore_fpexc32(vcpu)
     k.set(k.kvm_fp_owner(vcpu), "GUEST_OWNED")
 
 
 def vcpu_has_sve(k: Ctx, vcpu: int) -> bool:
     """arch/arm64/include/asm/kvm_host.h: vcpu_has_sve(vcpu) (KVM_ARM_VCPU_SVE).  A
-    build-time fact of the configuration: the model's vcpus never have the SVE feature
-    (Config has no per-vcpu SVE; ctxsync binds them with to_save = FP_STATE_FPSIMD)."""
-    return False
+    build-time fact of the configuration: every vcpu has the SVE feature iff
+    Config.sve_guest (ctxsync then binds it with to_save = FP_STATE_SVE at its max VL)."""
+    return bool(k.config.sve_guest)
 
 
 def fpsimd_lazy_switch_to_guest(k: Ctx, vcpu: int) -> None:
@@ -959,23 +1156,49 @@ def fpsimd_lazy_switch_to_guest(k: Ctx, vcpu: int) -> None:
     switch ZCR_EL{1,2}", #20): fpsimd_lazy_switch_to_guest(), on every guest entry (VHE:
     __kvm_vcpu_run_vhe() before __activate_traps(); nVHE: handle___kvm_vcpu_run() before
     __kvm_vcpu_run()): if the guest owns the registers and has SVE, ZCR_EL2 = the vcpu's
-    max VQ - 1 (or its guest hypervisor's ZCR_EL2 under NV) and ZCR_EL1 = the vcpu's saved
-    ZCR_EL1.  Nothing else.  In the model vcpu_has_sve() is false, so no write happens:
-    this is the C's effect on every modelled configuration, not an omission of it.  Not
-    modelled (outside the configurations): an SVE vcpu's ZCR values and vector lengths."""
-    if k.vcpu_has_sve(vcpu):
-        raise ModelError("vcpus with SVE are not modelled (fpsimd_lazy_switch_to_guest)")
+    max VQ - 1 (a nested guest's guest-hypervisor ZCR_EL2: NV is not modelled) and the
+    guest's ZCR_EL1 (nVHE ZCR_EL1, VHE ZCR_EL12) = the vcpu's saved ZCR_EL1.  Nothing
+    else; with one vector length the ZCR values are not state and nothing is written."""
+    if not k.vcpu_has_sve(vcpu) or not isinstance(k.this_cpu.zcr2, Var):
+        return
+    c = k.cpu
+    with k.If(k.guest_owns_fp_regs(vcpu)):
+        k.set(k.S.zcr_el2_reg(c), k.config.vcpu_max_vl_index)
+        k.set(k.S.zcr_el1_reg(c), k.vcpu(vcpu).zcr_el1)
 
 
 def fpsimd_lazy_switch_to_host(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/hyp/include/hyp/switch.h (v6.14, #20): fpsimd_lazy_switch_to_host(),
     on every guest exit (VHE: after __deactivate_traps(); nVHE: after __kvm_vcpu_run()
     returns): if the guest owns the registers and has SVE, save the guest's ZCR_EL1 into
-    the vcpu and set ZCR_EL2 (VHE) / ZCR_EL2 and ZCR_EL1 (nVHE) so that the host can save
-    the guest's state lazily at its max VL.  As for the entry: vcpu_has_sve() is false in
-    the model, no register is written."""
-    if k.vcpu_has_sve(vcpu):
-        raise ModelError("vcpus with SVE are not modelled (fpsimd_lazy_switch_to_host)")
+    the vcpu (__vcpu_sys_reg(vcpu, ZCR_EL1) = read_sysreg_el1(SYS_ZCR)), then VHE:
+    ZCR_EL2 = the vcpu's max VQ - 1; nVHE: ZCR_EL2 = the host max (kvm_host_sve_max_vl)
+    and ZCR_EL1 = the vcpu's max VQ - 1: the host runs at the guest's max VL and can save
+    the guest's state lazily in its layout."""
+    if not k.vcpu_has_sve(vcpu) or not isinstance(k.this_cpu.zcr2, Var):
+        return
+    c = k.cpu
+    v = k.vcpu(vcpu)
+    with k.If(k.guest_owns_fp_regs(vcpu)):
+        k.set(v.zcr_el1, k.S.zcr_el1_reg(c))
+        if k.config.vhe:
+            k.set(k.S.zcr_el2_reg(c), k.config.vcpu_max_vl_index)
+        else:
+            k.set(k.S.zcr_el2_reg(c), len(k.config.sve_vls) - 1)
+            k.set(k.S.zcr_el1_reg(c), k.config.vcpu_max_vl_index)
+
+
+def __deactivate_traps_v614(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/{vhe,nvhe}/switch.c (v6.14): __deactivate_traps() ->
+    __deactivate_cptr_traps(): VHE CPACR_EL1 = FPEN | ZEN_EL1EN; nVHE CPTR_EL2 =
+    CPTR_NVHE_EL2_RES1, TZ only if the system has no SVE: with SVE never set for the
+    host any more (59419f10045b)."""
+    k.set_fp_trap(False)
+    if k.config.vhe and k.config.sve:
+        k.set(k.this_cpu.zen_el0en, False)
+    tz = k.this_cpu.cptr_tz
+    if isinstance(tz, Var):
+        k.set(tz, False)
 
 
 def __kvm_vcpu_run_enter_v614(k: Ctx, vcpu: int) -> None:
@@ -1007,13 +1230,14 @@ def make_v614(v613: Variant) -> Variant:
         "v6.14.0: fbc7e61195e2 (#17: vcpu load saves and flushes the host FP state;"
         " fpsimd_kvm_prepare() and hyp's host save gone, put_fp no longer restores ZEN) and"
         " 59419f10045b (#20: eager ZCR_EL{1,2} switching in hyp)",
-        options={"new_functions": ["vcpu_has_sve", "fpsimd_lazy_switch_to_guest",
+        options={"new_functions": ["fpsimd_lazy_switch_to_guest",
                                    "fpsimd_lazy_switch_to_host"]},
         tree=V614_TREE, release="v6.14.0",
         kvm_arch_vcpu_load_fp=kvm_arch_vcpu_load_fp_v614,
         kvm_arch_vcpu_put_fp=kvm_arch_vcpu_put_fp_v614,
         fixup_guest_exit_fp=fixup_guest_exit_fp_v614,
-        vcpu_has_sve=vcpu_has_sve,
+        handle_host_sve_trap=handle_host_sve_trap_v614,
+        __deactivate_traps=__deactivate_traps_v614,
         fpsimd_lazy_switch_to_guest=fpsimd_lazy_switch_to_guest,
         fpsimd_lazy_switch_to_host=fpsimd_lazy_switch_to_host,
         __kvm_vcpu_run_enter=__kvm_vcpu_run_enter_v614,

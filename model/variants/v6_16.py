@@ -317,7 +317,10 @@ def make_v616(v614: Variant) -> Variant:
                                    "fpsimd_syscall_enter", "fpsimd_syscall_exit",
                                    "sve_set_common_mode", "sve_set_common_zero_fpsimd"],
                  "state_features": ("kernel_fpstate", "host_data_fp_owner", "fp_type",
-                                    "to_save")},
+                                    "to_save"),
+                 # fpsimd_last_state.to_save is state here, without FP_STATE_SVE: SVE
+                 # vcpus are not modelled for v6.16 (v6.13/v6.14 only)
+                 "sve_guest": False},
         tree=V616_TREE, release="v6.16-rc1",
         task_fpsimd_load=task_fpsimd_load_v616,
         fpsimd_save_user_state=fpsimd_save_user_state_v616,
