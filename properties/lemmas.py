@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from model.dsl import FALSE, TRUE, Expr, Var, all_of, any_of, implies
+from model.dsl import FALSE, TRUE, Eq, Expr, Var, all_of, any_of, implies
 from model.state import PCS, Image, Layout
 
 
@@ -105,10 +105,27 @@ def _p_ok(S: Layout, p, t) -> Expr:  # noqa: ANN001
 
 def _guest_regs_latest(S: Layout, img: Image, owner: int) -> Expr:
     """A guest's state: V and FPSR/FPCR its latest, the Z bits above 127 zero (guests
-    only ever write through V and hyp loads them with an FPSIMD load)."""
+    only ever write through V and hyp loads them with an FPSIMD load).  SVE vcpus
+    (Config.sve_guest): every slice, P/FFR too, its latest (its writes are SVE writes and
+    hyp loads all of them from vcpu->arch.sve_state)."""
     if not S.config.sve or not isinstance(img.zhi, Var):
         return _latest(S, img, owner)
+    if S.config.sve_guest:
+        return _vf_latest(S, img, owner) & img.zhi.eq(S.latest(owner)) \
+            & img.p.eq(S.latest(owner))
     return _vf_latest(S, img, owner) & img.zhi.eq(S.ZERO)
+
+
+def _guest_saved_latest(S: Layout, v) -> Expr:  # noqa: ANN001
+    """A vcpu's saved state holds its guest's latest value: fp_regs, or for an SVE vcpu
+    (Config.sve_guest) FPSR/FPCR in fp_regs and Z (V slice and the bits above 127) and
+    P/FFR in vcpu->arch.sve_state (fp_regs.vregs is not used then)."""
+    owner = S.guest_owner(v.index)
+    if v.sve_state is None:
+        return _latest(S, v.fp_regs, owner)
+    last = S.latest(owner)
+    return (v.fp_regs.fpsr.eq(last) & v.sve_state.v.eq(last) & v.sve_state.zhi.eq(last)
+            & v.sve_state.p.eq(last))
 
 
 def _sve_format(S: Layout, t) -> Expr:  # noqa: ANN001
@@ -457,7 +474,7 @@ def seed_guest_saved_unless_live(S: Layout) -> Expr:
                 live.append(mine & t.pc.eq("IN_GUEST") & v.fp_enabled.eq(1))
                 live.append(mine & t.tif_foreign.eq(0)
                             & S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index)))
-        out.append(_latest(S, v.fp_regs, S.guest_owner(v.index)) | any_of(live))
+        out.append(_guest_saved_latest(S, v) | any_of(live))
     return all_of(out)
 
 
@@ -767,6 +784,13 @@ def _v6_task_regs_latest(S: Layout, c: int, t) -> Expr:  # noqa: ANN001
         # live Z bits above 127 and P/FFR as they were: constrained only in SVE format,
         # as in 2018
         return _task_regs_latest(S, c, t)
+    if S.config.sve_guest:
+        # An SVE guest's P/FFR may remain under a task's FPSIMD state (an FPSIMD load
+        # leaves P alone): unreadable while EL0 SVE is off, and zeroed by the SVE trap's
+        # sve_flush_live() before the task can read them (guard sve_trap_with_foreign_p).
+        p_ok = implies(t.tif_sve.eq(1), _p_ok(S, regs.p, t)) \
+            & implies(t.p_written.eq(1), regs.p.eq(S.latest(t.index)))
+        return _vf_latest(S, regs, t.index) & _zhi_expected(S, regs.zhi, t) & p_ok
     return _vf_latest(S, regs, t.index) & _zhi_expected(S, regs.zhi, t) & _p_ok(S, regs.p, t)
 
 
@@ -830,7 +854,7 @@ def v6_guest_saved_unless_live(S: Layout) -> Expr:
                 live.append(mine & t.pc.eq("IN_GUEST") & _owner(S, c, v).eq("GUEST_OWNED"))
                 live.append(mine & t.tif_foreign.eq(0)
                             & S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index)))
-        out.append(_latest(S, v.fp_regs, S.guest_owner(v.index)) | any_of(live))
+        out.append(_guest_saved_latest(S, v) | any_of(live))
     return all_of(out)
 
 
@@ -1035,6 +1059,48 @@ def v614_loaded_cpu_binds_no_task(S: Layout) -> Expr:
                           S.cpu[c].last_st.eq("NULL")
                           | S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index)))
                   for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
+
+
+# ------------------------------------------ v6.14 lemmas with SVE vcpus (Config.sve_guest)
+def _needs_sve_guest_vls(fn: Callable[[Layout], Expr]) -> Callable[[Layout], Expr]:
+    """A lemma about the vector lengths of SVE vcpus: TRUE without them or with one VL."""
+    def build(S: Layout) -> Expr:
+        return fn(S) if S.config.sve_guest and S.multi_vl else TRUE
+    build.__name__ = fn.__name__
+    build.__doc__ = fn.__doc__
+    return build
+
+
+def _host_on(S: Layout, c: int) -> Expr:
+    """No VMM thread is in guest mode on CPU c (host code runs there)."""
+    return all_of(~(S.cpu[c].current.eq(t.index) & t.pc.eq("IN_GUEST")) for t in _vmms(S))
+
+
+def v614_host_sve_untrapped(S: Layout) -> Expr:
+    tz = [S.cpu[c].cptr_tz for c in _cpus(S)]
+    if not any(isinstance(x, Var) for x in tz):
+        return TRUE
+    return all_of(implies(_host_on(S, c), S.cpu[c].cptr_tz.eq(0)) for c in _cpus(S))
+
+
+@_needs_sve_guest_vls
+def v614_zcr_el2_is_host_max(S: Layout) -> Expr:
+    if S.config.vhe:
+        return TRUE
+    return all_of(S.cpu[c].zcr2.eq(len(S.config.sve_vls) - 1) for c in _cpus(S))
+
+
+@_needs_sve_guest_vls
+def v614_bound_state_at_its_vl(S: Layout) -> Expr:
+    top = S.config.vcpu_max_vl_index
+    out = []
+    for c in _cpus(S):
+        host = ~_v6_guest_live(S, c)
+        out += [implies(host & S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index)),
+                        S.host_vl(c).eq(top)) for v in S.vcpus]
+        out += [implies(host & _bound_task(S, c, t) & t.tif_sve.eq(1),
+                        Eq(S.host_vl(c), t.sve_vl)) for t in _users(S)]
+    return all_of(out)
 
 
 # ----------------------------------------------------- v6.16 lemmas (with SVE, to_save)
@@ -1319,6 +1385,18 @@ LEMMAS: tuple[Lemma, ...] = (
        "while a vcpu thread runs with its vcpu loaded, its CPU is bound to nothing or to that"
        " vcpu: kvm_arch_vcpu_load_fp() saved and flushed, and only ctxsync binds before"
        " vcpu_put", V614),
+    _L(v614_host_sve_untrapped,
+       "(SVE vcpus, nVHE) CPTR_EL2.TZ is set only while a guest runs: v6.14's"
+       " __deactivate_cptr_traps() clears it at every exit (59419f10045b), so no host SVE"
+       " instruction traps to hyp", V614),
+    _L(v614_zcr_el2_is_host_max,
+       "(SVE vcpus, several VLs, nVHE) ZCR_EL2 is the host max: hyp writes the vcpu's max"
+       " (the largest length here) at entry and the host max at exit", V614),
+    _L(v614_bound_state_at_its_vl,
+       "(SVE vcpus, several VLs) outside the guest the host runs at the bound state's VL: an"
+       " SVE vcpu's max (fpsimd_lazy_switch_to_host at the exit before ctxsync binds it), a"
+       " task with TIF_SVE its own (task_fpsimd_load/sve_init_regs write ZCR before the"
+       " bind; vcpu load unbinds every task before a guest can change ZCR)", V614),
     _L(v616_to_save_fpsimd_in_syscall,
        "a CPU whose fpsimd_last_state.to_save is FP_STATE_FPSIMD and which is bound to a"
        " task's user state (the task's fpsimd_cpu names it) is bound to a task in a syscall:"
