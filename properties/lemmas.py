@@ -553,6 +553,30 @@ def sve_state_p_is_own(S: Layout) -> Expr:
                   for t in _users(S))
 
 
+def sve_trap_preempted_state(S: Layout) -> Expr:
+    """(--preemption split) A task preempted in do_sve_acc() (arch/arm64/kernel/fpsimd.c,
+    2018) before it sets TIF_SVE: inside sve_alloc()'s memset of sve_state, or in the
+    local_bh_disable() that follows.  It trapped because TIF_SVE was clear, and nothing
+    sets another task's TIF_SVE meanwhile (a tracer writes NT_ARM_SVE only into a task
+    stopped at a ptrace stop, never one preempted inside the trap); while it is switched
+    out, fpsimd_save() stores its registers in FPSIMD format (uw), so sve_state keeps the
+    zeroes the memset wrote before the preemption point."""
+    if not S.config.sve:
+        return TRUE
+
+    def trap_pcs(function: str) -> tuple[str, ...]:
+        return tuple(pc for pc in S.continuations_in(function)
+                     if pc.startswith("user_sve_trap@"))
+
+    in_alloc, after = trap_pcs("sve_alloc"), trap_pcs("local_bh_disable")
+    past_zhi = tuple(pc for pc in in_alloc
+                     if pc in S.continuations_in("sve_alloc", "sve_state.p")) + after
+    return all_of(implies(_pc_in(t, in_alloc + after), t.tif_sve.eq(0))
+                  & implies(_pc_in(t, past_zhi), t.sve_state.zhi.eq(S.ZERO))
+                  & implies(_pc_in(t, after), t.sve_state.p.eq(S.ZERO))
+                  for t in _users(S))
+
+
 def sve_el0_enabled_only_for_sve_task(S: Layout) -> Expr:
     if not S.config.sve:
         return TRUE
@@ -1243,6 +1267,11 @@ LEMMAS: tuple[Lemma, ...] = (
     _L(sve_state_p_is_own,
        "a task's sve_state holds only its own P/FFR bits or zero (only current's registers"
        " are saved there, with current's TIF_SVE)", BOTH + V614),
+    _L(sve_trap_preempted_state,
+       "a task preempted in do_sve_acc() before it sets TIF_SVE (in sve_alloc()'s memset or"
+       " the local_bh_disable() after it) has TIF_SVE clear, and sve_state holds the zeroes"
+       " written before that point (a tracer writes only tasks at a ptrace stop; a"
+       " switched-out task without TIF_SVE is saved to uw)", BOTH),
     _L(sve_el0_enabled_only_for_sve_task,
        "EL0 SVE is enabled on a CPU only while the task bound to it keeps its state in SVE "
        "format", BOTH),

@@ -20,6 +20,9 @@ SVE = {"cpus": 1, "vhe": True, "sve": True, **PREEMPT_NOLOCKDEP}
 CONFIGS = [
     ("seed", SVE),  # KVM refuses SVE (BUG_ON at vcpu load): host tasks only
     ("v4.18", SVE),
+    # preemption inside do_sve_acc() (sve_trap_preempted_state's continuation points),
+    # with migration: two CPUs, one host task (62,538 states, about 2 s)
+    ("v4.18", {**SVE, "cpus": 2, "vcpus": 0, "vmm_threads": 0, "preemption": "split"}),
 ]
 
 
@@ -35,3 +38,22 @@ def test_sve_lemmas_are_true_without_sve() -> None:
     sve_only = [lem for lem in LEMMAS if "sve" in lem.name]
     assert sve_only
     assert all(lem.build(layout) is TRUE for lem in sve_only)
+
+
+def test_v418_sve_split_needs_the_trap_preemption_lemma() -> None:
+    """Under split preemption a task can be preempted inside do_sve_acc() before it sets
+    TIF_SVE; without sve_trap_preempted_state that state is a CTI (the task's SVE ghost and
+    sve_state look live), with it v4.18 is proved on two CPUs."""
+    from checker.instance import PROPERTY_NAMES
+    from checker.smt.induction import prove
+    from properties.lemmas import lemmas_for
+
+    inst = Instance(Config(cpus=2, vcpus=0, vmm_threads=0, vhe=True, sve=True,
+                           **PREEMPT_NOLOCKDEP), get_variant("v4.18"))
+    assert prove(inst, list(PROPERTY_NAMES)).verdict == "PROVED"
+    without = {lem.name: (lem.reason, lem.build(inst.layout))
+               for lem in lemmas_for(inst.layout, inst.variant)
+               if lem.name != "sve_trap_preempted_state"}
+    res = prove(inst, list(PROPERTY_NAMES), lemmas=without)
+    assert res.verdict == "CTI"
+    assert {o.name for o in res.failed()} == {"seed_task_saved_unless_live", "kernel_asserts"}
