@@ -971,10 +971,7 @@ def v61_sve_kvm_thread_not_sve(S: Layout) -> Expr:
 
 @_needs_v61_sve
 def v61_sve_live_zen_is_tif_sve(S: Layout) -> Expr:
-    return all_of(implies(S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0)
-                          & _pc_in(t, ("USER", "KERNEL", "SVE_ACC")),
-                          S.cpu[c].zen_el0en.eq(t.tif_sve))
-                  for c in _cpus(S) for t in _users(S))
+    return _live_zen_is_tif_sve(S)
 
 
 @_needs_v61_sve
@@ -1042,12 +1039,18 @@ def v6_sve_bound_zen_is_tif_sve(S: Layout) -> Expr:
                   for c in _cpus(S) for t in _users(S))
 
 
-@_needs_sve
-def v6_sve_live_zen_is_tif_sve(S: Layout) -> Expr:
+def _live_zen_is_tif_sve(S: Layout) -> Expr:
+    """A running task whose state is live (outside KVM_RUN) has EL0 SVE enabled exactly
+    when it has TIF_SVE: v6.1's and v6.14's lemma (each claims it for its own layouts)."""
     return all_of(implies(S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0)
                           & _pc_in(t, ("USER", "KERNEL", "SVE_ACC")),
                           S.cpu[c].zen_el0en.eq(t.tif_sve))
                   for c in _cpus(S) for t in _users(S))
+
+
+@_needs_sve
+def v6_sve_live_zen_is_tif_sve(S: Layout) -> Expr:
+    return _live_zen_is_tif_sve(S)
 
 
 def _in_sve_alloc(S: Layout, t) -> Expr:  # noqa: ANN001

@@ -107,6 +107,13 @@ def task_fpsimd_load(k: Ctx) -> None:
     """
     k.check(k.in_softirq() | k.irqs_disabled(), "WARN", "task_fpsimd_load",
             "WARN_ON(!in_softirq() && !irqs_disabled())")
+    load_by_tif_sve(k)
+
+
+def load_by_tif_sve(k: Ctx) -> None:
+    """The load of task_fpsimd_load() up to v6.1 (not a C function of its own): with
+    current's TIF_SVE, sve_load_state(sve_pffr(&current->thread), &uw.fpsimd_state.fpsr)
+    at the task's VL; otherwise fpsimd_load_state(&current->thread.uw.fpsimd_state)."""
     if k.config.sve and k.cur.mm:  # kernel threads never have TIF_SVE
         with k.If(k.test_thread_flag("TIF_SVE")):
             k.sve_load_state(k.cur.sve_state, k.cur.uw, k.cur.sve_vl)

@@ -132,13 +132,7 @@ def task_fpsimd_load(k: Ctx) -> None:
     does (fpsimd_bind_task_to_cpu)."""
     k.check(k.have_cpu_fpsimd_context(), "WARN", "task_fpsimd_load",
             "WARN_ON(!have_cpu_fpsimd_context())")
-    if k.config.sve and k.cur.mm:
-        with k.If(k.test_thread_flag("TIF_SVE")):
-            k.sve_load_state(k.cur.sve_state, k.cur.uw, k.cur.sve_vl)
-        with k.Else():
-            k.fpsimd_load_state(k.cur.uw)
-    else:
-        k.fpsimd_load_state(k.cur.uw)
+    fpsimd_2018.load_by_tif_sve(k)
 
 
 def fpsimd_save(k: Ctx) -> None:
@@ -194,13 +188,7 @@ def fpsimd_thread_switch(k: Ctx, next_task: int) -> None:
     switch with the busy flag around it (v6.8 added the kernel-mode state)."""
     k.__get_cpu_fpsimd_context()
     k.fpsimd_save()
-    nxt = k.task(next_task)
-    if nxt.mm:
-        wrong_task = k.this_cpu.last_st.ne(k.S.task_fpstate(next_task))
-        wrong_cpu = nxt.fpsimd_cpu.ne(k.cpu)
-        k.update_tsk_thread_flag(next_task, "TIF_FOREIGN_FPSTATE", wrong_task | wrong_cpu)
-    else:
-        k.update_tsk_thread_flag(next_task, "TIF_FOREIGN_FPSTATE", True)
+    v6.fpsimd_thread_switch_fixup_foreign(k, next_task, k.task(next_task))
     k.__put_cpu_fpsimd_context()
 
 
