@@ -80,6 +80,10 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                    help="with --sve (v6.x variants): the vcpus have SVE (max VL: the largest"
                         " of --sve-vls), with the guest's ZCR_EL1 and, on nVHE, ZCR_EL2 and"
                         " the host SVE trap; both hyp modes are checked")
+    g.add_argument("--sme", action="store_true",
+                   help="the system supports SME (PSTATE.SM/ZA, ZA, TIF_SME; one streaming"
+                        " vector length; with or without --sve): v6.10 and v6.16 (and"
+                        " v6.16-ptrace-fixes), without vcpus or optional events")
     presets = ", ".join(f"{n} ({' '.join(_preset_words(n))})" for n in KCONFIG_PRESETS)
     g.add_argument("--kconfig", action="append", default=None, metavar="NAME",
                    help=f"kernel configuration preset (repeatable; `all` for every one; "
@@ -252,7 +256,8 @@ def _build(args: argparse.Namespace, variant: Variant, kconfig: dict, vhe: bool)
                      events=events_from_args(args),
                      preemption=getattr(args, "preemption", "split"),
                      sve_vls=parse_sve_vls(getattr(args, "sve_vls", "") or ""),
-                     sve_guest=getattr(args, "sve_guest", False))
+                     sve_guest=getattr(args, "sve_guest", False),
+                     sme=getattr(args, "sme", False))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     try:

@@ -48,6 +48,12 @@ class Instance:
         if not why and self.config.sve_guest and not self.variant.option("sve_guest", False):
             why = (f"variant {self.variant.name}: --sve-guest (SVE vcpus) is not modelled for"
                    " this version (v6.13 and v6.14 only)")
+        if not why and self.config.sme and not self.variant.option("sme", False):
+            why = self.variant.option("sme_refused") or (
+                f"variant {self.variant.name}: --sme is not modelled for this version (its SME"
+                " code was not read; v6.10 and v6.16 only)")
+            if "{" in why:
+                why = why.format(name=self.variant.name)
         if why:
             raise ModelError(why)
         features = frozenset(self.variant.option("state_features", ()))

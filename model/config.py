@@ -132,6 +132,16 @@ class Config:
       register state and, on nVHE, ZCR_EL2 and CPTR_EL2.TZ for the host.  Only the
       variants whose KVM code supports SVE guests in both hyp modes accept it (v6.x,
       not the 2018 ones); needs ``sve`` and a vcpu.
+    * ``sme`` (`--sme`): ``system_supports_sme()``: the Scalable Matrix Extension, with
+      PSTATE.SM/PSTATE.ZA (SVCR), the ZA array, CPACR_EL1.SMEN_EL0EN, TIF_SME,
+      thread.svcr and thread.sme_state (model/sme.py).  With or without ``sve`` (SME
+      without SVE is e.g. Apple M4).  One streaming vector length (SVL) for every task:
+      ``task_get_sme_vl()`` is a constant, so sme_set_vq() and the VL check of
+      fpsimd_save_user_state() cannot change or fail anything (several SVLs are not
+      modelled; ``sve_vls`` is refused with it).  No SME2 (ZT0), no FEAT_SME_FA64, no FPMR.
+      Only the variants whose SME code was read accept it (v6.10 and v6.16, see
+      model/variants/v6.py); SME with vcpus, with SVE and two user tasks (the tracer's
+      NT_ARM_SVE write) and with the optional events is refused there.
 
     The kernel configuration, named after Kconfig (presets in `KCONFIG_PRESETS`; the
     default is the ``debug`` preset):
@@ -162,6 +172,8 @@ class Config:
     preemption: str = "split"
     sve_vls: tuple[int, ...] = ()
     sve_guest: bool = False
+    # system_supports_sme() (`--sme`): see the class docstring.
+    sme: bool = False
     # Deprecated alias (the flag before the Kconfig fields): lockdep=True is PROVE_LOCKING
     # with TRACE_IRQFLAGS, lockdep=False neither (what the model did then); other fields
     # as given.
@@ -216,6 +228,9 @@ class Config:
             raise ValueError("--sve-guest needs a vcpu (--vcpus 1 or 2)")
         # SVE guests are a v5.12+ configuration: KVM lifted v4.18's VHE-only rule for SVE
         # (8c8010d69c13 "KVM: arm64: Save/restore SVE state for nVHE").
+        if self.sme and self.sve_vls:
+            raise ValueError("--sme with --sve-vls: one vector length per kind only (several"
+                             " SVE or streaming vector lengths are not modelled with SME)")
         if self.sve and not self.vhe and self.vcpus and not self.sve_guest:
             raise ValueError(
                 "--sve with KVM needs VHE (v4.18's kvm_arch_check_sve_has_vhe refuses nVHE);"
@@ -291,6 +306,7 @@ class Config:
             f"{' SVE' if self.sve else ''}"
             f"{' VLs=' + ','.join(map(str, self.sve_vls)) if self.sve_vls else ''}"
             f"{' sve-guest' if self.sve_guest else ''}"
+            f"{' SME' if self.sme else ''}"
             f" {self.describe_kconfig()}"
             f"{' aarch32-guest' if self.guest_aarch32 else ''}"
             f"{' events=' + ','.join(self.events) if self.events else ''}"
@@ -315,4 +331,6 @@ class Config:
         }
         if self.sve_guest:  # only when set: traces written before it stay as they were
             d["sve_guest"] = True
+        if self.sme:  # likewise
+            d["sme"] = True
         return d

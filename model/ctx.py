@@ -701,6 +701,8 @@ class Ctx:
             return t.tif_sve
         if flag == "TIF_KERNEL_FPSTATE":  # v6.8+ (feature kernel_fpstate), else constant 0
             return t.tif_kernel_fpstate
+        if flag == "TIF_SME":  # Config.sme, else constant 0
+            return t.tif_sme
         raise ModelError(f"unknown thread flag {flag}")
 
     def test_thread_flag(self, flag: str) -> Expr:
@@ -822,6 +824,13 @@ class Ctx:
             for img in self.S.all_images():
                 for slot in img.p_slots():
                     self.set(slot, Retire(slot, self.S.latest(owner), self.S.stale(owner)))
+
+    def supersede_za(self, owner: int) -> None:
+        """Ghost monitor (Config.sme): every copy of task ``owner``'s latest ZA value
+        becomes ``~`` (ZA has its own generations, as P/FFR have)."""
+        with self.atomic():
+            for slot in self.S.za_slots():
+                self.set(slot, Retire(slot, self.S.latest(owner), self.S.stale(owner)))
 
     def kernel_neon_read_back(self, softirq: bool, task: int | None = None,
                               zhi: bool = True) -> None:

@@ -65,6 +65,10 @@ PCS = (
     # get_cpu_fpsimd_context(): preemptible (the allocation may sleep).
     "SVE_ACC",
 )
+# (Config.sme) in do_sme_acc() after sve_alloc()/sme_alloc(), before
+# get_cpu_fpsimd_context(): preemptible (the allocations may sleep).  Appended to PCS only
+# with SME, so that the other configurations' encodings are unchanged.
+SME_PCS = ("SME_ACC",)
 PC = Domain("pc", PCS)
 
 # State that only newer kernel versions have, declared only for the variants that need
@@ -170,6 +174,13 @@ class CpuVars:
     # (Config.sve_guest, nVHE) CPTR_EL2.TZ: SVE instructions and ZCR_EL1 accesses at
     # EL1/EL0 trap to EL2 (constant 0 otherwise)
     cptr_tz: Var | Expr = None  # type: ignore[assignment]
+    # (Config.sme) PSTATE.SM, PSTATE.ZA (the SVCR bits), CPACR_EL1.SMEN_EL0EN and the ZA
+    # array (one slot: every save/load moves the whole of ZA, so by data independence one
+    # token stands for all its rows; no ZT0).  Constants otherwise.
+    sm: Var | Expr = None  # type: ignore[assignment]
+    za_on: Var | Expr = None  # type: ignore[assignment]
+    smen_el0en: Var | Expr = None  # type: ignore[assignment]
+    za: Var | Expr = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -224,6 +235,16 @@ class TaskVars:
     # SVE trap from EL0), where no syscall can start.  Constant 1 otherwise.
     syscall_body: Var | Expr = None  # type: ignore[assignment]
     in_syscall: Var | Expr = None  # type: ignore[assignment]
+    # (Config.sme) TIF_SME, thread.svcr's SM and ZA bits, thread.sme_state (ZA), and
+    # ghosts: the PSTATE.SM/PSTATE.ZA the task must run with, and whether its ZA must hold
+    # its latest ZA write (1) or zero (0, after its SMSTART ZA).
+    tif_sme: Var | Expr = None  # type: ignore[assignment]
+    svcr_sm: Var | Expr = None  # type: ignore[assignment]
+    svcr_za: Var | Expr = None  # type: ignore[assignment]
+    sme_state: Var | Expr = None  # type: ignore[assignment]
+    sm_expected: Var | Expr = None  # type: ignore[assignment]
+    za_expected: Var | Expr = None  # type: ignore[assignment]
+    za_written: Var | Expr = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -276,12 +297,18 @@ class Layout:
     def __post_init__(self) -> None:
         cfg = self.config
         self.features = frozenset(self.features)
-        self.PC = Domain("pc", PCS + tuple(self.extra_pcs))
+        self.PC = Domain("pc", PCS + (SME_PCS if cfg.sme else ()) + tuple(self.extra_pcs))
         unknown = sorted(self.features - set(FEATURES))
         if unknown:
             raise ModelError(f"unknown state features {unknown}; known: {sorted(FEATURES)}")
         kfp = "kernel_fpstate" in self.features
-        fpt = "fp_type" in self.features and cfg.sve
+        # thread.fp_type and in_syscall() exist with SVE or SME (a streaming-mode save is
+        # in SVE format, v6.x)
+        fpt = "fp_type" in self.features and (cfg.sve or cfg.sme)
+        # The Z bits above 127 and P0-P15/FFR exist in the registers with SVE, and with
+        # SME in streaming mode (at the streaming VL; one slice stands for either length:
+        # an SM change zeroes them, so no value crosses between the two lengths).
+        zp = cfg.sve or cfg.sme
         nu = cfg.user_tasks
         self.task_names = [f"T{i}" for i in range(cfg.tasks)] + [
             f"vmm{i}" for i in range(cfg.vmm_threads)
@@ -341,15 +368,15 @@ class Layout:
             (the CPU registers with SVE; user_fpsimd_state never has them)."""
             v = self._var(f"{prefix}.v", self.VALUE, init_value)
             fpsr = self._var(f"{prefix}.fpsr", self.VALUE, init_value)
-            zhi = self._var(f"{prefix}.zhi", self.VALUE, 0) if with_zhi and cfg.sve else zero
+            zhi = self._var(f"{prefix}.zhi", self.VALUE, 0) if with_zhi and zp else zero
             # P0-P15/FFR: the CPU registers with SVE (reset value taken as zero)
-            p = self._var(f"{prefix}.p", self.VALUE, 0) if with_zhi and cfg.sve else zero
+            p = self._var(f"{prefix}.p", self.VALUE, 0) if with_zhi and zp else zero
             return Image(prefix, v, fpsr, zhi, p=p)
 
         def sve_image(prefix: str, init_value: int) -> Image:
             """thread.sve_state: Z registers (V slice, high slice) and P0-P15/FFR; FPSR
             is not in it."""
-            if not cfg.sve:
+            if not zp:
                 return Image(prefix, zero, zero, zero, p=zero)
             v = self._var(f"{prefix}.v", self.VALUE, init_value)
             zhi = self._var(f"{prefix}.zhi", self.VALUE, 0)
@@ -421,6 +448,15 @@ class Layout:
                     if self.multi_vl and cfg.sve_guest else Const(self.VL, 0),
                     cptr_tz=self._var(f"{p}.CPTR_EL2.TZ", b, 0)
                     if cfg.sve_guest and not cfg.vhe else Const(b, 0),
+                    # (Config.sme) PSTATE.SM and PSTATE.ZA (SVCR), reset 0;
+                    # CPACR_EL1.SMEN_EL0EN (0: EL0 SME trapped; cpu_enable_sme() sets only
+                    # SMEN_EL1EN)
+                    sm=self._var(f"{p}.SVCR.SM", b, 0) if cfg.sme else Const(b, 0),
+                    za_on=self._var(f"{p}.SVCR.ZA", b, 0) if cfg.sme else Const(b, 0),
+                    smen_el0en=self._var(f"{p}.CPACR_EL1.SMEN_EL0EN", b, 0) if cfg.sme
+                    else Const(b, 0),
+                    za=self._var(f"{p}.ZA", self.VALUE, 0) if cfg.sme
+                    else Const(self.VALUE, 0),
                 )
             )
             cpu = self.cpu[-1]
@@ -458,11 +494,13 @@ class Layout:
                     ),
                     sve_state=sve_image(f"{name}.sve_state", 0),
                     zhi_expected=self._var(f"ghost.{name}.zhi_written", GHOST_BOOL, 0)
-                    if cfg.sve else Const(GHOST_BOOL, 0),
+                    if zp else Const(GHOST_BOOL, 0),
                     p_written=self._var(f"ghost.{name}.p_written", GHOST_BOOL, 0)
-                    if cfg.sve else Const(GHOST_BOOL, 0),
+                    if zp else Const(GHOST_BOOL, 0),
+                    # (exec, or SME: an SM change zeroes the registers, which the task
+                    # must then read as zero)
                     expect_zero=self._var(f"ghost.{name}.exec_zero", GHOST_BOOL, 0)
-                    if "exec" in events else Const(GHOST_BOOL, 0),
+                    if "exec" in events or cfg.sme else Const(GHOST_BOOL, 0),
                     stopped=self._var(f"{name}.ptrace_stopped", b, 0) if self.ptrace
                     else Const(b, 0),
                     sigframe=sigframe_image(f"{name}.sigframe") if self.signals else None,
@@ -480,7 +518,8 @@ class Layout:
                     else Const(self.CPU_OR_NR, cfg.cpus),
                     fp_type=self._var(f"{name}.fp_type", FP_TYPE, 0) if fpt
                     else Const(FP_TYPE, 0),
-                    in_syscall=self._var(f"{name}.in_syscall", b, 0) if fpt else Const(b, 0),
+                    in_syscall=self._var(f"{name}.in_syscall", b, 0) if fpt and cfg.sve
+                    else Const(b, 0),
                     created=self._var(f"{name}.created", b, 0) if t == self.fork_child
                     else Const(b, 1),
                     # thread.sve_vl: every user task starts with sve_default_vl (set by
@@ -489,6 +528,21 @@ class Layout:
                     if self.multi_vl else Const(self.VL, 0),
                     syscall_body=self._var(f"{name}.syscall_body", b, 0)
                     if events & {"fork", "sve_set_vl"} else Const(b, 1),
+                    # (Config.sme) TIF_SME, thread.svcr (SM, ZA bits), thread.sme_state
+                    # (ZA; no ZT0: no SME2), and the ghosts of what the task must read:
+                    # its PSTATE.SM and PSTATE.ZA, and whether its ZA holds its latest
+                    # write (else zero: SMSTART ZA zeroes it)
+                    tif_sme=self._var(f"{name}.TIF_SME", b, 0) if cfg.sme else Const(b, 0),
+                    svcr_sm=self._var(f"{name}.svcr.SM", b, 0) if cfg.sme else Const(b, 0),
+                    svcr_za=self._var(f"{name}.svcr.ZA", b, 0) if cfg.sme else Const(b, 0),
+                    sme_state=self._var(f"{name}.sme_state.za", self.VALUE, 0) if cfg.sme
+                    else Const(self.VALUE, 0),
+                    sm_expected=self._var(f"ghost.{name}.sm", GHOST_BOOL, 0) if cfg.sme
+                    else Const(GHOST_BOOL, 0),
+                    za_expected=self._var(f"ghost.{name}.za", GHOST_BOOL, 0) if cfg.sme
+                    else Const(GHOST_BOOL, 0),
+                    za_written=self._var(f"ghost.{name}.za_written", GHOST_BOOL, 0)
+                    if cfg.sme else Const(GHOST_BOOL, 0),
                 )
             )
         for c in range(cfg.cpus):
@@ -522,6 +576,13 @@ class Layout:
                     sve_vl=Const(self.VL, 0),
                     syscall_body=Const(b, 0),
                     in_syscall=Const(b, 0),
+                    tif_sme=Const(b, 0),
+                    svcr_sm=Const(b, 0),
+                    svcr_za=Const(b, 0),
+                    sme_state=Const(self.VALUE, 0),
+                    sm_expected=Const(GHOST_BOOL, 0),
+                    za_expected=Const(GHOST_BOOL, 0),
+                    za_written=Const(GHOST_BOOL, 0),
                 )
             )
         self.vcpus: list[VcpuVars] = []
@@ -663,6 +724,13 @@ class Layout:
         out += [(self.kernel_fpstate(t.index), t.kernel_state) for t in self.tasks
                 if t.kernel_state is not None]
         return out
+
+    def za_slots(self) -> list[Var]:
+        """(Config.sme) Every copy of ZA: each CPU's ZA array and each task's sme_state.
+        ZA has its own generations (a ZA write retires only ZA copies: `Ctx.supersede_za`),
+        as P/FFR have."""
+        out = [c.za for c in self.cpu] + [t.sme_state for t in self.tasks if t.mm]
+        return [x for x in out if isinstance(x, Var)]
 
     def all_images(self) -> list[Image]:
         imgs = [c.regs for c in self.cpu] + [c.host_ctxt for c in self.cpu]

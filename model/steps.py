@@ -75,6 +75,8 @@ VOLUNTARY_SCHED_POINTS: dict[str, str] = {
     "LOOP_TOP": "the run loop's cond_resched() (virt/kvm/arm/arm.c), and handle_exit() "
                 "blocking in kvm_vcpu_block() on WFI before the loop goes round again",
     "SVE_ACC": "(v6.x with SVE) do_sve_acc(): sve_alloc() -> kzalloc(GFP_KERNEL) may sleep",
+    "SME_ACC": "(v6.x with SME) do_sme_acc(): sve_alloc()/sme_alloc() -> kzalloc(GFP_KERNEL)"
+               " may sleep",
 }
 
 
@@ -102,7 +104,8 @@ def preemptible(S: Layout, c: int, t: int) -> Expr:
     task = S.tasks[t]
     if S.config.preempt == "PREEMPT" or not task.mm:
         return base
-    return base & any_of(at(S, t, pc) for pc in VOLUNTARY_SCHED_POINTS)
+    return base & any_of(at(S, t, pc) for pc in VOLUNTARY_SCHED_POINTS
+                         if pc in S.PC.labels)
 
 
 def not_running(S: Layout, t: int) -> Expr:
@@ -154,6 +157,35 @@ def _sve_acc(S: Layout) -> Iterable[Params]:
 
 def _user_sve(S: Layout) -> Iterable[Params]:
     return _user(S) if S.config.sve else ()
+
+
+def _user_sme(S: Layout) -> Iterable[Params]:
+    """User tasks on a system with SME (Config.sme)."""
+    return _user(S) if S.config.sme else ()
+
+
+def _user_svcr(S: Layout) -> Iterable[Params]:
+    """(Config.sme) A user task and each PSTATE.SM/PSTATE.ZA it may set with
+    SMSTART/SMSTOP (every target pair is one instruction or two)."""
+    for p in _user_sme(S):
+        for sm in (0, 1):
+            for za in (0, 1):
+                yield {**p, "sm": sm, "za": za}
+
+
+def _sve_trap_guard(S: Layout, p: Params) -> Expr:
+    """An SVE instruction at EL0 traps to do_sve_acc() when EL0 SVE is trapped
+    (CPACR_EL1.ZEN_EL0EN) and, with SME, the task is not in streaming mode (streaming SVE
+    instructions are governed by SMEN, not ZEN)."""
+    c = S.cpu[p["cpu"]]
+    g = running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER") & c.zen_el0en.eq(0)
+    return g & c.sm.eq(0) if S.config.sme else g
+
+
+def _at_el0_sme(S: Layout, p: Params) -> Expr:
+    """(Config.sme) The task runs at EL0 with SME untrapped (CPACR_EL1.SMEN_EL0EN)."""
+    return (running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER")
+            & S.cpu[p["cpu"]].smen_el0en.eq(1))
 
 
 def _pairs(S: Layout) -> Iterable[Params]:
@@ -384,14 +416,33 @@ STEPS: tuple[Step, ...] = (
          & S.cpu[p["cpu"]].zen_el0en.eq(1),
          lambda k, p: k.user_sve_write()),
     Step("user_sve_trap", "user code executes SVE while EL0 SVE is trapped: do_sve_acc",
-         _user_sve,
-         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER")
-         & S.cpu[p["cpu"]].zen_el0en.eq(0),
+         _user_sve, _sve_trap_guard,
          lambda k, p: k.do_sve_acc()),
     Step("sve_acc", "(v6.x) do_sve_acc() after sve_alloc(): the bh-disabled part",
          _sve_acc,
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "SVE_ACC"),
          lambda k, p: k.do_sve_acc_locked()),
+    Step("user_svcr_write", "(SME) user code executes SMSTART/SMSTOP (PSTATE.SM, PSTATE.ZA)",
+         _user_svcr,
+         lambda S, p: _at_el0_sme(S, p) & (S.cpu[p["cpu"]].sm.ne(p["sm"])
+                                           | S.cpu[p["cpu"]].za_on.ne(p["za"])),
+         lambda k, p: k.user_svcr_write(p["sm"], p["za"])),
+    Step("user_za_write", "(SME) user code writes ZA (PSTATE.ZA set)", _user_sme,
+         lambda S, p: _at_el0_sme(S, p) & S.cpu[p["cpu"]].za_on.eq(1),
+         lambda k, p: k.user_za_write()),
+    Step("user_ssve_write", "(SME) user code in streaming mode writes its Z and P registers",
+         _user_sme,
+         lambda S, p: _at_el0_sme(S, p) & S.cpu[p["cpu"]].sm.eq(1),
+         lambda k, p: k.user_ssve_write()),
+    Step("user_sme_trap", "(SME) user code executes SME while EL0 SME is trapped: do_sme_acc",
+         _user_sme,
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER")
+         & S.cpu[p["cpu"]].smen_el0en.eq(0),
+         lambda k, p: k.do_sme_acc()),
+    Step("sme_acc", "(SME) do_sme_acc() after its allocations: the bh-disabled part",
+         _user_sme,
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "SME_ACC"),
+         lambda k, p: k.do_sme_acc_locked()),
     Step("ptrace_sve_set", "a tracer writes a tracee's SVE registers in a ptrace stop",
          _tracer_tracee, _stopped_target,
          lambda k, p: k.sve_set(p["target"])),

@@ -364,11 +364,15 @@ def fpsimd_thread_switch_fixup_foreign(k: Ctx, next_task: int, nxt) -> None:  # 
 def fpsimd_bind_task_to_cpu(k: Ctx) -> None:
     """arch/arm64/kernel/fpsimd.c (v6.9-v6.14): fpsimd_bind_task_to_cpu(): last->st =
     &current->thread.uw.fpsimd_state (and its sve_state, sme_state, VLs, svcr, fpmr,
-    fp_type pointers: not modelled without SVE/SME/FPMR); last->to_save =
-    FP_STATE_CURRENT; current->thread.fpsimd_cpu = this CPU; with SVE, EL0 SVE
-    enabled iff TIF_SVE (sve_user_enable/disable); no SME."""
+    fp_type pointers: follow from .st); last->to_save = FP_STATE_CURRENT;
+    current->thread.fpsimd_cpu = this CPU; with SME, EL0 SME enabled iff TIF_SME
+    (sme_user_enable/disable); with SVE, EL0 SVE enabled iff TIF_SVE
+    (sve_user_enable/disable)."""
     k.set(k.this_cpu.last_st, k.S.task_fpstate(k.current))
     k.set(k.cur.fpsimd_cpu, k.cpu)
+    if k.config.sme:
+        # sme_user_enable() / sme_user_disable(): CPACR_EL1.SMEN_EL0EN follows TIF_SME
+        k.set(k.this_cpu.smen_el0en, k.test_thread_flag("TIF_SME"))
     if k.config.sve:
         # sve_user_enable() / sve_user_disable(): CPACR_EL1.ZEN_EL0EN follows TIF_SVE
         k.set(k.this_cpu.zen_el0en, k.test_thread_flag("TIF_SVE"))
@@ -521,13 +525,14 @@ def el0_svc_common_entry(k: Ctx, fp_entry: Callable[[], None]) -> None:
     zero and its P/FFR are unspecified) are taken there, at the SVC; el0_svc_common() sets
     regs->syscallno (in_syscall()) only after local_daif_restore(), so a preemptible window
     lies between."""
-    if k.config.sve and k.cur.mm:
+    if (k.config.sve or k.config.sme) and k.cur.mm:
         k.set(k.this_cpu.irqs_disabled, True)
         fp_entry()
         k.set(k.cur.zhi_expected, 0)
         k.set(k.cur.p_written, 0)
         k.set(k.this_cpu.irqs_disabled, False)
-        k.set(k.cur.in_syscall, True)
+        if k.config.sve:
+            k.set(k.cur.in_syscall, True)
     k.goto("KERNEL")
 
 
@@ -980,6 +985,10 @@ _GONE = ["sve_flush_cpu_state", "kvm_fpsimd_flush_cpu_state", "kvm_arch_vcpu_loa
 
 def check_config(variant: Variant, config) -> str | None:  # noqa: ANN001
     """Why ``config`` is outside what the v6 variants model (None if it is not)."""
+    if config.sme:
+        why = check_sme_config(variant, config)
+        if why:
+            return why
     bad = [e for e in config.events if e in UNSUPPORTED_EVENTS]
     if bad:
         return (f"variant {variant.name}: event {bad[0]} is not modelled for this version "
@@ -988,6 +997,28 @@ def check_config(variant: Variant, config) -> str | None:  # noqa: ANN001
         return (f"variant {variant.name}: --sve-guest (SVE vcpus) is modelled for v6.13 and"
                 " v6.14 only (their hyp and kvm/fpsimd.c SVE code was read; this version's"
                 " was not)")
+    return None
+
+
+def check_sme_config(variant: Variant, config) -> str | None:  # noqa: ANN001
+    """Why ``config`` with SME (Config.sme) is outside what the model covers (None if it is
+    not): the versions where SME is reachable and read, and the paths whose SME part is
+    modelled (model/variants/v6_sme.py)."""
+    if not variant.option("sme", False):
+        why = variant.option("sme_refused") or (
+            "variant {name}: --sme is not modelled for this version (its SME code was not"
+            " read; SME is modelled for v6.10 and v6.16)")
+        return why.format(name=variant.name)
+    if config.vcpus:
+        return (f"variant {variant.name}: --sme with vcpus is not modelled (KVM's SVCR and"
+                " SMEN handling in kvm_arch_vcpu_load_fp()/put_fp() and hyp): use --vcpus 0")
+    if config.events:
+        return (f"variant {variant.name}: event {config.events[0]} with --sme is not"
+                " modelled (its SME part is not written)")
+    if config.sve and config.user_tasks >= 2:
+        return (f"variant {variant.name}: --sme --sve with two user tasks is not modelled"
+                " (the tracer's NT_ARM_SVE write, step ptrace_sve_set, has SME parts not"
+                " written); use one user task or --sme without --sve")
     return None
 
 
@@ -1013,6 +1044,9 @@ def make_v69(base: Variant) -> Variant:
         "kvm_put_fp_sve_zcr", "guest_fp_write", "guest_write_zcr_el1", "kvm_hyp_untrap_fp",
         "__hyp_sve_restore_guest", "vcpu_has_sve")}
     functions.update({n: None for n in _GONE if n in base.functions})
+    from model.variants import v6_sme
+    # SME's SMSTOP in fpsimd_flush_cpu_state() (the same statements without SME)
+    functions["fpsimd_flush_cpu_state"] = v6_sme.fpsimd_flush_cpu_state
     return base.derive(
         "v6.9",
         "v6.9.0: preemptible task-context kernel NEON (TIF_KERNEL_FPSTATE, lazy kernel-state"
@@ -1062,12 +1096,16 @@ def make_v68(v69: Variant) -> Variant:
 
 
 def make_v610(v69: Variant) -> Variant:
+    from model.variants import v6_sme
     return v69.derive(
         "v6.10",
         "v6.10.0: e92bee9f861b (flush the CPU state when switching to a task in kernel"
-        " NEON), host_data->fp_owner and host_data->fpsimd_state",
-        options={"state_features": ("kernel_fpstate", "host_data_fp_owner", "fp_type")},
+        " NEON), host_data->fp_owner and host_data->fpsimd_state; SME (--sme) reachable:"
+        " #21 (SMSTOP after loading the kernel-mode state), #14 (do_sme_acc)",
+        options={"state_features": ("kernel_fpstate", "host_data_fp_owner", "fp_type"),
+                 "new_functions": v6_sme.NEW_FUNCTIONS, "sme": True},
         tree=V610_TREE, release="v6.10.0",
+        **v6_sme.v610_functions(),
         fpsimd_thread_switch_to_kernel_neon=fpsimd_thread_switch_to_kernel_neon_v610,
         kvm_fp_owner=kvm_fp_owner_v610,
         kvm_arch_vcpu_run_map_fp=kvm_arch_vcpu_run_map_fp_v610,
@@ -1080,6 +1118,12 @@ def make_v612(v610: Variant) -> Variant:
         "v6.12",
         "v6.12.0: 751ecf6afd65 (the SVE trap discards stale CPU state: flush the task's"
         " binding when converting in memory); the rest as modelled for v6.10",
+        # SME cannot be configured: ARM64_SME `depends on BROKEN` from v6.12-rc7
+        # (81235ae0c846) until v6.16-rc1 (33c4618d0ac0); v6.13 and v6.14 inherit this.
+        options={"sme": False,
+                 "sme_refused": "variant {name}: --sme is refused: SME cannot be enabled in"
+                                " this release (ARM64_SME `depends on BROKEN` from v6.12-rc7,"
+                                " 81235ae0c846, until v6.16-rc1, 33c4618d0ac0)"},
         tree=V612_TREE, release="v6.12.0",
         sve_init_regs_in_memory=sve_init_regs_in_memory_v612)
 

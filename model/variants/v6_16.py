@@ -153,6 +153,9 @@ def fpsimd_bind_task_to_cpu_v616(k: Ctx) -> None:
     k.set(k.this_cpu.last_st, k.S.task_fpstate(k.current))
     _set_to_save(k, "CURRENT")
     k.set(k.cur.fpsimd_cpu, k.cpu)
+    if k.config.sme:
+        # sme_user_enable() / sme_user_disable(): CPACR_EL1.SMEN_EL0EN follows TIF_SME
+        k.set(k.this_cpu.smen_el0en, k.test_thread_flag("TIF_SME"))
     if k.config.sve:
         k.set(k.this_cpu.zen_el0en, k.test_thread_flag("TIF_SVE"))
 
@@ -305,7 +308,14 @@ def sve_set_common_zero_fpsimd_fixed(k: Ctx, target: int) -> None:
 
 # --------------------------------------------------------------------- the variants
 def make_v616(v614: Variant) -> Variant:
-    """v6.16-rc1's host FP code on v6.14's KVM code (see the module docstring)."""
+    """v6.16-rc1's host FP code on v6.14's KVM code (see the module docstring); with SME
+    (Config.sme) the SME-aware versions of model/variants/v6_sme.py."""
+    v = _make_v616(v614)
+    return Variant(v.name, v.description, {**v.functions, **_sme_functions()}, v.parent,
+                   v.options, tree=v.tree, release=v.release)
+
+
+def _make_v616(v614: Variant) -> Variant:
     return v614.derive(
         "v6.16",
         "v6.16-rc1: 398edaa12f9c (#22: fpsimd_syscall_enter/exit and to_save instead of the"
@@ -316,6 +326,8 @@ def make_v616(v614: Variant) -> Variant:
         options={"new_functions": ["fpsimd_save_and_flush_current_state",
                                    "fpsimd_syscall_enter", "fpsimd_syscall_exit",
                                    "sve_set_common_mode", "sve_set_common_zero_fpsimd"],
+                 # SME is configurable again (33c4618d0ac0): model/variants/v6_sme.py
+                 "sme": True, "sme_refused": None,
                  "state_features": ("kernel_fpstate", "host_data_fp_owner", "fp_type",
                                     "to_save"),
                  # fpsimd_last_state.to_save is state here, without FP_STATE_SVE: SVE
@@ -335,6 +347,13 @@ def make_v616(v614: Variant) -> Variant:
         sve_set=sve_set_v616,
         sve_set_common_mode=sve_set_common_mode,
         sve_set_common_zero_fpsimd=sve_set_common_zero_fpsimd)
+
+
+def _sme_functions() -> dict:
+    """v6.16's SME-aware functions (model/variants/v6_sme.py), with the v6.16 versions
+    above as what they build without SME."""
+    from model.variants import v6_sme
+    return v6_sme.v616_functions()
 
 
 def make_v616_ptrace_fixes(v616: Variant) -> Variant:

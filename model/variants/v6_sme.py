@@ -1,0 +1,471 @@
+"""SME (the Scalable Matrix Extension) on the v6 variants where it is reachable: v6.10 and v6.16.
+
+``--sme`` (Config.sme) is ``system_supports_sme()``; with or without ``--sve`` (Apple M4 has
+SME without non-streaming SVE).  Read where:
+
+* v6.10.0: msgeden/cryptocap-arm64-linux-6.10 @ fabd51deb839 (the v6 variants' tree):
+  arch/arm64/kernel/fpsimd.c (task_fpsimd_load, fpsimd_save_user_state,
+  fpsimd_bind_task_to_cpu, fpsimd_flush_cpu_state, fpsimd_thread_switch, do_sme_acc,
+  sme_alloc, kernel_neon_begin), arch/arm64/kernel/entry-common.c (fp_user_discard),
+  arch/arm64/include/asm/fpsimd.h (sme_smstop, sme_smstop_sm, sme_user_enable/disable,
+  thread_sm_enabled, thread_za_enabled, sve_pffr);
+* v6.16: the v6.18.2 snapshot (gfunkmonk/linux-6.18.2 @ 062668f4d006), whose
+  task_fpsimd_load, fpsimd_save_user_state, fpsimd_bind_task_to_cpu,
+  fpsimd_flush_cpu_state, fpsimd_thread_switch and do_sme_acc are those of the index
+  copies torvalds/linux fpsimd.c @ 01098d893fa8 (#21's fix) and @ d3eaab3c7090 (#14's fix)
+  as far as SME goes (model/variants/v6_16.py says which v6.16 text was compared with
+  v6.18.2); v6.16's fpsimd_syscall_enter() (entry-common.c @ 398edaa12f9c) begins with
+  sme_smstop_sm().
+
+SME is ``depends on BROKEN`` in mainline from v6.12-rc7 (81235ae0c846) until v6.16-rc1
+(33c4618d0ac0): ``--sme`` is refused on v6.12, v6.13 and v6.14 (Kconfig cannot select it).
+
+What is modelled (state in model/state.py, Config.sme):
+
+* per CPU: PSTATE.SM and PSTATE.ZA (SVCR), the ZA array (one value slot: every save and
+  load moves the whole of ZA, so by data independence one token stands for all its rows),
+  CPACR_EL1.SMEN_EL0EN (0: EL0 SME instructions trap to EL1, do_sme_acc());
+* per task: TIF_SME, thread.svcr (SM and ZA bits), thread.sme_state (ZA);
+  thread.sve_state (Z, P) and fp_type as for SVE (a streaming-mode save is in SVE
+  format); the cpu_fp_state fields fpsimd_bind_task_to_cpu() records (sme_state, svcr,
+  sme_vl) follow from ``last->st`` as sve_state and fp_type already do (which task is
+  bound);
+* one streaming vector length (task_get_sme_vl() is a constant: sme_set_vq() changes
+  nothing and the VL check of fpsimd_save_user_state() cannot fail); no SME2 (ZT0: every
+  ZA save/load path saves or loads ZT0 next to ZA under the same condition
+  (system_supports_sme2()), so it would move exactly as ZA does and add no case); no
+  FEAT_SME_FA64 (in streaming mode FFR is neither saved nor loaded, and not accessible to
+  EL0: the P slice stands for P0-P15 there); no FPMR (an SM change resets it, not
+  modelled);
+* the architectural effect of changing PSTATE.SM (Arm ARM, "Changes to PSTATE.SM"; the
+  kernel's comment in fpsimd_flush_cpu_state() and sme.rst: "entering or exiting streaming
+  mode ... all register state is zeroed"): Z0-Z31 (so V0-V31), P0-P15 and FFR become zero
+  and FPSR its reset value (token 0 for the FPSR/FPCR slice: FPCR keeps its value, which
+  the slice does not tell apart); PSTATE.ZA 0->1 zeroes ZA; ZA 1->0 makes it inaccessible
+  (left as it is);
+* user code: SMSTART/SMSTOP (any SM/ZA target, step ``user_svcr_write``), streaming SVE
+  writes of Z/P, ZA writes, and the EL0 SME trap (``user_sme_trap`` -> do_sme_acc(),
+  preemptible after its allocations at program point SME_ACC, ``sme_acc``);
+* kernel paths: task_fpsimd_load (SVCR write, ZA load, streaming load in SVE format),
+  fpsimd_save_user_state (SVCR and ZA save, streaming save in SVE format),
+  fpsimd_bind_task_to_cpu (SMEN_EL0EN from TIF_SME), fpsimd_flush_cpu_state
+  (sme_smstop()), through it kernel_neon_begin() and fpsimd_thread_switch() (#21), the
+  syscall entry (v6.10 fp_user_discard(), v6.16 fpsimd_syscall_enter(): sme_smstop_sm(),
+  ZA kept), do_sme_acc() (#14), and kernel-mode NEON, which must run with PSTATE.SM
+  clear (Advanced SIMD instructions are illegal in streaming mode without FA64: an EL1
+  undefined-instruction oops, a BUG here).
+
+A context's own SMSTART/SMSTOP, and the syscall ABI's SMSTOP SM at syscall entry
+(Documentation/arch/arm64/sme.rst: PSTATE.SM is cleared on syscall entry, ZA is
+preserved), are writes of that context: the ghost state says the task must now read zero
+(``expect_zero``) and runs with the new SM/ZA.  The kernel zeroing a context's unsaved
+live state (e.g. fpsimd_flush_cpu_state()'s SMSTOP over data it has just loaded) is loss.
+
+Not modelled with SME (refused: model/variants/v6.py check_config): vcpus (KVM's SVCR
+handling in kvm_arch_vcpu_load_fp()/put_fp() and hyp's SME traps), the tracer's
+NT_ARM_SVE write (SVE with two user tasks), the optional events, several vector lengths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from model.ctx import Ctx
+from model.dsl import Const, Expr, Var, any_of
+from model.variants import v6
+
+
+def _zero(k: Ctx) -> Const:
+    return Const(k.S.VALUE, k.S.ZERO)
+
+
+# ------------------------------------------------------------------ architectural helpers
+def sme_write_svcr(k: Ctx, sm: Expr, za: Expr) -> None:
+    """The architectural effect of a write of SVCR (MSR SVCR, SMSTART, SMSTOP; model helper,
+    no C function): if PSTATE.SM changes, Z0-Z31 (hence V0-V31), P0-P15 and FFR are set to
+    zero and FPSR to its reset value (the FPSR/FPCR slice gets token 0; FPMR, also reset,
+    is not modelled); if PSTATE.ZA goes from 0 to 1, ZA is zeroed; then SM and ZA take
+    their new values."""
+    cpu = k.this_cpu
+    regs = cpu.regs
+    zero = _zero(k)
+    with k.If(cpu.sm.ne(sm)):
+        for slot in (regs.v, regs.fpsr, regs.zhi, regs.p):
+            if isinstance(slot, Var):
+                k.set(slot, zero)
+    with k.If(cpu.za_on.eq(0) & za):
+        k.set(cpu.za, zero)
+    k.set(cpu.sm, sm)
+    k.set(cpu.za_on, za)
+
+
+def sme_smstop(k: Ctx) -> None:
+    """arch/arm64/include/asm/fpsimd.h: sme_smstop(): MSR SVCRSMZA, #0 (SMSTOP): leave
+    streaming mode and disable ZA."""
+    k.sme_write_svcr(k.false, k.false)
+
+
+def sme_smstop_sm(k: Ctx) -> None:
+    """arch/arm64/include/asm/fpsimd.h: sme_smstop_sm(): MSR SVCRSM, #0 (SMSTOP SM): leave
+    streaming mode, ZA unchanged."""
+    k.sme_write_svcr(k.false, k.this_cpu.za_on.eq(1))
+
+
+def sme_alloc(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c: sme_alloc(current, true): memset of the existing
+    sme_state, or a kzalloc(GFP_KERNEL) (may sleep; failure, a SIGKILL, not modelled):
+    current's saved ZA is zero."""
+    k.set(k.cur.sme_state, _zero(k))
+
+
+def sve_alloc_keep(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c: sve_alloc(current, false) from do_sme_acc(): an existing
+    sve_state is left as it is, a new one is zeroed (kzalloc).  Either way nothing reads
+    it before a save writes it: the trap leaves fp_type as it was (FPSIMD unless a
+    streaming save wrote sve_state, which then exists and is kept), and a streaming-mode
+    state is only loaded from sve_state after a streaming save.  So the model writes
+    nothing."""
+
+
+# --------------------------------------------------------------------- user code (EL0)
+def user_svcr_write(k: Ctx, sm: int, za: int) -> None:
+    """User code at EL0 with SME untrapped (CPACR_EL1.SMEN_EL0EN) executes SMSTART/SMSTOP
+    (SM, ZA or both; MSR SVCR* with any target): the architectural effect
+    (`sme_write_svcr`) is a write by the task itself: if SM changes, its registers are now
+    zero and it must read zero (ghost ``expect_zero``, a new generation: `Ctx.supersede`),
+    its Z bits above 127 and P/FFR zero too; if ZA is enabled afresh it must read a zero
+    ZA.  One event (user code)."""
+    cpu = k.this_cpu
+    t = k.cur
+    with k.atomic():
+        new_sm = k.true if sm else k.false
+        new_za = k.true if za else k.false
+        with k.If(cpu.sm.ne(new_sm)):
+            k.supersede(k.current)
+            k.set(t.expect_zero, 1)
+            k.set(t.zhi_expected, 0)
+            k.set(t.p_written, 0)
+        with k.If(cpu.za_on.eq(0) & new_za):
+            k.set(t.za_written, 0)
+        k.sme_write_svcr(new_sm, new_za)
+        k.set(t.sm_expected, sm)
+        k.set(t.za_expected, za)
+
+
+def user_za_write(k: Ctx) -> None:
+    """User code at EL0 with ZA enabled writes ZA (a new ZA generation of the task)."""
+    with k.atomic():
+        k.supersede_za(k.current)
+        k.set(k.this_cpu.za, Const(k.S.VALUE, k.S.latest(k.current)))
+        k.set(k.cur.za_written, 1)
+
+
+def user_ssve_write(k: Ctx) -> None:
+    """User code in streaming mode writes its Z registers (all streaming-VL bits), P0-P15
+    and FPSR/FPCR (streaming SVE instructions)."""
+    k.fp_write(k.current, k.this_cpu.regs, zhi=True)
+
+
+# ------------------------------------------------------------ arch/arm64/kernel/fpsimd.c
+def fpsimd_flush_cpu_state(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.x): fpsimd_flush_cpu_state(): fpsimd_last_state.st =
+    NULL; if system_supports_sme(), sme_smstop() ("Leaving streaming mode enabled will
+    cause issues for any kernel NEON"); set current's TIF_FOREIGN_FPSTATE."""
+    k.set(k.this_cpu.last_st, "NULL")
+    if k.config.sme:
+        k.sme_smstop()
+    k.set_thread_flag("TIF_FOREIGN_FPSTATE")
+
+
+def _sme_load_part(k: Ctx) -> None:
+    """The SME block of task_fpsimd_load() (v6.10, v6.16): sme_set_vq() if TIF_SME (one
+    SVL: no effect); write_sysreg_s(current->thread.svcr, SYS_SVCR) (with its
+    architectural effect); if thread_za_enabled(): sme_load_state(thread.sme_state) (ZA;
+    ZT0 with SME2, not modelled)."""
+    t = k.cur
+    k.sme_write_svcr(t.svcr_sm.eq(1), t.svcr_za.eq(1))
+    with k.If(t.svcr_za.eq(1)):
+        k.set(k.this_cpu.za, t.sme_state)
+
+
+def _load_regs(k: Ctx) -> None:
+    """The last statement of task_fpsimd_load(): restore_sve_regs (fp_type SVE) ?
+    sve_load_state(sve_pffr(), &uw.fpsimd_state.fpsr, restore_ffr) : fpsimd_load_state(
+    &uw.fpsimd_state).  sve_pffr() picks the streaming VL if thread.svcr.SM (one VL per
+    kind: the same slices)."""
+    with k.If(k.cur.fp_type.eq("SVE")):
+        k.sve_load_state(k.cur.sve_state, k.cur.uw)
+    with k.Else():
+        k.fpsimd_load_state(k.cur.uw)
+
+
+def task_fpsimd_load_sme_v610(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.10): task_fpsimd_load() with SME.  WARN_ON
+    (preemptible()); WARN_ON(TIF_KERNEL_FPSTATE); by fp_type: FP_STATE_FPSIMD: if
+    test_and_clear TIF_SVE, sve_user_disable(); FP_STATE_SVE: if !thread_sm_enabled() and
+    !WARN_ON_ONCE(!test_and_set_thread_flag(TIF_SVE)), sve_user_enable() (a streaming
+    state leaves TIF_SVE alone); sve_set_vq if TIF_SVE (one VL); then the SME block
+    (`_sme_load_part`), then the register load (`_load_regs`).  On a system without SVE
+    sve_user_enable/disable() would touch RES0 bits: CPACR_EL1.ZEN is not state there."""
+    k.check(~k.preemptible(), "WARN", "task_fpsimd_load", "WARN_ON(preemptible())")
+    k.check(~k.test_thread_flag("TIF_KERNEL_FPSTATE"), "WARN", "task_fpsimd_load",
+            "WARN_ON(test_thread_flag(TIF_KERNEL_FPSTATE))")
+    cpu, t = k.this_cpu, k.cur
+    zen = cpu.zen_el0en
+    with k.If(t.fp_type.eq("FPSIMD")):
+        with k.If(k.test_thread_flag("TIF_SVE")):
+            k.clear_thread_flag("TIF_SVE")
+            if isinstance(zen, Var):
+                k.set(zen, False)  # sve_user_disable()
+    with k.Else():
+        with k.If(t.svcr_sm.eq(0)):
+            was = k.let("tif_sve", k.test_thread_flag("TIF_SVE"))
+            k.set_thread_flag("TIF_SVE")
+            k.check(was.eq(1), "WARN", "task_fpsimd_load",
+                    "WARN_ON_ONCE(!test_and_set_thread_flag(TIF_SVE)) with fp_type SVE")
+            if isinstance(zen, Var):
+                with k.If(was.eq(1)):
+                    k.set(zen, True)  # sve_user_enable()
+    _sme_load_part(k)
+    _load_regs(k)
+
+
+def task_fpsimd_load_sme_v616(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.16): task_fpsimd_load() with SME: as v6.10's but
+    without touching CPACR_EL1.ZEN (FP_STATE_FPSIMD: clear_thread_flag(TIF_SVE);
+    FP_STATE_SVE: if !thread_sm_enabled(), WARN_ON_ONCE(!test_and_set_thread_flag
+    (TIF_SVE))); the bind that follows sets the EL0 traps.  FPMR (now after SVCR) is not
+    modelled."""
+    k.check(~k.preemptible(), "WARN", "task_fpsimd_load", "WARN_ON(preemptible())")
+    k.check(~k.test_thread_flag("TIF_KERNEL_FPSTATE"), "WARN", "task_fpsimd_load",
+            "WARN_ON(test_thread_flag(TIF_KERNEL_FPSTATE))")
+    t = k.cur
+    with k.If(t.fp_type.eq("FPSIMD")):
+        k.clear_thread_flag("TIF_SVE")
+    with k.Else():
+        with k.If(t.svcr_sm.eq(0)):
+            was = k.let("tif_sve", k.test_thread_flag("TIF_SVE"))
+            k.set_thread_flag("TIF_SVE")
+            k.check(was.eq(1), "WARN", "task_fpsimd_load",
+                    "WARN_ON_ONCE(!test_and_set_thread_flag(TIF_SVE)) with fp_type SVE")
+    _sme_load_part(k)
+    _load_regs(k)
+
+
+def _save_user_state_sme(k: Ctx, sve_regs: Expr) -> None:
+    """fpsimd_save_user_state() with SME (v6.10, v6.16; ``sve_regs``: the version's
+    condition for saving SVE registers of a task binding (to_save FP_STATE_CURRENT)).
+
+    WARN_ON(preemptible()); return if current's TIF_FOREIGN_FPSTATE; (FPMR: not modelled);
+    save_sve_regs from the version's test; then *last->svcr = SVCR; if SVCR.ZA,
+    sme_save_state(last->sme_state) (ZA); if SVCR.SM, the streaming state overrides:
+    save_sve_regs at vl = last->sme_vl, FFR only with FA64 (not modelled: the P slice);
+    the VL check (one VL per kind: cannot fail, not emitted); then sve_save_state(
+    last->sve_state, &last->st->fpsr) and *last->fp_type = FP_STATE_SVE, or
+    fpsimd_save_state(last->st) and FP_STATE_FPSIMD.  The pointers are those of the
+    binding (`last->st`): a task's own (fpsimd_bind_task_to_cpu()), or a task's
+    kernel-mode state (fpsimd_save_kernel_state(): only .st and .to_save are set, so
+    last->svcr is NULL and ``*svcr = ...`` would oops: a BUG if ever reached; no vcpus
+    with SME here)."""
+    k.check(~k.preemptible(), "WARN", "fpsimd_save_user_state", "WARN_ON(preemptible())")
+    cpu = k.this_cpu
+    st = cpu.last_st
+    regs = cpu.regs
+    with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
+        if k.cur.mm and k.cur.kernel_state is not None:
+            kernel = any_of(st.eq(k.S.kernel_fpstate(t.index)) for t in k.S.tasks
+                            if t.kernel_state is not None)
+            k.check(~kernel, "BUG", "NULL dereference",
+                    "*last->svcr = read_sysreg_s(SYS_SVCR) with a kernel-mode state bound"
+                    " (svcr NULL)")
+        k.check(st.ne("NULL"), "BUG", "NULL dereference", "FP save/restore through NULL")
+        for t in k.S.tasks:
+            if not t.mm:
+                continue
+            with k.If(st.eq(k.S.task_fpstate(t.index))):
+                k.set(t.svcr_sm, cpu.sm)
+                k.set(t.svcr_za, cpu.za_on)
+                with k.If(cpu.za_on.eq(1)):
+                    k.set(t.sme_state, cpu.za)  # sme_save_state(last->sme_state)
+                with k.If(sve_regs | cpu.sm.eq(1)):
+                    k.sve_save_state(t.sve_state, st)
+                    k.set(t.fp_type, "SVE")
+                with k.Else():
+                    k.fpsimd_save_state(t.uw)
+                    k.set(t.fp_type, "FPSIMD")
+
+
+def fpsimd_save_user_state_sme_v610(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.10): fpsimd_save_user_state() with SME; SVE registers
+    of a task binding saved if TIF_SVE && !in_syscall() (`_save_user_state_sme`)."""
+    sve = k.test_thread_flag("TIF_SVE") & k.cur.in_syscall.eq(0) if k.config.sve \
+        else k.false
+    _save_user_state_sme(k, sve)
+
+
+def fpsimd_save_user_state_sme_v616(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.16): fpsimd_save_user_state() with SME; SVE registers
+    of a task binding saved if last->to_save == FP_STATE_CURRENT && TIF_SVE
+    (`_save_user_state_sme`)."""
+    sve = (k.this_cpu.last_to_save.eq("CURRENT") & k.test_thread_flag("TIF_SVE")
+           if k.config.sve else k.false)
+    _save_user_state_sme(k, sve)
+
+
+def do_sme_acc(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.10, v6.16): do_sme_acc() up to
+    get_cpu_fpsimd_context(), for a trap with ISS "SME disabled" (the other SME traps are a
+    SIGILL, not modelled): sve_alloc(current, false) (`sve_alloc_keep`); sme_alloc(current,
+    true) (may sleep); the task is then preemptible (program point SME_ACC) until
+    `do_sme_acc_locked`."""
+    k.sve_alloc_keep()
+    k.sme_alloc()
+    k.goto("SME_ACC")
+
+
+def do_sme_acc_locked(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v5.19-v6.15, read in v6.10): the rest of do_sme_acc():
+    get_cpu_fpsimd_context(); if test_and_set_thread_flag(TIF_SME): WARN_ON(1); if the
+    state is live (TIF_FOREIGN_FPSTATE clear): sme_set_vq() (one SVL) and
+    fpsimd_bind_task_to_cpu() (which enables EL0 SME); otherwise nothing: the task's
+    state may still be bound to another CPU (#14); put_cpu_fpsimd_context()."""
+    k.local_bh_disable()
+    k.check(~k.test_thread_flag("TIF_SME"), "WARN", "do_sme_acc",
+            "WARN_ON(1): TIF_SME already set (with TIF_SME userspace shouldn't generate"
+            " any traps)")
+    k.set_thread_flag("TIF_SME")
+    with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
+        k.fpsimd_bind_task_to_cpu()
+    with k.Else():
+        k.do_sme_acc_foreign()
+    k.local_bh_enable()
+    k.goto("KERNEL")
+
+
+def do_sme_acc_foreign(k: Ctx) -> None:
+    """The TIF_FOREIGN_FPSTATE case of do_sme_acc() (v5.19-v6.15): nothing (a helper of the
+    model: the statement d3eaab3c7090 added)."""
+
+
+def do_sme_acc_foreign_v616(k: Ctx) -> None:
+    """The same case in v6.16 (d3eaab3c7090 "arm64/fpsimd: Discard stale CPU state when
+    handling SME traps", #14): fpsimd_flush_task_state(current), so no CPU's registers
+    count as current's any more."""
+    k.fpsimd_flush_task_state(k.current)
+
+
+# ---------------------------------------------------------------- syscall entry (ABI)
+def sme_syscall_abi(k: Ctx) -> None:
+    """Ghost monitor of the SME syscall ABI (Documentation/arch/arm64/sme.rst: a syscall
+    clears PSTATE.SM, with the register effect of SMSTOP SM, and preserves ZA), taken at
+    the SVC before the entry code's sme_smstop_sm(): if the task was in streaming mode it
+    must now read zero registers (ghost expect_zero, a new generation) and run with SM
+    clear.  Not kernel code."""
+    t = k.cur
+    with k.atomic():
+        with k.If(k.this_cpu.sm.eq(1)):
+            k.supersede(k.current)
+            k.set(t.expect_zero, 1)
+            k.set(t.zhi_expected, 0)
+            k.set(t.p_written, 0)
+        k.set(t.sm_expected, 0)
+
+
+def el0_svc_sme_v610(k: Ctx) -> None:
+    """arch/arm64/kernel/entry-common.c (v6.10): el0_svc() with SME: fp_user_discard():
+    if system_supports_sme(), sme_smstop_sm() ("after a syscall we never have any
+    streaming mode register state to track"); then, with SVE and TIF_SVE,
+    sve_flush_live(true, vq) (Z bits above 127, P, FFR zeroed); DAIF masked throughout
+    (`model.variants.v6.el0_svc_common_entry`)."""
+
+    def fp_user_discard() -> None:
+        k.sme_syscall_abi()
+        k.sme_smstop_sm()
+        if not k.config.sve:
+            return
+        with k.If(k.test_thread_flag("TIF_SVE")):
+            k.set(k.this_cpu.regs.zhi, _zero(k))
+            k.set(k.this_cpu.regs.p, _zero(k))
+
+    v6.el0_svc_common_entry(k, fp_user_discard)
+
+
+def fpsimd_syscall_enter_sme_v616(k: Ctx) -> None:
+    """arch/arm64/kernel/entry-common.c (v6.16, 398edaa12f9c): fpsimd_syscall_enter() with
+    SME: sme_smstop_sm() ("Ensure PSTATE.SM is clear, but leave PSTATE.ZA as-is"), then as
+    without SME (`model.variants.v6_16.fpsimd_syscall_enter`: nothing more without SVE)."""
+    from model.variants import v6_16
+    k.sme_syscall_abi()
+    k.sme_smstop_sm()
+    v6_16.fpsimd_syscall_enter(k)
+
+
+# ------------------------------------------------------------------ kernel-mode NEON
+def kernel_neon_streaming_check(k: Ctx, what: str) -> None:
+    """Kernel-mode NEON executes Advanced SIMD instructions: in streaming mode without
+    FEAT_SME_FA64 they are illegal and trap (an SME exception from EL1: the kernel dies
+    with an undefined instruction).  A BUG if PSTATE.SM is set there (the reason
+    fpsimd_flush_cpu_state() does SMSTOP)."""
+    k.check(k.this_cpu.sm.eq(0), "BUG", what,
+            "Advanced SIMD at EL1 with PSTATE.SM set (illegal in streaming mode: oops)")
+
+
+def kernel_fp_write_sme(k: Ctx) -> None:
+    """`model.variants.v6.kernel_fp_write` with SME: the NEON work runs with PSTATE.SM
+    clear (`kernel_neon_streaming_check`)."""
+    kernel_neon_streaming_check(k, "kernel_neon (write)")
+    v6.kernel_fp_write(k)
+
+
+def kernel_fp_read_sme(k: Ctx) -> None:
+    """`model.variants.v6.kernel_fp_read` with SME: the read-back is NEON code too."""
+    kernel_neon_streaming_check(k, "kernel_neon (read-back)")
+    v6.kernel_fp_read(k)
+
+
+# ----------------------------------------------------------------- wiring into variants
+def _with_sme(without: Callable[..., None], with_sme: Callable[..., None]
+              ) -> Callable[..., None]:
+    """The version's function: ``with_sme`` when Config.sme, else exactly ``without`` (so
+    configurations without SME build the same statements as before)."""
+    def fn(k: Ctx, *args: object) -> None:
+        (with_sme if k.config.sme else without)(k, *args)
+    fn.__name__ = with_sme.__name__
+    fn.__doc__ = with_sme.__doc__
+    return fn
+
+
+NEW_FUNCTIONS = ["sme_write_svcr", "sme_smstop", "sme_smstop_sm", "sme_alloc",
+                 "sve_alloc_keep", "user_svcr_write", "user_za_write", "user_ssve_write",
+                 "do_sme_acc", "do_sme_acc_locked", "do_sme_acc_foreign", "sme_syscall_abi"]
+
+
+def v610_functions() -> dict[str, Callable[..., None]]:
+    """The SME functions of v6.10 and the SME-aware replacements of its table."""
+    return {
+        "sme_write_svcr": sme_write_svcr, "sme_smstop": sme_smstop,
+        "sme_smstop_sm": sme_smstop_sm, "sme_alloc": sme_alloc,
+        "sve_alloc_keep": sve_alloc_keep, "user_svcr_write": user_svcr_write,
+        "user_za_write": user_za_write, "user_ssve_write": user_ssve_write,
+        "do_sme_acc": do_sme_acc, "do_sme_acc_locked": do_sme_acc_locked,
+        "do_sme_acc_foreign": do_sme_acc_foreign, "sme_syscall_abi": sme_syscall_abi,
+        "task_fpsimd_load": _with_sme(v6.task_fpsimd_load, task_fpsimd_load_sme_v610),
+        "fpsimd_save_user_state": _with_sme(v6.fpsimd_save_user_state,
+                                            fpsimd_save_user_state_sme_v610),
+        "el0_svc": _with_sme(v6.el0_svc, el0_svc_sme_v610),
+        "kernel_fp_write": _with_sme(v6.kernel_fp_write, kernel_fp_write_sme),
+        "kernel_fp_read": _with_sme(v6.kernel_fp_read, kernel_fp_read_sme),
+    }
+
+
+def v616_functions() -> dict[str, Callable[..., None]]:
+    """The SME-aware replacements of v6.16's table (the rest inherited from v6.10)."""
+    from model.variants import v6_16
+    return {
+        "task_fpsimd_load": _with_sme(v6_16.task_fpsimd_load_v616, task_fpsimd_load_sme_v616),
+        "fpsimd_save_user_state": _with_sme(v6_16.fpsimd_save_user_state_v616,
+                                            fpsimd_save_user_state_sme_v616),
+        "fpsimd_syscall_enter": _with_sme(v6_16.fpsimd_syscall_enter,
+                                          fpsimd_syscall_enter_sme_v616),
+        "do_sme_acc_foreign": do_sme_acc_foreign_v616,
+    }
