@@ -152,14 +152,15 @@ def readers(S: Layout) -> list[tuple[Expr, int, Image]]:
 
 
 def zhi_readers(S: Layout) -> list[tuple[Expr, int, Expr]]:
-    """(condition, task, Z-high slice) for user tasks that can read Z bits above 127."""
+    """(condition, task, Z-high slice) for user tasks that can read Z bits above 127: with
+    EL0 SVE enabled, or (SME) in streaming mode (`streaming_at_el0`)."""
     out: list[tuple[Expr, int, Expr]] = []
-    if not S.config.sve:
+    if not (S.config.sve or S.config.sme):
         return out
     for c in range(S.config.cpus):
         for t in S.tasks:
             if t.mm:
-                cond = sve_at_el0(S, c, t.index)
+                cond = z_at_el0(S, c, t.index)
                 if S.multi_vl and 128 in S.config.sve_vls:
                     # a task running at VL 128 has no Z bits above 127
                     cond = cond & t.sve_vl.ne(str(128))
@@ -171,6 +172,42 @@ def sve_at_el0(S: Layout, c: int, t: int) -> Expr:
     """Task t runs at EL0 on CPU c with SVE enabled (CPACR_EL1.ZEN_EL0EN)."""
     return (S.cpu[c].current.eq(t) & S.tasks[t].pc.eq("USER")
             & S.cpu[c].zen_el0en.eq(1))
+
+
+def streaming_at_el0(S: Layout, c: int, t: int) -> Expr:
+    """(SME) Task t runs at EL0 on CPU c in streaming mode (PSTATE.SM) with SME enabled
+    (CPACR_EL1.SMEN_EL0EN): it reads the Z registers at the streaming VL and P0-P15."""
+    return (S.cpu[c].current.eq(t) & S.tasks[t].pc.eq("USER")
+            & S.cpu[c].sm.eq(1) & S.cpu[c].smen_el0en.eq(1))
+
+
+def z_at_el0(S: Layout, c: int, t: int) -> Expr:
+    """Task t can read its Z bits above 127 and P0-P15 at EL0 on CPU c: with EL0 SVE
+    enabled, or (SME) in streaming mode."""
+    if not S.config.sme:
+        return sve_at_el0(S, c, t)
+    if not S.config.sve:
+        return streaming_at_el0(S, c, t)
+    return sve_at_el0(S, c, t) | streaming_at_el0(S, c, t)
+
+
+def za_readers(S: Layout) -> list[tuple[Expr, int, Expr]]:
+    """(SME) (condition, task, ZA slot) for user tasks at EL0 with SME enabled and PSTATE.ZA
+    set: they read ZA."""
+    if not S.config.sme:
+        return []
+    return [(S.cpu[c].current.eq(t.index) & t.pc.eq("USER") & S.cpu[c].za_on.eq(1)
+             & S.cpu[c].smen_el0en.eq(1), t.index, S.cpu[c].za)
+            for c in range(S.config.cpus) for t in S.tasks if t.mm]
+
+
+def svcr_readers(S: Layout) -> list[tuple[Expr, int, int]]:
+    """(SME) (condition, task, cpu) for user tasks at EL0: they run with the CPU's PSTATE.SM
+    and PSTATE.ZA (which decide how every FP/SVE/SME instruction behaves)."""
+    if not S.config.sme:
+        return []
+    return [(S.cpu[c].current.eq(t.index) & t.pc.eq("USER"), t.index, c)
+            for c in range(S.config.cpus) for t in S.tasks if t.mm]
 
 
 def vl_readers(S: Layout) -> list[tuple[Expr, int, Expr]]:
@@ -205,10 +242,11 @@ def guest_sve_readers(S: Layout) -> list[tuple[Expr, int, Expr]]:
 
 def p_readers(S: Layout) -> list[tuple[Expr, int, Expr]]:
     """(condition, task, P/FFR slice) for user tasks that can read P0-P15/FFR: at EL0 with
-    EL0 SVE enabled (CPACR_EL1.ZEN_EL0EN), as for the Z bits above 127."""
-    if not S.config.sve:
+    EL0 SVE enabled (CPACR_EL1.ZEN_EL0EN) or in streaming mode, as for the Z bits above
+    127."""
+    if not (S.config.sve or S.config.sme):
         return []
-    return [(sve_at_el0(S, c, t.index), t.index, S.cpu[c].regs.p)
+    return [(z_at_el0(S, c, t.index), t.index, S.cpu[c].regs.p)
             for c in range(S.config.cpus) for t in S.tasks if t.mm]
 
 
@@ -274,8 +312,24 @@ def no_loss(S: Layout) -> Expr:
     # With several vector lengths the VL is part of a task's SVE state: it runs at its own.
     for cond, t, zcr in vl_readers(S):
         parts.append(implies(cond, Eq(zcr, S.tasks[t].sve_vl)))
+    # SME: ZA holds the task's latest ZA write (or zero after its SMSTART ZA), and the
+    # task runs with the PSTATE.SM/PSTATE.ZA it set (the syscall ABI clears SM).
+    for cond, t, za in za_readers(S):
+        task = S.tasks[t]
+        parts.append(implies(cond, Eq(za, Ite(task.za_written.eq(1),
+                                              Const(S.VALUE, S.latest(t)),
+                                              Const(S.VALUE, S.ZERO)))))
+    for cond, t, c in svcr_readers(S):
+        task, cpu = S.tasks[t], S.cpu[c]
+        parts.append(implies(cond, _same_bit(cpu.sm, task.sm_expected)
+                             & _same_bit(cpu.za_on, task.za_expected)))
     parts += [sigframe_no_loss(S, t) for t in S.tasks if t.sigframe is not None]
     return all_of(parts)
+
+
+def _same_bit(a: Expr, ghost: Expr) -> Expr:
+    """A boolean state bit equals a ghost bit (different domains)."""
+    return (a.eq(1) & ghost.eq(1)) | (a.eq(0) & ghost.eq(0))
 
 
 def zhi_value(S: Layout, t: int) -> Expr:
@@ -326,6 +380,8 @@ def no_leak(S: Layout) -> Expr:
         parts.append(implies(cond, _own(S, t, p)))
     for cond, g, slot in guest_sve_readers(S):
         parts.append(implies(cond, _own(S, g, slot)))
+    for cond, t, za in za_readers(S):
+        parts.append(implies(cond, _own(S, t, za)))
     parts += [sigframe_no_leak(S, t) for t in S.tasks if t.sigframe is not None]
     return all_of(parts)
 
@@ -705,6 +761,50 @@ def _kernel_state_load_elided(S: Layout, a: Action) -> Expr | None:
             & n.kernel_fpsimd_cpu.eq(c))
 
 
+def needs_sme(cfg: Config) -> str | None:
+    if not cfg.sme:
+        return "no SME in this configuration (--sme not given)"
+    return needs_tasks(cfg)
+
+
+def needs_sme_and_cpus(cfg: Config) -> str | None:
+    if cfg.cpus < 2:
+        return "one CPU: a task's state cannot be bound to another CPU"
+    return needs_sme(cfg)
+
+
+def _streaming_switch_to_kernel_neon(S: Layout, a: Action) -> Expr | None:
+    """(SME) a task inside a kernel-mode NEON section (TIF_KERNEL_FPSTATE) is switched in
+    while the CPU is in streaming mode (the situation of #21)."""
+    if a.name != "schedule" or not S.config.sme:
+        return None
+    c, n = a.param("cpu"), S.tasks[a.param("next")]
+    if not n.mm:
+        return None
+    return n.tif_kernel_fpstate.eq(1) & S.cpu[c].sm.eq(1)
+
+
+def _za_live_at_switch(S: Layout, a: Action) -> Expr | None:
+    """(SME) a task is switched out at EL0 with ZA enabled and holding its latest ZA write
+    (the save must store ZA)."""
+    if a.name != "schedule" or not S.config.sme:
+        return None
+    c, t = a.param("cpu"), S.tasks[a.param("task")]
+    if not t.mm:
+        return None
+    return (t.pc.eq("USER") & S.cpu[c].za_on.eq(1)
+            & S.cpu[c].za.eq(S.latest(t.index)))
+
+
+def _sme_trap_bound_elsewhere(S: Layout, a: Action) -> Expr | None:
+    """(SME) do_sme_acc() takes the FPSIMD context on a CPU while the task's state is still
+    bound to another CPU (preempted and migrated after sme_alloc(): the situation of
+    #14)."""
+    if a.name != "sme_acc":
+        return None
+    return _live_elsewhere(S, a.param("task"), a.param("cpu"))
+
+
 GUARDS: tuple[Guard, ...] = (
     Guard("guest_fp_live_at_irq",
           "the guest's FP state is live in a CPU's registers when an IRQ arrives",
@@ -782,6 +882,15 @@ GUARDS: tuple[Guard, ...] = (
     Guard("sve_trap_with_foreign_p",
           "(SVE) a task's first SVE access traps while the CPU's P/FFR hold another task's"
           " bits", _p_other_task_at_trap, _needs_sve_and_two_tasks),
+    Guard("streaming_switch_to_kernel_neon",
+          "(SME) a task in a kernel-mode NEON section is switched in while the CPU is in"
+          " streaming mode", _streaming_switch_to_kernel_neon, needs_sme),
+    Guard("za_live_at_switch",
+          "(SME) a task is switched out at EL0 with its latest ZA write live in ZA",
+          _za_live_at_switch, needs_sme),
+    Guard("sme_trap_with_state_bound_elsewhere",
+          "(SME) do_sme_acc() takes the FPSIMD context while the task's state is still bound"
+          " to another CPU", _sme_trap_bound_elsewhere, needs_sme_and_cpus),
     Guard("suspend_with_live_task",
           "system suspend (CPU PM) runs from a task whose own state is live in the registers",
           _suspend_with_live_task, needs_event("cpu_pm")),
