@@ -18,7 +18,8 @@ TRIVIAL_FUNCTIONS = frozenset({
     "may_use_simd", "fp_trapped", "set_fp_trap", "el0_svc",
 })
 
-SLOT_NAMES = {"v": "V0-V31", "fpsr": "FPSR/FPCR", "zhi": "Z bits above 127", "p": "P0-P15/FFR"}
+SLOT_NAMES = {"v": "V0-V31", "fpsr": "FPSR/FPCR", "zhi": "Z bits above 127", "p": "P0-P15/FFR",
+              "za": "ZA"}
 
 
 def task_names(trace: Trace) -> list[str]:

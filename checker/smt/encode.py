@@ -107,7 +107,9 @@ from model.dsl import (
 )
 from properties.fp import expects_zero, readers
 
-SLICE_WIDTH = {"v": 128, "fpsr": 64, "fpexc": 32}
+# "za": (SME) the ZA array stands for one row of it (its width is immaterial to the
+# coherence argument; a ZA save or load moves the whole array as one value).
+SLICE_WIDTH = {"v": 128, "fpsr": 64, "fpexc": 32, "za": 128}
 DEFAULT_VL = 256  # SVE vector length in bits used when the configuration has SVE
 
 
@@ -392,12 +394,14 @@ class Encoding:
                 var = getattr(img, attr)
                 if isinstance(var, Var):
                     self.kind[var.index] = attr
+        for var in self.S.za_slots():  # (SME) ZA: its own slice kind and generations
+            self.kind[var.index] = "za"
         value_vars = [v for v in self.S.vars if v.dom.kind == "value"]
         missing = [v.name for v in value_vars if v.index not in self.kind]
         if missing:
             raise EncodeError(f"value variables outside any image: {missing}")
         self.slices = sorted(set(self.kind.values()),
-                             key=("v", "fpsr", "zhi", "fpexc", "p").index)
+                             key=("v", "fpsr", "zhi", "fpexc", "p", "za").index)
         self.owners = list(range(len(self.S.owner_names)))
         self.sel_width = max(1, (len(inst.actions) - 1).bit_length())
         self.max_inputs = max((len(a.inputs) for a in inst.actions), default=0)

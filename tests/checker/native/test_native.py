@@ -79,6 +79,9 @@ CASES = [
     ("v4.18", {"cpus": 1, "sve": True, "vhe": True, "tasks": 1, "vcpus": 0,
                "vmm_threads": 0, "preemption": "split"}),
     ("v6.14", {"cpus": 1, "tasks": 0, "sve": True, "vhe": True, "preemption": "split"}),
+    # SME (--sme) without SVE (M4-like); with SVE in tests/checker/smt/test_encode.py.
+    ("v6.10", {"cpus": 1, "tasks": 1, "vcpus": 0, "vmm_threads": 0, "sme": True}),
+    ("v6.16", {"cpus": 1, "tasks": 1, "vcpus": 0, "vmm_threads": 0, "sme": True, "vhe": True}),
     # Broken copies (the last four): invariant violations (no_loss, no_leak) found by both
     # engines.
     ("ctxsync-keeps-foreign", {"cpus": 2}),

@@ -44,6 +44,8 @@ CONFIGS = [
     ("v4.18", {"cpus": 1, "tasks": 2, "vcpus": 0, "vmm_threads": 0, "events": ("fork",)}),
     ("v4.18", {"cpus": 1, "tasks": 1, "vcpus": 0, "vmm_threads": 0, "sve": True, "vhe": True,
                "sve_vls": (128, 256), "events": ("sve_set_vl",)}),
+    # SME: ZA, SVCR, the SM-change zeroing, streaming saves/loads (v6.16, with SVE)
+    ("v6.16", {"cpus": 1, "tasks": 1, "vcpus": 0, "vmm_threads": 0, "sme": True, "sve": True}),
 ]
 
 
