@@ -270,7 +270,6 @@ def _save_user_state_sme(k: Ctx, sve_regs: Expr) -> None:
     k.check(~k.preemptible(), "WARN", "fpsimd_save_user_state", "WARN_ON(preemptible())")
     cpu = k.this_cpu
     st = cpu.last_st
-    regs = cpu.regs
     with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
         if k.cur.mm and k.cur.kernel_state is not None:
             kernel = any_of(st.eq(k.S.kernel_fpstate(t.index)) for t in k.S.tasks
