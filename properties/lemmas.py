@@ -270,6 +270,8 @@ def plain_tasks_stay_out_of_kvm(S: Layout) -> Expr:
     pcs = ("USER", "KERNEL") + (("KERNEL_NEON",) if "kernel_fpstate" in S.features else ())
     if S.sve_acc_split:
         pcs += ("SVE_ACC",)  # (v6.x with SVE) do_sve_acc() between sve_alloc() and its lock
+    if S.config.sme:
+        pcs += ("SME_ACC",)  # (SME) do_sme_acc() between its allocations and its lock
     # (--preemption split) preempted inside a step a plain task can run: syscalls,
     # ret_to_user, the SVE trap, ptrace (KVM_RUN's steps are the VMM threads')
     pcs += tuple(p for p in S.extra_pcs if not p.startswith(KVM_STEPS))
@@ -796,11 +798,60 @@ def v6_guest_trap_by_owner(S: Layout) -> Expr:
                   for c in _cpus(S) for t in _vmms(S) for v in S.vcpus)
 
 
+# ------------------------------------------------------------------ SME helpers (Config.sme)
+def _expected_tok(S: Layout, slot, t) -> Expr:  # noqa: ANN001
+    """A V or FPSR/FPCR slot holds what task t must read: zero after an SM change (ghost
+    expect_zero: its own SMSTART/SMSTOP or the syscall ABI's SMSTOP SM), else its latest."""
+    ez = t.expect_zero
+    if not isinstance(ez, Var):
+        return slot.eq(S.latest(t.index))
+    return (ez.eq(1) & slot.eq(S.ZERO)) | (ez.eq(0) & slot.eq(S.latest(t.index)))
+
+
+def _bit_is(a, ghost) -> Expr:  # noqa: ANN001
+    """A state bit equals a ghost bit (different domains)."""
+    return (a.eq(1) & ghost.eq(1)) | (a.eq(0) & ghost.eq(0))
+
+
+def _za_expected(S: Layout, slot, t) -> Expr:  # noqa: ANN001
+    """A ZA slot holds what task t must read there: its latest ZA write, or zero after its
+    SMSTART ZA (ghost za_written)."""
+    return ((t.za_written.eq(1) & slot.eq(S.latest(t.index)))
+            | (t.za_written.eq(0) & slot.eq(S.ZERO)))
+
+
+def _v6_sme_regs_latest(S: Layout, c: int, t) -> Expr:  # noqa: ANN001
+    """(SME) CPU c's registers hold task t's live state: V and FPSR/FPCR as it must read
+    them (`_expected_tok`), the Z bits above 127 and P/FFR as it last wrote them, PSTATE.SM
+    and PSTATE.ZA as it set them, and ZA as it wrote it if ZA is on."""
+    cpu, regs = S.cpu[c], S.cpu[c].regs
+    return (_expected_tok(S, regs.v, t) & _expected_tok(S, regs.fpsr, t)
+            & _zhi_expected(S, regs.zhi, t) & _p_ok(S, regs.p, t)
+            & _bit_is(cpu.sm, t.sm_expected) & _bit_is(cpu.za_on, t.za_expected)
+            & implies(t.za_expected.eq(1), _za_expected(S, cpu.za, t)))
+
+
+def _v6_sme_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
+    """(SME) Task t's state is in memory: thread.svcr holds the SM/ZA it set, sme_state
+    its ZA if ZA is on, the registers in the format fp_type names (a streaming save is in
+    SVE format), FPSR/FPCR in uw.fpsimd_state."""
+    sv = t.sve_state
+    in_sve = (t.fp_type.eq("SVE") & _expected_tok(S, sv.v, t) & _zhi_expected(S, sv.zhi, t)
+              & _p_ok(S, sv.p, t))
+    in_fpsimd = (t.fp_type.eq("FPSIMD") & _expected_tok(S, t.uw.v, t)
+                 & t.zhi_expected.eq(0) & t.p_written.eq(0))
+    return (_expected_tok(S, t.uw.fpsr, t) & (in_sve | in_fpsimd)
+            & _bit_is(t.svcr_sm, t.sm_expected) & _bit_is(t.svcr_za, t.za_expected)
+            & implies(t.za_expected.eq(1), _za_expected(S, t.sme_state, t)))
+
+
 def _v6_task_regs_latest(S: Layout, c: int, t) -> Expr:  # noqa: ANN001
     """(v6) CPU c's registers hold task t's latest state; with SVE also the Z bits above
     127 and P/FFR as t last wrote them, whatever TIF_SVE says (live registers are never
     in a format: only a save chooses one).  Without SVE: `_latest`, as before."""
     regs = S.cpu[c].regs
+    if S.config.sme:
+        return _v6_sme_regs_latest(S, c, t)
     if not S.config.sve:
         return _latest(S, regs, t.index)
     if "fp_type" not in S.features:
@@ -822,7 +873,10 @@ def _v6_task_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
     """(v6) Task t's latest state is in memory in the format thread.fp_type names: SVE
     (Z registers and P/FFR in sve_state) or FPSIMD (V in uw.fpsimd_state; then nothing
     above V nor P/FFR may be expected: an FPSIMD save keeps neither); FPSR/FPCR in
-    uw.fpsimd_state either way.  Without SVE: `_latest` of uw, as before."""
+    uw.fpsimd_state either way.  Without SVE: `_latest` of uw, as before.  With SME:
+    `_v6_sme_saved_latest`."""
+    if S.config.sme:
+        return _v6_sme_saved_latest(S, t)
     if not S.config.sve:
         return _latest(S, t.uw, t.index)
     if "fp_type" not in S.features:
@@ -1020,17 +1074,32 @@ def v61_sve_trap_state(S: Layout) -> Expr:
 # FPSIMD-only save inside a syscall) is a real counterexample there.  v6.10-v6.13 break
 # several of them (fpsimd_kvm_prepare() clears TIF_SVE, hyp clears ZEN_EL0EN while the
 # host state is live): they are not claimed there.
-@_needs_sve
+def _needs_sve_or_sme(fn: Callable[[Layout], Expr]) -> Callable[[Layout], Expr]:
+    """As `_needs_sve`, also with SME alone (a streaming write sets the SVE ghosts)."""
+    def build(S: Layout) -> Expr:
+        return fn(S) if (S.config.sve or S.config.sme) and "fp_type" in S.features else TRUE
+    build.__name__ = fn.__name__
+    build.__doc__ = fn.__doc__
+    return build
+
+
+@_needs_sve_or_sme
 def v6_sve_ghosts_need_tif_sve(S: Layout) -> Expr:
     in_svc = S.continuations_in("el0_svc")  # after the discard, before syscallno is set
+    # (SME) or the task is in streaming mode: its streaming writes set the ghosts, and
+    # leaving streaming mode (its SMSTOP, the syscall's SMSTOP SM) clears them
     return all_of(implies(t.zhi_expected.eq(1) | t.p_written.eq(1),
-                          t.tif_sve.eq(1) & t.in_syscall.eq(0) & ~_pc_in(t, in_svc))
+                          (t.tif_sve.eq(1) & t.in_syscall.eq(0) & ~_pc_in(t, in_svc))
+                          | (t.sm_expected.eq(1) if S.config.sme else FALSE))
                   for t in _users(S))
 
 
-@_needs_sve
+@_needs_sve_or_sme
 def v6_sve_type_needs_tif_sve(S: Layout) -> Expr:
-    return all_of(implies(t.fp_type.eq("SVE"), t.tif_sve.eq(1)) for t in _users(S))
+    # (SME) a streaming save writes FP_STATE_SVE with thread.svcr.SM set, TIF_SVE as it was
+    return all_of(implies(t.fp_type.eq("SVE"), t.tif_sve.eq(1)
+                          | (t.svcr_sm.eq(1) if S.config.sme else FALSE))
+                  for t in _users(S))
 
 
 @_needs_sve
@@ -1043,7 +1112,8 @@ def _live_zen_is_tif_sve(S: Layout) -> Expr:
     """A running task whose state is live (outside KVM_RUN) has EL0 SVE enabled exactly
     when it has TIF_SVE: v6.1's and v6.14's lemma (each claims it for its own layouts)."""
     return all_of(implies(S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0)
-                          & _pc_in(t, ("USER", "KERNEL", "SVE_ACC")),
+                          & _pc_in(t, ("USER", "KERNEL", "SVE_ACC")
+                                   + (("SME_ACC",) if S.config.sme else ())),
                           S.cpu[c].zen_el0en.eq(t.tif_sve))
                   for c in _cpus(S) for t in _users(S))
 
@@ -1074,7 +1144,9 @@ def v6_sve_trap_state(S: Layout) -> Expr:
 def v6_in_syscall_by_pc(S: Layout) -> Expr:
     out = []
     for t in _users(S):
-        out.append(implies(_pc_in(t, ("USER", "SVE_ACC") + S.continuations_in("el0_svc"))
+        sme_acc = ("SME_ACC",) if S.config.sme else ()
+        out.append(implies(_pc_in(t, ("USER", "SVE_ACC") + sme_acc
+                                  + S.continuations_in("el0_svc"))
                            | _in_sve_alloc(S, t), t.in_syscall.eq(0)))
         out.append(implies(_pc_in(t, KVM_PCS), t.in_syscall.eq(1)))
     return all_of(out)
@@ -1162,6 +1234,57 @@ def v616_state_binding_to_save_fpsimd(S: Layout) -> Expr:
 def _L(fn: Callable[[Layout], Expr], reason: str,
        variants: tuple[str, ...] | None = None) -> Lemma:
     return Lemma(fn.__name__, reason, fn, variants)
+
+
+# ------------------------------------------------------------------ SME (Config.sme)
+def _needs_sme(fn: Callable[[Layout], Expr]) -> Callable[[Layout], Expr]:
+    """An SME lemma is TRUE without SME."""
+    def build(S: Layout) -> Expr:
+        return fn(S) if S.config.sme else TRUE
+    build.__name__ = fn.__name__
+    build.__doc__ = fn.__doc__
+    return build
+
+
+@_needs_sme
+def sme_bound_smen_is_tif_sme(S: Layout) -> Expr:
+    return all_of(implies(_bound_task(S, c, t), S.cpu[c].smen_el0en.eq(t.tif_sme))
+                  for c in _cpus(S) for t in _users(S))
+
+
+@_needs_sme
+def sme_live_smen_is_tif_sme(S: Layout) -> Expr:
+    return all_of(implies(S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0)
+                          & _pc_in(t, ("USER", "KERNEL", "SME_ACC")
+                                   + (("SVE_ACC",) if S.sve_acc_split else ())),
+                          S.cpu[c].smen_el0en.eq(t.tif_sme))
+                  for c in _cpus(S) for t in _users(S))
+
+
+@_needs_sme
+def sme_state_needs_tif_sme(S: Layout) -> Expr:
+    return all_of(implies(t.sm_expected.eq(1) | t.za_expected.eq(1), t.tif_sme.eq(1))
+                  for t in _users(S))
+
+
+@_needs_sme
+def sme_trap_state(S: Layout) -> Expr:
+    return all_of(implies(t.pc.eq("SME_ACC"), t.tif_sme.eq(0)) for t in _users(S))
+
+
+@_needs_sme
+def sme_on_only_bound_to_a_task(S: Layout) -> Expr:
+    return all_of(implies(S.cpu[c].sm.eq(1) | S.cpu[c].za_on.eq(1),
+                          any_of(S.cpu[c].last_st.eq(S.task_fpstate(t.index))
+                                 for t in _users(S)))
+                  for c in _cpus(S))
+
+
+@_needs_sme
+def sme_section_not_streaming(S: Layout) -> Expr:
+    return all_of(implies(S.cpu[c].current.eq(t.index) & _in_neon_section(S, t),
+                          S.cpu[c].sm.eq(0) & S.cpu[c].za_on.eq(0))
+                  for c in _cpus(S) for t in _users(S))
 
 
 SEED = ("seed",)
@@ -1413,6 +1536,29 @@ LEMMAS: tuple[Lemma, ...] = (
        "in_syscall() is false at EL0 and in the SVE trap (also preempted inside its"
        " sve_alloc(), and in el0_svc before el0_svc_common()), true inside KVM_RUN (el0_svc sets"
        " it, ret_to_user clears it)", V614),
+    # SME (TRUE without it): v6.16 only (v6.10 has #21 and #14)
+    _L(sme_bound_smen_is_tif_sme,
+       "(SME) a CPU bound to a task's user state has EL0 SME enabled exactly when the task"
+       " has TIF_SME (fpsimd_bind_task_to_cpu sets SMEN from it)", V616),
+    _L(sme_live_smen_is_tif_sme,
+       "(SME) a running task whose state is live outside KVM_RUN has EL0 SME enabled exactly"
+       " when it has TIF_SME", V616),
+    _L(sme_state_needs_tif_sme,
+       "(SME) a task that runs in streaming mode or with ZA on has TIF_SME (it can only"
+       " execute SMSTART with EL0 SME enabled, which the bind grants per TIF_SME; nothing"
+       " clears TIF_SME here)", V616),
+    _L(sme_trap_state,
+       "(SME) inside do_sme_acc() after its allocations the task has no TIF_SME (it trapped"
+       " because EL0 SME was off, which on a live bound state means TIF_SME clear; v6.16"
+       " leaves no stale binding that could hide TIF_SME: d3eaab3c7090)", V616),
+    _L(sme_on_only_bound_to_a_task,
+       "(SME) a CPU in streaming mode or with ZA on is bound to a task's user state: only"
+       " that task's SMSTART or reload (followed by its bind) sets SM or ZA, and every"
+       " rebinding to other state flushes first (SMSTOP) or happens with them off", V616),
+    _L(sme_section_not_streaming,
+       "(SME) a task running inside its kernel-mode NEON section runs with PSTATE.SM and"
+       " PSTATE.ZA clear (kernel_neon_begin's flush does SMSTOP; switching such a task in flushes before"
+       " loading its state, 01098d893fa8; nothing inside a section sets SM)", V616),
     _L(v614_loaded_cpu_binds_no_task,
        "while a vcpu thread runs with its vcpu loaded, its CPU is bound to nothing or to that"
        " vcpu: kvm_arch_vcpu_load_fp() saved and flushed, and only ctxsync binds before"
