@@ -411,15 +411,19 @@ def kernel_neon_streaming_check(k: Ctx, what: str) -> None:
 
 def kernel_fp_write_sme(k: Ctx) -> None:
     """`model.variants.v6.kernel_fp_write` with SME: the NEON work runs with PSTATE.SM
-    clear (`kernel_neon_streaming_check`)."""
-    kernel_neon_streaming_check(k, "kernel_neon (write)")
+    clear (`kernel_neon_streaming_check`), checked at the instant of the write (the write
+    is one event: no interleaving point between the check and it)."""
+    with k.atomic():
+        kernel_neon_streaming_check(k, "kernel_neon (write)")
     v6.kernel_fp_write(k)
 
 
 def kernel_fp_read_sme(k: Ctx) -> None:
-    """`model.variants.v6.kernel_fp_read` with SME: the read-back is NEON code too."""
-    kernel_neon_streaming_check(k, "kernel_neon (read-back)")
+    """`model.variants.v6.kernel_fp_read` with SME: the read-back is NEON code too, checked
+    at the instant of the read-back."""
     v6.kernel_fp_read(k)
+    with k.atomic():
+        kernel_neon_streaming_check(k, "kernel_neon (read-back)")
 
 
 # ----------------------------------------------------------------- wiring into variants
