@@ -1557,8 +1557,9 @@ LEMMAS: tuple[Lemma, ...] = (
        " rebinding to other state flushes first (SMSTOP) or happens with them off", V616),
     _L(sme_section_not_streaming,
        "(SME) a task running inside its kernel-mode NEON section runs with PSTATE.SM and"
-       " PSTATE.ZA clear (kernel_neon_begin's flush does SMSTOP; switching such a task in flushes before"
-       " loading its state, 01098d893fa8; nothing inside a section sets SM)", V616),
+       " PSTATE.ZA clear (kernel_neon_begin's flush does SMSTOP; switching such a task in"
+       " flushes before loading its state, 01098d893fa8; nothing inside a section sets"
+       " SM)", V616),
     _L(v614_loaded_cpu_binds_no_task,
        "while a vcpu thread runs with its vcpu loaded, its CPU is bound to nothing or to that"
        " vcpu: kvm_arch_vcpu_load_fp() saved and flushed, and only ctxsync binds before"
