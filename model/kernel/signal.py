@@ -148,13 +148,21 @@ def sys_rt_sigreturn(k: Ctx) -> None:
             k.set(f.p, latest)
         k.set(t.zhi_expected, k._ghost_bool(t.sigframe_sve.eq(1)))
         k.set(t.p_written, k._ghost_bool(t.sigframe_sve.eq(1)))
-        k.restore_sve_fpsimd_context(f)
-    else:
-        k.restore_fpsimd_context(f)
+    k.restore_sigframe(f)
     k.set(t.in_handler, False)
     k.pop_sigframe()
     if isinstance(t.syscall_body, Var):
         k.set(t.syscall_body, False)  # (events fork, sve_set_vl) sigreturn's body is done
+
+
+def restore_sigframe(k: Ctx, frame: Image) -> None:
+    """arch/arm64/kernel/signal.c: restore_sigframe(), its FP part (v4.17, v4.18): with an
+    SVE record (always present when the system supports SVE)
+    restore_sve_fpsimd_context(), else restore_fpsimd_context()."""
+    if k.config.sve:
+        k.restore_sve_fpsimd_context(frame)
+    else:
+        k.restore_fpsimd_context(frame)
 
 
 def pop_sigframe(k: Ctx) -> None:
@@ -181,6 +189,7 @@ FUNCTIONS = {
         restore_fpsimd_context,
         restore_sve_fpsimd_context,
         sys_rt_sigreturn,
+        restore_sigframe,
         pop_sigframe,
     )
 }

@@ -57,9 +57,9 @@ syscall's discard, the SVE trap path, the NT_ARM_SVE ptrace write; to_save deriv
 what is bound, a state variable only from v6.16: model/variants/v6_16.py), no SME and no
 FPMR (system_supports_sme()/system_supports_fpmr() false: every SME
 and FPMR branch is not taken, as on a CPU without them), no pKVM, vcpus without the SVE
-feature (to_save = FP_STATE_FPSIMD).  Every optional event (exec, signals, ptrace,
-vcpu_reset, set_one_reg, kvm_run_kernel_neon, fork, sve_set_vl, cpu_pm, cpu_hotplug, efi)
-is refused too: their functions are still the 2018 ones.
+feature (to_save = FP_STATE_FPSIMD).  The optional events' v6 functions are in
+model/variants/v6_events.py; vcpu_reset, kvm_run_kernel_neon and sve_set_vl are refused
+(`UNSUPPORTED_EVENTS` says why), and so is any event with --sve-guest.
 
 Functions kept from the 2018 table because the C is the same in effect in v6.9/v6.10
 (checked in the trees above): fpsimd_flush_cpu_state (no SME: last->st = NULL, set
@@ -79,8 +79,8 @@ from collections.abc import Callable
 
 from model.ctx import Ctx
 from model.dsl import Const, Expr, Var, any_of
-from model.events import EVENTS
 from model.variant import Variant
+from model.variants import v6_events
 
 V68_TREE = "vivo50kff/linux-6.8@bc4fae0d3fa35153a7509231d7ef715e86135279"
 V69_TREE = "ec-jt/linux-6.9.0@b1202024224738c7135d199f95d34c215ad45ca3"
@@ -89,10 +89,15 @@ V610_TREE = "msgeden/cryptocap-arm64-linux-6.10@fabd51deb839d02c50146f1bea784d71
 V613_TREE = "ChenRuiwei/linux-6.13.7@4ebf2100a5818d1723d97b8e418c6432e6eb2182"
 V614_TREE = "perishh/linux-6.14@347b100ec1660714730b2ca3d7a35924461651a3"
 
-# Events whose modelled functions are still the 2018 ones (see the module docstring).
-# Every optional event (model/events.py): their functions are the 2018 ones, and the v6
-# entry paths do not keep the state they rely on (syscall_body, ZCR_EL1 on SVE loads).
-UNSUPPORTED_EVENTS = tuple(EVENTS)
+# Optional events (model/events.py) not modelled for the v6 variants, with the reason
+# (the others' v6 functions are in model/variants/v6_events.py).
+UNSUPPORTED_EVENTS: dict[str, str] = {
+    "vcpu_reset": "v6 resets a vcpu in its own thread (KVM_REQ_VCPU_RESET -> kvm_reset_vcpu()"
+                  " with vcpu_put/vcpu_load around it), a path not modelled yet",
+    "kvm_run_kernel_neon": "v6's task-context kernel NEON is preemptible and this step has no"
+                           " program point of its own to be preempted at (not modelled yet)",
+    "sve_set_vl": "vec_set_vector_length() of v6 is not modelled yet",
+}
 
 
 # ------------------------------------------------------------ arch/arm64/kernel/fpsimd.c
@@ -533,7 +538,27 @@ def el0_svc_common_entry(k: Ctx, fp_entry: Callable[[], None]) -> None:
         k.set(k.this_cpu.irqs_disabled, False)
         if k.config.sve:
             k.set(k.cur.in_syscall, True)
+    syscall_entry_bookkeeping(k)
     k.goto("KERNEL")
+
+
+def syscall_entry_bookkeeping(k: Ctx) -> None:
+    """Model bookkeeping of the optional events at a syscall entry, as the 2018 el0_svc
+    does it (model/kernel/sched.py): (event signal) the signal frame stops being checked
+    against the interrupted registers (the syscall ABI changes what Z-high and P/FFR
+    must read); (events fork, sve_set_vl) the task is in a syscall's body.  Neither is
+    kernel state; without those events both are constants and nothing is emitted."""
+    if isinstance(k.cur.sigframe_fresh, Var):
+        k.set(k.cur.sigframe_fresh, 0)
+    if isinstance(k.cur.syscall_body, Var):
+        k.set(k.cur.syscall_body, True)
+
+
+def syscall_exit_bookkeeping(k: Ctx) -> None:
+    """(events fork, sve_set_vl) Model bookkeeping on the way out to user space, with IRQs
+    still masked (as the 2018 ret_to_user): the task is past its syscall's body."""
+    if isinstance(k.cur.syscall_body, Var):
+        k.set(k.cur.syscall_body, False)
 
 
 def el0_svc(k: Ctx) -> None:
@@ -571,6 +596,7 @@ def ret_to_user(k: Ctx) -> None:
             # still masked on the way out, is the same for every reader (in_syscall() is
             # only read in the kernel).
             k.set(k.cur.in_syscall, False)
+        syscall_exit_bookkeeping(k)
         k.local_irq_enable()
         k.goto("USER")
 
@@ -991,8 +1017,12 @@ def check_config(variant: Variant, config) -> str | None:  # noqa: ANN001
             return why
     bad = [e for e in config.events if e in UNSUPPORTED_EVENTS]
     if bad:
-        return (f"variant {variant.name}: event {bad[0]} is not modelled for this version "
-                "yet (its functions are the 2018 ones)")
+        return (f"variant {variant.name}: event {bad[0]} is not modelled for this version:"
+                f" {UNSUPPORTED_EVENTS[bad[0]]}")
+    if config.events and config.sve_guest:
+        return (f"variant {variant.name}: --event with --sve-guest is not modelled (the events'"
+                " vcpu paths write FPSIMD registers only: set_sve_reg() and an SVE vcpu's"
+                " saved state were not read for them)")
     if config.sve_guest and not variant.option("sve_guest", False):
         return (f"variant {variant.name}: --sve-guest (SVE vcpus) is modelled for v6.13 and"
                 " v6.14 only (their hyp and kvm/fpsimd.c SVE code was read; this version's"
@@ -1047,6 +1077,7 @@ def make_v69(base: Variant) -> Variant:
     from model.variants import v6_sme
     # SME's SMSTOP in fpsimd_flush_cpu_state() (the same statements without SME)
     functions["fpsimd_flush_cpu_state"] = v6_sme.fpsimd_flush_cpu_state
+    functions.update(v6_events.V68_FUNCTIONS)  # the optional events' v6 functions
     return base.derive(
         "v6.9",
         "v6.9.0: preemptible task-context kernel NEON (TIF_KERNEL_FPSTATE, lazy kernel-state"

@@ -39,8 +39,8 @@ What v6.16 changes in the functions the model has (no SME, no FPMR):
   matters to the model: last->st is NULL when fpsimd_load_kernel_state() tests it, so the
   switch never elides that load any more;
 * #14 (d3eaab3c7090) changes do_sme_acc() only: not in the model (no SME);
-* fpsimd_save_and_flush_current_state() is new (signal delivery, VL changes); no modelled
-  v6 path calls it (the signal and sve_set_vl events are not modelled for v6 variants);
+* fpsimd_save_and_flush_current_state() is new: signal delivery and rt_sigreturn (929fa99b1215)
+  and clone() (e0cb0f26594c) call it (event signal and fork: model/variants/v6_events.py);
 * ptrace sve_set_common() (NT_ARM_SVE, full SVE data at the same VL): flushes the
   target first, zeroes sve_state (sve_alloc(target, true)), sets TIF_SVE only
   `if (system_supports_sme())` (128a7494a9f1 "ptrace: Fix SVE writes on !SME systems"
@@ -55,7 +55,8 @@ from __future__ import annotations
 from model.ctx import Ctx
 from model.dsl import Const, Var, any_of
 from model.variant import Variant
-from model.variants.v6 import el0_svc_common_entry
+from model.variants import v6_events
+from model.variants.v6 import el0_svc_common_entry, syscall_exit_bookkeeping
 
 V616_TREE = "torvalds/linux@398edaa12f9cf2be7902f306fc023c20e3ebd3e4"
 
@@ -246,6 +247,7 @@ def ret_to_user_v616(k: Ctx) -> None:
             # Model bookkeeping (as in v6.14): the next entry from EL0 sets
             # regs->syscallno anew.
             k.set(k.cur.in_syscall, False)
+        syscall_exit_bookkeeping(k)
         k.local_irq_enable()
         k.goto("USER")
 
@@ -334,6 +336,7 @@ def _make_v616(v614: Variant) -> Variant:
                  # vcpus are not modelled for v6.16 (v6.13/v6.14 only)
                  "sve_guest": False},
         tree=V616_TREE, release="v6.16-rc1",
+        **v6_events.V616_FUNCTIONS,  # the optional events' v6.16 functions
         task_fpsimd_load=task_fpsimd_load_v616,
         fpsimd_save_user_state=fpsimd_save_user_state_v616,
         fpsimd_bind_task_to_cpu=fpsimd_bind_task_to_cpu_v616,

@@ -1,0 +1,410 @@
+"""The optional events (model/events.py) on today's kernels: v6.8 to v6.16.
+
+Merged into the v6 variants' tables by `model.variants.v6.make_v69` (``V68_FUNCTIONS``,
+which v6.8 to v6.14 inherit) and `model.variants.v6_16.make_v616` (``V616_FUNCTIONS``).
+
+Read where (trees pinned in model/variants/v6.py and v6_16.py):
+
+* v6.8.0 (vivo50kff/linux-6.8 @ bc4fae0d), v6.10.0 (msgeden/cryptocap-arm64-linux-6.10 @
+  fabd51de) and v6.14.0 (perishh/linux-6.14 @ 347b100e): arch/arm64/kernel/fpsimd.c,
+  signal.c, process.c, ptrace.c, arch/arm64/kvm/arm.c, guest.c, reset.c.  For every
+  function below the three trees have the same text (signal.c differs between them only
+  in FPMR, POE and GCS records, none of them modelled; process.c's arch_dup_task_struct()
+  only loses a BUILD_BUG_ON after v6.8); v6.9, v6.12 and v6.13 lie between them.
+* v6.16-rc1: arch/arm64/kernel/fpsimd.c at torvalds/linux@398edaa12f9c (the top of the
+  2025 fixes merged in v6.16-rc1: its revision list, read in the index, has every commit
+  named below before 398edaa12f9c), and signal.c / process.c / ptrace.c read in v6.18.2
+  (gfunkmonk/linux-6.18.2 @ 062668f4): no pristine v6.16 tree can be fetched.  What v6.16
+  has of them is inferred [I] from the commits of that merge: 929fa99b1215 ("signal:
+  Always save+flush state early": setup_rt_frame() and restore_sigframe() call
+  fpsimd_save_and_flush_current_state(), fpsimd_signal_preserve_current_state() is
+  removed), c94f2f326146 ("Fix merging of FPSIMD state during signal return":
+  fpsimd_update_current_state() only merges, it no longer loads), be625d803c3b and
+  b465ace42620 (restore_sve_fpsimd_context() without a payload is
+  restore_fpsimd_context()), e0cb0f26594c ("Consistently preserve FPSIMD state during
+  clone()") and 8d61eef75679 (no current->mm test in arch_dup_task_struct()).  v6.18.2
+  renamed sve_sync_to_fpsimd()/sve_sync_from_fpsimd_zeropad() to
+  fpsimd_sync_from_effective_state()/fpsimd_sync_to_effective_state_zeropad() (after
+  v6.16: the 398edaa12f9c copy still has the old names) and made the zeropad test
+  fp_type instead of TIF_SVE; the model keeps v6.16's TIF_SVE test.
+
+Kept from the 2018 table because the C text is the same in effect in v6.8-v6.16 (checked
+in the trees above): __efi_fpsimd_begin()/__efi_fpsimd_end() (per-CPU efi_fpsimd_state,
+efi_sve_state, the *_used flags; the kernel-NEON path calls the version's may_use_simd()
+and kernel_neon_begin(), so in v6 it sets TIF_KERNEL_FPSTATE and a softirq inside the call
+saves and restores the firmware's registers as kernel-mode state; e04796c8b598, which
+drops the per-CPU buffers, is after v6.16), the EFI wrappers, cpu_pm.c, the hotplug
+steps and fpsimd_cpu_dead() (the same text in every tree), fpr_set()/__fpr_set()
+(ptrace.c: the same text from v4.17 to v6.16; the helpers it calls are the version's),
+sve_sync_from_fpsimd_zeropad() (its TIF_SVE test and zero-fill are v6.16's; SME's
+thread_sm_enabled() is false), ptrace_stop/ptrace_resume (generic), do_signal(),
+preserve_fpsimd_context() up to v6.14, copy_task_struct() (``*dst = *src``),
+wake_up_new_task(), do_exit(), sys_execve()/flush_thread() (process.c),
+kvm_vcpu_ioctl_set_one_reg()/kvm_arm_set_reg() (arm.c kvm_arch_vcpu_ioctl(): no
+vcpu_load(); v6 first handles a pending KVM_REQ_VCPU_RESET, which only event vcpu_reset
+raises; guest.c set_core_reg() writes vcpu->arch.ctxt.fp_regs; an SVE vcpu's Z/P
+registers (set_sve_reg) are not modelled: refused with --sve-guest).
+
+Not modelled for the v6 variants (refused, model/variants/v6.py UNSUPPORTED_EVENTS):
+vcpu_reset (v6 resets a vcpu in its *own* thread, kvm_reset_vcpu() from
+check_vcpu_requests() on KVM_REQ_VCPU_RESET, with kvm_arch_vcpu_put()/load() around the
+memset, not from the PSCI caller's thread as the modelled 2018 path does),
+kvm_run_kernel_neon (v6's task-context NEON is preemptible, and the modelled step is
+enabled at two program points, so its preemption windows would not be explored: it
+needs its own program point first), sve_set_vl (vec_set_vector_length() is reworked in
+v6.16; not done).
+
+Abstraction common to the signal functions: forget_syscall() in restore_sigframe()
+(regs->syscallno = NO_SYSCALL, so in_syscall() is false for the rest of rt_sigreturn) is
+not modelled: the model's in_syscall stays set until ret_to_user.  It changes only the
+format (SVE or FPSIMD) of a save that a context switch may make between it and the FP
+restore, and every such save is overwritten before it is read (the restore rewrites
+uw.fpsimd_state, and sve_state too when it sets TIF_SVE/fp_type SVE).
+"""
+
+from __future__ import annotations
+
+from model.ctx import Ctx
+from model.dsl import Const, Var
+from model.kernel.process import copy_task_struct
+from model.state import Image
+
+
+def _set_fp_type(k: Ctx, t: int, value: str) -> None:
+    """thread.fp_type = value, where the model keeps it (feature fp_type with SVE; without
+    SVE every state is FP_STATE_FPSIMD and nothing reads the field)."""
+    slot = k.task(t).fp_type
+    if isinstance(slot, Var):
+        k.set(slot, value)
+
+
+def _fp_type_sve(k: Ctx, t: int):  # noqa: ANN202
+    """``task->thread.fp_type == FP_STATE_SVE`` (false without SVE)."""
+    slot = k.task(t).fp_type
+    return slot.eq("SVE") if isinstance(slot, Var) else k.false
+
+
+# ------------------------------------------------------------ arch/arm64/kernel/fpsimd.c
+def fpsimd_preserve_current_state_v6(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.8-v6.16): fpsimd_preserve_current_state():
+    get_cpu_fpsimd_context() (local_bh_disable()); fpsimd_save_user_state();
+    put_cpu_fpsimd_context()."""
+    k.local_bh_disable()
+    k.fpsimd_save_user_state()
+    k.local_bh_enable()
+
+
+def fpsimd_signal_preserve_current_state_v68(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.8-v6.15; removed by 929fa99b1215 in v6.16):
+    fpsimd_signal_preserve_current_state(): fpsimd_preserve_current_state(); then, if
+    current->thread.fp_type == FP_STATE_SVE (v6.8+: the format of the saved state, not
+    TIF_SVE, 61da7c8e2a60 "#16"), sve_to_fpsimd(current), outside the bh-disabled section
+    (a context switch there finds TIF_FOREIGN_FPSTATE clear only if the registers are
+    still current's, and saves the same values again)."""
+    k.fpsimd_preserve_current_state()
+    if k.config.sve:
+        with k.If(_fp_type_sve(k, k.current)):
+            k.sve_to_fpsimd()
+
+
+def sve_sync_to_fpsimd_v6(k: Ctx, t: int) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.8-v6.16; renamed fpsimd_sync_from_effective_state()
+    after v6.16): sve_sync_to_fpsimd(task): if task->thread.fp_type == FP_STATE_SVE,
+    sve_to_fpsimd(task) (2018: the test was TIF_SVE)."""
+    if k.config.sve:
+        with k.If(_fp_type_sve(k, t)):
+            k.sve_to_fpsimd(t)
+
+
+def fpsimd_flush_thread_v6(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.8-v6.16): fpsimd_flush_thread(), from flush_thread()
+    at execve.
+
+    get_cpu_fpsimd_context(); fpsimd_flush_task_state(current) (v6: it sets
+    TIF_FOREIGN_FPSTATE itself); memset(&uw.fpsimd_state, 0); with SVE: clear TIF_SVE,
+    detach sve_state (sve_state = NULL, kfree()d after the context is put: the model's
+    NULL buffer is zero, as in `model.kernel.fpsimd.sve_free`; no WARN on TIF_SVE any
+    more), fpsimd_flush_thread_vl(): thread.sve_vl = sve_vl_onexec or the default (the
+    model has no ONEXEC/INHERIT: the default; its WARNs cannot fire); (SME and, from v6.9,
+    FPMR: not modelled); fp_type = FP_STATE_FPSIMD; put_cpu_fpsimd_context().  Bottom
+    halves are off throughout: no softirq or preemption inside."""
+    uw = k.cur.uw
+    zero = Const(k.S.VALUE, k.S.ZERO)
+    k.local_bh_disable()
+    k.fpsimd_flush_task_state(k.current)
+    k.set(uw.v, zero)
+    k.set(uw.fpsr, zero)
+    if k.config.sve:
+        k.clear_thread_flag("TIF_SVE")
+        if isinstance(k.cur.sve_state.v, Var):
+            for slot in k.cur.sve_state.all_slots():
+                k.set(slot, zero)
+        if isinstance(k.cur.sve_vl, Var):
+            k.set(k.cur.sve_vl, k.config.default_vl_index)
+    _set_fp_type(k, k.current, "FPSIMD")
+    k.local_bh_enable()
+
+
+def fpsimd_update_current_state_v68(k: Ctx, state: Image) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.8-v6.15): fpsimd_update_current_state(state):
+    get_cpu_fpsimd_context(); uw.fpsimd_state = *state; if TIF_SVE, fpsimd_to_sve(current);
+    task_fpsimd_load() (by fp_type, v6); fpsimd_bind_task_to_cpu(); clear
+    TIF_FOREIGN_FPSTATE; put_cpu_fpsimd_context()."""
+    uw = k.cur.uw
+    k.local_bh_disable()
+    k.set(uw.v, state.v)
+    k.set(uw.fpsr, state.fpsr)
+    if k.config.sve:
+        with k.If(k.test_thread_flag("TIF_SVE")):
+            k.fpsimd_to_sve()
+    k.task_fpsimd_load()
+    k.fpsimd_bind_task_to_cpu()
+    k.clear_thread_flag("TIF_FOREIGN_FPSTATE")
+    k.local_bh_enable()
+
+
+def fpsimd_update_current_state_v616(k: Ctx, state: Image) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.16, c94f2f326146 "Fix merging of FPSIMD state during
+    signal return"; read at 398edaa12f9c): fpsimd_update_current_state(state): only the
+    merge: uw.fpsimd_state = *state; if fp_type == FP_STATE_SVE, fpsimd_to_sve(current).
+    No load and no bind: the caller has saved and flushed current's state first
+    (fpsimd_save_and_flush_current_state() in restore_sigframe()), so the return to user
+    space reloads it."""
+    uw = k.cur.uw
+    k.set(uw.v, state.v)
+    k.set(uw.fpsr, state.fpsr)
+    if k.config.sve:
+        with k.If(_fp_type_sve(k, k.current)):
+            k.fpsimd_to_sve()
+
+
+def fpsimd_cpu_pm_notifier_v6(k: Ctx, cmd: str) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.8-v6.18, the same text): fpsimd_cpu_pm_notifier():
+    CPU_PM_ENTER: fpsimd_save_and_flush_cpu_state() (WARN_ON(preemptible()),
+    local_irq_save(), fpsimd_save_user_state(): whatever is bound for current, its user
+    state or a vcpu's; fpsimd_flush_cpu_state(): last->st = NULL and current's
+    TIF_FOREIGN_FPSTATE); CPU_PM_EXIT: nothing; CPU_PM_ENTER_FAILED and the rest:
+    NOTIFY_DONE.  A task's kernel-mode state bound by fpsimd_save_kernel_state() is
+    unbound by the flush too (its owner reloads it: fpsimd_load_kernel_state() cannot
+    elide the load once last->st is NULL)."""
+    if cmd == "CPU_PM_ENTER":
+        k.fpsimd_save_and_flush_cpu_state()
+
+
+# ------------------------------------------------------------ arch/arm64/kernel/signal.c
+def preserve_sve_context_v6(k: Ctx) -> None:
+    """arch/arm64/kernel/signal.c (v6.8-v6.16): preserve_sve_context(ctx): vl = the
+    task's SVE VL; (SME's streaming mode: not modelled) vq = fp_type == FP_STATE_SVE ?
+    sve_vq_from_vl(vl) : 0 (v6.8+, 61da7c8e2a60; 2018: TIF_SVE); the header says whether
+    register data follows; if vq, current's whole sve_state (Z incl. the bits above 127,
+    P/FFR) is copied into the record (the caller saved the registers first)."""
+    t, f = k.cur, k.cur.sigframe
+    sve = k.let("vq", _fp_type_sve(k, k.current))
+    k.set(t.sigframe_sve, sve)
+    with k.If(sve):
+        k.set(f.zhi, t.sve_state.zhi)
+        k.set(f.p, t.sve_state.p)
+    with k.Else():  # no register data in the record: the slots stay unused (zero)
+        k.set(f.zhi, k.S.ZERO)
+        k.set(f.p, k.S.ZERO)
+
+
+def preserve_fpsimd_context_v616(k: Ctx) -> None:
+    """arch/arm64/kernel/signal.c (v6.16 [I], read in v6.18.2 where the helper has its later
+    name): preserve_fpsimd_context(ctx): sve_sync_to_fpsimd(current) (929fa99b1215: the
+    saved state may be SVE-format, so its V bits are copied into uw.fpsimd_state first),
+    then copy uw.fpsimd_state (vregs, fpsr, fpcr) to the frame."""
+    k.sve_sync_to_fpsimd(k.current)
+    f, uw = k.cur.sigframe, k.cur.uw
+    k.set(f.v, uw.v)
+    k.set(f.fpsr, uw.fpsr)
+
+
+def setup_rt_frame_v616(k: Ctx) -> None:
+    """arch/arm64/kernel/signal.c (v6.16 [I], 929fa99b1215; read in v6.18.2):
+    setup_rt_frame(): fpsimd_save_and_flush_current_state() first (current's live state
+    saved and unbound: TIF_FOREIGN_FPSTATE set, fpsimd_cpu = NR_CPUS, so nothing saves
+    into its thread struct any more and the return to user space reloads it), then
+    get_sigframe(), setup_sigframe(): preserve_fpsimd_context() and, with SVE,
+    preserve_sve_context().  setup_return()'s FP part is SME only (task_smstop_sm(), ZA,
+    TPIDR2): nothing without SME."""
+    k.fpsimd_save_and_flush_current_state()
+    k.preserve_fpsimd_context()
+    if k.config.sve:
+        k.preserve_sve_context()
+
+
+def restore_fpsimd_context_v6(k: Ctx, frame: Image) -> None:
+    """arch/arm64/kernel/signal.c (v6.8-v6.16): restore_fpsimd_context(user): read the
+    frame's fpsimd_context into a local; clear_thread_flag(TIF_SVE); (SME's SVCR.SM, v6.16:
+    not modelled) fp_type = FP_STATE_FPSIMD; fpsimd_update_current_state(&fpsimd) (the
+    version's: load and bind up to v6.15, merge only in v6.16)."""
+    k.clear_thread_flag("TIF_SVE")
+    _set_fp_type(k, k.current, "FPSIMD")
+    k.fpsimd_update_current_state(frame)
+
+
+def _copy_sve_record(k: Ctx, frame: Image) -> None:
+    """The __copy_from_user() of the record's Z/P/FFR payload into current's sve_state (a
+    statement of restore_sve_fpsimd_context(), not a C function)."""
+    t = k.cur
+    k.set(t.sve_state.v, frame.v)  # the record's own copy of V (merged over below)
+    k.set(t.sve_state.zhi, frame.zhi)
+    k.set(t.sve_state.p, frame.p)
+
+
+def restore_sve_fpsimd_context_v68(k: Ctx, frame: Image) -> None:
+    """arch/arm64/kernel/signal.c (v6.8-v6.15): restore_sve_fpsimd_context(user), an SVE
+    record at the task's VL (the only one the model's frames have).
+
+    No payload: clear TIF_SVE, (SVCR.SM) fp_type = FP_STATE_FPSIMD, goto fpsimd_only.
+    Payload: fpsimd_flush_task_state(current) (which sets TIF_FOREIGN_FPSTATE: "from now,
+    fpsimd_thread_switch() won't touch thread.sve_state"); sve_alloc(current, true);
+    copy the payload into sve_state; set TIF_SVE; fp_type = FP_STATE_SVE.  fpsimd_only:
+    read the frame's fpsimd_context and fpsimd_update_current_state(&fpsimd) (merge V into
+    sve_state if TIF_SVE, load, bind).  Preemptible throughout, bottom halves on."""
+    t = k.cur
+    with k.If(~t.sigframe_sve.eq(1)):
+        k.clear_thread_flag("TIF_SVE")
+        _set_fp_type(k, k.current, "FPSIMD")
+    with k.Else():
+        k.fpsimd_flush_task_state(k.current)
+        k.sve_alloc()
+        _copy_sve_record(k, frame)
+        k.set_thread_flag("TIF_SVE")
+        _set_fp_type(k, k.current, "SVE")
+    k.fpsimd_update_current_state(frame)
+
+
+def restore_sve_fpsimd_context_v616(k: Ctx, frame: Image) -> None:
+    """arch/arm64/kernel/signal.c (v6.16 [I], read in v6.18.2):
+    restore_sve_fpsimd_context(user): no payload (not streaming): return
+    restore_fpsimd_context(user) (b465ace42620).  Payload: sve_alloc(current, true) (no
+    flush here any more: restore_sigframe() saved and flushed current's state first);
+    copy the payload into sve_state; set TIF_SVE; fp_type = FP_STATE_SVE;
+    read_fpsimd_context() and fpsimd_update_current_state(&fpsimd) (merge V into
+    sve_state)."""
+    t = k.cur
+    with k.If(~t.sigframe_sve.eq(1)):
+        k.restore_fpsimd_context(frame)
+    with k.Else():
+        k.sve_alloc()
+        _copy_sve_record(k, frame)
+        k.set_thread_flag("TIF_SVE")
+        _set_fp_type(k, k.current, "SVE")
+        k.fpsimd_update_current_state(frame)
+
+
+def restore_sigframe_v616(k: Ctx, frame: Image) -> None:
+    """arch/arm64/kernel/signal.c (v6.16 [I], 929fa99b1215; read in v6.18.2):
+    restore_sigframe(), its FP part: (forget_syscall(): see the module docstring)
+    fpsimd_save_and_flush_current_state(), then parse_user_sigframe() and, with an SVE
+    record (always present when the system supports SVE) restore_sve_fpsimd_context(),
+    else restore_fpsimd_context()."""
+    k.fpsimd_save_and_flush_current_state()
+    if k.config.sve:
+        k.restore_sve_fpsimd_context(frame)
+    else:
+        k.restore_fpsimd_context(frame)
+
+
+# ------------------------------------------------------------ arch/arm64/kernel/process.c
+def _detach_child_fp(k: Ctx, child: int) -> None:
+    """The statements of arch_dup_task_struct() after ``*dst = *src`` that v6.8 to v6.16
+    share (not a C function): dst->thread.sve_state = NULL (the model's NULL buffer is
+    zero, as in copy_thread()'s 2018 model); clear_tsk_thread_flag(dst, TIF_SVE);
+    dst->thread.fp_type = FP_STATE_FPSIMD (SME: sme_state NULL, TIF_SME clear, ZA off:
+    not modelled)."""
+    t = k.task(child)
+    if isinstance(t.sve_state.v, Var):
+        zero = Const(k.S.VALUE, k.S.ZERO)
+        for slot in t.sve_state.all_slots():
+            k.set(slot, zero)
+    k.update_tsk_thread_flag(child, "TIF_SVE", False)
+    _set_fp_type(k, child, "FPSIMD")
+
+
+def _copy_kernel_fpstate(k: Ctx, child: int) -> None:
+    """The part of ``*dst = *src`` that only v6.8+ has: TIF_KERNEL_FPSTATE,
+    thread.kernel_fpsimd_state and kernel_fpsimd_cpu are copied with the rest of the
+    task_struct.  The parent forks from its syscall (pc KERNEL), outside any kernel-mode
+    NEON section, so they are its dead values (flag clear, state canonical: see
+    forget_dead_kernel_state); copied as they are."""
+    src, dst = k.cur, k.task(child)
+    if dst.kernel_state is None or src.kernel_state is None:
+        return
+    k.update_tsk_thread_flag(child, "TIF_KERNEL_FPSTATE",
+                             k.test_thread_flag("TIF_KERNEL_FPSTATE"))
+    with k.atomic():
+        for d, s_ in zip(dst.kernel_state.slots(), src.kernel_state.slots(), strict=True):
+            k.set(d, s_)
+        k.set(dst.kernel_fpsimd_cpu, src.kernel_fpsimd_cpu)
+
+
+def arch_dup_task_struct_v68(k: Ctx, child: int) -> None:
+    """arch/arm64/kernel/process.c (v6.8-v6.15): arch_dup_task_struct(dst, src), in the
+    parent's clone()/fork() syscall (IRQs on, preemptible, bottom halves on).
+
+    if (current->mm) fpsimd_preserve_current_state() (saves current's state only if it
+    is live: TIF_FOREIGN_FPSTATE clear); ``*dst = *src`` (uw.fpsimd_state, the thread
+    flags, fpsimd_cpu, sve_vl, ...); then dst's sve_state = NULL, TIF_SVE cleared,
+    (ZA/SME: not modelled) fp_type = FP_STATE_FPSIMD.  The child's V registers are
+    therefore the parent's uw.fpsimd_state *as it is*: when the parent's saved state is
+    SVE-format (fp_type FP_STATE_SVE, e.g. written by a tracer's NT_ARM_SVE at a
+    syscall-entry stop, which also flushes it so the preserve saves nothing) its V bits
+    are in sve_state and uw.fpsimd_state is stale (e0cb0f26594c "Consistently preserve
+    FPSIMD state during clone()" fixed it in v6.16)."""
+    if k.cur.mm:
+        k.fpsimd_preserve_current_state()
+    copy_task_struct(k, child)
+    _copy_kernel_fpstate(k, child)
+    _detach_child_fp(k, child)
+
+
+def arch_dup_task_struct_v616(k: Ctx, child: int) -> None:
+    """arch/arm64/kernel/process.c (v6.16 [I]: e0cb0f26594c and 8d61eef75679; read in
+    v6.18.2): arch_dup_task_struct(dst, src): fpsimd_save_and_flush_current_state() ("may
+    have been altered by ptrace after entry to the kernel"); sve_sync_to_fpsimd(src) (the
+    effective V bits into uw.fpsimd_state when the saved state is SVE-format); ``*dst =
+    *src``; fp_type = FP_STATE_FPSIMD, sve_state = NULL, TIF_SVE cleared (SME: not
+    modelled).  No current->mm test any more."""
+    k.fpsimd_save_and_flush_current_state()
+    k.sve_sync_to_fpsimd(k.current)
+    copy_task_struct(k, child)
+    _copy_kernel_fpstate(k, child)
+    _detach_child_fp(k, child)
+
+
+def copy_thread_v6(k: Ctx, child: int) -> None:
+    """arch/arm64/kernel/process.c (v6.8-v6.16): copy_thread(p, args), its FP part:
+    fpsimd_flush_task_state(p) (fpsimd_cpu = NR_CPUS and, in v6, TIF_FOREIGN_FPSTATE: p
+    may reuse a recently exited task's task_struct).  TIF_SVE and sve_state are dealt
+    with in arch_dup_task_struct() since v5.x; TPIDR2/ZA (SME), POE and GCS: not
+    modelled."""
+    k.fpsimd_flush_task_state(child)
+
+
+V68_FUNCTIONS = {
+    "fpsimd_preserve_current_state": fpsimd_preserve_current_state_v6,
+    "fpsimd_signal_preserve_current_state": fpsimd_signal_preserve_current_state_v68,
+    "sve_sync_to_fpsimd": sve_sync_to_fpsimd_v6,
+    "fpsimd_flush_thread": fpsimd_flush_thread_v6,
+    "fpsimd_update_current_state": fpsimd_update_current_state_v68,
+    "fpsimd_cpu_pm_notifier": fpsimd_cpu_pm_notifier_v6,
+    "preserve_sve_context": preserve_sve_context_v6,
+    "restore_fpsimd_context": restore_fpsimd_context_v6,
+    "restore_sve_fpsimd_context": restore_sve_fpsimd_context_v68,
+    "arch_dup_task_struct": arch_dup_task_struct_v68,
+    "copy_thread": copy_thread_v6,
+}
+
+V616_FUNCTIONS = {
+    "fpsimd_update_current_state": fpsimd_update_current_state_v616,
+    "preserve_fpsimd_context": preserve_fpsimd_context_v616,
+    "setup_rt_frame": setup_rt_frame_v616,
+    "restore_sve_fpsimd_context": restore_sve_fpsimd_context_v616,
+    "restore_sigframe": restore_sigframe_v616,
+    "arch_dup_task_struct": arch_dup_task_struct_v616,
+    # removed by 929fa99b1215 (v6.16): a stray call is a build error
+    "fpsimd_signal_preserve_current_state": None,
+}
