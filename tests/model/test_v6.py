@@ -47,7 +47,8 @@ def test_v6_variants_are_pinned_to_their_trees(capsys) -> None:
     assert "fabd51deb839d02c50146f1bea784d71e2955a21" in out
 
 
-@pytest.mark.parametrize("extra", [["--event", "exec"], ["--event", "signal"]])
+@pytest.mark.parametrize("extra", [["--event", "kvm_run_kernel_neon"],
+                                   ["--event", "vcpu_reset", "--vcpus", "2"]])
 def test_v6_refuses_what_it_does_not_model(extra: list[str], capsys) -> None:
     assert main(["explore", "--variant", "v6.9", "--cpus", "1", "--quiet", *extra]) == 2
     err = capsys.readouterr().err.strip()
