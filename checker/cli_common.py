@@ -85,6 +85,11 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                         " vector length; with or without --sve): v6.10 and v6.16 (and"
                         " v6.16-ptrace-fixes), without vcpus or optional events")
     presets = ", ".join(f"{n} ({' '.join(_preset_words(n))})" for n in KCONFIG_PRESETS)
+    g.add_argument("--fpmr", action="store_true",
+                   help="the CPUs have FEAT_FPMR: FPMR is part of each task's FP state "
+                        "(variants v6.9 on)")
+    g.add_argument("--guest-fpmr", action="store_true",
+                   help="the VM has FPMR too (kvm_has_fpmr(); variants v6.12 on; needs --fpmr)")
     g.add_argument("--kconfig", action="append", default=None, metavar="NAME",
                    help=f"kernel configuration preset (repeatable; `all` for every one; "
                         f"default {DEFAULT_KCONFIG}): {presets}")
@@ -257,7 +262,9 @@ def _build(args: argparse.Namespace, variant: Variant, kconfig: dict, vhe: bool)
                      preemption=getattr(args, "preemption", "split"),
                      sve_vls=parse_sve_vls(getattr(args, "sve_vls", "") or ""),
                      sve_guest=getattr(args, "sve_guest", False),
-                     sme=getattr(args, "sme", False))
+                     sme=getattr(args, "sme", False),
+                     fpmr=getattr(args, "fpmr", False),
+                     guest_fpmr=getattr(args, "guest_fpmr", False))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     try:
@@ -282,8 +289,12 @@ def trace_filename(trace: Trace) -> str:
         digest = hashlib.sha1(trace.assertion.encode()).hexdigest()[:6]
         prop += f"@{fn}-{rest.split(' ', 1)[0]}-{digest}"
     kconfig = Config.from_json(cfg).kconfig_name or "custom"
+    # Hardware features that change the state: without them a file of another
+    # configuration would have the same name.
+    hw = "".join(f"-{tag}" for key, tag in (("sve_guest", "sveguest"), ("fpmr", "fpmr"),
+                                              ("guest_fpmr", "guestfpmr")) if cfg.get(key))
     name = f"{trace.variant}-{prop}-{mode}-c{cfg['cpus']}t{cfg['tasks']}" \
-           f"v{cfg['vcpus']}m{cfg['vmm_threads']}-{kconfig}-{trace.engine}" \
+           f"v{cfg['vcpus']}m{cfg['vmm_threads']}{hw}-{kconfig}-{trace.engine}" \
            f"{'-cti' if trace.kind == 'cti' else ''}.json"
     return re.sub(r"[^A-Za-z0-9_.@-]", "_", name)
 

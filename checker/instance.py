@@ -54,6 +54,12 @@ class Instance:
                 " code was not read; v6.10 and v6.16 only)")
             if "{" in why:
                 why = why.format(name=self.variant.name)
+        if not why and self.config.fpmr and not self.variant.option("fpmr", False):
+            why = (f"variant {self.variant.name}: --fpmr is not modelled for this version (its"
+                   " code has no FPMR support, or it was not read with it: v6.9 on)")
+        if not why and self.config.guest_fpmr and not self.variant.option("guest_fpmr", False):
+            why = (f"variant {self.variant.name}: --guest-fpmr: this version's KVM does not"
+                   " give guests FPMR (kvm_has_fpmr() exists from v6.12)")
         if why:
             raise ModelError(why)
         features = frozenset(self.variant.option("state_features", ()))

@@ -143,6 +143,15 @@ class Config:
       model/variants/v6.py); SME with vcpus, with SVE and two user tasks (the tracer's
       NT_ARM_SVE write) and with the optional events is refused there.
 
+    * ``fpmr`` (`--fpmr`): the CPUs have FEAT_FPMR (``system_supports_fpmr()``): FPMR, the
+      FP8 mode register, is part of every host task's FP state (``thread.uw.fpmr``, saved
+      and restored with it since v6.9, 203f2b95a882).  Only the variants whose code was
+      read with FPMR accept it (v6.9 on).
+    * ``guest_fpmr`` (`--guest-fpmr`): the VM has FPMR too (``kvm_has_fpmr()``: the VMM
+      left ID_AA64PFR2_EL1.FPMR set; KVM supports it since v6.12): the guest reads and
+      writes its own FPMR, which hyp and KVM switch.  Without it the guest cannot access
+      FPMR (HCRX_EL2.EnFPM clear: UNDEF).  Needs ``fpmr`` and a vcpu.
+
     The kernel configuration, named after Kconfig (presets in `KCONFIG_PRESETS`; the
     default is the ``debug`` preset):
 
@@ -174,6 +183,8 @@ class Config:
     sve_guest: bool = False
     # system_supports_sme() (`--sme`): see the class docstring.
     sme: bool = False
+    fpmr: bool = False
+    guest_fpmr: bool = False
     # Deprecated alias (the flag before the Kconfig fields): lockdep=True is PROVE_LOCKING
     # with TRACE_IRQFLAGS, lockdep=False neither (what the model did then); other fields
     # as given.
@@ -226,6 +237,14 @@ class Config:
             raise ValueError("--sve-guest needs --sve (the system supports SVE)")
         if self.sve_guest and not self.vcpus:
             raise ValueError("--sve-guest needs a vcpu (--vcpus 1 or 2)")
+        if self.sme and self.fpmr:
+            raise ValueError("--sme with --fpmr: entering or leaving streaming mode resets FPMR"
+                             " (Arm ARM), which the SME model does not do yet; check them"
+                             " separately")
+        if self.guest_fpmr and not self.fpmr:
+            raise ValueError("--guest-fpmr needs --fpmr (the CPUs have FEAT_FPMR)")
+        if self.guest_fpmr and not self.vcpus:
+            raise ValueError("--guest-fpmr needs a vcpu (--vcpus 1 or 2)")
         # SVE guests are a v5.12+ configuration: KVM lifted v4.18's VHE-only rule for SVE
         # (8c8010d69c13 "KVM: arm64: Save/restore SVE state for nVHE").
         if self.sme and self.sve_vls:
@@ -307,6 +326,8 @@ class Config:
             f"{' VLs=' + ','.join(map(str, self.sve_vls)) if self.sve_vls else ''}"
             f"{' sve-guest' if self.sve_guest else ''}"
             f"{' SME' if self.sme else ''}"
+            f"{' FPMR' if self.fpmr else ''}"
+            f"{' guest-fpmr' if self.guest_fpmr else ''}"
             f" {self.describe_kconfig()}"
             f"{' aarch32-guest' if self.guest_aarch32 else ''}"
             f"{' events=' + ','.join(self.events) if self.events else ''}"
@@ -333,4 +354,7 @@ class Config:
             d["sve_guest"] = True
         if self.sme:  # likewise
             d["sme"] = True
+        for name in ("fpmr", "guest_fpmr"):  # likewise
+            if getattr(self, name):
+                d[name] = True
         return d

@@ -120,9 +120,16 @@ class Image:
     # P0-P15 and FFR (SVE only; constant 0 elsewhere).  Not in `slots()`: P has its own
     # generations (see the module docstring), so it is handled by `p_slots()`.
     p: Var | Expr | None = None
+    # FPMR (Config.fpmr, v6.9+ with FEAT_FPMR): the CPU's register, a task's
+    # thread.uw.fpmr, a vcpu's FPMR (vcpu->arch.fpmr in v6.9/v6.10, the FPMR sys_reg from
+    # v6.12).  None elsewhere (struct user_fpsimd_state has no FPMR: the kernel-mode and
+    # EFI save areas never hold it).  Like FPEXC, no FPSIMD/SVE helper moves it
+    # (copy_image ignores it): each FPMR statement of the C moves it explicitly.
+    fpmr: Var | Expr | None = None
 
     def slots(self) -> tuple[Var, ...]:
-        return tuple(x for x in (self.v, self.fpsr, self.zhi, self.fpexc) if isinstance(x, Var))
+        return tuple(x for x in (self.v, self.fpsr, self.zhi, self.fpexc, self.fpmr)
+                     if isinstance(x, Var))
 
     def p_slots(self) -> tuple[Var, ...]:
         return (self.p,) if isinstance(self.p, Var) else ()
@@ -408,8 +415,9 @@ class Layout:
             self.cpu.append(
                 CpuVars(
                     index=c,
-                    regs=self._with_fpexc(image(f"{p}.regs", 0, with_zhi=True),
-                                          f"{p}.FPEXC32_EL2", 0),
+                    regs=self._with_fpmr(self._with_fpexc(image(f"{p}.regs", 0, with_zhi=True),
+                                                          f"{p}.FPEXC32_EL2", 0),
+                                         f"{p}.regs.fpmr", 0),
                     last_st=self._var(f"{p}.fpsimd_last_state.st", self.FPSTATE_PTR, 0),
                     last_sve_in_use=self._var(f"{p}.fpsimd_last_state.sve_in_use", b, 0),
                     irqs_disabled=self._var(f"{p}.irqs_disabled", b, 0),
@@ -486,7 +494,8 @@ class Layout:
                     tif_sve=self._var(f"{name}.TIF_SVE", b, 0) if cfg.sve else Const(b, 0),
                     fpsimd_cpu=self._var(f"{name}.fpsimd_cpu", self.CPU_OR_NR, cfg.cpus),
                     pc=self._var(f"{name}.pc", self.PC, self.PC.index("KERNEL")),
-                    uw=image(f"{name}.uw", self.latest(t)),
+                    uw=self._with_fpmr(image(f"{name}.uw", self.latest(t)),
+                                       f"{name}.uw.fpmr", self.latest(t)),
                     loaded_vcpu=(
                         self._var(f"{name}.preempt_notifier", self.VCPU_OR_NONE, 0)
                         if vmm
@@ -592,8 +601,10 @@ class Layout:
                 VcpuVars(
                     index=v,
                     name=p,
-                    fp_regs=self._with_fpexc(image(f"{p}.fp_regs", self.latest(nu + v)),
-                                             f"{p}.sys_regs.FPEXC32_EL2", self.latest(nu + v)),
+                    fp_regs=self._with_fpmr(
+                        self._with_fpexc(image(f"{p}.fp_regs", self.latest(nu + v)),
+                                         f"{p}.sys_regs.FPEXC32_EL2", self.latest(nu + v)),
+                        f"{p}.fp_regs.fpmr", self.latest(nu + v)),
                     fp_enabled=self._var(f"{p}.flags.FP_ENABLED", b, 0),
                     fp_host=self._var(f"{p}.flags.FP_HOST", b, 0),
                     host_sve_in_use=self._var(f"{p}.flags.HOST_SVE_IN_USE", b, 0),
@@ -639,6 +650,15 @@ class Layout:
             return img
         return Image(img.name, img.v, img.fpsr, img.zhi, self._var(name, self.VALUE, init),
                      p=img.p)
+
+    def _with_fpmr(self, img: Image, name: str, init: int) -> Image:
+        """With FEAT_FPMR (Config.fpmr), attach an FPMR value slot to a CPU's registers,
+        a task's thread.uw or a vcpu's saved context: FPMR (the FP8 mode register) is part
+        of a context's FP state, saved and restored with it from v6.9 (203f2b95a882)."""
+        if not self.config.fpmr:
+            return img
+        return Image(img.name, img.v, img.fpsr, img.zhi, img.fpexc, p=img.p,
+                     fpmr=self._var(name, self.VALUE, init))
 
     def _var(self, name: str, dom: Domain, init: int) -> Var:
         var = Var(name, dom, len(self.vars))

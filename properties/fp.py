@@ -122,13 +122,17 @@ def readers(S: Layout) -> list[tuple[Expr, int, Image]]:
     The registers are given as the slices that context can read: V and FPSR/FPCR always,
     the Z bits above 127 only for a user task with EL0 SVE enabled on its CPU (see
     `zhi_readers`), FPEXC32_EL2 only for an AArch32 guest (Config.guest_aarch32: FP
-    untrapped at EL2 also leaves its VMRS/VMSR of FPEXC untrapped).
+    untrapped at EL2 also leaves its VMRS/VMSR of FPEXC untrapped), FPMR for user tasks
+    with Config.fpmr and for guests with Config.guest_fpmr.
     """
     out: list[tuple[Expr, int, Image]] = []
     for c in range(S.config.cpus):
         regs = S.cpu[c].regs
-        vregs = Image(regs.name, regs.v, regs.fpsr, Const(S.VALUE, S.ZERO))
-        gregs = Image(regs.name, regs.v, regs.fpsr, Const(S.VALUE, S.ZERO), regs.fpexc)
+        # FPMR (Config.fpmr): every host task reads it at EL0; a guest only if its VM has
+        # FPMR (Config.guest_fpmr; else HCRX_EL2.EnFPM is clear and its accesses UNDEF).
+        vregs = Image(regs.name, regs.v, regs.fpsr, Const(S.VALUE, S.ZERO), fpmr=regs.fpmr)
+        gregs = Image(regs.name, regs.v, regs.fpsr, Const(S.VALUE, S.ZERO), regs.fpexc,
+                      fpmr=regs.fpmr if S.config.guest_fpmr else None)
         for t in S.tasks:
             if t.mm:
                 out.append((S.cpu[c].current.eq(t.index) & t.pc.eq("USER"), t.index, vregs))

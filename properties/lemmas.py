@@ -103,17 +103,28 @@ def _p_ok(S: Layout, p, t) -> Expr:  # noqa: ANN001
     return own & implies(t.p_written.eq(1), p.eq(S.latest(t.index)))
 
 
+def _guest_fpmr_latest(S: Layout, img: Image, owner: int) -> Expr:
+    """FPMR (Config.fpmr) is a guest's state only if its VM has FPMR (Config.guest_fpmr):
+    otherwise the guest cannot access it, the live register keeps the host's value while
+    the guest runs, and the vcpu's FPMR receives whatever the save finds (read by no one)."""
+    if isinstance(img.fpmr, Var) and S.config.guest_fpmr:
+        return img.fpmr.eq(S.latest(owner))
+    return all_of(())
+
+
 def _guest_regs_latest(S: Layout, img: Image, owner: int) -> Expr:
     """A guest's state: V and FPSR/FPCR its latest, the Z bits above 127 zero (guests
     only ever write through V and hyp loads them with an FPSIMD load).  SVE vcpus
     (Config.sve_guest): every slice, P/FFR too, its latest (its writes are SVE writes and
-    hyp loads all of them from vcpu->arch.sve_state)."""
+    hyp loads all of them from vcpu->arch.sve_state).  FPMR: `_guest_fpmr_latest`."""
+    fpmr = _guest_fpmr_latest(S, img, owner)
     if not S.config.sve or not isinstance(img.zhi, Var):
-        return _latest(S, img, owner)
+        return all_of(slot.eq(S.latest(owner)) for slot in img.slots()
+                      if slot is not img.fpmr) & fpmr
     if S.config.sve_guest:
         return _vf_latest(S, img, owner) & img.zhi.eq(S.latest(owner)) \
-            & img.p.eq(S.latest(owner))
-    return _vf_latest(S, img, owner) & img.zhi.eq(S.ZERO)
+            & img.p.eq(S.latest(owner)) & fpmr
+    return _vf_latest(S, img, owner) & img.zhi.eq(S.ZERO) & fpmr
 
 
 def _guest_saved_latest(S: Layout, v) -> Expr:  # noqa: ANN001
@@ -121,11 +132,13 @@ def _guest_saved_latest(S: Layout, v) -> Expr:  # noqa: ANN001
     (Config.sve_guest) FPSR/FPCR in fp_regs and Z (V slice and the bits above 127) and
     P/FFR in vcpu->arch.sve_state (fp_regs.vregs is not used then)."""
     owner = S.guest_owner(v.index)
+    fpmr = _guest_fpmr_latest(S, v.fp_regs, owner)
     if v.sve_state is None:
-        return _latest(S, v.fp_regs, owner)
+        return all_of(slot.eq(S.latest(owner)) for slot in v.fp_regs.slots()
+                      if slot is not v.fp_regs.fpmr) & fpmr
     last = S.latest(owner)
     return (v.fp_regs.fpsr.eq(last) & v.sve_state.v.eq(last) & v.sve_state.zhi.eq(last)
-            & v.sve_state.p.eq(last))
+            & v.sve_state.p.eq(last) & fpmr)
 
 
 def _sve_format(S: Layout, t) -> Expr:  # noqa: ANN001

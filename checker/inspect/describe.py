@@ -19,7 +19,7 @@ TRIVIAL_FUNCTIONS = frozenset({
 })
 
 SLOT_NAMES = {"v": "V0-V31", "fpsr": "FPSR/FPCR", "zhi": "Z bits above 127", "p": "P0-P15/FFR",
-              "za": "ZA"}
+              "za": "ZA", "fpmr": "FPMR"}
 
 
 def task_names(trace: Trace) -> list[str]:
@@ -376,6 +376,8 @@ def verdict(trace: Trace) -> Verdict:
             val = last.get(var)
             if val is None or val == reader:
                 continue
+            if slot == "fpmr" and reader.startswith("G") and not trace.config.get("guest_fpmr"):
+                continue  # a VM without FPMR cannot read it (HCRX_EL2.EnFPM clear)
             if trace.property == "no_leak" and owner_of(val) == reader:
                 continue
             if trace.property == "no_loss" and val == "0" and slot == "zhi":
@@ -392,7 +394,7 @@ def verdict(trace: Trace) -> Verdict:
                 text += f" and superseded at step {retired} ({trace.steps[retired - 1].label})"
             if val.endswith("~") or val == "0":
                 holders = [k for k, v in last.items()
-                           if v == reader and k.rpartition(".")[2] in SLOT_NAMES]
+                           if v == reader and k.rpartition(".")[2] == slot]
                 wrote = _last_write_by(trace, reader)
                 latest = f"{reader}'s latest value"
                 if wrote is not None:

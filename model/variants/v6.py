@@ -79,6 +79,7 @@ from collections.abc import Callable
 
 from model.ctx import Ctx
 from model.dsl import Const, Expr, Var, any_of
+from model.state import Image
 from model.variant import Variant
 from model.variants import v6_events
 
@@ -117,9 +118,40 @@ def may_use_simd(k: Ctx) -> Expr:
     return ~k.in_irq() & ~k.irqs_disabled()
 
 
+def fpmr_load(k: Ctx) -> None:
+    """The FPMR statement of task_fpsimd_load() (arch/arm64/kernel/fpsimd.c, v6.9 on; a
+    helper of the model, shared by every version's task_fpsimd_load): if
+    system_supports_fpmr() (Config.fpmr), FPMR = current->thread.uw.fpmr.  v6.9-v6.14
+    write it before the FPSIMD/SVE registers, v6.16 after SVCR; without SME nothing
+    between them reads or writes FPMR, so the order does not matter here."""
+    if k.config.fpmr and k.cur.mm:
+        k.set(k.this_cpu.regs.fpmr, k.cur.uw.fpmr)
+
+
+def fpmr_save(k: Ctx) -> None:
+    """The FPMR statement of fpsimd_save_user_state() (arch/arm64/kernel/fpsimd.c, v6.9 on;
+    a helper of the model): after the TIF_FOREIGN_FPSTATE test, if system_supports_fpmr()
+    (Config.fpmr), *(last->fpmr) = FPMR.  last->fpmr is the bound state's: a task's
+    &thread.uw.fpmr (fpsimd_bind_task_to_cpu), a vcpu's FPMR (ctxsync: vcpu->arch.fpmr in
+    v6.9/v6.10, the FPMR sys_reg from v6.12; bound whether or not the VM has FPMR), so the
+    model resolves it from last->st, which every bind sets with it.  A kernel-mode state's
+    cpu_fp_state (fpsimd_save_kernel_state) has no fpmr pointer: that save is the NULL
+    dereference the caller already reports."""
+    if not k.config.fpmr:
+        return
+    live = k.this_cpu.regs.fpmr
+
+    def write(img: Image) -> None:
+        if img.fpmr is not None:
+            k.set(img.fpmr, live)
+
+    k.store_through(k.this_cpu.last_st, write)
+
+
 def task_fpsimd_load(k: Ctx) -> None:
     """arch/arm64/kernel/fpsimd.c (v6.9-v6.14): task_fpsimd_load():
-    WARN_ON(preemptible()); WARN_ON(test_thread_flag(TIF_KERNEL_FPSTATE)); (no FPMR).
+    WARN_ON(preemptible()); WARN_ON(test_thread_flag(TIF_KERNEL_FPSTATE)); FPMR
+    (`fpmr_load`).
     With SVE, by current->thread.fp_type: FP_STATE_FPSIMD: if test_and_clear TIF_SVE,
     sve_user_disable(); FP_STATE_SVE (never streaming without SME): if
     WARN_ON_ONCE(!test_and_set_thread_flag(TIF_SVE)) fires, EL0 SVE is *not* enabled,
@@ -131,6 +163,7 @@ def task_fpsimd_load(k: Ctx) -> None:
     k.check(~k.preemptible(), "WARN", "task_fpsimd_load", "WARN_ON(preemptible())")
     k.check(~k.test_thread_flag("TIF_KERNEL_FPSTATE"), "WARN", "task_fpsimd_load",
             "WARN_ON(test_thread_flag(TIF_KERNEL_FPSTATE))")
+    fpmr_load(k)
     if not (k.config.sve and k.cur.mm):
         k.fpsimd_load_state(k.cur.uw)
         return
@@ -159,7 +192,7 @@ def fpsimd_save_user_state(k: Ctx) -> None:
     fpsimd_save()).
 
     last = this CPU's fpsimd_last_state; WARN_ON(preemptible()); return if current's
-    TIF_FOREIGN_FPSTATE is set; without FPMR/SVE/SME: fpsimd_save_state(last->st) and
+    TIF_FOREIGN_FPSTATE is set; FPMR (`fpmr_save`); without SVE/SME: fpsimd_save_state(last->st) and
     *last->fp_type = FP_STATE_FPSIMD (the format is always FPSIMD without SVE/SME: the
     fp_type fields are not modelled).  ``last->st`` is read where it is used: no IRQ can
     change it in between (bottom halves or IRQs are off in every caller, as the WARN
@@ -177,6 +210,7 @@ def fpsimd_save_user_state(k: Ctx) -> None:
     k.check(~k.preemptible(), "WARN", "fpsimd_save_user_state", "WARN_ON(preemptible())")
     st = k.this_cpu.last_st
     with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
+        fpmr_save(k)
         if k.config.sve and k.cur.mm:
             # to_save: FP_STATE_CURRENT for a task's state (fpsimd_bind_task_to_cpu),
             # FP_STATE_FPSIMD for kernel-mode state and for vcpus (no vcpu SVE here).
@@ -752,8 +786,9 @@ def kvm_arch_vcpu_load_fp_v610(k: Ctx, vcpu: int) -> None:
     is now *host_data_ptr(fp_owner), through `kvm_fp_owner`), plus
     *host_data_ptr(fpsimd_state) = current's uw.fpsimd_state, the host state hyp will save
     (C: right after the owner; no statement in between reads it or can be interrupted by
-    a reader: hyp reads it only on a guest's FP trap).  v6.12 adds fpmr_ptr (no FPMR
-    here)."""
+    a reader: hyp reads it only on a guest's FP trap).  v6.12 adds *host_data_ptr(fpmr_ptr)
+    = &current->thread.uw.fpmr, which the model resolves from fpsimd_state (see
+    `kvm_hyp_save_fpsimd_host_v610`)."""
     kvm_arch_vcpu_load_fp(k, vcpu)
     k.set(k.this_cpu.host_fpsimd_state, k.S.task_fpstate(k.current))
 
@@ -932,8 +967,22 @@ def kvm_hyp_save_fpsimd_host(k: Ctx, vcpu: int) -> None:
 
 def kvm_hyp_save_fpsimd_host_v610(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/hyp/{vhe,nvhe}/switch.c (v6.10-v6.13): kvm_hyp_save_fpsimd_host(): without
-    pKVM, __fpsimd_save_state(*host_data_ptr(fpsimd_state))."""
+    pKVM, __fpsimd_save_state(*host_data_ptr(fpsimd_state)); then (v6.12, v6.13, from
+    ef3be86021c3) if kvm_has_fpmr(vcpu->kvm) (Config.guest_fpmr):
+    **host_data_ptr(fpmr_ptr) = FPMR.  v6.10 has no FPMR statement: the host's FPMR is
+    left live in the register whatever the VM (guests had no FPMR before v6.12, and
+    --guest-fpmr is refused there).  fpmr_ptr is set by kvm_arch_vcpu_load_fp() to
+    &current->thread.uw.fpmr next to fpsimd_state = &current->thread.uw.fpsimd_state, and
+    nothing else writes either, so the model resolves it from host_data->fpsimd_state."""
     k.store_through(k.this_cpu.host_fpsimd_state, k.__fpsimd_save_state)
+    if k.config.guest_fpmr:
+        live = k.this_cpu.regs.fpmr
+
+        def write(img: Image) -> None:
+            if img.fpmr is not None:
+                k.set(img.fpmr, live)
+
+        k.store_through(k.this_cpu.host_fpsimd_state, write)
 
 
 def fixup_guest_exit_fp(k: Ctx, vcpu: int) -> None:
@@ -944,7 +993,8 @@ def fixup_guest_exit_fp(k: Ctx, vcpu: int) -> None:
     32-bit guest's FPEXC32_EL2 from its sys_regs; the owner becomes
     FP_STATE_GUEST_OWNED; the guest is re-entered.  An SVE vcpu (Config.sve_guest, read in
     v6.13): ZEN/TZ untrapped too and __hyp_sve_restore_guest() instead of the FPSIMD
-    restore."""
+    restore.  v6.12/v6.13: after the restore, the guest's FPMR if kvm_has_fpmr()
+    (`kvm_hyp_restore_guest_fpmr`); v6.9/v6.10 have no such statement."""
     v = k.vcpu(vcpu)
     k.kvm_hyp_untrap_fp(vcpu)
     with k.If(k.kvm_fp_owner(vcpu).eq("HOST_OWNED")):
@@ -953,8 +1003,17 @@ def fixup_guest_exit_fp(k: Ctx, vcpu: int) -> None:
         k.__hyp_sve_restore_guest(vcpu)
     else:
         k.__fpsimd_restore_state(v.fp_regs)
+    kvm_hyp_restore_guest_fpmr(k, vcpu)
     k.__fpsimd_restore_fpexc32(vcpu)
     k.set(k.kvm_fp_owner(vcpu), "GUEST_OWNED")
+
+
+def kvm_hyp_restore_guest_fpmr(k: Ctx, vcpu: int) -> None:
+    """The FPMR statement of kvm_hyp_handle_fpsimd() (arch/arm64/kvm/hyp/include/hyp/
+    switch.h, v6.12 on, ef3be86021c3; a helper of the model): if kvm_has_fpmr(vcpu->kvm)
+    (Config.guest_fpmr, refused before v6.12), FPMR = __vcpu_sys_reg(vcpu, FPMR)."""
+    if k.config.guest_fpmr:
+        k.set(k.this_cpu.regs.fpmr, k.vcpu(vcpu).fp_regs.fpmr)
 
 
 def kvm_hyp_untrap_fp(k: Ctx, vcpu: int) -> None:
@@ -1015,6 +1074,10 @@ def check_config(variant: Variant, config) -> str | None:  # noqa: ANN001
         why = check_sme_config(variant, config)
         if why:
             return why
+    if config.fpmr and config.events:
+        return (f"variant {variant.name}: --fpmr with --event {config.events[0]}: the"
+                " events' FPMR statements (exec and fork reset or copy uw.fpmr, the signal"
+                " frame's fpmr_context, NT_ARM_FPMR) are not modelled yet")
     bad = [e for e in config.events if e in UNSUPPORTED_EVENTS]
     if bad:
         return (f"variant {variant.name}: event {bad[0]} is not modelled for this version:"
@@ -1084,7 +1147,9 @@ def make_v69(base: Variant) -> Variant:
         " restore), vcpu->arch.fp_state; #15 (erroneous elide of the user state reload)",
         options={"new_functions": _NEW,
                  "state_features": ("kernel_fpstate", "vcpu_fp_state", "fp_type"),
-                 "check_config": check_config},
+                 "check_config": check_config,
+                 # FEAT_FPMR host support (203f2b95a882, v6.9): Config.fpmr
+                 "fpmr": True},
         tree=V69_TREE, release="v6.9.0", **functions)
 
 
@@ -1123,6 +1188,7 @@ def make_v68(v69: Variant) -> Variant:
         "v6.8",
         "v6.8.0: the FP code of v6.9 less host FPMR (not modelled): preemptible task-context"
         " kernel NEON with TIF_KERNEL_FPSTATE (aefbab8e77eb), vcpu->arch.fp_state; #15, #13",
+        options={"fpmr": False},  # v6.8 has no FPMR code
         tree=V68_TREE, release="v6.8.0")
 
 
@@ -1151,10 +1217,12 @@ def make_v612(v610: Variant) -> Variant:
         " binding when converting in memory); the rest as modelled for v6.10",
         # SME cannot be configured: ARM64_SME `depends on BROKEN` from v6.12-rc7
         # (81235ae0c846) until v6.16-rc1 (33c4618d0ac0); v6.13 and v6.14 inherit this.
+        # KVM's FPMR for guests (ef3be86021c3, v6.12): Config.guest_fpmr
         options={"sme": False,
                  "sme_refused": "variant {name}: --sme is refused: SME cannot be enabled in"
                                 " this release (ARM64_SME `depends on BROKEN` from v6.12-rc7,"
-                                " 81235ae0c846, until v6.16-rc1, 33c4618d0ac0)"},
+                                " 81235ae0c846, until v6.16-rc1, 33c4618d0ac0)",
+                 "guest_fpmr": True},
         tree=V612_TREE, release="v6.12.0",
         sve_init_regs_in_memory=sve_init_regs_in_memory_v612)
 
@@ -1206,15 +1274,16 @@ def fixup_guest_exit_fp_v614(k: Ctx, vcpu: int) -> None:
     only for an SVE guest or pKVM); the host state is saved only if
     is_protected_kvm_enabled() && host_owns_fp_regs() (no pKVM here: never, the host state
     was saved and flushed at vcpu load); __fpsimd_restore_state(&vcpu->arch.ctxt.fp_regs);
-    FPMR only if kvm_has_fpmr() (no FPMR); a 32-bit guest's FPEXC32_EL2; the owner becomes
-    FP_STATE_GUEST_OWNED; the guest is re-entered.  An SVE vcpu (Config.sve_guest): ZEN
-    too and __hyp_sve_restore_guest() (as in v6.13)."""
+    FPMR only if kvm_has_fpmr() (`kvm_hyp_restore_guest_fpmr`); a 32-bit guest's
+    FPEXC32_EL2; the owner becomes FP_STATE_GUEST_OWNED; the guest is re-entered.  An SVE
+    vcpu (Config.sve_guest): ZEN too and __hyp_sve_restore_guest() (as in v6.13)."""
     v = k.vcpu(vcpu)
     k.kvm_hyp_untrap_fp(vcpu)
     if k.vcpu_has_sve(vcpu):
         k.__hyp_sve_restore_guest(vcpu)
     else:
         k.__fpsimd_restore_state(v.fp_regs)
+    kvm_hyp_restore_guest_fpmr(k, vcpu)
     k.__fpsimd_restore_fpexc32(vcpu)
     k.set(k.kvm_fp_owner(vcpu), "GUEST_OWNED")
 

@@ -56,7 +56,12 @@ from model.ctx import Ctx
 from model.dsl import Const, Var, any_of
 from model.variant import Variant
 from model.variants import v6_events
-from model.variants.v6 import el0_svc_common_entry, syscall_exit_bookkeeping
+from model.variants.v6 import (
+    el0_svc_common_entry,
+    fpmr_load,
+    fpmr_save,
+    syscall_exit_bookkeeping,
+)
 
 V616_TREE = "torvalds/linux@398edaa12f9cf2be7902f306fc023c20e3ebd3e4"
 
@@ -74,7 +79,8 @@ def _set_to_save(k: Ctx, value: str) -> None:
 
 def task_fpsimd_load_v616(k: Ctx) -> None:
     """arch/arm64/kernel/fpsimd.c (v6.16, read at 398edaa12f9c and in v6.18.2):
-    task_fpsimd_load(): WARN_ON(preemptible()); WARN_ON(TIF_KERNEL_FPSTATE); with SVE, by
+    task_fpsimd_load(): WARN_ON(preemptible()); WARN_ON(TIF_KERNEL_FPSTATE); FPMR
+    (`model.variants.v6.fpmr_load`, after SVCR in v6.16); with SVE, by
     current->thread.fp_type: FP_STATE_FPSIMD: clear_thread_flag(TIF_SVE) (no
     sve_user_disable() any more); FP_STATE_SVE (never streaming without SME):
     WARN_ON_ONCE(!test_and_set_thread_flag(TIF_SVE)) (no sve_user_enable()), sve_set_vq
@@ -83,6 +89,7 @@ def task_fpsimd_load_v616(k: Ctx) -> None:
     k.check(~k.preemptible(), "WARN", "task_fpsimd_load", "WARN_ON(preemptible())")
     k.check(~k.test_thread_flag("TIF_KERNEL_FPSTATE"), "WARN", "task_fpsimd_load",
             "WARN_ON(test_thread_flag(TIF_KERNEL_FPSTATE))")
+    fpmr_load(k)
     if not (k.config.sve and k.cur.mm):
         k.fpsimd_load_state(k.cur.uw)
         return
@@ -100,7 +107,8 @@ def task_fpsimd_load_v616(k: Ctx) -> None:
 def fpsimd_save_user_state_v616(k: Ctx) -> None:
     """arch/arm64/kernel/fpsimd.c (v6.16, 398edaa12f9c): fpsimd_save_user_state().
 
-    WARN_ON(preemptible()); return if current's TIF_FOREIGN_FPSTATE; save SVE iff
+    WARN_ON(preemptible()); return if current's TIF_FOREIGN_FPSTATE; FPMR
+    (`model.variants.v6.fpmr_save`); save SVE iff
     (last->to_save == FP_STATE_CURRENT && TIF_SVE) || last->to_save == FP_STATE_SVE (no
     in_syscall() test any more: fpsimd_syscall_enter() set to_save = FP_STATE_FPSIMD for
     the syscall's lazy discard); SVE: (VL check: one VL) sve_save_state(last->sve_state
@@ -116,6 +124,7 @@ def fpsimd_save_user_state_v616(k: Ctx) -> None:
     cpu = k.this_cpu
     st = cpu.last_st
     with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
+        fpmr_save(k)
         if not (k.config.sve and k.cur.mm):
             k.store_through(st, k.fpsimd_save_state)
         else:

@@ -82,6 +82,9 @@ CASES = [
     # SME (--sme) without SVE (M4-like); with SVE in tests/checker/smt/test_encode.py.
     ("v6.10", {"cpus": 1, "tasks": 1, "vcpus": 0, "vmm_threads": 0, "sme": True}),
     ("v6.16", {"cpus": 1, "tasks": 1, "vcpus": 0, "vmm_threads": 0, "sme": True, "vhe": True}),
+    # FPMR: a host loss (v6.13, VM without FPMR) and a VM with FPMR.
+    ("v6.13", {"cpus": 1, "tasks": 0, "fpmr": True}),
+    ("v6.13", {"cpus": 1, "tasks": 0, "fpmr": True, "guest_fpmr": True}),
     # Broken copies (the last four): invariant violations (no_loss, no_leak) found by both
     # engines.
     ("ctxsync-keeps-foreign", {"cpus": 2}),

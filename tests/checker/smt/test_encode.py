@@ -46,6 +46,8 @@ CONFIGS = [
                "sve_vls": (128, 256), "events": ("sve_set_vl",)}),
     # SME: ZA, SVCR, the SM-change zeroing, streaming saves/loads (v6.16, with SVE)
     ("v6.16", {"cpus": 1, "tasks": 1, "vcpus": 0, "vmm_threads": 0, "sme": True, "sve": True}),
+    # FPMR (v6.9+): its own value slice (64 bits), host and guest
+    ("v6.13", {"cpus": 1, "tasks": 0, "fpmr": True, "guest_fpmr": True, **PREEMPT}),
 ]
 
 
