@@ -82,7 +82,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                         " the host SVE trap; both hyp modes are checked")
     g.add_argument("--sme", action="store_true",
                    help="the system supports SME (PSTATE.SM/ZA, ZA, TIF_SME; one streaming"
-                        " vector length; with or without --sve): v6.10 and v6.16 (and"
+                        " vector length; with or without --sve): v6.8-v6.10 and v6.16 (and"
                         " v6.16-ptrace-fixes), without vcpus or optional events")
     presets = ", ".join(f"{n} ({' '.join(_preset_words(n))})" for n in KCONFIG_PRESETS)
     g.add_argument("--fpmr", action="store_true",

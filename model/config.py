@@ -139,7 +139,7 @@ class Config:
       ``task_get_sme_vl()`` is a constant, so sme_set_vq() and the VL check of
       fpsimd_save_user_state() cannot change or fail anything (several SVLs are not
       modelled; ``sve_vls`` is refused with it).  No SME2 (ZT0), no FEAT_SME_FA64, no FPMR.
-      Only the variants whose SME code was read accept it (v6.10 and v6.16, see
+      Only the variants whose SME code was read accept it (v6.8-v6.10 and v6.16, see
       model/variants/v6.py); SME with vcpus, with SVE and two user tasks (the tracer's
       NT_ARM_SVE write) and with the optional events is refused there.
 

@@ -1100,8 +1100,12 @@ def check_sme_config(variant: Variant, config) -> str | None:  # noqa: ANN001
     if not variant.option("sme", False):
         why = variant.option("sme_refused") or (
             "variant {name}: --sme is not modelled for this version (its SME code was not"
-            " read; SME is modelled for v6.10 and v6.16)")
+            " read; SME is modelled for v6.8 to v6.10 and v6.16)")
         return why.format(name=variant.name)
+    if getattr(config, "fpmr", False):
+        return (f"variant {variant.name}: --sme with --fpmr is not modelled (an SM change"
+                " resets FPMR, and the SME versions of the save and reload have no FPMR"
+                " statements)")
     if config.vcpus:
         return (f"variant {variant.name}: --sme with vcpus is not modelled (KVM's SVCR and"
                 " SMEN handling in kvm_arch_vcpu_load_fp()/put_fp() and hyp): use --vcpus 0")
@@ -1141,15 +1145,18 @@ def make_v69(base: Variant) -> Variant:
     # SME's SMSTOP in fpsimd_flush_cpu_state() (the same statements without SME)
     functions["fpsimd_flush_cpu_state"] = v6_sme.fpsimd_flush_cpu_state
     functions.update(v6_events.V68_FUNCTIONS)  # the optional events' v6 functions
+    # SME (Config.sme): v6.9's SME code is v6.10's (compared function by function: only
+    # fpsimd_thread_switch differs, by e92bee9f861b), and v6.8's is v6.9's less FPMR
+    functions.update(v6_sme.v610_functions())
     return base.derive(
         "v6.9",
         "v6.9.0: preemptible task-context kernel NEON (TIF_KERNEL_FPSTATE, lazy kernel-state"
         " restore), vcpu->arch.fp_state; #15 (erroneous elide of the user state reload)",
-        options={"new_functions": _NEW,
+        options={"new_functions": _NEW + v6_sme.NEW_FUNCTIONS,
                  "state_features": ("kernel_fpstate", "vcpu_fp_state", "fp_type"),
                  "check_config": check_config,
                  # FEAT_FPMR host support (203f2b95a882, v6.9): Config.fpmr
-                 "fpmr": True},
+                 "fpmr": True, "sme": True},
         tree=V69_TREE, release="v6.9.0", **functions)
 
 
@@ -1193,16 +1200,13 @@ def make_v68(v69: Variant) -> Variant:
 
 
 def make_v610(v69: Variant) -> Variant:
-    from model.variants import v6_sme
     return v69.derive(
         "v6.10",
         "v6.10.0: e92bee9f861b (flush the CPU state when switching to a task in kernel"
         " NEON), host_data->fp_owner and host_data->fpsimd_state; SME (--sme) reachable:"
         " #21 (SMSTOP after loading the kernel-mode state), #14 (do_sme_acc)",
-        options={"state_features": ("kernel_fpstate", "host_data_fp_owner", "fp_type"),
-                 "new_functions": v6_sme.NEW_FUNCTIONS, "sme": True},
+        options={"state_features": ("kernel_fpstate", "host_data_fp_owner", "fp_type")},
         tree=V610_TREE, release="v6.10.0",
-        **v6_sme.v610_functions(),
         fpsimd_thread_switch_to_kernel_neon=fpsimd_thread_switch_to_kernel_neon_v610,
         kvm_fp_owner=kvm_fp_owner_v610,
         kvm_arch_vcpu_run_map_fp=kvm_arch_vcpu_run_map_fp_v610,

@@ -408,7 +408,9 @@ def make_v61(v68: Variant) -> Variant:
         " kvm_arch_vcpu_load_fp() BUG_ON(TIF_SVE); #13",
         options={"new_functions": _NEW,
                  "state_features": ("vcpu_fp_state", "fpsimd_context_busy", "sve_acc"),
-                 "check_config": check_config},
+                 "check_config": check_config,
+                 # SME: v6.1's SME code (no fp_type, the busy-flag context) was not read
+                 "sme": False, "sme_refused": None},
         tree=V61_TREE, release="v6.1.0-rc7", **functions)
 
 

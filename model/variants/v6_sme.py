@@ -1,8 +1,12 @@
-"""SME (the Scalable Matrix Extension) on the v6 variants where it is reachable: v6.10 and v6.16.
+"""SME (the Scalable Matrix Extension) on the v6 variants where it is reachable: v6.8-v6.10, v6.16.
 
 ``--sme`` (Config.sme) is ``system_supports_sme()``; with or without ``--sve`` (Apple M4 has
 SME without non-streaming SVE).  Read where:
 
+* v6.8.0 and v6.9.0 (the v6 variants' trees): every SME path above is v6.10's, compared
+  function by function (v6.9's fpsimd.c differs only in fpsimd_thread_switch(), by
+  e92bee9f861b; v6.8's only by FPMR; fp_user_discard() is identical), so v6.8 and v6.9
+  take these functions too;
 * v6.10.0: msgeden/cryptocap-arm64-linux-6.10 @ fabd51deb839 (the v6 variants' tree):
   arch/arm64/kernel/fpsimd.c (task_fpsimd_load, fpsimd_save_user_state,
   fpsimd_bind_task_to_cpu, fpsimd_flush_cpu_state, fpsimd_thread_switch, do_sme_acc,
@@ -19,6 +23,7 @@ SME without non-streaming SVE).  Read where:
 
 SME is ``depends on BROKEN`` in mainline from v6.12-rc7 (81235ae0c846) until v6.16-rc1
 (33c4618d0ac0): ``--sme`` is refused on v6.12, v6.13 and v6.14 (Kconfig cannot select it).
+Accepted on v6.8, v6.9, v6.10, v6.16 (and v6.16-ptrace-fixes).
 
 What is modelled (state in model/state.py, Config.sme):
 
@@ -402,11 +407,14 @@ def fpsimd_syscall_enter_sme_v616(k: Ctx) -> None:
 # ------------------------------------------------------------------ kernel-mode NEON
 def kernel_neon_streaming_check(k: Ctx, what: str) -> None:
     """Kernel-mode NEON executes Advanced SIMD instructions: in streaming mode without
-    FEAT_SME_FA64 they are illegal and trap (an SME exception from EL1: the kernel dies
-    with an undefined instruction).  A BUG if PSTATE.SM is set there (the reason
-    fpsimd_flush_cpu_state() does SMSTOP)."""
+    FEAT_SME_FA64 they are illegal and trap with an SME exception (EC 0x1D) taken to EL1,
+    which el1h_64_sync_handler() (entry-common.c, v6.8-v6.10 read) has no case for: its
+    default is __panic_unhandled().  A BUG (fatal) if PSTATE.SM is set there (the reason
+    fpsimd_flush_cpu_state() does SMSTOP: "Leaving streaming mode enabled will cause
+    issues for any kernel NEON")."""
     k.check(k.this_cpu.sm.eq(0), "BUG", what,
-            "Advanced SIMD at EL1 with PSTATE.SM set (illegal in streaming mode: oops)")
+            "Advanced SIMD at EL1 with PSTATE.SM set (illegal in streaming mode: unhandled"
+            " EL1 SME exception, panic)")
 
 
 def kernel_fp_write_sme(k: Ctx) -> None:
