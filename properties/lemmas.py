@@ -1294,6 +1294,20 @@ def sme_on_only_bound_to_a_task(S: Layout) -> Expr:
 
 
 @_needs_sme
+def sme_sve_trap_not_streaming(S: Layout) -> Expr:
+    if not S.sve_acc_split:
+        return TRUE
+    return all_of(implies(_pc_in(t, ("SVE_ACC",)) | _in_sve_alloc(S, t),
+                          t.sm_expected.eq(0))
+                  for t in _users(S))
+
+
+@_needs_sme
+def sme_streaming_saved_as_sve(S: Layout) -> Expr:
+    return all_of(implies(t.svcr_sm.eq(1), t.fp_type.eq("SVE")) for t in _users(S))
+
+
+@_needs_sme
 def sme_section_not_streaming(S: Layout) -> Expr:
     return all_of(implies(S.cpu[c].current.eq(t.index) & _in_neon_section(S, t),
                           S.cpu[c].sm.eq(0) & S.cpu[c].za_on.eq(0))
@@ -1568,6 +1582,15 @@ LEMMAS: tuple[Lemma, ...] = (
        "(SME) a CPU in streaming mode or with ZA on is bound to a task's user state: only"
        " that task's SMSTART or reload (followed by its bind) sets SM or ZA, and every"
        " rebinding to other state flushes first (SMSTOP) or happens with them off", V616),
+    _L(sme_sve_trap_not_streaming,
+       "(SME with SVE) a task inside do_sve_acc() is not in streaming mode: an SVE"
+       " instruction traps to do_sve_acc() only outside streaming mode (in streaming mode"
+       " SVE is governed by SMEN), and nothing on the trap path changes the task's SM",
+       V616),
+    _L(sme_streaming_saved_as_sve,
+       "(SME) thread.svcr.SM set implies fp_type FP_STATE_SVE: both are written only by"
+       " fpsimd_save_user_state(), which saves a streaming state in SVE format (the SVE"
+       " trap's in-memory conversion only writes FP_STATE_SVE)", V616),
     _L(sme_section_not_streaming,
        "(SME) a task running inside its kernel-mode NEON section runs with PSTATE.SM and"
        " PSTATE.ZA clear (kernel_neon_begin's flush does SMSTOP; switching such a task in"
