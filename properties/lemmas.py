@@ -838,8 +838,13 @@ def _v6_sme_regs_latest(S: Layout, c: int, t) -> Expr:  # noqa: ANN001
     them (`_expected_tok`), the Z bits above 127 and P/FFR as it last wrote them, PSTATE.SM
     and PSTATE.ZA as it set them, and ZA as it wrote it if ZA is on."""
     cpu, regs = S.cpu[c], S.cpu[c].regs
+    # P/FFR are readable only in streaming mode or with TIF_SVE (EL0 SVE): otherwise an
+    # FPSIMD reload leaves another context's P there, unreadable until an SM change or
+    # the SVE trap's sve_flush_live() zeroes it
+    p_ok = (implies(t.sm_expected.eq(1) | t.tif_sve.eq(1), _p_ok(S, regs.p, t))
+            & implies(t.p_written.eq(1), regs.p.eq(S.latest(t.index))))
     return (_expected_tok(S, regs.v, t) & _expected_tok(S, regs.fpsr, t)
-            & _zhi_expected(S, regs.zhi, t) & _p_ok(S, regs.p, t)
+            & _zhi_expected(S, regs.zhi, t) & p_ok
             & _bit_is(cpu.sm, t.sm_expected) & _bit_is(cpu.za_on, t.za_expected)
             & implies(t.za_expected.eq(1), _za_expected(S, cpu.za, t)))
 
