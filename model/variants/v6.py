@@ -58,8 +58,8 @@ what is bound, a state variable only from v6.16: model/variants/v6_16.py), no SM
 FPMR (system_supports_sme()/system_supports_fpmr() false: every SME
 and FPMR branch is not taken, as on a CPU without them), no pKVM, vcpus without the SVE
 feature (to_save = FP_STATE_FPSIMD).  The optional events' v6 functions are in
-model/variants/v6_events.py; vcpu_reset, kvm_run_kernel_neon and sve_set_vl are refused
-(`UNSUPPORTED_EVENTS` says why), and so is any event with --sve-guest.
+model/variants/v6_events.py; kvm_run_kernel_neon is refused (`UNSUPPORTED_EVENTS` says
+why), and so is any event with --sve-guest.
 
 Functions kept from the 2018 table because the C is the same in effect in v6.9/v6.10
 (checked in the trees above): fpsimd_flush_cpu_state (no SME: last->st = NULL, set
@@ -93,11 +93,8 @@ V614_TREE = "perishh/linux-6.14@347b100ec1660714730b2ca3d7a35924461651a3"
 # Optional events (model/events.py) not modelled for the v6 variants, with the reason
 # (the others' v6 functions are in model/variants/v6_events.py).
 UNSUPPORTED_EVENTS: dict[str, str] = {
-    "vcpu_reset": "v6 resets a vcpu in its own thread (KVM_REQ_VCPU_RESET -> kvm_reset_vcpu()"
-                  " with vcpu_put/vcpu_load around it), a path not modelled yet",
     "kvm_run_kernel_neon": "v6's task-context kernel NEON is preemptible and this step has no"
                            " program point of its own to be preempted at (not modelled yet)",
-    "sve_set_vl": "vec_set_vector_length() of v6 is not modelled yet",
 }
 
 
@@ -1152,7 +1149,7 @@ def make_v69(base: Variant) -> Variant:
         "v6.9",
         "v6.9.0: preemptible task-context kernel NEON (TIF_KERNEL_FPSTATE, lazy kernel-state"
         " restore), vcpu->arch.fp_state; #15 (erroneous elide of the user state reload)",
-        options={"new_functions": _NEW + v6_sme.NEW_FUNCTIONS,
+        options={"new_functions": _NEW + v6_sme.NEW_FUNCTIONS + v6_events.V68_NEW,
                  "state_features": ("kernel_fpstate", "vcpu_fp_state", "fp_type"),
                  "check_config": check_config,
                  # FEAT_FPMR host support (203f2b95a882, v6.9): Config.fpmr

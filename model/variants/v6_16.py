@@ -84,7 +84,8 @@ def task_fpsimd_load_v616(k: Ctx) -> None:
     current->thread.fp_type: FP_STATE_FPSIMD: clear_thread_flag(TIF_SVE) (no
     sve_user_disable() any more); FP_STATE_SVE (never streaming without SME):
     WARN_ON_ONCE(!test_and_set_thread_flag(TIF_SVE)) (no sve_user_enable()), sve_set_vq
-    (one VL), restore the SVE registers (sve_load_state).  Otherwise
+    (the task's VL into ZCR_EL1: with several vector lengths the load's ``vl``), restore
+    the SVE registers (sve_load_state).  Otherwise
     fpsimd_load_state(&uw.fpsimd_state).  (FPMR, now written after SVCR: no FPMR here.)"""
     k.check(~k.preemptible(), "WARN", "task_fpsimd_load", "WARN_ON(preemptible())")
     k.check(~k.test_thread_flag("TIF_KERNEL_FPSTATE"), "WARN", "task_fpsimd_load",
@@ -101,7 +102,10 @@ def task_fpsimd_load_v616(k: Ctx) -> None:
         k.set_thread_flag("TIF_SVE")
         k.check(was.eq(1), "WARN", "task_fpsimd_load",
                 "WARN_ON_ONCE(!test_and_set_thread_flag(TIF_SVE)) with fp_type SVE")
-        k.sve_load_state(k.cur.sve_state, k.cur.uw)
+        # sve_set_vq(sve_vq_from_vl(task_get_sve_vl(current)) - 1) before the load: with
+        # several vector lengths ZCR_EL1 gets the task's VL (as v6.14's task_fpsimd_load)
+        k.sve_load_state(k.cur.sve_state, k.cur.uw,
+                         k.cur.sve_vl if isinstance(k.this_cpu.zcr, Var) else None)
 
 
 def fpsimd_save_user_state_v616(k: Ctx) -> None:

@@ -11,22 +11,23 @@ Read where (trees pinned in model/variants/v6.py and v6_16.py):
   function below the three trees have the same text (signal.c differs between them only
   in FPMR, POE and GCS records, none of them modelled; process.c's arch_dup_task_struct()
   only loses a BUILD_BUG_ON after v6.8); v6.9, v6.12 and v6.13 lie between them.
-* v6.16-rc1: arch/arm64/kernel/fpsimd.c at torvalds/linux@398edaa12f9c (the top of the
-  2025 fixes merged in v6.16-rc1: its revision list, read in the index, has every commit
-  named below before 398edaa12f9c), and signal.c / process.c / ptrace.c read in v6.18.2
-  (gfunkmonk/linux-6.18.2 @ 062668f4): no pristine v6.16 tree can be fetched.  What v6.16
-  has of them is inferred [I] from the commits of that merge: 929fa99b1215 ("signal:
-  Always save+flush state early": setup_rt_frame() and restore_sigframe() call
+* v6.16-rc1: arch/arm64/kernel/fpsimd.c at torvalds/linux@398edaa12f9c and signal.c /
+  process.c / ptrace.c / fpsimd.c's VL change read in v6.18.2 (gfunkmonk/linux-6.18.2 @
+  062668f4): no pristine v6.16 tree can be fetched.  What v6.16 has of them is inferred [I]
+  from the 2025 FPSIMD/SVE/SME series merged in v6.16-rc1 (the v6.16 arm64 pull's shortlog
+  lists every commit named here; the series' revision lists in the index put
+  929fa99b1215 and c94f2f326146 before 398edaa12f9c and the rest after it): 929fa99b1215
+  ("signal: Always save+flush state early": setup_rt_frame() and restore_sigframe() call
   fpsimd_save_and_flush_current_state(), fpsimd_signal_preserve_current_state() is
   removed), c94f2f326146 ("Fix merging of FPSIMD state during signal return":
   fpsimd_update_current_state() only merges, it no longer loads), be625d803c3b and
   b465ace42620 (restore_sve_fpsimd_context() without a payload is
-  restore_fpsimd_context()), e0cb0f26594c ("Consistently preserve FPSIMD state during
-  clone()") and 8d61eef75679 (no current->mm test in arch_dup_task_struct()).  v6.18.2
-  renamed sve_sync_to_fpsimd()/sve_sync_from_fpsimd_zeropad() to
-  fpsimd_sync_from_effective_state()/fpsimd_sync_to_effective_state_zeropad() (after
-  v6.16: the 398edaa12f9c copy still has the old names) and made the zeropad test
-  fp_type instead of TIF_SVE; the model keeps v6.16's TIF_SVE test.
+  restore_fpsimd_context()), b255be426913 ("Clarify sve_sync_*() functions": the
+  helpers' later names, and the zeropad tests fp_type), e0cb0f26594c ("Consistently
+  preserve FPSIMD state during clone()"), 8d61eef75679 (no current->mm test in
+  arch_dup_task_struct()), 49ce484187f7/b87c8c4aca11 (VL changes:
+  change_live_vector_length()).  The model keeps the 2018 table names
+  (sve_sync_to_fpsimd, sve_sync_from_fpsimd_zeropad, sve_set_vector_length).
 
 Kept from the 2018 table because the C text is the same in effect in v6.8-v6.16 (checked
 in the trees above): __efi_fpsimd_begin()/__efi_fpsimd_end() (per-CPU efi_fpsimd_state,
@@ -36,8 +37,8 @@ saves and restores the firmware's registers as kernel-mode state; e04796c8b598, 
 drops the per-CPU buffers, is after v6.16), the EFI wrappers, cpu_pm.c, the hotplug
 steps and fpsimd_cpu_dead() (the same text in every tree), fpr_set()/__fpr_set()
 (ptrace.c: the same text from v4.17 to v6.16; the helpers it calls are the version's),
-sve_sync_from_fpsimd_zeropad() (its TIF_SVE test and zero-fill are v6.16's; SME's
-thread_sm_enabled() is false), ptrace_stop/ptrace_resume (generic), do_signal(),
+sve_sync_from_fpsimd_zeropad() up to v6.15 (TIF_SVE test; SME's thread_sm_enabled() is
+false), ptrace_stop/ptrace_resume (generic), do_signal(),
 preserve_fpsimd_context() up to v6.14, copy_task_struct() (``*dst = *src``),
 wake_up_new_task(), do_exit(), sys_execve()/flush_thread() (process.c),
 kvm_vcpu_ioctl_set_one_reg()/kvm_arm_set_reg() (arm.c kvm_arch_vcpu_ioctl(): no
@@ -45,14 +46,15 @@ vcpu_load(); v6 first handles a pending KVM_REQ_VCPU_RESET, which only event vcp
 raises; guest.c set_core_reg() writes vcpu->arch.ctxt.fp_regs; an SVE vcpu's Z/P
 registers (set_sve_reg) are not modelled: refused with --sve-guest).
 
+vcpu_reset: v6 resets a vcpu in its *own* thread (kvm_psci_vcpu_on() only requests
+KVM_REQ_VCPU_RESET; check_vcpu_requests() in the run loop, or the ONE_REG ioctls, call
+kvm_reset_vcpu(), which puts and reloads a loaded vcpu around the memset), as v5.0 began
+to: `check_vcpu_requests` is the model.variants.v4_18 one (the same shape in v6.10).
+
 Not modelled for the v6 variants (refused, model/variants/v6.py UNSUPPORTED_EVENTS):
-vcpu_reset (v6 resets a vcpu in its *own* thread, kvm_reset_vcpu() from
-check_vcpu_requests() on KVM_REQ_VCPU_RESET, with kvm_arch_vcpu_put()/load() around the
-memset, not from the PSCI caller's thread as the modelled 2018 path does),
 kvm_run_kernel_neon (v6's task-context NEON is preemptible, and the modelled step is
 enabled at two program points, so its preemption windows would not be explored: it
-needs its own program point first), sve_set_vl (vec_set_vector_length() is reworked in
-v6.16; not done).
+needs its own program point first).
 
 Abstraction common to the signal functions: forget_syscall() in restore_sigframe()
 (regs->syscallno = NO_SYSCALL, so in_syscall() is false for the rest of rt_sigreturn) is
@@ -66,8 +68,10 @@ from __future__ import annotations
 
 from model.ctx import Ctx
 from model.dsl import Const, Var
+from model.kernel.kvm_vcpu_ops import vcpu_fp_context_slots
 from model.kernel.process import copy_task_struct
 from model.state import Image
+from model.variants.v4_18 import check_vcpu_requests
 
 
 def _set_fp_type(k: Ctx, t: int, value: str) -> None:
@@ -384,6 +388,150 @@ def copy_thread_v6(k: Ctx, child: int) -> None:
     k.fpsimd_flush_task_state(child)
 
 
+# ------------------------------------------------------ arch/arm64/kvm: PSCI CPU_ON reset
+def kvm_psci_vcpu_on_v6(k: Ctx, source: int, target: int) -> None:
+    """arch/arm64/kvm/psci.c (v6.8-v6.16, the same text as v5.0's): kvm_psci_vcpu_on(): under
+    the target's mp_state_lock, if it is stopped (the step is enabled only then): fill
+    reset_state (pc, be, r0: no FP), reset = true, kvm_make_request(KVM_REQ_VCPU_RESET,
+    target), smp_wmb(), mp_state = KVM_MP_STATE_RUNNABLE (the model's power_off cleared),
+    kvm_vcpu_wake_up().  The target's registers are not touched here: it resets itself."""
+    k.set(k.vcpu(target).reset_pending, True)
+    k.set(k.vcpu(target).power_off, False)
+
+
+def kvm_reset_vcpu_v6(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/reset.c (v6.8-v6.16): kvm_reset_vcpu(), from the vcpu's own thread
+    (check_vcpu_requests() in the run loop, vcpu loaded; or the KVM_SET_ONE_REG/GET_ONE_REG
+    ioctl's pending-reset check, vcpu not loaded): take reset_state under mp_state_lock
+    (no FP); kvm_pmu_vcpu_reset(); preempt_disable(); loaded = (vcpu->cpu != -1): the
+    model's "current has this vcpu loaded" (only the vcpu's own thread gets here); if
+    loaded kvm_arch_vcpu_put() (its put_fp saves and flushes a guest-owned state);
+    (SVE vcpus: kvm_vcpu_reset_sve(), not modelled: refused with --sve-guest); memset of
+    the core registers and of vcpu->arch.ctxt.fp_regs, kvm_reset_sys_regs() (FPEXC32_EL2);
+    if loaded kvm_arch_vcpu_load(); preempt_enable().  The new register values are a new
+    generation of the guest's state (as in the 2018 model)."""
+    loaded = k.let("loaded", k.cur.loaded_vcpu.eq(vcpu + 1))
+    k.preempt_disable()
+    with k.If(loaded.eq(1)):
+        k.kvm_arch_vcpu_put(vcpu)
+    k.fp_write_memory(k.S.guest_owner(vcpu), vcpu_fp_context_slots(k.vcpu(vcpu)), zhi=False)
+    with k.If(loaded.eq(1)):
+        k.kvm_arch_vcpu_load(vcpu)
+    k.preempt_enable()
+
+
+def kvm_arch_vcpu_ioctl_run_enter_guest_v6(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/arm.c (v6.8-v6.16): kvm_arch_vcpu_ioctl_run(), one loop iteration:
+    xfer_to_guest_mode_handle_work() (a pending signal ends the loop: the enter step's
+    bail-out input), then check_vcpu_requests() (KVM_REQ_SLEEP: the enter step's power_off
+    condition; KVM_REQ_VCPU_RESET: kvm_reset_vcpu()), then from preempt_disable() to the
+    guest entry as modelled in model/variants/v6.py.  Without event vcpu_reset no reset
+    request exists and check_vcpu_requests() emits nothing."""
+    from model.variants.v6 import kvm_arch_vcpu_ioctl_run_enter_guest
+
+    k.check_vcpu_requests(vcpu)
+    kvm_arch_vcpu_ioctl_run_enter_guest(k, vcpu)
+
+
+def kvm_vcpu_ioctl_set_one_reg_v6(k: Ctx, vcpu: int) -> None:
+    """virt/kvm/kvm_main.c kvm_vcpu_ioctl(KVM_SET_ONE_REG) -> arch/arm64/kvm/arm.c
+    kvm_arch_vcpu_ioctl() (v6.8-v6.16): under vcpu->mutex, no vcpu_load(); "We could owe
+    a reset due to PSCI": if kvm_check_request(KVM_REQ_VCPU_RESET), kvm_reset_vcpu() (the
+    vcpu is not loaded); then kvm_arm_set_reg()."""
+    v = k.vcpu(vcpu)
+    k.el0_svc()
+    k.mutex_lock(v.mutex, "&vcpu->mutex")
+    if isinstance(v.reset_pending, Var):
+        with k.If(v.reset_pending.eq(1)):
+            k.set(v.reset_pending, False)
+            k.kvm_reset_vcpu(vcpu)
+    k.kvm_arm_set_reg(vcpu)
+    k.mutex_unlock(v.mutex, "&vcpu->mutex")
+
+
+# -------------------------------------------------- prctl(PR_SVE_SET_VL): VL changes (SVE)
+def _vl_change_ghost(k: Ctx, task) -> None:  # noqa: ANN001
+    """Ghost, as in the 2018 model (model.kernel.fpsimd.sve_set_vector_length): after a VL
+    change all of P0-P15, FFR and the Z bits above 127 are unspecified (sve.rst section
+    6; the model's reading: Z-high zero, P/FFR undefined)."""
+    with k.atomic():
+        k.set(task.zhi_expected, 0)
+        k.set(task.p_written, 0)
+
+
+def sve_set_vector_length_v68(k: Ctx, t: int, vl: int) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.8-v6.15): vec_set_vector_length(task, ARM64_VEC_SVE, vl,
+    0) (the model's table keeps the 2018 name), without flags (ONEXEC/INHERIT: not
+    modelled, as in 2018), ``vl`` already a supported length.  If it is the task's VL:
+    nothing.  Else: for task == current, get_cpu_fpsimd_context() and
+    fpsimd_save_user_state() (in the prctl syscall: FPSIMD-only while in_syscall(), up to
+    v6.15); fpsimd_flush_task_state(task); if test_and_clear_tsk_thread_flag(TIF_SVE):
+    sve_to_fpsimd(task) (the low 128 bits of sve_state into uw.fpsimd_state, whatever
+    fp_type says) and fp_type = FP_STATE_FPSIMD; (SME: not modelled) put the context;
+    task_set_vl(); sve_free(task) (WARN_ON(TIF_SVE)); sve_alloc(task, true) (a zeroed
+    buffer at the new size: the model's sve_state is zero either way)."""
+    task = k.task(t)
+    if not isinstance(task.sve_vl, Var):
+        return
+    with k.If(task.sve_vl.ne(vl)):
+        if t == k.current:
+            k.local_bh_disable()
+            k.fpsimd_save_user_state()
+        k.fpsimd_flush_task_state(t)
+        with k.If(k.test_tsk_thread_flag(t, "TIF_SVE")):
+            k.update_tsk_thread_flag(t, "TIF_SVE", False)
+            k.sve_to_fpsimd(t)
+            _set_fp_type(k, t, "FPSIMD")
+        if t == k.current:
+            k.local_bh_enable()
+        k.set(task.sve_vl, vl)
+        k.sve_free(t)
+        k.sve_alloc(t)
+        _vl_change_ghost(k, task)
+
+
+def sve_set_vector_length_v616(k: Ctx, t: int, vl: int) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.16 [I]: 49ce484187f7 "ptrace/prctl: Ensure VL changes do
+    not resurrect stale data" and b87c8c4aca11 of the v6.16-rc1 merge; read in v6.18.2):
+    vec_set_vector_length() -> change_live_vector_length(task, ARM64_VEC_SVE, vl): a new
+    zeroed sve_state is allocated first; for task == current
+    fpsimd_save_and_flush_current_state() (else fpsimd_flush_task_state(task));
+    fpsimd_sync_from_effective_state(task) (the V bits of an SVE-format state into
+    uw.fpsimd_state); task_set_vl(); the new buffer replaces sve_state;
+    fpsimd_sync_to_effective_state_zeropad(task) (if fp_type is SVE, V zero-padded into
+    it).  TIF_SVE and fp_type are left as they were."""
+    task = k.task(t)
+    if not isinstance(task.sve_vl, Var):
+        return
+    with k.If(task.sve_vl.ne(vl)):
+        if t == k.current:
+            k.fpsimd_save_and_flush_current_state()
+        else:
+            k.fpsimd_flush_task_state(t)
+        k.sve_sync_to_fpsimd(t)
+        k.set(task.sve_vl, vl)
+        zero = Const(k.S.VALUE, k.S.ZERO)
+        for slot in task.sve_state.all_slots():
+            k.set(slot, zero)
+        k.sve_sync_from_fpsimd_zeropad(t)
+        _vl_change_ghost(k, task)
+
+
+def sve_sync_from_fpsimd_zeropad_v616(k: Ctx, t: int) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.16 [I]: b255be426913 "Clarify sve_sync_*() functions",
+    read in v6.18.2 as fpsimd_sync_to_effective_state_zeropad()): if the task's fp_type is
+    FP_STATE_SVE (up to v6.15: TIF_SVE), zero its sve_state and copy uw.fpsimd_state's V
+    into the low 128 bits."""
+    if not k.config.sve:
+        return
+    task = k.task(t)
+    zero = Const(k.S.VALUE, k.S.ZERO)
+    with k.If(_fp_type_sve(k, t)):
+        for slot in task.sve_state.all_slots():
+            k.set(slot, zero)
+        k.set(task.sve_state.v, task.uw.v)
+
+
 V68_FUNCTIONS = {
     "fpsimd_preserve_current_state": fpsimd_preserve_current_state_v6,
     "fpsimd_signal_preserve_current_state": fpsimd_signal_preserve_current_state_v68,
@@ -396,7 +544,15 @@ V68_FUNCTIONS = {
     "restore_sve_fpsimd_context": restore_sve_fpsimd_context_v68,
     "arch_dup_task_struct": arch_dup_task_struct_v68,
     "copy_thread": copy_thread_v6,
+    "kvm_psci_vcpu_on": kvm_psci_vcpu_on_v6,
+    "check_vcpu_requests": check_vcpu_requests,
+    "kvm_reset_vcpu": kvm_reset_vcpu_v6,
+    "kvm_arch_vcpu_ioctl_run_enter_guest": kvm_arch_vcpu_ioctl_run_enter_guest_v6,
+    "kvm_vcpu_ioctl_set_one_reg": kvm_vcpu_ioctl_set_one_reg_v6,
+    "sve_set_vector_length": sve_set_vector_length_v68,
 }
+# Functions V68_FUNCTIONS adds that the 2018 table does not have.
+V68_NEW = ["check_vcpu_requests"]
 
 V616_FUNCTIONS = {
     "fpsimd_update_current_state": fpsimd_update_current_state_v616,
@@ -405,6 +561,8 @@ V616_FUNCTIONS = {
     "restore_sve_fpsimd_context": restore_sve_fpsimd_context_v616,
     "restore_sigframe": restore_sigframe_v616,
     "arch_dup_task_struct": arch_dup_task_struct_v616,
+    "sve_set_vector_length": sve_set_vector_length_v616,
+    "sve_sync_from_fpsimd_zeropad": sve_sync_from_fpsimd_zeropad_v616,
     # removed by 929fa99b1215 (v6.16): a stray call is a build error
     "fpsimd_signal_preserve_current_state": None,
 }

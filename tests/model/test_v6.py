@@ -48,7 +48,7 @@ def test_v6_variants_are_pinned_to_their_trees(capsys) -> None:
 
 
 @pytest.mark.parametrize("extra", [["--event", "kvm_run_kernel_neon"],
-                                   ["--event", "vcpu_reset", "--vcpus", "2"]])
+                                   ["--event", "signal", "--sve", "--sve-guest"]])
 def test_v6_refuses_what_it_does_not_model(extra: list[str], capsys) -> None:
     assert main(["explore", "--variant", "v6.9", "--cpus", "1", "--quiet", *extra]) == 2
     err = capsys.readouterr().err.strip()

@@ -207,3 +207,56 @@ def test_v614_clone_child_gets_stale_v_values_v616_fixes_it() -> None:
     trace = res.violations["no_loss"]
     actions = [s.action for s in trace.steps]
     assert len(actions) == 12 and "fork" in actions and "ptrace_sve_set" not in actions
+
+
+# ------------------------------------------------------------------ vcpu reset (PSCI CPU_ON)
+def test_v6_vcpu_reset_puts_and_reloads_a_loaded_vcpu() -> None:
+    """kvm_psci_vcpu_on() only requests the reset; kvm_reset_vcpu() (v6.8-v6.16), run by the
+    target's own thread with the vcpu loaded, puts it (put_fp saves and flushes the
+    guest-owned registers), rewrites fp_regs and loads it again."""
+    p = Probe("v6.16", cpus=1, tasks=0, vmm_threads=2, vcpus=2, events=("vcpu_reset",),
+              **PREEMPT)
+    st, viol = p.run("kvm_psci_vcpu_on", 1, 0, task="vmm1",
+                     **{"vcpu0.power_off": "1", "cpu0.current": "vmm1"})
+    assert not viol
+    assert st["vcpu0.requests.VCPU_RESET"] == "1" and st["vcpu0.power_off"] == "0"
+    live = {"cpu0.current": "vmm0", "vmm0.pc": "LOOP_TOP", "vcpu0.mutex": "vmm0",
+            "vmm0.preempt_notifier": "vcpu0", "cpu0.host_data.fp_owner": "GUEST_OWNED",
+            "cpu0.fpsimd_last_state.st": "vcpu0.fp_regs", "vmm0.TIF_FOREIGN_FPSTATE": "0",
+            "cpu0.regs.v": "G0", "cpu0.regs.fpsr": "G0"}
+    st, viol = p.run("kvm_reset_vcpu", 0, task="vmm0", inputs=(False,) * 8, **live)
+    assert not viol
+    assert st["cpu0.fpsimd_last_state.st"] == "NULL"  # put_fp saved and flushed
+    assert st["vcpu0.fp_regs.v"] == "G0" and st["cpu0.regs.v"] == "G0~"  # the reset's values
+    assert st["cpu0.host_data.fp_owner"] == "FREE"  # v6.14+ load_fp
+    assert st["cpu0.preempt_count"] == "0"
+
+
+def test_v6_vcpu_reset_holds() -> None:
+    """Two vcpus, two VMM threads, one CPU (preempt, merged): every property holds on v6.16
+    with event vcpu_reset (63,638 states)."""
+    cfg = Config(cpus=1, tasks=0, vmm_threads=2, vcpus=2, preemption="merged",
+                 events=("vcpu_reset",), **PREEMPT)
+    res, _ = explore_native(Instance(cfg, get_variant("v6.16")), list(PROPERTY_NAMES))
+    assert res.complete and not res.violations
+    assert res.stats.states == 63_638
+
+
+# ------------------------------------------------------------------ VL changes
+VL = dict(cpus=1, tasks=1, vmm_threads=0, vcpus=0, vhe=True, sve=True, sve_vls=(128, 256),
+          preemption="merged", events=("sve_set_vl",), **PREEMPT)
+
+
+def test_v614_vl_change_resurrects_stale_v_values_v616_holds() -> None:
+    """prctl(PR_SVE_SET_VL) on v6.8-v6.15: vec_set_vector_length() saves current's live
+    state FPSIMD-only (in_syscall()), then sees TIF_SVE (kept across syscalls since
+    8c845e273104) and copies the stale low bits of sve_state over the V values just saved:
+    no_loss, 10 steps, one task.  v6.16 (49ce484187f7: save and flush, convert from the
+    effective state) holds there."""
+    res, _ = explore_bfs(Instance(Config(**VL), get_variant("v6.14")), ["no_loss"],
+                         stop_early=True)
+    actions = [s.action for s in res.violations["no_loss"].steps]
+    assert len(actions) == 10 and "sve_set_vl" in actions
+    res, _ = explore_bfs(Instance(Config(**VL), get_variant("v6.16")), list(PROPERTY_NAMES))
+    assert res.complete and not res.violations
+    assert res.guards_reached.get("sve_set_vl_with_tif_sve") is not None
