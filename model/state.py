@@ -45,7 +45,7 @@ slice, FPEXC32_EL2, belongs to each CPU's registers and each vcpu's saved contex
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from model.config import Config
 from model.dsl import BOOL, GHOST_BOOL, Const, Domain, Expr, Ite, ModelError, Var, int_domain
@@ -648,8 +648,7 @@ class Layout:
         kernel's own lazy VFP switching) is guest FP state like V and FPSCR."""
         if not self.config.guest_aarch32:
             return img
-        return Image(img.name, img.v, img.fpsr, img.zhi, self._var(name, self.VALUE, init),
-                     p=img.p)
+        return replace(img, fpexc=self._var(name, self.VALUE, init))
 
     def _with_fpmr(self, img: Image, name: str, init: int) -> Image:
         """With FEAT_FPMR (Config.fpmr), attach an FPMR value slot to a CPU's registers,
@@ -657,8 +656,7 @@ class Layout:
         of a context's FP state, saved and restored with it from v6.9 (203f2b95a882)."""
         if not self.config.fpmr:
             return img
-        return Image(img.name, img.v, img.fpsr, img.zhi, img.fpexc, p=img.p,
-                     fpmr=self._var(name, self.VALUE, init))
+        return replace(img, fpmr=self._var(name, self.VALUE, init))
 
     def _var(self, name: str, dom: Domain, init: int) -> Var:
         var = Var(name, dom, len(self.vars))

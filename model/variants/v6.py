@@ -134,15 +134,22 @@ def fpmr_save(k: Ctx) -> None:
     model resolves it from last->st, which every bind sets with it.  A kernel-mode state's
     cpu_fp_state (fpsimd_save_kernel_state) has no fpmr pointer: that save is the NULL
     dereference the caller already reports."""
-    if not k.config.fpmr:
-        return
+    if k.config.fpmr:
+        store_fpmr_through(k, k.this_cpu.last_st)
+
+
+def store_fpmr_through(k: Ctx, ptr: Expr) -> None:
+    """Store the live FPMR into the FPMR of the state ``ptr`` (a struct user_fpsimd_state
+    pointer) belongs to: the model resolves an `fpmr` pointer from the fpsimd_state pointer
+    set with it (a model helper; images without FPMR, the kernel-mode state's, are not
+    written)."""
     live = k.this_cpu.regs.fpmr
 
     def write(img: Image) -> None:
         if img.fpmr is not None:
             k.set(img.fpmr, live)
 
-    k.store_through(k.this_cpu.last_st, write)
+    k.store_through(ptr, write)
 
 
 def task_fpsimd_load(k: Ctx) -> None:
@@ -973,13 +980,7 @@ def kvm_hyp_save_fpsimd_host_v610(k: Ctx, vcpu: int) -> None:
     nothing else writes either, so the model resolves it from host_data->fpsimd_state."""
     k.store_through(k.this_cpu.host_fpsimd_state, k.__fpsimd_save_state)
     if k.config.guest_fpmr:
-        live = k.this_cpu.regs.fpmr
-
-        def write(img: Image) -> None:
-            if img.fpmr is not None:
-                k.set(img.fpmr, live)
-
-        k.store_through(k.this_cpu.host_fpsimd_state, write)
+        store_fpmr_through(k, k.this_cpu.host_fpsimd_state)
 
 
 def fixup_guest_exit_fp(k: Ctx, vcpu: int) -> None:

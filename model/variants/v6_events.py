@@ -41,6 +41,8 @@ sve_sync_from_fpsimd_zeropad() up to v6.15 (TIF_SVE test; SME's thread_sm_enable
 false), ptrace_stop/ptrace_resume (generic), do_signal(),
 preserve_fpsimd_context() up to v6.14, copy_task_struct() (``*dst = *src``),
 wake_up_new_task(), do_exit(), sys_execve()/flush_thread() (process.c),
+fpsimd_update_current_state() up to v6.15 (model.kernel.fpsimd's: merge, convert if
+TIF_SVE, task_fpsimd_load() by fp_type, bind, all under the FPSIMD context),
 kvm_vcpu_ioctl_set_one_reg()/kvm_arm_set_reg() (arm.c kvm_arch_vcpu_ioctl(): no
 vcpu_load(); v6 first handles a pending KVM_REQ_VCPU_RESET, which only event vcpu_reset
 raises; guest.c set_core_reg() writes vcpu->arch.ctxt.fp_regs; an SVE vcpu's Z/P
@@ -146,24 +148,6 @@ def fpsimd_flush_thread_v6(k: Ctx) -> None:
         if isinstance(k.cur.sve_vl, Var):
             k.set(k.cur.sve_vl, k.config.default_vl_index)
     _set_fp_type(k, k.current, "FPSIMD")
-    k.local_bh_enable()
-
-
-def fpsimd_update_current_state_v68(k: Ctx, state: Image) -> None:
-    """arch/arm64/kernel/fpsimd.c (v6.8-v6.15): fpsimd_update_current_state(state):
-    get_cpu_fpsimd_context(); uw.fpsimd_state = *state; if TIF_SVE, fpsimd_to_sve(current);
-    task_fpsimd_load() (by fp_type, v6); fpsimd_bind_task_to_cpu(); clear
-    TIF_FOREIGN_FPSTATE; put_cpu_fpsimd_context()."""
-    uw = k.cur.uw
-    k.local_bh_disable()
-    k.set(uw.v, state.v)
-    k.set(uw.fpsr, state.fpsr)
-    if k.config.sve:
-        with k.If(k.test_thread_flag("TIF_SVE")):
-            k.fpsimd_to_sve()
-    k.task_fpsimd_load()
-    k.fpsimd_bind_task_to_cpu()
-    k.clear_thread_flag("TIF_FOREIGN_FPSTATE")
     k.local_bh_enable()
 
 
@@ -537,7 +521,6 @@ V68_FUNCTIONS = {
     "fpsimd_signal_preserve_current_state": fpsimd_signal_preserve_current_state_v68,
     "sve_sync_to_fpsimd": sve_sync_to_fpsimd_v6,
     "fpsimd_flush_thread": fpsimd_flush_thread_v6,
-    "fpsimd_update_current_state": fpsimd_update_current_state_v68,
     "fpsimd_cpu_pm_notifier": fpsimd_cpu_pm_notifier_v6,
     "preserve_sve_context": preserve_sve_context_v6,
     "restore_fpsimd_context": restore_fpsimd_context_v6,
