@@ -94,6 +94,9 @@ FEATURES: dict[str, str] = {
                "(FP_STATE_CURRENT or FP_STATE_FPSIMD), which fpsimd_syscall_enter() sets "
                "to FPSIMD and a bind or fpsimd_syscall_exit() resets; the save reads it "
                "instead of in_syscall()",
+    "host_sme_enabled": "v5.19-v6.13 with SME and VHE: the vcpu flag HOST_SME_ENABLED "
+                        "(CPACR_EL1.SMEN_EL0EN as kvm_arch_vcpu_load_fp() found it, which "
+                        "kvm_arch_vcpu_put_fp() restores; gone in v6.14)",
 }
 # enum fp_state in arch/arm64/include/asm/kvm_host.h (v6.0+): FREE is 0.
 FP_OWNER = Domain("fp_state", ("FREE", "HOST_OWNED", "GUEST_OWNED"))
@@ -280,6 +283,10 @@ class VcpuVars:
     # (Config.sve_guest, several VLs) the vcpu's saved ZCR_EL1.LEN
     # (vcpu->arch.ctxt.sys_regs[ZCR_EL1], what the guest last wrote when not live)
     zcr_el1: Var | Expr = None  # type: ignore[assignment]
+    # (Config.sme, VHE) the vcpu flag HOST_SME_ENABLED (v6.8-v6.13): CPACR_EL1.SMEN_EL0EN
+    # as kvm_arch_vcpu_load_fp() found it, restored by kvm_arch_vcpu_put_fp().  The C
+    # records it in both hyp modes but reads it only with VHE: a constant 0 otherwise.
+    host_sme_enabled: Var | Expr = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -634,6 +641,9 @@ class Layout:
                     # model's smallest configured one).
                     zcr_el1=self._var(f"{p}.sys_regs.ZCR_EL1.LEN", self.VL, 0)
                     if cfg.sve_guest and self.multi_vl else Const(self.VL, 0),
+                    host_sme_enabled=self._var(f"{p}.flags.HOST_SME_ENABLED", b, 0)
+                    if cfg.sme and cfg.vhe and "host_sme_enabled" in self.features
+                    else Const(b, 0),
                 )
             )
         # Ghost: the last kernel-mode NEON read-back saw data its section did not write.

@@ -214,6 +214,19 @@ def svcr_readers(S: Layout) -> list[tuple[Expr, int, int]]:
             for c in range(S.config.cpus) for t in S.tasks if t.mm]
 
 
+def guest_svcr_readers(S: Layout) -> list[tuple[Expr, int, int]]:
+    """(SME, vcpus) (condition, guest owner, cpu) for guests in guest mode: a guest runs with
+    the CPU's PSTATE.SM, which decides how its FP/SIMD instructions behave (in streaming
+    mode its Advanced SIMD instructions are illegal and trap to its own EL1), whether or
+    not its FP is trapped to hyp for now.  Guests have no SME (hyp traps every SME
+    instruction and SVCR access): the PSTATE.SM a guest set is always 0."""
+    if not (S.config.sme and S.vcpus):
+        return []
+    return [(S.cpu[c].current.eq(t.index) & t.pc.eq("IN_GUEST") & v.mutex.eq(t.name),
+             S.guest_owner(v.index), c)
+            for c in range(S.config.cpus) for t in S.tasks if t.vmm for v in S.vcpus]
+
+
 def vl_readers(S: Layout) -> list[tuple[Expr, int, Expr]]:
     """(condition, task, live VL) for user tasks that can execute SVE at EL0 with several
     vector lengths configured: the task observes ZCR_EL1.LEN (RDVL, every SVE access)."""
@@ -305,7 +318,9 @@ def no_loss(S: Layout) -> Expr:
     through V (which zeroes them) or a syscall discarded its SVE state since.  A
     kernel-mode NEON section (task context or softirq) reads back exactly what it
     wrote.  With several vector lengths (Config.sve_vls) a task that can execute SVE at
-    EL0 runs at its own vector length (the CPU's ZCR_EL1.LEN is its thread.sve_vl)."""
+    EL0 runs at its own vector length (the CPU's ZCR_EL1.LEN is its thread.sve_vl).  With
+    SME every context runs with the PSTATE.SM/PSTATE.ZA it set: a host task its own, a
+    guest (which has no SME) with PSTATE.SM clear."""
     parts = [implies(cond, expected(S, o, regs)) for cond, o, regs in readers(S)]
     # Kernel-mode NEON is a context too: a section reads back what it wrote.
     parts.append(S.kneon_lost.eq(0))
@@ -327,6 +342,8 @@ def no_loss(S: Layout) -> Expr:
         task, cpu = S.tasks[t], S.cpu[c]
         parts.append(implies(cond, _same_bit(cpu.sm, task.sm_expected)
                              & _same_bit(cpu.za_on, task.za_expected)))
+    for cond, _g, c in guest_svcr_readers(S):
+        parts.append(implies(cond, S.cpu[c].sm.eq(0)))
     parts += [sigframe_no_loss(S, t) for t in S.tasks if t.sigframe is not None]
     return all_of(parts)
 
@@ -809,6 +826,47 @@ def _sme_trap_bound_elsewhere(S: Layout, a: Action) -> Expr | None:
     return _live_elsewhere(S, a.param("task"), a.param("cpu"))
 
 
+def needs_sme_and_vcpus(cfg: Config) -> str | None:
+    if not cfg.sme:
+        return "no SME in this configuration (--sme not given)"
+    return needs_vcpus(cfg)
+
+
+def _another_streaming_state(cfg: Config) -> str | None:
+    """A CPU can be left in streaming mode under a task that did not leave it so: another
+    user task's, or (2 CPUs) the task's own older state on the CPU it left (a task's own
+    syscall entry clears PSTATE.SM on the CPU it runs on)."""
+    if cfg.user_tasks < 2 and cfg.cpus < 2:
+        return "one user task on one CPU: only another task or CPU can be in streaming mode"
+    return None
+
+
+def needs_sme_vcpus_and_tasks(cfg: Config) -> str | None:
+    return needs_sme_and_vcpus(cfg) or _another_streaming_state(cfg)
+
+
+def _vcpu_load_with_za(S: Layout, a: Action) -> Expr | None:
+    """(SME, vcpus) KVM_RUN's vcpu_load() runs on a CPU with PSTATE.ZA set by the VMM thread,
+    its latest ZA write live (kvm_arch_vcpu_load_fp()'s SVCR test finds ZA; the syscall
+    entry has already cleared SM)."""
+    if a.name != "vcpu_load" or not S.config.sme:
+        return None
+    c, t = a.param("cpu"), a.param("task")
+    return S.cpu[c].za_on.eq(1) & S.cpu[c].za.eq(S.latest(t))
+
+
+def _vcpu_sched_in_streaming(S: Layout, a: Action) -> Expr | None:
+    """(SME, vcpus) a VMM thread with its vcpu loaded is switched in on a CPU left in
+    streaming mode by the task switched out (kvm_sched_in's kvm_arch_vcpu_load_fp() finds
+    PSTATE.SM set)."""
+    if a.name != "schedule" or not S.config.sme:
+        return None
+    c, n = a.param("cpu"), S.tasks[a.param("next")]
+    if not n.vmm:
+        return None
+    return n.loaded_vcpu.ne("none") & S.cpu[c].sm.eq(1)
+
+
 GUARDS: tuple[Guard, ...] = (
     Guard("guest_fp_live_at_irq",
           "the guest's FP state is live in a CPU's registers when an IRQ arrives",
@@ -888,13 +946,20 @@ GUARDS: tuple[Guard, ...] = (
           " bits", _p_other_task_at_trap, _needs_sve_and_two_tasks),
     Guard("streaming_switch_to_kernel_neon",
           "(SME) a task in a kernel-mode NEON section is switched in while the CPU is in"
-          " streaming mode", _streaming_switch_to_kernel_neon, needs_sme),
+          " streaming mode", _streaming_switch_to_kernel_neon,
+          lambda cfg: needs_sme(cfg) or _another_streaming_state(cfg)),
     Guard("za_live_at_switch",
           "(SME) a task is switched out at EL0 with its latest ZA write live in ZA",
           _za_live_at_switch, needs_sme),
     Guard("sme_trap_with_state_bound_elsewhere",
           "(SME) do_sme_acc() takes the FPSIMD context while the task's state is still bound"
           " to another CPU", _sme_trap_bound_elsewhere, needs_sme_and_cpus),
+    Guard("vcpu_load_with_za_on",
+          "(SME, vcpus) KVM_RUN loads a vcpu while the VMM thread's ZA is live (PSTATE.ZA set)",
+          _vcpu_load_with_za, needs_sme_and_vcpus),
+    Guard("vcpu_sched_in_streaming",
+          "(SME, vcpus) a VMM thread with its vcpu loaded is switched in on a CPU in streaming"
+          " mode", _vcpu_sched_in_streaming, needs_sme_vcpus_and_tasks),
     Guard("suspend_with_live_task",
           "system suspend (CPU PM) runs from a task whose own state is live in the registers",
           _suspend_with_live_task, needs_event("cpu_pm")),

@@ -772,29 +772,38 @@ def kvm_arch_vcpu_run_map_fp(k: Ctx, vcpu: int) -> None:
 
 
 def kvm_arch_vcpu_load_fp(k: Ctx, vcpu: int) -> None:
-    """arch/arm64/kvm/fpsimd.c (v6.9): kvm_arch_vcpu_load_fp(): BUG_ON(!current->mm);
+    """arch/arm64/kvm/fpsimd.c (v6.8, v6.9): kvm_arch_vcpu_load_fp(): BUG_ON(!current->mm);
     fpsimd_kvm_prepare(); vcpu->arch.fp_state = FP_STATE_HOST_OWNED (ctxflush turns it
     into FREE if TIF_FOREIGN_FPSTATE is set at entry); HOST_SVE_ENABLED from
-    CPACR_EL1.ZEN_EL0EN (with SVE); no SME."""
+    CPACR_EL1.ZEN_EL0EN (with SVE); then, with SME, the SME block
+    (`model.variants.v6_sme.kvm_arch_vcpu_load_fp_sme`)."""
+    _kvm_arch_vcpu_load_fp(k, vcpu, host_pointer=False)
+
+
+def _kvm_arch_vcpu_load_fp(k: Ctx, vcpu: int, host_pointer: bool) -> None:
+    """The body of kvm_arch_vcpu_load_fp() in v6.8-v6.13, in the C's order; v6.10 on
+    (``host_pointer``) also sets *host_data_ptr(fpsimd_state) right after the owner."""
     k.check(k.true if k.cur.mm else k.false, "BUG", "kvm_arch_vcpu_load_fp",
             "BUG_ON(!current->mm)")
     k.fpsimd_kvm_prepare()
     k.set(k.kvm_fp_owner(vcpu), "HOST_OWNED")
+    if host_pointer:
+        k.set(k.this_cpu.host_fpsimd_state, k.S.task_fpstate(k.current))
     if k.config.sve:
         # HOST_SVE_ENABLED = CPACR_EL1.ZEN_EL0EN (vcpu_clear_flag / vcpu_set_flag)
         k.set(k.vcpu(vcpu).host_sve_enabled, k.this_cpu.zen_el0en)
+    if k.config.sme:
+        k.kvm_arch_vcpu_load_fp_sme(vcpu)
 
 
 def kvm_arch_vcpu_load_fp_v610(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/fpsimd.c (v6.10-v6.13): kvm_arch_vcpu_load_fp(): as v6.9 (the owner
-    is now *host_data_ptr(fp_owner), through `kvm_fp_owner`), plus
-    *host_data_ptr(fpsimd_state) = current's uw.fpsimd_state, the host state hyp will save
-    (C: right after the owner; no statement in between reads it or can be interrupted by
-    a reader: hyp reads it only on a guest's FP trap).  v6.12 adds *host_data_ptr(fpmr_ptr)
-    = &current->thread.uw.fpmr, which the model resolves from fpsimd_state (see
-    `kvm_hyp_save_fpsimd_host_v610`)."""
-    kvm_arch_vcpu_load_fp(k, vcpu)
-    k.set(k.this_cpu.host_fpsimd_state, k.S.task_fpstate(k.current))
+    is now *host_data_ptr(fp_owner), through `kvm_fp_owner`), plus, right after the owner,
+    *host_data_ptr(fpsimd_state) = current's uw.fpsimd_state, the host state hyp will save.
+    v6.12 adds *host_data_ptr(fpmr_ptr) = &current->thread.uw.fpmr, which the model
+    resolves from fpsimd_state (see `kvm_hyp_save_fpsimd_host_v610`).  The final
+    WARN_ON(is_protected_kvm_enabled() && ...) cannot fire: no pKVM."""
+    _kvm_arch_vcpu_load_fp(k, vcpu, host_pointer=True)
 
 
 def kvm_arch_vcpu_ctxflush_fp(k: Ctx, vcpu: int) -> None:
@@ -821,11 +830,15 @@ def kvm_arch_vcpu_ctxsync_fp(k: Ctx, vcpu: int) -> None:
 
 
 def kvm_arch_vcpu_put_fp(k: Ctx, vcpu: int) -> None:
-    """arch/arm64/kvm/fpsimd.c (v6.9-v6.13): kvm_arch_vcpu_put_fp(): local_irq_save();
-    (SME part: no SME); if the guest owns the registers: for an SVE vcpu the ZCR handling
-    (`kvm_put_fp_sve_zcr`), then fpsimd_save_and_flush_cpu_state(); else with VHE and SVE
-    restore CPACR_EL1.ZEN_EL0EN from HOST_SVE_ENABLED; local_irq_restore()."""
+    """arch/arm64/kvm/fpsimd.c (v6.8-v6.13): kvm_arch_vcpu_put_fp(): local_irq_save();
+    with SME, VHE's restore of CPACR_EL1.SMEN
+    (`model.variants.v6_sme.kvm_arch_vcpu_put_fp_sme`); if the guest owns the registers:
+    for an SVE vcpu the ZCR handling (`kvm_put_fp_sve_zcr`), then
+    fpsimd_save_and_flush_cpu_state(); else with VHE and SVE restore CPACR_EL1.ZEN_EL0EN
+    from HOST_SVE_ENABLED; local_irq_restore()."""
     flags = k.local_irq_save()
+    if k.config.sme:
+        k.kvm_arch_vcpu_put_fp_sme(vcpu)
     with k.If(k.guest_owns_fp_regs(vcpu)):
         if k.vcpu_has_sve(vcpu):
             k.kvm_put_fp_sve_zcr(vcpu)
@@ -907,11 +920,16 @@ def __activate_traps(k: Ctx, vcpu: int) -> None:
     same modelled bits, since the host always runs with FPEN set and TFP clear.  With SVE
     vcpus (v6.13/v6.14, Config.sve_guest): VHE sets ZEN too when the guest owns the
     registers; nVHE's CPTR_EL2.TZ is set with TFP (v6.14: TZ also for a vcpu without SVE,
-    which has no SVE state to trap for)."""
+    which has no SVE state to trap for).  With SME (Config.sme) VHE clears SMEN, the
+    host's EL0 SME enable with it (nVHE sets CPTR_EL2.TSM instead, which is not state
+    here: the host's own CPACR_EL1 is switched by the sysreg save/restore; guests never
+    get SME, model/variants/v6_sme.py "KVM")."""
     owns = k.guest_owns_fp_regs(vcpu)
     sve_vcpu = bool(k.vcpu_has_sve(vcpu))
     tz = k.this_cpu.cptr_tz
     if k.config.vhe:
+        if k.config.sme:
+            k.set(k.this_cpu.smen_el0en, False)  # val &= ~CPACR_ELx_SMEN (v6_sme.py, "KVM")
         if k.config.sve:
             # val &= ~(ZEN | SMEN); an SVE vcpu that owns the registers gets ZEN back
             # (v6.13/v6.14 __activate_cptr_traps: FPEN, and ZEN if vcpu_has_sve())
@@ -941,6 +959,8 @@ def __deactivate_traps(k: Ctx, vcpu: int) -> None:
     k.set_fp_trap(False)
     if k.config.vhe and k.config.sve:
         k.set(k.this_cpu.zen_el0en, False)  # the reset value has ZEN_EL1EN only
+    if k.config.vhe and k.config.sme:
+        k.set(k.this_cpu.smen_el0en, False)  # and SMEN_EL1EN only (v6_sme.py, "KVM")
     tz = k.this_cpu.cptr_tz
     if isinstance(tz, Var):
         # v6.13 kvm_get_reset_cptr_el2(): CPTR_EL2_TZ iff vcpu_has_sve() &&
@@ -1104,9 +1124,6 @@ def check_sme_config(variant: Variant, config) -> str | None:  # noqa: ANN001
         return (f"variant {variant.name}: --sme with --fpmr is not modelled (an SM change"
                 " resets FPMR, and the SME versions of the save and reload have no FPMR"
                 " statements)")
-    if config.vcpus:
-        return (f"variant {variant.name}: --sme with vcpus is not modelled (KVM's SVCR and"
-                " SMEN handling in kvm_arch_vcpu_load_fp()/put_fp() and hyp): use --vcpus 0")
     if config.events:
         return (f"variant {variant.name}: event {config.events[0]} with --sme is not"
                 " modelled (its SME part is not written)")
@@ -1151,7 +1168,8 @@ def make_v69(base: Variant) -> Variant:
         "v6.9.0: preemptible task-context kernel NEON (TIF_KERNEL_FPSTATE, lazy kernel-state"
         " restore), vcpu->arch.fp_state; #15 (erroneous elide of the user state reload)",
         options={"new_functions": _NEW + v6_sme.NEW_FUNCTIONS + v6_events.V68_NEW,
-                 "state_features": ("kernel_fpstate", "vcpu_fp_state", "fp_type"),
+                 "state_features": ("kernel_fpstate", "vcpu_fp_state", "fp_type",
+                                    "host_sme_enabled"),
                  "check_config": check_config,
                  # FEAT_FPMR host support (203f2b95a882, v6.9): Config.fpmr
                  "fpmr": True, "sme": True},
@@ -1203,7 +1221,8 @@ def make_v610(v69: Variant) -> Variant:
         "v6.10.0: e92bee9f861b (flush the CPU state when switching to a task in kernel"
         " NEON), host_data->fp_owner and host_data->fpsimd_state; SME (--sme) reachable:"
         " #21 (SMSTOP after loading the kernel-mode state), #14 (do_sme_acc)",
-        options={"state_features": ("kernel_fpstate", "host_data_fp_owner", "fp_type")},
+        options={"state_features": ("kernel_fpstate", "host_data_fp_owner", "fp_type",
+                                    "host_sme_enabled")},
         tree=V610_TREE, release="v6.10.0",
         fpsimd_thread_switch_to_kernel_neon=fpsimd_thread_switch_to_kernel_neon_v610,
         kvm_fp_owner=kvm_fp_owner_v610,
@@ -1249,13 +1268,18 @@ def kvm_arch_vcpu_load_fp_v614(k: Ctx, vcpu: int) -> None:
     rule, is saved into current's thread struct and unbound: current gets
     TIF_FOREIGN_FPSTATE, the host kernel reloads it on the way back to user space);
     *host_data_ptr(fp_owner) = FP_STATE_FREE; WARN_ON_ONCE(system_supports_sme() && SVCR)
-    (no SME: cannot fire).  fpsimd_kvm_prepare() is gone.  (fbc7e61195e2 alone still set
+    (with SME, Config.sme: v6.16, a kernel_asserts site; HOST_SME_ENABLED and put_fp's
+    SMEN restore are gone).  fpsimd_kvm_prepare() is gone.  (fbc7e61195e2 alone still set
     host_data's fpsimd_state/fpmr_ptr to NULL and recorded HOST_SVE_ENABLED; the later
     patches of the series, all in v6.14.0, removed those writes and their readers.)"""
     k.check(k.true if k.cur.mm else k.false, "BUG", "kvm_arch_vcpu_load_fp",
             "BUG_ON(!current->mm)")
     k.fpsimd_save_and_flush_cpu_state()
     k.set(k.kvm_fp_owner(vcpu), "FREE")
+    if k.config.sme:
+        # fpsimd_save_and_flush_cpu_state() did SMSTOP (fpsimd_flush_cpu_state())
+        k.check(k.this_cpu.sm.eq(0) & k.this_cpu.za_on.eq(0), "WARN", "kvm_arch_vcpu_load_fp",
+                "WARN_ON_ONCE(system_supports_sme() && read_sysreg_s(SYS_SVCR))")
 
 
 def kvm_arch_vcpu_put_fp_v614(k: Ctx, vcpu: int) -> None:
@@ -1342,6 +1366,8 @@ def __deactivate_traps_v614(k: Ctx, vcpu: int) -> None:
     k.set_fp_trap(False)
     if k.config.vhe and k.config.sve:
         k.set(k.this_cpu.zen_el0en, False)
+    if k.config.vhe and k.config.sme:
+        k.set(k.this_cpu.smen_el0en, False)  # SMEN_EL1EN only (v6_sme.py, "KVM")
     tz = k.this_cpu.cptr_tz
     if isinstance(tz, Var):
         k.set(tz, False)
@@ -1377,7 +1403,9 @@ def make_v614(v613: Variant) -> Variant:
         " fpsimd_kvm_prepare() and hyp's host save gone, put_fp no longer restores ZEN) and"
         " 59419f10045b (#20: eager ZCR_EL{1,2} switching in hyp)",
         options={"new_functions": ["fpsimd_lazy_switch_to_guest",
-                                   "fpsimd_lazy_switch_to_host"]},
+                                   "fpsimd_lazy_switch_to_host"],
+                 # HOST_SME_ENABLED is gone (the series removed put_fp's SMEN restore)
+                 "state_features": ("kernel_fpstate", "host_data_fp_owner", "fp_type")},
         tree=V614_TREE, release="v6.14.0",
         kvm_arch_vcpu_load_fp=kvm_arch_vcpu_load_fp_v614,
         kvm_arch_vcpu_put_fp=kvm_arch_vcpu_put_fp_v614,
@@ -1390,4 +1418,8 @@ def make_v614(v613: Variant) -> Variant:
         __kvm_vcpu_run_exit=__kvm_vcpu_run_exit_v614,
         # Gone in v6.14 (or reached only with pKVM, which is not modelled).
         fpsimd_kvm_prepare=None,
-        kvm_hyp_save_fpsimd_host=None)
+        kvm_hyp_save_fpsimd_host=None,
+        # fbc7e61195e2 removed load_fp's SME block (the save+flush covers it) and the
+        # series put_fp's SMEN restore
+        kvm_arch_vcpu_load_fp_sme=None,
+        kvm_arch_vcpu_put_fp_sme=None)

@@ -257,9 +257,10 @@ def task_fpsimd_load_sme_v616(k: Ctx) -> None:
     _load_regs(k)
 
 
-def _save_user_state_sme(k: Ctx, sve_regs: Expr) -> None:
+def _save_user_state_sme(k: Ctx, sve_regs: Expr, vcpu_sve_regs: Expr) -> None:
     """fpsimd_save_user_state() with SME (v6.10, v6.16; ``sve_regs``: the version's
-    condition for saving SVE registers of a task binding (to_save FP_STATE_CURRENT)).
+    condition for saving SVE registers of a task binding (to_save FP_STATE_CURRENT);
+    ``vcpu_sve_regs`` the same for a vcpu's binding, where to_save is FP_STATE_FPSIMD).
 
     WARN_ON(preemptible()); return if current's TIF_FOREIGN_FPSTATE; (FPMR: not modelled);
     save_sve_regs from the version's test; then *last->svcr = SVCR; if SVCR.ZA,
@@ -270,8 +271,8 @@ def _save_user_state_sme(k: Ctx, sve_regs: Expr) -> None:
     fpsimd_save_state(last->st) and FP_STATE_FPSIMD.  The pointers are those of the
     binding (`last->st`): a task's own (fpsimd_bind_task_to_cpu()), or a task's
     kernel-mode state (fpsimd_save_kernel_state(): only .st and .to_save are set, so
-    last->svcr is NULL and ``*svcr = ...`` would oops: a BUG if ever reached; no vcpus
-    with SME here)."""
+    last->svcr is NULL and ``*svcr = ...`` would oops: a BUG if ever reached), or a vcpu's
+    state bound by ctxsync (`_save_vcpu_state_sme`)."""
     k.check(~k.preemptible(), "WARN", "fpsimd_save_user_state", "WARN_ON(preemptible())")
     cpu = k.this_cpu
     st = cpu.last_st
@@ -297,6 +298,36 @@ def _save_user_state_sme(k: Ctx, sve_regs: Expr) -> None:
                 with k.Else():
                     k.fpsimd_save_state(t.uw)
                     k.set(t.fp_type, "FPSIMD")
+        for v in k.S.vcpus:
+            _save_vcpu_state_sme(k, v, vcpu_sve_regs)
+
+
+def _save_vcpu_state_sme(k: Ctx, v, sve_regs: Expr) -> None:  # noqa: ANN001
+    """The same save for a vcpu's state bound by kvm_arch_vcpu_ctxsync_fp() (v6.8-v6.16,
+    arch/arm64/kvm/fpsimd.c): its cpu_fp_state has .svcr = &vcpu->arch.svcr (v6.8-v6.10;
+    the SVCR sys_reg later: "Currently we do not support SME guests so SVCR is always 0
+    and we just need a variable to point to"), .sme_state = NULL, no .sme_vl (the local
+    struct's field is left uninitialised), .sve_state = vcpu->arch.sve_state (NULL for a
+    vcpu without SVE, the only kind modelled with SME) and .to_save = FP_STATE_FPSIMD.
+    So: *svcr = SVCR (not modelled: nothing reads the vcpu's SVCR); if SVCR.ZA,
+    sme_save_state(NULL): an oops (a BUG); if SVCR.SM, the streaming save at the
+    uninitialised sme_vl through the NULL sve_state: the VL check's WARN and SIGKILL of
+    the VMM thread, or an oops if the garbage matches (a BUG: fatal either way, the
+    guest's state is not saved); else fpsimd_save_state(&vcpu->arch.ctxt.fp_regs) and
+    *last->fp_type = FP_STATE_FPSIMD (the vcpu's fp_type: not modelled).  ``sve_regs``: the
+    version's non-streaming SVE condition for this binding (v6.16 reads to_save; an SVE
+    save through the NULL sve_state is an oops, as in v6.16's save without SME)."""
+    mine = k.this_cpu.last_st.eq(k.S.vcpu_fpstate(v.index))
+    cpu = k.this_cpu
+    k.check(~(mine & sve_regs), "BUG", "NULL dereference",
+            "sve_save_state() through a non-SVE vcpu's NULL sve_state")
+    k.check(~(mine & cpu.za_on.eq(1)), "BUG", "NULL dereference",
+            "sme_save_state(last->sme_state) with a vcpu bound (ctxsync's sme_state is NULL)")
+    k.check(~(mine & cpu.sm.eq(1)), "BUG", "fpsimd_save_user_state",
+            "streaming-mode save with a vcpu bound: VL check against ctxsync's uninitialised"
+            " sme_vl (WARN, SIGKILL) or sve_save_state() through the vcpu's NULL sve_state")
+    with k.If(mine):
+        k.fpsimd_save_state(v.fp_regs)
 
 
 def fpsimd_save_user_state_sme_v610(k: Ctx) -> None:
@@ -304,7 +335,8 @@ def fpsimd_save_user_state_sme_v610(k: Ctx) -> None:
     of a task binding saved if TIF_SVE && !in_syscall() (`_save_user_state_sme`)."""
     sve = k.test_thread_flag("TIF_SVE") & k.cur.in_syscall.eq(0) if k.config.sve \
         else k.false
-    _save_user_state_sme(k, sve)
+    # a vcpu's binding has to_save FP_STATE_FPSIMD (the model derives to_save in v6.10)
+    _save_user_state_sme(k, sve, k.false)
 
 
 def fpsimd_save_user_state_sme_v616(k: Ctx) -> None:
@@ -313,7 +345,7 @@ def fpsimd_save_user_state_sme_v616(k: Ctx) -> None:
     (`_save_user_state_sme`)."""
     sve = (k.this_cpu.last_to_save.eq("CURRENT") & k.test_thread_flag("TIF_SVE")
            if k.config.sve else k.false)
-    _save_user_state_sme(k, sve)
+    _save_user_state_sme(k, sve, sve)
 
 
 def do_sme_acc(k: Ctx) -> None:
@@ -356,6 +388,36 @@ def do_sme_acc_foreign_v616(k: Ctx) -> None:
     handling SME traps", #14): fpsimd_flush_task_state(current), so no CPU's registers
     count as current's any more."""
     k.fpsimd_flush_task_state(k.current)
+
+
+# ---------------------------------------------------------------- KVM (arch/arm64/kvm)
+def kvm_arch_vcpu_load_fp_sme(k: Ctx, vcpu: int) -> None:
+    """The SME block of kvm_arch_vcpu_load_fp() (arch/arm64/kvm/fpsimd.c, v5.19-v6.13; read
+    in v6.8.0, v6.9.0 and v6.10.0, where it is the last statement before v6.10's pKVM
+    WARN), with preemption off and IRQs on: if system_supports_sme(): HOST_SME_ENABLED =
+    CPACR_EL1.SMEN_EL0EN (vcpu_clear_flag/vcpu_set_flag; a state variable with VHE only,
+    the only mode that reads it); if SVCR has SM or ZA set ("If we leave PSTATE.SM enabled
+    ... operations that should be valid may generate SME traps from EL1 to EL1 which we
+    can't intercept"; "Do the same for PSTATE.ZA"): the owner = FP_STATE_FREE, then
+    fpsimd_save_and_flush_cpu_state() (saves current's live state with its SVCR and ZA,
+    unbinds it, SMSTOP)."""
+    v = k.vcpu(vcpu)
+    cpu = k.this_cpu
+    if isinstance(v.host_sme_enabled, Var):
+        k.set(v.host_sme_enabled, cpu.smen_el0en)
+    with k.If(cpu.sm.eq(1) | cpu.za_on.eq(1)):
+        k.set(k.kvm_fp_owner(vcpu), "FREE")
+        k.fpsimd_save_and_flush_cpu_state()
+
+
+def kvm_arch_vcpu_put_fp_sme(k: Ctx, vcpu: int) -> None:
+    """The SME block of kvm_arch_vcpu_put_fp() (arch/arm64/kvm/fpsimd.c, v5.19-v6.13; read
+    in v6.8.0-v6.10.0), first after local_irq_save(): if has_vhe() && system_supports_sme():
+    SMEN_EL1EN set and SMEN_EL0EN = HOST_SME_ENABLED ("the Hyp code will reset CPACR_EL1
+    to the default value and we need to reenable SME"), whether or not the guest owns the
+    registers.  nVHE: nothing (hyp never touched the host's CPACR_EL1)."""
+    if k.config.vhe:
+        k.set(k.this_cpu.smen_el0en, k.vcpu(vcpu).host_sme_enabled)
 
 
 # ---------------------------------------------------------------- syscall entry (ABI)
@@ -448,7 +510,8 @@ def _with_sme(without: Callable[..., None], with_sme: Callable[..., None]
 
 NEW_FUNCTIONS = ["sme_write_svcr", "sme_smstop", "sme_smstop_sm", "sme_alloc",
                  "sve_alloc_keep", "user_svcr_write", "user_za_write", "user_ssve_write",
-                 "do_sme_acc", "do_sme_acc_locked", "do_sme_acc_foreign", "sme_syscall_abi"]
+                 "do_sme_acc", "do_sme_acc_locked", "do_sme_acc_foreign", "sme_syscall_abi",
+                 "kvm_arch_vcpu_load_fp_sme", "kvm_arch_vcpu_put_fp_sme"]
 
 
 def v610_functions() -> dict[str, Callable[..., None]]:
@@ -460,6 +523,8 @@ def v610_functions() -> dict[str, Callable[..., None]]:
         "user_za_write": user_za_write, "user_ssve_write": user_ssve_write,
         "do_sme_acc": do_sme_acc, "do_sme_acc_locked": do_sme_acc_locked,
         "do_sme_acc_foreign": do_sme_acc_foreign, "sme_syscall_abi": sme_syscall_abi,
+        "kvm_arch_vcpu_load_fp_sme": kvm_arch_vcpu_load_fp_sme,
+        "kvm_arch_vcpu_put_fp_sme": kvm_arch_vcpu_put_fp_sme,
         "task_fpsimd_load": _with_sme(v6.task_fpsimd_load, task_fpsimd_load_sme_v610),
         "fpsimd_save_user_state": _with_sme(v6.fpsimd_save_user_state,
                                             fpsimd_save_user_state_sme_v610),

@@ -55,7 +55,6 @@ def test_sme_is_refused_where_not_reachable_or_not_read(variant: str, why: str) 
 
 
 @pytest.mark.parametrize("extra,why", [
-    (dict(vcpus=1, vmm_threads=1), "vcpus"),
     (dict(events=("exec",)), "event exec"),
     (dict(sve=True, tasks=2), "two user tasks")])
 def test_sme_paths_not_modelled_are_refused(extra: dict, why: str) -> None:
