@@ -257,6 +257,39 @@ def readers(state: dict[str, str]) -> list[tuple[str, str]]:
     return out
 
 
+def _svcr_findings(trace: Trace, last: dict[str, str]) -> list[Finding]:
+    """(SME) Contexts running with a PSTATE.SM/PSTATE.ZA they did not set: a user task at
+    EL0 whose CPU's SVCR differs from the ghost of what it set (ghost.T.sm/za), a guest
+    (which has no SME) in guest mode with PSTATE.SM set."""
+    out = []
+    for cpu in sorted({k.split(".")[0] for k in last if k.startswith("cpu")}):
+        cur = last.get(f"{cpu}.current", "")
+        pc = last.get(f"{cur}.pc")
+        for bit in ("SM", "ZA"):
+            live = last.get(f"{cpu}.SVCR.{bit}")
+            if live is None:
+                continue
+            if pc == "USER":
+                want = last.get(f"ghost.{cur}.{bit.lower()}")
+                who, ctx = _who(cur), cur
+            elif pc == "IN_GUEST" and bit == "SM":
+                want, ctx = "0", next((("G" + k.split(".")[0].removeprefix("vcpu"))
+                                       for k, v in last.items()
+                                       if k.endswith(".mutex") and v == cur), cur)
+                who = f"guest {ctx} (no SME)"
+            else:
+                continue
+            if want is None or want == live:
+                continue
+            loaded, _ = _last_change(trace, f"{cpu}.SVCR.{bit}")
+            text = f"{who} on {cpu} runs with PSTATE.{bit} = {live} but set it to {want}"
+            short = text
+            if loaded is not None:
+                text += f", set at {_step_name(trace, loaded, live)}"
+            out.append(Finding(cpu, ctx, f"SVCR.{bit}", live, text, loaded, short))
+    return out
+
+
 def _last_change(trace: Trace, var: str) -> tuple[int | None, int | None]:
     """(the last step that put the register's current value there, the step at which that
     value became an older value): a write elsewhere retires ``X`` to ``X~`` in place,
@@ -380,8 +413,14 @@ def verdict(trace: Trace) -> Verdict:
                 continue  # a VM without FPMR cannot read it (HCRX_EL2.EnFPM clear)
             if trace.property == "no_leak" and owner_of(val) == reader:
                 continue
-            if trace.property == "no_loss" and val == "0" and slot == "zhi":
-                pass
+            if trace.property == "no_loss" and val == "0" and slot in ("v", "fpsr") \
+                    and last.get(f"ghost.{reader}.exec_zero") == "1":
+                continue  # zero is what it must read (exec, or an SM change: SME)
+            if trace.property == "no_loss" and not reader.startswith("G") and (
+                    (slot == "zhi" and val == "0"
+                     and last.get(f"ghost.{reader}.zhi_written") == "0")
+                    or (slot == "p" and last.get(f"ghost.{reader}.p_written") == "0")):
+                continue  # no_loss expects zero above bit 127 / nothing of P (zhi_value)
             loaded, retired = _last_change(trace, var)
             text = (f"{_who(reader)} on {cpu} can read {SLOT_NAMES[slot]} = "
                     f"{describe_value(val)}")
@@ -408,6 +447,8 @@ def verdict(trace: Trace) -> Verdict:
                 text += " (someone else's data)"
                 short += " (someone else's data)"
             findings.append(Finding(cpu, reader, slot, val, text, loaded, short))
+    if trace.property == "no_loss":
+        findings += _svcr_findings(trace, last)
     if trace.property == "no_loss" and last.get("ghost.kernel_neon_readback_lost") == "1":
         step = trace.steps[-1] if trace.steps else None
         where = f" in step {n} ({step.label})" if step else ""
@@ -422,7 +463,8 @@ def verdict(trace: Trace) -> Verdict:
     merged: list[Finding] = []
     for f in findings:
         same = [m for m in merged if m.cpu == f.cpu and m.reader == f.reader
-                and m.value == f.value and m.loaded_at == f.loaded_at]
+                and m.value == f.value and m.loaded_at == f.loaded_at
+                and f.slot in SLOT_NAMES and m.slot.split("+")[-1] in SLOT_NAMES]
         if same:
             m = same[0]
             # the last slot merged so far names the text to extend (v, then fpsr, ...)

@@ -66,9 +66,31 @@ preserved), are writes of that context: the ghost state says the task must now r
 (``expect_zero``) and runs with the new SM/ZA.  The kernel zeroing a context's unsaved
 live state (e.g. fpsimd_flush_cpu_state()'s SMSTOP over data it has just loaded) is loss.
 
-Not modelled with SME (refused: model/variants/v6.py check_config): vcpus (KVM's SVCR
-handling in kvm_arch_vcpu_load_fp()/put_fp() and hyp's SME traps), the tracer's
-NT_ARM_SVE write (SVE with two user tasks), the optional events, several vector lengths.
+KVM (vcpus with SME; guests never have SME, as in every modelled release):
+
+* v6.8-v6.13 kvm_arch_vcpu_load_fp(): HOST_SME_ENABLED = SMEN_EL0EN (a state variable with
+  VHE only: nothing reads it with nVHE); if SVCR.SM or SVCR.ZA, the owner becomes
+  FP_STATE_FREE and fpsimd_save_and_flush_cpu_state() (`kvm_arch_vcpu_load_fp_sme`);
+  kvm_arch_vcpu_put_fp(): with VHE, SMEN_EL0EN = HOST_SME_ENABLED
+  (`kvm_arch_vcpu_put_fp_sme`); v6.14 on (so v6.16): both gone, load_fp saves and flushes
+  unconditionally, then WARN_ON_ONCE(system_supports_sme() && SVCR)
+  (model/variants/v6.py kvm_arch_vcpu_load_fp_v614);
+* hyp: VHE __activate_traps() clears CPACR_EL1.SMEN and the exit's reset value has
+  SMEN_EL1EN only (model/variants/v6.py __activate_traps, __deactivate_traps,
+  __deactivate_traps_v614); nVHE sets CPTR_EL2.TSM for the guest and clears it at the
+  exit, which is not state here: the host's own CPACR_EL1 is switched by the EL1 sysreg
+  save/restore, and a guest's SME instruction or SVCR access traps to EL2 and gets an
+  UNDEF (handle_exit.c kvm_handle_unknown_ec(), sys_regs.c undef_access for SVCR) with no
+  FP effect: an exit without FP work, which guest_exit already covers.  So the guest never
+  changes PSTATE.SM/ZA or ZA, and the properties require (no_loss) that a guest never runs
+  with PSTATE.SM set (its Advanced SIMD instructions would be illegal there);
+* a save of a vcpu's binding (ctxsync: .svcr the vcpu's, .sme_state NULL, .sve_state NULL
+  without vcpu SVE, .sme_vl uninitialised) with SVCR set is an oops or a SIGKILL: a BUG
+  (`_save_vcpu_state_sme`).
+
+Not modelled with SME (refused: model/variants/v6.py check_config): the tracer's
+NT_ARM_SVE write (SVE with two user tasks), the optional events, several vector lengths,
+SVE vcpus (v6.13/v6.14 only, where SME is BROKEN).
 """
 
 from __future__ import annotations
