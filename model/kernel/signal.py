@@ -76,12 +76,25 @@ def setup_rt_frame(k: Ctx) -> None:
         k.preserve_sve_context()
 
 
+def forget_syscall(k: Ctx) -> None:
+    """arch/arm64/include/asm/ptrace.h: forget_syscall(regs): regs->syscallno =
+    NO_SYSCALL, so in_syscall(regs) is false from here to the next kernel entry.  The
+    model has regs->syscallno where the FP code reads in_syscall(): v6.2-v6.15 with SVE
+    (fpsimd_save_user_state() saves only the FPSIMD part of a task that is in a
+    syscall); elsewhere nothing reads it and there is nothing to clear."""
+    if isinstance(k.cur.in_syscall, Var):
+        k.set(k.cur.in_syscall, False)
+
+
 def do_signal(k: Ctx) -> None:
-    """arch/arm64/kernel/signal.c: do_signal() delivering one signal with a handler
-    (get_signal(), then handle_signal() -> setup_rt_frame()); the task then returns to
-    user space at the handler through the rest of ret_to_user.  A ptrace signal-delivery
-    stop in get_signal() is the ptrace_stop step at pc KERNEL.  Ghost: the handler now
-    runs (``in_handler``) and the frame is fresh."""
+    """arch/arm64/kernel/signal.c: do_signal() delivering one signal with a handler: if
+    the task entered by a syscall (in_syscall(regs)), forget_syscall(regs) first (the
+    restart bookkeeping; so a save while the frame is set up sees no syscall); then
+    get_signal() and handle_signal() -> setup_rt_frame(); the task then returns to user
+    space at the handler through the rest of ret_to_user.  A ptrace signal-delivery stop
+    in get_signal() is the ptrace_stop step at pc KERNEL.  Ghost: the handler now runs
+    (``in_handler``) and the frame is fresh."""
+    k.forget_syscall()
     k.setup_rt_frame()
     k.set(k.cur.in_handler, True)
     k.set(k.cur.sigframe_fresh, 1)
@@ -156,9 +169,12 @@ def sys_rt_sigreturn(k: Ctx) -> None:
 
 
 def restore_sigframe(k: Ctx, frame: Image) -> None:
-    """arch/arm64/kernel/signal.c: restore_sigframe(), its FP part (v4.17, v4.18): with an
-    SVE record (always present when the system supports SVE)
-    restore_sve_fpsimd_context(), else restore_fpsimd_context()."""
+    """arch/arm64/kernel/signal.c: restore_sigframe() (v4.17-v6.15), its FP part:
+    forget_syscall(regs) before the FP records are read (so from here on, rt_sigreturn
+    is not "in a syscall" for fpsimd_save_user_state(): a save after the restore keeps
+    the restored SVE state whole); then, with an SVE record (always present when the
+    system supports SVE) restore_sve_fpsimd_context(), else restore_fpsimd_context()."""
+    k.forget_syscall()
     if k.config.sve:
         k.restore_sve_fpsimd_context(frame)
     else:
@@ -185,6 +201,7 @@ FUNCTIONS = {
         preserve_fpsimd_context,
         preserve_sve_context,
         setup_rt_frame,
+        forget_syscall,
         do_signal,
         restore_fpsimd_context,
         restore_sve_fpsimd_context,

@@ -58,12 +58,15 @@ kvm_run_kernel_neon (v6's task-context NEON is preemptible, and the modelled ste
 enabled at two program points, so its preemption windows would not be explored: it
 needs its own program point first).
 
-Abstraction common to the signal functions: forget_syscall() in restore_sigframe()
-(regs->syscallno = NO_SYSCALL, so in_syscall() is false for the rest of rt_sigreturn) is
-not modelled: the model's in_syscall stays set until ret_to_user.  It changes only the
-format (SVE or FPSIMD) of a save that a context switch may make between it and the FP
-restore, and every such save is overwritten before it is read (the restore rewrites
-uw.fpsimd_state, and sve_state too when it sets TIF_SVE/fp_type SVE).
+forget_syscall() (regs->syscallno = NO_SYSCALL) in do_signal() and restore_sigframe() is
+modelled (model.kernel.signal.forget_syscall): on v6.8-v6.15 fpsimd_save_user_state()
+reads in_syscall(), and a save after sigreturn's FP restore (a softirq's
+kernel_neon_begin() at the restore's local_bh_enable(), a context switch) must keep the
+restored SVE state whole.  An earlier version of this model left in_syscall set until
+ret_to_user and so reported a false no_loss (v6.10 ``--event signal --sve --cpus 1
+--tasks 1``, 13 steps: the softirq's save after the restore stored FPSIMD only, the reload
+dropped TIF_SVE, the task's restored Z bits above 127 and P/FFR were gone).  On v6.16
+`forget_syscall_v616` leaves the model's in_syscall alone (see there).
 """
 
 from __future__ import annotations
@@ -283,12 +286,24 @@ def restore_sve_fpsimd_context_v616(k: Ctx, frame: Image) -> None:
         k.fpsimd_update_current_state(frame)
 
 
+def forget_syscall_v616(k: Ctx) -> None:
+    """arch/arm64/include/asm/ptrace.h (v6.16): forget_syscall(regs): regs->syscallno =
+    NO_SYSCALL.  No v6.16 FP code reads in_syscall() any more (fpsimd_last_state.to_save
+    replaced it, 398edaa12f9c), so the model keeps no regs->syscallno there: its per-task
+    in_syscall records instead that the current kernel entry is el0_svc(), whose
+    fpsimd_syscall_exit() runs on the way out whatever regs->syscallno says
+    (entry-common.c, read in v6.18.2), and which forget_syscall() does not change.
+    Nothing of the modelled state changes."""
+    del k
+
+
 def restore_sigframe_v616(k: Ctx, frame: Image) -> None:
     """arch/arm64/kernel/signal.c (v6.16 [I], 929fa99b1215; read in v6.18.2):
-    restore_sigframe(), its FP part: (forget_syscall(): see the module docstring)
+    restore_sigframe(), its FP part: forget_syscall(regs) (`forget_syscall_v616`);
     fpsimd_save_and_flush_current_state(), then parse_user_sigframe() and, with an SVE
     record (always present when the system supports SVE) restore_sve_fpsimd_context(),
     else restore_fpsimd_context()."""
+    k.forget_syscall()
     k.fpsimd_save_and_flush_current_state()
     if k.config.sve:
         k.restore_sve_fpsimd_context(frame)
@@ -543,6 +558,7 @@ V616_FUNCTIONS = {
     "setup_rt_frame": setup_rt_frame_v616,
     "restore_sve_fpsimd_context": restore_sve_fpsimd_context_v616,
     "restore_sigframe": restore_sigframe_v616,
+    "forget_syscall": forget_syscall_v616,
     "arch_dup_task_struct": arch_dup_task_struct_v616,
     "sve_set_vector_length": sve_set_vector_length_v616,
     "sve_sync_from_fpsimd_zeropad": sve_sync_from_fpsimd_zeropad_v616,

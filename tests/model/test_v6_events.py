@@ -134,6 +134,38 @@ def test_sigreturn_v610_loads_v616_only_merges() -> None:
     assert st["T0.fpsimd_cpu"] == "NR_CPUS"  # the task is unbound; last->st left as it was
 
 
+def test_sigreturn_forgets_the_syscall_before_the_fp_restore() -> None:
+    """restore_sigframe() calls forget_syscall() before the FP records: on v6.8-v6.15,
+    whose fpsimd_save_user_state() saves FPSIMD only while in_syscall(), the rest of
+    rt_sigreturn is no longer in a syscall, so a save after the restore keeps the
+    restored SVE state whole.  v6.16 reads no syscallno; its in_syscall marks the el0_svc
+    entry whose fpsimd_syscall_exit() still runs on the way out."""
+    pre = {**LIVE, "T0.pc": "USER", "T0.in_handler": "1", "T0.TIF_SVE": "1",
+           "T0.fp_type": "SVE", "T0.sigframe.sve_regs": "1"}
+    st, viol = probe("v6.10", sve=True, events=("signal",)).run(
+        "sys_rt_sigreturn", task="T0", inputs=(False,) * 12, **pre)
+    assert not viol
+    assert st["T0.in_syscall"] == "0" and st["T0.TIF_SVE"] == "1"
+    assert st["T0.fp_type"] == "SVE"
+    st, viol = probe("v6.16", sve=True, events=("signal",)).run(
+        "sys_rt_sigreturn", task="T0", inputs=(False,) * 12, **pre)
+    assert not viol
+    assert st["T0.in_syscall"] == "1"
+
+
+@pytest.mark.parametrize("variant", ["v6.10", "v6.16"])
+def test_sve_signal_round_trip_holds(variant: str) -> None:
+    """An SVE task's signal delivery and sigreturn with a softirq's kernel-mode NEON at
+    every window (one CPU, one task): every property holds.  Before forget_syscall() was
+    modelled, v6.10 reported a false no_loss here (13 steps: the softirq's save after the
+    restore stored FPSIMD only and the restored Z bits above 127 and P/FFR were lost)."""
+    cfg = {**SMALL, "tasks": 1, "sve": True, "events": ("signal",)}
+    res, _ = explore_native(Instance(Config(**cfg), get_variant(variant)),
+                            list(PROPERTY_NAMES))
+    assert res.complete and not res.violations, (variant, list(res.violations))
+    assert res.stats.states > 1000
+
+
 # ------------------------------------------------------------------ C semantics: clone
 def test_clone_of_a_parent_saved_as_sve() -> None:
     """arch_dup_task_struct(): v6.10 copies uw.fpsimd_state as it is (the child's V is the
