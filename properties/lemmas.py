@@ -118,7 +118,8 @@ def _guest_regs_latest(S: Layout, img: Image, owner: int) -> Expr:
     (Config.sve_guest): every slice, P/FFR too, its latest (its writes are SVE writes and
     hyp loads all of them from vcpu->arch.sve_state).  FPMR: `_guest_fpmr_latest`."""
     fpmr = _guest_fpmr_latest(S, img, owner)
-    if not S.config.sve or not isinstance(img.zhi, Var):
+    # (SME without SVE the Z-high/P slices exist too: the streaming registers)
+    if not (S.config.sve or S.config.sme) or not isinstance(img.zhi, Var):
         return all_of(slot.eq(S.latest(owner)) for slot in img.slots()
                       if slot is not img.fpmr) & fpmr
     if S.config.sve_guest:
