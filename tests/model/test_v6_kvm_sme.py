@@ -15,10 +15,12 @@ from checker.inspect.describe import verdict
 from checker.inspect.load import load
 from checker.inspect.replay import build_instance, replay
 from checker.instance import Instance
+from checker.smt.induction import prove
 from model.config import Config, kconfig_preset
 from model.dsl import ModelError
 from model.variants import get_variant
 from properties.fp import PROPERTY_NAMES
+from tests.checker.smt.test_lemmas import check_lemmas_on_reachable_states
 
 from .probe import Probe
 
@@ -167,3 +169,17 @@ def test_v616_holds_with_a_vcpu_and_v610_does_not() -> None:
     assert ok.complete and not ok.violations
     bad, _ = explore_bfs(Instance(cfg, get_variant("v6.10")), ["no_loss"], stop_early=True)
     assert "no_loss" in bad.violations
+
+
+# ------------------------------------------------------------------ prove
+@pytest.mark.parametrize("vhe", [False, True])
+def test_v616_with_a_vcpu_lemmas_hold_and_prove(vhe: bool) -> None:
+    """v6.16's lemmas hold in every reachable state with SME and a vcpu, and `prove` proves
+    it (merged here; the CLI proves the split configuration, with a plain task and on two
+    CPUs too, README)."""
+    cfg = dict(VMM_SME, vhe=vhe, preemption="merged")
+    res = check_lemmas_on_reachable_states("v6.16", cfg)
+    assert res.stats.states > 0
+    proof = prove(Instance(Config(**cfg), get_variant("v6.16")), list(PROPERTY_NAMES))
+    bad = [(o.name, o.initiation, o.consecution) for o in proof.obligations if not o.ok]
+    assert proof.verdict == "PROVED", bad
