@@ -40,8 +40,9 @@
 #define STK (MAXIN * (MAXIN + 1) / 2 + 2)
 
 /* parent number, action, input values (bit j: the action's input j was true): 8 bytes */
-/* combo: the values of the inputs a run read (MAXIN <= 32); packed to 10 bytes */
-typedef struct __attribute__((packed)) { uint32_t parent; uint16_t aid; uint32_t combo; } link_t;
+/* combo: the values of the inputs a run read (combo_t: 32 or 64 bits, MAXIN); packed to
+   10 or 14 bytes */
+typedef struct __attribute__((packed)) { uint32_t parent; uint16_t aid; combo_t combo; } link_t;
 
 typedef struct {
   atomic_flag lock; /* a spinlock: held for a few probes only */
@@ -59,7 +60,7 @@ static inline void sub_unlock(atomic_flag *f) {
   atomic_flag_clear_explicit(f, memory_order_release);
 }
 
-typedef struct { int set; uint64_t idx; int aid; unsigned combo; double t; } rec_t;
+typedef struct { int set; uint64_t idx; int aid; combo_t combo; double t; } rec_t;
 
 struct ctx;
 typedef struct {
@@ -75,7 +76,8 @@ typedef struct {
   size_t cap, vcap;
   uint64_t *sn;      /* cap * NW words */
   uint64_t *sh;      /* hashes */
-  uint64_t *sinfo;   /* action << 32 | combo */
+  uint64_t *sinfo;   /* action */
+  combo_t *scombo;   /* the run's input values */
   uint32_t *svoff;   /* offset of the violation list in sv */
   uint16_t *snv;     /* its length */
   uint16_t *sv;      /* vcap violation ids */
@@ -92,11 +94,13 @@ static int reserve(worker_t *w, size_t n, size_t nv) {
     if (sh) w->sh = sh;
     uint64_t *si = realloc(w->sinfo, c * 8);
     if (si) w->sinfo = si;
+    combo_t *sc2 = realloc(w->scombo, c * sizeof(combo_t));
+    if (sc2) w->scombo = sc2;
     uint32_t *so = realloc(w->svoff, c * 4);
     if (so) w->svoff = so;
     uint16_t *sc = realloc(w->snv, c * 2);
     if (sc) w->snv = sc;
-    if (!sn || !sh || !si || !so || !sc) return 0;
+    if (!sn || !sh || !si || !sc2 || !so || !sc) return 0;
     w->cap = c;
   }
   if (nv > w->vcap) {
@@ -271,7 +275,7 @@ static int grow(ctx_t *c, sub_t *t) {
 
 /* Insert state n (hash h); 1 if it is new (its number in *idx), 0 if seen, -1 on no memory. */
 static int insert(ctx_t *c, worker_t *w, const uint64_t *n, uint64_t h, uint64_t *idx,
-                  uint64_t parent, int aid, unsigned combo) {
+                  uint64_t parent, int aid, combo_t combo) {
   sub_t *t = &c->subs[c->sub_bits ? h >> (64 - c->sub_bits) : 0];
   if (c->locking) sub_lock(&t->lock);
   int res = 1;
@@ -295,7 +299,7 @@ static int insert(ctx_t *c, worker_t *w, const uint64_t *n, uint64_t h, uint64_t
   if (!sp || !lp) { res = -1; goto out; }
   memcpy(sp + (i & (CH_SIZE - 1)) * SB, pk, SB);
   link_t *l = lp + (i & (CH_SIZE - 1));
-  l->parent = (uint32_t)parent; l->aid = (uint16_t)aid; l->combo = (uint32_t)combo;
+  l->parent = (uint32_t)parent; l->aid = (uint16_t)aid; l->combo = combo;
   t->slots[pos] = c->compact ? key : (key | (i + 1));
   t->n++;
   *idx = i;
@@ -333,7 +337,7 @@ static int all_violated(ctx_t *c) {
   return 1;
 }
 
-static void record(ctx_t *c, rec_t *r, uint64_t idx, int aid, unsigned combo) {
+static void record(ctx_t *c, rec_t *r, uint64_t idx, int aid, combo_t combo) {
   if (__atomic_load_n(&r->set, __ATOMIC_ACQUIRE)) return;
   pthread_mutex_lock(&c->rec_lock);
   if (!r->set) {
@@ -352,7 +356,7 @@ static void check_invariants(ctx_t *c, uint64_t idx, const uint64_t *n) {
 }
 
 static void handle(ctx_t *c, worker_t *w, uint64_t i, const uint64_t *s, int a,
-                   unsigned combo, const uint64_t *n, uint64_t h, const uint16_t *viol,
+                   combo_t combo, const uint64_t *n, uint64_t h, const uint16_t *viol,
                    int nv, int store) {
   /* store 0: a transition outside the stubborn set (partial-order reduction): its
      assertions and guards are checked, its successor is not stored. */
@@ -457,7 +461,7 @@ static int por_choose(ctx_t *c, worker_t *w, const uint64_t *s, const uint16_t *
   for (int m = 0; m < nc; m++) {
     int ok = 1;
     for (size_t j = 0; j < ns && ok; j++) {
-      int a = (int)(w->sinfo[j] >> 32);
+      int a = (int)w->sinfo[j];
       if (!(cand[m][a >> 6] >> (a & 63) & 1)) continue;
       const uint16_t *viol = w->sv + w->svoff[j];
       for (int v = 0; v < w->snv[j]; v++)
@@ -485,7 +489,7 @@ static void expand(ctx_t *c, worker_t *w, uint64_t i) {
        (as checker.explicit.compile.lazy_inputs): a run fixes some inputs, the others
        read as false; each defaulted read is then flipped to true, with the defaulted
        reads before it kept false.  Inputs a run never reads cannot change its outcome. */
-    uint32_t stf[STK], stv[STK];
+    combo_t stf[STK], stv[STK];
     int sp = 1;
     stf[0] = 0; stv[0] = 0;
     while (sp) {
@@ -496,11 +500,11 @@ static void expand(ctx_t *c, worker_t *w, uint64_t i) {
       uint64_t *n = w->sn + ns * NW;
       uint16_t *viol = w->sv + w->vlen;
       int nv = ACT_BODY[a](s, &in, n, viol);
-      unsigned combo = in.vals;
-      uint32_t bf = in.fixed;
+      combo_t combo = in.vals;
+      combo_t bf = in.fixed;
       for (int k = 0; k < in.nord; k++) {
         if (sp >= STK) { set_stop(c, 5); return; } /* cannot happen: STK bounds the DFS */
-        uint32_t bit = 1u << in.ord[k];
+        combo_t bit = (combo_t)1 << in.ord[k];
         stf[sp] = bf | bit; stv[sp] = in.vals | bit; sp++;
         bf |= bit;
       }
@@ -521,7 +525,8 @@ static void expand(ctx_t *c, worker_t *w, uint64_t i) {
         dup = w->snv[j] == nv && memcmp(w->sn + j * NW, n, NW * 8) == 0
               && memcmp(w->sv + w->svoff[j], viol, (size_t)nv * 2) == 0;
       if (!dup) {
-        w->sinfo[ns] = (uint64_t)a << 32 | combo;
+        w->sinfo[ns] = (uint64_t)a;
+        w->scombo[ns] = combo;
         w->svoff[ns] = (uint32_t)w->vlen;
         w->snv[ns] = (uint16_t)nv;
         w->vlen += (size_t)nv;
@@ -547,8 +552,8 @@ static void expand(ctx_t *c, worker_t *w, uint64_t i) {
   int reduce = c->por && nen > 1 && por_choose(c, w, s, en, nen, ns, amp);
   if (reduce) w->reduced++;
   for (size_t j = 0; j < ns; j++) {
-    int a = (int)(w->sinfo[j] >> 32);
-    handle(c, w, i, s, a, (unsigned)(w->sinfo[j] & 0xFFFFFFFFu), w->sn + j * NW, w->sh[j],
+    int a = (int)w->sinfo[j];
+    handle(c, w, i, s, a, w->scombo[j], w->sn + j * NW, w->sh[j],
            w->sv + w->svoff[j], w->snv[j], !reduce || (amp[a >> 6] >> (a & 63) & 1));
   }
 }
@@ -749,7 +754,7 @@ void fp_free(void *h) {
   free(c->subs);
   for (int k = 0; k < c->workers; k++) {
     worker_t *w = &c->w[k];
-    free(w->sn); free(w->sh); free(w->sinfo); free(w->svoff); free(w->snv); free(w->sv);
+    free(w->sn); free(w->sh); free(w->sinfo); free(w->scombo); free(w->svoff); free(w->snv); free(w->sv);
   }
   free(c->w);
   if (c->lnf) fclose(c->lnf);
