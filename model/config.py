@@ -141,12 +141,15 @@ class Config:
       modelled; ``sve_vls`` is refused with it).  No SME2 (ZT0), no FEAT_SME_FA64, no FPMR.
       Only the variants whose SME code was read accept it (v6.8-v6.10 and v6.16, see
       model/variants/v6.py); SME with vcpus, with SVE and two user tasks (the tracer's
-      NT_ARM_SVE write) and with the optional events is refused there.
+      NT_ARM_SVE write) and with the events signal and efi is refused there (the other
+      events' SME statements: model/variants/v6_events.py).
 
     * ``fpmr`` (`--fpmr`): the CPUs have FEAT_FPMR (``system_supports_fpmr()``): FPMR, the
       FP8 mode register, is part of every host task's FP state (``thread.uw.fpmr``, saved
       and restored with it since v6.9, 203f2b95a882).  Only the variants whose code was
-      read with FPMR accept it (v6.9 on).
+      read with FPMR accept it (v6.9 on); with the optional events too (their FPMR
+      statements: exec, fork, the signal frame's fpmr_context, NT_ARM_FPMR:
+      model/variants/v6_events.py).
     * ``guest_fpmr`` (`--guest-fpmr`): the VM has FPMR too (``kvm_has_fpmr()``: the VMM
       left ID_AA64PFR2_EL1.FPMR set; KVM supports it since v6.12): the guest reads and
       writes its own FPMR, which hyp and KVM switch.  Without it the guest cannot access

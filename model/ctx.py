@@ -795,19 +795,34 @@ class Ctx:
                 if owner < self.config.user_tasks:  # guests (SVE vcpus) keep no ghost
                     self.set(self.S.tasks[owner].p_written, 1)
 
-    def supersede(self, owner: int) -> None:
+    def supersede(self, owner: int, part: str = "all") -> None:
         """Ghost monitor: every copy of ``owner``'s latest value becomes ``~`` (older).
         Bookkeeping of the properties, not kernel code: no interleaving point inside.
 
         A new generation also ends the owner's post-exec "must read zero" expectation and
-        the freshness of its signal frame (ghosts of the exec and signal events)."""
+        the freshness of its signal frame (ghosts of the exec and signal events).
+
+        ``part`` (Config.fpmr): "all" (the default: V, FPSR/FPCR, FPMR and the rest
+        together, e.g. a write by the task itself), "fp" (a write of everything but FPMR,
+        e.g. a tracer's NT_PRFPREG: copies of FPMR keep their label, the owner's FPMR is
+        unchanged) or "fpmr" (FPMR alone, a tracer's NT_ARM_FPMR).  Without FPMR slots
+        "fp" is "all"."""
+        fpmr_slots = {id(img.fpmr) for img in self.S.all_images()
+                      if isinstance(img.fpmr, Var)}
         with self.atomic():
             for img in self.S.all_images():
                 for slot in img.slots():
+                    if part != "all" and ((id(slot) in fpmr_slots) != (part == "fpmr")):
+                        continue
                     self.set(slot, Retire(slot, self.S.latest(owner), self.S.stale(owner)))
             if owner < self.config.user_tasks:
                 t = self.S.tasks[owner]
-                for ghost in (t.expect_zero, t.sigframe_fresh):
+                ghosts = [t.sigframe_fresh]
+                if part != "fpmr":
+                    ghosts.append(t.expect_zero)
+                if part != "fp":
+                    ghosts.append(t.fpmr_expect_zero)
+                for ghost in ghosts:
                     if isinstance(ghost, Var):
                         self.set(ghost, 0)
 
@@ -876,12 +891,20 @@ class Ctx:
         a guest: `Layout.guest_owner`) into memory: a new generation of the owner's
         values, in ``slots``; ``p_slots`` get a new P/FFR generation.  ``zhi``/``p_defined`` (the
         ghosts zhi_written and p_written) say whether the task must then read those exact
-        Z-high / P values back (an expression where the kernel decides at run time)."""
-        self.supersede(task)
+        Z-high / P values back (an expression where the kernel decides at run time).
+
+        With FEAT_FPMR (Config.fpmr) a write of ``slots`` without an FPMR slot leaves the
+        owner's FPMR as it was (its copies keep their label), one of FPMR slots only is a
+        new FPMR generation alone (`supersede`'s ``part``)."""
+        fpmr_slots = {id(img.fpmr) for img in self.S.all_images()
+                      if isinstance(img.fpmr, Var)}
+        kinds = {id(slot) in fpmr_slots for slot in slots}
+        part = "all" if len(kinds) != 1 else ("fpmr" if kinds == {True} else "fp")
+        self.supersede(task, part)
         for slot in slots:
             self.set(slot, Const(self.S.VALUE, self.S.latest(task)))
-        if task >= self.config.user_tasks:  # owners past the user tasks are guests
-            return
+        if task >= self.config.user_tasks or part == "fpmr":
+            return  # guests keep no Z/P ghosts; an FPMR write leaves Z and P as they were
         ghost = self.S.tasks[task].zhi_expected
         if isinstance(ghost, Var):
             self.set(ghost, self._ghost_bool(zhi))

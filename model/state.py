@@ -212,6 +212,10 @@ class TaskVars:
     p_written: Var | Expr = None  # type: ignore[assignment]
     # ghost (event exec): the task has exec'd and not written FP since: it must read zero.
     expect_zero: Var | Expr = None  # type: ignore[assignment]
+    # ghost (event exec with Config.fpmr): the same for FPMR alone.  FPMR has writes of
+    # its own (a tracer's NT_ARM_FPMR) and is untouched by others (NT_PRFPREG), so after
+    # exec the task may have to read a zero FPMR with a newer V, or the reverse.
+    fpmr_expect_zero: Var | Expr = None  # type: ignore[assignment]
     # Stopped in a ptrace stop (TASK_TRACED) and not runnable until the tracer resumes it
     # (event ptrace_stop; constant 0 otherwise).
     stopped: Var | Expr = None  # type: ignore[assignment]
@@ -400,12 +404,13 @@ class Layout:
         def sigframe_image(prefix: str) -> Image:
             """The signal frame's FP records (user memory): V and FPSR/FPCR from
             fpsimd_context; with SVE the Z bits above 127 and P/FFR from sve_context
-            (sve_context's copy of V duplicates fpsimd_context's, sve.txt section 4)."""
+            (sve_context's copy of V duplicates fpsimd_context's, sve.txt section 4); with
+            FEAT_FPMR (Config.fpmr, v6.9+) fpmr_context's FPMR."""
             v = self._var(f"{prefix}.v", self.VALUE, 0)
             fpsr = self._var(f"{prefix}.fpsr", self.VALUE, 0)
             zhi = self._var(f"{prefix}.zhi", self.VALUE, 0) if cfg.sve else zero
             p = self._var(f"{prefix}.p", self.VALUE, 0) if cfg.sve else zero
-            return Image(prefix, v, fpsr, zhi, p=p)
+            return self._with_fpmr(Image(prefix, v, fpsr, zhi, p=p), f"{prefix}.fpmr", 0)
 
         b = BOOL
         events = set(cfg.events)
@@ -517,6 +522,8 @@ class Layout:
                     # must then read as zero)
                     expect_zero=self._var(f"ghost.{name}.exec_zero", GHOST_BOOL, 0)
                     if "exec" in events or cfg.sme else Const(GHOST_BOOL, 0),
+                    fpmr_expect_zero=self._var(f"ghost.{name}.exec_zero_fpmr", GHOST_BOOL, 0)
+                    if "exec" in events and cfg.fpmr else Const(GHOST_BOOL, 0),
                     stopped=self._var(f"{name}.ptrace_stopped", b, 0) if self.ptrace
                     else Const(b, 0),
                     sigframe=sigframe_image(f"{name}.sigframe") if self.signals else None,
@@ -581,6 +588,7 @@ class Layout:
                     zhi_expected=Const(GHOST_BOOL, 0),
                     p_written=Const(GHOST_BOOL, 0),
                     expect_zero=Const(GHOST_BOOL, 0),
+                    fpmr_expect_zero=Const(GHOST_BOOL, 0),
                     stopped=Const(b, 0),
                     sigframe_sve=Const(b, 0),
                     in_handler=Const(b, 0),

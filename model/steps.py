@@ -210,6 +210,11 @@ def _fpr_set(S: Layout) -> Iterable[Params]:
     return _pairs(S) if "ptrace_fpr_set" in S.config.events else ()
 
 
+def _fpmr_set(S: Layout) -> Iterable[Params]:
+    """(event ptrace_fpr_set with FEAT_FPMR, Config.fpmr) the tracer's NT_ARM_FPMR write."""
+    return _pairs(S) if "ptrace_fpr_set" in S.config.events and S.config.fpmr else ()
+
+
 def _stop_switch(S: Layout) -> Iterable[Params]:
     """A user task entering a ptrace stop and the task it switches to."""
     if not S.ptrace:
@@ -449,6 +454,9 @@ STEPS: tuple[Step, ...] = (
     Step("ptrace_fpr_set", "a tracer writes a tracee's FPSIMD registers in a ptrace stop",
          _fpr_set, _stopped_target,
          lambda k, p: k.fpr_set(p["target"])),
+    Step("ptrace_fpmr_set", "(FPMR) a tracer writes a tracee's FPMR (NT_ARM_FPMR) in a ptrace"
+         " stop", _fpmr_set, _stopped_target,
+         lambda k, p: k.fpmr_set(p["target"])),
     Step("ptrace_stop", "the task enters a ptrace stop (syscall entry/exit, signal delivery)"
          " and switches to `next`", _stop_switch,
          lambda S, p: running(S, p["cpu"], p["task"])
@@ -616,7 +624,7 @@ def describe_params(S: Layout, p: Params) -> str:
 # switched out at a stop point, which may be scheduled again (`_stopped_target`): sound
 # only while the tracer's write is one step, so these steps are split only with the event
 # (the tracee then really is in TASK_TRACED and cannot run until the tracer resumes it).
-TRACER_STEPS = ("ptrace_sve_set", "ptrace_fpr_set")
+TRACER_STEPS = ("ptrace_sve_set", "ptrace_fpr_set", "ptrace_fpmr_set")
 
 
 # A step instance's family for preemption splits: its parameters but the CPU (a task

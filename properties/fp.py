@@ -20,7 +20,7 @@ it could read", an invariant.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from model.config import Config
 from model.dsl import FALSE, Action, Const, Eq, Expr, Ite, Var, all_of, any_of, implies
@@ -151,7 +151,10 @@ def readers(S: Layout) -> list[tuple[Expr, int, Image]]:
         # mutex outside KVM_RUN, i.e. whenever no KVM_RUN holds it.  (A migration's
         # save/restore is built on this read.)
         for v in S.vcpus:
-            out.append((v.mutex.eq("NULL"), S.guest_owner(v.index), v.fp_regs))
+            # FPMR is a ONE_REG register only for a VM with FPMR (v6.12+ sys_reg FPMR,
+            # hidden by fpmr_visibility() otherwise; v6.9/v6.10 have none).
+            regs = v.fp_regs if S.config.guest_fpmr else replace(v.fp_regs, fpmr=None)
+            out.append((v.mutex.eq("NULL"), S.guest_owner(v.index), regs))
     return out
 
 
@@ -289,8 +292,24 @@ def own_latest(S: Layout, owner: int, regs: Image) -> Expr:
     return all_of(slot.eq(S.latest(owner)) for slot in regs.slots())
 
 
+def fpmr_expects_zero(S: Layout, owner: int) -> Expr:
+    """(event exec, Config.fpmr) owner is a task that has exec'd and whose FPMR nobody has
+    written since: the new program must read a zero FPMR (v6.16's fpsimd_flush_thread()
+    resets thread.uw.fpmr), whatever has happened to its V since."""
+    if owner >= S.config.user_tasks:
+        return FALSE
+    g = S.tasks[owner].fpmr_expect_zero
+    return g.eq(1) if isinstance(g, Var) else FALSE
+
+
 def expected(S: Layout, owner: int, regs: Image) -> Expr:
-    """The registers hold what ``owner`` must read: its latest write, or zero after exec."""
+    """The registers hold what ``owner`` must read: its latest write, or zero after exec
+    (FPMR by its own ghost where it has one: `fpmr_expects_zero`)."""
+    fz = fpmr_expects_zero(S, owner)
+    if fz is not FALSE and isinstance(regs.fpmr, Var):
+        rest = expected(S, owner, replace(regs, fpmr=None))
+        fpmr = (fz & regs.fpmr.eq(S.ZERO)) | (~fz & regs.fpmr.eq(S.latest(owner)))
+        return rest & fpmr
     ez = expects_zero(S, owner)
     if ez is FALSE:
         return own_latest(S, owner, regs)
@@ -367,7 +386,8 @@ def sigframe_no_loss(S: Layout, t) -> Expr:  # noqa: ANN001
     register data, sve_context holds its Z bits above 127 and (when defined) P/FFR."""
     f = t.sigframe
     reading = t.pc.eq("USER") & t.in_handler.eq(1) & t.sigframe_fresh.eq(1)
-    ok = expected(S, t.index, Image(f.name, f.v, f.fpsr, Const(S.VALUE, S.ZERO)))
+    ok = expected(S, t.index, Image(f.name, f.v, f.fpsr, Const(S.VALUE, S.ZERO),
+                                    fpmr=f.fpmr))
     if isinstance(f.zhi, Var):
         sve_ok = Eq(f.zhi, zhi_value(S, t.index)) & implies(t.p_written.eq(1),
                                                             f.p.eq(S.latest(t.index)))
@@ -380,7 +400,8 @@ def sigframe_no_leak(S: Layout, t) -> Expr:  # noqa: ANN001
     task's own bits (or zero), the SVE record's data only when it has any."""
     f = t.sigframe
     reading = t.pc.eq("USER") & t.in_handler.eq(1)
-    ok = only_own_bits(S, t.index, Image(f.name, f.v, f.fpsr, Const(S.VALUE, S.ZERO)))
+    ok = only_own_bits(S, t.index, Image(f.name, f.v, f.fpsr, Const(S.VALUE, S.ZERO),
+                                         fpmr=f.fpmr))
     if isinstance(f.zhi, Var):
         ok = ok & implies(t.sigframe_sve.eq(1), _own(S, t.index, f.zhi) & _own(S, t.index, f.p))
     return implies(reading, ok)
@@ -624,6 +645,62 @@ def _fpr_set_live(S: Layout, a: Action) -> Expr | None:
     t = a.param("target")
     return any_of(S.tasks[t].fpsimd_cpu.eq(o) & S.cpu[o].last_st.eq(S.task_fpstate(t))
                   for o in range(S.config.cpus))
+
+
+def _fpmr_set_live(S: Layout, a: Action) -> Expr | None:
+    if a.name != "ptrace_fpmr_set":
+        return None
+    t = a.param("target")
+    return any_of(S.tasks[t].fpsimd_cpu.eq(o) & S.cpu[o].last_st.eq(S.task_fpstate(t))
+                  for o in range(S.config.cpus))
+
+
+def _signal_fpmr_foreign(S: Layout, a: Action) -> Expr | None:
+    """A signal is delivered while the task's state is not live on its CPU and the CPU's
+    FPMR holds another task's latest FPMR."""
+    if a.name != "signal":
+        return None
+    t, c = a.param("task"), a.param("cpu")
+    return S.tasks[t].tif_foreign.eq(1) & any_of(
+        S.cpu[c].regs.fpmr.eq(S.latest(o.index)) for o in S.tasks if o.mm and o.index != t)
+
+
+def _za_enabled(S: Layout, t: int, c: int) -> Expr:
+    """(SME) Task t, current on CPU c, has ZA enabled: live (its state bound here with
+    PSTATE.ZA set) or saved (thread.svcr.ZA)."""
+    task = S.tasks[t]
+    live = task.tif_foreign.eq(0) & S.cpu[c].za_on.eq(1)
+    return live | (task.tif_foreign.eq(1) & task.svcr_za.eq(1))
+
+
+def _exec_with_za(S: Layout, a: Action) -> Expr | None:
+    if a.name != "exec" or not S.config.sme:
+        return None
+    return _za_enabled(S, a.param("task"), a.param("cpu"))
+
+
+def _fork_with_za(S: Layout, a: Action) -> Expr | None:
+    if a.name != "fork" or not S.config.sme:
+        return None
+    return _za_enabled(S, a.param("task"), a.param("cpu"))
+
+
+def _needs_sme_event(name: str) -> Callable[[Config], str | None]:
+    def scope(cfg: Config) -> str | None:
+        if not cfg.sme:
+            return "no SME in this configuration (--sme not given)"
+        return _needs_event(name)(cfg)
+    return scope
+
+
+def _needs_fpmr_event(name: str, tasks: int = 1) -> Callable[[Config], str | None]:
+    def scope(cfg: Config) -> str | None:
+        if not cfg.fpmr:
+            return "no FPMR in this configuration (--fpmr not given)"
+        if cfg.user_tasks < tasks:
+            return f"fewer than {tasks} user tasks"
+        return _needs_event(name)(cfg)
+    return scope
 
 
 def _exec_live(S: Layout, a: Action) -> Expr | None:
@@ -914,6 +991,20 @@ GUARDS: tuple[Guard, ...] = (
     Guard("tracee_state_live_at_fpr_set",
           "(event ptrace_fpr_set) a tracer writes a tracee whose state is still live in a"
           " CPU's registers", _fpr_set_live, _needs_event("ptrace_fpr_set")),
+    Guard("fpmr_set_with_tracee_state_live",
+          "(event ptrace_fpr_set, FPMR) a tracer writes a tracee's NT_ARM_FPMR while its state"
+          " is still live in a CPU's registers", _fpmr_set_live,
+          _needs_fpmr_event("ptrace_fpr_set", 2)),
+    Guard("signal_with_another_tasks_fpmr_live",
+          "(event signal, FPMR) a signal is delivered to a task whose state is not live while"
+          " its CPU's FPMR holds another task's latest FPMR", _signal_fpmr_foreign,
+          _needs_fpmr_event("signal", 2)),
+    Guard("exec_with_za_enabled",
+          "(event exec, SME) a task execs with ZA enabled (live or saved)", _exec_with_za,
+          _needs_sme_event("exec")),
+    Guard("fork_with_za_enabled",
+          "(event fork, SME) a task forks with ZA enabled (live or saved): the child inherits"
+          " ZA", _fork_with_za, _needs_sme_event("fork")),
     Guard("exec_with_state_live",
           "(event exec) a task execs while its old program's state is live on its CPU",
           _exec_live, _needs_event("exec")),

@@ -413,14 +413,20 @@ def verdict(trace: Trace) -> Verdict:
                 continue  # a VM without FPMR cannot read it (HCRX_EL2.EnFPM clear)
             if trace.property == "no_leak" and owner_of(val) == reader:
                 continue
-            if trace.property == "no_loss" and val == "0" and slot in ("v", "fpsr") \
-                    and last.get(f"ghost.{reader}.exec_zero") == "1":
+            # (event exec; SME: an SM change) the task must read zero; FPMR by its own
+            # ghost where there is one (properties.fp.fpmr_expects_zero)
+            ez = last.get(f"ghost.{reader}.exec_zero") == "1" and slot != "fpmr"
+            if slot == "fpmr":
+                ez = last.get(f"ghost.{reader}.exec_zero_fpmr") == "1"
+            if trace.property == "no_loss" and val == "0" and slot in ("v", "fpsr", "fpmr") \
+                    and ez:
                 continue  # zero is what it must read (exec, or an SM change: SME)
             if trace.property == "no_loss" and not reader.startswith("G") and (
                     (slot == "zhi" and val == "0"
                      and last.get(f"ghost.{reader}.zhi_written") == "0")
                     or (slot == "p" and last.get(f"ghost.{reader}.p_written") == "0")):
                 continue  # no_loss expects zero above bit 127 / nothing of P (zhi_value)
+            ez = ez and slot in ("v", "fpsr", "fpmr")
             loaded, retired = _last_change(trace, var)
             text = (f"{_who(reader)} on {cpu} can read {SLOT_NAMES[slot]} = "
                     f"{describe_value(val)}")
@@ -431,7 +437,12 @@ def verdict(trace: Trace) -> Verdict:
                 text += ", there from the start"
             if retired is not None:
                 text += f" and superseded at step {retired} ({trace.steps[retired - 1].label})"
-            if val.endswith("~") or val == "0":
+            if ez:
+                tail = ("; since its execve() it must read zero" if slot == "fpmr"
+                        else "; it must read zero (after its execve() or an SM change)")
+                text += tail
+                short += tail
+            elif val.endswith("~") or val == "0":
                 holders = [k for k, v in last.items()
                            if v == reader and k.rpartition(".")[2] == slot]
                 wrote = _last_write_by(trace, reader)

@@ -77,6 +77,12 @@ def cpu_lose_fp_regs(k: Ctx) -> None:
     with k.If(lost):
         for slot in k.this_cpu.regs.slots():
             k.set(slot, unknown)
+        if k.config.sme:
+            # (SME) the ZA array is lost too, and PSTATE.SM/PSTATE.ZA come back from
+            # reset clear (no SMSTOP effect: the registers are UNKNOWN anyway)
+            k.set(k.this_cpu.za, unknown)
+            k.set(k.this_cpu.sm, False)
+            k.set(k.this_cpu.za_on, False)
 
 
 def cpu_suspend(k: Ctx) -> None:

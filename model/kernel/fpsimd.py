@@ -462,8 +462,9 @@ def fpsimd_preserve_current_state(k: Ctx) -> None:
 def sve_to_fpsimd(k: Ctx, t: int | None = None) -> None:
     """arch/arm64/kernel/fpsimd.c: sve_to_fpsimd(task): copy the low 128 bits of each Z
     register in sve_state into uw.fpsimd_state.vregs (FPSR/FPCR and P/FFR untouched).
-    A no-op without SVE."""
-    if not k.config.sve:
+    A no-op without SVE and SME (v6: ``!system_supports_sve() && !system_supports_sme()``;
+    SME exists only in the v6 models)."""
+    if not (k.config.sve or k.config.sme):
         return
     task = k.task(k.current if t is None else t)
     k.set(task.uw.v, task.sve_state.v)

@@ -31,9 +31,21 @@ def sys_execve(k: Ctx) -> None:
     t = k.cur
     k.supersede(k.current)
     k.set(t.expect_zero, 1)
+    if isinstance(t.fpmr_expect_zero, Var):
+        # (Config.fpmr) the new program must read a zero FPMR too (FPMR is part of the
+        # user FP state from v6.9; whether the kernel resets it is the version's
+        # fpsimd_flush_thread())
+        k.set(t.fpmr_expect_zero, 1)
     if k.config.sve:
         k.set(t.zhi_expected, 0)
         k.set(t.p_written, 0)
+    if k.config.sme:
+        # (Config.sme) the new program starts with PSTATE.SM and PSTATE.ZA clear
+        # (fpsimd_flush_thread() sets thread.svcr = 0; the reload writes SVCR)
+        with k.atomic():
+            k.set(t.sm_expected, 0)
+            k.set(t.za_expected, 0)
+            k.set(t.za_written, 0)
     if isinstance(t.in_handler, Var):
         # (event signal) flush_signal_handlers(): the new program runs no handler and has
         # no frame to return to.
@@ -78,6 +90,9 @@ def copy_task_struct(k: Ctx, child: int) -> None:
     src, dst = k.cur, k.task(child)
     for d, s_ in ((dst.uw.v, src.uw.v), (dst.uw.fpsr, src.uw.fpsr)):
         k.copy_as_child(d, s_, parent, child)
+    if isinstance(dst.uw.fpmr, Var):
+        # (Config.fpmr, v6.9+) thread.uw.fpmr is part of the copied thread struct
+        k.copy_as_child(dst.uw.fpmr, src.uw.fpmr, parent, child)
     k.update_tsk_thread_flag(child, "TIF_FOREIGN_FPSTATE", k.test_thread_flag(
         "TIF_FOREIGN_FPSTATE"))
     k.update_tsk_thread_flag(child, "TIF_SVE", k.test_thread_flag("TIF_SVE"))
@@ -95,8 +110,9 @@ def copy_task_struct(k: Ctx, child: int) -> None:
         for g in ("zhi_expected", "p_written"):
             if isinstance(getattr(dst, g), Var):
                 k.set(getattr(dst, g), 0)
-        if isinstance(dst.expect_zero, Var):
-            k.set(dst.expect_zero, src.expect_zero)
+        for g in ("expect_zero", "fpmr_expect_zero"):
+            if isinstance(getattr(dst, g), Var):
+                k.set(getattr(dst, g), getattr(src, g))
     if dst.sigframe is not None:
         # (event signal) fork copies user memory: a parent inside a handler has a child
         # inside the same handler on a copy of the same frame.

@@ -61,4 +61,18 @@ def fpr_set(k: Ctx, target: int) -> None:
     k.fpsimd_flush_task_state(target)
 
 
-FUNCTIONS = {f.__name__: f for f in (ptrace_stop, ptrace_resume, __fpr_set, fpr_set)}
+def fpmr_set(k: Ctx, target: int) -> None:
+    """arch/arm64/kernel/ptrace.c (v6.9-v6.16, FEAT_FPMR; Config.fpmr): fpmr_set() for
+    PTRACE_SETREGSET NT_ARM_FPMR on a stopped tracee: user_regset_copyin() into a local
+    (v6.13+ first initialise it from target->thread.uw.fpmr; the whole 8-byte regset is
+    written here, so both read the same); target->thread.uw.fpmr = fpmr;
+    fpsimd_flush_task_state(target).  No save first: the tracee is switched out, so its
+    FPMR is already in uw.fpmr.  Ghost: a new generation of the tracee's FPMR alone (its
+    V, FPSR/FPCR, Z and P are unchanged: `Ctx.fp_write_memory`)."""
+    tgt = k.task(target)
+    k.fp_write_memory(target, [tgt.uw.fpmr], zhi=False)
+    k.fpsimd_flush_task_state(target)
+
+
+FUNCTIONS = {f.__name__: f for f in (ptrace_stop, ptrace_resume, __fpr_set, fpr_set,
+                                     fpmr_set)}

@@ -74,6 +74,10 @@ def setup_rt_frame(k: Ctx) -> None:
     k.preserve_fpsimd_context()
     if k.config.sve:
         k.preserve_sve_context()
+    if k.config.fpmr:
+        # (v6.9-v6.15, FEAT_FPMR: setup_sigframe() writes fpmr_context after the FPSIMD
+        # and SVE records; model/variants/v6_events.py)
+        k.preserve_fpmr_context()
 
 
 def forget_syscall(k: Ctx) -> None:
@@ -154,6 +158,8 @@ def sys_rt_sigreturn(k: Ctx) -> None:
     latest = k.S.latest(k.current)
     k.set(f.v, latest)
     k.set(f.fpsr, latest)
+    if isinstance(f.fpmr, Var):
+        k.set(f.fpmr, latest)  # (Config.fpmr) fpmr_context is in the frame too
     if k.config.sve:
         with k.If(t.sigframe_sve.eq(1)):
             k.supersede_p(k.current)
@@ -179,6 +185,11 @@ def restore_sigframe(k: Ctx, frame: Image) -> None:
         k.restore_sve_fpsimd_context(frame)
     else:
         k.restore_fpsimd_context(frame)
+    if k.config.fpmr:
+        # (v6.9-v6.15, FEAT_FPMR) then the TPIDR2 record (not modelled) and
+        # restore_fpmr_context(): the kernel always writes an fpmr_context, and the
+        # handler does not remove records (model/variants/v6_events.py)
+        k.restore_fpmr_context(frame)
 
 
 def pop_sigframe(k: Ctx) -> None:

@@ -53,6 +53,49 @@ KVM_REQ_VCPU_RESET; check_vcpu_requests() in the run loop, or the ONE_REG ioctls
 kvm_reset_vcpu(), which puts and reloads a loaded vcpu around the memset), as v5.0 began
 to: `check_vcpu_requests` is the model.variants.v4_18 one (the same shape in v6.10).
 
+FPMR (Config.fpmr, v6.9 on; read in v6.9.0, v6.10.0, v6.13.7, v6.14.0 and v6.18.2, and
+fpsimd.c @ 398edaa12f9c / d3eaab3c7090 for v6.16-rc1):
+
+* exec: fpsimd_flush_thread() leaves thread.uw.fpmr alone up to v6.15 (the new program
+  inherits the old one's FPMR: found, curated); v6.16 sets it to 0 (a90878f297d3,
+  `fpsimd_flush_thread_v616`);
+* fork: ``*dst = *src`` copies thread.uw.fpmr (model.kernel.process.copy_task_struct), in
+  every version; copy_thread() has no FPMR statement;
+* signal: v6.9-v6.15 preserve_fpmr_context() stores the *live* FPMR register into
+  thread.uw.fpmr and the frame, and restore_fpmr_context() writes the record into the
+  register, neither testing whose state the registers hold (found: a signal delivered to
+  a task whose state is not live saves another task's FPMR; curated); v6.16 goes through
+  thread.uw.fpmr after its save+flush (929fa99b1215);
+* ptrace: NT_ARM_FPMR's fpmr_set() writes thread.uw.fpmr and flushes the tracee
+  (model.kernel.ptrace.fpmr_set, step ptrace_fpmr_set with event ptrace_fpr_set); the
+  NT_PRFPREG write leaves FPMR alone (a partial ghost generation, `Ctx.supersede`);
+* no FPMR statement of their own (they run unchanged with --fpmr): CPU PM and hotplug
+  (their save is fpsimd_save_user_state(), which stores FPMR; a power loss makes the
+  register UNKNOWN like the others), EFI (__efi_fpsimd_begin/end save no FPMR; the model's
+  firmware does not write it), the VL change (vec_set_vector_length() and v6.16's
+  change_live_vector_length() have none), KVM_SET_ONE_REG and the vcpu reset (they write
+  the vcpu's saved registers, its FPMR slot with them; the VMM's KVM_GET_ONE_REG reads
+  FPMR only for a VM with FPMR, properties.fp.readers).
+
+SME (Config.sme: v6.8-v6.10 and v6.16; read in v6.8.0, v6.10.0 and, for v6.16, v6.18.2):
+
+* exec: fpsimd_flush_thread() clears TIF_SME, detaches sme_state and sets thread.svcr to 0
+  (the same text in every version); the reload's SVCR write leaves streaming mode and ZA;
+* fork (a plain fork, no CLONE_VM): v6.8-v6.15 arch_dup_task_struct() copies TIF_SME and
+  svcr and, if ZA is enabled, duplicates sme_state, else drops it and clears TIF_SME
+  (`_dup_sme_v68`); v6.16 applies task_smstop_sm() to the child, drops sme_state, TIF_SME
+  and svcr.ZA, and copy_thread_za() gives them back when the parent has ZA enabled
+  (`_dup_sme_v616`); the child inherits ZA either way;
+* ptrace (NT_PRFPREG): sve_sync_to_fpsimd() and the zero-padding count streaming mode
+  (v6.8-v6.15: TIF_SVE or thread_sm_enabled(), `sve_sync_from_fpsimd_zeropad_v68`;
+  v6.16: fp_type); the tracer's NT_ARM_SSVE and NT_ARM_ZA writes are not modelled;
+* CPU PM and hotplug: the save is the SME-aware fpsimd_save_user_state() and the flush
+  SMSTOPs (fpsimd_flush_cpu_state()); a power loss also loses ZA and resets PSTATE.SM/ZA
+  (model.kernel.cpu_pm.cpu_lose_fp_regs);
+* refused (`model.variants.v6.SME_UNSUPPORTED_EVENTS`): signal (setup_return()'s SMSTOP,
+  the streaming SVE record, za_context and their restore) and efi (efi_sm_state); events
+  with vcpus are refused with --sme anyway.
+
 Not modelled for the v6 variants (refused, model/variants/v6.py UNSUPPORTED_EVENTS):
 kvm_run_kernel_neon (v6's task-context NEON is preemptible, and the modelled step is
 enabled at two program points, so its preemption windows would not be explored: it
@@ -111,7 +154,7 @@ def fpsimd_signal_preserve_current_state_v68(k: Ctx) -> None:
     (a context switch there finds TIF_FOREIGN_FPSTATE clear only if the registers are
     still current's, and saves the same values again)."""
     k.fpsimd_preserve_current_state()
-    if k.config.sve:
+    if k.config.sve or k.config.sme:
         with k.If(_fp_type_sve(k, k.current)):
             k.sve_to_fpsimd()
 
@@ -119,13 +162,14 @@ def fpsimd_signal_preserve_current_state_v68(k: Ctx) -> None:
 def sve_sync_to_fpsimd_v6(k: Ctx, t: int) -> None:
     """arch/arm64/kernel/fpsimd.c (v6.8-v6.16; renamed fpsimd_sync_from_effective_state()
     after v6.16): sve_sync_to_fpsimd(task): if task->thread.fp_type == FP_STATE_SVE,
-    sve_to_fpsimd(task) (2018: the test was TIF_SVE)."""
-    if k.config.sve:
+    sve_to_fpsimd(task) (2018: the test was TIF_SVE).  With SME too (Config.sme, with or
+    without SVE): a streaming-mode save is SVE-format."""
+    if k.config.sve or k.config.sme:
         with k.If(_fp_type_sve(k, t)):
             k.sve_to_fpsimd(t)
 
 
-def fpsimd_flush_thread_v6(k: Ctx) -> None:
+def fpsimd_flush_thread_v6(k: Ctx, fpmr_reset: bool = False) -> None:
     """arch/arm64/kernel/fpsimd.c (v6.8-v6.16): fpsimd_flush_thread(), from flush_thread()
     at execve.
 
@@ -134,9 +178,12 @@ def fpsimd_flush_thread_v6(k: Ctx) -> None:
     detach sve_state (sve_state = NULL, kfree()d after the context is put: the model's
     NULL buffer is zero, as in `model.kernel.fpsimd.sve_free`; no WARN on TIF_SVE any
     more), fpsimd_flush_thread_vl(): thread.sve_vl = sve_vl_onexec or the default (the
-    model has no ONEXEC/INHERIT: the default; its WARNs cannot fire); (SME and, from v6.9,
-    FPMR: not modelled); fp_type = FP_STATE_FPSIMD; put_cpu_fpsimd_context().  Bottom
-    halves are off throughout: no softirq or preemption inside."""
+    model has no ONEXEC/INHERIT: the default; its WARNs cannot fire); with SME
+    (Config.sme) clear TIF_SME, detach sme_state, reset the SME VL (one SVL: nothing) and
+    svcr = 0 (the live PSTATE.SM/ZA are left: the reload's SVCR write clears them); (v6.16:
+    FPMR, `fpsimd_flush_thread_v616`); fp_type = FP_STATE_FPSIMD;
+    put_cpu_fpsimd_context().  Bottom halves are off throughout: no softirq or preemption
+    inside.  (The same text in v6.8.0 and v6.10.0, and in v6.16 but for FPMR.)"""
     uw = k.cur.uw
     zero = Const(k.S.VALUE, k.S.ZERO)
     k.local_bh_disable()
@@ -150,8 +197,27 @@ def fpsimd_flush_thread_v6(k: Ctx) -> None:
                 k.set(slot, zero)
         if isinstance(k.cur.sve_vl, Var):
             k.set(k.cur.sve_vl, k.config.default_vl_index)
+    if k.config.sme:
+        # clear TIF_SME; detach sme_state (NULL: zero, kfree()d after the context is
+        # put); fpsimd_flush_thread_vl(ARM64_VEC_SME) (one SVL: a constant); svcr = 0
+        k.clear_thread_flag("TIF_SME")
+        k.set(k.cur.sme_state, zero)
+        k.set(k.cur.svcr_sm, False)
+        k.set(k.cur.svcr_za, False)
+    if fpmr_reset and k.config.fpmr:
+        k.set(uw.fpmr, zero)  # v6.16: `fpsimd_flush_thread_v616`
     _set_fp_type(k, k.current, "FPSIMD")
     k.local_bh_enable()
+
+
+def fpsimd_flush_thread_v616(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.16): fpsimd_flush_thread(): v6.8's statements
+    (`fpsimd_flush_thread_v6`) and, if system_supports_fpmr() (Config.fpmr),
+    current->thread.uw.fpmr = 0 before fp_type = FP_STATE_FPSIMD, inside the FPSIMD
+    context (a90878f297d3 "arm64/fpsimd: Reset FPMR upon exec()", v6.16-rc1; read in
+    fpsimd.c @ 398edaa12f9c, absent @ d3eaab3c7090 and in v6.9.0-v6.14.0, where the new
+    program inherits the old one's FPMR)."""
+    fpsimd_flush_thread_v6(k, fpmr_reset=True)
 
 
 def fpsimd_update_current_state_v616(k: Ctx, state: Image) -> None:
@@ -223,6 +289,8 @@ def setup_rt_frame_v616(k: Ctx) -> None:
     k.preserve_fpsimd_context()
     if k.config.sve:
         k.preserve_sve_context()
+    if k.config.fpmr:
+        k.preserve_fpmr_context()
 
 
 def restore_fpsimd_context_v6(k: Ctx, frame: Image) -> None:
@@ -309,6 +377,45 @@ def restore_sigframe_v616(k: Ctx, frame: Image) -> None:
         k.restore_sve_fpsimd_context(frame)
     else:
         k.restore_fpsimd_context(frame)
+    if k.config.fpmr:
+        k.restore_fpmr_context(frame)
+
+
+def preserve_fpmr_context_v69(k: Ctx) -> None:
+    """arch/arm64/kernel/signal.c (v6.9-v6.15, FEAT_FPMR): preserve_fpmr_context(ctx), from
+    setup_sigframe() after the FPSIMD and SVE records: current->thread.uw.fpmr =
+    read_sysreg_s(SYS_FPMR) (the live register, read whether or not it holds current's
+    state: TIF_FOREIGN_FPSTATE is not tested, and the preserve at the top of
+    setup_rt_frame() does not keep the state live: a context switch or a softirq's
+    kernel_neon_begin() in between unbinds it); then the record's fpmr =
+    current->thread.uw.fpmr."""
+    f, uw = k.cur.sigframe, k.cur.uw
+    k.set(uw.fpmr, k.this_cpu.regs.fpmr)
+    k.set(f.fpmr, uw.fpmr)
+
+
+def preserve_fpmr_context_v616(k: Ctx) -> None:
+    """arch/arm64/kernel/signal.c (v6.16 [I], after 929fa99b1215; read in v6.18.2):
+    preserve_fpmr_context(ctx): the record's fpmr = current->thread.uw.fpmr (setup_rt_frame()
+    saved and flushed current's state first: uw.fpmr is its FPMR)."""
+    k.set(k.cur.sigframe.fpmr, k.cur.uw.fpmr)
+
+
+def restore_fpmr_context_v69(k: Ctx, frame: Image) -> None:
+    """arch/arm64/kernel/signal.c (v6.9-v6.15, FEAT_FPMR): restore_fpmr_context(user), from
+    restore_sigframe() after the FPSIMD/SVE restore (a frame without the record, or of the
+    wrong size, is not modelled: the kernel always writes one): read the record's fpmr and
+    write_sysreg_s(fpmr, SYS_FPMR): straight into the register, whoever's state it holds
+    (the FPSIMD restore before it loaded and bound current's state, but it runs preemptible:
+    a context switch in between saves and unbinds it).  thread.uw.fpmr is not written."""
+    k.set(k.this_cpu.regs.fpmr, frame.fpmr)
+
+
+def restore_fpmr_context_v616(k: Ctx, frame: Image) -> None:
+    """arch/arm64/kernel/signal.c (v6.16 [I], read in v6.18.2): restore_fpmr_context(user):
+    current->thread.uw.fpmr = the record's fpmr (restore_sigframe() saved and flushed
+    current's state first, so the return to user space loads it)."""
+    k.set(k.cur.uw.fpmr, frame.fpmr)
 
 
 # ------------------------------------------------------------ arch/arm64/kernel/process.c
@@ -344,6 +451,65 @@ def _copy_kernel_fpstate(k: Ctx, child: int) -> None:
         k.set(dst.kernel_fpsimd_cpu, src.kernel_fpsimd_cpu)
 
 
+def _dup_sme_v68(k: Ctx, child: int) -> None:
+    """The SME statements of arch_dup_task_struct() (v6.8-v6.15, read in v6.10.0; not a C
+    function): ``*dst = *src`` copied TIF_SME and thread.svcr (SM and ZA); "in the unlikely
+    event that we create a new thread with ZA enabled", if thread_za_enabled(&src->thread)
+    dst gets a zeroed sve_state (the model's NULL buffer is zero too) and a kmemdup() of
+    src's sme_state (the ZA contents, relabelled as the child's own: `Ctx.copy_as_child`);
+    else dst's sme_state = NULL and TIF_SME is cleared.  Allocation failure (-ENOMEM) is
+    not modelled."""
+    src, dst = k.cur, k.task(child)
+    k.update_tsk_thread_flag(child, "TIF_SME", k.test_thread_flag("TIF_SME"))
+    k.set(dst.svcr_sm, src.svcr_sm)
+    k.set(dst.svcr_za, src.svcr_za)
+    with k.If(src.svcr_za.eq(1)):
+        k.copy_as_child(dst.sme_state, src.sme_state, k.current, child)
+    with k.Else():
+        k.set(dst.sme_state, Const(k.S.VALUE, k.S.ZERO))
+        k.update_tsk_thread_flag(child, "TIF_SME", False)
+    _child_sme_ghosts(k, child)
+
+
+def _child_sme_ghosts(k: Ctx, child: int) -> None:
+    """Ghosts (not kernel code): the child returns from fork(): by the syscall ABI it runs
+    with PSTATE.SM clear; it inherits its parent's ZA (sme.rst: a fork()ed child inherits
+    ZA; a CLONE_VM clone is not modelled), so it must run with the parent's PSTATE.ZA and
+    read the parent's ZA (relabelled as the child's, as its V registers are)."""
+    src, dst = k.cur, k.task(child)
+    with k.atomic():
+        k.set(dst.sm_expected, 0)
+        k.set(dst.za_expected, src.za_expected)
+        k.set(dst.za_written, src.za_written)
+
+
+def _dup_sme_v616(k: Ctx, child: int) -> None:
+    """The SME statements of arch_dup_task_struct() and copy_thread() (v6.16 [I], read in
+    v6.18.2; not a C function): task_smstop_sm(dst) (if dst's copied svcr has SM: its
+    uw.fpsimd_state V zeroed, FPSR the SMSTOP value (token zero), FPMR 0 (not with SME
+    here), SM cleared, fp_type FPSIMD); dst->thread.sme_state = NULL, TIF_SME cleared,
+    svcr.ZA cleared; then copy_thread() for a fork without CLONE_VM (the model's):
+    copy_thread_za(): if thread_za_enabled(&src->thread), a zeroed sve_state, a kmemdup()
+    of sme_state (relabelled as the child's), TIF_SME set, svcr.ZA set.  (A CLONE_VM clone
+    gets TPIDR2 0 and WARN_ON_ONCE(svcr.ZA): not modelled.)"""
+    src, dst = k.cur, k.task(child)
+    zero = Const(k.S.VALUE, k.S.ZERO)
+    k.set(dst.svcr_sm, src.svcr_sm)
+    with k.If(dst.svcr_sm.eq(1)):  # task_smstop_sm(dst)
+        k.set(dst.uw.v, zero)
+        k.set(dst.uw.fpsr, zero)
+        k.set(dst.svcr_sm, False)
+        _set_fp_type(k, child, "FPSIMD")
+    k.set(dst.sme_state, zero)
+    k.update_tsk_thread_flag(child, "TIF_SME", False)
+    k.set(dst.svcr_za, False)
+    with k.If(src.svcr_za.eq(1)):  # copy_thread() -> copy_thread_za()
+        k.copy_as_child(dst.sme_state, src.sme_state, k.current, child)
+        k.update_tsk_thread_flag(child, "TIF_SME", True)
+        k.set(dst.svcr_za, True)
+    _child_sme_ghosts(k, child)
+
+
 def arch_dup_task_struct_v68(k: Ctx, child: int) -> None:
     """arch/arm64/kernel/process.c (v6.8-v6.15): arch_dup_task_struct(dst, src), in the
     parent's clone()/fork() syscall (IRQs on, preemptible, bottom halves on).
@@ -362,6 +528,8 @@ def arch_dup_task_struct_v68(k: Ctx, child: int) -> None:
     copy_task_struct(k, child)
     _copy_kernel_fpstate(k, child)
     _detach_child_fp(k, child)
+    if k.config.sme:
+        _dup_sme_v68(k, child)
 
 
 def arch_dup_task_struct_v616(k: Ctx, child: int) -> None:
@@ -376,6 +544,8 @@ def arch_dup_task_struct_v616(k: Ctx, child: int) -> None:
     copy_task_struct(k, child)
     _copy_kernel_fpstate(k, child)
     _detach_child_fp(k, child)
+    if k.config.sme:
+        _dup_sme_v616(k, child)
 
 
 def copy_thread_v6(k: Ctx, child: int) -> None:
@@ -516,12 +686,30 @@ def sve_set_vector_length_v616(k: Ctx, t: int, vl: int) -> None:
         _vl_change_ghost(k, task)
 
 
+def sve_sync_from_fpsimd_zeropad_v68(k: Ctx, t: int) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.8-v6.15, read in v6.10.0): sve_sync_from_fpsimd_zeropad(
+    task) (ptrace only): return unless TIF_SVE or thread_sm_enabled() (the SME test the
+    2018 function lacks); zero sve_state (Z, P/FFR) and copy uw.fpsimd_state's V into the
+    low 128 bits (at the task's current VL: one VL per kind)."""
+    if not (k.config.sve or k.config.sme):
+        return
+    task = k.task(t)
+    cond = k.test_tsk_thread_flag(t, "TIF_SVE")
+    if k.config.sme:
+        cond = cond | task.svcr_sm.eq(1)
+    zero = Const(k.S.VALUE, k.S.ZERO)
+    with k.If(cond):
+        for slot in task.sve_state.all_slots():
+            k.set(slot, zero)
+        k.set(task.sve_state.v, task.uw.v)
+
+
 def sve_sync_from_fpsimd_zeropad_v616(k: Ctx, t: int) -> None:
     """arch/arm64/kernel/fpsimd.c (v6.16 [I]: b255be426913 "Clarify sve_sync_*() functions",
     read in v6.18.2 as fpsimd_sync_to_effective_state_zeropad()): if the task's fp_type is
-    FP_STATE_SVE (up to v6.15: TIF_SVE), zero its sve_state and copy uw.fpsimd_state's V
-    into the low 128 bits."""
-    if not k.config.sve:
+    FP_STATE_SVE (up to v6.15: TIF_SVE or streaming mode), zero its sve_state and copy
+    uw.fpsimd_state's V into the low 128 bits."""
+    if not (k.config.sve or k.config.sme):
         return
     task = k.task(t)
     zero = Const(k.S.VALUE, k.S.ZERO)
@@ -537,10 +725,13 @@ V68_FUNCTIONS = {
     "sve_sync_to_fpsimd": sve_sync_to_fpsimd_v6,
     "fpsimd_flush_thread": fpsimd_flush_thread_v6,
     "fpsimd_cpu_pm_notifier": fpsimd_cpu_pm_notifier_v6,
+    "preserve_fpmr_context": preserve_fpmr_context_v69,
+    "restore_fpmr_context": restore_fpmr_context_v69,
     "preserve_sve_context": preserve_sve_context_v6,
     "restore_fpsimd_context": restore_fpsimd_context_v6,
     "restore_sve_fpsimd_context": restore_sve_fpsimd_context_v68,
     "arch_dup_task_struct": arch_dup_task_struct_v68,
+    "sve_sync_from_fpsimd_zeropad": sve_sync_from_fpsimd_zeropad_v68,
     "copy_thread": copy_thread_v6,
     "kvm_psci_vcpu_on": kvm_psci_vcpu_on_v6,
     "check_vcpu_requests": check_vcpu_requests,
@@ -550,7 +741,7 @@ V68_FUNCTIONS = {
     "sve_set_vector_length": sve_set_vector_length_v68,
 }
 # Functions V68_FUNCTIONS adds that the 2018 table does not have.
-V68_NEW = ["check_vcpu_requests"]
+V68_NEW = ["check_vcpu_requests", "preserve_fpmr_context", "restore_fpmr_context"]
 
 V616_FUNCTIONS = {
     "fpsimd_update_current_state": fpsimd_update_current_state_v616,
@@ -559,6 +750,9 @@ V616_FUNCTIONS = {
     "restore_sve_fpsimd_context": restore_sve_fpsimd_context_v616,
     "restore_sigframe": restore_sigframe_v616,
     "forget_syscall": forget_syscall_v616,
+    "preserve_fpmr_context": preserve_fpmr_context_v616,
+    "restore_fpmr_context": restore_fpmr_context_v616,
+    "fpsimd_flush_thread": fpsimd_flush_thread_v616,
     "arch_dup_task_struct": arch_dup_task_struct_v616,
     "sve_set_vector_length": sve_set_vector_length_v616,
     "sve_sync_from_fpsimd_zeropad": sve_sync_from_fpsimd_zeropad_v616,

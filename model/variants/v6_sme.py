@@ -89,8 +89,11 @@ KVM (vcpus with SME; guests never have SME, as in every modelled release):
   (`_save_vcpu_state_sme`).
 
 Not modelled with SME (refused: model/variants/v6.py check_config): the tracer's
-NT_ARM_SVE write (SVE with two user tasks), the optional events, several vector lengths,
-SVE vcpus (v6.13/v6.14 only, where SME is BROKEN).
+NT_ARM_SVE write (SVE with two user tasks), the optional events signal, efi, set_one_reg
+and vcpu_reset (`model.variants.v6.SME_UNSUPPORTED_EVENTS` says why; exec, fork,
+ptrace_fpr_set, ptrace_stop, cpu_pm and cpu_hotplug have their SME statements in
+model/variants/v6_events.py), several vector lengths, SVE vcpus (v6.13/v6.14 only, where
+SME is BROKEN).
 """
 
 from __future__ import annotations

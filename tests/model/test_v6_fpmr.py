@@ -52,11 +52,6 @@ def test_guest_fpmr_needs_fpmr_and_a_vcpu() -> None:
         Config(fpmr=True, sme=True, vcpus=0)
 
 
-def test_fpmr_with_an_event_is_refused() -> None:
-    with pytest.raises(ModelError, match="--fpmr with --event"):
-        Instance(Config(fpmr=True, events=("exec",), **VMM), get_variant("v6.16"))
-
-
 def test_fpmr_state_exists_only_with_the_option() -> None:
     features = frozenset(get_variant("v6.14").option("state_features", ()))
     names = [v.name for v in Layout(Config(**VMM), features).vars]
