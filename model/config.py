@@ -140,9 +140,9 @@ class Config:
       fpsimd_save_user_state() cannot change or fail anything (several SVLs are not
       modelled; ``sve_vls`` is refused with it).  No SME2 (ZT0), no FEAT_SME_FA64, no FPMR.
       Only the variants whose SME code was read accept it (v6.8-v6.10 and v6.16, see
-      model/variants/v6.py); SME with vcpus, with SVE and two user tasks (the tracer's
-      NT_ARM_SVE write) and with the events signal and efi is refused there (the other
-      events' SME statements: model/variants/v6_events.py).
+      model/variants/v6.py); SME with SVE and two user tasks (the tracer's NT_ARM_SVE
+      write) and with the events signal, efi, set_one_reg and vcpu_reset is
+      refused there (the other events' SME statements: model/variants/v6_events.py).
 
     * ``fpmr`` (`--fpmr`): the CPUs have FEAT_FPMR (``system_supports_fpmr()``): FPMR, the
       FP8 mode register, is part of every host task's FP state (``thread.uw.fpmr``, saved
