@@ -519,12 +519,7 @@ def _migrate_live(S: Layout, a: Action) -> Expr | None:
     task = S.tasks[t]
     if not task.mm:
         return None
-    others = [
-        task.fpsimd_cpu.eq(o) & S.cpu[o].last_st.eq(S.task_fpstate(t))
-        for o in range(S.config.cpus)
-        if o != c
-    ]
-    return any_of(others) if others else None
+    return _live_elsewhere(S, t, c)
 
 
 def _aarch32_reenter_fp_live(S: Layout, a: Action) -> Expr | None:
@@ -628,9 +623,14 @@ def _efi_with_vcpu_bound(S: Layout, a: Action) -> Expr | None:
 
 def _live_elsewhere(S: Layout, t: int, c: int) -> Expr | None:
     """Task t's state is bound and live on a CPU other than c."""
-    others = [S.tasks[t].fpsimd_cpu.eq(o) & S.cpu[o].last_st.eq(S.task_fpstate(t))
-              for o in range(S.config.cpus) if o != c]
-    return any_of(others) if others else None
+    return _live_on(S, t, [o for o in range(S.config.cpus) if o != c])
+
+
+def _live_on(S: Layout, t: int, cpus: list[int]) -> Expr | None:
+    """Task t's state is bound and live on one of ``cpus`` (None if there are none)."""
+    terms = [S.tasks[t].fpsimd_cpu.eq(o) & S.cpu[o].last_st.eq(S.task_fpstate(t))
+             for o in cpus]
+    return any_of(terms) if terms else None
 
 
 def _signal_live_elsewhere(S: Layout, a: Action) -> Expr | None:
@@ -642,17 +642,13 @@ def _signal_live_elsewhere(S: Layout, a: Action) -> Expr | None:
 def _fpr_set_live(S: Layout, a: Action) -> Expr | None:
     if a.name != "ptrace_fpr_set":
         return None
-    t = a.param("target")
-    return any_of(S.tasks[t].fpsimd_cpu.eq(o) & S.cpu[o].last_st.eq(S.task_fpstate(t))
-                  for o in range(S.config.cpus))
+    return _live_on(S, a.param("target"), list(range(S.config.cpus)))
 
 
 def _fpmr_set_live(S: Layout, a: Action) -> Expr | None:
     if a.name != "ptrace_fpmr_set":
         return None
-    t = a.param("target")
-    return any_of(S.tasks[t].fpsimd_cpu.eq(o) & S.cpu[o].last_st.eq(S.task_fpstate(t))
-                  for o in range(S.config.cpus))
+    return _live_on(S, a.param("target"), list(range(S.config.cpus)))
 
 
 def _signal_fpmr_foreign(S: Layout, a: Action) -> Expr | None:

@@ -754,7 +754,8 @@ void fp_free(void *h) {
   free(c->subs);
   for (int k = 0; k < c->workers; k++) {
     worker_t *w = &c->w[k];
-    free(w->sn); free(w->sh); free(w->sinfo); free(w->scombo); free(w->svoff); free(w->snv); free(w->sv);
+    free(w->sn); free(w->sh); free(w->sinfo); free(w->scombo);
+    free(w->svoff); free(w->snv); free(w->sv);
   }
   free(c->w);
   if (c->lnf) fclose(c->lnf);
