@@ -654,8 +654,8 @@ def _fpmr_set_live(S: Layout, a: Action) -> Expr | None:
 def _signal_fpmr_foreign(S: Layout, a: Action) -> Expr | None:
     """A signal is delivered while the task's state is not live on its CPU and the CPU's
     FPMR holds another task's latest FPMR."""
-    if a.name != "signal":
-        return None
+    if a.name != "signal" or not isinstance(S.cpu[a.param("cpu")].regs.fpmr, Var):
+        return None  # (without --fpmr there is no FPMR register to check)
     t, c = a.param("task"), a.param("cpu")
     return S.tasks[t].tif_foreign.eq(1) & any_of(
         S.cpu[c].regs.fpmr.eq(S.latest(o.index)) for o in S.tasks if o.mm and o.index != t)

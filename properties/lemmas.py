@@ -76,8 +76,31 @@ def _holds(v, t) -> Expr:  # noqa: ANN001
     return v.mutex.eq(t.name)
 
 
+def _tok_ok(S: Layout, slot, owner: int, img: Image | None = None) -> Expr:  # noqa: ANN001
+    """A slot holds what ``owner`` must read there: its latest value, or zero while a user
+    task owner has exec'd and not written since (ghost exec_zero, or with SME an SM
+    change: fpsimd_flush_thread() in arch/arm64/kernel/fpsimd.c memsets thread.uw.fpsimd_state
+    and the next load puts those zeroes in the registers; FPMR by its own ghost
+    exec_zero_fpmr where it has one).  Without the ghosts: ``slot == latest(owner)``."""
+    last = slot.eq(S.latest(owner))
+    if owner >= S.config.user_tasks:
+        return last
+    t = S.tasks[owner]
+    ghost = t.expect_zero
+    if img is not None and slot is img.fpmr and isinstance(t.fpmr_expect_zero, Var):
+        ghost = t.fpmr_expect_zero
+    elif img is not None and slot is img.fpmr:
+        # FPMR without its own exec ghost (no exec event): an SM change leaves FPMR alone
+        return last
+    if not isinstance(ghost, Var):
+        return last
+    return (ghost.eq(1) & slot.eq(S.ZERO)) | (ghost.eq(0) & last)
+
+
 def _latest(S: Layout, img: Image, owner: int) -> Expr:
-    return all_of(slot.eq(S.latest(owner)) for slot in img.slots())
+    """Every slot of img holds what owner must read (`_tok_ok`: its latest value, or zero
+    after exec)."""
+    return all_of(_tok_ok(S, slot, owner, img) for slot in img.slots())
 
 
 # ------------------------------------------------------------------------ SVE helpers
@@ -86,7 +109,7 @@ def _latest(S: Layout, img: Image, owner: int) -> Expr:
 # lemmas built from them are the same expressions as before SVE was covered.
 def _vf_latest(S: Layout, img: Image, owner: int) -> Expr:
     """The V and FPSR/FPCR slices of img hold owner's latest value."""
-    return all_of(slot.eq(S.latest(owner)) for slot in (img.v, img.fpsr) if isinstance(slot, Var))
+    return all_of(_tok_ok(S, slot, owner) for slot in (img.v, img.fpsr) if isinstance(slot, Var))
 
 
 def _zhi_expected(S: Layout, zhi, t) -> Expr:  # noqa: ANN001
@@ -171,10 +194,10 @@ def _task_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
     if not S.config.sve:
         return _latest(S, t.uw, t.index)
     sv = t.sve_state
-    in_sve = sv.v.eq(S.latest(t.index)) & _zhi_expected(S, sv.zhi, t) & _p_ok(S, sv.p, t)
+    in_sve = _tok_ok(S, sv.v, t.index) & _zhi_expected(S, sv.zhi, t) & _p_ok(S, sv.p, t)
     fmt = _sve_format(S, t)
-    return t.uw.fpsr.eq(S.latest(t.index)) & ((fmt & in_sve)
-                                              | (~fmt & t.uw.v.eq(S.latest(t.index))))
+    return _tok_ok(S, t.uw.fpsr, t.index) & ((fmt & in_sve)
+                                             | (~fmt & _tok_ok(S, t.uw.v, t.index)))
 
 
 def _untrapped(S: Layout, c: int) -> Expr:
@@ -900,12 +923,12 @@ def _v6_task_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
         return _latest(S, t.uw, t.index)
     if "fp_type" not in S.features:
         return _task_saved_latest(S, t)  # v6.1: the format is TIF_SVE's, as in 2018
-    sv, last = t.sve_state, S.latest(t.index)
-    in_sve = (t.fp_type.eq("SVE") & sv.v.eq(last) & _zhi_expected(S, sv.zhi, t)
+    sv = t.sve_state
+    in_sve = (t.fp_type.eq("SVE") & _tok_ok(S, sv.v, t.index) & _zhi_expected(S, sv.zhi, t)
               & _p_ok(S, sv.p, t))
-    in_fpsimd = (t.fp_type.eq("FPSIMD") & t.uw.v.eq(last) & t.zhi_expected.eq(0)
-                 & t.p_written.eq(0))
-    return t.uw.fpsr.eq(last) & (in_sve | in_fpsimd)
+    in_fpsimd = (t.fp_type.eq("FPSIMD") & _tok_ok(S, t.uw.v, t.index)
+                 & t.zhi_expected.eq(0) & t.p_written.eq(0))
+    return _tok_ok(S, t.uw.fpsr, t.index) & (in_sve | in_fpsimd)
 
 
 @_needs_owner
