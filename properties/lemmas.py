@@ -68,6 +68,14 @@ def _cpus(S: Layout) -> range:
     return range(S.config.cpus)
 
 
+def _alive(t) -> Expr:  # noqa: ANN001
+    """Task t exists: TRUE except for the fork child's slot (event fork,
+    model.state.Layout.fork_child) before its fork or after its do_exit().  A dead
+    task_struct's FP fields are no context's state: nobody reads them until the next
+    fork overwrites them (``*dst = *src``) and copy_thread() flushes its binding."""
+    return t.created.eq(1) if isinstance(t.created, Var) else TRUE
+
+
 def _pc_in(t, pcs) -> Expr:  # noqa: ANN001
     return any_of(t.pc.eq(p) for p in pcs)
 
@@ -371,7 +379,7 @@ def _pm_flushed_live(S: Layout, c: int, t) -> Expr:  # noqa: ANN001
 
 
 def v417_binding_is_live(S: Layout) -> Expr:
-    return all_of(implies(_bound_task(S, c, t), _host_task_latest(S, c, t))
+    return all_of(implies(_alive(t) & _bound_task(S, c, t), _host_task_latest(S, c, t))
                   for c in _cpus(S) for t in _users(S))
 
 
@@ -442,7 +450,7 @@ def v417_sve_el0_enabled_for_live_task(S: Layout) -> Expr:
 
 
 def v417_saved_unless_live(S: Layout) -> Expr:
-    return all_of(_task_saved_latest(S, t) | any_of(
+    return all_of(~_alive(t) | _task_saved_latest(S, t) | any_of(
         S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0) for c in _cpus(S))
         for t in _users(S))
 
@@ -476,7 +484,7 @@ def seed_guest_trap_by_flag(S: Layout) -> Expr:
 
 
 def seed_task_binding_is_live(S: Layout) -> Expr:
-    return all_of(implies(~_guest_live(S, c) & _bound_task(S, c, t),
+    return all_of(implies(_alive(t) & ~_guest_live(S, c) & _bound_task(S, c, t),
                           _task_regs_latest(S, c, t))
                   for c in _cpus(S) for t in _users(S))
 
@@ -518,7 +526,7 @@ def seed_guest_saved_unless_live(S: Layout) -> Expr:
 
 
 def seed_task_saved_unless_live(S: Layout) -> Expr:
-    return all_of(_task_saved_latest(S, t) | any_of(
+    return all_of(~_alive(t) | _task_saved_latest(S, t) | any_of(
         S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0) & _bound_task(S, c, t)
         & ~_guest_live(S, c) for c in _cpus(S))
         for t in _users(S))
@@ -718,6 +726,28 @@ def efi_buffers_at_rest(S: Layout) -> Expr:
         out += [slot.eq(S.ZERO) for img in (cpu.efi_fpsimd_state, cpu.efi_sve_state)
                 for slot in img.slots()]
     return all_of(out)
+
+
+def dead_fork_slot_at_rest(S: Layout) -> Expr:
+    """(event fork) The fork child's slot while no task lives in it (before the first
+    fork, after do_exit()): its program point is KERNEL (it was created at KERNEL and
+    exits from a syscall at KERNEL; wake_up_new_task() sets KERNEL again), it is current
+    on no CPU (do_exit() -> do_task_dead() switched it out for the last time), not in a
+    ptrace stop, and (v6) its task-context kernel-mode NEON fields are the canonical
+    dead ones (TIF_KERNEL_FPSTATE clear, kernel_fpsimd_state zero, kernel_fpsimd_cpu
+    NR_CPUS): it exited outside any section."""
+    if S.fork_child is None:
+        return TRUE
+    t = S.tasks[S.fork_child]
+    if not isinstance(t.created, Var):
+        return TRUE
+    parts = [t.pc.eq("KERNEL")] + [S.cpu[c].current.ne(t.index) for c in _cpus(S)]
+    if isinstance(t.stopped, Var):
+        parts.append(t.stopped.eq(0))
+    if t.kernel_state is not None:
+        parts += [t.tif_kernel_fpstate.eq(0), t.kernel_fpsimd_cpu.eq("NR_CPUS")]
+        parts += [slot.eq(S.ZERO) for slot in t.kernel_state.slots()]
+    return implies(t.created.eq(0), all_of(parts))
 
 
 def offline_cpu_runs_idle(S: Layout) -> Expr:
@@ -933,7 +963,7 @@ def _v6_task_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
 
 @_needs_owner
 def v6_task_binding_is_live(S: Layout) -> Expr:
-    return all_of(implies(~_v6_guest_live(S, c) & _bound_task(S, c, t),
+    return all_of(implies(_alive(t) & ~_v6_guest_live(S, c) & _bound_task(S, c, t),
                           _v6_task_regs_latest(S, c, t))
                   for c in _cpus(S) for t in _users(S))
 
@@ -980,7 +1010,7 @@ def v6_guest_saved_unless_live(S: Layout) -> Expr:
 
 @_needs_owner
 def v6_task_saved_unless_live(S: Layout) -> Expr:
-    return all_of(_v6_task_saved_latest(S, t) | any_of(
+    return all_of(~_alive(t) | _v6_task_saved_latest(S, t) | any_of(
         S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0) & _bound_task(S, c, t)
         & ~_v6_guest_live(S, c) for c in _cpus(S))
         for t in _users(S))
@@ -1362,6 +1392,10 @@ LEMMAS: tuple[Lemma, ...] = (
        "between calls"),
     _L(offline_cpu_runs_idle,
        "an offline CPU runs its idle task and fpsimd_cpu_dead() has cleared its binding"),
+    _L(dead_fork_slot_at_rest,
+       "the fork child's empty task_struct slot is at pc KERNEL, current nowhere, not"
+       " stopped, with dead kernel-mode NEON fields (it exits only from a syscall, through"
+       " do_task_dead()'s last switch)"),
     _L(no_hardirq_at_rest, "the IRQ step enters and leaves hardirq context within itself"),
     _L(no_softirq_at_rest, "every bh-disabled section and softirq ends in the step that began it"),
     _L(neon_not_busy_at_rest, "kernel_neon_begin/end pairs are inside one step"),
