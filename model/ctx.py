@@ -52,7 +52,7 @@ from model.dsl import (
     walk_stmts,
 )
 from model.interleave import ExecState, IrqSets, entry_state, expr_vars, irq_sets
-from model.state import CpuVars, Image, Layout, TaskVars, VcpuVars
+from model.state import SIGFRAME_SNAPSHOT, CpuVars, Image, Layout, TaskVars, VcpuVars
 
 if TYPE_CHECKING:
     from model.variant import Variant
@@ -825,6 +825,19 @@ class Ctx:
                 for ghost in ghosts:
                     if isinstance(ghost, Var):
                         self.set(ghost, 0)
+                self.sigframe_snapshot_forget(owner)
+
+    def sigframe_snapshot_forget(self, owner: int) -> None:
+        """Ghost (event signal with SME): the snapshot ghosts of ``owner``'s frame
+        (`model.state.SIGFRAME_SNAPSHOT`) are read only while the frame is fresh; once it
+        is not they are dead and reset to 0 (a canonical value)."""
+        if owner >= self.config.user_tasks:
+            return
+        t = self.S.tasks[owner]
+        with self.atomic():
+            for g, _src in SIGFRAME_SNAPSHOT:
+                if isinstance(getattr(t, g), Var):
+                    self.set(getattr(t, g), 0)
 
     def copy_as_child(self, dst: Var | Expr, src: Var | Expr, parent: int, child: int) -> None:
         """``dst = src``, a copy of a parent's FP data into its child at fork (`*dst =
@@ -854,6 +867,13 @@ class Ctx:
         with self.atomic():
             for slot in self.S.za_slots():
                 self.set(slot, Retire(slot, self.S.latest(owner), self.S.stale(owner)))
+            # (event signal) a new ZA generation ends the freshness of the owner's frame,
+            # as a new generation of the rest does (`supersede`)
+            if owner < self.config.user_tasks:
+                fresh = self.S.tasks[owner].sigframe_fresh
+                if isinstance(fresh, Var):
+                    self.set(fresh, 0)
+                    self.sigframe_snapshot_forget(owner)
 
     def kernel_neon_read_back(self, softirq: bool, task: int | None = None,
                               zhi: bool = True) -> None:

@@ -259,6 +259,27 @@ class TaskVars:
     sm_expected: Var | Expr = None  # type: ignore[assignment]
     za_expected: Var | Expr = None  # type: ignore[assignment]
     za_written: Var | Expr = None  # type: ignore[assignment]
+    # (event signal with Config.sme) the frame's SME records: sve_context's
+    # SVE_SIG_FLAG_SM, whether za_context carries ZA data, and that data (one slot, as ZA
+    # is); and ghosts: what the task had to read when the signal was delivered (expect_zero,
+    # zhi_expected, p_written, sm_expected, za_expected, za_written), taken before the
+    # handler entry's SMSTOP changes them: while the frame is fresh it must hold those
+    # (`SIGFRAME_SNAPSHOT`).  Constants otherwise.
+    sigframe_sm: Var | Expr = None  # type: ignore[assignment]
+    sigframe_za: Var | Expr = None  # type: ignore[assignment]
+    sigframe_zadata: Var | Expr = None  # type: ignore[assignment]
+    sf_expect_zero: Var | Expr = None  # type: ignore[assignment]
+    sf_zhi_expected: Var | Expr = None  # type: ignore[assignment]
+    sf_p_written: Var | Expr = None  # type: ignore[assignment]
+    sf_sm_expected: Var | Expr = None  # type: ignore[assignment]
+    sf_za_expected: Var | Expr = None  # type: ignore[assignment]
+    sf_za_written: Var | Expr = None  # type: ignore[assignment]
+
+
+# (event signal with SME) each snapshot ghost of TaskVars and the ghost it copies at delivery.
+SIGFRAME_SNAPSHOT = (("sf_expect_zero", "expect_zero"), ("sf_zhi_expected", "zhi_expected"),
+                     ("sf_p_written", "p_written"), ("sf_sm_expected", "sm_expected"),
+                     ("sf_za_expected", "za_expected"), ("sf_za_written", "za_written"))
 
 
 @dataclass
@@ -403,13 +424,13 @@ class Layout:
 
         def sigframe_image(prefix: str) -> Image:
             """The signal frame's FP records (user memory): V and FPSR/FPCR from
-            fpsimd_context; with SVE the Z bits above 127 and P/FFR from sve_context
+            fpsimd_context; with SVE or SME the Z bits above 127 and P/FFR from sve_context
             (sve_context's copy of V duplicates fpsimd_context's, sve.txt section 4); with
             FEAT_FPMR (Config.fpmr, v6.9+) fpmr_context's FPMR."""
             v = self._var(f"{prefix}.v", self.VALUE, 0)
             fpsr = self._var(f"{prefix}.fpsr", self.VALUE, 0)
-            zhi = self._var(f"{prefix}.zhi", self.VALUE, 0) if cfg.sve else zero
-            p = self._var(f"{prefix}.p", self.VALUE, 0) if cfg.sve else zero
+            zhi = self._var(f"{prefix}.zhi", self.VALUE, 0) if zp else zero
+            p = self._var(f"{prefix}.p", self.VALUE, 0) if zp else zero
             return self._with_fpmr(Image(prefix, v, fpsr, zhi, p=p), f"{prefix}.fpmr", 0)
 
         b = BOOL
@@ -528,7 +549,7 @@ class Layout:
                     else Const(b, 0),
                     sigframe=sigframe_image(f"{name}.sigframe") if self.signals else None,
                     sigframe_sve=self._var(f"{name}.sigframe.sve_regs", b, 0)
-                    if self.signals and cfg.sve else Const(b, 0),
+                    if self.signals and zp else Const(b, 0),
                     in_handler=self._var(f"{name}.in_handler", b, 0) if self.signals
                     else Const(b, 0),
                     sigframe_fresh=self._var(f"ghost.{name}.sigframe_fresh", GHOST_BOOL, 0)
@@ -566,6 +587,7 @@ class Layout:
                     else Const(GHOST_BOOL, 0),
                     za_written=self._var(f"ghost.{name}.za_written", GHOST_BOOL, 0)
                     if cfg.sme else Const(GHOST_BOOL, 0),
+                    **self._sigframe_sme_vars(name, self.signals and cfg.sme),
                 )
             )
         for c in range(cfg.cpus):
@@ -607,6 +629,7 @@ class Layout:
                     sm_expected=Const(GHOST_BOOL, 0),
                     za_expected=Const(GHOST_BOOL, 0),
                     za_written=Const(GHOST_BOOL, 0),
+                    **self._sigframe_sme_vars(name, False),
                 )
             )
         self.vcpus: list[VcpuVars] = []
@@ -667,6 +690,22 @@ class Layout:
         if not self.config.guest_aarch32:
             return img
         return replace(img, fpexc=self._var(name, self.VALUE, init))
+
+    def _sigframe_sme_vars(self, name: str, on: bool) -> dict[str, Var | Expr]:
+        """(event signal with Config.sme) A task's frame SME records and the snapshot
+        ghosts (TaskVars.sigframe_sm ...); constants when ``on`` is false."""
+        b = BOOL
+        if not on:
+            out: dict[str, Var | Expr] = {"sigframe_sm": Const(b, 0), "sigframe_za": Const(b, 0),
+                                          "sigframe_zadata": Const(self.VALUE, 0)}
+            out.update({g: Const(GHOST_BOOL, 0) for g, _ in SIGFRAME_SNAPSHOT})
+            return out
+        out = {"sigframe_sm": self._var(f"{name}.sigframe.sve_flags_sm", b, 0),
+               "sigframe_za": self._var(f"{name}.sigframe.za_regs", b, 0),
+               "sigframe_zadata": self._var(f"{name}.sigframe.za", self.VALUE, 0)}
+        out.update({g: self._var(f"ghost.{name}.sigframe.{src}", GHOST_BOOL, 0)
+                    for g, src in SIGFRAME_SNAPSHOT})
+        return out
 
     def _with_fpmr(self, img: Image, name: str, init: int) -> Image:
         """With FEAT_FPMR (Config.fpmr), attach an FPMR value slot to a CPU's registers,
@@ -766,6 +805,7 @@ class Layout:
         ZA has its own generations (a ZA write retires only ZA copies: `Ctx.supersede_za`),
         as P/FFR have."""
         out = [c.za for c in self.cpu] + [t.sme_state for t in self.tasks if t.mm]
+        out += [t.sigframe_zadata for t in self.tasks if t.mm]
         return [x for x in out if isinstance(x, Var)]
 
     def all_images(self) -> list[Image]:

@@ -302,15 +302,18 @@ def fpmr_expects_zero(S: Layout, owner: int) -> Expr:
     return g.eq(1) if isinstance(g, Var) else FALSE
 
 
-def expected(S: Layout, owner: int, regs: Image) -> Expr:
+def expected(S: Layout, owner: int, regs: Image, ez: Expr | None = None) -> Expr:
     """The registers hold what ``owner`` must read: its latest write, or zero after exec
-    (FPMR by its own ghost where it has one: `fpmr_expects_zero`)."""
+    (FPMR by its own ghost where it has one: `fpmr_expects_zero`).  ``ez``: the "must read
+    zero" condition to use instead of the owner's current one (a signal frame's, taken at
+    delivery: `sigframe_no_loss`)."""
     fz = fpmr_expects_zero(S, owner)
     if fz is not FALSE and isinstance(regs.fpmr, Var):
-        rest = expected(S, owner, replace(regs, fpmr=None))
+        rest = expected(S, owner, replace(regs, fpmr=None), ez)
         fpmr = (fz & regs.fpmr.eq(S.ZERO)) | (~fz & regs.fpmr.eq(S.latest(owner)))
         return rest & fpmr
-    ez = expects_zero(S, owner)
+    if ez is None:
+        ez = expects_zero(S, owner)
     if ez is FALSE:
         return own_latest(S, owner, regs)
     return (ez & all_zero(S, regs)) | (~ez & own_latest(S, owner, regs))
@@ -386,6 +389,8 @@ def sigframe_no_loss(S: Layout, t) -> Expr:  # noqa: ANN001
     register data, sve_context holds its Z bits above 127 and (when defined) P/FFR."""
     f = t.sigframe
     reading = t.pc.eq("USER") & t.in_handler.eq(1) & t.sigframe_fresh.eq(1)
+    if isinstance(t.sf_sm_expected, Var):
+        return implies(reading, _sigframe_sme_ok(S, t))
     ok = expected(S, t.index, Image(f.name, f.v, f.fpsr, Const(S.VALUE, S.ZERO),
                                     fpmr=f.fpmr))
     if isinstance(f.zhi, Var):
@@ -393,6 +398,28 @@ def sigframe_no_loss(S: Layout, t) -> Expr:  # noqa: ANN001
                                                             f.p.eq(S.latest(t.index)))
         ok = ok & implies(t.sigframe_sve.eq(1), sve_ok)
     return implies(reading, ok)
+
+
+def _sigframe_sme_ok(S: Layout, t) -> Expr:  # noqa: ANN001
+    """(event signal with SME) The fresh frame holds what the interrupted task had to read,
+    by the expectations taken at delivery (`model.state.SIGFRAME_SNAPSHOT`: the handler
+    entry's SMSTOP changes the task's own): V/FPSR; with SVE-record data its Z bits above
+    127 and (when defined) P/FFR; the SVE record's SVE_SIG_FLAG_SM says whether it was in
+    streaming mode, and then carries the registers (sme.rst: the streaming-mode state is
+    always in the SVE record); za_context carries ZA exactly when it had ZA enabled, and
+    then its ZA (its latest ZA write, or zero after its SMSTART ZA)."""
+    f, i = t.sigframe, t.index
+    latest, zero = Const(S.VALUE, S.latest(i)), Const(S.VALUE, S.ZERO)
+    ok = expected(S, i, Image(f.name, f.v, f.fpsr, zero), ez=t.sf_expect_zero.eq(1))
+    zhi = Ite(t.sf_zhi_expected.eq(1), latest, zero)
+    ok = ok & implies(t.sigframe_sve.eq(1),
+                      Eq(f.zhi, zhi) & implies(t.sf_p_written.eq(1), f.p.eq(S.latest(i))))
+    ok = ok & _same_bit(t.sigframe_sm, t.sf_sm_expected) & implies(t.sigframe_sm.eq(1),
+                                                                    t.sigframe_sve.eq(1))
+    za = Ite(t.sf_za_written.eq(1), latest, zero)
+    ok = ok & _same_bit(t.sigframe_za, t.sf_za_expected) & implies(t.sigframe_za.eq(1),
+                                                                    Eq(t.sigframe_zadata, za))
+    return ok
 
 
 def sigframe_no_leak(S: Layout, t) -> Expr:  # noqa: ANN001
@@ -404,6 +431,8 @@ def sigframe_no_leak(S: Layout, t) -> Expr:  # noqa: ANN001
                                          fpmr=f.fpmr))
     if isinstance(f.zhi, Var):
         ok = ok & implies(t.sigframe_sve.eq(1), _own(S, t.index, f.zhi) & _own(S, t.index, f.p))
+    if isinstance(t.sigframe_zadata, Var):  # (SME) za_context's ZA data
+        ok = ok & implies(t.sigframe_za.eq(1), _own(S, t.index, t.sigframe_zadata))
     return implies(reading, ok)
 
 

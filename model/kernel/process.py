@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from model.ctx import Ctx
 from model.dsl import Const, Var
+from model.state import SIGFRAME_SNAPSHOT
 
 
 def flush_thread(k: Ctx) -> None:
@@ -118,11 +119,16 @@ def copy_task_struct(k: Ctx, child: int) -> None:
         # inside the same handler on a copy of the same frame.
         for d, s_ in zip(dst.sigframe.all_slots(), src.sigframe.all_slots(), strict=True):
             k.copy_as_child(d, s_, parent, child)
-        for f in ("in_handler", "sigframe_sve"):
+        for f in ("in_handler", "sigframe_sve", "sigframe_sm", "sigframe_za"):
             if isinstance(getattr(dst, f), Var):
                 k.set(getattr(dst, f), getattr(src, f))
+        if isinstance(dst.sigframe_zadata, Var):  # (SME) za_context's ZA data
+            k.copy_as_child(dst.sigframe_zadata, src.sigframe_zadata, parent, child)
         with k.atomic():
             k.set(dst.sigframe_fresh, src.sigframe_fresh)
+            for g, _src in SIGFRAME_SNAPSHOT:
+                if isinstance(getattr(dst, g), Var):
+                    k.set(getattr(dst, g), getattr(src, g))
 
 
 def copy_thread(k: Ctx, child: int) -> None:

@@ -72,12 +72,19 @@ def setup_rt_frame(k: Ctx) -> None:
     frame interleave with them does not change what is copied."""
     k.fpsimd_signal_preserve_current_state()
     k.preserve_fpsimd_context()
-    if k.config.sve:
+    if k.config.sve or k.config.sme:
+        # (v6.x: the SVE record is written when the system supports SVE or SME)
         k.preserve_sve_context()
     if k.config.fpmr:
         # (v6.9-v6.15, FEAT_FPMR: setup_sigframe() writes fpmr_context after the FPSIMD
         # and SVE records; model/variants/v6_events.py)
         k.preserve_fpmr_context()
+    if k.config.sme:
+        # (v6.8-v6.15 with SME: setup_sigframe() writes za_context last of the modelled
+        # records (TPIDR2 before FPMR: not modelled); then, the frame written,
+        # setup_return()'s SME statements; model/variants/v6_events.py)
+        k.preserve_za_context()
+        k.setup_return()
 
 
 def forget_syscall(k: Ctx) -> None:
@@ -160,13 +167,22 @@ def sys_rt_sigreturn(k: Ctx) -> None:
     k.set(f.fpsr, latest)
     if isinstance(f.fpmr, Var):
         k.set(f.fpmr, latest)  # (Config.fpmr) fpmr_context is in the frame too
-    if k.config.sve:
+    if k.config.sve or k.config.sme:
         with k.If(t.sigframe_sve.eq(1)):
             k.supersede_p(k.current)
             k.set(f.zhi, latest)
             k.set(f.p, latest)
         k.set(t.zhi_expected, k._ghost_bool(t.sigframe_sve.eq(1)))
         k.set(t.p_written, k._ghost_bool(t.sigframe_sve.eq(1)))
+    if k.config.sme:
+        # (SME) the task then runs in streaming mode iff the SVE record says so
+        # (SVE_SIG_FLAG_SM), with ZA on iff za_context carries ZA, which it must read back
+        k.set(t.sm_expected, k._ghost_bool(t.sigframe_sm.eq(1)))
+        with k.If(t.sigframe_za.eq(1)):
+            k.supersede_za(k.current)
+            k.set(t.sigframe_zadata, latest)
+        k.set(t.za_expected, k._ghost_bool(t.sigframe_za.eq(1)))
+        k.set(t.za_written, k._ghost_bool(t.sigframe_za.eq(1)))
     k.restore_sigframe(f)
     k.set(t.in_handler, False)
     k.pop_sigframe()
@@ -181,7 +197,7 @@ def restore_sigframe(k: Ctx, frame: Image) -> None:
     the restored SVE state whole); then, with an SVE record (always present when the
     system supports SVE) restore_sve_fpsimd_context(), else restore_fpsimd_context()."""
     k.forget_syscall()
-    if k.config.sve:
+    if k.config.sve or k.config.sme:
         k.restore_sve_fpsimd_context(frame)
     else:
         k.restore_fpsimd_context(frame)
@@ -190,6 +206,10 @@ def restore_sigframe(k: Ctx, frame: Image) -> None:
         # restore_fpmr_context(): the kernel always writes an fpmr_context, and the
         # handler does not remove records (model/variants/v6_events.py)
         k.restore_fpmr_context(frame)
+    if k.config.sme:
+        # (v6.8-v6.15 with SME) then restore_za_context(): the kernel always writes a
+        # za_context when the system supports SME (model/variants/v6_events.py)
+        k.restore_za_context(frame)
 
 
 def pop_sigframe(k: Ctx) -> None:
@@ -201,9 +221,13 @@ def pop_sigframe(k: Ctx) -> None:
     with k.atomic():
         for slot in t.sigframe.all_slots():
             k.set(slot, k.S.ZERO)
-        if isinstance(t.sigframe_sve, Var):
-            k.set(t.sigframe_sve, False)
+        for flag in (t.sigframe_sve, t.sigframe_sm, t.sigframe_za):
+            if isinstance(flag, Var):
+                k.set(flag, False)
+        if isinstance(t.sigframe_zadata, Var):
+            k.set(t.sigframe_zadata, k.S.ZERO)
         k.set(t.sigframe_fresh, 0)
+    k.sigframe_snapshot_forget(k.current)
 
 
 FUNCTIONS = {

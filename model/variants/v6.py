@@ -100,9 +100,6 @@ UNSUPPORTED_EVENTS: dict[str, str] = {
 # Optional events whose SME statements are not modelled (refused with --sme; the others'
 # are in model/variants/v6_events.py).
 SME_UNSUPPORTED_EVENTS: dict[str, str] = {
-    "signal": "setup_return()'s SMSTOP (SM and ZA off for the handler, the saved V zeroed"
-              " when streaming), the streaming-mode sve_context record and za_context, and"
-              " their restore on sigreturn are not written",
     "efi": "__efi_fpsimd_begin()/__efi_fpsimd_end()'s streaming-mode handling (efi_sm_state:"
            " SVCR.SM saved, cleared and set again around the firmware call) is not written",
     "set_one_reg": "not checked together with KVM's SME handling (kvm_arch_vcpu_load_fp()/"
@@ -602,6 +599,7 @@ def syscall_entry_bookkeeping(k: Ctx) -> None:
     kernel state; without those events both are constants and nothing is emitted."""
     if isinstance(k.cur.sigframe_fresh, Var):
         k.set(k.cur.sigframe_fresh, 0)
+        k.sigframe_snapshot_forget(k.current)
     if isinstance(k.cur.syscall_body, Var):
         k.set(k.cur.syscall_body, True)
 

@@ -116,10 +116,10 @@ dropped TIF_SVE, the task's restored Z bits above 127 and P/FFR were gone).  On 
 from __future__ import annotations
 
 from model.ctx import Ctx
-from model.dsl import Const, Var
+from model.dsl import Const, Ite, Var
 from model.kernel.kvm_vcpu_ops import vcpu_fp_context_slots
 from model.kernel.process import copy_task_struct
-from model.state import Image
+from model.state import GHOST_BOOL, SIGFRAME_SNAPSHOT, Image
 from model.variants.v4_18 import check_vcpu_requests
 
 
@@ -257,7 +257,16 @@ def preserve_sve_context_v6(k: Ctx) -> None:
     register data follows; if vq, current's whole sve_state (Z incl. the bits above 127,
     P/FFR) is copied into the record (the caller saved the registers first)."""
     t, f = k.cur, k.cur.sigframe
-    sve = k.let("vq", _fp_type_sve(k, k.current))
+    if k.config.sme:
+        # (SME) thread_sm_enabled(): vl = the task's SME VL (one VL per kind: the same
+        # slices), flags = SVE_SIG_FLAG_SM, and the record carries the streaming-mode
+        # registers (saved in SVE format; FFR, not saved without FA64, is not modelled:
+        # the P slice stands for P0-P15); else as without SME
+        sm = k.let("sm", t.svcr_sm.eq(1))
+        k.set(t.sigframe_sm, sm)
+        sve = k.let("vq", sm | _fp_type_sve(k, k.current))
+    else:
+        sve = k.let("vq", _fp_type_sve(k, k.current))
     k.set(t.sigframe_sve, sve)
     with k.If(sve):
         k.set(f.zhi, t.sve_state.zhi)
@@ -265,6 +274,99 @@ def preserve_sve_context_v6(k: Ctx) -> None:
     with k.Else():  # no register data in the record: the slots stay unused (zero)
         k.set(f.zhi, k.S.ZERO)
         k.set(f.p, k.S.ZERO)
+
+
+def preserve_za_context_v68(k: Ctx) -> None:
+    """arch/arm64/kernel/signal.c (v6.8-v6.16, the same text; CONFIG_ARM64_SME, called by
+    setup_sigframe() when system_supports_sme()): preserve_za_context(ctx): vq = the SME
+    VL's if thread_za_enabled(&current->thread) (thread.svcr.ZA), else 0; the header
+    (size says whether ZA data follows); if vq, current's sme_state (ZA) is copied into
+    the record (the caller saved the registers first).  (ZT0: SME2, not modelled.)"""
+    t = k.cur
+    za = k.let("za_vq", t.svcr_za.eq(1))
+    k.set(t.sigframe_za, za)
+    with k.If(za):
+        k.set(t.sigframe_zadata, t.sme_state)
+    with k.Else():  # no ZA data in the record
+        k.set(t.sigframe_zadata, k.S.ZERO)
+
+
+def _handler_entry_ghost(k: Ctx) -> None:
+    """Ghost (not kernel code), at setup_return(): "Signal handlers are invoked with ZA and
+    streaming mode disabled" (signal.c; Documentation/arch/arm64/sme.rst).  First the
+    frame's expectations are taken (`model.state.SIGFRAME_SNAPSHOT`: what the interrupted
+    task had to read, which the fresh frame must hold); then the handler must run with
+    PSTATE.SM and PSTATE.ZA clear, and if the task was in streaming mode, leaving it
+    zeroes the registers (the architectural effect of SMSTOP; sme.rst: "entering or
+    exiting streaming mode ... all register state is zeroed"): the handler must read zero
+    V and FPSR (`expect_zero`), zero Z bits above 127, and P/FFR are not its to read
+    back.  Not a new generation: the frame keeps the interrupted values' label."""
+    t = k.cur
+    with k.atomic():
+        for g, src in SIGFRAME_SNAPSHOT:
+            k.set(getattr(t, g), getattr(t, src))
+        # (ghost updates from ghosts only: no model condition may read a ghost)
+        was_sm = t.sm_expected.eq(1)
+        one, nil = Const(GHOST_BOOL, 1), Const(GHOST_BOOL, 0)
+        k.set(t.expect_zero, Ite(was_sm, one, t.expect_zero))
+        for g in (t.zhi_expected, t.p_written):
+            if isinstance(g, Var):
+                k.set(g, Ite(was_sm, nil, g))
+        k.set(t.sm_expected, 0)
+        k.set(t.za_expected, 0)
+
+
+def setup_return_v68(k: Ctx) -> None:
+    """arch/arm64/kernel/signal.c (v6.8-v6.15; the same text in v6.8.0, v6.9.0, v6.10.0,
+    v6.13.7, v6.14.0): setup_return(), its SME part, after setup_sigframe() succeeded
+    (so after the frame's records; still preemptible, bottom halves on): if
+    system_supports_sme(): if thread.svcr.SM, memset(&uw.fpsimd_state, 0) and fp_type =
+    FP_STATE_FPSIMD ("flush the saved FPSIMD register state in case it gets loaded");
+    thread.svcr &= ~(ZA | SM); sme_smstop() on the live registers, whoever's state they
+    hold: fpsimd_signal_preserve_current_state() at the top of setup_rt_frame() left
+    current's state bound (TIF_FOREIGN_FPSTATE clear), but a context switch or a
+    softirq's kernel_neon_begin() since may have unbound it, and the CPU's registers may
+    then be bound to another task.  TIF_SME and sme_state are left (ZA is off for the
+    handler; its data stays saved).  (TPIDR2 is not written in these versions.)"""
+    _handler_entry_ghost(k)
+    t = k.cur
+    zero = Const(k.S.VALUE, k.S.ZERO)
+    with k.If(t.svcr_sm.eq(1)):
+        k.set(t.uw.v, zero)
+        k.set(t.uw.fpsr, zero)
+        _set_fp_type(k, k.current, "FPSIMD")
+    with k.atomic():  # one read-modify-write of thread.svcr: no window inside
+        k.set(t.svcr_za, False)
+        k.set(t.svcr_sm, False)
+    k.sme_smstop()
+
+
+def task_smstop_sm_v616(k: Ctx, t: int) -> None:
+    """arch/arm64/include/asm/fpsimd.h / fpsimd.c (v6.16 [I], "arm64/fpsimd: Add
+    task_smstop_sm()", read in v6.18.2): task_smstop_sm(task): if thread.svcr.SM: zero
+    uw.fpsimd_state's V registers, FPSR = the SM-change value 0x0800009f (the model's
+    token 0 for the FPSR/FPCR slice, as `sme_write_svcr`), (FPMR 0: --fpmr is not
+    modelled with SME), clear svcr.SM, fp_type = FP_STATE_FPSIMD: the saved state as
+    leaving streaming mode leaves the registers."""
+    task = k.task(t)
+    zero = Const(k.S.VALUE, k.S.ZERO)
+    with k.If(task.svcr_sm.eq(1)):
+        k.set(task.uw.v, zero)
+        k.set(task.uw.fpsr, zero)
+        k.set(task.svcr_sm, False)
+        _set_fp_type(k, t, "FPSIMD")
+
+
+def setup_return_v616(k: Ctx) -> None:
+    """arch/arm64/kernel/signal.c (v6.16 [I], read in v6.18.2; the SME block of 929fa99b1215
+    "signal: Always save+flush state early" and "signal: Clear TPIDR2 when delivering
+    signals"): setup_return(), its SME part: task_smstop_sm(current); thread.svcr &=
+    ~SVCR_ZA_MASK; TPIDR2_EL0 = 0 (not modelled).  No live SMSTOP: setup_rt_frame()
+    saved and flushed current's state first, so the return to user space reloads it and
+    task_fpsimd_load()'s SVCR write leaves streaming mode and ZA."""
+    _handler_entry_ghost(k)
+    task_smstop_sm_v616(k, k.current)
+    k.set(k.cur.svcr_za, False)
 
 
 def preserve_fpsimd_context_v616(k: Ctx) -> None:
@@ -283,15 +385,18 @@ def setup_rt_frame_v616(k: Ctx) -> None:
     setup_rt_frame(): fpsimd_save_and_flush_current_state() first (current's live state
     saved and unbound: TIF_FOREIGN_FPSTATE set, fpsimd_cpu = NR_CPUS, so nothing saves
     into its thread struct any more and the return to user space reloads it), then
-    get_sigframe(), setup_sigframe(): preserve_fpsimd_context() and, with SVE,
-    preserve_sve_context().  setup_return()'s FP part is SME only (task_smstop_sm(), ZA,
-    TPIDR2): nothing without SME."""
+    get_sigframe(), setup_sigframe(): preserve_fpsimd_context() and, with SVE or SME,
+    preserve_sve_context(), (FPMR) and with SME preserve_za_context(); then
+    setup_return(), whose FP part is SME only (`setup_return_v616`)."""
     k.fpsimd_save_and_flush_current_state()
     k.preserve_fpsimd_context()
-    if k.config.sve:
+    if k.config.sve or k.config.sme:
         k.preserve_sve_context()
     if k.config.fpmr:
         k.preserve_fpmr_context()
+    if k.config.sme:
+        k.preserve_za_context()
+        k.setup_return()
 
 
 def restore_fpsimd_context_v6(k: Ctx, frame: Image) -> None:
@@ -300,6 +405,20 @@ def restore_fpsimd_context_v6(k: Ctx, frame: Image) -> None:
     not modelled) fp_type = FP_STATE_FPSIMD; fpsimd_update_current_state(&fpsimd) (the
     version's: load and bind up to v6.15, merge only in v6.16)."""
     k.clear_thread_flag("TIF_SVE")
+    _set_fp_type(k, k.current, "FPSIMD")
+    k.fpsimd_update_current_state(frame)
+
+
+def restore_fpsimd_context_v616(k: Ctx, frame: Image) -> None:
+    """arch/arm64/kernel/signal.c (v6.16 [I], read in v6.18.2; "signal: Clear PSTATE.SM when
+    restoring FPSIMD frame only"): restore_fpsimd_context(user): read_fpsimd_context();
+    clear_thread_flag(TIF_SVE); thread.svcr &= ~SVCR_SM_MASK (v6.8-v6.15 lack it: there
+    the no-payload SVE record's path clears SM itself, `restore_sve_fpsimd_context_v68`);
+    fp_type = FP_STATE_FPSIMD; fpsimd_update_current_state(&fpsimd) (merge only)."""
+    if k.config.sve:
+        k.clear_thread_flag("TIF_SVE")
+    if k.config.sme:
+        k.set(k.cur.svcr_sm, False)
     _set_fp_type(k, k.current, "FPSIMD")
     k.fpsimd_update_current_state(frame)
 
@@ -325,15 +444,68 @@ def restore_sve_fpsimd_context_v68(k: Ctx, frame: Image) -> None:
     sve_state if TIF_SVE, load, bind).  Preemptible throughout, bottom halves on."""
     t = k.cur
     with k.If(~t.sigframe_sve.eq(1)):
-        k.clear_thread_flag("TIF_SVE")
+        if k.config.sve:
+            k.clear_thread_flag("TIF_SVE")
+        if k.config.sme:
+            k.set(t.svcr_sm, False)  # current->thread.svcr &= ~SVCR_SM_MASK
         _set_fp_type(k, k.current, "FPSIMD")
     with k.Else():
         k.fpsimd_flush_task_state(k.current)
         k.sve_alloc()
         _copy_sve_record(k, frame)
-        k.set_thread_flag("TIF_SVE")
+        _set_sm_or_tif_sve(k)
         _set_fp_type(k, k.current, "SVE")
     k.fpsimd_update_current_state(frame)
+
+
+def _set_sm_or_tif_sve(k: Ctx) -> None:
+    """The statement of restore_sve_fpsimd_context() after the payload's copy (v6.8-v6.16,
+    not a C function): if the record's flags have SVE_SIG_FLAG_SM, thread.svcr |= SM,
+    else set_thread_flag(TIF_SVE) (thread.svcr.SM is left as it is then)."""
+    if not k.config.sme:
+        k.set_thread_flag("TIF_SVE")
+        return
+    with k.If(k.cur.sigframe_sm.eq(1)):
+        k.set(k.cur.svcr_sm, True)
+    with k.Else():
+        if k.config.sve:
+            k.set_thread_flag("TIF_SVE")
+
+
+def restore_za_context_v68(k: Ctx, frame: Image) -> None:
+    """arch/arm64/kernel/signal.c (v6.8-v6.15, the same text in v6.8.0-v6.10.0):
+    restore_za_context(user), from restore_sigframe() after the FPSIMD/SVE (and FPMR)
+    restore, preemptible: no ZA data in the record: thread.svcr &= ~SVCR_ZA_MASK and
+    return (nothing else: the state restore_sve_fpsimd_context() just loaded and bound
+    stays live with whatever PSTATE.ZA it was loaded with).  Data:
+    fpsimd_flush_task_state(current); sme_alloc(current, true); copy the payload into
+    sme_state; set TIF_SME; thread.svcr |= SVCR_ZA_MASK (the return to user space
+    reloads, with ZA).  (-ENOMEM / -EFAULT: not modelled.)"""
+    del frame
+    t = k.cur
+    with k.If(t.sigframe_za.eq(1)):
+        k.fpsimd_flush_task_state(k.current)
+        k.sme_alloc()
+        k.set(t.sme_state, t.sigframe_zadata)
+        k.set_thread_flag("TIF_SME")
+        k.set(t.svcr_za, True)
+    with k.Else():
+        k.set(t.svcr_za, False)
+
+
+def restore_za_context_v616(k: Ctx, frame: Image) -> None:
+    """arch/arm64/kernel/signal.c (v6.16 [I], read in v6.18.2): restore_za_context(user):
+    as v6.8's (`restore_za_context_v68`) without the fpsimd_flush_task_state():
+    restore_sigframe() saved and flushed current's state first (929fa99b1215)."""
+    del frame
+    t = k.cur
+    with k.If(t.sigframe_za.eq(1)):
+        k.sme_alloc()
+        k.set(t.sme_state, t.sigframe_zadata)
+        k.set_thread_flag("TIF_SME")
+        k.set(t.svcr_za, True)
+    with k.Else():
+        k.set(t.svcr_za, False)
 
 
 def restore_sve_fpsimd_context_v616(k: Ctx, frame: Image) -> None:
@@ -345,12 +517,16 @@ def restore_sve_fpsimd_context_v616(k: Ctx, frame: Image) -> None:
     read_fpsimd_context() and fpsimd_update_current_state(&fpsimd) (merge V into
     sve_state)."""
     t = k.cur
-    with k.If(~t.sigframe_sve.eq(1)):
+    # "Mandate SVE payload for streaming-mode state": only a non-streaming record without
+    # a payload goes the FPSIMD way (a streaming one without a payload fails the size
+    # check: -EINVAL; the kernel's frames always have one, and the model's handler does
+    # not edit the records' headers)
+    with k.If(~t.sigframe_sve.eq(1) & ~t.sigframe_sm.eq(1)):
         k.restore_fpsimd_context(frame)
     with k.Else():
         k.sve_alloc()
         _copy_sve_record(k, frame)
-        k.set_thread_flag("TIF_SVE")
+        _set_sm_or_tif_sve(k)
         _set_fp_type(k, k.current, "SVE")
         k.fpsimd_update_current_state(frame)
 
@@ -374,12 +550,14 @@ def restore_sigframe_v616(k: Ctx, frame: Image) -> None:
     else restore_fpsimd_context()."""
     k.forget_syscall()
     k.fpsimd_save_and_flush_current_state()
-    if k.config.sve:
+    if k.config.sve or k.config.sme:
         k.restore_sve_fpsimd_context(frame)
     else:
         k.restore_fpsimd_context(frame)
     if k.config.fpmr:
         k.restore_fpmr_context(frame)
+    if k.config.sme:
+        k.restore_za_context(frame)
 
 
 def preserve_fpmr_context_v69(k: Ctx) -> None:
@@ -740,9 +918,13 @@ V68_FUNCTIONS = {
     "kvm_arch_vcpu_ioctl_run_enter_guest": kvm_arch_vcpu_ioctl_run_enter_guest_v6,
     "kvm_vcpu_ioctl_set_one_reg": kvm_vcpu_ioctl_set_one_reg_v6,
     "sve_set_vector_length": sve_set_vector_length_v68,
+    "preserve_za_context": preserve_za_context_v68,
+    "setup_return": setup_return_v68,
+    "restore_za_context": restore_za_context_v68,
 }
 # Functions V68_FUNCTIONS adds that the 2018 table does not have.
-V68_NEW = ["check_vcpu_requests", "preserve_fpmr_context", "restore_fpmr_context"]
+V68_NEW = ["check_vcpu_requests", "preserve_fpmr_context", "restore_fpmr_context",
+           "preserve_za_context", "setup_return", "restore_za_context"]
 
 V616_FUNCTIONS = {
     "fpsimd_update_current_state": fpsimd_update_current_state_v616,
@@ -757,6 +939,9 @@ V616_FUNCTIONS = {
     "arch_dup_task_struct": arch_dup_task_struct_v616,
     "sve_set_vector_length": sve_set_vector_length_v616,
     "sve_sync_from_fpsimd_zeropad": sve_sync_from_fpsimd_zeropad_v616,
+    "restore_fpsimd_context": restore_fpsimd_context_v616,
+    "setup_return": setup_return_v616,
+    "restore_za_context": restore_za_context_v616,
     # removed by 929fa99b1215 (v6.16): a stray call is a build error
     "fpsimd_signal_preserve_current_state": None,
 }
