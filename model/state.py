@@ -168,6 +168,9 @@ class CpuVars:
     efi_sve_state: Image = field(default=None)  # type: ignore[assignment]
     efi_fpsimd_state_used: Var | Expr = field(default=None)  # type: ignore[assignment]
     efi_sve_state_used: Var | Expr = field(default=None)  # type: ignore[assignment]
+    # (event efi with SME and SVE) the per-CPU efi_sm_state: PSTATE.SM when
+    # __efi_fpsimd_begin() saved the registers into the buffers.
+    efi_sm_state: Var | Expr = field(default=None)  # type: ignore[assignment]
     # (feature host_data_fp_owner, v6.10+) host_data->fp_owner and host_data->fpsimd_state
     fp_owner: Var | Expr = None  # type: ignore[assignment]
     host_fpsimd_state: Var | Expr = None  # type: ignore[assignment]
@@ -509,11 +512,14 @@ class Layout:
                 cpu.efi_fpsimd_state_used = self._var(f"{p}.efi_fpsimd_state_used", b, 0)
                 cpu.efi_sve_state_used = (self._var(f"{p}.efi_sve_state_used", b, 0)
                                           if cfg.sve else Const(b, 0))
+                cpu.efi_sm_state = (self._var(f"{p}.efi_sm_state", b, 0)
+                                    if cfg.sve and cfg.sme else Const(b, 0))
             else:
                 cpu.efi_fpsimd_state = Image(f"{p}.efi_fpsimd_state", zero, zero, zero)
                 cpu.efi_sve_state = Image(f"{p}.efi_sve_state", zero, zero, zero)
                 cpu.efi_fpsimd_state_used = Const(b, 0)
                 cpu.efi_sve_state_used = Const(b, 0)
+                cpu.efi_sm_state = Const(b, 0)
         self.tasks: list[TaskVars] = []
         for t, name in enumerate(self.task_names):
             vmm = t >= cfg.tasks

@@ -690,6 +690,38 @@ def _signal_fpmr_foreign(S: Layout, a: Action) -> Expr | None:
         S.cpu[c].regs.fpmr.eq(S.latest(o.index)) for o in S.tasks if o.mm and o.index != t)
 
 
+def _streaming(S: Layout, t: int, c: int) -> Expr:
+    """(SME) Task t, current on CPU c, is in streaming mode: live (its state bound here with
+    PSTATE.SM set) or saved (thread.svcr.SM)."""
+    task = S.tasks[t]
+    live = task.tif_foreign.eq(0) & S.cpu[c].sm.eq(1)
+    return live | (task.tif_foreign.eq(1) & task.svcr_sm.eq(1))
+
+
+def _signal_streaming(S: Layout, a: Action) -> Expr | None:
+    if a.name != "signal":
+        return None
+    return _streaming(S, a.param("task"), a.param("cpu"))
+
+
+def _signal_with_za(S: Layout, a: Action) -> Expr | None:
+    if a.name != "signal":
+        return None
+    return _za_enabled(S, a.param("task"), a.param("cpu"))
+
+
+def _sigreturn_streaming(S: Layout, a: Action) -> Expr | None:
+    return S.tasks[a.param("task")].sigframe_sm.eq(1) if a.name == "sigreturn" else None
+
+
+def _sigreturn_za(S: Layout, a: Action) -> Expr | None:
+    return S.tasks[a.param("task")].sigframe_za.eq(1) if a.name == "sigreturn" else None
+
+
+def _efi_buffer_streaming(S: Layout, a: Action) -> Expr | None:
+    return S.cpu[a.param("cpu")].sm.eq(1) if a.name == "efi_oops" else None
+
+
 def _za_enabled(S: Layout, t: int, c: int) -> Expr:
     """(SME) Task t, current on CPU c, has ZA enabled: live (its state bound here with
     PSTATE.ZA set) or saved (thread.svcr.ZA)."""
@@ -715,6 +747,16 @@ def _needs_sme_event(name: str) -> Callable[[Config], str | None]:
         if not cfg.sme:
             return "no SME in this configuration (--sme not given)"
         return _needs_event(name)(cfg)
+    return scope
+
+
+def _needs_sme_sve_event(name: str) -> Callable[[Config], str | None]:
+    """SME, SVE and event ``name`` (without SVE, __efi_fpsimd_begin()'s buffer path has no
+    streaming-mode statement: in streaming mode the firmware call is a BUG there)."""
+    def scope(cfg: Config) -> str | None:
+        if not cfg.sve:
+            return "no SVE in this configuration (--sve not given)"
+        return _needs_sme_event(name)(cfg)
     return scope
 
 
@@ -1024,6 +1066,23 @@ GUARDS: tuple[Guard, ...] = (
           "(event signal, FPMR) a signal is delivered to a task whose state is not live while"
           " its CPU's FPMR holds another task's latest FPMR", _signal_fpmr_foreign,
           _needs_fpmr_event("signal", 2)),
+    Guard("signal_delivered_streaming",
+          "(event signal, SME) a signal is delivered to a task in streaming mode (live or"
+          " saved): its frame gets the streaming SVE record, the handler runs with SM clear",
+          _signal_streaming, _needs_sme_event("signal")),
+    Guard("signal_delivered_with_za",
+          "(event signal, SME) a signal is delivered to a task with ZA enabled (live or"
+          " saved): its frame gets za_context's ZA data, the handler runs with ZA off",
+          _signal_with_za, _needs_sme_event("signal")),
+    Guard("sigreturn_restores_streaming",
+          "(event signal, SME) rt_sigreturn restores a frame whose SVE record has"
+          " SVE_SIG_FLAG_SM", _sigreturn_streaming, _needs_sme_event("signal")),
+    Guard("sigreturn_restores_za",
+          "(event signal, SME) rt_sigreturn restores a frame whose za_context carries ZA",
+          _sigreturn_za, _needs_sme_event("signal")),
+    Guard("efi_buffer_in_streaming_mode",
+          "(event efi, SME) __efi_fpsimd_begin()'s buffer path runs with PSTATE.SM set",
+          _efi_buffer_streaming, _needs_sme_sve_event("efi")),
     Guard("exec_with_za_enabled",
           "(event exec, SME) a task execs with ZA enabled (live or saved)", _exec_with_za,
           _needs_sme_event("exec")),

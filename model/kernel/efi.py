@@ -34,7 +34,7 @@ data (no_loss and no_leak).
 from __future__ import annotations
 
 from model.ctx import Ctx
-from model.dsl import Const
+from model.dsl import Const, Var
 
 
 def efi_virtmap_load(k: Ctx) -> None:
@@ -133,6 +133,10 @@ def efi_buffers_dead(k: Ctx) -> None:
     for img in (cpu.efi_fpsimd_state, cpu.efi_sve_state):
         for slot in img.slots():
             k.set(slot, zero)
+    if isinstance(cpu.efi_sm_state, Var):
+        # (v6 with SME and SVE) efi_sm_state is read only by the same call's end, after
+        # its begin wrote it (the kernel leaves the stale bit: dead between calls)
+        k.set(cpu.efi_sm_state, False)
 
 
 FUNCTIONS = {

@@ -100,8 +100,6 @@ UNSUPPORTED_EVENTS: dict[str, str] = {
 # Optional events whose SME statements are not modelled (refused with --sme; the others'
 # are in model/variants/v6_events.py).
 SME_UNSUPPORTED_EVENTS: dict[str, str] = {
-    "efi": "__efi_fpsimd_begin()/__efi_fpsimd_end()'s streaming-mode handling (efi_sm_state:"
-           " SVCR.SM saved, cleared and set again around the firmware call) is not written",
     "set_one_reg": "not checked together with KVM's SME handling (kvm_arch_vcpu_load_fp()/"
                    "put_fp()'s SVCR and SMEN statements, model/variants/v6_sme.py) yet",
     "vcpu_reset": "kvm_reset_vcpu()'s put and reload of a loaded vcpu are not checked together"

@@ -102,6 +102,7 @@ from collections.abc import Callable
 
 from model.ctx import Ctx
 from model.dsl import Const, Expr, Var, any_of
+from model.kernel import efi, fpsimd
 from model.variants import v6
 
 
@@ -521,6 +522,82 @@ def kernel_fp_read_sme(k: Ctx) -> None:
         kernel_neon_streaming_check(k, "kernel_neon (read-back)")
 
 
+# ---------------------------------------------------------- EFI runtime services (event efi)
+def __efi_fpsimd_begin_sme(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.8-v6.16; the same text in v6.8.0, v6.10.0 and, but for
+    the per-CPU buffers, v6.18.2): __efi_fpsimd_begin() with SME.  WARN_ON(preemptible());
+    if may_use_simd(): kernel_neon_begin() (the version's: it saves current's state with
+    its SVCR and ZA and SMSTOPs, `fpsimd_flush_cpu_state`).  Otherwise, the buffer path:
+    if system_supports_sve() (and efi_sve_state, allocated at boot): efi_sve_state_used =
+    true; svcr = read SVCR, efi_sm_state = svcr.SM, ffr = !svcr.SM (no FA64: in streaming
+    mode FFR is not saved; the model's P slice stands for P0-P15 there);
+    sve_save_state(efi_sve_state, &efi_fpsimd_state.fpsr, ffr); then sysreg_clear_set_s(
+    SVCR, SM, 0) (written only if SM was set: leaving streaming mode zeroes the registers,
+    `sme_write_svcr`).  Without SVE (an SME-only system): fpsimd_save_state(
+    &efi_fpsimd_state) whatever PSTATE.SM is, and SM is left as it is.  Then
+    efi_fpsimd_state_used = true.  PSTATE.ZA and ZA are not touched on either path."""
+    cpu = k.this_cpu
+    k.check(~k.preemptible(), "WARN", "__efi_fpsimd_begin", "WARN_ON(preemptible())")
+    with k.If(k.may_use_simd()):
+        k.kernel_neon_begin()
+    with k.Else():
+        if k.config.sve:
+            k.set(cpu.efi_sve_state_used, True)
+            k.set(cpu.efi_sm_state, cpu.sm)
+            k.sve_save_state(cpu.efi_sve_state, cpu.efi_fpsimd_state)
+            k.sme_write_svcr(k.false, cpu.za_on.eq(1))
+        else:
+            k.fpsimd_save_state(cpu.efi_fpsimd_state)
+        k.set(cpu.efi_fpsimd_state_used, True)
+
+
+def __efi_fpsimd_end_sme(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.8-v6.16, as `__efi_fpsimd_begin_sme`):
+    __efi_fpsimd_end() with SME.  If !xchg(efi_fpsimd_state_used, false):
+    kernel_neon_end().  Else, with SVE and efi_sve_state_used: if efi_sm_state,
+    sysreg_clear_set_s(SVCR, 0, SM) (entering streaming mode zeroes the registers) and
+    ffr = false; sve_load_state(efi_sve_state, &efi_fpsimd_state.fpsr, ffr) (Z, P and
+    FPSR/FPCR back); efi_sve_state_used = false.  Otherwise fpsimd_load_state(
+    &efi_fpsimd_state) (V and FPSR/FPCR; on an SME-only system in whatever mode the CPU is
+    in).  efi_sm_state itself is not cleared (the model forgets it after the call:
+    `model.kernel.efi.efi_buffers_dead`)."""
+    cpu = k.this_cpu
+    used = k.let("efi_fpsimd_state_used", cpu.efi_fpsimd_state_used)
+    k.set(cpu.efi_fpsimd_state_used, False)
+    with k.If(used.eq(0)):
+        k.kernel_neon_end()
+    with k.Else():
+        if k.config.sve:
+            with k.If(cpu.efi_sve_state_used.eq(1)):
+                with k.If(cpu.efi_sm_state.eq(1)):
+                    k.sme_write_svcr(k.true, cpu.za_on.eq(1))
+                k.sve_load_state(cpu.efi_sve_state, cpu.efi_fpsimd_state)
+                k.set(cpu.efi_sve_state_used, False)
+            with k.Else():
+                k.fpsimd_load_state(cpu.efi_fpsimd_state)
+        else:
+            k.fpsimd_load_state(cpu.efi_fpsimd_state)
+
+
+def efi_firmware_fp_write_sme(k: Ctx) -> None:
+    """`model.kernel.efi.efi_firmware_fp_write` with SME: the firmware is called as an
+    ordinary (non-streaming) AAPCS64 function and uses FP/SIMD, whose Advanced SIMD
+    instructions are illegal in streaming mode without FEAT_SME_FA64 (an EL1 SME
+    exception el1h_64_sync_handler() has no case for: __panic_unhandled(); fpsimd.c's own
+    comment in __efi_fpsimd_end(): "EFI calls are normal function calls so should not
+    return in streaming mode"): a BUG if PSTATE.SM is set when the firmware runs.  Then
+    the firmware's write (V and FPSR/FPCR; the Z bits above 127 zeroed by the V write)."""
+    with k.atomic():
+        k.check(k.this_cpu.sm.eq(0), "BUG", "efi firmware",
+                "EFI runtime service entered with PSTATE.SM set (the firmware's FP/SIMD is"
+                " illegal in streaming mode: unhandled EL1 SME exception, panic)")
+    efi.efi_firmware_fp_write(k)
+    if not k.config.sve and isinstance(k.this_cpu.regs.zhi, Var):
+        # (SME-only) writing V zeroes the Z bits above 127 at any VL (efi_firmware_fp_write
+        # zeroes them only with SVE)
+        k.set(k.this_cpu.regs.zhi, _zero(k))
+
+
 # ----------------------------------------------------------------- wiring into variants
 def _with_sme(without: Callable[..., None], with_sme: Callable[..., None]
               ) -> Callable[..., None]:
@@ -556,6 +633,10 @@ def v610_functions() -> dict[str, Callable[..., None]]:
         "el0_svc": _with_sme(v6.el0_svc, el0_svc_sme_v610),
         "kernel_fp_write": _with_sme(v6.kernel_fp_write, kernel_fp_write_sme),
         "kernel_fp_read": _with_sme(v6.kernel_fp_read, kernel_fp_read_sme),
+        "__efi_fpsimd_begin": _with_sme(fpsimd.__efi_fpsimd_begin, __efi_fpsimd_begin_sme),
+        "__efi_fpsimd_end": _with_sme(fpsimd.__efi_fpsimd_end, __efi_fpsimd_end_sme),
+        "efi_firmware_fp_write": _with_sme(efi.efi_firmware_fp_write,
+                                           efi_firmware_fp_write_sme),
     }
 
 
