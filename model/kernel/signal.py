@@ -22,6 +22,9 @@ What no_loss/no_leak mean across a signal (properties/fp.py):
   `sys_rt_sigreturn`), and after sigreturn the task must read exactly it: V/FPSR from
   fpsimd_context and, if the SVE record carries data, Z-high and P/FFR from it; else its
   Z bits above 127 read zero and P/FFR are unspecified (sve.txt section 5).
+With SME (v6 variants only) the frame also has sve_context's SVE_SIG_FLAG_SM and
+za_context's ZA data, and setup_return() makes the handler run with SM and ZA clear
+(model/variants/v6_events.py).
 Abstractions: a frame that fails the magic/size/vl checks (-EINVAL/-EFAULT: the task
 gets SIGSEGV) is not modelled (the vector length is fixed, so sve.vl always matches);
 the handler does not add or remove records.

@@ -92,10 +92,31 @@ SME (Config.sme: v6.8-v6.10 and v6.16; read in v6.8.0, v6.10.0 and, for v6.16, v
 * CPU PM and hotplug: the save is the SME-aware fpsimd_save_user_state() and the flush
   SMSTOPs (fpsimd_flush_cpu_state()); a power loss also loses ZA and resets PSTATE.SM/ZA
   (model.kernel.cpu_pm.cpu_lose_fp_regs);
-* refused (`model.variants.v6.SME_UNSUPPORTED_EVENTS`): signal (setup_return()'s SMSTOP,
-  the streaming SVE record, za_context and their restore), efi (efi_sm_state), and
-  set_one_reg and vcpu_reset (not yet checked together with KVM's SME handling, which
-  landed at the same time: model/variants/v6_sme.py).
+* signal (read in signal.c of v6.8.0, v6.9.0 and v6.10.0, whose SME text is the same and
+  unchanged up to v6.14.0; v6.16 [I] in v6.18.2): preserve_sve_context() writes
+  SVE_SIG_FLAG_SM and the streaming registers when thread.svcr.SM
+  (`preserve_sve_context_v6`), preserve_za_context() the ZA data when svcr.ZA
+  (`preserve_za_context_v68`); setup_return() clears SM and ZA for the handler: v6.8-v6.15
+  zero uw.fpsimd_state when streaming, clear thread.svcr and SMSTOP the live registers,
+  whoever's they are by then (`setup_return_v68`), v6.16 applies task_smstop_sm() to the
+  flushed state and clears svcr.ZA (`setup_return_v616`; TPIDR2_EL0 = 0 is not modelled:
+  TPIDR2 is not FP register state, and no modelled path reads it); sigreturn's
+  restore_sve_fpsimd_context() sets svcr.SM for a streaming record (clears it for a
+  no-payload one) and restore_za_context() restores ZA (`restore_za_context_v68` after its
+  own flush, `restore_za_context_v616` after restore_sigframe()'s save+flush).  The 2025
+  fixes by Mark Rutland ("Always save+flush state early" 929fa99b1215, "Clear PSTATE.SM
+  when restoring FPSIMD frame only", "Mandate SVE payload for streaming-mode state",
+  "Clear TPIDR2 when delivering signals", task_smstop_sm()) are absent from v6.8-v6.14
+  (checked: the v6.13.7 and v6.14.0 trees have v6.10's text) and present in v6.18.2; they
+  are taken to be in v6.16-rc1 with the rest of that series [I].  Found on v6.8-v6.10
+  (1 CPU, 1 task): a sigreturn through a frame without ZA data leaves PSTATE.ZA set
+  (restore_za_context() clears only thread.svcr.ZA while the state
+  fpsimd_update_current_state() loaded, with a svcr.ZA saved during the handler, stays
+  live): fixed by 929fa99b1215;
+* efi: model/variants/v6_sme.py (__efi_fpsimd_begin/end's efi_sm_state);
+* refused (`model.variants.v6.SME_UNSUPPORTED_EVENTS`): set_one_reg and vcpu_reset (not
+  yet checked together with KVM's SME handling, which landed at the same time:
+  model/variants/v6_sme.py).
 
 Not modelled for the v6 variants (refused, model/variants/v6.py UNSUPPORTED_EVENTS):
 kvm_run_kernel_neon (v6's task-context NEON is preemptible, and the modelled step is

@@ -88,12 +88,23 @@ KVM (vcpus with SME; guests never have SME, as in every modelled release):
   without vcpu SVE, .sme_vl uninitialised) with SVCR set is an oops or a SIGKILL: a BUG
   (`_save_vcpu_state_sme`).
 
+EFI runtime services (event efi; fpsimd.c __efi_fpsimd_begin/__efi_fpsimd_end, the same
+text in v6.8.0 and v6.10.0 and, but for the per-CPU buffers, v6.18.2): the kernel-NEON
+path SMSTOPs through kernel_neon_begin(); the buffer path saves SVCR.SM in efi_sm_state,
+saves Z/P (FFR only outside streaming mode), clears SM and sets it again before the reload,
+but only with SVE: on an SME-only system it saves V with fpsimd_save_state() and leaves
+PSTATE.SM set, so the firmware (an ordinary non-streaming function) runs in streaming
+mode (`efi_firmware_fp_write_sme`: a BUG; found on every modelled version, SME without SVE
+only).  ZA is left alone on both paths.
+
+Signal delivery and sigreturn with SME: model/variants/v6_events.py.
+
 Not modelled with SME (refused: model/variants/v6.py check_config): the tracer's
-NT_ARM_SVE write (SVE with two user tasks), the optional events signal, efi, set_one_reg
-and vcpu_reset (`model.variants.v6.SME_UNSUPPORTED_EVENTS` says why; exec, fork,
-ptrace_fpr_set, ptrace_stop, cpu_pm and cpu_hotplug have their SME statements in
-model/variants/v6_events.py), several vector lengths, SVE vcpus (v6.13/v6.14 only, where
-SME is BROKEN).
+NT_ARM_SVE write (SVE with two user tasks), the optional events set_one_reg and vcpu_reset
+(`model.variants.v6.SME_UNSUPPORTED_EVENTS` says why; exec, fork, ptrace_fpr_set,
+ptrace_stop, signal, efi, cpu_pm and cpu_hotplug have their SME statements in
+model/variants/v6_events.py and here), several vector lengths, SVE vcpus (v6.13/v6.14
+only, where SME is BROKEN).
 """
 
 from __future__ import annotations
