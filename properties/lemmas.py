@@ -735,7 +735,8 @@ def dead_fork_slot_at_rest(S: Layout) -> Expr:
     on no CPU (do_exit() -> do_task_dead() switched it out for the last time), not in a
     ptrace stop, and (v6) its task-context kernel-mode NEON fields are the canonical
     dead ones (TIF_KERNEL_FPSTATE clear, kernel_fpsimd_state zero, kernel_fpsimd_cpu
-    NR_CPUS): it exited outside any section."""
+    NR_CPUS): it exited outside any section.  Its latest token is nowhere but in its own
+    task_struct and frame."""
     if S.fork_child is None:
         return TRUE
     t = S.tasks[S.fork_child]
@@ -747,7 +748,99 @@ def dead_fork_slot_at_rest(S: Layout) -> Expr:
     if t.kernel_state is not None:
         parts += [t.tif_kernel_fpstate.eq(0), t.kernel_fpsimd_cpu.eq("NR_CPUS")]
         parts += [slot.eq(S.ZERO) for slot in t.kernel_state.slots()]
+    # No context's data outside the slot's own task_struct and user memory carries the
+    # slot's latest token: the empty slot never ran (its initial state) or do_exit()
+    # retired every copy of its values (the model's supersede); a fork in progress
+    # relabels only the copies it makes into the child's own thread struct.
+    parts += [slot.ne(S.latest(t.index)) for img in S.all_images()
+              if not img.name.startswith(t.name + ".") for slot in img.all_slots()]
     return implies(t.created.eq(0), all_of(parts))
+
+
+def _saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
+    """Task t's latest state is in its thread struct, in the lineage's terms: v6's
+    fp_type-aware `_v6_task_saved_latest` where KVM has the tristate owner, else 2018's
+    TIF_SVE-aware `_task_saved_latest`."""
+    if S.features & {"host_data_fp_owner", "vcpu_fp_state"}:
+        return _v6_task_saved_latest(S, t)
+    return _task_saved_latest(S, t)
+
+
+def _fork_windows(S: Layout) -> list[tuple[int, str, str]]:
+    """(event fork, --preemption split) The parent's continuation points inside _do_fork(),
+    in program order: (k, pc, "function: the write of ...") for pc ``fork@k,child``."""
+    out = [(int(pc.split("@", 1)[1].split(",", 1)[0]), pc, where)
+           for pc, where in S.pc_where if pc.startswith("fork@")]
+    return sorted(out)
+
+
+def _fork_after(wins: list[tuple[int, str, str]], text: str, upto: str) -> tuple[str, ...]:
+    """The windows after the first one whose text ends with ``text`` (that statement has
+    run) up to and including the one ending with ``upto``."""
+    ks = [k for k, _, w in wins if w.endswith(text)]
+    ends = [k for k, _, w in wins if w.endswith(upto)]
+    if not ks or not ends:
+        return ()
+    return tuple(pc for k, pc, _ in wins if ks[0] < k <= ends[0])
+
+
+def _copied_tok(S: Layout, slot, parent, child, img: Image | None = None) -> Expr:  # noqa: ANN001
+    """A slot of the child holds the parent's must-read value relabelled as the child's
+    (`Ctx.copy_as_child` of a saved parent): zero if the parent expects zero after exec
+    (FPMR by its own ghost), else the child's latest."""
+    ghost = parent.expect_zero
+    if img is not None and slot is img.fpmr:
+        ghost = parent.fpmr_expect_zero
+    last = slot.eq(S.latest(child.index))
+    if not isinstance(ghost, Var):
+        return last
+    return (ghost.eq(1) & slot.eq(S.ZERO)) | (ghost.eq(0) & last)
+
+
+def fork_in_progress(S: Layout) -> Expr:
+    """(event fork, --preemption split) A parent preempted inside _do_fork() before
+    wake_up_new_task() makes the child runnable (the model's ``created``) has a child
+    slot with no live task yet, and still has its own state in its thread struct:
+    arch_dup_task_struct() began with fpsimd_preserve_current_state() (v6.16:
+    fpsimd_save_and_flush_current_state()) and the parent, in the kernel, writes no FP
+    register until it returns (a switch-out or a softirq's kernel_neon_begin() saves the
+    same values again).  Each slot of the child's uw.fpsimd_state copied by ``*dst =
+    *src`` holds the parent's must-read value relabelled as the child's
+    (`Ctx.copy_as_child`); past the copy of the ghosts the child expects what its parent
+    expects (zero after exec) and, by the syscall ABI, no Z bits above 127 nor P/FFR.
+    Once copy_thread()'s fpsimd_flush_task_state(child) has set its fpsimd_cpu, the child is bound to no CPU (fpsimd_cpu NR_CPUS) and its thread
+    struct holds its must-read state in FPSIMD format (TIF_SVE cleared, sve_state
+    NULL)."""
+    if S.fork_child is None:
+        return TRUE
+    child = S.tasks[S.fork_child]
+    wins = _fork_windows(S)
+    if not wins:
+        return TRUE
+    created = f"the write of {child.name}.created"
+    before_wake = tuple(pc for k, pc, w in wins
+                        if k <= min(k2 for k2, _, w2 in wins if w2.endswith(created)))
+    flushed = _fork_after(wins, f"fpsimd_flush_task_state: the write of {child.name}.fpsimd_cpu",
+                          created)
+    ghosts = _fork_after(wins, f"arch_dup_task_struct: the write of {child.name}.fpsimd_cpu",
+                         created)
+    out = []
+    for p in _users(S):
+        if p is child or p.vmm:
+            continue
+        out.append(implies(_pc_in(p, before_wake), _saved_latest(S, p) & ~_alive(child)))
+        for slot in child.uw.slots():
+            done = _fork_after(wins, f"the write of {slot.name}", created)
+            out.append(implies(_pc_in(p, done), _copied_tok(S, slot, p, child, child.uw)))
+        same = [_bit_is(getattr(child, g), getattr(p, g))
+                for g in ("expect_zero", "fpmr_expect_zero")
+                if isinstance(getattr(child, g), Var)]
+        same += [getattr(child, g).eq(0) for g in ("zhi_expected", "p_written")
+                 if isinstance(getattr(child, g), Var)]
+        out.append(implies(_pc_in(p, ghosts), all_of(same)))
+        out.append(implies(_pc_in(p, flushed), child.fpsimd_cpu.eq("NR_CPUS")
+                           & _saved_latest(S, child)))
+    return all_of(out)
 
 
 def offline_cpu_runs_idle(S: Layout) -> Expr:
@@ -1036,6 +1129,13 @@ def v6_host_owned_in_guest(S: Layout) -> Expr:
 def v6_kernel_cpu_only_in_section(S: Layout) -> Expr:
     return all_of(implies(t.tif_kernel_fpstate.eq(0), t.kernel_fpsimd_cpu.eq("NR_CPUS"))
                   for t in _users(S))
+
+
+@_needs("kernel_fpstate")
+def v6_kernel_state_dead_outside_section(S: Layout) -> Expr:
+    return all_of(implies(t.tif_kernel_fpstate.eq(0),
+                          all_of(slot.eq(S.ZERO) for slot in t.kernel_state.slots()))
+                  for t in _users(S) if t.kernel_state is not None)
 
 
 @_needs("kernel_fpstate")
@@ -1396,6 +1496,10 @@ LEMMAS: tuple[Lemma, ...] = (
        "the fork child's empty task_struct slot is at pc KERNEL, current nowhere, not"
        " stopped, with dead kernel-mode NEON fields (it exits only from a syscall, through"
        " do_task_dead()'s last switch)"),
+    _L(fork_in_progress,
+       "a parent preempted inside _do_fork() keeps its state saved (the preserve at the top"
+       " of arch_dup_task_struct()); after copy_thread() the child is unbound with its"
+       " copied state in its thread struct"),
     _L(no_hardirq_at_rest, "the IRQ step enters and leaves hardirq context within itself"),
     _L(no_softirq_at_rest, "every bh-disabled section and softirq ends in the step that began it"),
     _L(neon_not_busy_at_rest, "kernel_neon_begin/end pairs are inside one step"),
@@ -1593,6 +1697,11 @@ LEMMAS: tuple[Lemma, ...] = (
     _L(v6_kernel_cpu_only_in_section,
        "outside a section kernel_fpsimd_cpu is NR_CPUS (the model's forget_dead_kernel_state"
        " at kernel_neon_end; only fpsimd_save_kernel_state, inside a section, sets it)", V6),
+    _L(v6_kernel_state_dead_outside_section,
+       "outside a section (TIF_KERNEL_FPSTATE clear) thread.kernel_fpsimd_state is dead and"
+       " canonical, zero (the model's forget_dead_kernel_state at kernel_neon_end; only"
+       " fpsimd_save_kernel_state, inside a section, writes it; fork copies a parent's"
+       " outside its sections)", V6),
     _L(v6_section_is_foreign,
        "a task inside its section has TIF_FOREIGN_FPSTATE set (kernel_neon_begin flushes;"
        " nothing clears it before ret_to_user)", V6),
