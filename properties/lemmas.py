@@ -68,6 +68,44 @@ def _cpus(S: Layout) -> range:
     return range(S.config.cpus)
 
 
+def _windows(S: Layout, step: str) -> list[tuple[int, str, str]]:
+    """(--preemption split) The continuation points of step ``step`` (pc ``step@k`` or
+    ``step@k,param``) in program order: (k, pc, "function: the write of ...")."""
+    out = [(int(pc.split("@", 1)[1].split(",", 1)[0]), pc, where)
+           for pc, where in S.pc_where if pc.split("@", 1)[0] == step and "@" in pc]
+    return sorted(out)
+
+
+def _after(wins: list[tuple[int, str, str]], text: str, upto: str = "") -> tuple[str, ...]:
+    """The windows after the first one whose text ends with ``text`` (that statement has
+    run), up to and including the first one ending with ``upto`` (to the end if empty).
+    A window's text names the task of one instance of the step: pass a task-independent
+    suffix (`_field`) for a step every task runs."""
+    ks = [k for k, _, w in wins if w.endswith(text)]
+    ends = [k for k, _, w in wins if upto and w.endswith(upto)]
+    if not ks or (upto and not ends):
+        return ()
+    last = ends[0] if upto else max(k for k, _, _ in wins)
+    return tuple(pc for k, pc, _ in wins if ks[0] < k <= last)
+
+
+def _field(slot) -> str:  # noqa: ANN001
+    """"the write of <task>.<field>" without the task: ".sigframe.v" for T0.sigframe.v."""
+    return "." + slot.name.split(".", 1)[1]
+
+
+def _restoring(S: Layout, t) -> Expr:  # noqa: ANN001
+    """(event signal, --preemption split) Task t is preempted inside sys_rt_sigreturn()
+    after its new state generation began (the handler's frame) and before
+    restore_sigframe() has put it in place (every window but the last, which opens before
+    the final write of in_handler): its state is then in the frame (and partly in
+    uw.fpsimd_state), not where the usual lemmas look (lemma signal_frame_state)."""
+    if t.sigframe is None:
+        return FALSE
+    wins = _windows(S, "sigreturn")
+    return _pc_in(t, tuple(pc for _, pc, _ in wins[:-1]))
+
+
 def _alive(t) -> Expr:  # noqa: ANN001
     """Task t exists: TRUE except for the fork child's slot (event fork,
     model.state.Layout.fork_child) before its fork or after its do_exit().  A dead
@@ -379,7 +417,8 @@ def _pm_flushed_live(S: Layout, c: int, t) -> Expr:  # noqa: ANN001
 
 
 def v417_binding_is_live(S: Layout) -> Expr:
-    return all_of(implies(_alive(t) & _bound_task(S, c, t), _host_task_latest(S, c, t))
+    return all_of(implies(_alive(t) & ~_restoring(S, t) & _bound_task(S, c, t),
+                          _host_task_latest(S, c, t))
                   for c in _cpus(S) for t in _users(S))
 
 
@@ -450,7 +489,7 @@ def v417_sve_el0_enabled_for_live_task(S: Layout) -> Expr:
 
 
 def v417_saved_unless_live(S: Layout) -> Expr:
-    return all_of(~_alive(t) | _task_saved_latest(S, t) | any_of(
+    return all_of(~_alive(t) | _restoring(S, t) | _task_saved_latest(S, t) | any_of(
         S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0) for c in _cpus(S))
         for t in _users(S))
 
@@ -484,7 +523,8 @@ def seed_guest_trap_by_flag(S: Layout) -> Expr:
 
 
 def seed_task_binding_is_live(S: Layout) -> Expr:
-    return all_of(implies(_alive(t) & ~_guest_live(S, c) & _bound_task(S, c, t),
+    return all_of(implies(_alive(t) & ~_restoring(S, t) & ~_guest_live(S, c)
+                          & _bound_task(S, c, t),
                           _task_regs_latest(S, c, t))
                   for c in _cpus(S) for t in _users(S))
 
@@ -526,7 +566,7 @@ def seed_guest_saved_unless_live(S: Layout) -> Expr:
 
 
 def seed_task_saved_unless_live(S: Layout) -> Expr:
-    return all_of(~_alive(t) | _task_saved_latest(S, t) | any_of(
+    return all_of(~_alive(t) | _restoring(S, t) | _task_saved_latest(S, t) | any_of(
         S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0) & _bound_task(S, c, t)
         & ~_guest_live(S, c) for c in _cpus(S))
         for t in _users(S))
@@ -843,6 +883,86 @@ def fork_in_progress(S: Layout) -> Expr:
     return all_of(out)
 
 
+def signal_frame_state(S: Layout) -> Expr:
+    """(event signal) The signal frame by the task's place in the signal's life
+    (arch/arm64/kernel/signal.c):
+
+    * no handler running and not delivering: the frame is dead (the model's pop_sigframe
+      zeroes it; not fresh, no SVE data);
+    * delivering (preempted inside setup_rt_frame(), split): not yet in the handler;
+      fpsimd_signal_preserve_current_state() has saved the task's state, and each
+      fpsimd_context slot preserve_fpsimd_context() has copied holds what the task must
+      read (the rest still zero);
+    * in the handler: the frame holds only the task's own bits (user memory written by
+      the kernel from its state, or by the handler: the next sigreturn is a new
+      generation), and while fresh exactly what the task must read (V/FPSR, FPMR; with an
+      SVE record carrying data, its Z bits above 127 and defined P/FFR; without, zero);
+    * returning (preempted inside sys_rt_sigreturn(), split): the new generation has
+      begun (not fresh, no exec zero expectation), the frame's slots written by the
+      ghost and every uw.fpsimd_state slot fpsimd_update_current_state() has written hold
+      the task's latest value, and (before the restore's last window) nothing else does;
+      inside v6.16's fpsimd_update_current_state() (after
+      restore_sigframe()'s fpsimd_save_and_flush_current_state()) the task is foreign
+      and bound nowhere."""
+    out = []
+    for t in _users(S):
+        f = t.sigframe
+        if f is None:
+            continue
+        last = S.latest(t.index)
+        dwins, rwins = _windows(S, "signal"), _windows(S, "sigreturn")
+        delivering = tuple(pc for _, pc, _ in dwins)
+        returning = tuple(pc for _, pc, _ in rwins)
+        fsv = t.sigframe_sve if isinstance(t.sigframe_sve, Var) else None
+        dead = [slot.eq(S.ZERO) for slot in f.all_slots()] + [t.sigframe_fresh.eq(0)]
+        if fsv is not None:
+            dead.append(fsv.eq(0))
+        out.append(implies(t.in_handler.eq(0) & ~_pc_in(t, delivering), all_of(dead)))
+        # delivering
+        parts = [t.in_handler.eq(0), t.sigframe_fresh.eq(0), _saved_latest(S, t)]
+        for slot in (f.v, f.fpsr):
+            done = _after(dwins, _field(slot))
+            parts.append(implies(_pc_in(t, done), _tok_ok(S, slot, t.index, f)))
+            parts.append(implies(~_pc_in(t, done), slot.eq(S.ZERO)))
+        out.append(implies(_pc_in(t, delivering), all_of(parts)))
+        # in the handler
+        own = all_of(any_of(slot.eq(a) for a in (S.ZERO, last, S.stale(t.index)))
+                     for slot in f.all_slots())
+        fresh = all_of(_tok_ok(S, slot, t.index, f) for slot in f.slots()
+                       if slot is not f.zhi)
+        if isinstance(f.zhi, Var) and fsv is not None:
+            fresh = fresh & implies(fsv.eq(1), _zhi_expected(S, f.zhi, t)
+                                    & implies(t.p_written.eq(1), f.p.eq(last))) \
+                & implies(fsv.eq(0), f.zhi.eq(S.ZERO) & f.p.eq(S.ZERO))
+        out.append(implies(t.in_handler.eq(1), own))
+        out.append(implies(t.in_handler.eq(1) & ~_pc_in(t, returning)
+                           & t.sigframe_fresh.eq(1), fresh))
+        # returning
+        parts = [t.in_handler.eq(1), t.sigframe_fresh.eq(0), f.v.eq(last)]
+        if isinstance(t.expect_zero, Var):
+            parts.append(t.expect_zero.eq(0))
+        for img, slots in ((f, (f.fpsr,)), (t.uw, (t.uw.v, t.uw.fpsr))):
+            for slot in slots:
+                done = _after(rwins, _field(slot))
+                parts.append(implies(_pc_in(t, done), slot.eq(last)))
+                if any(w.endswith(_field(slot)) for _, _, w in rwins):
+                    # not yet written: an older value (the ghost superseded it)
+                    parts.append(implies(_restoring(S, t) & ~_pc_in(t, done), slot.ne(last)))
+        out.append(implies(_pc_in(t, returning), all_of(parts)))
+        # until restore_sigframe() has put the new generation in place, nothing but the
+        # frame and uw.fpsimd_state holds it (registers, sve_state and other tasks' memory
+        # hold older values: the ghost superseded them)
+        mine = {id(s_) for s_ in f.all_slots() + t.uw.all_slots()}
+        out.append(implies(_restoring(S, t), all_of(
+            slot.ne(last) for img in S.all_images() for slot in img.all_slots()
+            if id(slot) not in mine)))
+        merging = tuple(pc for _, pc, w in rwins if w.startswith("fpsimd_update_current_state:"))
+        if merging and "to_save" in S.features:
+            out.append(implies(_pc_in(t, merging), t.tif_foreign.eq(1)
+                               & t.fpsimd_cpu.eq("NR_CPUS")))
+    return all_of(out)
+
+
 def offline_cpu_runs_idle(S: Layout) -> Expr:
     if "cpu_hotplug" not in S.config.events:
         return TRUE
@@ -1056,7 +1176,8 @@ def _v6_task_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
 
 @_needs_owner
 def v6_task_binding_is_live(S: Layout) -> Expr:
-    return all_of(implies(_alive(t) & ~_v6_guest_live(S, c) & _bound_task(S, c, t),
+    return all_of(implies(_alive(t) & ~_restoring(S, t) & ~_v6_guest_live(S, c)
+                          & _bound_task(S, c, t),
                           _v6_task_regs_latest(S, c, t))
                   for c in _cpus(S) for t in _users(S))
 
@@ -1103,7 +1224,7 @@ def v6_guest_saved_unless_live(S: Layout) -> Expr:
 
 @_needs_owner
 def v6_task_saved_unless_live(S: Layout) -> Expr:
-    return all_of(~_alive(t) | _v6_task_saved_latest(S, t) | any_of(
+    return all_of(~_alive(t) | _restoring(S, t) | _v6_task_saved_latest(S, t) | any_of(
         S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0) & _bound_task(S, c, t)
         & ~_v6_guest_live(S, c) for c in _cpus(S))
         for t in _users(S))
@@ -1500,6 +1621,10 @@ LEMMAS: tuple[Lemma, ...] = (
        "a parent preempted inside _do_fork() keeps its state saved (the preserve at the top"
        " of arch_dup_task_struct()); after copy_thread() the child is unbound with its"
        " copied state in its thread struct"),
+    _L(signal_frame_state,
+       "the signal frame is dead outside a handler, filled from the saved state during"
+       " delivery, holds only the task's own bits in the handler (its must-read value"
+       " while fresh), and the handler's new generation during sigreturn"),
     _L(no_hardirq_at_rest, "the IRQ step enters and leaves hardirq context within itself"),
     _L(no_softirq_at_rest, "every bh-disabled section and softirq ends in the step that began it"),
     _L(neon_not_busy_at_rest, "kernel_neon_begin/end pairs are inside one step"),
