@@ -848,7 +848,8 @@ def fork_in_progress(S: Layout) -> Expr:
     *src`` holds the parent's must-read value relabelled as the child's
     (`Ctx.copy_as_child`); past the copy of the ghosts the child expects what its parent
     expects (zero after exec) and, by the syscall ABI, no Z bits above 127 nor P/FFR.
-    Once copy_thread()'s fpsimd_flush_task_state(child) has set its fpsimd_cpu, the child is bound to no CPU (fpsimd_cpu NR_CPUS) and its thread
+    Once copy_thread()'s fpsimd_flush_task_state(child) has set its fpsimd_cpu, the child
+    is bound to no CPU (fpsimd_cpu NR_CPUS) and its thread
     struct holds its must-read state in FPSIMD format (TIF_SVE cleared, sve_state
     NULL)."""
     if S.fork_child is None:
@@ -941,13 +942,14 @@ def signal_frame_state(S: Layout) -> Expr:
         parts = [t.in_handler.eq(1), t.sigframe_fresh.eq(0), f.v.eq(last)]
         if isinstance(t.expect_zero, Var):
             parts.append(t.expect_zero.eq(0))
-        for img, slots in ((f, (f.fpsr,)), (t.uw, (t.uw.v, t.uw.fpsr))):
-            for slot in slots:
-                done = _after(rwins, _field(slot))
-                parts.append(implies(_pc_in(t, done), slot.eq(last)))
-                if any(w.endswith(_field(slot)) for _, _, w in rwins):
-                    # not yet written: an older value (the ghost superseded it)
-                    parts.append(implies(_restoring(S, t) & ~_pc_in(t, done), slot.ne(last)))
+        for slot in (f.fpsr, t.uw.v, t.uw.fpsr):
+            done = _after(rwins, _field(slot))
+            parts.append(implies(_pc_in(t, done), slot.eq(last)))
+            if slot is not f.fpsr or any(w.endswith(_field(slot)) for _, _, w in rwins):
+                # not yet written: an older value (the ghost superseded it); uw is written
+                # by fpsimd_update_current_state(), after every restoring window but the
+                # ones inside it (v6.16)
+                parts.append(implies(_restoring(S, t) & ~_pc_in(t, done), slot.ne(last)))
         out.append(implies(_pc_in(t, returning), all_of(parts)))
         # until restore_sigframe() has put the new generation in place, nothing but the
         # frame and uw.fpsimd_state holds it (registers, sve_state and other tasks' memory
