@@ -1,7 +1,8 @@
 """`prove` with the optional process events (exec, fork, signal) on the variants whose
 code is fixed for them (properties/lemmas.py: the task-state helpers know the post-exec
 "must read zero" ghost, `_tok_ok`; the fork child's empty slot, `_alive` and
-dead_fork_slot_at_rest).  Small configurations: one CPU, two plain tasks, no vcpu,
+dead_fork_slot_at_rest; a fork in progress, fork_in_progress; the signal frame,
+signal_frame_state).  Small configurations: one CPU, two plain tasks, no vcpu,
 Kconfig preset preempt, merged preemption, VHE only (no vcpu: both hyp modes are the
 same proof)."""
 
@@ -24,17 +25,40 @@ def _prove(variant: str, **cfg):  # noqa: ANN202
     return prove(Instance(Config(**{**SMALL, **cfg}), get_variant(variant)), ALL)
 
 
-@pytest.mark.parametrize("variant", ["v6.10", "v6.16", "v4.18"])
-def test_exec_is_proved(variant) -> None:
-    res = _prove(variant, events=("exec",))
+@pytest.mark.parametrize("variant,cfg", [
+    ("v6.16", {"events": ("exec",)}),
+    ("v4.18", {"events": ("exec",)}),
+    ("v6.16", {"events": ("fork",)}),
+    ("v6.10", {"events": ("signal",)}),
+    ("v6.16", {"events": ("exec", "signal")}),
+    # split preemption: the windows inside _do_fork() and sys_rt_sigreturn()
+    # (fork_in_progress, signal_frame_state)
+    ("v4.18-fork-fix", {"events": ("fork",), "preemption": "split"}),
+    ("v4.18", {"events": ("signal",), "preemption": "split"}),
+])
+def test_event_is_proved(variant, cfg) -> None:
+    res = _prove(variant, **cfg)
     bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
     assert res.verdict == "PROVED", bad
 
 
+def test_without_the_event_lemmas_fork_is_not_proved() -> None:
+    """The new lemmas carry the proof: without fork_in_progress the split fork of
+    v4.18-fork-fix has a counterexample to induction."""
+    from properties.lemmas import lemmas_for
+
+    inst = Instance(Config(**{**SMALL, "events": ("fork",), "preemption": "split"}),
+                    get_variant("v4.18-fork-fix"))
+    lemmas = {lem.name: (lem.reason, lem.build(inst.layout))
+              for lem in lemmas_for(inst.layout, inst.variant) if lem.name != "fork_in_progress"}
+    assert prove(inst, ALL, lemmas=lemmas).verdict == "CTI"
+
+
 @pytest.mark.parametrize("variant,cfg", [
     ("v6.16", {"events": ("exec",), "preemption": "split"}),
+    ("v6.10", {"events": ("exec", "signal")}),
     ("v6.10", {"events": ("exec", "fork")}),
-    ("v4.18-fork-fix", {"events": ("exec", "fork")}),
+    ("v4.18-fork-fix", {"events": ("exec", "fork"), "preemption": "split"}),
 ])
 def test_event_lemmas_hold_in_every_explored_state(variant, cfg) -> None:
     """The independent check of the lemmas with the explicit engine (as
