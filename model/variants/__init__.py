@@ -71,7 +71,8 @@ _V612 = _register(v6.make_v612(_V610))
 _V613 = _register(v6.make_v613(_V612))
 _V614 = _register(v6.make_v614(_V613))
 _V616 = _register(v6_16.make_v616(_V614))
-_register(v6_16.make_v616_ptrace_fixes(_V616))
+_V616RC3 = _register(v6_16.make_v616_rc3(_V616))
+_register(v6_16.make_v616_ptrace_fixes(_V616RC3))
 _register(v4_18.make_fork_fix(_V418))
 
 

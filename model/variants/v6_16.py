@@ -321,6 +321,83 @@ def sve_set_common_zero_fpsimd_fixed(k: Ctx, target: int) -> None:
     k.set(tgt.uw.fpsr, zero)
 
 
+# ------------------------------------------------ arch/arm64/kvm/hyp/include/hyp/switch.h
+# kvmarm-fixes-6.16-3 (Mark Rutland's "KVM: arm64: trap fixes and cleanup", applied to
+# kvmarm fixes on 2025-06-19 and merged into mainline before v6.16-rc3, so in v6.16.0):
+# e62dd507844f "Reorganise CPTR trap manipulation" moves __activate_cptr_traps() and
+# __deactivate_cptr_traps() from {vhe,nvhe}/switch.c into hyp/switch.h, and
+# 186b58bacd74 "Remove ad-hoc CPTR manipulation from kvm_hyp_handle_fpsimd()" makes the
+# FP trap handler use them.  The rest of the series (debug-register ISBs, NV's CPTR
+# layering, pKVM's fpsimd_sve_sync(), cpacr_clear_set()'s removal) touches no modelled
+# state.  Read in v6.18.2 (gfunkmonk/linux-6.18.2 @ 062668f4d006): the same text.
+def __activate_cptr_traps_v616rc3(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/include/hyp/switch.h (v6.16-rc3 on, e62dd507844f):
+    __activate_cptr_traps(): __activate_traps_fpsimd32() unless the guest owns the
+    registers, then VHE __activate_cptr_traps_vhe() (CPACR_EL1 = TAM|TTA, FPEN if the guest
+    owns the registers, ZEN too for an SVE vcpu; SMEN never) or nVHE
+    __activate_cptr_traps_nvhe() (RES1|TAM|TTA|TSM, TZ unless an SVE vcpu owns the
+    registers, TFP unless the guest owns them).  The modelled bits are those of v6.14's
+    __activate_traps() (`model.variants.v6.__activate_traps`), which this reuses; NV's
+    layering of a guest hypervisor's CPTR_EL2 is not modelled (no nested virt)."""
+    from model.variants.v6 import __activate_traps as activate_v614
+    activate_v614(k, vcpu)
+
+
+def __deactivate_cptr_traps_v616rc3(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/include/hyp/switch.h (v6.16-rc3 on, e62dd507844f):
+    __deactivate_cptr_traps().  VHE __deactivate_cptr_traps_vhe(): CPACR_EL1 = FPEN (EL0
+    and EL1), plus ZEN (EL0 *and* EL1) if the system has SVE, plus SMEN (EL0 and EL1) if
+    it has SME: unlike v6.14 (FPEN | ZEN_EL1EN | SMEN_EL1EN), host EL0 SVE and SME are
+    untrapped after a guest exit until the next fpsimd_bind_task_to_cpu() sets them from
+    TIF_SVE/TIF_SME.  The commit message argues this is benign because vcpu load flushed the
+    host state, so TIF_FOREIGN_FPSTATE forces a reload and bind before EL0 runs; the model
+    checks that argument instead of assuming it.  nVHE __deactivate_cptr_traps_nvhe():
+    CPTR_EL2 = RES1, TZ only without SVE, TSM only without SME (TSM is not state here),
+    as in v6.14."""
+    k.set_fp_trap(False)
+    if k.config.vhe and k.config.sve:
+        k.set(k.this_cpu.zen_el0en, True)
+    if k.config.vhe and k.config.sme:
+        k.set(k.this_cpu.smen_el0en, True)
+    tz = k.this_cpu.cptr_tz
+    if isinstance(tz, Var):
+        k.set(tz, False)
+
+
+def __deactivate_traps_v616rc3(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/{vhe,nvhe}/switch.c (v6.16-rc3 on): __deactivate_traps(), its FP
+    part: __deactivate_cptr_traps() (now the shared one in hyp/switch.h)."""
+    k.__deactivate_cptr_traps(vcpu)
+
+
+def __activate_traps_v616rc3(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/{vhe,nvhe}/switch.c (v6.16-rc3 on): __activate_traps(), its FP
+    part: __activate_cptr_traps() (now the shared one in hyp/switch.h)."""
+    k.__activate_cptr_traps(vcpu)
+
+
+def fixup_guest_exit_fp_v616rc3(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/hyp/include/hyp/switch.h (v6.16-rc3 on, 186b58bacd74):
+    kvm_hyp_handle_fpsimd() for a valid FP/ASIMD (or SVE) trap: __deactivate_cptr_traps()
+    instead of the ad-hoc cpacr_clear_set() (VHE: for an instant every FP, SVE and SME
+    enable is set, hyp runs with IRQs masked), isb(); the host state is saved only with
+    pKVM (not modelled); the guest's state is restored as in v6.14 (SVE vcpu:
+    __hyp_sve_restore_guest(), else __fpsimd_restore_state()), FPMR if kvm_has_fpmr(),
+    FPEXC32_EL2; fp_owner = FP_STATE_GUEST_OWNED; then __activate_cptr_traps() re-enables
+    the traps the guest's state needs (the ERET synchronises)."""
+    from model.variants.v6 import kvm_hyp_restore_guest_fpmr
+    v = k.vcpu(vcpu)
+    k.__deactivate_cptr_traps(vcpu)
+    if k.vcpu_has_sve(vcpu):
+        k.__hyp_sve_restore_guest(vcpu)
+    else:
+        k.__fpsimd_restore_state(v.fp_regs)
+    kvm_hyp_restore_guest_fpmr(k, vcpu)
+    k.__fpsimd_restore_fpexc32(vcpu)
+    k.set(k.kvm_fp_owner(vcpu), "GUEST_OWNED")
+    k.__activate_cptr_traps(vcpu)
+
+
 # --------------------------------------------------------------------- the variants
 def make_v616(v614: Variant) -> Variant:
     """v6.16-rc1's host FP code on v6.14's KVM code (see the module docstring); with SME
@@ -372,13 +449,35 @@ def _sme_functions() -> dict:
     return v6_sme.v616_functions()
 
 
+def make_v616_rc3(v616: Variant) -> Variant:
+    """v6.16-rc1 plus kvmarm-fixes-6.16-3's CPTR rework (e62dd507844f, 186b58bacd74; merged
+    before v6.16-rc3, so in the v6.16.0 release): hyp's FP trap handling through the shared
+    __activate_cptr_traps()/__deactivate_cptr_traps(), whose VHE form leaves host EL0 SVE
+    and SME untrapped after a guest exit.  Nothing else in v6.16-rc2/-rc3 touches the
+    modelled functions as far as the merges' shortlogs show (only this series in
+    kvmarm-fixes-6.16-3 is FP code); no pristine v6.16.0 tree was read."""
+    return v616.derive(
+        "v6.16-rc3",
+        "v6.16-rc1 plus e62dd507844f/186b58bacd74 (kvmarm-fixes-6.16-3, in v6.16.0): hyp's"
+        " CPTR traps through the shared __activate/__deactivate_cptr_traps(); VHE's guest"
+        " exit leaves host EL0 SVE and SME untrapped until the next bind",
+        options={"new_functions": ["__activate_cptr_traps", "__deactivate_cptr_traps"]},
+        release="v6.16-rc3",
+        __activate_cptr_traps=__activate_cptr_traps_v616rc3,
+        __deactivate_cptr_traps=__deactivate_cptr_traps_v616rc3,
+        __activate_traps=__activate_traps_v616rc3,
+        __deactivate_traps=__deactivate_traps_v616rc3,
+        fixup_guest_exit_fp=fixup_guest_exit_fp_v616rc3)
+
+
 def make_v616_ptrace_fixes(v616: Variant) -> Variant:
-    """v6.16 with the two later fixes of sve_set_common() (not a release: 128a7494a9f1 is
-    in v6.19 and 6.18.y, 5cbb61bf4168 in 7.0.y), so that the rest of v6.16 can be checked
-    with a tracer."""
+    """v6.16 (with the CPTR rework of v6.16-rc3, `make_v616_rc3`) plus the two later fixes
+    of sve_set_common() (not a release: 128a7494a9f1 is in v6.19 and 6.18.y, 5cbb61bf4168
+    in 7.0.y), so that the rest of v6.16 can be checked with a tracer: the most fixed
+    kernel the model has."""
     return v616.derive(
         "v6.16-ptrace-fixes",
-        "v6.16 plus 128a7494a9f1 (ptrace sets TIF_SVE on !SME systems) and 5cbb61bf4168"
+        "v6.16-rc3 plus 128a7494a9f1 (ptrace sets TIF_SVE on !SME systems) and 5cbb61bf4168"
         " (ptrace zeroes the tracee's, not the tracer's, uw.fpsimd_state)",
         sve_set_common_mode=sve_set_common_mode_fixed,
         sve_set_common_zero_fpsimd=sve_set_common_zero_fpsimd_fixed)

@@ -30,7 +30,8 @@ def test_v616_is_pinned_and_derived_from_v614() -> None:
     v = table["v6.16"]
     assert v.parent == "v6.14" and v.release == "v6.16-rc1"
     assert v.tree == "torvalds/linux@398edaa12f9cf2be7902f306fc023c20e3ebd3e4"
-    assert table["v6.16-ptrace-fixes"].parent == "v6.16"
+    assert table["v6.16-rc3"].parent == "v6.16"
+    assert table["v6.16-ptrace-fixes"].parent == "v6.16-rc3"
     for fn in ("fpsimd_syscall_enter", "fpsimd_syscall_exit",
                "fpsimd_save_and_flush_current_state"):
         assert fn in v.functions and fn not in table["v6.14"].functions
@@ -198,3 +199,29 @@ def test_bmc_finds_the_v616_ptrace_defects_at_the_explorers_length() -> None:
               4)
     assert {p: (r.verdict, r.depth) for p, r in res.props.items()} == {
         "kernel_asserts": ("VIOLATED", 4), "no_loss": ("VIOLATED", 4)}
+
+
+# ---------------------------------------------- v6.16-rc3: kvmarm-fixes-6.16-3's CPTR rework
+def test_v616rc3_vhe_guest_exit_untraps_host_el0_sve_and_sme() -> None:
+    """e62dd507844f: VHE's __deactivate_cptr_traps() writes CPACR_EL1 = FPEN | ZEN | SMEN
+    (EL0 and EL1 enables) on a guest exit; v6.14's kept EL0 SVE/SME trapped."""
+    pre = {"cpu0.CPACR_EL1.ZEN_EL0EN": "0", "cpu0.CPACR_EL1.SMEN_EL0EN": "0"}
+    kw = dict(cpus=1, tasks=0, vmm_threads=1, vcpus=1, vhe=True, sve=True, sme=True,
+              **PREEMPT)
+    st, viol = Probe("v6.16-rc3", **kw).run("__deactivate_traps", 0, **pre)
+    assert not viol
+    assert st["cpu0.CPACR_EL1.ZEN_EL0EN"] == "1" and st["cpu0.CPACR_EL1.SMEN_EL0EN"] == "1"
+    st, _ = Probe("v6.16", **kw).run("__deactivate_traps", 0, **pre)
+    assert st["cpu0.CPACR_EL1.ZEN_EL0EN"] == "0" and st["cpu0.CPACR_EL1.SMEN_EL0EN"] == "0"
+
+
+def test_v616rc3_holds_with_host_el0_untrapped_after_exit() -> None:
+    """The commit message's argument (the host state was flushed at vcpu load, so
+    TIF_FOREIGN_FPSTATE forces a reload and bind, which sets the EL0 traps, before EL0
+    runs) checked, not assumed: one CPU, a VMM thread with a vcpu, SVE and SME, VHE.  The
+    untrapped window is reached: the state count differs from v6.16-rc1's (152,019)."""
+    cfg = Config(cpus=1, tasks=0, vmm_threads=1, vcpus=1, vhe=True, sve=True, sme=True,
+                 **PREEMPT)
+    res, _ = explore_native(Instance(cfg, get_variant("v6.16-rc3")), list(PROPERTY_NAMES))
+    assert res.complete and not res.violations
+    assert res.stats.states == 147_579
