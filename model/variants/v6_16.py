@@ -384,17 +384,12 @@ def fixup_guest_exit_fp_v616rc3(k: Ctx, vcpu: int) -> None:
     pKVM (not modelled); the guest's state is restored as in v6.14 (SVE vcpu:
     __hyp_sve_restore_guest(), else __fpsimd_restore_state()), FPMR if kvm_has_fpmr(),
     FPEXC32_EL2; fp_owner = FP_STATE_GUEST_OWNED; then __activate_cptr_traps() re-enables
-    the traps the guest's state needs (the ERET synchronises)."""
-    from model.variants.v6 import kvm_hyp_restore_guest_fpmr
-    v = k.vcpu(vcpu)
-    k.__deactivate_cptr_traps(vcpu)
-    if k.vcpu_has_sve(vcpu):
-        k.__hyp_sve_restore_guest(vcpu)
-    else:
-        k.__fpsimd_restore_state(v.fp_regs)
-    kvm_hyp_restore_guest_fpmr(k, vcpu)
-    k.__fpsimd_restore_fpexc32(vcpu)
-    k.set(k.kvm_fp_owner(vcpu), "GUEST_OWNED")
+    the traps the guest's state needs (the ERET synchronises).  v6.14's handler
+    (`model.variants.v6.fixup_guest_exit_fp_v614`) with its first statement,
+    `kvm_hyp_untrap_fp`, mapped to __deactivate_cptr_traps() in this variant, then the
+    __activate_cptr_traps()."""
+    from model.variants.v6 import fixup_guest_exit_fp_v614
+    fixup_guest_exit_fp_v614(k, vcpu)
     k.__activate_cptr_traps(vcpu)
 
 
@@ -467,6 +462,8 @@ def make_v616_rc3(v616: Variant) -> Variant:
         __deactivate_cptr_traps=__deactivate_cptr_traps_v616rc3,
         __activate_traps=__activate_traps_v616rc3,
         __deactivate_traps=__deactivate_traps_v616rc3,
+        # kvm_hyp_handle_fpsimd()'s first statement is now __deactivate_cptr_traps()
+        kvm_hyp_untrap_fp=__deactivate_cptr_traps_v616rc3,
         fixup_guest_exit_fp=fixup_guest_exit_fp_v616rc3)
 
 

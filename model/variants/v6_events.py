@@ -503,15 +503,7 @@ def restore_za_context_v68(k: Ctx, frame: Image) -> None:
     sme_state; set TIF_SME; thread.svcr |= SVCR_ZA_MASK (the return to user space
     reloads, with ZA).  (-ENOMEM / -EFAULT: not modelled.)"""
     del frame
-    t = k.cur
-    with k.If(t.sigframe_za.eq(1)):
-        k.fpsimd_flush_task_state(k.current)
-        k.sme_alloc()
-        k.set(t.sme_state, t.sigframe_zadata)
-        k.set_thread_flag("TIF_SME")
-        k.set(t.svcr_za, True)
-    with k.Else():
-        k.set(t.svcr_za, False)
+    _restore_za_context(k, flush=True)
 
 
 def restore_za_context_v616(k: Ctx, frame: Image) -> None:
@@ -519,8 +511,16 @@ def restore_za_context_v616(k: Ctx, frame: Image) -> None:
     as v6.8's (`restore_za_context_v68`) without the fpsimd_flush_task_state():
     restore_sigframe() saved and flushed current's state first (929fa99b1215)."""
     del frame
+    _restore_za_context(k, flush=False)
+
+
+def _restore_za_context(k: Ctx, flush: bool) -> None:
+    """The body both versions of restore_za_context() share; `flush`: v6.8-v6.15's
+    fpsimd_flush_task_state(current) before the ZA data is written."""
     t = k.cur
     with k.If(t.sigframe_za.eq(1)):
+        if flush:
+            k.fpsimd_flush_task_state(k.current)
         k.sme_alloc()
         k.set(t.sme_state, t.sigframe_zadata)
         k.set_thread_flag("TIF_SME")
