@@ -344,17 +344,19 @@ def generate(actions: list[Action], vars_: list[Var], invariants: dict[str, Expr
         fn += body
         fn.append("  return nv < MAXVIOL ? nv : MAXVIOL;")
         fn.append("}")
-    # Reachability guards: per action, set hit[gi] for every guard whose pre-state
-    # predicate holds.
+    # Reachability guards: per action, the guards whose pre-state predicate holds (their
+    # indices in hit[], the count returned), so the search looks at the hits only.
     per_action: dict[int, list[tuple[int, Expr]]] = {}
     for gi, (_name, per) in enumerate(guard_preds):
         for aid, e in per.items():
             per_action.setdefault(aid, []).append((gi, e))
     for i in range(len(actions)):
-        fn.append(f"static void H{i}(const uint64_t *s, unsigned char *hit) {{")
+        fn.append(f"static int H{i}(const uint64_t *s, uint16_t *hit) {{")
+        fn.append("  int k = 0;")
         for gi, e in per_action.get(i, []):
-            fn.append(f"  if ({g.ex(e, 's', None, None)}) hit[{gi}] = 1;")
+            fn.append(f"  if ({g.ex(e, 's', None, None)}) hit[k++] = {gi};")
         fn.append("  (void)s; (void)hit;")
+        fn.append("  return k;")
         fn.append("}")
     fn += _enabled_tree(g, actions)
     fn += _por_tables(g, actions, por)
@@ -371,7 +373,7 @@ def generate(actions: list[Action], vars_: list[Var], invariants: dict[str, Expr
     out.append(f"#define NGUARD {max(1, len(guard_preds))}")
     out.append(f"#define NREALGUARD {len(guard_preds)}")
     out.append("typedef int (*body_fn)(const uint64_t *, inp_t *, uint64_t *, uint16_t *);")
-    out.append("typedef void (*hits_fn)(const uint64_t *, unsigned char *);")
+    out.append("typedef int (*hits_fn)(const uint64_t *, uint16_t *);")
     out += fn
     if actions:
         out.append("static const body_fn ACT_BODY[NACT] = {"
