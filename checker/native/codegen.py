@@ -335,13 +335,17 @@ def generate(actions: list[Action], vars_: list[Var], invariants: dict[str, Expr
         locs: dict[int, str] = {}
         body: list[str] = []
         g.block(a.body, locs, inputs, body, "  ")
-        fn.append(f"static int B{i}(const uint64_t *s, inp_t *in, uint64_t *n, "
-                  "uint16_t *viol) {")
+        # The successor is built in a local copy (which the compiler keeps in registers:
+        # it cannot alias the pre-state or the output) and stored once at the end.
+        fn.append(f"static int B{i}(const uint64_t *restrict s, inp_t *restrict in, "
+                  "uint64_t *restrict out, uint16_t *restrict viol) {")
         fn.append("  int nv = 0; (void)in;")
+        fn.append("  uint64_t n[NW];")
         fn.append("  for (int w = 0; w < NW; w++) n[w] = s[w];")
         if locs:
             fn.append("  int " + ", ".join(f"{name} = 0" for name in locs.values()) + ";")
         fn += body
+        fn.append("  for (int w = 0; w < NW; w++) out[w] = n[w];")
         fn.append("  return nv < MAXVIOL ? nv : MAXVIOL;")
         fn.append("}")
     # Reachability guards: per action, the guards whose pre-state predicate holds (their
