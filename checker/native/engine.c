@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <sys/types.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #define CH_BITS 16
@@ -257,30 +256,6 @@ static void set_stop(ctx_t *c, int reason) {
    then whole states) and 7/8 with hash compaction, where a slot is only the 8-byte
    fingerprint and memory per state is the point.  Exact mode's home comes from the tag,
    so a table can be rehashed from its slots alone. */
-/* Large zeroed blocks (the visited set's tables) come from mmap, aligned to 2 MiB and
-   marked for transparent huge pages: a probe is a random access into tens of MiB, and
-   with 4 KiB pages nearly every one also misses the TLB. */
-#define HUGE_SZ (2ULL << 20)
-static void *big_calloc(size_t n) {
-  if (n < HUGE_SZ) return calloc(1, n);
-  size_t sz = (n + HUGE_SZ - 1) & ~(HUGE_SZ - 1);
-  uint8_t *p = mmap(0, sz + HUGE_SZ, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                    -1, 0);
-  if (p == MAP_FAILED) return 0;
-  size_t head = (HUGE_SZ - ((uintptr_t)p & (HUGE_SZ - 1))) & (HUGE_SZ - 1);
-  if (head) munmap(p, head);
-  if (HUGE_SZ - head) munmap(p + head + sz, HUGE_SZ - head);
-#ifdef MADV_HUGEPAGE
-  madvise(p + head, sz, MADV_HUGEPAGE);
-#endif
-  return p + head;
-}
-static void big_free(void *p, size_t n) {
-  if (!p) return;
-  if (n < HUGE_SZ) free(p);
-  else munmap(p, (n + HUGE_SZ - 1) & ~(HUGE_SZ - 1));
-}
-
 static inline uint64_t home_of(uint64_t cap, uint64_t low32) {
   return (low32 * cap) >> 32;
 }
@@ -295,7 +270,7 @@ static inline int over_load(ctx_t *c, sub_t *t) {
 
 static int grow(ctx_t *c, sub_t *t) {
   uint64_t ncap = t->cap ? (t->cap + t->cap / 2 + 7) & ~7ULL : 8;
-  uint64_t *ns = big_calloc(ncap * sizeof(uint64_t));
+  uint64_t *ns = calloc(ncap, sizeof(uint64_t));
   if (!ns) return 0;
   for (uint64_t k = 0; k < t->cap; k++) {
     uint64_t e = t->slots[k];
@@ -306,7 +281,7 @@ static int grow(ctx_t *c, sub_t *t) {
   }
   add_bytes(c, (int64_t)(ncap * sizeof(uint64_t)) - (int64_t)(t->cap * sizeof(uint64_t)));
   atomic_fetch_add(&c->table_bytes, (ncap - t->cap) * sizeof(uint64_t));
-  big_free(t->slots, t->cap * sizeof(uint64_t));
+  free(t->slots);
   t->slots = ns;
   t->cap = ncap;
   return 1;
@@ -845,7 +820,7 @@ void fp_free(void *h) {
   ctx_t *c = h;
   if (!c) return;
   for (uint64_t k = 0; k < MAXCH; k++) { free(atomic_load(&c->st[k])); free(atomic_load(&c->ln[k])); }
-  for (uint64_t k = 0; k < c->nsub; k++) big_free(c->subs[k].slots, c->subs[k].cap * 8);
+  for (uint64_t k = 0; k < c->nsub; k++) free(c->subs[k].slots);
   free(c->subs);
   for (int k = 0; k < c->workers; k++) {
     for (int q = 0; q < PIPE; q++) {
