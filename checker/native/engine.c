@@ -586,7 +586,7 @@ static void probe(ctx_t *c, const succ_t *b) {
       if ((e >> 32) == tag) {
         const uint8_t *p = state_at(c, (e & 0xFFFFFFFFULL) - 1);
         __builtin_prefetch(p);
-        if (((uintptr_t)p & 63) + SB > 64) __builtin_prefetch(p + SB - 1); /* two lines */
+        __builtin_prefetch(p + SB - 1); /* a packed state may straddle two lines */
         break;
       }
       pos = pos + 1 == cap ? 0 : pos + 1;
