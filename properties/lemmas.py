@@ -1184,10 +1184,11 @@ def _v6_task_regs_latest(S: Layout, c: int, t) -> Expr:  # noqa: ANN001
         # live Z bits above 127 and P/FFR as they were: constrained only in SVE format,
         # as in 2018
         return _task_regs_latest(S, c, t)
-    if S.config.sve_guest:
-        # An SVE guest's P/FFR may remain under a task's FPSIMD state (an FPSIMD load
-        # leaves P alone): unreadable while EL0 SVE is off, and zeroed by the SVE trap's
-        # sve_flush_live() before the task can read them (guard sve_trap_with_foreign_p).
+    if S.config.sve_guest or S.config.user_tasks >= 2:
+        # An SVE guest's or another task's P/FFR may remain under a task's FPSIMD state
+        # (an FPSIMD load leaves P alone: fpsimd_load_state() writes only V and FPSR/FPCR):
+        # unreadable while EL0 SVE is off, and zeroed by the SVE trap's sve_flush_live()
+        # before the task can read them (guard sve_trap_with_foreign_p).
         p_ok = implies(t.tif_sve.eq(1), _p_ok(S, regs.p, t)) \
             & implies(t.p_written.eq(1), regs.p.eq(S.latest(t.index)))
         return _vf_latest(S, regs, t.index) & _zhi_expected(S, regs.zhi, t) & p_ok
@@ -1419,10 +1420,23 @@ def _needs_sve_or_sme(fn: Callable[[Layout], Expr]) -> Callable[[Layout], Expr]:
 @_needs_sve_or_sme
 def v6_sve_ghosts_need_tif_sve(S: Layout) -> Expr:
     in_svc = S.continuations_in("el0_svc")  # after the discard, before syscallno is set
+    tracer = S.config.user_tasks >= 2
+
+    def in_syscall_ok(t) -> Expr:  # noqa: ANN001
+        """A tracer's NT_ARM_SVE write at a syscall stop sets the ghosts inside the
+        syscall: sve_set() stores them in SVE format (fp_type SVE) and flushes the task,
+        whose reload binds it with to_save FP_STATE_CURRENT (fpsimd_bind_task_to_cpu();
+        only fpsimd_syscall_enter() writes FPSIMD, at the entry, before the stop), so no
+        save inside the syscall drops them (the fix of 398edaa12f9c)."""
+        if not tracer or "to_save" not in S.features:
+            return t.in_syscall.eq(0)
+        return t.in_syscall.eq(0) | (t.fp_type.eq("SVE") & all_of(
+            implies(_bound_task(S, c, t), S.cpu[c].last_to_save.eq("CURRENT"))
+            for c in _cpus(S)))
     # (SME) or the task is in streaming mode: its streaming writes set the ghosts, and
     # leaving streaming mode (its SMSTOP, the syscall's SMSTOP SM) clears them
     return all_of(implies(t.zhi_expected.eq(1) | t.p_written.eq(1),
-                          (t.tif_sve.eq(1) & t.in_syscall.eq(0) & ~_pc_in(t, in_svc))
+                          (t.tif_sve.eq(1) & in_syscall_ok(t) & ~_pc_in(t, in_svc))
                           | (t.sm_expected.eq(1) if S.config.sme else FALSE))
                   for t in _users(S))
 

@@ -13,7 +13,13 @@ satisfies every lemma.  That pre-state is either
   differs from the nearest reachable state (fewest differing variables): a new lemma
   must rule out that combination.
 
-With a state space too large for the search (``max_states``) the answer is "unknown".
+With a state space too large for that search (``max_states``) the answer is "unknown";
+then `check_lemmas_reachable` settles what a lemma CTI means for the lemma itself: the
+whole state space is explored (by the fastest explicit engine available) with the broken
+lemmas as extra invariants.  A lemma false in a reachable state is *wrong* for this
+configuration (its shortest counterexample shows where; no strengthening can prove it); a
+lemma true in every reachable state is right but not inductive: a strengthening lemma is
+missing.  The same search checks the properties, so a real bug is reported as such.
 """
 
 from __future__ import annotations
@@ -27,6 +33,32 @@ from checker.trace import Step, Trace
 from model.dsl import Expr, conjuncts
 
 MAX_STATES = 300_000
+LEMMA_CHECK_SECONDS = 600.0  # check_lemmas_reachable's default bound (wall time)
+
+
+@dataclass
+class LemmaCheck:
+    """A lemma checked on every reachable state (`check_lemmas_reachable`)."""
+
+    holds: bool | None  # None: the search stopped at its bound first
+    states: int  # distinct states explored
+    engine: str
+    trace: Trace | None = None  # holds is False: a shortest path to a state falsifying it
+    file: str | None = None  # where the CLI wrote that trace
+
+    def text(self) -> list[str]:
+        if self.holds is None:
+            return [f"reachability of the pre-state unknown, and the lemma was not falsified "
+                    f"in the first {self.states:,} reachable states ({self.engine} engine, "
+                    "search bound)"]
+        if self.holds:
+            return [f"the lemma holds in every one of the {self.states:,} reachable states "
+                    f"({self.engine} engine, exhaustive): it is true but not inductive, so a "
+                    "strengthening lemma is missing (the pre-state is unreachable)"]
+        where = f", written to {self.file}" if self.file else ""
+        return [f"the lemma is FALSE in a reachable state ({len(self.trace)} steps from the "
+                f"initial state{where}; {self.engine} engine): the lemma is wrong for this "
+                "configuration, not the code; no strengthening can prove it"]
 
 
 @dataclass
@@ -50,6 +82,8 @@ class CtiClass:
             return [f"the pre-state is REACHABLE ({len(self.trace) - self.cti_steps} steps "
                     "from the initial state): this is a real counterexample, not a "
                     "missing lemma"]
+        if self.reachable is None and self.lemma is not None:
+            return self.lemma.text()
         if self.reachable is None:
             return [f"reachability of the pre-state unknown: not among the first "
                     f"{self.searched:,} reachable states (search bound)"]
@@ -65,6 +99,8 @@ class CtiClass:
         return out
 
     cti_steps: int = 0
+    # check_lemmas_reachable: the lemma on every reachable state (None: not run)
+    lemma: LemmaCheck | None = None
 
 
 def _state(inst: Instance, labels: dict[str, str]) -> bytes:
@@ -164,3 +200,43 @@ def _real_trace(inst: Instance, cti: Trace, parent: dict, target: bytes) -> Trac
         " (CTI: the first state is not claimed reachable)", "").replace(
         " (CTI: not claimed reachable)", ""), inst.layout.initial_state(), steps,
         engine="smt-induction")
+
+
+def check_lemmas_reachable(inst: Instance, lemmas: dict[str, Expr],
+                           timeout: float | None = LEMMA_CHECK_SECONDS
+                           ) -> tuple[dict[str, LemmaCheck], tuple[str, Trace] | None]:
+    """Explore every reachable state of ``inst`` with ``lemmas`` (name -> state predicate)
+    as extra invariants, on the native engine where it can run (else the reference one,
+    bounded by its usual state budget).  Returns each lemma's `LemmaCheck` and, if the
+    search met a violation of one of the instance's own invariants, that property and its
+    shortest counterexample (the variant has a real bug)."""
+    import copy
+
+    from checker.explicit.explore import explore_bfs
+    from checker.limits import Limits
+
+    probe = copy.copy(inst)  # the same model and steps; only the invariants differ
+    probe.__dict__.pop("_engine_cache", None)
+    own = dict(inst.invariants)
+    probe.__dict__["invariants"] = {**own, **lemmas}  # lemma names differ from properties
+    names = list(probe.invariants)
+    limits = Limits(timeout=timeout).start()
+    from checker.native import NativeUnavailable, NativeUnsupported, explore_native
+
+    try:
+        res, _ = explore_native(probe, names, limits=limits)
+        engine = "native"
+    except (NativeUnavailable, NativeUnsupported):
+        res = None
+    if res is None:
+        res, _ = explore_bfs(probe, names, max_states=MAX_STATES * 10, limits=limits)
+        engine = "python"
+    states = res.stats.states
+    out = {}
+    for n in lemmas:
+        tr = res.violations.get(n)
+        out[n] = LemmaCheck(False if tr is not None else (True if res.complete else None),
+                            states, engine, trace=tr)
+    bug = next(((p, res.violations[p]) for p in own if res.violations.get(p) is not None),
+               None)
+    return out, bug

@@ -192,7 +192,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
     for inst in insts:
         res = prove(inst, props, k=args.k, timeout=args.timeout, bits=args.bits)
         files = {o.name: write_trace(o.trace, args.out) for o in res.failed()}
-        classes = _classify(inst, res, args.out)
+        classes = _classify(inst, res, args.out, args.timeout)
         verdict = res.verdict
         if verdict == "CTI" and any(c.reachable or c.real_bug for c, _ in classes.values()):
             verdict = "VIOLATED"
@@ -237,25 +237,49 @@ def _obligation_expr(inst, name: str):  # noqa: ANN001, ANN202 - model Expr or N
     return None
 
 
-def _classify(inst, res, out: str) -> dict:  # noqa: ANN001
-    """Obligation name -> (CtiClass, file of the real counterexample or None) per CTI."""
-    from checker.smt.classify import classify_cti
+def _classify(inst, res, out: str, timeout: float | None) -> dict:  # noqa: ANN001
+    """Obligation name -> (CtiClass, file of the real counterexample or None) per CTI.
+    Lemma CTIs whose pre-state the bounded search could not place are settled by checking
+    those lemmas on every reachable state (checker.smt.classify.check_lemmas_reachable)."""
+    from checker.smt.classify import LEMMA_CHECK_SECONDS, check_lemmas_reachable, classify_cti
+    from properties.lemmas import lemmas_for
 
     classes = {}
     for o in res.failed():
         if o.trace.kind != "cti":
             continue
         c = classify_cti(inst, o.trace, _obligation_expr(inst, o.name))
+        classes[o.name] = c
+    lemma_names = {lem.name for lem in lemmas_for(inst.layout, inst.variant)}
+    open_lemmas = {n: _obligation_expr(inst, n) for n, c in classes.items()
+                   if c.reachable is None and c.real_bug is None and n in lemma_names}
+    if open_lemmas:
+        print(f"note: {len(open_lemmas)} lemma CTI(s) with a pre-state the bounded search "
+              "could not place: checking those lemmas on every reachable state",
+              file=sys.stderr)
+        checks, bug = check_lemmas_reachable(inst, open_lemmas,
+                                             timeout or LEMMA_CHECK_SECONDS)
+        for n, chk in checks.items():
+            if chk.trace is not None:
+                chk.file = write_trace(chk.trace, out)
+            classes[n].lemma = chk
+            if bug is not None:
+                classes[n].real_bug = bug
+    out_classes = {}
+    for n, c in classes.items():
         real_trace = c.trace if c.trace is not None else (c.real_bug[1] if c.real_bug else None)
         real = write_trace(real_trace, out) if real_trace is not None else None
-        classes[o.name] = (c, real)
-    return classes
+        out_classes[n] = (c, real)
+    return out_classes
 
 
 def _class_json(c, real: str | None) -> dict:  # noqa: ANN001
     return {"reachable": c.reachable, "states_searched": c.searched, "counterexample": real,
             "real_violation": c.real_bug[0] if c.real_bug else None,
             "broken_conjuncts": c.broken,
+            "lemma_on_reachable_states": None if c.lemma is None else {
+                "holds": c.lemma.holds, "states": c.lemma.states, "engine": c.lemma.engine,
+                "counterexample": c.lemma.file},
             "nearest_reachable_differs": [{"var": v, "cti": a, "reachable": b}
                                           for v, a, b in c.nearest]}
 
@@ -264,8 +288,8 @@ VERDICT_TEXT = {
     "PROVED": "PROVED: every property holds in every reachable state of this configuration",
     "VIOLATED": "VIOLATED: a reachable state or step violates an obligation (counterexample)",
     "CTI": "NOT PROVED: an obligation is not inductive (counterexample to induction) from "
-           "a state no execution reaches: the lemmas are too weak (see below; README, "
-           "\"Adding a lemma\")",
+           "a state no execution reaches: the lemmas are too weak, or one is false in a "
+           "reachable state (see below; README, \"Adding a lemma\")",
     "UNKNOWN": "UNKNOWN: the solver gave up (timeout) before an answer, or a counterexample "
                "to induction could not be classified",
     "VACUOUS": "NOT PROVED: the lemmas admit no transition at all, so a proof would be "
@@ -287,7 +311,8 @@ def _print_prove(inst, res, files: dict, classes: dict, verdict: str) -> None:  
              " ".join(o.doc.split())) for o in res.obligations]
     print(tabulate(rows, headers=("property or lemma", "kind", "initiation", "consecution",
                                   "time", "reason"), maxcolwidths=[None] * 5 + [70]))
-    if verdict == "CTI" and any(c.reachable is None for c, _ in classes.values()):
+    if verdict == "CTI" and any(c.reachable is None and (c.lemma is None or c.lemma.holds is None)
+                                and c.real_bug is None for c, _ in classes.values()):
         verdict = "UNKNOWN"
     print(f"\n{VERDICT_TEXT[verdict]}  (total {res.seconds:.2f}s)")
     lemmas = {lem.name: lem for lem in lemmas_for(inst.layout, inst.variant)}

@@ -66,3 +66,27 @@ def test_cti_pre_state_respects_value_sets() -> None:
     assert ob.trace.initial["vcpu0.flags.HOST_SVE_IN_USE"] == "0"
     c = classify_cti(inst, ob.trace, inst.invariants.get(ob.name))
     assert c.reachable is False and c.nearest and c.real_bug is None
+
+
+def test_lemmas_checked_on_every_reachable_state(tmp_path) -> None:
+    """A lemma CTI whose pre-state the bounded search cannot place is settled by checking
+    the lemma itself on every reachable state: a false one comes back with a shortest
+    counterexample that replays (under the lemma's own name), a true one as holding in
+    all N states (exhaustive)."""
+    from checker.cli_common import write_trace
+    from checker.smt.classify import check_lemmas_reachable
+    from properties.lemmas import LEMMAS
+
+    inst = Instance(Config(preemption="merged", cpus=1), get_variant("v4.18"))
+    by_name = {lem.name: lem.build(inst.layout) for lem in LEMMAS}
+    # v4.17's lemma is false on v4.18, which binds a vcpu's state to the CPU (ctxsync)
+    checks, bug = check_lemmas_reachable(inst, {
+        n: by_name[n] for n in ("idle_always_foreign", "v417_never_binds_vcpu")})
+    assert bug is None
+    assert checks["idle_always_foreign"].holds is True
+    # every state: explore --variant v4.18 --cpus 1 --preemption merged has 546
+    assert checks["idle_always_foreign"].states == 546
+    bad = checks["v417_never_binds_vcpu"]
+    assert bad.holds is False and bad.trace is not None
+    assert "FALSE in a reachable state" in bad.text()[0]
+    assert main(["replay", write_trace(bad.trace, str(tmp_path))]) == 1

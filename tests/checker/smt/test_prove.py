@@ -234,3 +234,15 @@ def test_v616_is_proved_with_v614s_lemmas_and_its_to_save_lemmas() -> None:
         assert res.verdict == "PROVED", bad
     names = [o.name for o in res.obligations]
     assert "v616_to_save_fpsimd_in_syscall" in names and "v614_loaded_cpu_binds_no_task" in names
+
+
+def test_v616_ptrace_fixes_with_sve_and_a_tracer_is_proved() -> None:
+    """#22 (398edaa12f9c) proved fixed where it shows: a tracer and a tracee with SVE (the
+    configuration of the curated v6.14 counterexample).  It needs the P/FFR of another task
+    allowed under an FPSIMD-loaded task's state (`_v6_task_regs_latest`) and the ghosts a
+    tracer's NT_ARM_SVE write sets inside a syscall (`v6_sve_ghosts_need_tif_sve`)."""
+    cfg = dict(cpus=1, tasks=2, vmm_threads=0, vcpus=0, vhe=True, sve=True,
+               preemption="merged", **PREEMPT_NOLOCKDEP)
+    res = prove(Instance(Config(**cfg), get_variant("v6.16-ptrace-fixes")), ALL)
+    bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
+    assert res.verdict == "PROVED", bad
