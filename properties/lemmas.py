@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from model.dsl import FALSE, TRUE, Eq, Expr, Var, all_of, any_of, implies
-from model.state import PCS, Image, Layout
+from model.state import PCS, SIGFRAME_SNAPSHOT, Image, Layout
 
 
 @dataclass(frozen=True)
@@ -99,19 +99,35 @@ def _restoring(S: Layout, t) -> Expr:  # noqa: ANN001
     its state and the statements that put it in place, so its state is not where the
     usual lemmas look:
 
-    * (event signal) inside sys_rt_sigreturn(), every window but the last (which opens
-      before the final write of in_handler): the new state is in the frame and partly in
-      uw.fpsimd_state (lemma signal_frame_state);
+    * (event signal) inside sys_rt_sigreturn(), from the ghost to the window before the
+      write of in_handler, excluded (`_sigreturn_phases`): the new state is in the frame
+      and partly in uw.fpsimd_state (lemma signal_frame_state);
     * (event exec) inside sys_execve() before flush_thread()'s memset of
       uw.fpsimd_state (the windows before pop_sigframe and in fpsimd_flush_thread()'s
       local_bh_disable()): the new program's zero state is nowhere yet (lemma
       exec_in_progress)."""
     pcs: tuple[str, ...] = ()
     if t.sigframe is not None:
-        pcs += tuple(pc for _, pc, _ in _windows(S, "sigreturn")[:-1])
+        pcs += _sigreturn_phases(S)[1]
     if isinstance(t.expect_zero, Var):
         pcs += tuple(pc for _, pc, _ in _windows(S, "exec"))
     return _pc_in(t, pcs)
+
+
+def _sigreturn_phases(S: Layout) -> tuple[tuple[str, ...], ...]:
+    """(event signal, --preemption split) sys_rt_sigreturn()'s windows by phase, in
+    program order: (before the ghost: el0_svc's, where the handler's frame is still the
+    current generation; restoring: from the ghost to the window before the write of
+    in_handler; that last window, where the restore is done but the task is still in
+    the handler; after it: the syscall's bookkeeping (event fork, sve_set_vl), where
+    the handler has returned and the frame is dead)."""
+    wins = _windows(S, "sigreturn")
+    before = tuple(pc for _, pc, w in wins if w.startswith("el0_svc:"))
+    ends = [i for i, (_, _, w) in enumerate(wins) if w.endswith(".in_handler")]
+    end = ends[0] if ends else len(wins) - 1
+    rest = [pc for _, pc, _ in wins[:end] if pc not in before]
+    return (before, tuple(rest), tuple(pc for _, pc, _ in wins[end:end + 1]),
+            tuple(pc for _, pc, _ in wins[end + 1:]))
 
 
 def _alive(t) -> Expr:  # noqa: ANN001
@@ -802,6 +818,17 @@ def dead_fork_slot_at_rest(S: Layout) -> Expr:
     # relabels only the copies it makes into the child's own thread struct.
     parts += [slot.ne(S.latest(t.index)) for img in S.all_images()
               if not img.name.startswith(t.name + ".") for slot in img.all_slots()]
+    if t.sigframe is not None:
+        # (event signal) nor does its frame (zero until a fork copies a frame in;
+        # do_exit() retired its values), unless a parent paused inside _do_fork() before
+        # wake_up_new_task() has copied its own there (fork_in_progress,
+        # `_forked_sigframe`)
+        wins = _fork_windows(S)
+        created = f"the write of {t.name}.created"
+        for slot in t.sigframe.all_slots():
+            copied = _fork_after(wins, f"the write of {slot.name}", created)
+            forking = any_of(_pc_in(p, copied) for p in _users(S) if p is not t and not p.vmm)
+            parts.append(implies(~forking, slot.ne(S.latest(t.index))))
     return implies(t.created.eq(0), all_of(parts))
 
 
@@ -889,7 +916,40 @@ def fork_in_progress(S: Layout) -> Expr:
         out.append(implies(_pc_in(p, ghosts), all_of(same)))
         out.append(implies(_pc_in(p, flushed), child.fpsimd_cpu.eq("NR_CPUS")
                            & _saved_latest(S, child)))
+        out += _forked_sigframe(S, p, child, wins, created)
     return all_of(out)
+
+
+def _relabelled(S: Layout, c_slot, p_slot, p, child) -> Expr:  # noqa: ANN001
+    """``c_slot`` is `Ctx.copy_as_child` of ``p_slot``: the parent's latest and older
+    values relabelled as the child's, anything else as it is."""
+    lp, sp = S.latest(p.index), S.stale(p.index)
+    return ((p_slot.eq(lp) & c_slot.eq(S.latest(child.index)))
+            | (p_slot.eq(sp) & c_slot.eq(S.stale(child.index)))
+            | (p_slot.ne(lp) & p_slot.ne(sp) & Eq(c_slot, p_slot)))
+
+
+def _forked_sigframe(S: Layout, p, child, wins, created: str) -> list[Expr]:  # noqa: ANN001
+    """(events fork and signal) arch_dup_task_struct()'s copy of the parent's signal frame
+    (user memory: a parent inside a handler has a child inside the same handler on a copy
+    of its frame): each frame slot copied so far is the parent's relabelled, and once
+    in_handler is copied (the frame flags and ghosts follow it with no window between)
+    the child's frame state is the parent's."""
+    if child.sigframe is None or p.sigframe is None:
+        return []
+    out = []
+    flags_done = _fork_after(wins, f"the write of {child.name}.in_handler", created)
+    for cs, ps in zip(child.sigframe.all_slots(), p.sigframe.all_slots(), strict=True):
+        done = _fork_after(wins, f"the write of {cs.name}", created) or flags_done
+        out.append(implies(_pc_in(p, done), _relabelled(S, cs, ps, p, child)))
+    flags = ("in_handler", "sigframe_sve", "sigframe_sm", "sigframe_za", "sigframe_fresh")
+    flags += tuple(g for g, _ in SIGFRAME_SNAPSHOT)
+    same = [Eq(getattr(child, g), getattr(p, g)) for g in flags
+            if isinstance(getattr(child, g, None), Var)]
+    if isinstance(getattr(child, "sigframe_zadata", None), Var):
+        same.append(_relabelled(S, child.sigframe_zadata, p.sigframe_zadata, p, child))
+    out.append(implies(_pc_in(p, flags_done), all_of(same)))
+    return out
 
 
 def signal_frame_state(S: Layout) -> Expr:
@@ -913,12 +973,6 @@ def signal_frame_state(S: Layout) -> Expr:
       inside v6.16's fpsimd_update_current_state() (after
       restore_sigframe()'s fpsimd_save_and_flush_current_state()) the task is foreign
       and bound nowhere."""
-    if S.fork_child is not None:
-        # NOT claimed with fork and signal together: explicit exploration of v6.16 with
-        # both (split) reaches a state where it is false (a fork while the parent is
-        # inside a signal's life; not analysed in time): TRUE there, so those
-        # configurations stay unproved rather than proved on a false lemma
-        return TRUE
     res = []
     for t in _users(S):
         f = t.sigframe
@@ -931,7 +985,11 @@ def signal_frame_state(S: Layout) -> Expr:
         last = S.latest(t.index)
         dwins, rwins = _windows(S, "signal"), _windows(S, "sigreturn")
         delivering = tuple(pc for _, pc, _ in dwins)
-        returning = tuple(pc for _, pc, _ in rwins)
+        entering, restoring, final, _ = _sigreturn_phases(S)
+        returning = restoring + final
+        # in el0_svc on the way to sys_rt_sigreturn() (the trampoline's svc): still in
+        # the handler (the step is issued from it)
+        out.append(implies(_pc_in(t, entering), t.in_handler.eq(1)))
         fsv = t.sigframe_sve if isinstance(t.sigframe_sve, Var) else None
         dead = [slot.eq(S.ZERO) for slot in f.all_slots()] + [t.sigframe_fresh.eq(0)]
         if fsv is not None:

@@ -476,6 +476,48 @@ class Encoding:
             for o in self.owners:
                 cs.append(z3.Implies(x == self.S.latest(o), f.bits[idx] == f.ghost[(o, kind)]))
             out.append(z3.And(cs))
+        return out + self._fork_ghost_parts(f)
+
+    def _fork_ghost_parts(self, f: Frame) -> list[z3.BoolRef]:
+        """(event fork, --preemption split) While a parent is paused inside _do_fork()
+        after the copy's first handover of a slice to the child and before
+        wake_up_new_task() (the child slot not yet created), the child's last written bits
+        of that slice are the parent's: `Ctx.copy_as_child` set the child's ghost from the
+        parent's, and neither writes in between (the child does not run, the parent is in
+        the kernel).  Without this, a second handover of the same slice (the signal
+        frame's V after uw.fpsimd_state's, event signal) from a pre-state where the two
+        ghosts differ breaks `coherence` in a state no execution reaches."""
+        S = self.S
+        if S.fork_child is None:
+            return []
+        child = S.tasks[S.fork_child]
+        if not isinstance(child.created, Var):
+            return []
+        wins = sorted((int(pc.split("@", 1)[1].split(",", 1)[0]), pc, where)
+                      for pc, where in S.pc_where if pc.startswith("fork@"))
+        woken = [k for k, _, w in wins if w.endswith(f"the write of {child.name}.created")]
+        if not woken:
+            return []
+        mine = [(v.name, self.kind[v.index]) for v in S.vars if v.index in self.kind
+                and v.name.startswith(child.name + ".")]
+        out = []
+        for kind in self.slices:
+            first = [k for k, _, w in wins for name, k2 in mine
+                     if k2 == kind and w.endswith(f"the write of {name}")]
+            if not first:
+                continue  # no window before any of the copies of this slice
+            pcs = tuple(pc for k, pc, _ in wins if min(first) < k <= woken[0])
+            # a slot holding the child's latest: the copy did hand the slice over (an
+            # exec'd parent expecting zero hands nothing over, copy_as_child copies zero)
+            held = z3.Or([f.vals[i] == S.latest(child.index)
+                          for i, k in self.kind.items() if k == kind])
+            for p in S.tasks:
+                if p is child or not p.mm or p.vmm or not isinstance(p.pc, Var) or not pcs:
+                    continue
+                at = self.pred(Or(tuple(p.pc.eq(pc) for pc in pcs)) if len(pcs) > 1
+                               else p.pc.eq(pcs[0]), f)
+                out.append(z3.Implies(z3.And(at, f.vals[child.created.index] == 0, held),
+                                      f.ghost[(child.index, kind)] == f.ghost[(p.index, kind)]))
         return out
 
     def no_loss_bits(self, f: Frame) -> z3.BoolRef:
