@@ -45,6 +45,9 @@ Data representation
   ``bits == last[o, slice]``.  The encoding's own invariant `coherence` ("a slot holding
   o's latest token holds o's last written bits; a zero slot holds zeros") is proved by
   induction with the lemmas, so the bit-level proof does not rest on the token abstraction.
+  With event fork under split preemption it also says that a child's ghost is its
+  parent's while the parent is paused inside _do_fork() after handing a slice over
+  (`Encoding._fork_ghost_parts`): the ghosts are not model variables, so no lemma can.
   With ``bits=False`` only tokens are encoded (faster; the proofs are then about tokens).
 * **Ghosts** ``last[o, slice]`` are not model variables; the explicit engine has none.
 * **Steps**: per unrolled step a ``BitVec`` selector ``sel`` (the action id, an index into
