@@ -1,4 +1,5 @@
-"""Deliberately broken variants ("mutants") of the seed, for the curated traces.
+"""Deliberately broken variants ("mutants") of the seed, for the curated traces (and one
+fix sketch, `EFI_SME_ONLY_SKETCH`, the passing side of a finding no upstream commit fixes).
 
 Each mutant removes one statement the seed's correctness depends on.  The traces
 ``mutant-*.json`` in this directory are the checker's shortest counterexamples against
@@ -231,3 +232,47 @@ FLUSH_EVERY_CPU = get_variant("v4.18").derive(
 )
 
 VARIANTS.append(FLUSH_EVERY_CPU)
+
+
+def efi_fpsimd_begin_sme_only_sketch(k: Ctx) -> None:
+    """Not a mutant: a fix *sketch* (no upstream commit) for v6.16's
+    arch/arm64/kernel/fpsimd.c __efi_fpsimd_begin() on a system with SME and without SVE,
+    where the buffer path leaves PSTATE.SM set for the firmware
+    (`model.variants.v6_sme.__efi_fpsimd_begin_sme`).  As v6.16, except that on the
+    buffer path, after fpsimd_save_state(&efi_fpsimd_state), if system_supports_sme() and
+    SVCR.SM is set: fpsimd_save_user_state() (current's live user state, as
+    kernel_neon_begin() saves it: the streaming registers in SVE format with SVCR) and
+    fpsimd_flush_cpu_state() (SMSTOP, the CPU unbound), so the firmware runs with SM
+    clear and a task bound to the registers reloads from memory.  (Live kernel-mode NEON
+    state never has SM set: kernel_neon_begin() flushed.)  The SVE path is v6.16's."""
+    from model.variants.v6_sme import __efi_fpsimd_begin_sme as v616_begin
+    cpu = k.this_cpu
+    if k.config.sve:
+        v616_begin(k)
+        return
+    k.check(~k.preemptible(), "WARN", "__efi_fpsimd_begin", "WARN_ON(preemptible())")
+    with k.If(k.may_use_simd()):
+        k.kernel_neon_begin()
+    with k.Else():
+        k.fpsimd_save_state(cpu.efi_fpsimd_state)
+        with k.If(cpu.sm.eq(1)):
+            k.fpsimd_save_user_state()
+            k.fpsimd_flush_cpu_state()
+        k.set(cpu.efi_fpsimd_state_used, True)
+
+
+def _efi_sketch_begin(k: Ctx) -> None:
+    """__efi_fpsimd_begin() of `EFI_SME_ONLY_SKETCH`: the sketch with --sme, v6.16's
+    otherwise."""
+    from model.kernel import fpsimd
+    (efi_fpsimd_begin_sme_only_sketch if k.config.sme else fpsimd.__efi_fpsimd_begin)(k)
+
+
+EFI_SME_ONLY_SKETCH = get_variant("v6.16").derive(
+    "sketch-v6.16-efi-sme-only-smstop",
+    "v6.16, but __efi_fpsimd_begin()'s buffer path on SME without SVE saves and flushes"
+    " a streaming-mode state first (a fix sketch, not upstream)",
+    __efi_fpsimd_begin=_efi_sketch_begin,
+)
+
+VARIANTS.append(EFI_SME_ONLY_SKETCH)
