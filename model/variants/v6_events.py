@@ -112,7 +112,14 @@ SME (Config.sme: v6.8-v6.10 and v6.16; read in v6.8.0, v6.10.0 and, for v6.16, v
   (1 CPU, 1 task): a sigreturn through a frame without ZA data leaves PSTATE.ZA set
   (restore_za_context() clears only thread.svcr.ZA while the state
   fpsimd_update_current_state() loaded, with a svcr.ZA saved during the handler, stays
-  live): fixed by 929fa99b1215;
+  live): fixed by 929fa99b1215 (read in its code: signal.c @ 929fa99b1215 in the index;
+  its message was not found).  Also found, both in delivery's `setup_return_v68` and both
+  gone with 929fa99b1215: an IRQ's kernel-mode NEON between its thread.svcr clear and its
+  SMSTOP saves the live SVCR back, so the handler runs with ZA (or SM) set (1 task, 11
+  steps), and its SMSTOP hits the registers of another task still bound to the CPU when
+  current's own state is not live (2 tasks, 11 steps); the two mechanisms Mark Brown's
+  unmerged 2024 patch "arm64/signal: Avoid corruption of SME state when entering signal
+  handler" names (counterexamples/README.md);
 * efi: model/variants/v6_sme.py (__efi_fpsimd_begin/end's efi_sm_state);
 * refused (`model.variants.v6.SME_UNSUPPORTED_EVENTS`): set_one_reg and vcpu_reset (not
   yet checked together with KVM's SME handling, which landed at the same time:

@@ -95,7 +95,11 @@ saves Z/P (FFR only outside streaming mode), clears SM and sets it again before 
 but only with SVE: on an SME-only system it saves V with fpsimd_save_state() and leaves
 PSTATE.SM set, so the firmware (an ordinary non-streaming function) runs in streaming
 mode (`efi_firmware_fp_write_sme`: a BUG; found on every modelled version, SME without SVE
-only).  ZA is left alone on both paths.
+only; curated, counterexamples/README.md).  fpsimd_save_state() itself (STP of Q registers,
+MRS FPSR/FPCR) is legal in streaming mode; the firmware's Advanced SIMD vector instructions
+are not.  No upstream fix: Ard Biesheuvel's "arm64/efi: Remove unneeded SVE/SME fallback
+preserve/store handling" (committed 2025-12-15, after v6.18) removes the SM handling on SVE
+systems too.  ZA is left alone on both paths.
 
 Signal delivery and sigreturn with SME: model/variants/v6_events.py.
 
