@@ -121,9 +121,11 @@ SME (Config.sme: v6.8-v6.10 and v6.16; read in v6.8.0, v6.10.0 and, for v6.16, v
   unmerged 2024 patch "arm64/signal: Avoid corruption of SME state when entering signal
   handler" names (counterexamples/README.md);
 * efi: model/variants/v6_sme.py (__efi_fpsimd_begin/end's efi_sm_state);
-* refused (`model.variants.v6.SME_UNSUPPORTED_EVENTS`): set_one_reg and vcpu_reset (not
-  yet checked together with KVM's SME handling, which landed at the same time:
-  model/variants/v6_sme.py).
+* set_one_reg and vcpu_reset: no SME statement of their own (arm.c's KVM_SET_ONE_REG and
+  reset.c's kvm_reset_vcpu() in v6.10.0 and v6.18.2); their SME part is the syscall
+  entry and the put_fp/load_fp around a loaded vcpu's reset, the SME-aware functions of
+  model/variants/v6_sme.py (no longer refused with --sme;
+  tests/model/test_v6_sme_kvm_events.py).
 
 Not modelled for the v6 variants (refused, model/variants/v6.py UNSUPPORTED_EVENTS):
 kvm_run_kernel_neon (v6's task-context NEON is preemptible, and the modelled step is

@@ -155,14 +155,6 @@ def test_fpmr_with_events_holds_on_v616(events: tuple[str, ...]) -> None:
     assert not _explore("v6.16", fpmr=True, events=events).violations
 
 
-# ------------------------------------------------------------------ SME: refusals
-@pytest.mark.parametrize("event", ["set_one_reg", "vcpu_reset"])
-def test_sme_events_not_modelled_are_refused(event: str) -> None:
-    from model.dsl import ModelError
-    with pytest.raises(ModelError, match=f"event {event} with --sme is not modelled: "):
-        Instance(Config(**{**SMALL, "sme": True, "events": (event,)}), get_variant("v6.16"))
-
-
 # ------------------------------------------------------------------ SME: C semantics
 # T0 in the kernel, its state saved (not live) with ZA enabled and the SME trap open.
 SME_SAVED = {"cpu0.current": "T0", "T0.pc": "KERNEL", "T0.TIF_FOREIGN_FPSTATE": "1",

@@ -55,8 +55,6 @@ def test_sme_is_refused_where_not_reachable_or_not_read(variant: str, why: str) 
 
 
 @pytest.mark.parametrize("extra,why", [
-    (dict(vcpus=1, vmm_threads=1, events=("vcpu_reset",)), "event vcpu_reset with --sme"),
-    (dict(vcpus=1, vmm_threads=1, events=("set_one_reg",)), "event set_one_reg with --sme"),
     (dict(sve=True, tasks=2), "two user tasks")])
 def test_sme_paths_not_modelled_are_refused(extra: dict, why: str) -> None:
     with pytest.raises(ModelError, match=why):
