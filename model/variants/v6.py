@@ -102,7 +102,7 @@ UNSUPPORTED_EVENTS: dict[str, str] = {
 # kvm_arch_vcpu_ioctl(KVM_SET_ONE_REG), reset.c kvm_reset_vcpu(), read in v6.10.0 and
 # v6.18.2): their SME part is the put_fp/load_fp around a loaded vcpu's reset and the
 # syscall entry, which are the SME-aware functions of the variants' tables
-# (model/variants/v6_sme.py; tests/model/test_v6_sme_kvm_events.py).
+# (model/variants/v6_sme.py; tests/model/test_v6_sme_kvm.py).
 SME_UNSUPPORTED_EVENTS: dict[str, str] = {}
 
 

@@ -125,7 +125,7 @@ SME (Config.sme: v6.8-v6.10 and v6.16; read in v6.8.0, v6.10.0 and, for v6.16, v
   reset.c's kvm_reset_vcpu() in v6.10.0 and v6.18.2); their SME part is the syscall
   entry and the put_fp/load_fp around a loaded vcpu's reset, the SME-aware functions of
   model/variants/v6_sme.py (no longer refused with --sme;
-  tests/model/test_v6_sme_kvm_events.py).
+  tests/model/test_v6_sme_kvm.py).
 
 Not modelled for the v6 variants (refused, model/variants/v6.py UNSUPPORTED_EVENTS):
 kvm_run_kernel_neon (v6's task-context NEON is preemptible, and the modelled step is

@@ -87,7 +87,7 @@ KVM (vcpus with SME; guests never have SME, as in every modelled release):
 * AArch32 vcpus (``--aarch32-guest``): the SME statements above do not depend on the
   guest's execution state and the FPEXC32_EL2 ones (model/kernel/hyp_switch.py) do not
   depend on SME (read in v6.10.0 and v6.18.2), so the model composes them
-  (tests/model/test_v6_sme_aarch32.py);
+  (tests/model/test_v6_sme_kvm.py);
 * a save of a vcpu's binding (ctxsync: .svcr the vcpu's, .sme_state NULL, .sve_state NULL
   without vcpu SVE, .sme_vl uninitialised) with SVCR set is an oops or a SIGKILL: a BUG
   (`_save_vcpu_state_sme`).

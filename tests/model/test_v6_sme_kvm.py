@@ -1,4 +1,7 @@
-"""The optional KVM events set_one_reg and vcpu_reset with ``--sme`` (no longer refused).
+"""KVM with ``--sme``: the optional events set_one_reg and vcpu_reset (no longer refused),
+and AArch32 vcpus (``--aarch32-guest``).
+
+The events:
 
 arch/arm64/kvm/arm.c kvm_arch_vcpu_ioctl(KVM_SET_ONE_REG) and reset.c kvm_reset_vcpu()
 (read in v6.10.0 and v6.18.2) have no SME statement of their own: the ioctl's syscall entry
@@ -51,3 +54,37 @@ def test_set_one_reg_adds_no_sme_finding_on_v610() -> None:
     res = _explore("v6.10", stop_early=True, events=("set_one_reg",))
     assert set(res.violations) == {"no_loss"}
     assert len(res.violations["no_loss"].steps) == 19
+
+
+# ------------------------------------------------------------------ AArch32 vcpus
+# ``--sme`` with ``--aarch32-guest`` (KVM with AArch32 vcpus on an SME host).
+#
+# What the kernel does, read in v6.10.0 (arch/arm64/kvm/fpsimd.c, hyp/include/hyp/switch.h)
+# and v6.18.2: the host's SME handling around a vcpu (kvm_arch_vcpu_load_fp()'s SVCR test
+# and save+flush, put_fp()'s VHE SMEN restore up to v6.13, v6.14+'s unconditional
+# save+flush, hyp's SME traps) does not look at the guest's execution state, and the
+# AArch32-only FP code (__activate_traps_fpsimd32()'s FPEXC32_EL2 = EN, the FPEXC32 restore
+# in the FP trap, __fpsimd_save_fpexc32() on exit, all under vcpu_el1_is_32bit()) does not
+# look at SME.  An AArch32 guest cannot execute SME instructions or reach SVCR (AArch64-only
+# state).  So the combination is the composition of the two models, which is what the
+# variants build: these tests check it on the smallest KVM configuration.
+
+
+@pytest.mark.parametrize("vhe", [False, True])
+def test_v616_sme_with_aarch32_guest_holds(vhe: bool) -> None:
+    """v6.16 holds with an AArch32 vcpu as with an AArch64 one (nVHE 35,803 states, VHE
+    39,259); the AArch32 configuration has more states (FPEXC32_EL2 is guest FP state)."""
+    a32 = _explore("v6.16", vhe=vhe, guest_aarch32=True)
+    a64 = _explore("v6.16", vhe=vhe)
+    assert not a32.violations and not a64.violations
+    assert a32.stats.states > a64.stats.states
+    assert a32.stats.states == (39_259 if vhe else 35_803)
+
+
+def test_v610_sme_kvm_finding_is_the_same_with_aarch32_guest() -> None:
+    """v6.10's KVM+SME finding (KVM_RUN reloads the VMM thread in streaming mode from a
+    stale memory copy, counterexamples/README.md) is a host-side mechanism: the same 19
+    steps with an AArch32 vcpu."""
+    for a32 in (False, True):
+        res = _explore("v6.10", stop_early=True, guest_aarch32=a32)
+        assert len(res.violations["no_loss"].steps) == 19
