@@ -1,0 +1,64 @@
+"""Probe variants: search devices, not kernel versions and not fixes.
+
+Each closes one known mechanism so that the explorer's shortest counterexample shows the
+next one (BFS reports one trace per property).  The traces they found were relabelled with
+the kernel version whose steps they are, after a replay there reproduced them step for
+step (counterexamples/README.md says which).  Load with
+``--variant-file counterexamples/probes.py``.
+"""
+
+from __future__ import annotations
+
+from model.ctx import Ctx
+from model.dsl import Const
+from model.kernel import signal
+from model.state import Image
+from model.variants import get_variant
+from model.variants.v6_events import (
+    _handler_entry_ghost,
+    _restore_za_context,
+    _set_fp_type,
+    fpsimd_signal_preserve_current_state_v68,
+)
+
+
+def restore_za_context_always_flush(k: Ctx, frame: Image) -> None:
+    """v6.10's restore_za_context() (signal.c) with its fpsimd_flush_task_state(current)
+    in both branches, so a record without ZA data also makes the reload take the cleared
+    thread.svcr.ZA: closes the sigreturn finding (counterexamples
+    v6.10-signal-no_loss-*)."""
+    del frame
+    k.fpsimd_flush_task_state(k.current)
+    _restore_za_context(k, flush=False)
+
+
+def setup_return_irq_free(k: Ctx) -> None:
+    """v6.8-v6.15's setup_return() SME part (`model.variants.v6_events.setup_return_v68`)
+    with its thread.svcr clear and its SMSTOP in one step (no IRQ between them): closes
+    the handler-entry finding (v6.10-signal-entry-*), keeps the live SMSTOP."""
+    _handler_entry_ghost(k)
+    t = k.cur
+    zero = Const(k.S.VALUE, k.S.ZERO)
+    with k.atomic():
+        with k.If(t.svcr_sm.eq(1)):
+            k.set(t.uw.v, zero)
+            k.set(t.uw.fpsr, zero)
+            _set_fp_type(k, k.current, "FPSIMD")
+        k.set(t.svcr_za, False)
+        k.set(t.svcr_sm, False)
+        k.sme_smstop()
+
+
+V610_ZA_FLUSH = get_variant("v6.10").derive(
+    "probe-v6.10-za-flush", "v6.10 with restore_za_context() flushing in both branches",
+    restore_za_context=restore_za_context_always_flush)
+
+V616_OLD_DELIVERY = get_variant("v6.16").derive(
+    "probe-v6.16-old-delivery",
+    "v6.16 with v6.8-v6.15's signal delivery (preserve without flush, live SMSTOP in"
+    " setup_return(), its svcr clear and SMSTOP IRQ-free)",
+    options={"new_functions": ["fpsimd_signal_preserve_current_state"]},
+    setup_rt_frame=signal.setup_rt_frame, setup_return=setup_return_irq_free,
+    fpsimd_signal_preserve_current_state=fpsimd_signal_preserve_current_state_v68)
+
+VARIANTS = [V610_ZA_FLUSH, V616_OLD_DELIVERY]
