@@ -250,9 +250,10 @@ def _classify(inst, res, out: str, timeout: float | None) -> dict:  # noqa: ANN0
             continue
         c = classify_cti(inst, o.trace, _obligation_expr(inst, o.name))
         classes[o.name] = c
-    lemma_names = {lem.name for lem in lemmas_for(inst.layout, inst.variant)}
-    open_lemmas = {n: _obligation_expr(inst, n) for n, c in classes.items()
-                   if c.reachable is None and c.real_bug is None and n in lemma_names}
+    open_lemmas = {lem.name: lem.build(inst.layout)
+                   for lem in lemmas_for(inst.layout, inst.variant)
+                   if lem.name in classes and classes[lem.name].reachable is None
+                   and classes[lem.name].real_bug is None}
     if open_lemmas:
         print(f"note: {len(open_lemmas)} lemma CTI(s) with a pre-state the bounded search "
               "could not place: checking those lemmas on every reachable state",
