@@ -741,6 +741,13 @@ class Layout:
         return tuple(pc for pc, where in self.pc_where
                      if where.split(": ", 1)[0] == function and before in where)
 
+    def windows(self, step: str) -> list[tuple[int, str, str]]:
+        """(--preemption split) The continuation points of step ``step`` (pc ``step@k`` or
+        ``step@k,param``) in program order: (k, pc, "function: the write of ...")."""
+        return sorted((int(pc.split("@", 1)[1].split(",", 1)[0]), pc, where)
+                      for pc, where in self.pc_where
+                      if "@" in pc and pc.split("@", 1)[0] == step)
+
     def latest(self, owner: int) -> int:
         """Token of owner's latest write (owners: user tasks, then guests)."""
         return 2 + 2 * owner

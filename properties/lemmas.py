@@ -68,14 +68,6 @@ def _cpus(S: Layout) -> range:
     return range(S.config.cpus)
 
 
-def _windows(S: Layout, step: str) -> list[tuple[int, str, str]]:
-    """(--preemption split) The continuation points of step ``step`` (pc ``step@k`` or
-    ``step@k,param``) in program order: (k, pc, "function: the write of ...")."""
-    out = [(int(pc.split("@", 1)[1].split(",", 1)[0]), pc, where)
-           for pc, where in S.pc_where if pc.split("@", 1)[0] == step and "@" in pc]
-    return sorted(out)
-
-
 def _after(wins: list[tuple[int, str, str]], text: str, upto: str = "") -> tuple[str, ...]:
     """The windows after the first one whose text ends with ``text`` (that statement has
     run), up to and including the first one ending with ``upto`` (to the end if empty).
@@ -110,7 +102,7 @@ def _restoring(S: Layout, t) -> Expr:  # noqa: ANN001
     if t.sigframe is not None:
         pcs += _sigreturn_phases(S)[1]
     if isinstance(t.expect_zero, Var):
-        pcs += tuple(pc for _, pc, _ in _windows(S, "exec"))
+        pcs += tuple(pc for _, pc, _ in S.windows("exec"))
     return _pc_in(t, pcs)
 
 
@@ -121,7 +113,7 @@ def _sigreturn_phases(S: Layout) -> tuple[tuple[str, ...], ...]:
     in_handler; that last window, where the restore is done but the task is still in
     the handler; after it: the syscall's bookkeeping (event fork, sve_set_vl), where
     the handler has returned and the frame is dead)."""
-    wins = _windows(S, "sigreturn")
+    wins = S.windows("sigreturn")
     before = tuple(pc for _, pc, w in wins if w.startswith("el0_svc:"))
     ends = [i for i, (_, _, w) in enumerate(wins) if w.endswith(".in_handler")]
     end = ends[0] if ends else len(wins) - 1
@@ -823,7 +815,7 @@ def dead_fork_slot_at_rest(S: Layout) -> Expr:
         # do_exit() retired its values), unless a parent paused inside _do_fork() before
         # wake_up_new_task() has copied its own there (fork_in_progress,
         # `_forked_sigframe`)
-        wins = _fork_windows(S)
+        wins = S.windows("fork")
         created = f"the write of {t.name}.created"
         for slot in t.sigframe.all_slots():
             copied = _fork_after(wins, f"the write of {slot.name}", created)
@@ -839,14 +831,6 @@ def _saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
     if S.features & {"host_data_fp_owner", "vcpu_fp_state"}:
         return _v6_task_saved_latest(S, t)
     return _task_saved_latest(S, t)
-
-
-def _fork_windows(S: Layout) -> list[tuple[int, str, str]]:
-    """(event fork, --preemption split) The parent's continuation points inside _do_fork(),
-    in program order: (k, pc, "function: the write of ...") for pc ``fork@k,child``."""
-    out = [(int(pc.split("@", 1)[1].split(",", 1)[0]), pc, where)
-           for pc, where in S.pc_where if pc.startswith("fork@")]
-    return sorted(out)
 
 
 def _fork_after(wins: list[tuple[int, str, str]], text: str, upto: str) -> tuple[str, ...]:
@@ -890,7 +874,7 @@ def fork_in_progress(S: Layout) -> Expr:
     if S.fork_child is None:
         return TRUE
     child = S.tasks[S.fork_child]
-    wins = _fork_windows(S)
+    wins = S.windows("fork")
     if not wins:
         return TRUE
     created = f"the write of {child.name}.created"
@@ -983,7 +967,7 @@ def signal_frame_state(S: Layout) -> Expr:
         # (event fork) an empty task_struct slot's frame is no one's: not constrained
         alive = _alive(t)
         last = S.latest(t.index)
-        dwins, rwins = _windows(S, "signal"), _windows(S, "sigreturn")
+        dwins, rwins = S.windows("signal"), S.windows("sigreturn")
         delivering = tuple(pc for _, pc, _ in dwins)
         entering, restoring, final, _ = _sigreturn_phases(S)
         returning = restoring + final
@@ -1052,7 +1036,7 @@ def exec_in_progress(S: Layout) -> Expr:
     for t in _users(S):
         if not isinstance(t.expect_zero, Var):
             continue
-        pcs = tuple(pc for _, pc, _ in _windows(S, "exec"))
+        pcs = tuple(pc for _, pc, _ in S.windows("exec"))
         if not pcs:
             continue
         out.append(implies(_pc_in(t, pcs), t.expect_zero.eq(1) & all_of(

@@ -496,8 +496,7 @@ class Encoding:
         child = S.tasks[S.fork_child]
         if not isinstance(child.created, Var):
             return []
-        wins = sorted((int(pc.split("@", 1)[1].split(",", 1)[0]), pc, where)
-                      for pc, where in S.pc_where if pc.startswith("fork@"))
+        wins = S.windows("fork")  # the parent's, inside _do_fork()
         woken = [k for k, _, w in wins if w.endswith(f"the write of {child.name}.created")]
         if not woken:
             return []
