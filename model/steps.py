@@ -215,6 +215,13 @@ def _fpmr_set(S: Layout) -> Iterable[Params]:
     return _pairs(S) if "ptrace_fpr_set" in S.config.events and S.config.fpmr else ()
 
 
+def _sme_regset(S: Layout) -> Iterable[Params]:
+    """(event ptrace_fpr_set with SME, Config.sme) the tracer's NT_ARM_SSVE and NT_ARM_ZA
+    writes (the SME regsets: like NT_ARM_FPMR, with the event that has the tracer write
+    a tracee's registers; NT_ARM_SVE stays a step of every SVE configuration)."""
+    return _pairs(S) if "ptrace_fpr_set" in S.config.events and S.config.sme else ()
+
+
 def _stop_switch(S: Layout) -> Iterable[Params]:
     """A user task entering a ptrace stop and the task it switches to."""
     if not S.ptrace:
@@ -457,6 +464,16 @@ STEPS: tuple[Step, ...] = (
     Step("ptrace_fpmr_set", "(FPMR) a tracer writes a tracee's FPMR (NT_ARM_FPMR) in a ptrace"
          " stop", _fpmr_set, _stopped_target,
          lambda k, p: k.fpmr_set(p["target"])),
+    Step("ptrace_ssve_set", "(SME) a tracer writes a tracee's streaming SVE registers"
+         " (NT_ARM_SSVE: the tracee enters streaming mode) in a ptrace stop", _sme_regset,
+         _stopped_target,
+         lambda k, p: k.ssve_set(p["target"])),
+    Step("ptrace_za_set", "(SME) a tracer writes a tracee's ZA (NT_ARM_ZA with data: ZA"
+         " enabled) in a ptrace stop", _sme_regset, _stopped_target,
+         lambda k, p: k.za_set(p["target"], data=True)),
+    Step("ptrace_za_disable", "(SME) a tracer writes NT_ARM_ZA without data (ZA disabled)"
+         " in a ptrace stop", _sme_regset, _stopped_target,
+         lambda k, p: k.za_set(p["target"], data=False)),
     Step("ptrace_stop", "the task enters a ptrace stop (syscall entry/exit, signal delivery)"
          " and switches to `next`", _stop_switch,
          lambda S, p: running(S, p["cpu"], p["task"])
@@ -624,7 +641,8 @@ def describe_params(S: Layout, p: Params) -> str:
 # switched out at a stop point, which may be scheduled again (`_stopped_target`): sound
 # only while the tracer's write is one step, so these steps are split only with the event
 # (the tracee then really is in TASK_TRACED and cannot run until the tracer resumes it).
-TRACER_STEPS = ("ptrace_sve_set", "ptrace_fpr_set", "ptrace_fpmr_set")
+TRACER_STEPS = ("ptrace_sve_set", "ptrace_fpr_set", "ptrace_fpmr_set", "ptrace_ssve_set",
+                "ptrace_za_set", "ptrace_za_disable")
 
 
 # A step instance's family for preemption splits: its parameters but the CPU (a task

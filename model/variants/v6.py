@@ -1133,10 +1133,6 @@ def check_sme_config(variant: Variant, config) -> str | None:  # noqa: ANN001
     if bad:
         return (f"variant {variant.name}: event {bad[0]} with --sme is not modelled:"
                 f" {SME_UNSUPPORTED_EVENTS[bad[0]]}")
-    if config.sve and config.user_tasks >= 2:
-        return (f"variant {variant.name}: --sme --sve with two user tasks is not modelled"
-                " (the tracer's NT_ARM_SVE write, step ptrace_sve_set, has SME parts not"
-                " written); use one user task or --sme without --sve")
     return None
 
 

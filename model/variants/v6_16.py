@@ -269,36 +269,62 @@ def ret_to_user_v616(k: Ctx) -> None:
 def sve_set_v616(k: Ctx, target: int) -> None:
     """arch/arm64/kernel/ptrace.c (v6.16, read in v6.18.2): sve_set() -> sve_set_common()
     for PTRACE_SETREGSET NT_ARM_SVE with full SVE register data at the task's own VL, on a
-    stopped tracee (target != current), no SME: fpsimd_flush_task_state(target);
-    vec_set_vector_length() at the same VL (no FP effect); sve_alloc(target, true)
-    (sve_state zeroed); the streaming-mode block (`sve_set_common_mode`); the memset of
-    a uw.fpsimd_state (`sve_set_common_zero_fpsimd`); fp_type = FP_STATE_SVE; the
-    tracer's Z/P/FFR into target->thread.sve_state and FPSR/FPCR into its
-    uw.fpsimd_state (a new generation of the tracee's state)."""
+    stopped tracee (target != current): `sve_set_common_v616` with type ARM64_VEC_SVE."""
+    sve_set_common_v616(k, target, sme=False)
+
+
+def sve_set_common_v616(k: Ctx, target: int, sme: bool) -> None:
+    """arch/arm64/kernel/ptrace.c (v6.16, read in v6.18.2): sve_set_common() with full
+    SVE-format register data at the task's own VL (type ARM64_VEC_SME, ``sme``, for
+    NT_ARM_SSVE, else ARM64_VEC_SVE), on a stopped tracee (target != current):
+    fpsimd_flush_task_state(target); vec_set_vector_length() at the same VL (no FP
+    effect); for ARM64_VEC_SME sme_alloc(target, false) (keeps an existing sme_state; a
+    new one is zeroed, which nothing reads while SVCR.ZA is clear: no write here);
+    sve_alloc(target, true) (sve_state zeroed); the streaming-mode block
+    (`sve_set_common_mode`); the memset of a uw.fpsimd_state
+    (`sve_set_common_zero_fpsimd`); fp_type = FP_STATE_SVE; the tracer's Z/P/FFR into
+    target->thread.sve_state and FPSR/FPCR into its uw.fpsimd_state (a new generation of
+    the tracee's state).  Ghost (SME): the tracee runs with PSTATE.SM as the regset says
+    (`model.variants.v6_ptrace.tracer_sm_ghost`)."""
+    from model.variants.v6_ptrace import tracer_sm_ghost
     tgt = k.task(target)
     k.fpsimd_flush_task_state(target)
     k.sve_alloc(target)
-    k.sve_set_common_mode(target)
+    k.sve_set_common_mode(target, sme)
     k.sve_set_common_zero_fpsimd(target)
     k.set(tgt.fp_type, "SVE")
     k.fp_write_memory(target, [tgt.sve_state.v, tgt.sve_state.zhi, tgt.uw.fpsr], zhi=True,
                       p_slots=[tgt.sve_state.p], p_defined=True)
+    tracer_sm_ghost(k, target, 1 if sme else 0)
 
 
-def sve_set_common_mode(k: Ctx, target: int) -> None:
+def _streaming_switch(k: Ctx, target: int, sme: bool) -> None:
+    """The switch of sve_set_common()'s "Enter/exit streaming mode" block (v6.16-v6.19):
+    ARM64_VEC_SVE: clear SVCR.SM, set TIF_SVE; ARM64_VEC_SME: set SVCR.SM, set TIF_SME
+    (SVCR and TIF_SME are constants without SME: the writes are no-ops there)."""
+    tgt = k.task(target)
+    if isinstance(tgt.svcr_sm, Var):
+        k.set(tgt.svcr_sm, 1 if sme else 0)
+    k.update_tsk_thread_flag(target, "TIF_SME" if sme else "TIF_SVE", True)
+
+
+def sve_set_common_mode(k: Ctx, target: int, sme: bool = False) -> None:
     """The "Enter/exit streaming mode" block of sve_set_common() (v6.16-v6.18; a helper of
     the model, the statement 128a7494a9f1 changed): all of it is inside `if
-    (system_supports_sme())`, so on a system without SME (this model) TIF_SVE is *not*
-    set for an SVE-format write: the tracee is left with fp_type FP_STATE_SVE and TIF_SVE
-    clear (introduced by 9f8bf718f292 "arm64/fpsimd: ptrace: Gracefully handle
-    errors")."""
+    (system_supports_sme())` (`_streaming_switch`), so on a system without SME TIF_SVE is
+    *not* set for an SVE-format write: the tracee is left with fp_type FP_STATE_SVE and
+    TIF_SVE clear (introduced by 9f8bf718f292 "arm64/fpsimd: ptrace: Gracefully handle
+    errors").  With SME the switch runs."""
+    if k.config.sme:
+        _streaming_switch(k, target, sme)
 
 
-def sve_set_common_mode_fixed(k: Ctx, target: int) -> None:
+def sve_set_common_mode_fixed(k: Ctx, target: int, sme: bool = False) -> None:
     """The same block after 128a7494a9f1 "arm64/fpsimd: ptrace: Fix SVE writes on !SME
-    systems" (v6.19-rc, 6.18.y stable): for type ARM64_VEC_SVE, svcr &= ~SVCR_SM_MASK (no
-    SVCR in the model: no SME) and set_tsk_thread_flag(target, TIF_SVE)."""
-    k.update_tsk_thread_flag(target, "TIF_SVE", True)
+    systems" (v6.19-rc, 6.18.y stable): the switch (`_streaming_switch`) without the
+    system_supports_sme() test (for ARM64_VEC_SVE: svcr &= ~SVCR_SM_MASK and
+    set_tsk_thread_flag(target, TIF_SVE)); with SME the same statements as before."""
+    _streaming_switch(k, target, sme)
 
 
 def sve_set_common_zero_fpsimd(k: Ctx, target: int) -> None:

@@ -124,7 +124,7 @@ from collections.abc import Callable
 from model.ctx import Ctx
 from model.dsl import Const, Expr, Var, any_of
 from model.kernel import efi, fpsimd
-from model.variants import v6
+from model.variants import v6, v6_ptrace
 
 
 def _zero(k: Ctx) -> Const:
@@ -634,7 +634,8 @@ def _with_sme(without: Callable[..., None], with_sme: Callable[..., None]
 NEW_FUNCTIONS = ["sme_write_svcr", "sme_smstop", "sme_smstop_sm", "sme_alloc",
                  "sve_alloc_keep", "user_svcr_write", "user_za_write", "user_ssve_write",
                  "do_sme_acc", "do_sme_acc_locked", "do_sme_acc_foreign", "sme_syscall_abi",
-                 "kvm_arch_vcpu_load_fp_sme", "kvm_arch_vcpu_put_fp_sme"]
+                 "kvm_arch_vcpu_load_fp_sme", "kvm_arch_vcpu_put_fp_sme",
+                 *v6_ptrace.NEW_FUNCTIONS]
 
 
 def v610_functions() -> dict[str, Callable[..., None]]:
@@ -658,6 +659,9 @@ def v610_functions() -> dict[str, Callable[..., None]]:
         "__efi_fpsimd_end": _with_sme(fpsimd.__efi_fpsimd_end, __efi_fpsimd_end_sme),
         "efi_firmware_fp_write": _with_sme(efi.efi_firmware_fp_write,
                                            efi_firmware_fp_write_sme),
+        # ptrace: NT_ARM_SVE's streaming block, NT_ARM_SSVE, NT_ARM_ZA (v6_ptrace.py)
+        "sve_set": _with_sme(v6.sve_set, v6_ptrace.sve_set_sme_v68),
+        **v6_ptrace.FUNCTIONS_V68,
     }
 
 
@@ -671,4 +675,5 @@ def v616_functions() -> dict[str, Callable[..., None]]:
         "fpsimd_syscall_enter": _with_sme(v6_16.fpsimd_syscall_enter,
                                           fpsimd_syscall_enter_sme_v616),
         "do_sme_acc_foreign": do_sme_acc_foreign_v616,
+        "ssve_set": v6_ptrace.ssve_set_v616,
     }
