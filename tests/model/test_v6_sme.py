@@ -54,13 +54,6 @@ def test_sme_is_refused_where_not_reachable_or_not_read(variant: str, why: str) 
         Instance(Config(**SMALL), get_variant(variant))
 
 
-@pytest.mark.parametrize("extra,why", [
-    (dict(sve=True, tasks=2), "two user tasks")])
-def test_sme_paths_not_modelled_are_refused(extra: dict, why: str) -> None:
-    with pytest.raises(ModelError, match=why):
-        Instance(Config(**{**SMALL, **extra}), get_variant("v6.16"))
-
-
 def test_sme_state_exists_only_with_sme() -> None:
     names = set(probe().layout.by_name)
     assert {"cpu0.SVCR.SM", "cpu0.SVCR.ZA", "cpu0.ZA", "cpu0.CPACR_EL1.SMEN_EL0EN",
