@@ -134,15 +134,15 @@ class Config:
       not the 2018 ones); needs ``sve`` and a vcpu.
     * ``sme`` (`--sme`): ``system_supports_sme()``: the Scalable Matrix Extension, with
       PSTATE.SM/PSTATE.ZA (SVCR), the ZA array, CPACR_EL1.SMEN_EL0EN, TIF_SME,
-      thread.svcr and thread.sme_state (model/sme.py).  With or without ``sve`` (SME
+      thread.svcr and thread.sme_state (model/variants/v6_sme.py).  With or without ``sve`` (SME
       without SVE is e.g. Apple M4).  One streaming vector length (SVL) for every task:
       ``task_get_sme_vl()`` is a constant, so sme_set_vq() and the VL check of
       fpsimd_save_user_state() cannot change or fail anything (several SVLs are not
       modelled; ``sve_vls`` is refused with it).  No SME2 (ZT0), no FEAT_SME_FA64, no FPMR.
       Only the variants whose SME code was read accept it (v6.8-v6.10 and v6.16, see
-      model/variants/v6.py); SME with SVE and two user tasks (the tracer's NT_ARM_SVE
-      write) and with the events signal, efi, set_one_reg and vcpu_reset is
-      refused there (the other events' SME statements: model/variants/v6_events.py).
+      model/variants/v6.py), with every optional event (their SME statements:
+      model/variants/v6_events.py) and the tracer's NT_ARM_SVE, NT_ARM_SSVE and NT_ARM_ZA
+      writes (model/variants/v6_ptrace.py); refused with ``fpmr`` (below).
 
     * ``fpmr`` (`--fpmr`): the CPUs have FEAT_FPMR (``system_supports_fpmr()``): FPMR, the
       FP8 mode register, is part of every host task's FP state (``thread.uw.fpmr``, saved
