@@ -5,9 +5,15 @@ tasks is accepted now."""
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pytest
 
+from checker.inspect.load import load
+from checker.inspect.replay import build_instance, replay
 from checker.instance import Instance
+from checker.trace import Trace
 from model.config import Config, kconfig_preset
 from model.state import Layout
 from model.steps import STEPS, TRACER_STEPS
@@ -103,3 +109,49 @@ def test_za_set_with_and_without_data(variant: str) -> None:
     off = {**STOPPED, "T0.sme_state.za": "T0"}
     st, _ = probe(variant).run("za_set", 0, False, task="T1", **off)
     assert st["T0.sme_state.za"] == "0" and st["T0.fpsimd_cpu"] == "NR_CPUS"
+
+
+# ------------------------------------------------------------ the 2025 ptrace bugs with SME
+CURATED = Path(__file__).resolve().parents[2] / "counterexamples"
+T22 = CURATED / "v6.14-no_loss-vhe-c1t2v0m0-preempt-explicit-bfs.json"
+T5CBB = CURATED / "v6.16-no_loss-vhe-c1t2v0m0-preempt-explicit-bfs.json"
+T128A = CURATED / "v6.16-kernel_asserts-vhe-c1t2v0m0-preempt-explicit-bfs.json"
+
+
+def _on_sme_system(path: Path) -> Trace:
+    """A curated trace (recorded without SME) replayed on a system with SME and SVE: the
+    same steps, with the SME state and each function's SME statements."""
+    trace = load(path)
+    return dataclasses.replace(trace, config={**trace.config, "sme": True})
+
+
+def _reproduces(trace: Trace, variant: str) -> bool:
+    return replay(trace, build_instance(trace, variant, {})).reproduces
+
+
+def test_bug_22_with_sme_on_v68_to_v610_fixed_in_v616() -> None:
+    """#22 (398edaa12f9c) with SME too: the tracer's NT_ARM_SVE write at the syscall stop
+    (now also clearing SVCR.SM) is saved FPSIMD-only by a softirq's kernel_neon_begin()
+    because in_syscall(); v6.8-v6.10 (SME reachable) lose the Z bits above 127, v6.16 keeps
+    them (to_save)."""
+    trace = _on_sme_system(T22)
+    assert _reproduces(trace, "v6.8") and _reproduces(trace, "v6.10")
+    assert not _reproduces(trace, "v6.16")
+    assert not _reproduces(trace, "v6.16-ptrace-fixes")
+
+
+def test_v616_tracer_memset_with_sme_fixed_by_5cbb61bf4168() -> None:
+    """5cbb61bf4168 with SME: v6.16's NT_ARM_SVE write zeroes the tracer's own
+    uw.fpsimd_state on an SME system as well (the tracer returns to EL0 with V zero,
+    no_loss, 4 steps); the fixed variant zeroes the tracee's."""
+    trace = _on_sme_system(T5CBB)
+    assert _reproduces(trace, "v6.16")
+    assert not _reproduces(trace, "v6.16-ptrace-fixes")
+
+
+def test_128a7494a9f1_is_not_reachable_with_sme() -> None:
+    """128a7494a9f1 fixes systems *without* SME: with SME, v6.16's streaming switch runs and
+    sets TIF_SVE for NT_ARM_SVE, so the tracee's reload does not WARN (the curated
+    trace reproduces without SME, not with it)."""
+    assert _reproduces(load(T128A), "v6.16")
+    assert not _reproduces(_on_sme_system(T128A), "v6.16")
