@@ -1127,8 +1127,9 @@ def check_sme_config(variant: Variant, config) -> str | None:  # noqa: ANN001
         return why.format(name=variant.name)
     if getattr(config, "fpmr", False):
         return (f"variant {variant.name}: --sme with --fpmr is not modelled (an SM change"
-                " resets FPMR, and the SME versions of the save and reload have no FPMR"
-                " statements)")
+                " resets FPMR, and the SME versions of the save and reload, the EFI buffer"
+                " path, the syscall's and signal delivery's SMSTOP have no FPMR statements"
+                " in the model; v6.9/v6.10 restore FPMR before SVCR, e5fa85fce08b)")
     bad = [e for e in config.events if e in SME_UNSUPPORTED_EVENTS]
     if bad:
         return (f"variant {variant.name}: event {bad[0]} with --sme is not modelled:"
