@@ -107,9 +107,12 @@ systems too.  ZA is left alone on both paths.
 
 Signal delivery and sigreturn with SME: model/variants/v6_events.py.
 
-Not modelled with SME (refused: model/variants/v6.py check_config): the tracer's
-NT_ARM_SVE write (SVE with two user tasks), several vector lengths, SVE vcpus (v6.13/v6.14
-only, where SME is BROKEN).  Every optional event runs with SME: exec, fork, ptrace_fpr_set,
+The tracer's NT_ARM_SVE, NT_ARM_SSVE and NT_ARM_ZA writes with SME:
+model/variants/v6_ptrace.py.
+
+Not modelled with SME (refused: model/variants/v6.py check_config): FPMR (``--fpmr``),
+several vector lengths, SVE vcpus (v6.13/v6.14 only, where SME is BROKEN).  Every optional
+event runs with SME: exec, fork, ptrace_fpr_set,
 ptrace_stop, signal, efi, cpu_pm and cpu_hotplug have their SME statements in
 model/variants/v6_events.py and here; set_one_reg and vcpu_reset have none of their own
 (KVM_SET_ONE_REG's syscall entry and kvm_reset_vcpu()'s put/load of a loaded vcpu are the
