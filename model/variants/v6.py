@@ -729,7 +729,8 @@ def sve_init_regs_in_memory_v612(k: Ctx) -> None:
 
 def sve_set(k: Ctx, target: int) -> None:
     """arch/arm64/kernel/ptrace.c (v6.9-v6.14): sve_set() -> sve_set_common(), full SVE
-    case at the same vector length (vec_set_vector_length() does nothing), no SME:
+    case at the same vector length (vec_set_vector_length() does nothing), without SME
+    (with SME the streaming block comes first: `model.variants.v6_ptrace.sve_set_sme_v68`):
     sve_alloc(target, true); fpsimd_sync_to_sve(target); set TIF_SVE; fp_type =
     FP_STATE_SVE; the tracer's Z/P/FFR into sve_state and FPSR/FPCR into uw.fpsimd_state;
     fpsimd_flush_task_state(target) (which sets its TIF_FOREIGN_FPSTATE)."""
