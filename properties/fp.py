@@ -154,6 +154,11 @@ def readers(S: Layout) -> list[tuple[Expr, int, Image]]:
             # FPMR is a ONE_REG register only for a VM with FPMR (v6.12+ sys_reg FPMR,
             # hidden by fpmr_visibility() otherwise; v6.9/v6.10 have none).
             regs = v.fp_regs if S.config.guest_fpmr else replace(v.fp_regs, fpmr=None)
+            if v.sve_state is not None:
+                # An SVE vcpu (Config.sve_guest): get_sve_reg() reads Z0-Z31 and
+                # P0-P15/FFR from vcpu->arch.sve_state; its V core registers are refused
+                # (guest.c core_reg_size_from_offset()), FPSR/FPCR are core registers.
+                regs = replace(regs, v=v.sve_state.v, zhi=v.sve_state.zhi, p=v.sve_state.p)
             out.append((v.mutex.eq("NULL"), S.guest_owner(v.index), regs))
     return out
 

@@ -547,6 +547,14 @@ def kernel_fp_read(k: Ctx) -> None:
 
 
 # ---------------------------------------------------------------- EFI runtime services
+def _sve_insn(k: Ctx) -> None:
+    """The host executes an SVE instruction at EL1: in the variants that model nVHE's
+    host SVE trap (v6.13's `sve_host_insn`, SVE vcpus) it traps to hyp first while
+    CPTR_EL2.TZ is set (a state variable only there); elsewhere it just runs."""
+    if isinstance(k.this_cpu.cptr_tz, Var) and "sve_host_insn" in k.variant.functions:
+        k.sve_host_insn()
+
+
 def __efi_fpsimd_begin(k: Ctx) -> None:
     """arch/arm64/kernel/fpsimd.c: __efi_fpsimd_begin() (CONFIG_EFI; the same text in
     v4.17, at the seed and in v4.18): prepare FPSIMD for an EFI runtime-services call,
@@ -569,6 +577,7 @@ def __efi_fpsimd_begin(k: Ctx) -> None:
     with k.Else():
         if k.config.sve:
             k.set(cpu.efi_sve_state_used, True)
+            _sve_insn(k)
             k.sve_save_state(cpu.efi_sve_state, cpu.efi_fpsimd_state)
         else:
             k.fpsimd_save_state(cpu.efi_fpsimd_state)
@@ -592,6 +601,7 @@ def __efi_fpsimd_end(k: Ctx) -> None:
     with k.Else():
         if k.config.sve:
             with k.If(cpu.efi_sve_state_used.eq(1)):
+                _sve_insn(k)
                 k.sve_load_state(cpu.efi_sve_state, cpu.efi_fpsimd_state)
                 k.set(cpu.efi_sve_state_used, False)
             with k.Else():

@@ -27,13 +27,43 @@ data independence one write stands for the per-register ioctls and the memcpy).
 from __future__ import annotations
 
 from model.ctx import Ctx
+from model.dsl import Const
 from model.state import VcpuVars
 
 
-def vcpu_fp_context_slots(v: VcpuVars) -> list:
-    """Every modelled slot of the vcpu's saved FP context (fp_regs, and FPEXC32_EL2 in
-    sys_regs for an AArch32 guest)."""
-    return list(v.fp_regs.slots())
+def vcpu_fp_context_slots(v: VcpuVars, *, core_v: bool = True) -> list:
+    """Every modelled slot of the vcpu's saved FP context but P/FFR (`vcpu_fp_context_p_slots`):
+    fp_regs (vregs, FPSR/FPCR, the FPMR sys_reg), FPEXC32_EL2 in sys_regs for an AArch32
+    guest and, for an SVE vcpu (Config.sve_guest), the Z registers in vcpu->arch.sve_state
+    (their V slice and the bits above 127).  ``core_v`` False leaves fp_regs.vregs out: an
+    SVE vcpu's KVM_SET_ONE_REG cannot write them (guest.c core_reg_size_from_offset()
+    refuses the V core registers of an SVE vcpu with -EINVAL)."""
+    out = [s for s in v.fp_regs.slots() if core_v or s is not v.fp_regs.v]
+    if v.sve_state is not None:
+        out += [v.sve_state.v, v.sve_state.zhi]
+    return out
+
+
+def vcpu_fp_context_p_slots(v: VcpuVars) -> list:
+    """An SVE vcpu's P0-P15/FFR in vcpu->arch.sve_state (none for a vcpu without SVE)."""
+    return list(v.sve_state.p_slots()) if v.sve_state is not None else []
+
+
+def vcpu_fp_write_memory(k: Ctx, vcpu: int, *, core_v: bool = True) -> None:
+    """Someone other than the guest (the VMM's ioctl, a reset) writes the vcpu's saved FP
+    context: a new generation of the guest's values (`Ctx.fp_write_memory`) in
+    `vcpu_fp_context_slots` and, for an SVE vcpu, in its P/FFR (a guest has one
+    generation for every slice, P/FFR included, as the guest's own SVE writes have:
+    `model.variants.v6.guest_fp_write`)."""
+    v = k.vcpu(vcpu)
+    owner = k.S.guest_owner(vcpu)
+    k.fp_write_memory(owner, vcpu_fp_context_slots(v, core_v=core_v), zhi=False)
+    p_slots = vcpu_fp_context_p_slots(v)
+    if p_slots:
+        with k.atomic():  # ghost bookkeeping with the write: no interleaving point
+            k.supersede_p(owner)
+            for slot in p_slots:
+                k.set(slot, Const(k.S.VALUE, k.S.latest(owner)))
 
 
 # ----------------------------------------------------------------- virt/kvm/arm/psci.c

@@ -45,8 +45,9 @@ fpsimd_update_current_state() up to v6.15 (model.kernel.fpsimd's: merge, convert
 TIF_SVE, task_fpsimd_load() by fp_type, bind, all under the FPSIMD context),
 kvm_vcpu_ioctl_set_one_reg()/kvm_arm_set_reg() (arm.c kvm_arch_vcpu_ioctl(): no
 vcpu_load(); v6 first handles a pending KVM_REQ_VCPU_RESET, which only event vcpu_reset
-raises; guest.c set_core_reg() writes vcpu->arch.ctxt.fp_regs; an SVE vcpu's Z/P
-registers (set_sve_reg) are not modelled: refused with --sve-guest).
+raises; guest.c set_core_reg() writes vcpu->arch.ctxt.fp_regs; an SVE vcpu's Z/P/FFR
+(set_sve_reg) and ZCR_EL1 and its reset (kvm_vcpu_reset_sve()): `kvm_arm_set_reg_v6`,
+`kvm_reset_vcpu_v6`, read in v6.13.7 and v6.14.0).
 
 vcpu_reset: v6 resets a vcpu in its *own* thread (kvm_psci_vcpu_on() only requests
 KVM_REQ_VCPU_RESET; check_vcpu_requests() in the run loop, or the ONE_REG ioctls, call
@@ -145,9 +146,11 @@ dropped TIF_SVE, the task's restored Z bits above 127 and P/FFR were gone).  On 
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 from model.ctx import Ctx
 from model.dsl import Const, Ite, Var
-from model.kernel.kvm_vcpu_ops import vcpu_fp_context_slots
+from model.kernel.kvm_vcpu_ops import vcpu_fp_write_memory
 from model.kernel.process import copy_task_struct
 from model.state import GHOST_BOOL, SIGFRAME_SNAPSHOT, Image
 from model.variants.v4_18 import check_vcpu_requests
@@ -783,16 +786,26 @@ def kvm_reset_vcpu_v6(k: Ctx, vcpu: int) -> None:
     ioctl's pending-reset check, vcpu not loaded): take reset_state under mp_state_lock
     (no FP); kvm_pmu_vcpu_reset(); preempt_disable(); loaded = (vcpu->cpu != -1): the
     model's "current has this vcpu loaded" (only the vcpu's own thread gets here); if
-    loaded kvm_arch_vcpu_put() (its put_fp saves and flushes a guest-owned state);
-    (SVE vcpus: kvm_vcpu_reset_sve(), not modelled: refused with --sve-guest); memset of
-    the core registers and of vcpu->arch.ctxt.fp_regs, kvm_reset_sys_regs() (FPEXC32_EL2);
-    if loaded kvm_arch_vcpu_load(); preempt_enable().  The new register values are a new
-    generation of the guest's state (as in the 2018 model)."""
+    loaded kvm_arch_vcpu_put() (its put_fp saves and flushes a guest-owned state: for an
+    SVE vcpu into vcpu->arch.sve_state through the binding ctxsync made, after v6.13's
+    ZCR_EL1 save); an SVE vcpu, finalized (the model's vcpus have run, and KVM_RUN refuses
+    an unfinalized one: kvm_vcpu_initialized()/kvm_arm_vcpu_is_finalized()), gets
+    kvm_vcpu_reset_sve(): memset of vcpu->arch.sve_state (Z0-Z31 at its max VL, P0-P15,
+    FFR); memset of the core registers and of vcpu->arch.ctxt.fp_regs (FPSR/FPCR, and the
+    vregs an SVE vcpu does not use); kvm_reset_sys_regs(): FPEXC32_EL2 and, for an SVE
+    vcpu, ZCR_EL1 = 0 (sys_regs.c: its descriptor's reset_val 0; LEN 0 is the model's
+    smallest length); if loaded kvm_arch_vcpu_load(); preempt_enable().  The new register
+    values are a new generation of the guest's state (as in the 2018 model), P/FFR with
+    them.  Read for SVE vcpus in reset.c and sys_regs.c of v6.13.7 and v6.14.0 (the same
+    text for these statements; v6.14 only moves GUEST_HAS_SVE to a VM flag)."""
     loaded = k.let("loaded", k.cur.loaded_vcpu.eq(vcpu + 1))
     k.preempt_disable()
     with k.If(loaded.eq(1)):
         k.kvm_arch_vcpu_put(vcpu)
-    k.fp_write_memory(k.S.guest_owner(vcpu), vcpu_fp_context_slots(k.vcpu(vcpu)), zhi=False)
+    vcpu_fp_write_memory(k, vcpu)
+    zcr = k.vcpu(vcpu).zcr_el1
+    if isinstance(zcr, Var):  # kvm_reset_sys_regs(): ZCR_EL1's reset_val
+        k.set(zcr, 0)
     with k.If(loaded.eq(1)):
         k.kvm_arch_vcpu_load(vcpu)
     k.preempt_enable()
@@ -825,6 +838,46 @@ def kvm_vcpu_ioctl_set_one_reg_v6(k: Ctx, vcpu: int) -> None:
             k.kvm_reset_vcpu(vcpu)
     k.kvm_arm_set_reg(vcpu)
     k.mutex_unlock(v.mutex, "&vcpu->mutex")
+
+
+def kvm_arm_set_reg_v6(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/guest.c (v6.8-v6.16; SVE vcpus read in v6.13.7 and v6.14.0, whose
+    guest.c differs only in kvm_arch_vcpu_ioctl_set_guest_debug()): kvm_arm_set_reg(), the
+    FP registers the VMM's KVM_SET_ONE_REG calls can write, one step for all of them (a
+    new generation of the guest's FP state, as in the 2018 model):
+
+    * set_core_reg(): fp_regs.fpsr/fpcr and, for a vcpu without SVE, fp_regs.vregs[n];
+      for an SVE vcpu core_reg_size_from_offset() refuses the V registers (-EINVAL: "the
+      KVM_REG_ARM64_SVE regs must be used instead"), so fp_regs.vregs is not written;
+    * set_sve_reg() (KVM_REG_ARM64_SVE, SVE vcpus only): sve_reg_to_region() maps Z0-Z31
+      (the whole register at vcpu_sve_max_vq(): the V slice and the bits above 127) and
+      P0-P15/FFR (slice 0 only) into vcpu->arch.sve_state; -EPERM unless
+      kvm_arm_vcpu_sve_finalized() (the model's vcpus are finalized: KVM_RUN refuses an
+      unfinalized one); copy_from_user() into sve_state.  (KVM_REG_ARM64_SVE_VLS:
+      set_sve_vls() returns -EPERM once finalized: no effect.)
+    * kvm_arm_sys_reg_set_reg(): FPEXC32_EL2 of an AArch32 guest, FPMR (v6.12+, a VM with
+      FPMR), and ZCR_EL1 of an SVE vcpu (sve_visibility(); no set_user: kvm_sys_reg_set_user()
+      stores the value in __vcpu_sys_reg(vcpu, ZCR_EL1)).  With several vector lengths the
+      VMM may leave ZCR_EL1 alone or write any length up to the vcpu's max (a larger LEN
+      is the max in effect: the effective-VL rule caps it by ZCR_EL2).
+
+    The vcpu is not loaded (no vcpu_load() in kvm_arch_vcpu_ioctl(), and KVM_RUN, which
+    holds vcpu->mutex while the vcpu is loaded, is not running): memory only."""
+    v = k.vcpu(vcpu)
+    vcpu_fp_write_memory(k, vcpu, core_v=v.sve_state is None)
+    if isinstance(v.zcr_el1, Var):
+        _vmm_write_zcr_el1(k, v.zcr_el1, k.config.vcpu_max_vl_index)
+
+
+def _vmm_write_zcr_el1(k: Ctx, zcr: Var, max_index: int) -> None:
+    """The VMM's KVM_SET_ONE_REG of ZCR_EL1 (a helper of the model): nothing, or one
+    length up to ``max_index`` (a chain of environment choices)."""
+    with k.If(k.nondet("the VMM writes ZCR_EL1")), ExitStack() as chain:
+        for vl in range(max_index):
+            with k.If(k.nondet(f"ZCR_EL1.LEN is VL {vl}")):
+                k.set(zcr, vl)
+            chain.enter_context(k.Else())
+        k.set(zcr, max_index)
 
 
 # -------------------------------------------------- prctl(PR_SVE_SET_VL): VL changes (SVE)
@@ -947,6 +1000,7 @@ V68_FUNCTIONS = {
     "kvm_reset_vcpu": kvm_reset_vcpu_v6,
     "kvm_arch_vcpu_ioctl_run_enter_guest": kvm_arch_vcpu_ioctl_run_enter_guest_v6,
     "kvm_vcpu_ioctl_set_one_reg": kvm_vcpu_ioctl_set_one_reg_v6,
+    "kvm_arm_set_reg": kvm_arm_set_reg_v6,
     "sve_set_vector_length": sve_set_vector_length_v68,
     "preserve_za_context": preserve_za_context_v68,
     "setup_return": setup_return_v68,
