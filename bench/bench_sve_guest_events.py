@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # event -> the sizes it needs beyond the base (cpus 1, tasks 0, vmm_threads 1, vcpus 1)
 SIZES: dict[str, dict[str, int]] = {
     "set_one_reg": {},
-    "vcpu_reset": {"vcpus": 2, "vmm-threads": 2},
+    "vcpu_reset": {"vcpus": 2},  # one VMM thread runs both (PSCI CPU_ON from one to the other)
     "cpu_pm": {},
     "cpu_hotplug": {"cpus": 2},
     "efi": {},
