@@ -69,6 +69,11 @@ PCS = (
 # get_cpu_fpsimd_context(): preemptible (the allocations may sleep).  Appended to PCS only
 # with SME, so that the other configurations' encodings are unchanged.
 SME_PCS = ("SME_ACC",)
+# (v6.8+, state feature kernel_fpstate, event kvm_run_kernel_neon) the VMM thread inside a
+# preemptible kernel-mode NEON section in KVM_RUN, vcpu loaded, entered from the run
+# loop's top or after the loop (before vcpu_put()), where it goes back to.  Appended
+# only then, so that the other configurations' encodings are unchanged.
+RUN_NEON_PCS = ("RUN_NEON_TOP", "RUN_NEON_EXIT")
 PC = Domain("pc", PCS)
 
 # State that only newer kernel versions have, declared only for the variants that need
@@ -339,7 +344,9 @@ class Layout:
     def __post_init__(self) -> None:
         cfg = self.config
         self.features = frozenset(self.features)
-        self.PC = Domain("pc", PCS + (SME_PCS if cfg.sme else ()) + tuple(self.extra_pcs))
+        run_neon = "kernel_fpstate" in self.features and "kvm_run_kernel_neon" in cfg.events
+        self.PC = Domain("pc", PCS + (SME_PCS if cfg.sme else ())
+                         + (RUN_NEON_PCS if run_neon else ()) + tuple(self.extra_pcs))
         unknown = sorted(self.features - set(FEATURES))
         if unknown:
             raise ModelError(f"unknown state features {unknown}; known: {sorted(FEATURES)}")

@@ -382,6 +382,13 @@ def _vmm_event(event: str) -> Callable[[Layout], Iterable[Params]]:
     return params
 
 
+def _run_neon_sections(S: Layout) -> Iterable[Params]:
+    """VMM-thread/vcpu instances inside a preemptible kernel-mode NEON section in KVM_RUN
+    (event kvm_run_kernel_neon with state feature kernel_fpstate, v6.8+; none for the
+    2018 variants, whose section is one step)."""
+    return _vmm_event("kvm_run_kernel_neon")(S) if "RUN_NEON_TOP" in S.PC.labels else ()
+
+
 def _vmm_pair(S: Layout) -> Iterable[Params]:
     """A VMM thread in KVM_RUN on one vcpu and another vcpu it targets (PSCI CPU_ON)."""
     if "vcpu_reset" not in S.config.events:
@@ -583,6 +590,10 @@ STEPS: tuple[Step, ...] = (
          _vmm_event("kvm_run_kernel_neon"),
          lambda S, p: _vmm_at("LOOP_TOP")(S, p) | _vmm_at("LOOP_EXIT")(S, p),
          lambda k, p: k.kvm_run_kernel_neon(p["vcpu"])),
+    Step("kvm_run_kernel_neon_end", "a preemptible kernel-mode NEON section in KVM_RUN"
+         " (v6.8+) reads back its registers and ends", _run_neon_sections,
+         lambda S, p: _vmm_at("RUN_NEON_TOP")(S, p) | _vmm_at("RUN_NEON_EXIT")(S, p),
+         lambda k, p: k.kvm_run_kernel_neon_end(p["vcpu"])),
     # ---------------------------------------------------------------- optional events
     Step("cpu_idle_pm", "cpuidle enters a power-down state: CPU PM enter/exit (event cpu_pm)",
          _event("cpu_pm", _idle),

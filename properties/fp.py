@@ -591,6 +591,18 @@ def _kvm_run_neon_vcpu_bound(S: Layout, a: Action) -> Expr | None:
     if a.name != "kvm_run_kernel_neon":
         return None
     return S.cpu[a.param("cpu")].last_st.eq(S.vcpu_fpstate(a.param("vcpu")))
+def _kvm_run_neon_preempted(S: Layout, a: Action) -> Expr | None:
+    """(v6.8+, preemptible task-context kernel NEON) the VMM thread is switched out inside
+    its kernel-mode NEON section in KVM_RUN, vcpu loaded: KVM's sched-out notifier puts
+    the vcpu before fpsimd_thread_switch saves the section's registers."""
+    if a.name != "schedule" or "RUN_NEON_TOP" not in S.PC.labels:
+        return None
+    t = S.tasks[a.param("task")]
+    if not t.vmm:
+        return None
+    return (t.pc.eq("RUN_NEON_TOP") | t.pc.eq("RUN_NEON_EXIT")) & t.loaded_vcpu.ne("none")
+
+
 # ------------------------------------------------------------ optional events' guards
 def needs_event(name: str, also: Callable[[Config], str | None] | None = None
                 ) -> Callable[[Config], str | None]:
@@ -1057,6 +1069,10 @@ GUARDS: tuple[Guard, ...] = (
           "kernel-mode NEON inside KVM_RUN while the vcpu's state is bound to the CPU"
           " (--event kvm_run_kernel_neon)",
           _kvm_run_neon_vcpu_bound, needs_event_and_vcpus("kvm_run_kernel_neon")),
+    Guard("kvm_run_neon_preempted",
+          "(v6.8+) the VMM thread is preempted inside a kernel-mode NEON section in KVM_RUN,"
+          " its vcpu loaded (--event kvm_run_kernel_neon)",
+          _kvm_run_neon_preempted, needs_event_and_vcpus("kvm_run_kernel_neon")),
     Guard("signal_with_state_live_elsewhere",
           "(event signal) a signal is delivered while the task's state is live on another"
           " CPU", _signal_live_elsewhere, _needs_event_and_cpus("signal")),

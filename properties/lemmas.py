@@ -44,8 +44,15 @@ class Lemma:
 
 
 # ----------------------------------------------------------------------------- helpers
-KVM_PCS = ("VCPU_LOAD", "LOOP_TOP", "IN_GUEST", "POST_EXIT", "LOOP_EXIT")
-LOADED_PCS = ("LOOP_TOP", "IN_GUEST", "POST_EXIT", "LOOP_EXIT")
+# RUN_NEON_*: (v6.8+, event kvm_run_kernel_neon) inside a kernel-mode NEON section in
+# KVM_RUN, vcpu loaded (model.state.RUN_NEON_PCS; absent elsewhere, `_pc_in` skips them)
+KVM_PCS = ("VCPU_LOAD", "LOOP_TOP", "IN_GUEST", "POST_EXIT", "LOOP_EXIT",
+           "RUN_NEON_TOP", "RUN_NEON_EXIT")
+LOADED_PCS = ("LOOP_TOP", "IN_GUEST", "POST_EXIT", "LOOP_EXIT", "RUN_NEON_TOP",
+              "RUN_NEON_EXIT")
+# Where a task is inside a task-context kernel-mode NEON section (v6.8+), before its
+# read-back: a syscall's, or (event kvm_run_kernel_neon) the VMM thread's in KVM_RUN
+NEON_SECTION_PCS = ("KERNEL_NEON", "RUN_NEON_TOP", "RUN_NEON_EXIT")
 # Steps only a VMM thread runs, inside KVM_RUN (their continuation points, model.steps
 # split_plan, are named after them).
 KVM_STEPS = ("kvm_run", "vcpu_load", "enter_guest", "guest_", "handle_exit", "vcpu_put",
@@ -131,7 +138,8 @@ def _alive(t) -> Expr:  # noqa: ANN001
 
 
 def _pc_in(t, pcs) -> Expr:  # noqa: ANN001
-    return any_of(t.pc.eq(p) for p in pcs)
+    """t is at one of ``pcs`` (those this layout has: the others are never reached)."""
+    return any_of(t.pc.eq(p) for p in pcs if p in t.pc.dom.labels)
 
 
 def _holds(v, t) -> Expr:  # noqa: ANN001
@@ -1110,7 +1118,7 @@ def _in_neon_section(S: Layout, t) -> Expr:  # noqa: ANN001
     """Task t is inside a task-context kernel-NEON section: at KERNEL_NEON, or (--preemption
     split) preempted inside syscall_kernel_neon_end before kernel_neon_end() clears
     TIF_KERNEL_FPSTATE (its data already read back)."""
-    return _pc_in(t, ("KERNEL_NEON",)
+    return _pc_in(t, NEON_SECTION_PCS
                   + S.continuations_in("kernel_neon_end", "TIF_KERNEL_FPSTATE"))
 
 
@@ -1123,14 +1131,14 @@ def v6_kernel_flag_by_pc(S: Layout) -> Expr:
 
 @_needs("kernel_fpstate")
 def v6_section_data_live(S: Layout) -> Expr:
-    return all_of(implies(S.cpu[c].current.eq(t.index) & t.pc.eq("KERNEL_NEON"),
+    return all_of(implies(S.cpu[c].current.eq(t.index) & _pc_in(t, NEON_SECTION_PCS),
                           _section(S, S.cpu[c].regs, t))
                   for c in _cpus(S) for t in _users(S))
 
 
 @_needs("kernel_fpstate")
 def v6_section_data_saved(S: Layout) -> Expr:
-    return all_of(implies(t.pc.eq("KERNEL_NEON")
+    return all_of(implies(_pc_in(t, NEON_SECTION_PCS)
                           & all_of(S.cpu[c].current.ne(t.index) for c in _cpus(S)),
                           _section(S, t.kernel_state, t))
                   for t in _users(S))
@@ -1140,7 +1148,7 @@ def v6_section_data_saved(S: Layout) -> Expr:
 def v6_kernel_binding_is_live(S: Layout) -> Expr:
     return all_of(implies(~_v6_guest_live(S, c)
                           & S.cpu[c].last_st.eq(S.kernel_fpstate(t.index))
-                          & t.kernel_fpsimd_cpu.eq(c) & t.pc.eq("KERNEL_NEON"),
+                          & t.kernel_fpsimd_cpu.eq(c) & _pc_in(t, NEON_SECTION_PCS),
                           _section(S, S.cpu[c].regs, t))
                   for c in _cpus(S) for t in _users(S))
 

@@ -58,8 +58,8 @@ what is bound, a state variable only from v6.16: model/variants/v6_16.py), no SM
 FPMR (system_supports_sme()/system_supports_fpmr() false: every SME
 and FPMR branch is not taken, as on a CPU without them), no pKVM, vcpus without the SVE
 feature (to_save = FP_STATE_FPSIMD).  The optional events' v6 functions are in
-model/variants/v6_events.py; kvm_run_kernel_neon is refused (`UNSUPPORTED_EVENTS` says
-why).  With SVE vcpus (--sve-guest) the events run too: KVM_SET_ONE_REG's set_sve_reg()
+model/variants/v6_events.py; kvm_run_kernel_neon's v6 section (preemptible, program points
+RUN_NEON_TOP/RUN_NEON_EXIT) is `kvm_run_kernel_neon` below.  With SVE vcpus (--sve-guest) the events run too: KVM_SET_ONE_REG's set_sve_reg()
 and the vcpu reset's kvm_vcpu_reset_sve() are modelled there.
 
 Functions kept from the 2018 table because the C is the same in effect in v6.9/v6.10
@@ -90,13 +90,6 @@ V612_TREE = "shilei-massclouds/linux-6.12@e02d6450498dcbe4455f9447ffead6d8f4edc3
 V610_TREE = "msgeden/cryptocap-arm64-linux-6.10@fabd51deb839d02c50146f1bea784d71e2955a21"
 V613_TREE = "ChenRuiwei/linux-6.13.7@4ebf2100a5818d1723d97b8e418c6432e6eb2182"
 V614_TREE = "perishh/linux-6.14@347b100ec1660714730b2ca3d7a35924461651a3"
-
-# Optional events (model/events.py) not modelled for the v6 variants, with the reason
-# (the others' v6 functions are in model/variants/v6_events.py).
-UNSUPPORTED_EVENTS: dict[str, str] = {
-    "kvm_run_kernel_neon": "v6's task-context kernel NEON is preemptible and this step has no"
-                           " program point of its own to be preempted at (not modelled yet)",
-}
 
 # Optional events refused with --sme (their SME statements not modelled); none now:
 # set_one_reg and vcpu_reset have no SME statement of their own in v6.8-v6.16 (arm.c
@@ -668,6 +661,41 @@ def syscall_kernel_neon_end(k: Ctx) -> None:
     k.goto("KERNEL")
 
 
+def kvm_run_kernel_neon(k: Ctx, vcpu: int) -> None:
+    """Task-context kernel-mode NEON in the VMM thread inside KVM_RUN, vcpu loaded (event
+    kvm_run_kernel_neon; the 2018 step is model.kernel.kvm_vcpu_ops.kvm_run_kernel_neon),
+    first half, v6.8+: at a preemptible point of the run loop (handle_exit() and what it
+    calls, e.g. a stage-2 fault paging memory in through a NEON-accelerated path; or after
+    the loop, before vcpu_put()), the callers' pattern: if may_use_simd()
+    kernel_neon_begin() (arch/arm64/kernel/fpsimd.c: fpsimd_save_user_state(), which saves
+    a bound guest's state through the binding ctxsync made, TIF_KERNEL_FPSTATE,
+    fpsimd_flush_cpu_state(); KVM's fp_owner is left as it is) and the NEON work's
+    writes.  Since aefbab8e77eb (v6.8) the section is preemptible: the thread then waits
+    at RUN_NEON_TOP or RUN_NEON_EXIT (which run-loop point it left), and a preemption
+    there runs kvm_sched_out() (vcpu_put) before fpsimd_thread_switch() saves the
+    section's registers, as model.kernel.sched orders them; `kvm_run_kernel_neon_end`
+    reads back and ends."""
+    with k.If(k.may_use_simd()):
+        k.kernel_neon_begin()
+        k.kernel_fp_write()
+        with k.If(k.cur.pc.eq("LOOP_TOP")):
+            k.goto("RUN_NEON_TOP")
+        with k.Else():
+            k.goto("RUN_NEON_EXIT")
+
+
+def kvm_run_kernel_neon_end(k: Ctx, vcpu: int) -> None:
+    """The second half of `kvm_run_kernel_neon`: the NEON work reads back its registers
+    (they must hold its own data), kernel_neon_end(), and the run loop goes on from the
+    point it left (LOOP_TOP, or LOOP_EXIT before vcpu_put())."""
+    k.kernel_fp_read()
+    k.kernel_neon_end()
+    with k.If(k.cur.pc.eq("RUN_NEON_TOP")):
+        k.goto("LOOP_TOP")
+    with k.Else():
+        k.goto("LOOP_EXIT")
+
+
 # ------------------------------------------------------------------ the SVE trap (SVE)
 def do_sve_acc(k: Ctx) -> None:
     """arch/arm64/kernel/fpsimd.c (v6.9-v6.14): do_sve_acc(), up to
@@ -1084,7 +1112,8 @@ _NEW = ["preemptible", "fpsimd_save_user_state", "fpsimd_load_kernel_state",
         "fpsimd_save_kernel_state", "fpsimd_thread_switch_save_prev",
         "fpsimd_thread_switch_to_kernel_neon", "sve_init_regs_in_memory",
         "fpsimd_thread_switch_fixup_foreign", "fpsimd_save_and_flush_cpu_state",
-        "fpsimd_kvm_prepare", "syscall_kernel_neon_end", "forget_dead_kernel_state",
+        "fpsimd_kvm_prepare", "syscall_kernel_neon_end", "kvm_run_kernel_neon_end",
+        "forget_dead_kernel_state",
         "kvm_fp_owner", "guest_owns_fp_regs", "kvm_arch_vcpu_ctxflush_fp",
         "kvm_hyp_save_fpsimd_host", "do_sve_acc_locked", "sve_init_regs",
         "sve_get_vl", "sve_vl_check", "sve_host_insn", "handle_host_sve_trap",
@@ -1103,10 +1132,6 @@ def check_config(variant: Variant, config) -> str | None:  # noqa: ANN001
         why = check_sme_config(variant, config)
         if why:
             return why
-    bad = [e for e in config.events if e in UNSUPPORTED_EVENTS]
-    if bad:
-        return (f"variant {variant.name}: event {bad[0]} is not modelled for this version:"
-                f" {UNSUPPORTED_EVENTS[bad[0]]}")
     if config.sve_guest and not variant.option("sve_guest", False):
         return (f"variant {variant.name}: --sve-guest (SVE vcpus) is modelled for v6.13 and"
                 " v6.14 only (their hyp and kvm/fpsimd.c SVE code was read; this version's"
@@ -1146,7 +1171,8 @@ def make_v69(base: Variant) -> Variant:
         "fpsimd_save_and_flush_cpu_state", "fpsimd_kvm_prepare", "kernel_neon_begin",
         "kernel_neon_end", "forget_dead_kernel_state", "kernel_fp_write", "kernel_fp_read",
         "el0_svc", "ret_to_user",
-        "syscall_kernel_neon", "syscall_kernel_neon_end", "kvm_fp_owner",
+        "syscall_kernel_neon", "syscall_kernel_neon_end", "kvm_run_kernel_neon",
+        "kvm_run_kernel_neon_end", "kvm_fp_owner",
         "guest_owns_fp_regs", "kvm_arch_vcpu_run_map_fp", "kvm_arch_vcpu_load_fp",
         "kvm_arch_vcpu_ctxflush_fp", "kvm_arch_vcpu_ctxsync_fp", "kvm_arch_vcpu_put_fp",
         "kvm_arch_vcpu_ioctl_run_enter_guest", "__activate_traps", "__deactivate_traps",

@@ -128,10 +128,8 @@ SME (Config.sme: v6.8-v6.10 and v6.16; read in v6.8.0, v6.10.0 and, for v6.16, v
   model/variants/v6_sme.py (no longer refused with --sme;
   tests/model/test_v6_sme_kvm.py).
 
-Not modelled for the v6 variants (refused, model/variants/v6.py UNSUPPORTED_EVENTS):
-kvm_run_kernel_neon (v6's task-context NEON is preemptible, and the modelled step is
-enabled at two program points, so its preemption windows would not be explored: it
-needs its own program point first).
+kvm_run_kernel_neon's v6 section is preemptible and has program points of its own
+(RUN_NEON_TOP/RUN_NEON_EXIT): model/variants/v6.py kvm_run_kernel_neon.
 
 forget_syscall() (regs->syscallno = NO_SYSCALL) in do_signal() and restore_sigframe() is
 modelled (model.kernel.signal.forget_syscall): on v6.8-v6.15 fpsimd_save_user_state()

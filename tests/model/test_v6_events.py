@@ -12,7 +12,6 @@ from checker.instance import Instance
 from checker.native.explore import explore_native
 from model.config import Config, kconfig_preset
 from model.variants import get_variant
-from model.variants.v6 import UNSUPPORTED_EVENTS
 from properties.fp import PROPERTY_NAMES
 
 from .probe import Probe
@@ -40,15 +39,6 @@ SAVED_SVE = {"cpu0.current": "T0", "T0.pc": "KERNEL", "T0.TIF_FOREIGN_FPSTATE": 
 
 
 # ------------------------------------------------------------------ what is refused
-NEEDS = {"sve_set_vl": ["--sve", "--sve-vls", "128,256"], "vcpu_reset": ["--vcpus", "2"]}
-
-
-@pytest.mark.parametrize("event", sorted(UNSUPPORTED_EVENTS))
-def test_unmodelled_events_are_refused_with_their_reason(event: str, capsys) -> None:
-    assert main(["explore", "--variant", "v6.16", "--cpus", "1", "--quiet",
-                 "--event", event, *NEEDS.get(event, [])]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and UNSUPPORTED_EVENTS[event] in err
 
 
 def test_v61_refuses_events(capsys) -> None:
