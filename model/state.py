@@ -762,6 +762,14 @@ class Layout:
     def stale(self, owner: int) -> int:
         return 3 + 2 * owner
 
+    def kvm_fp_owner(self, c: int, v: VcpuVars) -> Var:
+        """KVM's owner of CPU c's FP registers (FREE/HOST_OWNED/GUEST_OWNED) while vcpu v is
+        loaded there: c's host_data->fp_owner (v6.10+) or v's vcpu->arch.fp_state
+        (v6.0-v6.9).  Each vcpu load writes it, so for a vcpu loaded on c the two say the
+        same thing.  Only for the layouts that have one (state features host_data_fp_owner,
+        vcpu_fp_state)."""
+        return self.cpu[c].fp_owner if "host_data_fp_owner" in self.features else v.fp_state
+
     def guest_owner(self, vcpu: int) -> int:
         return self.config.user_tasks + vcpu
 

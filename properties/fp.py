@@ -557,12 +557,17 @@ def _migrate_live(S: Layout, a: Action) -> Expr | None:
 
 
 def _aarch32_reenter_fp_live(S: Layout, a: Action) -> Expr | None:
-    """enter_guest of an AArch32 vcpu whose FP state is still live for hyp: FP_ENABLED set
-    and the vcpu thread's TIF_FOREIGN_FPSTATE clear (update_fp_enabled() keeps FP
-    untrapped, so whatever hyp does to FPEXC32_EL2 on entry is what the guest reads)."""
+    """enter_guest of an AArch32 vcpu whose FP state is still live for hyp, so FP stays
+    untrapped and whatever hyp does to FPEXC32_EL2 on entry is what the guest reads: the
+    vcpu thread's TIF_FOREIGN_FPSTATE clear and, up to v5.x, FP_ENABLED set
+    (update_fp_enabled()); on v6, KVM's owner of the CPU's registers GUEST_OWNED
+    (`Layout.kvm_fp_owner`; kvm_arch_vcpu_ctxflush_fp() makes it FREE for a foreign
+    thread)."""
     if a.name != "enter_guest" or not S.config.guest_aarch32:
         return None
-    t, v = S.tasks[a.param("task")], S.vcpus[a.param("vcpu")]
+    c, t, v = a.param("cpu"), S.tasks[a.param("task")], S.vcpus[a.param("vcpu")]
+    if S.features & {"host_data_fp_owner", "vcpu_fp_state"}:
+        return S.kvm_fp_owner(c, v).eq("GUEST_OWNED") & t.tif_foreign.eq(0)
     return v.fp_enabled.eq(1) & t.tif_foreign.eq(0)
 
 

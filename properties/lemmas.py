@@ -1088,11 +1088,10 @@ def _needs_sve(fn: Callable[[Layout], Expr]) -> Callable[[Layout], Expr]:
 
 
 def _owner(S: Layout, c: int, v) -> Expr:  # noqa: ANN001
-    """KVM's owner of CPU c's FP registers while vcpu v is loaded there: this CPU's
-    host_data->fp_owner (v6.10+) or the vcpu's vcpu->arch.fp_state (v6.0-v6.9, v6.1's
-    variant).  Every lemma reads it only for a vcpu loaded on c (its thread current on c
-    inside KVM_RUN), where the two say the same thing: each vcpu load writes it."""
-    return S.cpu[c].fp_owner if "host_data_fp_owner" in S.features else v.fp_state
+    """KVM's owner of CPU c's FP registers while vcpu v is loaded there
+    (`Layout.kvm_fp_owner`).  Every lemma reads it only for a vcpu loaded on c (its thread
+    current on c inside KVM_RUN)."""
+    return S.kvm_fp_owner(c, v)
 
 
 def _needs_owner(fn: Callable[[Layout], Expr]) -> Callable[[Layout], Expr]:

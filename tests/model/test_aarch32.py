@@ -168,3 +168,12 @@ def test_fixed_versions_keep_the_fpexc(variant, vhe) -> None:
         assert reached is None and "aarch32_reenter_fp_live" in inst.unreachable_by_design()
     else:
         assert reached is not None
+
+
+@pytest.mark.parametrize("variant", ["v6.10", "v6.16"])
+def test_v6_reenters_a_32bit_guest_with_its_state_live_and_keeps_the_fpexc(variant) -> None:
+    """v6's re-entry with the guest's registers still GUEST_OWNED (no trap: hyp leaves
+    FPEXC32_EL2 as the guest left it) is reached, and the guest's FPEXC is kept."""
+    _, res = _explore(variant, tasks=0)
+    assert res.violations == {}
+    assert res.guards_reached["aarch32_reenter_fp_live"] is not None
