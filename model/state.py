@@ -755,6 +755,20 @@ class Layout:
                       for pc, where in self.pc_where
                       if "@" in pc and pc.split("@", 1)[0] == step)
 
+    def windows_after(self, step: str, text: str, upto: str = "") -> tuple[str, ...]:
+        """(--preemption split) The continuation points of ``step`` after the first whose
+        window text ends with ``text`` (that statement has run), up to and including the
+        first ending with ``upto`` (to the last if empty); () if either is missing.  A
+        window's text names the task of one instance of the step: pass a task-independent
+        suffix for a step every task runs."""
+        wins = self.windows(step)
+        ks = [k for k, _, w in wins if w.endswith(text)]
+        ends = [k for k, _, w in wins if upto and w.endswith(upto)]
+        if not ks or (upto and not ends):
+            return ()
+        last = ends[0] if upto else max(k for k, _, _ in wins)
+        return tuple(pc for k, pc, _ in wins if ks[0] < k <= last)
+
     def latest(self, owner: int) -> int:
         """Token of owner's latest write (owners: user tasks, then guests)."""
         return 2 + 2 * owner

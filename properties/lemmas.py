@@ -75,19 +75,6 @@ def _cpus(S: Layout) -> range:
     return range(S.config.cpus)
 
 
-def _after(wins: list[tuple[int, str, str]], text: str, upto: str = "") -> tuple[str, ...]:
-    """The windows after the first one whose text ends with ``text`` (that statement has
-    run), up to and including the first one ending with ``upto`` (to the end if empty).
-    A window's text names the task of one instance of the step: pass a task-independent
-    suffix (`_field`) for a step every task runs."""
-    ks = [k for k, _, w in wins if w.endswith(text)]
-    ends = [k for k, _, w in wins if upto and w.endswith(upto)]
-    if not ks or (upto and not ends):
-        return ()
-    last = ends[0] if upto else max(k for k, _, _ in wins)
-    return tuple(pc for k, pc, _ in wins if ks[0] < k <= last)
-
-
 def _field(slot) -> str:  # noqa: ANN001
     """"the write of <task>.<field>" without the task: ".sigframe.v" for T0.sigframe.v."""
     return "." + slot.name.split(".", 1)[1]
@@ -823,10 +810,9 @@ def dead_fork_slot_at_rest(S: Layout) -> Expr:
         # do_exit() retired its values), unless a parent paused inside _do_fork() before
         # wake_up_new_task() has copied its own there (fork_in_progress,
         # `_forked_sigframe`)
-        wins = S.windows("fork")
         created = f"the write of {t.name}.created"
         for slot in t.sigframe.all_slots():
-            copied = _fork_after(wins, f"the write of {slot.name}", created)
+            copied = S.windows_after("fork", f"the write of {slot.name}", created)
             forking = any_of(_pc_in(p, copied) for p in _users(S) if p is not t and not p.vmm)
             parts.append(implies(~forking, slot.ne(S.latest(t.index))))
     return implies(t.created.eq(0), all_of(parts))
@@ -839,16 +825,6 @@ def _saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
     if S.features & {"host_data_fp_owner", "vcpu_fp_state"}:
         return _v6_task_saved_latest(S, t)
     return _task_saved_latest(S, t)
-
-
-def _fork_after(wins: list[tuple[int, str, str]], text: str, upto: str) -> tuple[str, ...]:
-    """The windows after the first one whose text ends with ``text`` (that statement has
-    run) up to and including the one ending with ``upto``."""
-    ks = [k for k, _, w in wins if w.endswith(text)]
-    ends = [k for k, _, w in wins if w.endswith(upto)]
-    if not ks or not ends:
-        return ()
-    return tuple(pc for k, pc, _ in wins if ks[0] < k <= ends[0])
 
 
 def _copied_tok(S: Layout, slot, parent, child, img: Image | None = None) -> Expr:  # noqa: ANN001
@@ -888,17 +864,17 @@ def fork_in_progress(S: Layout) -> Expr:
     created = f"the write of {child.name}.created"
     before_wake = tuple(pc for k, pc, w in wins
                         if k <= min(k2 for k2, _, w2 in wins if w2.endswith(created)))
-    flushed = _fork_after(wins, f"fpsimd_flush_task_state: the write of {child.name}.fpsimd_cpu",
-                          created)
-    ghosts = _fork_after(wins, f"arch_dup_task_struct: the write of {child.name}.fpsimd_cpu",
-                         created)
+    flushed = S.windows_after(
+        "fork", f"fpsimd_flush_task_state: the write of {child.name}.fpsimd_cpu", created)
+    ghosts = S.windows_after(
+        "fork", f"arch_dup_task_struct: the write of {child.name}.fpsimd_cpu", created)
     out = []
     for p in _users(S):
         if p is child or p.vmm:
             continue
         out.append(implies(_pc_in(p, before_wake), _saved_latest(S, p) & ~_alive(child)))
         for slot in child.uw.slots():
-            done = _fork_after(wins, f"the write of {slot.name}", created)
+            done = S.windows_after("fork", f"the write of {slot.name}", created)
             out.append(implies(_pc_in(p, done), _copied_tok(S, slot, p, child, child.uw)))
         same = [_bit_is(getattr(child, g), getattr(p, g))
                 for g in ("expect_zero", "fpmr_expect_zero")
@@ -908,7 +884,7 @@ def fork_in_progress(S: Layout) -> Expr:
         out.append(implies(_pc_in(p, ghosts), all_of(same)))
         out.append(implies(_pc_in(p, flushed), child.fpsimd_cpu.eq("NR_CPUS")
                            & _saved_latest(S, child)))
-        out += _forked_sigframe(S, p, child, wins, created)
+        out += _forked_sigframe(S, p, child, created)
     return all_of(out)
 
 
@@ -921,7 +897,7 @@ def _relabelled(S: Layout, c_slot, p_slot, p, child) -> Expr:  # noqa: ANN001
             | (p_slot.ne(lp) & p_slot.ne(sp) & Eq(c_slot, p_slot)))
 
 
-def _forked_sigframe(S: Layout, p, child, wins, created: str) -> list[Expr]:  # noqa: ANN001
+def _forked_sigframe(S: Layout, p, child, created: str) -> list[Expr]:  # noqa: ANN001
     """(events fork and signal) arch_dup_task_struct()'s copy of the parent's signal frame
     (user memory: a parent inside a handler has a child inside the same handler on a copy
     of its frame): each frame slot copied so far is the parent's relabelled, and once
@@ -930,9 +906,9 @@ def _forked_sigframe(S: Layout, p, child, wins, created: str) -> list[Expr]:  # 
     if child.sigframe is None or p.sigframe is None:
         return []
     out = []
-    flags_done = _fork_after(wins, f"the write of {child.name}.in_handler", created)
+    flags_done = S.windows_after("fork", f"the write of {child.name}.in_handler", created)
     for cs, ps in zip(child.sigframe.all_slots(), p.sigframe.all_slots(), strict=True):
-        done = _fork_after(wins, f"the write of {cs.name}", created) or flags_done
+        done = S.windows_after("fork", f"the write of {cs.name}", created) or flags_done
         out.append(implies(_pc_in(p, done), _relabelled(S, cs, ps, p, child)))
     flags = ("in_handler", "sigframe_sve", "sigframe_sm", "sigframe_za", "sigframe_fresh")
     flags += tuple(g for g, _ in SIGFRAME_SNAPSHOT)
@@ -990,7 +966,7 @@ def signal_frame_state(S: Layout) -> Expr:
         # delivering
         parts = [t.in_handler.eq(0), t.sigframe_fresh.eq(0), _saved_latest(S, t)]
         for slot in (f.v, f.fpsr):
-            done = _after(dwins, _field(slot))
+            done = S.windows_after("signal", _field(slot))
             parts.append(implies(_pc_in(t, done), _tok_ok(S, slot, t.index, f)))
             parts.append(implies(~_pc_in(t, done), slot.eq(S.ZERO)))
         out.append(implies(_pc_in(t, delivering), all_of(parts)))
@@ -1011,7 +987,7 @@ def signal_frame_state(S: Layout) -> Expr:
         if isinstance(t.expect_zero, Var):
             parts.append(t.expect_zero.eq(0))
         for slot in (f.fpsr, t.uw.v, t.uw.fpsr):
-            done = _after(rwins, _field(slot))
+            done = S.windows_after("sigreturn", _field(slot))
             parts.append(implies(_pc_in(t, done), slot.eq(last)))
             if slot is not f.fpsr or any(w.endswith(_field(slot)) for _, _, w in rwins):
                 # not yet written: an older value (the ghost superseded it); uw is written

@@ -496,19 +496,15 @@ class Encoding:
         child = S.tasks[S.fork_child]
         if not isinstance(child.created, Var):
             return []
-        wins = S.windows("fork")  # the parent's, inside _do_fork()
-        woken = [k for k, _, w in wins if w.endswith(f"the write of {child.name}.created")]
-        if not woken:
-            return []
+        woken = f"the write of {child.name}.created"
         mine = [(v.name, self.kind[v.index]) for v in S.vars if v.index in self.kind
                 and v.name.startswith(child.name + ".")]
         out = []
         for kind in self.slices:
-            first = [k for k, _, w in wins for name, k2 in mine
-                     if k2 == kind and w.endswith(f"the write of {name}")]
-            if not first:
-                continue  # no window before any of the copies of this slice
-            pcs = tuple(pc for k, pc, _ in wins if min(first) < k <= woken[0])
+            # the parent's windows inside _do_fork() after its first copy of this slice
+            pcs = tuple(sorted({pc for name, k2 in mine if k2 == kind
+                                for pc in S.windows_after("fork", f"the write of {name}",
+                                                          woken)}))
             # a slot holding the child's latest: the copy did hand the slice over (an
             # exec'd parent expecting zero hands nothing over, copy_as_child copies zero)
             held = z3.Or([f.vals[i] == S.latest(child.index)
