@@ -40,7 +40,10 @@ per CPU-second and bytes per stored state, then the best run per configuration. 
 equivalent single command is ``python -m checker explore --variant V [--cpus 3] --nvhe
 --quiet --workers 1 --no-por`` (its last line prints the same figures).  On a shared
 machine other processes' cache and memory traffic slow a run down even in CPU time:
-read the best run, with its load.
+read the best run, with its load.  Each configuration runs in two builds of the compiled
+model, alternated run by run: the plain one and the profile-guided one (`explore --pgo`:
+gcc's -fprofile-use after a training search of the first 300,000 states); the build
+times are printed first (0 when the library is already cached).
 """
 
 from __future__ import annotations
@@ -111,23 +114,31 @@ def rate(repeat: int, only: str | None) -> None:
     for variant, label, cfg in plan:
         if only and variant != only:
             continue
-        name = f"{variant} {label} nVHE"
         inst = Instance(cfg, get_variant(variant))
-        native_model(inst)  # compiled (or loaded) before timing
-        runs = []
+        builds = ("plain", "pgo")
+        for build in builds:  # compiled (or loaded) before timing
+            t0 = time.perf_counter()
+            native_model(inst, pgo=build == "pgo")
+            print(f"{variant} {label}: {build} build {time.perf_counter() - t0:.1f} s"
+                  " (0 if cached)", file=sys.stderr)
+        runs: dict[str, list] = {b: [] for b in builds}
         for k in range(repeat):
-            load = "/".join(f"{x:.2f}" for x in os.getloadavg())
-            res, _ = explore_native(inst, ALL, max_states=10**9, workers=1, por=False)
-            st = res.stats
-            runs.append((st.cpu_rate, load, st))
-            rows.append((name, k + 1, load, f"{st.states:,}",
-                         f"{st.cpu_seconds:.2f}", f"{st.cpu_rate:,.0f}",
-                         f"{st.bytes_per_state:.1f}"))
-            print(tabulate(rows[-1:], tablefmt="plain"), flush=True, file=sys.stderr)
-        r, load, st = max(runs, key=lambda x: x[0])
-        best.append((name, load, f"{st.states:,}",
-                     f"{st.cpu_seconds:.2f}", f"{r:,.0f}", f"{st.bytes_per_state:.1f}",
-                     "yes" if r >= 1_000_000 else "no"))
+            for build in builds:  # alternated, so both see the same load
+                name = f"{variant} {label} nVHE, {build} build"
+                load = "/".join(f"{x:.2f}" for x in os.getloadavg())
+                res, _ = explore_native(inst, ALL, max_states=10**9, workers=1, por=False,
+                                        pgo=build == "pgo")
+                st = res.stats
+                runs[build].append((st.cpu_rate, load, st))
+                rows.append((name, k + 1, load, f"{st.states:,}",
+                             f"{st.cpu_seconds:.2f}", f"{st.cpu_rate:,.0f}",
+                             f"{st.bytes_per_state:.1f}"))
+                print(tabulate(rows[-1:], tablefmt="plain"), flush=True, file=sys.stderr)
+        for build in builds:
+            r, load, st = max(runs[build], key=lambda x: x[0])
+            best.append((f"{variant} {label} nVHE, {build} build", load, f"{st.states:,}",
+                         f"{st.cpu_seconds:.2f}", f"{r:,.0f}", f"{st.bytes_per_state:.1f}",
+                         "yes" if r >= 1_000_000 else "no"))
     print(tabulate(rows, headers=("configuration (native, 1 worker, no POR)", "run",
                                   "load 1/5/15 min", "states", "CPU s", "states/CPU-s",
                                   "B/state")))

@@ -114,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="native engine: store 64-bit fingerprints of the states instead of "
                         "the states (far less memory; prints the probability that a state "
                         "was missed)")
+    e.add_argument("--pgo", action="store_true",
+                   help="native engine: build the compiled model profile-guided (gcc's "
+                        "-fprofile-use after a training search of its first 300,000 "
+                        "states): about 5%% faster per state, at about twice the first "
+                        "build's time (cached like any build); the same search")
     e.add_argument("--quiet", action="store_true", help="no progress line on stderr")
     e.set_defaults(func=cmd_explore)
 
@@ -225,11 +230,12 @@ def _engine_for(args: argparse.Namespace) -> str:
     """The engine to run: native unless asked otherwise or it cannot do the job."""
     python_only = [opt for opt, on in (("--graph", args.graph),) if on]
     if args.engine == "python":
-        if args.hash_compaction:
-            raise UsageError("--hash-compaction needs the native engine")
+        for opt, on in (("--hash-compaction", args.hash_compaction), ("--pgo", args.pgo)):
+            if on:
+                raise UsageError(f"{opt} needs the native engine")
         return "python"
     if python_only:
-        if args.engine == "native" or args.hash_compaction:
+        if args.engine == "native" or args.hash_compaction or args.pgo:
             raise UsageError(f"{python_only[0]} is only available with --engine python")
         return "python"
     return "native"
@@ -284,7 +290,7 @@ def _explore(inst: Instance, args: argparse.Namespace, props: list[str], engine:
                                     stop_early=args.stop_early, progress=progress,
                                     workers=args.workers, compact=args.hash_compaction,
                                     limits=limits, por=_por(args),
-                                    symmetry=args.symmetry)
+                                    symmetry=args.symmetry, pgo=args.pgo)
             return res, None, "native"
         except (NativeUnavailable, NativeUnsupported) as exc:
             # Unsupported: a construct the C generator does not know, or a step with more

@@ -5,6 +5,14 @@ The C source (generated model part + ``engine.c``) is compiled with the system C
 (``$FPCHECK_CACHE``, else ``$XDG_CACHE_HOME/fpcheck`` or ``~/.cache/fpcheck``, else a
 temporary directory), named by a hash of the source and the flags, so a configuration is
 compiled once and later runs only load it.  Loading uses ctypes (standard library).
+
+Profile-guided build (``pgo``, `explore --pgo`): the library is first compiled with
+``-fprofile-generate``, a short training search runs in it (the caller's ``train``), its
+counters are written (``fp_pgo_dump``), and the library is compiled again with
+``-fprofile-use``; the result is cached under its own key like any other build.  gcc names
+a profile after the output and the source file, so both builds run in one work directory
+and the profile is copied to the second build's name (the instrumented library stays
+loaded, so it is never overwritten in place).
 """
 
 from __future__ import annotations
@@ -15,10 +23,15 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ENGINE_C = Path(__file__).with_name("engine.c")
 CFLAGS = ["-O2", "-shared", "-fPIC", "-pthread", "-std=gnu11", "-fno-strict-aliasing"]
+PGO_GENERATE = ["-fprofile-generate", "-fprofile-update=single", "-DFPCHECK_PGO_GENERATE"]
+# partial training: code the training search did not run (traces, symmetry, POR) is
+# optimised as without a profile, not for size
+PGO_USE = ["-fprofile-use", "-fprofile-partial-training", "-Wno-missing-profile"]
 
 
 class NativeUnavailable(Exception):
@@ -47,39 +60,62 @@ def cache_dir() -> Path:
     raise NativeUnavailable("no writable cache directory for the compiled model")
 
 
-def build_library(model_source: str) -> tuple[ctypes.CDLL, str]:
-    """Compile (or reuse) the library for this generated model source; return it loaded."""
+def _compile(cc: str, flags: list[str], src: str, out: str) -> None:
+    try:
+        proc = subprocess.run([cc, *CFLAGS, *flags, "-o", out, src],
+                              capture_output=True, text=True, timeout=600)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise NativeUnavailable(f"the C compiler could not run: {exc}") from None
+    if proc.returncode != 0:
+        first = (proc.stderr.strip().splitlines() or ["?"])[0]
+        raise NativeUnavailable(f"the C compiler failed: {first}")
+
+
+def _load(path: str) -> ctypes.CDLL:
+    try:
+        return _declare(ctypes.CDLL(path))
+    except OSError as exc:
+        raise NativeUnavailable(f"cannot load {path}: {exc}") from None
+
+
+def build_library(model_source: str,
+                  train: Callable[[ctypes.CDLL], None] | None = None
+                  ) -> tuple[ctypes.CDLL, str]:
+    """Compile (or reuse) the library for this generated model source; return it loaded.
+    With ``train``, a profile-guided build (module docstring): ``train`` gets the
+    instrumented library and runs a short search in it."""
     cc = compiler()
     if cc is None:
         raise NativeUnavailable(f"no C compiler ({os.environ.get('CC', 'gcc')}) on PATH")
     source = model_source + "\n" + ENGINE_C.read_text(encoding="utf-8")
-    key = hashlib.sha256((" ".join([cc] + CFLAGS) + "\n" + source).encode()).hexdigest()[:24]
+    flags = CFLAGS + (PGO_USE if train else [])
+    key = hashlib.sha256((" ".join([cc] + flags) + "\n" + source).encode()).hexdigest()[:24]
     d = cache_dir()
     lib = d / f"fpcheck-{key}.so"
     if not lib.exists():
-        fd, tmp_c = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".c")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(source)
-        tmp_so = tmp_c[:-2] + ".so"
+        work = tempfile.mkdtemp(dir=d, prefix=".tmp-")
         try:
-            proc = subprocess.run([cc, *CFLAGS, "-o", tmp_so, tmp_c],
-                                  capture_output=True, text=True, timeout=600)
-            if proc.returncode != 0:
-                first = (proc.stderr.strip().splitlines() or ["?"])[0]
-                raise NativeUnavailable(f"the C compiler failed: {first}")
-            os.replace(tmp_so, lib)  # atomic: concurrent runs never load half a file
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise NativeUnavailable(f"the C compiler could not run: {exc}") from None
+            src = os.path.join(work, "model.c")
+            with open(src, "w", encoding="utf-8") as f:
+                f.write(source)
+            out = os.path.join(work, "lib.so")
+            if train is not None:
+                gen = os.path.join(work, "gen.so")
+                _compile(cc, PGO_GENERATE, src, gen)
+                dll = _load(gen)
+                train(dll)
+                dll.fp_pgo_dump()  # gcc's counters: <work>/gen.so-model.gcda
+                shutil.copyfile(os.path.join(work, "gen.so-model.gcda"),
+                                os.path.join(work, "lib.so-model.gcda"))
+            _compile(cc, PGO_USE if train else [], src, out)
+            os.replace(out, lib)  # atomic: concurrent runs never load half a file
         finally:
-            for p in (tmp_c, tmp_so):
-                try:
-                    os.unlink(p)
-                except FileNotFoundError:
-                    pass
-    try:
-        dll = ctypes.CDLL(str(lib))
-    except OSError as exc:
-        raise NativeUnavailable(f"cannot load {lib}: {exc}") from None
+            shutil.rmtree(work, ignore_errors=True)
+    return _load(str(lib)), str(lib)
+
+
+def _declare(dll: ctypes.CDLL) -> ctypes.CDLL:
+    """The C signatures of the engine's entry points (engine.c)."""
     u64, vp = ctypes.c_uint64, ctypes.c_void_p
     p64 = ctypes.POINTER(u64)
     dll.fp_new.restype = vp
@@ -99,4 +135,4 @@ def build_library(model_source: str) -> tuple[ctypes.CDLL, str]:
     dll.fp_free.argtypes = [vp]
     dll.fp_symmetry.restype = ctypes.c_int
     dll.fp_symmetry.argtypes = [vp, ctypes.c_int]
-    return dll, str(lib)
+    return dll

@@ -833,3 +833,11 @@ void fp_free(void *h) {
   if (c->lnf) fclose(c->lnf);
   free(c);
 }
+
+#ifdef FPCHECK_PGO_GENERATE
+/* The profile-guided build's training library only (build.py): write gcc's counters now,
+ * while the library is still loaded (ctypes never unloads it, and the counters are
+ * otherwise written at process exit). */
+extern void __gcov_dump(void);
+void fp_pgo_dump(void) { __gcov_dump(); }
+#endif

@@ -79,19 +79,33 @@ class NativeModel:
     props_key: tuple = field(default_factory=tuple)
 
 
-def native_model(inst: Instance) -> NativeModel:
-    """Generate, compile (cached by source hash) and load the C code of ``inst``.
+# The profile-guided build's training search (`native_model` with pgo): its first states
+# (all properties, one worker, no reduction), enough for the step bodies, guards and the
+# visited set's paths to be counted, short enough to cost well under a second.
+PGO_TRAINING_STATES = 300_000
+
+
+def native_model(inst: Instance, pgo: bool = False) -> NativeModel:
+    """Generate, compile (cached by source hash) and load the C code of ``inst``.  With
+    ``pgo`` the library is built profile-guided (checker/native/build.py), trained on the
+    first `PGO_TRAINING_STATES` states of this very instance.
 
     Raises NativeUnavailable if there is no compiler, NativeUnsupported (a ModelError) if
     the model uses a construct the generator does not know."""
     cache = inst.__dict__.setdefault("_engine_cache", {})
-    if "native" not in cache:
+    name = "native-pgo" if pgo else "native"
+    if name not in cache:
         gen = generate(inst.actions, inst.layout.vars, inst.invariants,
                        [(g.name, per) for g, per in inst.guard_preds], por_tables(inst),
                        _symmetry_maps(inst))
-        dll, path = build_library(gen.source)
-        cache["native"] = NativeModel(gen, dll, path)
-    return cache["native"]
+
+        def train(dll: ctypes.CDLL) -> None:
+            _search(inst, NativeModel(gen, dll, "(training)"), list(inst.invariants)
+                    + list(STEP_PROPERTIES), max_states=PGO_TRAINING_STATES, workers=1)
+
+        dll, path = build_library(gen.source, train if pgo else None)
+        cache[name] = NativeModel(gen, dll, path)
+    return cache[name]
 
 
 def _symmetry_maps(inst: Instance) -> list | None:
@@ -146,6 +160,7 @@ def explore_native(
     max_bytes: int | None = None,
     por: bool = False,
     symmetry: bool = False,
+    pgo: bool = False,
 ) -> tuple[ExploreResult, None]:
     """The native search; ``limits`` (timeout, memory, Ctrl-C: checker.limits) is polled
     by the Python thread that waits for the C search, which it stops cleanly.
@@ -155,11 +170,25 @@ def explore_native(
     same states with it on; not with ``compact`` (its cycle proviso needs state
     numbers) nor with ``symmetry``, where it is off.
     ``symmetry``: store one state per orbit (as the reference engine's ``--symmetry``,
-    same quotient counts and verdicts); counterexamples are rebuilt as real executions."""
+    same quotient counts and verdicts); counterexamples are rebuilt as real executions.
+    ``pgo``: run the profile-guided build of the library (`native_model`): the same
+    search, faster per state once built."""
     if limits is not None and limits.max_states is not None:
         max_states = limits.max_states if max_states is None else min(max_states,
                                                                         limits.max_states)
-    nm = native_model(inst)
+    return _search(inst, native_model(inst, pgo), properties, max_states=max_states,
+                   stop_early=stop_early, progress=progress, workers=workers,
+                   compact=compact, limits=limits, max_bytes=max_bytes, por=por,
+                   symmetry=symmetry)
+
+
+def _search(inst: Instance, nm: NativeModel, properties: list[str], *,
+            max_states: int | None = None, stop_early: bool = False,
+            progress: Callable[[Stats, int], None] | None = None,
+            workers: int | None = None, compact: bool = False,
+            limits: Limits | None = None, max_bytes: int | None = None,
+            por: bool = False, symmetry: bool = False) -> tuple[ExploreResult, None]:
+    """`explore_native` in the library ``nm``."""
     gen, dll = nm.gen, nm.dll
     workers = workers or default_workers()
     inv_mask = 0
