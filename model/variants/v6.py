@@ -59,7 +59,8 @@ FPMR (system_supports_sme()/system_supports_fpmr() false: every SME
 and FPMR branch is not taken, as on a CPU without them), no pKVM, vcpus without the SVE
 feature (to_save = FP_STATE_FPSIMD).  The optional events' v6 functions are in
 model/variants/v6_events.py; kvm_run_kernel_neon's v6 section (preemptible, program points
-RUN_NEON_TOP/RUN_NEON_EXIT) is `kvm_run_kernel_neon` below.  With SVE vcpus (--sve-guest) the events run too: KVM_SET_ONE_REG's set_sve_reg()
+RUN_NEON_TOP/RUN_NEON_EXIT) is `kvm_run_kernel_neon` below.  With SVE vcpus (--sve-guest)
+the events run too: KVM_SET_ONE_REG's set_sve_reg()
 and the vcpu reset's kvm_vcpu_reset_sve() are modelled there.
 
 Functions kept from the 2018 table because the C is the same in effect in v6.9/v6.10
