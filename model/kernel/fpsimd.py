@@ -490,8 +490,16 @@ def fpsimd_update_current_state(k: Ctx, state: Image) -> None:
     The bind is unconditional since the EL0 SVE trap moved into the bind (the seed's base
     has it there, model.kernel.fpsimd.fpsimd_bind_task_to_cpu); v4.17 binds only if
     TIF_FOREIGN_FPSTATE was set (model.variants.v4_17)."""
-    uw = k.cur.uw
     k.local_bh_disable()
+    update_current_state_statements(k, state)
+    k.local_bh_enable()
+
+
+def update_current_state_statements(k: Ctx, state: Image) -> None:
+    """The statements of fpsimd_update_current_state() inside its bh-disabled section (v6.1:
+    its FPSIMD context), the same from v4.18 to v6.15 (not a C function): merge, load,
+    bind, clear TIF_FOREIGN_FPSTATE."""
+    uw = k.cur.uw
     k.set(uw.v, state.v)
     k.set(uw.fpsr, state.fpsr)
     if k.config.sve:
@@ -500,7 +508,6 @@ def fpsimd_update_current_state(k: Ctx, state: Image) -> None:
     k.task_fpsimd_load()
     k.fpsimd_bind_task_to_cpu()
     k.clear_thread_flag("TIF_FOREIGN_FPSTATE")
-    k.local_bh_enable()
 
 
 def sve_sync_to_fpsimd(k: Ctx, t: int) -> None:

@@ -74,9 +74,12 @@ from __future__ import annotations
 from model.ctx import Ctx
 from model.dsl import Expr
 from model.kernel import fpsimd as fpsimd_2018
+from model.kernel import kvm_vcpu_ops
 from model.kernel import sched as sched_2018
+from model.kernel import signal as signal_2018
+from model.state import Image
 from model.variant import Variant
-from model.variants import v6
+from model.variants import v6, v6_events
 
 V61_TREE = "krr-io/linux-6.1.0@2a410d07ec5ec084264732088d6b07ae06681287"
 
@@ -342,6 +345,60 @@ def kvm_arch_vcpu_put_fp(k: Ctx, vcpu: int) -> None:
     k.local_irq_restore(flags)
 
 
+# ------------------------------------------------ the optional events (model/events.py)
+def fpsimd_preserve_current_state(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.1): fpsimd_preserve_current_state() (fork's
+    arch_dup_task_struct(), signal delivery): get_cpu_fpsimd_context(); fpsimd_save();
+    put_cpu_fpsimd_context()."""
+    k.get_cpu_fpsimd_context()
+    k.fpsimd_save()
+    k.put_cpu_fpsimd_context()
+
+
+def fpsimd_update_current_state(k: Ctx, state: Image) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.1): fpsimd_update_current_state(state) (rt_sigreturn):
+    2018's statements inside get_cpu_fpsimd_context()/put_cpu_fpsimd_context():
+    uw.fpsimd_state = *state; if TIF_SVE fpsimd_to_sve(current); task_fpsimd_load();
+    fpsimd_bind_task_to_cpu(); clear TIF_FOREIGN_FPSTATE
+    (`model.kernel.fpsimd.update_current_state_statements`)."""
+    k.get_cpu_fpsimd_context()
+    fpsimd_2018.update_current_state_statements(k, state)
+    k.put_cpu_fpsimd_context()
+
+
+def fpsimd_flush_thread(k: Ctx) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.1): fpsimd_flush_thread() (exec):
+    get_cpu_fpsimd_context(); fpsimd_flush_task_state(current) (TIF_FOREIGN_FPSTATE set
+    there); memset(&uw.fpsimd_state, 0); with SVE clear TIF_SVE, sve_state = NULL (kfree()d
+    after the context is put), fpsimd_flush_thread_vl() (one VL: the default);
+    put_cpu_fpsimd_context() (the statements of v6.8's, without fp_type:
+    `model.variants.v6_events.flush_thread_statements`)."""
+    k.get_cpu_fpsimd_context()
+    v6_events.flush_thread_statements(k)
+    k.put_cpu_fpsimd_context()
+
+
+# The events' functions whose v6.1 text is 2018's (TIF_SVE, not fp_type, decides the
+# format of the saved state; read in the v6.1 tree, SME branches not taken): signal.c
+# preserve_sve_context(), fpsimd.c fpsimd_signal_preserve_current_state(),
+# sve_sync_to_fpsimd() and sve_sync_from_fpsimd_zeropad() (ptrace's fpr_set()); and
+# kernel-mode NEON inside KVM_RUN, one step as in 2018: v6.1's kernel_neon_begin() keeps
+# the FPSIMD context (bottom halves off) until kernel_neon_end().  The others are v6.8's
+# (model/variants/v6_events.py), whose fp_type statements v6.1's layout has none of:
+# arch_dup_task_struct()/copy_thread() (the same text but for fp_type and the v6.8+
+# kernel-mode state), restore_fpsimd_context()/restore_sve_fpsimd_context() (2018's and
+# SME's statements), the CPU PM notifier (fpsimd_save_and_flush_cpu_state()), and KVM's
+# PSCI CPU_ON, kvm_reset_vcpu() and KVM_SET_ONE_REG (psci.c, reset.c and arm.c: the same
+# statements in v6.1 as in v6.10).
+EVENTS_FROM_2018 = {
+    "preserve_sve_context": signal_2018.preserve_sve_context,
+    "fpsimd_signal_preserve_current_state": fpsimd_2018.fpsimd_signal_preserve_current_state,
+    "sve_sync_to_fpsimd": fpsimd_2018.sve_sync_to_fpsimd,
+    "sve_sync_from_fpsimd_zeropad": fpsimd_2018.sve_sync_from_fpsimd_zeropad,
+    "kvm_run_kernel_neon": kvm_vcpu_ops.kvm_run_kernel_neon,
+}
+
+
 # --------------------------------------------------------------------- the variant
 _NEW = ["__get_cpu_fpsimd_context", "__put_cpu_fpsimd_context", "get_cpu_fpsimd_context",
         "put_cpu_fpsimd_context", "have_cpu_fpsimd_context"]
@@ -351,7 +408,7 @@ _NEW = ["__get_cpu_fpsimd_context", "__put_cpu_fpsimd_context", "get_cpu_fpsimd_
 _GONE = ["fpsimd_save_user_state", "fpsimd_load_kernel_state", "fpsimd_save_kernel_state",
          "fpsimd_thread_switch_save_prev", "fpsimd_thread_switch_to_kernel_neon",
          "fpsimd_thread_switch_fixup_foreign", "fpsimd_kvm_prepare",
-         "syscall_kernel_neon_end", "forget_dead_kernel_state"]
+         "syscall_kernel_neon_end", "forget_dead_kernel_state", "kvm_run_kernel_neon_end"]
 
 
 def check_config(variant: Variant, config) -> str | None:  # noqa: ANN001
@@ -361,10 +418,6 @@ def check_config(variant: Variant, config) -> str | None:  # noqa: ANN001
     why = v6.check_config(variant, config)
     if why:
         return why
-    if config.events:
-        return (f"variant {variant.name}: event {config.events[0]} is not modelled for this"
-                " version (its busy-flag FPSIMD context and TIF_SVE-governed saves differ from"
-                " the v6.8+ functions of model/variants/v6_events.py; not read for the events)")
     if config.sve_vls:
         return (f"variant {variant.name}: several SVE vector lengths are not modelled for "
                 "this version (fpsimd_save()'s check against last->sve_vl)")
@@ -399,6 +452,10 @@ def make_v61(v68: Variant) -> Variant:
         "kvm_arch_vcpu_load_fp": kvm_arch_vcpu_load_fp,
         "kvm_arch_vcpu_ctxsync_fp": kvm_arch_vcpu_ctxsync_fp,
         "kvm_arch_vcpu_put_fp": kvm_arch_vcpu_put_fp,
+        "fpsimd_preserve_current_state": fpsimd_preserve_current_state,
+        "fpsimd_update_current_state": fpsimd_update_current_state,
+        "fpsimd_flush_thread": fpsimd_flush_thread,
+        **EVENTS_FROM_2018,
     }
     functions.update({n: None for n in _GONE})
     return v68.derive(

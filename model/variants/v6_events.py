@@ -216,9 +216,17 @@ def fpsimd_flush_thread_v6(k: Ctx, fpmr_reset: bool = False) -> None:
     FPMR, `fpsimd_flush_thread_v616`); fp_type = FP_STATE_FPSIMD;
     put_cpu_fpsimd_context().  Bottom halves are off throughout: no softirq or preemption
     inside.  (The same text in v6.8.0 and v6.10.0, and in v6.16 but for FPMR.)"""
+    k.local_bh_disable()
+    flush_thread_statements(k, fpmr_reset)
+    k.local_bh_enable()
+
+
+def flush_thread_statements(k: Ctx, fpmr_reset: bool = False) -> None:
+    """The statements of fpsimd_flush_thread() inside its FPSIMD context, v6.1 to v6.16
+    (not a C function; `fpsimd_flush_thread_v6` says what they do, fp_type only where the
+    layout has it, v6.2+)."""
     uw = k.cur.uw
     zero = Const(k.S.VALUE, k.S.ZERO)
-    k.local_bh_disable()
     k.fpsimd_flush_task_state(k.current)
     k.set(uw.v, zero)
     k.set(uw.fpsr, zero)
@@ -239,7 +247,6 @@ def fpsimd_flush_thread_v6(k: Ctx, fpmr_reset: bool = False) -> None:
     if fpmr_reset and k.config.fpmr:
         k.set(uw.fpmr, zero)  # v6.16: `fpsimd_flush_thread_v616`
     _set_fp_type(k, k.current, "FPSIMD")
-    k.local_bh_enable()
 
 
 def fpsimd_flush_thread_v616(k: Ctx) -> None:

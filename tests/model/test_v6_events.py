@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from checker.cli import main
 from checker.explicit.explore import explore_bfs
 from checker.instance import Instance
 from checker.native.explore import explore_native
@@ -39,13 +38,6 @@ SAVED_SVE = {"cpu0.current": "T0", "T0.pc": "KERNEL", "T0.TIF_FOREIGN_FPSTATE": 
 
 
 # ------------------------------------------------------------------ what is refused
-
-
-def test_v61_refuses_events(capsys) -> None:
-    """(Events with --sve-guest are modelled now: tests/model/test_v6_sve_guest_events.py.)"""
-    assert main(["explore", "--variant", "v6.1", "--cpus", "1", "--quiet",
-                 "--event", "signal"]) == 2
-    assert "not modelled for this version" in capsys.readouterr().err
 
 
 def test_tables() -> None:

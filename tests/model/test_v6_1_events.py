@@ -1,0 +1,36 @@
+"""The optional events on v6.1 (model/variants/v6_1.py): the busy-flag FPSIMD context and
+2018's TIF_SVE-governed format tests, with v6.8's shared statements."""
+
+from __future__ import annotations
+
+import pytest
+
+from checker.instance import PROPERTY_NAMES, Instance
+from checker.native.explore import explore_native
+from model.config import Config, kconfig_preset
+from model.variants import get_variant
+
+PREEMPT = kconfig_preset("preempt")
+
+
+def test_v61_tables_use_its_own_context_and_2018s_format_tests() -> None:
+    f = get_variant("v6.1").functions
+    assert f["fpsimd_preserve_current_state"].__module__ == "model.variants.v6_1"
+    assert f["fpsimd_update_current_state"].__module__ == "model.variants.v6_1"
+    assert f["fpsimd_flush_thread"].__module__ == "model.variants.v6_1"
+    for name in ("preserve_sve_context", "sve_sync_to_fpsimd",
+                 "fpsimd_signal_preserve_current_state"):
+        assert f[name].__module__.startswith("model.kernel."), name
+    assert f["kvm_run_kernel_neon"].__module__ == "model.kernel.kvm_vcpu_ops"
+    assert f.get("kvm_run_kernel_neon_end") is None
+
+
+@pytest.mark.parametrize("event", ["signal", "exec", "ptrace_fpr_set", "cpu_pm", "efi",
+                                   "set_one_reg", "kvm_run_kernel_neon"])
+def test_v61_event_holds_at_one_cpu(event: str) -> None:
+    """Each event at one CPU (a task, the VMM thread and a vcpu; merged preemption):
+    every property holds, and fpsimd_context_busy's WARNs stay quiet."""
+    inst = Instance(Config(cpus=1, events=(event,), preemption="merged", **PREEMPT),
+                    get_variant("v6.1"))
+    res, _ = explore_native(inst, list(PROPERTY_NAMES))
+    assert res.complete and not res.violations, (event, list(res.violations))
