@@ -104,9 +104,13 @@ def build_library(model_source: str,
                 _compile(cc, PGO_GENERATE, src, gen)
                 dll = _load(gen)
                 train(dll)
-                dll.fp_pgo_dump()  # gcc's counters: <work>/gen.so-model.gcda
-                shutil.copyfile(os.path.join(work, "gen.so-model.gcda"),
-                                os.path.join(work, "lib.so-model.gcda"))
+                dll.fp_pgo_dump()  # gcc's counters: <work>/gen.so-model.gcda (gcc 11+)
+                profile = os.path.join(work, "gen.so-model.gcda")
+                if not os.path.exists(profile):
+                    raise NativeUnavailable(
+                        f"the profile-guided build's training wrote no {profile} (the"
+                        f" compiler {cc} names profiles otherwise; gcc 11 or later is needed)")
+                shutil.copyfile(profile, os.path.join(work, "lib.so-model.gcda"))
             _compile(cc, PGO_USE if train else [], src, out)
             os.replace(out, lib)  # atomic: concurrent runs never load half a file
         finally:
