@@ -52,7 +52,15 @@ from model.dsl import (
     walk_stmts,
 )
 from model.interleave import ExecState, IrqSets, entry_state, expr_vars, irq_sets
-from model.state import SIGFRAME_SNAPSHOT, CpuVars, Image, Layout, TaskVars, VcpuVars
+from model.state import (
+    SIGFRAME_SNAPSHOT,
+    CpuVars,
+    Image,
+    Layout,
+    TaskVars,
+    VcpuVars,
+    WindowFacts,
+)
 
 if TYPE_CHECKING:
     from model.variant import Variant
@@ -93,7 +101,7 @@ class Ctx:
         self._p_seen = False  # a statement touching shared state was emitted
         # The first preemptible point since then: (where, point number, whether the
         # task's program point is known there).
-        self._p_open: tuple[str, int, bool] | None = None
+        self._p_open: tuple[str, int, bool, WindowFacts] | None = None
         # Preemption points (model.interleave, "Preemption"): every statement the builder
         # sees with interleaving on gets a point number, the same in every build of the
         # step.  `split_points` (found by building): point number -> where, the points a
@@ -104,6 +112,8 @@ class Ctx:
         self._inlining = 0  # building an IRQ inlined at an IRQ point
         self._lets_here = 0  # C locals made since the last point
         self.split_points: dict[int, str] = {}
+        # split point -> what constant propagation knows there (`WindowFacts`)
+        self.split_facts: dict[int, WindowFacts] = {}
         self._splits = dict(splits or {})
         self._split_nodes: dict[int, str] = {}  # id(If) of an emitted split -> its pc
         self._resume = resume
@@ -310,10 +320,12 @@ class Ctx:
             self._emit_split(point, what)
         if shared:
             if self._p_seen and (here or self._p_open):
-                opened, at, pc_known = self._p_open or (where, point, self._pc_known())
+                opened, at, pc_known, facts = self._p_open or (
+                    where, point, self._pc_known(), self._window_facts())
                 self.preempt_windows.append(f"preemptible from before {opened} up to {where}")
                 if pc_known:
                     self.split_points.setdefault(at, opened)
+                    self.split_facts.setdefault(at, facts)
                 # else the task has no program point to wait at and resume from: a kernel
                 # thread (the model's idle tasks, which also stand for other kernel
                 # threads) has none, and a step enabled at several program points (e.g.
@@ -321,7 +333,18 @@ class Ctx:
                 # recorded but are not split (a limitation, ARCHITECTURE.md).
             self._p_seen, self._p_open = True, None
         elif here and self._p_seen and self._p_open is None:
-            self._p_open = (where, point, self._pc_known())
+            self._p_open = (where, point, self._pc_known(), self._window_facts())
+
+    def _window_facts(self) -> WindowFacts:
+        """What constant propagation knows here about the state a preempted task leaves
+        behind (`WindowFacts`): the vcpu mutexes the current task holds, and the FP value
+        slots holding a known token (e.g. a slot this step has just written)."""
+        held = frozenset(v.index for v in self.S.vcpus
+                         if self._exec.value(v.mutex) == ("c", v.mutex.dom.index(self.cur.name)))
+        tokens = frozenset((var.name, val[1]) for var in self.S.vars
+                           if var.dom.kind == "value"
+                           and (val := self._exec.value(var)) is not None and val[0] == "c")
+        return WindowFacts(held, tokens)
 
     def _pc_known(self) -> bool:
         """The current task's program point is a variable with a value known here."""

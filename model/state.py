@@ -322,6 +322,22 @@ class VcpuVars:
     host_sme_enabled: Var | Expr = None  # type: ignore[assignment]
 
 
+@dataclass(frozen=True)
+class WindowFacts:
+    """What is statically known at a continuation point (model.ctx `_window_facts`, by
+    the constant propagation of model.interleave.ExecState) for every task that can wait
+    there: the vcpus whose mutex it holds, and (slot name, token) for the FP value slots
+    whose token is known, e.g. the slots a multi-register write has already stored.
+    Hints for the lemmas that describe a task preempted inside a step; `prove` checks
+    every lemma built from them, so a wrong hint is a failed proof, not a wrong verdict."""
+
+    held: frozenset[int] = frozenset()
+    tokens: frozenset[tuple[str, int]] = frozenset()
+
+    def __and__(self, other: WindowFacts) -> WindowFacts:
+        return WindowFacts(self.held & other.held, self.tokens & other.tokens)
+
+
 @dataclass
 class Layout:
     """All state variables of one configuration, with readable accessors."""
@@ -338,6 +354,8 @@ class Layout:
     # (continuation pc, where its window opens: "function: the statement after it"), for
     # lemmas that describe a task waiting at a continuation point (properties/lemmas.py)
     pc_where: tuple[tuple[str, str], ...] = ()
+    # (continuation pc, WindowFacts there), for the same lemmas
+    pc_facts: tuple[tuple[str, WindowFacts], ...] = ()
     vars: list[Var] = field(default_factory=list)
     init: list[int] = field(default_factory=list)
 

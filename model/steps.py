@@ -43,7 +43,7 @@ from model.dsl import (
     check_data_independence,
     strip_marks,
 )
-from model.state import Layout
+from model.state import Layout, WindowFacts
 from model.variant import Variant
 
 Params = dict[str, int]
@@ -689,13 +689,16 @@ class SplitPlan:
     domains: dict[str, Domain] = field(default_factory=dict)  # carried var -> domain
     # continuation pc -> where the window opens ("function: the statement after it")
     where: dict[str, str] = field(default_factory=dict)
+    # continuation pc -> what is known there for every instance (model.state.WindowFacts)
+    facts: dict[str, WindowFacts] = field(default_factory=dict)
 
     def pcs(self) -> tuple[str, ...]:
         return tuple(sorted({pc for pts in self.points.values() for pc in pts.values()}))
 
     def layout(self, config: Config, features: frozenset[str]) -> Layout:
         return Layout(config, features, self.pcs(), tuple(sorted(self.domains.items())),
-                      pc_where=tuple(sorted(self.where.items())))
+                      pc_where=tuple(sorted(self.where.items())),
+                      pc_facts=tuple(sorted(self.facts.items(), key=lambda f: f[0])))
 
 
 def split_plan(config: Config, features: frozenset[str], variant: Variant,
@@ -705,6 +708,7 @@ def split_plan(config: Config, features: frozenset[str], variant: Variant,
     steps = tuple(steps)
     S = Layout(config, features)
     found: dict[tuple, dict[int, str]] = {}
+    facts: dict[tuple, dict[int, WindowFacts]] = {}
     for step, p, guard in _instances(S, steps):
         if step.name in TRACER_STEPS and not S.ptrace:
             continue
@@ -714,6 +718,10 @@ def split_plan(config: Config, features: frozenset[str], variant: Variant,
         if k.split_points:
             for pt, where in k.split_points.items():
                 found.setdefault(_family(step, p), {}).setdefault(pt, where)
+                # every instance of the family (each CPU, each task) waits at the same pc
+                known = facts.setdefault(_family(step, p), {})
+                f = k.split_facts[pt]
+                known[pt] = known[pt] & f if pt in known else f
     plan = SplitPlan()
     if not found:
         return plan
@@ -724,6 +732,9 @@ def split_plan(config: Config, features: frozenset[str], variant: Variant,
                             for n, pt in enumerate(sorted(pts), 1)}
         for pt, pc in plan.points[fam].items():
             plan.where.setdefault(pc, pts[pt])
+            # tasks share a label (`_cont_label`): what holds for each of them
+            f = facts[fam][pt]
+            plan.facts[pc] = plan.facts[pc] & f if pc in plan.facts else f
     S = plan.layout(config, features)
     for step, p, guard in _instances(S, steps):
         fam = _family(step, p)

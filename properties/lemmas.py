@@ -208,18 +208,43 @@ def _guest_regs_latest(S: Layout, img: Image, owner: int) -> Expr:
     return _vf_latest(S, img, owner) & img.zhi.eq(S.ZERO) & fpmr
 
 
-def _guest_saved_latest(S: Layout, v) -> Expr:  # noqa: ANN001
-    """A vcpu's saved state holds its guest's latest value: fp_regs, or for an SVE vcpu
-    (Config.sve_guest) FPSR/FPCR in fp_regs and Z (V slice and the bits above 127) and
-    P/FFR in vcpu->arch.sve_state (fp_regs.vregs is not used then)."""
-    owner = S.guest_owner(v.index)
-    fpmr = _guest_fpmr_latest(S, v.fp_regs, owner)
+def _guest_saved_slots(S: Layout, v) -> list:  # noqa: ANN001
+    """The slots of a vcpu's saved state that hold its guest's latest value (FPMR only if
+    the VM has it, `_guest_fpmr_latest`): fp_regs, or for an SVE vcpu (Config.sve_guest)
+    FPSR/FPCR in fp_regs and Z (V slice and the bits above 127) and P/FFR in
+    vcpu->arch.sve_state (fp_regs.vregs is not used then)."""
+    fpmr = [v.fp_regs.fpmr] if isinstance(v.fp_regs.fpmr, Var) and S.config.guest_fpmr else []
     if v.sve_state is None:
-        return all_of(slot.eq(S.latest(owner)) for slot in v.fp_regs.slots()
-                      if slot is not v.fp_regs.fpmr) & fpmr
-    last = S.latest(owner)
-    return (v.fp_regs.fpsr.eq(last) & v.sve_state.v.eq(last) & v.sve_state.zhi.eq(last)
-            & v.sve_state.p.eq(last) & fpmr)
+        return [slot for slot in v.fp_regs.slots() if slot is not v.fp_regs.fpmr] + fpmr
+    return [v.fp_regs.fpsr, v.sve_state.v, v.sve_state.zhi, v.sve_state.p] + fpmr
+
+
+def _guest_saved_latest(S: Layout, v) -> Expr:  # noqa: ANN001
+    """A vcpu's saved state (`_guest_saved_slots`) holds its guest's latest value, except
+    while a VMM thread is preempted inside a write of a new generation of it (the
+    KVM_SET_ONE_REG ioctl between two registers' copy_from_user(), holding vcpu->mutex):
+    there the slots the write has stored (known at that continuation point,
+    model.state.WindowFacts) hold the latest value and the others the older one, which
+    the write's supersede retired (P/FFR have their own generation, superseded with
+    their write, so they stay latest)."""
+    owner = S.guest_owner(v.index)
+    last, old = S.latest(owner), S.stale(owner)
+    slots = _guest_saved_slots(S, v)
+    full = all_of(slot.eq(last) for slot in slots)
+    names = {slot.name for slot in slots}
+    partial = [(pc, {n for n, tok in f.tokens if n in names and tok == last})
+               for pc, f in S.pc_facts]
+    partial = [(pc, done) for pc, done in partial if done]
+    if not partial:
+        return full
+    out, anywhere = [], []
+    for pc, done in partial:
+        here = any_of(t.pc.eq(pc) for t in _vmms(S))
+        anywhere.append(here)
+        p_slots = {v.sve_state.p.name} if v.sve_state is not None else set()
+        out.append(implies(here, all_of(
+            slot.eq(last if slot.name in done | p_slots else old) for slot in slots)))
+    return all_of(out) & (any_of(anywhere) | full)
 
 
 def _sve_format(S: Layout, t) -> Expr:  # noqa: ANN001
@@ -373,14 +398,42 @@ def plain_tasks_stay_out_of_kvm(S: Layout) -> Expr:
 
 
 def mutex_by_pc(S: Layout) -> Expr:
+    """Inside KVM_RUN a VMM thread holds one vcpu's mutex; preempted inside another step
+    that takes one (KVM_SET_ONE_REG's ioctl), the mutex known held at that continuation
+    point (model.state.WindowFacts); elsewhere none."""
     out = []
+    holding = {pc: f.held for pc, f in S.pc_facts if f.held}
     for t in _vmms(S):
         held = [_holds(v, t) for v in S.vcpus]
         out.append(implies(_pc_in(t, KVM_PCS), any_of(held)))
-        out.append(implies(~_pc_in(t, KVM_PCS), ~any_of(held)))
+        for pc, vs in holding.items():
+            out.append(implies(t.pc.eq(pc), all_of(held[i] for i in vs)))
+        out.append(implies(~_pc_in(t, KVM_PCS + tuple(holding)), ~any_of(held)))
         out += [~(held[a] & held[b]) for a in range(len(held)) for b in range(len(held)) if a < b]
     for v in S.vcpus:
         out.append(all_of(v.mutex.ne(t.name) for t in _users(S) if not t.vmm))
+    return all_of(out)
+
+
+def generation_only_where_stored(S: Layout) -> Expr:
+    """While a task is preempted inside a write of a new generation of some owner's FP
+    values (a multi-register copy_from_user(): KVM_SET_ONE_REG between two registers),
+    the owner's latest token is only in the slots that write has stored (known at that
+    continuation point, model.state.WindowFacts): the write's supersede retired every
+    other copy (`Ctx.supersede`).  P/FFR have their own generations and are left out,
+    and FPMR when the write has stored no FPMR slot (a write of the FP part alone
+    leaves FPMR's labels).  TRUE without such continuation points."""
+    out = []
+    images = S.all_images()
+    fpmr_names = {img.fpmr.name for img in images if isinstance(img.fpmr, Var)}
+    for pc, f in S.pc_facts:
+        here = any_of(t.pc.eq(pc) for t in _users(S) if pc in t.pc.dom.labels)
+        owners = S.config.user_tasks + S.config.vcpus
+        for tok in sorted({tok for _, tok in f.tokens} & {S.latest(o) for o in range(owners)}):
+            stored = {n for n, t in f.tokens if t == tok}
+            skip = stored | (set() if stored & fpmr_names else fpmr_names)
+            out.append(implies(here, all_of(slot.ne(tok) for img in images
+                                            for slot in img.slots() if slot.name not in skip)))
     return all_of(out)
 
 
@@ -615,8 +668,16 @@ def seed_vcpu_host_pointers(S: Layout) -> Expr:
             out.append(implies(v.pid.eq(t.name),
                                v.host_thread_info.eq(t.name)
                                & v.host_fpsimd_state.eq(S.task_fpstate(t.index))))
-            out.append(implies(_holds(v, t), v.pid.eq(t.name)))
+            out.append(implies(_holds(v, t) & ~_pc_in(t, _ioctl_holding_pcs(S)),
+                               v.pid.eq(t.name)))
     return all_of(out)
+
+
+def _ioctl_holding_pcs(S: Layout) -> tuple[str, ...]:
+    """Continuation points outside KVM_RUN where the waiting VMM thread holds a vcpu's
+    mutex (KVM_SET_ONE_REG's ioctl, model.state.WindowFacts): the ioctl takes the mutex
+    without kvm_arch_vcpu_run_pid_change(), so vcpu->pid may name another thread."""
+    return tuple(pc for pc, f in S.pc_facts if f.held and not pc.startswith(KVM_STEPS))
 
 
 # ------------------------------------------------------------------ SVE lemmas
@@ -1351,7 +1412,8 @@ def v61_vcpu_host_pointer(S: Layout) -> Expr:
         for t in _vmms(S):
             out.append(implies(v.pid.eq(t.name),
                                v.host_fpsimd_state.eq(S.task_fpstate(t.index))))
-            out.append(implies(_holds(v, t), v.pid.eq(t.name)))
+            out.append(implies(_holds(v, t) & ~_pc_in(t, _ioctl_holding_pcs(S)),
+                               v.pid.eq(t.name)))
     return all_of(out)
 
 
@@ -1718,6 +1780,9 @@ LEMMAS: tuple[Lemma, ...] = (
     _L(running_pcs_are_current, "a task at EL0, in the guest or just after the exit runs"),
     _L(plain_tasks_stay_out_of_kvm, "only VMM threads issue KVM_RUN"),
     _L(mutex_by_pc, "a VMM thread holds exactly one vcpu mutex while inside KVM_RUN"),
+    _L(generation_only_where_stored,
+       "preempted inside a multi-register write of an owner's new values, the owner's latest"
+       " value is only in the registers already written (the write retired the rest)"),
     _L(notifier_by_pc, "the preempt notifier is registered from vcpu_load to vcpu_put"),
     _L(host_fp_untrapped, "hyp re-enables FP for the host before returning from the guest"),
     _L(user_not_foreign, "a task returns to EL0 only with TIF_FOREIGN_FPSTATE clear"),
