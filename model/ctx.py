@@ -336,14 +336,13 @@ class Ctx:
             self._p_open = (where, point, self._pc_known(), self._window_facts())
 
     def _window_facts(self) -> WindowFacts:
-        """What constant propagation knows here about the state a preempted task leaves
-        behind (`WindowFacts`): the vcpu mutexes the current task holds, and the FP value
-        slots holding a known token (e.g. a slot this step has just written)."""
+        """What the build knows here about the state a preempted task leaves behind
+        (`WindowFacts`): the vcpu mutexes the current task holds (constant propagation),
+        and the FP value slots this step has stored a new generation in
+        (`ExecState.stored`)."""
         held = frozenset(v.index for v in self.S.vcpus
                          if self._exec.value(v.mutex) == ("c", v.mutex.dom.index(self.cur.name)))
-        tokens = frozenset((var.name, val[1]) for var in self.S.vars
-                           if var.dom.kind == "value"
-                           and (val := self._exec.value(var)) is not None and val[0] == "c")
+        tokens = frozenset((self.S.vars[i].name, tok) for i, tok in self._exec.stored.items())
         return WindowFacts(held, tokens)
 
     def _pc_known(self) -> bool:
@@ -832,6 +831,8 @@ class Ctx:
         "fp" is "all"."""
         fpmr_slots = {id(img.fpmr) for img in self.S.all_images()
                       if isinstance(img.fpmr, Var)}
+        latest = self.S.latest(owner)
+        self._exec.stored = {i: t for i, t in self._exec.stored.items() if t != latest}
         with self.atomic():
             for img in self.S.all_images():
                 for slot in img.slots():
@@ -946,6 +947,7 @@ class Ctx:
         self.supersede(task, part)
         for slot in slots:
             self.set(slot, Const(self.S.VALUE, self.S.latest(task)))
+            self._exec.stored[slot.index] = self.S.latest(task)
         if task >= self.config.user_tasks or part == "fpmr":
             return  # guests keep no Z/P ghosts; an FPMR write leaves Z and P as they were
         ghost = self.S.tasks[task].zhi_expected

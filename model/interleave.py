@@ -195,9 +195,14 @@ class ExecState:
 
     vals: dict[int, AbsVal] = field(default_factory=dict)  # Var.index -> value
     local_vals: dict[int, AbsVal] = field(default_factory=dict)  # id(local) -> value
+    # FP value slots this step has stored a new generation in since that generation's
+    # supersede: Var.index -> token (`Ctx.fp_write_memory`).  Not a fact of the values
+    # (an inlined IRQ's save through a pointer may, statically, overwrite the slot) but of
+    # the step's own progress: model.state.WindowFacts, hints for lemmas.
+    stored: dict[int, int] = field(default_factory=dict)
 
     def copy(self) -> ExecState:
-        return ExecState(dict(self.vals), dict(self.local_vals))
+        return ExecState(dict(self.vals), dict(self.local_vals), dict(self.stored))
 
     def value(self, var: Var) -> AbsVal | None:
         if var.local:
@@ -280,7 +285,8 @@ class ExecState:
         vals = {i: (self.vals.get(i, ("d", 0)) if self.vals.get(i, ("d", 0))
                     == other.vals.get(i, ("d", 0)) else ("u", 0)) for i in keys}
         lv = {i: v for i, v in self.local_vals.items() if other.local_vals.get(i) == v}
-        return ExecState(vals, lv)
+        stored = {i: t for i, t in self.stored.items() if other.stored.get(i) == t}
+        return ExecState(vals, lv, stored)
 
     def is_set(self, var: Var) -> bool:
         """``var`` is certainly nonzero here (a count above its entry value, or a

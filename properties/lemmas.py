@@ -1575,12 +1575,24 @@ def v6_sve_trap_state(S: Layout) -> Expr:
 
 
 @_needs_sve
+def _before_in_syscall(S: Layout) -> tuple[str, ...]:
+    """The continuation points inside el0_svc() before do_el0_svc() sets regs->syscallno
+    (the model's in_syscall): a step that goes on after the entry (KVM_SET_ONE_REG's
+    ioctl) also has a window after it, before its program point's write."""
+    out = []
+    for pc in S.continuations_in("el0_svc"):
+        wins = S.windows(pc.split("@", 1)[0])
+        marks = [k for k, _, w in wins if w.endswith(".in_syscall")]
+        if not marks or next(k for k, p, _ in wins if p == pc) <= marks[0]:
+            out.append(pc)
+    return tuple(out)
+
+
 def v6_in_syscall_by_pc(S: Layout) -> Expr:
     out = []
     for t in _users(S):
         sme_acc = ("SME_ACC",) if S.config.sme else ()
-        out.append(implies(_pc_in(t, ("USER", "SVE_ACC") + sme_acc
-                                  + S.continuations_in("el0_svc"))
+        out.append(implies(_pc_in(t, ("USER", "SVE_ACC") + sme_acc + _before_in_syscall(S))
                            | _in_sve_alloc(S, t), t.in_syscall.eq(0)))
         out.append(implies(_pc_in(t, KVM_PCS), t.in_syscall.eq(1)))
     return all_of(out)
