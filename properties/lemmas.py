@@ -1574,7 +1574,6 @@ def v6_sve_trap_state(S: Layout) -> Expr:
                   for t in _users(S))
 
 
-@_needs_sve
 def _before_in_syscall(S: Layout) -> tuple[str, ...]:
     """The continuation points inside el0_svc() before do_el0_svc() sets regs->syscallno
     (the model's in_syscall): a step that goes on after the entry (KVM_SET_ONE_REG's
@@ -1588,6 +1587,7 @@ def _before_in_syscall(S: Layout) -> tuple[str, ...]:
     return tuple(out)
 
 
+@_needs_sve
 def v6_in_syscall_by_pc(S: Layout) -> Expr:
     out = []
     for t in _users(S):

@@ -86,3 +86,42 @@ def test_fork_and_signal_lemmas_hold_in_every_reachable_state(variant) -> None:
     assert bug is None
     assert {n for n, c in checks.items() if c.holds is not True} == set()
     assert "signal_frame_state" in checks and "fork_in_progress" in checks
+
+
+# KVM_SET_ONE_REG preempted between two registers' copy_from_user() (split preemption):
+# the continuation points' facts (model.state.WindowFacts: the vcpu mutex held, the slots
+# already stored) carry mutex_by_pc, the guest's saved state mid-write and
+# generation_only_where_stored.  One CPU, the VMM thread and its vcpu.
+ONE_REG = {"cpus": 1, "vcpus": 1, "vmm_threads": 1, "vhe": True, "preemption": "split",
+           "events": ("set_one_reg",)}
+
+
+@pytest.mark.parametrize("variant,cfg", [
+    ("v4.18", {"tasks": 1}),
+    # an SVE vcpu: FPSR in fp_regs, then Z in sve_state, with a window between each
+    ("v6.14", {"tasks": 0, "sve": True, "sve_guest": True, "vhe": False}),
+])
+def test_set_one_reg_is_proved(variant, cfg) -> None:
+    res = prove(Instance(Config(**{**ONE_REG, **cfg}), get_variant(variant)), ALL)
+    bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
+    assert res.verdict == "PROVED", bad
+
+
+def test_without_generation_only_where_stored_set_one_reg_is_not_proved() -> None:
+    """The lemma carries the proof: without it a CPU may still hold the guest's latest
+    value while the ioctl has written only part of the new one (a CTI)."""
+    from properties.lemmas import lemmas_for
+
+    inst = Instance(Config(**{**ONE_REG, "tasks": 1}), get_variant("v4.18"))
+    lemmas = {lem.name: (lem.reason, lem.build(inst.layout))
+              for lem in lemmas_for(inst.layout, inst.variant)
+              if lem.name != "generation_only_where_stored"}
+    assert prove(inst, ALL, lemmas=lemmas).verdict == "CTI"
+
+
+@pytest.mark.parametrize("variant,cfg", [
+    ("v4.18", {"tasks": 1, "vmm_threads": 2}),
+    ("v6.14", {"tasks": 0, "sve": True, "sve_guest": True, "vhe": False}),
+])
+def test_set_one_reg_lemmas_hold_in_every_explored_state(variant, cfg) -> None:
+    check_lemmas_on_reachable_states(variant, {**ONE_REG, **cfg})
