@@ -340,8 +340,8 @@ class Ctx:
         (`WindowFacts`): the vcpu mutexes the current task holds (constant propagation),
         and the FP value slots this step has stored a new generation in
         (`ExecState.stored`)."""
-        held = frozenset(v.index for v in self.S.vcpus
-                         if self._exec.value(v.mutex) == ("c", v.mutex.dom.index(self.cur.name)))
+        held = frozenset(v.index for v in self.S.vcpus if self.cur.name in v.mutex.dom.labels
+                         and self._exec.value(v.mutex) == ("c", v.mutex.dom.index(self.cur.name)))
         tokens = frozenset((self.S.vars[i].name, tok) for i, tok in self._exec.stored.items())
         return WindowFacts(held, tokens)
 
