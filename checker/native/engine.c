@@ -162,6 +162,11 @@ typedef struct ctx {
   _Alignas(64) struct timespec t0;
   worker_t *w;
   int sym; /* canonicalise successors (explore --symmetry) */
+  /* Several workers: the slot arrays a grow() replaced, freed at the end of the level
+     (alloc_lock): another worker's probe() may still be reading one. */
+  uint64_t **retired;
+  size_t nretired, retired_cap;
+  uint64_t retired_bytes;
 } ctx_t;
 
 static double now(ctx_t *c) {
@@ -268,10 +273,37 @@ static inline int over_load(ctx_t *c, sub_t *t) {
   return (t->n + 1) * 8 > t->cap * (c->compact ? 7 : 6);
 }
 
+/* Several workers: keep a replaced slot array until the level ends (release_retired),
+   since probe() reads tables without their lock. */
+static int retire(ctx_t *c, uint64_t *old, uint64_t bytes) {
+  pthread_mutex_lock(&c->alloc_lock);
+  int ok = 1;
+  if (c->nretired == c->retired_cap) {
+    size_t n = c->retired_cap ? 2 * c->retired_cap : 64;
+    uint64_t **r = realloc(c->retired, n * sizeof *r);
+    if (r) { c->retired = r; c->retired_cap = n; } else ok = 0;
+  }
+  if (ok) { c->retired[c->nretired++] = old; c->retired_bytes += bytes; }
+  pthread_mutex_unlock(&c->alloc_lock);
+  return ok;
+}
+
+/* Between a level's two barriers (no worker probes): free the replaced slot arrays. */
+static void release_retired(ctx_t *c) {
+  for (size_t k = 0; k < c->nretired; k++) free(c->retired[k]);
+  add_bytes(c, -(int64_t)c->retired_bytes);
+  c->nretired = 0;
+  c->retired_bytes = 0;
+}
+
 static int grow(ctx_t *c, sub_t *t) {
   uint64_t ncap = t->cap ? (t->cap + t->cap / 2 + 7) & ~7ULL : 8;
   uint64_t *ns = calloc(ncap, sizeof(uint64_t));
   if (!ns) return 0;
+  if (c->locking && t->slots && !retire(c, t->slots, t->cap * sizeof(uint64_t))) {
+    free(ns);
+    return 0;
+  }
   for (uint64_t k = 0; k < t->cap; k++) {
     uint64_t e = t->slots[k];
     if (!e) continue;
@@ -279,11 +311,16 @@ static int grow(ctx_t *c, sub_t *t) {
     while (ns[pos]) pos = pos + 1 == ncap ? 0 : pos + 1;
     ns[pos] = e;
   }
-  add_bytes(c, (int64_t)(ncap * sizeof(uint64_t)) - (int64_t)(t->cap * sizeof(uint64_t)));
+  /* A retired array still counts until it is freed. */
+  add_bytes(c, (int64_t)(ncap * sizeof(uint64_t))
+               - (c->locking ? 0 : (int64_t)(t->cap * sizeof(uint64_t))));
   atomic_fetch_add(&c->table_bytes, (ncap - t->cap) * sizeof(uint64_t));
-  free(t->slots);
-  t->slots = ns;
-  t->cap = ncap;
+  if (!c->locking) free(t->slots);
+  /* The array first, then its capacity (probe() reads them in the other order): a
+     reader that sees the new capacity sees the new array; one that sees the old
+     capacity indexes either array within bounds. */
+  __atomic_store_n(&t->slots, ns, __ATOMIC_RELEASE);
+  __atomic_store_n(&t->cap, ncap, __ATOMIC_RELEASE);
   return 1;
 }
 
@@ -571,22 +608,29 @@ static void generate(ctx_t *c, succ_t *b, uint64_t i) {
   b->live = 1;
 }
 
-/* Stage 2 (exact mode, one worker: nobody grows a table meanwhile): the home slots have
-   arrived; prefetch the stored state of the first slot whose tag matches, which insert()
-   will compare with the successor.  Most successors were seen before, so this is the
-   miss nearly every transition pays. */
+/* Stage 2 (exact mode): the home slots have arrived; prefetch the stored state of the
+   first slot whose tag matches, which insert() will compare with the successor.  Most
+   successors were seen before, so this is the miss nearly every transition pays.  With
+   several workers the table is read without its lock: another worker may be inserting
+   (a slot is one aligned word: read whole, old or new) or growing it (grow() publishes
+   the new array before its capacity and frees the old one only at the level's end), and
+   a stale answer only prefetches the wrong line. */
 static void probe(ctx_t *c, const succ_t *b) {
-  if (!b->live || c->compact || c->locking) return;
+  if (!b->live || c->compact) return;
   for (size_t j = 0; j < b->ns; j++) {
     uint64_t h = b->sh[j], tag = h & 0xFFFFFFFFULL;
     sub_t *t = &c->subs[c->sub_bits ? h >> (64 - c->sub_bits) : 0];
-    uint64_t cap = t->cap, *sl = t->slots, e;
+    uint64_t cap = __atomic_load_n(&t->cap, __ATOMIC_ACQUIRE);
+    uint64_t *sl = __atomic_load_n(&t->slots, __ATOMIC_ACQUIRE), e;
     if (!cap) continue;
-    for (uint64_t pos = home_of(cap, tag), k = 0; k < 4 && (e = sl[pos]) != 0; k++) {
+    for (uint64_t pos = home_of(cap, tag), k = 0;
+         k < 4 && (e = __atomic_load_n(&sl[pos], __ATOMIC_RELAXED)) != 0; k++) {
       if ((e >> 32) == tag) {
         const uint8_t *p = state_at(c, (e & 0xFFFFFFFFULL) - 1);
-        __builtin_prefetch(p);
-        __builtin_prefetch(p + SB - 1); /* a packed state may straddle two lines */
+        if (p) {
+          __builtin_prefetch(p);
+          __builtin_prefetch(p + SB - 1); /* a packed state may straddle two lines */
+        }
         break;
       }
       pos = pos + 1 == cap ? 0 : pos + 1;
@@ -648,6 +692,7 @@ static void *worker_main(void *arg) {
     drain(c, w); /* every successor of this level is handled before the barrier */
     if (c->workers > 1) pthread_barrier_wait(&c->bar);
     if (w->id == 0) {
+      if (c->nretired) release_retired(c);
       uint64_t cnt = atomic_load(&c->count);
       if (atomic_load(&c->stop) || cnt == c->hi) {
         c->done = 1;
@@ -822,6 +867,8 @@ void fp_free(void *h) {
   for (uint64_t k = 0; k < MAXCH; k++) { free(atomic_load(&c->st[k])); free(atomic_load(&c->ln[k])); }
   for (uint64_t k = 0; k < c->nsub; k++) free(c->subs[k].slots);
   free(c->subs);
+  for (size_t k = 0; k < c->nretired; k++) free(c->retired[k]);
+  free(c->retired);
   for (int k = 0; k < c->workers; k++) {
     for (int q = 0; q < PIPE; q++) {
       succ_t *b = &c->w[k].q[q];

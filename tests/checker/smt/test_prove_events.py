@@ -125,3 +125,13 @@ def test_without_generation_only_where_stored_set_one_reg_is_not_proved() -> Non
 ])
 def test_set_one_reg_lemmas_hold_in_every_explored_state(variant, cfg) -> None:
     check_lemmas_on_reachable_states(variant, {**ONE_REG, **cfg})
+
+
+@pytest.mark.parametrize("event", ["fork", "set_one_reg"])
+def test_v6_1_events_are_proved(event) -> None:
+    """v6.1's own FPSIMD context (the busy flag) around the event paths, one CPU with a
+    task, the VMM thread and its vcpu, split preemption (the other events prove too:
+    the closing note's table)."""
+    cfg = {"cpus": 1, "vhe": True, "events": (event,)}
+    res = prove(Instance(Config(**cfg), get_variant("v6.1")), ALL)
+    assert res.verdict == "PROVED", [o.name for o in res.obligations if not o.ok]
