@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -31,10 +32,25 @@ def _popen(args: list[str], tmp_path: Path) -> subprocess.Popen:
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
+def _startup_cpu(args: list[str], tmp_path: Path) -> float:
+    """The CPU seconds ``explore args`` takes to start its search: run it to its first
+    state twice, the first time to build (and cache) the compiled model, whose compiler
+    runs in a child process that `_wait_cpu` does not see, the second time to measure the
+    start-up alone (the instance's two builds and code generation; it grows with the
+    model, so a fixed figure would let the interrupt land before the search)."""
+    cmd = [sys.executable, "-m", "checker", *args, "--max-states", "1", "--quiet",
+           "--out", str(tmp_path / "warm")]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run(cmd, cwd=ROOT, capture_output=True, env=env, timeout=300)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(cmd, cwd=ROOT, capture_output=True, env=env, timeout=300)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def _wait_cpu(proc: subprocess.Popen, seconds: float, limit: float = 60.0) -> None:
-    """Wait until the child has used ``seconds`` of CPU (start-up and the instance build
-    take about 1.8 with 3 CPUs and 2 tasks; this is robust on a loaded machine, unlike a
-    fixed sleep)."""
+    """Wait until the child has used ``seconds`` of CPU (`_startup_cpu`; robust on a
+    loaded machine, unlike a fixed sleep)."""
     tick = os.sysconf("SC_CLK_TCK")
     t0 = time.monotonic()
     while time.monotonic() - t0 < limit and proc.poll() is None:
@@ -97,10 +113,10 @@ def test_bad_limits_are_usage_errors(capsys) -> None:
 
 
 def test_ctrl_c_prints_and_writes_what_was_found(tmp_path) -> None:
+    startup = _startup_cpu(["explore", *BIG], tmp_path)
     proc = _popen(["explore", *BIG, "--json", "--out", str(tmp_path)], tmp_path)
-    # past the seed's 6-step violation, far from the end: start-up (two builds under the
-    # default split preemption, code generation) alone takes about 1.8 CPU-s
-    _wait_cpu(proc, 3.0)
+    # past the seed's 6-step violation (found in milliseconds), far from the end
+    _wait_cpu(proc, startup + 1.0)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1, err
@@ -114,9 +130,10 @@ def test_ctrl_c_prints_and_writes_what_was_found(tmp_path) -> None:
 
 
 def test_ctrl_c_without_findings_exits_three(tmp_path) -> None:
+    startup = _startup_cpu(["explore", *BIG, "--variant", "v4.17"], tmp_path)
     proc = _popen(["explore", *BIG, "--variant", "v4.17", "--quiet", "--out",
                    str(tmp_path)], tmp_path)
-    _wait_cpu(proc, 3.0)  # past start-up (about 1.8 CPU-s), inside the first hyp mode
+    _wait_cpu(proc, startup + 1.0)  # past start-up, inside the first hyp mode
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 3
