@@ -240,10 +240,6 @@ class Config:
             raise ValueError("--sve-guest needs --sve (the system supports SVE)")
         if self.sve_guest and not self.vcpus:
             raise ValueError("--sve-guest needs a vcpu (--vcpus 1 or 2)")
-        if self.sme and self.fpmr:
-            raise ValueError("--sme with --fpmr: entering or leaving streaming mode resets FPMR"
-                             " (Arm ARM), which the SME model does not do yet; check them"
-                             " separately")
         if self.guest_fpmr and not self.fpmr:
             raise ValueError("--guest-fpmr needs --fpmr (the CPUs have FEAT_FPMR)")
         if self.guest_fpmr and not self.vcpus:

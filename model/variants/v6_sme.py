@@ -138,14 +138,25 @@ def _zero(k: Ctx) -> Const:
 def sme_write_svcr(k: Ctx, sm: Expr, za: Expr) -> None:
     """The architectural effect of a write of SVCR (MSR SVCR, SMSTART, SMSTOP; model helper,
     no C function): if PSTATE.SM changes, Z0-Z31 (hence V0-V31), P0-P15 and FFR are set to
-    zero and FPSR to its reset value (the FPSR/FPCR slice gets token 0; FPMR, also reset,
-    is not modelled); if PSTATE.ZA goes from 0 to 1, ZA is zeroed; then SM and ZA take
-    their new values."""
+    zero, FPSR to its reset value 0x0800009f (the FPSR/FPCR slice gets token 0) and, with
+    FEAT_FPMR (Config.fpmr), FPMR to 0; if PSTATE.ZA goes from 0 to 1, ZA is zeroed; then
+    SM and ZA take their new values.
+
+    The rule (Arm ARM DDI 0487 L.a, entry to and exit from Streaming SVE mode) as quoted
+    in e5fa85fce08b "arm64/fpsimd: Don't corrupt FPMR when streaming mode changes" (read
+    in its 6.15-stable posting): when the effective PSTATE.SM changes "by any method",
+    the SVE vector and predicate registers and FFR are zeroed, "FPSR is set to
+    0x0000_0000_0800_009f" and "FPMR is set to 0, if FPMR is implemented".  v6.16's
+    task_smstop_sm() (fpsimd.c, read in v6.18.2), the kernel's simulation of SMSTOP SM on
+    a saved state, zeroes thread.uw.fpmr for the same reason.  Every path of the model
+    that changes PSTATE.SM goes through here (SVCR writes in task_fpsimd_load(),
+    sme_smstop()/sme_smstop_sm(), the EFI buffer path, user SMSTART/SMSTOP), so each one
+    resets FPMR."""
     cpu = k.this_cpu
     regs = cpu.regs
     zero = _zero(k)
     with k.If(cpu.sm.ne(sm)):
-        for slot in (regs.v, regs.fpsr, regs.zhi, regs.p):
+        for slot in (regs.v, regs.fpsr, regs.zhi, regs.p, regs.fpmr):
             if isinstance(slot, Var):
                 k.set(slot, zero)
     with k.If(cpu.za_on.eq(0) & za):
@@ -183,6 +194,19 @@ def sve_alloc_keep(k: Ctx) -> None:
 
 
 # --------------------------------------------------------------------- user code (EL0)
+def _expect_zero_after_sm_change(k: Ctx, t) -> None:  # noqa: ANN001
+    """Ghost (not kernel code): after its own change of PSTATE.SM (a new generation,
+    `Ctx.supersede`) task ``t`` must read zero V/FPSR (``expect_zero``), zero Z bits above
+    127, P/FFR no longer defined, and with FEAT_FPMR a zero FPMR (`sme_write_svcr`): the
+    exec event's separate FPMR ghost (``fpmr_expect_zero``, where it exists) is set too,
+    since `properties.fp.expected` then reads FPMR by that ghost alone."""
+    k.set(t.expect_zero, 1)
+    k.set(t.zhi_expected, 0)
+    k.set(t.p_written, 0)
+    if k.config.fpmr and isinstance(t.fpmr_expect_zero, Var):
+        k.set(t.fpmr_expect_zero, 1)
+
+
 def user_svcr_write(k: Ctx, sm: int, za: int) -> None:
     """User code at EL0 with SME untrapped (CPACR_EL1.SMEN_EL0EN) executes SMSTART/SMSTOP
     (SM, ZA or both; MSR SVCR* with any target): the architectural effect
@@ -197,9 +221,7 @@ def user_svcr_write(k: Ctx, sm: int, za: int) -> None:
         new_za = k.true if za else k.false
         with k.If(cpu.sm.ne(new_sm)):
             k.supersede(k.current)
-            k.set(t.expect_zero, 1)
-            k.set(t.zhi_expected, 0)
-            k.set(t.p_written, 0)
+            _expect_zero_after_sm_change(k, t)
         with k.If(cpu.za_on.eq(0) & new_za):
             k.set(t.za_written, 0)
         k.sme_write_svcr(new_sm, new_za)
@@ -261,10 +283,18 @@ def task_fpsimd_load_sme_v610(k: Ctx) -> None:
     !WARN_ON_ONCE(!test_and_set_thread_flag(TIF_SVE)), sve_user_enable() (a streaming
     state leaves TIF_SVE alone); sve_set_vq if TIF_SVE (one VL); then the SME block
     (`_sme_load_part`), then the register load (`_load_regs`).  On a system without SVE
-    sve_user_enable/disable() would touch RES0 bits: CPACR_EL1.ZEN is not state there."""
+    sve_user_enable/disable() would touch RES0 bits: CPACR_EL1.ZEN is not state there.
+
+    FPMR (`model.variants.v6.fpmr_load`, with FEAT_FPMR) is written first, right after
+    the WARNs, before the SVCR write (v6.9.0, v6.10.0 and v6.14.0 read; from 203f2b95a882
+    "arm64/fpsimd: Support FEAT_FPMR"): when the task's SVCR.SM differs from the CPU's
+    PSTATE.SM, that SVCR write resets the FPMR just restored (`sme_write_svcr`).  Fixed by
+    e5fa85fce08b ("arm64/fpsimd: Don't corrupt FPMR when streaming mode changes",
+    v6.16-rc1; `task_fpsimd_load_sme_v616`)."""
     k.check(~k.preemptible(), "WARN", "task_fpsimd_load", "WARN_ON(preemptible())")
     k.check(~k.test_thread_flag("TIF_KERNEL_FPSTATE"), "WARN", "task_fpsimd_load",
             "WARN_ON(test_thread_flag(TIF_KERNEL_FPSTATE))")
+    v6.fpmr_load(k)
     cpu, t = k.this_cpu, k.cur
     zen = cpu.zen_el0en
     with k.If(t.fp_type.eq("FPSIMD")):
@@ -289,8 +319,11 @@ def task_fpsimd_load_sme_v616(k: Ctx) -> None:
     """arch/arm64/kernel/fpsimd.c (v6.16): task_fpsimd_load() with SME: as v6.10's but
     without touching CPACR_EL1.ZEN (FP_STATE_FPSIMD: clear_thread_flag(TIF_SVE);
     FP_STATE_SVE: if !thread_sm_enabled(), WARN_ON_ONCE(!test_and_set_thread_flag
-    (TIF_SVE))); the bind that follows sets the EL0 traps.  FPMR (now after SVCR) is not
-    modelled."""
+    (TIF_SVE))); the bind that follows sets the EL0 traps.  FPMR
+    (`model.variants.v6.fpmr_load`) is written after the SME block's SVCR write and ZA
+    load, before the register load (e5fa85fce08b, v6.16-rc1: "Fix this by moving the
+    restore of FPMR later"; the order read in torvalds/linux fpsimd.c @ 398edaa12f9c,
+    the v6.16 variant's commit, and in v6.18.2), so an SM change no longer resets it."""
     k.check(~k.preemptible(), "WARN", "task_fpsimd_load", "WARN_ON(preemptible())")
     k.check(~k.test_thread_flag("TIF_KERNEL_FPSTATE"), "WARN", "task_fpsimd_load",
             "WARN_ON(test_thread_flag(TIF_KERNEL_FPSTATE))")
@@ -304,6 +337,7 @@ def task_fpsimd_load_sme_v616(k: Ctx) -> None:
             k.check(was.eq(1), "WARN", "task_fpsimd_load",
                     "WARN_ON_ONCE(!test_and_set_thread_flag(TIF_SVE)) with fp_type SVE")
     _sme_load_part(k)
+    v6.fpmr_load(k)
     _load_regs(k)
 
 
@@ -312,8 +346,11 @@ def _save_user_state_sme(k: Ctx, sve_regs: Expr, vcpu_sve_regs: Expr) -> None:
     condition for saving SVE registers of a task binding (to_save FP_STATE_CURRENT);
     ``vcpu_sve_regs`` the same for a vcpu's binding, where to_save is FP_STATE_FPSIMD).
 
-    WARN_ON(preemptible()); return if current's TIF_FOREIGN_FPSTATE; (FPMR: not modelled);
-    save_sve_regs from the version's test; then *last->svcr = SVCR; if SVCR.ZA,
+    WARN_ON(preemptible()); return if current's TIF_FOREIGN_FPSTATE; with FEAT_FPMR
+    *(last->fpmr) = FPMR (`model.variants.v6.fpmr_save`; the same statement, first after
+    the test, in v6.9.0, v6.10.0 and @ 398edaa12f9c; emitted after the model's NULL
+    checks below, which end the path: a NULL last->fpmr of a kernel-mode binding is the
+    same oops); save_sve_regs from the version's test; then *last->svcr = SVCR; if SVCR.ZA,
     sme_save_state(last->sme_state) (ZA); if SVCR.SM, the streaming state overrides:
     save_sve_regs at vl = last->sme_vl, FFR only with FA64 (not modelled: the P slice);
     the VL check (one VL per kind: cannot fail, not emitted); then sve_save_state(
@@ -334,6 +371,7 @@ def _save_user_state_sme(k: Ctx, sve_regs: Expr, vcpu_sve_regs: Expr) -> None:
                     "*last->svcr = read_sysreg_s(SYS_SVCR) with a kernel-mode state bound"
                     " (svcr NULL)")
         k.check(st.ne("NULL"), "BUG", "NULL dereference", "FP save/restore through NULL")
+        v6.fpmr_save(k)
         for t in k.S.tasks:
             if not t.mm:
                 continue
@@ -481,9 +519,7 @@ def sme_syscall_abi(k: Ctx) -> None:
     with k.atomic():
         with k.If(k.this_cpu.sm.eq(1)):
             k.supersede(k.current)
-            k.set(t.expect_zero, 1)
-            k.set(t.zhi_expected, 0)
-            k.set(t.p_written, 0)
+            _expect_zero_after_sm_change(k, t)
         k.set(t.sm_expected, 0)
 
 
