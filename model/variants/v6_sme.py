@@ -40,14 +40,13 @@ What is modelled (state in model/state.py, Config.sme):
   ZA save/load path saves or loads ZT0 next to ZA under the same condition
   (system_supports_sme2()), so it would move exactly as ZA does and add no case); no
   FEAT_SME_FA64 (in streaming mode FFR is neither saved nor loaded, and not accessible to
-  EL0: the P slice stands for P0-P15 there); no FPMR (an SM change resets it, not
-  modelled);
+  EL0: the P slice stands for P0-P15 there); FPMR with ``--fpmr`` (below);
 * the architectural effect of changing PSTATE.SM (Arm ARM, "Changes to PSTATE.SM"; the
   kernel's comment in fpsimd_flush_cpu_state() and sme.rst: "entering or exiting streaming
   mode ... all register state is zeroed"): Z0-Z31 (so V0-V31), P0-P15 and FFR become zero
   and FPSR its reset value (token 0 for the FPSR/FPCR slice: FPCR keeps its value, which
-  the slice does not tell apart); PSTATE.ZA 0->1 zeroes ZA; ZA 1->0 makes it inaccessible
-  (left as it is);
+  the slice does not tell apart), and FPMR 0 if implemented; PSTATE.ZA 0->1 zeroes ZA; ZA
+  1->0 makes it inaccessible (left as it is);
 * user code: SMSTART/SMSTOP (any SM/ZA target, step ``user_svcr_write``), streaming SVE
   writes of Z/P, ZA writes, and the EL0 SME trap (``user_sme_trap`` -> do_sme_acc(),
   preemptible after its allocations at program point SME_ACC, ``sme_acc``);
@@ -110,7 +109,43 @@ Signal delivery and sigreturn with SME: model/variants/v6_events.py.
 The tracer's NT_ARM_SVE, NT_ARM_SSVE and NT_ARM_ZA writes with SME:
 model/variants/v6_ptrace.py.
 
-Not modelled with SME (refused: model/variants/v6.py check_config): FPMR (``--fpmr``),
+FEAT_FPMR with SME (``--sme --fpmr``: v6.9, v6.10, v6.16; v6.8 has no FPMR code).  The
+rule relied on: e5fa85fce08b "arm64/fpsimd: Don't corrupt FPMR when streaming mode changes"
+(Mark Brown, rewritten by Mark Rutland; v6.16-rc1, backported to 6.12.y and 6.15.y; read
+in its 6.15-stable posting) quotes ARM DDI 0487 L.a: when the effective PSTATE.SM changes
+"by any method" the SVE vector and predicate registers and FFR are zeroed, FPSR is set to
+0x0800009f and "FPMR is set to 0, if FPMR is implemented"; v6.16's task_smstop_sm()
+(fpsimd.c, read in v6.18.2), the kernel's simulation of SMSTOP SM on a saved state,
+zeroes thread.uw.fpmr alongside the V registers.  So:
+
+* `sme_write_svcr` (every SM change the model makes: task_fpsimd_load()'s SVCR write,
+  sme_smstop()/sme_smstop_sm() from fpsimd_flush_cpu_state(), kernel_neon_begin(), the
+  syscall entry, v6.10's signal delivery and KVM's vcpu load, the EFI buffer path's two
+  SVCR writes, user SMSTART/SMSTOP) resets the live FPMR;
+* task_fpsimd_load(): v6.9/v6.10 (and up to v6.15) restore FPMR first, before the SVCR
+  write (read in v6.9.0, v6.10.0, v6.14.0), so a reload whose SVCR.SM differs from the
+  CPU's PSTATE.SM zeroes the FPMR it just restored: found by no_loss (10 steps, one CPU,
+  two tasks: counterexamples/README.md); v6.16 restores it after SVCR (e5fa85fce08b; the
+  order read in the index copy fpsimd.c @ 398edaa12f9c and in v6.18.2);
+* fpsimd_save_user_state(): *(last->fpmr) = FPMR right after the TIF_FOREIGN_FPSTATE test,
+  in every version (`model.variants.v6.fpmr_save`), so a save before an SMSTOP keeps it;
+* the ghosts: a task's own SM change, the syscall ABI's SMSTOP SM and the handler entry
+  after a streaming-mode signal make it expect a zero FPMR with its zero V (`expect_zero`,
+  and the exec event's FPMR ghost with it); the SME signal frame's fpmr_context is checked;
+* v6.16's task_smstop_sm() (signal delivery, fork's arch_dup_task_struct()) zeroes
+  thread.uw.fpmr (model/variants/v6_events.py);
+* ptrace: NT_ARM_SVE/NT_ARM_SSVE/NT_ARM_ZA writes that change the tracee's SVCR.SM leave
+  thread.uw.fpmr alone in every version (78b23877dbba, "kselftest/arm64: fp-ptrace: Fix
+  expected FPMR value when PSTATE.SM is changed": "ptrace has never altered FPMR in this
+  way"), so model/variants/v6_ptrace.py has no FPMR statement; the tracee's reload then
+  restores it (before SVCR in v6.9/v6.10: the same loss);
+* the EFI buffer path (`__efi_fpsimd_begin_sme`) saves no FPMR (v6.8.0-v6.18.2) while its
+  SVCR writes reset it;
+* KVM: the SME block of vcpu load saves (FPMR included, through the binding's fpmr
+  pointer) before its SMSTOP; hyp moves FPMR only for a VM with FPMR (v6.12 on), never
+  with SME on the guest side.
+
+Not modelled with SME (refused: model/variants/v6.py check_config):
 several vector lengths, SVE vcpus (v6.13/v6.14 only, where SME is BROKEN).  Every optional
 event runs with SME: exec, fork, ptrace_fpr_set,
 ptrace_stop, signal, efi, cpu_pm and cpu_hotplug have their SME statements in
@@ -276,7 +311,7 @@ def _load_regs(k: Ctx) -> None:
         k.fpsimd_load_state(k.cur.uw)
 
 
-def task_fpsimd_load_sme_v610(k: Ctx) -> None:
+def task_fpsimd_load_sme_v610(k: Ctx, fpmr_first: bool = True) -> None:
     """arch/arm64/kernel/fpsimd.c (v6.10): task_fpsimd_load() with SME.  WARN_ON
     (preemptible()); WARN_ON(TIF_KERNEL_FPSTATE); by fp_type: FP_STATE_FPSIMD: if
     test_and_clear TIF_SVE, sve_user_disable(); FP_STATE_SVE: if !thread_sm_enabled() and
@@ -290,11 +325,14 @@ def task_fpsimd_load_sme_v610(k: Ctx) -> None:
     "arm64/fpsimd: Support FEAT_FPMR"): when the task's SVCR.SM differs from the CPU's
     PSTATE.SM, that SVCR write resets the FPMR just restored (`sme_write_svcr`).  Fixed by
     e5fa85fce08b ("arm64/fpsimd: Don't corrupt FPMR when streaming mode changes",
-    v6.16-rc1; `task_fpsimd_load_sme_v616`)."""
+    v6.16-rc1; `task_fpsimd_load_sme_v616`).  ``fpmr_first=False``: the same function
+    with that fix applied (the 6.12.y/6.15.y stable backports; a search device for the
+    probe variants, counterexamples/probes.py)."""
     k.check(~k.preemptible(), "WARN", "task_fpsimd_load", "WARN_ON(preemptible())")
     k.check(~k.test_thread_flag("TIF_KERNEL_FPSTATE"), "WARN", "task_fpsimd_load",
             "WARN_ON(test_thread_flag(TIF_KERNEL_FPSTATE))")
-    v6.fpmr_load(k)
+    if fpmr_first:
+        v6.fpmr_load(k)
     cpu, t = k.this_cpu, k.cur
     zen = cpu.zen_el0en
     with k.If(t.fp_type.eq("FPSIMD")):
@@ -312,6 +350,8 @@ def task_fpsimd_load_sme_v610(k: Ctx) -> None:
                 with k.If(was.eq(1)):
                     k.set(zen, True)  # sve_user_enable()
     _sme_load_part(k)
+    if not fpmr_first:
+        v6.fpmr_load(k)
     _load_regs(k)
 
 
