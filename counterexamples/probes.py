@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from model.ctx import Ctx
 from model.dsl import Const
-from model.kernel import signal
+from model.kernel import efi, signal
 from model.state import Image
 from model.variants import get_variant, v6
 from model.variants.v6_events import (
@@ -74,4 +74,21 @@ V610_FPMR_AFTER_SVCR = get_variant("v6.10").derive(
     "probe-v6.10-fpmr-after-svcr", "v6.10 with e5fa85fce08b (FPMR restored after SVCR)",
     task_fpsimd_load=_with_sme(v6.task_fpsimd_load, task_fpsimd_load_fpmr_after_svcr))
 
-VARIANTS = [V610_ZA_FLUSH, V616_OLD_DELIVERY, V610_FPMR_AFTER_SVCR]
+
+
+def die_with_current_foreign(k: Ctx) -> None:
+    """arch/arm64/kernel/traps.c die() (`model.kernel.efi.die`: the EFI buffer path of an
+    oops with pstore) only while current's own state is not live (TIF_FOREIGN_FPSTATE
+    set), else nothing: the oopsing task is killed after die(), which the model does not
+    do, so this search shows only what the oops does to *another* task's registers
+    (counterexamples v6.16-efi-fpmr-no_loss-*)."""
+    with k.If(k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
+        efi.die(k)
+
+
+V616_DIE_FOREIGN = get_variant("v6.16-ptrace-fixes").derive(
+    "probe-v6.16-die-foreign",
+    "v6.16-ptrace-fixes whose oops (die()) runs only while current's state is not live",
+    die=die_with_current_foreign)
+
+VARIANTS = [V610_ZA_FLUSH, V616_OLD_DELIVERY, V610_FPMR_AFTER_SVCR, V616_DIE_FOREIGN]

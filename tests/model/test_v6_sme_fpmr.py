@@ -1,7 +1,8 @@
 """SME with FEAT_FPMR (`--sme --fpmr`, model/variants/v6_sme.py): an SM change resets FPMR
 (`sme_write_svcr`), the FPMR statements of the SME save and reload against the C they
-mirror, and the FPMR loss of v6.9/v6.10's task_fpsimd_load() (FPMR restored before SVCR),
-fixed by e5fa85fce08b (v6.16-rc1)."""
+mirror, the FPMR loss of v6.9/v6.10's task_fpsimd_load() (FPMR restored before SVCR),
+fixed by e5fa85fce08b (v6.16-rc1), and the EFI buffer path's FPMR loss (v6.9-v6.18, no
+upstream fix; a fix sketch in counterexamples/mutants.py)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from checker.explicit.explore import explore_bfs
 from checker.inspect.load import load
 from checker.inspect.replay import build_instance, replay
 from checker.instance import Instance
+from checker.native.explore import explore_native
 from model.config import Config, kconfig_preset
 from model.dsl import ModelError
-from model.variants import get_variant
+from model.variants import get_variant, load_variant_file
 from properties.fp import PROPERTY_NAMES
 
 from .probe import Probe
@@ -25,6 +27,7 @@ SMALL = dict(cpus=1, tasks=1, vmm_threads=0, vcpus=0, sme=True, fpmr=True,
              preemption="merged", **PREEMPT)
 CURATED = Path(__file__).resolve().parents[2] / "counterexamples"
 TRACE = CURATED / "v6.10-fpmr-no_loss-vhe-c1t2v0m0-sme-fpmr-preempt-explicit-bfs.json"
+EFI_TRACE = CURATED / "v6.16-efi-fpmr-no_loss-vhe-c1t2v0m0-sve-sme-fpmr-preempt-explicit-bfs.json"
 
 
 def probe(variant: str, **extra) -> Probe:
@@ -133,3 +136,38 @@ def test_curated_trace_reproduces_on_v610_not_on_v616() -> None:
     assert not res.reproduces and res.replayed == res.total == 10
     assert [m.text() for m in res.mismatches] == [
         "after step 9: cpu0.regs.fpmr recorded 0, replayed T1"]
+
+
+# ------------------------------------------------------------------ EFI buffer path
+def test_efi_buffer_path_resets_the_bound_tasks_fpmr() -> None:
+    """An oops (die(): pstore's EFI call with IRQs masked, the buffer path) by T1 while
+    cpu0 is in streaming mode and still bound to the switched-out T0: the path clears and
+    sets SVCR.SM around the firmware and restores Z/P/FPSR but not FPMR, so T0's live
+    FPMR is 0 and the binding (no reload at T0's next switch-in) is left as it was."""
+    post, viol = probe("v6.16", sve=True, tasks=2, events=("efi",)).run(
+        "die", task="T1", cpu0__current="T1", T1__pc="KERNEL", T1__TIF_FOREIGN_FPSTATE="1",
+        cpu0__SVCR__SM="1", cpu0__fpsimd_last_state__st="T0.uw", T0__fpsimd_cpu="cpu0",
+        T0__TIF_FOREIGN_FPSTATE="0", cpu0__regs__v="T0", cpu0__regs__fpsr="T0",
+        cpu0__regs__fpmr="T0")
+    assert not viol
+    assert post["cpu0.SVCR.SM"] == "1" and post["cpu0.regs.v"] == "T0"
+    assert post["cpu0.regs.fpmr"] == "0" and post["cpu0.fpsimd_last_state.st"] == "T0.uw"
+
+
+def test_efi_fpmr_loss_found_on_v616_and_absent_from_the_sketch() -> None:
+    """explore (native, merged, one task, SVE) finds the EFI FPMR loss on v6.16 by no_loss
+    in 12 steps (on the oopsing task itself, which the kernel kills: the curated trace is
+    the other-task case, found with the probe `probe-v6.16-die-foreign`); the curated
+    trace reproduces on v6.16 and not on the fix sketch (save and flush a streaming state
+    before the buffer path)."""
+    cfg = Config(**{**SMALL, "sve": True, "vhe": True, "events": ("efi",)})
+    res, _ = explore_native(Instance(cfg, get_variant("v6.16")), ["no_loss"], stop_early=True,
+                            por=True)
+    trace = res.violations["no_loss"]
+    assert len(trace.steps) == 12 and trace.steps[-2].action == "efi_oops"
+    assert trace.steps[-1].state["cpu0.regs.fpmr"] == "0"
+    efi = load(str(EFI_TRACE))
+    assert replay(efi, build_instance(efi, "v6.16", {})).reproduces
+    mutants = load_variant_file(str(CURATED / "mutants.py"))
+    sketch = replay(efi, build_instance(efi, "sketch-v6.16-efi-smstop", mutants))
+    assert not sketch.reproduces and sketch.replayed == 12
