@@ -15,10 +15,12 @@ from checker.inspect.load import load
 from checker.inspect.replay import build_instance, replay
 from checker.instance import Instance
 from checker.native.explore import explore_native
+from checker.smt.induction import prove
 from model.config import Config, kconfig_preset
 from model.dsl import ModelError
 from model.variants import get_variant, load_variant_file
 from properties.fp import PROPERTY_NAMES
+from tests.checker.smt.test_lemmas import check_lemmas_on_reachable_states
 
 from .probe import Probe
 
@@ -171,3 +173,18 @@ def test_efi_fpmr_loss_found_on_v616_and_absent_from_the_sketch() -> None:
     mutants = load_variant_file(str(CURATED / "mutants.py"))
     sketch = replay(efi, build_instance(efi, "sketch-v6.16-efi-smstop", mutants))
     assert not sketch.reproduces and sketch.replayed == 12
+
+
+# ------------------------------------------------------------------ prove
+@pytest.mark.parametrize("vhe", [False, True])
+def test_v616_with_sme_and_fpmr_lemmas_hold_and_prove(vhe: bool) -> None:
+    """The SME lemmas with their FPMR conjunct (properties/lemmas.py
+    `_sme_fpmr_expected`) hold in every reachable state of v6.16 --sme --fpmr at one CPU
+    and one task, and `prove` proves it there (larger sizes: counterexamples/README.md)."""
+    cfg = {**SMALL, "vhe": vhe}
+    res = check_lemmas_on_reachable_states("v6.16", cfg)
+    assert res.stats.states > 0
+    proof = prove(Instance(Config(**{**cfg, "preemption": "split"}), get_variant("v6.16")),
+                  list(PROPERTY_NAMES))
+    bad = [(o.name, o.initiation, o.consecution) for o in proof.obligations if not o.ok]
+    assert proof.verdict == "PROVED", bad
