@@ -635,7 +635,11 @@ def __efi_fpsimd_begin_sme(k: Ctx) -> None:
     SVCR, SM, 0) (written only if SM was set: leaving streaming mode zeroes the registers,
     `sme_write_svcr`).  Without SVE (an SME-only system): fpsimd_save_state(
     &efi_fpsimd_state) whatever PSTATE.SM is, and SM is left as it is.  Then
-    efi_fpsimd_state_used = true.  PSTATE.ZA and ZA are not touched on either path."""
+    efi_fpsimd_state_used = true.  PSTATE.ZA and ZA are not touched on either path.
+    FPMR (Config.fpmr) is neither saved here nor restored by `__efi_fpsimd_end_sme` (no
+    FPMR statement in v6.9.0-v6.18.2), while both SVCR writes reset it: a task whose
+    streaming-mode state is live on the CPU loses its FPMR (found by no_loss;
+    counterexamples/README.md, v6.16-efi-fpmr-no_loss-*)."""
     cpu = k.this_cpu
     k.check(~k.preemptible(), "WARN", "__efi_fpsimd_begin", "WARN_ON(preemptible())")
     with k.If(k.may_use_simd()):
