@@ -276,3 +276,37 @@ EFI_SME_ONLY_SKETCH = get_variant("v6.16").derive(
 )
 
 VARIANTS.append(EFI_SME_ONLY_SKETCH)
+
+
+def efi_fpsimd_begin_smstop_sketch(k: Ctx) -> None:
+    """Not a mutant: a fix *sketch* (no upstream commit) for v6.16's
+    arch/arm64/kernel/fpsimd.c __efi_fpsimd_begin() with SME, with or without SVE: on the
+    buffer path, first, if SVCR.SM is set, fpsimd_save_user_state() (the live user state,
+    FPMR included, into the bound task: current's if its state is live; a task switched
+    out earlier was already saved by the switch) and fpsimd_flush_cpu_state() (SMSTOP, the
+    CPU unbound, so a task bound to the registers reloads from memory); then v6.16's
+    buffer path, which now finds SM clear (no SVCR write, no FPMR reset: the FPMR loss of
+    counterexamples v6.16-efi-fpmr-no_loss-*; and the firmware runs with SM clear: the
+    SME-only BUG of v6.16-efi-kernel_asserts-* as well)."""
+    from model.variants.v6_sme import __efi_fpsimd_begin_sme as v616_begin
+    with k.If(~k.may_use_simd() & k.this_cpu.sm.eq(1)):
+        k.fpsimd_save_user_state()
+        k.fpsimd_flush_cpu_state()
+    v616_begin(k)
+
+
+def _efi_smstop_sketch_begin(k: Ctx) -> None:
+    """__efi_fpsimd_begin() of `EFI_SMSTOP_SKETCH`: the sketch with --sme, v6.16's
+    otherwise."""
+    from model.kernel import fpsimd
+    (efi_fpsimd_begin_smstop_sketch if k.config.sme else fpsimd.__efi_fpsimd_begin)(k)
+
+
+EFI_SMSTOP_SKETCH = get_variant("v6.16").derive(
+    "sketch-v6.16-efi-smstop",
+    "v6.16, but __efi_fpsimd_begin()'s buffer path saves and flushes a streaming-mode"
+    " state first, with or without SVE (a fix sketch, not upstream)",
+    __efi_fpsimd_begin=_efi_smstop_sketch_begin,
+)
+
+VARIANTS.append(EFI_SMSTOP_SKETCH)

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from model.ctx import Ctx
 from model.dsl import Const
-from model.kernel import signal
+from model.kernel import efi, signal
 from model.state import Image
-from model.variants import get_variant
+from model.variants import get_variant, v6
 from model.variants.v6_events import (
     _handler_entry_ghost,
     _restore_za_context,
     _set_fp_type,
     fpsimd_signal_preserve_current_state_v68,
 )
+from model.variants.v6_sme import _with_sme, task_fpsimd_load_sme_v610
 
 
 def restore_za_context_always_flush(k: Ctx, frame: Image) -> None:
@@ -61,4 +62,33 @@ V616_OLD_DELIVERY = get_variant("v6.16").derive(
     setup_rt_frame=signal.setup_rt_frame, setup_return=setup_return_irq_free,
     fpsimd_signal_preserve_current_state=fpsimd_signal_preserve_current_state_v68)
 
-VARIANTS = [V610_ZA_FLUSH, V616_OLD_DELIVERY]
+
+
+def task_fpsimd_load_fpmr_after_svcr(k: Ctx) -> None:
+    """v6.10's task_fpsimd_load() with SME and e5fa85fce08b's order (FPMR restored after the
+    SVCR write): closes the reload's FPMR loss (counterexamples v6.10-fpmr-no_loss-*)."""
+    task_fpsimd_load_sme_v610(k, fpmr_first=False)
+
+
+V610_FPMR_AFTER_SVCR = get_variant("v6.10").derive(
+    "probe-v6.10-fpmr-after-svcr", "v6.10 with e5fa85fce08b (FPMR restored after SVCR)",
+    task_fpsimd_load=_with_sme(v6.task_fpsimd_load, task_fpsimd_load_fpmr_after_svcr))
+
+
+
+def die_with_current_foreign(k: Ctx) -> None:
+    """arch/arm64/kernel/traps.c die() (`model.kernel.efi.die`: the EFI buffer path of an
+    oops with pstore) only while current's own state is not live (TIF_FOREIGN_FPSTATE
+    set), else nothing: the oopsing task is killed after die(), which the model does not
+    do, so this search shows only what the oops does to *another* task's registers
+    (counterexamples v6.16-efi-fpmr-no_loss-*)."""
+    with k.If(k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
+        efi.die(k)
+
+
+V616_DIE_FOREIGN = get_variant("v6.16-ptrace-fixes").derive(
+    "probe-v6.16-die-foreign",
+    "v6.16-ptrace-fixes whose oops (die()) runs only while current's state is not live",
+    die=die_with_current_foreign)
+
+VARIANTS = [V610_ZA_FLUSH, V616_OLD_DELIVERY, V610_FPMR_AFTER_SVCR, V616_DIE_FOREIGN]

@@ -138,18 +138,22 @@ class Config:
       without SVE is e.g. Apple M4).  One streaming vector length (SVL) for every task:
       ``task_get_sme_vl()`` is a constant, so sme_set_vq() and the VL check of
       fpsimd_save_user_state() cannot change or fail anything (several SVLs are not
-      modelled; ``sve_vls`` is refused with it).  No SME2 (ZT0), no FEAT_SME_FA64, no FPMR.
+      modelled; ``sve_vls`` is refused with it).  No SME2 (ZT0), no FEAT_SME_FA64.
       Only the variants whose SME code was read accept it (v6.8-v6.10 and v6.16, see
       model/variants/v6.py), with every optional event (their SME statements:
       model/variants/v6_events.py) and the tracer's NT_ARM_SVE, NT_ARM_SSVE and NT_ARM_ZA
-      writes (model/variants/v6_ptrace.py); refused with ``fpmr`` (below).
+      writes (model/variants/v6_ptrace.py).  With ``fpmr`` too (v6.9, v6.10, v6.16: systems
+      with both SME and FEAT_FPMR): every change of PSTATE.SM resets FPMR (Arm ARM, as
+      quoted by e5fa85fce08b; model/variants/v6_sme.py sme_write_svcr), the SME save and
+      reload move FPMR (v6.9/v6.10 restore it before SVCR, v6.16 after), v6.16's
+      task_smstop_sm() zeroes thread.uw.fpmr.
 
     * ``fpmr`` (`--fpmr`): the CPUs have FEAT_FPMR (``system_supports_fpmr()``): FPMR, the
       FP8 mode register, is part of every host task's FP state (``thread.uw.fpmr``, saved
       and restored with it since v6.9, 203f2b95a882).  Only the variants whose code was
       read with FPMR accept it (v6.9 on); with the optional events too (their FPMR
       statements: exec, fork, the signal frame's fpmr_context, NT_ARM_FPMR:
-      model/variants/v6_events.py).
+      model/variants/v6_events.py), and with ``sme`` where SME is modelled (above).
     * ``guest_fpmr`` (`--guest-fpmr`): the VM has FPMR too (``kvm_has_fpmr()``: the VMM
       left ID_AA64PFR2_EL1.FPMR set; KVM supports it since v6.12): the guest reads and
       writes its own FPMR, which hyp and KVM switch.  Without it the guest cannot access
@@ -240,10 +244,6 @@ class Config:
             raise ValueError("--sve-guest needs --sve (the system supports SVE)")
         if self.sve_guest and not self.vcpus:
             raise ValueError("--sve-guest needs a vcpu (--vcpus 1 or 2)")
-        if self.sme and self.fpmr:
-            raise ValueError("--sme with --fpmr: entering or leaving streaming mode resets FPMR"
-                             " (Arm ARM), which the SME model does not do yet; check them"
-                             " separately")
         if self.guest_fpmr and not self.fpmr:
             raise ValueError("--guest-fpmr needs --fpmr (the CPUs have FEAT_FPMR)")
         if self.guest_fpmr and not self.vcpus:

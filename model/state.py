@@ -282,12 +282,16 @@ class TaskVars:
     sf_sm_expected: Var | Expr = None  # type: ignore[assignment]
     sf_za_expected: Var | Expr = None  # type: ignore[assignment]
     sf_za_written: Var | Expr = None  # type: ignore[assignment]
+    # (the same, with FPMR and the exec event: fpmr_expect_zero at delivery; a constant
+    # unless fpmr_expect_zero is a variable)
+    sf_fpmr_expect_zero: Var | Expr = None  # type: ignore[assignment]
 
 
 # (event signal with SME) each snapshot ghost of TaskVars and the ghost it copies at delivery.
 SIGFRAME_SNAPSHOT = (("sf_expect_zero", "expect_zero"), ("sf_zhi_expected", "zhi_expected"),
                      ("sf_p_written", "p_written"), ("sf_sm_expected", "sm_expected"),
-                     ("sf_za_expected", "za_expected"), ("sf_za_written", "za_written"))
+                     ("sf_za_expected", "za_expected"), ("sf_za_written", "za_written"),
+                     ("sf_fpmr_expect_zero", "fpmr_expect_zero"))
 
 
 @dataclass
@@ -734,7 +738,10 @@ class Layout:
         out = {"sigframe_sm": self._var(f"{name}.sigframe.sve_flags_sm", b, 0),
                "sigframe_za": self._var(f"{name}.sigframe.za_regs", b, 0),
                "sigframe_zadata": self._var(f"{name}.sigframe.za", self.VALUE, 0)}
+        # (fpmr_expect_zero exists only with FPMR and the exec event: its snapshot too)
+        fpmr_ez = self.config.fpmr and "exec" in self.config.events
         out.update({g: self._var(f"ghost.{name}.sigframe.{src}", GHOST_BOOL, 0)
+                    if g != "sf_fpmr_expect_zero" or fpmr_ez else Const(GHOST_BOOL, 0)
                     for g, src in SIGFRAME_SNAPSHOT})
         return out
 

@@ -307,12 +307,14 @@ def fpmr_expects_zero(S: Layout, owner: int) -> Expr:
     return g.eq(1) if isinstance(g, Var) else FALSE
 
 
-def expected(S: Layout, owner: int, regs: Image, ez: Expr | None = None) -> Expr:
+def expected(S: Layout, owner: int, regs: Image, ez: Expr | None = None,
+             fz: Expr | None = None) -> Expr:
     """The registers hold what ``owner`` must read: its latest write, or zero after exec
     (FPMR by its own ghost where it has one: `fpmr_expects_zero`).  ``ez``: the "must read
     zero" condition to use instead of the owner's current one (a signal frame's, taken at
-    delivery: `sigframe_no_loss`)."""
-    fz = fpmr_expects_zero(S, owner)
+    delivery: `sigframe_no_loss`); ``fz`` likewise for FPMR's own ghost."""
+    if fz is None:
+        fz = fpmr_expects_zero(S, owner)
     if fz is not FALSE and isinstance(regs.fpmr, Var):
         rest = expected(S, owner, replace(regs, fpmr=None), ez)
         fpmr = (fz & regs.fpmr.eq(S.ZERO)) | (~fz & regs.fpmr.eq(S.latest(owner)))
@@ -412,10 +414,14 @@ def _sigframe_sme_ok(S: Layout, t) -> Expr:  # noqa: ANN001
     127 and (when defined) P/FFR; the SVE record's SVE_SIG_FLAG_SM says whether it was in
     streaming mode, and then carries the registers (sme.rst: the streaming-mode state is
     always in the SVE record); za_context carries ZA exactly when it had ZA enabled, and
-    then its ZA (its latest ZA write, or zero after its SMSTART ZA)."""
+    then its ZA (its latest ZA write, or zero after its SMSTART ZA); with FEAT_FPMR the
+    fpmr_context record holds its FPMR (zero if it had to read zero)."""
     f, i = t.sigframe, t.index
     latest, zero = Const(S.VALUE, S.latest(i)), Const(S.VALUE, S.ZERO)
-    ok = expected(S, i, Image(f.name, f.v, f.fpsr, zero), ez=t.sf_expect_zero.eq(1))
+    # (FPMR: the fpmr_context record, by the snapshot of its own ghost where there is one)
+    fz = t.sf_fpmr_expect_zero.eq(1) if isinstance(t.sf_fpmr_expect_zero, Var) else FALSE
+    ok = expected(S, i, Image(f.name, f.v, f.fpsr, zero, fpmr=f.fpmr),
+                  ez=t.sf_expect_zero.eq(1), fz=fz)
     zhi = Ite(t.sf_zhi_expected.eq(1), latest, zero)
     ok = ok & implies(t.sigframe_sve.eq(1),
                       Eq(f.zhi, zhi) & implies(t.sf_p_written.eq(1), f.p.eq(S.latest(i))))

@@ -146,9 +146,8 @@ def _tok_ok(S: Layout, slot, owner: int, img: Image | None = None) -> Expr:  # n
     ghost = t.expect_zero
     if img is not None and slot is img.fpmr and isinstance(t.fpmr_expect_zero, Var):
         ghost = t.fpmr_expect_zero
-    elif img is not None and slot is img.fpmr:
-        # FPMR without its own exec ghost (no exec event): an SM change leaves FPMR alone
-        return last
+    # (FPMR without its own exec ghost: expect_zero, a variable only with SME, where an SM
+    # change resets FPMR with V: model/variants/v6_sme.py sme_write_svcr)
     if not isinstance(ghost, Var):
         return last
     return (ghost.eq(1) & slot.eq(S.ZERO)) | (ghost.eq(0) & last)
@@ -1214,6 +1213,17 @@ def _expected_tok(S: Layout, slot, t) -> Expr:  # noqa: ANN001
     return (ez.eq(1) & slot.eq(S.ZERO)) | (ez.eq(0) & slot.eq(S.latest(t.index)))
 
 
+def _sme_fpmr_expected(S: Layout, img: Image, t) -> Expr:  # noqa: ANN001
+    """(SME with FEAT_FPMR) img's FPMR (a CPU's register or thread.uw.fpmr) holds what task
+    t must read: zero after an SM change (expect_zero; the exec event's exec_zero_fpmr
+    where it exists: `_tok_ok`), else its latest.  The FPMR conjunct of the SME live and
+    saved predicates (FPMR moves with V in every save and reload; an SM change resets it
+    as it resets V: model/variants/v6_sme.py sme_write_svcr).  TRUE without FPMR."""
+    if not isinstance(img.fpmr, Var):
+        return TRUE
+    return _tok_ok(S, img.fpmr, t.index, img)
+
+
 def _bit_is(a, ghost) -> Expr:  # noqa: ANN001
     """A state bit equals a ghost bit (different domains)."""
     return (a.eq(1) & ghost.eq(1)) | (a.eq(0) & ghost.eq(0))
@@ -1237,6 +1247,7 @@ def _v6_sme_regs_latest(S: Layout, c: int, t) -> Expr:  # noqa: ANN001
     p_ok = (implies(t.sm_expected.eq(1) | t.tif_sve.eq(1), _p_ok(S, regs.p, t))
             & implies(t.p_written.eq(1), regs.p.eq(S.latest(t.index))))
     return (_expected_tok(S, regs.v, t) & _expected_tok(S, regs.fpsr, t)
+            & _sme_fpmr_expected(S, regs, t)
             & _zhi_expected(S, regs.zhi, t) & p_ok
             & _bit_is(cpu.sm, t.sm_expected) & _bit_is(cpu.za_on, t.za_expected)
             & implies(t.za_expected.eq(1), _za_expected(S, cpu.za, t)))
@@ -1251,8 +1262,9 @@ def _v6_sme_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
               & _p_ok(S, sv.p, t))
     in_fpsimd = (t.fp_type.eq("FPSIMD") & _expected_tok(S, t.uw.v, t)
                  & t.zhi_expected.eq(0) & t.p_written.eq(0))
-    return (_expected_tok(S, t.uw.fpsr, t) & (in_sve | in_fpsimd)
-            & _bit_is(t.svcr_sm, t.sm_expected) & _bit_is(t.svcr_za, t.za_expected)
+    return (_expected_tok(S, t.uw.fpsr, t) & _sme_fpmr_expected(S, t.uw, t)
+            & (in_sve | in_fpsimd) & _bit_is(t.svcr_sm, t.sm_expected)
+            & _bit_is(t.svcr_za, t.za_expected)
             & implies(t.za_expected.eq(1), _za_expected(S, t.sme_state, t)))
 
 

@@ -1149,11 +1149,6 @@ def check_sme_config(variant: Variant, config) -> str | None:  # noqa: ANN001
             "variant {name}: --sme is not modelled for this version (its SME code was not"
             " read; SME is modelled for v6.8 to v6.10 and v6.16)")
         return why.format(name=variant.name)
-    if getattr(config, "fpmr", False):
-        return (f"variant {variant.name}: --sme with --fpmr is not modelled (an SM change"
-                " resets FPMR, and the SME versions of the save and reload, the EFI buffer"
-                " path, the syscall's and signal delivery's SMSTOP have no FPMR statements"
-                " in the model; v6.9/v6.10 restore FPMR before SVCR, e5fa85fce08b)")
     bad = [e for e in config.events if e in SME_UNSUPPORTED_EVENTS]
     if bad:
         return (f"variant {variant.name}: event {bad[0]} with --sme is not modelled:"

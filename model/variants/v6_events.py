@@ -338,15 +338,21 @@ def _handler_entry_ghost(k: Ctx) -> None:
     zeroes the registers (the architectural effect of SMSTOP; sme.rst: "entering or
     exiting streaming mode ... all register state is zeroed"): the handler must read zero
     V and FPSR (`expect_zero`), zero Z bits above 127, and P/FFR are not its to read
-    back.  Not a new generation: the frame keeps the interrupted values' label."""
+    back.  Not a new generation: the frame keeps the interrupted values' label.  With
+    FEAT_FPMR the handler must read a zero FPMR too (SMSTOP resets it: e5fa85fce08b's
+    quote of the Arm ARM; v6.16's task_smstop_sm() zeroes thread.uw.fpmr), which
+    ``expect_zero`` covers, and the exec event's separate ``fpmr_expect_zero`` with it."""
     t = k.cur
     with k.atomic():
         for g, src in SIGFRAME_SNAPSHOT:
-            k.set(getattr(t, g), getattr(t, src))
+            if isinstance(getattr(t, g), Var):
+                k.set(getattr(t, g), getattr(t, src))
         # (ghost updates from ghosts only: no model condition may read a ghost)
         was_sm = t.sm_expected.eq(1)
         one, nil = Const(GHOST_BOOL, 1), Const(GHOST_BOOL, 0)
         k.set(t.expect_zero, Ite(was_sm, one, t.expect_zero))
+        if isinstance(t.fpmr_expect_zero, Var):
+            k.set(t.fpmr_expect_zero, Ite(was_sm, one, t.fpmr_expect_zero))
         for g in (t.zhi_expected, t.p_written):
             if isinstance(g, Var):
                 k.set(g, Ite(was_sm, nil, g))
@@ -383,14 +389,16 @@ def task_smstop_sm_v616(k: Ctx, t: int) -> None:
     """arch/arm64/include/asm/fpsimd.h / fpsimd.c (v6.16 [I], "arm64/fpsimd: Add
     task_smstop_sm()", read in v6.18.2): task_smstop_sm(task): if thread.svcr.SM: zero
     uw.fpsimd_state's V registers, FPSR = the SM-change value 0x0800009f (the model's
-    token 0 for the FPSR/FPCR slice, as `sme_write_svcr`), (FPMR 0: --fpmr is not
-    modelled with SME), clear svcr.SM, fp_type = FP_STATE_FPSIMD: the saved state as
-    leaving streaming mode leaves the registers."""
+    token 0 for the FPSR/FPCR slice, as `sme_write_svcr`), if system_supports_fpmr()
+    (Config.fpmr) thread.uw.fpmr = 0, clear svcr.SM, fp_type = FP_STATE_FPSIMD: the
+    saved state as leaving streaming mode leaves the registers."""
     task = k.task(t)
     zero = Const(k.S.VALUE, k.S.ZERO)
     with k.If(task.svcr_sm.eq(1)):
         k.set(task.uw.v, zero)
         k.set(task.uw.fpsr, zero)
+        if k.config.fpmr:
+            k.set(task.uw.fpmr, zero)
         k.set(task.svcr_sm, False)
         _set_fp_type(k, t, "FPSIMD")
 
@@ -703,8 +711,8 @@ def _child_sme_ghosts(k: Ctx, child: int) -> None:
 def _dup_sme_v616(k: Ctx, child: int) -> None:
     """The SME statements of arch_dup_task_struct() and copy_thread() (v6.16 [I], read in
     v6.18.2; not a C function): task_smstop_sm(dst) (if dst's copied svcr has SM: its
-    uw.fpsimd_state V zeroed, FPSR the SMSTOP value (token zero), FPMR 0 (not with SME
-    here), SM cleared, fp_type FPSIMD); dst->thread.sme_state = NULL, TIF_SME cleared,
+    uw.fpsimd_state V zeroed, FPSR the SMSTOP value (token zero), FPMR 0 with
+    Config.fpmr, SM cleared, fp_type FPSIMD); dst->thread.sme_state = NULL, TIF_SME cleared,
     svcr.ZA cleared; then copy_thread() for a fork without CLONE_VM (the model's):
     copy_thread_za(): if thread_za_enabled(&src->thread), a zeroed sve_state, a kmemdup()
     of sme_state (relabelled as the child's), TIF_SME set, svcr.ZA set.  (A CLONE_VM clone
@@ -715,6 +723,8 @@ def _dup_sme_v616(k: Ctx, child: int) -> None:
     with k.If(dst.svcr_sm.eq(1)):  # task_smstop_sm(dst)
         k.set(dst.uw.v, zero)
         k.set(dst.uw.fpsr, zero)
+        if k.config.fpmr:
+            k.set(dst.uw.fpmr, zero)
         k.set(dst.svcr_sm, False)
         _set_fp_type(k, child, "FPSIMD")
     k.set(dst.sme_state, zero)

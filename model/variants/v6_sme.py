@@ -40,14 +40,13 @@ What is modelled (state in model/state.py, Config.sme):
   ZA save/load path saves or loads ZT0 next to ZA under the same condition
   (system_supports_sme2()), so it would move exactly as ZA does and add no case); no
   FEAT_SME_FA64 (in streaming mode FFR is neither saved nor loaded, and not accessible to
-  EL0: the P slice stands for P0-P15 there); no FPMR (an SM change resets it, not
-  modelled);
+  EL0: the P slice stands for P0-P15 there); FPMR with ``--fpmr`` (below);
 * the architectural effect of changing PSTATE.SM (Arm ARM, "Changes to PSTATE.SM"; the
   kernel's comment in fpsimd_flush_cpu_state() and sme.rst: "entering or exiting streaming
   mode ... all register state is zeroed"): Z0-Z31 (so V0-V31), P0-P15 and FFR become zero
   and FPSR its reset value (token 0 for the FPSR/FPCR slice: FPCR keeps its value, which
-  the slice does not tell apart); PSTATE.ZA 0->1 zeroes ZA; ZA 1->0 makes it inaccessible
-  (left as it is);
+  the slice does not tell apart), and FPMR 0 if implemented; PSTATE.ZA 0->1 zeroes ZA; ZA
+  1->0 makes it inaccessible (left as it is);
 * user code: SMSTART/SMSTOP (any SM/ZA target, step ``user_svcr_write``), streaming SVE
   writes of Z/P, ZA writes, and the EL0 SME trap (``user_sme_trap`` -> do_sme_acc(),
   preemptible after its allocations at program point SME_ACC, ``sme_acc``);
@@ -110,7 +109,43 @@ Signal delivery and sigreturn with SME: model/variants/v6_events.py.
 The tracer's NT_ARM_SVE, NT_ARM_SSVE and NT_ARM_ZA writes with SME:
 model/variants/v6_ptrace.py.
 
-Not modelled with SME (refused: model/variants/v6.py check_config): FPMR (``--fpmr``),
+FEAT_FPMR with SME (``--sme --fpmr``: v6.9, v6.10, v6.16; v6.8 has no FPMR code).  The
+rule relied on: e5fa85fce08b "arm64/fpsimd: Don't corrupt FPMR when streaming mode changes"
+(Mark Brown, rewritten by Mark Rutland; v6.16-rc1, backported to 6.12.y and 6.15.y; read
+in its 6.15-stable posting) quotes ARM DDI 0487 L.a: when the effective PSTATE.SM changes
+"by any method" the SVE vector and predicate registers and FFR are zeroed, FPSR is set to
+0x0800009f and "FPMR is set to 0, if FPMR is implemented"; v6.16's task_smstop_sm()
+(fpsimd.c, read in v6.18.2), the kernel's simulation of SMSTOP SM on a saved state,
+zeroes thread.uw.fpmr alongside the V registers.  So:
+
+* `sme_write_svcr` (every SM change the model makes: task_fpsimd_load()'s SVCR write,
+  sme_smstop()/sme_smstop_sm() from fpsimd_flush_cpu_state(), kernel_neon_begin(), the
+  syscall entry, v6.10's signal delivery and KVM's vcpu load, the EFI buffer path's two
+  SVCR writes, user SMSTART/SMSTOP) resets the live FPMR;
+* task_fpsimd_load(): v6.9/v6.10 (and up to v6.15) restore FPMR first, before the SVCR
+  write (read in v6.9.0, v6.10.0, v6.14.0), so a reload whose SVCR.SM differs from the
+  CPU's PSTATE.SM zeroes the FPMR it just restored: found by no_loss (10 steps, one CPU,
+  two tasks: counterexamples/README.md); v6.16 restores it after SVCR (e5fa85fce08b; the
+  order read in the index copy fpsimd.c @ 398edaa12f9c and in v6.18.2);
+* fpsimd_save_user_state(): *(last->fpmr) = FPMR right after the TIF_FOREIGN_FPSTATE test,
+  in every version (`model.variants.v6.fpmr_save`), so a save before an SMSTOP keeps it;
+* the ghosts: a task's own SM change, the syscall ABI's SMSTOP SM and the handler entry
+  after a streaming-mode signal make it expect a zero FPMR with its zero V (`expect_zero`,
+  and the exec event's FPMR ghost with it); the SME signal frame's fpmr_context is checked;
+* v6.16's task_smstop_sm() (signal delivery, fork's arch_dup_task_struct()) zeroes
+  thread.uw.fpmr (model/variants/v6_events.py);
+* ptrace: NT_ARM_SVE/NT_ARM_SSVE/NT_ARM_ZA writes that change the tracee's SVCR.SM leave
+  thread.uw.fpmr alone in every version (78b23877dbba, "kselftest/arm64: fp-ptrace: Fix
+  expected FPMR value when PSTATE.SM is changed": "ptrace has never altered FPMR in this
+  way"), so model/variants/v6_ptrace.py has no FPMR statement; the tracee's reload then
+  restores it (before SVCR in v6.9/v6.10: the same loss);
+* the EFI buffer path (`__efi_fpsimd_begin_sme`) saves no FPMR (v6.8.0-v6.18.2) while its
+  SVCR writes reset it;
+* KVM: the SME block of vcpu load saves (FPMR included, through the binding's fpmr
+  pointer) before its SMSTOP; hyp moves FPMR only for a VM with FPMR (v6.12 on), never
+  with SME on the guest side.
+
+Not modelled with SME (refused: model/variants/v6.py check_config):
 several vector lengths, SVE vcpus (v6.13/v6.14 only, where SME is BROKEN).  Every optional
 event runs with SME: exec, fork, ptrace_fpr_set,
 ptrace_stop, signal, efi, cpu_pm and cpu_hotplug have their SME statements in
@@ -138,14 +173,25 @@ def _zero(k: Ctx) -> Const:
 def sme_write_svcr(k: Ctx, sm: Expr, za: Expr) -> None:
     """The architectural effect of a write of SVCR (MSR SVCR, SMSTART, SMSTOP; model helper,
     no C function): if PSTATE.SM changes, Z0-Z31 (hence V0-V31), P0-P15 and FFR are set to
-    zero and FPSR to its reset value (the FPSR/FPCR slice gets token 0; FPMR, also reset,
-    is not modelled); if PSTATE.ZA goes from 0 to 1, ZA is zeroed; then SM and ZA take
-    their new values."""
+    zero, FPSR to its reset value 0x0800009f (the FPSR/FPCR slice gets token 0) and, with
+    FEAT_FPMR (Config.fpmr), FPMR to 0; if PSTATE.ZA goes from 0 to 1, ZA is zeroed; then
+    SM and ZA take their new values.
+
+    The rule (Arm ARM DDI 0487 L.a, entry to and exit from Streaming SVE mode) as quoted
+    in e5fa85fce08b "arm64/fpsimd: Don't corrupt FPMR when streaming mode changes" (read
+    in its 6.15-stable posting): when the effective PSTATE.SM changes "by any method",
+    the SVE vector and predicate registers and FFR are zeroed, "FPSR is set to
+    0x0000_0000_0800_009f" and "FPMR is set to 0, if FPMR is implemented".  v6.16's
+    task_smstop_sm() (fpsimd.c, read in v6.18.2), the kernel's simulation of SMSTOP SM on
+    a saved state, zeroes thread.uw.fpmr for the same reason.  Every path of the model
+    that changes PSTATE.SM goes through here (SVCR writes in task_fpsimd_load(),
+    sme_smstop()/sme_smstop_sm(), the EFI buffer path, user SMSTART/SMSTOP), so each one
+    resets FPMR."""
     cpu = k.this_cpu
     regs = cpu.regs
     zero = _zero(k)
     with k.If(cpu.sm.ne(sm)):
-        for slot in (regs.v, regs.fpsr, regs.zhi, regs.p):
+        for slot in (regs.v, regs.fpsr, regs.zhi, regs.p, regs.fpmr):
             if isinstance(slot, Var):
                 k.set(slot, zero)
     with k.If(cpu.za_on.eq(0) & za):
@@ -183,6 +229,19 @@ def sve_alloc_keep(k: Ctx) -> None:
 
 
 # --------------------------------------------------------------------- user code (EL0)
+def _expect_zero_after_sm_change(k: Ctx, t) -> None:  # noqa: ANN001
+    """Ghost (not kernel code): after its own change of PSTATE.SM (a new generation,
+    `Ctx.supersede`) task ``t`` must read zero V/FPSR (``expect_zero``), zero Z bits above
+    127, P/FFR no longer defined, and with FEAT_FPMR a zero FPMR (`sme_write_svcr`): the
+    exec event's separate FPMR ghost (``fpmr_expect_zero``, where it exists) is set too,
+    since `properties.fp.expected` then reads FPMR by that ghost alone."""
+    k.set(t.expect_zero, 1)
+    k.set(t.zhi_expected, 0)
+    k.set(t.p_written, 0)
+    if k.config.fpmr and isinstance(t.fpmr_expect_zero, Var):
+        k.set(t.fpmr_expect_zero, 1)
+
+
 def user_svcr_write(k: Ctx, sm: int, za: int) -> None:
     """User code at EL0 with SME untrapped (CPACR_EL1.SMEN_EL0EN) executes SMSTART/SMSTOP
     (SM, ZA or both; MSR SVCR* with any target): the architectural effect
@@ -197,9 +256,7 @@ def user_svcr_write(k: Ctx, sm: int, za: int) -> None:
         new_za = k.true if za else k.false
         with k.If(cpu.sm.ne(new_sm)):
             k.supersede(k.current)
-            k.set(t.expect_zero, 1)
-            k.set(t.zhi_expected, 0)
-            k.set(t.p_written, 0)
+            _expect_zero_after_sm_change(k, t)
         with k.If(cpu.za_on.eq(0) & new_za):
             k.set(t.za_written, 0)
         k.sme_write_svcr(new_sm, new_za)
@@ -254,17 +311,28 @@ def _load_regs(k: Ctx) -> None:
         k.fpsimd_load_state(k.cur.uw)
 
 
-def task_fpsimd_load_sme_v610(k: Ctx) -> None:
+def task_fpsimd_load_sme_v610(k: Ctx, fpmr_first: bool = True) -> None:
     """arch/arm64/kernel/fpsimd.c (v6.10): task_fpsimd_load() with SME.  WARN_ON
     (preemptible()); WARN_ON(TIF_KERNEL_FPSTATE); by fp_type: FP_STATE_FPSIMD: if
     test_and_clear TIF_SVE, sve_user_disable(); FP_STATE_SVE: if !thread_sm_enabled() and
     !WARN_ON_ONCE(!test_and_set_thread_flag(TIF_SVE)), sve_user_enable() (a streaming
     state leaves TIF_SVE alone); sve_set_vq if TIF_SVE (one VL); then the SME block
     (`_sme_load_part`), then the register load (`_load_regs`).  On a system without SVE
-    sve_user_enable/disable() would touch RES0 bits: CPACR_EL1.ZEN is not state there."""
+    sve_user_enable/disable() would touch RES0 bits: CPACR_EL1.ZEN is not state there.
+
+    FPMR (`model.variants.v6.fpmr_load`, with FEAT_FPMR) is written first, right after
+    the WARNs, before the SVCR write (v6.9.0, v6.10.0 and v6.14.0 read; from 203f2b95a882
+    "arm64/fpsimd: Support FEAT_FPMR"): when the task's SVCR.SM differs from the CPU's
+    PSTATE.SM, that SVCR write resets the FPMR just restored (`sme_write_svcr`).  Fixed by
+    e5fa85fce08b ("arm64/fpsimd: Don't corrupt FPMR when streaming mode changes",
+    v6.16-rc1; `task_fpsimd_load_sme_v616`).  ``fpmr_first=False``: the same function
+    with that fix applied (the 6.12.y/6.15.y stable backports; a search device for the
+    probe variants, counterexamples/probes.py)."""
     k.check(~k.preemptible(), "WARN", "task_fpsimd_load", "WARN_ON(preemptible())")
     k.check(~k.test_thread_flag("TIF_KERNEL_FPSTATE"), "WARN", "task_fpsimd_load",
             "WARN_ON(test_thread_flag(TIF_KERNEL_FPSTATE))")
+    if fpmr_first:
+        v6.fpmr_load(k)
     cpu, t = k.this_cpu, k.cur
     zen = cpu.zen_el0en
     with k.If(t.fp_type.eq("FPSIMD")):
@@ -282,6 +350,8 @@ def task_fpsimd_load_sme_v610(k: Ctx) -> None:
                 with k.If(was.eq(1)):
                     k.set(zen, True)  # sve_user_enable()
     _sme_load_part(k)
+    if not fpmr_first:
+        v6.fpmr_load(k)
     _load_regs(k)
 
 
@@ -289,8 +359,11 @@ def task_fpsimd_load_sme_v616(k: Ctx) -> None:
     """arch/arm64/kernel/fpsimd.c (v6.16): task_fpsimd_load() with SME: as v6.10's but
     without touching CPACR_EL1.ZEN (FP_STATE_FPSIMD: clear_thread_flag(TIF_SVE);
     FP_STATE_SVE: if !thread_sm_enabled(), WARN_ON_ONCE(!test_and_set_thread_flag
-    (TIF_SVE))); the bind that follows sets the EL0 traps.  FPMR (now after SVCR) is not
-    modelled."""
+    (TIF_SVE))); the bind that follows sets the EL0 traps.  FPMR
+    (`model.variants.v6.fpmr_load`) is written after the SME block's SVCR write and ZA
+    load, before the register load (e5fa85fce08b, v6.16-rc1: "Fix this by moving the
+    restore of FPMR later"; the order read in torvalds/linux fpsimd.c @ 398edaa12f9c,
+    the v6.16 variant's commit, and in v6.18.2), so an SM change no longer resets it."""
     k.check(~k.preemptible(), "WARN", "task_fpsimd_load", "WARN_ON(preemptible())")
     k.check(~k.test_thread_flag("TIF_KERNEL_FPSTATE"), "WARN", "task_fpsimd_load",
             "WARN_ON(test_thread_flag(TIF_KERNEL_FPSTATE))")
@@ -304,6 +377,7 @@ def task_fpsimd_load_sme_v616(k: Ctx) -> None:
             k.check(was.eq(1), "WARN", "task_fpsimd_load",
                     "WARN_ON_ONCE(!test_and_set_thread_flag(TIF_SVE)) with fp_type SVE")
     _sme_load_part(k)
+    v6.fpmr_load(k)
     _load_regs(k)
 
 
@@ -312,8 +386,11 @@ def _save_user_state_sme(k: Ctx, sve_regs: Expr, vcpu_sve_regs: Expr) -> None:
     condition for saving SVE registers of a task binding (to_save FP_STATE_CURRENT);
     ``vcpu_sve_regs`` the same for a vcpu's binding, where to_save is FP_STATE_FPSIMD).
 
-    WARN_ON(preemptible()); return if current's TIF_FOREIGN_FPSTATE; (FPMR: not modelled);
-    save_sve_regs from the version's test; then *last->svcr = SVCR; if SVCR.ZA,
+    WARN_ON(preemptible()); return if current's TIF_FOREIGN_FPSTATE; with FEAT_FPMR
+    *(last->fpmr) = FPMR (`model.variants.v6.fpmr_save`; the same statement, first after
+    the test, in v6.9.0, v6.10.0 and @ 398edaa12f9c; emitted after the model's NULL
+    checks below, which end the path: a NULL last->fpmr of a kernel-mode binding is the
+    same oops); save_sve_regs from the version's test; then *last->svcr = SVCR; if SVCR.ZA,
     sme_save_state(last->sme_state) (ZA); if SVCR.SM, the streaming state overrides:
     save_sve_regs at vl = last->sme_vl, FFR only with FA64 (not modelled: the P slice);
     the VL check (one VL per kind: cannot fail, not emitted); then sve_save_state(
@@ -334,6 +411,7 @@ def _save_user_state_sme(k: Ctx, sve_regs: Expr, vcpu_sve_regs: Expr) -> None:
                     "*last->svcr = read_sysreg_s(SYS_SVCR) with a kernel-mode state bound"
                     " (svcr NULL)")
         k.check(st.ne("NULL"), "BUG", "NULL dereference", "FP save/restore through NULL")
+        v6.fpmr_save(k)
         for t in k.S.tasks:
             if not t.mm:
                 continue
@@ -481,9 +559,7 @@ def sme_syscall_abi(k: Ctx) -> None:
     with k.atomic():
         with k.If(k.this_cpu.sm.eq(1)):
             k.supersede(k.current)
-            k.set(t.expect_zero, 1)
-            k.set(t.zhi_expected, 0)
-            k.set(t.p_written, 0)
+            _expect_zero_after_sm_change(k, t)
         k.set(t.sm_expected, 0)
 
 
@@ -559,7 +635,11 @@ def __efi_fpsimd_begin_sme(k: Ctx) -> None:
     SVCR, SM, 0) (written only if SM was set: leaving streaming mode zeroes the registers,
     `sme_write_svcr`).  Without SVE (an SME-only system): fpsimd_save_state(
     &efi_fpsimd_state) whatever PSTATE.SM is, and SM is left as it is.  Then
-    efi_fpsimd_state_used = true.  PSTATE.ZA and ZA are not touched on either path."""
+    efi_fpsimd_state_used = true.  PSTATE.ZA and ZA are not touched on either path.
+    FPMR (Config.fpmr) is neither saved here nor restored by `__efi_fpsimd_end_sme` (no
+    FPMR statement in v6.9.0-v6.18.2), while both SVCR writes reset it: a task whose
+    streaming-mode state is live on the CPU loses its FPMR (found by no_loss;
+    counterexamples/README.md, v6.16-efi-fpmr-no_loss-*)."""
     cpu = k.this_cpu
     k.check(~k.preemptible(), "WARN", "__efi_fpsimd_begin", "WARN_ON(preemptible())")
     with k.If(k.may_use_simd()):
