@@ -1133,10 +1133,24 @@ def check_config(variant: Variant, config) -> str | None:  # noqa: ANN001
         why = check_sme_config(variant, config)
         if why:
             return why
-    if config.sve_guest and not variant.option("sve_guest", False):
-        return (f"variant {variant.name}: --sve-guest (SVE vcpus) is modelled for v6.13 and"
-                " v6.14 only (their hyp and kvm/fpsimd.c SVE code was read; this version's"
+    if config.sve_guest:
+        return check_sve_guest_config(variant, config)
+    return None
+
+
+def check_sve_guest_config(variant: Variant, config) -> str | None:  # noqa: ANN001
+    """Why ``config`` with SVE vcpus (Config.sve_guest) is outside what the model covers
+    (None if it is not): the versions whose KVM SVE code was read (option ``sve_guest``:
+    v6.8-v6.16, see `make_v69` and model/variants/v6_16.py), and SME, whose model has
+    vcpus without SVE only (model/variants/v6_sme.py `_save_vcpu_state_sme`: ctxsync's
+    binding of a vcpu with to_save FP_STATE_FPSIMD and a NULL sve_state)."""
+    if not variant.option("sve_guest", False):
+        return (f"variant {variant.name}: --sve-guest (SVE vcpus) is modelled for v6.8 to"
+                " v6.16 only (their hyp and kvm/fpsimd.c SVE code was read; this version's"
                 " was not)")
+    if config.sme:
+        return (f"variant {variant.name}: --sve-guest with --sme is not modelled (the SME"
+                " save of a vcpu's binding covers vcpus without SVE only)")
     return None
 
 
