@@ -1609,9 +1609,13 @@ def v616_state_binding_to_save_fpsimd(S: Layout) -> Expr:
 def v616_sve_vcpu_binding_to_save_sve(S: Layout) -> Expr:
     if not S.config.sve_guest:
         return TRUE
-    return all_of(implies(S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index)),
-                          S.cpu[c].last_to_save.eq("SVE"))
-                  for c in _cpus(S) for v in S.vcpus)
+    out = []
+    for c in _cpus(S):
+        cpu = S.cpu[c]
+        vcpu_bound = any_of(cpu.last_st.eq(S.vcpu_fpstate(v.index)) for v in S.vcpus)
+        out.append(implies(vcpu_bound, cpu.last_to_save.eq("SVE")))
+        out.append(implies(cpu.last_to_save.eq("SVE"), vcpu_bound | cpu.last_st.eq("NULL")))
+    return all_of(out)
 
 
 def _L(fn: Callable[[Layout], Expr], reason: str,
@@ -2016,10 +2020,12 @@ LEMMAS: tuple[Lemma, ...] = (
        " cpu_fp_state; fpsimd_syscall_exit() writes CURRENT only on the way to user space,"
        " when the CPU is bound to current's user state)", V616),
     _L(v616_sve_vcpu_binding_to_save_sve,
-       "(SVE vcpus) a CPU bound to an SVE vcpu's state has to_save FP_STATE_SVE (ctxsync"
-       " binds it so, and the only other writers of to_save, fpsimd_syscall_enter() and"
-       " fpsimd_syscall_exit(), run on a syscall's way in and out of EL0, when no vcpu"
-       " state is bound: vcpu_put flushed it)", V616),
+       "(SVE vcpus) a CPU bound to an SVE vcpu's state has to_save FP_STATE_SVE, and one"
+       " with FP_STATE_SVE is bound to it or to nothing: ctxsync binds it so, a flush"
+       " (NULL) leaves to_save alone, every other bind (a task's, a kernel-mode state's)"
+       " writes CURRENT or FPSIMD, and fpsimd_syscall_enter()/fpsimd_syscall_exit() run on"
+       " a syscall's way in and out of EL0, when no vcpu state is bound (vcpu_put flushed"
+       " it)", V616),
     _L(seed_sve_tif_cleared_by_ctxsync,
        "a loaded vcpu's thread with HOST_SVE_IN_USE but TIF_SVE clear is past ctxsync: hyp "
        "has saved its state (FP_HOST clear) and it is not bound to the CPU it runs on", SEED),
