@@ -16,6 +16,7 @@ from checker.explicit.explore import explore_bfs
 from checker.inspect.load import load
 from checker.inspect.replay import build_instance, replay
 from checker.instance import Instance
+from checker.native.explore import explore_native
 from model.config import Config, kconfig_preset
 from model.dsl import ModelError
 from model.variants import get_variant
@@ -103,8 +104,8 @@ def test_pre_2025_kvm_has_bug_20_on_nvhe(variant: str) -> None:
 def test_pre_2025_kvm_has_bug_17_with_an_sve_vcpu(variant: str) -> None:
     """VHE (no #20 without nested virtualisation): no_loss in 12 steps, #17 (the VMM's V
     registers lost through fpsimd_kvm_prepare()'s stale sve_state), as on v6.13."""
-    res, _ = explore_bfs(Instance(Config(**SMALL, vhe=True), get_variant(variant)),
-                         ["no_loss", "kernel_asserts"], stop_early=False)
+    res, _ = explore_native(Instance(Config(**SMALL, vhe=True), get_variant(variant)),
+                            ["no_loss", "kernel_asserts"])
     assert res.complete
     assert "kernel_asserts" not in res.violations
     assert len(res.violations["no_loss"].steps) == 12
