@@ -33,6 +33,7 @@ SIZES: dict[str, dict[str, int]] = {
     "fork": {"tasks": 1},
     "ptrace_fpr_set": {"tasks": 1},
     "sve_set_vl": {},
+    "kvm_run_kernel_neon": {},
 }
 
 

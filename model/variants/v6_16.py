@@ -20,6 +20,17 @@ Read where (no pristine v6.16 tree can be fetched; /work/shared/reference/modern
 * KVM (arch/arm64/kvm/fpsimd.c, hyp): v6.14's functions, unchanged.  Not read in a v6.16
   tree: v6.18.2's kvm/fpsimd.c differs from v6.14's only in kvm_arch_vcpu_run_map_fp()'s
   removal (when is not known here) and the svcr/fpmr pointer accessors of ctxsync.
+  SVE vcpus (Config.sve_guest), compared with v6.14.0 in v6.18.2 and in the index copy of
+  hyp/include/hyp/switch.h after kvmarm-fixes-6.16-3 (torvalds/linux, id 19037564): ctxsync
+  binds an SVE vcpu with to_save = FP_STATE_SVE and sve_vl = sve_max_vl (the same text),
+  fpsimd_lazy_switch_to_guest/host() and __hyp_sve_restore_guest() differ only in NV's
+  is_nested_ctxt() spelling and __vcpu_assign_sys_reg(), kvm_hyp_handle_fpsimd() only in
+  rc3's __deactivate_cptr_traps()/__activate_cptr_traps() (below), guest.c's
+  set_sve_reg() and reset.c's kvm_vcpu_reset_sve() are identical; the VHE run loop of
+  v6.18.2 moves fpsimd_lazy_switch_to_host() after sysreg_restore_host_state_vhe() and
+  one ISB ("VHE: Centralize ISBs when returning to host", the same fixes series), which
+  touches no modelled state.  The host side's part is the save through to_save
+  (`fpsimd_save_user_state_v616`, `fpsimd_bind_state_to_cpu_v616`).
 
 What v6.16 changes in the functions the model has (no SME, no FPMR):
 

@@ -140,6 +140,18 @@ def test_v616_holds_every_property_with_an_sve_vcpu(variant: str, vhe: bool) -> 
     assert res.stats.states == STATES[(variant, vhe)]
 
 
+@pytest.mark.parametrize("vhe", [False, True])
+def test_v616_holds_with_set_one_reg_of_an_sve_vcpu(vhe: bool) -> None:
+    """KVM_SET_ONE_REG / GET_ONE_REG of an SVE vcpu (guest.c set_sve_reg(), the same text
+    from v6.8 to v6.18.2) with v6.16's host side: every property holds (the other events:
+    bench/bench_sve_guest_events.py)."""
+    cfg = Config(**SMALL, vhe=vhe, events=("set_one_reg",), preemption="merged")
+    res, _ = explore_native(Instance(cfg, get_variant("v6.16-ptrace-fixes")),
+                            list(PROPERTY_NAMES))
+    assert res.complete and not res.violations, sorted(res.violations)
+    assert res.stats.states == (24_329 if vhe else 16_967)
+
+
 def test_curated_bug_20_does_not_reproduce_on_v616() -> None:
     trace = load(str(CURATED_20))
     for variant in V616:
