@@ -1,4 +1,5 @@
-"""Verdicts of v6.13 and v6.14 with SVE vcpus (`--sve --sve-guest`) and each optional event:
+"""Verdicts with SVE vcpus (`--sve --sve-guest`) and each optional event (default variants:
+v6.10, v6.13, v6.14 and v6.16-ptrace-fixes; any variant that accepts --sve-guest):
 `python bench/bench_sve_guest_events.py [--variant V] [--event E] [--vls 128,256]
 [--timeout S]`.
 
@@ -32,6 +33,7 @@ SIZES: dict[str, dict[str, int]] = {
     "fork": {"tasks": 1},
     "ptrace_fpr_set": {"tasks": 1},
     "sve_set_vl": {},
+    "kvm_run_kernel_neon": {},
 }
 
 
@@ -62,7 +64,7 @@ def run(variant: str, event: str, vls: str, timeout: int, extra: list[str]) -> N
         hyp = "VHE" if r["config"]["vhe"] else "nVHE"
         bad = {p: v for p, v in r["properties"].items()
                if v["verdict"].lower() == "violated"}
-        print(f"{variant:6} {event:14} {hyp:4} vls={vls or '-':8} {sizes}: states"
+        print(f"{variant:18} {event:14} {hyp:4} vls={vls or '-':8} {sizes}: states"
               f" {r.get('states', 0):>10,} {r.get('seconds', 0):7.2f}s"
               f" complete={r['complete']} stopped={r.get('stopped')}"
               f" violated={sorted(bad) or '-'}", flush=True)
@@ -82,7 +84,7 @@ def main() -> None:
     args = ap.parse_args()
     for event in args.event or list(SIZES):
         for vls in args.vls if args.vls is not None else ["", "128,256"]:
-            for variant in args.variant or ["v6.13", "v6.14"]:
+            for variant in args.variant or ["v6.10", "v6.13", "v6.14", "v6.16-ptrace-fixes"]:
                 run(variant, event, vls, args.timeout, args.extra)
 
 

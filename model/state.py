@@ -108,9 +108,11 @@ FP_OWNER = Domain("fp_state", ("FREE", "HOST_OWNED", "GUEST_OWNED"))
 # enum fp_type (v6.2+): the format of a saved state (FP_STATE_CURRENT is only a to_save).
 FP_TYPE = Domain("fp_type", ("FPSIMD", "SVE"))
 # fpsimd_last_state.to_save (feature to_save): FP_STATE_CURRENT is 0 in enum fp_type, the
-# value of the zero-initialised per-CPU variable at boot; FP_STATE_SVE (SVE vcpus only)
-# is outside the modelled configurations.
+# value of the zero-initialised per-CPU variable at boot; FP_STATE_SVE is what ctxsync
+# binds an SVE vcpu with, so it is a value only with SVE vcpus (Config.sve_guest,
+# TO_SAVE_SVE_GUEST): without them the domain, and every trace, stays as it was.
 TO_SAVE = Domain("to_save", ("CURRENT", "FPSIMD"))
+TO_SAVE_SVE_GUEST = Domain("to_save", ("CURRENT", "FPSIMD", "SVE"))
 
 
 @dataclass(frozen=True)
@@ -475,6 +477,7 @@ class Layout:
             cfg.tasks - 1 if "fork" in events and cfg.tasks >= 1 and cfg.user_tasks >= 2
             else None)
         self.cpu: list[CpuVars] = []
+        to_save = TO_SAVE_SVE_GUEST if cfg.sve_guest else TO_SAVE
         for c in range(cfg.cpus):
             p = f"cpu{c}"
             self.cpu.append(
@@ -511,8 +514,8 @@ class Layout:
                     # writes every LEN from the largest down to VQ 1 (fpsimd.c).
                     zcr=self._var(f"{p}.ZCR_EL1.LEN", self.VL, 0) if self.multi_vl
                     else Const(self.VL, 0),
-                    last_to_save=self._var(f"{p}.fpsimd_last_state.to_save", TO_SAVE, 0)
-                    if "to_save" in self.features and cfg.sve else Const(TO_SAVE, 0),
+                    last_to_save=self._var(f"{p}.fpsimd_last_state.to_save", to_save, 0)
+                    if "to_save" in self.features and cfg.sve else Const(to_save, 0),
                     # nVHE ZCR_EL2: KVM's init (cpu_prepare_hyp_mode/__kvm_hyp_init)
                     # leaves it at the host max (kvm_host_sve_max_vl).  VHE ZCR_EL1
                     # proper: unused by the host, taken as the smallest length (reset).

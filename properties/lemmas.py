@@ -1683,10 +1683,25 @@ def v616_to_save_fpsimd_in_syscall(S: Layout) -> Expr:
 
 @_needs_to_save
 def v616_state_binding_to_save_fpsimd(S: Layout) -> Expr:
-    others = [S.vcpu_fpstate(v.index) for v in S.vcpus] + [
+    # SVE vcpus are bound with FP_STATE_SVE instead (v616_sve_vcpu_binding_to_save_sve)
+    vcpus = [] if S.config.sve_guest else S.vcpus
+    others = [S.vcpu_fpstate(v.index) for v in vcpus] + [
         S.kernel_fpstate(t.index) for t in _users(S) if t.kernel_state is not None]
     return all_of(implies(any_of(S.cpu[c].last_st.eq(p) for p in others),
                           S.cpu[c].last_to_save.eq("FPSIMD")) for c in _cpus(S))
+
+
+@_needs_to_save
+def v616_sve_vcpu_binding_to_save_sve(S: Layout) -> Expr:
+    if not S.config.sve_guest:
+        return TRUE
+    out = []
+    for c in _cpus(S):
+        cpu = S.cpu[c]
+        vcpu_bound = any_of(cpu.last_st.eq(S.vcpu_fpstate(v.index)) for v in S.vcpus)
+        out.append(implies(vcpu_bound, cpu.last_to_save.eq("SVE")))
+        out.append(implies(cpu.last_to_save.eq("SVE"), vcpu_bound | cpu.last_st.eq("NULL")))
+    return all_of(out)
 
 
 def _L(fn: Callable[[Layout], Expr], reason: str,
@@ -2089,10 +2104,17 @@ LEMMAS: tuple[Lemma, ...] = (
        " el0_svc between fpsimd_syscall_enter() and el0_svc_common() has no in_syscall yet",
        V616),
     _L(v616_state_binding_to_save_fpsimd,
-       "a CPU bound to a vcpu's or a kernel-mode state has to_save FP_STATE_FPSIMD"
+       "a CPU bound to a vcpu's (without SVE) or a kernel-mode state has to_save FP_STATE_FPSIMD"
        " (fpsimd_bind_state_to_cpu() copies it from ctxsync's and fpsimd_save_kernel_state()'s"
        " cpu_fp_state; fpsimd_syscall_exit() writes CURRENT only on the way to user space,"
        " when the CPU is bound to current's user state)", V616),
+    _L(v616_sve_vcpu_binding_to_save_sve,
+       "(SVE vcpus) a CPU bound to an SVE vcpu's state has to_save FP_STATE_SVE, and one"
+       " with FP_STATE_SVE is bound to it or to nothing: ctxsync binds it so, a flush"
+       " (NULL) leaves to_save alone, every other bind (a task's, a kernel-mode state's)"
+       " writes CURRENT or FPSIMD, and fpsimd_syscall_enter()/fpsimd_syscall_exit() run on"
+       " a syscall's way in and out of EL0, when no vcpu state is bound (vcpu_put flushed"
+       " it)", V616),
     _L(seed_sve_tif_cleared_by_ctxsync,
        "a loaded vcpu's thread with HOST_SVE_IN_USE but TIF_SVE clear is past ctxsync: hyp "
        "has saved its state (FP_HOST clear) and it is not bound to the CPU it runs on", SEED),

@@ -63,6 +63,28 @@ RUN_NEON_TOP/RUN_NEON_EXIT) is `kvm_run_kernel_neon` below.  With SVE vcpus (--s
 the events run too: KVM_SET_ONE_REG's set_sve_reg()
 and the vcpu reset's kvm_vcpu_reset_sve() are modelled there.
 
+SVE vcpus (Config.sve_guest, `--sve-guest`) are modelled for every variant of this module
+(option ``sve_guest``, set in `make_v69`) and v6.16 (model/variants/v6_16.py).  The KVM SVE
+code of v6.8 to v6.13 is one, compared file by file in the snapshots above (v6.8.0,
+v6.9.0, v6.10.0, v6.12.0, v6.13.7): kvm/fpsimd.c (kvm_arch_vcpu_ctxsync_fp()'s to_save =
+FP_STATE_SVE and sve_vl = sve_max_vl for an SVE vcpu, kvm_arch_vcpu_put_fp()'s save of
+the guest's ZCR_EL1 and, without VHE, ZCR_EL1 = the vcpu's max VQ before the save: the
+same text; v6.9/v6.10 add only FPMR pointers, v6.10 the host_data owner, v6.12 NV's
+vcpu_sve_zcr_elx() and the `!has_vhe() || NV` test, no NV here);
+hyp/include/hyp/switch.h (__hyp_sve_restore_guest(): the same statements, v6.12 adds the
+NV ZCR_EL2 line; kvm_hyp_handle_fpsimd(): v6.8/v6.9 write CPACR/CPTR_EL2 directly where
+v6.10 on use cpacr_clear_set(), the same bits: FPEN|ZEN for an SVE guest, TFP|TZ
+cleared in nVHE); asm/kvm_emulate.h kvm_get_reset_cptr_el2() (TZ for an SVE vcpu that
+owns the registers, nVHE: the same text, v6.9 tests vcpu->arch.fp_state); hyp/nvhe/
+switch.c __activate_traps() (TFP|TZ unless the guest owns the registers: identical in
+v6.8-v6.13); hyp/vhe/switch.c (v6.8-v6.10 __activate_traps(), v6.12/v6.13
+__activate_cptr_traps(): ZEN and SMEN cleared, FPEN and for an SVE vcpu ZEN set iff the
+guest owns the registers: the same bits); hyp/nvhe/hyp-main.c handle_trap()'s
+ESR_ELx_EC_SVE case (`handle_host_sve_trap`); guest.c's set_sve_reg()/get_sve_reg() and
+reset.c's kvm_vcpu_reset_sve() (identical from v6.8 to v6.18.2; reset.c's
+kvm_host_sve_max_vl is new in v6.10, pKVM's).  Host side: fpsimd_save_user_state()'s
+SVE-vcpu save with the VL check is the same text in v6.9-v6.14 (v6.8: no FPMR).
+
 Functions kept from the 2018 table because the C is the same in effect in v6.9/v6.10
 (checked in the trees above): fpsimd_flush_cpu_state (no SME: last->st = NULL, set
 current's TIF_FOREIGN_FPSTATE; v6.10 only moved it), fpsimd_restore_current_state
@@ -299,8 +321,11 @@ def sve_host_insn(k: Ctx) -> None:
 
 def handle_host_sve_trap(k: Ctx) -> None:
     """arch/arm64/kvm/hyp/nvhe/hyp-main.c (v5.12-v6.13): handle_trap(), case
-    ESR_ELx_EC_SVE: cpacr_clear_set(0, CPACR_ELx_ZEN) (nVHE: CPTR_EL2.TZ cleared); isb();
-    sve_cond_update_zcr_vq(sve_vq_from_vl(kvm_host_sve_max_vl) - 1, SYS_ZCR_EL2): hyp's
+    ESR_ELx_EC_SVE: cpacr_clear_set(0, CPACR_ELx_ZEN) (nVHE: CPTR_EL2.TZ cleared; v6.8 and
+    v6.9 spell it sysreg_clear_set(cptr_el2, CPTR_EL2_TZ, 0)); isb();
+    sve_cond_update_zcr_vq(sve_vq_from_vl(kvm_host_sve_max_vl) - 1, SYS_ZCR_EL2) (v6.12,
+    v6.13; v6.8-v6.10 write ZCR_ELx_LEN_MASK, whose effective length is the CPU's largest:
+    the same length here, where every CPU supports the same set Config.sve_vls): hyp's
     lazy restore of the host's ZCR_EL2 (the host max: the largest configured length).
     ZCR_EL1, which the guest wrote, is left as it is."""
     cpu = k.this_cpu
@@ -1133,10 +1158,27 @@ def check_config(variant: Variant, config) -> str | None:  # noqa: ANN001
         why = check_sme_config(variant, config)
         if why:
             return why
-    if config.sve_guest and not variant.option("sve_guest", False):
-        return (f"variant {variant.name}: --sve-guest (SVE vcpus) is modelled for v6.13 and"
-                " v6.14 only (their hyp and kvm/fpsimd.c SVE code was read; this version's"
+    if config.sve_guest:
+        return check_sve_guest_config(variant, config)
+    return None
+
+
+def check_sve_guest_config(variant: Variant, config) -> str | None:  # noqa: ANN001
+    """Why ``config`` with SVE vcpus (Config.sve_guest) is outside what the model covers
+    (None if it is not): the versions whose KVM SVE code was read (option ``sve_guest``:
+    v6.8-v6.16, see `make_v69` and model/variants/v6_16.py), and SME, whose model has
+    vcpus without SVE only (model/variants/v6_sme.py `_save_vcpu_state_sme`: ctxsync's
+    binding of a vcpu with to_save FP_STATE_FPSIMD and a NULL sve_state)."""
+    # v6.1 (model/variants/v6_1.py) inherits v6.8's table but saves through its own
+    # fpsimd_save(), which has no SVE-vcpu case: its table has no fpsimd_save_user_state()
+    if (not variant.option("sve_guest", False)
+            or variant.functions.get("fpsimd_save_user_state") is None):
+        return (f"variant {variant.name}: --sve-guest (SVE vcpus) is modelled for v6.8 to"
+                " v6.16 only (their hyp and kvm/fpsimd.c SVE code was read; this version's"
                 " was not)")
+    if config.sme:
+        return (f"variant {variant.name}: --sve-guest with --sme is not modelled (the SME"
+                " save of a vcpu's binding covers vcpus without SVE only)")
     return None
 
 
@@ -1195,7 +1237,10 @@ def make_v69(base: Variant) -> Variant:
                                     "host_sme_enabled"),
                  "check_config": check_config,
                  # FEAT_FPMR host support (203f2b95a882, v6.9): Config.fpmr
-                 "fpmr": True, "sme": True},
+                 "fpmr": True, "sme": True,
+                 # SVE vcpus (Config.sve_guest): the KVM SVE code of v6.8-v6.13 is one
+                 # (module docstring, "SVE vcpus")
+                 "sve_guest": True},
         tree=V69_TREE, release="v6.9.0", **functions)
 
 
@@ -1278,8 +1323,7 @@ def make_v613(v612: Variant) -> Variant:
         "v6.13",
         "v6.13.7: the last release before the 2025 KVM FP rework; the FP code is v6.12's"
         " (fpsimd_kvm_prepare(), HOST_SVE_ENABLED, hyp saves the host's FPSIMD state)",
-        # SVE vcpus (Config.sve_guest): their hyp and kvm/fpsimd.c code read in v6.13.7
-        options={"sve_guest": True},
+        # SVE vcpus (Config.sve_guest): v6.12's, read again in v6.13.7 (option inherited)
         tree=V613_TREE, release="v6.13.7")
 
 

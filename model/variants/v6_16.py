@@ -20,6 +20,17 @@ Read where (no pristine v6.16 tree can be fetched; /work/shared/reference/modern
 * KVM (arch/arm64/kvm/fpsimd.c, hyp): v6.14's functions, unchanged.  Not read in a v6.16
   tree: v6.18.2's kvm/fpsimd.c differs from v6.14's only in kvm_arch_vcpu_run_map_fp()'s
   removal (when is not known here) and the svcr/fpmr pointer accessors of ctxsync.
+  SVE vcpus (Config.sve_guest), compared with v6.14.0 in v6.18.2 and in the index copy of
+  hyp/include/hyp/switch.h after kvmarm-fixes-6.16-3 (torvalds/linux, id 19037564): ctxsync
+  binds an SVE vcpu with to_save = FP_STATE_SVE and sve_vl = sve_max_vl (the same text),
+  fpsimd_lazy_switch_to_guest/host() and __hyp_sve_restore_guest() differ only in NV's
+  is_nested_ctxt() spelling and __vcpu_assign_sys_reg(), kvm_hyp_handle_fpsimd() only in
+  rc3's __deactivate_cptr_traps()/__activate_cptr_traps() (below), guest.c's
+  set_sve_reg() and reset.c's kvm_vcpu_reset_sve() are identical; the VHE run loop of
+  v6.18.2 moves fpsimd_lazy_switch_to_host() after sysreg_restore_host_state_vhe() and
+  one ISB ("VHE: Centralize ISBs when returning to host", the same fixes series), which
+  touches no modelled state.  The host side's part is the save through to_save
+  (`fpsimd_save_user_state_v616`, `fpsimd_bind_state_to_cpu_v616`).
 
 What v6.16 changes in the functions the model has (no SME, no FPMR):
 
@@ -109,21 +120,29 @@ def task_fpsimd_load_v616(k: Ctx) -> None:
 
 
 def fpsimd_save_user_state_v616(k: Ctx) -> None:
-    """arch/arm64/kernel/fpsimd.c (v6.16, 398edaa12f9c): fpsimd_save_user_state().
+    """arch/arm64/kernel/fpsimd.c (v6.16, 398edaa12f9c; the same text in v6.18.2):
+    fpsimd_save_user_state().
 
     WARN_ON(preemptible()); return if current's TIF_FOREIGN_FPSTATE; FPMR
     (`model.variants.v6.fpmr_save`); save SVE iff
     (last->to_save == FP_STATE_CURRENT && TIF_SVE) || last->to_save == FP_STATE_SVE (no
     in_syscall() test any more: fpsimd_syscall_enter() set to_save = FP_STATE_FPSIMD for
-    the syscall's lazy discard); SVE: (VL check: one VL) sve_save_state(last->sve_state
-    + ..., &last->st->fpsr, true), *last->fp_type = FP_STATE_SVE; else
-    fpsimd_save_state(last->st), *last->fp_type = FP_STATE_FPSIMD.
+    the syscall's lazy discard), at vl = last->sve_vl; SVE: ``if (WARN_ON(sve_get_vl() !=
+    vl))`` force_signal_inject(SIGKILL) and return without saving
+    (`model.variants.v6.sve_vl_check`, emitted only with several vector lengths), else
+    sve_save_state(last->sve_state + ..., &last->st->fpsr, true), *last->fp_type =
+    FP_STATE_SVE; else fpsimd_save_state(last->st), *last->fp_type = FP_STATE_FPSIMD.
 
     Which state ``last`` describes is the binding the model keeps (last->st): a task's uw
-    (its sve_state and fp_type with it), a vcpu's fp_regs (bound by ctxsync with to_save
-    FP_STATE_FPSIMD: the vcpus have no SVE), or a task's kernel-mode state (bound with
-    .st and .to_save only: its sve_state and fp_type pointers are NULL, so an SVE save or
-    the fp_type store through it would oops; reported as a BUG if ever reached)."""
+    (its sve_state, fp_type and sve_vl with it: fpsimd_bind_task_to_cpu()), a vcpu's
+    fp_regs (bound by ctxsync: an SVE vcpu (Config.sve_guest) with to_save FP_STATE_SVE,
+    its sve_state and sve_vl = vcpu->arch.sve_max_vl; a vcpu without SVE with to_save
+    FP_STATE_FPSIMD and a NULL sve_state, through which an SVE save would oops), or a
+    task's kernel-mode state (bound with .st and .to_save only: its sve_state and fp_type
+    pointers are NULL, so an SVE save or the fp_type store through it would oops; reported
+    as a BUG if ever reached).  A vcpu's fp_type (ctxsync's .fp_type =
+    &vcpu->arch.fp_type) is not modelled: hyp restores an SVE vcpu from its sve_state
+    whatever it says (kvm_hyp_handle_fpsimd(), v6.14-v6.18)."""
     k.check(~k.preemptible(), "WARN", "fpsimd_save_user_state", "WARN_ON(preemptible())")
     cpu = k.this_cpu
     st = cpu.last_st
@@ -133,22 +152,37 @@ def fpsimd_save_user_state_v616(k: Ctx) -> None:
             k.store_through(st, k.fpsimd_save_state)
         else:
             sve = cpu.last_to_save.eq("CURRENT") & k.test_thread_flag("TIF_SVE")
+            if "SVE" in cpu.last_to_save.dom.labels:
+                sve = sve | cpu.last_to_save.eq("SVE")
             for t in k.S.tasks:
                 if not t.mm:
                     continue
                 with k.If(st.eq(k.S.task_fpstate(t.index)) & sve):
-                    k.sve_save_state(t.sve_state, st)
-                    k.set(t.fp_type, "SVE")
+                    # vl = last->sve_vl: the task's (no modelled v6.16 path changes a
+                    # bound task's VL: change_live_vector_length() saves and flushes first)
+                    with k.If(k.sve_vl_check(t.sve_vl)):
+                        k.sve_save_state(t.sve_state, st)
+                        k.set(t.fp_type, "SVE")
                 with k.Else():
                     with k.If(st.eq(k.S.task_fpstate(t.index))):
                         k.fpsimd_save_state(t.uw)
                         k.set(t.fp_type, "FPSIMD")
             for v in k.S.vcpus:
                 mine = st.eq(k.S.vcpu_fpstate(v.index))
-                k.check(~(mine & sve), "BUG", "NULL dereference",
-                        "sve_save_state() through a non-SVE vcpu's NULL sve_state")
-                with k.If(mine):
-                    k.fpsimd_save_state(v.fp_regs)  # *last->fp_type: the vcpu's, FPSIMD
+                if k.vcpu_has_sve(v.index):
+                    with k.If(mine & sve):
+                        # vl = last->sve_vl = vcpu->arch.sve_max_vl (ctxsync)
+                        top = Const(k.S.VL, k.config.vcpu_max_vl_index)
+                        with k.If(k.sve_vl_check(top)):
+                            k.sve_save_state(v.sve_state, v.fp_regs)
+                    with k.Else():
+                        with k.If(mine):
+                            k.fpsimd_save_state(v.fp_regs)
+                else:
+                    k.check(~(mine & sve), "BUG", "NULL dereference",
+                            "sve_save_state() through a non-SVE vcpu's NULL sve_state")
+                    with k.If(mine):
+                        k.fpsimd_save_state(v.fp_regs)  # *last->fp_type: the vcpu's
             k.check(st.ne("NULL"), "BUG", "NULL dereference", "FP save/restore through NULL")
         if k.cur.mm and k.cur.kernel_state is not None:
             kernel = any_of(st.eq(k.S.kernel_fpstate(t.index)) for t in k.S.tasks
@@ -176,13 +210,17 @@ def fpsimd_bind_task_to_cpu_v616(k: Ctx) -> None:
 
 def fpsimd_bind_state_to_cpu_v616(k: Ctx, st: int) -> None:
     """arch/arm64/kernel/fpsimd.c (v6.9-v6.16): fpsimd_bind_state_to_cpu(state):
-    WARN_ON(!in_softirq() && !irqs_disabled()); *last = *state.  Every modelled caller's
-    .to_save is FP_STATE_FPSIMD (fpsimd_save_kernel_state(); ctxsync for a vcpu without
-    SVE): the model copies .st and, from v6.16, .to_save."""
+    WARN_ON(!in_softirq() && !irqs_disabled()); *last = *state.  The model copies .st and,
+    from v6.16 (where it is state), the caller's .to_save, which follows from the state
+    bound: FP_STATE_FPSIMD for fpsimd_save_kernel_state()'s and for ctxsync's of a vcpu
+    without SVE, FP_STATE_SVE for ctxsync's of an SVE vcpu (kvm/fpsimd.c
+    kvm_arch_vcpu_ctxsync_fp(): to_save = FP_STATE_SVE if vcpu_has_sve(), v6.10-v6.18)."""
     k.check(k.in_softirq() | k.irqs_disabled(), "WARN", "fpsimd_bind_state_to_cpu",
             "WARN_ON(!in_softirq() && !irqs_disabled())")
     k.set(k.this_cpu.last_st, st)
-    _set_to_save(k, "FPSIMD")
+    sve_vcpu = any(st == k.S.vcpu_fpstate(v.index) and k.vcpu_has_sve(v.index)
+                   for v in k.S.vcpus)
+    _set_to_save(k, "SVE" if sve_vcpu else "FPSIMD")
 
 
 def fpsimd_thread_switch_to_kernel_neon_v616(k: Ctx, next_task: int) -> None:
@@ -443,9 +481,9 @@ def _make_v616(v614: Variant) -> Variant:
                  "sme": True, "sme_refused": None,
                  "state_features": ("kernel_fpstate", "host_data_fp_owner", "fp_type",
                                     "to_save"),
-                 # fpsimd_last_state.to_save is state here, without FP_STATE_SVE: SVE
-                 # vcpus are not modelled for v6.16 (v6.13/v6.14 only)
-                 "sve_guest": False},
+                 # SVE vcpus (Config.sve_guest): v6.14's KVM SVE code (compared with
+                 # v6.18.2, see `_make_v616`), with to_save FP_STATE_SVE for their binding
+                 "sve_guest": True},
         tree=V616_TREE, release="v6.16-rc1",
         **v6_events.V616_FUNCTIONS,  # the optional events' v6.16 functions
         task_fpsimd_load=task_fpsimd_load_v616,
