@@ -12,6 +12,8 @@ reproduces them, the seed and v4.17 do not).  Load with::
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from model.ctx import Ctx
 from model.variants import get_variant
 
@@ -261,18 +263,20 @@ def efi_fpsimd_begin_sme_only_sketch(k: Ctx) -> None:
         k.set(cpu.efi_fpsimd_state_used, True)
 
 
-def _efi_sketch_begin(k: Ctx) -> None:
-    """__efi_fpsimd_begin() of `EFI_SME_ONLY_SKETCH`: the sketch with --sme, v6.16's
+def _with_sme(sketch: Callable[[Ctx], None]) -> Callable[[Ctx], None]:
+    """The __efi_fpsimd_begin() of a fix sketch: ``sketch`` with --sme, v6.16's
     otherwise."""
-    from model.kernel import fpsimd
-    (efi_fpsimd_begin_sme_only_sketch if k.config.sme else fpsimd.__efi_fpsimd_begin)(k)
+    def begin(k: Ctx) -> None:
+        from model.kernel import fpsimd
+        (sketch if k.config.sme else fpsimd.__efi_fpsimd_begin)(k)
+    return begin
 
 
 EFI_SME_ONLY_SKETCH = get_variant("v6.16").derive(
     "sketch-v6.16-efi-sme-only-smstop",
     "v6.16, but __efi_fpsimd_begin()'s buffer path on SME without SVE saves and flushes"
     " a streaming-mode state first (a fix sketch, not upstream)",
-    __efi_fpsimd_begin=_efi_sketch_begin,
+    __efi_fpsimd_begin=_with_sme(efi_fpsimd_begin_sme_only_sketch),
 )
 
 VARIANTS.append(EFI_SME_ONLY_SKETCH)
@@ -295,18 +299,11 @@ def efi_fpsimd_begin_smstop_sketch(k: Ctx) -> None:
     v616_begin(k)
 
 
-def _efi_smstop_sketch_begin(k: Ctx) -> None:
-    """__efi_fpsimd_begin() of `EFI_SMSTOP_SKETCH`: the sketch with --sme, v6.16's
-    otherwise."""
-    from model.kernel import fpsimd
-    (efi_fpsimd_begin_smstop_sketch if k.config.sme else fpsimd.__efi_fpsimd_begin)(k)
-
-
 EFI_SMSTOP_SKETCH = get_variant("v6.16").derive(
     "sketch-v6.16-efi-smstop",
     "v6.16, but __efi_fpsimd_begin()'s buffer path saves and flushes a streaming-mode"
     " state first, with or without SVE (a fix sketch, not upstream)",
-    __efi_fpsimd_begin=_efi_smstop_sketch_begin,
+    __efi_fpsimd_begin=_with_sme(efi_fpsimd_begin_smstop_sketch),
 )
 
 VARIANTS.append(EFI_SMSTOP_SKETCH)

@@ -425,10 +425,10 @@ def generation_only_where_stored(S: Layout) -> Expr:
     out = []
     images = S.all_images()
     fpmr_names = {img.fpmr.name for img in images if isinstance(img.fpmr, Var)}
+    latest = {S.latest(o) for o in range(S.config.user_tasks + S.config.vcpus)}
     for pc, f in S.pc_facts:
         here = any_of(t.pc.eq(pc) for t in _users(S) if pc in t.pc.dom.labels)
-        owners = S.config.user_tasks + S.config.vcpus
-        for tok in sorted({tok for _, tok in f.tokens} & {S.latest(o) for o in range(owners)}):
+        for tok in sorted({tok for _, tok in f.tokens} & latest):
             stored = {n for n, t in f.tokens if t == tok}
             skip = stored | (set() if stored & fpmr_names else fpmr_names)
             out.append(implies(here, all_of(slot.ne(tok) for img in images

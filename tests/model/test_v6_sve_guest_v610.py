@@ -8,8 +8,6 @@ found by their own explore)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from checker.explicit.explore import explore_bfs
@@ -17,19 +15,15 @@ from checker.inspect.load import load
 from checker.inspect.replay import build_instance, replay
 from checker.instance import Instance
 from checker.native.explore import explore_native
-from model.config import Config, kconfig_preset
+from model.config import Config
 from model.dsl import ModelError
 from model.variants import get_variant
 from model.variants.v6 import check_sve_guest_config, handle_host_sve_trap
 
 from .probe import Probe
+from .test_v6_sve_guest import CURATED as CURATED_20
+from .test_v6_sve_guest import SMALL, WARN
 
-PREEMPT = kconfig_preset("preempt")
-SMALL = dict(cpus=1, tasks=0, vmm_threads=1, vcpus=1, sve=True, sve_vls=(128, 256),
-             sve_guest=True, preemption="merged", **PREEMPT)
-CURATED_20 = Path(__file__).resolve().parents[2] / "counterexamples" / \
-    "v6.13-kernel_asserts-nvhe-c1t0v1m1-sveguest-debug-explicit-bfs.json"
-WARN = "WARN_ON(sve_get_vl() != vl)"
 PRE_2025 = ("v6.8", "v6.9", "v6.10", "v6.12")
 # the 9 steps of #20 (v6.13's curated trace): the VMM thread enters the guest, the SVE
 # guest's first FP access traps, it exits owning the registers and a softirq's
