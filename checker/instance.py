@@ -20,9 +20,11 @@ from properties.fp import (
     STEP_PROPERTIES,
     Guard,
 )
+from properties.lemmas import lemmas_for
 from properties.locking import LOCKING_RULES, property_of
 
 ROOT = Path(__file__).resolve().parent.parent
+LEMMA_PREFIX = "lemma:"
 
 
 def model_fingerprint() -> str:
@@ -39,6 +41,9 @@ def model_fingerprint() -> str:
 class Instance:
     config: Config
     variant: Variant
+    # Also check, as invariants named ``lemma:NAME``, the lemmas `prove` uses for this
+    # variant (properties.lemmas.lemmas_for): checker/lemma_states.py.
+    lemma_invariants: bool = False
     layout: Layout = field(init=False)
     actions: list[Action] = field(init=False)
 
@@ -72,7 +77,11 @@ class Instance:
 
     @cached_property
     def invariants(self) -> dict[str, Expr]:
-        return {inv.name: inv.build(self.layout) for inv in INVARIANTS}
+        out = {inv.name: inv.build(self.layout) for inv in INVARIANTS}
+        if self.lemma_invariants:
+            out.update({f"{LEMMA_PREFIX}{lem.name}": lem.build(self.layout)
+                        for lem in lemmas_for(self.layout, self.variant)})
+        return out
 
     @cached_property
     def guard_preds(self) -> list[tuple[Guard, dict[int, Expr]]]:

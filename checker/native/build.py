@@ -124,7 +124,8 @@ def _declare(dll: ctypes.CDLL) -> ctypes.CDLL:
     p64 = ctypes.POINTER(u64)
     dll.fp_new.restype = vp
     dll.fp_new.argtypes = [ctypes.c_int, ctypes.c_int, u64, u64, ctypes.c_int,
-                           ctypes.c_uint32, ctypes.c_int, ctypes.c_int, p64, ctypes.c_int]
+                           ctypes.POINTER(ctypes.c_ubyte), ctypes.c_int, ctypes.c_int, p64,
+                           ctypes.c_int]
     dll.fp_run.restype = ctypes.c_int
     dll.fp_run.argtypes = [vp]
     dll.fp_stop.argtypes = [vp]

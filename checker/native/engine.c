@@ -130,7 +130,8 @@ static int reserve(succ_t *w, size_t n, size_t nv) {
 
 typedef struct ctx {
   int workers, compact, stop_early, check_asserts, sub_bits, locking, por;
-  uint32_t inv_mask;
+  int any_inv;                /* some invariant is checked */
+  unsigned char inv_on[NINV]; /* per invariant: checked (any number of them) */
   uint64_t max_states, max_bytes;
   _Atomic(uint64_t *) st[MAXCH];
   _Atomic(link_t *) ln[MAXCH];
@@ -383,7 +384,7 @@ static int64_t lookup(ctx_t *c, const uint64_t *n, uint64_t h) {
 
 static int all_violated(ctx_t *c) {
   for (int k = 0; k < NREALINV; k++)
-    if ((c->inv_mask >> k & 1) && !c->inv[k].set) return 0;
+    if (c->inv_on[k] && !c->inv[k].set) return 0;
   if (c->check_asserts && !c->ka.set) return 0;
   return 1;
 }
@@ -401,7 +402,7 @@ static void record(ctx_t *c, rec_t *r, uint64_t idx, int aid, combo_t combo) {
 
 static void check_invariants(ctx_t *c, uint64_t idx, const uint64_t *n) {
   for (int k = 0; k < NREALINV; k++)
-    if ((c->inv_mask >> k & 1) && !__atomic_load_n(&c->inv[k].set, __ATOMIC_ACQUIRE)
+    if (c->inv_on[k] && !__atomic_load_n(&c->inv[k].set, __ATOMIC_ACQUIRE)
         && !INV[k](n))
       record(c, &c->inv[k], idx, -1, 0);
 }
@@ -437,7 +438,7 @@ static void handle(ctx_t *c, worker_t *w, uint64_t i, const uint64_t *s, int a,
   uint64_t idx;
   int r = insert(c, w, n, h, &idx, i, a, combo);
   if (r < 0) { set_stop(c, 5); return; }
-  if (r == 1 && c->inv_mask) check_invariants(c, idx, n);
+  if (r == 1 && c->any_inv) check_invariants(c, idx, n);
 }
 
 /* Partial-order reduction (checker/por.py has the same algorithm and the argument):
@@ -741,7 +742,7 @@ int fp_nw(void) { return NW; }
 int fp_nact(void) { return NREALACT; }
 
 void *fp_new(int workers, int compact, uint64_t max_states, uint64_t max_bytes, int stop_early,
-             uint32_t inv_mask, int check_asserts, int sub_bits, const uint64_t *init,
+             const unsigned char *inv_on, int check_asserts, int sub_bits, const uint64_t *init,
              int por) {
   size_t csize = (sizeof(ctx_t) + 63) / 64 * 64;
   ctx_t *c = aligned_alloc(64, csize);
@@ -755,7 +756,7 @@ void *fp_new(int workers, int compact, uint64_t max_states, uint64_t max_bytes, 
   c->max_states = max_states;
   c->max_bytes = max_bytes;
   c->stop_early = stop_early;
-  c->inv_mask = inv_mask;
+  for (int k = 0; k < NREALINV; k++) c->any_inv |= c->inv_on[k] = inv_on[k] != 0;
   c->check_asserts = check_asserts;
   c->sub_bits = sub_bits;
   c->nsub = 1ULL << sub_bits;
@@ -773,7 +774,7 @@ void *fp_new(int workers, int compact, uint64_t max_states, uint64_t max_bytes, 
   if (insert(c, 0, init, hash_state(init), &idx, 0xFFFFFFFFULL, 0xFFFF, 0) != 1) return 0;
   c->lo = 0;
   c->hi = 1;
-  if (c->inv_mask) check_invariants(c, 0, init);
+  if (c->any_inv) check_invariants(c, 0, init);
   return c;
 }
 

@@ -191,10 +191,9 @@ def _search(inst: Instance, nm: NativeModel, properties: list[str], *,
     """`explore_native` in the library ``nm``."""
     gen, dll = nm.gen, nm.dll
     workers = workers or default_workers()
-    inv_mask = 0
-    for k, name in enumerate(gen.inv_names):
-        if name in properties:
-            inv_mask |= 1 << k
+    # One flag per invariant (the lemmas as invariants make more than a word's worth).
+    inv_on = (ctypes.c_ubyte * max(1, len(gen.inv_names)))(
+        *[int(name in properties) for name in gen.inv_names])
     check_asserts = any(p in properties for p in STEP_PROPERTIES)
     # The engine keeps one "first assertion failure" record for both step properties
     # (kernel_asserts, locking_rules) and one per check; _run() picks each property's
@@ -217,7 +216,7 @@ def _search(inst: Instance, nm: NativeModel, properties: list[str], *,
     if max_bytes is None:
         max_bytes = default_max_bytes()
     h = dll.fp_new(workers, int(compact), max_states or 0, max_bytes, int(stop_early),
-                   inv_mask, int(check_asserts), sub_bits, words, int(por_on))
+                   inv_on, int(check_asserts), sub_bits, words, int(por_on))
     if not h:
         raise NativeUnavailable("the native engine could not allocate its tables")
     if symmetry:

@@ -19,6 +19,7 @@ from checker.explicit.explore import explore_bfs
 from checker.instance import Instance
 from checker.smt.encode import Encoding
 from model.config import Config, kconfig_preset
+from model.dsl import FATAL_KINDS
 from model.variants import get_variant
 from tests.broken_variants import BROKEN
 
@@ -55,15 +56,32 @@ def _variant(name: str):
     return BROKEN[name] if name in BROKEN else get_variant(name)
 
 
-def _sample(inst: Instance, n: int = 30, max_states: int = 30_000) -> list[tuple]:
-    """n states spread over the first ``max_states`` of the breadth-first order: the
-    whole state space in the small configurations; the bound keeps the v4.18 SVE ones
-    affordable (with EFI and CPU PM its 207,988 states took the reference engine 165 s,
-    most of CI's critical path)."""
-    _, graph = explore_bfs(inst, ["no_loss"], keep_graph=True, max_states=max_states)
-    states = graph[0]
-    step = max(1, len(states) // n)
-    return [tuple(s) for s in states[::step]]
+def _sample(inst: Instance, n: int = 30, bfs_states: int = 3_000, depth: int = 80) -> list[tuple]:
+    """n reachable states: half spread over the first ``bfs_states`` of the breadth-first
+    order (the whole state space of the small configurations), half from seeded random
+    walks of up to ``depth`` steps, which reach the deep states of the large ones (v4.18
+    SVE with EFI and CPU PM has 207,988 states: breadth-first sampling of its first 30,000
+    cost the reference engine about 45 s, the walks cost a fraction of a second)."""
+    _, graph = explore_bfs(inst, ["no_loss"], keep_graph=True, max_states=bfs_states)
+    states = [tuple(s) for s in graph[0]]
+    picked = states[::max(1, len(states) // (n // 2))]
+    comp = compiled(inst)
+    fatal = {n for n, cid in enumerate(comp.check_ids) if comp.checks[cid].kind in FATAL_KINDS}
+    rng = random.Random(0)
+    seen = set(states)
+    walks = 0
+    while len(picked) < n and walks < 4 * n:
+        walks += 1
+        s = bytes(inst.layout.initial_state())
+        for _ in range(rng.randrange(depth // 2, depth + 1)):
+            succ = [t for t in comp.successors(s) if not fatal.intersection(t[3])]
+            if not succ:
+                break
+            s = succ[rng.randrange(len(succ))][2]
+        if tuple(s) not in seen:
+            seen.add(tuple(s))
+            picked.append(tuple(s))
+    return picked
 
 
 def _input_choices(n: int) -> list[tuple[bool, ...]]:

@@ -16,7 +16,8 @@ PREEMPT_NOLOCKDEP = kconfig_preset("preempt")  # the old lockdep=False
 
 SVE = {"cpus": 1, "vhe": True, "sve": True, **PREEMPT_NOLOCKDEP}
 # v4.17's SVE lemmas are checked by induction in test_prove (test_sve_is_proved); the
-# exhaustive cross-check here is kept to the seed and v4.18 (it costs ~25 s per variant).
+# exhaustive cross-check here is kept to the seed and v4.18, on the native engine (v4.18 on
+# one CPU has 474,377 states: 85 s on the reference engine, a few seconds compiled).
 CONFIGS = [
     ("seed", SVE),  # KVM refuses SVE (BUG_ON at vcpu load): host tasks only
     ("v4.18", SVE),
@@ -28,7 +29,7 @@ CONFIGS = [
 
 @pytest.mark.parametrize("variant,cfg", CONFIGS)
 def test_lemmas_hold_in_every_explored_sve_state(variant, cfg) -> None:
-    res = check_lemmas_on_reachable_states(variant, cfg)
+    res = check_lemmas_on_reachable_states(variant, cfg, engine="auto")
     assert not res.violations
 
 
