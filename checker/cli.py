@@ -30,6 +30,7 @@ from checker.cli_common import (
 from checker.explicit.explore import ExploreResult, Stats, explore_bfs
 from checker.inspect.show import render_steps
 from checker.instance import KERNEL_ASSERTS, Instance
+from checker.lemma_states import claimed_lemmas, with_invariants
 from checker.limits import (
     STOP_TEXT,
     Limits,
@@ -89,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print how often each modelled step fired; warn about steps that never did")
     e.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                    help=f"directory for counterexample files (default {DEFAULT_OUT}/)")
+    e.add_argument("--lemmas", action="store_true",
+                   help="also check, in every reachable state, each lemma `prove` uses for "
+                        "the variant (properties lemma:NAME; after a counterexample to "
+                        "induction: a false lemma gets its shortest trace here, one that "
+                        "only needs strengthening holds)")
     e.add_argument("--graph", metavar="OUT.graphml",
                    help="write the state graph (GraphML, or DOT if the name ends in .dot) "
                         "for small configurations")
@@ -376,8 +382,13 @@ def cmd_explore(args: argparse.Namespace) -> int:
                 continue
             _note_new_preemption_windows(inst)
             _note_merged_preemption(inst)
-            code, entry, used = _explore_one(args, inst, props, limits, len(insts), engine,
-                                             printed)
+            inst_props = props
+            if args.lemmas:
+                lemmas = claimed_lemmas(inst)
+                inst = with_invariants(inst, lemmas)
+                inst_props = props + list(lemmas)
+            code, entry, used = _explore_one(args, inst, inst_props, limits, len(insts),
+                                             engine, printed)
             if used == "python":
                 engine = "python"  # a fallback notice is printed once
             codes.append(code)

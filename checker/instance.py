@@ -20,11 +20,9 @@ from properties.fp import (
     STEP_PROPERTIES,
     Guard,
 )
-from properties.lemmas import lemmas_for
 from properties.locking import LOCKING_RULES, property_of
 
 ROOT = Path(__file__).resolve().parent.parent
-LEMMA_PREFIX = "lemma:"
 
 
 def model_fingerprint() -> str:
@@ -41,9 +39,6 @@ def model_fingerprint() -> str:
 class Instance:
     config: Config
     variant: Variant
-    # Also check, as invariants named ``lemma:NAME``, the lemmas `prove` uses for this
-    # variant (properties.lemmas.lemmas_for): checker/lemma_states.py.
-    lemma_invariants: bool = False
     layout: Layout = field(init=False)
     actions: list[Action] = field(init=False)
 
@@ -77,11 +72,7 @@ class Instance:
 
     @cached_property
     def invariants(self) -> dict[str, Expr]:
-        out = {inv.name: inv.build(self.layout) for inv in INVARIANTS}
-        if self.lemma_invariants:
-            out.update({f"{LEMMA_PREFIX}{lem.name}": lem.build(self.layout)
-                        for lem in lemmas_for(self.layout, self.variant)})
-        return out
+        return {inv.name: inv.build(self.layout) for inv in INVARIANTS}
 
     @cached_property
     def guard_preds(self) -> list[tuple[Guard, dict[int, Expr]]]:

@@ -20,6 +20,7 @@ from typing import Any
 from checker.cli_common import UsageError
 from checker.instance import STEP_PROPERTIES, Instance, model_fingerprint
 from checker.interp import guard_holds, predicate, run_action
+from checker.lemma_states import LEMMA_PREFIX
 from checker.trace import Trace
 from model.config import Config
 from model.dsl import Const, Eq, Expr, ModelError, Not, Var, conjuncts
@@ -170,6 +171,8 @@ def replay(trace: Trace, inst: Instance) -> ReplayResult:
     predicates = dict(inst.invariants)
     # A CTI of `prove` may be about a strengthening lemma rather than a property.
     predicates.update({lem.name: lem.build(inst.layout) for lem in LEMMAS})
+    # `explore --lemmas` names them lemma:NAME.
+    predicates.update({LEMMA_PREFIX + lem.name: lem.build(inst.layout) for lem in LEMMAS})
     if prop not in STEP_PROPERTIES and prop not in predicates:
         known = ", ".join([*predicates, *STEP_PROPERTIES])
         raise UsageError(f"the trace is about property {prop!r}, which this model does not "

@@ -210,26 +210,18 @@ def check_lemmas_reachable(inst: Instance, lemmas: dict[str, Expr],
     bounded by its usual state budget).  Returns each lemma's `LemmaCheck` and, if the
     search met a violation of one of the instance's own invariants, that property and its
     shortest counterexample (the variant has a real bug)."""
-    import copy
-
-    from checker.explicit.explore import explore_bfs
+    from checker.lemma_states import lemmas_on_reachable_states
     from checker.limits import Limits
+    from checker.native import NativeUnavailable, NativeUnsupported
 
-    probe = copy.copy(inst)  # the same model and steps; only the invariants differ
-    probe.__dict__.pop("_engine_cache", None)
-    own = dict(inst.invariants)
-    probe.__dict__["invariants"] = {**own, **lemmas}  # lemma names differ from properties
-    names = list(probe.invariants)
     limits = Limits(timeout=timeout).start()
-    from checker.native import NativeUnavailable, NativeUnsupported, explore_native
-
+    own = dict(inst.invariants)
     try:
-        res, _ = explore_native(probe, names, limits=limits)
+        res = lemmas_on_reachable_states(inst, lemmas, engine="native", limits=limits)
         engine = "native"
     except (NativeUnavailable, NativeUnsupported):
-        res = None
-    if res is None:
-        res, _ = explore_bfs(probe, names, max_states=MAX_STATES * 10, limits=limits)
+        res = lemmas_on_reachable_states(inst, lemmas, engine="python",
+                                         max_states=MAX_STATES * 10, limits=limits)
         engine = "python"
     states = res.stats.states
     out = {}

@@ -190,3 +190,23 @@ def test_what_column_says_who_reads_what(tmp_path, capsys) -> None:
     row = next(line for line in capsys.readouterr().out.splitlines()
                if line.startswith("no_loss"))
     assert "guest G0 on cpu0 can read" in row and "lost" in row
+
+
+def test_explore_lemmas_reports_each_false_lemma_with_a_replayable_trace(tmp_path, capsys) -> None:
+    """`explore --lemmas`: the seed's lemmas hold on the seed and are false on a mutant that
+    inherits them (put_fp without the flush); each false one is a property with a trace
+    that replays."""
+    mutants = "counterexamples/mutants.py"
+    base = ["explore", "--cpus", "1", "--nvhe", "--kconfig", "preempt", "--preemption",
+            "merged", "--lemmas", "--json", "--out", str(tmp_path)]
+    assert main([*base, "--variant", "seed"]) == 1  # the seed's own bug (no_loss)
+    seed = json.loads(capsys.readouterr().out)["runs"][0]["properties"]
+    lemmas = {p: v["verdict"] for p, v in seed.items() if p.startswith("lemma:")}
+    assert "lemma:seed_vcpu_binding_is_live" in lemmas
+    assert set(lemmas.values()) == {"holds"}
+    assert main([*base, "--variant-file", mutants, "--variant", "mutant-put-fp-no-flush"]) == 1
+    props = json.loads(capsys.readouterr().out)["runs"][0]["properties"]
+    assert props["lemma:seed_vcpu_binding_is_live"]["length"] == 10
+    trace = props["lemma:seed_vcpu_binding_is_live"]["counterexample"]
+    assert main(["replay", "--variant-file", mutants, trace]) == 1
+    assert "REPRODUCES: lemma:seed_vcpu_binding_is_live is violated" in capsys.readouterr().out
