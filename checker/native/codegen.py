@@ -384,15 +384,12 @@ def generate(actions: list[Action], vars_: list[Var], invariants: dict[str, Expr
                    + ", ".join(f"B{i}" for i in range(len(actions))) + "};")
         out.append("static const hits_fn ACT_HITS[NACT] = {"
                    + ", ".join(f"H{i}" for i in range(len(actions))) + "};")
-        out.append("static const unsigned ACT_INMASK[NACT] = {"
-                   + ", ".join(str(m) for m in masks) + "};")
         out.append("static const unsigned char ACT_HASHITS[NACT] = {"
                    + ", ".join("1" if per_action.get(i) else "0"
                                for i in range(len(actions))) + "};")
     else:
         out.append("static const body_fn ACT_BODY[1] = {0};")
         out.append("static const hits_fn ACT_HITS[1] = {0};")
-        out.append("static const unsigned ACT_INMASK[1] = {0};")
         out.append("static const unsigned char ACT_HASHITS[1] = {0};")
     # Packed storage: the used bits of each word; transition labels for parent links.
     used = [0] * nwords
