@@ -257,6 +257,16 @@ def _set_vl(S: Layout) -> Iterable[Params]:
             yield {**p, "vl": vl}
 
 
+def _set_svl(S: Layout) -> Iterable[Params]:
+    """(event sme_set_vl) A user task and each streaming vector length the system
+    supports."""
+    if "sme_set_vl" not in S.config.events or not S.multi_svl:
+        return
+    for p in _user(S):
+        for vl in range(len(S.config.sme_vls)):
+            yield {**p, "svl": vl}
+
+
 def _exit(S: Layout) -> Iterable[Params]:
     """(event fork) The forked child exits on a CPU and switches to `next` for the last
     time."""
@@ -511,6 +521,13 @@ STEPS: tuple[Step, ...] = (
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
          & S.tasks[p["task"]].syscall_body.eq(1) & S.tasks[p["task"]].in_handler.eq(0),
          lambda k, p: k.sve_set_current_vl(p["vl"])),
+    Step("sme_set_vl", "prctl(PR_SME_SET_VL): sme_set_current_vl -> vec_set_vector_length",
+         _set_svl,
+         # Not inside a signal handler, as for sve_set_vl: a frame's streaming record
+         # carries the VL, which sigreturn checks against the task's (SIGSEGV).
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
+         & S.tasks[p["task"]].syscall_body.eq(1) & S.tasks[p["task"]].in_handler.eq(0),
+         lambda k, p: k.sme_set_current_vl(p["svl"])),
     Step("signal", "do_notify_resume delivers a signal: do_signal -> setup_rt_frame",
          _event("signal", _user),
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
@@ -641,6 +658,8 @@ def describe_params(S: Layout, p: Params) -> str:
         parts.append(f"on {S.tasks[p['target']].name}")
     if "vl" in p:
         parts.append(f"VL {S.config.sve_vls[p['vl']]}")
+    if "svl" in p:
+        parts.append(f"SVL {S.config.sme_vls[p['svl']]}")
     if "child" in p:
         parts.append(f"child {S.tasks[p['child']].name}")
     if "target_vcpu" in p:
