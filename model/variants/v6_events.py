@@ -215,7 +215,8 @@ def fpsimd_flush_thread_v6(k: Ctx, fpmr_reset: bool = False) -> None:
     fpsimd_flush_thread_vl(ARM64_VEC_SME): the SME default VL (the live PSTATE.SM/ZA
     are left: the reload's SVCR write clears them); (v6.16: FPMR,
     `fpsimd_flush_thread_v616`); fp_type = FP_STATE_FPSIMD; put_cpu_fpsimd_context().
-    Bottom halves are off throughout: no softirq or preemption inside.  (The same text in v6.8.0 and v6.10.0, and in v6.16 but for FPMR.)"""
+    Bottom halves are off throughout: no softirq or preemption inside.  (The same text in
+    v6.8.0 and v6.10.0, and in v6.16 but for FPMR.)"""
     k.local_bh_disable()
     flush_thread_statements(k, fpmr_reset)
     k.local_bh_enable()
