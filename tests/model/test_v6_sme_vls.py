@@ -16,8 +16,10 @@ from checker.explicit.explore import explore_bfs
 from checker.inspect.load import load
 from checker.inspect.replay import build_instance, replay
 from checker.instance import Instance
+from checker.smt.induction import prove
 from model.config import Config, kconfig_preset
 from model.variants import get_variant
+from properties.fp import PROPERTY_NAMES
 
 from .probe import Probe
 
@@ -202,3 +204,16 @@ def test_pr_sme_set_vl_resurrects_stale_v_on_v610_not_on_v616() -> None:
     for good in ("v6.10", "v6.9"):
         assert replay(trace, build_instance(trace, good, {})).reproduces, good
     assert not replay(trace, build_instance(trace, "v6.16", {})).reproduces
+
+
+# ------------------------------------------------------------------ prove
+def test_v616_with_several_streaming_lengths_proves() -> None:
+    """v6.16 --sme --sme-vls 128,256 (one CPU, one task, split preemption) is PROVED with
+    the lemma sme_bound_state_at_its_svl (the task's default SVL differs from the boot
+    SMCR_EL1.LEN, so every reload and SME trap must write it).  With event sme_set_vl the
+    induction is not closed (the VL change's preemption points need lemmas, as for
+    sve_set_vl on v6.16 today): explored instead (test above)."""
+    cfg = Config(**{**SVL, "events": (), "preemption": "split"})
+    proof = prove(Instance(cfg, get_variant("v6.16")), list(PROPERTY_NAMES))
+    bad = [(o.name, o.initiation, o.consecution) for o in proof.obligations if not o.ok]
+    assert proof.verdict == "PROVED", bad
