@@ -918,7 +918,8 @@ def sve_set_vector_length_v68(k: Ctx, t: int, vl: int) -> None:
     fpsimd_save_user_state() (in the prctl syscall: FPSIMD-only while in_syscall(), up to
     v6.15); fpsimd_flush_task_state(task); if test_and_clear_tsk_thread_flag(TIF_SVE):
     sve_to_fpsimd(task) (the low 128 bits of sve_state into uw.fpsimd_state, whatever
-    fp_type says) and fp_type = FP_STATE_FPSIMD; (SME: not modelled) put the context;
+    fp_type says) and fp_type = FP_STATE_FPSIMD; (its SME block: with Config.sme the
+    table has model/variants/v6_sme.py vec_set_vector_length_v68) put the context;
     task_set_vl(); sve_free(task) (WARN_ON(TIF_SVE)); sve_alloc(task, true) (a zeroed
     buffer at the new size: the model's sve_state is zero either way)."""
     task = k.task(t)

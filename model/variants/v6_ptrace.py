@@ -12,9 +12,11 @@ Read where:
   `if (system_supports_sme())` around the "Enter/exit streaming mode" switch, so with SME
   it changes nothing.
 
-What is modelled: a full register write at the task's own vector length (one SVE VL and
-one SVL here: vec_set_vector_length() at the current VL only records the on-exec VL, no
-FP effect), as for NT_ARM_SVE without SME (`model.variants.v6.sve_set`).  The
+What is modelled: a full register write at the task's own vector length (the header's
+VL is the tracee's current SVE VL or SVL, also with --sve-vls/--sme-vls: a write at
+another length, whose vec_set_vector_length() first changes the tracee's VL, is not
+modelled; at the current VL it only records the on-exec VL, no FP effect), as for
+NT_ARM_SVE without SME (`model.variants.v6.sve_set`).  The
 FPSIMD-format payload of NT_ARM_SVE/NT_ARM_SSVE and partial writes are not modelled
 (v6.16 refuses an FPSIMD payload for NT_ARM_SSVE; in v6.8-v6.15 it leaves a streaming
 task with fp_type FP_STATE_FPSIMD).  Allocation failures (-ENOMEM) are not modelled.

@@ -35,8 +35,10 @@ What is modelled (state in model/state.py, Config.sme):
   format); the cpu_fp_state fields fpsimd_bind_task_to_cpu() records (sme_state, svcr,
   sme_vl) follow from ``last->st`` as sve_state and fp_type already do (which task is
   bound);
-* one streaming vector length (task_get_sme_vl() is a constant: sme_set_vq() changes
-  nothing and the VL check of fpsimd_save_user_state() cannot fail); no SME2 (ZT0: every
+* the streaming vector length (SVL): one for every task by default; with ``--sme-vls``
+  (Config.sme_vls, two or three powers of two) each task's thread.vl[ARM64_VEC_SME]
+  (``sme_vl``) and each CPU's SMCR_EL1.LEN (``smcr``) are enum state, as ``--sve-vls``
+  does for SVE (below, "Several streaming vector lengths"); no SME2 (ZT0: every
   ZA save/load path saves or loads ZT0 next to ZA under the same condition
   (system_supports_sme2()), so it would move exactly as ZA does and add no case); no
   FEAT_SME_FA64 (in streaming mode FFR is neither saved nor loaded, and not accessible to
@@ -145,8 +147,32 @@ zeroes thread.uw.fpmr alongside the V registers.  So:
   pointer) before its SMSTOP; hyp moves FPMR only for a VM with FPMR (v6.12 on), never
   with SME on the guest side.
 
+Several streaming vector lengths (``--sme-vls``; read in v6.10.0 and v6.18.2, v6.8.0 for
+vec_set_vector_length(); `--sve-vls` combines with it: the SVE and SME sets are separate
+options because they are separate properties of a system, model/config.py Config):
+
+* task_fpsimd_load(): if TIF_SME, sme_set_vq() at the task's SVL before the SVCR write
+  (`_sme_load_part`), and in the FP_STATE_SVE case, if TIF_SVE, sve_set_vq() at its SVE VL
+  (`_sve_set_vq_if_tif_sve`); do_sme_acc(): sme_set_vq() before the bind (`do_sme_acc_locked`);
+* fpsimd_save_user_state(): vl = last->sme_vl in streaming mode, last->sve_vl otherwise,
+  checked against RDVL (which reads the SVL in streaming mode): WARN, SIGKILL, no register
+  save (SVCR and ZA are saved before it) (`sme_vl_check`);
+* PR_SME_SET_VL (event ``sme_set_vl``, `sme_set_current_vl`): v6.8-v6.15
+  `vec_set_vector_length_v68` (also PR_SVE_SET_VL with SME: its SME block), v6.16
+  `sme_set_vector_length_v616` (change_live_vector_length());
+* exec resets the SVL to the default (256 bits clamped, sme_setup()), fork copies it;
+  SMCR_EL1.LEN boots at the smallest length; with nVHE SMCR_EL2.LEN stays at the maximum
+  the EL2 init set and KVM never changes it (no SME guests), so SMCR_EL1 decides;
+* no_loss: a task at EL0 with SME enabled runs at its own SVL
+  (`properties.fp.sme_vl_readers`), and one at SVL 128 has no Z bits above 127 in streaming
+  mode;
+* not modelled: a tracer's NT_ARM_SSVE/NT_ARM_ZA write at another SVL (the writes keep the
+  tracee's SVL: model/variants/v6_ptrace.py), a VL change inside a signal handler (the
+  step is disabled there: sigreturn's check of the frame's VL is not modelled),
+  PR_SME_SET_VL_ONEXEC/PR_SME_VL_INHERIT.
+
 Not modelled with SME (refused: model/variants/v6.py check_config):
-several vector lengths, SVE vcpus (v6.13/v6.14 only, where SME is BROKEN).  Every optional
+SVE vcpus (v6.13/v6.14 only, where SME is BROKEN).  Every optional
 event runs with SME: exec, fork, ptrace_fpr_set,
 ptrace_stop, signal, efi, cpu_pm and cpu_hotplug have their SME statements in
 model/variants/v6_events.py and here; set_one_reg and vcpu_reset have none of their own
