@@ -222,6 +222,16 @@ def _sme_regset(S: Layout) -> Iterable[Params]:
     return _pairs(S) if "ptrace_fpr_set" in S.config.events and S.config.sme else ()
 
 
+def _za_set_vl(S: Layout) -> Iterable[Params]:
+    """(events ptrace_fpr_set and sme_set_vl, Config.sme_vls) the tracer's NT_ARM_ZA write
+    with a header VL of each supported streaming length."""
+    if not (S.multi_svl and "sme_set_vl" in S.config.events):
+        return
+    for p in _sme_regset(S):
+        for vl in range(len(S.config.sme_vls)):
+            yield {**p, "svl": vl}
+
+
 def _stop_switch(S: Layout) -> Iterable[Params]:
     """A user task entering a ptrace stop and the task it switches to."""
     if not S.ptrace:
@@ -488,6 +498,10 @@ STEPS: tuple[Step, ...] = (
     Step("ptrace_za_set", "(SME) a tracer writes a tracee's ZA (NT_ARM_ZA with data: ZA"
          " enabled) in a ptrace stop", _sme_regset, _stopped_target,
          lambda k, p: k.za_set(p["target"], data=True)),
+    Step("ptrace_za_set_vl", "(SME, several SVLs) a tracer writes a tracee's ZA with a"
+         " header VL (NT_ARM_ZA: vec_set_vector_length() first) in a ptrace stop",
+         _za_set_vl, _stopped_target,
+         lambda k, p: k.za_set_at_vl(p["target"], p["svl"])),
     Step("ptrace_za_disable", "(SME) a tracer writes NT_ARM_ZA without data (ZA disabled)"
          " in a ptrace stop", _sme_regset, _stopped_target,
          lambda k, p: k.za_set(p["target"], data=False)),
@@ -672,7 +686,7 @@ def describe_params(S: Layout, p: Params) -> str:
 # only while the tracer's write is one step, so these steps are split only with the event
 # (the tracee then really is in TASK_TRACED and cannot run until the tracer resumes it).
 TRACER_STEPS = ("ptrace_sve_set", "ptrace_fpr_set", "ptrace_fpmr_set", "ptrace_ssve_set",
-                "ptrace_za_set", "ptrace_za_disable")
+                "ptrace_za_set", "ptrace_za_disable", "ptrace_za_set_vl")
 
 
 # A step instance's family for preemption splits: its parameters but the CPU (a task

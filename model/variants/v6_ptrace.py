@@ -152,5 +152,17 @@ def za_set(k: Ctx, target: int, data: bool = True) -> None:
     k.fpsimd_flush_task_state(target)
 
 
-FUNCTIONS_V68 = {"ssve_set": ssve_set_v68, "za_set": za_set}
+def za_set_at_vl(k: Ctx, target: int, vl: int) -> None:
+    """arch/arm64/kernel/ptrace.c (v6.8-v6.18: the same text in v6.10.0 and v6.18.2):
+    za_set() with ZA data and header.vl = ``vl`` (Config.sme_vls; a supported length):
+    vec_set_vector_length(target, ARM64_VEC_SME, header.vl, flags) first, whatever the
+    tracee's VL (the version's `sme_set_vector_length`: nothing at the same length;
+    otherwise, the tracee being stopped and not current, fpsimd_flush_task_state(target)
+    and the version's discard of the SME state, ZA and, up to v6.15, PSTATE.SM), then the
+    write at the new length (`za_set`)."""
+    k.sme_set_vector_length(target, vl)
+    za_set(k, target, data=True)
+
+
+FUNCTIONS_V68 = {"ssve_set": ssve_set_v68, "za_set": za_set, "za_set_at_vl": za_set_at_vl}
 NEW_FUNCTIONS = list(FUNCTIONS_V68)

@@ -163,6 +163,21 @@ def test_exec_resets_and_fork_copies_the_svl() -> None:
     assert post["T1.sme_vl"] == "128"
 
 
+@pytest.mark.parametrize("variant", ["v6.10", "v6.16"])
+def test_za_write_at_another_svl_changes_the_tracees_vl_first(variant: str) -> None:
+    """za_set(): vec_set_vector_length(target, ARM64_VEC_SME, header.vl) before the write:
+    the stopped tracee's binding is flushed, its VL changed, then ZA written at it."""
+    p = Probe(variant, **{**SVL, "tasks": 2, "events": ("ptrace_fpr_set", "sme_set_vl")})
+    post, viol = p.run("za_set_at_vl", 0, 0, task="T1", inputs=(False,) * 8,
+                       **{"cpu0.current": "T1", "T0.sme_vl": "256", "T0.TIF_SME": "1",
+                          "T0.svcr.ZA": "1", "T0.fpsimd_cpu": "cpu0",
+                          "cpu0.fpsimd_last_state.st": "T0.uw"})
+    assert viol == []
+    assert post["T0.sme_vl"] == "128" and post["T0.fpsimd_cpu"] == "NR_CPUS"
+    assert post["T0.svcr.ZA"] == "1" and post["T0.TIF_SME"] == "1"
+    assert post["T0.sme_state.za"] == "T0" and post["ghost.T0.za"] == "1"
+
+
 # ------------------------------------------------------------------ exploration
 @pytest.mark.parametrize("variant", ["v6.10", "v6.16"])
 def test_svl_changes_hold_on_an_sme_only_system(variant: str) -> None:
