@@ -14,8 +14,9 @@ Read where:
 
 What is modelled: a full register write at the task's own vector length (the header's
 VL is the tracee's current SVE VL or SVL, also with --sve-vls/--sme-vls: a write at
-another length, whose vec_set_vector_length() first changes the tracee's VL, is not
-modelled; at the current VL it only records the on-exec VL, no FP effect), as for
+another length, whose vec_set_vector_length() first changes the tracee's VL, is modelled
+for NT_ARM_ZA only, `za_set_at_vl`; at the current VL it only records the on-exec VL, no
+FP effect), as for
 NT_ARM_SVE without SME (`model.variants.v6.sve_set`).  The
 FPSIMD-format payload of NT_ARM_SVE/NT_ARM_SSVE and partial writes are not modelled
 (v6.16 refuses an FPSIMD payload for NT_ARM_SSVE; in v6.8-v6.15 it leaves a streaming

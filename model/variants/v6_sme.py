@@ -166,8 +166,10 @@ options because they are separate properties of a system, model/config.py Config
 * no_loss: a task at EL0 with SME enabled runs at its own SVL
   (`properties.fp.sme_vl_readers`), and one at SVL 128 has no Z bits above 127 in streaming
   mode;
-* not modelled: a tracer's NT_ARM_SSVE/NT_ARM_ZA write at another SVL (the writes keep the
-  tracee's SVL: model/variants/v6_ptrace.py), a VL change inside a signal handler (the
+* a tracer's NT_ARM_ZA write at another SVL (step ptrace_za_set_vl, with events
+  ptrace_fpr_set and sme_set_vl): `model.variants.v6_ptrace.za_set_at_vl`;
+* not modelled: a tracer's NT_ARM_SSVE write at another SVL (model/variants/v6_ptrace.py),
+  a VL change inside a signal handler (the
   step is disabled there: sigreturn's check of the frame's VL is not modelled),
   PR_SME_SET_VL_ONEXEC/PR_SME_VL_INHERIT.
 
