@@ -22,6 +22,7 @@ from model.config import (
     Config,
     apply_kconfig_options,
     kconfig_preset,
+    parse_sme_vls,
     parse_sve_vls,
 )
 from model.dsl import ModelError
@@ -82,8 +83,14 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                         " the host SVE trap; both hyp modes are checked")
     g.add_argument("--sme", action="store_true",
                    help="the system supports SME (PSTATE.SM/ZA, ZA, TIF_SME; one streaming"
-                        " vector length; with or without --sve): v6.8-v6.10 and v6.16 (and"
-                        " v6.16-ptrace-fixes), without vcpus or optional events")
+                        " vector length unless --sme-vls; with or without --sve): v6.8-v6.10"
+                        " and v6.16 (and v6.16-ptrace-fixes)")
+    g.add_argument("--sme-vls", default="", metavar="VL,VL",
+                   help="with --sme: the streaming (SME) vector lengths in bits the system"
+                        " supports (two or three powers of two from 128 to 2048, e.g."
+                        " 128,256; separate from --sve-vls: a system's SVE and SME sets"
+                        " differ): tasks may then have different streaming vector lengths"
+                        " (event sme_set_vl); default: one streaming vector length")
     presets = ", ".join(f"{n} ({' '.join(_preset_words(n))})" for n in KCONFIG_PRESETS)
     g.add_argument("--fpmr", action="store_true",
                    help="the CPUs have FEAT_FPMR: FPMR is part of each task's FP state "
@@ -168,7 +175,10 @@ def events_from_args(args: argparse.Namespace) -> tuple[str, ...]:
         # vector lengths.
         several = getattr(args, "sve", False) and len(
             parse_sve_vls(getattr(args, "sve_vls", "") or "")) > 1
-        return tuple(e for e in EVENTS if e != "sve_set_vl" or several)
+        svls = getattr(args, "sme", False) and len(
+            parse_sme_vls(getattr(args, "sme_vls", "") or "")) > 1
+        return tuple(e for e in EVENTS if (e != "sve_set_vl" or several)
+                     and (e != "sme_set_vl" or svls))
     return tuple(names)
 
 
@@ -263,6 +273,7 @@ def _build(args: argparse.Namespace, variant: Variant, kconfig: dict, vhe: bool)
                      sve_vls=parse_sve_vls(getattr(args, "sve_vls", "") or ""),
                      sve_guest=getattr(args, "sve_guest", False),
                      sme=getattr(args, "sme", False),
+                     sme_vls=parse_sme_vls(getattr(args, "sme_vls", "") or ""),
                      fpmr=getattr(args, "fpmr", False),
                      guest_fpmr=getattr(args, "guest_fpmr", False))
     except ValueError as exc:

@@ -38,6 +38,15 @@ SVE_VL_CHOICES = tuple(range(128, 2049, 128))
 # sve_default_vl (arch/arm64/kernel/fpsimd.c, v4.17/v4.18): 64 bytes, clamped by
 # find_supported_vector_length() to the largest supported VL not above it.
 SVE_DEFAULT_VL = 512
+# SME streaming vector lengths (bits): the architecture allows powers of two from 128 to
+# 2048 (Arm ARM, SMCR_ELx.LEN: "the Streaming SVE vector length ... must be a power of
+# two"; the kernel's vq_map for ARM64_VEC_SME, probed by vec_probe_vqs(), can only hold
+# such lengths).  An implementation supports a subset, which need not contain 128.
+SME_VL_CHOICES = (128, 256, 512, 1024, 2048)
+# sme_setup() (arch/arm64/kernel/fpsimd.c, v5.19 on; read in v6.10.0 and v6.18.2):
+# set_sme_default_vl(find_supported_vector_length(ARM64_VEC_SME, 32)): 32 bytes, the
+# largest supported streaming VL not above it, else the smallest supported one.
+SME_DEFAULT_VL = 256
 
 
 def parse_sve_vls(text: str) -> tuple[int, ...]:
@@ -53,6 +62,22 @@ def parse_sve_vls(text: str) -> tuple[int, ...]:
         except ValueError:
             raise ValueError(f"--sve-vls: {item!r} is not a vector length in bits") from None
         out.append(vl)
+    return tuple(out)
+
+
+def parse_sme_vls(text: str) -> tuple[int, ...]:
+    """``--sme-vls 128,256``: the streaming vector lengths (bits) the system supports;
+    ValueError with a one-line message for an item that is not a number (the values are
+    checked by Config)."""
+    out: list[int] = []
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            out.append(int(item))
+        except ValueError:
+            raise ValueError(f"--sme-vls: {item!r} is not a vector length in bits") from None
     return tuple(out)
 
 
@@ -124,6 +149,18 @@ class Config:
       is modelled.  With two or three: each task's ``thread.sve_vl`` and each CPU's live
       ZCR_EL1.LEN are state (a value of this set), for the event ``sve_set_vl``
       (prctl(PR_SVE_SET_VL)); needs ``sve``.
+    * ``sme_vls`` (`--sme-vls`): the streaming (SME) vector lengths (bits) the system
+      supports, a separate option from ``sve_vls`` because the two sets are separate
+      properties of a system: the architecture allows powers of two from 128 to 2048 for
+      SME but any multiple of 128 for SVE, an implementation's SVE and SME sets need not
+      have a common member (e.g. SVE {128} with SME {512}), an SME-only system has no SVE
+      set at all, and the kernel keeps them apart (vl_info[ARM64_VEC_SVE] and
+      vl_info[ARM64_VEC_SME], thread.vl[] per type, PR_SVE_SET_VL and PR_SME_SET_VL).  One
+      list for both would force one set on both kinds.  Empty (the default): one SVL.  With
+      two or three: each task's ``thread.vl[ARM64_VEC_SME]`` and each CPU's SMCR_EL1.LEN
+      are state (model/variants/v6_sme.py), for the event ``sme_set_vl``
+      (prctl(PR_SME_SET_VL)) and the VL check of fpsimd_save_user_state() in streaming
+      mode; needs ``sme``.
     * ``sve_guest`` (`--sve-guest`): the vcpus have the SVE feature (KVM_ARM_VCPU_SVE,
       ``vcpu_has_sve()``; KVM has supported SVE guests in nVHE since v5.12, 8c8010d69c13),
       with their max vector length ``vcpu->arch.sve_max_vl`` = kvm_sve_max_vl, the
@@ -135,10 +172,9 @@ class Config:
     * ``sme`` (`--sme`): ``system_supports_sme()``: the Scalable Matrix Extension, with
       PSTATE.SM/PSTATE.ZA (SVCR), the ZA array, CPACR_EL1.SMEN_EL0EN, TIF_SME,
       thread.svcr and thread.sme_state (model/variants/v6_sme.py).  With or without ``sve`` (SME
-      without SVE is e.g. Apple M4).  One streaming vector length (SVL) for every task:
-      ``task_get_sme_vl()`` is a constant, so sme_set_vq() and the VL check of
-      fpsimd_save_user_state() cannot change or fail anything (several SVLs are not
-      modelled; ``sve_vls`` is refused with it).  No SME2 (ZT0), no FEAT_SME_FA64.
+      without SVE is e.g. Apple M4).  One streaming vector length (SVL) for every task
+      unless ``sme_vls`` lists several (below); several SVE vector lengths (``sve_vls``)
+      combine with SME.  No SME2 (ZT0), no FEAT_SME_FA64.
       Only the variants whose SME code was read accept it (v6.8-v6.10 and v6.16, see
       model/variants/v6.py), with every optional event (their SME statements:
       model/variants/v6_events.py) and the tracer's NT_ARM_SVE, NT_ARM_SSVE and NT_ARM_ZA
@@ -190,6 +226,8 @@ class Config:
     sve_guest: bool = False
     # system_supports_sme() (`--sme`): see the class docstring.
     sme: bool = False
+    # the streaming vector lengths (`--sme-vls`): see the class docstring.
+    sme_vls: tuple[int, ...] = ()
     fpmr: bool = False
     guest_fpmr: bool = False
     # Deprecated alias (the flag before the Kconfig fields): lockdep=True is PROVE_LOCKING
@@ -221,6 +259,25 @@ class Config:
             if len(self.sve_vls) < 2:
                 raise ValueError("--event sve_set_vl needs two or three vector lengths the"
                                  " system supports, e.g. --sve-vls 128,256")
+        svls = tuple(int(v) for v in self.sme_vls)
+        for vl in svls:
+            if vl not in SME_VL_CHOICES:
+                raise ValueError(f"--sme-vls: {vl} is not a streaming vector length (a power"
+                                 " of two from 128 to 2048 bits)")
+        if len(set(svls)) != len(svls):
+            raise ValueError("--sme-vls: a vector length is given twice")
+        if len(svls) > 3:
+            raise ValueError("--sme-vls: at most three vector lengths (the state grows with"
+                             " every one)")
+        object.__setattr__(self, "sme_vls", tuple(sorted(svls)) if len(svls) > 1 else ())
+        if svls and not self.sme:
+            raise ValueError("--sme-vls needs --sme (the system supports SME)")
+        if "sme_set_vl" in self.events:
+            if not self.sme:
+                raise ValueError("--event sme_set_vl needs --sme")
+            if len(self.sme_vls) < 2:
+                raise ValueError("--event sme_set_vl needs two or three streaming vector"
+                                 " lengths the system supports, e.g. --sme-vls 128,256")
         if self.preemption not in PREEMPTION_MODES:
             raise ValueError(f"--preemption {self.preemption!r}: expected one of "
                              f"{', '.join(PREEMPTION_MODES)}")
@@ -250,9 +307,6 @@ class Config:
             raise ValueError("--guest-fpmr needs a vcpu (--vcpus 1 or 2)")
         # SVE guests are a v5.12+ configuration: KVM lifted v4.18's VHE-only rule for SVE
         # (8c8010d69c13 "KVM: arm64: Save/restore SVE state for nVHE").
-        if self.sme and self.sve_vls:
-            raise ValueError("--sme with --sve-vls: one vector length per kind only (several"
-                             " SVE or streaming vector lengths are not modelled with SME)")
         if self.sve and not self.vhe and self.vcpus and not self.sve_guest:
             raise ValueError(
                 "--sve with KVM needs VHE (v4.18's kvm_arch_check_sve_has_vhe refuses nVHE);"
@@ -274,6 +328,14 @@ class Config:
         """Index in ``sve_vls`` of sve_default_vl after find_supported_vector_length():
         the largest supported VL not above 512 bits (the smallest if none is)."""
         below = [i for i, vl in enumerate(self.sve_vls) if vl <= SVE_DEFAULT_VL]
+        return below[-1] if below else 0
+
+    @property
+    def sme_default_vl_index(self) -> int:
+        """Index in ``sme_vls`` of the SME default VL after find_supported_vector_length()
+        (sme_setup()): the largest supported SVL not above 256 bits (the smallest if none
+        is)."""
+        below = [i for i, vl in enumerate(self.sme_vls) if vl <= SME_DEFAULT_VL]
         return below[-1] if below else 0
 
     @classmethod
@@ -318,6 +380,8 @@ class Config:
             d["events"] = tuple(d["events"])
         if "sve_vls" in d:
             d["sve_vls"] = tuple(d["sve_vls"])
+        if "sme_vls" in d:
+            d["sme_vls"] = tuple(d["sme_vls"])
         d.setdefault("preemption", "merged")  # written before steps were split
         return cls(**d)
 
@@ -329,6 +393,7 @@ class Config:
             f"{' VLs=' + ','.join(map(str, self.sve_vls)) if self.sve_vls else ''}"
             f"{' sve-guest' if self.sve_guest else ''}"
             f"{' SME' if self.sme else ''}"
+            f"{' SVLs=' + ','.join(map(str, self.sme_vls)) if self.sme_vls else ''}"
             f"{' FPMR' if self.fpmr else ''}"
             f"{' guest-fpmr' if self.guest_fpmr else ''}"
             f" {self.describe_kconfig()}"
@@ -357,6 +422,8 @@ class Config:
             d["sve_guest"] = True
         if self.sme:  # likewise
             d["sme"] = True
+        if self.sme_vls:  # likewise
+            d["sme_vls"] = list(self.sme_vls)
         for name in ("fpmr", "guest_fpmr"):  # likewise
             if getattr(self, name):
                 d[name] = True

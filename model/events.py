@@ -35,6 +35,10 @@ EVENTS: dict[str, str] = {
                   " flush, convert to FPSIMD, free sve_state, new thread.sve_vl),"
                   " arch/arm64/kernel/fpsimd.c; needs --sve and --sve-vls with two or three"
                   " vector lengths",
+    "sme_set_vl": "prctl(PR_SME_SET_VL): sme_set_current_vl -> vec_set_vector_length(current,"
+                  " ARM64_VEC_SME, ...) (save, flush, SME state discarded, new"
+                  " thread.vl[ARM64_VEC_SME]), arch/arm64/kernel/fpsimd.c (v6.8-v6.16);"
+                  " needs --sme and --sme-vls with two or three streaming vector lengths",
     "signal": "signal delivery (do_signal -> setup_rt_frame: fpsimd_signal_preserve_current_state,"
               " preserve_fpsimd_context, preserve_sve_context) and rt_sigreturn"
               " (restore_fpsimd_context / restore_sve_fpsimd_context ->"

@@ -201,6 +201,11 @@ class CpuVars:
     za_on: Var | Expr = None  # type: ignore[assignment]
     smen_el0en: Var | Expr = None  # type: ignore[assignment]
     za: Var | Expr = None  # type: ignore[assignment]
+    # (Config.sme_vls) SMCR_EL1.LEN, the live streaming vector length of EL0/EL1 (with VHE
+    # the host's SMCR_EL1 accesses go to SMCR_EL2; with nVHE SMCR_EL2.LEN stays at the
+    # maximum KVM's init set, so SMCR_EL1 alone decides): an index into Config.sme_vls;
+    # constant with one streaming VL.
+    smcr: Var | Expr = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -269,6 +274,9 @@ class TaskVars:
     sm_expected: Var | Expr = None  # type: ignore[assignment]
     za_expected: Var | Expr = None  # type: ignore[assignment]
     za_written: Var | Expr = None  # type: ignore[assignment]
+    # (Config.sme_vls) thread.vl[ARM64_VEC_SME] (task_get_sme_vl()): the task's streaming
+    # vector length, an index into Config.sme_vls; constant with one streaming VL.
+    sme_vl: Var | Expr = None  # type: ignore[assignment]
     # (event signal with Config.sme) the frame's SME records: sve_context's
     # SVE_SIG_FLAG_SM, whether za_context carries ZA data, and that data (one slot, as ZA
     # is); and ghosts: what the task had to read when the signal was delivered (expect_zero,
@@ -434,6 +442,9 @@ class Layout:
         # SVE vector lengths (Config.sve_vls): a value is an index into the sorted list.
         self.VL = Domain("sve_vl", tuple(str(v) for v in cfg.sve_vls) or ("one",))
         self.multi_vl = len(cfg.sve_vls) > 1
+        # SME streaming vector lengths (Config.sme_vls), likewise.
+        self.SVL = Domain("sme_vl", tuple(str(v) for v in cfg.sme_vls) or ("one",))
+        self.multi_svl = len(cfg.sme_vls) > 1
         zero = Const(self.VALUE, 0)
 
         def image(prefix: str, init_value: int, with_zhi: bool = False) -> Image:
@@ -533,6 +544,11 @@ class Layout:
                     else Const(b, 0),
                     za=self._var(f"{p}.ZA", self.VALUE, 0) if cfg.sme
                     else Const(self.VALUE, 0),
+                    # Boot leaves SMCR_EL1.LEN at the smallest streaming length:
+                    # vec_probe_vqs() writes every LEN from the largest down to VQ 1
+                    # (fpsimd.c sme_setup(), v6.10.0 and v6.18.2).
+                    smcr=self._var(f"{p}.SMCR_EL1.LEN", self.SVL, 0) if self.multi_svl
+                    else Const(self.SVL, 0),
                 )
             )
             cpu = self.cpu[-1]
@@ -609,7 +625,7 @@ class Layout:
                     sve_vl=self._var(f"{name}.sve_vl", self.VL, cfg.default_vl_index)
                     if self.multi_vl else Const(self.VL, 0),
                     syscall_body=self._var(f"{name}.syscall_body", b, 0)
-                    if events & {"fork", "sve_set_vl"} else Const(b, 1),
+                    if events & {"fork", "sve_set_vl", "sme_set_vl"} else Const(b, 1),
                     # (Config.sme) TIF_SME, thread.svcr (SM, ZA bits), thread.sme_state
                     # (ZA; no ZT0: no SME2), and the ghosts of what the task must read:
                     # its PSTATE.SM and PSTATE.ZA, and whether its ZA holds its latest
@@ -625,6 +641,10 @@ class Layout:
                     else Const(GHOST_BOOL, 0),
                     za_written=self._var(f"ghost.{name}.za_written", GHOST_BOOL, 0)
                     if cfg.sme else Const(GHOST_BOOL, 0),
+                    # thread.vl[ARM64_VEC_SME]: every user task starts with the SME
+                    # default VL (set by fpsimd_flush_thread() at its exec)
+                    sme_vl=self._var(f"{name}.sme_vl", self.SVL, cfg.sme_default_vl_index)
+                    if self.multi_svl else Const(self.SVL, 0),
                     **self._sigframe_sme_vars(name, self.signals and cfg.sme),
                 )
             )
@@ -667,6 +687,7 @@ class Layout:
                     sm_expected=Const(GHOST_BOOL, 0),
                     za_expected=Const(GHOST_BOOL, 0),
                     za_written=Const(GHOST_BOOL, 0),
+                    sme_vl=Const(self.SVL, 0),
                     **self._sigframe_sme_vars(name, False),
                 )
             )

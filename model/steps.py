@@ -222,6 +222,16 @@ def _sme_regset(S: Layout) -> Iterable[Params]:
     return _pairs(S) if "ptrace_fpr_set" in S.config.events and S.config.sme else ()
 
 
+def _za_set_vl(S: Layout) -> Iterable[Params]:
+    """(events ptrace_fpr_set and sme_set_vl, Config.sme_vls) the tracer's NT_ARM_ZA write
+    with a header VL of each supported streaming length."""
+    if not (S.multi_svl and "sme_set_vl" in S.config.events):
+        return
+    for p in _sme_regset(S):
+        for vl in range(len(S.config.sme_vls)):
+            yield {**p, "svl": vl}
+
+
 def _stop_switch(S: Layout) -> Iterable[Params]:
     """A user task entering a ptrace stop and the task it switches to."""
     if not S.ptrace:
@@ -255,6 +265,16 @@ def _set_vl(S: Layout) -> Iterable[Params]:
     for p in _user(S):
         for vl in range(len(S.config.sve_vls)):
             yield {**p, "vl": vl}
+
+
+def _set_svl(S: Layout) -> Iterable[Params]:
+    """(event sme_set_vl) A user task and each streaming vector length the system
+    supports."""
+    if "sme_set_vl" not in S.config.events or not S.multi_svl:
+        return
+    for p in _user(S):
+        for vl in range(len(S.config.sme_vls)):
+            yield {**p, "svl": vl}
 
 
 def _exit(S: Layout) -> Iterable[Params]:
@@ -478,6 +498,10 @@ STEPS: tuple[Step, ...] = (
     Step("ptrace_za_set", "(SME) a tracer writes a tracee's ZA (NT_ARM_ZA with data: ZA"
          " enabled) in a ptrace stop", _sme_regset, _stopped_target,
          lambda k, p: k.za_set(p["target"], data=True)),
+    Step("ptrace_za_set_vl", "(SME, several SVLs) a tracer writes a tracee's ZA with a"
+         " header VL (NT_ARM_ZA: vec_set_vector_length() first) in a ptrace stop",
+         _za_set_vl, _stopped_target,
+         lambda k, p: k.za_set_at_vl(p["target"], p["svl"])),
     Step("ptrace_za_disable", "(SME) a tracer writes NT_ARM_ZA without data (ZA disabled)"
          " in a ptrace stop", _sme_regset, _stopped_target,
          lambda k, p: k.za_set(p["target"], data=False)),
@@ -511,6 +535,13 @@ STEPS: tuple[Step, ...] = (
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
          & S.tasks[p["task"]].syscall_body.eq(1) & S.tasks[p["task"]].in_handler.eq(0),
          lambda k, p: k.sve_set_current_vl(p["vl"])),
+    Step("sme_set_vl", "prctl(PR_SME_SET_VL): sme_set_current_vl -> vec_set_vector_length",
+         _set_svl,
+         # Not inside a signal handler, as for sve_set_vl: a frame's streaming record
+         # carries the VL, which sigreturn checks against the task's (SIGSEGV).
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
+         & S.tasks[p["task"]].syscall_body.eq(1) & S.tasks[p["task"]].in_handler.eq(0),
+         lambda k, p: k.sme_set_current_vl(p["svl"])),
     Step("signal", "do_notify_resume delivers a signal: do_signal -> setup_rt_frame",
          _event("signal", _user),
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
@@ -641,6 +672,8 @@ def describe_params(S: Layout, p: Params) -> str:
         parts.append(f"on {S.tasks[p['target']].name}")
     if "vl" in p:
         parts.append(f"VL {S.config.sve_vls[p['vl']]}")
+    if "svl" in p:
+        parts.append(f"SVL {S.config.sme_vls[p['svl']]}")
     if "child" in p:
         parts.append(f"child {S.tasks[p['child']].name}")
     if "target_vcpu" in p:
@@ -653,7 +686,7 @@ def describe_params(S: Layout, p: Params) -> str:
 # only while the tracer's write is one step, so these steps are split only with the event
 # (the tracee then really is in TASK_TRACED and cannot run until the tracer resumes it).
 TRACER_STEPS = ("ptrace_sve_set", "ptrace_fpr_set", "ptrace_fpmr_set", "ptrace_ssve_set",
-                "ptrace_za_set", "ptrace_za_disable")
+                "ptrace_za_set", "ptrace_za_disable", "ptrace_za_set_vl")
 
 
 # A step instance's family for preemption splits: its parameters but the CPU (a task

@@ -171,12 +171,29 @@ def zhi_readers(S: Layout) -> list[tuple[Expr, int, Expr]]:
         return out
     for c in range(S.config.cpus):
         for t in S.tasks:
-            if t.mm:
+            if not t.mm:
+                continue
+            short_svl = S.multi_svl and 128 in S.config.sme_vls
+            if short_svl:
+                # (Config.sme_vls) in streaming mode the Z registers are SVL bits: a task
+                # at SVL 128 has no bits above 127 there, and outside it its SVE VL rules
+                cpu = S.cpu[c]
+                sve = sve_at_el0(S, c, t.index) & cpu.sm.eq(0) if S.config.sve else None
+                if sve is not None and S.multi_vl and 128 in S.config.sve_vls:
+                    sve = sve & t.sve_vl.ne(str(128))
+                cond = streaming_at_el0(S, c, t.index) & t.sme_vl.ne(str(128))
+                if sve is not None:
+                    cond = sve | cond
+            else:
                 cond = z_at_el0(S, c, t.index)
                 if S.multi_vl and 128 in S.config.sve_vls:
                     # a task running at VL 128 has no Z bits above 127
                     cond = cond & t.sve_vl.ne(str(128))
-                out.append((cond, t.index, S.cpu[c].regs.zhi))
+                    if S.config.sme:
+                        # in streaming mode the length is the SVL (one here, above 128
+                        # only if the SVE one is: that is not modelled, so keep streaming)
+                        cond = cond | streaming_at_el0(S, c, t.index)
+            out.append((cond, t.index, S.cpu[c].regs.zhi))
     return out
 
 
@@ -241,6 +258,17 @@ def vl_readers(S: Layout) -> list[tuple[Expr, int, Expr]]:
     if not S.multi_vl:
         return []
     return [(sve_at_el0(S, c, t.index), t.index, S.host_vl(c))
+            for c in range(S.config.cpus) for t in S.tasks if t.mm]
+
+
+def sme_vl_readers(S: Layout) -> list[tuple[Expr, int, Expr]]:
+    """(Config.sme_vls) (condition, task, live SVL) for user tasks at EL0 with SME enabled
+    (CPACR_EL1.SMEN_EL0EN): the task observes SMCR_EL1.LEN (RDSVL, and every streaming or
+    ZA access)."""
+    if not S.multi_svl:
+        return []
+    return [(S.cpu[c].current.eq(t.index) & t.pc.eq("USER") & S.cpu[c].smen_el0en.eq(1),
+             t.index, S.cpu[c].smcr)
             for c in range(S.config.cpus) for t in S.tasks if t.mm]
 
 
@@ -360,6 +388,9 @@ def no_loss(S: Layout) -> Expr:
     # With several vector lengths the VL is part of a task's SVE state: it runs at its own.
     for cond, t, zcr in vl_readers(S):
         parts.append(implies(cond, Eq(zcr, S.tasks[t].sve_vl)))
+    # ... and with several streaming lengths, a task with SME enabled at its own SVL.
+    for cond, t, smcr in sme_vl_readers(S):
+        parts.append(implies(cond, Eq(smcr, S.tasks[t].sme_vl)))
     # SME: ZA holds the task's latest ZA write (or zero after its SMSTART ZA), and the
     # task runs with the PSTATE.SM/PSTATE.ZA it set (the syscall ABI clears SM).
     for cond, t, za in za_readers(S):

@@ -1774,6 +1774,22 @@ def sme_section_not_streaming(S: Layout) -> Expr:
                   for c in _cpus(S) for t in _users(S))
 
 
+def sme_bound_state_at_its_svl(S: Layout) -> Expr:
+    if not (S.config.sme and S.multi_svl):
+        return TRUE
+    return all_of(implies(_bound_task(S, c, t) & t.tif_sme.eq(1),
+                          Eq(S.cpu[c].smcr, t.sme_vl))
+                  for c in _cpus(S) for t in _users(S))
+
+
+def sve_bound_state_at_its_vl(S: Layout) -> Expr:
+    if not (S.multi_vl and S.config.sme) or S.config.sve_guest:
+        return TRUE  # with SVE vcpus: v614_bound_state_at_its_vl
+    return all_of(implies(_bound_task(S, c, t) & t.tif_sve.eq(1),
+                          Eq(S.host_vl(c), t.sve_vl))
+                  for c in _cpus(S) for t in _users(S))
+
+
 SEED = ("seed",)
 V610 = ("v6.10",)
 # v6.16 (model/variants/v6_16.py) keeps v6.14's lemmas and adds its own (V616); its
@@ -2079,6 +2095,16 @@ LEMMAS: tuple[Lemma, ...] = (
        " PSTATE.ZA clear (kernel_neon_begin's flush does SMSTOP; switching such a task in"
        " flushes before loading its state, 01098d893fa8; nothing inside a section sets"
        " SM)", V616),
+    _L(sme_bound_state_at_its_svl,
+       "(SME, several streaming VLs) a CPU bound to a task's user state with TIF_SME runs at"
+       " that task's streaming VL: task_fpsimd_load() and do_sme_acc() write SMCR_EL1.LEN"
+       " (sme_set_vq) before the bind whenever TIF_SME is set, TIF_SME is set only there"
+       " (before sme_set_vq) or on a stopped tracee with its binding flushed, and a VL change"
+       " flushes the task's binding first", V616),
+    _L(sve_bound_state_at_its_vl,
+       "(SVE VLs with SME, no SVE vcpus) a CPU bound to a task's user state with TIF_SVE runs"
+       " at that task's SVE VL: task_fpsimd_load() (sve_set_vq) and the SVE trap write"
+       " ZCR_EL1.LEN before the bind, and a VL change flushes the binding first", V616),
     _L(v614_loaded_cpu_binds_no_task,
        "while a vcpu thread runs with its vcpu loaded, its CPU is bound to nothing or to that"
        " vcpu: kvm_arch_vcpu_load_fp() saved and flushed, and only ctxsync binds before"

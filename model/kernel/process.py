@@ -102,6 +102,11 @@ def copy_task_struct(k: Ctx, child: int) -> None:
         # (event sve_set_vl) thread.sve_vl is part of the copied thread struct: the child
         # runs with its parent's vector length.
         k.set(dst.sve_vl, src.sve_vl)
+    if isinstance(dst.sme_vl, Var):
+        # (Config.sme_vls) thread.vl[ARM64_VEC_SME] likewise: the child keeps its parent's
+        # streaming vector length (v6.8-v6.16 arch_dup_task_struct() copies the struct and
+        # never resets it).
+        k.set(dst.sme_vl, src.sme_vl)
     # Ghosts: the child returns from the fork syscall, so by the syscall ABI its Z bits
     # above 127 and P/FFR are unspecified (Documentation/arm64/sve.txt section 3; the
     # model's reading: Z-high zero, P undefined), whatever its parent's were; its V and

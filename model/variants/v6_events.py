@@ -211,11 +211,12 @@ def fpsimd_flush_thread_v6(k: Ctx, fpmr_reset: bool = False) -> None:
     NULL buffer is zero, as in `model.kernel.fpsimd.sve_free`; no WARN on TIF_SVE any
     more), fpsimd_flush_thread_vl(): thread.sve_vl = sve_vl_onexec or the default (the
     model has no ONEXEC/INHERIT: the default; its WARNs cannot fire); with SME
-    (Config.sme) clear TIF_SME, detach sme_state, reset the SME VL (one SVL: nothing) and
-    svcr = 0 (the live PSTATE.SM/ZA are left: the reload's SVCR write clears them); (v6.16:
-    FPMR, `fpsimd_flush_thread_v616`); fp_type = FP_STATE_FPSIMD;
-    put_cpu_fpsimd_context().  Bottom halves are off throughout: no softirq or preemption
-    inside.  (The same text in v6.8.0 and v6.10.0, and in v6.16 but for FPMR.)"""
+    (Config.sme) clear TIF_SME, detach sme_state, svcr = 0 and (with --sme-vls)
+    fpsimd_flush_thread_vl(ARM64_VEC_SME): the SME default VL (the live PSTATE.SM/ZA
+    are left: the reload's SVCR write clears them); (v6.16: FPMR,
+    `fpsimd_flush_thread_v616`); fp_type = FP_STATE_FPSIMD; put_cpu_fpsimd_context().
+    Bottom halves are off throughout: no softirq or preemption inside.  (The same text in
+    v6.8.0 and v6.10.0, and in v6.16 but for FPMR.)"""
     k.local_bh_disable()
     flush_thread_statements(k, fpmr_reset)
     k.local_bh_enable()
@@ -242,6 +243,10 @@ def flush_thread_statements(k: Ctx, fpmr_reset: bool = False) -> None:
         # put); fpsimd_flush_thread_vl(ARM64_VEC_SME) (one SVL: a constant); svcr = 0
         k.clear_thread_flag("TIF_SME")
         k.set(k.cur.sme_state, zero)
+        if isinstance(k.cur.sme_vl, Var):
+            # (Config.sme_vls) fpsimd_flush_thread_vl(ARM64_VEC_SME): the SME default VL
+            # (no vl_onexec: PR_SME_SET_VL_ONEXEC is not modelled)
+            k.set(k.cur.sme_vl, k.config.sme_default_vl_index)
         k.set(k.cur.svcr_sm, False)
         k.set(k.cur.svcr_za, False)
     if fpmr_reset and k.config.fpmr:
@@ -913,7 +918,8 @@ def sve_set_vector_length_v68(k: Ctx, t: int, vl: int) -> None:
     fpsimd_save_user_state() (in the prctl syscall: FPSIMD-only while in_syscall(), up to
     v6.15); fpsimd_flush_task_state(task); if test_and_clear_tsk_thread_flag(TIF_SVE):
     sve_to_fpsimd(task) (the low 128 bits of sve_state into uw.fpsimd_state, whatever
-    fp_type says) and fp_type = FP_STATE_FPSIMD; (SME: not modelled) put the context;
+    fp_type says) and fp_type = FP_STATE_FPSIMD; (its SME block: with Config.sme the
+    table has model/variants/v6_sme.py vec_set_vector_length_v68) put the context;
     task_set_vl(); sve_free(task) (WARN_ON(TIF_SVE)); sve_alloc(task, true) (a zeroed
     buffer at the new size: the model's sve_state is zero either way)."""
     task = k.task(t)

@@ -12,9 +12,12 @@ Read where:
   `if (system_supports_sme())` around the "Enter/exit streaming mode" switch, so with SME
   it changes nothing.
 
-What is modelled: a full register write at the task's own vector length (one SVE VL and
-one SVL here: vec_set_vector_length() at the current VL only records the on-exec VL, no
-FP effect), as for NT_ARM_SVE without SME (`model.variants.v6.sve_set`).  The
+What is modelled: a full register write at the task's own vector length (the header's
+VL is the tracee's current SVE VL or SVL, also with --sve-vls/--sme-vls: a write at
+another length, whose vec_set_vector_length() first changes the tracee's VL, is modelled
+for NT_ARM_ZA only, `za_set_at_vl`; at the current VL it only records the on-exec VL, no
+FP effect), as for
+NT_ARM_SVE without SME (`model.variants.v6.sve_set`).  The
 FPSIMD-format payload of NT_ARM_SVE/NT_ARM_SSVE and partial writes are not modelled
 (v6.16 refuses an FPSIMD payload for NT_ARM_SSVE; in v6.8-v6.15 it leaves a streaming
 task with fp_type FP_STATE_FPSIMD).  Allocation failures (-ENOMEM) are not modelled.
@@ -150,5 +153,17 @@ def za_set(k: Ctx, target: int, data: bool = True) -> None:
     k.fpsimd_flush_task_state(target)
 
 
-FUNCTIONS_V68 = {"ssve_set": ssve_set_v68, "za_set": za_set}
+def za_set_at_vl(k: Ctx, target: int, vl: int) -> None:
+    """arch/arm64/kernel/ptrace.c (v6.8-v6.18: the same text in v6.10.0 and v6.18.2):
+    za_set() with ZA data and header.vl = ``vl`` (Config.sme_vls; a supported length):
+    vec_set_vector_length(target, ARM64_VEC_SME, header.vl, flags) first, whatever the
+    tracee's VL (the version's `sme_set_vector_length`: nothing at the same length;
+    otherwise, the tracee being stopped and not current, fpsimd_flush_task_state(target)
+    and the version's discard of the SME state, ZA and, up to v6.15, PSTATE.SM), then the
+    write at the new length (`za_set`)."""
+    k.sme_set_vector_length(target, vl)
+    za_set(k, target, data=True)
+
+
+FUNCTIONS_V68 = {"ssve_set": ssve_set_v68, "za_set": za_set, "za_set_at_vl": za_set_at_vl}
 NEW_FUNCTIONS = list(FUNCTIONS_V68)

@@ -35,8 +35,10 @@ What is modelled (state in model/state.py, Config.sme):
   format); the cpu_fp_state fields fpsimd_bind_task_to_cpu() records (sme_state, svcr,
   sme_vl) follow from ``last->st`` as sve_state and fp_type already do (which task is
   bound);
-* one streaming vector length (task_get_sme_vl() is a constant: sme_set_vq() changes
-  nothing and the VL check of fpsimd_save_user_state() cannot fail); no SME2 (ZT0: every
+* the streaming vector length (SVL): one for every task by default; with ``--sme-vls``
+  (Config.sme_vls, two or three powers of two) each task's thread.vl[ARM64_VEC_SME]
+  (``sme_vl``) and each CPU's SMCR_EL1.LEN (``smcr``) are enum state, as ``--sve-vls``
+  does for SVE (below, "Several streaming vector lengths"); no SME2 (ZT0: every
   ZA save/load path saves or loads ZT0 next to ZA under the same condition
   (system_supports_sme2()), so it would move exactly as ZA does and add no case); no
   FEAT_SME_FA64 (in streaming mode FFR is neither saved nor loaded, and not accessible to
@@ -145,8 +147,34 @@ zeroes thread.uw.fpmr alongside the V registers.  So:
   pointer) before its SMSTOP; hyp moves FPMR only for a VM with FPMR (v6.12 on), never
   with SME on the guest side.
 
+Several streaming vector lengths (``--sme-vls``; read in v6.10.0 and v6.18.2, v6.8.0 for
+vec_set_vector_length(); `--sve-vls` combines with it: the SVE and SME sets are separate
+options because they are separate properties of a system, model/config.py Config):
+
+* task_fpsimd_load(): if TIF_SME, sme_set_vq() at the task's SVL before the SVCR write
+  (`_sme_load_part`), and in the FP_STATE_SVE case, if TIF_SVE, sve_set_vq() at its SVE VL
+  (`_sve_set_vq_if_tif_sve`); do_sme_acc(): sme_set_vq() before the bind (`do_sme_acc_locked`);
+* fpsimd_save_user_state(): vl = last->sme_vl in streaming mode, last->sve_vl otherwise,
+  checked against RDVL (which reads the SVL in streaming mode): WARN, SIGKILL, no register
+  save (SVCR and ZA are saved before it) (`sme_vl_check`);
+* PR_SME_SET_VL (event ``sme_set_vl``, `sme_set_current_vl`): v6.8-v6.15
+  `vec_set_vector_length_v68` (also PR_SVE_SET_VL with SME: its SME block), v6.16
+  `sme_set_vector_length_v616` (change_live_vector_length());
+* exec resets the SVL to the default (256 bits clamped, sme_setup()), fork copies it;
+  SMCR_EL1.LEN boots at the smallest length; with nVHE SMCR_EL2.LEN stays at the maximum
+  the EL2 init set and KVM never changes it (no SME guests), so SMCR_EL1 decides;
+* no_loss: a task at EL0 with SME enabled runs at its own SVL
+  (`properties.fp.sme_vl_readers`), and one at SVL 128 has no Z bits above 127 in streaming
+  mode;
+* a tracer's NT_ARM_ZA write at another SVL (step ptrace_za_set_vl, with events
+  ptrace_fpr_set and sme_set_vl): `model.variants.v6_ptrace.za_set_at_vl`;
+* not modelled: a tracer's NT_ARM_SSVE write at another SVL (model/variants/v6_ptrace.py),
+  a VL change inside a signal handler (the
+  step is disabled there: sigreturn's check of the frame's VL is not modelled),
+  PR_SME_SET_VL_ONEXEC/PR_SME_VL_INHERIT.
+
 Not modelled with SME (refused: model/variants/v6.py check_config):
-several vector lengths, SVE vcpus (v6.13/v6.14 only, where SME is BROKEN).  Every optional
+SVE vcpus (v6.13/v6.14 only, where SME is BROKEN).  Every optional
 event runs with SME: exec, fork, ptrace_fpr_set,
 ptrace_stop, signal, efi, cpu_pm and cpu_hotplug have their SME statements in
 model/variants/v6_events.py and here; set_one_reg and vcpu_reset have none of their own
@@ -162,7 +190,7 @@ from collections.abc import Callable
 from model.ctx import Ctx
 from model.dsl import Const, Expr, Var, any_of
 from model.kernel import efi, fpsimd
-from model.variants import v6, v6_ptrace
+from model.variants import v6, v6_events, v6_ptrace
 
 
 def _zero(k: Ctx) -> Const:
@@ -210,6 +238,41 @@ def sme_smstop_sm(k: Ctx) -> None:
     """arch/arm64/include/asm/fpsimd.h: sme_smstop_sm(): MSR SVCRSM, #0 (SMSTOP SM): leave
     streaming mode, ZA unchanged."""
     k.sme_write_svcr(k.false, k.this_cpu.za_on.eq(1))
+
+
+def sme_set_vq(k: Ctx, vl: Expr) -> None:
+    """arch/arm64/include/asm/fpsimd.h (v5.19 on): sme_set_vq(vq_minus_1):
+    sysreg_clear_set_s(SYS_SMCR_EL1, SMCR_ELx_LEN_MASK, vq_minus_1): SMCR_EL1.LEN, the
+    streaming vector length of EL1/EL0 (with VHE the access reaches SMCR_EL2; with nVHE
+    SMCR_EL2.LEN stays at the maximum the EL2 init set, so SMCR_EL1 decides).  ``vl`` is
+    the caller's length (an index into Config.sme_vls: always a supported one, so the
+    effective SVL is that length).  With one streaming VL nothing is state: no effect."""
+    if isinstance(k.this_cpu.smcr, Var):
+        k.set(k.this_cpu.smcr, vl)
+
+
+def sme_vl_check(k: Ctx, sve_vl: Expr, sme_vl: Expr) -> Expr:
+    """The VL check of fpsimd_save_user_state() with SME (v6.8-v6.16, the same text in
+    v6.10.0 and v6.18.2): ``if (WARN_ON(sve_get_vl() != vl))`` force_signal_inject(SIGKILL)
+    and return without saving, where ``vl`` is last->sme_vl in streaming mode and
+    last->sve_vl otherwise, and sve_get_vl() (RDVL, "will account for SM") reads the
+    streaming VL (SMCR_EL1.LEN) when PSTATE.SM is set and the SVE VL (ZCR_EL1.LEN) when it
+    is not.  Returns the "lengths agree" condition under which the caller saves.  Only the
+    kinds with several lengths are compared (one length cannot differ); with none it is
+    not emitted.  The same assertion site as the check without SME
+    (`model.variants.v6.sve_vl_check`); the SIGKILL itself is not modelled (the WARN is
+    the finding, and the state is not saved, as in the C)."""
+    cpu = k.this_cpu
+    sme_ok = cpu.smcr.eq(sme_vl) if isinstance(cpu.smcr, Var) else None
+    sve_ok = k.S.host_vl(k.cpu).eq(sve_vl) if k.S.multi_vl else None
+    if sme_ok is None and sve_ok is None:
+        return k.true
+    ok_expr = ((cpu.sm.eq(1) & (sme_ok if sme_ok is not None else k.true))
+               | (cpu.sm.eq(0) & (sve_ok if sve_ok is not None else k.true)))
+    ok = k.let("vl_ok", ok_expr)
+    k.check(ok.eq(1), "WARN", "fpsimd_save_user_state",
+            "WARN_ON(sve_get_vl() != vl): SIGKILL, state not saved")
+    return ok.eq(1)
 
 
 def sme_alloc(k: Ctx) -> None:
@@ -290,11 +353,17 @@ def fpsimd_flush_cpu_state(k: Ctx) -> None:
 
 
 def _sme_load_part(k: Ctx) -> None:
-    """The SME block of task_fpsimd_load() (v6.10, v6.16): sme_set_vq() if TIF_SME (one
-    SVL: no effect); write_sysreg_s(current->thread.svcr, SYS_SVCR) (with its
-    architectural effect); if thread_za_enabled(): sme_load_state(thread.sme_state) (ZA;
-    ZT0 with SME2, not modelled)."""
+    """The SME block of task_fpsimd_load() (v6.10, v6.16): sme_set_vq() at the task's
+    streaming VL if TIF_SME (`sme_set_vq`: with one SVL no effect);
+    write_sysreg_s(current->thread.svcr, SYS_SVCR) (with its architectural effect); if
+    thread_za_enabled(): sme_load_state(thread.sme_state) (ZA; ZT0 with SME2, not
+    modelled)."""
     t = k.cur
+    if isinstance(k.this_cpu.smcr, Var):
+        # "Ensure VL is set up for restoring data": if TIF_SME,
+        # sme_set_vq(sve_vq_from_vl(task_get_sme_vl(current)) - 1)
+        with k.If(k.test_thread_flag("TIF_SME")):
+            k.sme_set_vq(t.sme_vl)
     k.sme_write_svcr(t.svcr_sm.eq(1), t.svcr_za.eq(1))
     with k.If(t.svcr_za.eq(1)):
         k.set(k.this_cpu.za, t.sme_state)
@@ -311,12 +380,25 @@ def _load_regs(k: Ctx) -> None:
         k.fpsimd_load_state(k.cur.uw)
 
 
+def _sve_set_vq_if_tif_sve(k: Ctx) -> None:
+    """The FP_STATE_SVE case's last statement in task_fpsimd_load() (v6.10 and v6.16, the
+    same text in v6.10.0 and v6.18.2): if TIF_SVE, sve_set_vq(sve_vq_from_vl(
+    task_get_sve_vl(current)) - 1): ZCR_EL1.LEN = the task's SVE VL (Config.sve_vls; with
+    one SVE VL no effect).  A streaming state leaves TIF_SVE as it was, so a streaming
+    task without TIF_SVE keeps the CPU's ZCR_EL1."""
+    zcr = k.this_cpu.zcr
+    if k.config.sve and isinstance(zcr, Var):
+        with k.If(k.test_thread_flag("TIF_SVE")):
+            k.set(zcr, k.cur.sve_vl)
+
+
 def task_fpsimd_load_sme_v610(k: Ctx, fpmr_first: bool = True) -> None:
     """arch/arm64/kernel/fpsimd.c (v6.10): task_fpsimd_load() with SME.  WARN_ON
     (preemptible()); WARN_ON(TIF_KERNEL_FPSTATE); by fp_type: FP_STATE_FPSIMD: if
     test_and_clear TIF_SVE, sve_user_disable(); FP_STATE_SVE: if !thread_sm_enabled() and
     !WARN_ON_ONCE(!test_and_set_thread_flag(TIF_SVE)), sve_user_enable() (a streaming
-    state leaves TIF_SVE alone); sve_set_vq if TIF_SVE (one VL); then the SME block
+    state leaves TIF_SVE alone); sve_set_vq if TIF_SVE (`_sve_set_vq_if_tif_sve`); then the
+    SME block
     (`_sme_load_part`), then the register load (`_load_regs`).  On a system without SVE
     sve_user_enable/disable() would touch RES0 bits: CPACR_EL1.ZEN is not state there.
 
@@ -349,6 +431,7 @@ def task_fpsimd_load_sme_v610(k: Ctx, fpmr_first: bool = True) -> None:
             if isinstance(zen, Var):
                 with k.If(was.eq(1)):
                     k.set(zen, True)  # sve_user_enable()
+        _sve_set_vq_if_tif_sve(k)
     _sme_load_part(k)
     if not fpmr_first:
         v6.fpmr_load(k)
@@ -376,6 +459,7 @@ def task_fpsimd_load_sme_v616(k: Ctx) -> None:
             k.set_thread_flag("TIF_SVE")
             k.check(was.eq(1), "WARN", "task_fpsimd_load",
                     "WARN_ON_ONCE(!test_and_set_thread_flag(TIF_SVE)) with fp_type SVE")
+        _sve_set_vq_if_tif_sve(k)
     _sme_load_part(k)
     v6.fpmr_load(k)
     _load_regs(k)
@@ -393,7 +477,9 @@ def _save_user_state_sme(k: Ctx, sve_regs: Expr, vcpu_sve_regs: Expr) -> None:
     same oops); save_sve_regs from the version's test; then *last->svcr = SVCR; if SVCR.ZA,
     sme_save_state(last->sme_state) (ZA); if SVCR.SM, the streaming state overrides:
     save_sve_regs at vl = last->sme_vl, FFR only with FA64 (not modelled: the P slice);
-    the VL check (one VL per kind: cannot fail, not emitted); then sve_save_state(
+    the VL check against RDVL (`sme_vl_check`: with several SVE or streaming lengths,
+    WARN, SIGKILL and no save if they differ; not emitted with one length per kind); then
+    sve_save_state(
     last->sve_state, &last->st->fpsr) and *last->fp_type = FP_STATE_SVE, or
     fpsimd_save_state(last->st) and FP_STATE_FPSIMD.  The pointers are those of the
     binding (`last->st`): a task's own (fpsimd_bind_task_to_cpu()), or a task's
@@ -421,8 +507,11 @@ def _save_user_state_sme(k: Ctx, sve_regs: Expr, vcpu_sve_regs: Expr) -> None:
                 with k.If(cpu.za_on.eq(1)):
                     k.set(t.sme_state, cpu.za)  # sme_save_state(last->sme_state)
                 with k.If(sve_regs | cpu.sm.eq(1)):
-                    k.sve_save_state(t.sve_state, st)
-                    k.set(t.fp_type, "SVE")
+                    # vl = SVCR.SM ? last->sme_vl : last->sve_vl (the task's, set by
+                    # fpsimd_bind_task_to_cpu()); the check against RDVL
+                    with k.If(sme_vl_check(k, t.sve_vl, t.sme_vl)):
+                        k.sve_save_state(t.sve_state, st)
+                        k.set(t.fp_type, "SVE")
                 with k.Else():
                     k.fpsimd_save_state(t.uw)
                     k.set(t.fp_type, "FPSIMD")
@@ -490,15 +579,16 @@ def do_sme_acc(k: Ctx) -> None:
 def do_sme_acc_locked(k: Ctx) -> None:
     """arch/arm64/kernel/fpsimd.c (v5.19-v6.15, read in v6.10): the rest of do_sme_acc():
     get_cpu_fpsimd_context(); if test_and_set_thread_flag(TIF_SME): WARN_ON(1); if the
-    state is live (TIF_FOREIGN_FPSTATE clear): sme_set_vq() (one SVL) and
-    fpsimd_bind_task_to_cpu() (which enables EL0 SME); otherwise nothing: the task's
-    state may still be bound to another CPU (#14); put_cpu_fpsimd_context()."""
+    state is live (TIF_FOREIGN_FPSTATE clear): sme_set_vq(task_get_sme_vl(current)'s VQ
+    - 1) (`sme_set_vq`) and fpsimd_bind_task_to_cpu() (which enables EL0 SME); otherwise
+    nothing: the task's state may still be bound to another CPU (#14); put_cpu_fpsimd_context()."""
     k.local_bh_disable()
     k.check(~k.test_thread_flag("TIF_SME"), "WARN", "do_sme_acc",
             "WARN_ON(1): TIF_SME already set (with TIF_SME userspace shouldn't generate"
             " any traps)")
     k.set_thread_flag("TIF_SME")
     with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
+        k.sme_set_vq(k.cur.sme_vl)
         k.fpsimd_bind_task_to_cpu()
     with k.Else():
         k.do_sme_acc_foreign()
@@ -516,6 +606,125 @@ def do_sme_acc_foreign_v616(k: Ctx) -> None:
     handling SME traps", #14): fpsimd_flush_task_state(current), so no CPU's registers
     count as current's any more."""
     k.fpsimd_flush_task_state(k.current)
+
+
+# ------------------------------------------- prctl(PR_SME_SET_VL) / PR_SVE_SET_VL with SME
+def _vl_change_ghost_sme(k: Ctx, t: int, sme_kind: bool, sm_cleared: bool) -> None:
+    """Ghost (not kernel code): what the task must read after a change of its vector
+    length (Documentation/arch/arm64/sme.rst section 6 and sve.rst section 6): Z bits above
+    127, P0-P15 and FFR unspecified (the model's reading, as for SVE: Z-high zero, P/FFR
+    undefined); for an SME VL change also ZA (PSTATE.ZA cleared: the task must run with ZA
+    off) and, up to v6.15 (``sm_cleared``; the v6.10 sme.rst: "Changing the vector length
+    causes PSTATE.ZA and PSTATE.SM to be cleared"; the v6.18.2 one drops PSTATE.SM),
+    PSTATE.SM."""
+    task = k.task(t)
+    with k.atomic():
+        k.set(task.zhi_expected, 0)
+        k.set(task.p_written, 0)
+        if sme_kind:
+            k.set(task.za_expected, 0)
+            if sm_cleared:
+                k.set(task.sm_expected, 0)
+
+
+def vec_set_vector_length_v68(k: Ctx, t: int, kind: str, vl: int) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.8-v6.15; the same text in v6.8.0 and v6.10.0):
+    vec_set_vector_length(task, type, vl, 0) with SME (Config.sme), ``kind`` "SVE"
+    (ARM64_VEC_SVE, PR_SVE_SET_VL) or "SME" (ARM64_VEC_SME, PR_SME_SET_VL), ``vl`` already
+    a supported length (the step chooses it among the configured ones:
+    find_supported_vector_length() maps any valid request to one); flags 0 (ONEXEC and
+    INHERIT are not modelled: only vl_onexec and a TIF flag read at exec change).  If it
+    is the task's VL of that kind: nothing.  Else: for task == current,
+    get_cpu_fpsimd_context() and fpsimd_save_user_state() (FPSIMD-only while in_syscall(),
+    SVCR and ZA with it); fpsimd_flush_task_state(task); if test_and_clear TIF_SVE or
+    thread_sm_enabled(): sve_to_fpsimd(task) (V from sve_state, whatever fp_type says) and
+    fp_type = FP_STATE_FPSIMD; if system_supports_sme() and (type is SME or svcr has
+    neither SM nor ZA): svcr.SM and svcr.ZA cleared, TIF_SME cleared, free_sme; put the
+    context; task_set_vl(); sve_free(task) and sve_alloc(task, true) (a zeroed buffer at
+    the new size: the model's sve_state is zero either way); if free_sme, sme_free(task)
+    (sme_state NULL: zero in the model; sme_alloc() zeroes it again before any use)."""
+    task = k.task(t)
+    cur_vl = task.sme_vl if kind == "SME" else task.sve_vl
+    if not isinstance(cur_vl, Var):
+        return
+    zero = _zero(k)
+    with k.If(cur_vl.ne(vl)):
+        if t == k.current:
+            k.local_bh_disable()
+            k.fpsimd_save_user_state()
+        k.fpsimd_flush_task_state(t)
+        was_sve = k.let("tif_sve", k.test_tsk_thread_flag(t, "TIF_SVE"))
+        k.update_tsk_thread_flag(t, "TIF_SVE", False)
+        with k.If(was_sve.eq(1) | task.svcr_sm.eq(1)):
+            k.sve_to_fpsimd(t)
+            if isinstance(task.fp_type, Var):
+                k.set(task.fp_type, "FPSIMD")
+        free_sme = k.let("free_sme", k.true if kind == "SME"
+                         else task.svcr_sm.eq(0) & task.svcr_za.eq(0))
+        with k.If(free_sme.eq(1)):
+            k.set(task.svcr_sm, False)
+            k.set(task.svcr_za, False)
+            k.update_tsk_thread_flag(t, "TIF_SME", False)
+        if t == k.current:
+            k.local_bh_enable()
+        k.set(cur_vl, vl)
+        for slot in task.sve_state.all_slots():  # sve_free(); sve_alloc(task, true)
+            k.set(slot, zero)
+        with k.If(free_sme.eq(1)):
+            k.set(task.sme_state, zero)  # sme_free()
+        _vl_change_ghost_sme(k, t, kind == "SME", sm_cleared=True)
+
+
+def sve_set_vector_length_sme_v68(k: Ctx, t: int, vl: int) -> None:
+    """PR_SVE_SET_VL on a system with SME (v6.8-v6.15): `vec_set_vector_length_v68` with
+    ARM64_VEC_SVE (its SME block keeps the SME state of a task using SM or ZA)."""
+    vec_set_vector_length_v68(k, t, "SVE", vl)
+
+
+def sme_set_vector_length_v68(k: Ctx, t: int, vl: int) -> None:
+    """PR_SME_SET_VL (v6.8-v6.15): `vec_set_vector_length_v68` with ARM64_VEC_SME (the
+    model's name for that call, as sve_set_vector_length is for ARM64_VEC_SVE)."""
+    vec_set_vector_length_v68(k, t, "SME", vl)
+
+
+def sme_set_vector_length_v616(k: Ctx, t: int, vl: int) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.16 [I], read in v6.18.2: 49ce484187f7 and b87c8c4aca11
+    of the v6.16-rc1 merge): vec_set_vector_length(task, ARM64_VEC_SME, vl, 0) ->
+    change_live_vector_length(): new zeroed sve_state and sme_state allocated first; for
+    task == current fpsimd_save_and_flush_current_state() (else
+    fpsimd_flush_task_state(task)); fpsimd_sync_from_effective_state(task) (an SVE-format
+    state's V into uw.fpsimd_state); task_set_vl(); the new sve_state;
+    fpsimd_sync_to_effective_state_zeropad(task) (if fp_type is SVE, V zero-padded into
+    it); svcr.ZA cleared and the new (zeroed) sme_state.  PSTATE.SM, TIF_SME, TIF_SVE and
+    fp_type are left as they were ("Always preserve PSTATE.SM and the effective FPSIMD
+    state")."""
+    task = k.task(t)
+    if not isinstance(task.sme_vl, Var):
+        return
+    zero = _zero(k)
+    with k.If(task.sme_vl.ne(vl)):
+        if t == k.current:
+            k.fpsimd_save_and_flush_current_state()
+        else:
+            k.fpsimd_flush_task_state(t)
+        k.sve_sync_to_fpsimd(t)
+        k.set(task.sme_vl, vl)
+        for slot in task.sve_state.all_slots():
+            k.set(slot, zero)
+        k.sve_sync_from_fpsimd_zeropad(t)
+        k.set(task.svcr_za, False)
+        k.set(task.sme_state, zero)
+        _vl_change_ghost_sme(k, t, True, sm_cleared=False)
+
+
+def sme_set_current_vl(k: Ctx, vl: int) -> None:
+    """arch/arm64/kernel/fpsimd.c (v5.19 on): sme_set_current_vl(arg) (prctl(PR_SME_SET_VL),
+    from kernel/sys.c): if !system_supports_sme() or is_compat_task(), -EINVAL; else
+    vec_set_vector_length(current, ARM64_VEC_SME, vl, flags) (`sme_set_vector_length`,
+    the version's)."""
+    k.sme_set_vector_length(k.current, vl)
+    if isinstance(k.cur.syscall_body, Var):
+        k.set(k.cur.syscall_body, False)  # the prctl's body is done
 
 
 # ---------------------------------------------------------------- KVM (arch/arm64/kvm)
@@ -718,6 +927,7 @@ NEW_FUNCTIONS = ["sme_write_svcr", "sme_smstop", "sme_smstop_sm", "sme_alloc",
                  "sve_alloc_keep", "user_svcr_write", "user_za_write", "user_ssve_write",
                  "do_sme_acc", "do_sme_acc_locked", "do_sme_acc_foreign", "sme_syscall_abi",
                  "kvm_arch_vcpu_load_fp_sme", "kvm_arch_vcpu_put_fp_sme",
+                 "sme_set_vq", "sme_set_current_vl", "sme_set_vector_length",
                  *v6_ptrace.NEW_FUNCTIONS]
 
 
@@ -732,6 +942,10 @@ def v610_functions() -> dict[str, Callable[..., None]]:
         "do_sme_acc_foreign": do_sme_acc_foreign, "sme_syscall_abi": sme_syscall_abi,
         "kvm_arch_vcpu_load_fp_sme": kvm_arch_vcpu_load_fp_sme,
         "kvm_arch_vcpu_put_fp_sme": kvm_arch_vcpu_put_fp_sme,
+        "sme_set_vq": sme_set_vq, "sme_set_current_vl": sme_set_current_vl,
+        "sme_set_vector_length": sme_set_vector_length_v68,
+        "sve_set_vector_length": _with_sme(v6_events.sve_set_vector_length_v68,
+                                           sve_set_vector_length_sme_v68),
         "task_fpsimd_load": _with_sme(v6.task_fpsimd_load, task_fpsimd_load_sme_v610),
         "fpsimd_save_user_state": _with_sme(v6.fpsimd_save_user_state,
                                             fpsimd_save_user_state_sme_v610),
@@ -759,4 +973,8 @@ def v616_functions() -> dict[str, Callable[..., None]]:
                                           fpsimd_syscall_enter_sme_v616),
         "do_sme_acc_foreign": do_sme_acc_foreign_v616,
         "ssve_set": v6_ptrace.ssve_set_v616,
+        "sme_set_vector_length": sme_set_vector_length_v616,
+        # PR_SVE_SET_VL: v6.16's change_live_vector_length() has no SME statement of its
+        # own for ARM64_VEC_SVE (SM, ZA, TIF_SME and sme_state are kept)
+        "sve_set_vector_length": v6_events.sve_set_vector_length_v616,
     }
