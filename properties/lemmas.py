@@ -1304,6 +1304,12 @@ def _v6_task_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
     if not S.config.sve:
         return _latest(S, t.uw, t.index)
     if "fp_type" not in S.features:
+        if S.config.sve_guest and t.vmm:
+            # v6.1 with SVE vcpus: ctxsync's TIF_SVE describes the bound vcpu; the thread's
+            # own state, saved at vcpu load with TIF_SVE clear, stays in FPSIMD format
+            loaded = any_of(_holds(v, t) for v in S.vcpus) & _pc_in(t, LOADED_PCS)
+            return ((loaded & _tok_ok(S, t.uw.fpsr, t.index) & _tok_ok(S, t.uw.v, t.index))
+                    | (~loaded & _task_saved_latest(S, t)))
         return _task_saved_latest(S, t)  # v6.1: the format is TIF_SVE's, as in 2018
     sv = t.sve_state
     in_sve = (t.fp_type.eq("SVE") & _tok_ok(S, sv.v, t.index) & _zhi_expected(S, sv.zhi, t)
@@ -1453,7 +1459,28 @@ def v61_sve_ghosts_need_tif_sve(S: Layout) -> Expr:
 
 @_needs_v61_sve
 def v61_sve_kvm_thread_not_sve(S: Layout) -> Expr:
+    if S.config.sve_guest:  # ctxsync sets TIF_SVE for an SVE vcpu: v61_sve_guest_kvm_thread
+        return TRUE
     return all_of(implies(_pc_in(t, KVM_PCS), t.tif_sve.eq(0)) for t in _vmms(S))
+
+
+@_needs_v61_sve
+def v61_sve_guest_kvm_thread(S: Layout) -> Expr:
+    """(SVE vcpus) A VMM thread inside KVM_RUN has TIF_SVE clear until its vcpu is loaded
+    (el0_svc cleared it; vcpu_load's BUG_ON), and with it set while the vcpu is loaded its
+    CPU's binding is its vcpu's or it is foreign (only ctxsync sets it there, binding the
+    vcpu; put_fp clears it)."""
+    if not S.config.sve_guest:
+        return TRUE
+    out = []
+    for t in _vmms(S):
+        out.append(implies(_pc_in(t, KVM_PCS) & ~_pc_in(t, LOADED_PCS), t.tif_sve.eq(0)))
+        for c in _cpus(S):
+            out.append(implies(S.cpu[c].current.eq(t.index) & _pc_in(t, LOADED_PCS)
+                               & t.tif_sve.eq(1) & t.tif_foreign.eq(0),
+                               any_of(_holds(v, t) & S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index))
+                                      for v in S.vcpus)))
+    return all_of(out)
 
 
 @_needs_v61_sve
@@ -1478,6 +1505,10 @@ def v61_sve_load_records_binding(S: Layout) -> Expr:
         for t in _vmms(S):
             for v in S.vcpus:
                 here = _kvm_loaded_on(S, c, t, v)
+                if S.config.sve_guest:
+                    # (SVE vcpus) VHE hyp enables ZEN for the guest that owns the registers
+                    # (kvm_hyp_handle_fpsimd, __activate_traps); the exit resets it
+                    here = here & ~(t.pc.eq("IN_GUEST") & _owner(S, c, v).eq("GUEST_OWNED"))
                 out.append(implies(here & S.cpu[c].zen_el0en.eq(1), v.host_sve_enabled.eq(1)))
                 out += [implies(here & _bound_task(S, c, u), v.host_sve_enabled.eq(u.tif_sve))
                         for u in _users(S)]
@@ -1980,6 +2011,10 @@ LEMMAS: tuple[Lemma, ...] = (
        " change, in the KVM_RUN step that takes the vcpu mutex)", V61),
     # v6.1 with SVE (TRUE without it): proved with the VMM thread alone on one CPU; with a
     # plain task (a tracer) v6.1 has the BUG_ON(TIF_SVE) finding, with two CPUs #13
+    _L(v61_sve_guest_kvm_thread,
+       "(SVE vcpus) a VMM thread in KVM_RUN has TIF_SVE clear before its vcpu is loaded, and"
+       " set only while its CPU is bound to its vcpu or it is foreign (only ctxsync sets it,"
+       " with the bind)", V61),
     _L(v61_sve_ghosts_need_tif_sve,
        "a task whose Z bits above 127 or P/FFR hold values it must read back has TIF_SVE"
        " (el0_svc clears the ghosts with TIF_SVE; only TIF_SVE-enabled EL0 code writes them)",
