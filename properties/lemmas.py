@@ -1466,20 +1466,27 @@ def v61_sve_kvm_thread_not_sve(S: Layout) -> Expr:
 
 @_needs_v61_sve
 def v61_sve_guest_kvm_thread(S: Layout) -> Expr:
-    """(SVE vcpus) A VMM thread inside KVM_RUN has TIF_SVE clear until its vcpu is loaded
-    (el0_svc cleared it; vcpu_load's BUG_ON), and with it set while the vcpu is loaded its
-    CPU's binding is its vcpu's or it is foreign (only ctxsync sets it there, binding the
-    vcpu; put_fp clears it)."""
+    """(SVE vcpus) A VMM thread inside KVM_RUN has no SVE ghosts (el0_svc ended them) and
+    TIF_SVE clear until its vcpu is loaded (el0_svc cleared it; vcpu_load's BUG_ON); with
+    the vcpu loaded, TIF_SVE is set only while it runs (put_fp, from kvm_sched_out too,
+    clears it), and, running and not foreign, exactly while its CPU is bound to its vcpu
+    (ctxsync sets both in one step; every unbind, a flush, sets TIF_FOREIGN_FPSTATE)."""
     if not S.config.sve_guest:
         return TRUE
     out = []
     for t in _vmms(S):
-        out.append(implies(_pc_in(t, KVM_PCS) & ~_pc_in(t, LOADED_PCS), t.tif_sve.eq(0)))
+        kvm = _pc_in(t, KVM_PCS)
+        loaded = _pc_in(t, LOADED_PCS)
+        out.append(implies(kvm, t.zhi_expected.eq(0) & t.p_written.eq(0)))
+        out.append(implies(kvm & ~loaded, t.tif_sve.eq(0)))
+        out.append(implies(loaded & t.tif_sve.eq(1),
+                           any_of(S.cpu[c].current.eq(t.index) for c in _cpus(S))))
         for c in _cpus(S):
-            out.append(implies(S.cpu[c].current.eq(t.index) & _pc_in(t, LOADED_PCS)
-                               & t.tif_sve.eq(1) & t.tif_foreign.eq(0),
-                               any_of(_holds(v, t) & S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index))
-                                      for v in S.vcpus)))
+            vcpu_bound = any_of(_holds(v, t) & S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index))
+                                for v in S.vcpus)
+            out.append(implies(S.cpu[c].current.eq(t.index) & loaded & t.tif_foreign.eq(0),
+                               (t.tif_sve.eq(1) & vcpu_bound)
+                               | (t.tif_sve.eq(0) & ~vcpu_bound)))
     return all_of(out)
 
 
@@ -2012,9 +2019,10 @@ LEMMAS: tuple[Lemma, ...] = (
     # v6.1 with SVE (TRUE without it): proved with the VMM thread alone on one CPU; with a
     # plain task (a tracer) v6.1 has the BUG_ON(TIF_SVE) finding, with two CPUs #13
     _L(v61_sve_guest_kvm_thread,
-       "(SVE vcpus) a VMM thread in KVM_RUN has TIF_SVE clear before its vcpu is loaded, and"
-       " set only while its CPU is bound to its vcpu or it is foreign (only ctxsync sets it,"
-       " with the bind)", V61),
+       "(SVE vcpus) a VMM thread in KVM_RUN has no SVE ghosts and TIF_SVE clear before its"
+       " vcpu is loaded; with it loaded, TIF_SVE is set only while it runs and, not foreign,"
+       " exactly while its CPU is bound to its vcpu (ctxsync sets both; put_fp clears it)",
+       V61),
     _L(v61_sve_ghosts_need_tif_sve,
        "a task whose Z bits above 127 or P/FFR hold values it must read back has TIF_SVE"
        " (el0_svc clears the ghosts with TIF_SVE; only TIF_SVE-enabled EL0 code writes them)",
