@@ -1491,6 +1491,22 @@ def v61_sve_guest_kvm_thread(S: Layout) -> Expr:
 
 
 @_needs_v61_sve
+def v61_sve_guest_bound_at_its_vl(S: Layout) -> Expr:
+    """(SVE vcpus, several VLs, VHE) Host code on a CPU runs at the VL of the state bound
+    there: an SVE vcpu's max VL (hyp's __hyp_sve_restore_guest() wrote it into ZCR_EL2,
+    the VHE host's own register), a task with TIF_SVE its own VL (sve_set_vq() before
+    every SVE load and in sve_init_regs()); and ZCR_EL2 is the vcpu's max while its guest
+    runs owning the registers.  nVHE is not claimed: the guest's ZCR_EL1 limits the host
+    there until put_fp (#20)."""
+    if not (S.config.sve_guest and S.multi_vl and S.config.vhe):
+        return TRUE
+    top = S.config.vcpu_max_vl_index
+    # and while the guest runs owning the registers, ZCR_EL2 is its max (hyp wrote it)
+    live = all_of(implies(_v6_guest_live(S, c), S.host_vl(c).eq(top)) for c in _cpus(S))
+    return live & v614_bound_state_at_its_vl(S)
+
+
+@_needs_v61_sve
 def v61_sve_live_zen_is_tif_sve(S: Layout) -> Expr:
     return _live_zen_is_tif_sve(S)
 
@@ -1512,9 +1528,10 @@ def v61_sve_load_records_binding(S: Layout) -> Expr:
         for t in _vmms(S):
             for v in S.vcpus:
                 here = _kvm_loaded_on(S, c, t, v)
-                if S.config.sve_guest:
+                if S.config.sve_guest and S.config.vhe:
                     # (SVE vcpus) VHE hyp enables ZEN for the guest that owns the registers
-                    # (kvm_hyp_handle_fpsimd, __activate_traps); the exit resets it
+                    # (kvm_hyp_handle_fpsimd, __activate_traps); the exit resets it.  nVHE
+                    # switches the guest's CPACR_EL1 with its sysregs: the host's stays
                     here = here & ~(t.pc.eq("IN_GUEST") & _owner(S, c, v).eq("GUEST_OWNED"))
                 out.append(implies(here & S.cpu[c].zen_el0en.eq(1), v.host_sve_enabled.eq(1)))
                 out += [implies(here & _bound_task(S, c, u), v.host_sve_enabled.eq(u.tif_sve))
@@ -2022,6 +2039,11 @@ LEMMAS: tuple[Lemma, ...] = (
        "(SVE vcpus) a VMM thread in KVM_RUN has no SVE ghosts and TIF_SVE clear before its"
        " vcpu is loaded; with it loaded, TIF_SVE is set only while it runs and, not foreign,"
        " exactly while its CPU is bound to its vcpu (ctxsync sets both; put_fp clears it)",
+       V61),
+    _L(v61_sve_guest_bound_at_its_vl,
+       "(SVE vcpus, several VLs, VHE) host code runs at the VL of the state bound to its CPU:"
+       " an SVE vcpu's max VL (hyp wrote it into ZCR_EL2, the VHE host's register), a task"
+       " with TIF_SVE its own (sve_set_vq before every SVE load); not claimed on nVHE (#20)",
        V61),
     _L(v61_sve_ghosts_need_tif_sve,
        "a task whose Z bits above 127 or P/FFR hold values it must read back has TIF_SVE"
