@@ -47,12 +47,6 @@ def test_sve_vcpus_are_refused_where_not_modelled(variant: str) -> None:
         Instance(Config(**SMALL), get_variant(variant))
 
 
-def test_sve_vcpus_with_sme_are_refused() -> None:
-    with pytest.raises(ModelError, match="sve-guest with --sme"):
-        Instance(Config(cpus=1, tasks=0, sve=True, sme=True, sve_guest=True,
-                        preemption="merged"), get_variant("v6.10"))
-
-
 # ------------------------------------------------------------------ C semantics
 @pytest.mark.parametrize("variant", ["v6.9", "v6.10"])
 def test_host_sve_trap_restores_the_host_max_in_zcr_el2(variant: str) -> None:
