@@ -342,6 +342,9 @@ def el0_svc(k: Ctx) -> None:
         k.set(k.cur.zhi_expected, 0)
         k.set(k.cur.p_written, 0)
         k.set(k.this_cpu.irqs_disabled, False)  # el0_svc_common(): local_daif_restore()
+    # model bookkeeping of the optional events (signal: the frame's check ends; fork,
+    # sve_set_vl: the task is in a syscall's body), as every other el0_svc does it
+    v6.syscall_entry_bookkeeping(k)
     k.goto("KERNEL")
 
 

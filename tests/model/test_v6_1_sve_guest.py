@@ -17,7 +17,7 @@ from checker.inspect.load import load
 from checker.inspect.replay import build_instance, replay
 from checker.instance import Instance
 from checker.native.explore import explore_native
-from model.config import Config
+from model.config import Config, kconfig_preset
 from model.variant import Variant
 from model.variants import get_variant
 from model.variants.v6 import (
@@ -133,6 +133,18 @@ def test_prctl_set_vl_saves_under_the_fpsimd_context() -> None:
     assert not viol
     assert (st["T0.sve_vl"], st["T0.TIF_SVE"], st["T0.TIF_FOREIGN_FPSTATE"]) == ("256", "0", "1")
     assert st["T0.uw.v"] == "T0" and st["cpu0.fpsimd_context_busy"] == "0"
+
+
+def test_prctl_set_vl_fires_on_v61_and_holds() -> None:
+    """v6.1's el0_svc() enters the syscall's body (the model's bookkeeping, as every other
+    el0_svc), so the prctl step fires; one task on one CPU holds (v6.1 clears TIF_SVE at
+    syscall entry: no #22)."""
+    cfg = Config(cpus=1, tasks=1, vcpus=0, vmm_threads=0, sve=True, sve_vls=(128, 256),
+                 events=("sve_set_vl",), **kconfig_preset("preempt"))
+    res, _ = explore_native(Instance(cfg, get_variant("v6.1")), list(PROPERTY_NAMES))
+    assert res.complete and not res.violations
+    assert res.guards_reached.get("sve_set_vl_with_state_live") is not None
+    assert res.stats.states == 3_012
 
 
 # ------------------------------------------------------------------ #20 and its fix
