@@ -147,6 +147,30 @@ def test_prctl_set_vl_fires_on_v61_and_holds() -> None:
     assert res.stats.states == 3_012
 
 
+def test_bug_13_with_several_vls_is_the_vl_warn() -> None:
+    """#13 (751ecf6afd65, v6.12) with two VLs and no KVM: the task's stale binding on the
+    CPU it left before its SVE trap completed elsewhere looks live again, now with TIF_SVE,
+    at a ZCR_EL1 never set to its VL: fpsimd_save()'s VL WARN (SIGKILL) in 9 steps, as on
+    v6.10; with 751ecf6afd65's flush (a sketch on v6.1) the configuration holds."""
+    cfg = Config(cpus=2, tasks=1, vcpus=0, vmm_threads=0, sve=True, sve_vls=(128, 256),
+                 vhe=True, preemption="merged", **kconfig_preset("preempt"))
+    res, _ = explore_bfs(Instance(cfg, get_variant("v6.1")), ["kernel_asserts"],
+                         stop_early=True)
+    trace = res.violations["kernel_asserts"]
+    assert WARN in trace.violation and len(trace.steps) == 9
+    assert "do_sve_acc_locked" in {f for s in trace.steps for f in s.functions}
+    v61 = get_variant("v6.1")
+
+    def in_memory_flushed(k, *args) -> None:  # noqa: ANN001
+        v61.functions["sve_init_regs_in_memory"](k)
+        k.fpsimd_flush_task_state(k.current)
+
+    fixed = v61.derive("v6.1-fix13-sketch", "v6.1 + 751ecf6afd65 (a sketch)",
+                       sve_init_regs_in_memory=in_memory_flushed)
+    ok, _ = explore_native(Instance(cfg, fixed), list(PROPERTY_NAMES))
+    assert ok.complete and not ok.violations
+
+
 # ------------------------------------------------------------------ #20 and its fix
 def test_v61_nvhe_has_bug_20() -> None:
     """Explore finds #20's WARN in fpsimd_save() in the 9 steps of v6.13's trace."""
