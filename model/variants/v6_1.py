@@ -42,10 +42,28 @@ The design between 2018 and v6.8 that this variant models:
   through vcpu->arch.host_fpsimd_state (set by kvm_arch_vcpu_run_map_fp()).
 
 Configurations: as the v6 variants (model/variants/v6.py): no SME (system_supports_sme()
-false: every SME branch, SMSTOP and SVCR/ZA work is not taken), no pKVM, vcpus without
-the SVE feature, no optional event; with ``--sve`` one vector length (fpsimd_save()'s
-``WARN_ON(sve_get_vl() != last->sve_vl)`` compares the bound state's length and is not
-modelled: several lengths are refused).
+false: every SME branch, SMSTOP and SVCR/ZA work is not taken), no pKVM.  With ``--sve``
+one or several vector lengths: fpsimd_save()'s ``WARN_ON(sve_get_vl() != last->sve_vl)``
+(`sve_vl_check`, last->sve_vl derived from the binding) and v6.1's
+vec_set_vector_length() (`sve_set_vector_length`, event sve_set_vl).
+
+SVE vcpus (Config.sve_guest, `--sve-guest`; read in the v6.1 tree): ctxsync binds the vcpu
+with its sve_state and sve_max_vl and sets the VMM thread's TIF_SVE
+(`kvm_arch_vcpu_ctxsync_fp`), so v6.1's fpsimd_save() saves the vcpu as SVE by current's
+TIF_SVE; put_fp saves the guest's ZCR_EL1 and, nVHE, sets ZCR_EL1 to the max VQ before the
+save, then clears TIF_SVE (`kvm_arch_vcpu_put_fp`, whose ZCR statements are v6.8's
+`kvm_put_fp_sve_zcr`).  Hyp is v6.8's, compared with the v6.1 tree: kvm_hyp_handle_fpsimd()
+(FPEN|ZEN / TFP|TZ untrapped for an SVE vcpu, host FPSIMD save through
+vcpu->arch.host_fpsimd_state, __hyp_sve_restore_guest(): ZCR_EL2 = max VQ, Z/P/FFR, the
+guest's ZCR_EL1), nVHE __activate_traps() (TFP|TZ unless the guest owns the registers),
+__deactivate_traps() (CPTR_EL2_DEFAULT, TZ if an SVE vcpu owns them), hyp-main.c
+handle_trap()'s ESR_ELx_EC_SVE case (TZ cleared, ZCR_EL2 = ZCR_ELx_LEN_MASK), VHE
+__activate_traps() (ZEN for an SVE vcpu that owns the registers) and __deactivate_traps()
+(CPACR_EL1_DEFAULT): the same statements.  ZCR writes: hyp writes ZCR_EL2 (the vcpu's max)
+and the guest's ZCR_EL1 at the guest's FP trap; nVHE hyp writes ZCR_EL2 (host max) at the
+host's SVE trap; put_fp writes ZCR_EL1 (nVHE, the vcpu's max); the host writes ZCR_EL1
+(nVHE; VHE: ZCR_EL2) in sve_set_vq() before an SVE load and in sve_init_regs().  #20 is
+found on nVHE (tests/model/test_v6_1_sve_guest.py).
 
 Functions this variant shares with others because v6.1's C is the same in effect (checked
 in the tree above), beside those v6.py lists as kept from 2018:

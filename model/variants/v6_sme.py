@@ -89,7 +89,9 @@ KVM (vcpus with SME; guests never have SME, as in every modelled release):
   (tests/model/test_v6_sme_kvm.py);
 * a save of a vcpu's binding (ctxsync: .svcr the vcpu's, .sme_state NULL, .sve_state NULL
   without vcpu SVE, .sme_vl uninitialised) with SVCR set is an oops or a SIGKILL: a BUG
-  (`_save_vcpu_state_sme`).
+  (`_save_vcpu_state_sme`); an SVE vcpu's (Config.sve_guest, to_save FP_STATE_SVE) is
+  saved as SVE into vcpu->arch.sve_state outside streaming mode
+  (tests/model/test_v6_sme_sve_guest.py).
 
 EFI runtime services (event efi; fpsimd.c __efi_fpsimd_begin/__efi_fpsimd_end, the same
 text in v6.8.0 and v6.10.0 and, but for the per-CPU buffers, v6.18.2): the kernel-NEON
@@ -145,8 +147,8 @@ zeroes thread.uw.fpmr alongside the V registers.  So:
   pointer) before its SMSTOP; hyp moves FPMR only for a VM with FPMR (v6.12 on), never
   with SME on the guest side.
 
-Not modelled with SME (refused: model/variants/v6.py check_config):
-several vector lengths, SVE vcpus (v6.13/v6.14 only, where SME is BROKEN).  Every optional
+Not modelled with SME (refused: model/variants/v6.py check_config and model/config.py):
+several vector lengths.  SVE vcpus are (v6.8-v6.10, v6.16).  Every optional
 event runs with SME: exec, fork, ptrace_fpr_set,
 ptrace_stop, signal, efi, cpu_pm and cpu_hotplug have their SME statements in
 model/variants/v6_events.py and here; set_one_reg and vcpu_reset have none of their own
