@@ -38,8 +38,9 @@ The design between 2018 and v6.8 that this variant models:
   flushing the task's binding (#13, fixed by 751ecf6afd65 in v6.12);
 * KVM: vcpu->arch.fp_state (FREE/HOST_OWNED/GUEST_OWNED; state feature vcpu_fp_state),
   kvm_arch_vcpu_load_fp() with ``BUG_ON(TIF_SVE)`` (KVM relies on the syscall discard:
-  KVM_RUN is an ioctl), ctxsync and put_fp clearing TIF_SVE, hyp saving the host state
-  through vcpu->arch.host_fpsimd_state (set by kvm_arch_vcpu_run_map_fp()).
+  KVM_RUN is an ioctl), ctxsync setting TIF_SVE to vcpu_has_sve() and put_fp clearing it,
+  hyp saving the host state through vcpu->arch.host_fpsimd_state (set by
+  kvm_arch_vcpu_run_map_fp()).
 
 Configurations: as the v6 variants (model/variants/v6.py): no SME (system_supports_sme()
 false: every SME branch, SMSTOP and SVCR/ZA work is not taken), no pKVM.  With ``--sve``
