@@ -1304,6 +1304,12 @@ def _v6_task_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
     if not S.config.sve:
         return _latest(S, t.uw, t.index)
     if "fp_type" not in S.features:
+        if S.config.sve_guest and t.vmm:
+            # v6.1 with SVE vcpus: ctxsync's TIF_SVE describes the bound vcpu; the thread's
+            # own state, saved at vcpu load with TIF_SVE clear, stays in FPSIMD format
+            loaded = any_of(_holds(v, t) for v in S.vcpus) & _pc_in(t, LOADED_PCS)
+            return ((loaded & _tok_ok(S, t.uw.fpsr, t.index) & _tok_ok(S, t.uw.v, t.index))
+                    | (~loaded & _task_saved_latest(S, t)))
         return _task_saved_latest(S, t)  # v6.1: the format is TIF_SVE's, as in 2018
     sv = t.sve_state
     in_sve = (t.fp_type.eq("SVE") & _tok_ok(S, sv.v, t.index) & _zhi_expected(S, sv.zhi, t)
@@ -1453,7 +1459,51 @@ def v61_sve_ghosts_need_tif_sve(S: Layout) -> Expr:
 
 @_needs_v61_sve
 def v61_sve_kvm_thread_not_sve(S: Layout) -> Expr:
+    if S.config.sve_guest:  # ctxsync sets TIF_SVE for an SVE vcpu: v61_sve_guest_kvm_thread
+        return TRUE
     return all_of(implies(_pc_in(t, KVM_PCS), t.tif_sve.eq(0)) for t in _vmms(S))
+
+
+@_needs_v61_sve
+def v61_sve_guest_kvm_thread(S: Layout) -> Expr:
+    """(SVE vcpus) A VMM thread inside KVM_RUN has no SVE ghosts (el0_svc ended them) and
+    TIF_SVE clear until its vcpu is loaded (el0_svc cleared it; vcpu_load's BUG_ON); with
+    the vcpu loaded, TIF_SVE is set only while it runs (put_fp, from kvm_sched_out too,
+    clears it), and, running and not foreign, exactly while its CPU is bound to its vcpu
+    (ctxsync sets both in one step; every unbind, a flush, sets TIF_FOREIGN_FPSTATE)."""
+    if not S.config.sve_guest:
+        return TRUE
+    out = []
+    for t in _vmms(S):
+        kvm = _pc_in(t, KVM_PCS)
+        loaded = _pc_in(t, LOADED_PCS)
+        out.append(implies(kvm, t.zhi_expected.eq(0) & t.p_written.eq(0)))
+        out.append(implies(kvm & ~loaded, t.tif_sve.eq(0)))
+        out.append(implies(loaded & t.tif_sve.eq(1),
+                           any_of(S.cpu[c].current.eq(t.index) for c in _cpus(S))))
+        for c in _cpus(S):
+            vcpu_bound = any_of(_holds(v, t) & S.cpu[c].last_st.eq(S.vcpu_fpstate(v.index))
+                                for v in S.vcpus)
+            out.append(implies(S.cpu[c].current.eq(t.index) & loaded & t.tif_foreign.eq(0),
+                               (t.tif_sve.eq(1) & vcpu_bound)
+                               | (t.tif_sve.eq(0) & ~vcpu_bound)))
+    return all_of(out)
+
+
+@_needs_v61_sve
+def v61_sve_guest_bound_at_its_vl(S: Layout) -> Expr:
+    """(SVE vcpus, several VLs, VHE) Host code on a CPU runs at the VL of the state bound
+    there: an SVE vcpu's max VL (hyp's __hyp_sve_restore_guest() wrote it into ZCR_EL2,
+    the VHE host's own register), a task with TIF_SVE its own VL (sve_set_vq() before
+    every SVE load and in sve_init_regs()); and ZCR_EL2 is the vcpu's max while its guest
+    runs owning the registers.  nVHE is not claimed: the guest's ZCR_EL1 limits the host
+    there until put_fp (#20)."""
+    if not (S.config.sve_guest and S.multi_vl and S.config.vhe):
+        return TRUE
+    top = S.config.vcpu_max_vl_index
+    # and while the guest runs owning the registers, ZCR_EL2 is its max (hyp wrote it)
+    live = all_of(implies(_v6_guest_live(S, c), S.host_vl(c).eq(top)) for c in _cpus(S))
+    return live & v614_bound_state_at_its_vl(S)
 
 
 @_needs_v61_sve
@@ -1478,6 +1528,11 @@ def v61_sve_load_records_binding(S: Layout) -> Expr:
         for t in _vmms(S):
             for v in S.vcpus:
                 here = _kvm_loaded_on(S, c, t, v)
+                if S.config.sve_guest and S.config.vhe:
+                    # (SVE vcpus) VHE hyp enables ZEN for the guest that owns the registers
+                    # (kvm_hyp_handle_fpsimd, __activate_traps); the exit resets it.  nVHE
+                    # switches the guest's CPACR_EL1 with its sysregs: the host's stays
+                    here = here & ~(t.pc.eq("IN_GUEST") & _owner(S, c, v).eq("GUEST_OWNED"))
                 out.append(implies(here & S.cpu[c].zen_el0en.eq(1), v.host_sve_enabled.eq(1)))
                 out += [implies(here & _bound_task(S, c, u), v.host_sve_enabled.eq(u.tif_sve))
                         for u in _users(S)]
@@ -1996,6 +2051,16 @@ LEMMAS: tuple[Lemma, ...] = (
        " change, in the KVM_RUN step that takes the vcpu mutex)", V61),
     # v6.1 with SVE (TRUE without it): proved with the VMM thread alone on one CPU; with a
     # plain task (a tracer) v6.1 has the BUG_ON(TIF_SVE) finding, with two CPUs #13
+    _L(v61_sve_guest_kvm_thread,
+       "(SVE vcpus) a VMM thread in KVM_RUN has no SVE ghosts and TIF_SVE clear before its"
+       " vcpu is loaded; with it loaded, TIF_SVE is set only while it runs and, not foreign,"
+       " exactly while its CPU is bound to its vcpu (ctxsync sets both; put_fp clears it)",
+       V61),
+    _L(v61_sve_guest_bound_at_its_vl,
+       "(SVE vcpus, several VLs, VHE) host code runs at the VL of the state bound to its CPU:"
+       " an SVE vcpu's max VL (hyp wrote it into ZCR_EL2, the VHE host's register), a task"
+       " with TIF_SVE its own (sve_set_vq before every SVE load); not claimed on nVHE (#20)",
+       V61),
     _L(v61_sve_ghosts_need_tif_sve,
        "a task whose Z bits above 127 or P/FFR hold values it must read back has TIF_SVE"
        " (el0_svc clears the ghosts with TIF_SVE; only TIF_SVE-enabled EL0 code writes them)",

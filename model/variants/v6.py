@@ -1166,19 +1166,13 @@ def check_config(variant: Variant, config) -> str | None:  # noqa: ANN001
 def check_sve_guest_config(variant: Variant, config) -> str | None:  # noqa: ANN001
     """Why ``config`` with SVE vcpus (Config.sve_guest) is outside what the model covers
     (None if it is not): the versions whose KVM SVE code was read (option ``sve_guest``:
-    v6.8-v6.16, see `make_v69` and model/variants/v6_16.py), and SME, whose model has
-    vcpus without SVE only (model/variants/v6_sme.py `_save_vcpu_state_sme`: ctxsync's
-    binding of a vcpu with to_save FP_STATE_FPSIMD and a NULL sve_state)."""
-    # v6.1 (model/variants/v6_1.py) inherits v6.8's table but saves through its own
-    # fpsimd_save(), which has no SVE-vcpu case: its table has no fpsimd_save_user_state()
-    if (not variant.option("sve_guest", False)
-            or variant.functions.get("fpsimd_save_user_state") is None):
-        return (f"variant {variant.name}: --sve-guest (SVE vcpus) is modelled for v6.8 to"
-                " v6.16 only (their hyp and kvm/fpsimd.c SVE code was read; this version's"
-                " was not)")
-    if config.sme:
-        return (f"variant {variant.name}: --sve-guest with --sme is not modelled (the SME"
-                " save of a vcpu's binding covers vcpus without SVE only)")
+    v6.1, v6.8-v6.16, see `make_v69`, model/variants/v6_1.py and v6_16.py).  With SME too
+    where the version models SME (v6.8-v6.10, v6.16): an SVE vcpu's binding is saved by
+    model/variants/v6_sme.py `_save_vcpu_state_sme` (to_save FP_STATE_SVE)."""
+    if not variant.option("sve_guest", False):
+        return (f"variant {variant.name}: --sve-guest (SVE vcpus) is modelled for v6.1 and"
+                " v6.8 to v6.16 only (their hyp and kvm/fpsimd.c SVE code was read; this"
+                " version's was not)")
     return None
 
 

@@ -38,14 +38,33 @@ The design between 2018 and v6.8 that this variant models:
   flushing the task's binding (#13, fixed by 751ecf6afd65 in v6.12);
 * KVM: vcpu->arch.fp_state (FREE/HOST_OWNED/GUEST_OWNED; state feature vcpu_fp_state),
   kvm_arch_vcpu_load_fp() with ``BUG_ON(TIF_SVE)`` (KVM relies on the syscall discard:
-  KVM_RUN is an ioctl), ctxsync and put_fp clearing TIF_SVE, hyp saving the host state
-  through vcpu->arch.host_fpsimd_state (set by kvm_arch_vcpu_run_map_fp()).
+  KVM_RUN is an ioctl), ctxsync setting TIF_SVE to vcpu_has_sve() and put_fp clearing it,
+  hyp saving the host state through vcpu->arch.host_fpsimd_state (set by
+  kvm_arch_vcpu_run_map_fp()).
 
 Configurations: as the v6 variants (model/variants/v6.py): no SME (system_supports_sme()
-false: every SME branch, SMSTOP and SVCR/ZA work is not taken), no pKVM, vcpus without
-the SVE feature, no optional event; with ``--sve`` one vector length (fpsimd_save()'s
-``WARN_ON(sve_get_vl() != last->sve_vl)`` compares the bound state's length and is not
-modelled: several lengths are refused).
+false: every SME branch, SMSTOP and SVCR/ZA work is not taken), no pKVM.  With ``--sve``
+one or several vector lengths: fpsimd_save()'s ``WARN_ON(sve_get_vl() != last->sve_vl)``
+(`sve_vl_check`, last->sve_vl derived from the binding) and v6.1's
+vec_set_vector_length() (`sve_set_vector_length`, event sve_set_vl).
+
+SVE vcpus (Config.sve_guest, `--sve-guest`; read in the v6.1 tree): ctxsync binds the vcpu
+with its sve_state and sve_max_vl and sets the VMM thread's TIF_SVE
+(`kvm_arch_vcpu_ctxsync_fp`), so v6.1's fpsimd_save() saves the vcpu as SVE by current's
+TIF_SVE; put_fp saves the guest's ZCR_EL1 and, nVHE, sets ZCR_EL1 to the max VQ before the
+save, then clears TIF_SVE (`kvm_arch_vcpu_put_fp`, whose ZCR statements are v6.8's
+`kvm_put_fp_sve_zcr`).  Hyp is v6.8's, compared with the v6.1 tree: kvm_hyp_handle_fpsimd()
+(FPEN|ZEN / TFP|TZ untrapped for an SVE vcpu, host FPSIMD save through
+vcpu->arch.host_fpsimd_state, __hyp_sve_restore_guest(): ZCR_EL2 = max VQ, Z/P/FFR, the
+guest's ZCR_EL1), nVHE __activate_traps() (TFP|TZ unless the guest owns the registers),
+__deactivate_traps() (CPTR_EL2_DEFAULT, TZ if an SVE vcpu owns them), hyp-main.c
+handle_trap()'s ESR_ELx_EC_SVE case (TZ cleared, ZCR_EL2 = ZCR_ELx_LEN_MASK), VHE
+__activate_traps() (ZEN for an SVE vcpu that owns the registers) and __deactivate_traps()
+(CPACR_EL1_DEFAULT): the same statements.  ZCR writes: hyp writes ZCR_EL2 (the vcpu's max)
+and the guest's ZCR_EL1 at the guest's FP trap; nVHE hyp writes ZCR_EL2 (host max) at the
+host's SVE trap; put_fp writes ZCR_EL1 (nVHE, the vcpu's max); the host writes ZCR_EL1
+(nVHE; VHE: ZCR_EL2) in sve_set_vq() before an SVE load and in sve_init_regs().  #20 is
+found on nVHE (tests/model/test_v6_1_sve_guest.py).
 
 Functions this variant shares with others because v6.1's C is the same in effect (checked
 in the tree above), beside those v6.py lists as kept from 2018:
@@ -72,7 +91,7 @@ in the tree above), beside those v6.py lists as kept from 2018:
 from __future__ import annotations
 
 from model.ctx import Ctx
-from model.dsl import Expr
+from model.dsl import Const, Expr, Var
 from model.kernel import fpsimd as fpsimd_2018
 from model.kernel import kvm_vcpu_ops
 from model.kernel import sched as sched_2018
@@ -128,31 +147,47 @@ def have_cpu_fpsimd_context(k: Ctx) -> Expr:
 
 def task_fpsimd_load(k: Ctx) -> None:
     """arch/arm64/kernel/fpsimd.c (v6.1): task_fpsimd_load():
-    WARN_ON(!have_cpu_fpsimd_context()); if TIF_SVE: sve_set_vq(the task's VL) and
-    sve_load_state(sve_pffr(&current->thread), &uw.fpsimd_state.fpsr, restore_ffr) (Z,
-    P/FFR from sve_state, FPSR/FPCR from uw); else fpsimd_load_state(&uw.fpsimd_state).
-    No SME (no SVCR/ZA).  It does not touch the EL0 SVE trap: the bind that follows it
-    does (fpsimd_bind_task_to_cpu)."""
+    WARN_ON(!have_cpu_fpsimd_context()); if TIF_SVE: sve_set_vq(the task's VQ - 1) (a
+    ZCR_EL1 write: on nVHE it traps to hyp first while CPTR_EL2.TZ is set,
+    `model.variants.v6.sve_host_insn`) and sve_load_state(sve_pffr(&current->thread),
+    &uw.fpsimd_state.fpsr, restore_ffr) (Z, P/FFR from sve_state, FPSR/FPCR from uw); else
+    fpsimd_load_state(&uw.fpsimd_state).  No SME (no SVCR/ZA).  It does not touch the EL0
+    SVE trap: the bind that follows it does (fpsimd_bind_task_to_cpu)."""
     k.check(k.have_cpu_fpsimd_context(), "WARN", "task_fpsimd_load",
             "WARN_ON(!have_cpu_fpsimd_context())")
-    fpsimd_2018.load_by_tif_sve(k)
+    if k.config.sve and k.cur.mm:  # kernel threads never have TIF_SVE
+        with k.If(k.test_thread_flag("TIF_SVE")):
+            k.sve_host_insn()
+            k.sve_load_state(k.cur.sve_state, k.cur.uw, k.cur.sve_vl)
+        with k.Else():
+            k.fpsimd_load_state(k.cur.uw)
+    else:
+        k.fpsimd_load_state(k.cur.uw)
 
 
 def fpsimd_save(k: Ctx) -> None:
     """arch/arm64/kernel/fpsimd.c (v6.1): fpsimd_save().
 
     last = this CPU's fpsimd_last_state; WARN_ON(!have_cpu_fpsimd_context()); return if
-    current's TIF_FOREIGN_FPSTATE is set; if current's TIF_SVE (no SME): after the VL check
-    (one VL here: cannot fire) sve_save_state(last->sve_state + ffr offset,
-    &last->st->fpsr, true); else fpsimd_save_state(last->st).
+    current's TIF_FOREIGN_FPSTATE is set; if current's TIF_SVE (no SME): vl = last->sve_vl,
+    then ``if (WARN_ON(sve_get_vl() != vl))`` force_signal_inject(SIGKILL) and return
+    without saving (`sve_vl_check`), else sve_save_state(last->sve_state + ffr offset,
+    &last->st->fpsr, true); without TIF_SVE fpsimd_save_state(last->st).
 
-    ``last`` is the binding the model keeps (last->st): a task's uw.fpsimd_state, whose
-    last->sve_state is that task's sve_state (fpsimd_bind_task_to_cpu), or a vcpu's
-    fp_regs, bound by ctxsync with last->sve_state = vcpu->arch.sve_state, NULL for a vcpu
-    without SVE (an SVE save through it would oops; reported as a BUG if ever reached).
-    Unlike 2018's fpsimd_save() the Z registers go to the bound state's sve_state, not
-    to current's.  ``last->st`` is read where it is used: every caller holds the CPU's
-    FPSIMD context (bottom halves or IRQs off), as the WARN requires."""
+    ``last`` is the binding the model keeps (last->st); the other fields follow from it:
+    a task's uw.fpsimd_state (fpsimd_bind_task_to_cpu: last->sve_state = its sve_state,
+    last->sve_vl = task_get_sve_vl(current) at the bind; v6.1's vec_set_vector_length()
+    flushes the binding before it changes a task's VL, so that is the task's VL now), or a
+    vcpu's fp_regs bound by ctxsync (last->sve_state = vcpu->arch.sve_state, last->sve_vl =
+    vcpu->arch.sve_max_vl: for an SVE vcpu (Config.sve_guest) its max VL, for a vcpu
+    without SVE NULL and 0, so the VL check fires before the NULL pointer is used).
+
+    Unlike v6.2+ (to_save, fp_type) it is *current's* TIF_SVE that chooses the SVE save
+    also for a bound vcpu: v6.1's ctxsync sets the VMM thread's TIF_SVE to
+    vcpu_has_sve(vcpu) (`kvm_arch_vcpu_ctxsync_fp`).  Unlike 2018's fpsimd_save() the Z
+    registers go to the bound state's sve_state, not to current's.  ``last->st`` is read
+    where it is used: every caller holds the CPU's FPSIMD context (bottom halves or IRQs
+    off), as the WARN requires."""
     k.check(k.have_cpu_fpsimd_context(), "WARN", "fpsimd_save",
             "WARN_ON(!have_cpu_fpsimd_context())")
     st = k.this_cpu.last_st
@@ -170,17 +205,47 @@ def _save_through_last(k: Ctx, st: Expr, sve: Expr) -> None:
             continue
         mine = st.eq(k.S.task_fpstate(t.index))
         with k.If(mine & sve):
-            k.sve_save_state(t.sve_state, t.uw)
+            # vl = last->sve_vl: the task's VL (see fpsimd_save)
+            with k.If(k.sve_vl_check(t.sve_vl)):
+                k.sve_save_state(t.sve_state, t.uw)
         with k.Else():
             with k.If(mine):
                 k.fpsimd_save_state(t.uw)
     for v in k.S.vcpus:
         mine = st.eq(k.S.vcpu_fpstate(v.index))
-        k.check(~(mine & sve), "BUG", "NULL dereference",
-                "sve_save_state() through a non-SVE vcpu's NULL sve_state")
-        with k.If(mine):
-            k.fpsimd_save_state(v.fp_regs)
+        if k.vcpu_has_sve(v.index):
+            with k.If(mine & sve):
+                # vl = last->sve_vl = vcpu->arch.sve_max_vl (ctxsync)
+                with k.If(k.sve_vl_check(Const(k.S.VL, k.config.vcpu_max_vl_index))):
+                    k.sve_save_state(v.sve_state, v.fp_regs)
+            with k.Else():
+                with k.If(mine):
+                    k.fpsimd_save_state(v.fp_regs)
+        else:
+            # last->sve_vl = sve_max_vl = 0 for a vcpu without SVE: sve_get_vl() differs
+            k.check(~(mine & sve), "WARN", "fpsimd_save",
+                    "WARN_ON(sve_get_vl() != vl): TIF_SVE with a non-SVE vcpu bound"
+                    " (last->sve_vl 0): SIGKILL, state not saved")
+            with k.If(mine & ~sve):
+                k.fpsimd_save_state(v.fp_regs)
     k.check(st.ne("NULL"), "BUG", "NULL dereference", "FP save/restore through NULL")
+
+
+def sve_vl_check(k: Ctx, vl: Expr) -> Expr:
+    """The VL check of v6.1's fpsimd_save() (arch/arm64/kernel/fpsimd.c, v5.13-v6.1; the
+    text v6.2+ kept in fpsimd_save_user_state(), `model.variants.v6.sve_vl_check`):
+    ``if (WARN_ON(sve_get_vl() != vl))`` force_signal_inject(SIGKILL, SI_KERNEL, 0, 0) and
+    return.  sve_get_vl() is RDVL (`model.variants.v6.sve_get_vl`: the effective length
+    the host runs at; on nVHE it first traps to hyp while CPTR_EL2.TZ is set).  Returns
+    the "lengths agree" condition; with one vector length it cannot fail and is not
+    emitted.  The SIGKILL itself is not modelled (the WARN is the finding; nothing is
+    saved, as in the C)."""
+    if not k.S.multi_vl:
+        return k.true
+    ok = k.let("vl_ok", k.sve_get_vl().eq(vl))
+    k.check(ok.eq(1), "WARN", "fpsimd_save",
+            "WARN_ON(sve_get_vl() != vl): SIGKILL, state not saved")
+    return ok.eq(1)
 
 
 def fpsimd_thread_switch(k: Ctx, next_task: int) -> None:
@@ -296,6 +361,9 @@ def el0_svc(k: Ctx) -> None:
         k.set(k.cur.zhi_expected, 0)
         k.set(k.cur.p_written, 0)
         k.set(k.this_cpu.irqs_disabled, False)  # el0_svc_common(): local_daif_restore()
+    # model bookkeeping of the optional events (signal: the frame's check ends; fork,
+    # sve_set_vl: the task is in a syscall's body), as every other el0_svc does it
+    v6.syscall_entry_bookkeeping(k)
     k.goto("KERNEL")
 
 
@@ -319,24 +387,32 @@ def kvm_arch_vcpu_ctxsync_fp(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/fpsimd.c (v6.0, v6.1): kvm_arch_vcpu_ctxsync_fp(), IRQs off after the
     exit: WARN_ON_ONCE(!irqs_disabled()); if vcpu->arch.fp_state is GUEST_OWNED:
     fpsimd_bind_state_to_cpu(&vcpu->arch.ctxt.fp_regs, vcpu->arch.sve_state (NULL without
-    vcpu SVE), sve_max_vl, NULL, 0, &vcpu->arch.svcr); clear TIF_FOREIGN_FPSTATE;
-    update_thread_flag(TIF_SVE, vcpu_has_sve(vcpu)) (clear: no vcpu SVE here)."""
+    vcpu SVE), vcpu->arch.sve_max_vl (0 without), NULL, 0, &vcpu->arch.svcr); clear
+    TIF_FOREIGN_FPSTATE; update_thread_flag(TIF_SVE, vcpu_has_sve(vcpu)): the VMM thread's
+    TIF_SVE now says what fpsimd_save() saves of the bound vcpu (set for an SVE vcpu,
+    Config.sve_guest; kvm_arch_vcpu_put_fp() clears it again).  The model keeps only
+    last->st; fpsimd_save() derives the other fields from it."""
     k.check(k.irqs_disabled(), "WARN", "kvm_arch_vcpu_ctxsync_fp",
             "WARN_ON_ONCE(!irqs_disabled())")
     with k.If(k.guest_owns_fp_regs(vcpu)):
         k.fpsimd_bind_state_to_cpu(k.S.vcpu_fpstate(vcpu))
         k.clear_thread_flag("TIF_FOREIGN_FPSTATE")
-        k.update_thread_flag("TIF_SVE", False)
+        k.update_thread_flag("TIF_SVE", bool(k.vcpu_has_sve(vcpu)))
 
 
 def kvm_arch_vcpu_put_fp(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/fpsimd.c (v6.0, v6.1): kvm_arch_vcpu_put_fp(): local_irq_save();
-    (SME part: no SME); if vcpu->arch.fp_state is GUEST_OWNED: (no vcpu SVE: no ZCR_EL1
-    handling) fpsimd_save_and_flush_cpu_state(); else with VHE and SVE restore
-    CPACR_EL1.ZEN_EL0EN from HOST_SVE_ENABLED (hyp's exit wrote CPACR_EL1_DEFAULT);
-    update_thread_flag(TIF_SVE, 0); local_irq_restore()."""
+    (SME part: no SME); if vcpu->arch.fp_state is GUEST_OWNED: for an SVE vcpu
+    (Config.sve_guest) the guest's ZCR_EL1 saved into the vcpu and, without VHE, ZCR_EL1 =
+    the vcpu's max VQ - 1 (the same statements as v5.12-v6.13: `model.variants.v6.
+    kvm_put_fp_sve_zcr`), then fpsimd_save_and_flush_cpu_state() (which saves the bound
+    vcpu as SVE: ctxsync set TIF_SVE); else with VHE and SVE restore CPACR_EL1.ZEN_EL0EN
+    from HOST_SVE_ENABLED (hyp's exit wrote CPACR_EL1_DEFAULT); update_thread_flag(TIF_SVE,
+    0); local_irq_restore()."""
     flags = k.local_irq_save()
     with k.If(k.guest_owns_fp_regs(vcpu)):
+        if k.vcpu_has_sve(vcpu):
+            k.kvm_put_fp_sve_zcr(vcpu)
         k.fpsimd_save_and_flush_cpu_state()
     if k.config.vhe and k.config.sve:
         with k.Else():
@@ -378,6 +454,39 @@ def fpsimd_flush_thread(k: Ctx) -> None:
     k.put_cpu_fpsimd_context()
 
 
+def sve_set_vector_length(k: Ctx, t: int, vl: int) -> None:
+    """arch/arm64/kernel/fpsimd.c (v6.1): vec_set_vector_length(task, ARM64_VEC_SVE, vl,
+    flags) without flags (PR_SVE_SET_VL_ONEXEC/PR_SVE_VL_INHERIT: see 2018's
+    `model.kernel.fpsimd.sve_set_vector_length`), with several vector lengths (event
+    sve_set_vl).  ``vl`` is one the system supports.  If it is the task's VL: nothing.
+    Otherwise, for task == current: get_cpu_fpsimd_context(); fpsimd_save() (no
+    TIF_FOREIGN_FPSTATE set here: the flush below sets it, v4.20 on); then
+    fpsimd_flush_task_state(task); if test_and_clear TIF_SVE (or streaming: no SME):
+    sve_to_fpsimd(task); put_cpu_fpsimd_context() (current); sve_free(task);
+    task_set_vl(task, SVE, vl).  2018's text with the busy-flag context instead of
+    local_bh_disable() (v6.1's fpsimd_save() WARNs without it)."""
+    task = k.task(t)
+    if not isinstance(task.sve_vl, Var):
+        return
+    with k.If(task.sve_vl.ne(vl)):
+        if t == k.current:
+            k.get_cpu_fpsimd_context()
+            k.fpsimd_save()
+        k.fpsimd_flush_task_state(t)
+        with k.If(k.test_tsk_thread_flag(t, "TIF_SVE")):
+            k.update_tsk_thread_flag(t, "TIF_SVE", False)
+            k.sve_to_fpsimd(t)
+        if t == k.current:
+            k.put_cpu_fpsimd_context()
+        k.sve_free(t)
+        k.set(task.sve_vl, vl)
+        with k.atomic():
+            # the ghosts of 2018's function: the Z bits above 127 and P/FFR become
+            # unspecified (Documentation/arm64/sve.rst, "Changing the vector length")
+            k.set(task.zhi_expected, 0)
+            k.set(task.p_written, 0)
+
+
 # The events' functions whose v6.1 text is 2018's (TIF_SVE, not fp_type, decides the
 # format of the saved state; read in the v6.1 tree, SME branches not taken): signal.c
 # preserve_sve_context(), fpsimd.c fpsimd_signal_preserve_current_state(),
@@ -413,15 +522,11 @@ _GONE = ["fpsimd_save_user_state", "fpsimd_load_kernel_state", "fpsimd_save_kern
 
 def check_config(variant: Variant, config) -> str | None:  # noqa: ANN001
     """Why ``config`` is outside what v6.1 models (None if it is not): the v6 variants'
-    limits (no optional event), and one SVE vector length (fpsimd_save()'s VL check reads
-    last->sve_vl, the bound state's length, which the model does not keep)."""
-    why = v6.check_config(variant, config)
-    if why:
-        return why
-    if config.sve_vls:
-        return (f"variant {variant.name}: several SVE vector lengths are not modelled for "
-                "this version (fpsimd_save()'s check against last->sve_vl)")
-    return None
+    limits (`model.variants.v6.check_config`: SVE vcpus need the option ``sve_guest``,
+    which v6.1 has since its fpsimd_save(), ctxsync and put_fp model an SVE vcpu).
+    Several SVE vector lengths are modelled: fpsimd_save()'s check against last->sve_vl
+    (`sve_vl_check`) and v6.1's vec_set_vector_length() (`sve_set_vector_length`)."""
+    return v6.check_config(variant, config)
 
 
 def make_v61(v68: Variant) -> Variant:
@@ -447,6 +552,8 @@ def make_v61(v68: Variant) -> Variant:
         "do_sve_acc_locked": do_sve_acc_locked,
         "sve_init_regs_in_memory": sve_init_regs_in_memory,
         "sve_set": fpsimd_2018.sve_set,
+        "sve_vl_check": sve_vl_check,
+        "sve_set_vector_length": sve_set_vector_length,
         "el0_svc": el0_svc,
         "ret_to_user": sched_2018.ret_to_user,
         "kvm_arch_vcpu_load_fp": kvm_arch_vcpu_load_fp,
@@ -466,6 +573,9 @@ def make_v61(v68: Variant) -> Variant:
         options={"new_functions": _NEW,
                  "state_features": ("vcpu_fp_state", "fpsimd_context_busy", "sve_acc"),
                  "check_config": check_config,
+                 # SVE vcpus (Config.sve_guest): v6.1's ctxsync/put_fp/fpsimd_save with
+                 # the vcpu's SVE state; hyp's SVE switch is v6.8's (the same text)
+                 "sve_guest": True,
                  # SME: v6.1's SME code (no fp_type, the busy-flag context) was not read
                  "sme": False, "sme_refused": None},
         tree=V61_TREE, release="v6.1.0-rc7", **functions)

@@ -91,7 +91,9 @@ KVM (vcpus with SME; guests never have SME, as in every modelled release):
   (tests/model/test_v6_sme_kvm.py);
 * a save of a vcpu's binding (ctxsync: .svcr the vcpu's, .sme_state NULL, .sve_state NULL
   without vcpu SVE, .sme_vl uninitialised) with SVCR set is an oops or a SIGKILL: a BUG
-  (`_save_vcpu_state_sme`).
+  (`_save_vcpu_state_sme`); an SVE vcpu's (Config.sve_guest, to_save FP_STATE_SVE) is
+  saved as SVE into vcpu->arch.sve_state outside streaming mode
+  (tests/model/test_v6_sme_sve_guest.py).
 
 EFI runtime services (event efi; fpsimd.c __efi_fpsimd_begin/__efi_fpsimd_end, the same
 text in v6.8.0 and v6.10.0 and, but for the per-CPU buffers, v6.18.2): the kernel-NEON
@@ -173,8 +175,8 @@ options because they are separate properties of a system, model/config.py Config
   step is disabled there: sigreturn's check of the frame's VL is not modelled),
   PR_SME_SET_VL_ONEXEC/PR_SME_VL_INHERIT.
 
-Not modelled with SME (refused: model/variants/v6.py check_config):
-SVE vcpus (v6.13/v6.14 only, where SME is BROKEN).  Every optional
+SVE vcpus run with SME on v6.8-v6.10 and v6.16 (`_save_vcpu_state_sme`: bound with
+to_save FP_STATE_SVE, saved at the vcpu's max VL).  Every optional
 event runs with SME: exec, fork, ptrace_fpr_set,
 ptrace_stop, signal, efi, cpu_pm and cpu_hotplug have their SME statements in
 model/variants/v6_events.py and here; set_one_reg and vcpu_reset have none of their own
@@ -525,26 +527,39 @@ def _save_vcpu_state_sme(k: Ctx, v, sve_regs: Expr) -> None:  # noqa: ANN001
     the SVCR sys_reg later: "Currently we do not support SME guests so SVCR is always 0
     and we just need a variable to point to"), .sme_state = NULL, no .sme_vl (the local
     struct's field is left uninitialised), .sve_state = vcpu->arch.sve_state (NULL for a
-    vcpu without SVE, the only kind modelled with SME) and .to_save = FP_STATE_FPSIMD.
+    vcpu without SVE), .sve_vl = vcpu->arch.sve_max_vl and .to_save = FP_STATE_SVE for an
+    SVE vcpu (Config.sve_guest), else FP_STATE_FPSIMD.
     So: *svcr = SVCR (not modelled: nothing reads the vcpu's SVCR); if SVCR.ZA,
     sme_save_state(NULL): an oops (a BUG); if SVCR.SM, the streaming save at the
-    uninitialised sme_vl through the NULL sve_state: the VL check's WARN and SIGKILL of
-    the VMM thread, or an oops if the garbage matches (a BUG: fatal either way, the
-    guest's state is not saved); else fpsimd_save_state(&vcpu->arch.ctxt.fp_regs) and
-    *last->fp_type = FP_STATE_FPSIMD (the vcpu's fp_type: not modelled).  ``sve_regs``: the
-    version's non-streaming SVE condition for this binding (v6.16 reads to_save; an SVE
-    save through the NULL sve_state is an oops, as in v6.16's save without SME)."""
+    uninitialised sme_vl: the VL check's WARN and SIGKILL of the VMM thread, or an oops
+    through a NULL sve_state (a BUG: fatal either way, the guest's state is not saved);
+    else, with ``sve_regs`` (the version's test of to_save: FP_STATE_SVE for an SVE vcpu),
+    the VL check against sve_max_vl (`model.variants.v6.sve_vl_check`; one SVE VL with
+    SME: not emitted) and sve_save_state(vcpu->arch.sve_state, &fp_regs.fpsr), or
+    fpsimd_save_state(&vcpu->arch.ctxt.fp_regs); *last->fp_type (the vcpu's fp_type: not
+    modelled).  For a vcpu without SVE an SVE save would go through its NULL sve_state:
+    an oops (a BUG), as in v6.16's save without SME."""
     mine = k.this_cpu.last_st.eq(k.S.vcpu_fpstate(v.index))
     cpu = k.this_cpu
-    k.check(~(mine & sve_regs), "BUG", "NULL dereference",
-            "sve_save_state() through a non-SVE vcpu's NULL sve_state")
+    sve_vcpu = bool(k.vcpu_has_sve(v.index))
+    if not sve_vcpu:
+        k.check(~(mine & sve_regs), "BUG", "NULL dereference",
+                "sve_save_state() through a non-SVE vcpu's NULL sve_state")
     k.check(~(mine & cpu.za_on.eq(1)), "BUG", "NULL dereference",
             "sme_save_state(last->sme_state) with a vcpu bound (ctxsync's sme_state is NULL)")
     k.check(~(mine & cpu.sm.eq(1)), "BUG", "fpsimd_save_user_state",
             "streaming-mode save with a vcpu bound: VL check against ctxsync's uninitialised"
-            " sme_vl (WARN, SIGKILL) or sve_save_state() through the vcpu's NULL sve_state")
-    with k.If(mine):
-        k.fpsimd_save_state(v.fp_regs)
+            " sme_vl (WARN, SIGKILL) or sve_save_state() through a NULL sve_state")
+    if sve_vcpu:
+        with k.If(mine & sve_regs):
+            with k.If(k.sve_vl_check(Const(k.S.VL, k.config.vcpu_max_vl_index))):
+                k.sve_save_state(v.sve_state, v.fp_regs)
+        with k.Else():
+            with k.If(mine):
+                k.fpsimd_save_state(v.fp_regs)
+    else:
+        with k.If(mine):
+            k.fpsimd_save_state(v.fp_regs)
 
 
 def fpsimd_save_user_state_sme_v610(k: Ctx) -> None:
@@ -552,8 +567,9 @@ def fpsimd_save_user_state_sme_v610(k: Ctx) -> None:
     of a task binding saved if TIF_SVE && !in_syscall() (`_save_user_state_sme`)."""
     sve = k.test_thread_flag("TIF_SVE") & k.cur.in_syscall.eq(0) if k.config.sve \
         else k.false
-    # a vcpu's binding has to_save FP_STATE_FPSIMD (the model derives to_save in v6.10)
-    _save_user_state_sme(k, sve, k.false)
+    # a vcpu's binding has to_save FP_STATE_SVE for an SVE vcpu (Config.sve_guest), else
+    # FP_STATE_FPSIMD (the model derives to_save in v6.10 from the binding)
+    _save_user_state_sme(k, sve, k.true if k.config.sve_guest else k.false)
 
 
 def fpsimd_save_user_state_sme_v616(k: Ctx) -> None:
@@ -562,7 +578,9 @@ def fpsimd_save_user_state_sme_v616(k: Ctx) -> None:
     (`_save_user_state_sme`)."""
     sve = (k.this_cpu.last_to_save.eq("CURRENT") & k.test_thread_flag("TIF_SVE")
            if k.config.sve else k.false)
-    _save_user_state_sme(k, sve, sve)
+    # || last->to_save == FP_STATE_SVE: an SVE vcpu's binding (Config.sve_guest)
+    vcpu_sve = sve | k.this_cpu.last_to_save.eq("SVE") if k.config.sve_guest else sve
+    _save_user_state_sme(k, sve, vcpu_sve)
 
 
 def do_sme_acc(k: Ctx) -> None:

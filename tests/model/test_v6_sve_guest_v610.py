@@ -38,19 +38,13 @@ def test_sve_vcpus_are_accepted_on_v68_to_v612(variant: str) -> None:
     Instance(Config(**SMALL), get_variant(variant))
 
 
-@pytest.mark.parametrize("variant", ["seed", "v4.18", "v6.1"])
+@pytest.mark.parametrize("variant", ["seed", "v4.18"])
 def test_sve_vcpus_are_refused_where_not_modelled(variant: str) -> None:
-    """v6.1 inherits v6.8's table but saves with its own fpsimd_save(), which has no SVE-vcpu
-    case: refused (`check_sve_guest_config`)."""
+    """The 2018 variants have no SVE-vcpu KVM code (`check_sve_guest_config`; v6.1's is
+    modelled: tests/model/test_v6_1_sve_guest.py)."""
     assert check_sve_guest_config
     with pytest.raises(ModelError, match="sve-guest"):
         Instance(Config(**SMALL), get_variant(variant))
-
-
-def test_sve_vcpus_with_sme_are_refused() -> None:
-    with pytest.raises(ModelError, match="sve-guest with --sme"):
-        Instance(Config(cpus=1, tasks=0, sve=True, sme=True, sve_guest=True,
-                        preemption="merged"), get_variant("v6.10"))
 
 
 # ------------------------------------------------------------------ C semantics

@@ -18,7 +18,6 @@ from checker.instance import Instance
 from checker.native.explore import explore_native
 from checker.smt.induction import prove
 from model.config import Config, kconfig_preset
-from model.dsl import ModelError
 from model.variants import get_variant
 from model.variants.v6_16 import fpsimd_bind_state_to_cpu_v616, fpsimd_save_user_state_v616
 from properties.fp import PROPERTY_NAMES
@@ -41,11 +40,9 @@ def probe(variant: str = "v6.16", vhe: bool = False) -> Probe:
 
 # ------------------------------------------------------------------ configuration
 @pytest.mark.parametrize("variant", V616)
-def test_v616_accepts_sve_vcpus_but_not_with_sme(variant: str) -> None:
+def test_v616_accepts_sve_vcpus(variant: str) -> None:
+    # with --sme too: tests/model/test_v6_sme_sve_guest.py
     Instance(Config(**SMALL, preemption="merged"), get_variant(variant))
-    with pytest.raises(ModelError, match="sve-guest with --sme"):
-        Instance(Config(cpus=1, tasks=0, sve=True, sme=True, sve_guest=True,
-                        preemption="merged"), get_variant(variant))
 
 
 def test_to_save_has_fp_state_sve_only_with_sve_vcpus() -> None:
