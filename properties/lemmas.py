@@ -930,7 +930,7 @@ def fork_in_progress(S: Layout) -> Expr:
         "fork", f"arch_dup_task_struct: the write of {child.name}.fpsimd_cpu", created)
     out = []
     for p in _users(S):
-        if p is child or p.vmm:
+        if p is child:
             continue
         out.append(implies(_pc_in(p, before_wake), _saved_latest(S, p) & ~_alive(child)))
         for slot in child.uw.slots():

@@ -210,23 +210,25 @@ def check_lemmas_reachable(inst: Instance, lemmas: dict[str, Expr],
     bounded by its usual state budget).  Returns each lemma's `LemmaCheck` and, if the
     search met a violation of one of the instance's own invariants, that property and its
     shortest counterexample (the variant has a real bug)."""
-    from checker.lemma_states import lemmas_on_reachable_states
+    from checker.lemma_states import LEMMA_PREFIX, lemmas_on_reachable_states
     from checker.limits import Limits
     from checker.native import NativeUnavailable, NativeUnsupported
 
     limits = Limits(timeout=timeout).start()
     own = dict(inst.invariants)
+    # Prefixed: a lemma may share its name with a property (host_fp_untrapped).
+    named = {LEMMA_PREFIX + n: e for n, e in lemmas.items()}
     try:
-        res = lemmas_on_reachable_states(inst, lemmas, engine="native", limits=limits)
+        res = lemmas_on_reachable_states(inst, named, engine="native", limits=limits)
         engine = "native"
     except (NativeUnavailable, NativeUnsupported):
-        res = lemmas_on_reachable_states(inst, lemmas, engine="python",
+        res = lemmas_on_reachable_states(inst, named, engine="python",
                                          max_states=MAX_STATES * 10, limits=limits)
         engine = "python"
     states = res.stats.states
     out = {}
     for n in lemmas:
-        tr = res.violations.get(n)
+        tr = res.violations.get(LEMMA_PREFIX + n)
         out[n] = LemmaCheck(False if tr is not None else (True if res.complete else None),
                             states, engine, trace=tr)
     bug = next(((p, res.violations[p]) for p in own if res.violations.get(p) is not None),
