@@ -47,7 +47,7 @@ class Instance:
         why = check(self.variant, self.config) if check is not None else None
         if not why and self.config.sve_guest and not self.variant.option("sve_guest", False):
             why = (f"variant {self.variant.name}: --sve-guest (SVE vcpus) is not modelled for"
-                   " this version (v6.8 to v6.16; not v6.1 or the 2018 variants)")
+                   " this version (v6.1 and v6.8 to v6.16; not the 2018 variants)")
         if not why and self.config.sme and not self.variant.option("sme", False):
             why = self.variant.option("sme_refused") or (
                 f"variant {self.variant.name}: --sme is not modelled for this version (its SME"
