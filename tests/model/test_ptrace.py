@@ -3,6 +3,8 @@ fpr_set() on a stopped tracee (model/kernel/ptrace.py)."""
 
 from __future__ import annotations
 
+import pytest
+
 from checker.explicit.explore import explore_bfs
 from checker.instance import PROPERTY_NAMES, Instance
 from model.config import Config
@@ -68,6 +70,7 @@ def _project(inst: Instance, states) -> set:  # noqa: ANN001
     return {tuple(s[i] for i in keep) for s in states}
 
 
+@pytest.mark.slow  # four complete reference-engine explorations with the graph kept
 def test_explicit_stops_reach_the_same_states() -> None:
     """The argument of model.steps._stopped_target, checked on a finer model: with the
     ptrace stop/resume steps (event ptrace_stop) the reachable states, without the

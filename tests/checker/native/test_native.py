@@ -108,6 +108,7 @@ def test_native_matches_python(variant, cfg) -> None:
             "kernel_asserts", "locking_rules", "data_ownership")
 
 
+@pytest.mark.slow  # wide steps also run natively in tests/model/test_v6_signal_sme.py
 def test_steps_with_more_than_32_inputs() -> None:
     """v6 rt_sigreturn with SVE under split preemption reads 36 (v6.10) and 40 (v6.16)
     IRQ/softirq-window inputs: the generated code uses 64-bit input combinations.  The

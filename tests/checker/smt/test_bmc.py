@@ -44,7 +44,7 @@ def _replays(inst: Instance, trace) -> None:
 @pytest.mark.parametrize("variant,cfg", [
     ("seed", {"cpus": 1}),
     ("seed", {"cpus": 1, "vhe": True}),
-    ("seed", {"cpus": 2}),
+    pytest.param("seed", {"cpus": 2}, marks=pytest.mark.slow),  # the one-CPU rows above
 ])
 def test_seed_lockdep_violation_same_length_as_explorer(variant, cfg) -> None:
     """kernel_asserts and locking_rules: bmc's shortest length is the explorer's."""

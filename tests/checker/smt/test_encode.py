@@ -39,9 +39,11 @@ CONFIGS = [
     ("v4.17", {"cpus": 1, "guest_aarch32": True, "vhe": True}),
     # optional events (model/events.py): their state, tokens and steps
     ("v4.17", {"cpus": 1, "events": ("cpu_pm", "efi")}),
-    ("seed", {"cpus": 1, "events": ("efi",)}),
+    pytest.param("seed", {"cpus": 1, "events": ("efi",)}, marks=pytest.mark.slow),  # cfg 10
     ("v4.18", {"cpus": 2, "vmm_threads": 0, "vcpus": 0, "events": ("cpu_hotplug", "cpu_pm")}),
-    ("v4.18", {"cpus": 1, "sve": True, "vhe": True, "vcpus": 0, "events": ("efi", "cpu_pm")}),
+    # slow: SVE and the events are each in a cheaper configuration here (cfg 6, cfg 10)
+    pytest.param("v4.18", {"cpus": 1, "sve": True, "vhe": True, "vcpus": 0,
+                           "events": ("efi", "cpu_pm")}, marks=pytest.mark.slow),
     ("v4.18", {"cpus": 1, "tasks": 2, "vcpus": 0, "vmm_threads": 0, "events": ("fork",)}),
     ("v4.18", {"cpus": 1, "tasks": 1, "vcpus": 0, "vmm_threads": 0, "sve": True, "vhe": True,
                "sve_vls": (128, 256), "events": ("sve_set_vl",)}),

@@ -36,7 +36,8 @@ SEED_PROPS = [p for p in ALL if p != "locking_rules"]
     ("seed", {**PREEMPT_NOLOCKDEP}),
     ("seed", {**PREEMPT_NOLOCKDEP, "vhe": True}),
     ("v4.17", {"cpus": 3, "vcpus": 2}),
-    ("seed", {**PREEMPT_NOLOCKDEP, "cpus": 3, "vcpus": 2, "vhe": True}),
+    pytest.param("seed", {**PREEMPT_NOLOCKDEP, "cpus": 3, "vcpus": 2, "vhe": True},
+                 marks=pytest.mark.slow),  # three CPUs: v4.17's row above
     ("seed", {**PREEMPT_NOLOCKDEP, "tasks": 2}),
     ("v4.18", {**kconfig_preset("distro")}),
 ])
@@ -106,6 +107,7 @@ def test_sve_is_proved(variant) -> None:
     assert res.verdict == "PROVED", bad
 
 
+@pytest.mark.slow  # two CPUs with SVE: test_lemmas_sve proves the split one-task case
 def test_v418_with_sve_is_proved_on_two_cpus() -> None:
     """The SVE lemmas also cover migration (the default two CPUs; a few seconds)."""
     res = prove(Instance(Config(preemption="merged",
