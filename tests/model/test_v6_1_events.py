@@ -34,3 +34,18 @@ def test_v61_event_holds_at_one_cpu(event: str) -> None:
                     get_variant("v6.1"))
     res, _ = explore_native(inst, list(PROPERTY_NAMES))
     assert res.complete and not res.violations, (event, list(res.violations))
+
+
+def test_v61_fork_after_a_tracers_sve_write_copies_stale_v() -> None:
+    """e0cb0f26594c's bug on v6.1 through a tracer (counterexamples/README.md, the
+    v6.1-fork-tracer row): a tracer's NT_ARM_SVE write at the syscall-entry stop of a
+    clone() leaves the parent's latest values only in sve_state, and the child copies the
+    older uw.fpsimd_state."""
+    cfg = Config(cpus=1, tasks=2, vcpus=0, vmm_threads=0, vhe=True, sve=True,
+                 events=("fork",), **PREEMPT)
+    res, _ = explore_native(Instance(cfg, get_variant("v6.1")), ["no_loss"], stop_early=True)
+    trace = res.violations["no_loss"]
+    assert len(trace.steps) == 14
+    labels = [s.label for s in trace.steps]
+    assert any(lbl.startswith("ptrace_sve_set") or "sve_set" in lbl for lbl in labels)
+    assert sum(lbl.startswith("fork") for lbl in labels) == 2
