@@ -3,6 +3,7 @@ the kernel configuration (Kconfig) the modelled primitives are built with."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import InitVar, dataclass, field, replace
 from typing import Any
 
@@ -117,6 +118,32 @@ def apply_kconfig_options(fields: dict[str, Any], options: list[str]) -> dict[st
             raise ValueError(f"--config {item!r}: the preemption model is a choice; select "
                              f"another with {' or '.join(m + '=y' for m in PREEMPT_MODELS)}")
     return out
+
+
+def _vector_lengths(given: Iterable[int], choices: Iterable[int], option: str, on: bool,
+                    flag: str, kind: str, what: str, lengths: str, event: bool
+                    ) -> tuple[int, ...]:
+    """``--sve-vls``/``--sme-vls`` checked (each a length of ``choices``, no repeat, at most
+    three, the feature ``--{flag}`` on, and two or more for the event ``{flag}_set_vl``);
+    returned sorted, or () for one length (nothing about lengths is modelled then)."""
+    vls = tuple(int(v) for v in given)
+    for vl in vls:
+        if vl not in choices:
+            raise ValueError(f"{option}: {vl} is not {what}")
+    if len(set(vls)) != len(vls):
+        raise ValueError(f"{option}: a vector length is given twice")
+    if len(vls) > 3:
+        raise ValueError(f"{option}: at most three vector lengths (the state grows with"
+                         " every one)")
+    if vls and not on:
+        raise ValueError(f"{option} needs --{flag} (the system supports {kind})")
+    if event:
+        if not on:
+            raise ValueError(f"--event {flag}_set_vl needs --{flag}")
+        if len(vls) < 2:
+            raise ValueError(f"--event {flag}_set_vl needs two or three {lengths} the system"
+                             f" supports, e.g. {option} 128,256")
+    return tuple(sorted(vls)) if len(vls) > 1 else ()
 
 
 @dataclass(frozen=True)
@@ -240,44 +267,14 @@ class Config:
             object.__setattr__(self, "prove_locking", bool(lockdep))
             object.__setattr__(self, "trace_irqflags", bool(lockdep))
         object.__setattr__(self, "events", check_events(tuple(self.events)))
-        vls = tuple(int(v) for v in self.sve_vls)
-        for vl in vls:
-            if vl not in SVE_VL_CHOICES:
-                raise ValueError(f"--sve-vls: {vl} is not an SVE vector length (a multiple"
-                                 " of 128 bits from 128 to 2048)")
-        if len(set(vls)) != len(vls):
-            raise ValueError("--sve-vls: a vector length is given twice")
-        if len(vls) > 3:
-            raise ValueError("--sve-vls: at most three vector lengths (the state grows with"
-                             " every one)")
-        object.__setattr__(self, "sve_vls", tuple(sorted(vls)) if len(vls) > 1 else ())
-        if vls and not self.sve:
-            raise ValueError("--sve-vls needs --sve (the system supports SVE)")
-        if "sve_set_vl" in self.events:
-            if not self.sve:
-                raise ValueError("--event sve_set_vl needs --sve")
-            if len(self.sve_vls) < 2:
-                raise ValueError("--event sve_set_vl needs two or three vector lengths the"
-                                 " system supports, e.g. --sve-vls 128,256")
-        svls = tuple(int(v) for v in self.sme_vls)
-        for vl in svls:
-            if vl not in SME_VL_CHOICES:
-                raise ValueError(f"--sme-vls: {vl} is not a streaming vector length (a power"
-                                 " of two from 128 to 2048 bits)")
-        if len(set(svls)) != len(svls):
-            raise ValueError("--sme-vls: a vector length is given twice")
-        if len(svls) > 3:
-            raise ValueError("--sme-vls: at most three vector lengths (the state grows with"
-                             " every one)")
-        object.__setattr__(self, "sme_vls", tuple(sorted(svls)) if len(svls) > 1 else ())
-        if svls and not self.sme:
-            raise ValueError("--sme-vls needs --sme (the system supports SME)")
-        if "sme_set_vl" in self.events:
-            if not self.sme:
-                raise ValueError("--event sme_set_vl needs --sme")
-            if len(self.sme_vls) < 2:
-                raise ValueError("--event sme_set_vl needs two or three streaming vector"
-                                 " lengths the system supports, e.g. --sme-vls 128,256")
+        object.__setattr__(self, "sve_vls", _vector_lengths(
+            self.sve_vls, SVE_VL_CHOICES, "--sve-vls", self.sve, "sve", "SVE",
+            "an SVE vector length (a multiple of 128 bits from 128 to 2048)",
+            "vector lengths", "sve_set_vl" in self.events))
+        object.__setattr__(self, "sme_vls", _vector_lengths(
+            self.sme_vls, SME_VL_CHOICES, "--sme-vls", self.sme, "sme", "SME",
+            "a streaming vector length (a power of two from 128 to 2048 bits)",
+            "streaming vector lengths", "sme_set_vl" in self.events))
         if self.preemption not in PREEMPTION_MODES:
             raise ValueError(f"--preemption {self.preemption!r}: expected one of "
                              f"{', '.join(PREEMPTION_MODES)}")
