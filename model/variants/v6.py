@@ -103,7 +103,7 @@ from collections.abc import Callable
 
 from model.ctx import Ctx
 from model.dsl import Const, Expr, Var, any_of
-from model.state import Image
+from model.state import Image, VcpuVars
 from model.variant import Variant
 from model.variants import v6_events
 
@@ -299,12 +299,32 @@ def sve_vl_check(k: Ctx, vl: Expr) -> Expr:
     agree" condition, under which the caller saves.  With one vector length it cannot
     fail and is not emitted.  Abstraction: the SIGKILL itself (the thread dying) is not
     modelled; the WARN is the finding, and the state is not saved, as in the C."""
+    return vl_check_in(k, vl, "fpsimd_save_user_state")
+
+
+def vl_check_in(k: Ctx, vl: Expr, function: str) -> Expr:
+    """`sve_vl_check`'s WARN as the C function ``function`` has it (v6.1: fpsimd_save)."""
     if not k.S.multi_vl:
         return k.true
     ok = k.let("vl_ok", k.sve_get_vl().eq(vl))
-    k.check(ok.eq(1), "WARN", "fpsimd_save_user_state",
+    k.check(ok.eq(1), "WARN", function,
             "WARN_ON(sve_get_vl() != vl): SIGKILL, state not saved")
     return ok.eq(1)
+
+
+def save_sve_vcpu_binding(k: Ctx, v: VcpuVars, mine: Expr, sve_regs: Expr) -> None:
+    """The save of an SVE vcpu's state bound by ctxsync (to_save FP_STATE_SVE, vl =
+    vcpu->arch.sve_max_vl) when ``mine`` (the CPU's binding is this vcpu): with
+    ``sve_regs`` (the version's test for an SVE save) the version's VL check against the
+    max VL, then sve_save_state(vcpu->arch.sve_state, &fp_regs.fpsr); otherwise
+    fpsimd_save_state(&vcpu->arch.ctxt.fp_regs).  Shared by v6.1's fpsimd_save(), the SME
+    save (v6.8-v6.10) and v6.16's fpsimd_save_user_state()."""
+    with k.If(mine & sve_regs):
+        with k.If(k.sve_vl_check(Const(k.S.VL, k.config.vcpu_max_vl_index))):
+            k.sve_save_state(v.sve_state, v.fp_regs)
+    with k.Else():
+        with k.If(mine):
+            k.fpsimd_save_state(v.fp_regs)
 
 
 def sve_host_insn(k: Ctx) -> None:

@@ -91,7 +91,7 @@ in the tree above), beside those v6.py lists as kept from 2018:
 from __future__ import annotations
 
 from model.ctx import Ctx
-from model.dsl import Const, Expr, Var
+from model.dsl import Expr, Var
 from model.kernel import fpsimd as fpsimd_2018
 from model.kernel import kvm_vcpu_ops
 from model.kernel import sched as sched_2018
@@ -214,13 +214,7 @@ def _save_through_last(k: Ctx, st: Expr, sve: Expr) -> None:
     for v in k.S.vcpus:
         mine = st.eq(k.S.vcpu_fpstate(v.index))
         if k.vcpu_has_sve(v.index):
-            with k.If(mine & sve):
-                # vl = last->sve_vl = vcpu->arch.sve_max_vl (ctxsync)
-                with k.If(k.sve_vl_check(Const(k.S.VL, k.config.vcpu_max_vl_index))):
-                    k.sve_save_state(v.sve_state, v.fp_regs)
-            with k.Else():
-                with k.If(mine):
-                    k.fpsimd_save_state(v.fp_regs)
+            v6.save_sve_vcpu_binding(k, v, mine, sve)
         else:
             # last->sve_vl = sve_max_vl = 0 for a vcpu without SVE: sve_get_vl() differs
             k.check(~(mine & sve), "WARN", "fpsimd_save",
@@ -240,12 +234,7 @@ def sve_vl_check(k: Ctx, vl: Expr) -> Expr:
     the "lengths agree" condition; with one vector length it cannot fail and is not
     emitted.  The SIGKILL itself is not modelled (the WARN is the finding; nothing is
     saved, as in the C)."""
-    if not k.S.multi_vl:
-        return k.true
-    ok = k.let("vl_ok", k.sve_get_vl().eq(vl))
-    k.check(ok.eq(1), "WARN", "fpsimd_save",
-            "WARN_ON(sve_get_vl() != vl): SIGKILL, state not saved")
-    return ok.eq(1)
+    return v6.vl_check_in(k, vl, "fpsimd_save")
 
 
 def fpsimd_thread_switch(k: Ctx, next_task: int) -> None:

@@ -71,6 +71,7 @@ from model.variants.v6 import (
     el0_svc_common_entry,
     fpmr_load,
     fpmr_save,
+    save_sve_vcpu_binding,
     syscall_exit_bookkeeping,
 )
 
@@ -170,14 +171,7 @@ def fpsimd_save_user_state_v616(k: Ctx) -> None:
             for v in k.S.vcpus:
                 mine = st.eq(k.S.vcpu_fpstate(v.index))
                 if k.vcpu_has_sve(v.index):
-                    with k.If(mine & sve):
-                        # vl = last->sve_vl = vcpu->arch.sve_max_vl (ctxsync)
-                        top = Const(k.S.VL, k.config.vcpu_max_vl_index)
-                        with k.If(k.sve_vl_check(top)):
-                            k.sve_save_state(v.sve_state, v.fp_regs)
-                    with k.Else():
-                        with k.If(mine):
-                            k.fpsimd_save_state(v.fp_regs)
+                    save_sve_vcpu_binding(k, v, mine, sve)
                 else:
                     k.check(~(mine & sve), "BUG", "NULL dereference",
                             "sve_save_state() through a non-SVE vcpu's NULL sve_state")

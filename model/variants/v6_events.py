@@ -956,17 +956,28 @@ def sve_set_vector_length_v616(k: Ctx, t: int, vl: int) -> None:
     if not isinstance(task.sve_vl, Var):
         return
     with k.If(task.sve_vl.ne(vl)):
-        if t == k.current:
-            k.fpsimd_save_and_flush_current_state()
-        else:
-            k.fpsimd_flush_task_state(t)
-        k.sve_sync_to_fpsimd(t)
-        k.set(task.sve_vl, vl)
-        zero = Const(k.S.VALUE, k.S.ZERO)
-        for slot in task.sve_state.all_slots():
-            k.set(slot, zero)
-        k.sve_sync_from_fpsimd_zeropad(t)
+        change_live_vector_length_v616(k, t, task.sve_vl, vl)
         _vl_change_ghost(k, task)
+
+
+def change_live_vector_length_v616(k: Ctx, t: int, task_vl: Var, vl: int) -> None:
+    """What v6.16's change_live_vector_length() does for either type (the caller has
+    tested that the length changes; ``task_vl`` is the task's length of that type): for
+    task == current fpsimd_save_and_flush_current_state(), else
+    fpsimd_flush_task_state(task); fpsimd_sync_from_effective_state(task); task_set_vl();
+    the new zeroed sve_state; fpsimd_sync_to_effective_state_zeropad(task).  The SME
+    type's ZA and sme_state: `model.variants.v6_sme.sme_set_vector_length_v616`."""
+    task = k.task(t)
+    if t == k.current:
+        k.fpsimd_save_and_flush_current_state()
+    else:
+        k.fpsimd_flush_task_state(t)
+    k.sve_sync_to_fpsimd(t)
+    k.set(task_vl, vl)
+    zero = Const(k.S.VALUE, k.S.ZERO)
+    for slot in task.sve_state.all_slots():
+        k.set(slot, zero)
+    k.sve_sync_from_fpsimd_zeropad(t)
 
 
 def sve_sync_from_fpsimd_zeropad_v68(k: Ctx, t: int) -> None:

@@ -551,12 +551,7 @@ def _save_vcpu_state_sme(k: Ctx, v, sve_regs: Expr) -> None:  # noqa: ANN001
             "streaming-mode save with a vcpu bound: VL check against ctxsync's uninitialised"
             " sme_vl (WARN, SIGKILL) or sve_save_state() through a NULL sve_state")
     if sve_vcpu:
-        with k.If(mine & sve_regs):
-            with k.If(k.sve_vl_check(Const(k.S.VL, k.config.vcpu_max_vl_index))):
-                k.sve_save_state(v.sve_state, v.fp_regs)
-        with k.Else():
-            with k.If(mine):
-                k.fpsimd_save_state(v.fp_regs)
+        v6.save_sve_vcpu_binding(k, v, mine, sve_regs)
     else:
         with k.If(mine):
             k.fpsimd_save_state(v.fp_regs)
@@ -719,19 +714,10 @@ def sme_set_vector_length_v616(k: Ctx, t: int, vl: int) -> None:
     task = k.task(t)
     if not isinstance(task.sme_vl, Var):
         return
-    zero = _zero(k)
     with k.If(task.sme_vl.ne(vl)):
-        if t == k.current:
-            k.fpsimd_save_and_flush_current_state()
-        else:
-            k.fpsimd_flush_task_state(t)
-        k.sve_sync_to_fpsimd(t)
-        k.set(task.sme_vl, vl)
-        for slot in task.sve_state.all_slots():
-            k.set(slot, zero)
-        k.sve_sync_from_fpsimd_zeropad(t)
+        v6_events.change_live_vector_length_v616(k, t, task.sme_vl, vl)
         k.set(task.svcr_za, False)
-        k.set(task.sme_state, zero)
+        k.set(task.sme_state, _zero(k))
         _vl_change_ghost_sme(k, t, True, sm_cleared=False)
 
 
