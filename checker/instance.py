@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -62,13 +63,8 @@ class Instance:
                    " give guests FPMR (kvm_has_fpmr() exists from v6.12)")
         if why:
             raise ModelError(why)
-        features = frozenset(self.variant.option("state_features", ()))
-        # Two builds: the first finds where steps may be preempted (model.steps.split_plan),
-        # the second has a program point for each and splits the steps there.
-        plan = (split_plan(self.config, features, self.variant)
-                if self.config.preemption == "split" else SplitPlan())
-        self.layout = plan.layout(self.config, features)
-        self.actions = build_actions(self.layout, self.variant, plan=plan)
+        self.layout, actions = _build(self.config, self.variant)
+        self.actions = list(actions)
 
     @cached_property
     def invariants(self) -> dict[str, Expr]:
@@ -120,6 +116,37 @@ class Instance:
             raise AttributeError("Instance.compiled moved: use "
                                  "checker.explicit.compile.compiled(inst)")
         raise AttributeError(name)
+
+
+# The builds of this process, most recent last: (id of the variant, config) -> (variant,
+# layout, actions).  A build is a pure function of the two (the model's functions are
+# looked up in the variant's table, never patched), and its result is never mutated (an
+# Action is frozen; each Instance gets its own list), so `prove`'s lemma classification,
+# `replay` and the test suite, which build the same instance many times, build it once.
+# The variant is kept in the entry so that its id is not reused while the entry lives.
+# Memory: the widest models take tens of MB (v6.10 signal with SME, split: 32 MB).
+_BUILDS: OrderedDict[tuple[int, Config], tuple[Variant, Layout, tuple[Action, ...]]] = \
+    OrderedDict()
+BUILD_CACHE_SIZE = 16
+
+
+def _build(config: Config, variant: Variant) -> tuple[Layout, tuple[Action, ...]]:
+    key = (id(variant), config)
+    hit = _BUILDS.get(key)
+    if hit is not None:
+        _BUILDS.move_to_end(key)
+        return hit[1], hit[2]
+    features = frozenset(variant.option("state_features", ()))
+    # Two builds: the first finds where steps may be preempted (model.steps.split_plan),
+    # the second has a program point for each and splits the steps there.
+    plan = (split_plan(config, features, variant)
+            if config.preemption == "split" else SplitPlan())
+    layout = plan.layout(config, features)
+    actions = tuple(build_actions(layout, variant, plan=plan))
+    _BUILDS[key] = (variant, layout, actions)
+    while len(_BUILDS) > BUILD_CACHE_SIZE:
+        _BUILDS.popitem(last=False)
+    return layout, actions
 
 
 def check_property_names(names: list[str]) -> list[str]:
