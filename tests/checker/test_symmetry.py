@@ -12,7 +12,7 @@ from checker.explicit.compile import compiled
 from checker.explicit.explore import explore_bfs
 from checker.explicit.symmetry import Symmetry, rename
 from checker.instance import PROPERTY_NAMES, Instance
-from model.config import Config
+from model.config import Config, kconfig_preset
 from model.variants import get_variant, load_variant_file
 
 ALL = list(PROPERTY_NAMES)
