@@ -26,6 +26,7 @@ from model.dsl import (
     GHOST_BOOL,
     TRUE,
     AddC,
+    And,
     Assert,
     Assign,
     Check,
@@ -38,6 +39,7 @@ from model.dsl import (
     Mark,
     ModelError,
     Not,
+    Or,
     Retire,
     Stmt,
     Var,
@@ -51,7 +53,14 @@ from model.dsl import (
     walk_exprs,
     walk_stmts,
 )
-from model.interleave import ExecState, IrqSets, entry_state, expr_vars, irq_sets
+from model.interleave import (
+    ExecState,
+    IrqSets,
+    entry_state,
+    expr_vars,
+    irq_sets,
+    irq_sets_key,
+)
 from model.state import (
     SIGFRAME_SNAPSHOT,
     CpuVars,
@@ -69,6 +78,50 @@ THREAD_FLAGS = ("TIF_FOREIGN_FPSTATE", "TIF_SVE", "TIF_KERNEL_FPSTATE")
 
 # `Ctx._last_if` after an If a resumed step was preempted inside (its Else is not built).
 _RESUMED_INSIDE = If(Const(BOOL, 1), (), ())
+
+
+# Replay recorded inlined IRQs (`Ctx._inline_irq`); off: build each one (to compare).
+REPLAY_IRQS = True
+_ABSENT = ("absent", 0)  # a variable with no entry in `ExecState.vals`
+
+
+def _renumber(name: str, delta: int) -> str:
+    """``what#n`` -> ``what#(n + delta)``: inputs and locals are numbered per step."""
+    if not delta:
+        return name
+    base, n = name.rsplit("#", 1)
+    return f"{base}#{int(n) + delta}"
+
+
+class _IrqRecording:
+    """One inlined IRQ as first built (`Ctx._inline_irq`): its statements, the inputs and
+    locals it made (numbered from ``n0``/``l0``), the functions it entered, whether it
+    wrote an input of the ownership checks, and per static entry state (the values known
+    of the variables it mentions) the values known at its end."""
+
+    def __init__(self, body: tuple[Stmt, ...], n0: int, l0: int, inputs: tuple[str, ...],
+                 locals_: int) -> None:
+        self.body, self.n0, self.l0, self.inputs, self.locals = body, n0, l0, inputs, locals_
+        mentioned: dict[int, None] = {}
+        functions: dict[str, None] = {}
+        clears = False
+        for st in walk_stmts(body):
+            exprs: tuple[Expr, ...] = ()
+            if isinstance(st, Assign):
+                exprs = (st.var, st.expr)
+                clears = clears or st.var.name.endswith((".current", ".online", ".mutex"))
+            elif isinstance(st, (If, Assert)):
+                exprs = (st.cond,)
+            elif isinstance(st, Mark) and st.enter:
+                functions.setdefault(st.function)
+            for e in exprs:
+                for x in walk_exprs(e):
+                    if isinstance(x, Var) and not x.local:
+                        mentioned.setdefault(x.index)
+        self.mentioned = tuple(mentioned)
+        self.functions = tuple(functions)
+        self.clears_ownership = clears
+        self.ends: dict[tuple, tuple] = {}
 
 
 class Ctx:
@@ -174,16 +227,29 @@ class Ctx:
 
     def irq_sets(self) -> IrqSets:
         """What an IRQ taken here may read and change, specialised to what is known here
-        (model.interleave.irq_sets)."""
+        (model.interleave.irq_sets).  Memoised per layout: the result depends only on the
+        IRQ body and on what is known of the variables it mentions (`irq_sets_key`), and
+        a step asks at every statement while most of what it knows does not change."""
         env = self._exec.copy()
         cond = self._irq_condition()
         env.assume(cond)
-        return irq_sets(self._irq_body(), env, expr_vars(cond))
+        body = self._irq_body()
+        cache = self.S.__dict__.setdefault("_irq_sets_cache", {})
+        key = irq_sets_key(body, env)
+        sets = cache.get(key)
+        if sets is None:
+            sets = cache[key] = irq_sets(body, env, expr_vars(cond))
+        return sets
 
     def _irq_condition(self) -> Expr:
         from model.steps import softirq_can_run  # model.steps imports this module
 
-        return softirq_can_run(self.S, self.cpu)
+        # One expression per CPU (asked before every statement; expressions are immutable).
+        cache = self.S.__dict__.setdefault("_irq_condition_cache", {})
+        cond = cache.get(self.cpu)
+        if cond is None:
+            cond = cache[self.cpu] = softirq_can_run(self.S, self.cpu)
+        return cond
 
     def irq_possible(self) -> bool:
         """False when the static execution state shows no IRQ with its softirq can run
@@ -235,7 +301,7 @@ class Ctx:
         self._inlining += 1
         try:
             with self.If(cond):
-                self.handle_irq()
+                self._inline_irq()
         finally:
             self._points_off -= 1
             self._inlining -= 1
@@ -245,6 +311,119 @@ class Ctx:
         self._exec = before
         for v in sets.writes:
             self._exec.vals[v.index] = after.vals.get(v.index, ("u", 0))
+
+    def _inline_irq(self) -> None:
+        """``handle_irq()`` at an IRQ point (inside its ``if``).  A step has many IRQ
+        points and a resume step rebuilds the part of its step before the resume point,
+        so the same IRQ is built thousands of times per instance.  What it emits does not
+        depend on the static state (`Ctx.If` emits both branches whatever is known), only
+        on this builder's CPU, task and variant and on the data-ownership checks already
+        made on the path (`_own_checked`): the first build is recorded (`_IrqRecording`)
+        and later ones replay it, with its inputs and C locals renumbered as a build at
+        this point would number them.  The static state it leaves (`ExecState.vals`)
+        depends only on what is known of the variables it mentions: recorded per such
+        entry state, built for real when not seen yet.  The replay is exact: the same
+        statements, inputs, locals, functions and static state as building it
+        (tests/model/test_build_equivalence.py compares with ``REPLAY_IRQS`` off)."""
+        own = (frozenset().union(*self._own_checked)
+               if self._own_on and not self._atomic else None)
+        skey = (id(self.variant), self.cpu, self.current, own, self.serving_softirq)
+        cache = self.S.__dict__.setdefault("_irq_inline_cache", {})
+        rec: _IrqRecording | None = cache.get(skey) if REPLAY_IRQS else None
+        vals = self._exec.vals
+        if rec is not None:
+            ekey = tuple([vals.get(i, _ABSENT) for i in rec.mentioned])
+            end = rec.ends.get(ekey)
+            if end is not None:
+                self._replay_irq(rec, end)
+                return
+        block = self._blocks[-1]
+        start, n0, l0 = len(block), len(self.inputs), self._locals
+        entry = dict(vals)
+        self.handle_irq()
+        if not REPLAY_IRQS:
+            return
+        if rec is None:
+            rec = cache[skey] = _IrqRecording(tuple(block[start:]), n0, l0,
+                                              tuple(self.inputs[n0:]), self._locals - l0)
+        ekey = tuple([entry.get(i, _ABSENT) for i in rec.mentioned])
+        vals = self._exec.vals
+        rec.ends[ekey] = tuple([vals.get(i, _ABSENT) for i in rec.mentioned])
+
+    def _replay_irq(self, rec: _IrqRecording, end: tuple) -> None:
+        """Emit a recorded inlined IRQ (`_inline_irq`) here, as building it would."""
+        dn, dl = len(self.inputs) - rec.n0, self._locals - rec.l0
+        names = {}
+        for name in rec.inputs:
+            new = _renumber(name, dn)
+            names[name] = new
+            self.inputs.append(new)
+        self._locals += rec.locals
+        for fn in rec.functions:
+            if fn not in self.functions:
+                self.functions.append(fn)
+        memo: dict[int, Expr] = {}
+
+        def expr(e: Expr) -> Expr:
+            got = memo.get(id(e))
+            if got is not None:
+                return got
+            if isinstance(e, Var):
+                new = Var(_renumber(e.name, dl), e.dom, e.index, local=True) if e.local else e
+            elif isinstance(e, Input):
+                new = Input(names[e.name], e.dom)
+            elif isinstance(e, Const):
+                new = e
+            elif isinstance(e, Not):
+                a = expr(e.a)
+                new = e if a is e.a else Not(a, e.dom)
+            elif isinstance(e, (And, Or)):
+                args = tuple([expr(x) for x in e.args])
+                same = all(x is y for x, y in zip(args, e.args, strict=True))
+                new = e if same else type(e)(args, e.dom)
+            elif isinstance(e, Eq):
+                a, b = expr(e.a), expr(e.b)
+                new = e if a is e.a and b is e.b else Eq(a, b, e.dom)
+            elif isinstance(e, Ite):
+                c, a, b = expr(e.c), expr(e.a), expr(e.b)
+                new = e if c is e.c and a is e.a and b is e.b else Ite(c, a, b)
+            elif isinstance(e, AddC):
+                a = expr(e.a)
+                new = e if a is e.a else AddC(a, e.k)
+            elif isinstance(e, Retire):
+                a = expr(e.a)
+                new = e if a is e.a else Retire(a, e.latest, e.stale)
+            else:
+                raise ModelError(f"cannot replay an IRQ with expression {e!r}")
+            memo[id(e)] = new
+            return new
+
+        def stmts(body: tuple[Stmt, ...]) -> list[Stmt]:
+            out: list[Stmt] = []
+            for st in body:
+                if isinstance(st, Assign):
+                    out.append(Assign(expr(st.var), expr(st.expr), st.check))  # type: ignore[arg-type]
+                elif isinstance(st, If):
+                    out.append(If(expr(st.cond), tuple(stmts(st.then)), tuple(stmts(st.els))))
+                elif isinstance(st, Assert):
+                    out.append(Assert(expr(st.cond), st.check))
+                elif isinstance(st, Mark):
+                    out.append(Mark(st.function, st.enter))
+                else:
+                    raise ModelError(f"cannot replay an IRQ with statement {st!r}")
+            return out
+
+        self._blocks[-1].extend(stmts(rec.body))
+        vals = self._exec.vals
+        for i, v in zip(rec.mentioned, end, strict=True):
+            if v is _ABSENT:
+                vals.pop(i, None)
+            else:
+                vals[i] = v
+        if rec.clears_ownership:
+            for done in self._own_checked:
+                done.clear()
+        self._last_if = None
 
     def _check_ownership(self, reads: tuple[Expr | Var, ...], writes: set[Var]) -> None:
         """Before a statement reading ``reads`` and writing ``writes``: assert that no
@@ -258,15 +437,24 @@ class Ctx:
             access_conditions(e, acc)
         for v in writes:
             acc.setdefault(v, []).append(TRUE)
+        # owner_of and owned_here are pure functions of the layout: memoised per layout
+        # (asked for every variable of every statement of every build).
+        owners = self.S.__dict__.setdefault("_owner_of_cache", {})
+        here = self.S.__dict__.setdefault("_owned_here_cache", {})
         by_owner: dict[tuple[str, int], list[Expr]] = {}
         for var, conds in sorted(acc.items(), key=lambda kv: kv[0].name):
-            owner = owner_of(self.S, var)
+            owner = owners.get(var, owners)
+            if owner is owners:
+                owner = owners[var] = owner_of(self.S, var)
             if owner is not None:
                 by_owner.setdefault(owner, []).extend(conds)
         for owner, conds in by_owner.items():
             if any(owner in done for done in self._own_checked):
                 continue
-            cond = owned_here(self.S, self.cpu, self.current, owner)
+            hkey = (self.cpu, self.current, owner)
+            cond = here.get(hkey, here)
+            if cond is here:
+                cond = here[hkey] = owned_here(self.S, self.cpu, self.current, owner)
             if cond is None:
                 continue
             always = any(c is TRUE for c in conds)
