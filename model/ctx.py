@@ -264,7 +264,9 @@ class Ctx:
         """Called before each statement (reading ``exprs``, or ``reads`` if not given):
         emit the data-ownership checks of what it touches and an IRQ point if the
         statement conflicts with an IRQ and one may be taken here (see model.interleave)."""
-        own = self._own_on and not self._atomic
+        # Before the resume point of a resume step nothing is kept (`_go_live` clears the
+        # statements and the checks made): no ownership checks there.
+        own = self._own_on and not self._atomic and self._live
         if not self._inlining:
             # Point numbers count the step's own statements (not an inlined IRQ's), in
             # dead branches too, so that every build of the step numbers them alike.
@@ -327,6 +329,8 @@ class Ctx:
         (tests/model/test_build_equivalence.py compares with ``REPLAY_IRQS`` off)."""
         own = (frozenset().union(*self._own_checked)
                if self._own_on and not self._atomic else None)
+        if not self._live:
+            own = "not kept"  # see `_interleave`: built without ownership checks
         skey = (id(self.variant), self.cpu, self.current, own, self.serving_softirq)
         cache = self.S.__dict__.setdefault("_irq_inline_cache", {})
         rec: _IrqRecording | None = cache.get(skey) if REPLAY_IRQS else None
@@ -413,7 +417,8 @@ class Ctx:
                     raise ModelError(f"cannot replay an IRQ with statement {st!r}")
             return out
 
-        self._blocks[-1].extend(stmts(rec.body))
+        if self._live:  # before a resume point nothing is kept (`_go_live`)
+            self._blocks[-1].extend(stmts(rec.body))
         vals = self._exec.vals
         for i, v in zip(rec.mentioned, end, strict=True):
             if v is _ABSENT:
