@@ -93,6 +93,52 @@ def _renumber(name: str, delta: int) -> str:
     return f"{base}#{int(n) + delta}"
 
 
+# Build every inlined IRQ and compare it with its replay (tests; slow).
+CHECK_IRQ_REPLAY = False
+_KNOWN_TRUE = ("c", 1)
+_KNOWN_FALSE = ("c", 0)
+
+
+def _irq_exec_effect(body: tuple[Stmt, ...], env: ExecState,
+                     empty_elses: frozenset[int]) -> ExecState:
+    """The static state after ``body`` (a recorded IRQ) run from ``env``, as `Ctx`
+    tracks it while building: `Ctx.emit` for assignments, `Ctx.If`/`Ctx.Else` for
+    conditionals (``empty_elses``: the Ifs whose Else was built but emitted nothing)."""
+    for st in body:
+        if isinstance(st, Assign):
+            env.assign(st.var, st.expr)
+        elif isinstance(st, If):
+            known = env.eval(st.cond)
+            saved = env.copy()
+            env.assume(st.cond, True)
+            then = _irq_exec_effect(st.then, env, empty_elses)
+            if known == _KNOWN_FALSE:
+                then = saved.copy()
+            if not st.els and id(st) not in empty_elses:
+                env = then.copy() if known == _KNOWN_TRUE else then.join(saved)
+                continue
+            env = saved.copy()
+            env.assume(st.cond, False)
+            env = _irq_exec_effect(st.els, env, empty_elses)
+            if known == _KNOWN_TRUE:
+                env = then.copy()
+            elif known != _KNOWN_FALSE:
+                env = then.join(env)
+    return env
+
+
+def _stmts_text(body: list[Stmt] | tuple[Stmt, ...]) -> str:
+    """A statement list as text, locals by name (to compare a replay with a build)."""
+    out: list[str] = []
+    for st in body:
+        if isinstance(st, If):
+            out.append(f"if {st.cond!r} {{{_stmts_text(st.then)}}} else "
+                       f"{{{_stmts_text(st.els)}}}")
+        else:
+            out.append(repr(st))
+    return "; ".join(out)
+
+
 class _IrqRecording:
     """One inlined IRQ as first built (`Ctx._inline_irq`): its statements, the inputs and
     locals it made (numbered from ``n0``/``l0``), the functions it entered, whether it
@@ -100,8 +146,10 @@ class _IrqRecording:
     of the variables it mentions) the values known at its end."""
 
     def __init__(self, body: tuple[Stmt, ...], n0: int, l0: int, inputs: tuple[str, ...],
-                 locals_: int) -> None:
+                 locals_: int, empty_elses: dict[int, If]) -> None:
         self.body, self.n0, self.l0, self.inputs, self.locals = body, n0, l0, inputs, locals_
+        self.empty_elses = frozenset(id(st) for st in walk_stmts(body)
+                                     if isinstance(st, If) and empty_elses.get(id(st)) is st)
         mentioned: dict[int, None] = {}
         functions: dict[str, None] = {}
         clears = False
@@ -170,6 +218,7 @@ class Ctx:
         self._splits = dict(splits or {})
         self._split_nodes: dict[int, str] = {}  # id(If) of an emitted split -> its pc
         self._resume = resume
+        self._empty_elses: dict[int, If] = {}  # id -> If whose Else emitted nothing
         # Per split point: the C locals its resume step reads (kept in state meanwhile,
         # `Layout.carried_vars`); the locals built so far, and the blocks they live in.
         self._carried = dict(carried or {})
@@ -335,24 +384,54 @@ class Ctx:
         cache = self.S.__dict__.setdefault("_irq_inline_cache", {})
         rec: _IrqRecording | None = cache.get(skey) if REPLAY_IRQS else None
         vals = self._exec.vals
-        if rec is not None:
+        if rec is not None and not CHECK_IRQ_REPLAY:
             ekey = tuple([vals.get(i, _ABSENT) for i in rec.mentioned])
             end = rec.ends.get(ekey)
-            if end is not None:
-                self._replay_irq(rec, end)
-                return
+            if end is None:
+                env = _irq_exec_effect(rec.body, self._exec.copy(), rec.empty_elses)
+                end = rec.ends[ekey] = tuple([env.vals.get(i, _ABSENT)
+                                              for i in rec.mentioned])
+            self._replay_irq(rec, end)
+            return
         block = self._blocks[-1]
         start, n0, l0 = len(block), len(self.inputs), self._locals
-        entry = dict(vals)
+        entry = self._exec.copy()
+        functions = list(self.functions)
+        own_checked = [set(done) for done in self._own_checked]
         self.handle_irq()
         if not REPLAY_IRQS:
             return
-        if rec is None:
-            rec = cache[skey] = _IrqRecording(tuple(block[start:]), n0, l0,
-                                              tuple(self.inputs[n0:]), self._locals - l0)
-        ekey = tuple([entry.get(i, _ABSENT) for i in rec.mentioned])
-        vals = self._exec.vals
-        rec.ends[ekey] = tuple([vals.get(i, _ABSENT) for i in rec.mentioned])
+        built = _IrqRecording(tuple(block[start:]), n0, l0, tuple(self.inputs[n0:]),
+                              self._locals - l0, self._empty_elses)
+        env = _irq_exec_effect(built.body, entry.copy(), built.empty_elses)
+        end = tuple([env.vals.get(i, _ABSENT) for i in built.mentioned])
+        if end != tuple([self._exec.vals.get(i, _ABSENT) for i in built.mentioned]):
+            raise ModelError("IRQ replay: the static state after an inlined IRQ differs "
+                             "from the build's (model.ctx._irq_exec_effect)")
+        if rec is not None:  # CHECK_IRQ_REPLAY: compare a replay with this build
+            replayer = Ctx(self.S, self.variant, self.cpu, self.current)
+            replayer._blocks = [[]]
+            replayer.inputs = self.inputs[:n0]
+            replayer._locals = l0
+            replayer.functions = functions
+            replayer._own_checked = own_checked
+            replayer._exec = entry
+            replayer._live = self._live
+            replayer._replay_irq(rec, tuple([
+                _irq_exec_effect(rec.body, entry.copy(), rec.empty_elses).vals.get(
+                    i, _ABSENT) for i in rec.mentioned]))
+            if (_stmts_text(replayer._blocks[0]) != _stmts_text(block[start:])
+                    or replayer.inputs != self.inputs or replayer._locals != self._locals
+                    or replayer.functions != self.functions
+                    or replayer._own_checked != self._own_checked
+                    or any(replayer._exec.vals.get(i, _ABSENT) != self._exec.vals.get(
+                        i, _ABSENT) for i in rec.mentioned)):
+                raise ModelError("IRQ replay differs from building the IRQ "
+                                 f"({self.S.cpu[self.cpu].name}, "
+                                 f"{self._stack[-1] if self._stack else 'step'})")
+            return
+        cache[skey] = built
+        built.ends[tuple([entry.vals.get(i, _ABSENT) for i in built.mentioned])] = end
 
     def _replay_irq(self, rec: _IrqRecording, end: tuple) -> None:
         """Emit a recorded inlined IRQ (`_inline_irq`) here, as building it would."""
@@ -746,7 +825,12 @@ class Ctx:
             block.extend(body)
             self._last_if = None
             return
-        block[block.index(node)] = If(node.cond, node.then, body)
+        new = If(node.cond, node.then, body)
+        block[block.index(node)] = new
+        if not body:
+            # An Else that emitted nothing still assumed the condition false: recorded so
+            # that `_irq_exec_effect` follows the static state of a recorded IRQ exactly.
+            self._empty_elses[id(new)] = new
         # Preemption windows: seen on either path; a window left open on either path.
         self._p_seen = self._p_seen or pthen[0]
         self._p_open = self._p_open or pthen[1]

@@ -346,9 +346,18 @@ class Action:
 
 
 def walk_exprs(e: Expr) -> Iterable[Expr]:
-    yield e
-    for child in _children(e):
-        yield from walk_exprs(child)
+    """``e`` and its subexpressions, in pre-order (operands left to right)."""
+    # Iterative: the build walks millions of nodes, and nested generators cost a frame
+    # per level and per node.
+    stack = [e]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        x = pop()
+        yield x
+        get = _CHILDREN.get(type(x))
+        ch = get(x) if get is not None else _children(x)
+        if ch:
+            push(reversed(ch))
 
 
 def children(e: Expr) -> Sequence[Expr]:
@@ -368,6 +377,15 @@ def _children(e: Expr) -> Sequence[Expr]:
     if isinstance(e, (AddC, Retire)):
         return (e.a,)
     return ()
+
+
+# The operands of each expression class (the classes above; `_children` for others).
+_CHILDREN = {
+    Var: lambda e: (), Const: lambda e: (), Input: lambda e: (),
+    Not: lambda e: (e.a,), And: lambda e: e.args, Or: lambda e: e.args,
+    Eq: lambda e: (e.a, e.b), Ite: lambda e: (e.c, e.a, e.b),
+    AddC: lambda e: (e.a,), Retire: lambda e: (e.a,),
+}
 
 
 def checks_of(body: Sequence[Stmt]) -> Iterable[Check]:

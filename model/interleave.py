@@ -180,6 +180,10 @@ class IrqSets:
 AbsVal = tuple[str, int]
 
 
+_ENTRY: AbsVal = ("d", 0)
+_UNKNOWN: AbsVal = ("u", 0)
+
+
 @dataclass
 class ExecState:
     """Static knowledge of the state at a point of a step (constant propagation).
@@ -281,9 +285,15 @@ class ExecState:
                 self._set(c.a, ("c", 1 - c.b.value))
 
     def join(self, other: ExecState) -> ExecState:
-        keys = set(self.vals) | set(other.vals)
-        vals = {i: (self.vals.get(i, ("d", 0)) if self.vals.get(i, ("d", 0))
-                    == other.vals.get(i, ("d", 0)) else ("u", 0)) for i in keys}
+        # Every variable of either side: its value if both agree (absent is "entry
+        # value"), else unknown.
+        sv, ov = self.vals, other.vals
+        vals: dict[int, AbsVal] = {}
+        for i, a in sv.items():
+            vals[i] = a if a == ov.get(i, _ENTRY) else _UNKNOWN
+        for i, b in ov.items():
+            if i not in sv:
+                vals[i] = _ENTRY if b == _ENTRY else _UNKNOWN
         lv = {i: v for i, v in self.local_vals.items() if other.local_vals.get(i) == v}
         stored = {i: t for i, t in self.stored.items() if other.stored.get(i) == t}
         return ExecState(vals, lv, stored)
