@@ -420,14 +420,15 @@ class Ctx:
             replayer._replay_irq(rec, tuple([
                 _irq_exec_effect(rec.body, entry.copy(), rec.empty_elses).vals.get(
                     i, _ABSENT) for i in rec.mentioned]))
-            if (_stmts_text(replayer._blocks[0]) != _stmts_text(block[start:])
+            # (before a resume point the replay keeps no statements: `_replay_irq`)
+            if ((self._live and _stmts_text(replayer._blocks[0]) != _stmts_text(block[start:]))
                     or replayer.inputs != self.inputs or replayer._locals != self._locals
                     or replayer.functions != self.functions
                     or replayer._own_checked != self._own_checked
                     or any(replayer._exec.vals.get(i, _ABSENT) != self._exec.vals.get(
                         i, _ABSENT) for i in rec.mentioned)):
                 raise ModelError("IRQ replay differs from building the IRQ "
-                                 f"({self.S.cpu[self.cpu].name}, "
+                                 f"(cpu{self.cpu}, "
                                  f"{self._stack[-1] if self._stack else 'step'})")
             return
         cache[skey] = built
