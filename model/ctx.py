@@ -168,8 +168,40 @@ class _IrqRecording:
                         mentioned.setdefault(x.index)
         self.mentioned = tuple(mentioned)
         self.functions = tuple(functions)
+        self._varying: frozenset[int] | None = None
         self.clears_ownership = clears
         self.ends: dict[tuple, tuple] = {}
+
+
+    def varying(self) -> frozenset[int]:
+        """The ids of the recorded statements a replay must rebuild: those with an input
+        or a C local inside (renumbered per replay; a local is one object per build)."""
+        if self._varying is None:
+            out: set[int] = set()
+
+            def visit(st: Stmt) -> bool:
+                if isinstance(st, If):
+                    inner = [visit(x) for x in (*st.then, *st.els)]
+                    v = any(inner) or _has_local_or_input(st.cond)
+                elif isinstance(st, Assign):
+                    v = st.var.local or _has_local_or_input(st.expr)
+                elif isinstance(st, Assert):
+                    v = _has_local_or_input(st.cond)
+                else:
+                    v = False
+                if v:
+                    out.add(id(st))
+                return v
+
+            for st in self.body:
+                visit(st)
+            self._varying = frozenset(out)
+        return self._varying
+
+
+def _has_local_or_input(e: Expr) -> bool:
+    return any(isinstance(x, Input) or (isinstance(x, Var) and x.local)
+               for x in walk_exprs(e))
 
 
 class Ctx:
@@ -482,10 +514,17 @@ class Ctx:
             memo[id(e)] = new
             return new
 
+        varying = rec.varying()
+
         def stmts(body: tuple[Stmt, ...]) -> list[Stmt]:
             out: list[Stmt] = []
             for st in body:
-                if isinstance(st, Assign):
+                if id(st) not in varying:
+                    # No input and no local inside: the recorded statement itself
+                    # (statements and expressions are immutable; engines key only
+                    # locals by identity).
+                    out.append(st)
+                elif isinstance(st, Assign):
                     out.append(Assign(expr(st.var), expr(st.expr), st.check))  # type: ignore[arg-type]
                 elif isinstance(st, If):
                     out.append(If(expr(st.cond), tuple(stmts(st.then)), tuple(stmts(st.els))))
@@ -849,6 +888,9 @@ class Ctx:
         computed them (`SplitPlan` keeps them in state across the preemption)."""
         assigned: set[Var] = set()
         missing: dict[Var, None] = {}
+        # An expression object seen before needs no second look: its locals were then
+        # either missing (kept) or assigned (and stay assigned).
+        seen: set[int] = set()
         for st in walk_stmts(self._blocks[0]):
             exprs: tuple[Expr, ...] = ()
             if isinstance(st, Assign):
@@ -856,7 +898,7 @@ class Ctx:
             elif isinstance(st, (Assert, If)):
                 exprs = (st.cond,)
             for e in exprs:
-                for x in walk_exprs(e):
+                for x in walk_exprs(e, seen):
                     if isinstance(x, Var) and x.local and x not in assigned:
                         missing.setdefault(x)
             if isinstance(st, Assign) and st.var.local:
