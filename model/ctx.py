@@ -26,6 +26,7 @@ from model.dsl import (
     GHOST_BOOL,
     TRUE,
     AddC,
+    And,
     Assert,
     Assign,
     Check,
@@ -38,6 +39,7 @@ from model.dsl import (
     Mark,
     ModelError,
     Not,
+    Or,
     Retire,
     Stmt,
     Var,
@@ -51,7 +53,14 @@ from model.dsl import (
     walk_exprs,
     walk_stmts,
 )
-from model.interleave import ExecState, IrqSets, entry_state, expr_vars, irq_sets
+from model.interleave import (
+    ExecState,
+    IrqSets,
+    entry_state,
+    expr_vars,
+    irq_sets,
+    irq_sets_key,
+)
 from model.state import (
     SIGFRAME_SNAPSHOT,
     CpuVars,
@@ -69,6 +78,130 @@ THREAD_FLAGS = ("TIF_FOREIGN_FPSTATE", "TIF_SVE", "TIF_KERNEL_FPSTATE")
 
 # `Ctx._last_if` after an If a resumed step was preempted inside (its Else is not built).
 _RESUMED_INSIDE = If(Const(BOOL, 1), (), ())
+
+
+# Replay recorded inlined IRQs (`Ctx._inline_irq`); off: build each one (to compare).
+REPLAY_IRQS = True
+_ABSENT = ("absent", 0)  # a variable with no entry in `ExecState.vals`
+
+
+def _renumber(name: str, delta: int) -> str:
+    """``what#n`` -> ``what#(n + delta)``: inputs and locals are numbered per step."""
+    if not delta:
+        return name
+    base, n = name.rsplit("#", 1)
+    return f"{base}#{int(n) + delta}"
+
+
+# Build every inlined IRQ and compare it with its replay (tests; slow).
+CHECK_IRQ_REPLAY = False
+_KNOWN_TRUE = ("c", 1)
+_KNOWN_FALSE = ("c", 0)
+
+
+def _irq_exec_effect(body: tuple[Stmt, ...], env: ExecState,
+                     empty_elses: frozenset[int]) -> ExecState:
+    """The static state after ``body`` (a recorded IRQ) run from ``env``, as `Ctx`
+    tracks it while building: `Ctx.emit` for assignments, `Ctx.If`/`Ctx.Else` for
+    conditionals (``empty_elses``: the Ifs whose Else was built but emitted nothing)."""
+    for st in body:
+        if isinstance(st, Assign):
+            env.assign(st.var, st.expr)
+        elif isinstance(st, If):
+            known = env.eval(st.cond)
+            saved = env.copy()
+            env.assume(st.cond, True)
+            then = _irq_exec_effect(st.then, env, empty_elses)
+            if known == _KNOWN_FALSE:
+                then = saved.copy()
+            if not st.els and id(st) not in empty_elses:
+                env = then.copy() if known == _KNOWN_TRUE else then.join(saved)
+                continue
+            env = saved.copy()
+            env.assume(st.cond, False)
+            env = _irq_exec_effect(st.els, env, empty_elses)
+            if known == _KNOWN_TRUE:
+                env = then.copy()
+            elif known != _KNOWN_FALSE:
+                env = then.join(env)
+    return env
+
+
+def _stmts_text(body: list[Stmt] | tuple[Stmt, ...]) -> str:
+    """A statement list as text, locals by name (to compare a replay with a build)."""
+    out: list[str] = []
+    for st in body:
+        if isinstance(st, If):
+            out.append(f"if {st.cond!r} {{{_stmts_text(st.then)}}} else "
+                       f"{{{_stmts_text(st.els)}}}")
+        else:
+            out.append(repr(st))
+    return "; ".join(out)
+
+
+class _IrqRecording:
+    """One inlined IRQ as first built (`Ctx._inline_irq`): its statements, the inputs and
+    locals it made (numbered from ``n0``/``l0``), the functions it entered, whether it
+    wrote an input of the ownership checks, and per static entry state (the values known
+    of the variables it mentions) the values known at its end."""
+
+    def __init__(self, body: tuple[Stmt, ...], n0: int, l0: int, inputs: tuple[str, ...],
+                 locals_: int, empty_elses: dict[int, If]) -> None:
+        self.body, self.n0, self.l0, self.inputs, self.locals = body, n0, l0, inputs, locals_
+        self.empty_elses = frozenset(id(st) for st in walk_stmts(body)
+                                     if isinstance(st, If) and empty_elses.get(id(st)) is st)
+        mentioned: dict[int, None] = {}
+        functions: dict[str, None] = {}
+        clears = False
+        for st in walk_stmts(body):
+            exprs: tuple[Expr, ...] = ()
+            if isinstance(st, Assign):
+                exprs = (st.var, st.expr)
+                clears = clears or st.var.name.endswith((".current", ".online", ".mutex"))
+            elif isinstance(st, (If, Assert)):
+                exprs = (st.cond,)
+            elif isinstance(st, Mark) and st.enter:
+                functions.setdefault(st.function)
+            for e in exprs:
+                for x in walk_exprs(e):
+                    if isinstance(x, Var) and not x.local:
+                        mentioned.setdefault(x.index)
+        self.mentioned = tuple(mentioned)
+        self.functions = tuple(functions)
+        self._varying: frozenset[int] | None = None
+        self.clears_ownership = clears
+        self.ends: dict[tuple, tuple] = {}
+
+
+    def varying(self) -> frozenset[int]:
+        """The ids of the recorded statements a replay must rebuild: those with an input
+        or a C local inside (renumbered per replay; a local is one object per build)."""
+        if self._varying is None:
+            out: set[int] = set()
+
+            def visit(st: Stmt) -> bool:
+                if isinstance(st, If):
+                    inner = [visit(x) for x in (*st.then, *st.els)]
+                    v = any(inner) or _has_local_or_input(st.cond)
+                elif isinstance(st, Assign):
+                    v = st.var.local or _has_local_or_input(st.expr)
+                elif isinstance(st, Assert):
+                    v = _has_local_or_input(st.cond)
+                else:
+                    v = False
+                if v:
+                    out.add(id(st))
+                return v
+
+            for st in self.body:
+                visit(st)
+            self._varying = frozenset(out)
+        return self._varying
+
+
+def _has_local_or_input(e: Expr) -> bool:
+    return any(isinstance(x, Input) or (isinstance(x, Var) and x.local)
+               for x in walk_exprs(e))
 
 
 class Ctx:
@@ -117,6 +250,7 @@ class Ctx:
         self._splits = dict(splits or {})
         self._split_nodes: dict[int, str] = {}  # id(If) of an emitted split -> its pc
         self._resume = resume
+        self._empty_elses: dict[int, If] = {}  # id -> If whose Else emitted nothing
         # Per split point: the C locals its resume step reads (kept in state meanwhile,
         # `Layout.carried_vars`); the locals built so far, and the blocks they live in.
         self._carried = dict(carried or {})
@@ -174,16 +308,29 @@ class Ctx:
 
     def irq_sets(self) -> IrqSets:
         """What an IRQ taken here may read and change, specialised to what is known here
-        (model.interleave.irq_sets)."""
+        (model.interleave.irq_sets).  Memoised per layout: the result depends only on the
+        IRQ body and on what is known of the variables it mentions (`irq_sets_key`), and
+        a step asks at every statement while most of what it knows does not change."""
         env = self._exec.copy()
         cond = self._irq_condition()
         env.assume(cond)
-        return irq_sets(self._irq_body(), env, expr_vars(cond))
+        body = self._irq_body()
+        cache = self.S.__dict__.setdefault("_irq_sets_cache", {})
+        key = irq_sets_key(body, env)
+        sets = cache.get(key)
+        if sets is None:
+            sets = cache[key] = irq_sets(body, env, expr_vars(cond))
+        return sets
 
     def _irq_condition(self) -> Expr:
         from model.steps import softirq_can_run  # model.steps imports this module
 
-        return softirq_can_run(self.S, self.cpu)
+        # One expression per CPU (asked before every statement; expressions are immutable).
+        cache = self.S.__dict__.setdefault("_irq_condition_cache", {})
+        cond = cache.get(self.cpu)
+        if cond is None:
+            cond = cache[self.cpu] = softirq_can_run(self.S, self.cpu)
+        return cond
 
     def irq_possible(self) -> bool:
         """False when the static execution state shows no IRQ with its softirq can run
@@ -198,7 +345,9 @@ class Ctx:
         """Called before each statement (reading ``exprs``, or ``reads`` if not given):
         emit the data-ownership checks of what it touches and an IRQ point if the
         statement conflicts with an IRQ and one may be taken here (see model.interleave)."""
-        own = self._own_on and not self._atomic
+        # Before the resume point of a resume step nothing is kept (`_go_live` clears the
+        # statements and the checks made): no ownership checks there.
+        own = self._own_on and not self._atomic and self._live
         if not self._inlining:
             # Point numbers count the step's own statements (not an inlined IRQ's), in
             # dead branches too, so that every build of the step numbers them alike.
@@ -235,7 +384,7 @@ class Ctx:
         self._inlining += 1
         try:
             with self.If(cond):
-                self.handle_irq()
+                self._inline_irq()
         finally:
             self._points_off -= 1
             self._inlining -= 1
@@ -245,6 +394,160 @@ class Ctx:
         self._exec = before
         for v in sets.writes:
             self._exec.vals[v.index] = after.vals.get(v.index, ("u", 0))
+
+    def _inline_irq(self) -> None:
+        """``handle_irq()`` at an IRQ point (inside its ``if``).  A step has many IRQ
+        points and a resume step rebuilds the part of its step before the resume point,
+        so the same IRQ is built thousands of times per instance.  What it emits does not
+        depend on the static state (`Ctx.If` emits both branches whatever is known), only
+        on this builder's CPU, task and variant and on the data-ownership checks already
+        made on the path (`_own_checked`): the first build is recorded (`_IrqRecording`)
+        and later ones replay it, with its inputs and C locals renumbered as a build at
+        this point would number them.  The static state it leaves (`ExecState.vals`)
+        depends only on what is known of the variables it mentions: recorded per such
+        entry state, built for real when not seen yet.  The replay is exact: the same
+        statements, inputs, locals, functions and static state as building it
+        (tests/model/test_build_equivalence.py compares with ``REPLAY_IRQS`` off)."""
+        own = (frozenset().union(*self._own_checked)
+               if self._own_on and not self._atomic else None)
+        if not self._live:
+            own = "not kept"  # see `_interleave`: built without ownership checks
+        skey = (id(self.variant), self.cpu, self.current, own, self.serving_softirq)
+        cache = self.S.__dict__.setdefault("_irq_inline_cache", {})
+        rec: _IrqRecording | None = cache.get(skey) if REPLAY_IRQS else None
+        vals = self._exec.vals
+        if rec is not None and not CHECK_IRQ_REPLAY:
+            ekey = tuple([vals.get(i, _ABSENT) for i in rec.mentioned])
+            end = rec.ends.get(ekey)
+            if end is None:
+                env = _irq_exec_effect(rec.body, self._exec.copy(), rec.empty_elses)
+                end = rec.ends[ekey] = tuple([env.vals.get(i, _ABSENT)
+                                              for i in rec.mentioned])
+            self._replay_irq(rec, end)
+            return
+        block = self._blocks[-1]
+        start, n0, l0 = len(block), len(self.inputs), self._locals
+        entry = self._exec.copy()
+        functions = list(self.functions)
+        own_checked = [set(done) for done in self._own_checked]
+        self.handle_irq()
+        if not REPLAY_IRQS:
+            return
+        built = _IrqRecording(tuple(block[start:]), n0, l0, tuple(self.inputs[n0:]),
+                              self._locals - l0, self._empty_elses)
+        env = _irq_exec_effect(built.body, entry.copy(), built.empty_elses)
+        end = tuple([env.vals.get(i, _ABSENT) for i in built.mentioned])
+        if end != tuple([self._exec.vals.get(i, _ABSENT) for i in built.mentioned]):
+            raise ModelError("IRQ replay: the static state after an inlined IRQ differs "
+                             "from the build's (model.ctx._irq_exec_effect)")
+        if rec is not None:  # CHECK_IRQ_REPLAY: compare a replay with this build
+            replayer = Ctx(self.S, self.variant, self.cpu, self.current)
+            replayer._blocks = [[]]
+            replayer.inputs = self.inputs[:n0]
+            replayer._locals = l0
+            replayer.functions = functions
+            replayer._own_checked = own_checked
+            replayer._exec = entry
+            replayer._live = self._live
+            replayer._replay_irq(rec, tuple([
+                _irq_exec_effect(rec.body, entry.copy(), rec.empty_elses).vals.get(
+                    i, _ABSENT) for i in rec.mentioned]))
+            # (before a resume point the replay keeps no statements: `_replay_irq`)
+            if ((self._live and _stmts_text(replayer._blocks[0]) != _stmts_text(block[start:]))
+                    or replayer.inputs != self.inputs or replayer._locals != self._locals
+                    or replayer.functions != self.functions
+                    or replayer._own_checked != self._own_checked
+                    or any(replayer._exec.vals.get(i, _ABSENT) != self._exec.vals.get(
+                        i, _ABSENT) for i in rec.mentioned)):
+                raise ModelError("IRQ replay differs from building the IRQ "
+                                 f"(cpu{self.cpu}, "
+                                 f"{self._stack[-1] if self._stack else 'step'})")
+            return
+        cache[skey] = built
+        built.ends[tuple([entry.vals.get(i, _ABSENT) for i in built.mentioned])] = end
+
+    def _replay_irq(self, rec: _IrqRecording, end: tuple) -> None:
+        """Emit a recorded inlined IRQ (`_inline_irq`) here, as building it would."""
+        dn, dl = len(self.inputs) - rec.n0, self._locals - rec.l0
+        names = {}
+        for name in rec.inputs:
+            new = _renumber(name, dn)
+            names[name] = new
+            self.inputs.append(new)
+        self._locals += rec.locals
+        for fn in rec.functions:
+            if fn not in self.functions:
+                self.functions.append(fn)
+        memo: dict[int, Expr] = {}
+
+        def expr(e: Expr) -> Expr:
+            got = memo.get(id(e))
+            if got is not None:
+                return got
+            if isinstance(e, Var):
+                new = Var(_renumber(e.name, dl), e.dom, e.index, local=True) if e.local else e
+            elif isinstance(e, Input):
+                new = Input(names[e.name], e.dom)
+            elif isinstance(e, Const):
+                new = e
+            elif isinstance(e, Not):
+                a = expr(e.a)
+                new = e if a is e.a else Not(a, e.dom)
+            elif isinstance(e, (And, Or)):
+                args = tuple([expr(x) for x in e.args])
+                same = all(x is y for x, y in zip(args, e.args, strict=True))
+                new = e if same else type(e)(args, e.dom)
+            elif isinstance(e, Eq):
+                a, b = expr(e.a), expr(e.b)
+                new = e if a is e.a and b is e.b else Eq(a, b, e.dom)
+            elif isinstance(e, Ite):
+                c, a, b = expr(e.c), expr(e.a), expr(e.b)
+                new = e if c is e.c and a is e.a and b is e.b else Ite(c, a, b)
+            elif isinstance(e, AddC):
+                a = expr(e.a)
+                new = e if a is e.a else AddC(a, e.k)
+            elif isinstance(e, Retire):
+                a = expr(e.a)
+                new = e if a is e.a else Retire(a, e.latest, e.stale)
+            else:
+                raise ModelError(f"cannot replay an IRQ with expression {e!r}")
+            memo[id(e)] = new
+            return new
+
+        varying = rec.varying()
+
+        def stmts(body: tuple[Stmt, ...]) -> list[Stmt]:
+            out: list[Stmt] = []
+            for st in body:
+                if id(st) not in varying:
+                    # No input and no local inside: the recorded statement itself
+                    # (statements and expressions are immutable; engines key only
+                    # locals by identity).
+                    out.append(st)
+                elif isinstance(st, Assign):
+                    out.append(Assign(expr(st.var), expr(st.expr), st.check))  # type: ignore[arg-type]
+                elif isinstance(st, If):
+                    out.append(If(expr(st.cond), tuple(stmts(st.then)), tuple(stmts(st.els))))
+                elif isinstance(st, Assert):
+                    out.append(Assert(expr(st.cond), st.check))
+                elif isinstance(st, Mark):
+                    out.append(Mark(st.function, st.enter))
+                else:
+                    raise ModelError(f"cannot replay an IRQ with statement {st!r}")
+            return out
+
+        if self._live:  # before a resume point nothing is kept (`_go_live`)
+            self._blocks[-1].extend(stmts(rec.body))
+        vals = self._exec.vals
+        for i, v in zip(rec.mentioned, end, strict=True):
+            if v is _ABSENT:
+                vals.pop(i, None)
+            else:
+                vals[i] = v
+        if rec.clears_ownership:
+            for done in self._own_checked:
+                done.clear()
+        self._last_if = None
 
     def _check_ownership(self, reads: tuple[Expr | Var, ...], writes: set[Var]) -> None:
         """Before a statement reading ``reads`` and writing ``writes``: assert that no
@@ -258,15 +561,24 @@ class Ctx:
             access_conditions(e, acc)
         for v in writes:
             acc.setdefault(v, []).append(TRUE)
+        # owner_of and owned_here are pure functions of the layout: memoised per layout
+        # (asked for every variable of every statement of every build).
+        owners = self.S.__dict__.setdefault("_owner_of_cache", {})
+        here = self.S.__dict__.setdefault("_owned_here_cache", {})
         by_owner: dict[tuple[str, int], list[Expr]] = {}
         for var, conds in sorted(acc.items(), key=lambda kv: kv[0].name):
-            owner = owner_of(self.S, var)
+            owner = owners.get(var, owners)
+            if owner is owners:
+                owner = owners[var] = owner_of(self.S, var)
             if owner is not None:
                 by_owner.setdefault(owner, []).extend(conds)
         for owner, conds in by_owner.items():
             if any(owner in done for done in self._own_checked):
                 continue
-            cond = owned_here(self.S, self.cpu, self.current, owner)
+            hkey = (self.cpu, self.current, owner)
+            cond = here.get(hkey, here)
+            if cond is here:
+                cond = here[hkey] = owned_here(self.S, self.cpu, self.current, owner)
             if cond is None:
                 continue
             always = any(c is TRUE for c in conds)
@@ -553,7 +865,12 @@ class Ctx:
             block.extend(body)
             self._last_if = None
             return
-        block[block.index(node)] = If(node.cond, node.then, body)
+        new = If(node.cond, node.then, body)
+        block[block.index(node)] = new
+        if not body:
+            # An Else that emitted nothing still assumed the condition false: recorded so
+            # that `_irq_exec_effect` follows the static state of a recorded IRQ exactly.
+            self._empty_elses[id(new)] = new
         # Preemption windows: seen on either path; a window left open on either path.
         self._p_seen = self._p_seen or pthen[0]
         self._p_open = self._p_open or pthen[1]
@@ -571,6 +888,9 @@ class Ctx:
         computed them (`SplitPlan` keeps them in state across the preemption)."""
         assigned: set[Var] = set()
         missing: dict[Var, None] = {}
+        # An expression object seen before needs no second look: its locals were then
+        # either missing (kept) or assigned (and stay assigned).
+        seen: set[int] = set()
         for st in walk_stmts(self._blocks[0]):
             exprs: tuple[Expr, ...] = ()
             if isinstance(st, Assign):
@@ -578,7 +898,7 @@ class Ctx:
             elif isinstance(st, (Assert, If)):
                 exprs = (st.cond,)
             for e in exprs:
-                for x in walk_exprs(e):
+                for x in walk_exprs(e, seen):
                     if isinstance(x, Var) and x.local and x not in assigned:
                         missing.setdefault(x)
             if isinstance(st, Assign) and st.var.local:

@@ -345,10 +345,25 @@ class Action:
         return dict(self.params).get(key)
 
 
-def walk_exprs(e: Expr) -> Iterable[Expr]:
-    yield e
-    for child in _children(e):
-        yield from walk_exprs(child)
+def walk_exprs(e: Expr, seen: set[int] | None = None) -> Iterable[Expr]:
+    """``e`` and its subexpressions, in pre-order (operands left to right).  With
+    ``seen`` (ids of expressions already walked, updated): each object once, its
+    subexpressions skipped the second time (the objects must stay alive meanwhile)."""
+    # Iterative: the build walks millions of nodes, and nested generators cost a frame
+    # per level and per node.
+    stack = [e]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        x = pop()
+        if seen is not None:
+            if id(x) in seen:
+                continue
+            seen.add(id(x))
+        yield x
+        get = _CHILDREN.get(type(x))
+        ch = get(x) if get is not None else _children(x)
+        if ch:
+            push(reversed(ch))
 
 
 def children(e: Expr) -> Sequence[Expr]:
@@ -370,6 +385,15 @@ def _children(e: Expr) -> Sequence[Expr]:
     return ()
 
 
+# The operands of each expression class (the classes above; `_children` for others).
+_CHILDREN = {
+    Var: lambda e: (), Const: lambda e: (), Input: lambda e: (),
+    Not: lambda e: (e.a,), And: lambda e: e.args, Or: lambda e: e.args,
+    Eq: lambda e: (e.a, e.b), Ite: lambda e: (e.c, e.a, e.b),
+    AddC: lambda e: (e.a,), Retire: lambda e: (e.a,),
+}
+
+
 def checks_of(body: Sequence[Stmt]) -> Iterable[Check]:
     """Every assertion site in ``body``: `Assert` checks and counter `Assign` checks."""
     for st in walk_stmts(body):
@@ -380,11 +404,17 @@ def checks_of(body: Sequence[Stmt]) -> Iterable[Check]:
 
 
 def walk_stmts(body: Sequence[Stmt]) -> Iterable[Stmt]:
-    for st in body:
-        yield st
-        if isinstance(st, If):
-            yield from walk_stmts(st.then)
-            yield from walk_stmts(st.els)
+    """Every statement of ``body``, nested ones included, in pre-order."""
+    stack = [iter(body)]
+    while stack:
+        for st in stack[-1]:
+            yield st
+            if isinstance(st, If):
+                stack.append(iter(st.els))
+                stack.append(iter(st.then))
+                break
+        else:
+            stack.pop()
 
 
 def check_data_independence(action: Action) -> None:
@@ -402,20 +432,23 @@ def check_data_independence(action: Action) -> None:
                     if isinstance(e, Ite):
                         yield e.c
 
+    # Each expression object once (replayed IRQs share their fixed parts: model.ctx).
+    seen: set[int] = set()
     for c in conds():
-        for e in walk_exprs(c):
+        for e in walk_exprs(c, seen):
             if isinstance(e, Var) and e.dom.kind == "value":
                 raise ModelError(
                     f"step {action.label}: condition reads FP contents {e.name}; the model"
                     " must be data-independent (copy values, never test them)"
                 )
+    seen2: set[int] = set()
     for st in [Assert(action.guard, Check("guard", "", "", ""))] + list(walk_stmts(action.body)):
         # A monitor may copy monitor state (a ghost assigned from ghosts, e.g. a forked
         # child's expectations from its parent's): no modelled behaviour depends on it.
         exprs = [st.expr] if isinstance(st, Assign) and st.var.dom.kind != "ghost" else []
         exprs += [st.cond] if isinstance(st, (If, Assert)) else []
         for x in exprs:
-            for e in walk_exprs(x):
+            for e in walk_exprs(x, seen2):
                 if isinstance(e, Var) and e.dom.kind == "ghost":
                     raise ModelError(
                         f"step {action.label}: the model reads ghost state {e.name}; ghost"

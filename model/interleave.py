@@ -180,6 +180,10 @@ class IrqSets:
 AbsVal = tuple[str, int]
 
 
+_ENTRY: AbsVal = ("d", 0)
+_UNKNOWN: AbsVal = ("u", 0)
+
+
 @dataclass
 class ExecState:
     """Static knowledge of the state at a point of a step (constant propagation).
@@ -281,9 +285,15 @@ class ExecState:
                 self._set(c.a, ("c", 1 - c.b.value))
 
     def join(self, other: ExecState) -> ExecState:
-        keys = set(self.vals) | set(other.vals)
-        vals = {i: (self.vals.get(i, ("d", 0)) if self.vals.get(i, ("d", 0))
-                    == other.vals.get(i, ("d", 0)) else ("u", 0)) for i in keys}
+        # Every variable of either side: its value if both agree (absent is "entry
+        # value"), else unknown.
+        sv, ov = self.vals, other.vals
+        vals: dict[int, AbsVal] = {}
+        for i, a in sv.items():
+            vals[i] = a if a == ov.get(i, _ENTRY) else _UNKNOWN
+        for i, b in ov.items():
+            if i not in sv:
+                vals[i] = _ENTRY if b == _ENTRY else _UNKNOWN
         lv = {i: v for i, v in self.local_vals.items() if other.local_vals.get(i) == v}
         stored = {i: t for i, t in self.stored.items() if other.stored.get(i) == t}
         return ExecState(vals, lv, stored)
@@ -363,6 +373,47 @@ def irq_sets(body: Sequence[Stmt], env: ExecState, cond_vars: set[Var]) -> IrqSe
                    frozenset(writes - restored), restored, may_fail)
 
 
+def _body_vars(body: Sequence[Stmt]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The state variables (indices) and the locals (ids) ``body`` mentions."""
+    from model.dsl import walk_stmts
+
+    state: dict[int, None] = {}
+    local: dict[int, None] = {}
+    for st in walk_stmts(body):
+        exprs: tuple[Expr, ...] = ()
+        if isinstance(st, Assign):
+            exprs = (st.var, st.expr)
+        elif isinstance(st, (Assert, If)):
+            exprs = (st.cond,)
+        for e in exprs:
+            for x in walk_exprs(e):
+                if isinstance(x, Var):
+                    if x.local:
+                        local[id(x)] = None
+                    else:
+                        state[x.index] = None
+    return tuple(state), tuple(local)
+
+
+_BODY_VARS: dict[int, tuple[Sequence[Stmt], tuple[tuple[int, ...], tuple[int, ...]]]] = {}
+
+
+def irq_sets_key(body: Sequence[Stmt], env: ExecState) -> tuple:
+    """A memo key for ``irq_sets(body, env, ...)`` (with the condition's variables fixed
+    by ``body``'s CPU): the body's identity and what ``env`` knows of the variables and
+    locals the body mentions, the only part of ``env`` `folded_rw` reads.  ``body`` must
+    stay alive while the key is used (the IRQ bodies are kept by their layout)."""
+    entry = _BODY_VARS.get(id(body))
+    if entry is None or entry[0] is not body:
+        if len(_BODY_VARS) > 4096:  # bodies of layouts built earlier in this process
+            _BODY_VARS.clear()
+        entry = _BODY_VARS[id(body)] = (body, _body_vars(body))
+    state, local = entry[1]
+    vals, lvals = env.vals, env.local_vals
+    return (id(body), tuple([vals.get(i) for i in state]),
+            tuple([lvals.get(i) for i in local]) if local else ())
+
+
 def preemption_windows(actions: Iterable) -> set[tuple[str, str]]:
     """(step name, window) for every preemption window the build found in these actions
     (`Ctx._preemption_window`), CPU numbers dropped so configurations compare."""
@@ -373,4 +424,4 @@ def preemption_windows(actions: Iterable) -> set[tuple[str, str]]:
 
 
 __all__ = ["ExecState", "IrqSets", "body_rw", "entry_state", "expr_vars", "folded_rw",
-           "irq_sets", "stmt_rw"]
+           "irq_sets", "irq_sets_key", "stmt_rw"]

@@ -103,6 +103,11 @@ class _Gen:
         self.check_index: dict[str, int] = {}
         self.checks: dict[str, Check] = {}
         self.errors: list[str] = []
+        self.sites = 0  # input read sites (`IN`)
+        self.pos = 0  # the statement being compiled (pre-order number in its body)
+        self.last_read: dict[int, int] = {}  # id(local) -> last statement reading it
+        # id(a body's input numbering) -> mask of its inputs read at several sites
+        self.multi: dict[int, int] = {}
 
     # ------------------------------------------------------------------ expressions
     def get(self, src: str, var: Var) -> str:
@@ -132,7 +137,20 @@ class _Gen:
         if isinstance(e, Input):
             if inputs is None or e.name not in inputs:
                 raise NativeUnsupported(f"input {e.name} used outside its step")
-            return f"IN(in, {inputs[e.name]})"
+            # The locals made so far (one made later in the text is still 0 here: a body
+            # has no loops) are part of the situation `IN` compares (at most 128).
+            # Only the locals read at or after this statement: the others (an inlined
+            # IRQ's, once it returned) cannot change what follows.
+            live = self.last_read
+            names = [name for key, name in (locs or {}).items()
+                     if live.get(key, -1) >= self.pos]
+            if len(names) > 128:
+                raise NativeUnsupported("a step with more than 128 C locals before an input")
+            self.sites += 1
+            ls = f"(const int[]){{{', '.join(names)}}}" if names else "(const int *)0"
+            multi = self.multi.get(id(inputs), 0)
+            return (f"IN(in, {inputs[e.name]}, {self.sites}, {multi}ULL, n, nv, viol, {ls}, "
+                    f"{len(names)})")
         if isinstance(e, Not):
             return f"(!{self.ex(e.a, src, locs, inputs)})"
         if isinstance(e, And):
@@ -164,6 +182,7 @@ class _Gen:
     def block(self, body: tuple[Stmt, ...], locs: dict[int, str], inputs: dict[str, int],
               out: list[str], ind: str) -> None:
         for st in body:
+            self.pos += 1
             if isinstance(st, Assign):
                 v = st.var
                 code = self.ex(st.expr, "n", locs, inputs)
@@ -210,6 +229,43 @@ class _Gen:
                 continue
             else:
                 raise NativeUnsupported(f"the native engine cannot compile statement {st!r}")
+
+
+def _last_reads(a: Action) -> dict[int, int]:
+    """id(local) -> the pre-order number (from 1, as `_Gen.block` counts) of the last
+    statement of ``a``'s body that reads it."""
+    out: dict[int, int] = {}
+    for pos, st in enumerate(walk_stmts(a.body), 1):
+        exprs: tuple[Expr, ...] = ()
+        if isinstance(st, Assign):
+            exprs = (st.expr,)
+        elif isinstance(st, (Assert, If)):
+            exprs = (st.cond,)
+        for x in exprs:
+            for e in walk_exprs(x):
+                if isinstance(e, Var) and e.local:
+                    out[id(e)] = pos
+    return out
+
+
+def _multi_site_inputs(a: Action, inputs: dict[str, int]) -> int:
+    """The mask of the inputs ``a``'s body reads at more than one place (`IN`)."""
+    count: dict[str, int] = {}
+    for st in walk_stmts(a.body):
+        exprs: tuple[Expr, ...] = ()
+        if isinstance(st, Assign):
+            exprs = (st.expr,)
+        elif isinstance(st, (Assert, If)):
+            exprs = (st.cond,)
+        for x in exprs:
+            for e in walk_exprs(x):
+                if isinstance(e, Input):
+                    count[e.name] = count.get(e.name, 0) + 1
+    mask = 0
+    for name, k in count.items():
+        if k > 1 and name in inputs:
+            mask |= 1 << inputs[name]
+    return mask
 
 
 def _used_inputs(a: Action) -> int:
@@ -315,13 +371,48 @@ def generate(actions: list[Action], vars_: list[Var], invariants: dict[str, Expr
         "#define MAXVIOL 64",
         f"#define MAXIN {maxin}",
         f"typedef uint{maxin}_t combo_t;",
-        "typedef struct { combo_t vals, fixed, seen; int nord; uint8_t ord[MAXIN]; } inp_t;",
-        "static inline int IN(inp_t *in, unsigned j) {",
-        "  if (!(((in->fixed | in->seen) >> j) & 1u)) {",
-        "    in->seen |= (combo_t)1 << j;",
-        "    in->ord[in->nord++] = (uint8_t)j;",
+        "typedef struct memo memo_t;",
+        "typedef struct { combo_t vals, fixed, seen; int nord; uint8_t ord[MAXIN];",
+        "                 int pruned; memo_t *memo; } inp_t;",
+        "static int MEMO(memo_t *m, const uint64_t *k, int nk);",
+        # A read of input j at read site `site` of a body (engine.c enumerates a body's
+        # runs depth-first over its inputs).  A defaulted read (not fixed by the run) is
+        # the root of the subtree of runs that agree up to here: if an earlier run of the
+        # same state and action reached a defaulted read at the same site with the same
+        # successor so far, C locals, failed checks and inputs (`MEMO`), everything after
+        # it is the same as there, so that subtree's runs are already enumerated: this
+        # run is pruned (no outcome, no further flips).  Same transitions, fewer runs.
+        # ``multi``: the inputs this body reads at more than one site; an input read at
+        # one site only is never read again once read, so its value does not matter for
+        # what follows (a body has no loops).
+        "static inline int IN(inp_t *restrict in, unsigned j, unsigned site, combo_t multi,",
+        "                     const uint64_t *n, int nv, const uint16_t *viol,",
+        "                     const int *L, int nl) {",
+        "  combo_t bit = (combo_t)1 << j;",
+        "  if ((in->fixed | in->seen) & bit) {  /* fixed by the run, or read before */",
+        "    in->seen |= bit;",
+        "    return (int)((in->vals >> j) & 1u);",
         "  }",
-        "  return (int)((in->vals >> j) & 1u);",
+        "  if (in->pruned) return 0;",
+        "  uint64_t k[7 + NW + 64 + MAXVIOL / 4 + 1];",
+        "  int m = 0, nk = nv < MAXVIOL ? nv : MAXVIOL;",
+        "  combo_t later = in->fixed & ~in->seen;",
+        "  k[m++] = site; k[m++] = (uint64_t)(in->seen & multi);",
+        "  k[m++] = (uint64_t)(in->vals & in->seen & multi); k[m++] = (uint64_t)later;",
+        "  k[m++] = (uint64_t)(in->vals & later); k[m++] = (uint64_t)nv;",
+        "  for (int w = 0; w < NW; w++) k[m++] = n[w];",
+        "  for (int i = 0; i < nl; i += 2)",
+        "    k[m++] = (uint64_t)(uint32_t)L[i]",
+        "             | (i + 1 < nl ? (uint64_t)(uint32_t)L[i + 1] << 32 : 0);",
+        "  for (int i = 0; i < nk; i += 4) {",
+        "    uint64_t x = 0;",
+        "    for (int d = 0; d < 4 && i + d < nk; d++) x |= (uint64_t)viol[i + d] << (16 * d);",
+        "    k[m++] = x;",
+        "  }",
+        "  if (MEMO(in->memo, k, m)) { in->pruned = 1; return 0; }",
+        "  in->seen |= bit;",
+        "  in->ord[in->nord++] = (uint8_t)j;",
+        "  return 0;",
         "}",
     ]
     masks: list[int] = []
@@ -332,6 +423,8 @@ def generate(actions: list[Action], vars_: list[Var], invariants: dict[str, Expr
                                     f"engine handles {MAX_INPUTS})")
         masks.append(_used_inputs(a))
         inputs = {name: j for j, name in enumerate(a.inputs)}
+        g.multi[id(inputs)] = _multi_site_inputs(a, inputs)
+        g.pos, g.last_read = 0, _last_reads(a)
         locs: dict[int, str] = {}
         body: list[str] = []
         g.block(a.body, locs, inputs, body, "  ")

@@ -62,6 +62,76 @@ static inline void sub_unlock(atomic_flag *f) {
 
 typedef struct { int set; uint64_t idx; int aid; combo_t combo; double t; } rec_t;
 
+/* The situations at the defaulted input reads of one state's runs of one action (`IN`
+   in the generated part): keys stored one after the other in `keys` ([length, key...]),
+   an open-addressing table of (generation << 32 | offset + 1); a new expansion starts a
+   new generation instead of clearing the table. */
+struct memo {
+  uint64_t *keys; size_t klen, kcap;
+  uint64_t *slot; size_t scap, count;
+  uint64_t gen;
+};
+
+static uint64_t memo_hash(const uint64_t *k, int nk) {
+  uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)nk;
+  for (int i = 0; i < nk; i++) {
+    h ^= k[i];
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 32;
+  }
+  return h;
+}
+
+static void memo_reset(memo_t *m) {
+  m->klen = 0; m->count = 0; m->gen++;
+  if (m->gen >= (1ULL << 31)) {  /* generations wrap: clear once */
+    if (m->slot) memset(m->slot, 0, m->scap * 8);
+    m->gen = 1;
+  }
+}
+
+/* 1 if key k was recorded in this expansion, else record it and return 0 (also 0 when
+   memory runs out: no pruning is always correct). */
+static int MEMO(memo_t *m, const uint64_t *k, int nk) {
+  if ((m->count + 1) * 2 > m->scap) {
+    size_t nc = m->scap ? m->scap * 2 : 256;
+    uint64_t *ns = calloc(nc, 8);
+    if (!ns) return 0;
+    for (size_t off = 0; off < m->klen; off += 1 + m->keys[off]) {  /* rehash this gen */
+      uint64_t h = memo_hash(m->keys + off + 1, (int)m->keys[off]);
+      size_t p = h & (nc - 1);
+      while (ns[p]) p = (p + 1) & (nc - 1);
+      ns[p] = (m->gen << 32) | (off + 1);
+    }
+    free(m->slot);
+    m->slot = ns; m->scap = nc;
+  }
+  uint64_t h = memo_hash(k, nk);
+  size_t p = h & (m->scap - 1);
+  for (;;) {
+    uint64_t e = m->slot[p];
+    if (!e || (e >> 32) != m->gen) break;
+    size_t off = (size_t)(e & 0xFFFFFFFFULL) - 1;
+    if ((int)m->keys[off] == nk && memcmp(m->keys + off + 1, k, (size_t)nk * 8) == 0)
+      return 1;
+    p = (p + 1) & (m->scap - 1);
+  }
+  if (m->klen + 1 + (size_t)nk > m->kcap) {
+    size_t nc = m->kcap ? m->kcap * 2 : 4096;
+    while (nc < m->klen + 1 + (size_t)nk) nc *= 2;
+    uint64_t *nk2 = realloc(m->keys, nc * 8);
+    if (!nk2) return 0;
+    m->keys = nk2; m->kcap = nc;
+  }
+  if (m->klen + 1 >= (1ULL << 32)) return 0;
+  m->slot[p] = (m->gen << 32) | (m->klen + 1);
+  m->keys[m->klen] = (uint64_t)nk;
+  memcpy(m->keys + m->klen + 1, k, (size_t)nk * 8);
+  m->klen += 1 + (size_t)nk;
+  m->count++;
+  return 0;
+}
+
 /* The successors of one expanded state: generated first, then hashed and their table
    slots prefetched, then (one state later) their stored candidates prefetched, then
    (PIPE - 1 states later) inserted, so the cache misses of a state's successors overlap
@@ -82,6 +152,7 @@ typedef struct {
   int nen;
   uint64_t s[NW];    /* the expanded state */
   uint16_t en[NACT]; /* its enabled actions */
+  memo_t memo;       /* input-read situations of the action being expanded (`IN`) */
 } succ_t;
 
 #define PIPE 4 /* states in flight per worker (3 measured within noise of 4) */
@@ -549,10 +620,12 @@ static void generate(ctx_t *c, succ_t *b, uint64_t i) {
     combo_t stf[STK], stv[STK];
     int sp = 1;
     stf[0] = 0; stv[0] = 0;
+    memo_reset(&b->memo);
     while (sp) {
       sp--;
       inp_t in;
       in.vals = stv[sp]; in.fixed = stf[sp]; in.seen = 0; in.nord = 0;
+      in.pruned = 0; in.memo = &b->memo;
       if (!reserve(b, ns + 1, b->vlen + MAXVIOL)) { set_stop(c, 5); return; }
       uint64_t *n = b->sn + ns * NW;
       uint16_t *viol = b->sv + b->vlen;
@@ -575,6 +648,9 @@ static void generate(ctx_t *c, succ_t *b, uint64_t i) {
         set_stop(c, 3);
         return;
       }
+      /* A pruned run (`IN`): its outcome and everything after its pruned read belong
+         to a subtree already enumerated. */
+      if (in.pruned) continue;
       /* Input combinations with the same outcome (successor and failed checks) are one
          transition. */
       int dup = 0;
@@ -873,6 +949,7 @@ void fp_free(void *h) {
   for (int k = 0; k < c->workers; k++) {
     for (int q = 0; q < PIPE; q++) {
       succ_t *b = &c->w[k].q[q];
+      free(b->memo.keys); free(b->memo.slot);
       free(b->sn); free(b->sh); free(b->sinfo); free(b->scombo);
       free(b->svoff); free(b->snv); free(b->sv);
     }

@@ -1,0 +1,94 @@
+"""The build's shortcuts (model.ctx: recorded inlined IRQs replayed, `Ctx._inline_irq`;
+no ownership checks before a resume step's resume point; memoised IRQ read/write sets)
+give the same actions as building everything: compared field by field (statements,
+expressions, inputs, locals by name, functions, labels, preemption windows)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+import pytest
+
+import model.ctx
+from checker.instance import Instance
+from model.config import Config, kconfig_preset
+from model.dsl import Domain, Var
+from model.variants import get_variant
+
+PREEMPT = kconfig_preset("preempt")
+
+
+def _ser(x: object, out: list[str]) -> None:
+    t = type(x)
+    if x is None or t in (int, str, bool, float):
+        out.append(repr(x))
+    elif t in (tuple, list):
+        out.append("(")
+        for y in x:  # type: ignore[attr-defined]
+            _ser(y, out)
+            out.append(",")
+        out.append(")")
+    elif t is Var:
+        out.append(f"V<{x.name}|{x.index}|{x.local}|{x.dom.name}>")  # type: ignore[attr-defined]
+    elif t is Domain:
+        out.append(f"D<{x.name}|{x.kind}|{x.labels}>")  # type: ignore[attr-defined]
+    elif dataclasses.is_dataclass(x):
+        out.append(t.__name__ + "[")
+        for f in dataclasses.fields(x):
+            _ser(getattr(x, f.name), out)
+            out.append(";")
+        out.append("]")
+    else:
+        out.append(repr(x))
+
+
+def fingerprint(inst: Instance) -> str:
+    out = [repr([(v.name, v.index, v.dom.name, v.dom.labels) for v in inst.layout.vars])]
+    for a in inst.actions:
+        _ser(a, out)
+        out.append("\n")
+    return hashlib.sha256("".join(out).encode()).hexdigest()
+
+
+CASES = [
+    # split preemption: resume steps, whose part before the resume point is not kept
+    ("v4.18", dict(vhe=False)),
+    ("v6.16", dict(cpus=1, vcpus=0, vmm_threads=0, sve=True, events=("signal",),
+                   vhe=False, **PREEMPT)),
+]
+
+
+@pytest.fixture
+def flags():
+    saved = (model.ctx.REPLAY_IRQS, model.ctx.CHECK_IRQ_REPLAY)
+    yield
+    model.ctx.REPLAY_IRQS, model.ctx.CHECK_IRQ_REPLAY = saved
+
+
+@pytest.mark.parametrize("variant,cfg", CASES, ids=[c[0] for c in CASES])
+def test_replayed_irqs_build_the_same_actions(variant: str, cfg: dict, flags) -> None:
+    fast = Instance(Config(**cfg), get_variant(variant))
+    assert fast.layout.extra_pcs, "a split configuration (resume steps)"
+    # Every inlined IRQ built and compared with its replay (statements, inputs, locals,
+    # functions, ownership checks, static state): a difference raises ModelError.
+    model.ctx.CHECK_IRQ_REPLAY = True
+    checked = Instance(Config(**cfg), get_variant(variant))
+    assert fingerprint(checked) == fingerprint(fast)
+
+
+def test_building_every_irq_gives_the_same_actions(flags) -> None:
+    variant, cfg = CASES[0]
+    fast = Instance(Config(**cfg), get_variant(variant))
+    model.ctx.REPLAY_IRQS = False
+    slow = Instance(Config(**cfg), get_variant(variant))
+    assert fingerprint(fast) == fingerprint(slow)
+
+
+def test_the_replay_check_can_fail(flags, monkeypatch) -> None:
+    """A replay that numbers its inputs wrongly is caught by CHECK_IRQ_REPLAY."""
+    model.ctx.CHECK_IRQ_REPLAY = True
+    real = model.ctx._renumber
+    monkeypatch.setattr(model.ctx, "_renumber", lambda name, delta: real(name, delta + 1))
+    with pytest.raises(model.ctx.ModelError, match="IRQ replay differs"):
+        Instance(Config(**CASES[0][1]), get_variant(CASES[0][0]))
