@@ -1904,13 +1904,32 @@ def vl_change_in_progress(S: Layout) -> Expr:
             out.append(implies(_pc_in(t, copying), t.fp_type.eq("SVE")))
             done = all_of(_tok_ok(S, slot, t.index, t.uw) for slot in t.uw.slots())
             # each slot of sve_state is zero once the new buffer's (zeroed) slot replaced
-            # it, until the zeropad's last copy of V (the step's end)
-            wins = S.windows(step)
+            # it; the zeropad's last write, of V, copies uw's V into an SVE-format state
+            # (then fp_type is SVE: the zeropad's writes are inside its test of it);
+            # (SME) thread.svcr.ZA is clear once the step has cleared it
+            wins = [(k, pc, w) for k, pc, w in S.windows(step) if pc in converted]
+            # inside the zeropad's `if (fp_type == FP_STATE_SVE)` (its writes)
+            padding = tuple(pc for _, pc, w in wins
+                            if w.startswith("sve_sync_from_fpsimd_zeropad: the write"))
+            out.append(implies(_pc_in(t, padding), t.fp_type.eq("SVE")))
             for slot in t.sve_state.all_slots():
-                first = [k for k, _, w in wins if w.endswith(_field(slot))]
-                if first:
-                    zeroed = tuple(pc for k, pc, _ in wins if k > first[0] and pc in converted)
-                    out.append(implies(_pc_in(t, zeroed), slot.eq(S.ZERO)))
+                writes = [k for k, _, w in wins if w.endswith(_field(slot))]
+                if not writes:
+                    continue
+                if slot is t.sve_state.v:
+                    zeroed = tuple(pc for k, pc, _ in wins if writes[0] < k <= writes[-1])
+                    refilled = tuple(pc for k, pc, _ in wins if k > writes[-1])
+                    out.append(implies(_pc_in(t, refilled),
+                                       (t.fp_type.eq("SVE") & _tok_ok(S, slot, t.index))
+                                       | (t.fp_type.eq("FPSIMD") & slot.eq(S.ZERO))))
+                else:
+                    zeroed = tuple(pc for k, pc, _ in wins if k > writes[0])
+                out.append(implies(_pc_in(t, zeroed), slot.eq(S.ZERO)))
+            if S.config.sme:
+                writes = [k for k, _, w in wins if w.endswith(".svcr.ZA")]
+                if writes:
+                    za_off = tuple(pc for k, pc, _ in wins if k > writes[0])
+                    out.append(implies(_pc_in(t, za_off), t.svcr_za.eq(0)))
             if S.config.sme:
                 done = done & _bit_is(t.svcr_sm, t.sm_expected)
             out.append(implies(_pc_in(t, converted), done))
