@@ -1926,10 +1926,14 @@ def vl_change_in_progress(S: Layout) -> Expr:
                     zeroed = tuple(pc for k, pc, _ in wins if k > writes[0])
                 out.append(implies(_pc_in(t, zeroed), slot.eq(S.ZERO)))
             if S.config.sme:
+                # ZA as saved (thread.svcr.ZA, sme_state) until an SME VL change clears it
                 writes = [k for k, _, w in wins if w.endswith(".svcr.ZA")]
-                if writes:
-                    za_off = tuple(pc for k, pc, _ in wins if k > writes[0])
-                    out.append(implies(_pc_in(t, za_off), t.svcr_za.eq(0)))
+                za_off = tuple(pc for k, pc, _ in wins if writes and k > writes[0])
+                out.append(implies(_pc_in(t, za_off), t.svcr_za.eq(0)))
+                out.append(implies(_pc_in(t, converted) & ~_pc_in(t, za_off),
+                                   _bit_is(t.svcr_za, t.za_expected)
+                                   & implies(t.za_expected.eq(1),
+                                             _za_expected(S, t.sme_state, t))))
             if S.config.sme:
                 done = done & _bit_is(t.svcr_sm, t.sm_expected)
             out.append(implies(_pc_in(t, converted), done))
