@@ -1369,7 +1369,8 @@ def v6_guest_saved_unless_live(S: Layout) -> Expr:
 
 @_needs_owner
 def v6_task_saved_unless_live(S: Layout) -> Expr:
-    return all_of(~_alive(t) | _restoring(S, t) | _v6_task_saved_latest(S, t) | any_of(
+    return all_of(~_alive(t) | _restoring(S, t) | _vl_changing(S, t)
+                  | _v6_task_saved_latest(S, t) | any_of(
         S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0) & _bound_task(S, c, t)
         & ~_v6_guest_live(S, c) for c in _cpus(S))
         for t in _users(S))
@@ -1838,11 +1839,112 @@ def sme_bound_state_at_its_svl(S: Layout) -> Expr:
 
 
 def sve_bound_state_at_its_vl(S: Layout) -> Expr:
-    if not (S.multi_vl and S.config.sme) or S.config.sve_guest:
+    if not S.multi_vl or S.config.sve_guest:
         return TRUE  # with SVE vcpus: v614_bound_state_at_its_vl
     return all_of(implies(_bound_task(S, c, t) & t.tif_sve.eq(1),
                           Eq(S.host_vl(c), t.sve_vl))
                   for c in _cpus(S) for t in _users(S))
+
+
+# ------------------------------------- VL changes (events sve_set_vl, sme_set_vl; v6.16)
+VL_CHANGE_STEPS = ("sve_set_vl", "sme_set_vl")
+
+
+def _vl_change_phases(S: Layout, step: str) -> tuple[tuple[str, ...], ...]:
+    """(--preemption split) v6.16's change_live_vector_length() windows of a VL-change step
+    by phase, in program order: (flushed: every window from the first one inside
+    fpsimd_sync_from_effective_state() (the model's sve_sync_to_fpsimd, after
+    fpsimd_save_and_flush_current_state()) to the end of vec_set_vector_length();
+    copying: the window before its copy of an SVE-format state's V into uw.fpsimd_state;
+    converted: those after that copy).  () where the step has no such windows (the event
+    is off, merged preemption, or an older version's code)."""
+    # the prctl's own window after vec_set_vector_length() (sve/sme_set_current_vl) is
+    # reached whether or not the length changed: not part of either phase
+    wins = [(k, pc, w) for k, pc, w in S.windows(step)
+            if not w.split(": ", 1)[0].endswith("_set_current_vl")]
+    first = [k for k, _, w in wins if w.startswith("sve_sync_to_fpsimd:")]
+    copied = [k for k, _, w in wins if w.startswith("sve_to_fpsimd:") and w.endswith(".uw.v")]
+    if not first or not copied:
+        return (), (), ()
+    return (tuple(pc for k, pc, _ in wins if k >= first[0]),
+            tuple(pc for k, pc, _ in wins if k == copied[0]),
+            tuple(pc for k, pc, _ in wins if k > copied[0]))
+
+
+def _vl_changing(S: Layout, t) -> Expr:  # noqa: ANN001
+    """Task t is preempted inside change_live_vector_length() after its V registers were
+    copied into uw.fpsimd_state (`_vl_change_phases`' second phase, either VL type): its
+    sve_state is being replaced by the new zeroed buffer and refilled (the zeropad), so
+    its saved state is not in the format fp_type names until the step ends (lemma
+    vl_change_in_progress)."""
+    return any_of(_pc_in(t, _vl_change_phases(S, step)[2]) for step in VL_CHANGE_STEPS)
+
+
+def vl_change_in_progress(S: Layout) -> Expr:
+    """(events sve_set_vl, sme_set_vl, --preemption split; v6.16's
+    change_live_vector_length(), arch/arm64/kernel/fpsimd.c) A task preempted inside a VL
+    change of its own after fpsimd_save_and_flush_current_state() is foreign and bound to
+    no CPU (fpsimd_flush_task_state() set both; nothing rebinds a task before its return
+    to user space); until fpsimd_sync_from_effective_state() has copied V into
+    uw.fpsimd_state its saved state is complete in the format fp_type names, and after it
+    uw.fpsimd_state holds what it must read (V, FPSR/FPCR, FPMR) whatever the format (the
+    rest of the step only zeroes and refills sve_state, from uw's V), with (SME) its
+    thread.svcr.SM as it set it (v6.16 keeps PSTATE.SM)."""
+    out = []
+    for t in _users(S):
+        for step in VL_CHANGE_STEPS:
+            flushed, copying, converted = _vl_change_phases(S, step)
+            if not flushed:
+                continue
+            out.append(implies(_pc_in(t, flushed),
+                               t.tif_foreign.eq(1) & t.fpsimd_cpu.eq("NR_CPUS")))
+            out.append(implies(_pc_in(t, flushed) & ~_pc_in(t, converted),
+                               _v6_task_saved_latest(S, t)))
+            # inside the copy's `if (fp_type == FP_STATE_SVE)`
+            out.append(implies(_pc_in(t, copying), t.fp_type.eq("SVE")))
+            done = all_of(_tok_ok(S, slot, t.index, t.uw) for slot in t.uw.slots())
+            # each slot of sve_state is zero once the new buffer's (zeroed) slot replaced
+            # it; the zeropad's last write, of V, copies uw's V into an SVE-format state
+            # (then fp_type is SVE: the zeropad's writes are inside its test of it);
+            # (SME) thread.svcr.ZA is clear once the step has cleared it
+            wins = [(k, pc, w) for k, pc, w in S.windows(step) if pc in converted]
+            # inside the zeropad's `if (fp_type == FP_STATE_SVE)` (its writes)
+            padding = tuple(pc for _, pc, w in wins
+                            if w.startswith("sve_sync_from_fpsimd_zeropad: the write"))
+            out.append(implies(_pc_in(t, padding), t.fp_type.eq("SVE")))
+            for slot in t.sve_state.all_slots():
+                writes = [k for k, _, w in wins if w.endswith(_field(slot))]
+                if not writes:
+                    continue
+                if slot is t.sve_state.v:
+                    zeroed = tuple(pc for k, pc, _ in wins if writes[0] < k <= writes[-1])
+                    refilled = tuple(pc for k, pc, _ in wins if k > writes[-1])
+                    out.append(implies(_pc_in(t, refilled),
+                                       (t.fp_type.eq("SVE") & _tok_ok(S, slot, t.index))
+                                       | (t.fp_type.eq("FPSIMD") & slot.eq(S.ZERO))))
+                else:
+                    zeroed = tuple(pc for k, pc, _ in wins if k > writes[0])
+                out.append(implies(_pc_in(t, zeroed), slot.eq(S.ZERO)))
+            if S.config.sme:
+                # ZA as saved (thread.svcr.ZA, sme_state) until an SME VL change clears it
+                writes = [k for k, _, w in wins if w.endswith(".svcr.ZA")]
+                za_off = tuple(pc for k, pc, _ in wins if writes and k > writes[0])
+                out.append(implies(_pc_in(t, za_off), t.svcr_za.eq(0)))
+                out.append(implies(_pc_in(t, converted) & ~_pc_in(t, za_off),
+                                   _bit_is(t.svcr_za, t.za_expected)
+                                   & implies(t.za_expected.eq(1),
+                                             _za_expected(S, t.sme_state, t))))
+            if S.config.sme:
+                done = done & _bit_is(t.svcr_sm, t.sm_expected)
+            out.append(implies(_pc_in(t, converted), done))
+    return all_of(out)
+
+
+@_needs_sve
+def v6_in_syscall_after_entry(S: Layout) -> Expr:
+    before = _before_in_syscall(S)
+    after = tuple(pc for pc in S.continuations_in("el0_svc") if pc not in before)
+    return all_of(implies(_pc_in(t, after), t.in_syscall.eq(1)) for t in _users(S))
 
 
 SEED = ("seed",)
@@ -2167,9 +2269,18 @@ LEMMAS: tuple[Lemma, ...] = (
        " (before sme_set_vq) or on a stopped tracee with its binding flushed, and a VL change"
        " flushes the task's binding first", V616),
     _L(sve_bound_state_at_its_vl,
-       "(SVE VLs with SME, no SVE vcpus) a CPU bound to a task's user state with TIF_SVE runs"
+       "(several SVE VLs, no SVE vcpus) a CPU bound to a task's user state with TIF_SVE runs"
        " at that task's SVE VL: task_fpsimd_load() (sve_set_vq) and the SVE trap write"
        " ZCR_EL1.LEN before the bind, and a VL change flushes the binding first", V616),
+    _L(vl_change_in_progress,
+       "(VL changes, split) a task preempted inside its own change_live_vector_length()"
+       " after the save and flush is foreign and unbound; its saved state is complete in"
+       " fp_type's format until V is copied into uw.fpsimd_state, and from then on"
+       " uw.fpsimd_state holds what it must read (the rest of the step rebuilds sve_state"
+       " from it)", V616),
+    _L(v6_in_syscall_after_entry,
+       "in_syscall() is true in el0_svc's windows after el0_svc_common() set"
+       " regs->syscallno (split: before the syscall body's bookkeeping)", V614),
     _L(v614_loaded_cpu_binds_no_task,
        "while a vcpu thread runs with its vcpu loaded, its CPU is bound to nothing or to that"
        " vcpu: kvm_arch_vcpu_load_fp() saved and flushed, and only ctxsync binds before"
