@@ -1873,7 +1873,7 @@ def _vl_change_phases(S: Layout, step: str) -> tuple[tuple[str, ...], ...]:
 
 def _vl_changing(S: Layout, t) -> Expr:  # noqa: ANN001
     """Task t is preempted inside change_live_vector_length() after its V registers were
-    copied into uw.fpsimd_state (`_vl_change_phases`' second phase, either VL type): its
+    copied into uw.fpsimd_state (`_vl_change_phases`' converted phase, either VL type): its
     sve_state is being replaced by the new zeroed buffer and refilled (the zeropad), so
     its saved state is not in the format fp_type names until the step ends (lemma
     vl_change_in_progress)."""
@@ -1886,10 +1886,13 @@ def vl_change_in_progress(S: Layout) -> Expr:
     change of its own after fpsimd_save_and_flush_current_state() is foreign and bound to
     no CPU (fpsimd_flush_task_state() set both; nothing rebinds a task before its return
     to user space); until fpsimd_sync_from_effective_state() has copied V into
-    uw.fpsimd_state its saved state is complete in the format fp_type names, and after it
-    uw.fpsimd_state holds what it must read (V, FPSR/FPCR, FPMR) whatever the format (the
-    rest of the step only zeroes and refills sve_state, from uw's V), with (SME) its
-    thread.svcr.SM as it set it (v6.16 keeps PSTATE.SM)."""
+    uw.fpsimd_state its saved state is complete in the format fp_type names (inside the
+    copy's test fp_type is SVE), and after it uw.fpsimd_state holds what it must read (V,
+    FPSR/FPCR, FPMR) whatever the format: the rest of the step replaces sve_state by the
+    new zeroed buffer (each slot zero once replaced) and the zeropad, inside its fp_type
+    SVE test, refills V from uw's.  (SME) thread.svcr.SM stays as the task set it (v6.16
+    keeps PSTATE.SM), and ZA (thread.svcr.ZA, sme_state) as saved until PR_SME_SET_VL
+    clears svcr.ZA."""
     out = []
     for t in _users(S):
         for step in VL_CHANGE_STEPS:
@@ -1934,7 +1937,6 @@ def vl_change_in_progress(S: Layout) -> Expr:
                                    _bit_is(t.svcr_za, t.za_expected)
                                    & implies(t.za_expected.eq(1),
                                              _za_expected(S, t.sme_state, t))))
-            if S.config.sme:
                 done = done & _bit_is(t.svcr_sm, t.sm_expected)
             out.append(implies(_pc_in(t, converted), done))
     return all_of(out)
@@ -2276,8 +2278,9 @@ LEMMAS: tuple[Lemma, ...] = (
        "(VL changes, split) a task preempted inside its own change_live_vector_length()"
        " after the save and flush is foreign and unbound; its saved state is complete in"
        " fp_type's format until V is copied into uw.fpsimd_state, and from then on"
-       " uw.fpsimd_state holds what it must read (the rest of the step rebuilds sve_state"
-       " from it)", V616),
+       " uw.fpsimd_state holds what it must read while sve_state is replaced by a zeroed"
+       " buffer and refilled from it (SME: SM kept, ZA as saved until PR_SME_SET_VL clears"
+       " it)", V616),
     _L(v6_in_syscall_after_entry,
        "in_syscall() is true in el0_svc's windows after el0_svc_common() set"
        " regs->syscallno (split: before the syscall body's bookkeeping)", V614),
