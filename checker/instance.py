@@ -130,6 +130,12 @@ _BUILDS: OrderedDict[tuple[int, Config], tuple[Variant, Layout, tuple[Action, ..
 BUILD_CACHE_SIZE = 16
 
 
+def clear_build_cache() -> None:
+    """Forget this process's builds (tests that build with model.ctx's debug switches:
+    the cache key does not include them)."""
+    _BUILDS.clear()
+
+
 def _build(config: Config, variant: Variant) -> tuple[Layout, tuple[Action, ...]]:
     key = (id(variant), config)
     hit = _BUILDS.get(key)

@@ -11,7 +11,7 @@ import hashlib
 import pytest
 
 import model.ctx
-from checker.instance import Instance
+from checker.instance import Instance, clear_build_cache
 from model.config import Config, kconfig_preset
 from model.dsl import Domain, Var
 from model.variants import get_variant
@@ -59,29 +59,37 @@ CASES = [
 ]
 
 
+def _build(variant: str, cfg: dict) -> Instance:
+    """A build of its own, not one of checker.instance's cached builds (whose key does
+    not include model.ctx's switches)."""
+    clear_build_cache()
+    return Instance(Config(**cfg), get_variant(variant))
+
+
 @pytest.fixture
 def flags():
     saved = (model.ctx.REPLAY_IRQS, model.ctx.CHECK_IRQ_REPLAY)
     yield
     model.ctx.REPLAY_IRQS, model.ctx.CHECK_IRQ_REPLAY = saved
+    clear_build_cache()
 
 
 @pytest.mark.parametrize("variant,cfg", CASES, ids=[c[0] for c in CASES])
 def test_replayed_irqs_build_the_same_actions(variant: str, cfg: dict, flags) -> None:
-    fast = Instance(Config(**cfg), get_variant(variant))
+    fast = _build(variant, cfg)
     assert fast.layout.extra_pcs, "a split configuration (resume steps)"
     # Every inlined IRQ built and compared with its replay (statements, inputs, locals,
     # functions, ownership checks, static state): a difference raises ModelError.
     model.ctx.CHECK_IRQ_REPLAY = True
-    checked = Instance(Config(**cfg), get_variant(variant))
+    checked = _build(variant, cfg)
     assert fingerprint(checked) == fingerprint(fast)
 
 
 def test_building_every_irq_gives_the_same_actions(flags) -> None:
     variant, cfg = CASES[0]
-    fast = Instance(Config(**cfg), get_variant(variant))
+    fast = _build(variant, cfg)
     model.ctx.REPLAY_IRQS = False
-    slow = Instance(Config(**cfg), get_variant(variant))
+    slow = _build(variant, cfg)
     assert fingerprint(fast) == fingerprint(slow)
 
 
@@ -91,4 +99,4 @@ def test_the_replay_check_can_fail(flags, monkeypatch) -> None:
     real = model.ctx._renumber
     monkeypatch.setattr(model.ctx, "_renumber", lambda name, delta: real(name, delta + 1))
     with pytest.raises(model.ctx.ModelError, match="IRQ replay differs"):
-        Instance(Config(**CASES[0][1]), get_variant(CASES[0][0]))
+        _build(*CASES[0])
