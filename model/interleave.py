@@ -106,6 +106,7 @@ from model.dsl import (
     Or,
     Stmt,
     Var,
+    children,
     conjuncts,
     walk_exprs,
 )
@@ -115,7 +116,17 @@ from model.dsl import (
 
 def expr_vars(e: Expr) -> set[Var]:
     """The state variables (not step locals) an expression reads."""
-    return {x for x in walk_exprs(e) if isinstance(x, Var) and not x.local}
+    # A plain loop (asked before every statement the build emits).
+    out: set[Var] = set()
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if type(x) is Var:
+            if not x.local:
+                out.add(x)
+        elif type(x) is not Const:
+            stack.extend(children(x))
+    return out
 
 
 def stmt_rw(st: Stmt) -> tuple[set[Var], set[Var]]:

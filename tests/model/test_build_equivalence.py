@@ -54,8 +54,10 @@ def fingerprint(inst: Instance) -> str:
 CASES = [
     # split preemption: resume steps, whose part before the resume point is not kept
     ("v4.18", dict(vhe=False)),
-    ("v6.16", dict(cpus=1, vcpus=0, vmm_threads=0, sve=True, events=("signal",),
+    ("v6.16", dict(cpus=1, vcpus=0, vmm_threads=0, events=("signal",),
                    vhe=False, **PREEMPT)),
+    ("v6.10", dict(cpus=1, tasks=2, vcpus=0, vmm_threads=0, sme=True, vhe=False,
+                   events=("ptrace_fpr_set",), **PREEMPT)),
 ]
 
 
