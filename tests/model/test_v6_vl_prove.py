@@ -77,7 +77,8 @@ def test_sme_set_vl_lemmas_hold_in_every_reachable_state() -> None:
     """PR_SME_SET_VL on an SME-only system (no --sve).  Bit-exact `prove --variant v6.16
     --sme --sme-vls 128,256 --event sme_set_vl --cpus 1 --tasks 1 --vcpus 0 --vmm-threads 0
     --kconfig preempt`: PROVED, nVHE 324 s, VHE 173 s (load 4-6); with --sve --sve-vls
-    128,256 and both events, VHE: PROVED in 645 s."""
+    128,256 and both events: PROVED, nVHE 711 s, VHE 645 s; on two CPUs (--cpus 2), VHE,
+    tokens only: PROVED in 265 s."""
     _phases_ok("sme", "sme_set_vl")
     assert _lemmas_hold("sme", "native") == 34_394
 
@@ -87,7 +88,8 @@ def test_v616_sve_set_vl_proves() -> None:
     """v6.16 with PR_SVE_SET_VL, tokens only (`prove --no-bits`).  Bit-exact, `prove
     --variant v6.16 --sve --sve-vls 128,256 --event sve_set_vl --cpus 1 --tasks 1 --vcpus 0
     --vmm-threads 0 --kconfig preempt`: PROVED, nVHE 109 s, VHE 108 s (load 4-5); with a
-    tracer (v6.16-ptrace-fixes, --tasks 2), VHE, tokens only: PROVED in 483 s."""
+    tracer (v6.16-ptrace-fixes, --tasks 2), VHE, tokens only: PROVED in 483 s; on two CPUs
+    (--cpus 2), VHE, tokens only: PROVED in 183 s."""
     res = prove(_instance("sve"), list(PROPERTY_NAMES), bits=False)
     bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
     assert res.verdict == "PROVED", bad
