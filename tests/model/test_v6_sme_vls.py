@@ -225,9 +225,9 @@ def test_pr_sme_set_vl_resurrects_stale_v_on_v610_not_on_v616() -> None:
 def test_v616_with_several_streaming_lengths_proves() -> None:
     """v6.16 --sme --sme-vls 128,256 (one CPU, one task, split preemption) is PROVED with
     the lemma sme_bound_state_at_its_svl (the task's default SVL differs from the boot
-    SMCR_EL1.LEN, so every reload and SME trap must write it).  With event sme_set_vl the
-    induction is not closed (the VL change's preemption points need lemmas, as for
-    sve_set_vl on v6.16 today): explored instead (test above)."""
+    SMCR_EL1.LEN, so every reload and SME trap must write it).  With event sme_set_vl it
+    needs vl_change_in_progress too (a task preempted inside its own VL change), and takes
+    minutes: tests/model/test_v6_vl_prove.py and the README give the figures."""
     cfg = Config(**{**SVL, "events": (), "preemption": "split"})
     proof = prove(Instance(cfg, get_variant("v6.16")), list(PROPERTY_NAMES))
     bad = [(o.name, o.initiation, o.consecution) for o in proof.obligations if not o.ok]
