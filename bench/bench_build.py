@@ -26,8 +26,6 @@ replay.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import hashlib
 import resource
 import shlex
 import sys
@@ -41,8 +39,7 @@ from checker.cli_common import (  # noqa: E402
     add_model_options,
     instances_from_args,
 )
-from checker.instance import PROPERTY_NAMES, Instance  # noqa: E402
-from model.dsl import Domain, Var  # noqa: E402
+from checker.instance import PROPERTY_NAMES, Instance, build_fingerprint  # noqa: E402
 
 # The configurations (`explore` options); each builds one instance (one hyp mode).
 CONFIGS = [
@@ -81,40 +78,6 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _ser(x: object, out: list[str]) -> None:
-    t = type(x)
-    if x is None or t in (int, str, bool, float):
-        out.append(repr(x))
-    elif t in (tuple, list):
-        out.append("(")
-        for y in x:  # type: ignore[attr-defined]
-            _ser(y, out)
-            out.append(",")
-        out.append(")")
-    elif t is Var:
-        out.append(f"V<{x.name}|{x.index}|{x.local}|{x.dom.name}>")  # type: ignore[attr-defined]
-    elif t is Domain:
-        out.append(f"D<{x.name}|{x.kind}|{x.labels}>")  # type: ignore[attr-defined]
-    elif dataclasses.is_dataclass(x):
-        out.append(t.__name__ + "[")
-        for f in dataclasses.fields(x):
-            _ser(getattr(x, f.name), out)
-            out.append(";")
-        out.append("]")
-    else:
-        out.append(repr(x))
-
-
-def fingerprint(inst: Instance) -> str:
-    """A hash of the layout and of every action, field by field (statements, expressions,
-    locals by name, inputs, functions, labels, preemption windows)."""
-    out = [repr([(v.name, v.index, v.dom.name, v.dom.labels) for v in inst.layout.vars])]
-    for a in inst.actions:
-        _ser(a, out)
-        out.append("\n")
-    return hashlib.sha256("".join(out).encode()).hexdigest()[:16]
-
-
 def build(options: str) -> tuple[Instance, float]:
     p = ArgParser()
     add_model_options(p)
@@ -138,7 +101,7 @@ def main() -> int:
     for options in CONFIGS + (BIG if args.big else []):
         inst, secs = build(options)
         row = (f"{secs:7.2f} CPU-s build  {len(inst.actions):4d} actions  "
-               f"{fingerprint(inst)}")
+               f"{build_fingerprint(inst)[:16]}")
         if not args.build_only:
             from checker.native.explore import explore_native, native_model
 

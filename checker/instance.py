@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 
 from model.config import Config
-from model.dsl import Action, Assert, Check, Expr, ModelError, walk_stmts
+from model.dsl import Action, Assert, Check, Domain, Expr, ModelError, Var, walk_stmts
 from model.state import Layout
 from model.steps import SplitPlan, build_actions, split_plan
 from model.variant import Variant
@@ -153,6 +154,42 @@ def _build(config: Config, variant: Variant) -> tuple[Layout, tuple[Action, ...]
     while len(_BUILDS) > BUILD_CACHE_SIZE:
         _BUILDS.popitem(last=False)
     return layout, actions
+
+
+def _serialise(x: object, out: list[str]) -> None:
+    t = type(x)
+    if x is None or t in (int, str, bool, float):
+        out.append(repr(x))
+    elif t in (tuple, list):
+        out.append("(")
+        for y in x:  # type: ignore[attr-defined]
+            _serialise(y, out)
+            out.append(",")
+        out.append(")")
+    elif t is Var:
+        out.append(f"V<{x.name}|{x.index}|{x.local}|{x.dom.name}>")  # type: ignore[attr-defined]
+    elif t is Domain:
+        out.append(f"D<{x.name}|{x.kind}|{x.labels}>")  # type: ignore[attr-defined]
+    elif dataclasses.is_dataclass(x):
+        out.append(t.__name__ + "[")
+        for f in dataclasses.fields(x):
+            _serialise(getattr(x, f.name), out)
+            out.append(";")
+        out.append("]")
+    else:
+        out.append(repr(x))
+
+
+def build_fingerprint(inst: Instance) -> str:
+    """A hash of the built layout and of every action, field by field (statements,
+    expressions, locals by name, inputs, functions, labels, preemption windows): equal
+    exactly when two builds made the same model (bench/bench_build.py,
+    tests/model/test_build_equivalence.py)."""
+    out = [repr([(v.name, v.index, v.dom.name, v.dom.labels) for v in inst.layout.vars])]
+    for a in inst.actions:
+        _serialise(a, out)
+        out.append("\n")
+    return hashlib.sha256("".join(out).encode()).hexdigest()
 
 
 def check_property_names(names: list[str]) -> list[str]:

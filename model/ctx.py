@@ -49,6 +49,7 @@ from model.dsl import (
     implies,
     lift,
     overflow_check,
+    stmt_exprs,
     strip_marks,
     walk_exprs,
     walk_stmts,
@@ -892,12 +893,7 @@ class Ctx:
         # either missing (kept) or assigned (and stay assigned).
         seen: set[int] = set()
         for st in walk_stmts(self._blocks[0]):
-            exprs: tuple[Expr, ...] = ()
-            if isinstance(st, Assign):
-                exprs = (st.expr,)
-            elif isinstance(st, (Assert, If)):
-                exprs = (st.cond,)
-            for e in exprs:
+            for e in stmt_exprs(st):
                 for x in walk_exprs(e, seen):
                     if isinstance(x, Var) and x.local and x not in assigned:
                         missing.setdefault(x)

@@ -417,6 +417,16 @@ def walk_stmts(body: Sequence[Stmt]) -> Iterable[Stmt]:
             stack.pop()
 
 
+def stmt_exprs(st: Stmt) -> tuple[Expr, ...]:
+    """The expressions statement ``st`` itself evaluates (an assignment's value, an If's or
+    an assertion's condition), not those of nested statements nor an assigned variable."""
+    if isinstance(st, Assign):
+        return (st.expr,)
+    if isinstance(st, (If, Assert)):
+        return (st.cond,)
+    return ()
+
+
 def check_data_independence(action: Action) -> None:
     """Reject a step whose control flow depends on register/memory contents."""
 

@@ -92,6 +92,7 @@ from model.dsl import (
     Retire,
     Stmt,
     Var,
+    stmt_exprs,
     walk_exprs,
     walk_stmts,
 )
@@ -139,17 +140,9 @@ def used_inputs(a: Action) -> list[int]:
     """Indices (into ``a.inputs``) of the inputs the body reads somewhere."""
     names: set[str] = set()
     for st in walk_stmts(a.body):
-        for x in _stmt_exprs(st):
+        for x in stmt_exprs(st):
             names |= {e.name for e in walk_exprs(x) if isinstance(e, Input)}
     return [j for j, name in enumerate(a.inputs) if name in names]
-
-
-def _stmt_exprs(st: Stmt) -> list[Expr]:
-    if isinstance(st, Assign):
-        return [st.expr]
-    if isinstance(st, (If, Assert)):
-        return [st.cond]
-    return []
 
 
 def _comment(text: str) -> str:
@@ -381,7 +374,7 @@ def lazy_choices(a: Action) -> bool:
     matters only there, and only if that condition differs with it 0 and 1."""
     uses: dict[str, int] = {}
     for st in walk_stmts(a.body):
-        found = [e.name for x in _stmt_exprs(st) for e in walk_exprs(x) if isinstance(e, Input)]
+        found = [e.name for x in stmt_exprs(st) for e in walk_exprs(x) if isinstance(e, Input)]
         if found and (not isinstance(st, If) or len(found) > 1):
             return False
         for name in found:

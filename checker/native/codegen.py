@@ -41,6 +41,7 @@ from model.dsl import (
     Stmt,
     Var,
     conjuncts,
+    stmt_exprs,
     walk_exprs,
     walk_stmts,
 )
@@ -236,12 +237,7 @@ def _last_reads(a: Action) -> dict[int, int]:
     statement of ``a``'s body that reads it."""
     out: dict[int, int] = {}
     for pos, st in enumerate(walk_stmts(a.body), 1):
-        exprs: tuple[Expr, ...] = ()
-        if isinstance(st, Assign):
-            exprs = (st.expr,)
-        elif isinstance(st, (Assert, If)):
-            exprs = (st.cond,)
-        for x in exprs:
+        for x in stmt_exprs(st):
             for e in walk_exprs(x):
                 if isinstance(e, Var) and e.local:
                     out[id(e)] = pos
@@ -252,12 +248,7 @@ def _multi_site_inputs(a: Action, inputs: dict[str, int]) -> int:
     """The mask of the inputs ``a``'s body reads at more than one place (`IN`)."""
     count: dict[str, int] = {}
     for st in walk_stmts(a.body):
-        exprs: tuple[Expr, ...] = ()
-        if isinstance(st, Assign):
-            exprs = (st.expr,)
-        elif isinstance(st, (Assert, If)):
-            exprs = (st.cond,)
-        for x in exprs:
+        for x in stmt_exprs(st):
             for e in walk_exprs(x):
                 if isinstance(e, Input):
                     count[e.name] = count.get(e.name, 0) + 1
@@ -269,21 +260,13 @@ def _multi_site_inputs(a: Action, inputs: dict[str, int]) -> int:
 
 
 def _used_inputs(a: Action) -> int:
-    names = {e.name for st in walk_stmts(a.body) for x in _stmt_exprs(st)
+    names = {e.name for st in walk_stmts(a.body) for x in stmt_exprs(st)
              for e in walk_exprs(x) if isinstance(e, Input)}
     mask = 0
     for j, name in enumerate(a.inputs):
         if name in names:
             mask |= 1 << j
     return mask
-
-
-def _stmt_exprs(st: Stmt) -> list[Expr]:
-    if isinstance(st, Assign):
-        return [st.expr]
-    if isinstance(st, (If, Assert)):
-        return [st.cond]
-    return []
 
 
 def _canon(slots: list[Slot], nwords: int,

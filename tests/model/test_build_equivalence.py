@@ -5,50 +5,14 @@ expressions, inputs, locals by name, functions, labels, preemption windows)."""
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-
 import pytest
 
 import model.ctx
-from checker.instance import Instance, clear_build_cache
+from checker.instance import Instance, build_fingerprint, clear_build_cache
 from model.config import Config, kconfig_preset
-from model.dsl import Domain, Var
 from model.variants import get_variant
 
 PREEMPT = kconfig_preset("preempt")
-
-
-def _ser(x: object, out: list[str]) -> None:
-    t = type(x)
-    if x is None or t in (int, str, bool, float):
-        out.append(repr(x))
-    elif t in (tuple, list):
-        out.append("(")
-        for y in x:  # type: ignore[attr-defined]
-            _ser(y, out)
-            out.append(",")
-        out.append(")")
-    elif t is Var:
-        out.append(f"V<{x.name}|{x.index}|{x.local}|{x.dom.name}>")  # type: ignore[attr-defined]
-    elif t is Domain:
-        out.append(f"D<{x.name}|{x.kind}|{x.labels}>")  # type: ignore[attr-defined]
-    elif dataclasses.is_dataclass(x):
-        out.append(t.__name__ + "[")
-        for f in dataclasses.fields(x):
-            _ser(getattr(x, f.name), out)
-            out.append(";")
-        out.append("]")
-    else:
-        out.append(repr(x))
-
-
-def fingerprint(inst: Instance) -> str:
-    out = [repr([(v.name, v.index, v.dom.name, v.dom.labels) for v in inst.layout.vars])]
-    for a in inst.actions:
-        _ser(a, out)
-        out.append("\n")
-    return hashlib.sha256("".join(out).encode()).hexdigest()
 
 
 CASES = [
@@ -84,7 +48,7 @@ def test_replayed_irqs_build_the_same_actions(variant: str, cfg: dict, flags) ->
     # functions, ownership checks, static state): a difference raises ModelError.
     model.ctx.CHECK_IRQ_REPLAY = True
     checked = _build(variant, cfg)
-    assert fingerprint(checked) == fingerprint(fast)
+    assert build_fingerprint(checked) == build_fingerprint(fast)
 
 
 def test_building_every_irq_gives_the_same_actions(flags) -> None:
@@ -92,7 +56,7 @@ def test_building_every_irq_gives_the_same_actions(flags) -> None:
     fast = _build(variant, cfg)
     model.ctx.REPLAY_IRQS = False
     slow = _build(variant, cfg)
-    assert fingerprint(fast) == fingerprint(slow)
+    assert build_fingerprint(fast) == build_fingerprint(slow)
 
 
 def test_the_replay_check_can_fail(flags, monkeypatch) -> None:
