@@ -182,8 +182,9 @@ def _serialise(x: object, out: list[str]) -> None:
 
 def build_fingerprint(inst: Instance) -> str:
     """A hash of the built layout and of every action, field by field (statements,
-    expressions, locals by name, inputs, functions, labels, preemption windows): equal
-    exactly when two builds made the same model (bench/bench_build.py,
+    expressions, locals by name, inputs, functions, labels, preemption windows): two
+    builds of the same model give the same hash, and (but for a SHA-256 collision)
+    different models different ones (bench/bench_build.py,
     tests/model/test_build_equivalence.py)."""
     out = [repr([(v.name, v.index, v.dom.name, v.dom.labels) for v in inst.layout.vars])]
     for a in inst.actions:
