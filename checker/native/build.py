@@ -1,10 +1,11 @@
 """Build and load the native engine's shared library for one model instance.
 
 The C source (generated model part + ``engine.c``) is compiled with the system C compiler
-(``$CC``, default ``gcc``) as ``-O1 -shared -fPIC`` into a cache directory
-(``$FPCHECK_CACHE``, else ``$XDG_CACHE_HOME/fpcheck`` or ``~/.cache/fpcheck``, else a
-temporary directory), named by a hash of the source and the flags, so a configuration is
-compiled once and later runs only load it.  Loading uses ctypes (standard library).
+(``$CC``, default ``gcc``) as ``-O1 -shared -fPIC`` (``FPCHECK_NATIVE_OPT`` sets the
+level) into a cache directory (``$FPCHECK_CACHE``, else ``$XDG_CACHE_HOME/fpcheck`` or
+``~/.cache/fpcheck``, else a temporary directory), named by a hash of the source and the
+flags, so a configuration is compiled once and later runs only load it.  Loading uses
+ctypes (standard library).
 
 Profile-guided build (``pgo``, `explore --pgo`): the library is first compiled with
 ``-fprofile-generate``, a short training search runs in it (the caller's ``train``), its
@@ -33,7 +34,22 @@ ENGINE_C = Path(__file__).with_name("engine.c")
 # the widest models (v6.10 signal with SVE under split preemption, 51,664 lines: 35.5 ->
 # 19.8 CPU-s), which is most of the start-up of a run.  The profile-guided build, for
 # long searches, keeps -O2.
-CFLAGS = ["-O1", "-shared", "-fPIC", "-pthread", "-std=gnu11", "-fno-strict-aliasing"]
+CFLAGS = ["-shared", "-fPIC", "-pthread", "-std=gnu11", "-fno-strict-aliasing"]
+# ``FPCHECK_NATIVE_OPT`` (0, 1 or 2; default 1) sets the level of the plain build.  The test
+# suite uses 0: its hundreds of small configurations each compile once and search for well
+# under a second, so compiling is most of their native cost (v4.18 one CPU: 1.42 CPU-s at
+# -O1, 0.67 at -O0); tests/checker/native/test_native_opt.py checks that the levels agree.
+OPT_ENV = "FPCHECK_NATIVE_OPT"
+OPT_LEVELS = ("0", "1", "2")
+
+
+def opt_flag() -> str:
+    """The plain build's optimisation flag, from ``FPCHECK_NATIVE_OPT``."""
+    level = os.environ.get(OPT_ENV, "1")
+    if level not in OPT_LEVELS:
+        raise NativeUnavailable(f"{OPT_ENV}={level!r} is not one of 0, 1, 2: set it to one"
+                                " of those or unset it")
+    return f"-O{level}"
 PGO_GENERATE = ["-O2", "-fprofile-generate", "-fprofile-update=single", "-DFPCHECK_PGO_GENERATE"]
 # partial training: code the training search did not run (traces, symmetry, POR) is
 # optimised as without a profile, not for size
@@ -68,7 +84,7 @@ def cache_dir() -> Path:
 
 def _compile(cc: str, flags: list[str], src: str, out: str) -> None:
     try:
-        proc = subprocess.run([cc, *CFLAGS, *flags, "-o", out, src],
+        proc = subprocess.run([cc, *flags, "-o", out, src],
                               capture_output=True, text=True, timeout=600)
     except (OSError, subprocess.SubprocessError) as exc:
         raise NativeUnavailable(f"the C compiler could not run: {exc}") from None
@@ -94,7 +110,7 @@ def build_library(model_source: str,
     if cc is None:
         raise NativeUnavailable(f"no C compiler ({os.environ.get('CC', 'gcc')}) on PATH")
     source = model_source + "\n" + ENGINE_C.read_text(encoding="utf-8")
-    flags = CFLAGS + (PGO_USE if train else [])
+    flags = [opt_flag(), *CFLAGS] + (PGO_USE if train else [])
     key = hashlib.sha256((" ".join([cc] + flags) + "\n" + source).encode()).hexdigest()[:24]
     d = cache_dir()
     lib = d / f"fpcheck-{key}.so"
@@ -107,7 +123,7 @@ def build_library(model_source: str,
             out = os.path.join(work, "lib.so")
             if train is not None:
                 gen = os.path.join(work, "gen.so")
-                _compile(cc, PGO_GENERATE, src, gen)
+                _compile(cc, [opt_flag(), *CFLAGS, *PGO_GENERATE], src, gen)
                 dll = _load(gen)
                 train(dll)
                 dll.fp_pgo_dump()  # gcc's counters: <work>/gen.so-model.gcda (gcc 11+)
@@ -117,7 +133,7 @@ def build_library(model_source: str,
                         f"the profile-guided build's training wrote no {profile} (the"
                         f" compiler {cc} names profiles otherwise; gcc 11 or later is needed)")
                 shutil.copyfile(profile, os.path.join(work, "lib.so-model.gcda"))
-            _compile(cc, PGO_USE if train else [], src, out)
+            _compile(cc, flags, src, out)
             os.replace(out, lib)  # atomic: concurrent runs never load half a file
         finally:
             shutil.rmtree(work, ignore_errors=True)
