@@ -591,7 +591,17 @@ class Encoding:
     # ------------------------------------------------------------------ models
     def state_of(self, m: z3.ModelRef, f: Frame) -> tuple[int, ...]:
         """The explicit state (tuple of ints in Layout.vars order) of frame f in model m."""
-        return tuple(m.eval(x, model_completion=True).as_long() for x in f.vals)
+        if len(f.vals) < 2:
+            return tuple(m.eval(x, model_completion=True).as_long() for x in f.vals)
+        # one evaluation of the concatenation, cut apart here: evaluating each variable on
+        # its own made reading models most of test_encode's time
+        word = m.eval(z3.Concat(*f.vals), model_completion=True).as_long()
+        out = []
+        for x in reversed(f.vals):
+            w = x.size()
+            out.append(word & ((1 << w) - 1))
+            word >>= w
+        return tuple(reversed(out))
 
     def step_of(self, m: z3.ModelRef, st: StepEnc) -> tuple[int, tuple[bool, ...]]:
         """(action id, inputs tuple) of step st in model m: the arguments of compiled.fire."""

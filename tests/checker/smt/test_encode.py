@@ -68,21 +68,32 @@ def _sample(inst: Instance, n: int = 30, bfs_states: int = 3_000, depth: int = 8
     states = [tuple(s) for s in graph[0]]
     picked = states[::max(1, len(states) // (n // 2))]
     comp = compiled(inst)
-    fatal = {n for n, cid in enumerate(comp.check_ids) if comp.checks[cid].kind in FATAL_KINDS}
     rng = random.Random(0)
     seen = set(states)
     walks = 0
     while len(picked) < n and walks < 4 * n:
         walks += 1
-        s = bytes(inst.layout.initial_state())
+        s = tuple(inst.layout.initial_state())
         for _ in range(rng.randrange(depth // 2, depth + 1)):
-            succ = [t for t in comp.successors(s) if not fatal.intersection(t[3])]
-            if not succ:
+            # a random enabled action with random inputs; a step failing a fatal
+            # assertion ends nothing (the explorer does not continue after it): retry
+            enabled = comp.enabled(bytes(s))
+            for _ in range(8):
+                if not enabled:
+                    break
+                aid = enabled[rng.randrange(len(enabled))]
+                inp = tuple(rng.random() < 0.5 for _ in inst.actions[aid].inputs)
+                nxt, viol = comp.fire(aid, s, inp)
+                if not any(comp.checks[cid].kind in FATAL_KINDS for cid in viol):
+                    s = tuple(nxt)
+                    break
+            else:
                 break
-            s = succ[rng.randrange(len(succ))][2]
-        if tuple(s) not in seen:
-            seen.add(tuple(s))
-            picked.append(tuple(s))
+            if not enabled:
+                break
+        if s not in seen:
+            seen.add(s)
+            picked.append(s)
     return picked
 
 
@@ -106,30 +117,37 @@ def test_step_semantics_agree(variant, cfg) -> None:
     pre, post = enc.frame("pre"), enc.frame("post")
     st = enc.step(1, pre, post)
     comp = compiled(inst)
-    solver = z3.Solver()
-    solver.add(st.constraint)
     guards = [enc.pred(a.guard, pre) for a in inst.actions]
     checked = 0
     for state in _sample(inst):
-        sub = [(x, z3.BitVecVal(v, x.size())) for x, v in zip(pre.vals, state, strict=True)]
+        fixed = [x == z3.BitVecVal(v, x.size()) for x, v in zip(pre.vals, state, strict=True)]
+        at_state = z3.Solver()
+        at_state.add(fixed)
+        assert at_state.check() == z3.sat
+        m0 = at_state.model()
         enabled = [aid for aid, g in enumerate(guards)
-                   if z3.is_true(z3.simplify(z3.substitute(g, *sub)))]
+                   if z3.is_true(m0.eval(g, model_completion=True))]
         assert enabled == comp.enabled(bytes(state)), inst.layout.state_dict(state)
-        solver.push()
-        solver.add(*[x == v for x, v in zip(pre.vals, state, strict=True)])
+        # T(pre, post) with this pre-state substituted (the same constraint, a smaller
+        # query for each action and input combination below), and the pre-state itself,
+        # so that the models also give the violation conditions' pre-state values
+        solver = z3.Solver()
+        solver.add(z3.simplify(z3.substitute(st.constraint, *[
+            (x, z3.BitVecVal(v, x.size())) for x, v in zip(pre.vals, state, strict=True)])))
+        solver.add(fixed)
         for aid in enabled:
             a = inst.actions[aid]
+            conds = [(cid, c) for x, cid, c in st.violations if x == aid]
             for inp in _input_choices(len(a.inputs)):
                 fix = [st.sel == aid] + [st.inputs[j] == b for j, b in enumerate(inp)]
                 assert solver.check(*fix) == z3.sat
                 m = solver.model()
                 nxt, viol = comp.fire(aid, state, inp)
                 assert enc.state_of(m, post) == nxt, a.label
-                smt_viol = sorted(cid for x, cid, c in st.violations
-                                  if x == aid and z3.is_true(m.eval(c, model_completion=True)))
+                smt_viol = sorted(cid for cid, c in conds
+                                  if z3.is_true(m.eval(c, model_completion=True)))
                 assert smt_viol == sorted(viol), a.label
                 checked += 1
-        solver.pop()
     assert checked > 50
 
 
