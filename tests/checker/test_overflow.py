@@ -13,7 +13,7 @@ from checker.explicit.compile import compiled
 from checker.explicit.explore import explore_bfs
 from checker.explicit.interp import run_traced
 from checker.instance import KERNEL_ASSERTS, Instance
-from model.config import Config
+from model.config import Config, kconfig_preset
 from model.ctx import Ctx
 from model.dsl import Assign, walk_stmts
 from model.variants import get_variant
@@ -22,6 +22,9 @@ from tests.broken_variants import BROKEN
 NEON_END_NO_PREEMPT_ENABLE = BROKEN["neon-end-no-preempt-enable"]
 OVERFLOW = "preempt_disable: overflow preempt_count overflow: above the model's bound 3"
 UNDERFLOW = "preempt_enable: overflow preempt_count underflow: below 0"
+# The counter sites do not depend on the Kconfig; the preempt preset (no TRACE_IRQFLAGS
+# IRQ points inside the steps) keeps the searches small.
+SMALL = {"preemption": "merged", "cpus": 1, "vhe": True, **kconfig_preset("preempt")}
 
 
 def kernel_neon_end_twice(k: Ctx) -> None:
@@ -53,7 +56,7 @@ def test_counter_updates_carry_their_overflow_site() -> None:
     (EXTRA_ENABLE, UNDERFLOW),
 ])
 def test_explicit_reports_a_counter_leaving_its_range(variant, site) -> None:
-    inst = Instance(Config(preemption="merged", cpus=1, vhe=True), variant)
+    inst = Instance(Config(**SMALL), variant)
     res, _ = explore_bfs(inst, [KERNEL_ASSERTS])
     assert res.complete
     tr = res.assertion_sites[site]
@@ -67,7 +70,7 @@ def test_explicit_reports_a_counter_leaving_its_range(variant, site) -> None:
 
 
 def test_interpreter_and_compiled_agree_on_the_overflowing_step() -> None:
-    inst = Instance(Config(preemption="merged", cpus=1, vhe=True), NEON_END_NO_PREEMPT_ENABLE)
+    inst = Instance(Config(**SMALL), NEON_END_NO_PREEMPT_ENABLE)
     res, _ = explore_bfs(inst, [KERNEL_ASSERTS])
     tr = res.violations[KERNEL_ASSERTS]
     state = inst.layout.initial_state()
@@ -90,7 +93,7 @@ def test_interpreter_and_compiled_agree_on_the_overflowing_step() -> None:
 def test_bmc_reports_the_same_site_at_the_same_length(variant, site) -> None:
     from checker.smt.bmc import bmc
 
-    inst = Instance(Config(preemption="merged", cpus=1, vhe=True), variant)
+    inst = Instance(Config(**SMALL), variant)
     ref, _ = explore_bfs(inst, [KERNEL_ASSERTS])
     length = len(ref.assertion_sites[site])
     res = bmc(inst, [KERNEL_ASSERTS], length)
@@ -106,7 +109,7 @@ def test_smt_keeps_the_old_value_on_overflow() -> None:
 
     from checker.smt.encode import Encoding
 
-    inst = Instance(Config(preemption="merged", cpus=1, vhe=True), NEON_END_NO_PREEMPT_ENABLE)
+    inst = Instance(Config(**SMALL), NEON_END_NO_PREEMPT_ENABLE)
     enc = Encoding(inst, bits=False)
     pre, post = enc.frame("a"), enc.frame("b")
     st = enc.step(1, pre, post)
