@@ -259,7 +259,9 @@ def _sve_regset_params(sme: bool, payload: str, with_vl: bool
                             and (S.multi_svl and "sme_set_vl" in events if sme
                                  else S.multi_vl and "sve_set_vl" in events)):
             return
-        for p in (_sme_regset(S) if sme else _tracer_tracee(S)):
+        # NT_ARM_SSVE needs SME, NT_ARM_SVE SVE; not event ptrace_fpr_set (which adds the
+        # full-data NT_ARM_SSVE and NT_ARM_ZA writes): these events are enough on their own
+        for p in (_pairs(S) if (S.config.sme if sme else S.config.sve) else ()):
             if not with_vl:
                 yield p
                 continue
