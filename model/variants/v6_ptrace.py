@@ -54,6 +54,12 @@ FP registers" and the other SIMD&FP register loads/stores as legal.  So the mode
 check there: the load works and the tracee runs in streaming mode with the tracer's V
 (Z bits above 127 zeroed by the V writes, P zeroed by the SM change).  What the model
 checks is what the general properties say about every later reader of the state.
+Found that way on v6.8-v6.10 (counterexamples/README.md, tests/model/test_v6_ptrace_payload.py):
+the reload of such a tracee writes SVCR with SM already set when the CPU is still in
+streaming mode with another task's registers (nothing is zeroed) and loads only V/FPSR/
+FPCR, so the tracee reads the other task's P0-P15 at EL0 (no_leak, 8 steps); and its own
+PR_SME_SET_VL then takes V from the zeroed sve_state (vec_set_vector_length():
+thread_sm_enabled() -> sve_to_fpsimd()), losing the tracer's values (no_loss, 10 steps).
 
 Each write is one step: the tracee is in a ptrace stop and switched out
 (ptrace_check_attach() -> wait_task_inactive(), model/kernel/ptrace.py), so nothing else
