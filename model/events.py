@@ -45,6 +45,17 @@ EVENTS: dict[str, str] = {
               " fpsimd_update_current_state), arch/arm64/kernel/signal.c",
     "ptrace_fpr_set": "PTRACE_SETREGSET NT_PRFPREG on a tracee in a ptrace stop: fpr_set()"
                       " (arch/arm64/kernel/ptrace.c)",
+    "ptrace_sve_fpsimd": "PTRACE_SETREGSET NT_ARM_SVE / NT_ARM_SSVE with an FPSIMD-format payload"
+                         " (SVE_PT_REGS_FPSIMD): sve_set_common() -> __fpr_set()"
+                         " (arch/arm64/kernel/ptrace.c, v6.8-v6.16; NT_ARM_SVE with --sve,"
+                         " NT_ARM_SSVE with --sme); v6.16 refuses it for NT_ARM_SSVE",
+    "ptrace_sve_nodata": "PTRACE_SETREGSET NT_ARM_SVE / NT_ARM_SSVE with a header and no"
+                         " register data: sve_set_common()'s no-registers case"
+                         " (arch/arm64/kernel/ptrace.c, v6.8-v6.16; not with --fpmr)",
+    "ptrace_sve_vl": "PTRACE_SETREGSET NT_ARM_SVE / NT_ARM_SSVE with a header VL other than the"
+                     " tracee's: sve_set_common() -> vec_set_vector_length() first"
+                     " (arch/arm64/kernel/ptrace.c, v6.8-v6.16); needs --sve-vls and event"
+                     " sve_set_vl, or --sme-vls and event sme_set_vl",
     "ptrace_stop": "ptrace stops as tracee states (kernel/signal.c ptrace_stop: TASK_TRACED,"
                    " not runnable until ptrace_resume); without it a tracer writes a tracee"
                    " switched out at a stop point, which reaches the same states",

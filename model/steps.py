@@ -222,6 +222,62 @@ def _sme_regset(S: Layout) -> Iterable[Params]:
     return _pairs(S) if "ptrace_fpr_set" in S.config.events and S.config.sme else ()
 
 
+def _sve_regset_steps() -> list:
+    """The tracer's NT_ARM_SVE / NT_ARM_SSVE writes beyond a full SVE payload at the
+    tracee's VL (model/variants/v6_ptrace.py): one step per regset, payload kind
+    (model.variants.v6_ptrace.PAYLOADS: ``_fpsimd`` with event ptrace_sve_fpsimd,
+    ``_nodata`` with event ptrace_sve_nodata) and header VL (``_vl``: each supported
+    length, param vl / svl, with event ptrace_sve_vl and the regset's VL-change event).
+    The payload kind is part of the step's name, not a parameter: the trace format's step
+    parameters (checker/trace_schema.json) have no field for it."""
+    rows = []
+    for sme in (False, True):
+        regset = "ssve" if sme else "sve"
+        for payload in ("sve", "fpsimd", "nodata"):
+            for with_vl in (False, True):
+                if payload == "sve" and not with_vl:
+                    continue  # ptrace_sve_set / ptrace_ssve_set
+                name = (f"ptrace_{regset}_set{'_vl' if with_vl else ''}"
+                        f"{'' if payload == 'sve' else '_' + payload}")
+                what = {"sve": "SVE data", "fpsimd": "an FPSIMD-format payload",
+                        "nodata": "no register data"}[payload]
+                vl_doc = " and a header VL (vec_set_vector_length() first)" if with_vl else ""
+                doc = (f"{'(SME) ' if sme else ''}a tracer writes NT_ARM_{regset.upper()} with"
+                       f" {what}{vl_doc} in a ptrace stop")
+                rows.append(Step(name, doc, _sve_regset_params(sme, payload, with_vl),
+                                 _stopped_target, _sve_set_common_run(sme, payload)))
+    return rows
+
+
+def _sve_regset_params(sme: bool, payload: str, with_vl: bool
+                       ) -> Callable[[Layout], Iterable[Params]]:
+    def params(S: Layout) -> Iterable[Params]:
+        events = S.config.events
+        if payload != "sve" and f"ptrace_sve_{payload}" not in events:
+            return
+        if with_vl and not ("ptrace_sve_vl" in events
+                            and (S.multi_svl and "sme_set_vl" in events if sme
+                                 else S.multi_vl and "sve_set_vl" in events)):
+            return
+        # NT_ARM_SSVE needs SME, NT_ARM_SVE SVE; not event ptrace_fpr_set (which adds the
+        # full-data NT_ARM_SSVE and NT_ARM_ZA writes): these events are enough on their own
+        for p in (_pairs(S) if (S.config.sme if sme else S.config.sve) else ()):
+            if not with_vl:
+                yield p
+                continue
+            key = "svl" if sme else "vl"
+            for vl in range(len(S.config.sme_vls if sme else S.config.sve_vls)):
+                yield {**p, key: vl}
+    return params
+
+
+def _sve_set_common_run(sme: bool, payload: str) -> Callable[[Ctx, Params], None]:
+    """The version's sve_set_common() for a step's regset, payload kind and header VL."""
+    def run(k: Ctx, p: Params) -> None:
+        k.sve_set_common(p["target"], sme, payload, p.get("svl" if sme else "vl"))
+    return run
+
+
 def _za_set_vl(S: Layout) -> Iterable[Params]:
     """(events ptrace_fpr_set and sme_set_vl, Config.sme_vls) the tracer's NT_ARM_ZA write
     with a header VL of each supported streaming length."""
@@ -495,6 +551,7 @@ STEPS: tuple[Step, ...] = (
          " (NT_ARM_SSVE: the tracee enters streaming mode) in a ptrace stop", _sme_regset,
          _stopped_target,
          lambda k, p: k.ssve_set(p["target"])),
+    *_sve_regset_steps(),
     Step("ptrace_za_set", "(SME) a tracer writes a tracee's ZA (NT_ARM_ZA with data: ZA"
          " enabled) in a ptrace stop", _sme_regset, _stopped_target,
          lambda k, p: k.za_set(p["target"], data=True)),
@@ -686,7 +743,8 @@ def describe_params(S: Layout, p: Params) -> str:
 # only while the tracer's write is one step, so these steps are split only with the event
 # (the tracee then really is in TASK_TRACED and cannot run until the tracer resumes it).
 TRACER_STEPS = ("ptrace_sve_set", "ptrace_fpr_set", "ptrace_fpmr_set", "ptrace_ssve_set",
-                "ptrace_za_set", "ptrace_za_disable", "ptrace_za_set_vl")
+                "ptrace_za_set", "ptrace_za_disable", "ptrace_za_set_vl",
+                *(s.name for s in _sve_regset_steps()))
 
 
 # A step instance's family for preemption splits: its parameters but the CPU (a task

@@ -308,26 +308,14 @@ def sve_set_v616(k: Ctx, target: int) -> None:
 def sve_set_common_v616(k: Ctx, target: int, sme: bool) -> None:
     """arch/arm64/kernel/ptrace.c (v6.16, read in v6.18.2): sve_set_common() with full
     SVE-format register data at the task's own VL (type ARM64_VEC_SME, ``sme``, for
-    NT_ARM_SSVE, else ARM64_VEC_SVE), on a stopped tracee (target != current):
-    fpsimd_flush_task_state(target); vec_set_vector_length() at the same VL (no FP
-    effect); for ARM64_VEC_SME sme_alloc(target, false) (keeps an existing sme_state; a
-    new one is zeroed, which nothing reads while SVCR.ZA is clear: no write here);
-    sve_alloc(target, true) (sve_state zeroed); the streaming-mode block
-    (`sve_set_common_mode`); the memset of a uw.fpsimd_state
-    (`sve_set_common_zero_fpsimd`); fp_type = FP_STATE_SVE; the tracer's Z/P/FFR into
-    target->thread.sve_state and FPSR/FPCR into its uw.fpsimd_state (a new generation of
-    the tracee's state).  Ghost (SME): the tracee runs with PSTATE.SM as the regset says
-    (`model.variants.v6_ptrace.tracer_sm_ghost`)."""
-    from model.variants.v6_ptrace import tracer_sm_ghost
-    tgt = k.task(target)
-    k.fpsimd_flush_task_state(target)
-    k.sve_alloc(target)
-    k.sve_set_common_mode(target, sme)
-    k.sve_set_common_zero_fpsimd(target)
-    k.set(tgt.fp_type, "SVE")
-    k.fp_write_memory(target, [tgt.sve_state.v, tgt.sve_state.zhi, tgt.uw.fpsr], zhi=True,
-                      p_slots=[tgt.sve_state.p], p_defined=True)
-    tracer_sm_ghost(k, target, 1 if sme else 0)
+    NT_ARM_SSVE, else ARM64_VEC_SVE), on a stopped tracee: the full-data case of
+    `model.variants.v6_ptrace.sve_set_common_v616` (which models the other payloads and
+    header VLs: fpsimd_flush_task_state(target); vec_set_vector_length() at the same VL
+    (no FP effect); for ARM64_VEC_SME sme_alloc(target, false); sve_alloc(target, true);
+    the streaming-mode block (`sve_set_common_mode`); the memset of a uw.fpsimd_state
+    (`sve_set_common_zero_fpsimd`); fp_type = FP_STATE_SVE; the tracer's data)."""
+    from model.variants.v6_ptrace import sve_set_common_v616 as common
+    common(k, target, sme)
 
 
 def _streaming_switch(k: Ctx, target: int, sme: bool) -> None:

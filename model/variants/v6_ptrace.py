@@ -12,15 +12,54 @@ Read where:
   `if (system_supports_sme())` around the "Enter/exit streaming mode" switch, so with SME
   it changes nothing.
 
-What is modelled: a full register write at the task's own vector length (the header's
-VL is the tracee's current SVE VL or SVL, also with --sve-vls/--sme-vls: a write at
-another length, whose vec_set_vector_length() first changes the tracee's VL, is modelled
-for NT_ARM_ZA only, `za_set_at_vl`; at the current VL it only records the on-exec VL, no
-FP effect), as for
-NT_ARM_SVE without SME (`model.variants.v6.sve_set`).  The
-FPSIMD-format payload of NT_ARM_SVE/NT_ARM_SSVE and partial writes are not modelled
-(v6.16 refuses an FPSIMD payload for NT_ARM_SSVE; in v6.8-v6.15 it leaves a streaming
-task with fp_type FP_STATE_FPSIMD).  Allocation failures (-ENOMEM) are not modelled.
+What is modelled: by default a full SVE-format register write at the task's own vector
+length (the header's VL is the tracee's current SVE VL or SVL; at the current VL
+vec_set_vector_length() only records the on-exec VL, no FP effect), as for NT_ARM_SVE
+without SME (`model.variants.v6.sve_set`).  The rest of sve_set_common() is the
+version's `sve_set_common` (`sve_set_common_v68`, `sve_set_common_v616`), reached by the
+steps of three optional events (model/events.py, model/steps.py):
+
+* ``ptrace_sve_fpsimd``: the FPSIMD-format payload (flags SVE_PT_REGS_FPSIMD: a
+  struct user_fpsimd_state, V0-V31, FPSR, FPCR, written by __fpr_set()) of NT_ARM_SVE and
+  NT_ARM_SSVE.  v6.8-v6.15 accept it for NT_ARM_SSVE too, after the streaming block has
+  set SVCR.SM: the tracee is left in streaming mode with fp_type FP_STATE_FPSIMD, a
+  state nothing else creates (every streaming-mode save is SVE-format).  v6.16 refuses
+  it with -EINVAL (f916dd32a943 "arm64/fpsimd: ptrace: Mandate SVE payload for
+  streaming-mode state", v6.16-rc1: present in torvalds/linux ptrace.c @ f916dd32a943,
+  absent @ its parent b93e685ecff7; its code comment: streaming SVE data is always
+  stored in SVE format, so SVE-formatted data is required "to avoid the risk that we
+  configure the task into an invalid state");
+* ``ptrace_sve_nodata``: a header without register data (sve.rst: "it is permissible
+  to omit the payload, in which case only the vector length and flags are changed");
+* ``ptrace_sve_vl``: a header VL other than the tracee's (steps ptrace_sve_set_vl,
+  ptrace_ssve_set_vl, with --sve-vls / --sme-vls and events sve_set_vl / sme_set_vl):
+  vec_set_vector_length(target, type, vl) first (the version's sve_set_vector_length /
+  sme_set_vector_length, the tracee being stopped and not current), then the write at
+  the new length; likewise for NT_ARM_ZA (`za_set_at_vl`).
+
+Partial payloads (a copyin that stops inside the register data) are not modelled: the
+ABI leaves their effect unspecified (sve.rst: "The effect of writing a partial,
+incomplete payload is unspecified"), so no property constrains them, and the model's one
+Z slot stands for all 32 registers (a write of some of them is not expressible).
+Allocation failures (-ENOMEM) and -EIO (register data with a VL the system does not
+support: the steps choose supported lengths only) are not modelled.
+
+The FPSIMD-format reload of such a streaming tracee (task_fpsimd_load(): SVCR with SM
+set, then fpsimd_load_state(), LDP of Q registers and MSR FPSR/FPCR) executes only
+instructions that are legal in Streaming SVE mode without FEAT_SME_FA64: the Arm ARM
+Supplement for SME (DDI 0616 A.a, appendix E1.1, as transcribed in QEMU's
+target/arm/tcg/sme-fa64.decode) makes illegal the Advanced SIMD vector, single-element,
+structure load/store and crypto instructions and FJCVTZS, and lists "Load/store pair of
+FP registers" and the other SIMD&FP register loads/stores as legal.  So the model has no
+check there: the load works and the tracee runs in streaming mode with the tracer's V
+(Z bits above 127 zeroed by the V writes, P zeroed by the SM change).  What the model
+checks is what the general properties say about every later reader of the state.
+Found that way on v6.8-v6.10 (counterexamples/README.md, tests/model/test_v6_ptrace_payload.py):
+the reload of such a tracee writes SVCR with SM already set when the CPU is still in
+streaming mode with another task's registers (nothing is zeroed) and loads only V/FPSR/
+FPCR, so the tracee reads the other task's P0-P15 at EL0 (no_leak, 8 steps); and its own
+PR_SME_SET_VL then takes V from the zeroed sve_state (vec_set_vector_length():
+thread_sm_enabled() -> sve_to_fpsimd()), losing the tracer's values (no_loss, 10 steps).
 
 Each write is one step: the tracee is in a ptrace stop and switched out
 (ptrace_check_attach() -> wait_task_inactive(), model/kernel/ptrace.py), so nothing else
@@ -35,7 +74,7 @@ nothing with the tracee; the steps are not split (model.steps.TRACER_STEPS).
 from __future__ import annotations
 
 from model.ctx import Ctx
-from model.dsl import Const, Var
+from model.dsl import Const, Expr, Var
 
 
 def _zero(k: Ctx) -> Const:
@@ -114,15 +153,163 @@ def ssve_set_v68(k: Ctx, target: int) -> None:
     tracer_sm_ghost(k, target, 1)
 
 
+# The payload kinds of an NT_ARM_SVE / NT_ARM_SSVE write (the steps' ``payload`` index):
+# full SVE-format data, FPSIMD-format data (SVE_PT_REGS_FPSIMD), a header without data.
+PAYLOADS = ("sve", "fpsimd", "nodata")
+
+
+def _vec_set_vector_length(k: Ctx, target: int, sme: bool, vl: int | None) -> None:
+    """sve_set_common()'s vec_set_vector_length(target, type, header.vl, flags) for a
+    header VL other than the tracee's (``vl`` an index into Config.sve_vls or
+    Config.sme_vls, a supported length; None: the tracee's own VL, no FP effect): the
+    version's `sve_set_vector_length` (ARM64_VEC_SVE) or `sme_set_vector_length`
+    (ARM64_VEC_SME), with target != current."""
+    if vl is None:
+        return
+    if sme:
+        k.sme_set_vector_length(target, vl)
+    else:
+        k.sve_set_vector_length(target, vl)
+
+
+def sve_set_common_v68(k: Ctx, target: int, sme: bool, payload: str = "sve",
+                       vl: int | None = None) -> None:
+    """arch/arm64/kernel/ptrace.c (v6.8-v6.15: the same function in v6.8.0, v6.10.0, v6.13.7
+    and v6.14.0, compared, only a comment differs; v6.12-v6.14 reach it without SME;
+    v6.1's differs and is not modelled here):
+    sve_set_common(target, ..., type) for NT_ARM_SVE (``sme`` False, ARM64_VEC_SVE) or
+    NT_ARM_SSVE (``sme`` True, ARM64_VEC_SME) on a stopped tracee, with payload kind
+    ``payload`` (`PAYLOADS`) and header VL ``vl`` (None: the tracee's).
+
+    vec_set_vector_length() (`_vec_set_vector_length`); with SME the streaming block
+    (`sve_set_common_streaming_v68`: SVCR.SM set or cleared, for ARM64_VEC_SME
+    sme_alloc(target, false) and TIF_SME, sve_state zeroed if SVCR changed).
+    FPSIMD-only case: __fpr_set(target) (sve_sync_to_fpsimd(target): fp_type SVE ->
+    sve_to_fpsimd(); the whole user_fpsimd_state copied in: `model.kernel.ptrace.__fpr_set`,
+    a new generation of the tracee's V and FPSR/FPCR, Z bits above 127 zero, P/FFR not
+    defined), clear TIF_SVE, fp_type = FP_STATE_FPSIMD, whatever the type: for
+    ARM64_VEC_SME the tracee is now in streaming mode with an FPSIMD-format state.
+    Otherwise (no registers or full SVE): sve_alloc(target, true) (zeroed);
+    fpsimd_sync_to_sve(target) (fpsimd_to_sve() unless TIF_SVE or thread_sm_enabled():
+    for NT_ARM_SVE the block has just cleared SM, so the model's TIF_SVE-only
+    `fpsimd_sync_to_sve` is the same; for NT_ARM_SSVE SM is set and it does nothing, as
+    without the call); TIF_SVE set for ARM64_VEC_SVE only; fp_type = FP_STATE_SVE; with
+    data, the copyin (`_tracer_regs_write`).  Then fpsimd_flush_task_state(target).
+    Ghosts: the tracee runs with PSTATE.SM as the regset says (`tracer_sm_ghost`); a
+    header without data (`_nodata_ghost`)."""
+    tgt = k.task(target)
+    sm_before = (k.let("sm_before", tgt.svcr_sm.eq(1))
+                 if payload == "nodata" and k.config.sme else None)
+    _vec_set_vector_length(k, target, sme, vl)
+    if k.config.sme:
+        sve_set_common_streaming_v68(k, target, sme)
+    if payload == "fpsimd":
+        k.__fpr_set(target)
+        k.update_tsk_thread_flag(target, "TIF_SVE", False)
+        k.set(tgt.fp_type, "FPSIMD")
+        k.fpsimd_flush_task_state(target)
+        tracer_sm_ghost(k, target, 1 if sme else 0)
+        return
+    k.sve_alloc(target)
+    if not sme:
+        k.fpsimd_sync_to_sve(target)
+        k.update_tsk_thread_flag(target, "TIF_SVE", True)
+    k.set(tgt.fp_type, "SVE")
+    if payload == "sve":
+        _tracer_regs_write(k, target)
+    k.fpsimd_flush_task_state(target)
+    tracer_sm_ghost(k, target, 1 if sme else 0)
+    if payload == "nodata":
+        _nodata_ghost(k, target, sme, sm_before)
+
+
+def _nodata_ghost(k: Ctx, target: int, sme: bool, sm_before: Expr | None) -> None:
+    """Ghost (not kernel code) of a header-only NT_ARM_SVE / NT_ARM_SSVE write: sve.rst
+    (v6.10.0 and v6.18.2, the same text): "it is permissible to omit the payload, in
+    which case only the vector length and flags are changed (along with any consequences
+    of those changes)", and "Any SETREGSET of NT_ARM_SVE will exit streaming mode if the
+    target was in streaming mode and any SETREGSET of NT_ARM_SSVE will enter streaming
+    mode".  So the tracee's values stay its latest (no new generation), except for the
+    consequences: a VL change's (the version's vec_set_vector_length ghost: Z bits above
+    127 and P/FFR unspecified) and a change of streaming mode's (``sm_before``, the
+    tracee's thread.svcr.SM before the write, differs from the regset's: entering or
+    leaving streaming mode zeroes every register, sme.rst, so the tracee must then read
+    zero V/FPSR, zero Z bits above 127, and P/FFR are not defined; FPMR is not touched by
+    ptrace, 78b23877dbba, which is why the event is refused with --fpmr:
+    `model.variants.v6.check_config`).
+
+    Limitation: the model's one FPSR/FPCR slice cannot say "FPSR reset, FPCR kept" (the
+    architectural effect of an SM change), so for a mode-changing write the ghost wants the
+    whole slice zero: v6.8-v6.15, which keep uw.fpsimd_state's FPSR/FPCR there, are then
+    reported by no_loss (5 steps on v6.10) for a reason that is the model's, not the
+    kernel's.  And at the same mode v6.16 (316283f276eb) zeroes the registers, which this
+    ghost (from sve.rst's text) reports as lost; whether sve.rst or the code states the
+    intended ABI was not settled (316283f276eb's message was not found)."""
+    if sm_before is None:  # without SME there is no streaming mode to change
+        return
+    t = k.task(target)
+    with k.If(sm_before.ne(1 if sme else 0)):
+        k.supersede(target, "fp")
+        with k.atomic():
+            k.set(t.expect_zero, 1)
+            k.set(t.zhi_expected, 0)
+            k.set(t.p_written, 0)
+
+
 # ------------------------------------------------------------------------------- v6.16
+def sve_set_common_v616(k: Ctx, target: int, sme: bool, payload: str = "sve",
+                        vl: int | None = None) -> None:
+    """arch/arm64/kernel/ptrace.c (v6.16, read in v6.18.2; the FPSIMD refusal also in the
+    index copy @ f916dd32a943): sve_set_common() for NT_ARM_SVE (``sme`` False) or
+    NT_ARM_SSVE (``sme`` True) on a stopped tracee (target != current), with payload kind
+    ``payload`` (`PAYLOADS`) and header VL ``vl`` (None: the tracee's).
+
+    fpsimd_flush_task_state(target) first; an FPSIMD-format payload for ARM64_VEC_SME is
+    -EINVAL (f916dd32a943: nothing else happens); vec_set_vector_length()
+    (`_vec_set_vector_length`); for ARM64_VEC_SME sme_alloc(target, false) (keeps an
+    existing sme_state; a new one is zeroed, which nothing reads while SVCR.ZA is clear:
+    no write here); unless FPSIMD-format, sve_alloc(target, true) (sve_state zeroed); the
+    streaming-mode block (the version's `sve_set_common_mode`); the memset of a
+    uw.fpsimd_state (the version's `sve_set_common_zero_fpsimd`: current's in v6.16, the
+    target's after 5cbb61bf4168).  FPSIMD-format (NT_ARM_SVE): clear TIF_SVE, fp_type =
+    FP_STATE_FPSIMD, __fpr_set(target) (`model.kernel.ptrace.__fpr_set`: a new generation
+    of V and FPSR/FPCR).  Otherwise fp_type = FP_STATE_SVE and, with data, the tracer's
+    Z/P/FFR into target->thread.sve_state and FPSR/FPCR into its uw.fpsimd_state.
+    Ghosts: the tracee runs with PSTATE.SM as the regset says (`tracer_sm_ghost`); a
+    header without data (`_nodata_ghost`)."""
+    tgt = k.task(target)
+    sm_before = (k.let("sm_before", tgt.svcr_sm.eq(1))
+                 if payload == "nodata" and k.config.sme else None)
+    k.fpsimd_flush_task_state(target)
+    if payload == "fpsimd" and sme:
+        return  # -EINVAL: "Require the user to provide SVE formatted data"
+    _vec_set_vector_length(k, target, sme, vl)
+    if payload != "fpsimd":
+        k.sve_alloc(target)
+    k.sve_set_common_mode(target, sme)
+    k.sve_set_common_zero_fpsimd(target)
+    if payload == "fpsimd":
+        k.update_tsk_thread_flag(target, "TIF_SVE", False)
+        k.set(tgt.fp_type, "FPSIMD")
+        k.__fpr_set(target)
+        tracer_sm_ghost(k, target, 0)
+        return
+    k.set(tgt.fp_type, "SVE")
+    if payload == "sve":
+        k.fp_write_memory(target, [tgt.sve_state.v, tgt.sve_state.zhi, tgt.uw.fpsr],
+                          zhi=True, p_slots=[tgt.sve_state.p], p_defined=True)
+    tracer_sm_ghost(k, target, 1 if sme else 0)
+    if payload == "nodata":
+        _nodata_ghost(k, target, sme, sm_before)
+
+
 def ssve_set_v616(k: Ctx, target: int) -> None:
     """arch/arm64/kernel/ptrace.c (v6.16, read in v6.18.2): ssve_set() -> sve_set_common(
     type ARM64_VEC_SME) for NT_ARM_SSVE with full SVE-format data (an FPSIMD payload is
     -EINVAL since f916dd32a943): `model.variants.v6_16.sve_set_common_v616` with
     sme_alloc(target, false) before sve_alloc(target, true), and the streaming switch's
     ARM64_VEC_SME case (SVCR.SM and TIF_SME set)."""
-    from model.variants import v6_16
-    v6_16.sve_set_common_v616(k, target, sme=True)
+    sve_set_common_v616(k, target, sme=True)
 
 
 # ------------------------------------------------------------------- v6.8-v6.18: za_set
@@ -165,5 +352,6 @@ def za_set_at_vl(k: Ctx, target: int, vl: int) -> None:
     za_set(k, target, data=True)
 
 
-FUNCTIONS_V68 = {"ssve_set": ssve_set_v68, "za_set": za_set, "za_set_at_vl": za_set_at_vl}
+FUNCTIONS_V68 = {"ssve_set": ssve_set_v68, "za_set": za_set, "za_set_at_vl": za_set_at_vl,
+                 "sve_set_common": sve_set_common_v68}
 NEW_FUNCTIONS = list(FUNCTIONS_V68)

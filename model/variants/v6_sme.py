@@ -977,6 +977,7 @@ def v616_functions() -> dict[str, Callable[..., None]]:
                                           fpsimd_syscall_enter_sme_v616),
         "do_sme_acc_foreign": do_sme_acc_foreign_v616,
         "ssve_set": v6_ptrace.ssve_set_v616,
+        "sve_set_common": v6_ptrace.sve_set_common_v616,
         "sme_set_vector_length": sme_set_vector_length_v616,
         # PR_SVE_SET_VL: v6.16's change_live_vector_length() has no SME statement of its
         # own for ARM64_VEC_SVE (SM, ZA, TIF_SME and sme_state are kept)
