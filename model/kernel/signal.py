@@ -242,7 +242,12 @@ def sys_rt_sigreturn(k: Ctx) -> None:
 
     Ghost first (the handler may have edited the frame before the svc): the frame's FP
     contents are the task's new state (V/FPSR; Z-high and P/FFR if the SVE record has
-    data), which it must read back after the return."""
+    data), which it must read back after the return.
+
+    (`Layout.sigreturn_can_fail`) If a record's VL test fails (restore_sigframe() returns
+    an error), badframe: arm64_notify_segfault(); the task never returns to user space
+    (program point SIGSEGV, then `sigsegv_exit`), so the ghost's new generation is never
+    read: no property expects it (properties/lemmas.py `_alive`, `_sigreturn_failing`)."""
     t, f = k.cur, k.cur.sigframe
     k.el0_svc()
     k.supersede(k.current)
