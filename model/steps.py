@@ -559,8 +559,8 @@ STEPS: tuple[Step, ...] = (
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
          & S.tasks[p["task"]].in_handler.eq(0),
          lambda k, p: k.do_signal()),
-    Step("sigreturn", "the signal handler returns: rt_sigreturn (with a VL change in the"
-         " handler it may fail: SIGSEGV)", _event("signal", _user),
+    # (rt_sigreturn fails, SIGSEGV, where the handler could change a VL: step sigsegv_exit)
+    Step("sigreturn", "the signal handler returns: rt_sigreturn", _event("signal", _user),
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER")
          & S.tasks[p["task"]].in_handler.eq(1),
          lambda k, p: k.sys_rt_sigreturn()),
