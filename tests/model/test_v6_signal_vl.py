@@ -18,6 +18,7 @@ import pytest
 from checker.inspect.load import load
 from checker.inspect.replay import build_instance, replay
 from checker.instance import Instance
+from checker.lemma_states import LEMMA_PREFIX, lemmas_on_reachable_states
 from checker.native.explore import explore_native
 from model.config import Config, kconfig_preset
 from model.state import Layout
@@ -194,3 +195,17 @@ def test_curated_trace_reproduces_on_v610_not_v616() -> None:
     assert trace.config["sme"] and trace.config["events"] == ["signal", "sme_set_vl"]
     assert replay(trace, build_instance(trace, "v6.10", {})).reproduces
     assert not replay(trace, build_instance(trace, "v6.16", {})).reproduces
+
+
+@pytest.mark.slow
+def test_v616_lemmas_hold_with_a_vl_change_in_a_handler() -> None:
+    """The lemmas `prove` uses for v6.16 hold in every reachable state of the SVE case
+    (split, VHE, one task: 103,845 states; marked slow for its cold build): a task killed
+    by a failed rt_sigreturn is not alive (properties/lemmas.py `_alive`,
+    `_sigreturn_failing`).  (`prove` itself on this configuration did not finish in
+    1,500 s: no verdict yet.)"""
+    inst = Instance(Config(**{**SVE_VL, "vhe": True, "preemption": "split"}),
+                    get_variant("v6.16"))
+    res = lemmas_on_reachable_states(inst)
+    assert res.complete and res.stats.states == 103_845
+    assert not [n for n in res.violations if n.startswith(LEMMA_PREFIX)]
