@@ -74,6 +74,13 @@ SME_PCS = ("SME_ACC",)
 # loop's top or after the loop (before vcpu_put()), where it goes back to.  Appended
 # only then, so that the other configurations' encodings are unchanged.
 RUN_NEON_PCS = ("RUN_NEON_TOP", "RUN_NEON_EXIT")
+# (event signal with a VL-change event whose lengths can differ: `Layout.sigreturn_can_fail`)
+# SIGSEGV: a task whose rt_sigreturn failed (a frame record's VL is not the task's:
+# -EINVAL -> badframe -> arm64_notify_segfault()) and which has not yet died of the
+# SIGSEGV (get_signal() -> do_group_exit(), model.kernel.signal.sigsegv_exit); DEAD: it
+# has (TASK_DEAD, switched out for the last time, never runnable again).  Appended only
+# then, so that the other configurations' encodings are unchanged.
+SIGSEGV_PCS = ("SIGSEGV", "DEAD")
 PC = Domain("pc", PCS)
 
 # State that only newer kernel versions have, declared only for the variants that need
@@ -295,6 +302,16 @@ class TaskVars:
     # (the same, with FPMR and the exec event: fpmr_expect_zero at delivery; a constant
     # unless fpmr_expect_zero is a variable)
     sf_fpmr_expect_zero: Var | Expr = None  # type: ignore[assignment]
+    # (event signal with sve_set_vl and several SVE VLs: Layout.frame_vl) the VL the frame's
+    # sve_context header carries for a non-streaming record: the task's thread.sve_vl at
+    # delivery (preserve_sve_context()), which restore_sve_fpsimd_context() compares with
+    # the task's VL at rt_sigreturn.  None otherwise (the check cannot fail).
+    sigframe_vl: Var | None = None
+    # (event signal with sme_set_vl and several SVLs: Layout.frame_svl) the streaming VL at
+    # delivery, which za_context's header carries (preserve_za_context()) and, for a
+    # streaming record (SVE_SIG_FLAG_SM), sve_context's; compared with the task's SME VL
+    # by restore_za_context() and restore_sve_fpsimd_context().  None otherwise.
+    sigframe_svl: Var | None = None
 
 
 # (event signal with SME) each snapshot ghost of TaskVars and the ghost it copies at delivery.
@@ -377,8 +394,18 @@ class Layout:
         cfg = self.config
         self.features = frozenset(self.features)
         run_neon = "kernel_fpstate" in self.features and "kvm_run_kernel_neon" in cfg.events
+        events = set(cfg.events)
+        self.signals = "signal" in events
+        # (event signal with sve_set_vl / sme_set_vl and several lengths of that kind) a
+        # handler can change its VL, so a frame record's VL can differ from the task's at
+        # rt_sigreturn: per-task frame VLs (TaskVars.sigframe_vl/sigframe_svl) and the
+        # program points of a task killed by the failed sigreturn (SIGSEGV_PCS)
+        self.frame_vl = self.signals and "sve_set_vl" in events and len(cfg.sve_vls) > 1
+        self.frame_svl = self.signals and "sme_set_vl" in events and len(cfg.sme_vls) > 1
         self.PC = Domain("pc", PCS + (SME_PCS if cfg.sme else ())
-                         + (RUN_NEON_PCS if run_neon else ()) + tuple(self.extra_pcs))
+                         + (RUN_NEON_PCS if run_neon else ())
+                         + (SIGSEGV_PCS if self.sigreturn_can_fail else ())
+                         + tuple(self.extra_pcs))
         unknown = sorted(self.features - set(FEATURES))
         if unknown:
             raise ModelError(f"unknown state features {unknown}; known: {sorted(FEATURES)}")
@@ -479,9 +506,7 @@ class Layout:
             return self._with_fpmr(Image(prefix, v, fpsr, zhi, p=p), f"{prefix}.fpmr", 0)
 
         b = BOOL
-        events = set(cfg.events)
         self.ptrace = "ptrace_stop" in events
-        self.signals = "signal" in events
         # (event fork) the task slot a fork creates: the last plain user task, when there
         # is another user task to be its parent.  It does not exist until then.
         self.fork_child: int | None = (
@@ -646,6 +671,12 @@ class Layout:
                     sme_vl=self._var(f"{name}.sme_vl", self.SVL, cfg.sme_default_vl_index)
                     if self.multi_svl else Const(self.SVL, 0),
                     **self._sigframe_sme_vars(name, self.signals and cfg.sme),
+                    # (Layout.frame_vl / frame_svl) sve_context.vl and za_context.vl as
+                    # delivery wrote them (the task's VLs then; 0 while no frame is live)
+                    sigframe_vl=self._var(f"{name}.sigframe.sve_vl", self.VL, 0)
+                    if self.frame_vl else None,
+                    sigframe_svl=self._var(f"{name}.sigframe.sme_vl", self.SVL, 0)
+                    if self.frame_svl else None,
                 )
             )
         for c in range(cfg.cpus):
@@ -784,6 +815,13 @@ class Layout:
         return var
 
     # ------------------------------------------------------------------ value tokens
+    @property
+    def sigreturn_can_fail(self) -> bool:
+        """(event signal with a VL-change event and several lengths of its kind) a handler
+        can change the task's VL, so rt_sigreturn can find a frame record at another VL
+        and fail (SIGSEGV): the layout has the frame VLs and SIGSEGV_PCS."""
+        return self.frame_vl or self.frame_svl
+
     @property
     def sve_acc_split(self) -> bool:
         """With SVE, do_sve_acc() is two steps around program point SVE_ACC (v6.x: state

@@ -114,9 +114,12 @@ def not_running(S: Layout, t: int) -> Expr:
 
 def runnable(S: Layout, t: int) -> Expr:
     """The scheduler may pick t: it exists (event fork: the child slot exists once
-    forked) and it is not in a ptrace stop (TASK_TRACED)."""
+    forked), it is not in a ptrace stop (TASK_TRACED) and it has not died (program point
+    DEAD, `Layout.sigreturn_can_fail`)."""
     task = S.tasks[t]
     g = task.stopped.eq(0)
+    if "DEAD" in S.PC.labels and task.mm:
+        g = g & task.pc.ne("DEAD")  # (a failed rt_sigreturn's SIGSEGV killed it)
     return g & task.created.eq(1) if isinstance(task.created, Var) else g
 
 
@@ -331,6 +334,16 @@ def _set_svl(S: Layout) -> Iterable[Params]:
     for p in _user(S):
         for vl in range(len(S.config.sme_vls)):
             yield {**p, "svl": vl}
+
+
+def _sigsegv_exit(S: Layout) -> Iterable[Params]:
+    """(event signal, `Layout.sigreturn_can_fail`) A user task killed by the SIGSEGV of a
+    failed rt_sigreturn and the task it switches to for the last time."""
+    if not S.sigreturn_can_fail:
+        return
+    for p in _switch(S):
+        if S.tasks[p["task"]].mm:
+            yield p
 
 
 def _exit(S: Layout) -> Iterable[Params]:
@@ -585,29 +598,34 @@ STEPS: tuple[Step, ...] = (
          & preemptible(S, p["cpu"], p["task"])
          & not_running(S, p["next"]) & runnable(S, p["next"]),
          lambda k, p: k.do_exit(p["next"])),
+    # The VL changes are allowed inside a signal handler too: the frame keeps the VLs of
+    # its delivery, and rt_sigreturn fails with SIGSEGV if they are no longer the task's
+    # (model/kernel/signal.py; steps sigreturn and sigsegv_exit).
     Step("sve_set_vl", "prctl(PR_SVE_SET_VL): sve_set_current_vl -> sve_set_vector_length",
          _set_vl,
-         # Not inside a signal handler: restore_sve_fpsimd_context() rejects a frame whose
-         # VL is not the task's (SIGSEGV), which the signal model does not represent.
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
-         & S.tasks[p["task"]].syscall_body.eq(1) & S.tasks[p["task"]].in_handler.eq(0),
+         & S.tasks[p["task"]].syscall_body.eq(1),
          lambda k, p: k.sve_set_current_vl(p["vl"])),
     Step("sme_set_vl", "prctl(PR_SME_SET_VL): sme_set_current_vl -> vec_set_vector_length",
          _set_svl,
-         # Not inside a signal handler, as for sve_set_vl: a frame's streaming record
-         # carries the VL, which sigreturn checks against the task's (SIGSEGV).
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
-         & S.tasks[p["task"]].syscall_body.eq(1) & S.tasks[p["task"]].in_handler.eq(0),
+         & S.tasks[p["task"]].syscall_body.eq(1),
          lambda k, p: k.sme_set_current_vl(p["svl"])),
     Step("signal", "do_notify_resume delivers a signal: do_signal -> setup_rt_frame",
          _event("signal", _user),
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL")
          & S.tasks[p["task"]].in_handler.eq(0),
          lambda k, p: k.do_signal()),
+    # (rt_sigreturn fails, SIGSEGV, where the handler could change a VL: step sigsegv_exit)
     Step("sigreturn", "the signal handler returns: rt_sigreturn", _event("signal", _user),
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER")
          & S.tasks[p["task"]].in_handler.eq(1),
          lambda k, p: k.sys_rt_sigreturn()),
+    Step("sigsegv_exit", "the SIGSEGV of a failed rt_sigreturn kills the task: get_signal"
+         " -> do_group_exit -> do_exit, its last __schedule to `next`", _sigsegv_exit,
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "SIGSEGV")
+         & may_sleep(S, p["cpu"]) & not_running(S, p["next"]) & runnable(S, p["next"]),
+         lambda k, p: k.sigsegv_exit(p["next"])),
     Step("syscall", "a syscall from user space (el0_svc)", _user,
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER"),
          lambda k, p: k.el0_svc()),

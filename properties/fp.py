@@ -897,6 +897,40 @@ def needs_set_vl(cfg: Config) -> str | None:
     return None if cfg.user_tasks else "no user tasks in this configuration"
 
 
+def _needs_signal_vl_change(kind: str) -> Callable[[Config], str | None]:
+    """(event signal with the VL-change event of ``kind``, "sve" or "sme", and several
+    lengths of it: model.state.Layout.frame_vl / frame_svl) a handler can change that VL."""
+    def scope(cfg: Config) -> str | None:
+        event, vls = (("sve_set_vl", cfg.sve_vls) if kind == "sve"
+                      else ("sme_set_vl", cfg.sme_vls))
+        for name in ("signal", event):
+            if name not in cfg.events:
+                return f"event {name} not included (--event {name})"
+        if len(vls) < 2:
+            return f"one {kind.upper()} vector length (--{kind}-vls A,B)"
+        return None if cfg.user_tasks else "no user tasks in this configuration"
+    return scope
+
+
+def _sigreturn_other_vl(S: Layout, a: Action) -> Expr | None:
+    """rt_sigreturn with a frame whose sve_context VL is not the task's SVE VL (the handler
+    changed it): restore_sve_fpsimd_context() fails for a non-streaming record."""
+    t = S.tasks[a.param("task")] if a.name == "sigreturn" else None
+    if t is None or not isinstance(t.sigframe_vl, Var):
+        return None
+    return t.sigframe_vl.ne(t.sve_vl) & t.sigframe_sm.eq(0)
+
+
+def _sigreturn_other_svl(S: Layout, a: Action) -> Expr | None:
+    """rt_sigreturn with a frame whose za_context (and streaming sve_context) VL is not
+    the task's SME VL: restore_za_context() (or, streaming, restore_sve_fpsimd_context())
+    fails."""
+    t = S.tasks[a.param("task")] if a.name == "sigreturn" else None
+    if t is None or not isinstance(t.sigframe_svl, Var):
+        return None
+    return t.sigframe_svl.ne(t.sme_vl)
+
+
 def _needs_set_vl_and_cpus(cfg: Config) -> str | None:
     if cfg.cpus < 2:
         return "one CPU: a task's state cannot be live on another CPU"
@@ -1176,6 +1210,13 @@ GUARDS: tuple[Guard, ...] = (
     Guard("sve_set_vl_with_tif_sve",
           "(event sve_set_vl) a task changes its vector length with TIF_SVE set",
           _set_vl_sve, _needs_set_vl_and_tracer),
+    Guard("sigreturn_at_other_vl",
+          "(events signal, sve_set_vl) rt_sigreturn after the handler changed the SVE VL"
+          " (a non-streaming frame: -EINVAL, SIGSEGV)", _sigreturn_other_vl,
+          _needs_signal_vl_change("sve")),
+    Guard("sigreturn_at_other_svl",
+          "(events signal, sme_set_vl) rt_sigreturn after the handler changed the SME VL"
+          " (-EINVAL, SIGSEGV)", _sigreturn_other_svl, _needs_signal_vl_change("sme")),
     Guard("sve_load_at_other_vl",
           "(event sve_set_vl) an SVE task is reloaded on a CPU whose ZCR_EL1 holds another"
           " vector length", _sve_load_other_vl, needs_set_vl),

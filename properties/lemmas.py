@@ -120,8 +120,32 @@ def _alive(t) -> Expr:  # noqa: ANN001
     """Task t exists: TRUE except for the fork child's slot (event fork,
     model.state.Layout.fork_child) before its fork or after its do_exit().  A dead
     task_struct's FP fields are no context's state: nobody reads them until the next
-    fork overwrites them (``*dst = *src``) and copy_thread() flushes its binding."""
-    return t.created.eq(1) if isinstance(t.created, Var) else TRUE
+    fork overwrites them (``*dst = *src``) and copy_thread() flushes its binding.
+
+    (model.state.Layout.sigreturn_can_fail) Nor is a task killed by the SIGSEGV of a
+    failed rt_sigreturn (program points SIGSEGV and DEAD): it never returns to user space,
+    and its latest values may be nowhere (the sigreturn's ghost made the frame's values
+    its new generation before the VL test failed, and the frame is dead)."""
+    g = t.created.eq(1) if isinstance(t.created, Var) else TRUE
+    if isinstance(t.pc, Var) and "DEAD" in t.pc.dom.labels:
+        g = g & t.pc.ne("SIGSEGV") & t.pc.ne("DEAD")
+    return g
+
+
+def _sigreturn_failing(S: Layout, t) -> Expr:  # noqa: ANN001
+    """(Layout.sigreturn_can_fail, --preemption split) Task t is preempted inside
+    rt_sigreturn after a frame record's VL test failed (the C local ``err`` of
+    restore_sigframe(), carried in state while the task waits: model.kernel.signal
+    check_record's locals sve_vl_ok / za_vl_ok): it is on its way to badframe's SIGSEGV
+    and dies (program points SIGSEGV, DEAD; `_alive`).  Its new generation is only in the
+    frame, which is popped before the SIGSEGV: nothing expects it any more."""
+    out = []
+    for name, var in S.carried_vars.items():
+        task, pc, key = name.split(".", 2)
+        if (task == t.name and pc.startswith("sigreturn@")
+                and key.startswith(("sve_vl_ok@", "za_vl_ok@"))):
+            out.append(t.pc.eq(pc) & var.eq(0))
+    return any_of(out)
 
 
 def _pc_in(t, pcs) -> Expr:  # noqa: ANN001
@@ -393,6 +417,8 @@ def plain_tasks_stay_out_of_kvm(S: Layout) -> Expr:
     # (--preemption split) preempted inside a step a plain task can run: syscalls,
     # ret_to_user, the SVE trap, ptrace (KVM_RUN's steps are the VMM threads')
     pcs += tuple(p for p in S.extra_pcs if not p.startswith(KVM_STEPS))
+    # (Layout.sigreturn_can_fail) killed by a failed rt_sigreturn's SIGSEGV
+    pcs += ("SIGSEGV", "DEAD")
     return all_of(_pc_in(t, pcs) for t in _users(S) if not t.vmm)
 
 
@@ -1008,8 +1034,9 @@ def signal_frame_state(S: Layout) -> Expr:
             continue
         out: list[Expr] = []
         res.append(out)
-        # (event fork) an empty task_struct slot's frame is no one's: not constrained
-        alive = _alive(t)
+        # (event fork) an empty task_struct slot's frame is no one's: not constrained;
+        # nor (a VL change in the handler) that of a task whose sigreturn failed
+        alive = _alive(t) & ~_sigreturn_failing(S, t)
         last = S.latest(t.index)
         dwins, rwins = S.windows("signal"), S.windows("sigreturn")
         delivering = tuple(pc for _, pc, _ in dwins)
@@ -1040,25 +1067,36 @@ def signal_frame_state(S: Layout) -> Expr:
                                     & implies(t.p_written.eq(1), f.p.eq(last))) \
                 & implies(fsv.eq(0), f.zhi.eq(S.ZERO) & f.p.eq(S.ZERO))
         out.append(implies(t.in_handler.eq(1), own))
+        # (not inside el0_svc() after its SVE discard and before its bookkeeping ends the
+        # freshness: the syscall ABI's Z-high/P expectations have changed, the frame not)
         out.append(implies(t.in_handler.eq(1) & ~_pc_in(t, returning)
+                           & ~_pc_in(t, S.continuations_in("el0_svc"))
                            & t.sigframe_fresh.eq(1), fresh))
         # returning
         parts = [t.in_handler.eq(1), t.sigframe_fresh.eq(0), f.v.eq(last)]
         if isinstance(t.expect_zero, Var):
             parts.append(t.expect_zero.eq(0))
         for slot in (f.fpsr, t.uw.v, t.uw.fpsr):
-            done = S.windows_after("sigreturn", _field(slot))
+            # written on every path (after the last window before a write of it; the
+            # restore has one fpsimd_update_current_state() per record kind) ...
+            writes = [k for k, _, w in rwins if w.endswith(_field(slot))]
+            done = tuple(pc for k, pc, _ in rwins if k > max(writes)) if writes \
+                else S.windows_after("sigreturn", _field(slot))
             parts.append(implies(_pc_in(t, done), slot.eq(last)))
-            if slot is not f.fpsr or any(w.endswith(_field(slot)) for _, _, w in rwins):
-                # not yet written: an older value (the ghost superseded it); uw is written
-                # by fpsimd_update_current_state(), after every restoring window but the
-                # ones inside it (v6.16)
-                parts.append(implies(_restoring(S, t) & ~_pc_in(t, done), slot.ne(last)))
+            if slot is not f.fpsr or writes:
+                # ... and not yet written on any (before the first such window): an older
+                # value (the ghost superseded it); uw is written by
+                # fpsimd_update_current_state(), after every restoring window but the ones
+                # inside it (v6.16)
+                some = S.windows_after("sigreturn", _field(slot))
+                parts.append(implies(_restoring(S, t) & ~_pc_in(t, some), slot.ne(last)))
         out.append(implies(_pc_in(t, returning), all_of(parts)))
         # until restore_sigframe() has put the new generation in place, nothing but the
         # frame and uw.fpsimd_state holds it (registers, sve_state and other tasks' memory
         # hold older values: the ghost superseded them)
-        mine = {id(s_) for s_ in f.all_slots() + t.uw.all_slots()}
+        # (restore_sve_fpsimd_context()'s payload copy puts the frame's values into
+        # sve_state too)
+        mine = {id(s_) for s_ in f.all_slots() + t.uw.all_slots() + t.sve_state.all_slots()}
         out.append(implies(_restoring(S, t), all_of(
             slot.ne(last) for img in S.all_images() for slot in img.all_slots()
             if id(slot) not in mine)))
@@ -1369,8 +1407,8 @@ def v6_guest_saved_unless_live(S: Layout) -> Expr:
 
 @_needs_owner
 def v6_task_saved_unless_live(S: Layout) -> Expr:
-    return all_of(~_alive(t) | _restoring(S, t) | _vl_changing(S, t)
-                  | _v6_task_saved_latest(S, t) | any_of(
+    return all_of(~_alive(t) | _sigreturn_failing(S, t) | _restoring(S, t)
+                  | _vl_changing(S, t) | _v6_task_saved_latest(S, t) | any_of(
         S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0) & _bound_task(S, c, t)
         & ~_v6_guest_live(S, c) for c in _cpus(S))
         for t in _users(S))
@@ -1551,8 +1589,8 @@ def v61_sve_current_bound_not_foreign(S: Layout) -> Expr:
 def v61_sve_trap_state(S: Layout) -> Expr:
     return all_of(implies(t.pc.eq("SVE_ACC"), t.tif_sve.eq(0) & t.sve_state.zhi.eq(S.ZERO)
                           & t.sve_state.p.eq(S.ZERO))
-                  & implies(_pc_in(t, S.continuations_in("sve_alloc")), t.tif_sve.eq(0))
-                  & implies(_pc_in(t, S.continuations_in("sve_alloc", "sve_state.p")),
+                  & implies(_pc_in(t, _sve_trap_alloc_pcs(S)), t.tif_sve.eq(0))
+                  & implies(_pc_in(t, _sve_trap_alloc_pcs(S, "sve_state.p")),
                             t.sve_state.zhi.eq(S.ZERO))
                   for t in _users(S))
 
@@ -1582,17 +1620,23 @@ def v6_sve_ghosts_need_tif_sve(S: Layout) -> Expr:
         syscall: sve_set() stores them in SVE format (fp_type SVE) and flushes the task,
         whose reload binds it with to_save FP_STATE_CURRENT (fpsimd_bind_task_to_cpu();
         only fpsimd_syscall_enter() writes FPSIMD, at the entry, before the stop), so no
-        save inside the syscall drops them (the fix of 398edaa12f9c)."""
-        if not tracer or "to_save" not in S.features:
+        save inside the syscall drops them (the fix of 398edaa12f9c).  (event signal)
+        So does v6.16's rt_sigreturn restoring an SVE payload: fp_type SVE, the state
+        saved and flushed, its reload binds it with to_save FP_STATE_CURRENT, and
+        forget_syscall_v616 leaves the model's in_syscall set until the return."""
+        if not (tracer or S.signals) or "to_save" not in S.features:
             return t.in_syscall.eq(0)
         return t.in_syscall.eq(0) | (t.fp_type.eq("SVE") & all_of(
             implies(_bound_task(S, c, t), S.cpu[c].last_to_save.eq("CURRENT"))
             for c in _cpus(S)))
     # (SME) or the task is in streaming mode: its streaming writes set the ghosts, and
     # leaving streaming mode (its SMSTOP, the syscall's SMSTOP SM) clears them
+    # (event signal, split) inside rt_sigreturn the ghosts are the frame's new generation
+    # before the restore has put it in place (`_restoring`; lemma signal_frame_state)
     return all_of(implies(t.zhi_expected.eq(1) | t.p_written.eq(1),
                           (t.tif_sve.eq(1) & in_syscall_ok(t) & ~_pc_in(t, in_svc))
-                          | (t.sm_expected.eq(1) if S.config.sme else FALSE))
+                          | (t.sm_expected.eq(1) if S.config.sme else FALSE)
+                          | _restoring(S, t) | ~_alive(t) | _sigreturn_failing(S, t))
                   for t in _users(S))
 
 
@@ -1627,8 +1671,17 @@ def v6_sve_live_zen_is_tif_sve(S: Layout) -> Expr:
 
 def _in_sve_alloc(S: Layout, t) -> Expr:  # noqa: ANN001
     """(--preemption split) Task t is preempted inside do_sve_acc()'s sve_alloc(), before
-    program point SVE_ACC (the memset of sve_state is preemptible)."""
-    return _pc_in(t, S.continuations_in("sve_alloc"))
+    program point SVE_ACC (the memset of sve_state is preemptible).  Only the SVE trap's
+    windows: rt_sigreturn's restore_sve_fpsimd_context() calls sve_alloc() too (event
+    signal), where the task is restoring a frame (lemma signal_frame_state)."""
+    return _pc_in(t, _sve_trap_alloc_pcs(S))
+
+
+def _sve_trap_alloc_pcs(S: Layout, before: str = "") -> tuple[str, ...]:
+    """The continuation points inside do_sve_acc()'s sve_alloc() (step user_sve_trap),
+    optionally only those before a statement whose text contains ``before``."""
+    return tuple(pc for pc in S.continuations_in("sve_alloc", before)
+                 if pc.startswith("user_sve_trap@"))
 
 
 @_needs_sve
@@ -1637,7 +1690,7 @@ def v6_sve_trap_state(S: Layout) -> Expr:
                           & t.sve_state.p.eq(S.ZERO))
                   & implies(_in_sve_alloc(S, t), t.tif_sve.eq(0))
                   # sve_alloc()'s memset writes V, then the bits above, then P/FFR
-                  & implies(_pc_in(t, S.continuations_in("sve_alloc", "sve_state.p")),
+                  & implies(_pc_in(t, _sve_trap_alloc_pcs(S, "sve_state.p")),
                             t.sve_state.zhi.eq(S.ZERO))
                   for t in _users(S))
 

@@ -124,7 +124,8 @@ def copy_task_struct(k: Ctx, child: int) -> None:
         # inside the same handler on a copy of the same frame.
         for d, s_ in zip(dst.sigframe.all_slots(), src.sigframe.all_slots(), strict=True):
             k.copy_as_child(d, s_, parent, child)
-        for f in ("in_handler", "sigframe_sve", "sigframe_sm", "sigframe_za"):
+        for f in ("in_handler", "sigframe_sve", "sigframe_sm", "sigframe_za", "sigframe_vl",
+                  "sigframe_svl"):
             if isinstance(getattr(dst, f), Var):
                 k.set(getattr(dst, f), getattr(src, f))
         if isinstance(dst.sigframe_zadata, Var):  # (SME) za_context's ZA data

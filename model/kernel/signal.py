@@ -25,15 +25,31 @@ What no_loss/no_leak mean across a signal (properties/fp.py):
 With SME (v6 variants only) the frame also has sve_context's SVE_SIG_FLAG_SM and
 za_context's ZA data, and setup_return() makes the handler run with SM and ZA clear
 (model/variants/v6_events.py).
-Abstractions: a frame that fails the magic/size/vl checks (-EINVAL/-EFAULT: the task
-gets SIGSEGV) is not modelled (the vector length is fixed, so sve.vl always matches);
-the handler does not add or remove records.
+A handler may change its vector lengths (events sve_set_vl / sme_set_vl with several
+lengths of the kind: `Layout.sigreturn_can_fail`): the frame's records carry the VLs of
+the delivery (TaskVars.sigframe_vl / sigframe_svl), and rt_sigreturn fails if a record's VL
+is not the task's then (read in signal.c of v4.18, v6.1-rc7, v6.10.0, v6.14.0 and
+v6.18.2, the same tests in each): restore_sve_fpsimd_context() compares sve_context.vl
+with task_get_sme_vl() for a streaming record (SVE_SIG_FLAG_SM) or task_get_sve_vl()
+else, restore_za_context() za_context.vl with task_get_sme_vl(); each returns -EINVAL
+before its first statement with an FP effect, restore_sigframe() stops at the first
+error, and sys_rt_sigreturn() goes to badframe: arm64_notify_segfault() forces SIGSEGV.
+What has changed by then depends on the version and on which record fails
+(`restore_sigframe`, `model.variants.v6_events.restore_sigframe_v616`).  The task then
+dies of the SIGSEGV on its way back to user space (`arm64_notify_segfault`,
+`sigsegv_exit`); its FP state never runs again, so no property expects anything of it.
+Abstractions: the SIGSEGV takes its default action (a core dump, whose regset reads are
+not modelled, then do_group_exit()); a task with a SIGSEGV handler would instead get it
+delivered into a new frame: not modelled.  Frames failing the magic/size checks are not
+modelled either: the handler does not add, remove or resize records.
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
+
 from model.ctx import Ctx
-from model.dsl import Var
+from model.dsl import TRUE, Eq, Expr, Var
 from model.state import Image
 
 
@@ -54,12 +70,77 @@ def preserve_sve_context(k: Ctx) -> None:
     t, f = k.cur, k.cur.sigframe
     sve = k.let("vq", k.test_thread_flag("TIF_SVE"))
     k.set(t.sigframe_sve, sve)
+    put_record_vl(k)
     with k.If(sve):
         k.set(f.zhi, t.sve_state.zhi)
         k.set(f.p, t.sve_state.p)
     with k.Else():  # no register data in the record: the slots stay unused (zero)
         k.set(f.zhi, k.S.ZERO)
         k.set(f.p, k.S.ZERO)
+
+
+def put_record_vl(k: Ctx, sm: Expr | None = None) -> None:
+    """The header statement of preserve_sve_context() (v4.18-v6.16, not a C function):
+    ``__put_user_error(vl, &ctx->vl, err)``, vl = the task's SME VL for a streaming record
+    (``sm``, SVE_SIG_FLAG_SM) and its SVE VL else.  Kept where the VL can change while the
+    frame is live (`Layout.frame_vl`, `Layout.frame_svl`): the model has one field per kind
+    (the SVE one is written for every record and read only for a non-streaming one)."""
+    t = k.cur
+    if isinstance(t.sigframe_vl, Var):
+        k.set(t.sigframe_vl, t.sve_vl)
+    if sm is not None and isinstance(t.sigframe_svl, Var):
+        with k.If(sm):
+            k.set(t.sigframe_svl, t.sme_vl)
+
+
+def put_za_record_vl(k: Ctx) -> None:
+    """The header statement of preserve_za_context() (v6.8-v6.16, not a C function):
+    ``__put_user_error(vl, &ctx->vl, err)``, vl = task_get_sme_vl(current), whether or not
+    ZA data follows (`Layout.frame_svl`)."""
+    t = k.cur
+    if isinstance(t.sigframe_svl, Var):
+        k.set(t.sigframe_svl, t.sme_vl)
+
+
+def sve_record_vl_ok(k: Ctx) -> Expr | None:
+    """restore_sve_fpsimd_context()'s VL test (v4.18-v6.16, the same in every tree read):
+    the record's vl must equal task_get_sme_vl(current) for a streaming record
+    (SVE_SIG_FLAG_SM; the flag test comes first) and task_get_sve_vl(current) else, or
+    the function returns -EINVAL before any statement with an FP effect.  None where it
+    cannot fail (the VL of that kind never changes while a frame is live)."""
+    t = k.cur
+    sve = Eq(t.sve_vl, t.sigframe_vl) if isinstance(t.sigframe_vl, Var) else None
+    sme = Eq(t.sme_vl, t.sigframe_svl) if isinstance(t.sigframe_svl, Var) else None
+    if sve is None and sme is None:
+        return None
+    if not isinstance(t.sigframe_sm, Var):  # no SME: every record is non-streaming
+        return sve
+    sm = t.sigframe_sm.eq(1)
+    return (sm & (sme if sme is not None else TRUE)) | (~sm & (sve if sve is not None
+                                                                 else TRUE))
+
+
+def za_record_vl_ok(k: Ctx) -> Expr | None:
+    """restore_za_context()'s VL test (v6.8-v6.16): za_context.vl must equal
+    task_get_sme_vl(current), with or without ZA data, or -EINVAL before anything else.
+    None where it cannot fail."""
+    t = k.cur
+    return Eq(t.sme_vl, t.sigframe_svl) if isinstance(t.sigframe_svl, Var) else None
+
+
+def unless_failed(k: Ctx, ok: Var | None) -> AbstractContextManager[object]:
+    """restore_sigframe()'s ``if (err == 0 && ...)`` before each record's restore: the
+    block runs only if no record has failed so far (``ok``, None: none can fail)."""
+    return nullcontext() if ok is None else k.If(ok)
+
+
+def check_record(k: Ctx, ok: Var | None, test: Expr | None, name: str) -> Var | None:
+    """``err`` after one more record's VL test: the local ``ok`` (no error so far) and
+    the record's own ``test``, evaluated now (C: its restore function's first statement
+    returns -EINVAL), or None if neither can fail."""
+    if test is None:
+        return ok
+    return k.let(name, test if ok is None else ok & test)
 
 
 def setup_rt_frame(k: Ctx) -> None:
@@ -161,7 +242,12 @@ def sys_rt_sigreturn(k: Ctx) -> None:
 
     Ghost first (the handler may have edited the frame before the svc): the frame's FP
     contents are the task's new state (V/FPSR; Z-high and P/FFR if the SVE record has
-    data), which it must read back after the return."""
+    data), which it must read back after the return.
+
+    (`Layout.sigreturn_can_fail`) If a record's VL test fails (restore_sigframe() returns
+    an error), badframe: arm64_notify_segfault(); the task never returns to user space
+    (program point SIGSEGV, then `sigsegv_exit`), so the ghost's new generation is never
+    read: no property expects it (properties/lemmas.py `_alive`, `_sigreturn_failing`)."""
     t, f = k.cur, k.cur.sigframe
     k.el0_svc()
     k.supersede(k.current)
@@ -186,33 +272,75 @@ def sys_rt_sigreturn(k: Ctx) -> None:
             k.set(t.sigframe_zadata, latest)
         k.set(t.za_expected, k._ghost_bool(t.sigframe_za.eq(1)))
         k.set(t.za_written, k._ghost_bool(t.sigframe_za.eq(1)))
-    k.restore_sigframe(f)
+    ok = k.restore_sigframe(f)
     k.set(t.in_handler, False)
     k.pop_sigframe()
+    if ok is not None:
+        # (Layout.sigreturn_can_fail) restore_sigframe() failed: badframe
+        with k.If(~ok):
+            k.arm64_notify_segfault()
     if isinstance(t.syscall_body, Var):
         k.set(t.syscall_body, False)  # (events fork, sve_set_vl) sigreturn's body is done
 
 
-def restore_sigframe(k: Ctx, frame: Image) -> None:
+def arm64_notify_segfault(k: Ctx) -> None:
+    """arch/arm64/kernel/traps.c: arm64_notify_segfault(addr) -> force_signal_inject(
+    SIGSEGV, ...) -> arm64_force_sig_fault() -> force_sig_fault(): a SIGSEGV is pending
+    (sys_rt_sigreturn()'s badframe, which then returns 0).  The task goes back through
+    el0_svc's exit work to do_notify_resume(), whose do_signal() -> get_signal() takes
+    the default action and does not return (`sigsegv_exit`): the model's program point
+    SIGSEGV.  The frame is dead memory from here (pop_sigframe has cleared it)."""
+    k.goto("SIGSEGV")
+
+
+def sigsegv_exit(k: Ctx, next_task: int) -> None:
+    """The fatal SIGSEGV after a failed rt_sigreturn: kernel/signal.c get_signal() (from
+    arch/arm64/kernel/signal.c do_notify_resume() -> do_signal(), IRQs on, preemptible),
+    default action: do_coredump() (its regset reads of the FP state are not modelled),
+    do_group_exit() -> kernel/exit.c do_exit() -> do_task_dead(): the task switches out
+    for the last time through __schedule(), whose fpsimd_thread_switch() saves its live
+    registers into its own thread struct as for any switch (no current->mm test in
+    v4.18-v6.16).  Then TASK_DEAD: never runnable again (program point DEAD; the
+    task_struct's memory is dead: nothing reads it and no fork reuses it here).  Nothing
+    of the task's FP state is read any more, so no property expects anything of it."""
+    dead = k.current
+    k.__schedule(next_task)
+    k.set(k.task(dead).pc, "DEAD")
+
+
+def restore_sigframe(k: Ctx, frame: Image) -> Var | None:
     """arch/arm64/kernel/signal.c: restore_sigframe() (v4.17-v6.15), its FP part:
     forget_syscall(regs) before the FP records are read (so from here on, rt_sigreturn
     is not "in a syscall" for fpsimd_save_user_state(): a save after the restore keeps
     the restored SVE state whole); then, with an SVE record (always present when the
-    system supports SVE) restore_sve_fpsimd_context(), else restore_fpsimd_context()."""
+    system supports SVE) restore_sve_fpsimd_context(), else restore_fpsimd_context().
+
+    Returns the local "no record failed" (C: ``err == 0``), or None where no record can
+    fail (`Layout.sigreturn_can_fail`).  An SVE record at another VL fails before any FP
+    statement (the task's state, saved or live, is untouched); a ZA record at another
+    SVL fails after the SVE/FPSIMD restore (and FPMR's) is complete."""
     k.forget_syscall()
+    ok: Var | None = None
     if k.config.sve or k.config.sme:
-        k.restore_sve_fpsimd_context(frame)
+        ok = check_record(k, None, sve_record_vl_ok(k), "sve_vl_ok")
+        with unless_failed(k, ok):
+            k.restore_sve_fpsimd_context(frame)
     else:
         k.restore_fpsimd_context(frame)
     if k.config.fpmr:
         # (v6.9-v6.15, FEAT_FPMR) then the TPIDR2 record (not modelled) and
         # restore_fpmr_context(): the kernel always writes an fpmr_context, and the
         # handler does not remove records (model/variants/v6_events.py)
-        k.restore_fpmr_context(frame)
+        with unless_failed(k, ok):
+            k.restore_fpmr_context(frame)
     if k.config.sme:
         # (v6.8-v6.15 with SME) then restore_za_context(): the kernel always writes a
-        # za_context when the system supports SME (model/variants/v6_events.py)
-        k.restore_za_context(frame)
+        # za_context when the system supports SME (model/variants/v6_events.py).  Its VL
+        # test fails after the SVE/FPSIMD record has been restored, loaded and bound.
+        ok = check_record(k, ok, za_record_vl_ok(k), "za_vl_ok")
+        with unless_failed(k, ok):
+            k.restore_za_context(frame)
+    return ok
 
 
 def pop_sigframe(k: Ctx) -> None:
@@ -229,6 +357,9 @@ def pop_sigframe(k: Ctx) -> None:
                 k.set(flag, False)
         if isinstance(t.sigframe_zadata, Var):
             k.set(t.sigframe_zadata, k.S.ZERO)
+        for vl in (t.sigframe_vl, t.sigframe_svl):
+            if isinstance(vl, Var):
+                k.set(vl, 0)
         k.set(t.sigframe_fresh, 0)
     k.sigframe_snapshot_forget(k.current)
 
@@ -241,6 +372,8 @@ FUNCTIONS = {
         setup_rt_frame,
         forget_syscall,
         do_signal,
+        arm64_notify_segfault,
+        sigsegv_exit,
         restore_fpsimd_context,
         restore_sve_fpsimd_context,
         sys_rt_sigreturn,

@@ -150,6 +150,14 @@ from model.ctx import Ctx
 from model.dsl import Const, Ite, Var
 from model.kernel.kvm_vcpu_ops import vcpu_fp_write_memory
 from model.kernel.process import copy_task_struct
+from model.kernel.signal import (
+    check_record,
+    put_record_vl,
+    put_za_record_vl,
+    sve_record_vl_ok,
+    unless_failed,
+    za_record_vl_ok,
+)
 from model.state import GHOST_BOOL, SIGFRAME_SNAPSHOT, Image
 from model.variants.v4_18 import check_vcpu_requests
 
@@ -309,8 +317,10 @@ def preserve_sve_context_v6(k: Ctx) -> None:
         k.set(t.sigframe_sm, sm)
         sve = k.let("vq", sm | _fp_type_sve(k, k.current))
     else:
+        sm = None
         sve = k.let("vq", _fp_type_sve(k, k.current))
     k.set(t.sigframe_sve, sve)
+    put_record_vl(k, sm)  # (the header's vl: model.kernel.signal)
     with k.If(sve):
         k.set(f.zhi, t.sve_state.zhi)
         k.set(f.p, t.sve_state.p)
@@ -328,6 +338,7 @@ def preserve_za_context_v68(k: Ctx) -> None:
     t = k.cur
     za = k.let("za_vq", t.svcr_za.eq(1))
     k.set(t.sigframe_za, za)
+    put_za_record_vl(k)  # (the header's vl: model.kernel.signal)
     with k.If(za):
         k.set(t.sigframe_zadata, t.sme_state)
     with k.Else():  # no ZA data in the record
@@ -593,7 +604,7 @@ def forget_syscall_v616(k: Ctx) -> None:
     del k
 
 
-def restore_sigframe_v616(k: Ctx, frame: Image) -> None:
+def restore_sigframe_v616(k: Ctx, frame: Image) -> Var | None:
     """arch/arm64/kernel/signal.c (v6.16 [I], 929fa99b1215; read in v6.18.2):
     restore_sigframe(), its FP part: forget_syscall(regs) (`forget_syscall_v616`);
     fpsimd_save_and_flush_current_state(), then parse_user_sigframe() and, with an SVE
@@ -601,14 +612,24 @@ def restore_sigframe_v616(k: Ctx, frame: Image) -> None:
     else restore_fpsimd_context()."""
     k.forget_syscall()
     k.fpsimd_save_and_flush_current_state()
+    ok: Var | None = None
     if k.config.sve or k.config.sme:
-        k.restore_sve_fpsimd_context(frame)
+        # (VL tests as in v6.8-v6.15: model.kernel.signal; a failing record finds the
+        # task's state saved and flushed, and a failing ZA record finds the SVE/FPSIMD
+        # and FPMR records merged into its thread struct)
+        ok = check_record(k, None, sve_record_vl_ok(k), "sve_vl_ok")
+        with unless_failed(k, ok):
+            k.restore_sve_fpsimd_context(frame)
     else:
         k.restore_fpsimd_context(frame)
     if k.config.fpmr:
-        k.restore_fpmr_context(frame)
+        with unless_failed(k, ok):
+            k.restore_fpmr_context(frame)
     if k.config.sme:
-        k.restore_za_context(frame)
+        ok = check_record(k, ok, za_record_vl_ok(k), "za_vl_ok")
+        with unless_failed(k, ok):
+            k.restore_za_context(frame)
+    return ok
 
 
 def preserve_fpmr_context_v69(k: Ctx) -> None:
