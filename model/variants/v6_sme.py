@@ -170,10 +170,11 @@ options because they are separate properties of a system, model/config.py Config
   mode;
 * a tracer's NT_ARM_ZA write at another SVL (step ptrace_za_set_vl, with events
   ptrace_fpr_set and sme_set_vl): `model.variants.v6_ptrace.za_set_at_vl`;
-* not modelled: a tracer's NT_ARM_SSVE write at another SVL (model/variants/v6_ptrace.py),
-  a VL change inside a signal handler (the
-  step is disabled there: sigreturn's check of the frame's VL is not modelled),
-  PR_SME_SET_VL_ONEXEC/PR_SME_VL_INHERIT.
+* a tracer's NT_ARM_SSVE write at another SVL (steps ptrace_ssve_set_vl*, event
+  ptrace_sve_vl): `model.variants.v6_ptrace.sve_set_common_v68`;
+* a VL change inside a signal handler: rt_sigreturn's test of the frame's SVL and its
+  SIGSEGV (`model.kernel.signal.check_record`);
+* not modelled: PR_SME_SET_VL_ONEXEC/PR_SME_VL_INHERIT.
 
 SVE vcpus run with SME on v6.8-v6.10 and v6.16 (`_save_vcpu_state_sme`: bound with
 to_save FP_STATE_SVE, saved at the vcpu's max VL).  Every optional
