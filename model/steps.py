@@ -300,13 +300,6 @@ def _stop_switch(S: Layout) -> Iterable[Params]:
             yield p
 
 
-def _event(name: str, gen: Callable[[Layout], Iterable[Params]]
-           ) -> Callable[[Layout], Iterable[Params]]:
-    def params(S: Layout) -> Iterable[Params]:
-        return gen(S) if name in S.config.events else ()
-    return params
-
-
 def _fork(S: Layout) -> Iterable[Params]:
     """(event fork) A user task (the parent, in its clone()/fork() syscall) and the child
     slot it creates (`Layout.fork_child`)."""
