@@ -35,10 +35,11 @@ SEED_PROPS = [p for p in ALL if p != "locking_rules"]
     ("v4.17", {"vhe": True}),
     ("seed", {**PREEMPT_NOLOCKDEP}),
     ("seed", {**PREEMPT_NOLOCKDEP, "vhe": True}),
-    ("v4.17", {"cpus": 3, "vcpus": 2}),
+    pytest.param("v4.17", {"cpus": 3, "vcpus": 2}, marks=pytest.mark.slow),  # 2 CPUs: rows 0-1
     pytest.param("seed", {**PREEMPT_NOLOCKDEP, "cpus": 3, "vcpus": 2, "vhe": True},
-                 marks=pytest.mark.slow),  # three CPUs: v4.17's row above
-    ("seed", {**PREEMPT_NOLOCKDEP, "tasks": 2}),
+                 marks=pytest.mark.slow),  # three CPUs, as v4.17's row above
+    # two tasks: the one-task rows 2-3 (and two-task proofs with events: test_prove_events)
+    pytest.param("seed", {**PREEMPT_NOLOCKDEP, "tasks": 2}, marks=pytest.mark.slow),
     ("v4.18", {**kconfig_preset("distro")}),
 ])
 def test_fixed_variants_are_proved(variant, cfg) -> None:
