@@ -27,6 +27,7 @@ from model.config import (
 )
 from model.dsl import ModelError
 from model.events import DEFAULT_EVENTS, EVENTS
+from model.steps import inert_events
 from model.variant import Variant
 from model.variants import VariantError, get_variant, load_variant_file, user_frame
 
@@ -279,11 +280,18 @@ def _build(args: argparse.Namespace, variant: Variant, kconfig: dict, vhe: bool)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     try:
-        return Instance(cfg, variant)
+        inst = Instance(cfg, variant)
     except Exception as exc:  # noqa: BLE001 - a variant's code failing to build
         if getattr(args, "debug", False):
             traceback.print_exc()
         raise UsageError(build_error(variant, exc)) from None
+    noted = args.__dict__.setdefault("_noted_inert", set())  # once per command, not per mode
+    for event in inert_events(inst.layout):
+        if event not in noted:
+            noted.add(event)
+            print(f"note: event {event} adds no step to this configuration, so no verdict"
+                  f" covers it ({EVENTS[event]})", file=sys.stderr)
+    return inst
 
 
 def selected_properties(args: argparse.Namespace) -> list[str]:

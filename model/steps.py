@@ -26,7 +26,7 @@ the arguments for it are in the docstrings of the kernel functions the steps cal
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from model.config import Config
 from model.ctx import Ctx
@@ -882,6 +882,29 @@ def resumed(S: Layout, c: int, t: int, pc: str) -> Expr:
     cpu = S.cpu[c]
     return (running(S, c, t) & at(S, t, pc) & cpu.irqs_disabled.eq(0)
             & cpu.preempt_count.eq(0) & cpu.softirq_count.eq(0) & cpu.hardirq.eq(0))
+
+
+def inert_events(S: Layout, steps: Iterable[Step] = STEPS) -> list[str]:
+    """The configuration's events that add no step instance: the layout of the same
+    configuration without the event gives the same step instances (e.g.
+    ``ptrace_sve_fpsimd`` without --sve or --sme, ``fork`` with one user task).  A verdict
+    then says nothing about the event, which the CLI says in a note
+    (checker/cli_common.py).  An event another selected event needs is never inert."""
+    steps = tuple(steps)
+
+    def instances(L: Layout) -> set[tuple]:
+        return {(step.name, tuple(sorted(p.items()))) for step in steps for p in step.params(L)}
+
+    full = instances(S)
+    out = []
+    for event in S.config.events:
+        try:
+            cfg = replace(S.config, events=tuple(e for e in S.config.events if e != event))
+        except ValueError:
+            continue
+        if instances(Layout(cfg, S.features)) == full:
+            out.append(event)
+    return out
 
 
 def build_actions(S: Layout, variant: Variant, steps: Iterable[Step] = STEPS,
