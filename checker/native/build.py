@@ -36,7 +36,7 @@ ENGINE_C = Path(__file__).with_name("engine.c")
 # long searches, keeps -O2.
 CFLAGS = ["-shared", "-fPIC", "-pthread", "-std=gnu11", "-fno-strict-aliasing"]
 # ``FPCHECK_NATIVE_OPT`` (0, 1 or 2; default 1) sets the level of the plain build.  The test
-# suite uses 0: its hundreds of small configurations each compile once and search for well
+# suite uses 0: its hundred or so small configurations each compile once and search for well
 # under a second, so compiling is most of their native cost (v4.18 one CPU: 1.42 CPU-s at
 # -O1, 0.67 at -O0); tests/checker/native/test_native_opt.py checks that the levels agree.
 OPT_ENV = "FPCHECK_NATIVE_OPT"
