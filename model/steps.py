@@ -291,13 +291,14 @@ def _za_set_vl(S: Layout) -> Iterable[Params]:
             yield {**p, "svl": vl}
 
 
+def _user_switch(S: Layout) -> Iterable[Params]:
+    """A user task (one with an mm) switching out and the task it switches to."""
+    return (p for p in _switch(S) if S.tasks[p["task"]].mm)
+
+
 def _stop_switch(S: Layout) -> Iterable[Params]:
     """A user task entering a ptrace stop and the task it switches to."""
-    if not S.ptrace:
-        return
-    for p in _switch(S):
-        if S.tasks[p["task"]].mm:
-            yield p
+    return _user_switch(S) if S.ptrace else ()
 
 
 def _fork(S: Layout) -> Iterable[Params]:
@@ -332,11 +333,7 @@ def _set_svl(S: Layout) -> Iterable[Params]:
 def _sigsegv_exit(S: Layout) -> Iterable[Params]:
     """(event signal, `Layout.sigreturn_can_fail`) A user task killed by the SIGSEGV of a
     failed rt_sigreturn and the task it switches to for the last time."""
-    if not S.sigreturn_can_fail:
-        return
-    for p in _switch(S):
-        if S.tasks[p["task"]].mm:
-            yield p
+    return _user_switch(S) if S.sigreturn_can_fail else ()
 
 
 def _exit(S: Layout) -> Iterable[Params]:
@@ -508,6 +505,10 @@ def _in_guest(S: Layout, p: Params) -> Expr:
     return _vmm_at("IN_GUEST")(S, p) & S.cpu[p["cpu"]].irqs_disabled.eq(1)
 
 
+# the NT_ARM_SVE / NT_ARM_SSVE payload and header-VL steps, built once for STEPS and
+# TRACER_STEPS
+SVE_REGSET_STEPS: tuple[Step, ...] = tuple(_sve_regset_steps())
+
 STEPS: tuple[Step, ...] = (
     Step("user_fp_write", "user code writes its FP registers", _user,
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER"),
@@ -557,7 +558,7 @@ STEPS: tuple[Step, ...] = (
          " (NT_ARM_SSVE: the tracee enters streaming mode) in a ptrace stop", _sme_regset,
          _stopped_target,
          lambda k, p: k.ssve_set(p["target"])),
-    *_sve_regset_steps(),
+    *SVE_REGSET_STEPS,
     Step("ptrace_za_set", "(SME) a tracer writes a tracee's ZA (NT_ARM_ZA with data: ZA"
          " enabled) in a ptrace stop", _sme_regset, _stopped_target,
          lambda k, p: k.za_set(p["target"], data=True)),
@@ -755,7 +756,7 @@ def describe_params(S: Layout, p: Params) -> str:
 # (the tracee then really is in TASK_TRACED and cannot run until the tracer resumes it).
 TRACER_STEPS = ("ptrace_sve_set", "ptrace_fpr_set", "ptrace_fpmr_set", "ptrace_ssve_set",
                 "ptrace_za_set", "ptrace_za_disable", "ptrace_za_set_vl",
-                *(s.name for s in _sve_regset_steps()))
+                *(s.name for s in SVE_REGSET_STEPS))
 
 
 # A step instance's family for preemption splits: its parameters but the CPU (a task

@@ -320,6 +320,16 @@ def restore_sigframe(k: Ctx, frame: Image) -> Var | None:
     statement (the task's state, saved or live, is untouched); a ZA record at another
     SVL fails after the SVE/FPSIMD restore (and FPMR's) is complete."""
     k.forget_syscall()
+    return restore_fp_records(k, frame)
+
+
+def restore_fp_records(k: Ctx, frame: Image) -> Var | None:
+    """restore_sigframe()'s FP records after its preamble (not a C function of its own;
+    the same in v4.17-v6.16, `model.variants.v6_events.restore_sigframe_v616` saves and
+    flushes first): with an SVE record restore_sve_fpsimd_context(), else
+    restore_fpsimd_context(); then restore_fpmr_context() and restore_za_context() where
+    the system has them, each only while no earlier record failed its VL test.  Returns
+    "no record failed" (C: ``err == 0``), or None where none can fail."""
     ok: Var | None = None
     if k.config.sve or k.config.sme:
         ok = check_record(k, None, sve_record_vl_ok(k), "sve_vl_ok")
@@ -328,15 +338,16 @@ def restore_sigframe(k: Ctx, frame: Image) -> Var | None:
     else:
         k.restore_fpsimd_context(frame)
     if k.config.fpmr:
-        # (v6.9-v6.15, FEAT_FPMR) then the TPIDR2 record (not modelled) and
+        # (v6.9-v6.16, FEAT_FPMR) then the TPIDR2 record (not modelled) and
         # restore_fpmr_context(): the kernel always writes an fpmr_context, and the
         # handler does not remove records (model/variants/v6_events.py)
         with unless_failed(k, ok):
             k.restore_fpmr_context(frame)
     if k.config.sme:
-        # (v6.8-v6.15 with SME) then restore_za_context(): the kernel always writes a
+        # (v6.8-v6.16 with SME) then restore_za_context(): the kernel always writes a
         # za_context when the system supports SME (model/variants/v6_events.py).  Its VL
-        # test fails after the SVE/FPSIMD record has been restored, loaded and bound.
+        # test fails after the SVE/FPSIMD record has been restored (v6.8-v6.15: loaded
+        # and bound; v6.16: merged into the saved state).
         ok = check_record(k, ok, za_record_vl_ok(k), "za_vl_ok")
         with unless_failed(k, ok):
             k.restore_za_context(frame)

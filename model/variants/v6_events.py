@@ -150,14 +150,7 @@ from model.ctx import Ctx
 from model.dsl import Const, Ite, Var
 from model.kernel.kvm_vcpu_ops import vcpu_fp_write_memory
 from model.kernel.process import copy_task_struct
-from model.kernel.signal import (
-    check_record,
-    put_record_vl,
-    put_za_record_vl,
-    sve_record_vl_ok,
-    unless_failed,
-    za_record_vl_ok,
-)
+from model.kernel.signal import put_record_vl, put_za_record_vl, restore_fp_records
 from model.state import GHOST_BOOL, SIGFRAME_SNAPSHOT, Image
 from model.variants.v4_18 import check_vcpu_requests
 
@@ -612,24 +605,10 @@ def restore_sigframe_v616(k: Ctx, frame: Image) -> Var | None:
     else restore_fpsimd_context()."""
     k.forget_syscall()
     k.fpsimd_save_and_flush_current_state()
-    ok: Var | None = None
-    if k.config.sve or k.config.sme:
-        # (VL tests as in v6.8-v6.15: model.kernel.signal; a failing record finds the
-        # task's state saved and flushed, and a failing ZA record finds the SVE/FPSIMD
-        # and FPMR records merged into its thread struct)
-        ok = check_record(k, None, sve_record_vl_ok(k), "sve_vl_ok")
-        with unless_failed(k, ok):
-            k.restore_sve_fpsimd_context(frame)
-    else:
-        k.restore_fpsimd_context(frame)
-    if k.config.fpmr:
-        with unless_failed(k, ok):
-            k.restore_fpmr_context(frame)
-    if k.config.sme:
-        ok = check_record(k, ok, za_record_vl_ok(k), "za_vl_ok")
-        with unless_failed(k, ok):
-            k.restore_za_context(frame)
-    return ok
+    # the records and their VL tests as in v6.8-v6.15: a failing record finds the task's
+    # state saved and flushed, and a failing ZA record finds the SVE/FPSIMD and FPMR
+    # records merged into its thread struct
+    return restore_fp_records(k, frame)
 
 
 def preserve_fpmr_context_v69(k: Ctx) -> None:
