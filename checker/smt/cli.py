@@ -10,6 +10,7 @@ Exit codes (as for explore): 0 proved; 1 counterexample or CTI (file written);
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 
@@ -67,6 +68,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="give up (exit 3) after this many seconds per hyp mode")
     p.add_argument("--no-bits", dest="bits", action="store_false",
                    help="prove about provenance tokens only (no bit vectors)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="check the consecution queries in N processes (default: all "
+                        "cores); verdicts do not depend on it")
     p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                    help=f"directory for CTI/counterexample files (default {DEFAULT_OUT}/)")
     p.set_defaults(func=cmd_prove)
@@ -186,11 +190,13 @@ def cmd_prove(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise UsageError("--k must be at least 1")
     _check_positive("--timeout", args.timeout)
+    _check_positive("--jobs", args.jobs)
+    jobs = args.jobs or os.cpu_count() or 1
     props = selected_properties(args)
     insts = instances_from_args(args)
     runs, codes = [], []
     for inst in insts:
-        res = prove(inst, props, k=args.k, timeout=args.timeout, bits=args.bits)
+        res = prove(inst, props, k=args.k, timeout=args.timeout, bits=args.bits, jobs=jobs)
         files = {o.name: write_trace(o.trace, args.out) for o in res.failed()}
         classes = _classify(inst, res, args.out, args.timeout)
         verdict = res.verdict

@@ -31,6 +31,8 @@ the explicit interpreter as a self-check.  Results are typed; printing is in che
 
 from __future__ import annotations
 
+import multiprocessing
+import signal
 import time
 from dataclasses import dataclass, field
 
@@ -138,13 +140,17 @@ def _model_errors(st: StepEnc) -> list[z3.BoolRef]:
 
 
 def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None = None,
-          bits: bool = True, lemmas: dict[str, tuple[str, object]] | None = None
-          ) -> ProveResult:
+          bits: bool = True, lemmas: dict[str, tuple[str, object]] | None = None,
+          jobs: int = 1) -> ProveResult:
     """Prove ``props`` (names of properties) by k-induction with the variant's lemmas.
 
-    ``lemmas`` overrides the lemma set: name -> (reason, model Expr)."""
+    ``lemmas`` overrides the lemma set: name -> (reason, model Expr).  ``jobs`` > 1 checks
+    the consecution queries in that many forked processes (`_consecution`); the verdicts
+    do not depend on it."""
     if k < 1:
         raise ValueError("k must be at least 1")
+    if jobs < 1:
+        raise ValueError("jobs must be at least 1")
     t0 = time.perf_counter()
     deadline = None if timeout is None else t0 + timeout
     enc = Encoding(inst, bits=bits)
@@ -252,27 +258,107 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
     sanity.consecution = "ok" if r == z3.sat else "FAIL" if r == z3.unsat else "unknown"
     result.obligations.append(sanity)
     last = frames[-1]
-    for ob, fn in state_obs:
-        t = time.perf_counter()
-        r = _check_parts(solver, fn(last), deadline)
-        ob.seconds += time.perf_counter() - t
-        ob.consecution = _verdict(r, "-")
-        if r == z3.sat and ob.trace is None:
-            ob.trace = _trace(enc, solver.model(), frames, steps, ob.name,
-                              f"{ob.name} is not preserved by the last step (CTI: the first "
-                              "state is not claimed reachable)", "cti")
-    for ob, fn in step_obs:
+    # The consecution queries, in table order: (obligation, query) per conjunct of a state
+    # obligation ("this part is false after the step") and one per step obligation ("some
+    # assertion of it fails in the step").  Each obligation's verdict is its first
+    # non-unsat query, as if they were checked in order (checking stops there when jobs=1).
+    queries: list[tuple[int, z3.BoolRef]] = []
+    texts: dict[int, str] = {}
+    for n, (ob, fn) in enumerate(state_obs):
+        queries += [(n, z3.Not(part)) for part in _parts(fn(last))]
+        texts[n] = (f"{ob.name} is not preserved by the last step (CTI: the first state is "
+                    "not claimed reachable)")
+    for n, (_, fn) in enumerate(step_obs, start=len(state_obs)):
         conds = fn(steps[-1])
-        t = time.perf_counter()
-        r = _check(solver, z3.Or(conds), deadline) if conds else z3.unsat
-        ob.seconds += time.perf_counter() - t
+        if conds:
+            queries.append((n, z3.Or(conds)))
+        texts[n] = ("an assertion fails in the last step from a state satisfying every lemma "
+                    "(CTI: not claimed reachable)")
+    obs = [o for o, _ in state_obs] + [o for o, _ in step_obs]
+    first = _consecution(solver, queries, deadline, jobs)
+    for n, ob in enumerate(obs):
+        r, seconds, model = first.get(n, (z3.unsat, 0.0, None))
+        ob.seconds += seconds
         ob.consecution = _verdict(r, "-")
         if r == z3.sat and ob.trace is None:
-            ob.trace = _trace(enc, solver.model(), frames, steps, ob.name,
-                              "an assertion fails in the last step from a state satisfying "
-                              "every lemma (CTI: not claimed reachable)", "cti")
+            ob.trace = _trace(enc, model, frames, steps, ob.name, texts[n], "cti")
     result.seconds = time.perf_counter() - t0
     return result
+
+
+# The forked workers' view of the parent's solver and queries (set just before the fork;
+# z3 objects cannot be pickled, so the workers inherit them instead).
+_SHARED: tuple[z3.Solver, list[tuple[int, z3.BoolRef]], float | None] | None = None
+_RESULTS = {"sat": z3.sat, "unsat": z3.unsat, "unknown": z3.unknown}
+
+
+def _worker_init() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+
+
+def _worker_check(qi: int) -> tuple[int, str, float]:
+    assert _SHARED is not None
+    solver, queries, deadline = _SHARED
+    t = time.perf_counter()
+    r = _check(solver, queries[qi][1], deadline)
+    return qi, str(r), time.perf_counter() - t
+
+
+def _consecution(solver: z3.Solver, queries: list[tuple[int, z3.BoolRef]],
+                 deadline: float | None, jobs: int
+                 ) -> dict[int, tuple[z3.CheckSatResult, float, z3.ModelRef | None]]:
+    """Check each (obligation, query) on ``solver`` (which holds Inv and the steps).
+
+    Returns, per obligation with a query, the result of its first query (in list order)
+    that is not unsat (else unsat), the seconds spent on its queries, and, where that
+    result is sat, a model of it (a worker's model cannot cross the fork: the query is
+    checked again here for it).  With ``jobs`` = 1 the queries run in order here, and an
+    obligation's later queries are skipped once one is not unsat (as `_check_parts` does).
+    With more, they run in ``jobs`` processes forked from this one: each inherits the
+    solver with its assertions and learnt state and checks the queries it is handed, one
+    at a time; all queries are checked, and the result per obligation is the same.
+    (Fork, not spawn: the solver and the queries are z3 objects of this process.)"""
+    results: dict[int, tuple[str, float]] = {}
+    models: dict[int, z3.ModelRef] = {}
+    if jobs == 1 or len(queries) < 2:
+        done: set[int] = set()
+        for qi, (n, q) in enumerate(queries):
+            if n in done:
+                continue
+            t = time.perf_counter()
+            r = _check(solver, q, deadline)
+            results[qi] = (str(r), time.perf_counter() - t)
+            if r == z3.sat:
+                models[qi] = solver.model()
+            if r != z3.unsat:
+                done.add(n)
+    else:
+        global _SHARED
+        _SHARED = (solver, queries, deadline)
+        try:
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(min(jobs, len(queries)), initializer=_worker_init) as pool:
+                for qi, r, seconds in pool.imap_unordered(_worker_check, range(len(queries))):
+                    results[qi] = (r, seconds)
+        finally:
+            _SHARED = None
+    first: dict[int, tuple[z3.CheckSatResult, float, int]] = {}
+    for qi, (n, _) in enumerate(queries):
+        if qi not in results:
+            continue
+        r, seconds = results[qi]
+        prev = first.get(n)
+        if prev is None or prev[0] == z3.unsat:
+            first[n] = (_RESULTS[r], seconds + (prev[1] if prev else 0.0), qi)
+        else:
+            first[n] = (prev[0], prev[1] + seconds, prev[2])
+    out = {}
+    for n, (r, seconds, qi) in first.items():
+        if r == z3.sat and qi not in models:
+            _check(solver, queries[qi][1], None)
+            models[qi] = solver.model()
+        out[n] = (r, seconds, models.get(qi) if r == z3.sat else None)
+    return out
 
 
 def _verdict(r: z3.CheckSatResult, prev: str) -> str:
