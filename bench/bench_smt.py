@@ -3,14 +3,20 @@
 and of `bmc --depth 10` (tokens; and optionally with --bits).
 
     python bench/bench_smt.py [--variant v4.17] [--depth 10] [--bits] [--kconfig preempt]
+                              [--jobs N]
 
-Prints tables; the numbers are wall-clock seconds on this machine.
+Prints tables; the numbers are wall-clock seconds on this machine.  With ``--jobs N``,
+each `prove` also runs with N processes (`prove --jobs`), and a line prints both wall
+times, the CPU seconds of the parent and of the workers, the speed-up and whether the
+tables agree; the load average is printed with it (the speed-up needs free cores).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import resource
 import sys
 import time
 from pathlib import Path
@@ -27,6 +33,27 @@ from model.config import DEFAULT_KCONFIG, Config  # noqa: E402
 from model.variants import get_variant  # noqa: E402
 
 
+def _cpu(who: int) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
+def _jobs_line(inst: Instance, props: list[str], jobs: int, one_wall: float,
+               one) -> None:  # noqa: ANN001
+    """`prove` again with ``jobs`` processes: wall, CPU (parent / reaped workers), agreement."""
+    load = os.getloadavg()[0]
+    c_self, c_kids = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    res = prove(inst, props, jobs=jobs)
+    wall = time.perf_counter() - t0
+    same = [(o.name, o.initiation, o.consecution) for o in res.obligations] == \
+        [(o.name, o.initiation, o.consecution) for o in one.obligations]
+    print(f"   --jobs {jobs}: {res.verdict} in {wall:.2f}s against {one_wall:.2f}s "
+          f"({one_wall / wall:.2f}x); CPU {_cpu(resource.RUSAGE_SELF) - c_self:.1f}s parent + "
+          f"{_cpu(resource.RUSAGE_CHILDREN) - c_kids:.1f}s workers; same table: {same}; "
+          f"load average {load:.1f}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variant", action="append", default=[],
@@ -34,6 +61,8 @@ def main() -> int:
                          "kernel configuration)")
     ap.add_argument("--depth", type=int, default=10)
     ap.add_argument("--bits", action="store_true", help="also time bmc with bit vectors")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="also time prove with this many processes (default: only one)")
     ap.add_argument("--kconfig", default=DEFAULT_KCONFIG,
                     help=f"kernel configuration preset (default {DEFAULT_KCONFIG})")
     args = ap.parse_args()
@@ -56,6 +85,8 @@ def main() -> int:
                   f"(encoding and solving; per-row times are solver queries)")
             print(tabulate(rows, headers=("property or lemma", "kind", "initiation",
                                           "consecution", "seconds")))
+            if args.jobs > 1:
+                _jobs_line(inst, props, args.jobs, total, res)
             for bits in ((False, True) if args.bits else (False,)):
                 t0 = time.perf_counter()
                 b = bmc(inst, props, args.depth, bits=bits)
