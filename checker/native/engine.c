@@ -396,16 +396,43 @@ static int grow(ctx_t *c, sub_t *t) {
   return 1;
 }
 
+/* With several workers: is the packed state pk (hash h, key as insert() stores it)
+   already in sub-table t?  Read without the sub-table's lock, as probe() reads it.  A
+   hit is certain: exact mode compares the whole state, which insert() wrote before it
+   published the slot (a release store; loaded here with acquire).  A miss is not (a
+   concurrent insert or grow() may hide the slot), so the caller then takes the lock and
+   searches again.  Most transitions lead to states already stored, and this way they
+   never write the sub-table's cache line (the lock), which the other workers read. */
+static int seen_unlocked(ctx_t *c, sub_t *t, const uint8_t *pk, uint64_t h, uint64_t key) {
+  uint64_t tag = h & 0xFFFFFFFFULL;
+  uint64_t cap = __atomic_load_n(&t->cap, __ATOMIC_ACQUIRE);
+  uint64_t *sl = __atomic_load_n(&t->slots, __ATOMIC_ACQUIRE), e;
+  if (!cap || !sl) return 0;
+  /* The load limit leaves empty slots in either array, so the probe ends. */
+  for (uint64_t pos = slot_home(c, key, cap);
+       (e = __atomic_load_n(&sl[pos], __ATOMIC_ACQUIRE)) != 0;
+       pos = pos + 1 == cap ? 0 : pos + 1) {
+    if (c->compact) {
+      if (e == key) return 1;
+    } else if ((e >> 32) == tag) {
+      const uint8_t *p = state_at(c, (e & 0xFFFFFFFFULL) - 1);
+      if (p && memcmp(p, pk, SB) == 0) return 1;
+    }
+  }
+  return 0;
+}
+
 /* Insert state n (hash h); 1 if it is new (its number in *idx), 0 if seen, -1 on no memory. */
 static int insert(ctx_t *c, worker_t *w, const uint64_t *n, uint64_t h, uint64_t *idx,
                   uint64_t parent, int aid, combo_t combo) {
   sub_t *t = &c->subs[c->sub_bits ? h >> (64 - c->sub_bits) : 0];
-  if (c->locking) sub_lock(&t->lock);
-  int res = 1;
   uint8_t pk[SB];
   pack_st(n, pk);
-  if (over_load(c, t) && !grow(c, t)) { res = -1; goto out; }
   uint64_t key = c->compact ? (h ? h : 1) : (h & 0xFFFFFFFFULL) << 32;
+  if (c->locking && seen_unlocked(c, t, pk, h, key)) return 0;
+  if (c->locking) sub_lock(&t->lock);
+  int res = 1;
+  if (over_load(c, t) && !grow(c, t)) { res = -1; goto out; }
   uint64_t cap = t->cap, pos = slot_home(c, key, cap), e;
   while ((e = t->slots[pos]) != 0) {
     if (c->compact) {
@@ -423,7 +450,9 @@ static int insert(ctx_t *c, worker_t *w, const uint64_t *n, uint64_t h, uint64_t
   memcpy(sp + (i & (CH_SIZE - 1)) * SB, pk, SB);
   link_t *l = lp + (i & (CH_SIZE - 1));
   l->parent = (uint32_t)parent; l->aid = (uint16_t)aid; l->combo = combo;
-  t->slots[pos] = c->compact ? key : (key | (i + 1));
+  /* release: the state and its link are written before the slot that names them
+     (seen_unlocked() and probe() read the slot without the lock) */
+  __atomic_store_n(&t->slots[pos], c->compact ? key : (key | (i + 1)), __ATOMIC_RELEASE);
   t->n++;
   *idx = i;
 out:
