@@ -552,7 +552,10 @@ def make_v61(v68: Variant) -> Variant:
         "do_sve_acc_locked": do_sve_acc_locked,
         "do_sme_acc_locked": v6_1_sme.do_sme_acc_locked_v61,
         "sve_init_regs_in_memory": sve_init_regs_in_memory,
-        "sve_set": fpsimd_2018.sve_set,
+        "sve_set": v6_sme._with_sme(fpsimd_2018.sve_set, v6_1_sme.sve_set_sme_v61),
+        "ssve_set": v6_1_sme.ssve_set_v61,
+        "za_set": v6_1_sme.za_set_v61,
+        "za_set_at_vl": v6_1_sme.za_set_at_vl_v61,
         "sve_vl_check": sve_vl_check,
         "sve_set_vector_length": v6_sme._with_sme(
             sve_set_vector_length, v6_1_sme.sve_set_vector_length_sme_v61),

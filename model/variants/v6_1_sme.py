@@ -34,7 +34,7 @@ its own functions here:
   restore_sve_fpsimd_context(), restore_za_context(), preserve_za_context() have v6.8's
   statements (without fp_type: the v6.8 functions, whose fp_type statements do nothing on
   v6.1's layout);
-* ptrace: sve_sync_to_fpsimd() converts if TIF_SVE or SVCR.SM, but
+* ptrace fpr_set(): sve_sync_to_fpsimd() converts if TIF_SVE or SVCR.SM, but
   sve_sync_from_fpsimd_zeropad() merges only if TIF_SVE (`sve_sync_to_fpsimd_v61`; the
   zeropad is 2018's).
 
@@ -48,10 +48,20 @@ has SM or ZA), fork's arch_dup_task_struct() SME statements, exec's fpsimd_flush
 SME statements, user SMSTART/SMSTOP/ZA/streaming writes, kernel-mode NEON's streaming
 check.
 
-Not modelled for v6.1 with SME (refused by `check_config`): the tracer's NT_ARM_SSVE /
-NT_ARM_ZA writes (events ptrace_ssve_set, ptrace_za_set): v6.1's sve_set_common() and
-za_set() differ from v6.8's (TIF_SVE set also for a streaming write, no TIF_SME, no
-fp_type; za_set() always zeroes za_state) and were compared but not modelled this session.
+* ptrace (arch/arm64/kernel/ptrace.c, read in v6.1 and compared with v6.8.0): NT_ARM_SVE /
+  NT_ARM_SSVE full-data writes (`sve_set_sme_v61`, `ssve_set_v61`): the streaming block
+  sets or clears thread.svcr.SM (sve_state zeroed if it changed) but neither allocates
+  sme_state nor sets TIF_SME (5d0a8d2fba50 "arm64/ptrace: Ensure that SME is set up for
+  target when writing SSVE state", v6.5 cycle, added both for NT_ARM_SSVE), and
+  TIF_SVE is set for NT_ARM_SSVE too ("Always enable SVE even if going into streaming
+  mode"); NT_ARM_ZA (`za_set_v61`): sme_alloc() always zeroes za_state before the data.
+  The payload-kind and header-VL events of v6.8+ (ptrace_sve_fpsimd, ptrace_sve_nodata,
+  ptrace_sve_vl) stay v6.8-v6.16 only (`model.variants.v6.check_config`).
+
+Not modelled: --fpmr (v6.1 has no FPMR).  On an SME-only system (no --sve) v6.1's
+NT_ARM_SSVE write sets TIF_SVE too, after which task_fpsimd_load() would call
+sve_set_vq() (a ZCR_EL1 write) on a CPU without SVE; the model has no TIF_SVE without
+--sve, so that write is not modelled there (read in the code only, not checked).
 """
 
 from __future__ import annotations
@@ -61,15 +71,10 @@ from model.dsl import Const, Var
 from model.kernel import fpsimd as fpsimd_2018
 from model.kernel import signal as signal_2018
 from model.kernel.signal import put_record_vl
-from model.variants import v6, v6_sme
+from model.variants import v6, v6_ptrace, v6_sme
 
-# Events whose v6.1 SME statements are not modelled (see the module docstring).
-V61_SME_UNSUPPORTED_EVENTS = {
-    "ptrace_ssve_set": "v6.1's ptrace sve_set_common() for NT_ARM_SSVE (sets TIF_SVE, not"
-                       " TIF_SME) was read but is not modelled",
-    "ptrace_za_set": "v6.1's ptrace za_set() (always zeroes za_state, no fp_type) was read"
-                     " but is not modelled",
-}
+# Events whose v6.1 SME statements are not modelled (see the module docstring): none.
+V61_SME_UNSUPPORTED_EVENTS: dict[str, str] = {}
 
 
 def _zero(k: Ctx) -> Const:
@@ -221,8 +226,12 @@ def vec_set_vector_length_v61(k: Ctx, t: int, kind: str, vl: int) -> None:
     that kind: nothing.  Else: for task == current, get_cpu_fpsimd_context() and
     fpsimd_save(); fpsimd_flush_task_state(task); if test_and_clear TIF_SVE or
     thread_sm_enabled(): sve_to_fpsimd(task); if system_supports_sme() and type is SME:
-    thread.svcr &= ~(SM | ZA) and clear_thread_flag(TIF_SME) (current's flag: the only
-    modelled caller is the prctl, task == current); put the context (current);
+    thread.svcr &= ~(SM | ZA) and clear_thread_flag(TIF_SME): *current's* flag, which for
+    a tracer's NT_ARM_ZA/NT_ARM_SSVE write at another VL is the tracer's, not the
+    tracee's (c9bb40b7f786 "arm64/fpsimd: Clear SME state in the target task when setting
+    the VL", Mark Brown, 2023-08, v6.5 cycle, Fixes e12310a0d30f; its 6.1-stable review
+    posting "[PATCH 6.1 091/127]" is in the index: clear_tsk_thread_flag(task, TIF_SME));
+    put the context (current);
     sve_free(task) (sve_state NULL: zero in the model; whatever SVCR.SM says, which an SVE
     VL change leaves as it is); for SME sme_free(task); task_set_vl()."""
     task = k.task(t)
@@ -321,6 +330,69 @@ def sve_sync_from_fpsimd_zeropad_v61(k: Ctx, t: int) -> None:
     SME-only system TIF_SVE is never set, so nothing."""
     if k.config.sve:
         fpsimd_2018.sve_sync_from_fpsimd_zeropad(k, t)
+
+
+def _sve_set_common_streaming_v61(k: Ctx, target: int, sme: bool) -> None:
+    """The "Enter/exit streaming mode" block of sve_set_common() (v5.19-v6.4, read in
+    v6.1), if system_supports_sme(): old_svcr = target->thread.svcr; NT_ARM_SVE clears
+    SVCR.SM, NT_ARM_SSVE sets it (no sme_alloc(), no TIF_SME: 5d0a8d2fba50 added them,
+    v6.5 cycle); if svcr changed, sve_alloc(target, true) (sve_state zeroed)."""
+    tgt = k.task(target)
+    new = 1 if sme else 0
+    changed = k.let("svcr_changed", tgt.svcr_sm.ne(new))
+    k.set(tgt.svcr_sm, new)
+    with k.If(changed):
+        k.sve_alloc(target)
+
+
+def sve_set_sme_v61(k: Ctx, target: int) -> None:
+    """arch/arm64/kernel/ptrace.c (v5.19-v6.1, read in v6.1): sve_set() -> sve_set_common(
+    ARM64_VEC_SVE) for NT_ARM_SVE with SME, full SVE data at the tracee's VL: the streaming
+    block (`_sve_set_common_streaming_v61`: SVCR.SM cleared); then sve_alloc(target, true),
+    fpsimd_sync_to_sve() (TIF_SVE || SM: SM is now clear, so 2018's TIF_SVE test is the
+    same), set TIF_SVE, the copyin, fpsimd_flush_task_state() (2018's statements,
+    `model.kernel.fpsimd.sve_set`).  Ghost: the tracee runs with SM clear."""
+    _sve_set_common_streaming_v61(k, target, sme=False)
+    fpsimd_2018.sve_set(k, target)
+    v6_ptrace.tracer_sm_ghost(k, target, 0)
+
+
+def ssve_set_v61(k: Ctx, target: int) -> None:
+    """arch/arm64/kernel/ptrace.c (v5.19-v6.1, read in v6.1): ssve_set() -> sve_set_common(
+    ARM64_VEC_SME) for NT_ARM_SSVE, full SVE-format data at the tracee's SVL: the
+    streaming block (`_sve_set_common_streaming_v61`: SVCR.SM set, sve_state zeroed if SM
+    was clear; TIF_SME left as it is); sve_alloc(target, true); fpsimd_sync_to_sve() does
+    nothing (thread_sm_enabled()); set_tsk_thread_flag(target, TIF_SVE) ("Always enable
+    SVE even if going into streaming mode"; with --sve only: see the module docstring);
+    the copyin (`model.variants.v6_ptrace._tracer_regs_write`);
+    fpsimd_flush_task_state(target).  Ghost: the tracee runs in streaming mode."""
+    _sve_set_common_streaming_v61(k, target, sme=True)
+    k.sve_alloc(target)
+    if k.config.sve:
+        k.update_tsk_thread_flag(target, "TIF_SVE", True)
+    v6_ptrace._tracer_regs_write(k, target)
+    k.fpsimd_flush_task_state(target)
+    v6_ptrace.tracer_sm_ghost(k, target, 1)
+
+
+def za_set_v61(k: Ctx, target: int, data: bool = True) -> None:
+    """arch/arm64/kernel/ptrace.c (v5.19-v6.4, read in v6.1): za_set() for NT_ARM_ZA at the
+    tracee's SVL: vec_set_vector_length() (same VL: nothing); sve_alloc(target, false) if
+    there is no sve_state (nothing the model reads); sme_alloc(target): za_state zeroed
+    whatever SVCR.ZA says (v6.8 keeps it when ZA is on, 5d0a8d2fba50); no data: clear
+    SVCR.ZA; data: the copyin, TIF_SME and SVCR.ZA set; fpsimd_flush_task_state(target).
+    The rest is v6.8's `model.variants.v6_ptrace.za_set` (whose own zeroing only when
+    SVCR.ZA is clear then changes nothing)."""
+    k.set(k.task(target).sme_state, _zero(k))  # sme_alloc(target): memset
+    v6_ptrace.za_set(k, target, data)
+
+
+def za_set_at_vl_v61(k: Ctx, target: int, vl: int) -> None:
+    """arch/arm64/kernel/ptrace.c (v5.19-v6.1): za_set() with ZA data and header.vl =
+    ``vl``: vec_set_vector_length(target, ARM64_VEC_SME, vl) (v6.1's: it clears the
+    *tracer's* TIF_SME, `vec_set_vector_length_v61`), then the write (`za_set_v61`)."""
+    k.sme_set_vector_length(target, vl)
+    za_set_v61(k, target, data=True)
 
 
 # ------------------------------------------------------------ arch/arm64/kvm/fpsimd.c
