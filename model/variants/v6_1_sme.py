@@ -61,7 +61,8 @@ check.
 Not modelled: --fpmr (v6.1 has no FPMR).  On an SME-only system (no --sve) v6.1's
 NT_ARM_SSVE write sets TIF_SVE too, after which task_fpsimd_load() would call
 sve_set_vq() (a ZCR_EL1 write) on a CPU without SVE; the model has no TIF_SVE without
---sve, so that write is not modelled there (read in the code only, not checked).
+--sve, so the tracer events (ptrace_fpr_set) with --sme need --sve on v6.1
+(`check_config`); that ZCR_EL1 write is read in the code only, not checked.
 """
 
 from __future__ import annotations
@@ -421,6 +422,10 @@ def check_config(variant, config) -> str | None:  # noqa: ANN001
     if bad:
         return (f"variant {variant.name}: event {bad[0]} with --sme is not modelled:"
                 f" {V61_SME_UNSUPPORTED_EVENTS[bad[0]]}")
+    if "ptrace_fpr_set" in config.events and not config.sve:
+        return (f"variant {variant.name}: event ptrace_fpr_set with --sme needs --sve on"
+                " v6.1: its NT_ARM_SSVE write sets TIF_SVE even on a system without SVE,"
+                " a flag the model keeps only with --sve")
     if config.fpmr:
         return f"variant {variant.name}: --fpmr: v6.1 has no FPMR support (v6.9 added it)"
     return None
