@@ -42,8 +42,12 @@ The design between 2018 and v6.8 that this variant models:
   hyp saving the host state through vcpu->arch.host_fpsimd_state (set by
   kvm_arch_vcpu_run_map_fp()).
 
-Configurations: as the v6 variants (model/variants/v6.py): no SME (system_supports_sme()
-false: every SME branch, SMSTOP and SVCR/ZA work is not taken), no pKVM.  With ``--sve``
+Configurations: as the v6 variants (model/variants/v6.py), no pKVM.  Without ``--sme``
+system_supports_sme() is false: every SME branch, SMSTOP and SVCR/ZA work is not taken, and
+the functions here are the whole story; with ``--sme`` (Config.sme) the table takes v6.1's
+SME text from model/variants/v6_1_sme.py (task_fpsimd_load, fpsimd_save, el0_svc,
+do_sme_acc, the VL changes, signal/ptrace helpers) and the shared SME code of v6.8-v6.10
+(model/variants/v6_sme.py), and the KVM functions below run their SME blocks.  With ``--sve``
 one or several vector lengths: fpsimd_save()'s ``WARN_ON(sve_get_vl() != last->sve_vl)``
 (`sve_vl_check`, last->sve_vl derived from the binding) and v6.1's
 vec_set_vector_length() (`sve_set_vector_length`, event sve_set_vl).
@@ -150,7 +154,8 @@ def task_fpsimd_load(k: Ctx) -> None:
     ZCR_EL1 write: on nVHE it traps to hyp first while CPTR_EL2.TZ is set,
     `model.variants.v6.sve_host_insn`) and sve_load_state(sve_pffr(&current->thread),
     &uw.fpsimd_state.fpsr, restore_ffr) (Z, P/FFR from sve_state, FPSR/FPCR from uw); else
-    fpsimd_load_state(&uw.fpsimd_state).  No SME (no SVCR/ZA).  It does not touch the EL0
+    fpsimd_load_state(&uw.fpsimd_state).  Without SME (with it:
+    `model.variants.v6_1_sme.task_fpsimd_load_sme_v61`).  It does not touch the EL0
     SVE trap: the bind that follows it does (fpsimd_bind_task_to_cpu)."""
     k.check(k.have_cpu_fpsimd_context(), "WARN", "task_fpsimd_load",
             "WARN_ON(!have_cpu_fpsimd_context())")
