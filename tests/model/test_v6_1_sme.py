@@ -2,7 +2,8 @@
 differs from v6.8-v6.10 (no fp_type: TIF_SVE || SVCR.SM; fp_user_discard()'s TIF_SME test;
 the VL change that clears current's TIF_SME; fpr_set()'s zeropad without the SM test), and
 what explore finds on v6.1 with SME: #14 (do_sme_acc), the sigreturn that leaves PSTATE.ZA
-on, and KVM_RUN's stale SVCR.SM, each curated, each not reproducing on v6.16."""
+on, KVM_RUN's stale SVCR.SM (all three as on v6.10), and a tracer's NT_ARM_SSVE write
+without TIF_SME (5d0a8d2fba50, not on v6.10), each curated, none reproducing on v6.16."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ CURATED = Path(__file__).resolve().parents[2] / "counterexamples"
 T14 = CURATED / "v6.1-kernel_asserts-nvhe-c2t1v0m0-sme-preempt-explicit-bfs.json"
 T_SIGRETURN_ZA = CURATED / "v6.1-signal-no_loss-nvhe-c1t1v0m0-sme-preempt-explicit-bfs.json"
 T_KVM_SM = CURATED / "v6.1-no_loss-nvhe-c1t0v1m1-sme-preempt-explicit-bfs.json"
+T_SSVE = CURATED / "v6.1-ssve-no_loss-vhe-c1t2v0m0-sve-sme-preempt-explicit-bfs.json"
 
 
 def probe(**extra) -> Probe:
@@ -139,8 +141,23 @@ def test_v61_small_holds_and_finds_14() -> None:
     assert len(trace.steps) == 12 and "TIF_SME already set" in trace.violation
 
 
-@pytest.mark.parametrize("path", [T14, T_SIGRETURN_ZA, T_KVM_SM],
-                         ids=["14", "sigreturn-za", "kvm-stale-sm"])
+def test_v61_ssve_write_without_tif_sme_breaks_the_syscall_abi() -> None:
+    """A tracer's NT_ARM_SSVE write (v6.1: SVCR.SM and TIF_SVE set, TIF_SME not) leaves
+    the tracee in streaming mode with EL0 SME trapped; its next syscall does not leave
+    streaming mode (fp_user_discard() tests TIF_SME): no_loss, 7 steps (--sve: the event
+    needs it on v6.1).  5d0a8d2fba50 sets TIF_SME; v6.10 has it and holds here."""
+    cfg = Config(**{**SMALL, "tasks": 2, "sve": True, "vhe": True},
+                 events=("ptrace_fpr_set",))
+    res, _ = explore_bfs(Instance(cfg, get_variant("v6.1")), ["no_loss"], stop_early=True)
+    trace = res.violations["no_loss"]
+    assert len(trace.steps) == 7 and trace.steps[1].action.startswith("ptrace_ssve_set")
+    last = trace.steps[-1].state
+    assert last["cpu0.SVCR.SM"] == "1" and last["ghost.T1.sm"] == "0"
+    assert last["T1.TIF_SME"] == "0"
+
+
+@pytest.mark.parametrize("path", [T14, T_SIGRETURN_ZA, T_KVM_SM, T_SSVE],
+                         ids=["14", "sigreturn-za", "kvm-stale-sm", "ssve-no-tif-sme"])
 def test_curated_v61_sme_traces_reproduce_on_v61_not_v616(path: Path) -> None:
     trace = load(str(path))
     assert trace.config["sme"] and trace.variant == "v6.1"
