@@ -2,7 +2,8 @@
 differs from v6.8-v6.10 (no fp_type: TIF_SVE || SVCR.SM; fp_user_discard()'s TIF_SME test;
 the VL change that clears current's TIF_SME; fpr_set()'s zeropad without the SM test), and
 what explore finds on v6.1 with SME: #14 (do_sme_acc), the sigreturn that leaves PSTATE.ZA
-on, KVM_RUN's stale SVCR.SM (all three as on v6.10), and a tracer's NT_ARM_SSVE write
+on, KVM_RUN's stale SVCR.SM, a handler's SVL change and back (all four as on v6.10), and
+a tracer's NT_ARM_SSVE write
 without TIF_SME (5d0a8d2fba50, not on v6.10), each curated, none reproducing on v6.16."""
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ T14 = CURATED / "v6.1-kernel_asserts-nvhe-c2t1v0m0-sme-preempt-explicit-bfs.json
 T_SIGRETURN_ZA = CURATED / "v6.1-signal-no_loss-nvhe-c1t1v0m0-sme-preempt-explicit-bfs.json"
 T_KVM_SM = CURATED / "v6.1-no_loss-nvhe-c1t0v1m1-sme-preempt-explicit-bfs.json"
 T_SSVE = CURATED / "v6.1-ssve-no_loss-vhe-c1t2v0m0-sve-sme-preempt-explicit-bfs.json"
+T_SIG_SVL = CURATED / ("v6.1-signal-sme_set_vl-kernel_asserts-nvhe-c1t1v0m0-sme-preempt"
+                       "-explicit-bfs.json")
 
 
 def probe(**extra) -> Probe:
@@ -158,8 +161,9 @@ def test_v61_ssve_write_without_tif_sme_breaks_the_syscall_abi() -> None:
     assert not replay(trace, build_instance(trace, "v6.10", {})).reproduces
 
 
-@pytest.mark.parametrize("path", [T14, T_SIGRETURN_ZA, T_KVM_SM, T_SSVE],
-                         ids=["14", "sigreturn-za", "kvm-stale-sm", "ssve-no-tif-sme"])
+@pytest.mark.parametrize("path", [T14, T_SIGRETURN_ZA, T_KVM_SM, T_SSVE, T_SIG_SVL],
+                         ids=["14", "sigreturn-za", "kvm-stale-sm", "ssve-no-tif-sme",
+                              "handler-svl-change"])
 def test_curated_v61_sme_traces_reproduce_on_v61_not_v616(path: Path) -> None:
     trace = load(str(path))
     assert trace.config["sme"] and trace.variant == "v6.1"
