@@ -4,7 +4,8 @@ the VL change that clears current's TIF_SME; fpr_set()'s zeropad without the SM 
 what explore finds on v6.1 with SME: #14 (do_sme_acc), the sigreturn that leaves PSTATE.ZA
 on, KVM_RUN's stale SVCR.SM, a handler's SVL change and back (all four as on v6.10), and
 a tracer's NT_ARM_SSVE write
-without TIF_SME (5d0a8d2fba50, not on v6.10), each curated, none reproducing on v6.16."""
+without TIF_SME (5d0a8d2fba50) and a tracer's NT_PRFPREG write to a streaming tracee
+(69af56ae56a4), both not on v6.10, each curated, none reproducing on v6.16."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ T14 = CURATED / "v6.1-kernel_asserts-nvhe-c2t1v0m0-sme-preempt-explicit-bfs.json
 T_SIGRETURN_ZA = CURATED / "v6.1-signal-no_loss-nvhe-c1t1v0m0-sme-preempt-explicit-bfs.json"
 T_KVM_SM = CURATED / "v6.1-no_loss-nvhe-c1t0v1m1-sme-preempt-explicit-bfs.json"
 T_SSVE = CURATED / "v6.1-ssve-no_loss-vhe-c1t2v0m0-sve-sme-preempt-explicit-bfs.json"
+T_FPR = CURATED / "v6.1-fpr_set-no_loss-vhe-c1t2v0m0-sve-sme-preempt-explicit-bfs.json"
 T_SIG_SVL = CURATED / ("v6.1-signal-sme_set_vl-kernel_asserts-nvhe-c1t1v0m0-sme-preempt"
                        "-explicit-bfs.json")
 
@@ -161,9 +163,21 @@ def test_v61_ssve_write_without_tif_sme_breaks_the_syscall_abi() -> None:
     assert not replay(trace, build_instance(trace, "v6.10", {})).reproduces
 
 
-@pytest.mark.parametrize("path", [T14, T_SIGRETURN_ZA, T_KVM_SM, T_SSVE, T_SIG_SVL],
+def test_v61_fpr_set_on_a_streaming_tracee_loses_the_write() -> None:
+    """69af56ae56a4 on v6.1, 11 steps (found with counterexamples/probes_v61.py, which
+    closes the SSVE finding; the steps are v6.1's and replay there): the tracee enters
+    streaming mode by its own SMSTART (TIF_SVE clear), is switched out, and the tracer's
+    NT_PRFPREG write goes into uw.fpsimd_state only; the reload takes sve_state (SVCR.SM)
+    and the tracee reads its old (zero) V.  v6.10 merges (the SM test) and holds."""
+    trace = load(str(T_FPR))
+    assert len(trace.steps) == 11 and trace.steps[7].action.startswith("ptrace_fpr_set")
+    assert trace.steps[-1].state["T1.svcr.SM"] == "1"
+    assert not replay(trace, build_instance(trace, "v6.10", {})).reproduces
+
+
+@pytest.mark.parametrize("path", [T14, T_SIGRETURN_ZA, T_KVM_SM, T_SSVE, T_SIG_SVL, T_FPR],
                          ids=["14", "sigreturn-za", "kvm-stale-sm", "ssve-no-tif-sme",
-                              "handler-svl-change"])
+                              "handler-svl-change", "fpr-set-streaming"])
 def test_curated_v61_sme_traces_reproduce_on_v61_not_v616(path: Path) -> None:
     trace = load(str(path))
     assert trace.config["sme"] and trace.variant == "v6.1"
