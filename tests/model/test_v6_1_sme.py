@@ -19,7 +19,7 @@ from checker.inspect.replay import build_instance, replay
 from checker.instance import Instance
 from model.config import Config, kconfig_preset
 from model.dsl import ModelError
-from model.variants import get_variant
+from model.variants import get_variant, load_variant_file
 from properties.fp import PROPERTY_NAMES
 
 from .probe import Probe
@@ -34,6 +34,8 @@ T_SIGRETURN_ZA = CURATED / "v6.1-signal-no_loss-nvhe-c1t1v0m0-sme-preempt-explic
 T_KVM_SM = CURATED / "v6.1-no_loss-nvhe-c1t0v1m1-sme-preempt-explicit-bfs.json"
 T_SSVE = CURATED / "v6.1-ssve-no_loss-vhe-c1t2v0m0-sve-sme-preempt-explicit-bfs.json"
 T_FPR = CURATED / "v6.1-fpr_set-no_loss-vhe-c1t2v0m0-sve-sme-preempt-explicit-bfs.json"
+T_VL_TIF_SME = CURATED / ("probe-v6.1-ptrace-fixes-kernel_asserts-vhe-c1t2v0m0-sve-sme"
+                          "-preempt-explicit-bfs.json")
 T_SIG_SVL = CURATED / ("v6.1-signal-sme_set_vl-kernel_asserts-nvhe-c1t1v0m0-sme-preempt"
                        "-explicit-bfs.json")
 
@@ -183,3 +185,19 @@ def test_curated_v61_sme_traces_reproduce_on_v61_not_v616(path: Path) -> None:
     assert trace.config["sme"] and trace.variant == "v6.1"
     assert replay(trace, build_instance(trace, "v6.1", {})).reproduces
     assert not replay(trace, build_instance(trace, "v6.16", {})).reproduces
+
+
+def test_v61_vl_change_clears_the_tracers_tif_sme_c9bb40b7f786() -> None:
+    """c9bb40b7f786 on v6.1, 5 steps, shown on the probe v6.1 + 5d0a8d2fba50 +
+    69af56ae56a4 (counterexamples/probes_v61.py; v6.1 itself fails the same steps through
+    the NT_ARM_SSVE finding first): T1 writes T0's NT_ARM_SSVE (T0: SVCR.SM, TIF_SME), then
+    T0 writes T1's NT_ARM_ZA at another SVL, whose vec_set_vector_length() clears T0's
+    own TIF_SME; T0's reload enters streaming mode without sme_set_vq() and a softirq's
+    save WARNs on the SVL.  With c9bb40b7f786 (the task's flag) it does not reproduce."""
+    probes = load_variant_file(str(CURATED / "probes_v61.py"))
+    trace = load(str(T_VL_TIF_SME))
+    assert len(trace.steps) == 5 and trace.steps[3].action.startswith("ptrace_za_set_vl")
+    assert replay(trace, build_instance(trace, "probe-v6.1-ptrace-fixes", probes)).reproduces
+    assert replay(trace, build_instance(trace, "v6.1", probes)).reproduces
+    assert not replay(trace, build_instance(trace, "probe-v6.1-ptrace-fixes-vl",
+                                            probes)).reproduces
