@@ -34,8 +34,8 @@ T_SIGRETURN_ZA = CURATED / "v6.1-signal-no_loss-nvhe-c1t1v0m0-sme-preempt-explic
 T_KVM_SM = CURATED / "v6.1-no_loss-nvhe-c1t0v1m1-sme-preempt-explicit-bfs.json"
 T_SSVE = CURATED / "v6.1-ssve-no_loss-vhe-c1t2v0m0-sve-sme-preempt-explicit-bfs.json"
 T_FPR = CURATED / "v6.1-fpr_set-no_loss-vhe-c1t2v0m0-sve-sme-preempt-explicit-bfs.json"
-T_VL_TIF_SME = CURATED / ("probe-v6.1-ptrace-fixes-kernel_asserts-vhe-c1t2v0m0-sve-sme"
-                          "-preempt-explicit-bfs.json")
+T_VL_TIF_SME = CURATED / ("v6.1-vl-tif_sme-kernel_asserts-vhe-c1t2v0m0-sve-sme-preempt"
+                          "-explicit-bfs.json")
 T_SIG_SVL = CURATED / ("v6.1-signal-sme_set_vl-kernel_asserts-nvhe-c1t1v0m0-sme-preempt"
                        "-explicit-bfs.json")
 
