@@ -1296,9 +1296,15 @@ def _v6_sme_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
     its ZA if ZA is on, the registers in the format fp_type names (a streaming save is in
     SVE format), FPSR/FPCR in uw.fpsimd_state."""
     sv = t.sve_state
-    in_sve = (t.fp_type.eq("SVE") & _expected_tok(S, sv.v, t) & _zhi_expected(S, sv.zhi, t)
+    if "fp_type" in S.features:
+        sve_fmt = t.fp_type.eq("SVE")
+    else:
+        # v6.1 (no thread.fp_type): the saved format is SVE iff TIF_SVE or thread.svcr.SM
+        # (task_fpsimd_load(), model/variants/v6_1_sme.py)
+        sve_fmt = t.tif_sve.eq(1) | t.svcr_sm.eq(1)
+    in_sve = (sve_fmt & _expected_tok(S, sv.v, t) & _zhi_expected(S, sv.zhi, t)
               & _p_ok(S, sv.p, t))
-    in_fpsimd = (t.fp_type.eq("FPSIMD") & _expected_tok(S, t.uw.v, t)
+    in_fpsimd = (~sve_fmt & _expected_tok(S, t.uw.v, t)
                  & t.zhi_expected.eq(0) & t.p_written.eq(0))
     return (_expected_tok(S, t.uw.fpsr, t) & _sme_fpmr_expected(S, t.uw, t)
             & (in_sve | in_fpsimd) & _bit_is(t.svcr_sm, t.sm_expected)
@@ -1578,11 +1584,32 @@ def v61_sve_load_records_binding(S: Layout) -> Expr:
     return all_of(out)
 
 
-@_needs_v61_sve
+def _needs_v61_sve_or_sme(fn: Callable[[Layout], Expr]) -> Callable[[Layout], Expr]:
+    """As `_needs_v61_sve`, also with SME alone (v6.1 --sme, model/variants/v6_1_sme.py)."""
+    def build(S: Layout) -> Expr:
+        ok = ((S.config.sve or S.config.sme) and "sve_acc" in S.features
+              and "fp_type" not in S.features)
+        return fn(S) if ok else TRUE
+    build.__name__ = fn.__name__
+    build.__doc__ = fn.__doc__
+    return build
+
+
+@_needs_v61_sve_or_sme
 def v61_sve_current_bound_not_foreign(S: Layout) -> Expr:
     return all_of(implies(S.cpu[c].current.eq(t.index) & _bound_task(S, c, t),
                           t.tif_foreign.eq(0))
                   for c in _cpus(S) for t in _users(S))
+
+
+@_needs_v61_sve_or_sme
+def v61_sme_sve_ghosts_need_tif_sve_or_sm(S: Layout) -> Expr:
+    if not S.config.sme:
+        return TRUE
+    return all_of(implies(t.zhi_expected.eq(1) | t.p_written.eq(1),
+                          t.tif_sve.eq(1) | t.sm_expected.eq(1) | _restoring(S, t)
+                          | ~_alive(t) | _sigreturn_failing(S, t))
+                  for t in _users(S))
 
 
 @_needs_v61_sve
@@ -2239,6 +2266,9 @@ LEMMAS: tuple[Lemma, ...] = (
     _L(v61_sve_current_bound_not_foreign,
        "a running task bound to its own CPU is not foreign there (the switch clears the flag"
        " exactly then; every flush of the CPU or the task unbinds it)", V61),
+    _L(v61_sme_sve_ghosts_need_tif_sve_or_sm,
+       "(v6.1 --sme) a task that wrote Z bits above 127 or P has TIF_SVE or is in streaming"
+       " mode (v6.1's stand-in for v6_sve_ghosts_need_tif_sve, which needs fp_type)", V61),
     _L(v61_sve_trap_state,
        "inside do_sve_acc() after sve_alloc() the task has no TIF_SVE and its sve_state's Z"
        " bits above 127 and P/FFR are sve_alloc()'s zeroes (preempted inside sve_alloc(): no"
@@ -2284,30 +2314,35 @@ LEMMAS: tuple[Lemma, ...] = (
        "in_syscall() is false at EL0 and in the SVE trap (also preempted inside its"
        " sve_alloc(), and in el0_svc before el0_svc_common()), true inside KVM_RUN (el0_svc sets"
        " it, ret_to_user clears it)", V614),
-    # SME (TRUE without it): v6.16 only (v6.10 has #21 and #14)
+    # SME (TRUE without it): v6.16 only (v6.10 has #21 and #14); the first six also v6.1
+    # (model/variants/v6_1_sme.py), proved at its smallest --sme size (one CPU: #14 needs
+    # two, where sme_trap_state is false as the bug is)
     _L(sme_bound_smen_is_tif_sme,
        "(SME) a CPU bound to a task's user state has EL0 SME enabled exactly when the task"
-       " has TIF_SME (fpsimd_bind_task_to_cpu sets SMEN from it)", V616),
+       " has TIF_SME (fpsimd_bind_task_to_cpu sets SMEN from it)", V616 + V61),
     _L(sme_live_smen_is_tif_sme,
        "(SME) a running task whose state is live outside KVM_RUN has EL0 SME enabled exactly"
-       " when it has TIF_SME", V616),
+       " when it has TIF_SME", V616 + V61),
     _L(sme_state_needs_tif_sme,
        "(SME) a task that runs in streaming mode or with ZA on has TIF_SME (it can only"
        " execute SMSTART with EL0 SME enabled, which the bind grants per TIF_SME; nothing"
-       " clears TIF_SME here)", V616),
+       " clears TIF_SME here); v6.1 relies on it: its syscall entry leaves streaming mode"
+       " only with TIF_SME", V616 + V61),
     _L(sme_trap_state,
        "(SME) inside do_sme_acc() after its allocations the task has no TIF_SME (it trapped"
        " because EL0 SME was off, which on a live bound state means TIF_SME clear; v6.16"
-       " leaves no stale binding that could hide TIF_SME: d3eaab3c7090)", V616),
+       " leaves no stale binding that could hide TIF_SME: d3eaab3c7090; v6.1 has #14 and"
+       " is proved at one CPU only)", V616 + V61),
     _L(sme_on_only_bound_to_a_task,
        "(SME) a CPU in streaming mode or with ZA on is bound to a task's user state: only"
        " that task's SMSTART or reload (followed by its bind) sets SM or ZA, and every"
-       " rebinding to other state flushes first (SMSTOP) or happens with them off", V616),
+       " rebinding to other state flushes first (SMSTOP) or happens with them off",
+       V616 + V61),
     _L(sme_sve_trap_not_streaming,
        "(SME with SVE) a task inside do_sve_acc() is not in streaming mode: an SVE"
        " instruction traps to do_sve_acc() only outside streaming mode (in streaming mode"
        " SVE is governed by SMEN), and nothing on the trap path changes the task's SM",
-       V616),
+       V616 + V61),
     _L(sme_streaming_saved_as_sve,
        "(SME) thread.svcr.SM set implies fp_type FP_STATE_SVE: both are written only by"
        " fpsimd_save_user_state(), which saves a streaming state in SVE format (the SVE"

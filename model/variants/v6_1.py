@@ -42,8 +42,12 @@ The design between 2018 and v6.8 that this variant models:
   hyp saving the host state through vcpu->arch.host_fpsimd_state (set by
   kvm_arch_vcpu_run_map_fp()).
 
-Configurations: as the v6 variants (model/variants/v6.py): no SME (system_supports_sme()
-false: every SME branch, SMSTOP and SVCR/ZA work is not taken), no pKVM.  With ``--sve``
+Configurations: as the v6 variants (model/variants/v6.py), no pKVM.  Without ``--sme``
+system_supports_sme() is false: every SME branch, SMSTOP and SVCR/ZA work is not taken, and
+the functions here are the whole story; with ``--sme`` (Config.sme) the table takes v6.1's
+SME text from model/variants/v6_1_sme.py (task_fpsimd_load, fpsimd_save, el0_svc,
+do_sme_acc, the VL changes, signal/ptrace helpers) and the shared SME code of v6.8-v6.10
+(model/variants/v6_sme.py), and the KVM functions below run their SME blocks.  With ``--sve``
 one or several vector lengths: fpsimd_save()'s ``WARN_ON(sve_get_vl() != last->sve_vl)``
 (`sve_vl_check`, last->sve_vl derived from the binding) and v6.1's
 vec_set_vector_length() (`sve_set_vector_length`, event sve_set_vl).
@@ -95,10 +99,9 @@ from model.dsl import Expr, Var
 from model.kernel import fpsimd as fpsimd_2018
 from model.kernel import kvm_vcpu_ops
 from model.kernel import sched as sched_2018
-from model.kernel import signal as signal_2018
 from model.state import Image
 from model.variant import Variant
-from model.variants import v6, v6_events
+from model.variants import v6, v6_1_sme, v6_events, v6_sme
 
 V61_TREE = "krr-io/linux-6.1.0@2a410d07ec5ec084264732088d6b07ae06681287"
 
@@ -151,7 +154,8 @@ def task_fpsimd_load(k: Ctx) -> None:
     ZCR_EL1 write: on nVHE it traps to hyp first while CPTR_EL2.TZ is set,
     `model.variants.v6.sve_host_insn`) and sve_load_state(sve_pffr(&current->thread),
     &uw.fpsimd_state.fpsr, restore_ffr) (Z, P/FFR from sve_state, FPSR/FPCR from uw); else
-    fpsimd_load_state(&uw.fpsimd_state).  No SME (no SVCR/ZA).  It does not touch the EL0
+    fpsimd_load_state(&uw.fpsimd_state).  Without SME (with it:
+    `model.variants.v6_1_sme.task_fpsimd_load_sme_v61`).  It does not touch the EL0
     SVE trap: the bind that follows it does (fpsimd_bind_task_to_cpu)."""
     k.check(k.have_cpu_fpsimd_context(), "WARN", "task_fpsimd_load",
             "WARN_ON(!have_cpu_fpsimd_context())")
@@ -362,7 +366,8 @@ def kvm_arch_vcpu_load_fp(k: Ctx, vcpu: int) -> None:
     BUG_ON(test_thread_flag(TIF_SVE)) (KVM_RUN is a syscall, whose entry cleared TIF_SVE:
     KVM keeps no host SVE state since v5.12's "Get rid of host SVE tracking/saving");
     vcpu->arch.fp_state = FP_STATE_HOST_OWNED; HOST_SVE_ENABLED = CPACR_EL1.ZEN_EL0EN
-    (cleared, then set if enabled); no SME."""
+    (cleared, then set if enabled); with SME (Config.sme) the SME block
+    (`model.variants.v6_1_sme.kvm_sme_load_block_v61`)."""
     k.check(k.true if k.cur.mm else k.false, "BUG", "kvm_arch_vcpu_load_fp",
             "BUG_ON(!current->mm)")
     k.check(~k.test_thread_flag("TIF_SVE"), "BUG", "kvm_arch_vcpu_load_fp",
@@ -370,6 +375,7 @@ def kvm_arch_vcpu_load_fp(k: Ctx, vcpu: int) -> None:
     k.set(k.kvm_fp_owner(vcpu), "HOST_OWNED")
     if k.config.sve:
         k.set(k.vcpu(vcpu).host_sve_enabled, k.this_cpu.zen_el0en)
+    v6_1_sme.kvm_sme_load_block_v61(k, vcpu)  # (Config.sme) the SME block
 
 
 def kvm_arch_vcpu_ctxsync_fp(k: Ctx, vcpu: int) -> None:
@@ -391,7 +397,8 @@ def kvm_arch_vcpu_ctxsync_fp(k: Ctx, vcpu: int) -> None:
 
 def kvm_arch_vcpu_put_fp(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/fpsimd.c (v6.0, v6.1): kvm_arch_vcpu_put_fp(): local_irq_save();
-    (SME part: no SME); if vcpu->arch.fp_state is GUEST_OWNED: for an SVE vcpu
+    (Config.sme) the SME block (`model.variants.v6_1_sme.kvm_sme_put_block_v61`); if
+    vcpu->arch.fp_state is GUEST_OWNED: for an SVE vcpu
     (Config.sve_guest) the guest's ZCR_EL1 saved into the vcpu and, without VHE, ZCR_EL1 =
     the vcpu's max VQ - 1 (the same statements as v5.12-v6.13: `model.variants.v6.
     kvm_put_fp_sve_zcr`), then fpsimd_save_and_flush_cpu_state() (which saves the bound
@@ -399,6 +406,7 @@ def kvm_arch_vcpu_put_fp(k: Ctx, vcpu: int) -> None:
     from HOST_SVE_ENABLED (hyp's exit wrote CPACR_EL1_DEFAULT); update_thread_flag(TIF_SVE,
     0); local_irq_restore()."""
     flags = k.local_irq_save()
+    v6_1_sme.kvm_sme_put_block_v61(k, vcpu)  # (Config.sme) the SME block
     with k.If(k.guest_owns_fp_regs(vcpu)):
         if k.vcpu_has_sve(vcpu):
             k.kvm_put_fp_sve_zcr(vcpu)
@@ -488,11 +496,14 @@ def sve_set_vector_length(k: Ctx, t: int, vl: int) -> None:
 # SME's statements), the CPU PM notifier (fpsimd_save_and_flush_cpu_state()), and KVM's
 # PSCI CPU_ON, kvm_reset_vcpu() and KVM_SET_ONE_REG (psci.c, reset.c and arm.c: the same
 # statements in v6.1 as in v6.10).
+# (With SME, Config.sme, the first four are v6.1's SME-aware text, model/variants/
+# v6_1_sme.py, which builds exactly 2018's statements without SME.)
 EVENTS_FROM_2018 = {
-    "preserve_sve_context": signal_2018.preserve_sve_context,
-    "fpsimd_signal_preserve_current_state": fpsimd_2018.fpsimd_signal_preserve_current_state,
-    "sve_sync_to_fpsimd": fpsimd_2018.sve_sync_to_fpsimd,
-    "sve_sync_from_fpsimd_zeropad": fpsimd_2018.sve_sync_from_fpsimd_zeropad,
+    "preserve_sve_context": v6_1_sme.preserve_sve_context_v61,
+    "fpsimd_signal_preserve_current_state":
+        v6_1_sme.fpsimd_signal_preserve_current_state_v61,
+    "sve_sync_to_fpsimd": v6_1_sme.sve_sync_to_fpsimd_v61,
+    "sve_sync_from_fpsimd_zeropad": v6_1_sme.sve_sync_from_fpsimd_zeropad_v61,
     "kvm_run_kernel_neon": kvm_vcpu_ops.kvm_run_kernel_neon,
 }
 
@@ -519,7 +530,7 @@ def check_config(variant: Variant, config) -> str | None:  # noqa: ANN001
     which v6.1 has since its fpsimd_save(), ctxsync and put_fp model an SVE vcpu).
     Several SVE vector lengths are modelled: fpsimd_save()'s check against last->sve_vl
     (`sve_vl_check`) and v6.1's vec_set_vector_length() (`sve_set_vector_length`)."""
-    return v6.check_config(variant, config)
+    return v6.check_config(variant, config) or v6_1_sme.check_config(variant, config)
 
 
 def make_v61(v68: Variant) -> Variant:
@@ -534,8 +545,9 @@ def make_v61(v68: Variant) -> Variant:
         "put_cpu_fpsimd_context": put_cpu_fpsimd_context,
         "have_cpu_fpsimd_context": have_cpu_fpsimd_context,
         "may_use_simd": fpsimd_2018.may_use_simd,
-        "task_fpsimd_load": task_fpsimd_load,
-        "fpsimd_save": fpsimd_save,
+        "task_fpsimd_load": v6_sme._with_sme(task_fpsimd_load,
+                                             v6_1_sme.task_fpsimd_load_sme_v61),
+        "fpsimd_save": v6_sme._with_sme(fpsimd_save, v6_1_sme.fpsimd_save_sme_v61),
         "fpsimd_thread_switch": fpsimd_thread_switch,
         "fpsimd_restore_current_state": fpsimd_restore_current_state,
         "fpsimd_save_and_flush_cpu_state": fpsimd_save_and_flush_cpu_state,
@@ -543,11 +555,17 @@ def make_v61(v68: Variant) -> Variant:
         "kernel_neon_end": kernel_neon_end,
         "syscall_kernel_neon": syscall_kernel_neon,
         "do_sve_acc_locked": do_sve_acc_locked,
+        "do_sme_acc_locked": v6_1_sme.do_sme_acc_locked_v61,
         "sve_init_regs_in_memory": sve_init_regs_in_memory,
-        "sve_set": fpsimd_2018.sve_set,
+        "sve_set": v6_sme._with_sme(fpsimd_2018.sve_set, v6_1_sme.sve_set_sme_v61),
+        "ssve_set": v6_1_sme.ssve_set_v61,
+        "za_set": v6_1_sme.za_set_v61,
+        "za_set_at_vl": v6_1_sme.za_set_at_vl_v61,
         "sve_vl_check": sve_vl_check,
-        "sve_set_vector_length": sve_set_vector_length,
-        "el0_svc": el0_svc,
+        "sve_set_vector_length": v6_sme._with_sme(
+            sve_set_vector_length, v6_1_sme.sve_set_vector_length_sme_v61),
+        "sme_set_vector_length": v6_1_sme.sme_set_vector_length_v61,
+        "el0_svc": v6_sme._with_sme(el0_svc, v6_1_sme.el0_svc_sme_v61),
         "ret_to_user": sched_2018.ret_to_user,
         "kvm_arch_vcpu_load_fp": kvm_arch_vcpu_load_fp,
         "kvm_arch_vcpu_ctxsync_fp": kvm_arch_vcpu_ctxsync_fp,
@@ -564,13 +582,14 @@ def make_v61(v68: Variant) -> Variant:
         " kernel-mode NEON with softirqs disabled, TIF_SVE cleared at syscall entry,"
         " kvm_arch_vcpu_load_fp() BUG_ON(TIF_SVE); #13",
         options={"new_functions": _NEW,
-                 "state_features": ("vcpu_fp_state", "fpsimd_context_busy", "sve_acc"),
+                 "state_features": ("vcpu_fp_state", "fpsimd_context_busy", "sve_acc",
+                                    "host_sme_enabled"),
                  "check_config": check_config,
                  # SVE vcpus (Config.sve_guest): v6.1's ctxsync/put_fp/fpsimd_save with
                  # the vcpu's SVE state; hyp's SVE switch is v6.8's (the same text)
                  "sve_guest": True,
-                 # SME: v6.1's SME code (no fp_type, the busy-flag context) was not read
-                 "sme": False, "sme_refused": None},
+                 # SME (Config.sme): v6.1's SME code, model/variants/v6_1_sme.py
+                 "sme": True, "sme_refused": None},
         tree=V61_TREE, release="v6.1.0-rc7", **functions)
 
 

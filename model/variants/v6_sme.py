@@ -254,7 +254,8 @@ def sme_set_vq(k: Ctx, vl: Expr) -> None:
         k.set(k.this_cpu.smcr, vl)
 
 
-def sme_vl_check(k: Ctx, sve_vl: Expr, sme_vl: Expr) -> Expr:
+def sme_vl_check(k: Ctx, sve_vl: Expr, sme_vl: Expr,
+                 where: str = "fpsimd_save_user_state") -> Expr:
     """The VL check of fpsimd_save_user_state() with SME (v6.8-v6.16, the same text in
     v6.10.0 and v6.18.2): ``if (WARN_ON(sve_get_vl() != vl))`` force_signal_inject(SIGKILL)
     and return without saving, where ``vl`` is last->sme_vl in streaming mode and
@@ -264,7 +265,8 @@ def sme_vl_check(k: Ctx, sve_vl: Expr, sme_vl: Expr) -> Expr:
     kinds with several lengths are compared (one length cannot differ); with none it is
     not emitted.  The same assertion site as the check without SME
     (`model.variants.v6.sve_vl_check`); the SIGKILL itself is not modelled (the WARN is
-    the finding, and the state is not saved, as in the C)."""
+    the finding, and the state is not saved, as in the C).  ``where``: the C function
+    (v6.1's check is in fpsimd_save(), model/variants/v6_1_sme.py)."""
     cpu = k.this_cpu
     sme_ok = cpu.smcr.eq(sme_vl) if isinstance(cpu.smcr, Var) else None
     sve_ok = k.S.host_vl(k.cpu).eq(sve_vl) if k.S.multi_vl else None
@@ -273,7 +275,7 @@ def sme_vl_check(k: Ctx, sve_vl: Expr, sme_vl: Expr) -> Expr:
     ok_expr = ((cpu.sm.eq(1) & (sme_ok if sme_ok is not None else k.true))
                | (cpu.sm.eq(0) & (sve_ok if sve_ok is not None else k.true)))
     ok = k.let("vl_ok", ok_expr)
-    k.check(ok.eq(1), "WARN", "fpsimd_save_user_state",
+    k.check(ok.eq(1), "WARN", where,
             "WARN_ON(sve_get_vl() != vl): SIGKILL, state not saved")
     return ok.eq(1)
 

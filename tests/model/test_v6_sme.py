@@ -46,7 +46,7 @@ def test_sme_is_recorded() -> None:
 
 @pytest.mark.parametrize("variant,why", [
     ("v6.12", "depends on BROKEN"), ("v6.13", "depends on BROKEN"),
-    ("v6.14", "depends on BROKEN"), ("v6.1", "not modelled"),
+    ("v6.14", "depends on BROKEN"),
     ("v4.18", "not modelled"), ("seed", "not modelled")])
 def test_sme_is_refused_where_not_reachable_or_not_read(variant: str, why: str) -> None:
     with pytest.raises(ModelError, match=why):
