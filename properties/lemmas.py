@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from model.dsl import FALSE, TRUE, Eq, Expr, Var, all_of, any_of, implies
 from model.state import PCS, SIGFRAME_SNAPSHOT, Image, Layout
+from properties.fp import _sigframe_sme_ok
 
 
 @dataclass(frozen=True)
@@ -1006,6 +1007,13 @@ def _forked_sigframe(S: Layout, p, child, created: str) -> list[Expr]:  # noqa: 
     return out
 
 
+def _snap_tok(S: Layout, slot, t) -> Expr:  # noqa: ANN001
+    """(event signal with SME) A frame slot holds what task t had to read when the signal
+    was delivered: zero if the snapshot of expect_zero says so, else its latest value."""
+    ez = t.sf_expect_zero
+    return (ez.eq(1) & slot.eq(S.ZERO)) | (ez.eq(0) & slot.eq(S.latest(t.index)))
+
+
 def signal_frame_state(S: Layout) -> Expr:
     """(event signal) The signal frame by the task's place in the signal's life
     (arch/arm64/kernel/signal.c):
@@ -1052,9 +1060,17 @@ def signal_frame_state(S: Layout) -> Expr:
         out.append(implies(t.in_handler.eq(0) & ~_pc_in(t, delivering), all_of(dead)))
         # delivering
         parts = [t.in_handler.eq(0), t.sigframe_fresh.eq(0), _saved_latest(S, t)]
+        # (SME: after setup_return()'s handler-entry ghost, before do_signal() sets
+        # in_handler, the task's own expectations are the handler's; the frame holds what
+        # it had to read at delivery, the snapshot ghosts)
+        snapped = S.windows_after("signal", "preserve_za_context: a test") \
+            if isinstance(t.sf_expect_zero, Var) else ()
         for slot in (f.v, f.fpsr):
             done = S.windows_after("signal", _field(slot))
-            parts.append(implies(_pc_in(t, done), _tok_ok(S, slot, t.index, f)))
+            before = tuple(pc for pc in done if pc not in snapped)
+            parts.append(implies(_pc_in(t, before), _tok_ok(S, slot, t.index, f)))
+            if snapped:
+                parts.append(implies(_pc_in(t, snapped), _snap_tok(S, slot, t)))
             parts.append(implies(~_pc_in(t, done), slot.eq(S.ZERO)))
         out.append(implies(_pc_in(t, delivering), all_of(parts)))
         # in the handler
@@ -1066,6 +1082,13 @@ def signal_frame_state(S: Layout) -> Expr:
             fresh = fresh & implies(fsv.eq(1), _zhi_expected(S, f.zhi, t)
                                     & implies(t.p_written.eq(1), f.p.eq(last))) \
                 & implies(fsv.eq(0), f.zhi.eq(S.ZERO) & f.p.eq(S.ZERO))
+        if isinstance(t.sf_expect_zero, Var):
+            # (SME) the handler entry's SMSTOP ghost changed the task's own expectations
+            # (zero after leaving streaming mode): the fresh frame holds what the task
+            # had to read at delivery, the snapshot ghosts, as no_loss reads it
+            fresh = _sigframe_sme_ok(S, t)
+            if isinstance(f.zhi, Var) and fsv is not None:
+                fresh = fresh & implies(fsv.eq(0), f.zhi.eq(S.ZERO) & f.p.eq(S.ZERO))
         out.append(implies(t.in_handler.eq(1), own))
         # (not inside el0_svc() after its SVE discard and before its bookkeeping ends the
         # freshness: the syscall ABI's Z-high/P expectations have changed, the frame not)
@@ -1873,7 +1896,15 @@ def sme_sve_trap_not_streaming(S: Layout) -> Expr:
 
 @_needs_sme
 def sme_streaming_saved_as_sve(S: Layout) -> Expr:
-    return all_of(implies(t.svcr_sm.eq(1), t.fp_type.eq("SVE")) for t in _users(S))
+    out = []
+    for t in _users(S):
+        # (event signal, split) v6.16's restore_sve_fpsimd_context() sets svcr.SM, then
+        # fp_type: in the window between, the task is saved, flushed and bound nowhere
+        between = S.windows_after(
+            "sigreturn", f"restore_sve_fpsimd_context: the write of {t.name}.svcr.SM",
+            f"restore_sve_fpsimd_context: the write of {t.name}.fp_type")
+        out.append(implies(t.svcr_sm.eq(1) & ~_pc_in(t, between), t.fp_type.eq("SVE")))
+    return all_of(out)
 
 
 @_needs_sme
@@ -2032,7 +2063,9 @@ LEMMAS: tuple[Lemma, ...] = (
     _L(signal_frame_state,
        "the signal frame is dead outside a handler, filled from the saved state during"
        " delivery, holds only the task's own bits in the handler (its must-read value"
-       " while fresh), and the handler's new generation during sigreturn"),
+       " while fresh: with SME the value it had to read at delivery, the snapshot ghosts,"
+       " since the handler entry's SMSTOP changes its own), and the handler's new"
+       " generation during sigreturn"),
     _L(exec_in_progress,
        "a task preempted inside execve() before flush_thread() expects zero and its latest"
        " value is nowhere (the old program's values are superseded)"),
@@ -2311,7 +2344,9 @@ LEMMAS: tuple[Lemma, ...] = (
     _L(sme_streaming_saved_as_sve,
        "(SME) thread.svcr.SM set implies fp_type FP_STATE_SVE: both are written only by"
        " fpsimd_save_user_state(), which saves a streaming state in SVE format (the SVE"
-       " trap's in-memory conversion only writes FP_STATE_SVE)", V616),
+       " trap's in-memory conversion only writes FP_STATE_SVE); but inside v6.16's"
+       " rt_sigreturn, between restore_sve_fpsimd_context()'s SM and fp_type writes (the"
+       " task is flushed there)", V616),
     _L(sme_section_not_streaming,
        "(SME) a task running inside its kernel-mode NEON section runs with PSTATE.SM and"
        " PSTATE.ZA clear (kernel_neon_begin's flush does SMSTOP; switching such a task in"
