@@ -60,6 +60,13 @@ streaming mode with another task's registers (nothing is zeroed) and loads only 
 FPCR, so the tracee reads the other task's P0-P15 at EL0 (no_leak, 8 steps); and its own
 PR_SME_SET_VL then takes V from the zeroed sve_state (vec_set_vector_length():
 thread_sm_enabled() -> sve_to_fpsimd()), losing the tracer's values (no_loss, 10 steps).
+With event ptrace_sve_nodata (header-only writes; the ghost per version: `_nodata_ghost_v68`
+from sve.rst, `_nodata_ghost_v616` from 316283f276eb's stated intent): on v6.8-v6.10 a
+header-only NT_ARM_SSVE write on a tracee already in streaming mode zeroes its sve_state
+(sve_alloc(target, true); fpsimd_sync_to_sve() restores V only for an FPSIMD-format state),
+so its registers are lost (no_loss, 11 steps); v6.16 zeroes on purpose, and plain v6.16
+zeroes the tracer's uw.fpsimd_state instead of the tracee's, which then reads its old
+FPSR/FPCR (no_loss, 5 steps; 5cbb61bf4168).
 
 Each write is one step: the tracee is in a ptrace stop and switched out
 (ptrace_check_attach() -> wait_task_inactive(), model/kernel/ptrace.py), so nothing else
