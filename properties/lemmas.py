@@ -1032,9 +1032,8 @@ def signal_frame_state(S: Layout) -> Expr:
       begun (not fresh, no exec zero expectation), the frame's slots written by the
       ghost and every uw.fpsimd_state slot fpsimd_update_current_state() has written hold
       the task's latest value, and (before the restore's last window) nothing else does;
-      inside v6.16's fpsimd_update_current_state() (after
-      restore_sigframe()'s fpsimd_save_and_flush_current_state()) the task is foreign
-      and bound nowhere."""
+      from v6.16's first record restore on (after restore_sigframe()'s
+      fpsimd_save_and_flush_current_state()) the task is foreign and bound nowhere."""
     res = []
     for t in _users(S):
         f = t.sigframe
@@ -1124,6 +1123,12 @@ def signal_frame_state(S: Layout) -> Expr:
             slot.ne(last) for img in S.all_images() for slot in img.all_slots()
             if id(slot) not in mine)))
         merging = tuple(pc for _, pc, w in rwins if w.startswith("fpsimd_update_current_state:"))
+        # (v6.16) every window from the first record restore on follows restore_sigframe()'s
+        # save and flush, and nothing rebinds the task before its return to user space
+        first = [k for k, _, w in rwins
+                 if w.split(":")[0] in ("restore_sve_fpsimd_context", "restore_fpsimd_context")]
+        if first:
+            merging = tuple(pc for k, pc, _ in rwins if k >= min(first))
         if merging and "to_save" in S.features:
             out.append(implies(_pc_in(t, merging), t.tif_foreign.eq(1)
                                & t.fpsimd_cpu.eq("NR_CPUS")))
