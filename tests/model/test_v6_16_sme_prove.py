@@ -39,3 +39,12 @@ def test_payload_events_proved_with_sme() -> None:
     zero generation), PREEMPT_NONE (server), VHE: PROVED with the existing lemmas (162 s
     at load 2-3)."""
     _proved(sme=True, **kconfig_preset("server"))
+
+
+@pytest.mark.slow
+def test_header_vl_events_proved_with_sme_vls() -> None:
+    """ptrace_sve_vl (an NT_ARM_SSVE/NT_ARM_ZA header at the other SVL:
+    vec_set_vector_length() on the stopped tracee first) with sme_set_vl and two SVLs
+    (128, 256), SME, server, VHE: PROVED with the existing lemmas (404 s at load 2-3)."""
+    _proved(sme=True, sme_vls=(128, 256), events=("sme_set_vl", "ptrace_sve_vl"),
+            **kconfig_preset("server"))
