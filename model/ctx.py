@@ -1159,7 +1159,7 @@ class Ctx:
                 t = self.S.tasks[owner]
                 ghosts = [t.sigframe_fresh]
                 if part != "fpmr":
-                    ghosts.append(t.expect_zero)
+                    ghosts += [t.expect_zero, t.fpsr_kept]
                 if part != "fp":
                     ghosts.append(t.fpmr_expect_zero)
                 for ghost in ghosts:

@@ -106,6 +106,10 @@ FEATURES: dict[str, str] = {
                "(FP_STATE_CURRENT or FP_STATE_FPSIMD), which fpsimd_syscall_enter() sets "
                "to FPSIMD and a bind or fpsimd_syscall_exit() resets; the save reads it "
                "instead of in_syscall()",
+    "ptrace_nodata_fpsr_kept": "v6.8-v6.15 with SME and event ptrace_sve_nodata: the ghost "
+                               "fpsr_kept (a header-only NT_ARM_SVE/NT_ARM_SSVE write that "
+                               "changes streaming mode leaves V zero but FPSR/FPCR as they "
+                               "were: model/variants/v6_ptrace.py _nodata_ghost_v68)",
     "host_sme_enabled": "v5.19-v6.13 with SME and VHE: the vcpu flag HOST_SME_ENABLED "
                         "(CPACR_EL1.SMEN_EL0EN as kvm_arch_vcpu_load_fp() found it, which "
                         "kvm_arch_vcpu_put_fp() restores; gone in v6.14)",
@@ -238,6 +242,10 @@ class TaskVars:
     # its own (a tracer's NT_ARM_FPMR) and is untouched by others (NT_PRFPREG), so after
     # exec the task may have to read a zero FPMR with a newer V, or the reverse.
     fpmr_expect_zero: Var | Expr = None  # type: ignore[assignment]
+    # ghost (state feature ptrace_nodata_fpsr_kept): with expect_zero, only V (and the Z
+    # bits above it) must read zero; the FPSR/FPCR slice must hold the task's latest value
+    # (a v6.8-v6.15 header-only ptrace write that changed streaming mode).
+    fpsr_kept: Var | Expr = None  # type: ignore[assignment]
     # Stopped in a ptrace stop (TASK_TRACED) and not runnable until the tracer resumes it
     # (event ptrace_stop; constant 0 otherwise).
     stopped: Var | Expr = None  # type: ignore[assignment]
@@ -621,9 +629,13 @@ class Layout:
                     # (exec, or SME: an SM change zeroes the registers, which the task
                     # must then read as zero)
                     expect_zero=self._var(f"ghost.{name}.exec_zero", GHOST_BOOL, 0)
-                    if "exec" in events or cfg.sme else Const(GHOST_BOOL, 0),
+                    if "exec" in events or cfg.sme or "ptrace_sve_nodata" in events
+                    else Const(GHOST_BOOL, 0),
                     fpmr_expect_zero=self._var(f"ghost.{name}.exec_zero_fpmr", GHOST_BOOL, 0)
                     if "exec" in events and cfg.fpmr else Const(GHOST_BOOL, 0),
+                    fpsr_kept=self._var(f"ghost.{name}.nodata_fpsr_kept", GHOST_BOOL, 0)
+                    if ("ptrace_nodata_fpsr_kept" in self.features and cfg.sme
+                        and "ptrace_sve_nodata" in events) else Const(GHOST_BOOL, 0),
                     stopped=self._var(f"{name}.ptrace_stopped", b, 0) if self.ptrace
                     else Const(b, 0),
                     sigframe=sigframe_image(f"{name}.sigframe") if self.signals else None,
@@ -700,6 +712,7 @@ class Layout:
                     p_written=Const(GHOST_BOOL, 0),
                     expect_zero=Const(GHOST_BOOL, 0),
                     fpmr_expect_zero=Const(GHOST_BOOL, 0),
+                    fpsr_kept=Const(GHOST_BOOL, 0),
                     stopped=Const(b, 0),
                     sigframe_sve=Const(b, 0),
                     in_handler=Const(b, 0),

@@ -347,11 +347,29 @@ def expected(S: Layout, owner: int, regs: Image, ez: Expr | None = None,
         rest = expected(S, owner, replace(regs, fpmr=None), ez)
         fpmr = (fz & regs.fpmr.eq(S.ZERO)) | (~fz & regs.fpmr.eq(S.latest(owner)))
         return rest & fpmr
+    fk: Expr = FALSE
     if ez is None:
         ez = expects_zero(S, owner)
+        fk = fpsr_kept(S, owner)
     if ez is FALSE:
         return own_latest(S, owner, regs)
-    return (ez & all_zero(S, regs)) | (~ez & own_latest(S, owner, regs))
+    zero = all_zero(S, regs)
+    if fk is not FALSE:
+        # (state feature ptrace_nodata_fpsr_kept) V zero, FPSR/FPCR the task's latest
+        kept = all_of([slot.eq(S.ZERO) for slot in regs.slots() if slot is not regs.fpsr]
+                      + [regs.fpsr.eq(S.latest(owner))])
+        zero = (fk & kept) | (~fk & zero)
+    return (ez & zero) | (~ez & own_latest(S, owner, regs))
+
+
+def fpsr_kept(S: Layout, owner: int) -> Expr:
+    """(state feature ptrace_nodata_fpsr_kept, v6.8-v6.15 with SME) owner's "must read
+    zero" covers V only: a header-only ptrace write changed its streaming mode, which
+    zeroed its V but kept FPSR/FPCR (model/variants/v6_ptrace.py `_nodata_ghost_v68`)."""
+    if owner >= S.config.user_tasks:
+        return FALSE
+    g = S.tasks[owner].fpsr_kept
+    return g.eq(1) if isinstance(g, Var) else FALSE
 
 
 def own_or_no_ones(S: Layout, owner: int) -> tuple[int, ...]:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from model.dsl import FALSE, TRUE, Eq, Expr, Var, all_of, any_of, implies
 from model.state import PCS, SIGFRAME_SNAPSHOT, Image, Layout
+from properties.fp import _sigframe_sme_ok
 
 
 @dataclass(frozen=True)
@@ -1006,6 +1007,69 @@ def _forked_sigframe(S: Layout, p, child, created: str) -> list[Expr]:  # noqa: 
     return out
 
 
+def _snap_tok(S: Layout, slot, t) -> Expr:  # noqa: ANN001
+    """(event signal with SME) A frame slot holds what task t had to read when the signal
+    was delivered: zero if the snapshot of expect_zero says so, else its latest value."""
+    ez = t.sf_expect_zero
+    return (ez.eq(1) & slot.eq(S.ZERO)) | (ez.eq(0) & slot.eq(S.latest(t.index)))
+
+
+def _same(b, e: Expr) -> Expr:  # noqa: ANN001
+    """A boolean state bit (or carried local) equals a model condition."""
+    return (b.eq(1) & e) | (b.eq(0) & ~e)
+
+
+def _delivering_sme_records(S: Layout, t, snapped: tuple[str, ...]) -> list[Expr]:  # noqa: ANN001
+    """(event signal with SME, --preemption split) Task t preempted inside setup_rt_frame():
+    each SME record field preserve_sve_context() / preserve_za_context() has written holds
+    what the saved state says (before setup_return()'s handler-entry ghost the task's own
+    ghosts, which `_saved_latest` ties to thread.svcr and fp_type), the C locals carried
+    across a window (``sm``, ``vq``, ``za_vq``) are what they read, and once the ghost has
+    run (``snapped``) the whole frame is what no_loss reads (`_sigframe_sme_ok`)."""
+    f, last = t.sigframe, S.latest(t.index)
+    sm, za = t.svcr_sm.eq(1), t.svcr_za.eq(1)
+    vq = sm | t.fp_type.eq("SVE")
+    out: list[Expr] = []
+
+    def after(field: str) -> tuple[str, ...]:
+        return tuple(pc for pc in S.windows_after("signal", f"the write of {field}")
+                     if pc not in snapped)
+
+    out.append(implies(_pc_in(t, after(t.sigframe_sm.name)), _same(t.sigframe_sm, sm)))
+    out.append(implies(_pc_in(t, after(t.sigframe_sve.name)), _same(t.sigframe_sve, vq)))
+    zhi_ok = ((t.sigframe_sve.eq(1) & _zhi_expected(S, f.zhi, t))
+              | (t.sigframe_sve.eq(0) & f.zhi.eq(S.ZERO)))
+    p_ok = ((t.sigframe_sve.eq(1) & implies(t.p_written.eq(1), f.p.eq(last)))
+            | (t.sigframe_sve.eq(0) & f.p.eq(S.ZERO)))
+    p_wins = [(k, pc) for k, pc, w in S.windows("signal")
+              if w.endswith(f"the write of {f.p.name}")]
+    if p_wins:
+        # the If's and the Else's window before the P write: Z-high written, P not yet
+        out.append(implies(_pc_in(t, tuple(pc for _, pc in p_wins)),
+                           zhi_ok & f.p.eq(S.ZERO)))
+        p_done = tuple(pc for k, pc, _ in S.windows("signal")
+                       if k > max(k for k, _ in p_wins) and pc not in snapped)
+        out.append(implies(_pc_in(t, p_done), zhi_ok & p_ok))
+        sve_done = after(t.sigframe_sve.name)
+        out.append(implies(_pc_in(t, tuple(pc for pc in sve_done if pc not in p_done
+                                           and all(pc != q for _, q in p_wins))),
+                           f.zhi.eq(S.ZERO) & f.p.eq(S.ZERO)))
+    out.append(implies(_pc_in(t, after(t.sigframe_za.name)), _same(t.sigframe_za, za)))
+    out.append(implies(_pc_in(t, after(t.sigframe_zadata.name)), implies(
+        t.sigframe_za.eq(1), _za_expected(S, t.sigframe_zadata, t))
+        & implies(t.sigframe_za.eq(0), t.sigframe_zadata.eq(S.ZERO))))
+    for name, var in S.carried_vars.items():
+        task, pc, key = name.split(".", 2)
+        if task != t.name or not pc.startswith("signal@") or pc in snapped:
+            continue
+        want = {"sm@": sm, "vq@": vq, "za_vq@": za}.get(key.split("@")[0] + "@")
+        if want is not None:
+            out.append(implies(t.pc.eq(pc), _same(var, want)))
+    out.append(implies(_pc_in(t, snapped), _sigframe_sme_ok(S, t) & implies(
+        t.sigframe_sve.eq(0), f.zhi.eq(S.ZERO) & f.p.eq(S.ZERO))))
+    return out
+
+
 def signal_frame_state(S: Layout) -> Expr:
     """(event signal) The signal frame by the task's place in the signal's life
     (arch/arm64/kernel/signal.c):
@@ -1024,9 +1088,9 @@ def signal_frame_state(S: Layout) -> Expr:
       begun (not fresh, no exec zero expectation), the frame's slots written by the
       ghost and every uw.fpsimd_state slot fpsimd_update_current_state() has written hold
       the task's latest value, and (before the restore's last window) nothing else does;
-      inside v6.16's fpsimd_update_current_state() (after
-      restore_sigframe()'s fpsimd_save_and_flush_current_state()) the task is foreign
-      and bound nowhere."""
+      inside v6.16's fpsimd_update_current_state() (with SME: from its first record
+      restore on; after restore_sigframe()'s fpsimd_save_and_flush_current_state()) the
+      task is foreign and bound nowhere."""
     res = []
     for t in _users(S):
         f = t.sigframe
@@ -1052,10 +1116,20 @@ def signal_frame_state(S: Layout) -> Expr:
         out.append(implies(t.in_handler.eq(0) & ~_pc_in(t, delivering), all_of(dead)))
         # delivering
         parts = [t.in_handler.eq(0), t.sigframe_fresh.eq(0), _saved_latest(S, t)]
+        # (SME: after setup_return()'s handler-entry ghost, before do_signal() sets
+        # in_handler, the task's own expectations are the handler's; the frame holds what
+        # it had to read at delivery, the snapshot ghosts)
+        snapped = S.windows_after("signal", "preserve_za_context: a test") \
+            if isinstance(t.sf_expect_zero, Var) else ()
         for slot in (f.v, f.fpsr):
             done = S.windows_after("signal", _field(slot))
-            parts.append(implies(_pc_in(t, done), _tok_ok(S, slot, t.index, f)))
+            before = tuple(pc for pc in done if pc not in snapped)
+            parts.append(implies(_pc_in(t, before), _tok_ok(S, slot, t.index, f)))
+            if snapped:
+                parts.append(implies(_pc_in(t, snapped), _snap_tok(S, slot, t)))
             parts.append(implies(~_pc_in(t, done), slot.eq(S.ZERO)))
+        if snapped:
+            parts += _delivering_sme_records(S, t, snapped)
         out.append(implies(_pc_in(t, delivering), all_of(parts)))
         # in the handler
         own = all_of(any_of(slot.eq(a) for a in (S.ZERO, last, S.stale(t.index)))
@@ -1066,6 +1140,13 @@ def signal_frame_state(S: Layout) -> Expr:
             fresh = fresh & implies(fsv.eq(1), _zhi_expected(S, f.zhi, t)
                                     & implies(t.p_written.eq(1), f.p.eq(last))) \
                 & implies(fsv.eq(0), f.zhi.eq(S.ZERO) & f.p.eq(S.ZERO))
+        if isinstance(t.sf_expect_zero, Var):
+            # (SME) the handler entry's SMSTOP ghost changed the task's own expectations
+            # (zero after leaving streaming mode): the fresh frame holds what the task
+            # had to read at delivery, the snapshot ghosts, as no_loss reads it
+            fresh = _sigframe_sme_ok(S, t)
+            if isinstance(f.zhi, Var) and fsv is not None:
+                fresh = fresh & implies(fsv.eq(0), f.zhi.eq(S.ZERO) & f.p.eq(S.ZERO))
         out.append(implies(t.in_handler.eq(1), own))
         # (not inside el0_svc() after its SVE discard and before its bookkeeping ends the
         # freshness: the syscall ABI's Z-high/P expectations have changed, the frame not)
@@ -1101,6 +1182,13 @@ def signal_frame_state(S: Layout) -> Expr:
             slot.ne(last) for img in S.all_images() for slot in img.all_slots()
             if id(slot) not in mine)))
         merging = tuple(pc for _, pc, w in rwins if w.startswith("fpsimd_update_current_state:"))
+        # (v6.16 with SME) every window from the first record restore on follows
+        # restore_sigframe()'s save and flush, and nothing rebinds the task before its
+        # return to user space (the SM and fp_type writes of the restore need it)
+        first = [k for k, _, w in rwins
+                 if w.split(":")[0] in ("restore_sve_fpsimd_context", "restore_fpsimd_context")]
+        if first and isinstance(t.sf_expect_zero, Var):
+            merging = tuple(pc for k, pc, _ in rwins if k >= min(first))
         if merging and "to_save" in S.features:
             out.append(implies(_pc_in(t, merging), t.tif_foreign.eq(1)
                                & t.fpsimd_cpu.eq("NR_CPUS")))
@@ -1900,7 +1988,15 @@ def sme_sve_trap_not_streaming(S: Layout) -> Expr:
 
 @_needs_sme
 def sme_streaming_saved_as_sve(S: Layout) -> Expr:
-    return all_of(implies(t.svcr_sm.eq(1), t.fp_type.eq("SVE")) for t in _users(S))
+    out = []
+    for t in _users(S):
+        # (event signal, split) v6.16's restore_sve_fpsimd_context() sets svcr.SM, then
+        # fp_type: in the window between, the task is saved, flushed and bound nowhere
+        between = S.windows_after(
+            "sigreturn", f"restore_sve_fpsimd_context: the write of {t.name}.svcr.SM",
+            f"restore_sve_fpsimd_context: the write of {t.name}.fp_type")
+        out.append(implies(t.svcr_sm.eq(1) & ~_pc_in(t, between), t.fp_type.eq("SVE")))
+    return all_of(out)
 
 
 @_needs_sme
@@ -2059,7 +2155,9 @@ LEMMAS: tuple[Lemma, ...] = (
     _L(signal_frame_state,
        "the signal frame is dead outside a handler, filled from the saved state during"
        " delivery, holds only the task's own bits in the handler (its must-read value"
-       " while fresh), and the handler's new generation during sigreturn"),
+       " while fresh: with SME the value it had to read at delivery, the snapshot ghosts,"
+       " since the handler entry's SMSTOP changes its own), and the handler's new"
+       " generation during sigreturn"),
     _L(exec_in_progress,
        "a task preempted inside execve() before flush_thread() expects zero and its latest"
        " value is nowhere (the old program's values are superseded)"),
@@ -2346,7 +2444,9 @@ LEMMAS: tuple[Lemma, ...] = (
     _L(sme_streaming_saved_as_sve,
        "(SME) thread.svcr.SM set implies fp_type FP_STATE_SVE: both are written only by"
        " fpsimd_save_user_state(), which saves a streaming state in SVE format (the SVE"
-       " trap's in-memory conversion only writes FP_STATE_SVE)", V616),
+       " trap's in-memory conversion only writes FP_STATE_SVE); but inside v6.16's"
+       " rt_sigreturn, between restore_sve_fpsimd_context()'s SM and fp_type writes (the"
+       " task is flushed there)", V616),
     _L(sme_section_not_streaming,
        "(SME) a task running inside its kernel-mode NEON section runs with PSTATE.SM and"
        " PSTATE.ZA clear (kernel_neon_begin's flush does SMSTOP; switching such a task in"

@@ -116,7 +116,7 @@ def copy_task_struct(k: Ctx, child: int) -> None:
         for g in ("zhi_expected", "p_written"):
             if isinstance(getattr(dst, g), Var):
                 k.set(getattr(dst, g), 0)
-        for g in ("expect_zero", "fpmr_expect_zero"):
+        for g in ("expect_zero", "fpmr_expect_zero", "fpsr_kept"):
             if isinstance(getattr(dst, g), Var):
                 k.set(getattr(dst, g), getattr(src, g))
     if dst.sigframe is not None:

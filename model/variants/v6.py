@@ -1188,6 +1188,11 @@ def check_config(variant: Variant, config) -> str | None:  # noqa: ANN001
                 " header-only write that changes streaming mode says the tracee reads zero V"
                 " and FPSR but keeps its FPMR (ptrace never alters FPMR, 78b23877dbba), which"
                 " the model's 'must read zero' ghost cannot say apart")
+    if ("ptrace_sve_nodata" in config.events and config.sme and "signal" in config.events
+            and "ptrace_nodata_fpsr_kept" in variant.options.get("state_features", ())):
+        return (f"variant {variant.name}: event ptrace_sve_nodata with --sme and event signal"
+                " is not modelled: the frame's snapshot of what the task must read has no"
+                " copy of the fpsr_kept ghost (model/variants/v6_ptrace.py _nodata_ghost_v68)")
     if config.sme:
         why = check_sme_config(variant, config)
         if why:
@@ -1262,7 +1267,7 @@ def make_v69(base: Variant) -> Variant:
         " restore), vcpu->arch.fp_state; #15 (erroneous elide of the user state reload)",
         options={"new_functions": _NEW + v6_sme.NEW_FUNCTIONS + v6_events.V68_NEW,
                  "state_features": ("kernel_fpstate", "vcpu_fp_state", "fp_type",
-                                    "host_sme_enabled"),
+                                    "host_sme_enabled", "ptrace_nodata_fpsr_kept"),
                  "check_config": check_config,
                  # FEAT_FPMR host support (203f2b95a882, v6.9): Config.fpmr
                  "fpmr": True, "sme": True,
@@ -1318,7 +1323,7 @@ def make_v610(v69: Variant) -> Variant:
         " NEON), host_data->fp_owner and host_data->fpsimd_state; SME (--sme) reachable:"
         " #21 (SMSTOP after loading the kernel-mode state), #14 (do_sme_acc)",
         options={"state_features": ("kernel_fpstate", "host_data_fp_owner", "fp_type",
-                                    "host_sme_enabled")},
+                                    "host_sme_enabled", "ptrace_nodata_fpsr_kept")},
         tree=V610_TREE, release="v6.10.0",
         fpsimd_thread_switch_to_kernel_neon=fpsimd_thread_switch_to_kernel_neon_v610,
         kvm_fp_owner=kvm_fp_owner_v610,

@@ -418,10 +418,22 @@ def setup_return_v616(k: Ctx) -> None:
     signals"): setup_return(), its SME part: task_smstop_sm(current); thread.svcr &=
     ~SVCR_ZA_MASK; TPIDR2_EL0 = 0 (not modelled).  No live SMSTOP: setup_rt_frame()
     saved and flushed current's state first, so the return to user space reloads it and
-    task_fpsimd_load()'s SVCR write leaves streaming mode and ZA."""
-    _handler_entry_ghost(k)
-    task_smstop_sm_v616(k, k.current)
-    k.set(k.cur.svcr_za, False)
+    task_fpsimd_load()'s SVCR write leaves streaming mode and ZA.
+
+    One event, no window inside (an abstraction of the model, as for the 2018
+    setup_rt_frame(): model/kernel/signal.py): setup_rt_frame() saved and flushed current's
+    state first, so current is bound to no CPU (TIF_FOREIGN_FPSTATE set, fpsimd_cpu
+    NR_CPUS) and nothing that can run in a window here reads or writes these fields of its
+    thread struct: a context switch's fpsimd_save() and a softirq's kernel_neon_begin()
+    save only the state bound to the CPU, fpsimd_thread_switch() reads current's
+    TIF_KERNEL_FPSTATE and binding only, and no tracer can write a running task.  Where
+    these statements interleave with them changes nothing they or the task see; with
+    windows, the handler's ghosts (set first) and the thread struct disagree for a few
+    statements, which every lemma about a saved task's state would have to spell out."""
+    with k.atomic():
+        _handler_entry_ghost(k)
+        task_smstop_sm_v616(k, k.current)
+        k.set(k.cur.svcr_za, False)
 
 
 def preserve_fpsimd_context_v616(k: Ctx) -> None:

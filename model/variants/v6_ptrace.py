@@ -60,6 +60,13 @@ streaming mode with another task's registers (nothing is zeroed) and loads only 
 FPCR, so the tracee reads the other task's P0-P15 at EL0 (no_leak, 8 steps); and its own
 PR_SME_SET_VL then takes V from the zeroed sve_state (vec_set_vector_length():
 thread_sm_enabled() -> sve_to_fpsimd()), losing the tracer's values (no_loss, 10 steps).
+With event ptrace_sve_nodata (header-only writes; the ghost per version: `_nodata_ghost_v68`
+from sve.rst, `_nodata_ghost_v616` from 316283f276eb's stated intent): on v6.8-v6.10 a
+header-only NT_ARM_SSVE write on a tracee already in streaming mode zeroes its sve_state
+(sve_alloc(target, true); fpsimd_sync_to_sve() restores V only for an FPSIMD-format state),
+so its registers are lost (no_loss, 11 steps); v6.16 zeroes on purpose, and plain v6.16
+zeroes the tracer's uw.fpsimd_state instead of the tracee's, which then reads its old
+FPSR/FPCR (no_loss, 5 steps; 5cbb61bf4168).
 
 Each write is one step: the tracee is in a ptrace stop and switched out
 (ptrace_check_attach() -> wait_task_inactive(), model/kernel/ptrace.py), so nothing else
@@ -74,7 +81,7 @@ nothing with the tracee; the steps are not split (model.steps.TRACER_STEPS).
 from __future__ import annotations
 
 from model.ctx import Ctx
-from model.dsl import Const, Expr, Var
+from model.dsl import GHOST_BOOL, Const, Expr, Ite, Var
 
 
 def _zero(k: Ctx) -> Const:
@@ -196,7 +203,7 @@ def sve_set_common_v68(k: Ctx, target: int, sme: bool, payload: str = "sve",
     without the call); TIF_SVE set for ARM64_VEC_SVE only; fp_type = FP_STATE_SVE; with
     data, the copyin (`_tracer_regs_write`).  Then fpsimd_flush_task_state(target).
     Ghosts: the tracee runs with PSTATE.SM as the regset says (`tracer_sm_ghost`); a
-    header without data (`_nodata_ghost`)."""
+    header without data (`_nodata_ghost_v68`)."""
     tgt = k.task(target)
     sm_before = (k.let("sm_before", tgt.svcr_sm.eq(1))
                  if payload == "nodata" and k.config.sme else None)
@@ -220,39 +227,80 @@ def sve_set_common_v68(k: Ctx, target: int, sme: bool, payload: str = "sve",
     k.fpsimd_flush_task_state(target)
     tracer_sm_ghost(k, target, 1 if sme else 0)
     if payload == "nodata":
-        _nodata_ghost(k, target, sme, sm_before)
+        _nodata_ghost_v68(k, target, sme, sm_before)
 
 
-def _nodata_ghost(k: Ctx, target: int, sme: bool, sm_before: Expr | None) -> None:
-    """Ghost (not kernel code) of a header-only NT_ARM_SVE / NT_ARM_SSVE write: sve.rst
-    (v6.10.0 and v6.18.2, the same text): "it is permissible to omit the payload, in
-    which case only the vector length and flags are changed (along with any consequences
-    of those changes)", and "Any SETREGSET of NT_ARM_SVE will exit streaming mode if the
-    target was in streaming mode and any SETREGSET of NT_ARM_SSVE will enter streaming
-    mode".  So the tracee's values stay its latest (no new generation), except for the
-    consequences: a VL change's (the version's vec_set_vector_length ghost: Z bits above
-    127 and P/FFR unspecified) and a change of streaming mode's (``sm_before``, the
-    tracee's thread.svcr.SM before the write, differs from the regset's: entering or
-    leaving streaming mode zeroes every register, sme.rst, so the tracee must then read
-    zero V/FPSR, zero Z bits above 127, and P/FFR are not defined; FPMR is not touched by
-    ptrace, 78b23877dbba, which is why the event is refused with --fpmr:
-    `model.variants.v6.check_config`).
+def _nodata_ghost_v68(k: Ctx, target: int, sme: bool, sm_before: Expr | None) -> None:
+    """Ghost (not kernel code) of a header-only NT_ARM_SVE / NT_ARM_SSVE write, v6.8-v6.15:
+    sve.rst (v6.10.0 and v6.18.2, the same text): "it is permissible to omit the payload,
+    in which case only the vector length and flags are changed (along with any
+    consequences of those changes)", and "Any SETREGSET of NT_ARM_SVE will exit streaming
+    mode if the target was in streaming mode and any SETREGSET of NT_ARM_SSVE will enter
+    streaming mode".  So the tracee's values stay its latest (no new generation), except
+    for the consequences: a VL change's (the version's vec_set_vector_length ghost: Z
+    bits above 127 and P/FFR unspecified) and a change of streaming mode's (``sm_before``,
+    the tracee's thread.svcr.SM before the write, differs from the regset's).
 
-    Limitation: the model's one FPSR/FPCR slice cannot say "FPSR reset, FPCR kept" (the
-    architectural effect of an SM change), so for a mode-changing write the ghost wants the
-    whole slice zero: v6.8-v6.15, which keep uw.fpsimd_state's FPSR/FPCR there, are then
-    reported by no_loss (5 steps on v6.10) for a reason that is the model's, not the
-    kernel's.  And at the same mode v6.16 (316283f276eb) zeroes the registers, which this
-    ghost (from sve.rst's text) reports as lost; whether sve.rst or the code states the
-    intended ABI was not settled (316283f276eb's message was not found)."""
+    A mode change's architectural effect (Arm ARM, ResetSVEState() on SMSTART/SMSTOP):
+    Z (so V), P and FFR zero, FPSR set to its reset value, FPCR kept; FPMR is not touched by
+    ptrace (78b23877dbba; the event is refused with --fpmr: `model.variants.v6.check_config`).
+    What the v6.8-v6.15 code does (read in v6.10.0, `sve_set_common_v68`): sve_state is
+    zeroed (sve_alloc(target, true) after the streaming block, and by the block when SVCR
+    changed); fpsimd_sync_to_sve() then does nothing for NT_ARM_SSVE (SM is now set) and,
+    for NT_ARM_SVE with TIF_SVE clear, copies uw.fpsimd_state's V into the zeroed
+    sve_state (what the tracee then reads as V is that copy); fp_type becomes
+    FP_STATE_SVE; uw.fpsimd_state's FPSR and FPCR are kept.  The model's FPSR/FPCR is
+    one slice, which cannot hold "FPSR reset, FPCR kept"; the ghost states what the slice
+    can: the tracee must read zero V (``expect_zero``) with its FPSR/FPCR slice as it had
+    to read it before (``fpsr_kept``, state feature ptrace_nodata_fpsr_kept: set only if
+    the task did not already have to read zero, else its slice stays zero), zero Z bits
+    above 127, and P/FFR are not defined.  So FPCR's rule is checked and FPSR's reset is
+    not (cumulative exception flags; v6.8-v6.15 keep them).  Not a new generation: the
+    tracee's other copies keep their label (a later reload of one is still a loss, V must
+    be zero)."""
     if sm_before is None:  # without SME there is no streaming mode to change
         return
     t = k.task(target)
     with k.If(sm_before.ne(1 if sme else 0)):
-        k.supersede(target, "fp")
         with k.atomic():
+            # (ghost updates from ghosts only: no model condition may read a ghost)
+            if isinstance(t.fpsr_kept, Var):
+                k.set(t.fpsr_kept, Ite(t.expect_zero.eq(0), Const(GHOST_BOOL, 1),
+                                       t.fpsr_kept))
+            else:  # (no such ghost: the whole slice zero; not a configuration built)
+                k.supersede(target, "fp")
             k.set(t.expect_zero, 1)
             k.set(t.zhi_expected, 0)
+            k.set(t.p_written, 0)
+
+
+def _nodata_ghost_v616(k: Ctx, target: int) -> None:
+    """Ghost (not kernel code) of a header-only NT_ARM_SVE / NT_ARM_SSVE write, v6.16 on.
+    316283f276eb (v6.16-rc1, "Consistently handle partial writes to NT_ARM_(S)SVE") made
+    sve_set_common() zero the tracee's whole register image before the payload is copied
+    in, whatever the mode change: sve_alloc(target, true) zeroes sve_state (Z, P, FFR) and
+    "Always zero V regs, FPSR, and FPCR" memsets uw.fpsimd_state.  Its intent is stated by
+    5cbb61bf4168's message (which fixed the memset's target, the stable-review copy in the
+    index): "The memset is meant to give the tracee a defined zero register image before
+    the user-supplied payload is copied in (for partial writes, header-only writes, and
+    FPSIMD<->SVE format switches)".  So from v6.16 a header-only write is a new generation
+    of the tracee's state whose value is zero, as after exec: it must read zero V and
+    FPSR/FPCR (``expect_zero``: uw.fpsimd_state zeroed, and fp_type FP_STATE_SVE, so the
+    reload takes V from the zeroed sve_state and FPSR/FPCR from uw.fpsimd_state) and zero
+    Z bits above 127 (sve_state zeroed); its P/FFR are zero too, which the model's
+    ``p_written`` cannot demand (it says "its latest" or "undefined"): undefined here, so
+    only no_leak constrains them.  FPMR (thread.uw.fpmr, outside uw.fpsimd_state) and ZA
+    (sme_alloc(target, false) keeps sme_state) are not touched.  sve.rst (still in v6.18.2)
+    says a payload-less write changes "only the vector length and flags" and keeps "the
+    thread's FPSIMD state": the code's stated intent, not the document, is what this ghost
+    follows; the two disagree from v6.16.  Applies with and without SME."""
+    t = k.task(target)
+    k.supersede(target, "fp")
+    with k.atomic():
+        k.set(t.expect_zero, 1)
+        if isinstance(t.zhi_expected, Var):
+            k.set(t.zhi_expected, 0)
+        if isinstance(t.p_written, Var):
             k.set(t.p_written, 0)
 
 
@@ -276,10 +324,8 @@ def sve_set_common_v616(k: Ctx, target: int, sme: bool, payload: str = "sve",
     of V and FPSR/FPCR).  Otherwise fp_type = FP_STATE_SVE and, with data, the tracer's
     Z/P/FFR into target->thread.sve_state and FPSR/FPCR into its uw.fpsimd_state.
     Ghosts: the tracee runs with PSTATE.SM as the regset says (`tracer_sm_ghost`); a
-    header without data (`_nodata_ghost`)."""
+    header without data (`_nodata_ghost_v616`: it must read zero)."""
     tgt = k.task(target)
-    sm_before = (k.let("sm_before", tgt.svcr_sm.eq(1))
-                 if payload == "nodata" and k.config.sme else None)
     k.fpsimd_flush_task_state(target)
     if payload == "fpsimd" and sme:
         return  # -EINVAL: "Require the user to provide SVE formatted data"
@@ -300,7 +346,7 @@ def sve_set_common_v616(k: Ctx, target: int, sme: bool, payload: str = "sve",
                           zhi=True, p_slots=[tgt.sve_state.p], p_defined=True)
     tracer_sm_ghost(k, target, 1 if sme else 0)
     if payload == "nodata":
-        _nodata_ghost(k, target, sme, sm_before)
+        _nodata_ghost_v616(k, target)
 
 
 def ssve_set_v616(k: Ctx, target: int) -> None:

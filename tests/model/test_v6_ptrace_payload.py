@@ -37,6 +37,8 @@ COUNTEREXAMPLES = Path(__file__).resolve().parents[2] / "counterexamples"
 CURATED = COUNTEREXAMPLES / "v6.10-ssve-fpsimd-no_leak-vhe-c1t2v0m0-sme-server-explicit-bfs.json"
 CURATED_VL = (COUNTEREXAMPLES
               / "v6.10-ssve-fpsimd-sme_set_vl-no_loss-vhe-c1t2v0m0-sme-server-explicit-bfs.json")
+CURATED_NODATA = (COUNTEREXAMPLES
+                  / "v6.10-ssve-nodata-no_loss-vhe-c1t2v0m0-sme-server-explicit-bfs.json")
 
 
 def probe(variant: str, **extra) -> Probe:
@@ -105,6 +107,103 @@ def test_header_only_write_zeroes_per_version() -> None:
     st, _ = probe("v6.16-ptrace-fixes", sve=True).run("sve_set_common", 0, False, "nodata",
                                                       None, task="T1", **STOPPED)
     assert st["T0.sve_state.v"] == "0" and st["T0.uw.v"] == "0" and st["T0.fp_type"] == "SVE"
+
+
+def _nodata(variant: str, **pre: str) -> dict[str, str]:
+    p = probe(variant, events=("ptrace_sve_nodata",))
+    st, viol = p.run("sve_set_common", 0, True, "nodata", None, task="T1",
+                     **{**STOPPED, **pre})
+    assert not viol
+    return st
+
+
+def test_v68_header_only_mode_change_keeps_fpsr() -> None:
+    """v6.8-v6.15 (v6.10): a header-only NT_ARM_SSVE write on a non-streaming tracee
+    zeroes sve_state and keeps uw.fpsimd_state's FPSR/FPCR; the ghost (`_nodata_ghost_v68`):
+    it must read zero V (exec_zero) with its FPSR/FPCR slice as before (fpsr_kept), no new
+    generation.  Already in streaming mode (no mode change): no ghost change at all."""
+    st = _nodata("v6.10")
+    assert st["T0.svcr.SM"] == "1" and st["T0.fp_type"] == "SVE" and st["T0.sve_state.v"] == "0"
+    assert st["T0.uw.fpsr"] == "T0" and st["cpu0.regs.v"] == "T0"  # kept, not superseded
+    assert st["ghost.T0.exec_zero"] == "1" and st["ghost.T0.nodata_fpsr_kept"] == "1"
+    # a task that already had to read zero keeps a zero FPSR/FPCR expectation
+    st = _nodata("v6.10", **{"ghost.T0.exec_zero": "1", "T0.uw.fpsr": "0", "T0.uw.v": "0"})
+    assert st["ghost.T0.exec_zero"] == "1" and st["ghost.T0.nodata_fpsr_kept"] == "0"
+    streaming = {"T0.svcr.SM": "1", "T0.TIF_SME": "1", "T0.fp_type": "SVE",
+                 "T0.sve_state.v": "T0", "ghost.T0.sm": "1"}
+    st = _nodata("v6.10", **streaming)
+    assert st["T0.sve_state.v"] == "0"  # the finding: sve_alloc(target, true) zeroes it
+    assert st["ghost.T0.exec_zero"] == "0" and st["ghost.T0.nodata_fpsr_kept"] == "0"
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_v616_header_only_write_is_a_zero_generation(streaming: bool) -> None:
+    """v6.16 with 5cbb61bf4168 (`_nodata_ghost_v616`): whatever the mode, sve_state and the
+    tracee's uw.fpsimd_state are zeroed and the tracee must read zero (a new generation:
+    its older copies become ~); the tracer's own saved state is untouched.  Plain v6.16
+    zeroes the tracer's instead and leaves the tracee's FPSR/FPCR."""
+    pre = {"T0.svcr.SM": "1", "T0.TIF_SME": "1", "T0.fp_type": "SVE", "T0.sve_state.v": "T0",
+           "ghost.T0.sm": "1"} if streaming else {}
+    st = _nodata("v6.16-ptrace-fixes", **pre)
+    assert st["T0.sve_state.v"] == "0" and st["T0.uw.v"] == "0" and st["T0.uw.fpsr"] == "0"
+    assert st["ghost.T0.exec_zero"] == "1" and st["cpu0.regs.v"] == "T0~"
+    assert st["T1.uw.v"] == "T1"
+    st = _nodata("v6.16", **pre)
+    assert st["T0.uw.fpsr"] == "T0~" and st["T1.uw.v"] == "0"
+    assert st["ghost.T0.exec_zero"] == "1"
+
+
+def test_nodata_with_signal_refused_where_fpsr_kept() -> None:
+    """The frame's snapshot ghosts have no copy of fpsr_kept: v6.8-v6.15 with SME refuse
+    ptrace_sve_nodata together with signal; v6.16 (no such ghost) takes it."""
+    with pytest.raises(ModelError, match="ptrace_sve_nodata with --sme and event signal"):
+        Instance(Config(**SME_ONLY, events=("ptrace_sve_nodata", "signal")),
+                 get_variant("v6.10"))
+    Instance(Config(**SME_ONLY, events=("ptrace_sve_nodata", "signal")),
+             get_variant("v6.16-ptrace-fixes"))
+
+
+def test_curated_nodata_loss_reproduces_on_v610_not_on_fixed_v616() -> None:
+    """The header-only NT_ARM_SSVE finding (no_loss, 11 steps): the second write, at the
+    same mode, zeroes the streaming tracee's sve_state.  v6.16 with 5cbb61bf4168 zeroes by
+    design (316283f276eb) and the tracee must read zero there: no loss."""
+    trace = load(str(CURATED_NODATA))
+    assert trace.property == "no_loss" and len(trace.steps) == 11
+    assert [s.action for s in trace.steps].count("ptrace_ssve_set_nodata") == 2
+    assert replay(trace, build_instance(trace, "v6.10", {})).reproduces
+    assert not replay(trace, build_instance(trace, "v6.16-ptrace-fixes", {})).reproduces
+
+
+def test_curated_nodata_trace_breaks_plain_v616_at_step_5() -> None:
+    """Plain v6.16's memset zeroes the tracer's uw.fpsimd_state, not the tracee's: after
+    the first header-only write the tracee reads its old FPSR/FPCR where it must read zero
+    (5cbb61bf4168's "denies the tracee that clean slate"): the curated trace is violated
+    at its step 5 there.  (explore's shortest no_loss on plain v6.16 in this
+    configuration is the tracer's side of the same defect, 4 steps.)"""
+    trace = load(str(CURATED_NODATA))
+    res = replay(trace, build_instance(trace, "v6.16", {}))
+    assert res.reproduces and "step 5" in res.verdict
+
+
+@pytest.mark.slow
+def test_v610_nodata_loss_is_found() -> None:
+    """explore finds the v6.10 loss unaided (event ptrace_sve_nodata alone; slow: a native
+    build)."""
+    cfg = Config(**SME_ONLY, events=("ptrace_sve_nodata",))
+    res, _ = explore_native(Instance(cfg, get_variant("v6.10")), ["no_loss"],
+                            stop_early=True, workers=1)
+    assert len(res.violations["no_loss"].steps) == 11
+
+
+@pytest.mark.slow
+def test_v616_fixed_holds_with_header_only_writes() -> None:
+    """v6.16-ptrace-fixes holds every property with event ptrace_sve_nodata (SME, one CPU,
+    two tasks, PREEMPT_NONE, merged): 5,257,179 states (about 23 CPU-s)."""
+    cfg = Config(**SME_ONLY, events=("ptrace_sve_nodata",))
+    res, _ = explore_native(Instance(cfg, get_variant("v6.16-ptrace-fixes")),
+                            list(PROPERTY_NAMES), workers=1)
+    assert res.complete and not res.violations
+    assert res.stats.states == 5_257_179
 
 
 def test_header_vl_changes_the_svl_first() -> None:
