@@ -280,7 +280,7 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
         r, seconds, model = first.get(n, (z3.unsat, 0.0, None))
         ob.seconds += seconds
         ob.consecution = _verdict(r, "-")
-        if r == z3.sat and ob.trace is None:
+        if model is not None and ob.trace is None:
             ob.trace = _trace(enc, model, frames, steps, ob.name, texts[n], "cti")
     result.seconds = time.perf_counter() - t0
     return result
@@ -355,8 +355,11 @@ def _consecution(solver: z3.Solver, queries: list[tuple[int, z3.BoolRef]],
     out = {}
     for n, (r, seconds, qi) in first.items():
         if r == z3.sat and qi not in models:
-            _check(solver, queries[qi][1], None)
-            models[qi] = solver.model()
+            # sat in a worker, so sat here: no deadline (an earlier `_check` may have left
+            # the solver's timeout short), the CTI is owed
+            solver.set("timeout", 4294967295)
+            if solver.check(queries[qi][1]) == z3.sat:
+                models[qi] = solver.model()
         out[n] = (r, seconds, models.get(qi) if r == z3.sat else None)
     return out
 
