@@ -327,6 +327,22 @@ def save_sve_vcpu_binding(k: Ctx, v: VcpuVars, mine: Expr, sve_regs: Expr) -> No
             k.fpsimd_save_state(v.fp_regs)
 
 
+
+def save_vcpu_binding_v61(k: Ctx, v: VcpuVars, mine: Expr, sve: Expr) -> None:
+    """fpsimd_save() of v6.1 (read in v6.1) for a vcpu bound by ctxsync (``mine``): as
+    ``sve`` (current's TIF_SVE) says, the SVE save into the vcpu's sve_state
+    (`save_sve_vcpu_binding`) or, for a vcpu without SVE, last->sve_vl = sve_max_vl = 0:
+    with TIF_SVE the VL check fires (WARN, SIGKILL, nothing saved), else
+    fpsimd_save_state(&vcpu->arch.ctxt.fp_regs)."""
+    if k.vcpu_has_sve(v.index):
+        save_sve_vcpu_binding(k, v, mine, sve)
+        return
+    k.check(~(mine & sve), "WARN", "fpsimd_save",
+            "WARN_ON(sve_get_vl() != vl): TIF_SVE with a non-SVE vcpu bound"
+            " (last->sve_vl 0): SIGKILL, state not saved")
+    with k.If(mine & ~sve):
+        k.fpsimd_save_state(v.fp_regs)
+
 def sve_host_insn(k: Ctx) -> None:
     """Model helper (no C function): the host kernel executes an SVE instruction or
     accesses ZCR_EL1 at EL1.  On nVHE with CPTR_EL2.TZ set (Config.sve_guest: left set at

@@ -216,16 +216,7 @@ def _save_through_last(k: Ctx, st: Expr, sve: Expr) -> None:
             with k.If(mine):
                 k.fpsimd_save_state(t.uw)
     for v in k.S.vcpus:
-        mine = st.eq(k.S.vcpu_fpstate(v.index))
-        if k.vcpu_has_sve(v.index):
-            v6.save_sve_vcpu_binding(k, v, mine, sve)
-        else:
-            # last->sve_vl = sve_max_vl = 0 for a vcpu without SVE: sve_get_vl() differs
-            k.check(~(mine & sve), "WARN", "fpsimd_save",
-                    "WARN_ON(sve_get_vl() != vl): TIF_SVE with a non-SVE vcpu bound"
-                    " (last->sve_vl 0): SIGKILL, state not saved")
-            with k.If(mine & ~sve):
-                k.fpsimd_save_state(v.fp_regs)
+        v6.save_vcpu_binding_v61(k, v, st.eq(k.S.vcpu_fpstate(v.index)), sve)
     k.check(st.ne("NULL"), "BUG", "NULL dereference", "FP save/restore through NULL")
 
 

@@ -160,14 +160,7 @@ def fpsimd_save_sme_v61(k: Ctx) -> None:
                     "WARN_ON(sve_get_vl() != vl): streaming save with a vcpu bound"
                     " (last->sme_vl 0): SIGKILL, state not saved")
             with k.If(~cpu.sm.eq(1)):
-                if k.vcpu_has_sve(v.index):
-                    v6.save_sve_vcpu_binding(k, v, mine, tif_sve)
-                else:
-                    k.check(~(mine & tif_sve), "WARN", "fpsimd_save",
-                            "WARN_ON(sve_get_vl() != vl): TIF_SVE with a non-SVE vcpu bound"
-                            " (last->sve_vl 0): SIGKILL, state not saved")
-                    with k.If(mine & ~tif_sve):
-                        k.fpsimd_save_state(v.fp_regs)
+                v6.save_vcpu_binding_v61(k, v, mine, tif_sve)
         k.check(st.ne("NULL"), "BUG", "NULL dereference", "FP save/restore through NULL")
 
 
@@ -180,15 +173,7 @@ def do_sme_acc_locked_v61(k: Ctx) -> None:
     task's state may stay bound to another CPU, #14, fixed by d3eaab3c7090 in v6.16);
     put_cpu_fpsimd_context()."""
     k.get_cpu_fpsimd_context()
-    k.check(~k.test_thread_flag("TIF_SME"), "WARN", "do_sme_acc",
-            "WARN_ON(1): TIF_SME already set (with TIF_SME userspace shouldn't generate"
-            " any traps)")
-    k.set_thread_flag("TIF_SME")
-    with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
-        k.sme_set_vq(k.cur.sme_vl)
-        k.fpsimd_bind_task_to_cpu()
-    with k.Else():
-        k.do_sme_acc_foreign()
+    v6_sme.do_sme_acc_in_context(k)
     k.put_cpu_fpsimd_context()
     k.goto("KERNEL")
 

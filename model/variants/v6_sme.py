@@ -599,6 +599,16 @@ def do_sme_acc_locked(k: Ctx) -> None:
     - 1) (`sme_set_vq`) and fpsimd_bind_task_to_cpu() (which enables EL0 SME); otherwise
     nothing: the task's state may still be bound to another CPU (#14); put_cpu_fpsimd_context()."""
     k.local_bh_disable()
+    do_sme_acc_in_context(k)
+    k.local_bh_enable()
+    k.goto("KERNEL")
+
+
+def do_sme_acc_in_context(k: Ctx) -> None:
+    """The statements of do_sme_acc() inside its get/put_cpu_fpsimd_context() (v5.19-v6.16:
+    the same text; what the context is differs, v6.1's busy flag or local_bh_disable()): the
+    TIF_SME WARN, TIF_SME set, then sme_set_vq() and the bind if the state is live, else
+    `do_sme_acc_foreign` (a plain helper of the model, not a kernel function)."""
     k.check(~k.test_thread_flag("TIF_SME"), "WARN", "do_sme_acc",
             "WARN_ON(1): TIF_SME already set (with TIF_SME userspace shouldn't generate"
             " any traps)")
@@ -608,8 +618,6 @@ def do_sme_acc_locked(k: Ctx) -> None:
         k.fpsimd_bind_task_to_cpu()
     with k.Else():
         k.do_sme_acc_foreign()
-    k.local_bh_enable()
-    k.goto("KERNEL")
 
 
 def do_sme_acc_foreign(k: Ctx) -> None:
