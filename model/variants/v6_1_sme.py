@@ -74,9 +74,6 @@ from model.kernel import signal as signal_2018
 from model.kernel.signal import put_record_vl
 from model.variants import v6, v6_ptrace, v6_sme
 
-# Events whose v6.1 SME statements are not modelled (see the module docstring): none.
-V61_SME_UNSUPPORTED_EVENTS: dict[str, str] = {}
-
 
 def _zero(k: Ctx) -> Const:
     return Const(k.S.VALUE, k.S.ZERO)
@@ -403,10 +400,6 @@ def check_config(variant, config) -> str | None:  # noqa: ANN001
     """Why ``config`` with SME is outside what v6.1 models (None if it is not)."""
     if not config.sme:
         return None
-    bad = [e for e in config.events if e in V61_SME_UNSUPPORTED_EVENTS]
-    if bad:
-        return (f"variant {variant.name}: event {bad[0]} with --sme is not modelled:"
-                f" {V61_SME_UNSUPPORTED_EVENTS[bad[0]]}")
     if "ptrace_fpr_set" in config.events and not config.sve:
         return (f"variant {variant.name}: event ptrace_fpr_set with --sme needs --sve on"
                 " v6.1: its NT_ARM_SSVE write sets TIF_SVE even on a system without SVE,"
@@ -416,7 +409,7 @@ def check_config(variant, config) -> str | None:  # noqa: ANN001
     return None
 
 
-__all__ = ["V61_SME_UNSUPPORTED_EVENTS", "check_config", "do_sme_acc_locked_v61",
+__all__ = ["check_config", "do_sme_acc_locked_v61",
            "el0_svc_sme_v61", "fpsimd_save_sme_v61",
            "fpsimd_signal_preserve_current_state_v61", "kvm_sme_load_block_v61",
            "kvm_sme_put_block_v61", "preserve_sve_context_v61", "sme_set_vector_length_v61",
