@@ -33,7 +33,10 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 import z3
@@ -94,13 +97,51 @@ class ProveResult:
         return [o for o in self.obligations if o.trace is not None]
 
 
-def _check(solver: z3.Solver, query: z3.BoolRef, deadline: float | None) -> z3.CheckSatResult:
-    if deadline is not None:
-        left = deadline - time.perf_counter()
-        if left <= 0:
-            return z3.unknown
-        solver.set("timeout", max(1, int(left * 1000)))
-    return solver.check(query)
+# Each query is checked on its own solver that runs these z3 tactics on the shared
+# assertions together with the query, then the SMT core.  z3's incremental solver (one
+# solver, one `check(query)` per obligation, as before) skips the variable elimination
+# (solve-eqs, elim-uncnstr) that a one-shot check can do, since a later query might
+# mention an eliminated variable; here every check is one-shot.  Measured on
+# v6.16-ptrace-fixes with SVE and a tracer (tests/checker/smt/test_prove.py), the same
+# table in about half the time; `python bench/bench_smt.py` prints the time per obligation.
+QUERY_TACTICS = ("simplify", "propagate-values", "solve-eqs", "elim-uncnstr", "simplify", "smt")
+
+
+class QuerySolver:
+    """The assertions a group of queries shares (the base case's path, or Inv & T for
+    consecution); `check` decides one query against them on a fresh one-shot solver
+    (`QUERY_TACTICS`), and `model` is the last satisfiable check's model."""
+
+    def __init__(self) -> None:
+        self._assertions: list[z3.BoolRef] = []
+        self._model: z3.ModelRef | None = None
+
+    def add(self, *fs: z3.BoolRef) -> None:
+        self._assertions.extend(fs)
+
+    def check(self, query: z3.BoolRef, timeout_ms: int | None = None) -> z3.CheckSatResult:
+        s = z3.Then(*QUERY_TACTICS).solver()
+        if timeout_ms is not None:
+            s.set("timeout", timeout_ms)
+        s.add(*self._assertions)
+        s.add(query)
+        r = s.check()
+        self._model = s.model() if r == z3.sat else None
+        return r
+
+    def model(self) -> z3.ModelRef:
+        assert self._model is not None, "model() after a check that was not sat"
+        return self._model
+
+
+def _check(solver: QuerySolver, query: z3.BoolRef, deadline: float | None
+           ) -> z3.CheckSatResult:
+    if deadline is None:
+        return solver.check(query)
+    left = deadline - time.perf_counter()
+    if left <= 0:
+        return z3.unknown
+    return solver.check(query, max(1, int(left * 1000)))
 
 
 def _parts(ob: z3.BoolRef | list[z3.BoolRef]) -> list[z3.BoolRef]:
@@ -108,7 +149,7 @@ def _parts(ob: z3.BoolRef | list[z3.BoolRef]) -> list[z3.BoolRef]:
     return ob if isinstance(ob, list) else [ob]
 
 
-def _check_parts(solver: z3.Solver, ob: z3.BoolRef | list[z3.BoolRef],
+def _check_parts(solver: QuerySolver, ob: z3.BoolRef | list[z3.BoolRef],
                  deadline: float | None) -> z3.CheckSatResult:
     """Is some conjunct of ``ob`` false in a model of ``solver``?  One query per conjunct
     (the model of the first sat one is the solver's); unsat when every conjunct holds."""
@@ -195,7 +236,7 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
         return z3.And([enc.domain(f)] + [p for _, fn in state_obs for p in _parts(fn(f))])
 
     # ---------------------------------------------------------------- base case
-    base = z3.Solver()
+    base = QuerySolver()
     frames = [enc.frame("b0")]
     steps: list[StepEnc] = []
     base.add(enc.init(frames[0]))
@@ -236,7 +277,7 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
             ob.initiation = "n/a"
 
     # ---------------------------------------------------------------- inductive step
-    solver = z3.Solver()
+    solver = QuerySolver()
     frames = [enc.frame("p0")]
     steps = []
     for i in range(k):
@@ -288,7 +329,7 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
 
 # The forked workers' view of the parent's solver and queries (set just before the fork;
 # z3 objects cannot be pickled, so the workers inherit them instead).
-_SHARED: tuple[z3.Solver, list[tuple[int, z3.BoolRef]], float | None] | None = None
+_SHARED: tuple[QuerySolver, list[tuple[int, z3.BoolRef]], float | None] | None = None
 _RESULTS = {"sat": z3.sat, "unsat": z3.unsat, "unknown": z3.unknown}
 
 
@@ -304,7 +345,15 @@ def _worker_check(qi: int) -> tuple[int, str, float]:
     return qi, str(r), time.perf_counter() - t
 
 
-def _consecution(solver: z3.Solver, queries: list[tuple[int, z3.BoolRef]],
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Shut the pool down without waiting for queries still running (after Ctrl-C or a
+    lost worker): its workers are killed, none is left behind."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        proc.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _consecution(solver: QuerySolver, queries: list[tuple[int, z3.BoolRef]],
                  deadline: float | None, jobs: int
                  ) -> dict[int, tuple[z3.CheckSatResult, float, z3.ModelRef | None]]:
     """Check each (obligation, query) on ``solver`` (which holds Inv and the steps).
@@ -315,8 +364,8 @@ def _consecution(solver: z3.Solver, queries: list[tuple[int, z3.BoolRef]],
     checked again here for it).  With ``jobs`` = 1 the queries run in order here, and an
     obligation's later queries are skipped once one is not unsat (as `_check_parts` does).
     With more, they run in ``jobs`` processes forked from this one: each inherits the
-    solver with its assertions and learnt state and checks the queries it is handed, one
-    at a time; all queries are checked, and the result per obligation is the same.
+    shared assertions and checks the queries it is handed, one at a time; all queries are
+    checked, and the result per obligation is the same.
     (Fork, not spawn: the solver and the queries are z3 objects of this process.)"""
     results: dict[int, tuple[str, float]] = {}
     models: dict[int, z3.ModelRef] = {}
@@ -335,13 +384,27 @@ def _consecution(solver: z3.Solver, queries: list[tuple[int, z3.BoolRef]],
     else:
         global _SHARED
         _SHARED = (solver, queries, deadline)
+        pool = ProcessPoolExecutor(min(jobs, len(queries)), initializer=_worker_init,
+                                   mp_context=multiprocessing.get_context("fork"))
         try:
-            ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(min(jobs, len(queries)), initializer=_worker_init) as pool:
-                for qi, r, seconds in pool.imap_unordered(_worker_check, range(len(queries))):
-                    results[qi] = (r, seconds)
+            futures = [pool.submit(_worker_check, qi) for qi in range(len(queries))]
+            for fut in as_completed(futures):
+                qi, r, seconds = fut.result()
+                results[qi] = (r, seconds)
+        except BrokenProcessPool:
+            # A worker was killed from outside (e.g. by the kernel's OOM killer): the
+            # queries not answered yet are checked here, so the table is still complete.
+            lost = [qi for qi in range(len(queries)) if qi not in results]
+            print(f"prove: a --jobs worker process died (killed from outside, e.g. for "
+                  f"memory); checking its {len(lost)} unanswered queries in the main "
+                  "process", file=sys.stderr)
+            for qi in lost:
+                t = time.perf_counter()
+                results[qi] = (str(_check(solver, queries[qi][1], deadline)),
+                               time.perf_counter() - t)
         finally:
             _SHARED = None
+            _stop_workers(pool)
     first: dict[int, tuple[z3.CheckSatResult, float, int]] = {}
     for qi, (n, _) in enumerate(queries):
         if qi not in results:
@@ -355,9 +418,7 @@ def _consecution(solver: z3.Solver, queries: list[tuple[int, z3.BoolRef]],
     out = {}
     for n, (r, seconds, qi) in first.items():
         if r == z3.sat and qi not in models:
-            # sat in a worker, so sat here: no deadline (an earlier `_check` may have left
-            # the solver's timeout short), the CTI is owed
-            solver.set("timeout", 4294967295)
+            # sat in a worker, so sat here: no deadline, the CTI is owed
             if solver.check(queries[qi][1]) == z3.sat:
                 models[qi] = solver.model()
         out[n] = (r, seconds, models.get(qi) if r == z3.sat else None)

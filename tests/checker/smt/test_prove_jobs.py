@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 
 from checker.cli import main
 from checker.instance import PROPERTY_NAMES, Instance
-from checker.smt.induction import prove
+from checker.smt import induction
+from checker.smt.induction import _worker_check, prove
 from model.config import Config
 from model.variants import get_variant
 
@@ -37,3 +41,24 @@ def test_prove_jobs_option(capsys) -> None:
     assert capsys.readouterr().err.strip() == "error: --jobs must be positive"
     with pytest.raises(ValueError):
         prove(Instance(Config(cpus=1), get_variant("v4.17")), ["no_loss"], jobs=0)
+
+
+def _dying_worker_check(qi: int) -> tuple[int, str, float]:
+    """A `prove --jobs` worker killed from outside (as the OOM killer would) on its
+    first query."""
+    if qi == 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _worker_check(qi)
+
+
+def test_a_killed_worker_does_not_hang_the_proof(monkeypatch, capsys) -> None:
+    """The queries a lost worker held are checked in the main process: same table as one
+    process, and one line on stderr says so."""
+    cfg = Config(preemption="merged", cpus=1)
+    one = prove(Instance(cfg, get_variant("v4.17")), list(PROPERTY_NAMES))
+    monkeypatch.setattr(induction, "_worker_check", _dying_worker_check)
+    two = prove(Instance(cfg, get_variant("v4.17")), list(PROPERTY_NAMES), jobs=2)
+    assert two.verdict == one.verdict == "PROVED"
+    assert _table(one) == _table(two)
+    err = capsys.readouterr().err
+    assert "a --jobs worker process died" in err and "main process" in err
