@@ -1047,12 +1047,20 @@ def _delivering_sme_records(S: Layout, t, snapped: tuple[str, ...]) -> list[Expr
         # the If's and the Else's window before the P write: Z-high written, P not yet
         out.append(implies(_pc_in(t, tuple(pc for _, pc in p_wins)),
                            zhi_ok & f.p.eq(S.ZERO)))
+        if len(p_wins) == 2:
+            # the branch taken is the one the header's flag says (both read the local vq;
+            # the If's window is numbered before the Else's)
+            out.append(implies(t.pc.eq(p_wins[0][1]), t.sigframe_sve.eq(1)))
+            out.append(implies(t.pc.eq(p_wins[1][1]), t.sigframe_sve.eq(0)))
         p_done = tuple(pc for k, pc, _ in S.windows("signal")
                        if k > max(k for k, _ in p_wins) and pc not in snapped)
         out.append(implies(_pc_in(t, p_done), zhi_ok & p_ok))
-        sve_done = after(t.sigframe_sve.name)
-        out.append(implies(_pc_in(t, tuple(pc for pc in sve_done if pc not in p_done
-                                           and all(pc != q for _, q in p_wins))),
+        # before the record's If: its data slots are still the dead frame's zero (from
+        # the first delivery window on, not only after the flag write: a stale P there
+        # would survive the Else's window before its write)
+        first_p = min(k for k, _ in p_wins)
+        out.append(implies(_pc_in(t, tuple(pc for k, pc, _ in S.windows("signal")
+                                           if k < first_p)),
                            f.zhi.eq(S.ZERO) & f.p.eq(S.ZERO)))
     out.append(implies(_pc_in(t, after(t.sigframe_za.name)), _same(t.sigframe_za, za)))
     out.append(implies(_pc_in(t, after(t.sigframe_zadata.name)), implies(
@@ -1128,6 +1136,17 @@ def signal_frame_state(S: Layout) -> Expr:
             if snapped:
                 parts.append(implies(_pc_in(t, snapped), _snap_tok(S, slot, t)))
             parts.append(implies(~_pc_in(t, done), slot.eq(S.ZERO)))
+        # (v6.16) after preserve_fpsimd_context()'s sve_sync_to_fpsimd() (from the window
+        # after its copy on; the If is skipped for an FPSIMD-format save, whose uw.v is
+        # the latest already) uw.fpsimd_state's V is what the task must read: it is what
+        # the frame's fpsimd_context receives
+        synced = S.windows_after("signal", f"sve_to_fpsimd: the write of {t.uw.v.name}")
+        # (inside sve_sync_to_fpsimd()'s If: the saved state is SVE-format)
+        syncing = tuple(pc for _, pc, w in dwins if w.startswith("sve_to_fpsimd:"))
+        if syncing and "fp_type" in S.features and isinstance(t.fp_type, Var):
+            parts.append(implies(_pc_in(t, syncing), t.fp_type.eq("SVE")))
+        parts.append(implies(_pc_in(t, tuple(pc for pc in synced if pc not in snapped)),
+                             _tok_ok(S, t.uw.v, t.index)))
         if snapped:
             parts += _delivering_sme_records(S, t, snapped)
         out.append(implies(_pc_in(t, delivering), all_of(parts)))
@@ -1171,6 +1190,12 @@ def signal_frame_state(S: Layout) -> Expr:
                 # inside it (v6.16)
                 some = S.windows_after("sigreturn", _field(slot))
                 parts.append(implies(_restoring(S, t) & ~_pc_in(t, some), slot.ne(last)))
+        # (v6.16) fpsimd_update_current_state() copies V before FPSR/FPCR: its window
+        # before the FPSR write (one per record kind) finds uw.v written
+        mid = tuple(pc for _, pc, w in rwins
+                    if w == f"fpsimd_update_current_state: the write of {t.uw.fpsr.name}")
+        if mid:
+            parts.append(implies(_pc_in(t, mid), t.uw.v.eq(last)))
         out.append(implies(_pc_in(t, returning), all_of(parts)))
         # until restore_sigframe() has put the new generation in place, nothing but the
         # frame and uw.fpsimd_state holds it (registers, sve_state and other tasks' memory
@@ -1179,7 +1204,19 @@ def signal_frame_state(S: Layout) -> Expr:
         # sve_state too)
         mine = {id(s_) for s_ in f.all_slots() + t.uw.all_slots() + t.sve_state.all_slots()}
         out.append(implies(_restoring(S, t), all_of(
-            slot.ne(last) for img in S.all_images() for slot in img.all_slots()
+            slot.ne(last) for img in S.all_images() for slot in img.slots()
+            if id(slot) not in mine)))
+        # P/FFR have their own generations: the ghost begins a new one only for a record
+        # with register data (supersede_p, in the If before the frame's Z-high write), so
+        # only from there on is "nothing else holds it" about P (before, or for a record
+        # without data, the latest P is the handler's old one, which p_written = 0 says
+        # nobody reads any more)
+        zk = [k for k, _, w in rwins if w.endswith(_field(f.zhi))] \
+            if isinstance(f.zhi, Var) else []
+        p_old = tuple(pc for k, pc, _ in rwins if zk and k < zk[0])
+        out.append(implies(_restoring(S, t) & ~_pc_in(t, p_old)
+                           & (fsv.eq(1) if fsv is not None else TRUE), all_of(
+            slot.ne(last) for img in S.all_images() for slot in img.p_slots()
             if id(slot) not in mine)))
         merging = tuple(pc for _, pc, w in rwins if w.startswith("fpsimd_update_current_state:"))
         # (v6.16 with SME) every window from the first record restore on follows
@@ -1191,6 +1228,12 @@ def signal_frame_state(S: Layout) -> Expr:
             merging = tuple(pc for k, pc, _ in rwins if k >= min(first))
         if merging and "to_save" in S.features:
             out.append(implies(_pc_in(t, merging), t.tif_foreign.eq(1)
+                               & t.fpsimd_cpu.eq("NR_CPUS")))
+        if snapped and "to_save" in S.features:
+            # (v6.16 with SME) setup_rt_frame() saves and flushes first
+            # (fpsimd_save_and_flush_current_state()), and nothing rebinds the task
+            # before its return to user space: every delivery window finds it unbound
+            out.append(implies(_pc_in(t, delivering), t.tif_foreign.eq(1)
                                & t.fpsimd_cpu.eq("NR_CPUS")))
         out[:] = [implies(alive, e) for e in out]
     return all_of(e for out in res for e in out)
