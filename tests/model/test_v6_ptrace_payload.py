@@ -117,23 +117,26 @@ def _nodata(variant: str, **pre: str) -> dict[str, str]:
     return st
 
 
-def test_v68_header_only_mode_change_keeps_fpsr() -> None:
+def test_v68_header_only_mode_change_resets_fpsr_keeps_fpcr() -> None:
     """v6.8-v6.15 (v6.10): a header-only NT_ARM_SSVE write on a non-streaming tracee
-    zeroes sve_state and keeps uw.fpsimd_state's FPSR/FPCR; the ghost (`_nodata_ghost_v68`):
-    it must read zero V (exec_zero) with its FPSR/FPCR slice as before (fpsr_kept), no new
-    generation.  Already in streaming mode (no mode change): no ghost change at all."""
+    zeroes sve_state and keeps uw.fpsimd_state's FPSR and FPCR; the ghost
+    (`_nodata_ghost_v68`) is the architectural effect of the mode change: zero V and the
+    reset FPSR (exec_zero), FPCR as before (its own slice with SME: no ghost change), no
+    new generation.  Already in streaming mode (no mode change): no ghost change at all."""
     st = _nodata("v6.10")
     assert st["T0.svcr.SM"] == "1" and st["T0.fp_type"] == "SVE" and st["T0.sve_state.v"] == "0"
-    assert st["T0.uw.fpsr"] == "T0" and st["cpu0.regs.v"] == "T0"  # kept, not superseded
-    assert st["ghost.T0.exec_zero"] == "1" and st["ghost.T0.nodata_fpsr_kept"] == "1"
-    # a task that already had to read zero keeps a zero FPSR/FPCR expectation
-    st = _nodata("v6.10", **{"ghost.T0.exec_zero": "1", "T0.uw.fpsr": "0", "T0.uw.v": "0"})
-    assert st["ghost.T0.exec_zero"] == "1" and st["ghost.T0.nodata_fpsr_kept"] == "0"
+    assert st["T0.uw.fpsr"] == "T0" and st["T0.uw.fpcr"] == "T0"  # the code keeps both
+    assert st["cpu0.regs.v"] == "T0"  # kept, not superseded
+    assert st["ghost.T0.exec_zero"] == "1" and st["ghost.T0.exec_zero_fpcr"] == "0"
+    # a task that must read a zero FPCR (after exec) still must
+    st = _nodata("v6.10", **{"ghost.T0.exec_zero": "1", "ghost.T0.exec_zero_fpcr": "1",
+                             "T0.uw.fpsr": "0", "T0.uw.fpcr": "0", "T0.uw.v": "0"})
+    assert st["ghost.T0.exec_zero"] == "1" and st["ghost.T0.exec_zero_fpcr"] == "1"
     streaming = {"T0.svcr.SM": "1", "T0.TIF_SME": "1", "T0.fp_type": "SVE",
                  "T0.sve_state.v": "T0", "ghost.T0.sm": "1"}
     st = _nodata("v6.10", **streaming)
     assert st["T0.sve_state.v"] == "0"  # the finding: sve_alloc(target, true) zeroes it
-    assert st["ghost.T0.exec_zero"] == "0" and st["ghost.T0.nodata_fpsr_kept"] == "0"
+    assert st["ghost.T0.exec_zero"] == "0"
 
 
 @pytest.mark.parametrize("streaming", [False, True])
@@ -147,20 +150,23 @@ def test_v616_header_only_write_is_a_zero_generation(streaming: bool) -> None:
     st = _nodata("v6.16-ptrace-fixes", **pre)
     assert st["T0.sve_state.v"] == "0" and st["T0.uw.v"] == "0" and st["T0.uw.fpsr"] == "0"
     assert st["ghost.T0.exec_zero"] == "1" and st["cpu0.regs.v"] == "T0~"
+    # (SME) the memset zeroes FPCR too: it must read zero (its own ghost)
+    assert st["T0.uw.fpcr"] == "0" and st["ghost.T0.exec_zero_fpcr"] == "1"
     assert st["T1.uw.v"] == "T1"
     st = _nodata("v6.16", **pre)
-    assert st["T0.uw.fpsr"] == "T0~" and st["T1.uw.v"] == "0"
+    assert st["T0.uw.fpsr"] == "T0~" and st["T0.uw.fpcr"] == "T0~" and st["T1.uw.v"] == "0"
     assert st["ghost.T0.exec_zero"] == "1"
 
 
-def test_nodata_with_signal_refused_where_fpsr_kept() -> None:
-    """The frame's snapshot ghosts have no copy of fpsr_kept: v6.8-v6.15 with SME refuse
-    ptrace_sve_nodata together with signal; v6.16 (no such ghost) takes it."""
-    with pytest.raises(ModelError, match="ptrace_sve_nodata with --sme and event signal"):
-        Instance(Config(**SME_ONLY, events=("ptrace_sve_nodata", "signal")),
-                 get_variant("v6.10"))
-    Instance(Config(**SME_ONLY, events=("ptrace_sve_nodata", "signal")),
-             get_variant("v6.16-ptrace-fixes"))
+def test_nodata_with_signal_accepted_with_sme() -> None:
+    """With FPCR's own slice the v6.8-v6.15 header-only ghost needs no fpsr_kept, whose
+    missing snapshot made v6.8-v6.15 refuse ptrace_sve_nodata with signal: both taken."""
+    for variant in ("v6.10", "v6.16-ptrace-fixes"):
+        inst = Instance(Config(**SME_ONLY, events=("ptrace_sve_nodata", "signal")),
+                        get_variant(variant))
+        names = {v.name for v in inst.layout.vars}
+        assert "ghost.T0.sigframe.fpcr_expect_zero" in names
+        assert not any("fpsr_kept" in n for n in names)
 
 
 def test_curated_nodata_loss_reproduces_on_v610_not_on_fixed_v616() -> None:
