@@ -416,7 +416,13 @@ def verdict(trace: Trace) -> Verdict:
         for slot in SLOT_NAMES:
             var = f"{cpu}.regs.{slot}"
             val = last.get(var)
-            if val is None or val == reader:
+            # (its latest value is a finding only where it must read zero: exec, an SM
+            # change; FPMR and, with SME, FPCR by their own ghosts)
+            zero_ghost = {"fpmr": "exec_zero_fpmr", "fpcr": "exec_zero_fpcr"}.get(
+                slot, "exec_zero")
+            if val is None or (val == reader and (
+                    trace.property != "no_loss" or slot not in ("v", "fpsr", "fpmr", "fpcr")
+                    or last.get(f"ghost.{reader}.{zero_ghost}") != "1")):
                 continue
             if slot == "fpmr" and reader.startswith("G") and not trace.config.get("guest_fpmr"):
                 continue  # a VM without FPMR cannot read it (HCRX_EL2.EnFPM clear)

@@ -7,8 +7,12 @@ slice and the layout is what it was."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from checker.inspect.load import load
+from checker.inspect.replay import build_instance, replay
 from checker.interp import predicate
 from model.dsl import Var
 from properties.fp import no_leak, no_loss
@@ -21,6 +25,8 @@ LIVE = {"cpu0.current": "T0", "T0.pc": "USER", "cpu0.CPACR_EL1.SMEN_EL0EN": "1",
         "T0.TIF_FOREIGN_FPSTATE": "0", "T0.fpsimd_cpu": "cpu0",
         "cpu0.fpsimd_last_state.st": "T0.uw", "cpu0.regs.v": "T0", "cpu0.regs.fpsr": "T0",
         "cpu0.regs.fpcr": "T0"}
+FPSR_TRACE = (Path(__file__).resolve().parents[2] / "counterexamples"
+              / "v6.10-ssve-nodata-fpsr-no_loss-vhe-c1t2v0m0-sme-server-explicit-bfs.json")
 
 
 def _holds(p: Probe, prop, st: dict[str, str]) -> bool:  # noqa: ANN001
@@ -115,3 +121,19 @@ def test_saved_state_smstop_per_version() -> None:
     assert st["T0.uw.v"] == "0" and st["T0.uw.fpsr"] == "0" and st["T0.uw.fpcr"] == "T0"
     st, _ = Probe("v6.10", **SME, events=("signal",)).run("setup_return", task="T0", **pre)
     assert st["T0.uw.v"] == "0" and st["T0.uw.fpsr"] == "0" and st["T0.uw.fpcr"] == "0"
+
+
+def test_v610_header_only_mode_change_keeps_the_old_fpsr() -> None:
+    """The finding the split makes visible (counterexamples/README.md, 5 steps): a tracer's
+    header-only NT_ARM_SSVE write puts T1 into streaming mode but leaves its saved FPSR,
+    which the reload puts back where entering streaming mode resets it (FPCR kept, as the
+    architecture keeps it).  Reproduces on v6.10 (and plain v6.16, 5cbb61bf4168's memset
+    of the tracer); v6.16-ptrace-fixes zeroes the tracee's FPSR/FPCR and does not."""
+    trace = load(str(FPSR_TRACE))
+    assert len(trace.steps) == 5 and trace.steps[1].action == "ptrace_ssve_set_nodata"
+    last = trace.steps[-1].state
+    assert last["ghost.T1.exec_zero"] == "1" and last["cpu0.SVCR.SM"] == "1"
+    assert last["cpu0.regs.fpsr"] == "T1" and last["cpu0.regs.fpcr"] == "T1"
+    assert last["cpu0.regs.v"] == "0"
+    assert replay(trace, build_instance(trace, "v6.10", {})).reproduces
+    assert not replay(trace, build_instance(trace, "v6.16-ptrace-fixes", {})).reproduces
