@@ -108,7 +108,7 @@ from model.dsl import (
     Var,
     checks_of,
 )
-from properties.fp import expects_zero, readers
+from properties.fp import expects_zero, fpcr_expects_zero, readers
 
 # "za": (SME) the ZA array stands for one row of it (its width is immaterial to the
 # coherence argument; a ZA save or load moves the whole array as one value).
@@ -528,8 +528,11 @@ class Encoding:
         for cond, o, regs in readers(self.S):
             # after exec the task must read zero (its token), not its last written bits
             c = self.pred(cond & ~expects_zero(self.S, o), f)
+            # (SME) FPCR by its own "must read zero" ghost (properties.fp.expected)
+            cz = self.pred(cond & ~fpcr_expects_zero(self.S, o), f)
             for slot in regs.slots():
-                cs.append(z3.Implies(c, f.bits[slot.index] == f.ghost[(o, self.kind[slot.index])]))
+                cs.append(z3.Implies(cz if self.kind[slot.index] == "fpcr" else c,
+                                     f.bits[slot.index] == f.ghost[(o, self.kind[slot.index])]))
         return z3.And(cs)
 
     def property(self, name: str, f: Frame) -> z3.BoolRef:
