@@ -43,7 +43,7 @@ def setup_return_irq_free(k: Ctx) -> None:
     with k.atomic():
         with k.If(t.svcr_sm.eq(1)):
             k.set(t.uw.v, zero)
-            k.set(t.uw.fpsr, zero)
+            k.zero_fpsr_fpcr(t.uw)
             _set_fp_type(k, k.current, "FPSIMD")
         k.set(t.svcr_za, False)
         k.set(t.svcr_sm, False)

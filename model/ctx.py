@@ -1069,16 +1069,31 @@ class Ctx:
     def copy_image(self, dst: Image, src: Image, *, v: bool = True, fpsr: bool = True,
                    zhi: str = "copy") -> None:
         """Copy register-image slices; ``zhi`` is copy, zero (an FPSIMD load) or keep.
-        P0-P15/FFR are never touched here: only the SVE helpers move them."""
+        ``fpsr``: FPSR and FPCR (`copy_fpsr_fpcr`).  P0-P15/FFR are never touched here:
+        only the SVE helpers move them."""
         if v:
             self.set(dst.v, src.v)
         if fpsr:
-            self.set(dst.fpsr, src.fpsr)
+            self.copy_fpsr_fpcr(dst, src)
         if isinstance(dst.zhi, Var):
             if zhi == "copy":
                 self.set(dst.zhi, src.zhi)
             elif zhi == "zero":
                 self.set(dst.zhi, Const(self.S.VALUE, self.S.ZERO))
+
+    def copy_fpsr_fpcr(self, dst: Image, src: Image) -> None:
+        """``dst``'s FPSR and FPCR from ``src``'s (an MRS/MSR pair or a struct copy of
+        both fields in the C: every helper that moves one moves the other).  One slice
+        without SME, two with it (`model.state.Image.fpcr`); a source without an FPCR
+        slice of its own (a constant image) gives its pair slice to both."""
+        self.set(dst.fpsr, src.fpsr)
+        if isinstance(dst.fpcr, Var):
+            self.set(dst.fpcr, src.fpcr_or_pair)
+
+    def zero_fpsr_fpcr(self, dst: Image) -> None:
+        """``dst``'s FPSR and FPCR set to zero (a memset of a struct user_fpsimd_state)."""
+        for slot in dst.fpsr_slots():
+            self.set(slot, Const(self.S.VALUE, self.S.ZERO))
 
     def store_through(self, ptr: Expr, write: Callable[[Image], None]) -> None:
         """Apply ``write`` to the image a `struct user_fpsimd_state *` points to.
@@ -1107,7 +1122,8 @@ class Ctx:
             latest = Const(self.S.VALUE, self.S.latest(owner))
             self.supersede(owner)
             self.set(regs.v, latest)
-            self.set(regs.fpsr, latest)
+            for slot in regs.fpsr_slots():
+                self.set(slot, latest)
             if isinstance(regs.zhi, Var):
                 self.set(regs.zhi, latest if zhi else Const(self.S.VALUE, self.S.ZERO))
             if owner >= self.config.user_tasks and isinstance(regs.fpexc, Var):
@@ -1144,22 +1160,33 @@ class Ctx:
         together, e.g. a write by the task itself), "fp" (a write of everything but FPMR,
         e.g. a tracer's NT_PRFPREG: copies of FPMR keep their label, the owner's FPMR is
         unchanged) or "fpmr" (FPMR alone, a tracer's NT_ARM_FPMR).  Without FPMR slots
-        "fp" is "all"."""
+        "fp" is "all".  "sm" (Config.sme): the effect of a change of PSTATE.SM on the
+        owner's values (`model.variants.v6_sme.sme_write_svcr`): everything but FPCR,
+        whose copies keep their label (FPCR is not written) and whose "must read zero"
+        ghost (``fpcr_expect_zero``) stays."""
         fpmr_slots = {id(img.fpmr) for img in self.S.all_images()
                       if isinstance(img.fpmr, Var)}
+        fpcr_slots = {img.fpcr.index for img in self.S.all_images()
+                      if isinstance(img.fpcr, Var)}
         latest = self.S.latest(owner)
-        self._exec.stored = {i: t for i, t in self._exec.stored.items() if t != latest}
+        self._exec.stored = {i: t for i, t in self._exec.stored.items()
+                             if t != latest or (part == "sm" and i in fpcr_slots)}
         with self.atomic():
             for img in self.S.all_images():
                 for slot in img.slots():
-                    if part != "all" and ((id(slot) in fpmr_slots) != (part == "fpmr")):
+                    if part == "sm":
+                        if slot.index in fpcr_slots:
+                            continue
+                    elif part != "all" and ((id(slot) in fpmr_slots) != (part == "fpmr")):
                         continue
                     self.set(slot, Retire(slot, self.S.latest(owner), self.S.stale(owner)))
             if owner < self.config.user_tasks:
                 t = self.S.tasks[owner]
                 ghosts = [t.sigframe_fresh]
                 if part != "fpmr":
-                    ghosts += [t.expect_zero, t.fpsr_kept]
+                    ghosts.append(t.expect_zero)
+                if part in ("all", "fp"):
+                    ghosts.append(t.fpcr_expect_zero)
                 if part != "fp":
                     ghosts.append(t.fpmr_expect_zero)
                 for ghost in ghosts:
@@ -1233,7 +1260,7 @@ class Ctx:
         tok = self.S.kneon_section(softirq, task)
         regs = self.this_cpu.regs
         # What kernel_fp_write wrote: V, FPSR/FPCR and the Z bits above V (not FPEXC32).
-        written = [x for x in (regs.v, regs.fpsr, regs.zhi if zhi else None)
+        written = [x for x in (regs.v, regs.fpsr, regs.fpcr, regs.zhi if zhi else None)
                    if isinstance(x, Var)]
         self._interleave(set(written), set(), "the read-back of its NEON data")
         lost = any_of(Not(Eq(slot, Const(self.S.VALUE, tok))) for slot in written)

@@ -29,8 +29,14 @@ while still telling "the latest value" from "an older one" (loss) and "mine" fro
 it is the token ``<ctx>``, and writes turn every other copy of ``<ctx>`` into ``<ctx>~``.
 
 One register stands for all 32: every save/restore moves V0-V31 (and Z0-Z31) together, so
-by data independence one Z register (V slice + high slice) and one FPSR/FPCR pair (one
-slice: every helper copies FPSR and FPCR together) suffice.  With SVE (Config.sve) the
+by data independence one Z register (V slice + high slice) and one FPSR/FPCR pair suffice.
+Without SME that pair is one slice (``fpsr``): every helper copies FPSR and FPCR
+together, and every write of one by a context writes the other.  With SME (Config.sme)
+they are two slices, ``fpsr`` and ``fpcr`` (`Image.fpcr`), because a change of PSTATE.SM
+sets FPSR to its reset value and leaves FPCR as it was (the Arm ARM's rule,
+model/variants/v6_sme.py `sme_write_svcr`), and some saved-state edits of the kernel
+write one and not the other (v6.16's task_smstop_sm()); each helper that copies FPSR and
+FPCR copies both slices (`Image.fpsr_slots`, `Ctx.copy_fpsr_fpcr`).  With SVE (Config.sve) the
 predicate registers P0-P15 and FFR are one more slice (``p``) of the CPU registers, of
 thread.sve_state and of a signal frame's SVE record: they do *not* move with Z (an FPSIMD
 load writes V and zeroes the Z bits above 127 but leaves P/FFR alone, Documentation/
@@ -106,10 +112,6 @@ FEATURES: dict[str, str] = {
                "(FP_STATE_CURRENT or FP_STATE_FPSIMD), which fpsimd_syscall_enter() sets "
                "to FPSIMD and a bind or fpsimd_syscall_exit() resets; the save reads it "
                "instead of in_syscall()",
-    "ptrace_nodata_fpsr_kept": "v6.8-v6.15 with SME and event ptrace_sve_nodata: the ghost "
-                               "fpsr_kept (a header-only NT_ARM_SVE/NT_ARM_SSVE write that "
-                               "changes streaming mode leaves V zero but FPSR/FPCR as they "
-                               "were: model/variants/v6_ptrace.py _nodata_ghost_v68)",
     "host_sme_enabled": "v5.19-v6.13 with SME and VHE: the vcpu flag HOST_SME_ENABLED "
                         "(CPACR_EL1.SMEN_EL0EN as kvm_arch_vcpu_load_fp() found it, which "
                         "kvm_arch_vcpu_put_fp() restores; gone in v6.14)",
@@ -132,7 +134,9 @@ class Image:
 
     name: str
     v: Var | Expr
-    fpsr: Var | Expr  # FPSR and FPCR, copied together by every helper
+    # FPSR, and FPCR too where ``fpcr`` is None (without SME: every helper copies the two
+    # together and every context's write writes both, so one slice stands for the pair)
+    fpsr: Var | Expr
     zhi: Var | Expr  # Z bits [VL-1:128]; constant 0 without SVE
     # FPEXC32_EL2 (AArch32 guests only): the CPU's register, or the vcpu's saved copy in
     # vcpu->arch.ctxt.sys_regs[FPEXC32_EL2].  None elsewhere.  No FPSIMD/SVE save or load
@@ -147,10 +151,25 @@ class Image:
     # EFI save areas never hold it).  Like FPEXC, no FPSIMD/SVE helper moves it
     # (copy_image ignores it): each FPMR statement of the C moves it explicitly.
     fpmr: Var | Expr | None = None
+    # (Config.sme) FPCR, a slice of its own: a PSTATE.SM change resets FPSR and keeps FPCR
+    # (model/variants/v6_sme.py sme_write_svcr).  None elsewhere (``fpsr`` is the pair).
+    # Every image that holds FPSR holds FPCR beside it (struct user_fpsimd_state's fpsr
+    # and fpcr, the CPU's registers, a signal frame's fpsimd_context, ...).
+    fpcr: Var | Expr | None = None
 
     def slots(self) -> tuple[Var, ...]:
-        return tuple(x for x in (self.v, self.fpsr, self.zhi, self.fpexc, self.fpmr)
+        return tuple(x for x in (self.v, self.fpsr, self.zhi, self.fpexc, self.fpmr, self.fpcr)
                      if isinstance(x, Var))
+
+    def fpsr_slots(self) -> list[Var]:
+        """The FPSR/FPCR slices that are state: ``fpsr`` (the pair without SME) and, with
+        SME, ``fpcr``."""
+        return [x for x in (self.fpsr, self.fpcr) if isinstance(x, Var)]
+
+    @property
+    def fpcr_or_pair(self) -> Var | Expr:
+        """FPCR's slice: ``fpcr`` where it has its own, else ``fpsr`` (the pair)."""
+        return self.fpcr if self.fpcr is not None else self.fpsr
 
     def p_slots(self) -> tuple[Var, ...]:
         return (self.p,) if isinstance(self.p, Var) else ()
@@ -242,10 +261,14 @@ class TaskVars:
     # its own (a tracer's NT_ARM_FPMR) and is untouched by others (NT_PRFPREG), so after
     # exec the task may have to read a zero FPMR with a newer V, or the reverse.
     fpmr_expect_zero: Var | Expr = None  # type: ignore[assignment]
-    # ghost (state feature ptrace_nodata_fpsr_kept): with expect_zero, only V (and the Z
-    # bits above it) must read zero; the FPSR/FPCR slice must hold the task's latest value
-    # (a v6.8-v6.15 header-only ptrace write that changed streaming mode).
-    fpsr_kept: Var | Expr = None  # type: ignore[assignment]
+    # ghost (Config.sme with event exec or ptrace_sve_nodata): the task's FPCR must read
+    # zero (exec's memset of uw.fpsimd_state, v6.16's header-only ptrace write) until it
+    # writes FP.  FPCR has its own ghost because a PSTATE.SM change (which makes the task
+    # read zero V and the reset FPSR: ``expect_zero``) leaves FPCR as it was, so after
+    # exec and an SMSTART the task may have to read a zero FPCR, or after a write and an
+    # SMSTART its latest FPCR, with the same zero V.  Without SME FPCR is in the ``fpsr``
+    # slice and ``expect_zero`` covers it.
+    fpcr_expect_zero: Var | Expr = None  # type: ignore[assignment]
     # Stopped in a ptrace stop (TASK_TRACED) and not runnable until the tracer resumes it
     # (event ptrace_stop; constant 0 otherwise).
     stopped: Var | Expr = None  # type: ignore[assignment]
@@ -310,6 +333,8 @@ class TaskVars:
     # (the same, with FPMR and the exec event: fpmr_expect_zero at delivery; a constant
     # unless fpmr_expect_zero is a variable)
     sf_fpmr_expect_zero: Var | Expr = None  # type: ignore[assignment]
+    # (the same for fpcr_expect_zero, a constant unless it is a variable)
+    sf_fpcr_expect_zero: Var | Expr = None  # type: ignore[assignment]
     # (event signal with sve_set_vl and several SVE VLs: Layout.frame_vl) the VL the frame's
     # sve_context header carries for a non-streaming record: the task's thread.sve_vl at
     # delivery (preserve_sve_context()), which restore_sve_fpsimd_context() compares with
@@ -326,7 +351,8 @@ class TaskVars:
 SIGFRAME_SNAPSHOT = (("sf_expect_zero", "expect_zero"), ("sf_zhi_expected", "zhi_expected"),
                      ("sf_p_written", "p_written"), ("sf_sm_expected", "sm_expected"),
                      ("sf_za_expected", "za_expected"), ("sf_za_written", "za_written"),
-                     ("sf_fpmr_expect_zero", "fpmr_expect_zero"))
+                     ("sf_fpmr_expect_zero", "fpmr_expect_zero"),
+                     ("sf_fpcr_expect_zero", "fpcr_expect_zero"))
 
 
 @dataclass
@@ -404,6 +430,9 @@ class Layout:
         run_neon = "kernel_fpstate" in self.features and "kvm_run_kernel_neon" in cfg.events
         events = set(cfg.events)
         self.signals = "signal" in events
+        # (Config.sme) the ghost fpcr_expect_zero: with the events that zero a task's
+        # saved FPCR as a new value it must read (exec; v6.16's header-only ptrace write)
+        self.fpcr_ghost = cfg.sme and bool(events & {"exec", "ptrace_sve_nodata"})
         # (event signal with sve_set_vl / sme_set_vl and several lengths of that kind) a
         # handler can change its VL, so a frame record's VL can differ from the task's at
         # rt_sigreturn: per-task frame VLs (TaskVars.sigframe_vl/sigframe_svl) and the
@@ -490,7 +519,12 @@ class Layout:
             zhi = self._var(f"{prefix}.zhi", self.VALUE, 0) if with_zhi and zp else zero
             # P0-P15/FFR: the CPU registers with SVE (reset value taken as zero)
             p = self._var(f"{prefix}.p", self.VALUE, 0) if with_zhi and zp else zero
-            return Image(prefix, v, fpsr, zhi, p=p)
+            return Image(prefix, v, fpsr, zhi, p=p, fpcr=fpcr_var(prefix, init_value))
+
+        def fpcr_var(prefix: str, init_value: int) -> Var | None:
+            """(Config.sme) FPCR beside FPSR (`Image.fpcr`); None without SME.  Declared
+            after the image's other slices, so that without SME nothing moves."""
+            return self._var(f"{prefix}.fpcr", self.VALUE, init_value) if cfg.sme else None
 
         def sve_image(prefix: str, init_value: int) -> Image:
             """thread.sve_state: Z registers (V slice, high slice) and P0-P15/FFR; FPSR
@@ -511,7 +545,8 @@ class Layout:
             fpsr = self._var(f"{prefix}.fpsr", self.VALUE, 0)
             zhi = self._var(f"{prefix}.zhi", self.VALUE, 0) if zp else zero
             p = self._var(f"{prefix}.p", self.VALUE, 0) if zp else zero
-            return self._with_fpmr(Image(prefix, v, fpsr, zhi, p=p), f"{prefix}.fpmr", 0)
+            return self._with_fpmr(Image(prefix, v, fpsr, zhi, p=p,
+                                         fpcr=fpcr_var(prefix, 0)), f"{prefix}.fpmr", 0)
 
         b = BOOL
         self.ptrace = "ptrace_stop" in events
@@ -633,9 +668,8 @@ class Layout:
                     else Const(GHOST_BOOL, 0),
                     fpmr_expect_zero=self._var(f"ghost.{name}.exec_zero_fpmr", GHOST_BOOL, 0)
                     if "exec" in events and cfg.fpmr else Const(GHOST_BOOL, 0),
-                    fpsr_kept=self._var(f"ghost.{name}.nodata_fpsr_kept", GHOST_BOOL, 0)
-                    if ("ptrace_nodata_fpsr_kept" in self.features and cfg.sme
-                        and "ptrace_sve_nodata" in events) else Const(GHOST_BOOL, 0),
+                    fpcr_expect_zero=self._var(f"ghost.{name}.exec_zero_fpcr", GHOST_BOOL, 0)
+                    if self.fpcr_ghost else Const(GHOST_BOOL, 0),
                     stopped=self._var(f"{name}.ptrace_stopped", b, 0) if self.ptrace
                     else Const(b, 0),
                     sigframe=sigframe_image(f"{name}.sigframe") if self.signals else None,
@@ -712,7 +746,7 @@ class Layout:
                     p_written=Const(GHOST_BOOL, 0),
                     expect_zero=Const(GHOST_BOOL, 0),
                     fpmr_expect_zero=Const(GHOST_BOOL, 0),
-                    fpsr_kept=Const(GHOST_BOOL, 0),
+                    fpcr_expect_zero=Const(GHOST_BOOL, 0),
                     stopped=Const(b, 0),
                     sigframe_sve=Const(b, 0),
                     in_handler=Const(b, 0),
@@ -808,8 +842,10 @@ class Layout:
                "sigframe_zadata": self._var(f"{name}.sigframe.za", self.VALUE, 0)}
         # (fpmr_expect_zero exists only with FPMR and the exec event: its snapshot too)
         fpmr_ez = self.config.fpmr and "exec" in self.config.events
+        # (fpcr_expect_zero exists only with SME and exec or ptrace_sve_nodata: its too)
+        has = {"sf_fpmr_expect_zero": fpmr_ez, "sf_fpcr_expect_zero": self.fpcr_ghost}
         out.update({g: self._var(f"ghost.{name}.sigframe.{src}", GHOST_BOOL, 0)
-                    if g != "sf_fpmr_expect_zero" or fpmr_ez else Const(GHOST_BOOL, 0)
+                    if has.get(g, True) else Const(GHOST_BOOL, 0)
                     for g, src in SIGFRAME_SNAPSHOT})
         return out
 

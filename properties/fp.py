@@ -130,9 +130,10 @@ def readers(S: Layout) -> list[tuple[Expr, int, Image]]:
         regs = S.cpu[c].regs
         # FPMR (Config.fpmr): every host task reads it at EL0; a guest only if its VM has
         # FPMR (Config.guest_fpmr; else HCRX_EL2.EnFPM is clear and its accesses UNDEF).
-        vregs = Image(regs.name, regs.v, regs.fpsr, Const(S.VALUE, S.ZERO), fpmr=regs.fpmr)
+        vregs = Image(regs.name, regs.v, regs.fpsr, Const(S.VALUE, S.ZERO), fpmr=regs.fpmr,
+                      fpcr=regs.fpcr)
         gregs = Image(regs.name, regs.v, regs.fpsr, Const(S.VALUE, S.ZERO), regs.fpexc,
-                      fpmr=regs.fpmr if S.config.guest_fpmr else None)
+                      fpmr=regs.fpmr if S.config.guest_fpmr else None, fpcr=regs.fpcr)
         for t in S.tasks:
             if t.mm:
                 out.append((S.cpu[c].current.eq(t.index) & t.pc.eq("USER"), t.index, vregs))
@@ -335,41 +336,45 @@ def fpmr_expects_zero(S: Layout, owner: int) -> Expr:
     return g.eq(1) if isinstance(g, Var) else FALSE
 
 
+def fpcr_expects_zero(S: Layout, owner: int) -> Expr:
+    """(Config.sme with event exec or ptrace_sve_nodata) owner is a task whose FPCR was
+    zeroed as a new value (exec; v6.16's header-only ptrace write) and which has not
+    written FP since: it must read a zero FPCR, whatever PSTATE.SM changes (which leave
+    FPCR alone) have happened since."""
+    if owner >= S.config.user_tasks:
+        return FALSE
+    g = S.tasks[owner].fpcr_expect_zero
+    return g.eq(1) if isinstance(g, Var) else FALSE
+
+
 def expected(S: Layout, owner: int, regs: Image, ez: Expr | None = None,
-             fz: Expr | None = None) -> Expr:
+             fz: Expr | None = None, cz: Expr | None = None) -> Expr:
     """The registers hold what ``owner`` must read: its latest write, or zero after exec
-    (FPMR by its own ghost where it has one: `fpmr_expects_zero`).  ``ez``: the "must read
+    (FPMR by its own ghost where it has one: `fpmr_expects_zero`).  With SME FPCR has its
+    own slice and rule: zero after exec (`fpcr_expects_zero`), else the owner's latest,
+    also while V and FPSR must read zero after a change of PSTATE.SM (which resets FPSR
+    and keeps FPCR: model/variants/v6_sme.py `sme_write_svcr`).  ``ez``: the "must read
     zero" condition to use instead of the owner's current one (a signal frame's, taken at
-    delivery: `sigframe_no_loss`); ``fz`` likewise for FPMR's own ghost."""
+    delivery: `sigframe_no_loss`); ``fz``, ``cz`` likewise for FPMR's and FPCR's own
+    ghosts."""
     if fz is None:
         fz = fpmr_expects_zero(S, owner)
     if fz is not FALSE and isinstance(regs.fpmr, Var):
-        rest = expected(S, owner, replace(regs, fpmr=None), ez)
+        rest = expected(S, owner, replace(regs, fpmr=None), ez, cz=cz)
         fpmr = (fz & regs.fpmr.eq(S.ZERO)) | (~fz & regs.fpmr.eq(S.latest(owner)))
         return rest & fpmr
-    fk: Expr = FALSE
+    if isinstance(regs.fpcr, Var):
+        if cz is None:
+            cz = fpcr_expects_zero(S, owner)
+        rest = expected(S, owner, replace(regs, fpcr=None), ez, fz=FALSE)
+        fpcr = regs.fpcr.eq(S.latest(owner)) if cz is FALSE else (
+            (cz & regs.fpcr.eq(S.ZERO)) | (~cz & regs.fpcr.eq(S.latest(owner))))
+        return rest & fpcr
     if ez is None:
         ez = expects_zero(S, owner)
-        fk = fpsr_kept(S, owner)
     if ez is FALSE:
         return own_latest(S, owner, regs)
-    zero = all_zero(S, regs)
-    if fk is not FALSE:
-        # (state feature ptrace_nodata_fpsr_kept) V zero, FPSR/FPCR the task's latest
-        kept = all_of([slot.eq(S.ZERO) for slot in regs.slots() if slot is not regs.fpsr]
-                      + [regs.fpsr.eq(S.latest(owner))])
-        zero = (fk & kept) | (~fk & zero)
-    return (ez & zero) | (~ez & own_latest(S, owner, regs))
-
-
-def fpsr_kept(S: Layout, owner: int) -> Expr:
-    """(state feature ptrace_nodata_fpsr_kept, v6.8-v6.15 with SME) owner's "must read
-    zero" covers V only: a header-only ptrace write changed its streaming mode, which
-    zeroed its V but kept FPSR/FPCR (model/variants/v6_ptrace.py `_nodata_ghost_v68`)."""
-    if owner >= S.config.user_tasks:
-        return FALSE
-    g = S.tasks[owner].fpsr_kept
-    return g.eq(1) if isinstance(g, Var) else FALSE
+    return (ez & all_zero(S, regs)) | (~ez & own_latest(S, owner, regs))
 
 
 def own_or_no_ones(S: Layout, owner: int) -> tuple[int, ...]:
@@ -448,7 +453,7 @@ def sigframe_no_loss(S: Layout, t) -> Expr:  # noqa: ANN001
     if isinstance(t.sf_sm_expected, Var):
         return implies(reading, _sigframe_sme_ok(S, t))
     ok = expected(S, t.index, Image(f.name, f.v, f.fpsr, Const(S.VALUE, S.ZERO),
-                                    fpmr=f.fpmr))
+                                    fpmr=f.fpmr, fpcr=f.fpcr))
     if isinstance(f.zhi, Var):
         sve_ok = Eq(f.zhi, zhi_value(S, t.index)) & implies(t.p_written.eq(1),
                                                             f.p.eq(S.latest(t.index)))
@@ -469,8 +474,9 @@ def _sigframe_sme_ok(S: Layout, t) -> Expr:  # noqa: ANN001
     latest, zero = Const(S.VALUE, S.latest(i)), Const(S.VALUE, S.ZERO)
     # (FPMR: the fpmr_context record, by the snapshot of its own ghost where there is one)
     fz = t.sf_fpmr_expect_zero.eq(1) if isinstance(t.sf_fpmr_expect_zero, Var) else FALSE
-    ok = expected(S, i, Image(f.name, f.v, f.fpsr, zero, fpmr=f.fpmr),
-                  ez=t.sf_expect_zero.eq(1), fz=fz)
+    cz = t.sf_fpcr_expect_zero.eq(1) if isinstance(t.sf_fpcr_expect_zero, Var) else FALSE
+    ok = expected(S, i, Image(f.name, f.v, f.fpsr, zero, fpmr=f.fpmr, fpcr=f.fpcr),
+                  ez=t.sf_expect_zero.eq(1), fz=fz, cz=cz)
     zhi = Ite(t.sf_zhi_expected.eq(1), latest, zero)
     ok = ok & implies(t.sigframe_sve.eq(1),
                       Eq(f.zhi, zhi) & implies(t.sf_p_written.eq(1), f.p.eq(S.latest(i))))
@@ -488,7 +494,7 @@ def sigframe_no_leak(S: Layout, t) -> Expr:  # noqa: ANN001
     f = t.sigframe
     reading = t.pc.eq("USER") & t.in_handler.eq(1)
     ok = only_own_bits(S, t.index, Image(f.name, f.v, f.fpsr, Const(S.VALUE, S.ZERO),
-                                         fpmr=f.fpmr))
+                                         fpmr=f.fpmr, fpcr=f.fpcr))
     if isinstance(f.zhi, Var):
         ok = ok & implies(t.sigframe_sve.eq(1), _own(S, t.index, f.zhi) & _own(S, t.index, f.p))
     if isinstance(t.sigframe_zadata, Var):  # (SME) za_context's ZA data

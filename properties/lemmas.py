@@ -171,11 +171,19 @@ def _tok_ok(S: Layout, slot, owner: int, img: Image | None = None) -> Expr:  # n
     ghost = t.expect_zero
     if img is not None and slot is img.fpmr and isinstance(t.fpmr_expect_zero, Var):
         ghost = t.fpmr_expect_zero
+    if _is_fpcr(slot):
+        # (SME) FPCR by its own ghost: an SM change zeroes V and resets FPSR, not FPCR
+        ghost = t.fpcr_expect_zero
     # (FPMR without its own exec ghost: expect_zero, a variable only with SME, where an SM
     # change resets FPMR with V: model/variants/v6_sme.py sme_write_svcr)
     if not isinstance(ghost, Var):
         return last
     return (ghost.eq(1) & slot.eq(S.ZERO)) | (ghost.eq(0) & last)
+
+
+def _is_fpcr(slot) -> bool:  # noqa: ANN001
+    """(SME) slot is an FPCR slice (model.state.Image.fpcr: every one is named <image>.fpcr)."""
+    return isinstance(slot, Var) and slot.name.endswith(".fpcr")
 
 
 def _latest(S: Layout, img: Image, owner: int) -> Expr:
@@ -190,7 +198,8 @@ def _latest(S: Layout, img: Image, owner: int) -> Expr:
 # lemmas built from them are the same expressions as before SVE was covered.
 def _vf_latest(S: Layout, img: Image, owner: int) -> Expr:
     """The V and FPSR/FPCR slices of img hold owner's latest value."""
-    return all_of(_tok_ok(S, slot, owner) for slot in (img.v, img.fpsr) if isinstance(slot, Var))
+    return all_of(_tok_ok(S, slot, owner) for slot in (img.v, img.fpsr, img.fpcr)
+                  if isinstance(slot, Var))
 
 
 def _zhi_expected(S: Layout, zhi, t) -> Expr:  # noqa: ANN001
@@ -240,7 +249,7 @@ def _guest_saved_slots(S: Layout, v) -> list:  # noqa: ANN001
     fpmr = [v.fp_regs.fpmr] if isinstance(v.fp_regs.fpmr, Var) and S.config.guest_fpmr else []
     if v.sve_state is None:
         return [slot for slot in v.fp_regs.slots() if slot is not v.fp_regs.fpmr] + fpmr
-    return [v.fp_regs.fpsr, v.sve_state.v, v.sve_state.zhi, v.sve_state.p] + fpmr
+    return [*v.fp_regs.fpsr_slots(), v.sve_state.v, v.sve_state.zhi, v.sve_state.p] + fpmr
 
 
 def _guest_saved_latest(S: Layout, v) -> Expr:  # noqa: ANN001
@@ -302,8 +311,8 @@ def _task_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
     sv = t.sve_state
     in_sve = _tok_ok(S, sv.v, t.index) & _zhi_expected(S, sv.zhi, t) & _p_ok(S, sv.p, t)
     fmt = _sve_format(S, t)
-    return _tok_ok(S, t.uw.fpsr, t.index) & ((fmt & in_sve)
-                                             | (~fmt & _tok_ok(S, t.uw.v, t.index)))
+    return all_of(_tok_ok(S, x, t.index) for x in t.uw.fpsr_slots()) & (
+        (fmt & in_sve) | (~fmt & _tok_ok(S, t.uw.v, t.index)))
 
 
 def _untrapped(S: Layout, c: int) -> Expr:
@@ -1011,6 +1020,10 @@ def _snap_tok(S: Layout, slot, t) -> Expr:  # noqa: ANN001
     """(event signal with SME) A frame slot holds what task t had to read when the signal
     was delivered: zero if the snapshot of expect_zero says so, else its latest value."""
     ez = t.sf_expect_zero
+    if _is_fpcr(slot):  # (FPCR by the snapshot of its own ghost; a constant without it)
+        ez = t.sf_fpcr_expect_zero
+        if not isinstance(ez, Var):
+            return slot.eq(S.latest(t.index))
     return (ez.eq(1) & slot.eq(S.ZERO)) | (ez.eq(0) & slot.eq(S.latest(t.index)))
 
 
@@ -1129,7 +1142,7 @@ def signal_frame_state(S: Layout) -> Expr:
         # it had to read at delivery, the snapshot ghosts)
         snapped = S.windows_after("signal", "preserve_za_context: a test") \
             if isinstance(t.sf_expect_zero, Var) else ()
-        for slot in (f.v, f.fpsr):
+        for slot in (f.v, *f.fpsr_slots()):
             done = S.windows_after("signal", _field(slot))
             before = tuple(pc for pc in done if pc not in snapped)
             parts.append(implies(_pc_in(t, before), _tok_ok(S, slot, t.index, f)))
@@ -1176,14 +1189,14 @@ def signal_frame_state(S: Layout) -> Expr:
         parts = [t.in_handler.eq(1), t.sigframe_fresh.eq(0), f.v.eq(last)]
         if isinstance(t.expect_zero, Var):
             parts.append(t.expect_zero.eq(0))
-        for slot in (f.fpsr, t.uw.v, t.uw.fpsr):
+        for slot in (*f.fpsr_slots(), t.uw.v, *t.uw.fpsr_slots()):
             # written on every path (after the last window before a write of it; the
             # restore has one fpsimd_update_current_state() per record kind) ...
             writes = [k for k, _, w in rwins if w.endswith(_field(slot))]
             done = tuple(pc for k, pc, _ in rwins if k > max(writes)) if writes \
                 else S.windows_after("sigreturn", _field(slot))
             parts.append(implies(_pc_in(t, done), slot.eq(last)))
-            if slot is not f.fpsr or writes:
+            if slot not in f.fpsr_slots() or writes:
                 # ... and not yet written on any (before the first such window): an older
                 # value (the ghost superseded it); uw is written by
                 # fpsimd_update_current_state(), after every restoring window but the ones
@@ -1315,7 +1328,7 @@ def _v6_guest_live(S: Layout, c: int) -> Expr:
 
 def _section(S: Layout, img: Image, t) -> Expr:  # noqa: ANN001
     tok = S.kneon_section(False, t.index)
-    return all_of(slot.eq(tok) for slot in (img.v, img.fpsr))
+    return all_of(slot.eq(tok) for slot in (img.v, *img.fpsr_slots()))
 
 
 def _in_neon_section(S: Layout, t) -> Expr:  # noqa: ANN001
@@ -1377,6 +1390,10 @@ def _expected_tok(S: Layout, slot, t) -> Expr:  # noqa: ANN001
     """A V or FPSR/FPCR slot holds what task t must read: zero after an SM change (ghost
     expect_zero: its own SMSTART/SMSTOP or the syscall ABI's SMSTOP SM), else its latest."""
     ez = t.expect_zero
+    if _is_fpcr(slot):
+        # (SME) FPCR: an SM change leaves it as it was (zero only after exec, by its own
+        # ghost: `_tok_ok`)
+        return _tok_ok(S, slot, t.index)
     if not isinstance(ez, Var):
         return slot.eq(S.latest(t.index))
     return (ez.eq(1) & slot.eq(S.ZERO)) | (ez.eq(0) & slot.eq(S.latest(t.index)))
@@ -1415,7 +1432,8 @@ def _v6_sme_regs_latest(S: Layout, c: int, t) -> Expr:  # noqa: ANN001
     # the SVE trap's sve_flush_live() zeroes it
     p_ok = (implies(t.sm_expected.eq(1) | t.tif_sve.eq(1), _p_ok(S, regs.p, t))
             & implies(t.p_written.eq(1), regs.p.eq(S.latest(t.index))))
-    return (_expected_tok(S, regs.v, t) & _expected_tok(S, regs.fpsr, t)
+    return (_expected_tok(S, regs.v, t)
+            & all_of(_expected_tok(S, x, t) for x in regs.fpsr_slots())
             & _sme_fpmr_expected(S, regs, t)
             & _zhi_expected(S, regs.zhi, t) & p_ok
             & _bit_is(cpu.sm, t.sm_expected) & _bit_is(cpu.za_on, t.za_expected)
@@ -1437,7 +1455,8 @@ def _v6_sme_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
               & _p_ok(S, sv.p, t))
     in_fpsimd = (~sve_fmt & _expected_tok(S, t.uw.v, t)
                  & t.zhi_expected.eq(0) & t.p_written.eq(0))
-    return (_expected_tok(S, t.uw.fpsr, t) & _sme_fpmr_expected(S, t.uw, t)
+    return (all_of(_expected_tok(S, x, t) for x in t.uw.fpsr_slots())
+            & _sme_fpmr_expected(S, t.uw, t)
             & (in_sve | in_fpsimd) & _bit_is(t.svcr_sm, t.sm_expected)
             & _bit_is(t.svcr_za, t.za_expected)
             & implies(t.za_expected.eq(1), _za_expected(S, t.sme_state, t)))

@@ -19,7 +19,15 @@ TRIVIAL_FUNCTIONS = frozenset({
 })
 
 SLOT_NAMES = {"v": "V0-V31", "fpsr": "FPSR/FPCR", "zhi": "Z bits above 127", "p": "P0-P15/FFR",
-              "za": "ZA", "fpmr": "FPMR"}
+              "za": "ZA", "fpmr": "FPMR", "fpcr": "FPCR"}
+
+
+def slot_names(state: dict[str, str]) -> dict[str, str]:
+    """SLOT_NAMES for a trace's layout: with SME FPCR has a slice of its own
+    (model.state.Image.fpcr), so the ``fpsr`` slice is FPSR alone."""
+    if "cpu0.regs.fpcr" in state:
+        return {**SLOT_NAMES, "fpsr": "FPSR"}
+    return SLOT_NAMES
 
 
 def task_names(trace: Trace) -> list[str]:
@@ -403,11 +411,18 @@ def verdict(trace: Trace) -> Verdict:
         return Verdict(text, failing_step=n, notes=_rule_notes(trace, mine))
     last = trace.steps[-1].state if trace.steps else trace.initial
     findings: list[Finding] = []
+    names = slot_names(last)
     for cpu, reader in readers(last):
         for slot in SLOT_NAMES:
             var = f"{cpu}.regs.{slot}"
             val = last.get(var)
-            if val is None or val == reader:
+            # (its latest value is a finding only where it must read zero: exec, an SM
+            # change; FPMR and, with SME, FPCR by their own ghosts)
+            zero_ghost = {"fpmr": "exec_zero_fpmr", "fpcr": "exec_zero_fpcr"}.get(
+                slot, "exec_zero")
+            if val is None or (val == reader and (
+                    trace.property != "no_loss" or slot not in ("v", "fpsr", "fpmr", "fpcr")
+                    or last.get(f"ghost.{reader}.{zero_ghost}") != "1")):
                 continue
             if slot == "fpmr" and reader.startswith("G") and not trace.config.get("guest_fpmr"):
                 continue  # a VM without FPMR cannot read it (HCRX_EL2.EnFPM clear)
@@ -418,17 +433,19 @@ def verdict(trace: Trace) -> Verdict:
             ez = last.get(f"ghost.{reader}.exec_zero") == "1" and slot != "fpmr"
             if slot == "fpmr":
                 ez = last.get(f"ghost.{reader}.exec_zero_fpmr") == "1"
-            if trace.property == "no_loss" and val == "0" and slot in ("v", "fpsr", "fpmr") \
-                    and ez:
+            if slot == "fpcr":  # (SME) FPCR's own ghost (properties.fp.fpcr_expects_zero)
+                ez = last.get(f"ghost.{reader}.exec_zero_fpcr") == "1"
+            if trace.property == "no_loss" and val == "0" \
+                    and slot in ("v", "fpsr", "fpmr", "fpcr") and ez:
                 continue  # zero is what it must read (exec, or an SM change: SME)
             if trace.property == "no_loss" and not reader.startswith("G") and (
                     (slot == "zhi" and val == "0"
                      and last.get(f"ghost.{reader}.zhi_written") == "0")
                     or (slot == "p" and last.get(f"ghost.{reader}.p_written") == "0")):
                 continue  # no_loss expects zero above bit 127 / nothing of P (zhi_value)
-            ez = ez and slot in ("v", "fpsr", "fpmr")
+            ez = ez and slot in ("v", "fpsr", "fpmr", "fpcr")
             loaded, retired = _last_change(trace, var)
-            text = (f"{_who(reader)} on {cpu} can read {SLOT_NAMES[slot]} = "
+            text = (f"{_who(reader)} on {cpu} can read {names[slot]} = "
                     f"{describe_value(val)}")
             short = text
             if loaded is not None:
@@ -479,7 +496,7 @@ def verdict(trace: Trace) -> Verdict:
         if same:
             m = same[0]
             # the last slot merged so far names the text to extend (v, then fpsr, ...)
-            a, b = SLOT_NAMES[m.slot.split("+")[-1]], SLOT_NAMES[f.slot]
+            a, b = names[m.slot.split("+")[-1]], names[f.slot]
             m.text = m.text.replace(f" {a} = ", f" {a} and {b} = ", 1)
             m.short = m.short.replace(f" {a} = ", f" {a} and {b} = ", 1)
             m.slot += "+" + f.slot

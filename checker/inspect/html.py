@@ -298,7 +298,8 @@ def render_html(trace: Trace, source: str = "", against=None) -> str:  # noqa: A
     if images:
         out.append(f'<th class="group" colspan="{len(images)}">FP state saved in memory</th>')
     out.append("</tr><tr>")
-    slot_names = "/".join({"v": "V", "fpsr": "FPSR", "zhi": "Zhi", "p": "P"}[s] for s in slots)
+    slot_names = "/".join({"v": "V", "fpsr": "FPSR", "zhi": "Zhi", "p": "P", "fpcr": "FPCR"}
+                          .get(s, SLOT_NAMES[s]) for s in slots)
     for _c in range(ncpu):
         out.append(f"<th>events <small>(time runs down)</small></th>"
                    f"<th>registers <small>{slot_names}</small></th>")

@@ -159,6 +159,44 @@ def _compare(step: int, recorded: dict[str, str], replayed: dict[str, str]) -> l
     return out
 
 
+
+def _match_inputs(recorded: dict[str, bool], names: tuple[str, ...]) -> dict[str, bool]:
+    """The recorded choice of each of a step's inputs.  An interleaving point is named
+    after the write it precedes and numbered in the step ("IRQ in f before the write of
+    x#3"); a model change that adds a write to the step (e.g. FPCR's own slice with SME,
+    model/state.py Image.fpcr) renumbers the points after it.  So an input recorded under
+    a name the step no longer has is matched by its name without the number and its rank
+    among the recorded inputs of that name (the k-th IRQ point before a write of x is the
+    k-th one still); exact names are taken first."""
+    out = {n: bool(recorded[n]) for n in names if n in recorded}
+    missing = [n for n in names if n not in recorded]
+    if not missing:
+        return out
+
+    def stem(n: str) -> str:
+        return n.rsplit("#", 1)[0]
+
+    def rank(n: str) -> int:
+        tail = n.rsplit("#", 1)[1] if "#" in n else ""
+        return int(tail) if tail.isdigit() else 0
+
+    spare: dict[str, list[str]] = {}
+    for n in sorted((n for n in recorded if n not in names), key=rank):
+        spare.setdefault(stem(n), []).append(n)
+    seen: dict[str, int] = {}
+    for n in names:
+        k = seen.get(stem(n), 0)
+        seen[stem(n)] = k + 1
+        if n in out:
+            continue
+        # the k-th point of this stem in the step, where the trace's k-th is unmatched
+        same = [m for m in names if stem(m) == stem(n)]
+        recorded_same = sorted((m for m in recorded if stem(m) == stem(n)), key=rank)
+        if len(same) == len(recorded_same) and k < len(recorded_same) \
+                and recorded_same[k] in spare.get(stem(n), []):
+            out[n] = bool(recorded[recorded_same[k]])
+    return out
+
 def replay(trace: Trace, inst: Instance) -> ReplayResult:
     res = ReplayResult(inst.variant.name, len(trace.steps))
     here = model_fingerprint()
@@ -222,7 +260,8 @@ def replay(trace: Trace, inst: Instance) -> ReplayResult:
             res.divergence = (f"step {i}: {s.label} is not enabled in this variant"
                               + (f" ({why})" if why else ""))
             break
-        inputs = tuple(bool(s.inputs.get(name, False)) for name in action.inputs)
+        chosen = _match_inputs(s.inputs, action.inputs)
+        inputs = tuple(chosen.get(name, False) for name in action.inputs)
         state, viol, _ = run_action(action, state, inputs)
         res.replayed = i
         compare(i, s.state)

@@ -108,11 +108,12 @@ from model.dsl import (
     Var,
     checks_of,
 )
-from properties.fp import expects_zero, readers
+from properties.fp import expects_zero, fpcr_expects_zero, readers
 
 # "za": (SME) the ZA array stands for one row of it (its width is immaterial to the
 # coherence argument; a ZA save or load moves the whole array as one value).
-SLICE_WIDTH = {"v": 128, "fpsr": 64, "fpexc": 32, "za": 128, "fpmr": 64}
+# "fpcr": (SME) FPCR's own slice (without SME "fpsr" is the FPSR/FPCR pair).
+SLICE_WIDTH = {"v": 128, "fpsr": 64, "fpexc": 32, "za": 128, "fpmr": 64, "fpcr": 64}
 DEFAULT_VL = 256  # SVE vector length in bits used when the configuration has SVE
 
 
@@ -393,7 +394,7 @@ class Encoding:
         self.kind: dict[int, str] = {}
         self.lkind: dict[int, str] = {}
         for img in self.S.all_images():
-            for attr in ("v", "fpsr", "zhi", "fpexc", "fpmr", "p"):
+            for attr in ("v", "fpsr", "zhi", "fpexc", "fpmr", "p", "fpcr"):
                 var = getattr(img, attr)
                 if isinstance(var, Var):
                     self.kind[var.index] = attr
@@ -404,7 +405,7 @@ class Encoding:
         if missing:
             raise EncodeError(f"value variables outside any image: {missing}")
         self.slices = sorted(set(self.kind.values()),
-                             key=("v", "fpsr", "zhi", "fpexc", "fpmr", "p", "za").index)
+                             key=("v", "fpsr", "zhi", "fpexc", "fpmr", "p", "za", "fpcr").index)
         self.owners = list(range(len(self.S.owner_names)))
         self.sel_width = max(1, (len(inst.actions) - 1).bit_length())
         self.max_inputs = max((len(a.inputs) for a in inst.actions), default=0)
@@ -527,8 +528,11 @@ class Encoding:
         for cond, o, regs in readers(self.S):
             # after exec the task must read zero (its token), not its last written bits
             c = self.pred(cond & ~expects_zero(self.S, o), f)
+            # (SME) FPCR by its own "must read zero" ghost (properties.fp.expected)
+            cz = self.pred(cond & ~fpcr_expects_zero(self.S, o), f)
             for slot in regs.slots():
-                cs.append(z3.Implies(c, f.bits[slot.index] == f.ghost[(o, self.kind[slot.index])]))
+                cs.append(z3.Implies(cz if self.kind[slot.index] == "fpcr" else c,
+                                     f.bits[slot.index] == f.ghost[(o, self.kind[slot.index])]))
         return z3.And(cs)
 
     def property(self, name: str, f: Frame) -> z3.BoolRef:

@@ -84,7 +84,8 @@ def efi_firmware_fp_write(k: Ctx) -> None:
     values; writing V zeroes the Z bits above 127."""
     regs = k.this_cpu.regs
     k.set(regs.v, Const(k.S.VALUE, k.S.EFI))
-    k.set(regs.fpsr, Const(k.S.VALUE, k.S.EFI))
+    for slot in regs.fpsr_slots():
+        k.set(slot, Const(k.S.VALUE, k.S.EFI))
     if k.config.sve:
         k.set(regs.zhi, Const(k.S.VALUE, k.S.ZERO))
 

@@ -58,9 +58,9 @@ def sve_save_state(k: Ctx, sve_state: Image, fpsr_dst: Expr | Image) -> None:
     k.set(sve_state.zhi, regs.zhi)
     k.set(sve_state.p, regs.p)
     if isinstance(fpsr_dst, Image):
-        k.set(fpsr_dst.fpsr, regs.fpsr)
+        k.copy_fpsr_fpcr(fpsr_dst, regs)
     else:
-        k.store_through(fpsr_dst, lambda img: k.set(img.fpsr, regs.fpsr))
+        k.store_through(fpsr_dst, lambda img: k.copy_fpsr_fpcr(img, regs))
 
 
 def sve_load_state(k: Ctx, sve_state: Image, fpsr_src: Image, vl: Expr | None = None
@@ -81,7 +81,7 @@ def sve_load_state(k: Ctx, sve_state: Image, fpsr_src: Image, vl: Expr | None = 
     k.set(regs.v, sve_state.v)
     k.set(regs.zhi, sve_state.zhi)
     k.set(regs.p, sve_state.p)
-    k.set(regs.fpsr, fpsr_src.fpsr)
+    k.copy_fpsr_fpcr(regs, fpsr_src)
 
 
 def may_use_simd(k: Ctx) -> Expr:
@@ -323,7 +323,7 @@ def sve_set(k: Ctx, target: int) -> None:
     k.sve_alloc(target)
     k.fpsimd_sync_to_sve(target)
     k.update_tsk_thread_flag(target, "TIF_SVE", True)
-    k.fp_write_memory(target, [tgt.sve_state.v, tgt.sve_state.zhi, tgt.uw.fpsr], zhi=True,
+    k.fp_write_memory(target, [tgt.sve_state.v, tgt.sve_state.zhi, *tgt.uw.fpsr_slots()], zhi=True,
                       p_slots=[tgt.sve_state.p], p_defined=True)
     k.fpsimd_flush_task_state(target)
 
@@ -382,7 +382,7 @@ def fpsimd_flush_thread(k: Ctx) -> None:
     zero = Const(k.S.VALUE, k.S.ZERO)
     k.local_bh_disable()
     k.set(uw.v, zero)
-    k.set(uw.fpsr, zero)
+    k.zero_fpsr_fpcr(uw)
     k.fpsimd_flush_task_state(k.current)
     if k.config.sve:
         k.clear_thread_flag("TIF_SVE")
@@ -501,7 +501,7 @@ def update_current_state_statements(k: Ctx, state: Image) -> None:
     bind, clear TIF_FOREIGN_FPSTATE."""
     uw = k.cur.uw
     k.set(uw.v, state.v)
-    k.set(uw.fpsr, state.fpsr)
+    k.copy_fpsr_fpcr(uw, state)
     if k.config.sve:
         with k.If(k.test_thread_flag("TIF_SVE")):
             k.fpsimd_to_sve()
@@ -541,7 +541,7 @@ def kernel_fp_write(k: Ctx) -> None:
     ``kneon.softirq``) until `kernel_fp_read` reads it back."""
     regs = k.this_cpu.regs
     tok = Const(k.S.VALUE, k.S.kneon_section(bool(k.serving_softirq)))
-    for slot in (regs.v, regs.fpsr, regs.zhi):  # the 64-bit kernel never touches FPEXC32
+    for slot in (regs.v, regs.fpsr, regs.fpcr, regs.zhi):  # never FPEXC32 (64-bit kernel)
         if isinstance(slot, Var):
             k.set(slot, tok)
 

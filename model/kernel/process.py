@@ -37,6 +37,9 @@ def sys_execve(k: Ctx) -> None:
         # user FP state from v6.9; whether the kernel resets it is the version's
         # fpsimd_flush_thread())
         k.set(t.fpmr_expect_zero, 1)
+    if isinstance(t.fpcr_expect_zero, Var):
+        # (Config.sme) and a zero FPCR (fpsimd_flush_thread()'s memset of uw.fpsimd_state)
+        k.set(t.fpcr_expect_zero, 1)
     if k.config.sve:
         k.set(t.zhi_expected, 0)
         k.set(t.p_written, 0)
@@ -91,6 +94,9 @@ def copy_task_struct(k: Ctx, child: int) -> None:
     src, dst = k.cur, k.task(child)
     for d, s_ in ((dst.uw.v, src.uw.v), (dst.uw.fpsr, src.uw.fpsr)):
         k.copy_as_child(d, s_, parent, child)
+    if isinstance(dst.uw.fpcr, Var):
+        # (Config.sme) uw.fpsimd_state.fpcr, FPCR's own slice
+        k.copy_as_child(dst.uw.fpcr, src.uw.fpcr, parent, child)
     if isinstance(dst.uw.fpmr, Var):
         # (Config.fpmr, v6.9+) thread.uw.fpmr is part of the copied thread struct
         k.copy_as_child(dst.uw.fpmr, src.uw.fpmr, parent, child)
@@ -116,7 +122,7 @@ def copy_task_struct(k: Ctx, child: int) -> None:
         for g in ("zhi_expected", "p_written"):
             if isinstance(getattr(dst, g), Var):
                 k.set(getattr(dst, g), 0)
-        for g in ("expect_zero", "fpmr_expect_zero", "fpsr_kept"):
+        for g in ("expect_zero", "fpmr_expect_zero", "fpcr_expect_zero"):
             if isinstance(getattr(dst, g), Var):
                 k.set(getattr(dst, g), getattr(src, g))
     if dst.sigframe is not None:

@@ -46,7 +46,7 @@ def __fpr_set(k: Ctx, target: int) -> None:
     tracee's V and FPSR/FPCR (ghost).  A partial write is not modelled."""
     tgt = k.task(target)
     k.sve_sync_to_fpsimd(target)
-    k.fp_write_memory(target, [tgt.uw.v, tgt.uw.fpsr], zhi=False)
+    k.fp_write_memory(target, [tgt.uw.v, *tgt.uw.fpsr_slots()], zhi=False)
 
 
 def fpr_set(k: Ctx, target: int) -> None:

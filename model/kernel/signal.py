@@ -58,7 +58,7 @@ def preserve_fpsimd_context(k: Ctx) -> None:
     uw.fpsimd_state (vregs, fpsr, fpcr) to the frame's fpsimd_context."""
     f, uw = k.cur.sigframe, k.cur.uw
     k.set(f.v, uw.v)
-    k.set(f.fpsr, uw.fpsr)
+    k.copy_fpsr_fpcr(f, uw)
 
 
 def preserve_sve_context(k: Ctx) -> None:
@@ -253,7 +253,8 @@ def sys_rt_sigreturn(k: Ctx) -> None:
     k.supersede(k.current)
     latest = k.S.latest(k.current)
     k.set(f.v, latest)
-    k.set(f.fpsr, latest)
+    for slot in f.fpsr_slots():
+        k.set(slot, latest)
     if isinstance(f.fpmr, Var):
         k.set(f.fpmr, latest)  # (Config.fpmr) fpmr_context is in the frame too
     if k.config.sve or k.config.sme:

@@ -143,7 +143,7 @@ def fpsimd_update_current_state(k: Ctx, state) -> None:  # noqa: ANN001 - model.
     uw = k.cur.uw
     k.local_bh_disable()
     k.set(uw.v, state.v)
-    k.set(uw.fpsr, state.fpsr)
+    k.copy_fpsr_fpcr(uw, state)
     if k.config.sve:
         with k.If(k.test_thread_flag("TIF_SVE")):
             k.fpsimd_to_sve()

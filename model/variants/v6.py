@@ -610,7 +610,7 @@ def kernel_fp_write(k: Ctx) -> None:
     task = None if softirq or not k.cur.mm else k.current
     tok = Const(k.S.VALUE, k.S.kneon_section(softirq, task))
     with k.atomic():
-        for slot in (regs.v, regs.fpsr):  # never FPEXC32
+        for slot in (regs.v, *regs.fpsr_slots()):  # never FPEXC32
             k.set(slot, tok)
         if isinstance(regs.zhi, Var):
             k.set(regs.zhi, Const(k.S.VALUE, k.S.ZERO))
@@ -830,7 +830,7 @@ def sve_set(k: Ctx, target: int) -> None:
     k.fpsimd_sync_to_sve(target)
     k.update_tsk_thread_flag(target, "TIF_SVE", True)
     k.set(tgt.fp_type, "SVE")
-    k.fp_write_memory(target, [tgt.sve_state.v, tgt.sve_state.zhi, tgt.uw.fpsr], zhi=True,
+    k.fp_write_memory(target, [tgt.sve_state.v, tgt.sve_state.zhi, *tgt.uw.fpsr_slots()], zhi=True,
                       p_slots=[tgt.sve_state.p], p_defined=True)
     k.fpsimd_flush_task_state(target)
 
@@ -1164,7 +1164,7 @@ def __hyp_sve_restore_guest(k: Ctx, vcpu: int) -> None:
     k.set(regs.v, v.sve_state.v)
     k.set(regs.zhi, v.sve_state.zhi)
     k.set(regs.p, v.sve_state.p)
-    k.set(regs.fpsr, v.fp_regs.fpsr)
+    k.copy_fpsr_fpcr(regs, v.fp_regs)
     if isinstance(k.this_cpu.zcr2, Var):
         k.set(k.S.zcr_el1_reg(c), v.zcr_el1)
 
@@ -1204,11 +1204,6 @@ def check_config(variant: Variant, config) -> str | None:  # noqa: ANN001
                 " header-only write that changes streaming mode says the tracee reads zero V"
                 " and FPSR but keeps its FPMR (ptrace never alters FPMR, 78b23877dbba), which"
                 " the model's 'must read zero' ghost cannot say apart")
-    if ("ptrace_sve_nodata" in config.events and config.sme and "signal" in config.events
-            and "ptrace_nodata_fpsr_kept" in variant.options.get("state_features", ())):
-        return (f"variant {variant.name}: event ptrace_sve_nodata with --sme and event signal"
-                " is not modelled: the frame's snapshot of what the task must read has no"
-                " copy of the fpsr_kept ghost (model/variants/v6_ptrace.py _nodata_ghost_v68)")
     if config.sme:
         why = check_sme_config(variant, config)
         if why:
@@ -1283,7 +1278,7 @@ def make_v69(base: Variant) -> Variant:
         " restore), vcpu->arch.fp_state; #15 (erroneous elide of the user state reload)",
         options={"new_functions": _NEW + v6_sme.NEW_FUNCTIONS + v6_events.V68_NEW,
                  "state_features": ("kernel_fpstate", "vcpu_fp_state", "fp_type",
-                                    "host_sme_enabled", "ptrace_nodata_fpsr_kept"),
+                                    "host_sme_enabled"),
                  "check_config": check_config,
                  # FEAT_FPMR host support (203f2b95a882, v6.9): Config.fpmr
                  "fpmr": True, "sme": True,
@@ -1339,7 +1334,7 @@ def make_v610(v69: Variant) -> Variant:
         " NEON), host_data->fp_owner and host_data->fpsimd_state; SME (--sme) reachable:"
         " #21 (SMSTOP after loading the kernel-mode state), #14 (do_sme_acc)",
         options={"state_features": ("kernel_fpstate", "host_data_fp_owner", "fp_type",
-                                    "host_sme_enabled", "ptrace_nodata_fpsr_kept")},
+                                    "host_sme_enabled")},
         tree=V610_TREE, release="v6.10.0",
         fpsimd_thread_switch_to_kernel_neon=fpsimd_thread_switch_to_kernel_neon_v610,
         kvm_fp_owner=kvm_fp_owner_v610,

@@ -355,7 +355,7 @@ def sve_set_common_zero_fpsimd(k: Ctx, target: int) -> None:
     Consistently handle partial writes to NT_ARM_(S)SVE")."""
     zero = Const(k.S.VALUE, k.S.ZERO)
     k.set(k.cur.uw.v, zero)
-    k.set(k.cur.uw.fpsr, zero)
+    k.zero_fpsr_fpcr(k.cur.uw)
 
 
 def sve_set_common_zero_fpsimd_fixed(k: Ctx, target: int) -> None:
@@ -364,7 +364,7 @@ def sve_set_common_zero_fpsimd_fixed(k: Ctx, target: int) -> None:
     zero = Const(k.S.VALUE, k.S.ZERO)
     tgt = k.task(target)
     k.set(tgt.uw.v, zero)
-    k.set(tgt.uw.fpsr, zero)
+    k.zero_fpsr_fpcr(tgt.uw)
 
 
 # ------------------------------------------------ arch/arm64/kvm/hyp/include/hyp/switch.h

@@ -231,7 +231,7 @@ def flush_thread_statements(k: Ctx, fpmr_reset: bool = False) -> None:
     zero = Const(k.S.VALUE, k.S.ZERO)
     k.fpsimd_flush_task_state(k.current)
     k.set(uw.v, zero)
-    k.set(uw.fpsr, zero)
+    k.zero_fpsr_fpcr(uw)
     if k.config.sve:
         k.clear_thread_flag("TIF_SVE")
         if isinstance(k.cur.sve_state.v, Var):
@@ -274,7 +274,7 @@ def fpsimd_update_current_state_v616(k: Ctx, state: Image) -> None:
     space reloads it."""
     uw = k.cur.uw
     k.set(uw.v, state.v)
-    k.set(uw.fpsr, state.fpsr)
+    k.copy_fpsr_fpcr(uw, state)
     if k.config.sve:
         with k.If(_fp_type_sve(k, k.current)):
             k.fpsimd_to_sve()
@@ -385,8 +385,10 @@ def setup_return_v68(k: Ctx) -> None:
     t = k.cur
     zero = Const(k.S.VALUE, k.S.ZERO)
     with k.If(t.svcr_sm.eq(1)):
+        # the memset zeroes the whole struct: V, FPSR and FPCR (v6.16's task_smstop_sm()
+        # keeps FPCR, as leaving streaming mode does)
         k.set(t.uw.v, zero)
-        k.set(t.uw.fpsr, zero)
+        k.zero_fpsr_fpcr(t.uw)
         _set_fp_type(k, k.current, "FPSIMD")
     with k.atomic():  # one read-modify-write of thread.svcr: no window inside
         k.set(t.svcr_za, False)
@@ -398,14 +400,15 @@ def task_smstop_sm_v616(k: Ctx, t: int) -> None:
     """arch/arm64/include/asm/fpsimd.h / fpsimd.c (v6.16 [I], "arm64/fpsimd: Add
     task_smstop_sm()", read in v6.18.2): task_smstop_sm(task): if thread.svcr.SM: zero
     uw.fpsimd_state's V registers, FPSR = the SM-change value 0x0800009f (the model's
-    token 0 for the FPSR/FPCR slice, as `sme_write_svcr`), if system_supports_fpmr()
+    token 0 for the FPSR slice, as `sme_write_svcr`; FPCR is not written), if
+    system_supports_fpmr()
     (Config.fpmr) thread.uw.fpmr = 0, clear svcr.SM, fp_type = FP_STATE_FPSIMD: the
     saved state as leaving streaming mode leaves the registers."""
     task = k.task(t)
     zero = Const(k.S.VALUE, k.S.ZERO)
     with k.If(task.svcr_sm.eq(1)):
         k.set(task.uw.v, zero)
-        k.set(task.uw.fpsr, zero)
+        k.set(task.uw.fpsr, zero)  # FPSR only: uw.fpsimd_state.fpcr is left as it is
         if k.config.fpmr:
             k.set(task.uw.fpmr, zero)
         k.set(task.svcr_sm, False)
@@ -444,7 +447,7 @@ def preserve_fpsimd_context_v616(k: Ctx) -> None:
     k.sve_sync_to_fpsimd(k.current)
     f, uw = k.cur.sigframe, k.cur.uw
     k.set(f.v, uw.v)
-    k.set(f.fpsr, uw.fpsr)
+    k.copy_fpsr_fpcr(f, uw)
 
 
 def setup_rt_frame_v616(k: Ctx) -> None:
@@ -739,7 +742,7 @@ def _dup_sme_v616(k: Ctx, child: int) -> None:
     k.set(dst.svcr_sm, src.svcr_sm)
     with k.If(dst.svcr_sm.eq(1)):  # task_smstop_sm(dst)
         k.set(dst.uw.v, zero)
-        k.set(dst.uw.fpsr, zero)
+        k.set(dst.uw.fpsr, zero)  # FPSR only: FPCR kept
         if k.config.fpmr:
             k.set(dst.uw.fpmr, zero)
         k.set(dst.svcr_sm, False)

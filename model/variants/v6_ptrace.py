@@ -81,7 +81,7 @@ nothing with the tracee; the steps are not split (model.steps.TRACER_STEPS).
 from __future__ import annotations
 
 from model.ctx import Ctx
-from model.dsl import GHOST_BOOL, Const, Expr, Ite, Var
+from model.dsl import Const, Expr, Var
 
 
 def _zero(k: Ctx) -> Const:
@@ -104,7 +104,7 @@ def _tracer_regs_write(k: Ctx, target: int) -> None:
     target->thread.sve_state, FPSR/FPCR into uw.fpsimd_state: a new generation of the
     tracee's state that it must read back whole (`Ctx.fp_write_memory`)."""
     tgt = k.task(target)
-    k.fp_write_memory(target, [tgt.sve_state.v, tgt.sve_state.zhi, tgt.uw.fpsr], zhi=True,
+    k.fp_write_memory(target, [tgt.sve_state.v, tgt.sve_state.zhi, *tgt.uw.fpsr_slots()], zhi=True,
                       p_slots=[tgt.sve_state.p], p_defined=True)
 
 
@@ -241,34 +241,30 @@ def _nodata_ghost_v68(k: Ctx, target: int, sme: bool, sm_before: Expr | None) ->
     bits above 127 and P/FFR unspecified) and a change of streaming mode's (``sm_before``,
     the tracee's thread.svcr.SM before the write, differs from the regset's).
 
-    A mode change's architectural effect (Arm ARM, ResetSVEState() on SMSTART/SMSTOP):
-    Z (so V), P and FFR zero, FPSR set to its reset value, FPCR kept; FPMR is not touched by
-    ptrace (78b23877dbba; the event is refused with --fpmr: `model.variants.v6.check_config`).
+    A mode change's architectural effect (Arm ARM, ResetSVEState() on SMSTART/SMSTOP, as
+    `model.variants.v6_sme.sme_write_svcr` models it): Z (so V), P and FFR zero, FPSR set
+    to its reset value, FPCR kept; FPMR is not touched by ptrace (78b23877dbba; the event
+    is refused with --fpmr: `model.variants.v6.check_config`).  With SME FPSR and FPCR are
+    separate slices (model/state.py `Image.fpcr`), so the ghost says exactly that, as for
+    the task's own SMSTART/SMSTOP: ``expect_zero`` (V zero, FPSR the reset token), FPCR
+    unchanged (its latest, or zero after exec: ``fpcr_expect_zero`` is left alone), zero Z
+    bits above 127, P/FFR not defined.  Not a new generation: the tracee's other copies
+    keep their label (a later reload of one is still a loss, V must be zero), and a fresh
+    signal frame stays fresh (the frame is memory the write does not touch).
+
     What the v6.8-v6.15 code does (read in v6.10.0, `sve_set_common_v68`): sve_state is
     zeroed (sve_alloc(target, true) after the streaming block, and by the block when SVCR
     changed); fpsimd_sync_to_sve() then does nothing for NT_ARM_SSVE (SM is now set) and,
     for NT_ARM_SVE with TIF_SVE clear, copies uw.fpsimd_state's V into the zeroed
     sve_state (what the tracee then reads as V is that copy); fp_type becomes
-    FP_STATE_SVE; uw.fpsimd_state's FPSR and FPCR are kept.  The model's FPSR/FPCR is
-    one slice, which cannot hold "FPSR reset, FPCR kept"; the ghost states what the slice
-    can: the tracee must read zero V (``expect_zero``) with its FPSR/FPCR slice as it had
-    to read it before (``fpsr_kept``, state feature ptrace_nodata_fpsr_kept: set only if
-    the task did not already have to read zero, else its slice stays zero), zero Z bits
-    above 127, and P/FFR are not defined.  So FPCR's rule is checked and FPSR's reset is
-    not (cumulative exception flags; v6.8-v6.15 keep them).  Not a new generation: the
-    tracee's other copies keep their label (a later reload of one is still a loss, V must
-    be zero)."""
+    FP_STATE_SVE; uw.fpsimd_state's FPSR and FPCR are kept, so the tracee reads its old
+    FPSR where the architecture's mode change resets it (no_loss; before the split of the
+    slice the model could check only FPCR's rule and had a ghost, fpsr_kept, for it)."""
     if sm_before is None:  # without SME there is no streaming mode to change
         return
     t = k.task(target)
     with k.If(sm_before.ne(1 if sme else 0)):
         with k.atomic():
-            # (ghost updates from ghosts only: no model condition may read a ghost)
-            if isinstance(t.fpsr_kept, Var):
-                k.set(t.fpsr_kept, Ite(t.expect_zero.eq(0), Const(GHOST_BOOL, 1),
-                                       t.fpsr_kept))
-            else:  # (no such ghost: the whole slice zero; not a configuration built)
-                k.supersede(target, "fp")
             k.set(t.expect_zero, 1)
             k.set(t.zhi_expected, 0)
             k.set(t.p_written, 0)
@@ -298,6 +294,8 @@ def _nodata_ghost_v616(k: Ctx, target: int) -> None:
     k.supersede(target, "fp")
     with k.atomic():
         k.set(t.expect_zero, 1)
+        if isinstance(t.fpcr_expect_zero, Var):  # (SME) the memset zeroes FPCR too
+            k.set(t.fpcr_expect_zero, 1)
         if isinstance(t.zhi_expected, Var):
             k.set(t.zhi_expected, 0)
         if isinstance(t.p_written, Var):
@@ -342,7 +340,7 @@ def sve_set_common_v616(k: Ctx, target: int, sme: bool, payload: str = "sve",
         return
     k.set(tgt.fp_type, "SVE")
     if payload == "sve":
-        k.fp_write_memory(target, [tgt.sve_state.v, tgt.sve_state.zhi, tgt.uw.fpsr],
+        k.fp_write_memory(target, [tgt.sve_state.v, tgt.sve_state.zhi, *tgt.uw.fpsr_slots()],
                           zhi=True, p_slots=[tgt.sve_state.p], p_defined=True)
     tracer_sm_ghost(k, target, 1 if sme else 0)
     if payload == "nodata":

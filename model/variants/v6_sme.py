@@ -46,9 +46,9 @@ What is modelled (state in model/state.py, Config.sme):
 * the architectural effect of changing PSTATE.SM (Arm ARM, "Changes to PSTATE.SM"; the
   kernel's comment in fpsimd_flush_cpu_state() and sme.rst: "entering or exiting streaming
   mode ... all register state is zeroed"): Z0-Z31 (so V0-V31), P0-P15 and FFR become zero
-  and FPSR its reset value (token 0 for the FPSR/FPCR slice: FPCR keeps its value, which
-  the slice does not tell apart), and FPMR 0 if implemented; PSTATE.ZA 0->1 zeroes ZA; ZA
-  1->0 makes it inaccessible (left as it is);
+  and FPSR its reset value (token 0 in the FPSR slice), FPCR keeps its value (with SME
+  FPCR is a slice of its own, model/state.py `Image.fpcr`), and FPMR 0 if implemented;
+  PSTATE.ZA 0->1 zeroes ZA; ZA 1->0 makes it inaccessible (left as it is);
 * user code: SMSTART/SMSTOP (any SM/ZA target, step ``user_svcr_write``), streaming SVE
   writes of Z/P, ZA writes, and the EL0 SME trap (``user_sme_trap`` -> do_sme_acc(),
   preemptible after its allocations at program point SME_ACC, ``sme_acc``);
@@ -204,9 +204,11 @@ def _zero(k: Ctx) -> Const:
 def sme_write_svcr(k: Ctx, sm: Expr, za: Expr) -> None:
     """The architectural effect of a write of SVCR (MSR SVCR, SMSTART, SMSTOP; model helper,
     no C function): if PSTATE.SM changes, Z0-Z31 (hence V0-V31), P0-P15 and FFR are set to
-    zero, FPSR to its reset value 0x0800009f (the FPSR/FPCR slice gets token 0) and, with
-    FEAT_FPMR (Config.fpmr), FPMR to 0; if PSTATE.ZA goes from 0 to 1, ZA is zeroed; then
-    SM and ZA take their new values.
+    zero, FPSR to its reset value 0x0800009f (the FPSR slice gets token 0, which stands for
+    that fixed value as for zero: no context's data), FPCR is left as it was (its own slice
+    with SME, `model.state.Image.fpcr`, not written here) and, with FEAT_FPMR
+    (Config.fpmr), FPMR is set to 0; if PSTATE.ZA goes from 0 to 1, ZA is zeroed; then SM
+    and ZA take their new values.
 
     The rule (Arm ARM DDI 0487 L.a, entry to and exit from Streaming SVE mode) as quoted
     in e5fa85fce08b "arm64/fpsimd: Don't corrupt FPMR when streaming mode changes" (read
@@ -299,10 +301,12 @@ def sve_alloc_keep(k: Ctx) -> None:
 # --------------------------------------------------------------------- user code (EL0)
 def _expect_zero_after_sm_change(k: Ctx, t) -> None:  # noqa: ANN001
     """Ghost (not kernel code): after its own change of PSTATE.SM (a new generation,
-    `Ctx.supersede`) task ``t`` must read zero V/FPSR (``expect_zero``), zero Z bits above
-    127, P/FFR no longer defined, and with FEAT_FPMR a zero FPMR (`sme_write_svcr`): the
-    exec event's separate FPMR ghost (``fpmr_expect_zero``, where it exists) is set too,
-    since `properties.fp.expected` then reads FPMR by that ghost alone."""
+    `Ctx.supersede` with part "sm") task ``t`` must read zero V and the reset FPSR
+    (``expect_zero``), zero Z bits above 127, P/FFR no longer defined, and with FEAT_FPMR a
+    zero FPMR (`sme_write_svcr`): the exec event's separate FPMR ghost
+    (``fpmr_expect_zero``, where it exists) is set too, since `properties.fp.expected` then
+    reads FPMR by that ghost alone.  FPCR is not written: the task reads what it read
+    before (its latest, or zero after exec: ``fpcr_expect_zero`` unchanged)."""
     k.set(t.expect_zero, 1)
     k.set(t.zhi_expected, 0)
     k.set(t.p_written, 0)
@@ -323,7 +327,7 @@ def user_svcr_write(k: Ctx, sm: int, za: int) -> None:
         new_sm = k.true if sm else k.false
         new_za = k.true if za else k.false
         with k.If(cpu.sm.ne(new_sm)):
-            k.supersede(k.current)
+            k.supersede(k.current, "sm")
             _expect_zero_after_sm_change(k, t)
         with k.If(cpu.za_on.eq(0) & new_za):
             k.set(t.za_written, 0)
@@ -782,7 +786,7 @@ def sme_syscall_abi(k: Ctx) -> None:
     t = k.cur
     with k.atomic():
         with k.If(k.this_cpu.sm.eq(1)):
-            k.supersede(k.current)
+            k.supersede(k.current, "sm")
             _expect_zero_after_sm_change(k, t)
         k.set(t.sm_expected, 0)
 

@@ -117,23 +117,26 @@ def _nodata(variant: str, **pre: str) -> dict[str, str]:
     return st
 
 
-def test_v68_header_only_mode_change_keeps_fpsr() -> None:
+def test_v68_header_only_mode_change_resets_fpsr_keeps_fpcr() -> None:
     """v6.8-v6.15 (v6.10): a header-only NT_ARM_SSVE write on a non-streaming tracee
-    zeroes sve_state and keeps uw.fpsimd_state's FPSR/FPCR; the ghost (`_nodata_ghost_v68`):
-    it must read zero V (exec_zero) with its FPSR/FPCR slice as before (fpsr_kept), no new
-    generation.  Already in streaming mode (no mode change): no ghost change at all."""
+    zeroes sve_state and keeps uw.fpsimd_state's FPSR and FPCR; the ghost
+    (`_nodata_ghost_v68`) is the architectural effect of the mode change: zero V and the
+    reset FPSR (exec_zero), FPCR as before (its own slice with SME: no ghost change), no
+    new generation.  Already in streaming mode (no mode change): no ghost change at all."""
     st = _nodata("v6.10")
     assert st["T0.svcr.SM"] == "1" and st["T0.fp_type"] == "SVE" and st["T0.sve_state.v"] == "0"
-    assert st["T0.uw.fpsr"] == "T0" and st["cpu0.regs.v"] == "T0"  # kept, not superseded
-    assert st["ghost.T0.exec_zero"] == "1" and st["ghost.T0.nodata_fpsr_kept"] == "1"
-    # a task that already had to read zero keeps a zero FPSR/FPCR expectation
-    st = _nodata("v6.10", **{"ghost.T0.exec_zero": "1", "T0.uw.fpsr": "0", "T0.uw.v": "0"})
-    assert st["ghost.T0.exec_zero"] == "1" and st["ghost.T0.nodata_fpsr_kept"] == "0"
+    assert st["T0.uw.fpsr"] == "T0" and st["T0.uw.fpcr"] == "T0"  # the code keeps both
+    assert st["cpu0.regs.v"] == "T0"  # kept, not superseded
+    assert st["ghost.T0.exec_zero"] == "1" and st["ghost.T0.exec_zero_fpcr"] == "0"
+    # a task that must read a zero FPCR (after exec) still must
+    st = _nodata("v6.10", **{"ghost.T0.exec_zero": "1", "ghost.T0.exec_zero_fpcr": "1",
+                             "T0.uw.fpsr": "0", "T0.uw.fpcr": "0", "T0.uw.v": "0"})
+    assert st["ghost.T0.exec_zero"] == "1" and st["ghost.T0.exec_zero_fpcr"] == "1"
     streaming = {"T0.svcr.SM": "1", "T0.TIF_SME": "1", "T0.fp_type": "SVE",
                  "T0.sve_state.v": "T0", "ghost.T0.sm": "1"}
     st = _nodata("v6.10", **streaming)
     assert st["T0.sve_state.v"] == "0"  # the finding: sve_alloc(target, true) zeroes it
-    assert st["ghost.T0.exec_zero"] == "0" and st["ghost.T0.nodata_fpsr_kept"] == "0"
+    assert st["ghost.T0.exec_zero"] == "0"
 
 
 @pytest.mark.parametrize("streaming", [False, True])
@@ -147,20 +150,23 @@ def test_v616_header_only_write_is_a_zero_generation(streaming: bool) -> None:
     st = _nodata("v6.16-ptrace-fixes", **pre)
     assert st["T0.sve_state.v"] == "0" and st["T0.uw.v"] == "0" and st["T0.uw.fpsr"] == "0"
     assert st["ghost.T0.exec_zero"] == "1" and st["cpu0.regs.v"] == "T0~"
+    # (SME) the memset zeroes FPCR too: it must read zero (its own ghost)
+    assert st["T0.uw.fpcr"] == "0" and st["ghost.T0.exec_zero_fpcr"] == "1"
     assert st["T1.uw.v"] == "T1"
     st = _nodata("v6.16", **pre)
-    assert st["T0.uw.fpsr"] == "T0~" and st["T1.uw.v"] == "0"
+    assert st["T0.uw.fpsr"] == "T0~" and st["T0.uw.fpcr"] == "T0~" and st["T1.uw.v"] == "0"
     assert st["ghost.T0.exec_zero"] == "1"
 
 
-def test_nodata_with_signal_refused_where_fpsr_kept() -> None:
-    """The frame's snapshot ghosts have no copy of fpsr_kept: v6.8-v6.15 with SME refuse
-    ptrace_sve_nodata together with signal; v6.16 (no such ghost) takes it."""
-    with pytest.raises(ModelError, match="ptrace_sve_nodata with --sme and event signal"):
-        Instance(Config(**SME_ONLY, events=("ptrace_sve_nodata", "signal")),
-                 get_variant("v6.10"))
-    Instance(Config(**SME_ONLY, events=("ptrace_sve_nodata", "signal")),
-             get_variant("v6.16-ptrace-fixes"))
+def test_nodata_with_signal_accepted_with_sme() -> None:
+    """With FPCR's own slice the v6.8-v6.15 header-only ghost needs no fpsr_kept, whose
+    missing snapshot made v6.8-v6.15 refuse ptrace_sve_nodata with signal: both taken."""
+    for variant in ("v6.10", "v6.16-ptrace-fixes"):
+        inst = Instance(Config(**SME_ONLY, events=("ptrace_sve_nodata", "signal")),
+                        get_variant(variant))
+        names = {v.name for v in inst.layout.vars}
+        assert "ghost.T0.sigframe.fpcr_expect_zero" in names
+        assert not any("fpsr_kept" in n for n in names)
 
 
 def test_curated_nodata_loss_reproduces_on_v610_not_on_fixed_v616() -> None:
@@ -187,23 +193,27 @@ def test_curated_nodata_trace_breaks_plain_v616_at_step_5() -> None:
 
 @pytest.mark.slow
 def test_v610_nodata_loss_is_found() -> None:
-    """explore finds the v6.10 loss unaided (event ptrace_sve_nodata alone; slow: a native
-    build)."""
+    """explore finds a v6.10 header-only loss unaided (event ptrace_sve_nodata alone; slow:
+    a native build): since FPSR and FPCR are separate slices with SME the shortest is the
+    5-step one (the tracee keeps its old FPSR across the mode change: test_fpcr_split.py),
+    which the 11-step curated trace begins with."""
     cfg = Config(**SME_ONLY, events=("ptrace_sve_nodata",))
     res, _ = explore_native(Instance(cfg, get_variant("v6.10")), ["no_loss"],
                             stop_early=True, workers=1)
-    assert len(res.violations["no_loss"].steps) == 11
+    trace = res.violations["no_loss"]
+    assert len(trace.steps) == 5 and trace.steps[-1].state["cpu0.regs.fpsr"] == "T1"
 
 
 @pytest.mark.slow
 def test_v616_fixed_holds_with_header_only_writes() -> None:
     """v6.16-ptrace-fixes holds every property with event ptrace_sve_nodata (SME, one CPU,
-    two tasks, PREEMPT_NONE, merged): 5,257,179 states (about 23 CPU-s)."""
+    two tasks, PREEMPT_NONE, merged): 7,651,147 states (5,257,179 before FPCR had its own
+    slice with SME; about 35 CPU-s at -O1)."""
     cfg = Config(**SME_ONLY, events=("ptrace_sve_nodata",))
     res, _ = explore_native(Instance(cfg, get_variant("v6.16-ptrace-fixes")),
                             list(PROPERTY_NAMES), workers=1)
     assert res.complete and not res.violations
-    assert res.stats.states == 5_257_179
+    assert res.stats.states == 7_651_147
 
 
 def test_header_vl_changes_the_svl_first() -> None:
@@ -324,9 +334,10 @@ def test_v616_holds_up_to_twice_the_leaks_length() -> None:
 @pytest.mark.slow
 def test_v616_holds_exhaustively() -> None:
     """v6.16-ptrace-fixes holds every property with event ptrace_sve_fpsimd (SME, one CPU,
-    two tasks, PREEMPT_NONE, merged): 9,447,253 states (about 35 CPU-s, one worker)."""
+    two tasks, PREEMPT_NONE, merged): 11,148,541 states (9,447,253 before FPCR had its own
+    slice with SME; about 50 CPU-s, one worker)."""
     cfg = Config(**SME_ONLY, events=("ptrace_sve_fpsimd",))
     res, _ = explore_native(Instance(cfg, get_variant("v6.16-ptrace-fixes")),
                             list(PROPERTY_NAMES), workers=1)
     assert res.complete and not res.violations
-    assert res.stats.states == 9_447_253
+    assert res.stats.states == 11_148_541

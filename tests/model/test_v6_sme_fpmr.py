@@ -136,7 +136,8 @@ def test_curated_trace_reproduces_on_v610_not_on_v616() -> None:
     assert replay(trace, build_instance(trace, "v6.10", {})).reproduces
     res = replay(trace, build_instance(trace, "v6.16", {}))
     assert not res.reproduces and res.replayed == res.total == 10
-    assert [m.text() for m in res.mismatches] == [
+    # (slots the trace predates, e.g. FPCR's own slice with SME, are "not in the trace")
+    assert [m.text() for m in res.mismatches if "is not in the trace" not in m.text()] == [
         "after step 9: cpu0.regs.fpmr recorded 0, replayed T1"]
 
 
