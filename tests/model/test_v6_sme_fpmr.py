@@ -164,8 +164,10 @@ def test_efi_fpmr_loss_found_on_v616_and_absent_from_the_sketch() -> None:
     trace reproduces on v6.16 and not on the fix sketch (save and flush a streaming state
     before the buffer path)."""
     cfg = Config(**{**SMALL, "sve": True, "vhe": True, "events": ("efi",)})
+    # one worker: with two, which of the equal-length shortest traces is found first
+    # depends on the workers' timing (once seen under load: schedule before the last step)
     res, _ = explore_native(Instance(cfg, get_variant("v6.16")), ["no_loss"], stop_early=True,
-                            por=True)
+                            por=True, workers=1)
     trace = res.violations["no_loss"]
     assert len(trace.steps) == 12 and trace.steps[-2].action == "efi_oops"
     assert trace.steps[-1].state["cpu0.regs.fpmr"] == "0"
