@@ -271,11 +271,12 @@ def fpsimd_update_current_state_v616(k: Ctx, state: Image) -> None:
     merge: uw.fpsimd_state = *state; if fp_type == FP_STATE_SVE, fpsimd_to_sve(current).
     No load and no bind: the caller has saved and flushed current's state first
     (fpsimd_save_and_flush_current_state() in restore_sigframe()), so the return to user
-    space reloads it."""
+    space reloads it.  fpsimd_to_sve() returns early only on a system with neither SVE nor
+    SME: an SME-only system merges too (a streaming state is SVE-format)."""
     uw = k.cur.uw
     k.set(uw.v, state.v)
     k.copy_fpsr_fpcr(uw, state)
-    if k.config.sve:
+    if k.config.sve or k.config.sme:
         with k.If(_fp_type_sve(k, k.current)):
             k.fpsimd_to_sve()
 
