@@ -78,6 +78,11 @@ class CtiClass:
             return [f"the pre-state is not reachable, but the search met a REAL violation of "
                     f"{prop} in a reachable state ({len(tr)} steps): the variant is wrong, "
                     "whatever the lemmas say"]
+        if self.reachable and self.of_lemma:
+            return [f"the pre-state is REACHABLE ({len(self.trace) - self.cti_steps} steps "
+                    "from the initial state): the lemma is FALSE in a reachable state, so it "
+                    "is wrong for this code (restate it); no property is violated by this "
+                    "trace"]
         if self.reachable:
             return [f"the pre-state is REACHABLE ({len(self.trace) - self.cti_steps} steps "
                     "from the initial state): this is a real counterexample, not a "
@@ -99,6 +104,8 @@ class CtiClass:
         return out
 
     cti_steps: int = 0
+    # the obligation is a lemma (a reachable pre-state then refutes the lemma, not the code)
+    of_lemma: bool = False
     # check_lemmas_reachable: the lemma on every reachable state (None: not run)
     lemma: LemmaCheck | None = None
 

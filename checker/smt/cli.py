@@ -255,6 +255,7 @@ def _classify(inst, res, out: str, timeout: float | None) -> dict:  # noqa: ANN0
         if o.trace.kind != "cti":
             continue
         c = classify_cti(inst, o.trace, _obligation_expr(inst, o.name))
+        c.of_lemma = o.kind == "lemma"
         classes[o.name] = c
     open_lemmas = {lem.name: lem.build(inst.layout)
                    for lem in lemmas_for(inst.layout, inst.variant)

@@ -90,3 +90,15 @@ def test_lemmas_checked_on_every_reachable_state(tmp_path) -> None:
     assert bad.holds is False and bad.trace is not None
     assert "FALSE in a reachable state" in bad.text()[0]
     assert main(["replay", write_trace(bad.trace, str(tmp_path))]) == 1
+
+
+def test_a_reachable_lemma_cti_refutes_the_lemma_not_the_code() -> None:
+    """A lemma's CTI from a reachable pre-state means the lemma is false in a reachable
+    state (README "Adding a lemma"'s patch); a property's means a real counterexample."""
+    from checker.smt.classify import CtiClass
+
+    lemma = CtiClass(reachable=True, searched=10, trace=[0] * 8, cti_steps=1, of_lemma=True)
+    assert "the lemma is FALSE in a reachable state" in lemma.text()[0]
+    assert "7 steps" in lemma.text()[0]
+    prop = CtiClass(reachable=True, searched=10, trace=[0] * 8, cti_steps=1)
+    assert "real counterexample" in prop.text()[0]
