@@ -353,12 +353,17 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
 
 
-def _worker_check(qi: int) -> tuple[int, str, float]:
+def _timed_check(qi: int) -> tuple[str, float]:
+    """Query ``qi`` of `_SHARED`: its result and the seconds it took."""
     assert _SHARED is not None
     solver, queries, deadline = _SHARED
     t = time.perf_counter()
     r = _check(solver, queries[qi][1], deadline)
-    return qi, str(r), time.perf_counter() - t
+    return str(r), time.perf_counter() - t
+
+
+def _worker_check(qi: int) -> tuple[int, str, float]:
+    return (qi, *_timed_check(qi))
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
@@ -415,9 +420,7 @@ def _consecution(solver: QuerySolver, queries: list[tuple[int, z3.BoolRef]],
                   f"memory); checking its {len(lost)} unanswered queries in the main "
                   "process", file=sys.stderr)
             for qi in lost:
-                t = time.perf_counter()
-                results[qi] = (str(_check(solver, queries[qi][1], deadline)),
-                               time.perf_counter() - t)
+                results[qi] = _timed_check(qi)
         finally:
             _SHARED = None
             _stop_workers(pool)
