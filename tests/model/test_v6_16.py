@@ -167,7 +167,7 @@ def test_v614_has_bug_22_and_v616_fixes_it() -> None:
     because in_syscall(): the tracer's Z bits above 127 are gone (no_loss, 13 steps).
     v6.16 with the later ptrace fixes holds every property there (225,585 states)."""
     res, _ = explore_native(Instance(Config(**TRACER), get_variant("v6.14")), ["no_loss"],
-                            stop_early=True)
+                            stop_early=True, workers=1)  # shape asserted: one worker
     trace = res.violations["no_loss"]
     assert len(trace.steps) == 13
     assert [s for s in trace.steps if s.action == "ptrace_sve_set"]

@@ -45,7 +45,8 @@ def test_v61_fork_after_a_tracers_sve_write_copies_stale_v() -> None:
     older uw.fpsimd_state."""
     cfg = Config(cpus=1, tasks=2, vcpus=0, vmm_threads=0, vhe=True, sve=True,
                  events=("fork",), **PREEMPT)
-    res, _ = explore_native(Instance(cfg, get_variant("v6.1")), ["no_loss"], stop_early=True)
+    res, _ = explore_native(Instance(cfg, get_variant("v6.1")), ["no_loss"], stop_early=True,
+                            workers=1)  # shape asserted: one worker, the same trace each run
     trace = res.violations["no_loss"]
     assert len(trace.steps) == 14
     labels = [s.label for s in trace.steps]

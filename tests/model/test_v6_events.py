@@ -214,7 +214,7 @@ def test_v614_clone_child_gets_stale_v_values_v616_fixes_it() -> None:
     cfg = Config(cpus=1, tasks=2, vmm_threads=0, vcpus=0, vhe=True, sve=True,
                  preemption="merged", events=("fork",), **PREEMPT)
     res, _ = explore_native(Instance(cfg, get_variant("v6.14")), ["no_loss"],
-                            stop_early=True)
+                            stop_early=True, workers=1)  # shape asserted: one worker
     trace = res.violations["no_loss"]
     actions = [s.action for s in trace.steps]
     assert len(actions) == 12 and "fork" in actions and "ptrace_sve_set" not in actions
