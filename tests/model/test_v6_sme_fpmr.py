@@ -179,7 +179,9 @@ def test_efi_fpmr_loss_found_on_v616_and_absent_from_the_sketch() -> None:
 
 
 # ------------------------------------------------------------------ prove
-@pytest.mark.parametrize("vhe", [False, True])
+# VHE is slow-marked (CI time): with no vcpu the hyp mode changes no host code this
+# configuration runs that nVHE does not already cover here.
+@pytest.mark.parametrize("vhe", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_v616_with_sme_and_fpmr_lemmas_hold_and_prove(vhe: bool) -> None:
     """The SME lemmas with their FPMR conjunct (properties/lemmas.py
     `_sme_fpmr_expected`) hold in every reachable state of v6.16 --sme --fpmr at one CPU
