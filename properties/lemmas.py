@@ -1487,7 +1487,13 @@ def _v6_task_regs_latest(S: Layout, c: int, t) -> Expr:  # noqa: ANN001
         p_ok = implies(t.tif_sve.eq(1), _p_ok(S, regs.p, t)) \
             & implies(t.p_written.eq(1), regs.p.eq(S.latest(t.index)))
         return _vf_latest(S, regs, t.index) & _zhi_expected(S, regs.zhi, t) & p_ok
-    return _vf_latest(S, regs, t.index) & _zhi_expected(S, regs.zhi, t) & _p_ok(S, regs.p, t)
+    # (P_ZERO is demanded with TIF_SVE only, as no_loss reads P: a syscall without
+    # TIF_SVE flushes nothing, and a stale P of the task's own stays until the SVE trap's
+    # sve_flush_live() zeroes it before the task can read it)
+    own = any_of(regs.p.eq(a) for a in (S.ZERO, S.latest(t.index), S.stale(t.index)))
+    p_ok = own & implies(t.p_written.eq(1), regs.p.eq(S.latest(t.index))) \
+        & implies(t.tif_sve.eq(1), _p_ok(S, regs.p, t))
+    return _vf_latest(S, regs, t.index) & _zhi_expected(S, regs.zhi, t) & p_ok
 
 
 def _v6_task_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
