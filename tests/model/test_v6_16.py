@@ -220,8 +220,8 @@ def test_v616rc3_holds_with_host_el0_untrapped_after_exit() -> None:
     """The commit message's argument (the host state was flushed at vcpu load, so
     TIF_FOREIGN_FPSTATE forces a reload and bind, which sets the EL0 traps, before EL0
     runs) checked, not assumed: one CPU, a VMM thread with a vcpu, SVE and SME, VHE.  The
-    untrapped window is reached: the state count differs from v6.16-rc1's (174,467; 152,019
-    before FPCR had its own slice with SME)."""
+    untrapped window is reached: the state count differs from v6.16-rc1's (175,832; 174,467
+    before p_written's P_ZERO, 152,019 before FPCR had its own slice with SME)."""
     cfg = Config(cpus=1, tasks=0, vmm_threads=1, vcpus=1, vhe=True, sve=True, sme=True,
                  **PREEMPT)
     res, _ = explore_native(Instance(cfg, get_variant("v6.16-rc3")), list(PROPERTY_NAMES))
