@@ -63,6 +63,10 @@ from model.interleave import (
     irq_sets_key,
 )
 from model.state import (
+    P_GHOST,
+    P_LATEST,
+    P_UNDEFINED,
+    P_ZERO,
     SIGFRAME_SNAPSHOT,
     CpuVars,
     Image,
@@ -1302,7 +1306,7 @@ class Ctx:
                 self.set(slot, Const(self.S.VALUE, self.S.latest(task)))
         pw = self.S.tasks[task].p_written
         if isinstance(pw, Var):
-            self.set(pw, self._ghost_bool(p_defined))
+            self.set(pw, self._p_ghost(p_defined))
 
     @staticmethod
     def _ghost_bool(x: bool | Expr) -> Expr:
@@ -1310,3 +1314,24 @@ class Ctx:
         if isinstance(x, Expr):
             return Ite(lift(x, BOOL), Const(GHOST_BOOL, 1), Const(GHOST_BOOL, 0))
         return Const(GHOST_BOOL, 1 if x else 0)
+
+    def syscall_p_ghost(self) -> int:
+        """What the syscall ABI makes of a task's P0-P15/FFR (the ghost p_written after a
+        syscall, fork's child, exec: `model.state.P_GHOST`).  sve.rst's "System call
+        behaviour" says "all of P0..P15 and FFR become zero on return from a syscall" from
+        v6.1 on, but up to v6.8 the next paragraph takes it back ("In practice the affected
+        registers/bits will be preserved or will be replaced with zeros on return from a
+        syscall, but userspace should not make assumptions about this"; read in v6.1.0 and
+        v6.8.0); v6.9.0's text drops that paragraph (as v6.10.0, v6.12, v6.13.7, v6.14.0 and
+        v6.18.2 do): from v6.9 zero is the ABI (P_ZERO), before it unspecified (P_UNDEFINED,
+        as in 2018's sve.txt).  The variant option ``syscall_zeroes_p`` says which."""
+        return P_ZERO if self.variant.option("syscall_zeroes_p", False) else P_UNDEFINED
+
+    @staticmethod
+    def _p_ghost(x: bool | Expr, otherwise: int = P_UNDEFINED) -> Expr:
+        """A value of the ghost p_written (`model.state.P_GHOST`): P_LATEST where ``x`` (a
+        build-time bool or a model condition) holds, else ``otherwise`` (P_UNDEFINED, or
+        P_ZERO where the kernel guarantees zero P/FFR)."""
+        if isinstance(x, Expr):
+            return Ite(lift(x, BOOL), Const(P_GHOST, P_LATEST), Const(P_GHOST, otherwise))
+        return Const(P_GHOST, P_LATEST if x else otherwise)

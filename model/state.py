@@ -42,8 +42,10 @@ thread.sve_state and of a signal frame's SVE record: they do *not* move with Z (
 load writes V and zeroes the Z bits above 127 but leaves P/FFR alone, Documentation/
 arm64/sve.txt A.1 and the Arm ARM), so they have their own generations: a task's P
 tokens are retired only when it writes P (`Ctx.supersede_p`), and its ghost
-``p_written`` says whether its P/FFR hold a defined value it must read back (after an
-SVE write) or are unspecified (after a syscall, sve.txt section 3).  One vector length is
+``p_written`` (domain `P_GHOST`) says whether its P/FFR hold a defined value it must read
+back (after an SVE write), must read zero (where the kernel guarantees zero: e.g. a change
+of PSTATE.SM, the v6.9+ syscall ABI) or are unspecified (after a syscall up to v6.8,
+sve.txt section 3; after a vector-length change).  One vector length is
 used everywhere.  With AArch32 guests (Config.guest_aarch32) a further
 slice, FPEXC32_EL2, belongs to each CPU's registers and each vcpu's saved context
 (`Image.fpexc`).
@@ -126,6 +128,14 @@ FP_TYPE = Domain("fp_type", ("FPSIMD", "SVE"))
 # TO_SAVE_SVE_GUEST): without them the domain, and every trace, stays as it was.
 TO_SAVE = Domain("to_save", ("CURRENT", "FPSIMD"))
 TO_SAVE_SVE_GUEST = Domain("to_save", ("CURRENT", "FPSIMD", "SVE"))
+# The ghost p_written (TaskVars.p_written, sf_p_written): what a task must read in its
+# P0-P15/FFR.  P_UNDEFINED: unspecified (only no_leak constrains them); P_LATEST: its
+# latest P write; P_ZERO: zero, where the kernel guarantees it (an SM change, the v6.9+
+# syscall ABI, v6.16's header-only ptrace write, ...).  One three-valued ghost rather than
+# a second boolean beside it: the three cases exclude each other, and the ghost exists
+# only with SVE or SME (a constant elsewhere), so no non-SVE state or encoding changes.
+P_GHOST = Domain("p_ghost", ("0", "1", "zero"), "ghost")
+P_UNDEFINED, P_LATEST, P_ZERO = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -252,8 +262,9 @@ class TaskVars:
     loaded_vcpu: Var | Expr  # the vcpu whose preempt notifier is registered on this task
     sve_state: Image  # thread.sve_state: Z0-Z31 (V slice and high slice; no FPSR here)
     zhi_expected: Var | Expr  # ghost: the task's last write set Z bits above 127 (else 0)
-    # ghost (SVE): the task's P/FFR hold a defined value it must read back (its last P
-    # write); 0: unspecified (sve.txt: after a syscall), only no_leak applies.
+    # ghost (SVE; domain P_GHOST): the task's P/FFR hold a defined value it must read
+    # back (P_LATEST: its last P write), must read zero (P_ZERO: where the kernel
+    # guarantees zero), or are unspecified (P_UNDEFINED: only no_leak applies).
     p_written: Var | Expr = None  # type: ignore[assignment]
     # ghost (event exec): the task has exec'd and not written FP since: it must read zero.
     expect_zero: Var | Expr = None  # type: ignore[assignment]
@@ -659,8 +670,8 @@ class Layout:
                     sve_state=sve_image(f"{name}.sve_state", 0),
                     zhi_expected=self._var(f"ghost.{name}.zhi_written", GHOST_BOOL, 0)
                     if zp else Const(GHOST_BOOL, 0),
-                    p_written=self._var(f"ghost.{name}.p_written", GHOST_BOOL, 0)
-                    if zp else Const(GHOST_BOOL, 0),
+                    p_written=self._var(f"ghost.{name}.p_written", P_GHOST, 0)
+                    if zp else Const(P_GHOST, 0),
                     # (exec, or SME: an SM change zeroes the registers, which the task
                     # must then read as zero)
                     expect_zero=self._var(f"ghost.{name}.exec_zero", GHOST_BOOL, 0)
@@ -743,7 +754,7 @@ class Layout:
                     loaded_vcpu=Const(self.VCPU_OR_NONE, 0),
                     sve_state=Image(f"{name}.sve_state", zero, zero, zero, p=zero),
                     zhi_expected=Const(GHOST_BOOL, 0),
-                    p_written=Const(GHOST_BOOL, 0),
+                    p_written=Const(P_GHOST, 0),
                     expect_zero=Const(GHOST_BOOL, 0),
                     fpmr_expect_zero=Const(GHOST_BOOL, 0),
                     fpcr_expect_zero=Const(GHOST_BOOL, 0),
@@ -835,7 +846,8 @@ class Layout:
         if not on:
             out: dict[str, Var | Expr] = {"sigframe_sm": Const(b, 0), "sigframe_za": Const(b, 0),
                                           "sigframe_zadata": Const(self.VALUE, 0)}
-            out.update({g: Const(GHOST_BOOL, 0) for g, _ in SIGFRAME_SNAPSHOT})
+            out.update({g: Const(P_GHOST if g == "sf_p_written" else GHOST_BOOL, 0)
+                        for g, _ in SIGFRAME_SNAPSHOT})
             return out
         out = {"sigframe_sm": self._var(f"{name}.sigframe.sve_flags_sm", b, 0),
                "sigframe_za": self._var(f"{name}.sigframe.za_regs", b, 0),
@@ -844,7 +856,8 @@ class Layout:
         fpmr_ez = self.config.fpmr and "exec" in self.config.events
         # (fpcr_expect_zero exists only with SME and exec or ptrace_sve_nodata: its too)
         has = {"sf_fpmr_expect_zero": fpmr_ez, "sf_fpcr_expect_zero": self.fpcr_ghost}
-        out.update({g: self._var(f"ghost.{name}.sigframe.{src}", GHOST_BOOL, 0)
+        out.update({g: self._var(f"ghost.{name}.sigframe.{src}",
+                                 P_GHOST if g == "sf_p_written" else GHOST_BOOL, 0)
                     if has.get(g, True) else Const(GHOST_BOOL, 0)
                     for g, src in SIGFRAME_SNAPSHOT})
         return out

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 from model.config import Config
 from model.dsl import FALSE, Action, Const, Eq, Expr, Ite, Var, all_of, any_of, implies
-from model.state import Image, Layout
+from model.state import P_LATEST, P_ZERO, Image, Layout
 from properties.locking import LOCKING_RULES
 from properties.ownership import DATA_OWNERSHIP
 
@@ -395,7 +395,9 @@ def no_loss(S: Layout) -> Expr:
     """Whenever a context (a host user task at EL0, a guest with FP untrapped) can read
     its FP registers, they hold exactly the value it last wrote, every slice.  For the Z
     bits above 127 that is the task's latest SVE write, or zero if its latest write was
-    through V (which zeroes them) or a syscall discarded its SVE state since.  A
+    through V (which zeroes them) or a syscall discarded its SVE state since; for P0-P15
+    and FFR its latest P write, or zero where the kernel guarantees zero, or anything
+    where they are unspecified (the ghost p_written, `p_value_ok`).  A
     kernel-mode NEON section (task context or softirq) reads back exactly what it
     wrote.  With several vector lengths (Config.sve_vls) a task that can execute SVE at
     EL0 runs at its own vector length (the CPU's ZCR_EL1.LEN is its thread.sve_vl).  With
@@ -407,7 +409,7 @@ def no_loss(S: Layout) -> Expr:
     for cond, t, zhi in zhi_readers(S):
         parts.append(implies(cond, Eq(zhi, zhi_value(S, t))))
     for cond, t, p in p_readers(S):
-        parts.append(implies(cond & S.tasks[t].p_written.eq(1), p.eq(S.latest(t))))
+        parts.append(implies(cond, p_value_ok(S, S.tasks[t].p_written, p, t)))
     # With several vector lengths the VL is part of a task's SVE state: it runs at its own.
     for cond, t, zcr in vl_readers(S):
         parts.append(implies(cond, Eq(zcr, S.tasks[t].sve_vl)))
@@ -443,11 +445,21 @@ def zhi_value(S: Layout, t: int) -> Expr:
                Const(S.VALUE, S.ZERO))
 
 
+def p_value_ok(S: Layout, pw: Expr, p: Expr, t: int) -> Expr:
+    """A P0-P15/FFR slice ``p`` holds what task t must read there by the ghost ``pw``
+    (its p_written, or a signal frame's snapshot of it; `model.state.P_GHOST`): its
+    latest P write (P_LATEST), zero where the kernel guarantees zero (P_ZERO), anything
+    when unspecified (P_UNDEFINED: only no_leak constrains it)."""
+    return (implies(pw.eq(P_LATEST), p.eq(S.latest(t)))
+            & implies(pw.eq(P_ZERO), p.eq(S.ZERO)))
+
+
 def sigframe_no_loss(S: Layout, t) -> Expr:  # noqa: ANN001
     """(event signal) A handler reads the interrupted registers in its signal frame: while
     the frame is fresh (delivered, and the task has not written FP since), its
     fpsimd_context holds the task's latest V/FPSR/FPCR and, if the frame carries SVE
-    register data, sve_context holds its Z bits above 127 and (when defined) P/FFR."""
+    register data, sve_context holds its Z bits above 127 and P/FFR as
+    `p_value_ok` says (its latest, or zero where guaranteed)."""
     f = t.sigframe
     reading = t.pc.eq("USER") & t.in_handler.eq(1) & t.sigframe_fresh.eq(1)
     if isinstance(t.sf_sm_expected, Var):
@@ -455,8 +467,7 @@ def sigframe_no_loss(S: Layout, t) -> Expr:  # noqa: ANN001
     ok = expected(S, t.index, Image(f.name, f.v, f.fpsr, Const(S.VALUE, S.ZERO),
                                     fpmr=f.fpmr, fpcr=f.fpcr))
     if isinstance(f.zhi, Var):
-        sve_ok = Eq(f.zhi, zhi_value(S, t.index)) & implies(t.p_written.eq(1),
-                                                            f.p.eq(S.latest(t.index)))
+        sve_ok = Eq(f.zhi, zhi_value(S, t.index)) & p_value_ok(S, t.p_written, f.p, t.index)
         ok = ok & implies(t.sigframe_sve.eq(1), sve_ok)
     return implies(reading, ok)
 
@@ -465,7 +476,7 @@ def _sigframe_sme_ok(S: Layout, t) -> Expr:  # noqa: ANN001
     """(event signal with SME) The fresh frame holds what the interrupted task had to read,
     by the expectations taken at delivery (`model.state.SIGFRAME_SNAPSHOT`: the handler
     entry's SMSTOP changes the task's own): V/FPSR; with SVE-record data its Z bits above
-    127 and (when defined) P/FFR; the SVE record's SVE_SIG_FLAG_SM says whether it was in
+    127 and P/FFR (`p_value_ok`); the SVE record's SVE_SIG_FLAG_SM says whether it was in
     streaming mode, and then carries the registers (sme.rst: the streaming-mode state is
     always in the SVE record); za_context carries ZA exactly when it had ZA enabled, and
     then its ZA (its latest ZA write, or zero after its SMSTART ZA); with FEAT_FPMR the
@@ -479,7 +490,7 @@ def _sigframe_sme_ok(S: Layout, t) -> Expr:  # noqa: ANN001
                   ez=t.sf_expect_zero.eq(1), fz=fz, cz=cz)
     zhi = Ite(t.sf_zhi_expected.eq(1), latest, zero)
     ok = ok & implies(t.sigframe_sve.eq(1),
-                      Eq(f.zhi, zhi) & implies(t.sf_p_written.eq(1), f.p.eq(S.latest(i))))
+                      Eq(f.zhi, zhi) & p_value_ok(S, t.sf_p_written, f.p, i))
     ok = ok & _same_bit(t.sigframe_sm, t.sf_sm_expected) & implies(t.sigframe_sm.eq(1),
                                                                     t.sigframe_sve.eq(1))
     za = Ite(t.sf_za_written.eq(1), latest, zero)

@@ -32,8 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from model.dsl import FALSE, TRUE, Eq, Expr, Var, all_of, any_of, implies
-from model.state import PCS, SIGFRAME_SNAPSHOT, Image, Layout
-from properties.fp import _sigframe_sme_ok
+from model.state import P_LATEST, PCS, SIGFRAME_SNAPSHOT, Image, Layout
+from properties.fp import _sigframe_sme_ok, p_value_ok
 
 
 @dataclass(frozen=True)
@@ -210,10 +210,11 @@ def _zhi_expected(S: Layout, zhi, t) -> Expr:  # noqa: ANN001
 
 
 def _p_ok(S: Layout, p, t) -> Expr:  # noqa: ANN001
-    """A P0-P15/FFR slice holds only task t's bits (or zero), and its latest P write if
-    t's P is defined (ghost p_written)."""
+    """A P0-P15/FFR slice holds only task t's bits (or zero), and what t must read there
+    by its ghost p_written (`properties.fp.p_value_ok`: its latest P write, or zero where
+    the kernel guarantees zero)."""
     own = any_of(p.eq(a) for a in (S.ZERO, S.latest(t.index), S.stale(t.index)))
-    return own & implies(t.p_written.eq(1), p.eq(S.latest(t.index)))
+    return own & p_value_ok(S, t.p_written, p, t.index)
 
 
 def _guest_fpmr_latest(S: Layout, img: Image, owner: int) -> Expr:
@@ -975,8 +976,9 @@ def fork_in_progress(S: Layout) -> Expr:
         same = [_bit_is(getattr(child, g), getattr(p, g))
                 for g in ("expect_zero", "fpmr_expect_zero")
                 if isinstance(getattr(child, g), Var)]
-        same += [getattr(child, g).eq(0) for g in ("zhi_expected", "p_written")
-                 if isinstance(getattr(child, g), Var)]
+        same += [child.zhi_expected.eq(0)] if isinstance(child.zhi_expected, Var) else []
+        # (P: undefined, or zero from v6.9: Ctx.syscall_p_ghost; never the parent's latest)
+        same += [~child.p_written.eq(P_LATEST)] if isinstance(child.p_written, Var) else []
         out.append(implies(_pc_in(p, ghosts), all_of(same)))
         out.append(implies(_pc_in(p, flushed), child.fpsimd_cpu.eq("NR_CPUS")
                            & _saved_latest(S, child)))
@@ -1039,7 +1041,7 @@ def _delivering_sme_records(S: Layout, t, snapped: tuple[str, ...]) -> list[Expr
     ghosts, which `_saved_latest` ties to thread.svcr and fp_type), the C locals carried
     across a window (``sm``, ``vq``, ``za_vq``) are what they read, and once the ghost has
     run (``snapped``) the whole frame is what no_loss reads (`_sigframe_sme_ok`)."""
-    f, last = t.sigframe, S.latest(t.index)
+    f = t.sigframe
     sm, za = t.svcr_sm.eq(1), t.svcr_za.eq(1)
     vq = sm | t.fp_type.eq("SVE")
     out: list[Expr] = []
@@ -1052,7 +1054,7 @@ def _delivering_sme_records(S: Layout, t, snapped: tuple[str, ...]) -> list[Expr
     out.append(implies(_pc_in(t, after(t.sigframe_sve.name)), _same(t.sigframe_sve, vq)))
     zhi_ok = ((t.sigframe_sve.eq(1) & _zhi_expected(S, f.zhi, t))
               | (t.sigframe_sve.eq(0) & f.zhi.eq(S.ZERO)))
-    p_ok = ((t.sigframe_sve.eq(1) & implies(t.p_written.eq(1), f.p.eq(last)))
+    p_ok = ((t.sigframe_sve.eq(1) & p_value_ok(S, t.p_written, f.p, t.index))
             | (t.sigframe_sve.eq(0) & f.p.eq(S.ZERO)))
     p_wins = [(k, pc) for k, pc, w in S.windows("signal")
               if w.endswith(f"the write of {f.p.name}")]
@@ -1170,7 +1172,7 @@ def signal_frame_state(S: Layout) -> Expr:
                        if slot is not f.zhi)
         if isinstance(f.zhi, Var) and fsv is not None:
             fresh = fresh & implies(fsv.eq(1), _zhi_expected(S, f.zhi, t)
-                                    & implies(t.p_written.eq(1), f.p.eq(last))) \
+                                    & p_value_ok(S, t.p_written, f.p, t.index)) \
                 & implies(fsv.eq(0), f.zhi.eq(S.ZERO) & f.p.eq(S.ZERO))
         if isinstance(t.sf_expect_zero, Var):
             # (SME) the handler entry's SMSTOP ghost changed the task's own expectations
@@ -1453,8 +1455,9 @@ def _v6_sme_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
         sve_fmt = t.tif_sve.eq(1) | t.svcr_sm.eq(1)
     in_sve = (sve_fmt & _expected_tok(S, sv.v, t) & _zhi_expected(S, sv.zhi, t)
               & _p_ok(S, sv.p, t))
+    # (P: an FPSIMD-format state keeps none; "zero" is the SVE trap's sve_alloc() to make)
     in_fpsimd = (~sve_fmt & _expected_tok(S, t.uw.v, t)
-                 & t.zhi_expected.eq(0) & t.p_written.eq(0))
+                 & t.zhi_expected.eq(0) & ~t.p_written.eq(P_LATEST))
     return (all_of(_expected_tok(S, x, t) for x in t.uw.fpsr_slots())
             & _sme_fpmr_expected(S, t.uw, t)
             & (in_sve | in_fpsimd) & _bit_is(t.svcr_sm, t.sm_expected)
@@ -1484,7 +1487,13 @@ def _v6_task_regs_latest(S: Layout, c: int, t) -> Expr:  # noqa: ANN001
         p_ok = implies(t.tif_sve.eq(1), _p_ok(S, regs.p, t)) \
             & implies(t.p_written.eq(1), regs.p.eq(S.latest(t.index)))
         return _vf_latest(S, regs, t.index) & _zhi_expected(S, regs.zhi, t) & p_ok
-    return _vf_latest(S, regs, t.index) & _zhi_expected(S, regs.zhi, t) & _p_ok(S, regs.p, t)
+    # (P_ZERO is demanded with TIF_SVE only, as no_loss reads P: a syscall without
+    # TIF_SVE flushes nothing, and a stale P of the task's own stays until the SVE trap's
+    # sve_flush_live() zeroes it before the task can read it)
+    own = any_of(regs.p.eq(a) for a in (S.ZERO, S.latest(t.index), S.stale(t.index)))
+    p_ok = own & implies(t.p_written.eq(1), regs.p.eq(S.latest(t.index))) \
+        & implies(t.tif_sve.eq(1), _p_ok(S, regs.p, t))
+    return _vf_latest(S, regs, t.index) & _zhi_expected(S, regs.zhi, t) & p_ok
 
 
 def _v6_task_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
@@ -1508,8 +1517,9 @@ def _v6_task_saved_latest(S: Layout, t) -> Expr:  # noqa: ANN001
     sv = t.sve_state
     in_sve = (t.fp_type.eq("SVE") & _tok_ok(S, sv.v, t.index) & _zhi_expected(S, sv.zhi, t)
               & _p_ok(S, sv.p, t))
+    # (P: an FPSIMD-format state keeps none; "zero" is the SVE trap's sve_alloc() to make)
     in_fpsimd = (t.fp_type.eq("FPSIMD") & _tok_ok(S, t.uw.v, t.index)
-                 & t.zhi_expected.eq(0) & t.p_written.eq(0))
+                 & t.zhi_expected.eq(0) & ~t.p_written.eq(P_LATEST))
     return _tok_ok(S, t.uw.fpsr, t.index) & (in_sve | in_fpsimd)
 
 
@@ -1672,7 +1682,8 @@ def v61_sve_guest_kvm_thread(S: Layout) -> Expr:
     for t in _vmms(S):
         kvm = _pc_in(t, KVM_PCS)
         loaded = _pc_in(t, LOADED_PCS)
-        out.append(implies(kvm, t.zhi_expected.eq(0) & t.p_written.eq(0)))
+        # (P: undefined, or zero after the v6.9+ syscall ABI: never a latest P)
+        out.append(implies(kvm, t.zhi_expected.eq(0) & ~t.p_written.eq(P_LATEST)))
         out.append(implies(kvm & ~loaded, t.tif_sve.eq(0)))
         out.append(implies(loaded & t.tif_sve.eq(1),
                            any_of(S.cpu[c].current.eq(t.index) for c in _cpus(S))))

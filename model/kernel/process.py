@@ -27,7 +27,8 @@ def sys_execve(k: Ctx) -> None:
     """execve() in the syscall (the task is at pc KERNEL, after el0_svc): the old program's
     FP values are gone for good (ghost: a new generation of the task's state whose value
     is zero: the new program must read zero until it writes, ``expect_zero``; its Z bits
-    above 127 are zero and P/FFR unspecified), then flush_thread().  The task returns to
+    above 127 are zero and P/FFR what the version's syscall ABI says: unspecified up to
+    v6.8, zero from v6.9, `Ctx.syscall_p_ghost`), then flush_thread().  The task returns to
     user space through ret_to_user, which loads the zeroed state."""
     t = k.cur
     k.supersede(k.current)
@@ -42,7 +43,7 @@ def sys_execve(k: Ctx) -> None:
         k.set(t.fpcr_expect_zero, 1)
     if k.config.sve:
         k.set(t.zhi_expected, 0)
-        k.set(t.p_written, 0)
+        k.set(t.p_written, k.syscall_p_ghost())
     if k.config.sme:
         # (Config.sme) the new program starts with PSTATE.SM and PSTATE.ZA clear
         # (fpsimd_flush_thread() sets thread.svcr = 0; the reload writes SVCR)
@@ -114,14 +115,16 @@ def copy_task_struct(k: Ctx, child: int) -> None:
         # never resets it).
         k.set(dst.sme_vl, src.sme_vl)
     # Ghosts: the child returns from the fork syscall, so by the syscall ABI its Z bits
-    # above 127 and P/FFR are unspecified (Documentation/arm64/sve.txt section 3; the
-    # model's reading: Z-high zero, P undefined), whatever its parent's were; its V and
+    # above 127 are zero and its P/FFR unspecified (Documentation/arm64/sve.txt section
+    # 3; the model's reading: Z-high zero, P undefined) or, from v6.9, zero
+    # (`Ctx.syscall_p_ghost`), whatever its parent's were; its V and
     # FPSR/FPCR are the copied ones, or zero if the parent has exec'd and not written
     # since (a monitor copying a monitor: model.dsl allows ghost-to-ghost copies).
     with k.atomic():
-        for g in ("zhi_expected", "p_written"):
-            if isinstance(getattr(dst, g), Var):
-                k.set(getattr(dst, g), 0)
+        if isinstance(dst.zhi_expected, Var):
+            k.set(dst.zhi_expected, 0)
+        if isinstance(dst.p_written, Var):
+            k.set(dst.p_written, k.syscall_p_ghost())
         for g in ("expect_zero", "fpmr_expect_zero", "fpcr_expect_zero"):
             if isinstance(getattr(dst, g), Var):
                 k.set(getattr(dst, g), getattr(src, g))

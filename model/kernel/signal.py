@@ -263,7 +263,7 @@ def sys_rt_sigreturn(k: Ctx) -> None:
             k.set(f.zhi, latest)
             k.set(f.p, latest)
         k.set(t.zhi_expected, k._ghost_bool(t.sigframe_sve.eq(1)))
-        k.set(t.p_written, k._ghost_bool(t.sigframe_sve.eq(1)))
+        k.set(t.p_written, k._p_ghost(t.sigframe_sve.eq(1)))
     if k.config.sme:
         # (SME) the task then runs in streaming mode iff the SVE record says so
         # (SVE_SIG_FLAG_SM), with ZA on iff za_context carries ZA, which it must read back

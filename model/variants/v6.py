@@ -629,14 +629,14 @@ def el0_svc_common_entry(k: Ctx, fp_entry: Callable[[], None]) -> None:
     from the exception entry until local_daif_restore(DAIF_PROCCTX) (stated so that the
     derived interleaving sees no IRQ or preemption point in ``fp_entry``, the version's FP
     work at entry); the ghosts of the syscall ABI (the task's Z bits above 127 now read
-    zero and its P/FFR are unspecified) are taken there, at the SVC; el0_svc_common() sets
-    regs->syscallno (in_syscall()) only after local_daif_restore(), so a preemptible window
-    lies between."""
+    zero and its P/FFR are unspecified up to v6.8, zero from v6.9: `Ctx.syscall_p_ghost`) are
+    taken there, at the SVC; el0_svc_common() sets regs->syscallno (in_syscall()) only
+    after local_daif_restore(), so a preemptible window lies between."""
     if (k.config.sve or k.config.sme) and k.cur.mm:
         k.set(k.this_cpu.irqs_disabled, True)
         fp_entry()
         k.set(k.cur.zhi_expected, 0)
-        k.set(k.cur.p_written, 0)
+        k.set(k.cur.p_written, k.syscall_p_ghost())
         k.set(k.this_cpu.irqs_disabled, False)
         if k.config.sve:
             k.set(k.cur.in_syscall, True)
@@ -1282,6 +1282,8 @@ def make_v69(base: Variant) -> Variant:
                  "check_config": check_config,
                  # FEAT_FPMR host support (203f2b95a882, v6.9): Config.fpmr
                  "fpmr": True, "sme": True,
+                 # the syscall ABI's zero P/FFR (v6.9's sve.rst: model.ctx `Ctx.syscall_p_ghost`)
+                 "syscall_zeroes_p": True,
                  # SVE vcpus (Config.sve_guest): the KVM SVE code of v6.8-v6.13 is one
                  # (module docstring, "SVE vcpus")
                  "sve_guest": True},
@@ -1323,7 +1325,9 @@ def make_v68(v69: Variant) -> Variant:
         "v6.8",
         "v6.8.0: the FP code of v6.9 less host FPMR (not modelled): preemptible task-context"
         " kernel NEON with TIF_KERNEL_FPSTATE (aefbab8e77eb), vcpu->arch.fp_state; #15, #13",
-        options={"fpmr": False},  # v6.8 has no FPMR code
+        # v6.8 has no FPMR code; its sve.rst still lets a syscall keep P/FFR
+        # (model.ctx `Ctx.syscall_p_ghost`)
+        options={"fpmr": False, "syscall_zeroes_p": False},
         tree=V68_TREE, release="v6.8.0")
 
 

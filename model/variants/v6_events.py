@@ -151,7 +151,7 @@ from model.dsl import Const, Ite, Var
 from model.kernel.kvm_vcpu_ops import vcpu_fp_write_memory
 from model.kernel.process import copy_task_struct
 from model.kernel.signal import put_record_vl, put_za_record_vl, restore_fp_records
-from model.state import GHOST_BOOL, SIGFRAME_SNAPSHOT, Image
+from model.state import GHOST_BOOL, P_GHOST, P_ZERO, SIGFRAME_SNAPSHOT, Image
 from model.variants.v4_18 import check_vcpu_requests
 
 
@@ -347,8 +347,9 @@ def _handler_entry_ghost(k: Ctx) -> None:
     PSTATE.SM and PSTATE.ZA clear, and if the task was in streaming mode, leaving it
     zeroes the registers (the architectural effect of SMSTOP; sme.rst: "entering or
     exiting streaming mode ... all register state is zeroed"): the handler must read zero
-    V and FPSR (`expect_zero`), zero Z bits above 127, and P/FFR are not its to read
-    back.  Not a new generation: the frame keeps the interrupted values' label.  With
+    V and FPSR (`expect_zero`), zero Z bits above 127 and zero P/FFR (P_ZERO: SMSTOP
+    zeroes the predicate registers and FFR too).  Not a new generation: the frame keeps
+    the interrupted values' label.  With
     FEAT_FPMR the handler must read a zero FPMR too (SMSTOP resets it: e5fa85fce08b's
     quote of the Arm ARM; v6.16's task_smstop_sm() zeroes thread.uw.fpmr), which
     ``expect_zero`` covers, and the exec event's separate ``fpmr_expect_zero`` with it."""
@@ -363,9 +364,10 @@ def _handler_entry_ghost(k: Ctx) -> None:
         k.set(t.expect_zero, Ite(was_sm, one, t.expect_zero))
         if isinstance(t.fpmr_expect_zero, Var):
             k.set(t.fpmr_expect_zero, Ite(was_sm, one, t.fpmr_expect_zero))
-        for g in (t.zhi_expected, t.p_written):
-            if isinstance(g, Var):
-                k.set(g, Ite(was_sm, nil, g))
+        if isinstance(t.zhi_expected, Var):
+            k.set(t.zhi_expected, Ite(was_sm, nil, t.zhi_expected))
+        if isinstance(t.p_written, Var):
+            k.set(t.p_written, Ite(was_sm, Const(P_GHOST, P_ZERO), t.p_written))
         k.set(t.sm_expected, 0)
         k.set(t.za_expected, 0)
 

@@ -82,6 +82,7 @@ from __future__ import annotations
 
 from model.ctx import Ctx
 from model.dsl import Const, Expr, Var
+from model.state import P_ZERO
 
 
 def _zero(k: Ctx) -> Const:
@@ -248,7 +249,10 @@ def _nodata_ghost_v68(k: Ctx, target: int, sme: bool, sm_before: Expr | None) ->
     separate slices (model/state.py `Image.fpcr`), so the ghost says exactly that, as for
     the task's own SMSTART/SMSTOP: ``expect_zero`` (V zero, FPSR the reset token), FPCR
     unchanged (its latest, or zero after exec: ``fpcr_expect_zero`` is left alone), zero Z
-    bits above 127, P/FFR not defined.  Not a new generation: the tracee's other copies
+    bits above 127, zero P/FFR (P_ZERO; sme.rst section 3 says as much for the ABI: "When
+    switching between modes via software interfaces such as ptrace if no register content
+    is provided as part of switching no state will be assumed to be shared and everything
+    will be zeroed", v6.10.0 and v6.18.2).  Not a new generation: the tracee's other copies
     keep their label (a later reload of one is still a loss, V must be zero), and a fresh
     signal frame stays fresh (the frame is memory the write does not touch).
 
@@ -267,7 +271,7 @@ def _nodata_ghost_v68(k: Ctx, target: int, sme: bool, sm_before: Expr | None) ->
         with k.atomic():
             k.set(t.expect_zero, 1)
             k.set(t.zhi_expected, 0)
-            k.set(t.p_written, 0)
+            k.set(t.p_written, P_ZERO)
 
 
 def _nodata_ghost_v616(k: Ctx, target: int) -> None:
@@ -283,9 +287,8 @@ def _nodata_ghost_v616(k: Ctx, target: int) -> None:
     of the tracee's state whose value is zero, as after exec: it must read zero V and
     FPSR/FPCR (``expect_zero``: uw.fpsimd_state zeroed, and fp_type FP_STATE_SVE, so the
     reload takes V from the zeroed sve_state and FPSR/FPCR from uw.fpsimd_state) and zero
-    Z bits above 127 (sve_state zeroed); its P/FFR are zero too, which the model's
-    ``p_written`` cannot demand (it says "its latest" or "undefined"): undefined here, so
-    only no_leak constrains them.  FPMR (thread.uw.fpmr, outside uw.fpsimd_state) and ZA
+    Z bits above 127 and zero P/FFR (sve_state zeroed: ``p_written`` P_ZERO).  FPMR
+    (thread.uw.fpmr, outside uw.fpsimd_state) and ZA
     (sme_alloc(target, false) keeps sme_state) are not touched.  sve.rst (still in v6.18.2)
     says a payload-less write changes "only the vector length and flags" and keeps "the
     thread's FPSIMD state": the code's stated intent, not the document, is what this ghost
@@ -299,7 +302,7 @@ def _nodata_ghost_v616(k: Ctx, target: int) -> None:
         if isinstance(t.zhi_expected, Var):
             k.set(t.zhi_expected, 0)
         if isinstance(t.p_written, Var):
-            k.set(t.p_written, 0)
+            k.set(t.p_written, P_ZERO)
 
 
 # ------------------------------------------------------------------------------- v6.16

@@ -193,6 +193,7 @@ from collections.abc import Callable
 from model.ctx import Ctx
 from model.dsl import Const, Expr, Var, any_of
 from model.kernel import efi, fpsimd
+from model.state import P_ZERO
 from model.variants import v6, v6_events, v6_ptrace
 
 
@@ -302,14 +303,15 @@ def sve_alloc_keep(k: Ctx) -> None:
 def _expect_zero_after_sm_change(k: Ctx, t) -> None:  # noqa: ANN001
     """Ghost (not kernel code): after its own change of PSTATE.SM (a new generation,
     `Ctx.supersede` with part "sm") task ``t`` must read zero V and the reset FPSR
-    (``expect_zero``), zero Z bits above 127, P/FFR no longer defined, and with FEAT_FPMR a
+    (``expect_zero``), zero Z bits above 127, zero P/FFR (P_ZERO: the Arm ARM's rule
+    zeroes the predicate registers and FFR), and with FEAT_FPMR a
     zero FPMR (`sme_write_svcr`): the exec event's separate FPMR ghost
     (``fpmr_expect_zero``, where it exists) is set too, since `properties.fp.expected` then
     reads FPMR by that ghost alone.  FPCR is not written: the task reads what it read
     before (its latest, or zero after exec: ``fpcr_expect_zero`` unchanged)."""
     k.set(t.expect_zero, 1)
     k.set(t.zhi_expected, 0)
-    k.set(t.p_written, 0)
+    k.set(t.p_written, P_ZERO)
     if k.config.fpmr and isinstance(t.fpmr_expect_zero, Var):
         k.set(t.fpmr_expect_zero, 1)
 
