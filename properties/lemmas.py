@@ -1252,6 +1252,120 @@ def signal_frame_state(S: Layout) -> Expr:
     return all_of(e for out in res for e in out)
 
 
+def signal_sme_records(S: Layout) -> Expr:
+    """(event signal with SME) The SME parts of the frame and of rt_sigreturn that
+    signal_frame_state leaves open (arch/arm64/kernel/signal.c; v6.16 as read in v6.18.2):
+
+    * a frame with SVE_SIG_FLAG_SM carries a payload (preserve_sve_context() writes one
+      whenever it sets the flag), and without SVE a payload is a streaming one (vq is the
+      streaming VL or nothing); a dead frame has neither flag nor ZA data (pop_sigframe);
+    * a frame with the SM flag or ZA data, or a thread.svcr with SM or ZA, belongs to a
+      task with TIF_SME (only a task with TIF_SME can have set PSTATE.SM/ZA, which the
+      save copies into thread.svcr and the delivery into the frame; nothing clears
+      TIF_SME here);
+    * (split) in rt_sigreturn's windows the branch taken is the one the frame's flags say
+      (the sigreturn ghost's Ifs on the payload and on ZA data,
+      restore_sve_fpsimd_context()'s FPSIMD path and payload path, restore_za_context()'s
+      If and Else); after the ghost's Ifs its ghosts are the frame's flags (nothing in the
+      restore writes them); restore_fpsimd_context() has cleared thread.svcr.SM after its
+      write; and the new generation's Z bits above 127, P/FFR (a payload's) and ZA (ZA
+      data) are in no thread.sve_state / sme_state slot before the restore copies them
+      there, nor (ZA) in any copy but the frame's."""
+    out: list[Expr] = []
+    for t in _users(S):
+        if t.sigframe is None or not isinstance(t.sigframe_sm, Var) \
+                or not isinstance(t.sigframe_za, Var):
+            continue
+        f, last = t.sigframe, S.latest(t.index)
+        fsv, fsm, fza = t.sigframe_sve, t.sigframe_sm, t.sigframe_za
+        mine: list[Expr] = []
+        rwins = S.windows("sigreturn")
+        delivering = tuple(pc for _, pc, _ in S.windows("signal"))
+        _, restoring, final, _ = _sigreturn_phases(S)
+        returning = restoring + final
+        top = max((k for k, _, _ in rwins), default=0)
+
+        def k_of(text: str, rwins: list = rwins) -> list[int]:
+            return [k for k, _, w in rwins if w.endswith(text)]
+
+        def pcs(lo: int, hi: int, rwins: list = rwins,
+                returning: tuple = returning) -> tuple[str, ...]:
+            """rt_sigreturn's windows numbered lo..hi (both included) past its ghost."""
+            return tuple(pc for k, pc, _ in rwins if lo <= k <= hi and pc in returning)
+
+        # the frame
+        mine.append(implies(t.in_handler.eq(0) & ~_pc_in(t, delivering),
+                            fsm.eq(0) & fza.eq(0) & t.sigframe_zadata.eq(S.ZERO)))
+        if isinstance(fsv, Var):
+            # (delivery: once preserve_sve_context() has written the header's flag)
+            settled = ~_pc_in(t, delivering) | _pc_in(
+                t, S.windows_after("signal", f"the write of {fsv.name}"))
+            mine.append(implies(settled & fsm.eq(1), fsv.eq(1)))
+            if not S.config.sve:
+                mine.append(implies(settled & fsv.eq(1), fsm.eq(1)))
+        mine.append(implies(fsm.eq(1) | fza.eq(1) | t.svcr_sm.eq(1) | t.svcr_za.eq(1),
+                            t.tif_sme.eq(1)))
+        # the sigreturn ghost's If on the payload (its Z-high and P writes)
+        gzp = (k_of(f"sys_rt_sigreturn: the write of {f.zhi.name}")
+               + k_of(f"sys_rt_sigreturn: the write of {f.p.name}")) \
+            if isinstance(f.zhi, Var) and isinstance(f.p, Var) else []
+        if isinstance(fsv, Var) and gzp:
+            mine.append(implies(_pc_in(t, pcs(min(gzp), max(gzp))), fsv.eq(1)))
+            mine.append(implies(_pc_in(t, pcs(max(gzp) + 1, top)),
+                                _same(t.zhi_expected, fsv.eq(1))
+                                & _same(t.p_written, fsv.eq(1))
+                                & _same(t.sm_expected, fsm.eq(1))))
+        # ... and on ZA data (supersede_za, then the frame's ZA write)
+        gza = k_of(f"sys_rt_sigreturn: the write of {t.sigframe_zadata.name}")
+        if gza:
+            mine.append(implies(_pc_in(t, pcs(gza[0], gza[0])), fza.eq(1)))
+            mine.append(implies(_pc_in(t, pcs(gza[0] + 1, top)),
+                                _same(t.za_expected, fza.eq(1))
+                                & _same(t.za_written, fza.eq(1))
+                                & implies(fza.eq(1), t.sigframe_zadata.eq(last))))
+            copied = S.windows_after(
+                "sigreturn", f"restore_za_context: the write of {t.sme_state.name}")
+            for slot in S.za_slots():
+                if slot is t.sigframe_zadata:
+                    continue
+                cond = _pc_in(t, pcs(gza[0], top)) & fza.eq(1)
+                if slot is t.sme_state:
+                    cond = cond & ~_pc_in(t, copied)
+                mine.append(implies(cond, slot.ne(last)))
+        # restore_sve_fpsimd_context(): its test, its FPSIMD path, its payload path
+        ktest = k_of("restore_sve_fpsimd_context: a test")
+        kalloc = [k for k, _, w in rwins if w.startswith("sve_alloc:")]
+        kza = [k for k, _, w in rwins if w.startswith("restore_za_context:")]
+        if ktest and kalloc and kza and isinstance(fsv, Var):
+            mine.append(implies(_pc_in(t, pcs(ktest[0] + 1, kalloc[0] - 1)), fsv.eq(0)))
+            mine.append(implies(_pc_in(t, pcs(kalloc[0], kza[0] - 1)), fsv.eq(1)))
+            ksm = [k for k in k_of(f"restore_fpsimd_context: the write of {t.svcr_sm.name}")
+                   if ktest[0] < k < kalloc[0]]
+            if ksm:
+                mine.append(implies(_pc_in(t, pcs(ksm[0] + 1, kalloc[0] - 1)),
+                                    t.svcr_sm.eq(0)))
+            # the payload's Z-high (retired by the ghost's supersede) and P (by its
+            # supersede_p, in the If): in no sve_state slot before the copy
+            if gzp:
+                for slot, lo in ((t.sve_state.zhi, 0), (t.sve_state.p, min(gzp))):
+                    kc = k_of(f"restore_sve_fpsimd_context: the write of {slot.name}") \
+                        if isinstance(slot, Var) else []
+                    if kc:
+                        cond = _pc_in(t, pcs(lo, kc[0]))
+                        if slot is t.sve_state.p:
+                            cond = cond & fsv.eq(1)
+                        mine.append(implies(cond, slot.ne(last)))
+        # restore_za_context(): the If's windows (ZA data) and the Else's
+        kzd = [k for k, _, w in rwins if w.startswith("sme_alloc:")]
+        kzaw = k_of(f"restore_za_context: the write of {t.svcr_za.name}")
+        if kzd and len(kzaw) == 2:
+            mine.append(implies(_pc_in(t, pcs(kzd[0], kzaw[0])), fza.eq(1)))
+            mine.append(implies(_pc_in(t, pcs(kzaw[1], kzaw[1])), fza.eq(0)))
+        alive = _alive(t) & ~_sigreturn_failing(S, t)
+        out += [implies(alive, e) for e in mine]
+    return all_of(out)
+
+
 def exec_in_progress(S: Layout) -> Expr:
     """(event exec, --preemption split) A task preempted inside sys_execve() before
     flush_thread() (arch/arm64/kernel/process.c; fpsimd_flush_thread() zeroes
@@ -2220,6 +2334,10 @@ LEMMAS: tuple[Lemma, ...] = (
        " while fresh: with SME the value it had to read at delivery, the snapshot ghosts,"
        " since the handler entry's SMSTOP changes its own), and the handler's new"
        " generation during sigreturn"),
+    _L(signal_sme_records,
+       "(SME) the frame's SM flag comes with a payload and TIF_SME, and in rt_sigreturn's"
+       " windows the branch taken, the ghosts and the new Z-high/P/ZA generation's copies"
+       " follow the frame's flags", V616),
     _L(exec_in_progress,
        "a task preempted inside execve() before flush_thread() expects zero and its latest"
        " value is nowhere (the old program's values are superseded)"),
