@@ -1305,6 +1305,9 @@ def signal_sme_records(S: Layout) -> Expr:
                 mine.append(implies(settled & fsv.eq(1), fsm.eq(1)))
         mine.append(implies(fsm.eq(1) | fza.eq(1) | t.svcr_sm.eq(1) | t.svcr_za.eq(1),
                             t.tif_sme.eq(1)))
+        mine += [implies((S.cpu[c].sm.eq(1) | S.cpu[c].za_on.eq(1))
+                         & S.cpu[c].last_st.eq(S.task_fpstate(t.index)), t.tif_sme.eq(1))
+                 for c in _cpus(S)]
         # the sigreturn ghost's If on the payload (its Z-high and P writes)
         gzp = (k_of(f"sys_rt_sigreturn: the write of {f.zhi.name}")
                + k_of(f"sys_rt_sigreturn: the write of {f.p.name}")) \
@@ -1344,6 +1347,24 @@ def signal_sme_records(S: Layout) -> Expr:
             if ksm:
                 mine.append(implies(_pc_in(t, pcs(ksm[0] + 1, kalloc[0] - 1)),
                                     t.svcr_sm.eq(0)))
+            # before the restore writes thread.svcr.SM, SM there is a stale copy of a live
+            # state's only: el0_svc's fpsimd_syscall_enter() left streaming mode
+            # (sme_smstop_sm()), and every save since wrote thread.svcr from PSTATE
+            ksmp = k_of(f"restore_sve_fpsimd_context: the write of {t.svcr_sm.name}")
+            if ksm and ksmp:
+                live = any_of(S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0)
+                              & _bound_task(S, c, t) for c in _cpus(S))
+                mine.append(implies(_pc_in(t, pcs(0, ksm[0]) + pcs(kalloc[0], ksmp[0]))
+                                    & t.svcr_sm.eq(1), live))
+            # fpsimd_update_current_state() (one per path) copies V, then FPSR, then FPCR
+            # into uw.fpsimd_state: each is the new generation from its write to the
+            # path's end (signal_frame_state speaks of the windows after both paths)
+            for lo, hi in ((ktest[0], kalloc[0] - 1), (kalloc[0], kza[0] - 1)):
+                for slot in (t.uw.v, *t.uw.fpsr_slots()):
+                    kw = [k for k in k_of(f"fpsimd_update_current_state: the write of "
+                                          f"{slot.name}") if lo < k <= hi]
+                    if kw:
+                        mine.append(implies(_pc_in(t, pcs(kw[0] + 1, hi)), slot.eq(last)))
             # the payload's Z-high (retired by the ghost's supersede) and P (by its
             # supersede_p, in the If): in no sve_state slot before the copy
             if gzp:
