@@ -1308,12 +1308,23 @@ def signal_sme_records(S: Layout) -> Expr:
         mine += [implies((S.cpu[c].sm.eq(1) | S.cpu[c].za_on.eq(1))
                          & S.cpu[c].last_st.eq(S.task_fpstate(t.index)), t.tif_sme.eq(1))
                  for c in _cpus(S)]
+        # (split) inside rt_sigreturn after el0_svc's sme_smstop_sm() no CPU holding the
+        # task's state is in streaming mode (nothing in the kernel sets PSTATE.SM but the
+        # return to user space's reload)
+        mine += [implies(_pc_in(t, returning)
+                         & S.cpu[c].last_st.eq(S.task_fpstate(t.index)), S.cpu[c].sm.eq(0))
+                 for c in _cpus(S)]
         # the sigreturn ghost's If on the payload (its Z-high and P writes)
         gzp = (k_of(f"sys_rt_sigreturn: the write of {f.zhi.name}")
                + k_of(f"sys_rt_sigreturn: the write of {f.p.name}")) \
             if isinstance(f.zhi, Var) and isinstance(f.p, Var) else []
         if isinstance(fsv, Var) and gzp:
             mine.append(implies(_pc_in(t, pcs(min(gzp), max(gzp))), fsv.eq(1)))
+            # the frame's payload is the new generation from the ghost's writes on
+            mine.append(implies(_pc_in(t, pcs(min(gzp) + 1, top)) & fsv.eq(1),
+                                f.zhi.eq(last)))
+            mine.append(implies(_pc_in(t, pcs(max(gzp) + 1, top)) & fsv.eq(1),
+                                f.p.eq(last)))
             mine.append(implies(_pc_in(t, pcs(max(gzp) + 1, top)),
                                 _same(t.zhi_expected, fsv.eq(1))
                                 & _same(t.p_written, fsv.eq(1))
@@ -1351,6 +1362,10 @@ def signal_sme_records(S: Layout) -> Expr:
             # state's only: el0_svc's fpsimd_syscall_enter() left streaming mode
             # (sme_smstop_sm()), and every save since wrote thread.svcr from PSTATE
             ksmp = k_of(f"restore_sve_fpsimd_context: the write of {t.svcr_sm.name}")
+            if ksmp:
+                # the payload path's SM write (If SVE_SIG_FLAG_SM) follows the flag
+                mine.append(implies(_pc_in(t, pcs(ksmp[0] + 1, kza[0] - 1)),
+                                    _same(t.svcr_sm, fsm.eq(1))))
             if ksm and ksmp:
                 live = any_of(S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0)
                               & _bound_task(S, c, t) for c in _cpus(S))
