@@ -1281,7 +1281,7 @@ def signal_sme_records(S: Layout) -> Expr:
         mine: list[Expr] = []
         rwins = S.windows("sigreturn")
         delivering = tuple(pc for _, pc, _ in S.windows("signal"))
-        _, restoring, final, _ = _sigreturn_phases(S)
+        entering, restoring, final, _ = _sigreturn_phases(S)
         returning = restoring + final
         top = max((k for k, _, _ in rwins), default=0)
 
@@ -1311,7 +1311,7 @@ def signal_sme_records(S: Layout) -> Expr:
         # (split) inside rt_sigreturn after el0_svc's sme_smstop_sm() no CPU holding the
         # task's state is in streaming mode (nothing in the kernel sets PSTATE.SM but the
         # return to user space's reload)
-        mine += [implies(_pc_in(t, returning)
+        mine += [implies(_pc_in(t, entering + returning)
                          & S.cpu[c].last_st.eq(S.task_fpstate(t.index)), S.cpu[c].sm.eq(0))
                  for c in _cpus(S)]
         # the sigreturn ghost's If on the payload (its Z-high and P writes)
@@ -1345,6 +1345,7 @@ def signal_sme_records(S: Layout) -> Expr:
                 cond = _pc_in(t, pcs(gza[0], top)) & fza.eq(1)
                 if slot is t.sme_state:
                     cond = cond & ~_pc_in(t, copied)
+                    mine.append(implies(_pc_in(t, copied) & fza.eq(1), slot.eq(last)))
                 mine.append(implies(cond, slot.ne(last)))
         # restore_sve_fpsimd_context(): its test, its FPSIMD path, its payload path
         ktest = k_of("restore_sve_fpsimd_context: a test")
@@ -1391,6 +1392,9 @@ def signal_sme_records(S: Layout) -> Expr:
                         if slot is t.sve_state.p:
                             cond = cond & fsv.eq(1)
                         mine.append(implies(cond, slot.ne(last)))
+                        # ... and there from the copy on (a payload: the ghost's If)
+                        mine.append(implies(_pc_in(t, pcs(kc[0] + 1, top)) & fsv.eq(1),
+                                            slot.eq(last)))
         # restore_za_context(): the If's windows (ZA data) and the Else's
         kzd = [k for k, _, w in rwins if w.startswith("sme_alloc:")]
         kzaw = k_of(f"restore_za_context: the write of {t.svcr_za.name}")
