@@ -1370,8 +1370,21 @@ def signal_sme_records(S: Layout) -> Expr:
             if ksm and ksmp:
                 live = any_of(S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0)
                               & _bound_task(S, c, t) for c in _cpus(S))
-                mine.append(implies(_pc_in(t, pcs(0, ksm[0]) + pcs(kalloc[0], ksmp[0]))
+                mine.append(implies(_pc_in(t, entering + pcs(0, ksm[0])
+                                           + pcs(kalloc[0], ksmp[0]))
                                     & t.svcr_sm.eq(1), live))
+            # each path's fp_type write, and after both paths (restore_za_context())
+            # thread.svcr.SM and fp_type are what the frame's flags say
+            kft = [k_of(f"{fn}: the write of {t.fp_type.name}")
+                   for fn in ("restore_fpsimd_context", "restore_sve_fpsimd_context")]
+            if kft[0] and kft[1] and isinstance(t.fp_type, Var):
+                mine.append(implies(_pc_in(t, pcs(kft[0][0] + 1, kalloc[0] - 1)),
+                                    t.fp_type.eq("FPSIMD")))
+                mine.append(implies(_pc_in(t, pcs(kft[1][0] + 1, kza[0] - 1)),
+                                    t.fp_type.eq("SVE")))
+                mine.append(implies(_pc_in(t, pcs(kza[0], top)),
+                                    _same(t.svcr_sm, fsm.eq(1))
+                                    & _same(fsv, t.fp_type.eq("SVE"))))
             # fpsimd_update_current_state() (one per path) copies V, then FPSR, then FPCR
             # into uw.fpsimd_state: each is the new generation from its write to the
             # path's end (signal_frame_state speaks of the windows after both paths)
