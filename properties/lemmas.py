@@ -1397,14 +1397,18 @@ def signal_sme_records(S: Layout) -> Expr:
             # the payload's Z-high (retired by the ghost's supersede) and P (by its
             # supersede_p, in the If): in no sve_state slot before the copy
             if gzp:
-                for slot, lo in ((t.sve_state.zhi, 0), (t.sve_state.p, min(gzp))):
+                # (V: the record's copy, then fpsimd_to_sve()'s merge of the frame's
+                # fpsimd_context, both the new generation)
+                for slot, lo in ((t.sve_state.zhi, 0), (t.sve_state.p, min(gzp)),
+                                 (t.sve_state.v, None)):
                     kc = k_of(f"restore_sve_fpsimd_context: the write of {slot.name}") \
                         if isinstance(slot, Var) else []
                     if kc:
-                        cond = _pc_in(t, pcs(lo, kc[0]))
+                        cond = _pc_in(t, pcs(lo, kc[0])) if lo is not None else FALSE
                         if slot is t.sve_state.p:
                             cond = cond & fsv.eq(1)
-                        mine.append(implies(cond, slot.ne(last)))
+                        if lo is not None:
+                            mine.append(implies(cond, slot.ne(last)))
                         # ... and there from the copy on (a payload: the ghost's If)
                         mine.append(implies(_pc_in(t, pcs(kc[0] + 1, top)) & fsv.eq(1),
                                             slot.eq(last)))
