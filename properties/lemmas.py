@@ -1252,7 +1252,7 @@ def signal_frame_state(S: Layout) -> Expr:
     return all_of(e for out in res for e in out)
 
 
-def signal_sme_records(S: Layout) -> Expr:
+def _signal_sme(S: Layout) -> dict[str, Expr]:
     """(event signal with SME) The SME parts of the frame and of rt_sigreturn that
     signal_frame_state leaves open (arch/arm64/kernel/signal.c; v6.16 as read in v6.18.2):
 
@@ -1271,14 +1271,14 @@ def signal_sme_records(S: Layout) -> Expr:
       write; and the new generation's Z bits above 127, P/FFR (a payload's) and ZA (ZA
       data) are in no thread.sve_state / sme_state slot before the restore copies them
       there, nor (ZA) in any copy but the frame's."""
-    out: list[Expr] = []
+    out: dict[str, list[Expr]] = {"frame": [], "paths": [], "copies": []}
     for t in _users(S):
         if t.sigframe is None or not isinstance(t.sigframe_sm, Var) \
                 or not isinstance(t.sigframe_za, Var):
             continue
         f, last = t.sigframe, S.latest(t.index)
         fsv, fsm, fza = t.sigframe_sve, t.sigframe_sm, t.sigframe_za
-        mine: list[Expr] = []
+        mine: dict[str, list[Expr]] = {g: [] for g in out}
         rwins = S.windows("sigreturn")
         delivering = tuple(pc for _, pc, _ in S.windows("signal"))
         entering, restoring, final, _ = _sigreturn_phases(S)
@@ -1294,24 +1294,24 @@ def signal_sme_records(S: Layout) -> Expr:
             return tuple(pc for k, pc, _ in rwins if lo <= k <= hi and pc in returning)
 
         # the frame
-        mine.append(implies(t.in_handler.eq(0) & ~_pc_in(t, delivering),
+        mine["frame"].append(implies(t.in_handler.eq(0) & ~_pc_in(t, delivering),
                             fsm.eq(0) & fza.eq(0) & t.sigframe_zadata.eq(S.ZERO)))
         if isinstance(fsv, Var):
             # (delivery: once preserve_sve_context() has written the header's flag)
             settled = ~_pc_in(t, delivering) | _pc_in(
                 t, S.windows_after("signal", f"the write of {fsv.name}"))
-            mine.append(implies(settled & fsm.eq(1), fsv.eq(1)))
+            mine["frame"].append(implies(settled & fsm.eq(1), fsv.eq(1)))
             if not S.config.sve:
-                mine.append(implies(settled & fsv.eq(1), fsm.eq(1)))
-        mine.append(implies(fsm.eq(1) | fza.eq(1) | t.svcr_sm.eq(1) | t.svcr_za.eq(1),
+                mine["frame"].append(implies(settled & fsv.eq(1), fsm.eq(1)))
+        mine["frame"].append(implies(fsm.eq(1) | fza.eq(1) | t.svcr_sm.eq(1) | t.svcr_za.eq(1),
                             t.tif_sme.eq(1)))
-        mine += [implies((S.cpu[c].sm.eq(1) | S.cpu[c].za_on.eq(1))
+        mine["frame"] += [implies((S.cpu[c].sm.eq(1) | S.cpu[c].za_on.eq(1))
                          & S.cpu[c].last_st.eq(S.task_fpstate(t.index)), t.tif_sme.eq(1))
                  for c in _cpus(S)]
         # (split) inside rt_sigreturn after el0_svc's sme_smstop_sm() no CPU holding the
         # task's state is in streaming mode (nothing in the kernel sets PSTATE.SM but the
         # return to user space's reload)
-        mine += [implies(_pc_in(t, entering + returning)
+        mine["frame"] += [implies(_pc_in(t, entering + returning)
                          & S.cpu[c].last_st.eq(S.task_fpstate(t.index)), S.cpu[c].sm.eq(0))
                  for c in _cpus(S)]
         # the sigreturn ghost's If on the payload (its Z-high and P writes)
@@ -1319,21 +1319,21 @@ def signal_sme_records(S: Layout) -> Expr:
                + k_of(f"sys_rt_sigreturn: the write of {f.p.name}")) \
             if isinstance(f.zhi, Var) and isinstance(f.p, Var) else []
         if isinstance(fsv, Var) and gzp:
-            mine.append(implies(_pc_in(t, pcs(min(gzp), max(gzp))), fsv.eq(1)))
+            mine["paths"].append(implies(_pc_in(t, pcs(min(gzp), max(gzp))), fsv.eq(1)))
             # the frame's payload is the new generation from the ghost's writes on
-            mine.append(implies(_pc_in(t, pcs(min(gzp) + 1, top)) & fsv.eq(1),
+            mine["copies"].append(implies(_pc_in(t, pcs(min(gzp) + 1, top)) & fsv.eq(1),
                                 f.zhi.eq(last)))
-            mine.append(implies(_pc_in(t, pcs(max(gzp) + 1, top)) & fsv.eq(1),
+            mine["copies"].append(implies(_pc_in(t, pcs(max(gzp) + 1, top)) & fsv.eq(1),
                                 f.p.eq(last)))
-            mine.append(implies(_pc_in(t, pcs(max(gzp) + 1, top)),
+            mine["paths"].append(implies(_pc_in(t, pcs(max(gzp) + 1, top)),
                                 _same(t.zhi_expected, fsv.eq(1))
                                 & _same(t.p_written, fsv.eq(1))
                                 & _same(t.sm_expected, fsm.eq(1))))
         # ... and on ZA data (supersede_za, then the frame's ZA write)
         gza = k_of(f"sys_rt_sigreturn: the write of {t.sigframe_zadata.name}")
         if gza:
-            mine.append(implies(_pc_in(t, pcs(gza[0], gza[0])), fza.eq(1)))
-            mine.append(implies(_pc_in(t, pcs(gza[0] + 1, top)),
+            mine["paths"].append(implies(_pc_in(t, pcs(gza[0], gza[0])), fza.eq(1)))
+            mine["paths"].append(implies(_pc_in(t, pcs(gza[0] + 1, top)),
                                 _same(t.za_expected, fza.eq(1))
                                 & _same(t.za_written, fza.eq(1))
                                 & implies(fza.eq(1), t.sigframe_zadata.eq(last))))
@@ -1345,19 +1345,19 @@ def signal_sme_records(S: Layout) -> Expr:
                 cond = _pc_in(t, pcs(gza[0], top)) & fza.eq(1)
                 if slot is t.sme_state:
                     cond = cond & ~_pc_in(t, copied)
-                    mine.append(implies(_pc_in(t, copied) & fza.eq(1), slot.eq(last)))
-                mine.append(implies(cond, slot.ne(last)))
+                    mine["copies"].append(implies(_pc_in(t, copied) & fza.eq(1), slot.eq(last)))
+                mine["copies"].append(implies(cond, slot.ne(last)))
         # restore_sve_fpsimd_context(): its test, its FPSIMD path, its payload path
         ktest = k_of("restore_sve_fpsimd_context: a test")
         kalloc = [k for k, _, w in rwins if w.startswith("sve_alloc:")]
         kza = [k for k, _, w in rwins if w.startswith("restore_za_context:")]
         if ktest and kalloc and kza and isinstance(fsv, Var):
-            mine.append(implies(_pc_in(t, pcs(ktest[0] + 1, kalloc[0] - 1)), fsv.eq(0)))
-            mine.append(implies(_pc_in(t, pcs(kalloc[0], kza[0] - 1)), fsv.eq(1)))
+            mine["paths"].append(implies(_pc_in(t, pcs(ktest[0] + 1, kalloc[0] - 1)), fsv.eq(0)))
+            mine["paths"].append(implies(_pc_in(t, pcs(kalloc[0], kza[0] - 1)), fsv.eq(1)))
             ksm = [k for k in k_of(f"restore_fpsimd_context: the write of {t.svcr_sm.name}")
                    if ktest[0] < k < kalloc[0]]
             if ksm:
-                mine.append(implies(_pc_in(t, pcs(ksm[0] + 1, kalloc[0] - 1)),
+                mine["paths"].append(implies(_pc_in(t, pcs(ksm[0] + 1, kalloc[0] - 1)),
                                     t.svcr_sm.eq(0)))
             # before the restore writes thread.svcr.SM, SM there is a stale copy of a live
             # state's only: el0_svc's fpsimd_syscall_enter() left streaming mode
@@ -1365,12 +1365,12 @@ def signal_sme_records(S: Layout) -> Expr:
             ksmp = k_of(f"restore_sve_fpsimd_context: the write of {t.svcr_sm.name}")
             if ksmp:
                 # the payload path's SM write (If SVE_SIG_FLAG_SM) follows the flag
-                mine.append(implies(_pc_in(t, pcs(ksmp[0] + 1, kza[0] - 1)),
+                mine["paths"].append(implies(_pc_in(t, pcs(ksmp[0] + 1, kza[0] - 1)),
                                     _same(t.svcr_sm, fsm.eq(1))))
             if ksm and ksmp:
                 live = any_of(S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0)
                               & _bound_task(S, c, t) for c in _cpus(S))
-                mine.append(implies(_pc_in(t, entering + pcs(0, ksm[0])
+                mine["paths"].append(implies(_pc_in(t, entering + pcs(0, ksm[0])
                                            + pcs(kalloc[0], ksmp[0]))
                                     & t.svcr_sm.eq(1), live))
             # each path's fp_type write, and after both paths (restore_za_context())
@@ -1378,11 +1378,11 @@ def signal_sme_records(S: Layout) -> Expr:
             kft = [k_of(f"{fn}: the write of {t.fp_type.name}")
                    for fn in ("restore_fpsimd_context", "restore_sve_fpsimd_context")]
             if kft[0] and kft[1] and isinstance(t.fp_type, Var):
-                mine.append(implies(_pc_in(t, pcs(kft[0][0] + 1, kalloc[0] - 1)),
+                mine["paths"].append(implies(_pc_in(t, pcs(kft[0][0] + 1, kalloc[0] - 1)),
                                     t.fp_type.eq("FPSIMD")))
-                mine.append(implies(_pc_in(t, pcs(kft[1][0] + 1, kza[0] - 1)),
+                mine["paths"].append(implies(_pc_in(t, pcs(kft[1][0] + 1, kza[0] - 1)),
                                     t.fp_type.eq("SVE")))
-                mine.append(implies(_pc_in(t, pcs(kza[0], top)),
+                mine["paths"].append(implies(_pc_in(t, pcs(kza[0], top)),
                                     _same(t.svcr_sm, fsm.eq(1))
                                     & _same(fsv, t.fp_type.eq("SVE"))))
             # fpsimd_update_current_state() (one per path) copies V, then FPSR, then FPCR
@@ -1393,7 +1393,7 @@ def signal_sme_records(S: Layout) -> Expr:
                     kw = [k for k in k_of(f"fpsimd_update_current_state: the write of "
                                           f"{slot.name}") if lo < k <= hi]
                     if kw:
-                        mine.append(implies(_pc_in(t, pcs(kw[0] + 1, hi)), slot.eq(last)))
+                        mine["copies"].append(implies(_pc_in(t, pcs(kw[0] + 1, hi)), slot.eq(last)))
             # the payload's Z-high (retired by the ghost's supersede) and P (by its
             # supersede_p, in the If): in no sve_state slot before the copy
             if gzp:
@@ -1403,24 +1403,42 @@ def signal_sme_records(S: Layout) -> Expr:
                                  (t.sve_state.v, None)):
                     kc = k_of(f"restore_sve_fpsimd_context: the write of {slot.name}") \
                         if isinstance(slot, Var) else []
-                    if kc:
-                        cond = _pc_in(t, pcs(lo, kc[0])) if lo is not None else FALSE
+                    if not kc:
+                        continue
+                    if lo is not None:
+                        cond = _pc_in(t, pcs(lo, kc[0]))
                         if slot is t.sve_state.p:
                             cond = cond & fsv.eq(1)
-                        if lo is not None:
-                            mine.append(implies(cond, slot.ne(last)))
-                        # ... and there from the copy on (a payload: the ghost's If)
-                        mine.append(implies(_pc_in(t, pcs(kc[0] + 1, top)) & fsv.eq(1),
-                                            slot.eq(last)))
+                        mine["copies"].append(implies(cond, slot.ne(last)))
+                    # ... and there from the copy on (a payload: the ghost's If)
+                    mine["copies"].append(implies(
+                        _pc_in(t, pcs(kc[0] + 1, top)) & fsv.eq(1), slot.eq(last)))
         # restore_za_context(): the If's windows (ZA data) and the Else's
         kzd = [k for k, _, w in rwins if w.startswith("sme_alloc:")]
         kzaw = k_of(f"restore_za_context: the write of {t.svcr_za.name}")
         if kzd and len(kzaw) == 2:
-            mine.append(implies(_pc_in(t, pcs(kzd[0], kzaw[0])), fza.eq(1)))
-            mine.append(implies(_pc_in(t, pcs(kzaw[1], kzaw[1])), fza.eq(0)))
+            mine["paths"].append(implies(_pc_in(t, pcs(kzd[0], kzaw[0])), fza.eq(1)))
+            mine["paths"].append(implies(_pc_in(t, pcs(kzaw[1], kzaw[1])), fza.eq(0)))
         alive = _alive(t) & ~_sigreturn_failing(S, t)
-        out += [implies(alive, e) for e in mine]
-    return all_of(out)
+        for g, es in mine.items():
+            out[g] += [implies(alive, e) for e in es]
+    return {g: all_of(es) for g, es in out.items()}
+
+
+# signal_sme: three lemmas (three consecution queries: as one, z3 gave no answer in 120 s)
+def signal_sme_frame(S: Layout) -> Expr:
+    """The frame's SME flags and TIF_SME (`_signal_sme`, first group)."""
+    return _signal_sme(S)["frame"]
+
+
+def sigreturn_sme_paths(S: Layout) -> Expr:
+    """rt_sigreturn's branches, ghosts, thread.svcr.SM and fp_type by window (`_signal_sme`)."""
+    return _signal_sme(S)["paths"]
+
+
+def sigreturn_sme_copies(S: Layout) -> Expr:
+    """Where the new generation is by window of rt_sigreturn (`_signal_sme`)."""
+    return _signal_sme(S)["copies"]
 
 
 def exec_in_progress(S: Layout) -> Expr:
@@ -2391,10 +2409,18 @@ LEMMAS: tuple[Lemma, ...] = (
        " while fresh: with SME the value it had to read at delivery, the snapshot ghosts,"
        " since the handler entry's SMSTOP changes its own), and the handler's new"
        " generation during sigreturn"),
-    _L(signal_sme_records,
-       "(SME) the frame's SM flag comes with a payload and TIF_SME, and in rt_sigreturn's"
-       " windows the branch taken, the ghosts and the new Z-high/P/ZA generation's copies"
-       " follow the frame's flags", V616),
+    _L(signal_sme_frame,
+       "(SME) a frame's SM flag comes with a payload (and without SVE a payload is"
+       " streaming), a dead frame has no SME record, and SM/ZA (frame, thread.svcr, a CPU"
+       " bound to the task) need TIF_SME; no CPU bound to a task in rt_sigreturn streams"
+       " (el0_svc left streaming mode)", V616),
+    _L(sigreturn_sme_paths,
+       "(SME, split) in rt_sigreturn's windows the branch taken, the sigreturn ghost's"
+       " expectations, thread.svcr.SM and fp_type follow the frame's flags", V616),
+    _L(sigreturn_sme_copies,
+       "(SME, split) in rt_sigreturn's windows the new Z-high/P/ZA generation is in no"
+       " thread.sve_state/sme_state slot before the restore copies it there and in each"
+       " after, and uw.fpsimd_state's V/FPSR/FPCR after each write of the path", V616),
     _L(exec_in_progress,
        "a task preempted inside execve() before flush_thread() expects zero and its latest"
        " value is nowhere (the old program's values are superseded)"),
