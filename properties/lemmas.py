@@ -1347,53 +1347,61 @@ def _signal_sme(S: Layout) -> dict[str, Expr]:
                     cond = cond & ~_pc_in(t, copied)
                     mine["copies"].append(implies(_pc_in(t, copied) & fza.eq(1), slot.eq(last)))
                 mine["copies"].append(implies(cond, slot.ne(last)))
-        # restore_sve_fpsimd_context(): its test, its FPSIMD path, its payload path
-        ktest = k_of("restore_sve_fpsimd_context: a test")
+        # restore_sve_fpsimd_context(): its FPSIMD path (restore_fpsimd_context() and its
+        # fpsimd_update_current_state()), then its payload path (sve_alloc() to
+        # fpsimd_to_sve()); what follows both (FPMR's, the ZA VL test's, ZA's windows)
+        # starts at kpost
+        kf0 = [k for k, _, w in rwins if w.startswith("restore_fpsimd_context:")]
         kalloc = [k for k, _, w in rwins if w.startswith("sve_alloc:")]
-        kza = [k for k, _, w in rwins if w.startswith("restore_za_context:")]
-        if ktest and kalloc and kza and isinstance(fsv, Var):
-            mine["paths"].append(implies(_pc_in(t, pcs(ktest[0] + 1, kalloc[0] - 1)), fsv.eq(0)))
-            mine["paths"].append(implies(_pc_in(t, pcs(kalloc[0], kza[0] - 1)), fsv.eq(1)))
+        payload_fns = ("sve_alloc", "restore_sve_fpsimd_context",
+                       "fpsimd_update_current_state", "fpsimd_to_sve")
+        kpost = [k for k, _, w in rwins if kalloc and k > kalloc[0]
+                 and w.split(":")[0] not in payload_fns]
+        if kf0 and kalloc and kpost and isinstance(fsv, Var):
+            fpsimd_path, payload_path = (kf0[0], kalloc[0] - 1), (kalloc[0], kpost[0] - 1)
+            mine["paths"].append(implies(_pc_in(t, pcs(*fpsimd_path)), fsv.eq(0)))
+            mine["paths"].append(implies(_pc_in(t, pcs(*payload_path)), fsv.eq(1)))
             ksm = [k for k in k_of(f"restore_fpsimd_context: the write of {t.svcr_sm.name}")
-                   if ktest[0] < k < kalloc[0]]
+                   if k < kalloc[0]]
             if ksm:
                 mine["paths"].append(implies(_pc_in(t, pcs(ksm[0] + 1, kalloc[0] - 1)),
-                                    t.svcr_sm.eq(0)))
-            # before the restore writes thread.svcr.SM, SM there is a stale copy of a live
-            # state's only: el0_svc's fpsimd_syscall_enter() left streaming mode
-            # (sme_smstop_sm()), and every save since wrote thread.svcr from PSTATE
+                                             t.svcr_sm.eq(0)))
             ksmp = k_of(f"restore_sve_fpsimd_context: the write of {t.svcr_sm.name}")
             if ksmp:
                 # the payload path's SM write (If SVE_SIG_FLAG_SM) follows the flag
-                mine["paths"].append(implies(_pc_in(t, pcs(ksmp[0] + 1, kza[0] - 1)),
-                                    _same(t.svcr_sm, fsm.eq(1))))
+                mine["paths"].append(implies(_pc_in(t, pcs(ksmp[0] + 1, kpost[0] - 1)),
+                                             _same(t.svcr_sm, fsm.eq(1))))
             if ksm and ksmp:
+                # before the restore writes thread.svcr.SM, SM there is a stale copy of a
+                # live state's only: el0_svc's fpsimd_syscall_enter() left streaming mode
+                # (sme_smstop_sm()), and every save since wrote thread.svcr from PSTATE
                 live = any_of(S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0)
                               & _bound_task(S, c, t) for c in _cpus(S))
                 mine["paths"].append(implies(_pc_in(t, entering + pcs(0, ksm[0])
-                                           + pcs(kalloc[0], ksmp[0]))
-                                    & t.svcr_sm.eq(1), live))
-            # each path's fp_type write, and after both paths (restore_za_context())
-            # thread.svcr.SM and fp_type are what the frame's flags say
+                                                    + pcs(kalloc[0], ksmp[0]))
+                                             & t.svcr_sm.eq(1), live))
+            # each path's fp_type write, and after both paths thread.svcr.SM and fp_type
+            # are what the frame's flags say
             kft = [k_of(f"{fn}: the write of {t.fp_type.name}")
                    for fn in ("restore_fpsimd_context", "restore_sve_fpsimd_context")]
             if kft[0] and kft[1] and isinstance(t.fp_type, Var):
                 mine["paths"].append(implies(_pc_in(t, pcs(kft[0][0] + 1, kalloc[0] - 1)),
-                                    t.fp_type.eq("FPSIMD")))
-                mine["paths"].append(implies(_pc_in(t, pcs(kft[1][0] + 1, kza[0] - 1)),
-                                    t.fp_type.eq("SVE")))
-                mine["paths"].append(implies(_pc_in(t, pcs(kza[0], top)),
-                                    _same(t.svcr_sm, fsm.eq(1))
-                                    & _same(fsv, t.fp_type.eq("SVE"))))
+                                             t.fp_type.eq("FPSIMD")))
+                mine["paths"].append(implies(_pc_in(t, pcs(kft[1][0] + 1, kpost[0] - 1)),
+                                             t.fp_type.eq("SVE")))
+                mine["paths"].append(implies(_pc_in(t, pcs(kpost[0], top)),
+                                             _same(t.svcr_sm, fsm.eq(1))
+                                             & _same(fsv, t.fp_type.eq("SVE"))))
             # fpsimd_update_current_state() (one per path) copies V, then FPSR, then FPCR
             # into uw.fpsimd_state: each is the new generation from its write to the
             # path's end (signal_frame_state speaks of the windows after both paths)
-            for lo, hi in ((ktest[0], kalloc[0] - 1), (kalloc[0], kza[0] - 1)):
+            for lo, hi in (fpsimd_path, payload_path):
                 for slot in (t.uw.v, *t.uw.fpsr_slots()):
                     kw = [k for k in k_of(f"fpsimd_update_current_state: the write of "
-                                          f"{slot.name}") if lo < k <= hi]
+                                          f"{slot.name}") if lo <= k <= hi]
                     if kw:
-                        mine["copies"].append(implies(_pc_in(t, pcs(kw[0] + 1, hi)), slot.eq(last)))
+                        mine["copies"].append(implies(_pc_in(t, pcs(kw[0] + 1, hi)),
+                                                      slot.eq(last)))
             # the payload's Z-high (retired by the ghost's supersede) and P (by its
             # supersede_p, in the If): in no sve_state slot before the copy
             if gzp:
