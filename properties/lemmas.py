@@ -1091,8 +1091,9 @@ def _delivering_sme_records(S: Layout, t, snapped: tuple[str, ...]) -> list[Expr
     return out
 
 
-def signal_frame_state(S: Layout) -> Expr:
-    """(event signal) The signal frame by the task's place in the signal's life
+def _signal_frame(S: Layout) -> dict[str, Expr]:
+    """(event signal) The signal frame by the task's place in the signal's life, by part
+    (`SIGNAL_FRAME_PARTS`: one lemma each, so one consecution query each)
     (arch/arm64/kernel/signal.c):
 
     * no handler running and not delivering: the frame is dead (the model's pop_sigframe
@@ -1117,7 +1118,7 @@ def signal_frame_state(S: Layout) -> Expr:
         f = t.sigframe
         if f is None:
             continue
-        out: list[Expr] = []
+        out: dict[str, list[Expr]] = {g: [] for g in SIGNAL_FRAME_PARTS}
         res.append(out)
         # (event fork) an empty task_struct slot's frame is no one's: not constrained;
         # nor (a VL change in the handler) that of a task whose sigreturn failed
@@ -1129,12 +1130,12 @@ def signal_frame_state(S: Layout) -> Expr:
         returning = restoring + final
         # in el0_svc on the way to sys_rt_sigreturn() (the trampoline's svc): still in
         # the handler (the step is issued from it)
-        out.append(implies(_pc_in(t, entering), t.in_handler.eq(1)))
+        out["state"].append(implies(_pc_in(t, entering), t.in_handler.eq(1)))
         fsv = t.sigframe_sve if isinstance(t.sigframe_sve, Var) else None
         dead = [slot.eq(S.ZERO) for slot in f.all_slots()] + [t.sigframe_fresh.eq(0)]
         if fsv is not None:
             dead.append(fsv.eq(0))
-        out.append(implies(t.in_handler.eq(0) & ~_pc_in(t, delivering), all_of(dead)))
+        out["state"].append(implies(t.in_handler.eq(0) & ~_pc_in(t, delivering), all_of(dead)))
         # delivering
         parts = [t.in_handler.eq(0), t.sigframe_fresh.eq(0), _saved_latest(S, t)]
         # (SME: after setup_return()'s handler-entry ghost, before do_signal() sets
@@ -1162,7 +1163,7 @@ def signal_frame_state(S: Layout) -> Expr:
                              _tok_ok(S, t.uw.v, t.index)))
         if snapped:
             parts += _delivering_sme_records(S, t, snapped)
-        out.append(implies(_pc_in(t, delivering), all_of(parts)))
+        out["delivering"].append(implies(_pc_in(t, delivering), all_of(parts)))
         # in the handler
         own = all_of(any_of(slot.eq(a) for a in (S.ZERO, last, S.stale(t.index)))
                      for slot in f.all_slots())
@@ -1179,10 +1180,10 @@ def signal_frame_state(S: Layout) -> Expr:
             fresh = _sigframe_sme_ok(S, t)
             if isinstance(f.zhi, Var) and fsv is not None:
                 fresh = fresh & implies(fsv.eq(0), f.zhi.eq(S.ZERO) & f.p.eq(S.ZERO))
-        out.append(implies(t.in_handler.eq(1), own))
+        out["handler"].append(implies(t.in_handler.eq(1), own))
         # (not inside el0_svc() after its SVE discard and before its bookkeeping ends the
         # freshness: the syscall ABI's Z-high/P expectations have changed, the frame not)
-        out.append(implies(t.in_handler.eq(1) & ~_pc_in(t, returning)
+        out["handler"].append(implies(t.in_handler.eq(1) & ~_pc_in(t, returning)
                            & ~_pc_in(t, S.continuations_in("el0_svc"))
                            & t.sigframe_fresh.eq(1), fresh))
         # returning
@@ -1209,14 +1210,14 @@ def signal_frame_state(S: Layout) -> Expr:
                     if w == f"fpsimd_update_current_state: the write of {t.uw.fpsr.name}")
         if mid:
             parts.append(implies(_pc_in(t, mid), t.uw.v.eq(last)))
-        out.append(implies(_pc_in(t, returning), all_of(parts)))
+        out["returning"].append(implies(_pc_in(t, returning), all_of(parts)))
         # until restore_sigframe() has put the new generation in place, nothing but the
         # frame and uw.fpsimd_state holds it (registers, sve_state and other tasks' memory
         # hold older values: the ghost superseded them)
         # (restore_sve_fpsimd_context()'s payload copy puts the frame's values into
         # sve_state too)
         mine = {id(s_) for s_ in f.all_slots() + t.uw.all_slots() + t.sve_state.all_slots()}
-        out.append(implies(_restoring(S, t), all_of(
+        out["new_generation"].append(implies(_restoring(S, t), all_of(
             slot.ne(last) for img in S.all_images() for slot in img.slots()
             if id(slot) not in mine)))
         # P/FFR have their own generations: the ghost begins a new one only for a record
@@ -1227,7 +1228,7 @@ def signal_frame_state(S: Layout) -> Expr:
         zk = [k for k, _, w in rwins if w.endswith(_field(f.zhi))] \
             if isinstance(f.zhi, Var) else []
         p_old = tuple(pc for k, pc, _ in rwins if zk and k < zk[0])
-        out.append(implies(_restoring(S, t) & ~_pc_in(t, p_old)
+        out["new_generation"].append(implies(_restoring(S, t) & ~_pc_in(t, p_old)
                            & (fsv.eq(1) if fsv is not None else TRUE), all_of(
             slot.ne(last) for img in S.all_images() for slot in img.p_slots()
             if id(slot) not in mine)))
@@ -1240,16 +1241,49 @@ def signal_frame_state(S: Layout) -> Expr:
         if first and isinstance(t.sf_expect_zero, Var):
             merging = tuple(pc for k, pc, _ in rwins if k >= min(first))
         if merging and "to_save" in S.features:
-            out.append(implies(_pc_in(t, merging), t.tif_foreign.eq(1)
+            out["returning"].append(implies(_pc_in(t, merging), t.tif_foreign.eq(1)
                                & t.fpsimd_cpu.eq("NR_CPUS")))
         if snapped and "to_save" in S.features:
             # (v6.16 with SME) setup_rt_frame() saves and flushes first
             # (fpsimd_save_and_flush_current_state()), and nothing rebinds the task
             # before its return to user space: every delivery window finds it unbound
-            out.append(implies(_pc_in(t, delivering), t.tif_foreign.eq(1)
+            out["delivering"].append(implies(_pc_in(t, delivering), t.tif_foreign.eq(1)
                                & t.fpsimd_cpu.eq("NR_CPUS")))
-        out[:] = [implies(alive, e) for e in out]
-    return all_of(e for out in res for e in out)
+        for g in out:
+            out[g] = [implies(alive, e) for e in out[g]]
+    return {g: all_of(e for out in res for e in out[g]) for g in SIGNAL_FRAME_PARTS}
+
+
+# signal_frame_state's parts: as one lemma its consecution query got no answer in 300 s
+# (z3, loaded 2-core machine); each part is its own lemma and query
+SIGNAL_FRAME_PARTS = ("state", "delivering", "handler", "returning", "new_generation")
+
+
+def signal_frame_state(S: Layout) -> Expr:
+    """The frame outside a handler (dead) and in el0_svc on the way to rt_sigreturn
+    (`_signal_frame`)."""
+    return _signal_frame(S)["state"]
+
+
+def signal_frame_delivering(S: Layout) -> Expr:
+    """The frame and the task inside setup_rt_frame() (`_signal_frame`)."""
+    return _signal_frame(S)["delivering"]
+
+
+def signal_frame_in_handler(S: Layout) -> Expr:
+    """The frame while the handler runs (`_signal_frame`)."""
+    return _signal_frame(S)["handler"]
+
+
+def signal_frame_returning(S: Layout) -> Expr:
+    """The frame, uw.fpsimd_state and the binding inside rt_sigreturn (`_signal_frame`)."""
+    return _signal_frame(S)["returning"]
+
+
+def signal_frame_new_generation(S: Layout) -> Expr:
+    """Inside rt_sigreturn's restore nothing but the frame, uw.fpsimd_state and sve_state
+    holds the new generation (`_signal_frame`)."""
+    return _signal_frame(S)["new_generation"]
 
 
 def _signal_sme(S: Layout) -> dict[str, Expr]:
@@ -2412,11 +2446,21 @@ LEMMAS: tuple[Lemma, ...] = (
        " of arch_dup_task_struct()); after copy_thread() the child is unbound with its"
        " copied state in its thread struct"),
     _L(signal_frame_state,
-       "the signal frame is dead outside a handler, filled from the saved state during"
-       " delivery, holds only the task's own bits in the handler (its must-read value"
+       "the signal frame is dead outside a handler (pop_sigframe), and a task in el0_svc"
+       " on its way to rt_sigreturn is still in its handler"),
+    _L(signal_frame_delivering,
+       "during delivery the frame is filled from the saved state, slot by slot (with SME"
+       " the records by the snapshot ghosts; v6.16 saved and flushed the task first)"),
+    _L(signal_frame_in_handler,
+       "in the handler the frame holds only the task's own bits (its must-read value"
        " while fresh: with SME the value it had to read at delivery, the snapshot ghosts,"
-       " since the handler entry's SMSTOP changes its own), and the handler's new"
-       " generation during sigreturn"),
+       " since the handler entry's SMSTOP changes its own)"),
+    _L(signal_frame_returning,
+       "during sigreturn the frame and the uw.fpsimd_state slots already written hold"
+       " the handler's new generation (v6.16: the task is flushed from the restore on)"),
+    _L(signal_frame_new_generation,
+       "until the restore has put it in place, nothing but the frame, uw.fpsimd_state"
+       " and sve_state holds the new generation (P: once the ghost began a new one)"),
     _L(signal_sme_frame,
        "(SME) a frame's SM flag comes with a payload (and without SVE a payload is"
        " streaming), a dead frame has no SME record, and SM/ZA (frame, thread.svcr, a CPU"
