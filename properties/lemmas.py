@@ -1093,8 +1093,9 @@ def _delivering_sme_records(S: Layout, t, snapped: tuple[str, ...]) -> list[Expr
     return out
 
 
-def signal_frame_state(S: Layout) -> Expr:
-    """(event signal) The signal frame by the task's place in the signal's life
+def _signal_frame(S: Layout) -> dict[str, Expr]:
+    """(event signal) The signal frame by the task's place in the signal's life, by part
+    (`SIGNAL_FRAME_PARTS`: one lemma each, so one consecution query each)
     (arch/arm64/kernel/signal.c):
 
     * no handler running and not delivering: the frame is dead (the model's pop_sigframe
@@ -1119,7 +1120,7 @@ def signal_frame_state(S: Layout) -> Expr:
         f = t.sigframe
         if f is None:
             continue
-        out: list[Expr] = []
+        out: dict[str, list[Expr]] = {g: [] for g in SIGNAL_FRAME_PARTS}
         res.append(out)
         # (event fork) an empty task_struct slot's frame is no one's: not constrained;
         # nor (a VL change in the handler) that of a task whose sigreturn failed
@@ -1131,12 +1132,12 @@ def signal_frame_state(S: Layout) -> Expr:
         returning = restoring + final
         # in el0_svc on the way to sys_rt_sigreturn() (the trampoline's svc): still in
         # the handler (the step is issued from it)
-        out.append(implies(_pc_in(t, entering), t.in_handler.eq(1)))
+        out["state"].append(implies(_pc_in(t, entering), t.in_handler.eq(1)))
         fsv = t.sigframe_sve if isinstance(t.sigframe_sve, Var) else None
         dead = [slot.eq(S.ZERO) for slot in f.all_slots()] + [t.sigframe_fresh.eq(0)]
         if fsv is not None:
             dead.append(fsv.eq(0))
-        out.append(implies(t.in_handler.eq(0) & ~_pc_in(t, delivering), all_of(dead)))
+        out["state"].append(implies(t.in_handler.eq(0) & ~_pc_in(t, delivering), all_of(dead)))
         # delivering
         parts = [t.in_handler.eq(0), t.sigframe_fresh.eq(0), _saved_latest(S, t)]
         # (SME: after setup_return()'s handler-entry ghost, before do_signal() sets
@@ -1164,7 +1165,7 @@ def signal_frame_state(S: Layout) -> Expr:
                              _tok_ok(S, t.uw.v, t.index)))
         if snapped:
             parts += _delivering_sme_records(S, t, snapped)
-        out.append(implies(_pc_in(t, delivering), all_of(parts)))
+        out["delivering"].append(implies(_pc_in(t, delivering), all_of(parts)))
         # in the handler
         own = all_of(any_of(slot.eq(a) for a in (S.ZERO, last, S.stale(t.index)))
                      for slot in f.all_slots())
@@ -1181,10 +1182,10 @@ def signal_frame_state(S: Layout) -> Expr:
             fresh = _sigframe_sme_ok(S, t)
             if isinstance(f.zhi, Var) and fsv is not None:
                 fresh = fresh & implies(fsv.eq(0), f.zhi.eq(S.ZERO) & f.p.eq(S.ZERO))
-        out.append(implies(t.in_handler.eq(1), own))
+        out["handler"].append(implies(t.in_handler.eq(1), own))
         # (not inside el0_svc() after its SVE discard and before its bookkeeping ends the
         # freshness: the syscall ABI's Z-high/P expectations have changed, the frame not)
-        out.append(implies(t.in_handler.eq(1) & ~_pc_in(t, returning)
+        out["handler"].append(implies(t.in_handler.eq(1) & ~_pc_in(t, returning)
                            & ~_pc_in(t, S.continuations_in("el0_svc"))
                            & t.sigframe_fresh.eq(1), fresh))
         # returning
@@ -1211,14 +1212,14 @@ def signal_frame_state(S: Layout) -> Expr:
                     if w == f"fpsimd_update_current_state: the write of {t.uw.fpsr.name}")
         if mid:
             parts.append(implies(_pc_in(t, mid), t.uw.v.eq(last)))
-        out.append(implies(_pc_in(t, returning), all_of(parts)))
+        out["returning"].append(implies(_pc_in(t, returning), all_of(parts)))
         # until restore_sigframe() has put the new generation in place, nothing but the
         # frame and uw.fpsimd_state holds it (registers, sve_state and other tasks' memory
         # hold older values: the ghost superseded them)
         # (restore_sve_fpsimd_context()'s payload copy puts the frame's values into
         # sve_state too)
         mine = {id(s_) for s_ in f.all_slots() + t.uw.all_slots() + t.sve_state.all_slots()}
-        out.append(implies(_restoring(S, t), all_of(
+        out["new_generation"].append(implies(_restoring(S, t), all_of(
             slot.ne(last) for img in S.all_images() for slot in img.slots()
             if id(slot) not in mine)))
         # P/FFR have their own generations: the ghost begins a new one only for a record
@@ -1229,7 +1230,7 @@ def signal_frame_state(S: Layout) -> Expr:
         zk = [k for k, _, w in rwins if w.endswith(_field(f.zhi))] \
             if isinstance(f.zhi, Var) else []
         p_old = tuple(pc for k, pc, _ in rwins if zk and k < zk[0])
-        out.append(implies(_restoring(S, t) & ~_pc_in(t, p_old)
+        out["new_generation"].append(implies(_restoring(S, t) & ~_pc_in(t, p_old)
                            & (fsv.eq(1) if fsv is not None else TRUE), all_of(
             slot.ne(last) for img in S.all_images() for slot in img.p_slots()
             if id(slot) not in mine)))
@@ -1242,16 +1243,246 @@ def signal_frame_state(S: Layout) -> Expr:
         if first and isinstance(t.sf_expect_zero, Var):
             merging = tuple(pc for k, pc, _ in rwins if k >= min(first))
         if merging and "to_save" in S.features:
-            out.append(implies(_pc_in(t, merging), t.tif_foreign.eq(1)
+            out["returning"].append(implies(_pc_in(t, merging), t.tif_foreign.eq(1)
                                & t.fpsimd_cpu.eq("NR_CPUS")))
         if snapped and "to_save" in S.features:
             # (v6.16 with SME) setup_rt_frame() saves and flushes first
             # (fpsimd_save_and_flush_current_state()), and nothing rebinds the task
             # before its return to user space: every delivery window finds it unbound
-            out.append(implies(_pc_in(t, delivering), t.tif_foreign.eq(1)
+            out["delivering"].append(implies(_pc_in(t, delivering), t.tif_foreign.eq(1)
                                & t.fpsimd_cpu.eq("NR_CPUS")))
-        out[:] = [implies(alive, e) for e in out]
-    return all_of(e for out in res for e in out)
+        for g in out:
+            out[g] = [implies(alive, e) for e in out[g]]
+    return {g: all_of(e for out in res for e in out[g]) for g in SIGNAL_FRAME_PARTS}
+
+
+# signal_frame_state's parts: as one lemma its consecution query got no answer in 300 s
+# (z3, loaded 2-core machine); each part is its own lemma and query
+SIGNAL_FRAME_PARTS = ("state", "delivering", "handler", "returning", "new_generation")
+
+
+def signal_frame_state(S: Layout) -> Expr:
+    """The frame outside a handler (dead) and in el0_svc on the way to rt_sigreturn
+    (`_signal_frame`)."""
+    return _signal_frame(S)["state"]
+
+
+def signal_frame_delivering(S: Layout) -> Expr:
+    """The frame and the task inside setup_rt_frame() (`_signal_frame`)."""
+    return _signal_frame(S)["delivering"]
+
+
+def signal_frame_in_handler(S: Layout) -> Expr:
+    """The frame while the handler runs (`_signal_frame`)."""
+    return _signal_frame(S)["handler"]
+
+
+def signal_frame_returning(S: Layout) -> Expr:
+    """The frame, uw.fpsimd_state and the binding inside rt_sigreturn (`_signal_frame`)."""
+    return _signal_frame(S)["returning"]
+
+
+def signal_frame_new_generation(S: Layout) -> Expr:
+    """Inside rt_sigreturn's restore nothing but the frame, uw.fpsimd_state and sve_state
+    holds the new generation (`_signal_frame`)."""
+    return _signal_frame(S)["new_generation"]
+
+
+def _signal_sme(S: Layout) -> dict[str, Expr]:
+    """(event signal with SME) The SME parts of the frame and of rt_sigreturn that
+    signal_frame_state leaves open (arch/arm64/kernel/signal.c; v6.16 as read in v6.18.2):
+
+    * a frame with SVE_SIG_FLAG_SM carries a payload (preserve_sve_context() writes one
+      whenever it sets the flag), and without SVE a payload is a streaming one (vq is the
+      streaming VL or nothing); a dead frame has neither flag nor ZA data (pop_sigframe);
+    * a frame with the SM flag or ZA data, or a thread.svcr with SM or ZA, belongs to a
+      task with TIF_SME (only a task with TIF_SME can have set PSTATE.SM/ZA, which the
+      save copies into thread.svcr and the delivery into the frame; nothing clears
+      TIF_SME here);
+    * (split) in rt_sigreturn's windows the branch taken is the one the frame's flags say
+      (the sigreturn ghost's Ifs on the payload and on ZA data,
+      restore_sve_fpsimd_context()'s FPSIMD path and payload path, restore_za_context()'s
+      If and Else); after the ghost's Ifs its ghosts are the frame's flags (nothing in the
+      restore writes them); restore_fpsimd_context() has cleared thread.svcr.SM after its
+      write; and the new generation's Z bits above 127, P/FFR (a payload's) and ZA (ZA
+      data) are in no thread.sve_state / sme_state slot before the restore copies them
+      there, nor (ZA) in any copy but the frame's."""
+    out: dict[str, list[Expr]] = {"frame": [], "paths": [], "copies": []}
+    for t in _users(S):
+        if t.sigframe is None or not isinstance(t.sigframe_sm, Var) \
+                or not isinstance(t.sigframe_za, Var):
+            continue
+        f, last = t.sigframe, S.latest(t.index)
+        fsv, fsm, fza = t.sigframe_sve, t.sigframe_sm, t.sigframe_za
+        mine: dict[str, list[Expr]] = {g: [] for g in out}
+        rwins = S.windows("sigreturn")
+        delivering = tuple(pc for _, pc, _ in S.windows("signal"))
+        entering, restoring, final, _ = _sigreturn_phases(S)
+        returning = restoring + final
+        top = max((k for k, _, _ in rwins), default=0)
+
+        def k_of(text: str, rwins: list = rwins) -> list[int]:
+            return [k for k, _, w in rwins if w.endswith(text)]
+
+        def pcs(lo: int, hi: int, rwins: list = rwins,
+                returning: tuple = returning) -> tuple[str, ...]:
+            """rt_sigreturn's windows numbered lo..hi (both included) past its ghost."""
+            return tuple(pc for k, pc, _ in rwins if lo <= k <= hi and pc in returning)
+
+        # the frame
+        mine["frame"].append(implies(t.in_handler.eq(0) & ~_pc_in(t, delivering),
+                            fsm.eq(0) & fza.eq(0) & t.sigframe_zadata.eq(S.ZERO)))
+        if isinstance(fsv, Var):
+            # (delivery: once preserve_sve_context() has written the header's flag)
+            settled = ~_pc_in(t, delivering) | _pc_in(
+                t, S.windows_after("signal", f"the write of {fsv.name}"))
+            mine["frame"].append(implies(settled & fsm.eq(1), fsv.eq(1)))
+            if not S.config.sve:
+                mine["frame"].append(implies(settled & fsv.eq(1), fsm.eq(1)))
+        mine["frame"].append(implies(fsm.eq(1) | fza.eq(1) | t.svcr_sm.eq(1) | t.svcr_za.eq(1),
+                            t.tif_sme.eq(1)))
+        mine["frame"] += [implies((S.cpu[c].sm.eq(1) | S.cpu[c].za_on.eq(1))
+                         & S.cpu[c].last_st.eq(S.task_fpstate(t.index)), t.tif_sme.eq(1))
+                 for c in _cpus(S)]
+        # (split) inside rt_sigreturn after el0_svc's sme_smstop_sm() no CPU holding the
+        # task's state is in streaming mode (nothing in the kernel sets PSTATE.SM but the
+        # return to user space's reload)
+        mine["frame"] += [implies(_pc_in(t, entering + returning)
+                         & S.cpu[c].last_st.eq(S.task_fpstate(t.index)), S.cpu[c].sm.eq(0))
+                 for c in _cpus(S)]
+        # the sigreturn ghost's If on the payload (its Z-high and P writes)
+        gzp = (k_of(f"sys_rt_sigreturn: the write of {f.zhi.name}")
+               + k_of(f"sys_rt_sigreturn: the write of {f.p.name}")) \
+            if isinstance(f.zhi, Var) and isinstance(f.p, Var) else []
+        if isinstance(fsv, Var) and gzp:
+            mine["paths"].append(implies(_pc_in(t, pcs(min(gzp), max(gzp))), fsv.eq(1)))
+            # the frame's payload is the new generation from the ghost's writes on
+            mine["copies"].append(implies(_pc_in(t, pcs(min(gzp) + 1, top)) & fsv.eq(1),
+                                f.zhi.eq(last)))
+            mine["copies"].append(implies(_pc_in(t, pcs(max(gzp) + 1, top)) & fsv.eq(1),
+                                f.p.eq(last)))
+            mine["paths"].append(implies(_pc_in(t, pcs(max(gzp) + 1, top)),
+                                _same(t.zhi_expected, fsv.eq(1))
+                                & _same(t.p_written, fsv.eq(1))
+                                & _same(t.sm_expected, fsm.eq(1))))
+        # ... and on ZA data (supersede_za, then the frame's ZA write)
+        gza = k_of(f"sys_rt_sigreturn: the write of {t.sigframe_zadata.name}")
+        if gza:
+            mine["paths"].append(implies(_pc_in(t, pcs(gza[0], gza[0])), fza.eq(1)))
+            mine["paths"].append(implies(_pc_in(t, pcs(gza[0] + 1, top)),
+                                _same(t.za_expected, fza.eq(1))
+                                & _same(t.za_written, fza.eq(1))
+                                & implies(fza.eq(1), t.sigframe_zadata.eq(last))))
+            copied = S.windows_after(
+                "sigreturn", f"restore_za_context: the write of {t.sme_state.name}")
+            for slot in S.za_slots():
+                if slot is t.sigframe_zadata:
+                    continue
+                cond = _pc_in(t, pcs(gza[0], top)) & fza.eq(1)
+                if slot is t.sme_state:
+                    cond = cond & ~_pc_in(t, copied)
+                    mine["copies"].append(implies(_pc_in(t, copied) & fza.eq(1), slot.eq(last)))
+                mine["copies"].append(implies(cond, slot.ne(last)))
+        # restore_sve_fpsimd_context(): its FPSIMD path (restore_fpsimd_context() and its
+        # fpsimd_update_current_state()), then its payload path (sve_alloc() to
+        # fpsimd_to_sve()); what follows both (FPMR's, the ZA VL test's, ZA's windows)
+        # starts at kpost
+        kf0 = [k for k, _, w in rwins if w.startswith("restore_fpsimd_context:")]
+        kalloc = [k for k, _, w in rwins if w.startswith("sve_alloc:")]
+        payload_fns = ("sve_alloc", "restore_sve_fpsimd_context",
+                       "fpsimd_update_current_state", "fpsimd_to_sve")
+        kpost = [k for k, _, w in rwins if kalloc and k > kalloc[0]
+                 and w.split(":")[0] not in payload_fns]
+        if kf0 and kalloc and kpost and isinstance(fsv, Var):
+            fpsimd_path, payload_path = (kf0[0], kalloc[0] - 1), (kalloc[0], kpost[0] - 1)
+            mine["paths"].append(implies(_pc_in(t, pcs(*fpsimd_path)), fsv.eq(0)))
+            mine["paths"].append(implies(_pc_in(t, pcs(*payload_path)), fsv.eq(1)))
+            ksm = [k for k in k_of(f"restore_fpsimd_context: the write of {t.svcr_sm.name}")
+                   if k < kalloc[0]]
+            if ksm:
+                mine["paths"].append(implies(_pc_in(t, pcs(ksm[0] + 1, kalloc[0] - 1)),
+                                             t.svcr_sm.eq(0)))
+            ksmp = k_of(f"restore_sve_fpsimd_context: the write of {t.svcr_sm.name}")
+            if ksmp:
+                # the payload path's SM write (If SVE_SIG_FLAG_SM) follows the flag
+                mine["paths"].append(implies(_pc_in(t, pcs(ksmp[0] + 1, kpost[0] - 1)),
+                                             _same(t.svcr_sm, fsm.eq(1))))
+            if ksm and ksmp:
+                # before the restore writes thread.svcr.SM, SM there is a stale copy of a
+                # live state's only: el0_svc's fpsimd_syscall_enter() left streaming mode
+                # (sme_smstop_sm()), and every save since wrote thread.svcr from PSTATE
+                live = any_of(S.cpu[c].current.eq(t.index) & t.tif_foreign.eq(0)
+                              & _bound_task(S, c, t) for c in _cpus(S))
+                mine["paths"].append(implies(_pc_in(t, entering + pcs(0, ksm[0])
+                                                    + pcs(kalloc[0], ksmp[0]))
+                                             & t.svcr_sm.eq(1), live))
+            # each path's fp_type write, and after both paths thread.svcr.SM and fp_type
+            # are what the frame's flags say
+            kft = [k_of(f"{fn}: the write of {t.fp_type.name}")
+                   for fn in ("restore_fpsimd_context", "restore_sve_fpsimd_context")]
+            if kft[0] and kft[1] and isinstance(t.fp_type, Var):
+                mine["paths"].append(implies(_pc_in(t, pcs(kft[0][0] + 1, kalloc[0] - 1)),
+                                             t.fp_type.eq("FPSIMD")))
+                mine["paths"].append(implies(_pc_in(t, pcs(kft[1][0] + 1, kpost[0] - 1)),
+                                             t.fp_type.eq("SVE")))
+                mine["paths"].append(implies(_pc_in(t, pcs(kpost[0], top)),
+                                             _same(t.svcr_sm, fsm.eq(1))
+                                             & _same(fsv, t.fp_type.eq("SVE"))))
+            # fpsimd_update_current_state() (one per path) copies V, then FPSR, then FPCR
+            # into uw.fpsimd_state: each is the new generation from its write to the
+            # path's end (signal_frame_state speaks of the windows after both paths)
+            for lo, hi in (fpsimd_path, payload_path):
+                for slot in (t.uw.v, *t.uw.fpsr_slots()):
+                    kw = [k for k in k_of(f"fpsimd_update_current_state: the write of "
+                                          f"{slot.name}") if lo <= k <= hi]
+                    if kw:
+                        mine["copies"].append(implies(_pc_in(t, pcs(kw[0] + 1, hi)),
+                                                      slot.eq(last)))
+            # the payload's Z-high (retired by the ghost's supersede) and P (by its
+            # supersede_p, in the If): in no sve_state slot before the copy
+            if gzp:
+                # (V: the record's copy, then fpsimd_to_sve()'s merge of the frame's
+                # fpsimd_context, both the new generation)
+                for slot, lo in ((t.sve_state.zhi, 0), (t.sve_state.p, min(gzp)),
+                                 (t.sve_state.v, None)):
+                    kc = k_of(f"restore_sve_fpsimd_context: the write of {slot.name}") \
+                        if isinstance(slot, Var) else []
+                    if not kc:
+                        continue
+                    if lo is not None:
+                        cond = _pc_in(t, pcs(lo, kc[0]))
+                        if slot is t.sve_state.p:
+                            cond = cond & fsv.eq(1)
+                        mine["copies"].append(implies(cond, slot.ne(last)))
+                    # ... and there from the copy on (a payload: the ghost's If)
+                    mine["copies"].append(implies(
+                        _pc_in(t, pcs(kc[0] + 1, top)) & fsv.eq(1), slot.eq(last)))
+        # restore_za_context(): the If's windows (ZA data) and the Else's
+        kzd = [k for k, _, w in rwins if w.startswith("sme_alloc:")]
+        kzaw = k_of(f"restore_za_context: the write of {t.svcr_za.name}")
+        if kzd and len(kzaw) == 2:
+            mine["paths"].append(implies(_pc_in(t, pcs(kzd[0], kzaw[0])), fza.eq(1)))
+            mine["paths"].append(implies(_pc_in(t, pcs(kzaw[1], kzaw[1])), fza.eq(0)))
+        alive = _alive(t) & ~_sigreturn_failing(S, t)
+        for g, es in mine.items():
+            out[g] += [implies(alive, e) for e in es]
+    return {g: all_of(es) for g, es in out.items()}
+
+
+# signal_sme: three lemmas (three consecution queries: as one, z3 gave no answer in 120 s)
+def signal_sme_frame(S: Layout) -> Expr:
+    """The frame's SME flags and TIF_SME (`_signal_sme`, first group)."""
+    return _signal_sme(S)["frame"]
+
+
+def sigreturn_sme_paths(S: Layout) -> Expr:
+    """rt_sigreturn's branches, ghosts, thread.svcr.SM and fp_type by window (`_signal_sme`)."""
+    return _signal_sme(S)["paths"]
+
+
+def sigreturn_sme_copies(S: Layout) -> Expr:
+    """Where the new generation is by window of rt_sigreturn (`_signal_sme`)."""
+    return _signal_sme(S)["copies"]
 
 
 def exec_in_progress(S: Layout) -> Expr:
@@ -2226,11 +2457,33 @@ LEMMAS: tuple[Lemma, ...] = (
        " of arch_dup_task_struct()); after copy_thread() the child is unbound with its"
        " copied state in its thread struct"),
     _L(signal_frame_state,
-       "the signal frame is dead outside a handler, filled from the saved state during"
-       " delivery, holds only the task's own bits in the handler (its must-read value"
+       "the signal frame is dead outside a handler (pop_sigframe), and a task in el0_svc"
+       " on its way to rt_sigreturn is still in its handler"),
+    _L(signal_frame_delivering,
+       "during delivery the frame is filled from the saved state, slot by slot (with SME"
+       " the records by the snapshot ghosts; v6.16 saved and flushed the task first)"),
+    _L(signal_frame_in_handler,
+       "in the handler the frame holds only the task's own bits (its must-read value"
        " while fresh: with SME the value it had to read at delivery, the snapshot ghosts,"
-       " since the handler entry's SMSTOP changes its own), and the handler's new"
-       " generation during sigreturn"),
+       " since the handler entry's SMSTOP changes its own)"),
+    _L(signal_frame_returning,
+       "during sigreturn the frame and the uw.fpsimd_state slots already written hold"
+       " the handler's new generation (v6.16: the task is flushed from the restore on)"),
+    _L(signal_frame_new_generation,
+       "until the restore has put it in place, nothing but the frame, uw.fpsimd_state"
+       " and sve_state holds the new generation (P: once the ghost began a new one)"),
+    _L(signal_sme_frame,
+       "(SME) a frame's SM flag comes with a payload (and without SVE a payload is"
+       " streaming), a dead frame has no SME record, and SM/ZA (frame, thread.svcr, a CPU"
+       " bound to the task) need TIF_SME; no CPU bound to a task in rt_sigreturn streams"
+       " (el0_svc left streaming mode)", V616),
+    _L(sigreturn_sme_paths,
+       "(SME, split) in rt_sigreturn's windows the branch taken, the sigreturn ghost's"
+       " expectations, thread.svcr.SM and fp_type follow the frame's flags", V616),
+    _L(sigreturn_sme_copies,
+       "(SME, split) in rt_sigreturn's windows the new Z-high/P/ZA generation is in no"
+       " thread.sve_state/sme_state slot before the restore copies it there and in each"
+       " after, and uw.fpsimd_state's V/FPSR/FPCR after each write of the path", V616),
     _L(exec_in_progress,
        "a task preempted inside execve() before flush_thread() expects zero and its latest"
        " value is nowhere (the old program's values are superseded)"),

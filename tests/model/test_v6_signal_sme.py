@@ -192,12 +192,13 @@ def test_efi_explored_v610() -> None:
 def test_v616_lemmas_hold_on_every_reachable_state_with_sme_signals() -> None:
     """The lemmas `prove` uses for v6.16-ptrace-fixes hold in every reachable state of
     `--sme --event signal --cpus 1 --tasks 1 --vcpus 0 --vmm-threads 0` (debug, split, nVHE:
-    373,775 states): signal_frame_state reads the fresh frame by the snapshot ghosts
+    475,545 states): signal_frame_in_handler reads the fresh frame by the snapshot ghosts
     (the handler entry's SMSTOP ghost changes the task's own), sme_streaming_saved_as_sve
     allows rt_sigreturn's window between restore_sve_fpsimd_context()'s SM and fp_type
     writes, and setup_return_v616 is one event (its windows, after the handler-entry
-    ghost, broke v6_task_saved_unless_live and v6_sve_type_needs_tif_sve).  Slow: a native
-    build (about 7 CPU-s of search)."""
+    ghost, broke v6_task_saved_unless_live and v6_sve_type_needs_tif_sve); signal_sme_frame,
+    sigreturn_sme_paths and sigreturn_sme_copies (rt_sigreturn's windows by the frame's
+    flags) hold too.  Slow: a native build (about 11 CPU-s of search)."""
     from checker.lemma_states import LEMMA_PREFIX, lemmas_on_reachable_states
     inst = Instance(Config(cpus=1, tasks=1, vmm_threads=0, vcpus=0, sme=True, vhe=False,
                            events=("signal",)), get_variant("v6.16-ptrace-fixes"))
