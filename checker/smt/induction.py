@@ -46,7 +46,7 @@ from checker.smt.bmc import extract, make_trace, replay
 from checker.smt.encode import Encoding, Frame, StepEnc
 from checker.trace import Trace
 from checker.value_sets import value_sets
-from model.dsl import all_of, any_of
+from model.dsl import any_of
 from properties.lemmas import lemmas_for
 
 ENGINE = "smt-induction"
@@ -225,13 +225,16 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
                           lambda f, e=expr: enc.pred(e, f)))
     sets = value_sets(inst.layout, inst.actions)
     if sets:
-        reachable_values = all_of(
-            any_of(inst.layout.vars[i].eq(x) for x in sorted(vs)) for i, vs in sets.items())
+        # One conjunct per variable, checked one query each as `coherence` is: on v6.16 SME
+        # with signals the whole conjunction got no answer in 300 s, its 32 parts were
+        # unsat in 23 s (README, "Proofs").
+        per_var = [any_of(inst.layout.vars[i].eq(x) for x in sorted(vs))
+                   for i, vs in sets.items()]
         state_obs.append((Obligation(
             "value_sets", "encoding",
             "each variable holds only values the configuration's statements can produce "
             f"(static analysis, {len(sets)} variables restricted)"),
-            lambda f, e=reachable_values: enc.pred(e, f)))
+            lambda f, es=per_var: [enc.pred(e, f) for e in es]))
     if bits:
         state_obs.append((Obligation(
             "coherence", "encoding",
