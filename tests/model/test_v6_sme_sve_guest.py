@@ -48,9 +48,12 @@ def test_v616_with_sme_and_an_sve_vcpu_holds(vhe: bool) -> None:
     assert res.stats.states == (379_320 if vhe else 356_274)
 
 
+@pytest.mark.slow
 def test_v610_with_sme_and_an_sve_vcpu_has_only_bug_17() -> None:
     """nVHE: no kernel assertion fails; no_loss in 12 steps through fpsimd_kvm_prepare()
-    (#17: the VMM's V registers lost with its stale sve_state), as without SME."""
+    (#17: the VMM's V registers lost with its stale sve_state), as without SME.  Slow (CI
+    time, 18 s): #17 itself is found in CI without SME (tests/model/test_v6_kvm.py), and
+    this configuration's code by the probe test and v6.16's explorations in this file."""
     res, _ = explore_native(Instance(Config(**SMALL), get_variant("v6.10")),
                             ["no_loss", "kernel_asserts"])
     assert res.complete and "kernel_asserts" not in res.violations

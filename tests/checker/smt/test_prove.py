@@ -146,6 +146,12 @@ def test_seed_with_lockdep_gives_kernel_asserts_cti() -> None:
 def test_k_induction() -> None:
     res = prove(Instance(Config(preemption="merged", cpus=1), get_variant("v4.17")), ALL, k=2)
     assert res.verdict == "PROVED" and res.k == 2
+
+
+@pytest.mark.slow
+def test_k_induction_of_the_seed_is_not_a_proof() -> None:
+    """Slow (CI time, 9 s): the seed's k=1 verdict is asserted in CI
+    (test_prove_cli_table_json_and_files)."""
     res = prove(Instance(Config(preemption="merged", cpus=1), get_variant("seed")), ALL, k=2)
     assert res.verdict in ("CTI", "VIOLATED")
 
