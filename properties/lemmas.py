@@ -1308,6 +1308,20 @@ def _signal_sme(S: Layout) -> dict[str, Expr]:
       data) are in no thread.sve_state / sme_state slot before the restore copies them
       there, nor (ZA) in any copy but the frame's."""
     out: dict[str, list[Expr]] = {"frame": [], "paths": [], "copies": []}
+    # the two steps' windows: every task's, so computed once for all of them
+    rwins = S.windows("sigreturn")
+    delivering = tuple(pc for _, pc, _ in S.windows("signal"))
+    entering, restoring, final, _ = _sigreturn_phases(S)
+    returning = restoring + final
+    top = max((k for k, _, _ in rwins), default=0)
+
+    def k_of(text: str) -> list[int]:
+        return [k for k, _, w in rwins if w.endswith(text)]
+
+    def pcs(lo: int, hi: int) -> tuple[str, ...]:
+        """rt_sigreturn's windows numbered lo..hi (both included) past its ghost."""
+        return tuple(pc for k, pc, _ in rwins if lo <= k <= hi and pc in returning)
+
     for t in _users(S):
         if t.sigframe is None or not isinstance(t.sigframe_sm, Var) \
                 or not isinstance(t.sigframe_za, Var):
@@ -1315,20 +1329,6 @@ def _signal_sme(S: Layout) -> dict[str, Expr]:
         f, last = t.sigframe, S.latest(t.index)
         fsv, fsm, fza = t.sigframe_sve, t.sigframe_sm, t.sigframe_za
         mine: dict[str, list[Expr]] = {g: [] for g in out}
-        rwins = S.windows("sigreturn")
-        delivering = tuple(pc for _, pc, _ in S.windows("signal"))
-        entering, restoring, final, _ = _sigreturn_phases(S)
-        returning = restoring + final
-        top = max((k for k, _, _ in rwins), default=0)
-
-        def k_of(text: str, rwins: list = rwins) -> list[int]:
-            return [k for k, _, w in rwins if w.endswith(text)]
-
-        def pcs(lo: int, hi: int, rwins: list = rwins,
-                returning: tuple = returning) -> tuple[str, ...]:
-            """rt_sigreturn's windows numbered lo..hi (both included) past its ghost."""
-            return tuple(pc for k, pc, _ in rwins if lo <= k <= hi and pc in returning)
-
         # the frame
         mine["frame"].append(implies(t.in_handler.eq(0) & ~_pc_in(t, delivering),
                             fsm.eq(0) & fza.eq(0) & t.sigframe_zadata.eq(S.ZERO)))
