@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
+import pickle
+import sys
+import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
+import model.ctx
 from model.config import Config
 from model.dsl import Action, Assert, Check, Domain, Expr, ModelError, Var, walk_stmts
 from model.state import Layout
 from model.steps import SplitPlan, build_actions, split_plan
 from model.variant import Variant
+from model.variants import variants as builtin_variants
 from properties.fp import (
     GUARDS,
     INVARIANTS,
@@ -27,8 +33,10 @@ from properties.locking import LOCKING_RULES, property_of
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@cache
 def model_fingerprint() -> str:
-    """A hash of the model's and properties' source: traces record it to detect staleness."""
+    """A hash of the model's and properties' source: traces record it to detect staleness.
+    Computed once per process (the source does not change under a running checker)."""
     h = hashlib.sha256()
     for folder in ("model", "properties"):
         for p in sorted((ROOT / folder).rglob("*.py")):
@@ -146,17 +154,65 @@ def _build(config: Config, variant: Variant) -> tuple[Layout, tuple[Action, ...]
     if hit is not None:
         _BUILDS.move_to_end(key)
         return hit[1], hit[2]
-    features = frozenset(variant.option("state_features", ()))
-    # Two builds: the first finds where steps may be preempted (model.steps.split_plan),
-    # the second has a program point for each and splits the steps there.
-    plan = (split_plan(config, features, variant)
-            if config.preemption == "split" else SplitPlan())
-    layout = plan.layout(config, features)
-    actions = tuple(build_actions(layout, variant, plan=plan))
-    _BUILDS[key] = (variant, layout, actions)
+    disk = _disk_path(config, variant)
+    built = _disk_load(disk) if disk is not None else None
+    if built is None:
+        features = frozenset(variant.option("state_features", ()))
+        # Two builds: the first finds where steps may be preempted (model.steps.split_plan),
+        # the second has a program point for each and splits the steps there.
+        plan = (split_plan(config, features, variant)
+                if config.preemption == "split" else SplitPlan())
+        layout = plan.layout(config, features)
+        built = (layout, tuple(build_actions(layout, variant, plan=plan)))
+        if disk is not None:
+            _disk_store(disk, built)
+    _BUILDS[key] = (variant, *built)
     while len(_BUILDS) > BUILD_CACHE_SIZE:
         _BUILDS.popitem(last=False)
-    return layout, actions
+    return built
+
+
+# A build cache on disk, shared by processes: on when the environment variable names a
+# directory.  The test suite sets it for its session (tests/conftest.py): its two xdist
+# processes built the same 101 configurations each (30 CPU-s), and loading a pickled build
+# is about 6x faster than building it.  Off by default for the CLI, which builds once.
+# Only built-in variants are stored (a variant derived in a test or a user's file may
+# reuse a built-in's name with other functions), and only builds with model.ctx's default
+# switches (the tests that change them also patch model.ctx's functions); the key has the
+# model's source hash, the Python version, the variant's name and the configuration.
+BUILD_CACHE_ENV = "FPCHECK_BUILD_CACHE"
+
+
+def _disk_path(config: Config, variant: Variant) -> Path | None:
+    folder = os.environ.get(BUILD_CACHE_ENV)
+    if (not folder or builtin_variants().get(variant.name) is not variant
+            or not model.ctx.REPLAY_IRQS or model.ctx.CHECK_IRQ_REPLAY):
+        return None
+    ident = repr((model_fingerprint(), sys.version, variant.name, config))
+    return Path(folder) / (hashlib.sha256(ident.encode()).hexdigest()[:32] + ".pickle")
+
+
+def _disk_load(path: Path) -> tuple[Layout, tuple[Action, ...]] | None:
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except (OSError, EOFError, pickle.UnpicklingError):
+        return None  # not there yet, or unreadable: build it
+
+
+def _disk_store(path: Path, built: tuple[Layout, tuple[Action, ...]]) -> None:
+    """Written whole or not at all: a temporary file renamed into place (two processes
+    storing the same build write the same bytes)."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(built, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except (OSError, pickle.PicklingError, RecursionError):
+        if tmp is not None:  # a cache that cannot be written is only slower
+            Path(tmp).unlink(missing_ok=True)
 
 
 def _serialise(x: object, out: list[str]) -> None:
