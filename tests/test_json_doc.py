@@ -61,7 +61,9 @@ def test_bmc_and_prove_fields_documented(tmp_path, capsys) -> None:
                "--out", str(tmp_path))
     assert not _undocumented(out, "bmc", ("config", "no_loss", "no_leak", "kernel_asserts",
                                           *out["runs"][0]["properties"]))
-    out = _run(capsys, "prove", "--cpus", "1", "--nvhe", "--json", "--out", str(tmp_path))
+    # No user task: the same rows and failures (a VIOLATED seed) as with one, 40% of the time
+    out = _run(capsys, "prove", "--cpus", "1", "--tasks", "0", "--nvhe", "--json", "--out",
+               str(tmp_path))
     assert not _undocumented(out, "prove", ("config",))
 
 
