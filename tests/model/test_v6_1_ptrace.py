@@ -42,7 +42,8 @@ STREAMING = {"T0.svcr.SM": "1", "T0.TIF_SME": "1", "T0.sve_state.v": "T0",
              "T0.sve_state.zhi": "T0", "T0.sve_state.p": "T0", "ghost.T0.sm": "1",
              "ghost.T0.zhi_written": "1", "ghost.T0.p_written": "1"}
 COUNTEREXAMPLES = Path(__file__).resolve().parents[2] / "counterexamples"
-T_ZHI = COUNTEREXAMPLES / "v6.1-ssve-fpsimd-zhi-no_loss-vhe-c1t2v0m0-sve-sme-preempt-explicit-bfs.json"
+T_ZHI = COUNTEREXAMPLES / ("v6.1-ssve-fpsimd-zhi-no_loss-vhe-c1t2v0m0-sve-sme-preempt"
+                           "-explicit-bfs.json")
 
 
 def probe(variant: str = "v6.1", **extra) -> Probe:
