@@ -90,6 +90,11 @@ in the tree above), beside those v6.py lists as kept from 2018:
   task's VL: sve_alloc(target, true), fpsimd_sync_to_sve(), TIF_SVE, copy,
   fpsimd_flush_task_state(): no fp_type before v6.2), the register helpers and
   sve_alloc/fpsimd_to_sve.
+
+The tracer's other NT_ARM_SVE/NT_ARM_SSVE writes (events ptrace_sve_fpsimd,
+ptrace_sve_nodata, ptrace_sve_vl: an FPSIMD-format payload, a header without data, a
+header VL) are v6.1's whole sve_set_common() (`model.variants.v6_1_sme.sve_set_common_v61`,
+with and without SME; with a full payload at the tracee's VL it is the same as sve_set).
 """
 
 from __future__ import annotations
