@@ -141,6 +141,10 @@ def test_nodata_p_ghost_like_v68(streaming: bool, after: str) -> None:
     st = write("v6.1", True, "nodata", config={"sme": True}, **pre)
     assert st["ghost.T0.p_written"] == after and st["T0.sve_state.p"] == "0"
     assert st["ghost.T0.exec_zero"] == ("0" if streaming else "1")
+    # the code keeps uw.fpsimd_state's FPSR where entering streaming mode resets it: v6.10's
+    # header-only FPSR finding (counterexamples/README.md), which explore shows on v6.1 too
+    # (no_loss, 5 steps, `--sve --sme --event ptrace_sve_nodata`)
+    assert st["T0.uw.fpsr"] == "T0"
 
 
 def test_header_vl_runs_v61s_vec_set_vector_length_first() -> None:
