@@ -187,6 +187,29 @@ def test_v61_header_only_nt_arm_sve_loses_a_tif_sve_tracees_z() -> None:
     assert not replay(trace, build_instance(trace, "v6.16-ptrace-fixes", {})).reproduces
 
 
+@pytest.mark.slow
+def test_v61_ssve_header_svl_without_tif_sme_warns_on_the_save() -> None:
+    """The NT_ARM_SSVE finding (counterexamples/README.md, the v6.1-ssve row: v6.1's write
+    sets SVCR.SM but not TIF_SME) with a header SVL (events ptrace_sve_vl, sme_set_vl):
+    4 steps to the symptom 5d0a8d2fba50's message names ("inconsistent register sizes when
+    saving state"): the tracee's reload enters streaming mode without sme_set_vq() and a
+    softirq's fpsimd_save() WARNs on the SVL (kernel_asserts).  With 5d0a8d2fba50's
+    TIF_SME (counterexamples/probes_v61.py) the steps replay without the WARN.  Slow (6.4 s
+    with a cold native build, 1.3 s warm): `python -m checker explore --variant v6.1 --sve
+    --sme --sme-vls 128,256 --event sme_set_vl --event ptrace_sve_vl --cpus 1 --tasks 2
+    --vcpus 0 --vmm-threads 0 --kconfig preempt --preemption merged --vhe --stop-early
+    --property kernel_asserts` (1,777 states)."""
+    from model.variants import load_variant_file
+    cfg = Config(**SVE, sme=True, sme_vls=(128, 256), events=("sme_set_vl", "ptrace_sve_vl"))
+    res, _ = explore_native(Instance(cfg, get_variant("v6.1")), ["kernel_asserts"],
+                            stop_early=True, workers=1)
+    trace = res.violations["kernel_asserts"]
+    assert len(trace.steps) == 4 and trace.steps[1].action.startswith("ptrace_ssve_set_vl")
+    assert "sve_get_vl() != vl" in trace.violation
+    probes = load_variant_file(str(COUNTEREXAMPLES / "probes_v61.py"))
+    assert not replay(trace, build_instance(trace, "probe-v6.1-ssve-tif-sme", probes)).reproduces
+
+
 # ------------------------------------------------------------------ the finding
 def test_curated_ssve_fpsimd_zhi_reproduces_on_v61_only() -> None:
     """counterexamples/v6.1-ssve-fpsimd-zhi-*: T0 writes T1's NT_ARM_SSVE with SVE data
