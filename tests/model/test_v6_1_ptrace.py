@@ -210,6 +210,20 @@ def test_v61_ssve_header_svl_without_tif_sme_warns_on_the_save() -> None:
     assert not replay(trace, build_instance(trace, "probe-v6.1-ssve-tif-sme", probes)).reproduces
 
 
+@pytest.mark.slow
+def test_v61_sve_fpsimd_payload_is_proved() -> None:
+    """`prove` of the configuration above (VHE; nVHE the same), with the existing lemmas:
+    `python -m checker prove --variant v6.1 --sve --event ptrace_sve_fpsimd --cpus 1
+    --tasks 2 --vcpus 0 --vmm-threads 0 --kconfig preempt --preemption merged --vhe
+    --jobs 1` (5.7 s; slow for CI's budget)."""
+    from checker.smt.induction import prove
+    from properties.fp import PROPERTY_NAMES
+    res = prove(Instance(Config(**SVE, events=("ptrace_sve_fpsimd",)), get_variant("v6.1")),
+                list(PROPERTY_NAMES))
+    bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
+    assert res.verdict == "PROVED", bad
+
+
 # ------------------------------------------------------------------ the finding
 def test_curated_ssve_fpsimd_zhi_reproduces_on_v61_only() -> None:
     """counterexamples/v6.1-ssve-fpsimd-zhi-*: T0 writes T1's NT_ARM_SSVE with SVE data
