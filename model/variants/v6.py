@@ -1189,7 +1189,8 @@ _GONE = ["sve_flush_cpu_state", "kvm_fpsimd_flush_cpu_state", "kvm_arch_vcpu_loa
 
 
 # The events whose steps call the version's ptrace sve_set_common() with a payload kind or
-# a header VL (model/variants/v6_ptrace.py): v6.8-v6.16 only.
+# a header VL (model/variants/v6_ptrace.py; v6.1's: model/variants/v6_1_sme.py): v6.1 and
+# v6.8-v6.16.
 PTRACE_SVE_EVENTS = ("ptrace_sve_fpsimd", "ptrace_sve_nodata", "ptrace_sve_vl")
 
 
@@ -1197,8 +1198,9 @@ def check_config(variant: Variant, config) -> str | None:  # noqa: ANN001
     """Why ``config`` is outside what the v6 variants model (None if it is not)."""
     bad = [e for e in config.events if e in PTRACE_SVE_EVENTS]
     if bad and "sve_set_common" not in variant.functions:
-        return (f"variant {variant.name}: event {bad[0]} is modelled for v6.8 to v6.16 only"
-                " (their ptrace.c sve_set_common() was read: model/variants/v6_ptrace.py)")
+        return (f"variant {variant.name}: event {bad[0]} is modelled for v6.1 and v6.8 to"
+                " v6.16 only (their ptrace.c sve_set_common() was read:"
+                " model/variants/v6_ptrace.py, model/variants/v6_1_sme.py)")
     if "ptrace_sve_nodata" in config.events and config.fpmr:
         return ("event ptrace_sve_nodata with --fpmr is not modelled: the ghost of a"
                 " header-only write that changes streaming mode says the tracee reads zero V"

@@ -90,6 +90,11 @@ in the tree above), beside those v6.py lists as kept from 2018:
   task's VL: sve_alloc(target, true), fpsimd_sync_to_sve(), TIF_SVE, copy,
   fpsimd_flush_task_state(): no fp_type before v6.2), the register helpers and
   sve_alloc/fpsimd_to_sve.
+
+The tracer's other NT_ARM_SVE/NT_ARM_SSVE writes (events ptrace_sve_fpsimd,
+ptrace_sve_nodata, ptrace_sve_vl: an FPSIMD-format payload, a header without data, a
+header VL) are v6.1's whole sve_set_common() (`model.variants.v6_1_sme.sve_set_common_v61`,
+with and without SME; with a full payload at the tracee's VL it is the same as sve_set).
 """
 
 from __future__ import annotations
@@ -501,18 +506,16 @@ EVENTS_FROM_2018 = {
 
 # --------------------------------------------------------------------- the variant
 _NEW = ["__get_cpu_fpsimd_context", "__put_cpu_fpsimd_context", "get_cpu_fpsimd_context",
-        "put_cpu_fpsimd_context", "have_cpu_fpsimd_context"]
+        "put_cpu_fpsimd_context", "have_cpu_fpsimd_context",
+        # ptrace's FPSIMD-format NT_ARM_SSVE write (gone in v6.2, baa8515281b3)
+        "fpsimd_force_sync_to_sve"]
 
 # v6.8/v6.9 functions v6.1 does not have (kernel-mode state, fpsimd_kvm_prepare(), the
 # renamed save): removed so that a stray call is a build error.
 _GONE = ["fpsimd_save_user_state", "fpsimd_load_kernel_state", "fpsimd_save_kernel_state",
          "fpsimd_thread_switch_save_prev", "fpsimd_thread_switch_to_kernel_neon",
          "fpsimd_thread_switch_fixup_foreign", "fpsimd_kvm_prepare",
-         "syscall_kernel_neon_end", "forget_dead_kernel_state", "kvm_run_kernel_neon_end",
-         # v6.8-v6.16's ptrace sve_set_common() with payload kinds and header VLs (the
-         # events ptrace_sve_fpsimd/_nodata/_vl, model/variants/v6_ptrace.py): v6.1's
-         # ptrace.c was not read for them
-         "sve_set_common"]
+         "syscall_kernel_neon_end", "forget_dead_kernel_state", "kvm_run_kernel_neon_end"]
 
 
 def check_config(variant: Variant, config) -> str | None:  # noqa: ANN001
@@ -552,6 +555,10 @@ def make_v61(v68: Variant) -> Variant:
         "ssve_set": v6_1_sme.ssve_set_v61,
         "za_set": v6_1_sme.za_set_v61,
         "za_set_at_vl": v6_1_sme.za_set_at_vl_v61,
+        # the tracer's payload-kind and header-VL writes (events ptrace_sve_fpsimd,
+        # ptrace_sve_nodata, ptrace_sve_vl), with and without SME
+        "sve_set_common": v6_1_sme.sve_set_common_v61,
+        "fpsimd_force_sync_to_sve": v6_1_sme.fpsimd_force_sync_to_sve_v61,
         "sve_vl_check": sve_vl_check,
         "sve_set_vector_length": v6_sme._with_sme(
             sve_set_vector_length, v6_1_sme.sve_set_vector_length_sme_v61),

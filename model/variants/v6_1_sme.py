@@ -55,8 +55,11 @@ check.
   target when writing SSVE state", v6.5 cycle, added both for NT_ARM_SSVE), and
   TIF_SVE is set for NT_ARM_SSVE too ("Always enable SVE even if going into streaming
   mode"); NT_ARM_ZA (`za_set_v61`): sme_alloc() always zeroes za_state before the data.
-  The payload-kind and header-VL events of v6.8+ (ptrace_sve_fpsimd, ptrace_sve_nodata,
-  ptrace_sve_vl) stay v6.8-v6.16 only (`model.variants.v6.check_config`).
+  The payload-kind and header-VL events (ptrace_sve_fpsimd, ptrace_sve_nodata,
+  ptrace_sve_vl) run v6.1's sve_set_common() (`sve_set_common_v61`, with and without
+  SME): its FPSIMD case clears TIF_SVE and, for NT_ARM_SSVE, copies the new V into
+  sve_state (fpsimd_force_sync_to_sve(), `fpsimd_force_sync_to_sve_v61`) instead of
+  v6.8's fp_type FP_STATE_FPSIMD; with --sme they need --sve (`check_config`).
 
 Not modelled: --fpmr (v6.1 has no FPMR).  On an SME-only system (no --sve) v6.1's
 NT_ARM_SSVE write sets TIF_SVE too, after which task_fpsimd_load() would call
@@ -358,6 +361,90 @@ def ssve_set_v61(k: Ctx, target: int) -> None:
     v6_ptrace.tracer_sm_ghost(k, target, 1)
 
 
+def fpsimd_force_sync_to_sve_v61(k: Ctx, t: int) -> None:
+    """arch/arm64/kernel/fpsimd.c (v5.19-v6.1, read in v6.1): fpsimd_force_sync_to_sve(task)
+    (ptrace only, task stopped): fpsimd_to_sve(task), whatever TIF_SVE and SVCR.SM say:
+    V0-V31 from uw.fpsimd_state into the low 128 bits of each Z in sve_state, the bits
+    above 127 and P/FFR left as they are.  (v6.1's fpsimd_to_sve() returns at once
+    without system_supports_sve(); the model takes the payload events with --sme only
+    together with --sve, `check_config`.)  baa8515281b3 (v6.2) replaced its one caller,
+    sve_set_common()'s FPSIMD case, by fp_type = FP_STATE_FPSIMD; 61db0e0ba398 (v6.16)
+    removed the function."""
+    k.fpsimd_to_sve(t)
+
+
+def sve_set_common_v61(k: Ctx, target: int, sme: bool, payload: str = "sve",
+                       vl: int | None = None) -> None:
+    """arch/arm64/kernel/ptrace.c (v6.1, read in krr-io/linux-6.1.0 and compared statement
+    by statement with v6.8.0's, `model.variants.v6_ptrace.sve_set_common_v68`):
+    sve_set_common(target, ..., type) for NT_ARM_SVE (``sme`` False, ARM64_VEC_SVE) or
+    NT_ARM_SSVE (``sme`` True, ARM64_VEC_SME) on a stopped tracee (target != current),
+    with payload kind ``payload`` (`model.variants.v6_ptrace.PAYLOADS`) and header VL
+    ``vl`` (None: the tracee's).
+
+    The same order as v6.8's: vec_set_vector_length() (v6.1's: `sve_set_vector_length`
+    or, with SME, `vec_set_vector_length_v61`, which clears *current's* TIF_SME for
+    ARM64_VEC_SME), the "Enter/exit streaming mode" block if system_supports_sme(), the
+    FPSIMD-only case, the no-data/full-SVE case, fpsimd_flush_task_state(target) at
+    ``out``.  Where v6.1 differs from v6.8:
+
+    * the streaming block (`_sve_set_common_streaming_v61`) neither sme_alloc()s nor sets
+      TIF_SME for ARM64_VEC_SME (5d0a8d2fba50, v6.5 cycle, added both);
+    * FPSIMD-only case: __fpr_set(target) (v6.1's sve_sync_to_fpsimd(): TIF_SVE or
+      SVCR.SM, `sve_sync_to_fpsimd_v61`; the whole user_fpsimd_state copied in, a new
+      generation of V and FPSR/FPCR: `model.kernel.ptrace.__fpr_set`), clear TIF_SVE, and
+      for ARM64_VEC_SME fpsimd_force_sync_to_sve(target) (`fpsimd_force_sync_to_sve_v61`:
+      the new V into sve_state, its bits above 127 and P/FFR kept: zero if the block just
+      entered streaming mode, the tracee's saved streaming values if it was already
+      streaming).  No fp_type: the tracee's next task_fpsimd_load() takes the SVE format
+      from thread.svcr.SM (`task_fpsimd_load_sme_v61`), so it reloads sve_state, where
+      v6.8-v6.15 (fp_type FP_STATE_FPSIMD) load only V/FPSR/FPCR;
+    * no-data/full-SVE case: sve_alloc(target, true) (zeroed); fpsimd_sync_to_sve(target)
+      (fpsimd_to_sve() unless TIF_SVE or thread_sm_enabled(): the block has cleared SM for
+      NT_ARM_SVE, so the model's TIF_SVE-only `fpsimd_sync_to_sve` is the same; for
+      NT_ARM_SSVE SM is set and it does nothing, so it is not called); TIF_SVE set for
+      both types ("Always enable SVE even if going into streaming mode"; 045aecdfcb2e,
+      v6.5 cycle, made it ARM64_VEC_SVE only; with --sve only: `check_config`); no fp_type;
+      with data the copyin (`model.variants.v6_ptrace._tracer_regs_write`).
+
+    Not modelled, as for v6.8: -ENOMEM (the allocation failure path clears TIF_SVE), -EIO
+    (data at a VL the system does not give), partial payloads, the WARN_ON_ONCE default
+    of the type switch (unreachable).
+    Ghosts: the tracee runs with PSTATE.SM as the regset says
+    (`model.variants.v6_ptrace.tracer_sm_ghost`); a header without data: v6.8-v6.15's
+    (`model.variants.v6_ptrace._nodata_ghost_v68`), whose sources say the same in v6.1
+    (Documentation/arm64/sve.rst: "only the vector length and flags are changed (along
+    with any consequences of those changes)", and the NT_ARM_SVE/NT_ARM_SSVE mode rule;
+    sme.rst section 3: a mode switch through ptrace without register content zeroes
+    everything), so P/FFR must read zero exactly where the write changes the mode
+    (P_ZERO), as on v6.8-v6.15 (tests/model/test_p_zero.py)."""
+    tgt = k.task(target)
+    sm_before = (k.let("sm_before", tgt.svcr_sm.eq(1))
+                 if payload == "nodata" and k.config.sme else None)
+    v6_ptrace._vec_set_vector_length(k, target, sme, vl)
+    if k.config.sme:
+        _sve_set_common_streaming_v61(k, target, sme)
+    if payload == "fpsimd":
+        k.__fpr_set(target)
+        k.update_tsk_thread_flag(target, "TIF_SVE", False)
+        if sme:
+            k.fpsimd_force_sync_to_sve(target)
+        k.fpsimd_flush_task_state(target)
+        v6_ptrace.tracer_sm_ghost(k, target, 1 if sme else 0)
+        return
+    k.sve_alloc(target)
+    if not sme:
+        k.fpsimd_sync_to_sve(target)
+    if k.config.sve:
+        k.update_tsk_thread_flag(target, "TIF_SVE", True)
+    if payload == "sve":
+        v6_ptrace._tracer_regs_write(k, target)
+    k.fpsimd_flush_task_state(target)
+    v6_ptrace.tracer_sm_ghost(k, target, 1 if sme else 0)
+    if payload == "nodata":
+        v6_ptrace._nodata_ghost_v68(k, target, sme, sm_before)
+
+
 def za_set_v61(k: Ctx, target: int, data: bool = True) -> None:
     """arch/arm64/kernel/ptrace.c (v5.19-v6.4, read in v6.1): za_set() for NT_ARM_ZA at the
     tracee's SVL: vec_set_vector_length() (same VL: nothing); sve_alloc(target, false) if
@@ -404,6 +491,15 @@ def check_config(variant, config) -> str | None:  # noqa: ANN001
         return (f"variant {variant.name}: event ptrace_fpr_set with --sme needs --sve on"
                 " v6.1: its NT_ARM_SSVE write sets TIF_SVE even on a system without SVE,"
                 " a flag the model keeps only with --sve")
+    payload = [e for e in config.events if e in v6.PTRACE_SVE_EVENTS]
+    if payload and not config.sve:
+        # sve_set_common()'s NT_ARM_SSVE header-only write sets TIF_SVE, and its FPSIMD
+        # case's fpsimd_force_sync_to_sve() is fpsimd_to_sve(), a no-op in v6.1 without
+        # system_supports_sve() (the model's copies whenever SVE or SME is on)
+        return (f"variant {variant.name}: event {payload[0]} with --sme needs --sve on v6.1:"
+                " its NT_ARM_SSVE write sets TIF_SVE even on a system without SVE, a flag"
+                " the model keeps only with --sve, and v6.1's fpsimd_to_sve()/sve_to_fpsimd()"
+                " do nothing without SVE")
     if config.fpmr:
         return f"variant {variant.name}: --fpmr: v6.1 has no FPMR support (v6.9 added it)"
     return None
@@ -413,5 +509,6 @@ __all__ = ["check_config", "do_sme_acc_locked_v61",
            "el0_svc_sme_v61", "fpsimd_save_sme_v61",
            "fpsimd_signal_preserve_current_state_v61", "kvm_sme_load_block_v61",
            "kvm_sme_put_block_v61", "preserve_sve_context_v61", "sme_set_vector_length_v61",
+           "fpsimd_force_sync_to_sve_v61", "sve_set_common_v61",
            "sve_set_vector_length_sme_v61", "sve_sync_from_fpsimd_zeropad_v61",
            "sve_sync_to_fpsimd_v61", "task_fpsimd_load_sme_v61", "vec_set_vector_length_v61"]

@@ -184,7 +184,7 @@ def sve_set_common_v68(k: Ctx, target: int, sme: bool, payload: str = "sve",
                        vl: int | None = None) -> None:
     """arch/arm64/kernel/ptrace.c (v6.8-v6.15: the same function in v6.8.0, v6.10.0, v6.13.7
     and v6.14.0, compared, only a comment differs; v6.12-v6.14 reach it without SME;
-    v6.1's differs and is not modelled here):
+    v6.1's differs: `model.variants.v6_1_sme.sve_set_common_v61`):
     sve_set_common(target, ..., type) for NT_ARM_SVE (``sme`` False, ARM64_VEC_SVE) or
     NT_ARM_SSVE (``sme`` True, ARM64_VEC_SME) on a stopped tracee, with payload kind
     ``payload`` (`PAYLOADS`) and header VL ``vl`` (None: the tracee's).

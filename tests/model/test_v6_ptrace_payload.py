@@ -228,11 +228,11 @@ def test_header_vl_changes_the_svl_first() -> None:
 
 
 def test_events_are_refused_where_not_modelled() -> None:
-    """v6.1 (its ptrace.c was not read for these payloads) and --fpmr with header-only
-    writes are refused."""
-    with pytest.raises(ModelError, match="v6.8 to v6.16"):
-        Instance(Config(**{**SME_ONLY, "sme": False}, sve=True,
-                        events=("ptrace_sve_fpsimd",)), get_variant("v6.1"))
+    """v6.1 with SME but without SVE (its NT_ARM_SSVE write sets TIF_SVE, and its
+    fpsimd_to_sve() does nothing without SVE: model/variants/v6_1_sme.py `check_config`)
+    and --fpmr with header-only writes are refused."""
+    with pytest.raises(ModelError, match="needs --sve on v6.1"):
+        Instance(Config(**SME_ONLY, events=("ptrace_sve_fpsimd",)), get_variant("v6.1"))
     with pytest.raises(ModelError, match="ptrace_sve_nodata with --fpmr"):
         Instance(Config(**SME_ONLY, fpmr=True, events=("ptrace_sve_nodata",)),
                  get_variant("v6.10"))
