@@ -208,3 +208,18 @@ def test_v616_lemmas_hold_on_every_reachable_state_with_sme_signals() -> None:
     # fpsimd_update_current_state(); 373,775 before)
     assert res.complete and res.stats.states == 492_115
     assert not [n for n in res.violations if n.startswith(LEMMA_PREFIX)]
+
+
+def test_v616_ptrace_fixes_with_sme_signals_is_proved_merged() -> None:
+    """`prove` of the same configuration with --preemption merged (no preemption inside a
+    step: rt_sigreturn's windows are gone, its restores are one step), debug kernel, VHE:
+    PROVED (6.6 s; nVHE 12.7 s; the split proof takes 6-11 minutes, README)."""
+    from checker.smt.induction import prove
+
+    inst = Instance(Config(cpus=1, tasks=1, vmm_threads=0, vcpus=0, sme=True, vhe=True,
+                           preemption="merged", events=("signal",)),
+                    get_variant("v6.16-ptrace-fixes"))
+    res = prove(inst, list(PROPERTY_NAMES))
+    bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
+    assert res.verdict == "PROVED", bad
+    assert {"signal_sme_frame", "sigreturn_sme_paths"} <= {o.name for o in res.obligations}
