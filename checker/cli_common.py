@@ -25,11 +25,18 @@ from model.config import (
     parse_sme_vls,
     parse_sve_vls,
 )
+from model.ctx import MissingFunction
 from model.dsl import ModelError
 from model.events import DEFAULT_EVENTS, EVENTS
 from model.steps import inert_events
 from model.variant import Variant
-from model.variants import VariantError, get_variant, load_variant_file, user_frame
+from model.variants import (
+    VariantError,
+    get_variant,
+    load_variant_file,
+    user_frame,
+    variants,
+)
 
 EXIT_OK = 0  # all properties hold
 EXIT_VIOLATION = 1  # a property is violated (counterexample written)
@@ -231,6 +238,19 @@ def _bad_signature(variant: Variant, exc: BaseException) -> str | None:
             "give your function the same parameters")
 
 
+def _missing_function(variant: Variant, exc: MissingFunction) -> str:
+    """What asked for a function the variant lacks, and which built-in variants have it."""
+    by = f"step {exc.step}"
+    if exc.events:
+        by += f" (event {', '.join(exc.events)})"
+    having = [name for name, v in variants().items() if exc.function in v.functions]
+    fix = ("leave the event out" if exc.events else "derive the variant from one that has it"
+           if having else "add the function to the variant")
+    if having:
+        fix += f" or choose a variant that models it: {', '.join(having)}"
+    return f"{by} calls {exc.function}(), which this variant does not model; {fix}"
+
+
 def build_error(variant: Variant, exc: BaseException) -> str:
     """One line for a variant that fails to build: where (file:line and the offending
     expression, when the error passes through the user's file) and the likely fix."""
@@ -243,6 +263,8 @@ def build_error(variant: Variant, exc: BaseException) -> str:
         msg = str(exc)
         if "no truth value" in msg:
             msg += _TRUTH_HINT
+    elif isinstance(exc, MissingFunction) and exc.step is not None:
+        msg = _missing_function(variant, exc)
     elif isinstance(exc, AttributeError):
         msg = f"variant is incomplete: {exc}"
     return f"variant {variant.name} does not build: {where}{msg}"

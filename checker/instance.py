@@ -20,7 +20,6 @@ from model.state import Layout
 from model.steps import SplitPlan, build_actions, split_plan
 from model.variant import Variant
 from model.variants import variants as builtin_variants
-from model.variants.v6 import ptrace_sve_events_refused
 from properties.fp import (
     GUARDS,
     INVARIANTS,
@@ -55,9 +54,7 @@ class Instance:
 
     def __post_init__(self) -> None:
         check = self.variant.option("check_config")
-        why = ptrace_sve_events_refused(self.variant, self.config)
-        if not why and check is not None:
-            why = check(self.variant, self.config)
+        why = check(self.variant, self.config) if check is not None else None
         if not why and self.config.sve_guest and not self.variant.option("sve_guest", False):
             why = (f"variant {self.variant.name}: --sve-guest (SVE vcpus) is not modelled for"
                    " this version (v6.1 and v6.8 to v6.16; not the 2018 variants)")

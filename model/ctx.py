@@ -209,6 +209,20 @@ def _has_local_or_input(e: Expr) -> bool:
                for x in walk_exprs(e))
 
 
+class MissingFunction(AttributeError):
+    """A step called a kernel function its variant's table does not have (a 2018 variant
+    asked for code only today's kernels have, or a user's variant left one out).
+    `model.steps` fills in ``step`` and ``events`` (the configuration's events the step
+    exists for) so that the error can name what asked for the function."""
+
+    def __init__(self, variant: str, function: str) -> None:
+        super().__init__(f"variant {variant!r} has no function {function!r}")
+        self.variant = variant
+        self.function = function
+        self.step: str | None = None
+        self.events: tuple[str, ...] = ()
+
+
 class Ctx:
     """Statement builder for one step, bound to a CPU and to the task current on it."""
 
@@ -747,7 +761,7 @@ class Ctx:
     def __getattr__(self, name: str) -> Callable[..., Any]:
         fn = self.variant.functions.get(name)
         if fn is None:
-            raise AttributeError(f"variant {self.variant.name!r} has no function {name!r}")
+            raise MissingFunction(self.variant.name, name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
             if name not in self.functions:

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from model.config import Config
-from model.ctx import Ctx
+from model.ctx import Ctx, MissingFunction
 from model.dsl import (
     BOOL,
     Action,
@@ -817,7 +817,7 @@ def split_plan(config: Config, features: frozenset[str], variant: Variant,
             continue
         k = Ctx(S, variant, p["cpu"], p["task"])
         k.begin_step(guard)
-        step.run(k, p)
+        _run_step(S, step, k, p)
         if k.split_points:
             for pt, where in k.split_points.items():
                 found.setdefault(_family(step, p), {}).setdefault(pt, where)
@@ -871,7 +871,7 @@ def _build_resume(S: Layout, variant: Variant, step: Step, p: Params, whole: Exp
         guard = S.cpu[p["cpu"]].online.eq(1) & guard  # an offline CPU runs nothing
     k = Ctx(S, variant, p["cpu"], p["task"], splits=splits, resume=point, carried=carried)
     k.begin_step(whole, guard)
-    step.run(k, p)
+    _run_step(S, step, k, p)
     return (k, guard) if k.resumed else None
 
 
@@ -883,6 +883,31 @@ def resumed(S: Layout, c: int, t: int, pc: str) -> Expr:
     cpu = S.cpu[c]
     return (running(S, c, t) & at(S, t, pc) & cpu.irqs_disabled.eq(0)
             & cpu.preempt_count.eq(0) & cpu.softirq_count.eq(0) & cpu.hardirq.eq(0))
+
+
+def _run_step(S: Layout, step: Step, k: Ctx, p: Params) -> None:
+    """``step.run``; a call of a function the variant lacks is reported with the step and
+    the events it exists for (`MissingFunction`), for the CLI's one-line error."""
+    try:
+        step.run(k, p)
+    except MissingFunction as exc:
+        if exc.step is None:
+            exc.step = step.name
+            exc.events = tuple(_events_needed(S, step))
+        raise
+
+
+def _events_needed(S: Layout, step: Step) -> list[str]:
+    """The configuration's events without which ``step`` has no instance."""
+    out = []
+    for event in S.config.events:
+        try:
+            cfg = replace(S.config, events=tuple(e for e in S.config.events if e != event))
+        except ValueError:
+            continue
+        if not any(True for _ in step.params(Layout(cfg, S.features))):
+            out.append(event)
+    return out
 
 
 def inert_events(S: Layout, steps: Iterable[Step] = STEPS) -> list[str]:
@@ -941,7 +966,7 @@ def build_actions(S: Layout, variant: Variant, steps: Iterable[Step] = STEPS,
         k = Ctx(S, variant, p["cpu"], p["task"], splits=splits,
                 carried=plan.carried.get(fam))
         k.begin_step(guard)
-        step.run(k, p)
+        _run_step(S, step, k, p)
         make(step.name, step, p, guard, k, step.name)
         resumes += [(step, p, guard, pt, pc) for pt, pc in splits.items()]
     for step, p, whole, pt, pc in resumes:

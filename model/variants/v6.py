@@ -1194,18 +1194,6 @@ _GONE = ["sve_flush_cpu_state", "kvm_fpsimd_flush_cpu_state", "kvm_arch_vcpu_loa
 PTRACE_SVE_EVENTS = ("ptrace_sve_fpsimd", "ptrace_sve_nodata", "ptrace_sve_vl")
 
 
-def ptrace_sve_events_refused(variant: Variant, config) -> str | None:  # noqa: ANN001
-    """Why a variant without a modelled sve_set_common() (the 2018 variants) cannot run
-    ``config``'s payload events; every variant is asked (checker.instance.Instance), not
-    only the v6 ones (a 2018 variant with --sve failed to build instead)."""
-    bad = [e for e in config.events if e in PTRACE_SVE_EVENTS]
-    if bad and "sve_set_common" not in variant.functions:
-        return (f"variant {variant.name}: event {bad[0]} is modelled for v6.1 and v6.8 to"
-                " v6.16 only (their ptrace.c sve_set_common() was read:"
-                " model/variants/v6_ptrace.py, model/variants/v6_1_sme.py)")
-    return None
-
-
 def check_config(variant: Variant, config) -> str | None:  # noqa: ANN001
     """Why ``config`` is outside what the v6 variants model (None if it is not)."""
     if "ptrace_sve_nodata" in config.events and config.fpmr:

@@ -87,6 +87,20 @@ def test_wrong_signature_points_at_the_definition(tmp_path, capsys) -> None:
     assert code == 2 and f"{f}:5: the model calls k.kvm_arch_vcpu_put_fp(...)" in err
 
 
+def test_call_of_a_function_no_variant_has_names_the_step(tmp_path, capsys) -> None:
+    """A step reaching a function missing from the variant's table: the line names the
+    user's call, the step and the fix (no built-in variant models a misspelt name)."""
+    text = HEAD + "\n\ndef kvm_arch_vcpu_put_fp(k, vcpu):\n    k.fpsimd_saev()\n" \
+        '\n\nVARIANT = get_variant("v4.18").derive("x", "x", ' \
+        'kvm_arch_vcpu_put_fp=kvm_arch_vcpu_put_fp)\n'
+    code, f, _ = _run(tmp_path, text)
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"{f}:6: in kvm_arch_vcpu_put_fp: `k.fpsimd_saev()`" in err
+    assert "step schedule calls fpsimd_saev(), which this variant does not model;" \
+        " add the function to the variant" in err
+
+
 def test_syntax_error_has_file_line_and_debug_traceback(tmp_path, capsys) -> None:
     code, f, _ = _run(tmp_path, HEAD + 'VARIANT = get_variant("seed").derive("s", "x"\n')
     err = capsys.readouterr().err
