@@ -487,19 +487,17 @@ def check_config(variant, config) -> str | None:  # noqa: ANN001
     """Why ``config`` with SME is outside what v6.1 models (None if it is not)."""
     if not config.sme:
         return None
-    if "ptrace_fpr_set" in config.events and not config.sve:
-        return (f"variant {variant.name}: event ptrace_fpr_set with --sme needs --sve on"
-                " v6.1: its NT_ARM_SSVE write sets TIF_SVE even on a system without SVE,"
-                " a flag the model keeps only with --sve")
-    payload = [e for e in config.events if e in v6.PTRACE_SVE_EVENTS]
-    if payload and not config.sve:
-        # sve_set_common()'s NT_ARM_SSVE header-only write sets TIF_SVE, and its FPSIMD
-        # case's fpsimd_force_sync_to_sve() is fpsimd_to_sve(), a no-op in v6.1 without
-        # system_supports_sve() (the model's copies whenever SVE or SME is on)
-        return (f"variant {variant.name}: event {payload[0]} with --sme needs --sve on v6.1:"
-                " its NT_ARM_SSVE write sets TIF_SVE even on a system without SVE, a flag"
-                " the model keeps only with --sve, and v6.1's fpsimd_to_sve()/sve_to_fpsimd()"
-                " do nothing without SVE")
+    needs_sve = [e for e in config.events if e == "ptrace_fpr_set" or e in v6.PTRACE_SVE_EVENTS]
+    if needs_sve and not config.sve:
+        # Every NT_ARM_SSVE write sets TIF_SVE; sve_set_common()'s FPSIMD case also runs
+        # fpsimd_force_sync_to_sve(), i.e. fpsimd_to_sve(), a no-op in v6.1 without
+        # system_supports_sve() (the model's copies whenever SVE or SME is on).
+        why = (f"variant {variant.name}: event {needs_sve[0]} with --sme needs --sve on v6.1:"
+               " its NT_ARM_SSVE write sets TIF_SVE even on a system without SVE, a flag the"
+               " model keeps only with --sve")
+        if needs_sve[0] != "ptrace_fpr_set":
+            why += ", and v6.1's fpsimd_to_sve()/sve_to_fpsimd() do nothing without SVE"
+        return why
     if config.fpmr:
         return f"variant {variant.name}: --fpmr: v6.1 has no FPMR support (v6.9 added it)"
     return None
