@@ -30,7 +30,9 @@ Data representation
     slot) moves the bits with the token (``Retire`` changes only the token);
   - ``Assign(slot, Const latest(o))`` -- the statements `Ctx.fp_write` emits when context
     ``o`` writes its registers -- gives the slot *fresh* symbolic bits and sets the ghost
-    ``last[o, slice]`` to them (the ghost "value o last wrote");
+    ``last[o, slice]`` to them (the ghost "value o last wrote"); further slots of the same
+    slice written with that generation before the next supersede (a reset zeroing an SVE
+    vcpu's fp_regs and sve_state) get the same bits (`_Env.gen`);
   - ``Const kneon`` (kernel-mode NEON data), and with the optional events ``Const efi``
     (firmware data) and ``Const unknown`` (contents after a power loss), get fresh bits,
     not recorded in any ghost (`Layout.opaque_tokens`);
@@ -190,10 +192,15 @@ class _Env:
     bits: dict[int, z3.BitVecRef] = field(default_factory=dict)
     lbits: dict[int, z3.BitVecRef] = field(default_factory=dict)
     ghost: dict[tuple[int, str], z3.BitVecRef] = field(default_factory=dict)
+    # (owner, slice) -> the bits of the owner's generation begun in this step, once one of
+    # its slots got them: the other slots of that slice written with the same generation
+    # (before the next supersede) get the same bits, as the one write they stand for
+    # does (kvm_reset_vcpu() zeroing an SVE vcpu's fp_regs.vregs and its sve_state).
+    gen: dict[tuple[int, str], z3.BitVecRef] = field(default_factory=dict)
 
     def copy(self) -> _Env:
         return _Env(dict(self.vals), dict(self.locs), dict(self.bits), dict(self.lbits),
-                    dict(self.ghost))
+                    dict(self.ghost), dict(self.gen))
 
 
 def _merge(c: z3.BoolRef, a: dict, b: dict) -> dict:
@@ -266,6 +273,14 @@ class _ActionExec:
         j = self.fresh_count.get(kind, 0)
         self.fresh_count[kind] = j + 1
         return z3.BitVec(f"fresh{self.step}_{kind}_{j}", self.enc.width[kind])
+
+    def generation_bits(self, env: _Env, owner: int, kind: str) -> z3.BitVecRef:
+        """The bits a write of ``owner``'s latest token into a ``kind`` slot stores: fresh
+        for the first slot of a new generation, the same for the others (`_Env.gen`)."""
+        b = env.gen.get((owner, kind))
+        if b is None:
+            b = env.gen[(owner, kind)] = self.fresh(kind)
+        return b
 
     def bits_of(self, e: Expr, env: _Env, kind: str) -> z3.BitVecRef:
         enc = self.enc
@@ -344,10 +359,15 @@ class _ActionExec:
                     hand = self._handover(e)
                     owner = enc.S.latest_owner(e.value) if isinstance(e, Const) else None
                     if owner is not None:
-                        b = self.fresh(kind)
-                        env.ghost[(owner, kind)] = b
+                        b = env.ghost[(owner, kind)] = self.generation_bits(env, owner, kind)
                     else:
                         b = self.bits_of(e, env, kind)
+                        if (isinstance(e, Retire) and hand is None
+                                and enc.S.latest_owner(e.latest) is not None):
+                            # the write monitor retiring the owner's generation
+                            # (Ctx.supersede): its next write is a new generation
+                            o = enc.S.latest_owner(e.latest)
+                            env.gen = {key: x for key, x in env.gen.items() if key[0] != o}
                     if hand is not None and not var.local:
                         # A copy relabelled as another owner's latest (Ctx.copy_as_child:
                         # fork): where the source held its owner's latest, the copy is
@@ -369,7 +389,9 @@ class _ActionExec:
                 f = self.run(st.els, env.copy(), z3.And(path, z3.Not(c)))
                 env = _Env(_merge(c, t.vals, f.vals), _merge(c, t.locs, f.locs),
                            _merge(c, t.bits, f.bits), _merge(c, t.lbits, f.lbits),
-                           _merge(c, t.ghost, f.ghost))
+                           _merge(c, t.ghost, f.ghost),
+                           {key: x for key, x in _merge(c, t.gen, f.gen).items()
+                            if key in t.gen and key in f.gen})
             elif isinstance(st, Mark):
                 continue
             elif isinstance(st, Assert):

@@ -255,3 +255,39 @@ def test_fork_hands_the_parents_bits_to_the_child(monkeypatch) -> None:
     assert broken_after_fork() == z3.unsat
     monkeypatch.setattr(encode._ActionExec, "_handover", lambda self, e: None)
     assert broken_after_fork() == z3.sat
+
+
+def test_one_generation_written_to_two_slots_has_one_value(monkeypatch) -> None:
+    """kvm_reset_vcpu() of an SVE vcpu zeroes fp_regs.vregs and sve_state's Z registers:
+    one new generation of the guest's values in two V slots (`Ctx.fp_write_memory`).  The
+    encoding gives both the same bits, so coherence is preserved by every reset step from
+    a coherent state; with fresh bits per slot it was not (prove --sve-guest --event
+    vcpu_reset had a spurious coherence CTI): both slots then hold the latest token
+    with different bits."""
+    from checker.smt import encode
+
+    inst = Instance(Config.with_kconfig("preempt", preemption="merged", cpus=1, tasks=0,
+                                        vcpus=2, vmm_threads=1, sve=True, sve_guest=True,
+                                        vhe=True, events=("vcpu_reset",)),
+                    get_variant("v6.16-ptrace-fixes"))
+    resets = [aid for aid, a in enumerate(inst.actions)
+              if "kvm_reset_vcpu" in a.functions and ("vcpu", 0) in a.params]
+    assert resets
+
+    def two_values_of_one_generation() -> z3.CheckSatResult:
+        enc = Encoding(inst, bits=True)
+        pre, post = enc.frame("pre"), enc.frame("post")
+        st = enc.step(1, pre, post)
+        S = inst.layout
+        v0 = S.vcpus[0]
+        a, b = v0.fp_regs.v.index, v0.sve_state.v.index
+        g0 = S.latest(S.guest_owner(0))
+        solver = z3.Solver()
+        solver.add(enc.domain(pre), pre.vals[v0.reset_pending.index] == 1, st.constraint,
+                   z3.Or([st.sel == aid for aid in resets]), post.vals[a] == g0, post.vals[b] == g0, post.bits[a] != post.bits[b])
+        return solver.check()
+
+    assert two_values_of_one_generation() == z3.unsat
+    monkeypatch.setattr(encode._ActionExec, "generation_bits",
+                        lambda self, env, owner, kind: self.fresh(kind))
+    assert two_values_of_one_generation() == z3.sat
