@@ -284,7 +284,8 @@ def test_one_generation_written_to_two_slots_has_one_value(monkeypatch) -> None:
         g0 = S.latest(S.guest_owner(0))
         solver = z3.Solver()
         solver.add(enc.domain(pre), pre.vals[v0.reset_pending.index] == 1, st.constraint,
-                   z3.Or([st.sel == aid for aid in resets]), post.vals[a] == g0, post.vals[b] == g0, post.bits[a] != post.bits[b])
+                   z3.Or([st.sel == aid for aid in resets]), post.vals[a] == g0,
+                   post.vals[b] == g0, post.bits[a] != post.bits[b])
         return solver.check()
 
     assert two_values_of_one_generation() == z3.unsat
