@@ -119,3 +119,15 @@ def test_replay_api(traces) -> None:
     assert not res.reproduces and res.exit_code == 0 and res.replayed == len(trace.steps)
     assert res.mismatches and res.mismatches[0].var == "T0.TIF_FOREIGN_FPSTATE"
     assert get_variant("seed").name == res.variant
+
+
+def test_cti_of_an_encoding_obligation_says_why_it_cannot_be_checked(traces, tmp_path,
+                                                                     capsys) -> None:
+    """prove's `coherence` is about bits and ghosts, not a property of the model: replaying
+    its CTI is refused with that reason in one line (no list of every lemma name)."""
+    cti = edited(traces["guest_loss"], tmp_path / "coh.json",
+                 lambda d: d.update(kind="cti", property="coherence"))
+    assert main(["replay", cti, *MF]) == 2
+    err = capsys.readouterr().err
+    assert "counterexample to induction of 'coherence', an obligation of prove's SMT" in err
+    assert err.count("\n") == 1 and "lemma:" not in err
