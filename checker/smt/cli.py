@@ -66,6 +66,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="k-induction depth (default 1: plain induction)")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help="give up (exit 3) after this many seconds per hyp mode")
+    p.add_argument("--query-timeout", type=_seconds, default=None, metavar="SECONDS",
+                   help="give each solver query (a part of an obligation's initiation or "
+                        "consecution) at most this many seconds: a part that runs out makes "
+                        "its obligation unknown and the proof goes on (the table says which "
+                        "parts timed out; --timeout still bounds the whole proof)")
     p.add_argument("--no-bits", dest="bits", action="store_false",
                    help="prove about provenance tokens only (no bit vectors)")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
@@ -74,6 +79,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                    help=f"directory for CTI/counterexample files (default {DEFAULT_OUT}/)")
     p.set_defaults(func=cmd_prove)
+
+
+def _seconds(text: str) -> float:
+    """argparse type of --query-timeout: a positive finite number of seconds (argparse
+    turns the error into a one-line usage error, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return value
 
 
 def _check_positive(name: str, value: float | None, allow_zero: bool = False) -> None:
@@ -184,6 +201,12 @@ def _print_bmc(inst, res, files: dict, depth: int) -> None:  # noqa: ANN001
 
 
 # ----------------------------------------------------------------------------- prove
+def _progress(ob) -> None:  # noqa: ANN001 - induction.Obligation
+    """(--query-timeout, --jobs 1) one line on stderr per obligation as it is decided."""
+    print(f"prove: {ob.name}: consecution {ob.status('consecution')} "
+          f"({ob.seconds:.1f}s)", file=sys.stderr, flush=True)
+
+
 def cmd_prove(args: argparse.Namespace) -> int:
     from checker.smt.induction import prove
 
@@ -196,7 +219,9 @@ def cmd_prove(args: argparse.Namespace) -> int:
     insts = instances_from_args(args)
     runs, codes = [], []
     for inst in insts:
-        res = prove(inst, props, k=args.k, timeout=args.timeout, bits=args.bits, jobs=jobs)
+        res = prove(inst, props, k=args.k, timeout=args.timeout, bits=args.bits, jobs=jobs,
+                    query_timeout=args.query_timeout,
+                    progress=_progress if args.query_timeout is not None else None)
         files = {o.name: write_trace(o.trace, args.out) for o in res.failed()}
         classes = _classify(inst, res, args.out, args.timeout)
         verdict = res.verdict
@@ -214,9 +239,15 @@ def cmd_prove(args: argparse.Namespace) -> int:
             "verdict": verdict,
             "exit_code": code,
             "seconds": round(res.seconds, 3),
+            "query_timeout": args.query_timeout,
             "obligations": [
                 {"name": o.name, "kind": o.kind, "doc": o.doc, "initiation": o.initiation,
                  "consecution": o.consecution, "seconds": round(o.seconds, 3),
+                 "parts": o.part_names,
+                 "part_seconds": [None if s is None else round(s, 3)
+                                  for s in o.part_seconds],
+                 "timed_out": {case: [o.part_names[i] if i < len(o.part_names) else o.name
+                                      for i in idx] for case, idx in o.timed_out.items()},
                  "trace": files.get(o.name),
                  "trace_kind": o.trace.kind if o.trace else None,
                  **({"cti": _class_json(*classes[o.name])} if o.name in classes else {})}
@@ -315,10 +346,10 @@ def _print_prove(inst, res, files: dict, classes: dict, verdict: str) -> None:  
     how = "induction" if res.k == 1 else f"{res.k}-induction"
     print(f"\n== prove ({how}, {'bit-exact' if res.bits else 'tokens only'}), variant "
           f"{inst.variant.name}: {inst.config.describe()}")
-    rows = [(o.name, o.kind, o.initiation, o.consecution, f"{o.seconds:.2f}s",
-             " ".join(o.doc.split())) for o in res.obligations]
+    rows = [(o.name, o.kind, o.status("initiation"), o.status("consecution"),
+             f"{o.seconds:.2f}s", " ".join(o.doc.split())) for o in res.obligations]
     print(tabulate(rows, headers=("property or lemma", "kind", "initiation", "consecution",
-                                  "time", "reason"), maxcolwidths=[None] * 5 + [70]))
+                                  "time", "reason"), maxcolwidths=[None, None, 30, 30, None, 60]))
     if verdict == "CTI" and any(c.reachable is None and (c.lemma is None or c.lemma.holds is None)
                                 and c.real_bug is None for c, _ in classes.values()):
         verdict = "UNKNOWN"

@@ -493,6 +493,11 @@ class Encoding:
         consecution slot by slot, which z3 answered about twice as fast as the whole
         conjunction at once (each query's negation is one slot's disjunction; ARCHITECTURE,
         "What answers those configurations")."""
+        return [part for _, part in self.coherence_named_parts(f)]
+
+    def coherence_named_parts(self, f: Frame) -> list[tuple[str, z3.BoolRef]]:
+        """`coherence_parts` with a name each (the slot's variable, or the fork ghost's
+        slice and parent), for `prove`'s report of the parts that timed out."""
         if not self.bits:
             return []
         out = []
@@ -501,10 +506,10 @@ class Encoding:
             cs = [z3.Implies(x == self.S.ZERO, f.bits[idx] == 0)]
             for o in self.owners:
                 cs.append(z3.Implies(x == self.S.latest(o), f.bits[idx] == f.ghost[(o, kind)]))
-            out.append(z3.And(cs))
+            out.append((self.S.vars[idx].name, z3.And(cs)))
         return out + self._fork_ghost_parts(f)
 
-    def _fork_ghost_parts(self, f: Frame) -> list[z3.BoolRef]:
+    def _fork_ghost_parts(self, f: Frame) -> list[tuple[str, z3.BoolRef]]:
         """(event fork, --preemption split) While a parent is paused inside _do_fork()
         after the copy's first handover of a slice to the child and before
         wake_up_new_task() (the child slot not yet created), the child's last written bits
@@ -537,8 +542,9 @@ class Encoding:
                     continue
                 at = self.pred(Or(tuple(p.pc.eq(pc) for pc in pcs)) if len(pcs) > 1
                                else p.pc.eq(pcs[0]), f)
-                out.append(z3.Implies(z3.And(at, f.vals[child.created.index] == 0, held),
-                                      f.ghost[(child.index, kind)] == f.ghost[(p.index, kind)]))
+                out.append((f"fork ghost {kind} of {p.name}",
+                            z3.Implies(z3.And(at, f.vals[child.created.index] == 0, held),
+                                       f.ghost[(child.index, kind)] == f.ghost[(p.index, kind)])))
         return out
 
     def no_loss_bits(self, f: Frame) -> z3.BoolRef:

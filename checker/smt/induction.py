@@ -35,6 +35,7 @@ import multiprocessing
 import signal
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -64,10 +65,36 @@ class Obligation:
     consecution: str = "-"  # ok | FAIL | unknown
     seconds: float = 0.0
     trace: Trace | None = None  # a CTI or a counterexample
+    # The queries behind the verdicts: a state obligation is checked one query per
+    # conjunct ("part": a slot of `coherence`, a variable of `value_sets`, else the whole
+    # formula), a step obligation one query.  Per consecution part its seconds (None: not
+    # checked, after a sat part), and per case the indices of the parts whose query hit
+    # the per-query timeout (`prove(query_timeout=...)`), which makes the case unknown.
+    part_names: list[str] = field(default_factory=list)
+    part_seconds: list[float | None] = field(default_factory=list)
+    timed_out: dict[str, list[int]] = field(
+        default_factory=lambda: {"initiation": [], "consecution": []})
+    query_timeout: float | None = None
 
     @property
     def ok(self) -> bool:
         return self.initiation in ("ok", "n/a") and self.consecution == "ok"
+
+    def status(self, case: str) -> str:
+        """The table's text for ``case`` (initiation or consecution): its verdict, and for
+        an unknown one the parts that timed out, e.g. "unknown (2 of 25 parts timed out
+        at 300 s: x, y)"."""
+        verdict = getattr(self, case)
+        parts = self.timed_out[case]
+        if verdict != "unknown" or not parts:
+            return verdict
+        total = len(self.part_names)
+        if total <= 1:
+            return f"unknown (timed out at {self.query_timeout:g} s)"
+        names = [self.part_names[i] for i in parts if i < total]
+        shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+        return (f"unknown ({len(parts)} of {total} parts timed out at "
+                f"{self.query_timeout:g} s: {shown})")
 
 
 @dataclass
@@ -150,28 +177,33 @@ class QuerySolver:
         return self._model
 
 
-def _check(solver: QuerySolver, query: z3.BoolRef, deadline: float | None
-           ) -> z3.CheckSatResult:
-    if deadline is None:
-        return solver.check(query)
-    left = deadline - time.perf_counter()
-    if left <= 0:
-        return z3.unknown
-    return solver.check(query, max(1, int(left * 1000)))
+def _check(solver: QuerySolver, query: z3.BoolRef, deadline: float | None,
+           query_timeout: float | None = None) -> tuple[z3.CheckSatResult, bool]:
+    """Check ``query`` within the global ``deadline`` and its own ``query_timeout``
+    (seconds, each None for none): the result, and whether the query timeout (not the
+    deadline) was what stopped it (unknown)."""
+    left = None if deadline is None else deadline - time.perf_counter()
+    if left is not None and left <= 0:
+        return z3.unknown, False
+    if left is not None and (query_timeout is None or left < query_timeout):
+        return solver.check(query, max(1, int(left * 1000))), False
+    if query_timeout is None:
+        return solver.check(query), False
+    r = solver.check(query, max(1, int(query_timeout * 1000)))
+    return r, r == z3.unknown
 
 
-def _parts(ob: z3.BoolRef | list[z3.BoolRef]) -> list[z3.BoolRef]:
-    """A state obligation is one formula or a list of conjuncts (`Encoding.coherence_parts`)."""
-    return ob if isinstance(ob, list) else [ob]
+Parts = list[tuple[str, z3.BoolRef]]  # a state obligation's conjuncts, each with a name
 
 
-def _check_parts(solver: QuerySolver, ob: z3.BoolRef | list[z3.BoolRef],
-                 deadline: float | None) -> z3.CheckSatResult:
-    """Is some conjunct of ``ob`` false in a model of ``solver``?  One query per conjunct
-    (the model of the first sat one is the solver's); unsat when every conjunct holds."""
-    for part in _parts(ob):
-        r = _check(solver, z3.Not(part), deadline)
-        if r != z3.unsat:
+def _parts(ob: Parts) -> list[z3.BoolRef]:
+    return [f for _, f in ob]
+
+
+def _worst(results: list[z3.CheckSatResult]) -> z3.CheckSatResult:
+    """An obligation's result from its parts': sat if one is, else unknown if one is."""
+    for r in (z3.sat, z3.unknown):
+        if r in results:
             return r
     return z3.unsat
 
@@ -198,16 +230,24 @@ def _model_errors(st: StepEnc) -> list[z3.BoolRef]:
 
 def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None = None,
           bits: bool = True, lemmas: dict[str, tuple[str, object]] | None = None,
-          jobs: int = 1) -> ProveResult:
+          jobs: int = 1, query_timeout: float | None = None,
+          progress: Callable[[Obligation], None] | None = None) -> ProveResult:
     """Prove ``props`` (names of properties) by k-induction with the variant's lemmas.
 
     ``lemmas`` overrides the lemma set: name -> (reason, model Expr).  ``jobs`` > 1 checks
     the consecution queries in that many forked processes (`_consecution`); the verdicts
-    do not depend on it."""
+    do not depend on it.  ``timeout`` is one deadline for the whole proof;
+    ``query_timeout`` (seconds) bounds each query on its own: a part whose query hits it
+    makes its obligation unknown (`Obligation.timed_out` says which parts) and the proof
+    goes on with the other parts and obligations.  A part that is sat (a CTI) decides its
+    obligation whatever its other parts give.  ``progress`` (with jobs = 1) is called
+    with each obligation's row once its consecution is decided."""
     if k < 1:
         raise ValueError("k must be at least 1")
     if jobs < 1:
         raise ValueError("jobs must be at least 1")
+    if query_timeout is not None and not query_timeout > 0:
+        raise ValueError("query_timeout must be positive")
     t0 = time.perf_counter()
     deadline = None if timeout is None else t0 + timeout
     enc = Encoding(inst, bits=bits)
@@ -219,27 +259,28 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
         if p in STEP_PROPERTIES:
             continue
         state_obs.append((Obligation(p, "property", _doc(p)),
-                          lambda f, p=p: enc.property(p, f)))
+                          lambda f, p=p: [(p, enc.property(p, f))]))
     for name, (reason, expr) in lemmas.items():
         state_obs.append((Obligation(name, "lemma", reason),
-                          lambda f, e=expr: enc.pred(e, f)))
+                          lambda f, e=expr, name=name: [(name, enc.pred(e, f))]))
     sets = value_sets(inst.layout, inst.actions)
     if sets:
         # One conjunct per variable, checked one query each as `coherence` is: on v6.16 SME
         # with signals the whole conjunction got no answer in 300 s, its 32 parts were
         # unsat in 23 s (README, "Proofs").
-        per_var = [any_of(inst.layout.vars[i].eq(x) for x in sorted(vs))
+        per_var = [(inst.layout.vars[i].name, any_of(inst.layout.vars[i].eq(x)
+                                                     for x in sorted(vs)))
                    for i, vs in sets.items()]
         state_obs.append((Obligation(
             "value_sets", "encoding",
             "each variable holds only values the configuration's statements can produce "
             f"(static analysis, {len(sets)} variables restricted)"),
-            lambda f, es=per_var: [enc.pred(e, f) for e in es]))
+            lambda f, es=per_var: [(n, enc.pred(e, f)) for n, e in es]))
     if bits:
         state_obs.append((Obligation(
             "coherence", "encoding",
             "a slot holding o's latest token holds o's last written bits; zero slots are 0"),
-            enc.coherence_parts))
+            enc.coherence_named_parts))
     step_obs: list[tuple[Obligation, object]] = []
     for p in STEP_PROPERTIES:
         if p in props:
@@ -250,6 +291,8 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
     result = ProveResult(inst, k, bits)
     result.obligations = [o for o, _ in state_obs] + [o for o, _ in step_obs]
     assume_no_viol = [fn for o, fn in step_obs]
+    for o in result.obligations:
+        o.query_timeout = query_timeout
 
     def inv(f: Frame) -> z3.BoolRef:
         return z3.And([enc.domain(f)] + [p for _, fn in state_obs for p in _parts(fn(f))])
@@ -269,7 +312,8 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
             if ob.initiation not in ("-", "ok"):
                 continue
             t = time.perf_counter()
-            r = _check_parts(base, fn(frames[i]), deadline)
+            r = _check_parts(base, fn(frames[i]), deadline, query_timeout,
+                             ob.timed_out["initiation"])
             ob.seconds += time.perf_counter() - t
             ob.initiation = _verdict(r, ob.initiation)
             if r == z3.sat and ob.trace is None:
@@ -281,7 +325,10 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
             if ob.initiation not in ("-", "ok"):
                 continue
             t = time.perf_counter()
-            r = _check(base, z3.Or(fn(steps[-1]) or [z3.BoolVal(False)]), deadline)
+            r, late = _check(base, z3.Or(fn(steps[-1]) or [z3.BoolVal(False)]), deadline,
+                             query_timeout)
+            if late and 0 not in ob.timed_out["initiation"]:
+                ob.timed_out["initiation"].append(0)
             ob.seconds += time.perf_counter() - t
             ob.initiation = _verdict(r, ob.initiation)
             if r == z3.sat and ob.trace is None:
@@ -312,60 +359,112 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
     sanity = Obligation("nonvacuous", "encoding",
                         "Inv(s) & T(s,s') is satisfiable (the proof is not vacuous)",
                         initiation="n/a")
+    sanity.query_timeout = query_timeout
     t = time.perf_counter()
-    r = _check(solver, z3.BoolVal(True), deadline)
+    r, late = _check(solver, z3.BoolVal(True), deadline, query_timeout)
     sanity.seconds = time.perf_counter() - t
     sanity.consecution = "ok" if r == z3.sat else "FAIL" if r == z3.unsat else "unknown"
+    if late:
+        sanity.timed_out["consecution"].append(0)
     result.obligations.append(sanity)
     last = frames[-1]
-    # The consecution queries, in table order: (obligation, query) per conjunct of a state
-    # obligation ("this part is false after the step") and one per step obligation ("some
-    # assertion of it fails in the step").  Each obligation's verdict is its first
-    # non-unsat query, as if they were checked in order (checking stops there when jobs=1).
-    queries: list[tuple[int, z3.BoolRef]] = []
+    # The consecution queries, in table order: (obligation, part, query) per conjunct of a
+    # state obligation ("this part is false after the step") and one per step obligation
+    # ("some assertion of it fails in the step").  An obligation's verdict is sat (a CTI,
+    # from its first sat part) if a part is sat, else unknown if a part is, else unsat.
+    queries: list[tuple[int, int, z3.BoolRef]] = []
     texts: dict[int, str] = {}
+    obs = [o for o, _ in state_obs] + [o for o, _ in step_obs]
     for n, (ob, fn) in enumerate(state_obs):
-        queries += [(n, z3.Not(part)) for part in _parts(fn(last))]
+        named = fn(last)
+        ob.part_names = [name for name, _ in named]
+        queries += [(n, j, z3.Not(part)) for j, (_, part) in enumerate(named)]
         texts[n] = (f"{ob.name} is not preserved by the last step (CTI: the first state is "
                     "not claimed reachable)")
-    for n, (_, fn) in enumerate(step_obs, start=len(state_obs)):
+    for n, (ob, fn) in enumerate(step_obs, start=len(state_obs)):
         conds = fn(steps[-1])
+        ob.part_names = [ob.name] if conds else []
         if conds:
-            queries.append((n, z3.Or(conds)))
+            queries.append((n, 0, z3.Or(conds)))
         texts[n] = ("an assertion fails in the last step from a state satisfying every lemma "
                     "(CTI: not claimed reachable)")
-    obs = [o for o, _ in state_obs] + [o for o, _ in step_obs]
-    first = _consecution(solver, queries, deadline, jobs)
+    for ob in obs:
+        ob.part_seconds = [None] * len(ob.part_names)
+
+    def record(n: int, c: Consecution) -> None:
+        ob = obs[n]
+        ob.seconds += sum(s for s in c.part_seconds.values())
+        ob.consecution = _verdict(c.result, "-")
+        ob.timed_out["consecution"] = sorted(c.timed_out)
+        for j, s in c.part_seconds.items():
+            ob.part_seconds[j] = s
+        if progress is not None:
+            progress(ob)
+
+    done = _consecution(solver, queries, deadline, jobs, query_timeout,
+                        record if jobs == 1 else None)
     for n, ob in enumerate(obs):
-        r, seconds, model = first.get(n, (z3.unsat, 0.0, None))
-        ob.seconds += seconds
-        ob.consecution = _verdict(r, "-")
-        if model is not None and ob.trace is None:
-            ob.trace = _trace(enc, model, frames, steps, ob.name, texts[n], "cti")
+        c = done.get(n)
+        if c is None:
+            ob.consecution = "ok"  # no query: a step obligation without assertions
+            continue
+        if jobs != 1:
+            record(n, c)
+        if c.model is not None and ob.trace is None:
+            ob.trace = _trace(enc, c.model, frames, steps, ob.name, texts[n], "cti")
     result.seconds = time.perf_counter() - t0
     return result
 
 
+def _check_parts(solver: QuerySolver, ob: Parts, deadline: float | None,
+                 query_timeout: float | None, timed_out: list[int]) -> z3.CheckSatResult:
+    """Is some conjunct of ``ob`` false in a model of ``solver``?  One query per conjunct,
+    up to the first sat one (whose model is the solver's); unknown if none is sat and one
+    is unknown; unsat when every conjunct holds.  Parts whose query timed out are added
+    to ``timed_out``."""
+    results = []
+    for j, part in enumerate(_parts(ob)):
+        r, late = _check(solver, z3.Not(part), deadline, query_timeout)
+        if late and j not in timed_out:
+            timed_out.append(j)
+        if r == z3.sat:
+            return r
+        results.append(r)
+    return _worst(results)
+
+
 # The forked workers' view of the parent's solver and queries (set just before the fork;
 # z3 objects cannot be pickled, so the workers inherit them instead).
-_SHARED: tuple[QuerySolver, list[tuple[int, z3.BoolRef]], float | None] | None = None
+_SHARED: tuple[QuerySolver, list[tuple[int, int, z3.BoolRef]], float | None,
+               float | None] | None = None
 _RESULTS = {"sat": z3.sat, "unsat": z3.unsat, "unknown": z3.unknown}
+
+
+@dataclass
+class Consecution:
+    """One obligation's consecution queries: `_worst` of their results, a model of its
+    first sat part (if any), the seconds per part checked, and the parts that timed out."""
+
+    result: z3.CheckSatResult = field(default_factory=lambda: z3.unsat)
+    model: z3.ModelRef | None = None
+    part_seconds: dict[int, float] = field(default_factory=dict)
+    timed_out: set[int] = field(default_factory=set)
 
 
 def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
 
 
-def _timed_check(qi: int) -> tuple[str, float]:
-    """Query ``qi`` of `_SHARED`: its result and the seconds it took."""
+def _timed_check(qi: int) -> tuple[str, float, bool]:
+    """Query ``qi`` of `_SHARED`: its result, the seconds it took, whether it timed out."""
     assert _SHARED is not None
-    solver, queries, deadline = _SHARED
+    solver, queries, deadline, query_timeout = _SHARED
     t = time.perf_counter()
-    r = _check(solver, queries[qi][1], deadline)
-    return str(r), time.perf_counter() - t
+    r, late = _check(solver, queries[qi][2], deadline, query_timeout)
+    return str(r), time.perf_counter() - t, late
 
 
-def _worker_check(qi: int) -> tuple[int, str, float]:
+def _worker_check(qi: int) -> tuple[int, str, float, bool]:
     return (qi, *_timed_check(qi))
 
 
@@ -377,73 +476,77 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _consecution(solver: QuerySolver, queries: list[tuple[int, z3.BoolRef]],
-                 deadline: float | None, jobs: int
-                 ) -> dict[int, tuple[z3.CheckSatResult, float, z3.ModelRef | None]]:
-    """Check each (obligation, query) on ``solver`` (which holds Inv and the steps).
+def _consecution(solver: QuerySolver, queries: list[tuple[int, int, z3.BoolRef]],
+                 deadline: float | None, jobs: int, query_timeout: float | None = None,
+                 on_done: Callable[[int, Consecution], None] | None = None
+                 ) -> dict[int, Consecution]:
+    """Check each (obligation, part, query) on ``solver`` (which holds Inv and the steps).
 
-    Returns, per obligation with a query, the result of its first query (in list order)
-    that is not unsat (else unsat), the seconds spent on its queries, and, where that
-    result is sat, a model of it (a worker's model cannot cross the fork: the query is
-    checked again here for it).  With ``jobs`` = 1 the queries run in order here, and an
-    obligation's later queries are skipped once one is not unsat (as `_check_parts` does).
+    Returns, per obligation with a query, its `Consecution`: sat if one of its parts is
+    (with a model of the first such part in list order: a worker's model cannot cross the
+    fork, so that query is checked again here), else unknown if one is (a timeout), else
+    unsat.  With ``jobs`` = 1 the queries run in order here, an obligation's later parts
+    are skipped once one is sat, and ``on_done`` is called as each obligation is decided.
     With more, they run in ``jobs`` processes forked from this one: each inherits the
     shared assertions and checks the queries it is handed, one at a time; all queries are
     checked, and the result per obligation is the same.
     (Fork, not spawn: the solver and the queries are z3 objects of this process.)"""
-    results: dict[int, tuple[str, float]] = {}
+    results: dict[int, tuple[str, float, bool]] = {}
     models: dict[int, z3.ModelRef] = {}
     if jobs == 1 or len(queries) < 2:
-        done: set[int] = set()
-        for qi, (n, q) in enumerate(queries):
-            if n in done:
-                continue
-            t = time.perf_counter()
-            r = _check(solver, q, deadline)
-            results[qi] = (str(r), time.perf_counter() - t)
-            if r == z3.sat:
-                models[qi] = solver.model()
-            if r != z3.unsat:
-                done.add(n)
-    else:
-        global _SHARED
-        _SHARED = (solver, queries, deadline)
-        pool = ProcessPoolExecutor(min(jobs, len(queries)), initializer=_worker_init,
-                                   mp_context=multiprocessing.get_context("fork"))
-        try:
-            futures = [pool.submit(_worker_check, qi) for qi in range(len(queries))]
-            for fut in as_completed(futures):
-                qi, r, seconds = fut.result()
-                results[qi] = (r, seconds)
-        except BrokenProcessPool:
-            # A worker was killed from outside (e.g. by the kernel's OOM killer): the
-            # queries not answered yet are checked here, so the table is still complete.
-            lost = [qi for qi in range(len(queries)) if qi not in results]
-            print(f"prove: a --jobs worker process died (killed from outside, e.g. for "
-                  f"memory); checking its {len(lost)} unanswered queries in the main "
-                  "process", file=sys.stderr)
-            for qi in lost:
-                results[qi] = _timed_check(qi)
-        finally:
-            _SHARED = None
-            _stop_workers(pool)
-    first: dict[int, tuple[z3.CheckSatResult, float, int]] = {}
-    for qi, (n, _) in enumerate(queries):
-        if qi not in results:
-            continue
-        r, seconds = results[qi]
-        prev = first.get(n)
-        if prev is None or prev[0] == z3.unsat:
-            first[n] = (_RESULTS[r], seconds + (prev[1] if prev else 0.0), qi)
-        else:
-            first[n] = (prev[0], prev[1] + seconds, prev[2])
+        out: dict[int, Consecution] = {}
+        for qi, (n, j, q) in enumerate(queries):
+            c = out.setdefault(n, Consecution())
+            if c.result != z3.sat:
+                t = time.perf_counter()
+                r, late = _check(solver, q, deadline, query_timeout)
+                c.part_seconds[j] = time.perf_counter() - t
+                if late:
+                    c.timed_out.add(j)
+                c.result = _worst([c.result, r])
+                if r == z3.sat:
+                    c.model = solver.model()
+            last_part = qi + 1 == len(queries) or queries[qi + 1][0] != n
+            if on_done is not None and last_part:
+                on_done(n, c)
+        return out
+    global _SHARED
+    _SHARED = (solver, queries, deadline, query_timeout)
+    pool = ProcessPoolExecutor(min(jobs, len(queries)), initializer=_worker_init,
+                               mp_context=multiprocessing.get_context("fork"))
+    try:
+        futures = [pool.submit(_worker_check, qi) for qi in range(len(queries))]
+        for fut in as_completed(futures):
+            qi, r, seconds, late = fut.result()
+            results[qi] = (r, seconds, late)
+    except BrokenProcessPool:
+        # A worker was killed from outside (e.g. by the kernel's OOM killer): the
+        # queries not answered yet are checked here, so the table is still complete.
+        lost = [qi for qi in range(len(queries)) if qi not in results]
+        print(f"prove: a --jobs worker process died (killed from outside, e.g. for "
+              f"memory); checking its {len(lost)} unanswered queries in the main "
+              "process", file=sys.stderr)
+        for qi in lost:
+            results[qi] = _timed_check(qi)
+    finally:
+        _SHARED = None
+        _stop_workers(pool)
     out = {}
-    for n, (r, seconds, qi) in first.items():
-        if r == z3.sat and qi not in models:
-            # sat in a worker, so sat here: no deadline, the CTI is owed
-            if solver.check(queries[qi][1]) == z3.sat:
-                models[qi] = solver.model()
-        out[n] = (r, seconds, models.get(qi) if r == z3.sat else None)
+    first_sat: dict[int, int] = {}
+    for qi, (n, j, _) in enumerate(queries):
+        r, seconds, late = results[qi]
+        c = out.setdefault(n, Consecution())
+        c.part_seconds[j] = seconds
+        if late:
+            c.timed_out.add(j)
+        c.result = _worst([c.result, _RESULTS[r]])
+        if r == "sat":
+            first_sat.setdefault(n, qi)
+    for n, qi in first_sat.items():
+        # sat in a worker, so sat here: no deadline, the CTI is owed
+        if solver.check(queries[qi][2]) == z3.sat:
+            models[qi] = solver.model()
+        out[n].model = models.get(qi)
     return out
 
 

@@ -43,7 +43,7 @@ def test_prove_jobs_option(capsys) -> None:
         prove(Instance(Config(cpus=1), get_variant("v4.17")), ["no_loss"], jobs=0)
 
 
-def _dying_worker_check(qi: int) -> tuple[int, str, float]:
+def _dying_worker_check(qi: int) -> tuple[int, str, float, bool]:
     """A `prove --jobs` worker killed from outside (as the OOM killer would) on its
     first query."""
     if qi == 0:
