@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from model.dsl import FALSE, TRUE, Eq, Expr, Var, all_of, any_of, implies
-from model.state import P_LATEST, PCS, SIGFRAME_SNAPSHOT, Image, Layout
+from model.state import P_LATEST, PCS, SIGFRAME_SNAPSHOT, SIGSEGV_PCS, Image, Layout
 from properties.fp import _sigframe_sme_ok, p_value_ok
 
 
@@ -2326,6 +2326,17 @@ def sve_bound_state_at_its_vl(S: Layout) -> Expr:
                   for c in _cpus(S) for t in _users(S))
 
 
+def v616_killed_task_flushed(S: Layout) -> Expr:
+    """(event signal with a VL-change event: `Layout.sigreturn_can_fail`; v6.16) A task
+    killed by a failed rt_sigreturn (program points SIGSEGV, DEAD) is foreign and bound to
+    no CPU."""
+    if not S.sigreturn_can_fail:
+        return TRUE
+    return all_of(implies(_pc_in(t, SIGSEGV_PCS),
+                          t.tif_foreign.eq(1) & t.fpsimd_cpu.eq("NR_CPUS"))
+                  for t in _users(S))
+
+
 # ------------------------------------- VL changes (events sve_set_vl, sme_set_vl; v6.16)
 VL_CHANGE_STEPS = ("sve_set_vl", "sme_set_vl")
 
@@ -2788,6 +2799,13 @@ LEMMAS: tuple[Lemma, ...] = (
        "(several SVE VLs, no SVE vcpus) a CPU bound to a task's user state with TIF_SVE runs"
        " at that task's SVE VL: task_fpsimd_load() (sve_set_vq) and the SVE trap write"
        " ZCR_EL1.LEN before the bind, and a VL change flushes the binding first", V616),
+    _L(v616_killed_task_flushed,
+       "(signals with VL changes) a task killed by the SIGSEGV of a failed rt_sigreturn"
+       " (program points SIGSEGV, DEAD) is foreign and bound to no CPU: v6.16's"
+       " restore_sigframe() calls fpsimd_save_and_flush_current_state() before it reads"
+       " any FP record (fpsimd_flush_task_state(): fpsimd_cpu = NR_CPUS, TIF_FOREIGN_FPSTATE),"
+       " so the VL test fails on a flushed task, and the dying task never returns to user"
+       " space, where alone fpsimd_restore_current_state() rebinds it", V616),
     _L(vl_change_in_progress,
        "(VL changes, split) a task preempted inside its own change_live_vector_length()"
        " after the save and flush is foreign and unbound; its saved state is complete in"
