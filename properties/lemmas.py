@@ -1183,6 +1183,13 @@ def _signal_frame(S: Layout) -> dict[str, Expr]:
             if isinstance(f.zhi, Var) and fsv is not None:
                 fresh = fresh & implies(fsv.eq(0), f.zhi.eq(S.ZERO) & f.p.eq(S.ZERO))
         out["handler"].append(implies(t.in_handler.eq(1), own))
+        # (events fork, sve_set_vl, sme_set_vl: a syscall body) preempted in el0_svc()
+        # before the bookkeeping's write of syscall_body, the write of sigframe_fresh just
+        # before it has ended the freshness (model.variants.v6 syscall_entry_bookkeeping)
+        body = tuple(pc for step in ("syscall", "sigreturn") for _, pc, w in S.windows(step)
+                     if w == f"el0_svc: the write of {t.name}.syscall_body")
+        if body:
+            out["handler"].append(implies(_pc_in(t, body), t.sigframe_fresh.eq(0)))
         # (not inside el0_svc() after its SVE discard and before its bookkeeping ends the
         # freshness: the syscall ABI's Z-high/P expectations have changed, the frame not)
         out["handler"].append(implies(t.in_handler.eq(1) & ~_pc_in(t, returning)
@@ -1238,8 +1245,11 @@ def _signal_frame(S: Layout) -> dict[str, Expr]:
         # (v6.16 with SME) every window from the first record restore on follows
         # restore_sigframe()'s save and flush, and nothing rebinds the task before its
         # return to user space (the SM and fp_type writes of the restore need it)
+        # (its own windows after the flush too: with a VL-change event, the read of a
+        # record's VL test and the test, `Layout.sigreturn_can_fail`)
         first = [k for k, _, w in rwins
-                 if w.split(":")[0] in ("restore_sve_fpsimd_context", "restore_fpsimd_context")]
+                 if w.split(":")[0] in ("restore_sve_fpsimd_context", "restore_fpsimd_context",
+                                        "restore_sigframe")]
         if first and isinstance(t.sf_expect_zero, Var):
             merging = tuple(pc for k, pc, _ in rwins if k >= min(first))
         if merging and "to_save" in S.features:
@@ -2328,11 +2338,12 @@ def sve_bound_state_at_its_vl(S: Layout) -> Expr:
 
 def v616_killed_task_flushed(S: Layout) -> Expr:
     """(event signal with a VL-change event: `Layout.sigreturn_can_fail`; v6.16) A task
-    killed by a failed rt_sigreturn (program points SIGSEGV, DEAD) is foreign and bound to
-    no CPU."""
+    killed by a failed rt_sigreturn (program points SIGSEGV, DEAD), or (split) preempted
+    inside rt_sigreturn after a record's VL test failed (`_sigreturn_failing`), is
+    foreign and bound to no CPU."""
     if not S.sigreturn_can_fail:
         return TRUE
-    return all_of(implies(_pc_in(t, SIGSEGV_PCS),
+    return all_of(implies(_pc_in(t, SIGSEGV_PCS) | _sigreturn_failing(S, t),
                           t.tif_foreign.eq(1) & t.fpsimd_cpu.eq("NR_CPUS"))
                   for t in _users(S))
 
@@ -2801,7 +2812,8 @@ LEMMAS: tuple[Lemma, ...] = (
        " ZCR_EL1.LEN before the bind, and a VL change flushes the binding first", V616),
     _L(v616_killed_task_flushed,
        "(signals with VL changes) a task killed by the SIGSEGV of a failed rt_sigreturn"
-       " (program points SIGSEGV, DEAD) is foreign and bound to no CPU: v6.16's"
+       " (program points SIGSEGV, DEAD; split: also preempted inside rt_sigreturn after a"
+       " record's VL test failed) is foreign and bound to no CPU: v6.16's"
        " restore_sigframe() calls fpsimd_save_and_flush_current_state() before it reads"
        " any FP record (fpsimd_flush_task_state(): fpsimd_cpu = NR_CPUS, TIF_FOREIGN_FPSTATE),"
        " so the VL test fails on a flushed task, and the dying task never returns to user"

@@ -398,8 +398,10 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
         ob.timed_out["consecution"] = sorted(c.timed_out)
         for j, s in c.part_seconds.items():
             ob.part_seconds[j] = s
+        if c.model is not None and ob.trace is None:
+            ob.trace = _trace(enc, c.model, frames, steps, ob.name, texts[n], "cti")
         if progress is not None:
-            progress(ob)
+            progress(ob)  # (jobs 1) with its CTI, if any, already built
 
     done = _consecution(solver, queries, deadline, jobs, query_timeout,
                         record if jobs == 1 else None)
