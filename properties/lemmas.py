@@ -2348,6 +2348,32 @@ def v616_killed_task_flushed(S: Layout) -> Expr:
                   for t in _users(S))
 
 
+def v616_sigreturn_restore_passed_vl_tests(S: Layout) -> Expr:
+    """(`Layout.sigreturn_can_fail`, --preemption split) A task preempted inside one of
+    rt_sigreturn's record restores has passed the VL tests so far: its carried local
+    (sve_vl_ok, za_vl_ok; `_sigreturn_failing`) is 1 there.  The restores are the windows
+    after each "restore_sigframe: a test" (the If on err == 0, model.kernel.signal
+    unless_failed) up to the next window of restore_sigframe() or sys_rt_sigreturn()."""
+    if not S.sigreturn_can_fail:
+        return TRUE
+    inside: set[str] = set()
+    block = False
+    for _, pc, w in S.windows("sigreturn"):
+        fn = w.split(": ", 1)[0]
+        if fn in ("restore_sigframe", "sys_rt_sigreturn"):
+            block = w == "restore_sigframe: a test"
+            continue
+        if block:
+            inside.add(pc)
+    by_name = {t.name: t for t in _users(S)}
+    out = []
+    for name, var in S.carried_vars.items():
+        task, pc, key = name.split(".", 2)
+        if task in by_name and pc in inside and key.startswith(("sve_vl_ok@", "za_vl_ok@")):
+            out.append(implies(by_name[task].pc.eq(pc), var.eq(1)))
+    return all_of(out)
+
+
 # ------------------------------------- VL changes (events sve_set_vl, sme_set_vl; v6.16)
 VL_CHANGE_STEPS = ("sve_set_vl", "sme_set_vl")
 
@@ -2818,6 +2844,11 @@ LEMMAS: tuple[Lemma, ...] = (
        " any FP record (fpsimd_flush_task_state(): fpsimd_cpu = NR_CPUS, TIF_FOREIGN_FPSTATE),"
        " so the VL test fails on a flushed task, and the dying task never returns to user"
        " space, where alone fpsimd_restore_current_state() rebinds it", V616),
+    _L(v616_sigreturn_restore_passed_vl_tests,
+       "(signals with VL changes, split) a task preempted inside one of rt_sigreturn's"
+       " record restores passed the VL tests so far: restore_sigframe() runs a record's"
+       " restore only while err == 0, and each restore function's first statement is"
+       " its VL test (the carried local of the test is 1 in the restore's windows)", V616),
     _L(vl_change_in_progress,
        "(VL changes, split) a task preempted inside its own change_live_vector_length()"
        " after the save and flush is foreign and unbound; its saved state is complete in"

@@ -212,3 +212,23 @@ def test_v616_lemmas_hold_with_a_vl_change_in_a_handler() -> None:
     res = lemmas_on_reachable_states(inst)
     assert res.complete and res.stats.states == 103_845
     assert not [n for n in res.violations if n.startswith(LEMMA_PREFIX)]
+
+
+def test_v616_sme_vl_change_in_a_handler_is_proved_merged() -> None:
+    """`prove --variant v6.16-ptrace-fixes --sme --sme-vls 128,256 --event signal --event
+    sme_set_vl --cpus 1 --tasks 1 --vcpus 0 --vmm-threads 0 --preemption merged --vhe`
+    (debug kernel): PROVED (about 4 s).  Lemma v616_killed_task_flushed is what it
+    needed: without it a task killed by a failed rt_sigreturn could be bound to a CPU
+    still streaming at the other SVL (CTIs of sme_streaming_saved_as_sve and of
+    kernel_asserts, fpsimd_save_user_state()'s VL WARN); the merged signal proof without
+    VL changes is tests/model/test_v6_signal_sme.py's (slow)."""
+    from checker.smt.induction import prove
+
+    inst = Instance(Config(cpus=1, tasks=1, vmm_threads=0, vcpus=0, sme=True,
+                           sme_vls=(128, 256), vhe=True, preemption="merged",
+                           events=("signal", "sme_set_vl")),
+                    get_variant("v6.16-ptrace-fixes"))
+    res = prove(inst, list(PROPERTY_NAMES))
+    bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
+    assert res.verdict == "PROVED", bad
+    assert "v616_killed_task_flushed" in {o.name for o in res.obligations}
