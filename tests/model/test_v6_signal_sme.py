@@ -210,10 +210,13 @@ def test_v616_lemmas_hold_on_every_reachable_state_with_sme_signals() -> None:
     assert not [n for n in res.violations if n.startswith(LEMMA_PREFIX)]
 
 
+@pytest.mark.slow
 def test_v616_ptrace_fixes_with_sme_signals_is_proved_merged() -> None:
     """`prove` of the same configuration with --preemption merged (no preemption inside a
     step: rt_sigreturn's windows are gone, its restores are one step), debug kernel, VHE:
-    PROVED (6.6 s; nVHE 12.7 s; the split proof takes 6-11 minutes, README)."""
+    PROVED (6.6 s; nVHE 12.7 s; the split proof takes 6-11 minutes, README).  Slow (CI
+    time, 3.7 s): CI proves the same configuration with two SVLs and PR_SME_SET_VL, whose
+    executions include these (tests/model/test_v6_signal_vl.py)."""
     from checker.smt.induction import prove
 
     inst = Instance(Config(cpus=1, tasks=1, vmm_threads=0, vcpus=0, sme=True, vhe=True,
