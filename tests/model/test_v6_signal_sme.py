@@ -215,8 +215,8 @@ def test_v616_ptrace_fixes_with_sme_signals_is_proved_merged() -> None:
     """`prove` of the same configuration with --preemption merged (no preemption inside a
     step: rt_sigreturn's windows are gone, its restores are one step), debug kernel, VHE:
     PROVED (6.6 s; nVHE 12.7 s; the split proof takes 6-11 minutes, README).  Slow (CI
-    time, 3.7 s): CI proves the same configuration with two SVLs and PR_SME_SET_VL, whose
-    executions include these (tests/model/test_v6_signal_vl.py)."""
+    time, 3.7 s): CI proves the same configuration with two SVLs and PR_SME_SET_VL added
+    (tests/model/test_v6_signal_vl.py), the same signal code with VL changes on top."""
     from checker.smt.induction import prove
 
     inst = Instance(Config(cpus=1, tasks=1, vmm_threads=0, vcpus=0, sme=True, vhe=True,
