@@ -24,6 +24,7 @@ missing.  The same search checks the properties, so a real bug is reported as su
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from checker.explicit.compile import compile_predicate, compiled
@@ -34,6 +35,10 @@ from model.dsl import Expr, conjuncts
 
 MAX_STATES = 300_000
 LEMMA_CHECK_SECONDS = 600.0  # check_lemmas_reachable's default bound (wall time)
+# The CLI's bound on the one search that places every CTI's pre-state (wall time; its
+# --timeout when given): the reference engine's search costs minutes on the larger
+# configurations, and an unplaced lemma CTI is still settled by check_lemmas_reachable.
+CLASSIFY_SECONDS = 60.0
 
 
 @dataclass
@@ -119,35 +124,58 @@ def classify_cti(inst: Instance, cti: Trace, obligation: Expr | None,
     """Classify a CTI of ``prove`` (``obligation``: the broken state predicate, or None
     for kernel_asserts).  The search also checks the properties on the way, so a variant
     with a real bug is reported as such even when this CTI's pre-state is unreachable."""
-    target = _state(inst, cti.initial)
+    return classify_ctis(inst, [(cti, obligation)], max_states)[0]
+
+
+def classify_ctis(inst: Instance, ctis: list[tuple[Trace, Expr | None]],
+                  max_states: int = MAX_STATES, seconds: float | None = None
+                  ) -> list[CtiClass]:
+    """`classify_cti` for several CTIs with one breadth-first search (every CTI's search
+    is the same one from the initial state; only the pre-state sought differs): it stops
+    when every pre-state was met, the reachable states are exhausted, ``max_states`` were
+    stored or ``seconds`` have passed (then the unmet ones are "unknown")."""
+    deadline = None if seconds is None else time.monotonic() + seconds
+    targets = {_state(inst, cti.initial) for cti, _ in ctis}
     succ = compiled(inst).successors
     init = bytes(inst.layout.initial_state())
     parent: dict[bytes, tuple[bytes, int, tuple] | None] = {init: None}
     props = [(n, compile_predicate(e)) for n, e in inst.invariants.items()]
     bug: tuple[str, bytes, tuple | None] | None = None  # property, state, failing step
     frontier = [init]
-    found = target == init
-    while frontier and not found and len(parent) < max_states:
+    unmet = targets - {init}
+    out_of_time = False
+    while frontier and unmet and len(parent) < max_states and not out_of_time:
         nxt_frontier = []
-        for s in frontier:
+        for n_done, s in enumerate(frontier):
+            if deadline is not None and n_done % 256 == 0 and time.monotonic() > deadline:
+                out_of_time = True
+                break
             for aid, inp, nxt, viol in succ(s):
                 if viol and bug is None:
                     bug = ("kernel_asserts", s, (aid, inp))
                 if nxt in parent:
                     continue
                 parent[nxt] = (s, aid, inp)
-                if nxt == target:
-                    found = True
-                    break
+                unmet.discard(nxt)
                 if bug is None:
                     bad = next((n for n, p in props if not p(nxt)), None)
                     if bad is not None:
                         bug = (bad, nxt, None)
                 nxt_frontier.append(nxt)
-            if found:
+            if not unmet:
                 break
         frontier = nxt_frontier
-    res = CtiClass(True if found else (False if not frontier else None), len(parent),
+    exhausted = not frontier and not out_of_time
+    return [_classified(inst, cti, obligation, parent, bug, exhausted)
+            for cti, obligation in ctis]
+
+
+def _classified(inst: Instance, cti: Trace, obligation: Expr | None, parent: dict,
+                bug: tuple[str, bytes, tuple | None] | None, exhausted: bool) -> CtiClass:
+    """One CTI's class from the shared search (`classify_ctis`)."""
+    target = _state(inst, cti.initial)
+    found = target in parent
+    res = CtiClass(True if found else (False if exhausted else None), len(parent),
                    cti_steps=len(cti.steps))
     if found:
         res.trace = _real_trace(inst, cti, parent, target)

@@ -278,14 +278,19 @@ def _classify(inst, res, out: str, timeout: float | None) -> dict:  # noqa: ANN0
     """Obligation name -> (CtiClass, file of the real counterexample or None) per CTI.
     Lemma CTIs whose pre-state the bounded search could not place are settled by checking
     those lemmas on every reachable state (checker.smt.classify.check_lemmas_reachable)."""
-    from checker.smt.classify import LEMMA_CHECK_SECONDS, check_lemmas_reachable, classify_cti
+    from checker.smt.classify import (
+        CLASSIFY_SECONDS,
+        LEMMA_CHECK_SECONDS,
+        check_lemmas_reachable,
+        classify_ctis,
+    )
     from properties.lemmas import lemmas_for
 
+    ctis = [o for o in res.failed() if o.trace.kind == "cti"]
+    found = classify_ctis(inst, [(o.trace, _obligation_expr(inst, o.name)) for o in ctis],
+                          seconds=timeout or CLASSIFY_SECONDS)
     classes = {}
-    for o in res.failed():
-        if o.trace.kind != "cti":
-            continue
-        c = classify_cti(inst, o.trace, _obligation_expr(inst, o.name))
+    for o, c in zip(ctis, found, strict=True):
         c.of_lemma = o.kind == "lemma"
         classes[o.name] = c
     open_lemmas = {lem.name: lem.build(inst.layout)

@@ -68,6 +68,23 @@ def test_cti_pre_state_respects_value_sets() -> None:
     assert c.reachable is False and c.nearest and c.real_bug is None
 
 
+def test_several_ctis_are_placed_by_one_search() -> None:
+    """classify_ctis: the CTIs of one proof share one search and get the classes they get
+    one at a time; out of time, the unplaced ones are unknown (not "unreachable")."""
+    from checker.smt.classify import classify_cti, classify_ctis
+
+    inst = Instance(Config(preemption="merged", cpus=1, lockdep=False), get_variant("v4.18"))
+    res = prove(inst, ["no_loss", "no_leak"], lemmas={})
+    obs = [o for o in res.failed() if o.trace.kind == "cti"]
+    assert len(obs) >= 2
+    ctis = [(o.trace, inst.invariants.get(o.name)) for o in obs]
+    together = classify_ctis(inst, ctis)
+    alone = [classify_cti(inst, t, e) for t, e in ctis]
+    assert [(c.reachable, c.searched, c.broken, c.nearest) for c in together] == \
+        [(c.reachable, c.searched, c.broken, c.nearest) for c in alone]
+    assert all(c.reachable is None for c in classify_ctis(inst, ctis, seconds=0.0))
+
+
 def test_lemmas_checked_on_every_reachable_state(tmp_path) -> None:
     """A lemma CTI whose pre-state the bounded search cannot place is settled by checking
     the lemma itself on every reachable state: a false one comes back with a shortest
