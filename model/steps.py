@@ -25,7 +25,7 @@ the arguments for it are in the docstrings of the kernel functions the steps cal
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from model.config import Config
@@ -899,15 +899,19 @@ def _run_step(S: Layout, step: Step, k: Ctx, p: Params) -> None:
 
 def _events_needed(S: Layout, step: Step) -> list[str]:
     """The configuration's events without which ``step`` has no instance."""
-    out = []
+    return [event for event, L in _layouts_without_each_event(S)
+            if not any(True for _ in step.params(L))]
+
+
+def _layouts_without_each_event(S: Layout) -> Iterator[tuple[str, Layout]]:
+    """(event, the layout of S's configuration without it) for each of its events that
+    the others do not need (leaving it out is then no configuration: skipped)."""
     for event in S.config.events:
         try:
             cfg = replace(S.config, events=tuple(e for e in S.config.events if e != event))
         except ValueError:
             continue
-        if not any(True for _ in step.params(Layout(cfg, S.features))):
-            out.append(event)
-    return out
+        yield event, Layout(cfg, S.features)
 
 
 def inert_events(S: Layout, steps: Iterable[Step] = STEPS) -> list[str]:
@@ -922,15 +926,7 @@ def inert_events(S: Layout, steps: Iterable[Step] = STEPS) -> list[str]:
         return {(step.name, tuple(sorted(p.items()))) for step in steps for p in step.params(L)}
 
     full = instances(S)
-    out = []
-    for event in S.config.events:
-        try:
-            cfg = replace(S.config, events=tuple(e for e in S.config.events if e != event))
-        except ValueError:
-            continue
-        if instances(Layout(cfg, S.features)) == full:
-            out.append(event)
-    return out
+    return [event for event, L in _layouts_without_each_event(S) if instances(L) == full]
 
 
 def build_actions(S: Layout, variant: Variant, steps: Iterable[Step] = STEPS,

@@ -362,12 +362,13 @@ class _ActionExec:
                         b = env.ghost[(owner, kind)] = self.generation_bits(env, owner, kind)
                     else:
                         b = self.bits_of(e, env, kind)
-                        if (isinstance(e, Retire) and hand is None
-                                and enc.S.latest_owner(e.latest) is not None):
+                        retired = (enc.S.latest_owner(e.latest)
+                                   if isinstance(e, Retire) and hand is None else None)
+                        if retired is not None:
                             # the write monitor retiring the owner's generation
                             # (Ctx.supersede): its next write is a new generation
-                            o = enc.S.latest_owner(e.latest)
-                            env.gen = {key: x for key, x in env.gen.items() if key[0] != o}
+                            env.gen = {key: x for key, x in env.gen.items()
+                                       if key[0] != retired}
                     if hand is not None and not var.local:
                         # A copy relabelled as another owner's latest (Ctx.copy_as_child:
                         # fork): where the source held its owner's latest, the copy is
