@@ -208,8 +208,8 @@ def test_v610_nodata_loss_is_found() -> None:
 @pytest.mark.slow
 def test_v616_fixed_holds_with_header_only_writes() -> None:
     """v6.16-ptrace-fixes holds every property with event ptrace_sve_nodata (SME, one CPU,
-    two tasks, PREEMPT_NONE, merged): 7,651,147 states (5,257,179 before FPCR had its own
-    slice with SME; about 35 CPU-s at -O1)."""
+    two tasks, PREEMPT_NONE, merged): 8,237,204 states (7,651,147 before P_ZERO, 5,257,179
+    before FPCR had its own slice with SME; about 35 CPU-s at -O1)."""
     cfg = Config(**SME_ONLY, events=("ptrace_sve_nodata",))
     res, _ = explore_native(Instance(cfg, get_variant("v6.16-ptrace-fixes")),
                             list(PROPERTY_NAMES), workers=1)
@@ -354,8 +354,8 @@ def test_v616_holds_up_to_twice_the_leaks_length() -> None:
 @pytest.mark.slow
 def test_v616_holds_exhaustively() -> None:
     """v6.16-ptrace-fixes holds every property with event ptrace_sve_fpsimd (SME, one CPU,
-    two tasks, PREEMPT_NONE, merged): 11,148,541 states (9,447,253 before FPCR had its own
-    slice with SME; about 50 CPU-s, one worker)."""
+    two tasks, PREEMPT_NONE, merged): 12,127,605 states (11,148,541 on 31f231c, 9,447,253
+    before FPCR had its own slice with SME; about 50 CPU-s, one worker)."""
     cfg = Config(**SME_ONLY, events=("ptrace_sve_fpsimd",))
     res, _ = explore_native(Instance(cfg, get_variant("v6.16-ptrace-fixes")),
                             list(PROPERTY_NAMES), workers=1)
