@@ -3,6 +3,7 @@ multi-threaded BFS over bit-packed states (engine.c), driven from Python (explor
 
 from checker.native.build import NativeUnavailable
 from checker.native.codegen import NativeUnsupported
-from checker.native.explore import explore_native
+from checker.native.explore import Placed, explore_native, native_model, place_states
 
-__all__ = ["NativeUnavailable", "NativeUnsupported", "explore_native"]
+__all__ = ["NativeUnavailable", "NativeUnsupported", "Placed", "explore_native",
+           "native_model", "place_states"]

@@ -160,6 +160,13 @@ def _declare(dll: ctypes.CDLL) -> ctypes.CDLL:
     dll.fp_state.restype = ctypes.c_int
     dll.fp_state.argtypes = [vp, u64, p64]
     dll.fp_free.argtypes = [vp]
+    dll.fp_targets.restype = ctypes.c_int
+    dll.fp_targets.argtypes = [vp, p64, ctypes.c_int]
+    dll.fp_find.restype = ctypes.c_int64
+    dll.fp_find.argtypes = [vp, p64]
+    dll.fp_nearest.restype = ctypes.c_int
+    dll.fp_nearest.argtypes = [vp, p64, ctypes.POINTER(ctypes.c_uint16),
+                               ctypes.POINTER(ctypes.c_uint8), p64, ctypes.c_int, p64]
     dll.fp_symmetry.restype = ctypes.c_int
     dll.fp_symmetry.argtypes = [vp, ctypes.c_int]
     return dll

@@ -226,7 +226,11 @@ typedef struct ctx {
   _Atomic uint64_t table_bytes; /* the visited set's slots (part of bytes) */
   _Alignas(64) _Atomic int stop;
   int stop_reason; /* 1 user, 2 max_states, 3 model error, 4 stop early, 5 no memory or
-                      state numbers, 6 the memory bound max_bytes */
+                      state numbers, 6 the memory bound max_bytes, 7 every target stored */
+  /* States sought (fp_targets: the pre-states of prove's counterexamples to induction):
+     the search stops at the first level barrier where all of them are stored. */
+  uint64_t *targets;
+  int ntargets;
   int done;
   pthread_barrier_t bar;
   rec_t ka, chk[NCHECK], grd[NGUARD], inv[NINV], dead, err;
@@ -480,6 +484,15 @@ static int64_t lookup(ctx_t *c, const uint64_t *n, uint64_t h) {
   }
   if (c->locking) sub_unlock(&t->lock);
   return res;
+}
+
+/* Every target is stored (called at a level barrier, where no worker inserts). */
+static int all_targets_stored(ctx_t *c) {
+  for (int k = 0; k < c->ntargets; k++) {
+    const uint64_t *t = c->targets + (size_t)k * NW;
+    if (lookup(c, t, hash_state(t)) < 0) return 0;
+  }
+  return 1;
 }
 
 static int all_violated(ctx_t *c) {
@@ -799,6 +812,7 @@ static void *worker_main(void *arg) {
     if (c->workers > 1) pthread_barrier_wait(&c->bar);
     if (w->id == 0) {
       if (c->nretired) release_retired(c);
+      if (c->ntargets && all_targets_stored(c)) set_stop(c, 7);
       uint64_t cnt = atomic_load(&c->count);
       if (atomic_load(&c->stop) || cnt == c->hi) {
         c->done = 1;
@@ -967,9 +981,51 @@ int fp_state(void *h, uint64_t idx, uint64_t *out) {
   return 1;
 }
 
+/* The states the search looks for (n of them, NW words each, before fp_run; exact mode
+   only): it stops, stop reason 7, once all are stored. */
+int fp_targets(void *h, const uint64_t *t, int n) {
+  ctx_t *c = h;
+  if (c->compact || n < 1) return 0;
+  c->targets = malloc((size_t)n * NW * sizeof(uint64_t));
+  if (!c->targets) return 0;
+  memcpy(c->targets, t, (size_t)n * NW * sizeof(uint64_t));
+  c->ntargets = n;
+  return 1;
+}
+
+/* The number of state n if the search stored it, else -1 (exact mode; after fp_run). */
+int64_t fp_find(void *h, const uint64_t *n) {
+  ctx_t *c = h;
+  if (c->compact) return -1;
+  return lookup(c, n, hash_state(n));
+}
+
+/* The stored state with the fewest fields differing from t (after fp_run, exact mode):
+   field k is bits [shift[k], shift[k] + width) of word[k], masked by mask[k].  Returns
+   that number of fields (-1 without states) and the state's number in *best; ties go to
+   the lowest number, i.e. the first found in BFS order. */
+int fp_nearest(void *h, const uint64_t *t, const uint16_t *word, const uint8_t *shift,
+               const uint64_t *mask, int nf, uint64_t *best) {
+  ctx_t *c = h;
+  if (c->compact) return -1;
+  uint64_t cnt = atomic_load(&c->count), n[NW > 0 ? NW : 1];
+  int bestd = -1;
+  for (uint64_t i = 0; i < cnt && bestd != 0; i++) {
+    uint8_t *s = state_at(c, i);
+    if (!s) continue;
+    unpack_st(s, n);
+    int d = 0;
+    for (int k = 0; k < nf && (bestd < 0 || d < bestd); k++)
+      d += ((n[word[k]] ^ t[word[k]]) >> shift[k] & mask[k]) != 0;
+    if (bestd < 0 || d < bestd) { bestd = d; *best = i; }
+  }
+  return bestd;
+}
+
 void fp_free(void *h) {
   ctx_t *c = h;
   if (!c) return;
+  free(c->targets);
   for (uint64_t k = 0; k < MAXCH; k++) { free(atomic_load(&c->st[k])); free(atomic_load(&c->ln[k])); }
   for (uint64_t k = 0; k < c->nsub; k++) free(c->subs[k].slots);
   free(c->subs);

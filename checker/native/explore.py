@@ -35,13 +35,14 @@ from checker.instance import KERNEL_ASSERTS, STEP_PROPERTIES, Instance
 from checker.interp import holds, run_action
 from checker.limits import Limits
 from checker.native.build import NativeUnavailable, build_library
-from checker.native.codegen import Generated, NativeUnsupported, generate, pack
+from checker.native.codegen import Generated, NativeUnsupported, generate, pack, unpack
 from checker.por import por_tables
 from checker.trace import Step, Trace
 from model.dsl import ModelError, checks_of
 
 ROOT_PARENT = 0xFFFFFFFF
 STOP_USER, STOP_MAX, STOP_ERROR, STOP_EARLY, STOP_HARD, STOP_MEMORY = 1, 2, 3, 4, 5, 6
+STOP_TARGETS = 7  # every state sought (`place_states`) is stored
 ENGINE = "explicit-bfs"  # the trace files' engine name: the same search as the reference
 
 
@@ -176,10 +177,36 @@ def explore_native(
     if limits is not None and limits.max_states is not None:
         max_states = limits.max_states if max_states is None else min(max_states,
                                                                         limits.max_states)
-    return _search(inst, native_model(inst, pgo), properties, max_states=max_states,
-                   stop_early=stop_early, progress=progress, workers=workers,
-                   compact=compact, limits=limits, max_bytes=max_bytes, por=por,
-                   symmetry=symmetry)
+    res, _ = _search(inst, native_model(inst, pgo), properties, max_states=max_states,
+                     stop_early=stop_early, progress=progress, workers=workers,
+                     compact=compact, limits=limits, max_bytes=max_bytes, por=por,
+                     symmetry=symmetry)
+    return res, None
+
+
+@dataclass
+class Placed:
+    """Where `place_states` found one sought state, or the nearest stored one."""
+
+    path: list[tuple[int, tuple[bool, ...]]] | None  # found: (action id, inputs) from init
+    nearest: tuple[int, ...] | None = None  # not found, search complete: closest state
+    distance: int | None = None  # its number of variables differing from the sought one
+
+
+def place_states(inst: Instance, targets: list[tuple[int, ...]], properties: list[str], *,
+                 workers: int | None = None, limits: Limits | None = None,
+                 max_states: int | None = None) -> tuple[ExploreResult, list[Placed]]:
+    """A breadth-first search for ``targets`` (states as tuples of the layout's values):
+    it stops once every one is stored (so each path found is a shortest one), or at the
+    usual bounds, checking ``properties`` on the way (the result's violations).  A target
+    not found by a complete search is unreachable; it then comes with the reachable state
+    that differs from it in the fewest variables (the first such in BFS order).  Exact
+    mode, no reduction: every reachable state is stored as itself."""
+    if limits is not None and limits.max_states is not None:
+        max_states = limits.max_states if max_states is None else min(max_states,
+                                                                        limits.max_states)
+    return _search(inst, native_model(inst), properties, max_states=max_states,
+                   workers=workers, limits=limits, targets=targets)
 
 
 def _search(inst: Instance, nm: NativeModel, properties: list[str], *,
@@ -187,8 +214,11 @@ def _search(inst: Instance, nm: NativeModel, properties: list[str], *,
             progress: Callable[[Stats, int], None] | None = None,
             workers: int | None = None, compact: bool = False,
             limits: Limits | None = None, max_bytes: int | None = None,
-            por: bool = False, symmetry: bool = False) -> tuple[ExploreResult, None]:
-    """`explore_native` in the library ``nm``."""
+            por: bool = False, symmetry: bool = False,
+            targets: list[tuple[int, ...]] | None = None
+            ) -> tuple[ExploreResult, list[Placed]]:
+    """`explore_native` in the library ``nm``; with ``targets`` (exact mode, no
+    reduction) also where each of those states was found (`place_states`)."""
     gen, dll = nm.gen, nm.dll
     workers = workers or default_workers()
     # One flag per invariant (the lemmas as invariants make more than a word's worth).
@@ -222,10 +252,15 @@ def _search(inst: Instance, nm: NativeModel, properties: list[str], *,
     if symmetry:
         dll.fp_symmetry(h, 1)
     try:
-        res = _run(inst, nm, h, properties, workers, compact, progress, init, limits,
-                   symmetry)
+        if targets:
+            assert not (compact or por_on or symmetry), "targets need every state, stored"
+            flat = [w for t in targets for w in pack(gen.slots, gen.nwords, t)]
+            if not dll.fp_targets(h, (ctypes.c_uint64 * len(flat))(*flat), len(targets)):
+                raise NativeUnavailable("the native engine could not store its targets")
+        res, placed = _run(inst, nm, h, properties, workers, compact, progress, init,
+                           limits, symmetry, targets or [])
         res.por = por_on
-        return res, None
+        return res, placed
     finally:
         dll.fp_free(h)
 
@@ -233,7 +268,8 @@ def _search(inst: Instance, nm: NativeModel, properties: list[str], *,
 def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers: int,
          compact: bool, progress: Callable[[Stats, int], None] | None,
          init: tuple[int, ...], limits: Limits | None = None,
-         symmetry: bool = False) -> ExploreResult:
+         symmetry: bool = False, targets: list[tuple[int, ...]] = ()
+         ) -> tuple[ExploreResult, list[Placed]]:
     gen, dll = nm.gen, nm.dll
     actions = inst.actions
     poll = (ctypes.c_uint64 * 10)()
@@ -279,11 +315,12 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
         assert err is not None
         code, idx, aid, combo, _ = err
         raise ModelError(f"{gen.errors[code - 1]} in step {actions[aid].label}")
-    complete = expanded >= states and reason[0] not in (STOP_USER, STOP_HARD, STOP_MEMORY)
+    complete = expanded >= states and reason[0] not in (STOP_USER, STOP_HARD, STOP_MEMORY,
+                                                        STOP_TARGETS)
     stop_reason = None if complete else (
         limit_hit if reason[0] == STOP_USER and limit_hit is not None
         else {STOP_MAX: "max-states", STOP_EARLY: "stop-early", STOP_MEMORY: "max-memory",
-              STOP_HARD: "max-memory"}.get(reason[0]))
+              STOP_HARD: "max-memory", STOP_TARGETS: "targets-found"}.get(reason[0]))
     note = ""
     if reason[0] == STOP_HARD:
         note = "stopped: out of memory or of state numbers (2^32)"
@@ -453,8 +490,32 @@ def _run(inst: Instance, nm: NativeModel, h: int, properties: list[str], workers
         # As TLC: the chance that some state was wrongly taken as seen is about
         # n * (generated - n) / 2^64 with n distinct states (optimistic estimate).
         stats.miss_probability = states * max(0, transitions - states) / 2.0**64
+    placed = [_placed(gen, dll, h, t, complete, path, inputs_of) for t in targets]
     return ExploreResult(complete, stats, violations, guards, deadlock, coverage, check_cov,
-                         sites, kinds, stop_reason)
+                         sites, kinds, stop_reason), placed
+
+
+def _placed(gen: Generated, dll: ctypes.CDLL, h: int, target: tuple[int, ...],
+            complete: bool, path: Callable[[int], list[tuple[int, int]]],
+            inputs_of: Callable[[int, int], tuple[bool, ...]]) -> Placed:
+    """`Placed` for one target of a finished search (`place_states`)."""
+    words = (ctypes.c_uint64 * gen.nwords)(*pack(gen.slots, gen.nwords, target))
+    idx = dll.fp_find(h, words)
+    if idx >= 0:
+        return Placed([(aid, inputs_of(aid, combo)) for aid, combo in path(idx)])
+    if not complete:
+        return Placed(None)
+    fields = [sl for sl in gen.slots if sl.bits]
+    best = ctypes.c_uint64()
+    dist = dll.fp_nearest(h, words, (ctypes.c_uint16 * len(fields))(*[f.word for f in fields]),
+                          (ctypes.c_uint8 * len(fields))(*[f.shift for f in fields]),
+                          (ctypes.c_uint64 * len(fields))(*[(1 << f.bits) - 1
+                                                            for f in fields]),
+                          len(fields), ctypes.byref(best))
+    stored = (ctypes.c_uint64 * gen.nwords)()
+    if dist < 0 or not dll.fp_state(h, best.value, stored):
+        return Placed(None)
+    return Placed(None, unpack(gen.slots, list(stored)), dist)
 
 
 def _frontier_end(dll: ctypes.CDLL, h: int) -> int:

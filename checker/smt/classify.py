@@ -29,11 +29,14 @@ from dataclasses import dataclass, field
 
 from checker.explicit.compile import compile_predicate, compiled
 from checker.exprtext import expr_text
-from checker.instance import Instance
+from checker.instance import STEP_PROPERTIES, Instance
 from checker.trace import Step, Trace
 from model.dsl import Expr, conjuncts
 
-MAX_STATES = 300_000
+MAX_STATES = 300_000  # the reference engine's bound when the native one cannot run
+# The reference engine searches first up to this many states: most configurations a
+# proof is developed on are smaller, and settled before a compiler would have started.
+PYTHON_FIRST_STATES = 20_000
 LEMMA_CHECK_SECONDS = 600.0  # check_lemmas_reachable's default bound (wall time)
 # The CLI's bound on the one search that places every CTI's pre-state (wall time; its
 # --timeout when given): the reference engine's search costs minutes on the larger
@@ -96,9 +99,11 @@ class CtiClass:
             return self.lemma.text()
         if self.reachable is None:
             return [f"reachability of the pre-state unknown: not among the first "
-                    f"{self.searched:,} reachable states (search bound)"]
+                    f"{self.searched:,} reachable states ({self.engine} engine, search "
+                    "bound)"]
         out = [f"the pre-state is UNREACHABLE (all {self.searched:,} reachable states "
-               "searched): the lemmas are too weak, not necessarily the code"]
+               f"searched, {self.engine} engine): the lemmas are too weak, not necessarily "
+               "the code"]
         if self.broken:
             out.append("after the step, these conjuncts of the obligation are false:")
             out += [f"  {b}" for b in self.broken]
@@ -113,6 +118,7 @@ class CtiClass:
     of_lemma: bool = False
     # check_lemmas_reachable: the lemma on every reachable state (None: not run)
     lemma: LemmaCheck | None = None
+    engine: str = "python"  # the explicit engine whose search placed the pre-state
 
 
 def _state(inst: Instance, labels: dict[str, str]) -> bytes:
@@ -127,22 +133,67 @@ def classify_cti(inst: Instance, cti: Trace, obligation: Expr | None,
     return classify_ctis(inst, [(cti, obligation)], max_states)[0]
 
 
+@dataclass
+class _Placement:
+    """What one breadth-first search from the initial state found of the pre-states."""
+
+    engine: str
+    searched: int  # states stored
+    exhausted: bool  # every reachable state was stored
+    paths: dict[bytes, list[tuple[int, tuple]]]  # pre-state met -> (action id, inputs)
+    nearest: dict[bytes, bytes]  # pre-state not met (exhausted only) -> closest state
+    bug: tuple[str, Trace] | None  # a property violated on the way, shortest trace
+
+    def decided(self, targets: list[bytes]) -> bool:
+        return self.exhausted or all(t in self.paths for t in targets)
+
+
 def classify_ctis(inst: Instance, ctis: list[tuple[Trace, Expr | None]],
-                  max_states: int = MAX_STATES, seconds: float | None = None
-                  ) -> list[CtiClass]:
+                  max_states: int = MAX_STATES, seconds: float | None = None,
+                  engine: str = "auto") -> list[CtiClass]:
     """`classify_cti` for several CTIs with one breadth-first search (every CTI's search
     is the same one from the initial state; only the pre-state sought differs): it stops
-    when every pre-state was met, the reachable states are exhausted, ``max_states`` were
-    stored or ``seconds`` have passed (then the unmet ones are "unknown")."""
+    when every pre-state was met, the reachable states are exhausted, or at its bound
+    (then the unmet ones are "unknown").
+
+    ``engine`` "auto": the reference engine first, for `PYTHON_FIRST_STATES` states (a
+    small configuration is settled before a compiler would have started); if that does
+    not decide, the native engine (`checker.native.place_states`: no state bound but the
+    memory guard, ``seconds`` minus the time already spent, its build not counted),
+    else the reference engine again up to ``max_states``.  "python" / "native": that
+    engine only.  ``seconds`` bounds the searches' wall time."""
     deadline = None if seconds is None else time.monotonic() + seconds
-    targets = {_state(inst, cti.initial) for cti, _ in ctis}
+    targets = list(dict.fromkeys(_state(inst, cti.initial) for cti, _ in ctis))
+    first = max_states if engine == "python" else min(max_states, PYTHON_FIRST_STATES)
+    found = None
+    if engine != "native":
+        found = _search_python(inst, targets, first, deadline)
+    if engine != "python" and (found is None or not found.decided(targets)):
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is None or left > 0:
+            from checker.native import NativeUnavailable, NativeUnsupported
+
+            try:
+                found = _search_native(inst, targets, left)
+            except (NativeUnavailable, NativeUnsupported):
+                if engine == "native":
+                    raise
+                if first < max_states:
+                    found = _search_python(inst, targets, max_states, deadline)
+    assert found is not None
+    return [_classified(inst, cti, obligation, found) for cti, obligation in ctis]
+
+
+def _search_python(inst: Instance, targets: list[bytes], max_states: int,
+                   deadline: float | None) -> _Placement:
+    """The reference engine's breadth-first search for ``targets``."""
     succ = compiled(inst).successors
     init = bytes(inst.layout.initial_state())
     parent: dict[bytes, tuple[bytes, int, tuple] | None] = {init: None}
     props = [(n, compile_predicate(e)) for n, e in inst.invariants.items()]
     bug: tuple[str, bytes, tuple | None] | None = None  # property, state, failing step
     frontier = [init]
-    unmet = targets - {init}
+    unmet = set(targets) - {init}
     out_of_time = False
     while frontier and unmet and len(parent) < max_states and not out_of_time:
         nxt_frontier = []
@@ -152,7 +203,8 @@ def classify_ctis(inst: Instance, ctis: list[tuple[Trace, Expr | None]],
                 break
             for aid, inp, nxt, viol in succ(s):
                 if viol and bug is None:
-                    bug = ("kernel_asserts", s, (aid, inp))
+                    prop = next(iter(inst.split_violations(list(viol))))
+                    bug = (prop, s, (aid, inp))
                 if nxt in parent:
                     continue
                 parent[nxt] = (s, aid, inp)
@@ -166,29 +218,54 @@ def classify_ctis(inst: Instance, ctis: list[tuple[Trace, Expr | None]],
                 break
         frontier = nxt_frontier
     exhausted = not frontier and not out_of_time
-    return [_classified(inst, cti, obligation, parent, bug, exhausted)
-            for cti, obligation in ctis]
+    paths = {t: [(aid, inp) for _, aid, inp, _ in _hops(parent, t)]
+             for t in targets if t in parent}
+    nearest = {}
+    if exhausted:
+        for t in targets:
+            if t not in parent:
+                nearest[t] = min(parent, key=lambda s, t=t: sum(
+                    a != b for a, b in zip(s, t, strict=True)))
+    return _Placement("python", len(parent), exhausted, paths, nearest,
+                      None if bug is None else (bug[0], _path_trace(inst, parent, bug[1], bug[0],
+                                                                bug[2])))
 
 
-def _classified(inst: Instance, cti: Trace, obligation: Expr | None, parent: dict,
-                bug: tuple[str, bytes, tuple | None] | None, exhausted: bool) -> CtiClass:
+def _search_native(inst: Instance, targets: list[bytes],
+                   seconds: float | None) -> _Placement:
+    """The native engine's breadth-first search for ``targets`` (checker.native)."""
+    from checker.limits import Limits
+    from checker.native import native_model, place_states
+
+    native_model(inst)  # built (or loaded from the cache) before the clock starts
+    props = list(inst.invariants) + list(STEP_PROPERTIES)
+    res, placed = place_states(inst, [tuple(t) for t in targets], props,
+                               limits=Limits(timeout=seconds).start())
+    paths = {t: p.path for t, p in zip(targets, placed, strict=True) if p.path is not None}
+    nearest = {t: bytes(p.nearest) for t, p in zip(targets, placed, strict=True)
+               if p.nearest is not None}
+    bug = min(res.violations.items(), key=lambda kv: len(kv[1].steps), default=None)
+    return _Placement("native", res.stats.states, res.complete, paths, nearest, bug)
+
+
+def _classified(inst: Instance, cti: Trace, obligation: Expr | None,
+                found: _Placement) -> CtiClass:
     """One CTI's class from the shared search (`classify_ctis`)."""
     target = _state(inst, cti.initial)
-    found = target in parent
-    res = CtiClass(True if found else (False if exhausted else None), len(parent),
-                   cti_steps=len(cti.steps))
-    if found:
-        res.trace = _real_trace(inst, cti, parent, target)
+    path = found.paths.get(target)
+    res = CtiClass(True if path is not None else (False if found.exhausted else None),
+                   found.searched, cti_steps=len(cti.steps), engine=found.engine)
+    if path is not None:
+        res.trace = _real_trace(inst, cti, path)
         return res
-    if bug is not None:
-        res.real_bug = (bug[0], _path_trace(inst, parent, bug[1], bug[0], bug[2]))
+    res.real_bug = found.bug
     if obligation is not None and cti.steps:
         post = _state(inst, cti.steps[-1].state)
         res.broken = [expr_text(c) for c in conjuncts(obligation)
                       if not compile_predicate(c)(post)][:5]
-    if res.reachable is False:
+    best = found.nearest.get(target)
+    if res.reachable is False and best is not None:
         names = [v.name for v in inst.layout.vars]
-        best = min(parent, key=lambda s: sum(a != b for a, b in zip(s, target, strict=True)))
         res.nearest = [(names[i], inst.layout.vars[i].dom.labels[target[i]],
                         inst.layout.vars[i].dom.labels[best[i]])
                        for i in range(len(names)) if best[i] != target[i]]
@@ -219,15 +296,17 @@ def _path_trace(inst: Instance, parent: dict, s: bytes, prop: str,
                       engine="smt-induction")
 
 
-def _real_trace(inst: Instance, cti: Trace, parent: dict, target: bytes) -> Trace:
+def _real_trace(inst: Instance, cti: Trace, path: list[tuple[int, tuple]]) -> Trace:
     """The path to the pre-state followed by the CTI's own steps."""
-    steps = [Step.make(inst, inst.actions[aid], inp, nxt, [], prev)
-             for prev, aid, inp, nxt in _hops(parent, target)]
     by_key = {(a.name, a.params): i for i, a in enumerate(inst.actions)}
-    cur = target
+    hops = list(path)
     for st in cti.steps:
         aid = by_key[(st.action, tuple(sorted(st.params.items())))]
-        inp = tuple(bool(st.inputs.get(n, False)) for n in inst.actions[aid].inputs)
+        hops.append((aid, tuple(bool(st.inputs.get(n, False))
+                                for n in inst.actions[aid].inputs)))
+    steps = []
+    cur = bytes(inst.layout.initial_state())
+    for aid, inp in hops:
         nxt, viol = compiled(inst).fire(aid, cur, inp)
         steps.append(Step.make(inst, inst.actions[aid], inp, nxt, viol, cur))
         cur = bytes(nxt)

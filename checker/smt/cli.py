@@ -318,7 +318,8 @@ def _classify(inst, res, out: str, timeout: float | None) -> dict:  # noqa: ANN0
 
 
 def _class_json(c, real: str | None) -> dict:  # noqa: ANN001
-    return {"reachable": c.reachable, "states_searched": c.searched, "counterexample": real,
+    return {"reachable": c.reachable, "states_searched": c.searched, "engine": c.engine,
+            "counterexample": real,
             "real_violation": c.real_bug[0] if c.real_bug else None,
             "broken_conjuncts": c.broken,
             "lemma_on_reachable_states": None if c.lemma is None else {

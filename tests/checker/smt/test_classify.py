@@ -119,3 +119,46 @@ def test_a_reachable_lemma_cti_refutes_the_lemma_not_the_code() -> None:
     assert "7 steps" in lemma.text()[0]
     prop = CtiClass(reachable=True, searched=10, trace=[0] * 8, cti_steps=1)
     assert "real counterexample" in prop.text()[0]
+
+
+def _mid_trace_cti(inst: Instance, k: int):  # noqa: ANN202 - checker.trace.Trace
+    """A CTI whose pre-state is reachable: the state after step k of a real
+    counterexample, followed by the trace's remaining steps."""
+    import dataclasses
+
+    from checker.explicit.explore import explore_bfs
+
+    tr = explore_bfs(inst, ["no_loss"])[0].violations["no_loss"]
+    assert len(tr.steps) > k
+    return dataclasses.replace(tr, initial=tr.steps[k - 1].state, steps=tr.steps[k:],
+                               kind="cti"), len(tr.steps)
+
+
+def test_native_and_reference_placement_agree(tmp_path) -> None:
+    """The native engine's placement (checker.native.place_states) gives the classes the
+    reference engine's search gives: a reachable pre-state with a path as short, so the
+    real counterexample has the same length and replays; unreachable ones after the same
+    exhaustive count, with a nearest reachable state as near."""
+    from checker.cli_common import write_trace
+    from checker.smt.classify import classify_ctis
+    from model.variants import load_variant_file
+
+    f = tmp_path / "no_clear.py"
+    f.write_text(NO_CLEAR)
+    (variant,) = load_variant_file(str(f)).values()
+    buggy = Instance(Config(preemption="merged", cpus=1, vhe=False), variant)
+    cti, length = _mid_trace_cti(buggy, 3)
+    py, nat = (classify_ctis(buggy, [(cti, None)], engine=e)[0] for e in ("python", "native"))
+    assert (py.reachable, nat.reachable) == (True, True)
+    assert (py.engine, nat.engine) == ("python", "native")
+    assert len(py.trace.steps) == len(nat.trace.steps) == length
+    assert main(["replay", write_trace(nat.trace, str(tmp_path))]) == 1
+
+    inst = Instance(Config(preemption="merged", cpus=1, lockdep=False), get_variant("v4.18"))
+    res = prove(inst, ["no_loss", "no_leak"], lemmas={})
+    ctis = [(o.trace, inst.invariants.get(o.name)) for o in res.failed()
+            if o.trace.kind == "cti"]
+    py, nat = (classify_ctis(inst, ctis, engine=e) for e in ("python", "native"))
+    assert [(c.reachable, c.searched, c.broken, len(c.nearest)) for c in py] == \
+        [(c.reachable, c.searched, c.broken, len(c.nearest)) for c in nat]
+    assert all(c.reachable is False and c.nearest for c in nat)
