@@ -34,9 +34,11 @@ from checker.trace import Step, Trace
 from model.dsl import Expr, conjuncts
 
 MAX_STATES = 300_000  # the reference engine's bound when the native one cannot run
-# The reference engine searches first up to this many states: most configurations a
-# proof is developed on are smaller, and settled before a compiler would have started.
+# The reference engine searches first, up to this many states or seconds: most
+# configurations a proof is developed on are smaller, and settled before a compiler would
+# have started (the widest models step slowly in Python: a few hundred states a second).
 PYTHON_FIRST_STATES = 20_000
+PYTHON_FIRST_SECONDS = 5.0
 LEMMA_CHECK_SECONDS = 600.0  # check_lemmas_reachable's default bound (wall time)
 # The CLI's bound on the one search that places every CTI's pre-state (wall time; its
 # --timeout when given): the reference engine's search costs minutes on the larger
@@ -156,18 +158,22 @@ def classify_ctis(inst: Instance, ctis: list[tuple[Trace, Expr | None]],
     when every pre-state was met, the reachable states are exhausted, or at its bound
     (then the unmet ones are "unknown").
 
-    ``engine`` "auto": the reference engine first, for `PYTHON_FIRST_STATES` states (a
-    small configuration is settled before a compiler would have started); if that does
-    not decide, the native engine (`checker.native.place_states`: no state bound but the
-    memory guard, ``seconds`` minus the time already spent, its build not counted),
-    else the reference engine again up to ``max_states``.  "python" / "native": that
-    engine only.  ``seconds`` bounds the searches' wall time."""
+    ``engine`` "auto": the reference engine first, for `PYTHON_FIRST_STATES` states or
+    `PYTHON_FIRST_SECONDS` (a small configuration is settled before a compiler would
+    have started); if that does not decide, the native engine
+    (`checker.native.place_states`: no state bound but the memory guard, ``seconds``
+    minus the time already spent, its build not counted), else (no compiler) the
+    reference engine again up to ``max_states``.  "python" / "native": that engine only.
+    ``seconds`` bounds the searches' wall time."""
     deadline = None if seconds is None else time.monotonic() + seconds
     targets = list(dict.fromkeys(_state(inst, cti.initial) for cti, _ in ctis))
-    first = max_states if engine == "python" else min(max_states, PYTHON_FIRST_STATES)
     found = None
-    if engine != "native":
-        found = _search_python(inst, targets, first, deadline)
+    if engine == "python":
+        found = _search_python(inst, targets, max_states, deadline)
+    elif engine == "auto":
+        soon = time.monotonic() + PYTHON_FIRST_SECONDS
+        found = _search_python(inst, targets, min(max_states, PYTHON_FIRST_STATES),
+                               soon if deadline is None else min(deadline, soon))
     if engine != "python" and (found is None or not found.decided(targets)):
         left = None if deadline is None else deadline - time.monotonic()
         if left is None or left > 0:
@@ -178,8 +184,7 @@ def classify_ctis(inst: Instance, ctis: list[tuple[Trace, Expr | None]],
             except (NativeUnavailable, NativeUnsupported):
                 if engine == "native":
                     raise
-                if first < max_states:
-                    found = _search_python(inst, targets, max_states, deadline)
+                found = _search_python(inst, targets, max_states, deadline)
     assert found is not None
     return [_classified(inst, cti, obligation, found) for cti, obligation in ctis]
 
