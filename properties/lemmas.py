@@ -2835,7 +2835,8 @@ LEMMAS: tuple[Lemma, ...] = (
     _L(sve_bound_state_at_its_vl,
        "(several SVE VLs, no SVE vcpus) a CPU bound to a task's user state with TIF_SVE runs"
        " at that task's SVE VL: task_fpsimd_load() (sve_set_vq) and the SVE trap write"
-       " ZCR_EL1.LEN before the bind, and a VL change flushes the binding first", V616),
+       " ZCR_EL1.LEN before the bind, and a VL change flushes the binding first",
+       V616 + V61),
     _L(v616_killed_task_flushed,
        "(signals with VL changes) a task killed by the SIGSEGV of a failed rt_sigreturn"
        " (program points SIGSEGV, DEAD; split: also preempted inside rt_sigreturn after a"

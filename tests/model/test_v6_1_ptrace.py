@@ -224,6 +224,24 @@ def test_v61_sve_fpsimd_payload_is_proved() -> None:
     assert res.verdict == "PROVED", bad
 
 
+@pytest.mark.slow
+def test_v61_sve_fpsimd_payload_with_vl_changes_is_proved() -> None:
+    """The same with two SVE VLs, the task's own PR_SVE_SET_VL and the tracer's header VL:
+    `python -m checker prove --variant v6.1 --sve --sve-vls 128,256 --event
+    ptrace_sve_fpsimd --event sve_set_vl --event ptrace_sve_vl --cpus 1 --tasks 2 --vcpus 0
+    --vmm-threads 0 --kconfig preempt --preemption merged --vhe --jobs 1` (14.6 s; nVHE
+    15.6 s).  It needs v6.16's sve_bound_state_at_its_vl (v6.1's task_fpsimd_load() and
+    SVE trap also set the VL before the bind, and its VL change flushes the binding);
+    without it the CTIs' pre-states are unreachable (581,818 states searched)."""
+    from checker.smt.induction import prove
+    from properties.fp import PROPERTY_NAMES
+    cfg = Config(**SVE, sve_vls=(128, 256),
+                 events=("ptrace_sve_fpsimd", "sve_set_vl", "ptrace_sve_vl"))
+    res = prove(Instance(cfg, get_variant("v6.1")), list(PROPERTY_NAMES))
+    bad = [(o.name, o.initiation, o.consecution) for o in res.obligations if not o.ok]
+    assert res.verdict == "PROVED", bad
+
+
 # ------------------------------------------------------------------ the finding
 def test_curated_ssve_fpsimd_zhi_reproduces_on_v61_only() -> None:
     """counterexamples/v6.1-ssve-fpsimd-zhi-*: T0 writes T1's NT_ARM_SSVE with SVE data
