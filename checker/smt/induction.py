@@ -177,6 +177,48 @@ class QuerySolver:
         return self._model
 
 
+# A consecution query still open after this many seconds is decided again one action at a
+# time (`_decide`).  Measured: on v6.16-ptrace-fixes --sme --sme-vls 128,256 --event signal
+# --event sme_set_vl (1 CPU, 1 task, split, VHE) lemma vl_change_in_progress took 279 s as
+# one query and 37 s as its 114 per-action queries (the slowest 0.4 s, most of each the
+# preprocessing of the shared assertions); on v4.18 with 2 CPUs, 2 tasks, 2 vcpus and 2 VMM
+# threads a 6 s query took 5.9 s split.  So a query is split only once it has proved hard.
+SPLIT_AFTER = 10.0
+
+
+@dataclass
+class Split:
+    """How a consecution query is split: its last step's action selector and the number of
+    actions (each query ``q`` becomes ``q & sel == a`` for every action a)."""
+
+    sel: z3.BitVecRef
+    actions: int
+
+
+def _decide(solver: QuerySolver, query: z3.BoolRef, deadline: float | None,
+            query_timeout: float | None, split: Split | None
+            ) -> tuple[z3.CheckSatResult, bool, int | None]:
+    """`_check`, but a query the solver has not decided within `SPLIT_AFTER` seconds (or
+    ``query_timeout`` if shorter) is checked again as one query per action of the last
+    step (each with ``query_timeout``): sat as soon as one is (the third value is that
+    action, whose query's model is the solver's), else unknown if one is, else unsat.  The
+    second value says whether a query timeout (not the deadline) left it unknown."""
+    if split is None:
+        return (*_check(solver, query, deadline, query_timeout), None)
+    first = SPLIT_AFTER if query_timeout is None else min(SPLIT_AFTER, query_timeout)
+    r, late = _check(solver, query, deadline, first)
+    if not late:  # decided, or the proof's deadline stopped it
+        return r, False, None
+    results, any_late = [], False
+    for aid in range(split.actions):
+        r, late = _check(solver, z3.And(query, split.sel == aid), deadline, query_timeout)
+        any_late |= late
+        if r == z3.sat:
+            return r, False, aid
+        results.append(r)
+    return _worst(results), any_late, None
+
+
 def _check(solver: QuerySolver, query: z3.BoolRef, deadline: float | None,
            query_timeout: float | None = None) -> tuple[z3.CheckSatResult, bool]:
     """Check ``query`` within the global ``deadline`` and its own ``query_timeout``
@@ -404,7 +446,8 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
             progress(ob)  # (jobs 1) with its CTI, if any, already built
 
     done = _consecution(solver, queries, deadline, jobs, query_timeout,
-                        record if jobs == 1 else None)
+                        record if jobs == 1 else None,
+                        Split(steps[-1].sel, len(inst.actions)))
     for n, ob in enumerate(obs):
         c = done.get(n)
         if c is None:
@@ -438,7 +481,7 @@ def _check_parts(solver: QuerySolver, ob: Parts, deadline: float | None,
 # The forked workers' view of the parent's solver and queries (set just before the fork;
 # z3 objects cannot be pickled, so the workers inherit them instead).
 _SHARED: tuple[QuerySolver, list[tuple[int, int, z3.BoolRef]], float | None,
-               float | None] | None = None
+               float | None, Split | None] | None = None
 _RESULTS = {"sat": z3.sat, "unsat": z3.unsat, "unknown": z3.unknown}
 
 
@@ -457,16 +500,17 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
 
 
-def _timed_check(qi: int) -> tuple[str, float, bool]:
-    """Query ``qi`` of `_SHARED`: its result, the seconds it took, whether it timed out."""
+def _timed_check(qi: int) -> tuple[str, float, bool, int | None]:
+    """Query ``qi`` of `_SHARED`: its result, the seconds it took, whether it timed out,
+    and the action whose query was sat when it was split (`_decide`)."""
     assert _SHARED is not None
-    solver, queries, deadline, query_timeout = _SHARED
+    solver, queries, deadline, query_timeout, split = _SHARED
     t = time.perf_counter()
-    r, late = _check(solver, queries[qi][2], deadline, query_timeout)
-    return str(r), time.perf_counter() - t, late
+    r, late, aid = _decide(solver, queries[qi][2], deadline, query_timeout, split)
+    return str(r), time.perf_counter() - t, late, aid
 
 
-def _worker_check(qi: int) -> tuple[int, str, float, bool]:
+def _worker_check(qi: int) -> tuple[int, str, float, bool, int | None]:
     return (qi, *_timed_check(qi))
 
 
@@ -480,8 +524,8 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
 
 def _consecution(solver: QuerySolver, queries: list[tuple[int, int, z3.BoolRef]],
                  deadline: float | None, jobs: int, query_timeout: float | None = None,
-                 on_done: Callable[[int, Consecution], None] | None = None
-                 ) -> dict[int, Consecution]:
+                 on_done: Callable[[int, Consecution], None] | None = None,
+                 split: Split | None = None) -> dict[int, Consecution]:
     """Check each (obligation, part, query) on ``solver`` (which holds Inv and the steps).
 
     Returns, per obligation with a query, its `Consecution`: sat if one of its parts is
@@ -491,9 +535,10 @@ def _consecution(solver: QuerySolver, queries: list[tuple[int, int, z3.BoolRef]]
     are skipped once one is sat, and ``on_done`` is called as each obligation is decided.
     With more, they run in ``jobs`` processes forked from this one: each inherits the
     shared assertions and checks the queries it is handed, one at a time; all queries are
-    checked, and the result per obligation is the same.
+    checked, and the result per obligation is the same.  A query still open after
+    `SPLIT_AFTER` seconds is split by the last step's action (``split``, `_decide`).
     (Fork, not spawn: the solver and the queries are z3 objects of this process.)"""
-    results: dict[int, tuple[str, float, bool]] = {}
+    results: dict[int, tuple[str, float, bool, int | None]] = {}
     models: dict[int, z3.ModelRef] = {}
     if jobs == 1 or len(queries) < 2:
         out: dict[int, Consecution] = {}
@@ -501,7 +546,7 @@ def _consecution(solver: QuerySolver, queries: list[tuple[int, int, z3.BoolRef]]
             c = out.setdefault(n, Consecution())
             if c.result != z3.sat:
                 t = time.perf_counter()
-                r, late = _check(solver, q, deadline, query_timeout)
+                r, late, _ = _decide(solver, q, deadline, query_timeout, split)
                 c.part_seconds[j] = time.perf_counter() - t
                 if late:
                     c.timed_out.add(j)
@@ -513,14 +558,14 @@ def _consecution(solver: QuerySolver, queries: list[tuple[int, int, z3.BoolRef]]
                 on_done(n, c)
         return out
     global _SHARED
-    _SHARED = (solver, queries, deadline, query_timeout)
+    _SHARED = (solver, queries, deadline, query_timeout, split)
     pool = ProcessPoolExecutor(min(jobs, len(queries)), initializer=_worker_init,
                                mp_context=multiprocessing.get_context("fork"))
     try:
         futures = [pool.submit(_worker_check, qi) for qi in range(len(queries))]
         for fut in as_completed(futures):
-            qi, r, seconds, late = fut.result()
-            results[qi] = (r, seconds, late)
+            qi, r, seconds, late, aid = fut.result()
+            results[qi] = (r, seconds, late, aid)
     except BrokenProcessPool:
         # A worker was killed from outside (e.g. by the kernel's OOM killer): the
         # queries not answered yet are checked here, so the table is still complete.
@@ -536,7 +581,7 @@ def _consecution(solver: QuerySolver, queries: list[tuple[int, int, z3.BoolRef]]
     out = {}
     first_sat: dict[int, int] = {}
     for qi, (n, j, _) in enumerate(queries):
-        r, seconds, late = results[qi]
+        r, seconds, late, _ = results[qi]
         c = out.setdefault(n, Consecution())
         c.part_seconds[j] = seconds
         if late:
@@ -545,8 +590,12 @@ def _consecution(solver: QuerySolver, queries: list[tuple[int, int, z3.BoolRef]]
         if r == "sat":
             first_sat.setdefault(n, qi)
     for n, qi in first_sat.items():
-        # sat in a worker, so sat here: no deadline, the CTI is owed
-        if solver.check(queries[qi][2]) == z3.sat:
+        # sat in a worker, so sat here: no deadline, the CTI is owed (of the action whose
+        # query was sat if the worker split it)
+        aid = results[qi][3]
+        q = queries[qi][2] if aid is None or split is None else z3.And(
+            queries[qi][2], split.sel == aid)
+        if solver.check(q) == z3.sat:
             models[qi] = solver.model()
         out[n].model = models.get(qi)
     return out

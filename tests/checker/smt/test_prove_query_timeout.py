@@ -46,7 +46,9 @@ def slow_queries(monkeypatch) -> set[int]:
     check = induction._check
 
     def fake_check(solver, query, deadline, query_timeout=None):  # noqa: ANN001, ANN202
-        if query_timeout is not None and query.get_id() in ids:
+        # a slow query stays slow when prove splits it by action (`_decide`: q & sel == a)
+        whole = query.arg(0) if z3.is_and(query) and query.num_args() == 2 else query
+        if query_timeout is not None and (query.get_id() in ids or whole.get_id() in ids):
             return z3.unknown, True
         return check(solver, query, deadline, query_timeout)
 
