@@ -203,8 +203,10 @@ def _print_bmc(inst, res, files: dict, depth: int) -> None:  # noqa: ANN001
 # ----------------------------------------------------------------------------- prove
 def _progress(ob) -> None:  # noqa: ANN001 - induction.Obligation
     """(--query-timeout, --jobs 1) one line on stderr per obligation as it is decided."""
+    split = (f", {len(ob.split_parts)} part(s) split by action" if len(ob.part_names) > 1
+             else ", split by action") if ob.split_parts else ""
     print(f"prove: {ob.name}: consecution {ob.status('consecution')} "
-          f"({ob.seconds:.1f}s)", file=sys.stderr, flush=True)
+          f"({ob.seconds:.1f}s{split})", file=sys.stderr, flush=True)
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
@@ -248,6 +250,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
                                   for s in o.part_seconds],
                  "timed_out": {case: [o.part_names[i] if i < len(o.part_names) else o.name
                                       for i in idx] for case, idx in o.timed_out.items()},
+                 "split_parts": [o.part_names[i] for i in o.split_parts],
                  "trace": files.get(o.name),
                  "trace_kind": o.trace.kind if o.trace else None,
                  **({"cti": _class_json(*classes[o.name])} if o.name in classes else {})}

@@ -75,6 +75,9 @@ class Obligation:
     timed_out: dict[str, list[int]] = field(
         default_factory=lambda: {"initiation": [], "consecution": []})
     query_timeout: float | None = None
+    # consecution parts whose query was still open after SPLIT_AFTER s, so decided one
+    # action at a time (`_decide`)
+    split_parts: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -197,26 +200,27 @@ class Split:
 
 def _decide(solver: QuerySolver, query: z3.BoolRef, deadline: float | None,
             query_timeout: float | None, split: Split | None
-            ) -> tuple[z3.CheckSatResult, bool, int | None]:
+            ) -> tuple[z3.CheckSatResult, bool, int | None, bool]:
     """`_check`, but a query the solver has not decided within `SPLIT_AFTER` seconds (or
     ``query_timeout`` if shorter) is checked again as one query per action of the last
     step (each with ``query_timeout``): sat as soon as one is (the third value is that
     action, whose query's model is the solver's), else unknown if one is, else unsat.  The
-    second value says whether a query timeout (not the deadline) left it unknown."""
+    second value says whether a query timeout (not the deadline) left it unknown, the
+    last whether the query was split."""
     if split is None:
-        return (*_check(solver, query, deadline, query_timeout), None)
+        return (*_check(solver, query, deadline, query_timeout), None, False)
     first = SPLIT_AFTER if query_timeout is None else min(SPLIT_AFTER, query_timeout)
     r, late = _check(solver, query, deadline, first)
     if not late:  # decided, or the proof's deadline stopped it
-        return r, False, None
+        return r, False, None, False
     results, any_late = [], False
     for aid in range(split.actions):
         r, late = _check(solver, z3.And(query, split.sel == aid), deadline, query_timeout)
         any_late |= late
         if r == z3.sat:
-            return r, False, aid
+            return r, False, aid, True
         results.append(r)
-    return _worst(results), any_late, None
+    return _worst(results), any_late, None, True
 
 
 def _check(solver: QuerySolver, query: z3.BoolRef, deadline: float | None,
@@ -438,6 +442,7 @@ def prove(inst: Instance, props: list[str], *, k: int = 1, timeout: float | None
         ob.seconds += sum(s for s in c.part_seconds.values())
         ob.consecution = _verdict(c.result, "-")
         ob.timed_out["consecution"] = sorted(c.timed_out)
+        ob.split_parts = sorted(c.split)
         for j, s in c.part_seconds.items():
             ob.part_seconds[j] = s
         if c.model is not None and ob.trace is None:
@@ -494,23 +499,25 @@ class Consecution:
     model: z3.ModelRef | None = None
     part_seconds: dict[int, float] = field(default_factory=dict)
     timed_out: set[int] = field(default_factory=set)
+    split: set[int] = field(default_factory=set)  # parts decided one action at a time
 
 
 def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
 
 
-def _timed_check(qi: int) -> tuple[str, float, bool, int | None]:
+def _timed_check(qi: int) -> tuple[str, float, bool, int | None, bool]:
     """Query ``qi`` of `_SHARED`: its result, the seconds it took, whether it timed out,
-    and the action whose query was sat when it was split (`_decide`)."""
+    the action whose query was sat when it was split, and whether it was (`_decide`)."""
     assert _SHARED is not None
     solver, queries, deadline, query_timeout, split = _SHARED
     t = time.perf_counter()
-    r, late, aid = _decide(solver, queries[qi][2], deadline, query_timeout, split)
-    return str(r), time.perf_counter() - t, late, aid
+    r, late, aid, was_split = _decide(solver, queries[qi][2], deadline, query_timeout,
+                                      split)
+    return str(r), time.perf_counter() - t, late, aid, was_split
 
 
-def _worker_check(qi: int) -> tuple[int, str, float, bool, int | None]:
+def _worker_check(qi: int) -> tuple[int, str, float, bool, int | None, bool]:
     return (qi, *_timed_check(qi))
 
 
@@ -538,7 +545,7 @@ def _consecution(solver: QuerySolver, queries: list[tuple[int, int, z3.BoolRef]]
     checked, and the result per obligation is the same.  A query still open after
     `SPLIT_AFTER` seconds is split by the last step's action (``split``, `_decide`).
     (Fork, not spawn: the solver and the queries are z3 objects of this process.)"""
-    results: dict[int, tuple[str, float, bool, int | None]] = {}
+    results: dict[int, tuple[str, float, bool, int | None, bool]] = {}
     models: dict[int, z3.ModelRef] = {}
     if jobs == 1 or len(queries) < 2:
         out: dict[int, Consecution] = {}
@@ -546,10 +553,12 @@ def _consecution(solver: QuerySolver, queries: list[tuple[int, int, z3.BoolRef]]
             c = out.setdefault(n, Consecution())
             if c.result != z3.sat:
                 t = time.perf_counter()
-                r, late, _ = _decide(solver, q, deadline, query_timeout, split)
+                r, late, _, was_split = _decide(solver, q, deadline, query_timeout, split)
                 c.part_seconds[j] = time.perf_counter() - t
                 if late:
                     c.timed_out.add(j)
+                if was_split:
+                    c.split.add(j)
                 c.result = _worst([c.result, r])
                 if r == z3.sat:
                     c.model = solver.model()
@@ -564,8 +573,8 @@ def _consecution(solver: QuerySolver, queries: list[tuple[int, int, z3.BoolRef]]
     try:
         futures = [pool.submit(_worker_check, qi) for qi in range(len(queries))]
         for fut in as_completed(futures):
-            qi, r, seconds, late, aid = fut.result()
-            results[qi] = (r, seconds, late, aid)
+            qi, *res = fut.result()
+            results[qi] = tuple(res)
     except BrokenProcessPool:
         # A worker was killed from outside (e.g. by the kernel's OOM killer): the
         # queries not answered yet are checked here, so the table is still complete.
@@ -581,11 +590,13 @@ def _consecution(solver: QuerySolver, queries: list[tuple[int, int, z3.BoolRef]]
     out = {}
     first_sat: dict[int, int] = {}
     for qi, (n, j, _) in enumerate(queries):
-        r, seconds, late, _ = results[qi]
+        r, seconds, late, _, was_split = results[qi]
         c = out.setdefault(n, Consecution())
         c.part_seconds[j] = seconds
         if late:
             c.timed_out.add(j)
+        if was_split:
+            c.split.add(j)
         c.result = _worst([c.result, _RESULTS[r]])
         if r == "sat":
             first_sat.setdefault(n, qi)

@@ -45,6 +45,9 @@ def test_split_queries_prove_what_whole_ones_prove(monkeypatch) -> None:
     assert whole.verdict == split.verdict == "PROVED"
     assert _table(whole) == _table(split)
     assert count[0] > len(inst.actions)
+    coh = next(o for o in split.obligations if o.name == "coherence")
+    assert coh.split_parts == list(range(len(coh.part_names)))
+    assert not any(o.split_parts for o in whole.obligations)
 
 
 def test_a_split_query_finds_the_cti_of_the_whole_one(monkeypatch) -> None:
@@ -58,5 +61,6 @@ def test_a_split_query_finds_the_cti_of_the_whole_one(monkeypatch) -> None:
     assert whole.verdict == split.verdict == "CTI"
     assert _table(whole) == _table(split)
     (ob,) = [o for o in split.failed() if o.name == "locking_rules"]
+    assert ob.split_parts == [0]
     assert ob.trace is not None and ob.trace.kind == "cti"
     assert ob.trace.steps[-1].violations
