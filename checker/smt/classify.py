@@ -231,9 +231,11 @@ def _search_python(inst: Instance, targets: list[bytes], max_states: int,
             if t not in parent:
                 nearest[t] = min(parent, key=lambda s, t=t: sum(
                     a != b for a, b in zip(s, t, strict=True)))
-    return _Placement("python", len(parent), exhausted, paths, nearest,
-                      None if bug is None else (bug[0], _path_trace(inst, parent, bug[1], bug[0],
-                                                                bug[2])))
+    real = None
+    if bug is not None:
+        prop, state, last = bug
+        real = (prop, _path_trace(inst, parent, state, prop, last))
+    return _Placement("python", len(parent), exhausted, paths, nearest, real)
 
 
 def _search_native(inst: Instance, targets: list[bytes],
