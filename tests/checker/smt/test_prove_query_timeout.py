@@ -27,12 +27,21 @@ def slow_queries(monkeypatch) -> set[int]:
     timeout is given (z3 AST ids are hash-consed, so the query `Not(part)` that prove
     builds has the id recorded here): deterministic, unlike a real timeout."""
     ids: set[int] = set()
+    # The queries are kept alive: a freed AST's id is reused by later ones, which would
+    # then "time out" too (seen once in CI, where the worker had run other tests first).
+    alive: list[z3.ExprRef] = []
     _LEMMAS.clear()
     named = Encoding.coherence_named_parts
 
+    def slow(query: z3.ExprRef) -> None:
+        alive.append(query)
+        ids.add(query.get_id())
+
     def coherence_named_parts(self, f):  # noqa: ANN001, ANN202
         out = named(self, f)
-        ids.update(z3.Not(p).get_id() for n, p in out if n in SLOW_SLOTS)
+        for n, p in out:
+            if n in SLOW_SLOTS:
+                slow(z3.Not(p))
         return out
 
     pred = Encoding.pred
@@ -40,7 +49,7 @@ def slow_queries(monkeypatch) -> set[int]:
     def slow_pred(self, e, f):  # noqa: ANN001, ANN202
         out = pred(self, e, f)
         if e is not None and e is _lemma_expr(self.inst):
-            ids.add(z3.Not(out).get_id())
+            slow(z3.Not(out))
         return out
 
     check = induction._check
@@ -105,7 +114,8 @@ def test_timed_out_parts_make_their_obligation_unknown(slow_queries, jobs: int) 
     lem = rows[SLOW_LEMMA]
     assert lem.status("consecution") == "unknown (timed out at 30 s)"
     others = [o for o in res.obligations if o.name not in ("coherence", SLOW_LEMMA)]
-    assert others and all(o.ok and not o.timed_out["consecution"] for o in others)
+    assert others and all(o.ok and not o.timed_out["consecution"] for o in others), \
+        [row for row in _table(res) if row[0] not in ("coherence", SLOW_LEMMA)]
 
 
 def test_a_cti_still_decides_with_timed_out_parts(slow_queries) -> None:
