@@ -174,9 +174,6 @@ def explore_native(
     same quotient counts and verdicts); counterexamples are rebuilt as real executions.
     ``pgo``: run the profile-guided build of the library (`native_model`): the same
     search, faster per state once built."""
-    if limits is not None and limits.max_states is not None:
-        max_states = limits.max_states if max_states is None else min(max_states,
-                                                                        limits.max_states)
     res, _ = _search(inst, native_model(inst, pgo), properties, max_states=max_states,
                      stop_early=stop_early, progress=progress, workers=workers,
                      compact=compact, limits=limits, max_bytes=max_bytes, por=por,
@@ -202,9 +199,6 @@ def place_states(inst: Instance, targets: list[tuple[int, ...]], properties: lis
     not found by a complete search is unreachable; it then comes with the reachable state
     that differs from it in the fewest variables (the first such in BFS order).  Exact
     mode, no reduction: every reachable state is stored as itself."""
-    if limits is not None and limits.max_states is not None:
-        max_states = limits.max_states if max_states is None else min(max_states,
-                                                                        limits.max_states)
     return _search(inst, native_model(inst), properties, max_states=max_states,
                    workers=workers, limits=limits, targets=targets)
 
@@ -219,6 +213,9 @@ def _search(inst: Instance, nm: NativeModel, properties: list[str], *,
             ) -> tuple[ExploreResult, list[Placed]]:
     """`explore_native` in the library ``nm``; with ``targets`` (exact mode, no
     reduction) also where each of those states was found (`place_states`)."""
+    if limits is not None and limits.max_states is not None:
+        max_states = limits.max_states if max_states is None else min(max_states,
+                                                                        limits.max_states)
     gen, dll = nm.gen, nm.dll
     workers = workers or default_workers()
     # One flag per invariant (the lemmas as invariants make more than a word's worth).

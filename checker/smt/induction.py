@@ -501,6 +501,16 @@ class Consecution:
     timed_out: set[int] = field(default_factory=set)
     split: set[int] = field(default_factory=set)  # parts decided one action at a time
 
+    def add(self, part: int, r: z3.CheckSatResult, seconds: float, late: bool,
+            was_split: bool) -> None:
+        """Fold one part's query (as `_decide` answered it) into the obligation's."""
+        self.part_seconds[part] = seconds
+        if late:
+            self.timed_out.add(part)
+        if was_split:
+            self.split.add(part)
+        self.result = _worst([self.result, r])
+
 
 def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
@@ -546,7 +556,6 @@ def _consecution(solver: QuerySolver, queries: list[tuple[int, int, z3.BoolRef]]
     `SPLIT_AFTER` seconds is split by the last step's action (``split``, `_decide`).
     (Fork, not spawn: the solver and the queries are z3 objects of this process.)"""
     results: dict[int, tuple[str, float, bool, int | None, bool]] = {}
-    models: dict[int, z3.ModelRef] = {}
     if jobs == 1 or len(queries) < 2:
         out: dict[int, Consecution] = {}
         for qi, (n, j, q) in enumerate(queries):
@@ -554,12 +563,7 @@ def _consecution(solver: QuerySolver, queries: list[tuple[int, int, z3.BoolRef]]
             if c.result != z3.sat:
                 t = time.perf_counter()
                 r, late, _, was_split = _decide(solver, q, deadline, query_timeout, split)
-                c.part_seconds[j] = time.perf_counter() - t
-                if late:
-                    c.timed_out.add(j)
-                if was_split:
-                    c.split.add(j)
-                c.result = _worst([c.result, r])
+                c.add(j, r, time.perf_counter() - t, late, was_split)
                 if r == z3.sat:
                     c.model = solver.model()
             last_part = qi + 1 == len(queries) or queries[qi + 1][0] != n
@@ -591,13 +595,7 @@ def _consecution(solver: QuerySolver, queries: list[tuple[int, int, z3.BoolRef]]
     first_sat: dict[int, int] = {}
     for qi, (n, j, _) in enumerate(queries):
         r, seconds, late, _, was_split = results[qi]
-        c = out.setdefault(n, Consecution())
-        c.part_seconds[j] = seconds
-        if late:
-            c.timed_out.add(j)
-        if was_split:
-            c.split.add(j)
-        c.result = _worst([c.result, _RESULTS[r]])
+        out.setdefault(n, Consecution()).add(j, _RESULTS[r], seconds, late, was_split)
         if r == "sat":
             first_sat.setdefault(n, qi)
     for n, qi in first_sat.items():
@@ -606,9 +604,7 @@ def _consecution(solver: QuerySolver, queries: list[tuple[int, int, z3.BoolRef]]
         aid = results[qi][3]
         q = queries[qi][2] if aid is None or split is None else z3.And(
             queries[qi][2], split.sel == aid)
-        if solver.check(q) == z3.sat:
-            models[qi] = solver.model()
-        out[n].model = models.get(qi)
+        out[n].model = solver.model() if solver.check(q) == z3.sat else None
     return out
 
 
