@@ -451,7 +451,8 @@ def _explore_one(args: argparse.Namespace, inst: Instance, props: list[str], lim
             "peak_bytes_per_state": round(res.stats.bytes_per_state, 2),
             "links_on_disk_bytes": res.stats.disk_bytes}
     if not args.json:
-        _print_run(inst, props, res, files, site_files, guard_rows, args.coverage, printed)
+        _print_run(inst, props, res, files, site_files, guard_rows, args.coverage, printed,
+                   args.symmetry)
     return code, entry, used
 
 
@@ -519,11 +520,12 @@ def _summary(inst: Instance, props: list[str], res: ExploreResult, files: dict,
     return out
 
 
-def _stop_note(res: ExploreResult) -> str:
+def _stop_note(res: ExploreResult, symmetry: bool = False) -> str:
     if res.stop_reason is None:
         return "" if res.complete else "  (INCOMPLETE)"
     hint = {"max-states": "; raise it", "timeout": "; raise it",
-            "max-memory": "; raise it or use --symmetry"}.get(res.stop_reason, "")
+            "max-memory": "; raise it" if symmetry else "; raise it or use --symmetry",
+            }.get(res.stop_reason, "")
     return f"  (INCOMPLETE: {STOP_TEXT[res.stop_reason]}{hint})"
 
 
@@ -542,7 +544,7 @@ def _signature(tr) -> tuple:  # noqa: ANN001 - checker.trace.Trace
 
 def _print_run(inst: Instance, props: list[str], res: ExploreResult, files: dict,
                site_files: dict, guard_rows: list, coverage: bool,
-               printed: dict | None = None) -> None:
+               printed: dict | None = None, symmetry: bool = False) -> None:
     """``printed``: counterexample signature -> the configuration it was printed for, so
     that the same events found in another hyp mode are printed once."""
     walks = getattr(res, "walks", None)
@@ -564,7 +566,7 @@ def _print_run(inst: Instance, props: list[str], res: ExploreResult, files: dict
     if walks is None:
         print(f"\nstates {res.stats.states:,}  transitions {res.stats.transitions:,}  "
               f"depth {res.stats.depth}  time {res.stats.elapsed:.2f}s  "
-              f"{res.stats.rate:,.0f} states/s" + _stop_note(res))
+              f"{res.stats.rate:,.0f} states/s" + _stop_note(res, symmetry))
         if res.por:
             print(f"partial-order reduction: on, {res.stats.reduced:,} of "
                   f"{res.stats.states - res.stats.queued:,} states expanded with a "

@@ -142,10 +142,11 @@ def bmc(inst: Instance, props: list[str], depth: int, *, timeout: float | None =
     is satisfiable each property separately.  ``bits=False`` (the default) encodes
     provenance tokens only and uses z3's incremental bit-blasting QF_BV solver; on
     reachable states the token check is exactly the bit-level one (the encoding's
-    ``coherence`` invariant, proved by `prove`), and 128-bit data vectors make bit-blasting
-    one to two orders of magnitude slower.  ``bits=True`` carries the data too (general
-    solver).  ``timeout`` (seconds) bounds the whole run; properties still open when it
-    runs out are UNKNOWN at the depth reached."""
+    ``coherence`` invariant, proved by `prove`), and the data vectors make bit-blasting
+    slower (one to two orders of magnitude at their real widths, 128 bits for V; they are
+    now encoded in `checker.smt.encode.DATA_WIDTH` bits).  ``bits=True`` carries the
+    data too (general solver).  ``timeout`` (seconds) bounds the whole run; properties
+    still open when it runs out are UNKNOWN at the depth reached."""
     t0 = time.perf_counter()
     enc = Encoding(inst, bits=bits)
     solver = z3.Solver() if bits else z3.SolverFor("QF_BV")
