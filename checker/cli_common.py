@@ -171,7 +171,8 @@ def kconfigs_from_args(args: argparse.Namespace) -> list[dict]:
     return out
 
 
-def events_from_args(args: argparse.Namespace) -> tuple[str, ...]:
+def events_from_args(args: argparse.Namespace, variant: Variant | None = None
+                     ) -> tuple[str, ...]:
     chosen = getattr(args, "event", None)
     if chosen is None:
         return DEFAULT_EVENTS
@@ -185,8 +186,15 @@ def events_from_args(args: argparse.Namespace) -> tuple[str, ...]:
             parse_sve_vls(getattr(args, "sve_vls", "") or "")) > 1
         svls = getattr(args, "sme", False) and len(
             parse_sme_vls(getattr(args, "sme_vls", "") or "")) > 1
+        # guest_hidden_sve is about vcpus without SVE on SVE hardware (v6 variants), and
+        # vcpu_init exists where the variant models KVM_ARM_VCPU_INIT (v6.1, v6.8+).
+        hidden = (getattr(args, "sve", False) and not getattr(args, "sve_guest", False)
+                  and getattr(args, "vcpus", 0) != 0
+                  and (variant is None or variant.option("sve_guest", False)))
+        init = variant is None or variant.functions.get("kvm_arch_vcpu_ioctl_vcpu_init")
         return tuple(e for e in EVENTS if (e != "sve_set_vl" or several)
-                     and (e != "sme_set_vl" or svls))
+                     and (e != "sme_set_vl" or svls) and (e != "guest_hidden_sve" or hidden)
+                     and (e != "vcpu_init" or init))
     return tuple(names)
 
 
@@ -291,7 +299,7 @@ def _build(args: argparse.Namespace, variant: Variant, kconfig: dict, vhe: bool)
                      vcpus=args.vcpus, vhe=vhe, **kconfig,
                      sve=getattr(args, "sve", False),
                      guest_aarch32=getattr(args, "aarch32_guest", False),
-                     events=events_from_args(args),
+                     events=events_from_args(args, variant),
                      preemption=getattr(args, "preemption", "split"),
                      sve_vls=parse_sve_vls(getattr(args, "sve_vls", "") or ""),
                      sve_guest=getattr(args, "sve_guest", False),

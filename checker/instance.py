@@ -70,6 +70,13 @@ class Instance:
         if not why and self.config.guest_fpmr and not self.variant.option("guest_fpmr", False):
             why = (f"variant {self.variant.name}: --guest-fpmr: this version's KVM does not"
                    " give guests FPMR (kvm_has_fpmr() exists from v6.12)")
+        if not why and "guest_hidden_sve" in self.config.events:
+            if not self.config.sve or self.config.sve_guest or not self.config.vcpus:
+                why = ("event guest_hidden_sve is about vcpus without SVE on SVE hardware: it"
+                       " needs --sve and vcpus, and not --sve-guest")
+            elif not self.variant.option("sve_guest", False):
+                why = (f"variant {self.variant.name}: event guest_hidden_sve is modelled for"
+                       " v6.1 and v6.8 to v6.16 (their EL2 SVE trap control)")
         if why:
             raise ModelError(why)
         self.layout, actions = _build(self.config, self.variant)

@@ -91,4 +91,24 @@ V616_DIE_FOREIGN = get_variant("v6.16-ptrace-fixes").derive(
     "v6.16-ptrace-fixes whose oops (die()) runs only while current's state is not live",
     die=die_with_current_foreign)
 
-VARIANTS = [V610_ZA_FLUSH, V616_OLD_DELIVERY, V610_FPMR_AFTER_SVCR, V616_DIE_FOREIGN]
+
+
+def do_sve_acc_not_in_the_vmm(k: Ctx) -> None:
+    """v6.9-v6.14's do_sve_acc() (`model.variants.v6.do_sve_acc`) for every task but a VMM
+    thread, whose SVE trap does nothing (a self-loop): the VMM thread never gets TIF_SVE,
+    which closes #17's host-side loss (counterexamples v6.13-no_loss-nvhe-c1t0v1m1-sveguest-*
+    needs the VMM's TIF_SVE) so that a guest-side loss shows."""
+    if not k.cur.vmm:
+        v6.do_sve_acc(k)
+
+
+V613_VMM_NO_SVE = get_variant("v6.13").derive(
+    "probe-v6.13-vmm-no-sve", "v6.13 whose VMM thread never executes SVE",
+    do_sve_acc=do_sve_acc_not_in_the_vmm)
+# v6.8's guest_owns_fp_regs() reads the vcpu's own fp_state, not a per-CPU owner
+V68_VMM_NO_SVE = get_variant("v6.8").derive(
+    "probe-v6.8-vmm-no-sve", "v6.8 whose VMM thread never executes SVE",
+    do_sve_acc=do_sve_acc_not_in_the_vmm)
+
+VARIANTS = [V610_ZA_FLUSH, V616_OLD_DELIVERY, V610_FPMR_AFTER_SVCR, V616_DIE_FOREIGN,
+            V613_VMM_NO_SVE, V68_VMM_NO_SVE]

@@ -21,6 +21,16 @@ EVENTS: dict[str, str] = {
     "set_one_reg": "KVM_SET_ONE_REG/KVM_GET_ONE_REG of the guest's FP registers under"
                    " vcpu->mutex, without vcpu_load (kvm_arch_vcpu_ioctl -> kvm_arm_set_reg,"
                    " arch/arm64/kvm/guest.c, sys_regs.c)",
+    "vcpu_init": "KVM_ARM_VCPU_INIT on a vcpu that has run (a VMM's guest reset) under"
+                 " vcpu->mutex, without vcpu_load: kvm_arch_vcpu_ioctl_vcpu_init() ->"
+                 " kvm_vcpu_set_target() -> kvm_reset_vcpu(), then vcpu->arch.cptr_el2 ="
+                 " kvm_get_reset_cptr_el2() (arch/arm64/kvm/arm.c; v6.1, v6.8-v6.16)",
+    "guest_hidden_sve": "a guest whose vcpu lacks SVE (no --sve-guest) on SVE hardware"
+                        " executes SVE instructions anyway: KVM hides SVE in the ID registers"
+                        " only, and the guest's CPACR_EL1.ZEN is its own; it reads Z bits"
+                        " above 127 and P0-P15/FFR unless EL2 traps SVE (nVHE CPTR_EL2.TZ,"
+                        " VHE CPACR_EL1.ZEN; arch/arm64/kvm/hyp/{nvhe,vhe}/switch.c); needs"
+                        " --sve and a v6 variant",
     "kvm_run_kernel_neon": "task-context kernel-mode NEON in the VMM thread inside KVM_RUN"
                            " while its vcpu is loaded (handle_exit / run-loop preemptible"
                            " points, virt/kvm/arm/arm.c)",

@@ -114,6 +114,11 @@ FEATURES: dict[str, str] = {
                "(FP_STATE_CURRENT or FP_STATE_FPSIMD), which fpsimd_syscall_enter() sets "
                "to FPSIMD and a bind or fpsimd_syscall_exit() resets; the save reads it "
                "instead of in_syscall()",
+    "vcpu_cptr_el2": "v5.x-v6.13 nVHE (gone in v6.14, 2fd5b4b0e7b4): vcpu->arch.cptr_el2, the "
+                     "base value of __activate_traps(), which KVM_ARM_VCPU_INIT sets from "
+                     "kvm_get_reset_cptr_el2() (TZ if the vcpu has SVE and the guest owns "
+                     "the FP registers at that moment); a variable only with SVE vcpus, "
+                     "nVHE and event vcpu_init",
     "host_sme_enabled": "v5.19-v6.13 with SME and VHE: the vcpu flag HOST_SME_ENABLED "
                         "(CPACR_EL1.SMEN_EL0EN as kvm_arch_vcpu_load_fp() found it, which "
                         "kvm_arch_vcpu_put_fp() restores; gone in v6.14)",
@@ -231,8 +236,8 @@ class CpuVars:
     # ZCR_EL1.LEN proper (the host, at EL2, reaches it as ZCR_EL12: a guest's).  Use
     # Layout.zcr_el1_reg / zcr_el2_reg for the architectural registers.
     zcr2: Var | Expr = None  # type: ignore[assignment]
-    # (Config.sve_guest, nVHE) CPTR_EL2.TZ: SVE instructions and ZCR_EL1 accesses at
-    # EL1/EL0 trap to EL2 (constant 0 otherwise)
+    # (Config.sve_guest or event guest_hidden_sve, nVHE) CPTR_EL2.TZ: SVE instructions and
+    # ZCR_EL1 accesses at EL1/EL0 trap to EL2 (constant 0 otherwise)
     cptr_tz: Var | Expr = None  # type: ignore[assignment]
     # (Config.sme) PSTATE.SM, PSTATE.ZA (the SVCR bits), CPACR_EL1.SMEN_EL0EN and the ZA
     # array (one slot: every save/load moves the whole of ZA, so by data independence one
@@ -385,6 +390,8 @@ class VcpuVars:
     reset_pending: Var | Expr
     # (feature vcpu_fp_state, v6.0-v6.9) vcpu->arch.fp_state
     fp_state: Var | Expr = None  # type: ignore[assignment]
+    # (feature vcpu_cptr_el2, nVHE, SVE vcpus, event vcpu_init) vcpu->arch.cptr_el2's TZ
+    cptr_el2_tz: Var | Expr = None  # type: ignore[assignment]
     # (Config.sve_guest) vcpu->arch.sve_state: Z0-Z31 (V slice and the bits above 127) and
     # P0-P15/FFR of an SVE vcpu, at its max VL (FPSR/FPCR stay in fp_regs; fp_regs.v is
     # not used for an SVE vcpu).  None without SVE vcpus.
@@ -613,7 +620,8 @@ class Layout:
                                    0 if cfg.vhe else len(cfg.sve_vls) - 1)
                     if self.multi_vl and cfg.sve_guest else Const(self.VL, 0),
                     cptr_tz=self._var(f"{p}.CPTR_EL2.TZ", b, 0)
-                    if cfg.sve_guest and not cfg.vhe else Const(b, 0),
+                    if (cfg.sve_guest or "guest_hidden_sve" in cfg.events) and cfg.sve
+                    and not cfg.vhe else Const(b, 0),
                     # (Config.sme) PSTATE.SM and PSTATE.ZA (SVCR), reset 0;
                     # CPACR_EL1.SMEN_EL0EN (0: EL0 SME trapped; cpu_enable_sme() sets only
                     # SMEN_EL1EN)
@@ -806,6 +814,11 @@ class Layout:
                     if "vcpu_reset" in cfg.events else Const(b, 0),
                     fp_state=self._var(f"{p}.arch.fp_state", FP_OWNER, 0)
                     if "vcpu_fp_state" in self.features else Const(FP_OWNER, 0),
+                    # vcpu init (kvm_get_reset_cptr_el2() with the guest not owning the
+                    # registers): RES1 only, TZ clear
+                    cptr_el2_tz=self._var(f"{p}.arch.cptr_el2.TZ", b, 0)
+                    if "vcpu_cptr_el2" in self.features and cfg.sve_guest and not cfg.vhe
+                    and "vcpu_init" in cfg.events else Const(b, 0),
                     # The guest's initial SVE registers are its data, as its fp_regs are.
                     sve_state=Image(f"{p}.sve_state",
                                     self._var(f"{p}.sve_state.v", self.VALUE, self.latest(nu + v)),

@@ -32,6 +32,7 @@ from model.config import Config
 from model.ctx import Ctx, MissingFunction
 from model.dsl import (
     BOOL,
+    TRUE,
     Action,
     Const,
     Domain,
@@ -497,6 +498,24 @@ def _vmm_at(pc: str) -> Callable[[Layout, Params], Expr]:
     return guard
 
 
+def _vmm_tz_without_tfp(S: Layout) -> Iterable[Params]:
+    """(SVE vcpus, nVHE: CPTR_EL2.TZ is a variable) the VMM-thread/vcpu instances of a
+    guest SVE trap with TFP clear.  Only a vcpu->arch.cptr_el2 carrying TZ (state feature
+    vcpu_cptr_el2 with event vcpu_init, `model.variants.v6.__activate_traps`) runs a guest
+    that way; every other entry sets or clears TZ with TFP, and there the step is never
+    enabled."""
+    if S.config.sve_guest and not S.config.vhe:
+        yield from _vmm(S)
+
+
+def _sve_untrapped(S: Layout, p: Params) -> Expr:
+    """An SVE vcpu's guest writes its registers with SVE instructions (and ZCR_EL1 with
+    MSR), which CPTR_EL2.TZ traps on nVHE (step guest_sve_trap); TRUE where TZ is a
+    constant (VHE, no SVE vcpus)."""
+    tz = S.cpu[p["cpu"]].cptr_tz
+    return tz.eq(0) if S.config.sve_guest and isinstance(tz, Var) else TRUE
+
+
 def _in_guest(S: Layout, p: Params) -> Expr:
     """The guest runs (or hyp runs for it): the host masked IRQs before entering it
     (kvm_arch_vcpu_ioctl_run_enter_guest), so the CPU's IRQ mask is set.  Stating it in
@@ -654,11 +673,17 @@ STEPS: tuple[Step, ...] = (
     Step("guest_fp_trap", "the guest touches FP while trapped: hyp switches FP", _vmm,
          lambda S, p: _in_guest(S, p) & S.fp_trapped(p["cpu"]),
          lambda k, p: k.fixup_guest_exit_fp(p["vcpu"])),
+    Step("guest_sve_trap", "(SVE vcpus, nVHE) the guest's SVE instruction traps to hyp"
+         " while CPTR_EL2.TZ is set and TFP clear: kvm_hyp_handle_fpsimd() (EC_SVE)",
+         _vmm_tz_without_tfp,
+         lambda S, p: _in_guest(S, p) & ~S.fp_trapped(p["cpu"])
+         & S.cpu[p["cpu"]].cptr_tz.eq(1),
+         lambda k, p: k.fixup_guest_exit_fp(p["vcpu"])),
     Step("guest_fp_write", "the guest writes its FP registers", _vmm,
-         lambda S, p: _in_guest(S, p) & ~S.fp_trapped(p["cpu"]),
+         lambda S, p: _in_guest(S, p) & ~S.fp_trapped(p["cpu"]) & _sve_untrapped(S, p),
          lambda k, p: k.guest_fp_write(p["vcpu"])),
     Step("guest_sve_set_vl", "(SVE vcpus) the guest writes its ZCR_EL1.LEN", _vmm_vl,
-         lambda S, p: _in_guest(S, p) & ~S.fp_trapped(p["cpu"]),
+         lambda S, p: _in_guest(S, p) & ~S.fp_trapped(p["cpu"]) & _sve_untrapped(S, p),
          lambda k, p: k.guest_write_zcr_el1(p["vcpu"], p["vl"])),
     Step("guest_exit", "the guest exits (IRQ or trap) back to the run loop", _vmm,
          _in_guest,
@@ -681,6 +706,11 @@ STEPS: tuple[Step, ...] = (
          lambda S, p: _vmm_at("LOOP_TOP")(S, p)
          & S.vcpus[p["target_vcpu"]].power_off.eq(1),
          lambda k, p: k.kvm_psci_vcpu_on(p["vcpu"], p["target_vcpu"])),
+    Step("vcpu_init", "KVM_ARM_VCPU_INIT of a vcpu that has run: the VMM resets it (no"
+         " vcpu_load)", _vmm_event("vcpu_init"),
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER")
+         & S.vcpus[p["vcpu"]].mutex.eq("NULL"),
+         lambda k, p: k.kvm_arch_vcpu_ioctl_vcpu_init(p["vcpu"])),
     Step("set_one_reg", "KVM_SET_ONE_REG of the guest's FP registers (no vcpu_load)",
          _vmm_event("set_one_reg"),
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "USER")

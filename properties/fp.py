@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from model.config import Config
-from model.dsl import FALSE, Action, Const, Eq, Expr, Ite, Var, all_of, any_of, implies
+from model.dsl import FALSE, TRUE, Action, Const, Eq, Expr, Ite, Var, all_of, any_of, implies
 from model.state import P_LATEST, P_ZERO, Image, Layout
 from properties.locking import LOCKING_RULES
 from properties.ownership import DATA_OWNERSHIP
@@ -275,20 +275,28 @@ def sme_vl_readers(S: Layout) -> list[tuple[Expr, int, Expr]]:
 
 def guest_sve_readers(S: Layout) -> list[tuple[Expr, int, Expr]]:
     """(condition, guest owner, slice) for SVE vcpus (Config.sve_guest) in guest mode with
-    FP/SVE untrapped: they read the Z bits above 127 and P0-P15/FFR too.  Checked by
-    no_leak only: a guest that shortens its own vector length makes its high Z bits
-    inaccessible, which the model does not track per length."""
+    FP and SVE untrapped at EL2: they read the Z bits above 127 and P0-P15/FFR too.  With
+    event guest_hidden_sve the same for vcpus without SVE, whose guest executes SVE
+    instructions anyway (the ID registers hide SVE, CPACR_EL1.ZEN is the guest's).
+    Checked by no_leak only: a guest that shortens its own vector length makes its high
+    Z bits inaccessible, which the model does not track per length."""
     out: list[tuple[Expr, int, Expr]] = []
-    if not S.config.sve_guest:
+    hidden = "guest_hidden_sve" in S.config.events and S.config.sve and not S.config.sve_guest
+    if not (S.config.sve_guest or hidden):
         return out
     for c in range(S.config.cpus):
         regs = S.cpu[c].regs
+        cpu = S.cpu[c]
+        # SVE at EL1 is untrapped at EL2: nVHE CPTR_EL2.TZ clear, VHE CPACR_EL1.ZEN set
+        # (in guest mode the model's zen_el0en is the EL2 trap control, __activate_traps)
+        sve_on = cpu.zen_el0en.eq(1) if S.config.vhe else \
+            cpu.cptr_tz.eq(0) if isinstance(cpu.cptr_tz, Var) else TRUE
         for t in S.tasks:
             if not t.vmm:
                 continue
             for v in S.vcpus:
-                cond = (S.cpu[c].current.eq(t.index) & t.pc.eq("IN_GUEST")
-                        & v.mutex.eq(t.name) & ~S.fp_trapped(c))
+                cond = (cpu.current.eq(t.index) & t.pc.eq("IN_GUEST")
+                        & v.mutex.eq(t.name) & ~S.fp_trapped(c) & sve_on)
                 for slot in (regs.zhi, regs.p):
                     out.append((cond, S.guest_owner(v.index), slot))
     return out

@@ -2171,6 +2171,14 @@ def _host_on(S: Layout, c: int) -> Expr:
     return all_of(~(S.cpu[c].current.eq(t.index) & t.pc.eq("IN_GUEST")) for t in _vmms(S))
 
 
+def guest_sve_trapped_with_fp(S: Layout) -> Expr:
+    """(SVE vcpus, nVHE) while a guest runs on CPU c, CPTR_EL2.TZ is set only with TFP."""
+    if S.config.vhe or not S.config.sve_guest:
+        return TRUE
+    return all_of(implies(~_host_on(S, c) & S.cpu[c].cptr_tz.eq(1), S.fp_trapped(c))
+                  for c in _cpus(S))
+
+
 def v614_host_sve_untrapped(S: Layout) -> Expr:
     tz = [S.cpu[c].cptr_tz for c in _cpus(S)]
     if not any(isinstance(x, Var) for x in tz):
@@ -2490,6 +2498,11 @@ V417 = ("v4.17",)
 BOTH = ("seed", "v4.17")
 
 LEMMAS: tuple[Lemma, ...] = (
+    _L(guest_sve_trapped_with_fp,
+       "(SVE vcpus, nVHE) a guest runs with CPTR_EL2.TZ set only if TFP is set too: every"
+       " entry sets both while the guest does not own the registers, and the FP trap clears"
+       " both; false on v6.8-v6.13 after KVM_ARM_VCPU_INIT (event vcpu_init: the TZ that"
+       " vcpu->arch.cptr_el2 carries, docs/fixes.md #26)"),
     # optional events (each is TRUE when its event is off)
     _L(efi_buffers_at_rest,
        "an EFI call is one step: its used flags are clear and its (dead) buffers forgotten "

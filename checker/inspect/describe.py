@@ -76,6 +76,8 @@ def context_of(step: Step, names: list[str], before: dict[str, str] | None = Non
         return Context(f"guest {guest}", guest, "guest")
     if a == "guest_fp_trap":
         return Context(f"hyp (FP trap from {guest})", guest, "hyp")
+    if a == "guest_sve_trap":
+        return Context(f"hyp (SVE trap from {guest})", guest, "hyp")
     if a in ("enter_guest", "guest_exit"):
         arrow = f"{task} → {guest}" if a == "enter_guest" else f"{guest} → {task}"
         return Context(f"{arrow} (hyp)", guest, "hyp")
@@ -426,8 +428,8 @@ def verdict(trace: Trace) -> Verdict:
                 continue
             if slot == "fpmr" and reader.startswith("G") and not trace.config.get("guest_fpmr"):
                 continue  # a VM without FPMR cannot read it (HCRX_EL2.EnFPM clear)
-            if trace.property == "no_leak" and owner_of(val) == reader:
-                continue
+            if trace.property == "no_leak" and (owner_of(val) == reader or val == "0"):
+                continue  # its own bits, or zero (nobody's: properties.fp.own_or_no_ones)
             # (event exec; SME: an SM change) the task must read zero; FPMR by its own
             # ghost where there is one (properties.fp.fpmr_expects_zero)
             ez = last.get(f"ghost.{reader}.exec_zero") == "1" and slot != "fpmr"

@@ -229,8 +229,10 @@ def fpsimd_save_user_state(k: Ctx) -> None:
 
     With SVE the registers are saved as SVE when ``(last->to_save == FP_STATE_CURRENT &&
     TIF_SVE && !in_syscall()) || last->to_save == FP_STATE_SVE`` at ``vl = last->sve_vl``:
-    for a task bound by fpsimd_bind_task_to_cpu() that is its thread.sve_vl (no modelled
-    v6 path changes a task's VL while it is bound: sve_set_vl is not modelled for v6), for
+    for a task bound by fpsimd_bind_task_to_cpu() that is its thread.sve_vl (C copies it
+    into last->sve_vl at the bind; the model reads the task's: every modelled VL change,
+    events sve_set_vl, sme_set_vl and ptrace_sve_vl, flushes the task before it sets the
+    new VL, so no save reads a binding made at the old VL), for
     an SVE vcpu bound by ctxsync (to_save FP_STATE_SVE) its vcpu->arch.sve_max_vl.  Then
     ``if (WARN_ON(sve_get_vl() != vl))``: force_signal_inject(SIGKILL) and return without
     saving (`sve_vl_check`); else sve_save_state(last->sve_state, &last->st->fpsr) and
@@ -487,8 +489,9 @@ def fpsimd_bind_task_to_cpu(k: Ctx) -> None:
 
 def fpsimd_bind_state_to_cpu(k: Ctx, st: int) -> None:
     """arch/arm64/kernel/fpsimd.c (v6.9-v6.14): fpsimd_bind_state_to_cpu(state):
-    WARN_ON(!in_softirq() && !irqs_disabled()); *last = *state (only .st is modelled; the
-    callers' .to_save is FP_STATE_FPSIMD in every modelled case)."""
+    WARN_ON(!in_softirq() && !irqs_disabled()); *last = *state (only .st is modelled:
+    the save works out the rest from the binding, FP_STATE_SVE at the vcpu's max VL for
+    an SVE vcpu bound by ctxsync, `vcpu_has_sve`, else FP_STATE_FPSIMD)."""
     k.check(k.in_softirq() | k.irqs_disabled(), "WARN", "fpsimd_bind_state_to_cpu",
             "WARN_ON(!in_softirq() && !irqs_disabled())")
     k.set(k.this_cpu.last_st, st)
@@ -1016,9 +1019,13 @@ def __activate_traps(k: Ctx, vcpu: int) -> None:
     registers (and has no SVE) FPEN stays as the host had it (set), else FPEN is cleared
     and __activate_traps_fpsimd32().  nVHE: CPTR_EL2 from vcpu->arch.cptr_el2 (TFP clear),
     and if the guest does not own the registers TFP|TZ and __activate_traps_fpsimd32().
-    From v6.12 this is __activate_cptr_traps(), which writes the value afresh (VHE:
-    TTA|TAM, plus FPEN if the guest owns the registers; nVHE: TFP unless it does): the
-    same modelled bits, since the host always runs with FPEN set and TFP clear.  With SVE
+    vcpu->arch.cptr_el2 is RES1 plus, after a KVM_ARM_VCPU_INIT that found an SVE vcpu's
+    guest owning the registers, TZ (event vcpu_init): such an entry runs the guest with
+    TFP clear and TZ set, and its next SVE instruction traps to hyp (step
+    guest_sve_trap).  From v6.12 VHE's is __activate_cptr_traps(), which writes the value
+    afresh (TTA|TAM, plus FPEN if the guest owns the registers): the same modelled bits,
+    since the host always runs with FPEN set; nVHE's only from v6.14 (2fd5b4b0e7b4: no
+    vcpu->arch.cptr_el2, so no state feature vcpu_cptr_el2 and TZ starts clear).  With SVE
     vcpus (v6.13/v6.14, Config.sve_guest): VHE sets ZEN too when the guest owns the
     registers; nVHE's CPTR_EL2.TZ is set with TFP (v6.14: TZ also for a vcpu without SVE,
     which has no SVE state to trap for).  With SME (Config.sme) VHE clears SMEN, the
@@ -1041,12 +1048,19 @@ def __activate_traps(k: Ctx, vcpu: int) -> None:
     else:
         k.set_fp_trap(False)
         if isinstance(tz, Var):
-            k.set(tz, False)  # vcpu->arch.cptr_el2: RES1 only (the vcpu init's value)
+            # vcpu->arch.cptr_el2, the value the vcpu's last KVM_ARM_VCPU_INIT computed:
+            # TZ if an SVE vcpu's guest owned the registers then (event vcpu_init,
+            # `kvm_arch_vcpu_ioctl_vcpu_init_v6`), else RES1 only
+            base = k.vcpu(vcpu).cptr_el2_tz
+            k.set(tz, base if isinstance(base, Var) else False)
         with k.If(~owns):
             k.set_fp_trap(True)
             if isinstance(tz, Var):
                 k.set(tz, True)  # CPTR_EL2_TFP | CPTR_EL2_TZ
             k.__activate_traps_fpsimd32(vcpu)
+        if isinstance(tz, Var) and not sve_vcpu and k.variant.option("tz_without_sve", False):
+            # v6.14 __activate_cptr_traps() (2fd5b4b0e7b4): TZ if !vcpu_has_sve() too
+            k.set(tz, True)
 
 
 def __deactivate_traps(k: Ctx, vcpu: int) -> None:
@@ -1275,7 +1289,7 @@ def make_v69(base: Variant) -> Variant:
         " restore), vcpu->arch.fp_state; #15 (erroneous elide of the user state reload)",
         options={"new_functions": _NEW + v6_sme.NEW_FUNCTIONS + v6_events.V68_NEW,
                  "state_features": ("kernel_fpstate", "vcpu_fp_state", "fp_type",
-                                    "host_sme_enabled"),
+                                    "host_sme_enabled", "vcpu_cptr_el2"),
                  "check_config": check_config,
                  # FEAT_FPMR host support (203f2b95a882, v6.9): Config.fpmr
                  "fpmr": True, "sme": True,
@@ -1335,7 +1349,7 @@ def make_v610(v69: Variant) -> Variant:
         " NEON), host_data->fp_owner and host_data->fpsimd_state; SME (--sme) reachable:"
         " #21 (SMSTOP after loading the kernel-mode state), #14 (do_sme_acc)",
         options={"state_features": ("kernel_fpstate", "host_data_fp_owner", "fp_type",
-                                    "host_sme_enabled")},
+                                    "host_sme_enabled", "vcpu_cptr_el2")},
         tree=V610_TREE, release="v6.10.0",
         fpsimd_thread_switch_to_kernel_neon=fpsimd_thread_switch_to_kernel_neon_v610,
         kvm_fp_owner=kvm_fp_owner_v610,
@@ -1516,6 +1530,9 @@ def make_v614(v613: Variant) -> Variant:
         " 59419f10045b (#20: eager ZCR_EL{1,2} switching in hyp)",
         options={"new_functions": ["fpsimd_lazy_switch_to_guest",
                                    "fpsimd_lazy_switch_to_host"],
+                 # nVHE __activate_cptr_traps() sets CPTR_EL2.TZ for a vcpu without SVE
+                 # even while its guest owns the registers (2fd5b4b0e7b4)
+                 "tz_without_sve": True,
                  # HOST_SME_ENABLED is gone (the series removed put_fp's SMEN restore)
                  "state_features": ("kernel_fpstate", "host_data_fp_owner", "fp_type")},
         tree=V614_TREE, release="v6.14.0",

@@ -32,7 +32,8 @@ Read where (no pristine v6.16 tree can be fetched; /work/shared/reference/modern
   touches no modelled state.  The host side's part is the save through to_save
   (`fpsimd_save_user_state_v616`, `fpsimd_bind_state_to_cpu_v616`).
 
-What v6.16 changes in the functions the model has (no SME, no FPMR):
+What v6.16 changes in the functions the model has (its SME functions: `v6_sme.v616_functions`,
+FPMR: `fpmr_load`/`fpmr_save`; the list below is the rest):
 
 * #22 (398edaa12f9c, Fixes 8c845e273104 and f130ac0ae441): the syscall ABI's discard of
   the SVE state is no longer decided at save time from in_syscall(): el0_svc() calls
@@ -49,7 +50,8 @@ What v6.16 changes in the functions the model has (no SME, no FPMR):
   kernel-mode state.  Without SME the flush's SMSTOP is not there, but the order still
   matters to the model: last->st is NULL when fpsimd_load_kernel_state() tests it, so the
   switch never elides that load any more;
-* #14 (d3eaab3c7090) changes do_sme_acc() only: not in the model (no SME);
+* #14 (d3eaab3c7090) changes do_sme_acc() only (`v6_sme.do_sme_acc_foreign_v616`, with
+  --sme);
 * fpsimd_save_and_flush_current_state() is new: signal delivery and rt_sigreturn (929fa99b1215)
   and clone() (e0cb0f26594c) call it (event signal and fork: model/variants/v6_events.py);
 * ptrace sve_set_common() (NT_ARM_SVE, full SVE data at the same VL): flushes the
@@ -230,8 +232,10 @@ def fpsimd_thread_switch_to_kernel_neon_v616(k: Ctx, next_task: int) -> None:
 def fpsimd_save_and_flush_current_state(k: Ctx) -> None:
     """arch/arm64/kernel/fpsimd.c (v6.16, new): fpsimd_save_and_flush_current_state():
     get_cpu_fpsimd_context(); fpsimd_save_user_state(); fpsimd_flush_task_state(current);
-    put_cpu_fpsimd_context().  Called by signal delivery and by a VL change of current,
-    which the model does not offer for the v6 variants (events signal, sve_set_vl)."""
+    put_cpu_fpsimd_context().  Called by signal delivery and rt_sigreturn (event signal:
+    `v6_events.setup_rt_frame_v616`, `restore_sigframe_v616`), a VL change of current
+    (`change_live_vector_length_v616`) and clone() (event fork:
+    `arch_dup_task_struct_v616`)."""
     k.local_bh_disable()
     k.fpsimd_save_user_state()
     k.fpsimd_flush_task_state(k.current)

@@ -878,6 +878,42 @@ def kvm_vcpu_ioctl_set_one_reg_v6(k: Ctx, vcpu: int) -> None:
     k.mutex_unlock(v.mutex, "&vcpu->mutex")
 
 
+def kvm_arch_vcpu_ioctl_vcpu_init_v6(k: Ctx, vcpu: int) -> None:
+    """virt/kvm/kvm_main.c kvm_vcpu_ioctl(KVM_ARM_VCPU_INIT) -> arch/arm64/kvm/arm.c
+    kvm_arch_vcpu_ioctl_vcpu_init() (read in v6.8.0, v6.10.0, v6.13.7, v6.14.0 and
+    v6.18.2), on a vcpu that has run (the VMM's guest reset, e.g. QEMU's system reset),
+    under vcpu->mutex and without vcpu_load() (the vcpu is not loaded: kvm_reset_vcpu()
+    finds vcpu->cpu == -1):
+
+    * kvm_vcpu_set_target(): the vcpu is initialised and its features unchanged, so
+      kvm_reset_vcpu() (`kvm_reset_vcpu_v6`: the guest's FP registers zeroed, a new
+      generation);
+    * stage-2 unmap or I-cache invalidation, vcpu_reset_hcr(): no FP state;
+    * v6.8-v6.13: vcpu->arch.cptr_el2 = kvm_get_reset_cptr_el2(vcpu) (asm/kvm_emulate.h),
+      which on nVHE (not hVHE) is CPTR_NVHE_EL2_RES1 plus TZ if vcpu_has_sve() and
+      guest_owns_fp_regs(): v6.8/v6.9 read the vcpu's own fp_state, which the last
+      kvm_arch_vcpu_put_fp() left GUEST_OWNED if the guest used FP; v6.10-v6.13 read the
+      per-CPU host_data->fp_owner of the CPU running the ioctl, left by whichever vcpu
+      ran there last.  nVHE __activate_traps() starts from that value on every guest entry
+      (`model.variants.v6.__activate_traps`).  v6.14 removed the field (2fd5b4b0e7b4
+      "KVM: arm64: Calculate cptr_el2 traps on activating traps", whose message says
+      the traps must be set on every run); v6.1's init writes the constant
+      CPTR_EL2_DEFAULT (no TZ).  The variable exists with state feature vcpu_cptr_el2,
+      SVE vcpus and nVHE (`model.state.VcpuVars` field cptr_el2_tz).
+    * the "start in power-off" feature bit is not modelled: the VMM resets every vcpu
+      runnable (mp_state KVM_MP_STATE_RUNNABLE: the model's power_off cleared).  A pending
+      KVM_REQ_VCPU_RESET stays pending (nothing here clears requests)."""
+    v = k.vcpu(vcpu)
+    k.el0_svc()
+    k.mutex_lock(v.mutex, "&vcpu->mutex")
+    k.kvm_reset_vcpu(vcpu)
+    if isinstance(v.cptr_el2_tz, Var):
+        k.set(v.cptr_el2_tz, k.guest_owns_fp_regs(vcpu) if k.vcpu_has_sve(vcpu) else False)
+    if isinstance(v.power_off, Var):  # mp_state = KVM_MP_STATE_RUNNABLE
+        k.set(v.power_off, False)
+    k.mutex_unlock(v.mutex, "&vcpu->mutex")
+
+
 def kvm_arm_set_reg_v6(k: Ctx, vcpu: int) -> None:
     """arch/arm64/kvm/guest.c (v6.8-v6.16; SVE vcpus read in v6.13.7 and v6.14.0, whose
     guest.c differs only in kvm_arch_vcpu_ioctl_set_guest_debug()): kvm_arm_set_reg(), the
@@ -1050,6 +1086,7 @@ V68_FUNCTIONS = {
     "kvm_reset_vcpu": kvm_reset_vcpu_v6,
     "kvm_arch_vcpu_ioctl_run_enter_guest": kvm_arch_vcpu_ioctl_run_enter_guest_v6,
     "kvm_vcpu_ioctl_set_one_reg": kvm_vcpu_ioctl_set_one_reg_v6,
+    "kvm_arch_vcpu_ioctl_vcpu_init": kvm_arch_vcpu_ioctl_vcpu_init_v6,
     "kvm_arm_set_reg": kvm_arm_set_reg_v6,
     "sve_set_vector_length": sve_set_vector_length_v68,
     "preserve_za_context": preserve_za_context_v68,
@@ -1057,8 +1094,9 @@ V68_FUNCTIONS = {
     "restore_za_context": restore_za_context_v68,
 }
 # Functions V68_FUNCTIONS adds that the 2018 table does not have.
-V68_NEW = ["check_vcpu_requests", "preserve_fpmr_context", "restore_fpmr_context",
-           "preserve_za_context", "setup_return", "restore_za_context"]
+V68_NEW = ["check_vcpu_requests", "kvm_arch_vcpu_ioctl_vcpu_init", "preserve_fpmr_context",
+           "restore_fpmr_context", "preserve_za_context", "setup_return",
+           "restore_za_context"]
 
 V616_FUNCTIONS = {
     "fpsimd_update_current_state": fpsimd_update_current_state_v616,
