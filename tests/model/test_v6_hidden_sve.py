@@ -42,6 +42,15 @@ def test_v613_nvhe_guest_reads_the_vmm_threads_p() -> None:
     assert last["cpu0.CPTR_EL2.TFP"] == "0" and last["vmm0.pc"] == "IN_GUEST"
 
 
+def test_v61_nvhe_has_it_too() -> None:
+    """v6.1's __activate_traps() is v6.13's here (vcpu->arch.cptr_el2 = CPTR_EL2_DEFAULT,
+    TFP|TZ only while the guest does not own the registers); 6.1.y took 2fd5b4b0e7b4 in
+    2025.  Its KVM load path is shorter (no fpsimd_kvm_prepare()), so 14 steps."""
+    res, _ = explore_bfs(Instance(Config(**SMALL), get_variant("v6.1")), ["no_leak"])
+    trace = res.violations["no_leak"]
+    assert len(trace.steps) == 14 and trace.steps[-1].state["cpu0.regs.p"] == "vmm0"
+
+
 @pytest.mark.parametrize("variant,vhe", [("v6.13", True), ("v6.14", False),
                                          ("v6.16-ptrace-fixes", False),
                                          ("v6.16-ptrace-fixes", True)])
