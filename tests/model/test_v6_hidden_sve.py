@@ -20,6 +20,7 @@ from checker.explicit.explore import explore_bfs
 from checker.inspect.load import load
 from checker.inspect.replay import build_instance, replay
 from checker.instance import Instance
+from checker.smt.bmc import bmc
 from checker.smt.induction import prove
 from model.config import Config, kconfig_preset
 from model.dsl import ModelError
@@ -46,9 +47,13 @@ def test_v61_nvhe_has_it_too() -> None:
     """v6.1's __activate_traps() is v6.13's here (vcpu->arch.cptr_el2 = CPTR_EL2_DEFAULT,
     TFP|TZ only while the guest does not own the registers); 6.1.y took 2fd5b4b0e7b4 in
     2025.  Its KVM load path is shorter (no fpsimd_kvm_prepare()), so 14 steps."""
-    res, _ = explore_bfs(Instance(Config(**SMALL), get_variant("v6.1")), ["no_leak"])
+    inst = Instance(Config(**SMALL), get_variant("v6.1"))
+    res, _ = explore_bfs(inst, ["no_leak"])
     trace = res.violations["no_leak"]
     assert len(trace.steps) == 14 and trace.steps[-1].state["cpu0.regs.p"] == "vmm0"
+    # bmc finds it at the same length (about 5 s)
+    found = bmc(inst, ["no_leak"], 14).props["no_leak"]
+    assert found.verdict == "VIOLATED" and found.depth == 14
 
 
 @pytest.mark.parametrize("variant,vhe", [("v6.13", True), ("v6.14", False),
