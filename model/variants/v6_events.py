@@ -89,7 +89,8 @@ SME (Config.sme: v6.8-v6.10 and v6.16; read in v6.8.0, v6.10.0 and, for v6.16, v
   (`_dup_sme_v616`); the child inherits ZA either way;
 * ptrace (NT_PRFPREG): sve_sync_to_fpsimd() and the zero-padding count streaming mode
   (v6.8-v6.15: TIF_SVE or thread_sm_enabled(), `sve_sync_from_fpsimd_zeropad_v68`;
-  v6.16: fp_type); the tracer's NT_ARM_SSVE and NT_ARM_ZA writes are not modelled;
+  v6.16: fp_type); the tracer's NT_ARM_SSVE and NT_ARM_ZA writes are modelled in
+  model/variants/v6_ptrace.py (`ssve_set_v68`, `sve_set_common_v68`/`_v616`, `za_set`);
 * CPU PM and hotplug: the save is the SME-aware fpsimd_save_user_state() and the flush
   SMSTOPs (fpsimd_flush_cpu_state()); a power loss also loses ZA and resets PSTATE.SM/ZA
   (model.kernel.cpu_pm.cpu_lose_fp_regs);
@@ -297,7 +298,8 @@ def fpsimd_cpu_pm_notifier_v6(k: Ctx, cmd: str) -> None:
 # ------------------------------------------------------------ arch/arm64/kernel/signal.c
 def preserve_sve_context_v6(k: Ctx) -> None:
     """arch/arm64/kernel/signal.c (v6.8-v6.16): preserve_sve_context(ctx): vl = the
-    task's SVE VL; (SME's streaming mode: not modelled) vq = fp_type == FP_STATE_SVE ?
+    task's SVE VL (in streaming mode the SVL, SVE_SIG_FLAG_SM and the streaming
+    registers as payload: `sigframe_sm`, `put_record_vl`); vq = fp_type == FP_STATE_SVE ?
     sve_vq_from_vl(vl) : 0 (v6.8+, 61da7c8e2a60; 2018: TIF_SVE); the header says whether
     register data follows; if vq, current's whole sve_state (Z incl. the bits above 127,
     P/FFR) is copied into the record (the caller saved the registers first)."""
@@ -474,8 +476,9 @@ def setup_rt_frame_v616(k: Ctx) -> None:
 
 def restore_fpsimd_context_v6(k: Ctx, frame: Image) -> None:
     """arch/arm64/kernel/signal.c (v6.8-v6.16): restore_fpsimd_context(user): read the
-    frame's fpsimd_context into a local; clear_thread_flag(TIF_SVE); (SME's SVCR.SM, v6.16:
-    not modelled) fp_type = FP_STATE_FPSIMD; fpsimd_update_current_state(&fpsimd) (the
+    frame's fpsimd_context into a local; clear_thread_flag(TIF_SVE); (v6.16 also clears
+    SVCR.SM: `restore_fpsimd_context_v616`) fp_type = FP_STATE_FPSIMD;
+    fpsimd_update_current_state(&fpsimd) (the
     version's: load and bind up to v6.15, merge only in v6.16)."""
     k.clear_thread_flag("TIF_SVE")
     _set_fp_type(k, k.current, "FPSIMD")
@@ -671,8 +674,8 @@ def _detach_child_fp(k: Ctx, child: int) -> None:
     """The statements of arch_dup_task_struct() after ``*dst = *src`` that v6.8 to v6.16
     share (not a C function): dst->thread.sve_state = NULL (the model's NULL buffer is
     zero, as in copy_thread()'s 2018 model); clear_tsk_thread_flag(dst, TIF_SVE);
-    dst->thread.fp_type = FP_STATE_FPSIMD (SME: sme_state NULL, TIF_SME clear, ZA off:
-    not modelled)."""
+    dst->thread.fp_type = FP_STATE_FPSIMD (SME's sme_state, TIF_SME and ZA: the callers'
+    `_dup_sme_v68` / `_dup_sme_v616`)."""
     t = k.task(child)
     if isinstance(t.sve_state.v, Var):
         zero = Const(k.S.VALUE, k.S.ZERO)
@@ -767,7 +770,7 @@ def arch_dup_task_struct_v68(k: Ctx, child: int) -> None:
     if (current->mm) fpsimd_preserve_current_state() (saves current's state only if it
     is live: TIF_FOREIGN_FPSTATE clear); ``*dst = *src`` (uw.fpsimd_state, the thread
     flags, fpsimd_cpu, sve_vl, ...); then dst's sve_state = NULL, TIF_SVE cleared,
-    (ZA/SME: not modelled) fp_type = FP_STATE_FPSIMD.  The child's V registers are
+    (ZA/SME: `_dup_sme_v68`) fp_type = FP_STATE_FPSIMD.  The child's V registers are
     therefore the parent's uw.fpsimd_state *as it is*: when the parent's saved state is
     SVE-format (fp_type FP_STATE_SVE, e.g. written by a tracer's NT_ARM_SVE at a
     syscall-entry stop, which also flushes it so the preserve saves nothing) its V bits
@@ -787,8 +790,8 @@ def arch_dup_task_struct_v616(k: Ctx, child: int) -> None:
     v6.18.2): arch_dup_task_struct(dst, src): fpsimd_save_and_flush_current_state() ("may
     have been altered by ptrace after entry to the kernel"); sve_sync_to_fpsimd(src) (the
     effective V bits into uw.fpsimd_state when the saved state is SVE-format); ``*dst =
-    *src``; fp_type = FP_STATE_FPSIMD, sve_state = NULL, TIF_SVE cleared (SME: not
-    modelled).  No current->mm test any more."""
+    *src``; fp_type = FP_STATE_FPSIMD, sve_state = NULL, TIF_SVE cleared (SME:
+    `_dup_sme_v616`).  No current->mm test any more."""
     k.fpsimd_save_and_flush_current_state()
     k.sve_sync_to_fpsimd(k.current)
     copy_task_struct(k, child)
@@ -802,7 +805,8 @@ def copy_thread_v6(k: Ctx, child: int) -> None:
     """arch/arm64/kernel/process.c (v6.8-v6.16): copy_thread(p, args), its FP part:
     fpsimd_flush_task_state(p) (fpsimd_cpu = NR_CPUS and, in v6, TIF_FOREIGN_FPSTATE: p
     may reuse a recently exited task's task_struct).  TIF_SVE and sve_state are dealt
-    with in arch_dup_task_struct() since v5.x; TPIDR2/ZA (SME), POE and GCS: not
+    with in arch_dup_task_struct() since v5.x (ZA and SME there: `_dup_sme_v68`,
+    `_dup_sme_v616` with v6.16's copy_thread_za()); TPIDR2, POE and GCS: not
     modelled."""
     k.fpsimd_flush_task_state(child)
 
