@@ -192,9 +192,11 @@ def events_from_args(args: argparse.Namespace, variant: Variant | None = None
                   and getattr(args, "vcpus", 0) != 0
                   and (variant is None or variant.option("sve_guest", False)))
         init = variant is None or variant.functions.get("kvm_arch_vcpu_ioctl_vcpu_init")
+        # kthread_kernel_neon needs preemptible task-context kernel NEON (v6.8+).
+        kthread = variant is None or "kernel_fpstate" in variant.option("state_features", ())
         return tuple(e for e in EVENTS if (e != "sve_set_vl" or several)
                      and (e != "sme_set_vl" or svls) and (e != "guest_hidden_sve" or hidden)
-                     and (e != "vcpu_init" or init))
+                     and (e != "vcpu_init" or init) and (e != "kthread_kernel_neon" or kthread))
     return tuple(names)
 
 

@@ -77,6 +77,12 @@ class Instance:
             elif not self.variant.option("sve_guest", False):
                 why = (f"variant {self.variant.name}: event guest_hidden_sve is modelled for"
                        " v6.1 and v6.8 to v6.16 (their EL2 SVE trap control)")
+        if (not why and "kthread_kernel_neon" in self.config.events
+                and "kernel_fpstate" not in self.variant.option("state_features", ())):
+            why = (f"variant {self.variant.name}: event kthread_kernel_neon is modelled where"
+                   " task-context kernel NEON is preemptible (v6.8 on: TIF_KERNEL_FPSTATE);"
+                   " before, a kernel thread's section is the softirq path on the idle"
+                   " thread (docs/scope.md, kernel threads)")
         if why:
             raise ModelError(why)
         self.layout, actions = _build(self.config, self.variant)

@@ -34,6 +34,11 @@ EVENTS: dict[str, str] = {
     "kvm_run_kernel_neon": "task-context kernel-mode NEON in the VMM thread inside KVM_RUN"
                            " while its vcpu is loaded (handle_exit / run-loop preemptible"
                            " points, virt/kvm/arm/arm.c)",
+    "kthread_kernel_neon": "a kernel thread not bound to a CPU (a kworker running crypto, an"
+                           " md raid6 kthread) using task-context kernel-mode NEON, which is"
+                           " preemptible from v6.8 (kernel_neon_begin/end, TIF_KERNEL_FPSTATE,"
+                           " arch/arm64/kernel/fpsimd.c); adds the task kworker; needs a v6.8+"
+                           " variant",
     "exec": "execve(): flush_thread() -> fpsimd_flush_thread() (arch/arm64/kernel/process.c,"
             " fpsimd.c); the new program must read zero FP registers",
     "fork": "fork()/clone(): _do_fork -> arch_dup_task_struct (fpsimd_preserve_current_state,"

@@ -478,7 +478,13 @@ class Layout:
         ]
         self.guest_names = [f"G{v}" for v in range(cfg.vcpus)]
         self.owner_names = self.task_names + self.guest_names
-        all_tasks = self.task_names + [f"idle{c}" for c in range(cfg.cpus)]
+        # (event kthread_kernel_neon, state feature kernel_fpstate: v6.8+) a kernel thread
+        # that is not bound to a CPU (a kworker or an md kthread) and runs preemptible
+        # task-context kernel-mode NEON: the task after the idle threads.
+        self.kworker: int | None = (
+            nu + cfg.cpus if kfp and "kthread_kernel_neon" in events else None)
+        all_tasks = self.task_names + [f"idle{c}" for c in range(cfg.cpus)] + (
+            ["kworker"] if self.kworker is not None else [])
         value_labels = ["0", "kneon"]
         for o in self.owner_names:
             value_labels += [o, o + "~"]
@@ -498,6 +504,9 @@ class Layout:
             for t, name in enumerate(self.task_names):
                 self._kneon_per_task[t] = len(value_labels)
                 value_labels.append(f"kneon.{name}")
+            if self.kworker is not None:
+                self._kneon_per_task[self.kworker] = len(value_labels)
+                value_labels.append("kneon.kworker")
         # Tokens of optional events go last (so latest()/stale() and the default
         # configuration's encoding are unchanged); None when absent.
         self.EFI: int | None = None
@@ -518,7 +527,8 @@ class Layout:
             ("NULL",)
             + tuple(f"{t}.uw" for t in self.task_names)
             + tuple(f"vcpu{v}.fp_regs" for v in range(cfg.vcpus))
-            + (tuple(f"{t}.kernel" for t in self.task_names) if kfp else ()),
+            + (tuple(f"{t}.kernel" for t in self.task_names) if kfp else ())
+            + (("kworker.kernel",) if self.kworker is not None else ()),
         )
         self.COUNT = int_domain("count", 4)
         # SVE vector lengths (Config.sve_vls): a value is an index into the sorted list.
@@ -744,50 +754,60 @@ class Layout:
                     if self.frame_svl else None,
                 )
             )
-        for c in range(cfg.cpus):
-            name = f"idle{c}"
-            # Idle threads are kernel threads: they never bind FP state and never run at
-            # EL0; the init task starts with TIF_FOREIGN_FPSTATE set.
-            self.tasks.append(
-                TaskVars(
-                    index=nu + c,
-                    name=name,
-                    mm=False,
-                    vmm=False,
-                    tif_foreign=self._var(f"{name}.TIF_FOREIGN_FPSTATE", b, 1),
-                    tif_sve=Const(b, 0),
-                    fpsimd_cpu=Const(self.CPU_OR_NR, cfg.cpus),
-                    pc=Const(self.PC, self.PC.index("KERNEL")),
-                    uw=Image(f"{name}.uw", zero, zero, zero, p=zero),
-                    loaded_vcpu=Const(self.VCPU_OR_NONE, 0),
-                    sve_state=Image(f"{name}.sve_state", zero, zero, zero, p=zero),
-                    zhi_expected=Const(GHOST_BOOL, 0),
-                    p_written=Const(P_GHOST, 0),
-                    expect_zero=Const(GHOST_BOOL, 0),
-                    fpmr_expect_zero=Const(GHOST_BOOL, 0),
-                    fpcr_expect_zero=Const(GHOST_BOOL, 0),
-                    stopped=Const(b, 0),
-                    sigframe_sve=Const(b, 0),
-                    in_handler=Const(b, 0),
-                    sigframe_fresh=Const(GHOST_BOOL, 0),
-                    tif_kernel_fpstate=Const(b, 0),
-                    kernel_fpsimd_cpu=Const(self.CPU_OR_NR, cfg.cpus),
-                    fp_type=Const(FP_TYPE, 0),
-                    created=Const(b, 1),
-                    sve_vl=Const(self.VL, 0),
-                    syscall_body=Const(b, 0),
-                    in_syscall=Const(b, 0),
-                    tif_sme=Const(b, 0),
-                    svcr_sm=Const(b, 0),
-                    svcr_za=Const(b, 0),
-                    sme_state=Const(self.VALUE, 0),
-                    sm_expected=Const(GHOST_BOOL, 0),
-                    za_expected=Const(GHOST_BOOL, 0),
-                    za_written=Const(GHOST_BOOL, 0),
-                    sme_vl=Const(self.SVL, 0),
-                    **self._sigframe_sme_vars(name, False),
-                )
+        def kernel_thread(index: int, name: str, kernel_neon: bool) -> TaskVars:
+            """A kernel thread: it never binds FP state and never runs at EL0; the init
+            task starts with TIF_FOREIGN_FPSTATE set, and so does every thread created
+            from it.  ``kernel_neon``: it runs preemptible task-context kernel NEON
+            (the kworker), so it has the state of a section (TIF_KERNEL_FPSTATE,
+            thread.kernel_fpsimd_state, kernel_fpsimd_cpu) and a program point."""
+            return TaskVars(
+                index=index,
+                name=name,
+                mm=False,
+                vmm=False,
+                tif_foreign=self._var(f"{name}.TIF_FOREIGN_FPSTATE", b, 1),
+                tif_sve=Const(b, 0),
+                fpsimd_cpu=Const(self.CPU_OR_NR, cfg.cpus),
+                pc=self._var(f"{name}.pc", self.PC, self.PC.index("KERNEL")) if kernel_neon
+                else Const(self.PC, self.PC.index("KERNEL")),
+                uw=Image(f"{name}.uw", zero, zero, zero, p=zero),
+                loaded_vcpu=Const(self.VCPU_OR_NONE, 0),
+                sve_state=Image(f"{name}.sve_state", zero, zero, zero, p=zero),
+                zhi_expected=Const(GHOST_BOOL, 0),
+                p_written=Const(P_GHOST, 0),
+                expect_zero=Const(GHOST_BOOL, 0),
+                fpmr_expect_zero=Const(GHOST_BOOL, 0),
+                fpcr_expect_zero=Const(GHOST_BOOL, 0),
+                stopped=Const(b, 0),
+                sigframe_sve=Const(b, 0),
+                in_handler=Const(b, 0),
+                sigframe_fresh=Const(GHOST_BOOL, 0),
+                tif_kernel_fpstate=self._var(f"{name}.TIF_KERNEL_FPSTATE", b, 0)
+                if kernel_neon else Const(b, 0),
+                kernel_state=image(f"{name}.kernel_fpsimd_state", 0) if kernel_neon else None,
+                kernel_fpsimd_cpu=self._var(f"{name}.kernel_fpsimd_cpu", self.CPU_OR_NR,
+                                            cfg.cpus) if kernel_neon
+                else Const(self.CPU_OR_NR, cfg.cpus),
+                fp_type=Const(FP_TYPE, 0),
+                created=Const(b, 1),
+                sve_vl=Const(self.VL, 0),
+                syscall_body=Const(b, 0),
+                in_syscall=Const(b, 0),
+                tif_sme=Const(b, 0),
+                svcr_sm=Const(b, 0),
+                svcr_za=Const(b, 0),
+                sme_state=Const(self.VALUE, 0),
+                sm_expected=Const(GHOST_BOOL, 0),
+                za_expected=Const(GHOST_BOOL, 0),
+                za_written=Const(GHOST_BOOL, 0),
+                sme_vl=Const(self.SVL, 0),
+                **self._sigframe_sme_vars(name, False),
             )
+
+        for c in range(cfg.cpus):
+            self.tasks.append(kernel_thread(nu + c, f"idle{c}", False))
+        if self.kworker is not None:
+            self.tasks.append(kernel_thread(self.kworker, "kworker", True))
         self.vcpus: list[VcpuVars] = []
         for v in range(cfg.vcpus):
             p = f"vcpu{v}"
@@ -982,9 +1002,12 @@ class Layout:
 
     def kernel_fpstate(self, t: int) -> int:
         """FPSTATE_PTR value of &task->thread.kernel_fpsimd_state (feature kernel_fpstate)."""
-        if "kernel_fpstate" not in self.features or t >= self.config.user_tasks:
+        nu = self.config.user_tasks
+        if t == self.kworker:
+            return 1 + nu + self.config.vcpus + nu
+        if "kernel_fpstate" not in self.features or t >= nu:
             raise ModelError("no kernel_fpsimd_state for this task in this layout")
-        return 1 + self.config.user_tasks + self.config.vcpus + t
+        return 1 + nu + self.config.vcpus + t
 
     # ------------------------------------------------------------------ pointers
     def task_fpstate(self, t: int) -> int:

@@ -103,8 +103,8 @@ def preemptible(S: Layout, c: int, t: int) -> Expr:
     """
     base = may_sleep(S, c)
     task = S.tasks[t]
-    if S.config.preempt == "PREEMPT" or not task.mm:
-        return base
+    if S.config.preempt == "PREEMPT" or not isinstance(task.pc, Var):
+        return base  # (the idle threads: always at KERNEL, their scheduling point)
     return base & any_of(at(S, t, pc) for pc in VOLUNTARY_SCHED_POINTS
                          if pc in S.PC.labels)
 
@@ -150,6 +150,13 @@ def _kernel_neon_sections(S: Layout) -> Iterable[Params]:
     """User tasks inside a preemptible kernel-mode NEON section (state feature
     kernel_fpstate, v6.8+; no instances for the 2018 variants)."""
     return _user(S) if "kernel_fpstate" in S.features else ()
+
+
+def _kworker(S: Layout) -> Iterable[Params]:
+    """(event kthread_kernel_neon, v6.8+) The kworker on each CPU."""
+    if S.kworker is not None:
+        for c in range(S.config.cpus):
+            yield {"cpu": c, "task": S.kworker}
 
 
 def _sve_acc(S: Layout) -> Iterable[Params]:
@@ -371,7 +378,7 @@ def _stopped_target(S: Layout, p: Params) -> Expr:
 def _any_task(S: Layout) -> Iterable[Params]:
     for c in range(S.config.cpus):
         for t in S.tasks:
-            if t.mm or t.index == S.config.user_tasks + c:
+            if t.mm or t.index in (S.config.user_tasks + c, S.kworker):
                 yield {"cpu": c, "task": t.index}
 
 
@@ -448,7 +455,8 @@ def _switch(S: Layout) -> Iterable[Params]:
     for p in _any_task(S):
         c, prev = p["cpu"], p["task"]
         idle = S.config.user_tasks + c
-        for nxt in [t.index for t in S.tasks if t.mm] + [idle]:
+        kworker = [] if S.kworker is None else [S.kworker]
+        for nxt in [t.index for t in S.tasks if t.mm] + [idle] + kworker:
             if nxt != prev:
                 yield {"cpu": c, "task": prev, "next": nxt}
 
@@ -647,6 +655,14 @@ STEPS: tuple[Step, ...] = (
          lambda k, p: k.syscall_kernel_neon()),
     Step("syscall_kernel_neon_end", "a preemptible task-context kernel-mode NEON section"
          " (v6.8+) reads back its registers and ends", _kernel_neon_sections,
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL_NEON"),
+         lambda k, p: k.syscall_kernel_neon_end()),
+    Step("kthread_kernel_neon", "(v6.8+) a kernel thread's task-context kernel-mode NEON"
+         " (kworker crypto, md raid6): kernel_neon_begin() and its writes", _kworker,
+         lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL"),
+         lambda k, p: k.syscall_kernel_neon()),
+    Step("kthread_kernel_neon_end", "(v6.8+) a kernel thread's preemptible kernel-mode NEON"
+         " section reads back its registers and ends", _kworker,
          lambda S, p: running(S, p["cpu"], p["task"]) & at(S, p["task"], "KERNEL_NEON"),
          lambda k, p: k.syscall_kernel_neon_end()),
     Step("ret_to_user", "ret_to_user / do_notify_resume", _user,

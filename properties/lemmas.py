@@ -69,7 +69,24 @@ def _vmms(S: Layout):
 
 
 def _idles(S: Layout):
+    """The idle threads, one per CPU (not the kworker: `Layout.kworker`)."""
+    return [t for t in S.tasks if not t.mm and t.index != S.kworker]
+
+
+def _kthreads(S: Layout):
+    """Every kernel thread: the idle threads and (event kthread_kernel_neon) the kworker."""
     return [t for t in S.tasks if not t.mm]
+
+
+def _sectioned(S: Layout):
+    """The tasks that can be inside a preemptible task-context kernel-NEON section (state
+    feature kernel_fpstate): the user tasks and (event kthread_kernel_neon) the kworker."""
+    return [t for t in S.tasks if t.kernel_state is not None]
+
+
+def _migrating(S: Layout):
+    """The tasks the scheduler may run on any CPU: all but the idle threads."""
+    return [t for t in S.tasks if t.mm or t.index == S.kworker]
 
 
 def _cpus(S: Layout) -> range:
@@ -380,7 +397,7 @@ def idle_on_own_cpu(S: Layout) -> Expr:
 
 def task_on_one_cpu(S: Layout) -> Expr:
     return all_of(~(S.cpu[c].current.eq(t.index) & S.cpu[d].current.eq(t.index))
-                  for t in _users(S) for c in _cpus(S) for d in _cpus(S) if c < d)
+                  for t in _migrating(S) for c in _cpus(S) for d in _cpus(S) if c < d)
 
 
 def irqs_by_pc(S: Layout) -> Expr:
@@ -488,7 +505,7 @@ def host_fp_untrapped(S: Layout) -> Expr:
                           _untrapped(S, c))
                   for c in _cpus(S) for t in S.tasks if t.mm) & all_of(
         implies(S.cpu[c].current.eq(i.index), _untrapped(S, c))
-        for c in _cpus(S) for i in _idles(S))
+        for c in _cpus(S) for i in _kthreads(S))
 
 
 def user_not_foreign(S: Layout) -> Expr:
@@ -497,7 +514,7 @@ def user_not_foreign(S: Layout) -> Expr:
 
 
 def idle_always_foreign(S: Layout) -> Expr:
-    return all_of(i.tif_foreign.eq(1) for i in _idles(S) if isinstance(i.tif_foreign, Var))
+    return all_of(i.tif_foreign.eq(1) for i in _kthreads(S) if isinstance(i.tif_foreign, Var))
 
 
 # ------------------------------------------------------------------ v4.17 lemmas
@@ -1586,14 +1603,14 @@ def _in_neon_section(S: Layout, t) -> Expr:  # noqa: ANN001
 def v6_kernel_flag_by_pc(S: Layout) -> Expr:
     return all_of(((t.tif_kernel_fpstate.eq(1) & _in_neon_section(S, t))
                    | (t.tif_kernel_fpstate.eq(0) & ~_in_neon_section(S, t)))
-                  for t in _users(S))
+                  for t in _sectioned(S))
 
 
 @_needs("kernel_fpstate")
 def v6_section_data_live(S: Layout) -> Expr:
     return all_of(implies(S.cpu[c].current.eq(t.index) & _pc_in(t, NEON_SECTION_PCS),
                           _section(S, S.cpu[c].regs, t))
-                  for c in _cpus(S) for t in _users(S))
+                  for c in _cpus(S) for t in _sectioned(S))
 
 
 @_needs("kernel_fpstate")
@@ -1601,7 +1618,7 @@ def v6_section_data_saved(S: Layout) -> Expr:
     return all_of(implies(_pc_in(t, NEON_SECTION_PCS)
                           & all_of(S.cpu[c].current.ne(t.index) for c in _cpus(S)),
                           _section(S, t.kernel_state, t))
-                  for t in _users(S))
+                  for t in _sectioned(S))
 
 
 @_needs("kernel_fpstate")
@@ -1610,7 +1627,7 @@ def v6_kernel_binding_is_live(S: Layout) -> Expr:
                           & S.cpu[c].last_st.eq(S.kernel_fpstate(t.index))
                           & t.kernel_fpsimd_cpu.eq(c) & _pc_in(t, NEON_SECTION_PCS),
                           _section(S, S.cpu[c].regs, t))
-                  for c in _cpus(S) for t in _users(S))
+                  for c in _cpus(S) for t in _sectioned(S))
 
 
 @_needs_owner
@@ -1840,19 +1857,20 @@ def v6_host_owned_in_guest(S: Layout) -> Expr:
 @_needs("kernel_fpstate")
 def v6_kernel_cpu_only_in_section(S: Layout) -> Expr:
     return all_of(implies(t.tif_kernel_fpstate.eq(0), t.kernel_fpsimd_cpu.eq("NR_CPUS"))
-                  for t in _users(S))
+                  for t in _sectioned(S))
 
 
 @_needs("kernel_fpstate")
 def v6_kernel_state_dead_outside_section(S: Layout) -> Expr:
     return all_of(implies(t.tif_kernel_fpstate.eq(0),
                           all_of(slot.eq(S.ZERO) for slot in t.kernel_state.slots()))
-                  for t in _users(S) if t.kernel_state is not None)
+                  for t in _sectioned(S))
 
 
 @_needs("kernel_fpstate")
 def v6_section_is_foreign(S: Layout) -> Expr:
-    return all_of(implies(_in_neon_section(S, t), t.tif_foreign.eq(1)) for t in _users(S))
+    return all_of(implies(_in_neon_section(S, t), t.tif_foreign.eq(1))
+                  for t in _sectioned(S))
 
 
 @_needs_owner
@@ -2232,7 +2250,7 @@ def v616_state_binding_to_save_fpsimd(S: Layout) -> Expr:
     # SVE vcpus are bound with FP_STATE_SVE instead (v616_sve_vcpu_binding_to_save_sve)
     vcpus = [] if S.config.sve_guest else S.vcpus
     others = [S.vcpu_fpstate(v.index) for v in vcpus] + [
-        S.kernel_fpstate(t.index) for t in _users(S) if t.kernel_state is not None]
+        S.kernel_fpstate(t.index) for t in _sectioned(S)]
     return all_of(implies(any_of(S.cpu[c].last_st.eq(p) for p in others),
                           S.cpu[c].last_to_save.eq("FPSIMD")) for c in _cpus(S))
 

@@ -36,6 +36,8 @@ def task_names(trace: Trace) -> list[str]:
     names = [f"T{i}" for i in range(int(cfg.get("tasks", 0)))]
     names += [f"vmm{i}" for i in range(int(cfg.get("vmm_threads", 0)))]
     names += [f"idle{c}" for c in range(int(cfg.get("cpus", 1)))]
+    if "kthread_kernel_neon" in (cfg.get("events") or ()):
+        names.append("kworker")  # (v6.8+ only: Instance refuses the event elsewhere)
     return names
 
 

@@ -270,7 +270,7 @@ def fpsimd_save_user_state(k: Ctx) -> None:
             k.check(st.ne("NULL"), "BUG", "NULL dereference", "FP save/restore through NULL")
         else:
             k.store_through(st, k.fpsimd_save_state)
-        if k.cur.mm and k.cur.kernel_state is not None:
+        if k.cur.kernel_state is not None:
             # A kernel-mode state's cpu_fp_state has no fp_type pointer (only .st and
             # .to_save are initialised in fpsimd_save_kernel_state()).
             kernel = any_of(st.eq(k.S.kernel_fpstate(t.index)) for t in k.S.tasks
@@ -415,7 +415,7 @@ def fpsimd_thread_switch(k: Ctx, next_task: int) -> None:
             "WARN_ON_ONCE(!irqs_disabled())")
     k.fpsimd_thread_switch_save_prev()
     nxt = k.task(next_task)
-    if not nxt.mm:  # a kernel thread: TIF_KERNEL_FPSTATE is a constant 0 here
+    if nxt.kernel_state is None:  # the idle threads: TIF_KERNEL_FPSTATE is a constant 0
         k.fpsimd_thread_switch_fixup_foreign(next_task, nxt)
         return
     with k.If(k.test_tsk_thread_flag(next_task, "TIF_KERNEL_FPSTATE")):
@@ -447,14 +447,15 @@ def fpsimd_thread_switch_save_prev(k: Ctx) -> None:
     """The first statement of fpsimd_thread_switch() (v6.8-v6.14, unchanged by the fix):
     if current has TIF_KERNEL_FPSTATE, fpsimd_save_kernel_state(current), else
     fpsimd_save_user_state().  A helper of the model, so both versions share it."""
-    if k.cur.mm:
+    if k.cur.kernel_state is not None:
         with k.If(k.test_thread_flag("TIF_KERNEL_FPSTATE")):
             k.fpsimd_save_kernel_state(k.current)
         with k.Else():
             k.fpsimd_save_user_state()
     else:
-        # Kernel threads (idle) never use kernel-mode NEON in this model: the flag is a
-        # constant 0, the user-state path runs (and returns: TIF_FOREIGN_FPSTATE is set).
+        # The idle threads never use task-context kernel-mode NEON in this model: the
+        # flag is a constant 0, the user-state path runs (and returns: TIF_FOREIGN_FPSTATE
+        # is set).
         k.fpsimd_save_user_state()
 
 
@@ -544,7 +545,7 @@ def kernel_neon_begin(k: Ctx) -> None:
     k.check(k.may_use_simd(), "BUG", "kernel_neon_begin", "BUG_ON(!may_use_simd())")
     k.local_bh_disable()
     softirq = bool(k.serving_softirq)
-    if k.cur.mm:
+    if k.cur.kernel_state is not None:  # a user task, or the kworker
         with k.If(k.test_thread_flag("TIF_KERNEL_FPSTATE")):
             k.check(k.true if softirq else k.false, "BUG", "kernel_neon_begin",
                     "BUG_ON(IS_ENABLED(CONFIG_PREEMPT_RT) || !in_serving_softirq())")
@@ -554,7 +555,7 @@ def kernel_neon_begin(k: Ctx) -> None:
             if not softirq:
                 k.set_thread_flag("TIF_KERNEL_FPSTATE")
     else:
-        # A kernel thread (idle) only reaches here from a softirq on its stack: its
+        # An idle thread only reaches here from a softirq on its stack: its
         # TIF_KERNEL_FPSTATE is a constant 0 in this model.
         k.fpsimd_save_user_state()
     k.fpsimd_flush_cpu_state()
@@ -586,7 +587,7 @@ def kernel_neon_end(k: Ctx) -> None:
     the interrupted section its registers back; else clear TIF_KERNEL_FPSTATE.  No
     preempt_enable() any more."""
     if k.serving_softirq:
-        if k.cur.mm:
+        if k.cur.kernel_state is not None:
             with k.If(k.test_thread_flag("TIF_KERNEL_FPSTATE")):
                 k.fpsimd_load_kernel_state(k.current)
             with k.Else():
@@ -610,7 +611,7 @@ def kernel_fp_write(k: Ctx) -> None:
     the writes reaches what an IRQ before or after them reaches."""
     regs = k.this_cpu.regs
     softirq = bool(k.serving_softirq)
-    task = None if softirq or not k.cur.mm else k.current
+    task = None if softirq or k.cur.kernel_state is None else k.current
     tok = Const(k.S.VALUE, k.S.kneon_section(softirq, task))
     with k.atomic():
         for slot in (regs.v, *regs.fpsr_slots()):  # never FPEXC32
@@ -622,7 +623,7 @@ def kernel_fp_write(k: Ctx) -> None:
 def kernel_fp_read(k: Ctx) -> None:
     """Kernel-mode NEON code reads back what its section wrote (property no_loss)."""
     softirq = bool(k.serving_softirq)
-    task = None if softirq or not k.cur.mm else k.current
+    task = None if softirq or k.cur.kernel_state is None else k.current
     k.kernel_neon_read_back(softirq, task, zhi=False)
 
 

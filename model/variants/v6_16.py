@@ -180,7 +180,7 @@ def fpsimd_save_user_state_v616(k: Ctx) -> None:
                     with k.If(mine):
                         k.fpsimd_save_state(v.fp_regs)  # *last->fp_type: the vcpu's
             k.check(st.ne("NULL"), "BUG", "NULL dereference", "FP save/restore through NULL")
-        if k.cur.mm and k.cur.kernel_state is not None:
+        if k.cur.kernel_state is not None:
             kernel = any_of(st.eq(k.S.kernel_fpstate(t.index)) for t in k.S.tasks
                             if t.kernel_state is not None)
             k.check(~kernel, "BUG", "NULL dereference",

@@ -501,7 +501,7 @@ def _save_user_state_sme(k: Ctx, sve_regs: Expr, vcpu_sve_regs: Expr) -> None:
     cpu = k.this_cpu
     st = cpu.last_st
     with k.If(~k.test_thread_flag("TIF_FOREIGN_FPSTATE")):
-        if k.cur.mm and k.cur.kernel_state is not None:
+        if k.cur.kernel_state is not None:
             kernel = any_of(st.eq(k.S.kernel_fpstate(t.index)) for t in k.S.tasks
                             if t.kernel_state is not None)
             k.check(~kernel, "BUG", "NULL dereference",

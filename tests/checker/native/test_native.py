@@ -85,6 +85,11 @@ CASES = [
     # FPMR: a host loss (v6.13, VM without FPMR) and a VM with FPMR.
     ("v6.13", {"cpus": 1, "tasks": 0, "fpmr": True}),
     ("v6.13", {"cpus": 1, "tasks": 0, "fpmr": True, "guest_fpmr": True}),
+    # A kernel thread's preemptible kernel NEON, migrating (v6.9: #15 loses its section).
+    ("v6.9", {"cpus": 2, "tasks": 1, "vcpus": 0, "vmm_threads": 0,
+              "events": ("kthread_kernel_neon",)}),
+    ("v6.16", {"cpus": 2, "tasks": 1, "vcpus": 0, "vmm_threads": 0, "vhe": True,
+               "events": ("kthread_kernel_neon",), "preemption": "split"}),
     # Broken copies (the last four): invariant violations (no_loss, no_leak) found by both
     # engines.
     ("ctxsync-keeps-foreign", {"cpus": 2}),
