@@ -171,9 +171,17 @@ class Image:
     # Every image that holds FPSR holds FPCR beside it (struct user_fpsimd_state's fpsr
     # and fpcr, the CPU's registers, a signal frame's fpsimd_context, ...).
     fpcr: Var | Expr | None = None
+    # (signal frames with Config.sme) sve_context's own copy of Z bits [127:0], beside
+    # fpsimd_context's V (``v``).  Delivery writes the two alike, but a handler may edit
+    # fpsimd_context alone, and the ABI (sve.rst, "Signal return") says Z bits [127:0]
+    # are then restored from fpsimd_context; a streaming-mode restore that skips that
+    # merge (v5.19-v6.15, fixed by c94f2f326146) takes them from this copy.  None
+    # elsewhere (without SME every version merges, so one slice is exact).
+    zv: Var | Expr | None = None
 
     def slots(self) -> tuple[Var, ...]:
-        return tuple(x for x in (self.v, self.fpsr, self.zhi, self.fpexc, self.fpmr, self.fpcr)
+        return tuple(x for x in (self.v, self.fpsr, self.zhi, self.fpexc, self.fpmr, self.fpcr,
+                                 self.zv)
                      if isinstance(x, Var))
 
     def fpsr_slots(self) -> list[Var]:
@@ -573,8 +581,10 @@ class Layout:
             fpsr = self._var(f"{prefix}.fpsr", self.VALUE, 0)
             zhi = self._var(f"{prefix}.zhi", self.VALUE, 0) if zp else zero
             p = self._var(f"{prefix}.p", self.VALUE, 0) if zp else zero
-            return self._with_fpmr(Image(prefix, v, fpsr, zhi, p=p,
-                                         fpcr=fpcr_var(prefix, 0)), f"{prefix}.fpmr", 0)
+            img = Image(prefix, v, fpsr, zhi, p=p, fpcr=fpcr_var(prefix, 0))
+            if cfg.sme:  # sve_context's copy of Z bits [127:0] (Image.zv)
+                img = replace(img, zv=self._var(f"{prefix}.sve_v", self.VALUE, 0))
+            return self._with_fpmr(img, f"{prefix}.fpmr", 0)
 
         b = BOOL
         self.ptrace = "ptrace_stop" in events

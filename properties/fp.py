@@ -499,6 +499,8 @@ def _sigframe_sme_ok(S: Layout, t) -> Expr:  # noqa: ANN001
     zhi = Ite(t.sf_zhi_expected.eq(1), latest, zero)
     ok = ok & implies(t.sigframe_sve.eq(1),
                       Eq(f.zhi, zhi) & p_value_ok(S, t.sf_p_written, f.p, i))
+    if isinstance(f.zv, Var):  # sve_context's copy of Z bits [127:0] duplicates V
+        ok = ok & implies(t.sigframe_sve.eq(1), Eq(f.zv, f.v))
     ok = ok & _same_bit(t.sigframe_sm, t.sf_sm_expected) & implies(t.sigframe_sm.eq(1),
                                                                     t.sigframe_sve.eq(1))
     za = Ite(t.sf_za_written.eq(1), latest, zero)
@@ -516,6 +518,8 @@ def sigframe_no_leak(S: Layout, t) -> Expr:  # noqa: ANN001
                                          fpmr=f.fpmr, fpcr=f.fpcr))
     if isinstance(f.zhi, Var):
         ok = ok & implies(t.sigframe_sve.eq(1), _own(S, t.index, f.zhi) & _own(S, t.index, f.p))
+    if isinstance(f.zv, Var):  # (SME) sve_context's copy of Z bits [127:0]
+        ok = ok & implies(t.sigframe_sve.eq(1), _own(S, t.index, f.zv))
     if isinstance(t.sigframe_zadata, Var):  # (SME) za_context's ZA data
         ok = ok & implies(t.sigframe_za.eq(1), _own(S, t.index, t.sigframe_zadata))
     return implies(reading, ok)

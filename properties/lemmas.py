@@ -1075,25 +1075,36 @@ def _delivering_sme_records(S: Layout, t, snapped: tuple[str, ...]) -> list[Expr
             | (t.sigframe_sve.eq(0) & f.p.eq(S.ZERO)))
     p_wins = [(k, pc) for k, pc, w in S.windows("signal")
               if w.endswith(f"the write of {f.p.name}")]
+    # (Image.zv) sve_context's copy of Z bits [127:0], written after P in both branches
+    zv = f.zv if isinstance(f.zv, Var) else None
+    zv_wins = [(k, pc) for k, pc, w in S.windows("signal")
+               if zv is not None and w.endswith(f"the write of {zv.name}")]
+    zv_zero = zv.eq(S.ZERO) if zv is not None else TRUE
+    zv_ok = ((t.sigframe_sve.eq(1) & _tok_ok(S, zv, t.index, f))
+             | (t.sigframe_sve.eq(0) & zv_zero)) if zv is not None else TRUE
+    for wins in (p_wins, zv_wins):
+        if len(wins) == 2:
+            # the branch taken is the one the header's flag says (both read the local vq;
+            # the If's window is numbered before the Else's)
+            out.append(implies(t.pc.eq(wins[0][1]), t.sigframe_sve.eq(1)))
+            out.append(implies(t.pc.eq(wins[1][1]), t.sigframe_sve.eq(0)))
     if p_wins:
         # the If's and the Else's window before the P write: Z-high written, P not yet
         out.append(implies(_pc_in(t, tuple(pc for _, pc in p_wins)),
-                           zhi_ok & f.p.eq(S.ZERO)))
-        if len(p_wins) == 2:
-            # the branch taken is the one the header's flag says (both read the local vq;
-            # the If's window is numbered before the Else's)
-            out.append(implies(t.pc.eq(p_wins[0][1]), t.sigframe_sve.eq(1)))
-            out.append(implies(t.pc.eq(p_wins[1][1]), t.sigframe_sve.eq(0)))
+                           zhi_ok & f.p.eq(S.ZERO) & zv_zero))
+        if zv_wins:  # ... and before the copy of V: P written, V not yet
+            out.append(implies(_pc_in(t, tuple(pc for _, pc in zv_wins)),
+                               zhi_ok & p_ok & zv_zero))
         p_done = tuple(pc for k, pc, _ in S.windows("signal")
-                       if k > max(k for k, _ in p_wins) and pc not in snapped)
-        out.append(implies(_pc_in(t, p_done), zhi_ok & p_ok))
+                       if k > max(k for k, _ in p_wins + zv_wins) and pc not in snapped)
+        out.append(implies(_pc_in(t, p_done), zhi_ok & p_ok & zv_ok))
         # before the record's If: its data slots are still the dead frame's zero (from
         # the first delivery window on, not only after the flag write: a stale P there
         # would survive the Else's window before its write)
         first_p = min(k for k, _ in p_wins)
         out.append(implies(_pc_in(t, tuple(pc for k, pc, _ in S.windows("signal")
                                            if k < first_p)),
-                           f.zhi.eq(S.ZERO) & f.p.eq(S.ZERO)))
+                           f.zhi.eq(S.ZERO) & f.p.eq(S.ZERO) & zv_zero))
     out.append(implies(_pc_in(t, after(t.sigframe_za.name)), _same(t.sigframe_za, za)))
     out.append(implies(_pc_in(t, after(t.sigframe_zadata.name)), implies(
         t.sigframe_za.eq(1), _za_expected(S, t.sigframe_zadata, t))
@@ -1106,7 +1117,7 @@ def _delivering_sme_records(S: Layout, t, snapped: tuple[str, ...]) -> list[Expr
         if want is not None:
             out.append(implies(t.pc.eq(pc), _same(var, want)))
     out.append(implies(_pc_in(t, snapped), _sigframe_sme_ok(S, t) & implies(
-        t.sigframe_sve.eq(0), f.zhi.eq(S.ZERO) & f.p.eq(S.ZERO))))
+        t.sigframe_sve.eq(0), f.zhi.eq(S.ZERO) & f.p.eq(S.ZERO) & zv_zero)))
     return out
 
 
@@ -1198,7 +1209,9 @@ def _signal_frame(S: Layout) -> dict[str, Expr]:
             # had to read at delivery, the snapshot ghosts, as no_loss reads it
             fresh = _sigframe_sme_ok(S, t)
             if isinstance(f.zhi, Var) and fsv is not None:
-                fresh = fresh & implies(fsv.eq(0), f.zhi.eq(S.ZERO) & f.p.eq(S.ZERO))
+                zv_zero = f.zv.eq(S.ZERO) if isinstance(f.zv, Var) else TRUE
+                fresh = fresh & implies(fsv.eq(0), f.zhi.eq(S.ZERO) & f.p.eq(S.ZERO)
+                                        & zv_zero)
         out["handler"].append(implies(t.in_handler.eq(1), own))
         # (events fork, sve_set_vl, sme_set_vl: a syscall body) preempted in el0_svc()
         # before the bookkeeping's write of syscall_body, the write of sigframe_fresh just
@@ -1242,7 +1255,9 @@ def _signal_frame(S: Layout) -> dict[str, Expr]:
         # hold older values: the ghost superseded them)
         # (restore_sve_fpsimd_context()'s payload copy puts the frame's values into
         # sve_state too)
-        mine = {id(s_) for s_ in f.all_slots() + t.uw.all_slots() + t.sve_state.all_slots()}
+        # (SME: not the SVE record's own copy of V, Image.zv, which the ghost leaves old)
+        mine = {id(s_) for s_ in f.all_slots() + t.uw.all_slots() + t.sve_state.all_slots()
+                if s_ is not f.zv}
         out["new_generation"].append(implies(_restoring(S, t), all_of(
             slot.ne(last) for img in S.all_images() for slot in img.slots()
             if id(slot) not in mine)))
@@ -1481,6 +1496,17 @@ def _signal_sme(S: Layout) -> dict[str, Expr]:
                         if slot is t.sve_state.p:
                             cond = cond & fsv.eq(1)
                         mine["copies"].append(implies(cond, slot.ne(last)))
+                    kz = k_of(f"fpsimd_to_sve: the write of {slot.name}")
+                    if slot is t.sve_state.v and isinstance(f.zv, Var) and kz:
+                        # (SME) the record's own copy of Z bits [127:0] is an older
+                        # generation (the handler's edit is fpsimd_context's): the copy
+                        # puts it there, fpsimd_to_sve()'s merge the new one
+                        mine["copies"].append(implies(
+                            _pc_in(t, pcs(kc[0] + 1, kz[0])) & fsv.eq(1),
+                            Eq(slot, f.zv) & slot.ne(last)))
+                        mine["copies"].append(implies(
+                            _pc_in(t, pcs(kz[0] + 1, top)) & fsv.eq(1), slot.eq(last)))
+                        continue
                     # ... and there from the copy on (a payload: the ghost's If)
                     mine["copies"].append(implies(
                         _pc_in(t, pcs(kc[0] + 1, top)) & fsv.eq(1), slot.eq(last)))

@@ -445,8 +445,12 @@ def verdict(trace: Trace) -> Verdict:
             if trace.property == "no_loss" and not reader.startswith("G") and (
                     (slot == "zhi" and val == "0"
                      and last.get(f"ghost.{reader}.zhi_written") == "0")
-                    or (slot == "p" and last.get(f"ghost.{reader}.p_written") == "0")):
-                continue  # no_loss expects zero above bit 127 / nothing of P (zhi_value)
+                    or (slot == "p" and last.get(f"ghost.{reader}.p_written") == "0")
+                    or (slot == "p" and val == "0"
+                        and last.get(f"ghost.{reader}.p_written") == "zero")):
+                # no_loss expects zero above bit 127 / nothing of P (zhi_value) / a P it
+                # must read as zero (P_ZERO: properties.fp.p_value_ok)
+                continue
             ez = ez and slot in ("v", "fpsr", "fpmr", "fpcr")
             loaded, retired = _last_change(trace, var)
             text = (f"{_who(reader)} on {cpu} can read {names[slot]} = "

@@ -440,10 +440,11 @@ class Encoding:
         self.kind: dict[int, str] = {}
         self.lkind: dict[int, str] = {}
         for img in self.S.all_images():
-            for attr in ("v", "fpsr", "zhi", "fpexc", "fpmr", "p", "fpcr"):
+            for attr in ("v", "fpsr", "zhi", "fpexc", "fpmr", "p", "fpcr", "zv"):
                 var = getattr(img, attr)
                 if isinstance(var, Var):
-                    self.kind[var.index] = attr
+                    # (a signal frame's sve_context copy of Z bits [127:0] is V's slice)
+                    self.kind[var.index] = "v" if attr == "zv" else attr
         for var in self.S.za_slots():  # (SME) ZA: its own slice kind and generations
             self.kind[var.index] = "za"
         value_vars = [v for v in self.S.vars if v.dom.kind == "value"]

@@ -76,6 +76,7 @@ from model.kernel import fpsimd as fpsimd_2018
 from model.kernel import signal as signal_2018
 from model.kernel.signal import put_record_vl
 from model.variants import v6, v6_ptrace, v6_sme
+from model.variants.v6_events import copy_sve_record_out
 
 
 def _zero(k: Ctx) -> Const:
@@ -267,19 +268,14 @@ def preserve_sve_context_v61(k: Ctx) -> None:
     if not k.config.sme:
         signal_2018.preserve_sve_context(k)
         return
-    t, f = k.cur, k.cur.sigframe
+    t = k.cur
     sm = k.let("sm", t.svcr_sm.eq(1))
     k.set(t.sigframe_sm, sm)
     tif_sve = k.test_thread_flag("TIF_SVE") if k.config.sve else k.false
     sve = k.let("vq", sm | tif_sve)
     k.set(t.sigframe_sve, sve)
     put_record_vl(k, sm)
-    with k.If(sve):
-        k.set(f.zhi, t.sve_state.zhi)
-        k.set(f.p, t.sve_state.p)
-    with k.Else():
-        k.set(f.zhi, k.S.ZERO)
-        k.set(f.p, k.S.ZERO)
+    copy_sve_record_out(k, sve)
 
 
 def fpsimd_signal_preserve_current_state_v61(k: Ctx) -> None:

@@ -148,7 +148,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 
 from model.ctx import Ctx
-from model.dsl import Const, Ite, Var
+from model.dsl import Const, Expr, Ite, Var
 from model.kernel.kvm_vcpu_ops import vcpu_fp_write_memory
 from model.kernel.process import copy_task_struct
 from model.kernel.signal import put_record_vl, put_za_record_vl, restore_fp_records
@@ -303,7 +303,7 @@ def preserve_sve_context_v6(k: Ctx) -> None:
     sve_vq_from_vl(vl) : 0 (v6.8+, 61da7c8e2a60; 2018: TIF_SVE); the header says whether
     register data follows; if vq, current's whole sve_state (Z incl. the bits above 127,
     P/FFR) is copied into the record (the caller saved the registers first)."""
-    t, f = k.cur, k.cur.sigframe
+    t = k.cur
     if k.config.sme:
         # (SME) thread_sm_enabled(): vl = the task's SME VL (one VL per kind: the same
         # slices), flags = SVE_SIG_FLAG_SM, and the record carries the streaming-mode
@@ -317,12 +317,25 @@ def preserve_sve_context_v6(k: Ctx) -> None:
         sve = k.let("vq", _fp_type_sve(k, k.current))
     k.set(t.sigframe_sve, sve)
     put_record_vl(k, sm)  # (the header's vl: model.kernel.signal)
+    copy_sve_record_out(k, sve)
+
+
+def copy_sve_record_out(k: Ctx, sve: Expr) -> None:
+    """The copy of current's sve_state into the SVE record when it carries register data
+    (``sve``), else the record's data slots stay unused (zero): a statement of
+    preserve_sve_context() (v5.19-v6.16), not a C function.  With SME the record's own
+    copy of Z bits [127:0] is a slot of its own (`model.state.Image.zv`)."""
+    t, f = k.cur, k.cur.sigframe
     with k.If(sve):
         k.set(f.zhi, t.sve_state.zhi)
         k.set(f.p, t.sve_state.p)
-    with k.Else():  # no register data in the record: the slots stay unused (zero)
+        if isinstance(f.zv, Var):
+            k.set(f.zv, t.sve_state.v)
+    with k.Else():
         k.set(f.zhi, k.S.ZERO)
         k.set(f.p, k.S.ZERO)
+        if isinstance(f.zv, Var):
+            k.set(f.zv, k.S.ZERO)
 
 
 def preserve_za_context_v68(k: Ctx) -> None:
@@ -503,7 +516,9 @@ def _copy_sve_record(k: Ctx, frame: Image) -> None:
     """The __copy_from_user() of the record's Z/P/FFR payload into current's sve_state (a
     statement of restore_sve_fpsimd_context(), not a C function)."""
     t = k.cur
-    k.set(t.sve_state.v, frame.v)  # the record's own copy of V (merged over below)
+    # the record's own copy of Z bits [127:0] (fpsimd_context's V is merged over it below,
+    # where the version merges); without SME the model has one slice for both copies
+    k.set(t.sve_state.v, frame.zv if isinstance(frame.zv, Var) else frame.v)
     k.set(t.sve_state.zhi, frame.zhi)
     k.set(t.sve_state.p, frame.p)
 
