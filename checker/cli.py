@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "the variant (properties lemma:NAME; after a counterexample to "
                         "induction: a false lemma gets its shortest trace here, one that "
                         "only needs strengthening holds)")
+    e.add_argument("--sites", action="store_true",
+                   help="also report, for no_loss and no_leak, a shortest counterexample per "
+                        "site (what is read wrong: a register slice, ZA, PSTATE.SM/ZA, a "
+                        "kernel NEON read-back, a signal frame: properties NAME.SITE), so "
+                        "that one short violation does not hide another")
     e.add_argument("--graph", metavar="OUT.graphml",
                    help="write the state graph (GraphML, or DOT if the name ends in .dot) "
                         "for small configurations")
@@ -383,6 +388,10 @@ def cmd_explore(args: argparse.Namespace) -> int:
             _note_new_preemption_windows(inst)
             _note_merged_preemption(inst)
             inst_props = props
+            if args.sites:
+                sites = inst.site_invariants(props)
+                inst = with_invariants(inst, sites)
+                inst_props = props + list(sites)
             if args.lemmas:
                 lemmas = claimed_lemmas(inst)
                 inst = with_invariants(inst, lemmas)

@@ -25,6 +25,7 @@ from properties.fp import (
     INVARIANTS,
     KERNEL_ASSERTS,
     PROPERTY_NAMES,
+    SITES,
     STEP_PROPERTIES,
     Guard,
 )
@@ -91,6 +92,16 @@ class Instance:
     @cached_property
     def invariants(self) -> dict[str, Expr]:
         return {inv.name: inv.build(self.layout) for inv in INVARIANTS}
+
+    def site_invariants(self, props: list[str] | None = None) -> dict[str, Expr]:
+        """The sites of the invariants in ``props`` (default: all), as invariants named
+        "<invariant>.<site>" (properties.fp.SITES): `explore --sites` checks them beside
+        the invariants, so each site gets a shortest counterexample of its own."""
+        out: dict[str, Expr] = {}
+        for name, sites in SITES.items():
+            if props is None or name in props:
+                out.update({f"{name}.{site}": e for site, e in sites(self.layout).items()})
+        return out
 
     @cached_property
     def guard_preds(self) -> list[tuple[Guard, dict[int, Expr]]]:

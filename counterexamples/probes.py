@@ -110,48 +110,5 @@ V68_VMM_NO_SVE = get_variant("v6.8").derive(
     "probe-v6.8-vmm-no-sve", "v6.8 whose VMM thread never executes SVE",
     do_sve_acc=do_sve_acc_not_in_the_vmm)
 
-def restore_za_context_flush_when_disabling(k: Ctx, frame: Image) -> None:
-    """v6.10's restore_za_context() that, for a record without ZA data, also flushes the
-    task's state when ZA was on (thread.svcr.ZA set): closes the sigreturn ZA finding
-    (v6.10-signal-no_loss-*) and, unlike `restore_za_context_always_flush`, leaves every
-    path on which ZA was off exactly as v6.10 runs it."""
-    del frame
-    t = k.cur
-    with k.If(~t.sigframe_za.eq(1) & t.svcr_za.eq(1)):
-        k.fpsimd_flush_task_state(k.current)
-    _restore_za_context(k, flush=True)
-
-
-def setup_return_smstop_like(k: Ctx) -> None:
-    """`setup_return_irq_free` with the effect of an SMSTOP on the saved state, as v6.16's
-    task_smstop_sm() has it (read in v6.18.2): V zeroed, FPSR reset, FPCR kept (v6.8-v6.15
-    memset the whole uw.fpsimd_state, FPCR too): closes the handler-entry FPCR finding
-    (v6.10-signal-fpcr-*) as well."""
-    _handler_entry_ghost(k)
-    t = k.cur
-    zero = Const(k.S.VALUE, k.S.ZERO)
-    with k.atomic():
-        with k.If(t.svcr_sm.eq(1)):
-            k.set(t.uw.v, zero)
-            k.set(t.uw.fpsr, zero)  # (with SME the fpsr slice is FPSR alone)
-            _set_fp_type(k, k.current, "FPSIMD")
-        k.set(t.svcr_za, False)
-        k.set(t.svcr_sm, False)
-        k.sme_smstop()
-
-
-V610_ENTRY_IRQ_FREE = get_variant("v6.10").derive(
-    "probe-v6.10-entry-irq-free",
-    "v6.10 with setup_return()'s svcr clear and SMSTOP IRQ-free and restore_za_context()"
-    " flushing when it turns ZA off",
-    setup_return=setup_return_irq_free,
-    restore_za_context=restore_za_context_flush_when_disabling)
-
-V610_ENTRY_SMSTOP = get_variant("v6.10").derive(
-    "probe-v6.10-entry-smstop",
-    "probe-v6.10-entry-irq-free whose setup_return() keeps FPCR (an SMSTOP's effect)",
-    setup_return=setup_return_smstop_like,
-    restore_za_context=restore_za_context_flush_when_disabling)
-
 VARIANTS = [V610_ZA_FLUSH, V616_OLD_DELIVERY, V610_FPMR_AFTER_SVCR, V616_DIE_FOREIGN,
-            V613_VMM_NO_SVE, V68_VMM_NO_SVE, V610_ENTRY_IRQ_FREE, V610_ENTRY_SMSTOP]
+            V613_VMM_NO_SVE, V68_VMM_NO_SVE]

@@ -399,6 +399,40 @@ def only_own_bits(S: Layout, owner: int, regs: Image) -> Expr:
     return all_of(any_of(slot.eq(a) for a in allowed) for slot in regs.slots())
 
 
+# The slices of an image by name, in `Image.slots` order (for the per-slice sites).
+SLICES = ("v", "fpsr", "zhi", "fpexc", "fpmr", "fpcr", "zv")
+
+
+def expected_by_slice(S: Layout, owner: int, regs: Image) -> list[tuple[str, Expr]]:
+    """`expected` (with the owner's own ghosts) one slice at a time: the conjunction of
+    the returned expressions is `expected(S, owner, regs)`.  The "must read zero" ghost is
+    one condition for every slice but FPMR and FPCR (their own ghosts), so
+    (ez & all zero) | (~ez & all latest) splits slice by slice."""
+    fz = fpmr_expects_zero(S, owner)
+    ez = expects_zero(S, owner)
+    out = []
+    for name in SLICES:
+        slot = getattr(regs, name)
+        if not isinstance(slot, Var):
+            continue
+        g = ez
+        if name == "fpmr" and fz is not FALSE:
+            g = fz
+        if name == "fpcr":
+            g = fpcr_expects_zero(S, owner)
+        latest = slot.eq(S.latest(owner))
+        out.append((name, latest if g is FALSE
+                    else (g & slot.eq(S.ZERO)) | (~g & latest)))
+    return out
+
+
+def _by_site(parts: list[tuple[str, Expr]]) -> dict[str, Expr]:
+    sites: dict[str, list[Expr]] = {}
+    for site, e in parts:
+        sites.setdefault(site, []).append(e)
+    return {site: all_of(es) for site, es in sites.items()}
+
+
 def no_loss(S: Layout) -> Expr:
     """Whenever a context (a host user task at EL0, a guest with FP untrapped) can read
     its FP registers, they hold exactly the value it last wrote, every slice.  For the Z
@@ -411,34 +445,43 @@ def no_loss(S: Layout) -> Expr:
     EL0 runs at its own vector length (the CPU's ZCR_EL1.LEN is its thread.sve_vl).  With
     SME every context runs with the PSTATE.SM/PSTATE.ZA it set: a host task its own, a
     guest (which has no SME) with PSTATE.SM clear."""
-    parts = [implies(cond, expected(S, o, regs)) for cond, o, regs in readers(S)]
+    return all_of(no_loss_sites(S).values())
+
+
+def no_loss_sites(S: Layout) -> dict[str, Expr]:
+    """`no_loss` by site (what is read wrong): each register slice the contexts read
+    (v, fpsr, fpcr, fpmr, fpexc), kneon (a kernel-mode NEON section's read-back), zhi, p,
+    vl, svl, za, svcr (a task's PSTATE.SM/ZA), guest_svcr, sigframe (a handler's frame).
+    Their conjunction is no_loss; `explore --sites` reports a shortest trace for each."""
+    parts = [(name, implies(cond, e)) for cond, o, regs in readers(S)
+             for name, e in expected_by_slice(S, o, regs)]
     # Kernel-mode NEON is a context too: a section reads back what it wrote.
-    parts.append(S.kneon_lost.eq(0))
+    parts.append(("kneon", S.kneon_lost.eq(0)))
     for cond, t, zhi in zhi_readers(S):
-        parts.append(implies(cond, Eq(zhi, zhi_value(S, t))))
+        parts.append(("zhi", implies(cond, Eq(zhi, zhi_value(S, t)))))
     for cond, t, p in p_readers(S):
-        parts.append(implies(cond, p_value_ok(S, S.tasks[t].p_written, p, t)))
+        parts.append(("p", implies(cond, p_value_ok(S, S.tasks[t].p_written, p, t))))
     # With several vector lengths the VL is part of a task's SVE state: it runs at its own.
     for cond, t, zcr in vl_readers(S):
-        parts.append(implies(cond, Eq(zcr, S.tasks[t].sve_vl)))
+        parts.append(("vl", implies(cond, Eq(zcr, S.tasks[t].sve_vl))))
     # ... and with several streaming lengths, a task with SME enabled at its own SVL.
     for cond, t, smcr in sme_vl_readers(S):
-        parts.append(implies(cond, Eq(smcr, S.tasks[t].sme_vl)))
+        parts.append(("svl", implies(cond, Eq(smcr, S.tasks[t].sme_vl))))
     # SME: ZA holds the task's latest ZA write (or zero after its SMSTART ZA), and the
     # task runs with the PSTATE.SM/PSTATE.ZA it set (the syscall ABI clears SM).
     for cond, t, za in za_readers(S):
         task = S.tasks[t]
-        parts.append(implies(cond, Eq(za, Ite(task.za_written.eq(1),
-                                              Const(S.VALUE, S.latest(t)),
-                                              Const(S.VALUE, S.ZERO)))))
+        parts.append(("za", implies(cond, Eq(za, Ite(task.za_written.eq(1),
+                                                     Const(S.VALUE, S.latest(t)),
+                                                     Const(S.VALUE, S.ZERO))))))
     for cond, t, c in svcr_readers(S):
         task, cpu = S.tasks[t], S.cpu[c]
-        parts.append(implies(cond, _same_bit(cpu.sm, task.sm_expected)
-                             & _same_bit(cpu.za_on, task.za_expected)))
+        parts.append(("svcr", implies(cond, _same_bit(cpu.sm, task.sm_expected)
+                                      & _same_bit(cpu.za_on, task.za_expected))))
     for cond, _g, c in guest_svcr_readers(S):
-        parts.append(implies(cond, S.cpu[c].sm.eq(0)))
-    parts += [sigframe_no_loss(S, t) for t in S.tasks if t.sigframe is not None]
-    return all_of(parts)
+        parts.append(("guest_svcr", implies(cond, S.cpu[c].sm.eq(0))))
+    parts += [("sigframe", sigframe_no_loss(S, t)) for t in S.tasks if t.sigframe is not None]
+    return _by_site(parts)
 
 
 def _same_bit(a: Expr, ghost: Expr) -> Expr:
@@ -533,17 +576,26 @@ def no_leak(S: Layout) -> Expr:
     """No context can read bits written by another context (another task, a guest, the
     host, kernel-mode NEON); in particular a guest never runs with FP untrapped while the
     registers hold anything but its own state."""
-    parts = [implies(cond, only_own_bits(S, o, regs)) for cond, o, regs in readers(S)]
+    return all_of(no_leak_sites(S).values())
+
+
+def no_leak_sites(S: Layout) -> dict[str, Expr]:
+    """`no_leak` by site (what is read that belongs to another): each register slice the
+    contexts read, zhi, p, guest_sve (a guest's Z-high/P), za, sigframe.  Their
+    conjunction is no_leak."""
+    parts = [(name, implies(cond, _own(S, o, getattr(regs, name))))
+             for cond, o, regs in readers(S) for name in SLICES
+             if isinstance(getattr(regs, name), Var)]
     for cond, t, zhi in zhi_readers(S):
-        parts.append(implies(cond, _own(S, t, zhi)))
+        parts.append(("zhi", implies(cond, _own(S, t, zhi))))
     for cond, t, p in p_readers(S):
-        parts.append(implies(cond, _own(S, t, p)))
+        parts.append(("p", implies(cond, _own(S, t, p))))
     for cond, g, slot in guest_sve_readers(S):
-        parts.append(implies(cond, _own(S, g, slot)))
+        parts.append(("guest_sve", implies(cond, _own(S, g, slot))))
     for cond, t, za in za_readers(S):
-        parts.append(implies(cond, _own(S, t, za)))
-    parts += [sigframe_no_leak(S, t) for t in S.tasks if t.sigframe is not None]
-    return all_of(parts)
+        parts.append(("za", implies(cond, _own(S, t, za))))
+    parts += [("sigframe", sigframe_no_leak(S, t)) for t in S.tasks if t.sigframe is not None]
+    return _by_site(parts)
 
 
 def host_fp_untrapped(S: Layout) -> Expr:
@@ -566,6 +618,11 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant("no_leak", no_leak.__doc__ or "", no_leak),
     Invariant("host_fp_untrapped", host_fp_untrapped.__doc__ or "", host_fp_untrapped),
 )
+
+# An invariant's sites (`explore --sites`): name -> {site: conjunct}; the conjunction of
+# the sites is the invariant.  A site's property name is "<invariant>.<site>".
+SITES: dict[str, Callable[[Layout], dict[str, Expr]]] = {
+    "no_loss": no_loss_sites, "no_leak": no_leak_sites}
 
 KERNEL_ASSERTS = "kernel_asserts"
 KERNEL_ASSERTS_DOC = (

@@ -413,6 +413,8 @@ def verdict(trace: Trace) -> Verdict:
         if others:
             text += f" (the same step also fails: {'; '.join(others)})"
         return Verdict(text, failing_step=n, notes=_rule_notes(trace, mine))
+    # (explore --sites) an invariant's site NAME.SITE: NAME's findings at SITE only
+    prop, _, site = trace.property.partition(".")
     last = trace.steps[-1].state if trace.steps else trace.initial
     findings: list[Finding] = []
     names = slot_names(last)
@@ -425,12 +427,12 @@ def verdict(trace: Trace) -> Verdict:
             zero_ghost = {"fpmr": "exec_zero_fpmr", "fpcr": "exec_zero_fpcr"}.get(
                 slot, "exec_zero")
             if val is None or (val == reader and (
-                    trace.property != "no_loss" or slot not in ("v", "fpsr", "fpmr", "fpcr")
+                    prop != "no_loss" or slot not in ("v", "fpsr", "fpmr", "fpcr")
                     or last.get(f"ghost.{reader}.{zero_ghost}") != "1")):
                 continue
             if slot == "fpmr" and reader.startswith("G") and not trace.config.get("guest_fpmr"):
                 continue  # a VM without FPMR cannot read it (HCRX_EL2.EnFPM clear)
-            if trace.property == "no_leak" and (owner_of(val) == reader or val == "0"):
+            if prop == "no_leak" and (owner_of(val) == reader or val == "0"):
                 continue  # its own bits, or zero (nobody's: properties.fp.own_or_no_ones)
             # (event exec; SME: an SM change) the task must read zero; FPMR by its own
             # ghost where there is one (properties.fp.fpmr_expects_zero)
@@ -439,10 +441,10 @@ def verdict(trace: Trace) -> Verdict:
                 ez = last.get(f"ghost.{reader}.exec_zero_fpmr") == "1"
             if slot == "fpcr":  # (SME) FPCR's own ghost (properties.fp.fpcr_expects_zero)
                 ez = last.get(f"ghost.{reader}.exec_zero_fpcr") == "1"
-            if trace.property == "no_loss" and val == "0" \
+            if prop == "no_loss" and val == "0" \
                     and slot in ("v", "fpsr", "fpmr", "fpcr") and ez:
                 continue  # zero is what it must read (exec, or an SM change: SME)
-            if trace.property == "no_loss" and not reader.startswith("G") and (
+            if prop == "no_loss" and not reader.startswith("G") and (
                     (slot == "zhi" and val == "0"
                      and last.get(f"ghost.{reader}.zhi_written") == "0")
                     or (slot == "p" and last.get(f"ghost.{reader}.p_written") == "0")
@@ -483,15 +485,21 @@ def verdict(trace: Trace) -> Verdict:
                 text += " (someone else's data)"
                 short += " (someone else's data)"
             findings.append(Finding(cpu, reader, slot, val, text, loaded, short))
-    if trace.property == "no_loss":
+    if prop == "no_loss":
         findings += _svcr_findings(trace, last)
-    if trace.property == "no_loss" and last.get("ghost.kernel_neon_readback_lost") == "1":
+    if prop == "no_loss" and last.get("ghost.kernel_neon_readback_lost") == "1":
         step = trace.steps[-1] if trace.steps else None
         where = f" in step {n} ({step.label})" if step else ""
         findings.append(Finding("", "kernel-mode NEON", "", "", (
             f"a kernel-mode NEON section{where} read back registers holding data it did"
             " not write (another section used NEON in between)"), None,
             "a kernel-mode NEON section read back data it did not write"))
+    if site:
+        # (explore --sites) only what this site reads: its register slice, PSTATE.SM/ZA
+        # (svcr), a kernel-mode NEON read-back (kneon)
+        findings = [f for f in findings if f.slot == site
+                    or (site == "svcr" and f.slot.startswith("SVCR."))
+                    or (site == "kneon" and f.reader == "kernel-mode NEON")]
     head = f"VIOLATION of {trace.property} after step {n}"
     if not findings:
         head += f": {trace.violation}"

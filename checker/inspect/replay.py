@@ -213,6 +213,8 @@ def replay(trace: Trace, inst: Instance) -> ReplayResult:
     layout = inst.layout
     prop = trace.property
     predicates = dict(inst.invariants)
+    # `explore --sites` names an invariant's sites NAME.SITE.
+    predicates.update(inst.site_invariants())
     # A CTI of `prove` may be about a strengthening lemma rather than a property.
     predicates.update({lem.name: lem.build(inst.layout) for lem in LEMMAS})
     # `explore --lemmas` names them lemma:NAME.

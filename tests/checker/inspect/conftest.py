@@ -18,13 +18,10 @@ PREEMPT_NOLOCKDEP = kconfig_preset("preempt")  # the old lockdep=False
 ROOT = Path(__file__).resolve().parents[3]
 CURATED = ROOT / "counterexamples"
 MUTANTS_FILE = CURATED / "mutants.py"
-PROBES_FILE = CURATED / "probes.py"
 
 
 def mutants() -> dict:
-    """The mutants, and the probes some curated traces were found on (and keep as their
-    variant where the trace's states are the probe's, not a release's)."""
-    return {**load_variant_file(str(MUTANTS_FILE)), **load_variant_file(str(PROBES_FILE))}
+    return load_variant_file(str(MUTANTS_FILE))
 
 
 def _explore(tmp: Path, variant, prop: str, **cfg) -> str:
