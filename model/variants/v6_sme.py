@@ -380,12 +380,26 @@ def _sme_load_part(k: Ctx) -> None:
         k.set(k.this_cpu.za, t.sme_state)
 
 
+def _sve_insn_outside_streaming(k: Ctx) -> None:
+    """The host executes an SVE instruction at EL1 with the CPU's current PSTATE.SM
+    (`model.kernel.fpsimd._sve_insn`, nVHE's host SVE trap): CPTR_EL2.TZ traps SVE
+    instructions only outside Streaming SVE mode (Arm ARM, CPTR_EL2.TZ; in streaming mode
+    they are SME's, trapped by TSM, which is not state here: scope.md, SME row), so the
+    trap is taken only while PSTATE.SM is clear.  ZCR_EL1 accesses trap in either mode
+    (`model.kernel.fpsimd._sve_insn` itself)."""
+    if not isinstance(k.this_cpu.cptr_tz, Var):
+        return
+    with k.If(k.this_cpu.sm.eq(0)):
+        fpsimd._sve_insn(k)
+
+
 def _load_regs(k: Ctx) -> None:
     """The last statement of task_fpsimd_load(): restore_sve_regs (fp_type SVE) ?
     sve_load_state(sve_pffr(), &uw.fpsimd_state.fpsr, restore_ffr) : fpsimd_load_state(
     &uw.fpsimd_state).  sve_pffr() picks the streaming VL if thread.svcr.SM (one VL per
     kind: the same slices)."""
     with k.If(k.cur.fp_type.eq("SVE")):
+        _sve_insn_outside_streaming(k)
         k.sve_load_state(k.cur.sve_state, k.cur.uw)
     with k.Else():
         k.fpsimd_load_state(k.cur.uw)
@@ -398,9 +412,11 @@ def _sve_set_vq_if_tif_sve(k: Ctx) -> None:
     one SVE VL no effect).  A streaming state leaves TIF_SVE as it was, so a streaming
     task without TIF_SVE keeps the CPU's ZCR_EL1."""
     zcr = k.this_cpu.zcr
-    if k.config.sve and isinstance(zcr, Var):
+    if k.config.sve and (isinstance(zcr, Var) or isinstance(k.this_cpu.cptr_tz, Var)):
         with k.If(k.test_thread_flag("TIF_SVE")):
-            k.set(zcr, k.cur.sve_vl)
+            fpsimd._sve_insn(k)  # a ZCR_EL1 access: nVHE's TZ traps it in either mode
+            if isinstance(zcr, Var):
+                k.set(zcr, k.cur.sve_vl)
 
 
 def task_fpsimd_load_sme_v610(k: Ctx, fpmr_first: bool = True) -> None:
@@ -519,7 +535,9 @@ def _save_user_state_sme(k: Ctx, sve_regs: Expr, vcpu_sve_regs: Expr) -> None:
                     k.set(t.sme_state, cpu.za)  # sme_save_state(last->sme_state)
                 with k.If(sve_regs | cpu.sm.eq(1)):
                     # vl = SVCR.SM ? last->sme_vl : last->sve_vl (the task's, set by
-                    # fpsimd_bind_task_to_cpu()); the check against RDVL
+                    # fpsimd_bind_task_to_cpu()); the check against RDVL (an SVE
+                    # instruction, before the save's)
+                    _sve_insn_outside_streaming(k)
                     with k.If(sme_vl_check(k, t.sve_vl, t.sme_vl)):
                         k.sve_save_state(t.sve_state, st)
                         k.set(t.fp_type, "SVE")
@@ -806,6 +824,7 @@ def el0_svc_sme_v610(k: Ctx) -> None:
         if not k.config.sve:
             return
         with k.If(k.test_thread_flag("TIF_SVE")):
+            fpsimd._sve_insn(k)  # sve_flush_live(), after sme_smstop_sm(): not streaming
             k.set(k.this_cpu.regs.zhi, _zero(k))
             k.set(k.this_cpu.regs.p, _zero(k))
 
@@ -878,6 +897,7 @@ def __efi_fpsimd_begin_sme(k: Ctx) -> None:
         if k.config.sve:
             k.set(cpu.efi_sve_state_used, True)
             k.set(cpu.efi_sm_state, cpu.sm)
+            _sve_insn_outside_streaming(k)
             k.sve_save_state(cpu.efi_sve_state, cpu.efi_fpsimd_state)
             k.sme_write_svcr(k.false, cpu.za_on.eq(1))
         else:
@@ -905,6 +925,7 @@ def __efi_fpsimd_end_sme(k: Ctx) -> None:
             with k.If(cpu.efi_sve_state_used.eq(1)):
                 with k.If(cpu.efi_sm_state.eq(1)):
                     k.sme_write_svcr(k.true, cpu.za_on.eq(1))
+                _sve_insn_outside_streaming(k)
                 k.sve_load_state(cpu.efi_sve_state, cpu.efi_fpsimd_state)
                 k.set(cpu.efi_sve_state_used, False)
             with k.Else():
