@@ -50,6 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a shortest counterexample for every kernel assertion site that "
                         "fails within the bound, not only the first (the search goes on "
                         "to --depth, excluding the sites already found)")
+    b.add_argument("--sites", action="store_true",
+                   help="also search each site of no_loss and no_leak (properties NAME.SITE, "
+                        "as explore --sites): a shortest counterexample per site")
     b.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
                    help=f"directory for counterexample files (default {DEFAULT_OUT}/)")
     b.set_defaults(func=cmd_bmc)
@@ -121,7 +124,13 @@ def cmd_bmc(args: argparse.Namespace) -> int:
     insts = instances_from_args(args)
     runs, codes = [], []
     for inst in insts:
-        res = bmc(inst, props, args.depth, timeout=args.timeout, bits=args.bits,
+        inst_props = props
+        if args.sites:
+            from checker.lemma_states import with_invariants
+
+            sites = inst.site_invariants(props)
+            inst, inst_props = with_invariants(inst, sites), props + list(sites)
+        res = bmc(inst, inst_props, args.depth, timeout=args.timeout, bits=args.bits,
                   each_site=args.each_assertion)
         files = {p: write_trace(r.trace, args.out) for p, r in res.props.items() if r.trace}
         site_files = {cid: write_trace(r.trace, args.out) for cid, r in res.sites.items()}

@@ -63,3 +63,22 @@ def test_explore_sites_reports_a_trace_per_site(tmp_path, capsys) -> None:
     assert props["no_leak.v"]["verdict"] == "holds"
     written = {p.name.split("-")[1] for p in tmp_path.glob("*.json")}
     assert {"no_loss.v", "no_loss.fpcr"} <= written
+
+
+def test_bmc_and_explore_agree_site_by_site() -> None:
+    """v6.9 with a kworker (#15, 8 steps): the sites both engines find violated, and their
+    shortest lengths, are the same (`bmc --sites` and `explore --sites`)."""
+    from checker.lemma_states import with_invariants
+    from checker.native.explore import explore_native
+    from checker.smt.bmc import bmc
+
+    inst = Instance(Config(cpus=2, tasks=1, vcpus=0, vmm_threads=0, vhe=False,
+                           events=("kthread_kernel_neon",)), get_variant("v6.9"))
+    sites = inst.site_invariants(["no_loss", "no_leak"])
+    props = ["no_loss", "no_leak", *sites]
+    probe = with_invariants(inst, sites)
+    ex, _ = explore_native(probe, props)
+    found = {p: len(t) for p, t in ex.violations.items()}
+    assert found["no_loss.kneon"] == 8 and "no_loss.p" not in found
+    res = bmc(probe, props, 8)
+    assert {p: r.depth for p, r in res.props.items() if r.trace} == found
