@@ -19,7 +19,9 @@ Read where (no pristine v6.16 tree can be fetched; /work/shared/reference/modern
   patch the text read in v6.18.2, so it is v6.16's);
 * KVM (arch/arm64/kvm/fpsimd.c, hyp): v6.14's functions, unchanged.  Not read in a v6.16
   tree: v6.18.2's kvm/fpsimd.c differs from v6.14's only in kvm_arch_vcpu_run_map_fp()'s
-  removal (when is not known here) and the svcr/fpmr pointer accessors of ctxsync.
+  removal (42ce432522a1, kvmarm fixes merged for v6.16.0 after v6.16-rc3: in
+  v6.16-ptrace-fixes only, `kvm_arch_vcpu_run_pid_change_v616`) and the svcr/fpmr pointer
+  accessors of ctxsync.
   SVE vcpus (Config.sve_guest), compared with v6.14.0 in v6.18.2 and in the index copy of
   hyp/include/hyp/switch.h after kvmarm-fixes-6.16-3 (torvalds/linux, id 19037564): ctxsync
   binds an SVE vcpu with to_save = FP_STATE_SVE and sve_vl = sve_max_vl (the same text),
@@ -517,14 +519,30 @@ def make_v616_rc3(v616: Variant) -> Variant:
         fixup_guest_exit_fp=fixup_guest_exit_fp_v616rc3)
 
 
+def kvm_arch_vcpu_run_pid_change_v616(k: Ctx, vcpu: int) -> None:
+    """arch/arm64/kvm/arm.c after 42ce432522a1 ("KVM: arm64: Remove
+    kvm_arch_vcpu_run_map_fp()", Mark Rutland, kvmarm fixes for v6.16, 2025-07-03, so in
+    v6.16.0; read in v6.18.2): kvm_arch_vcpu_run_pid_change() no longer maps current's
+    FP state at hyp (nothing of the host's state is saved by hyp since #17's series).
+    What is left has no FP effect: the init/finalize tests, and on the vcpu's first run
+    the vgic, timer, PMU and pKVM set-up with kvm->arch.config_lock (mutexes: checked
+    here at every pid change, a superset of the first runs, in the same sleepable
+    context before vcpu_load())."""
+    del vcpu
+    k.might_sleep("first run: kvm_vgic_map_resources(), mutex_lock(&kvm->arch.config_lock)")
+
+
 def make_v616_ptrace_fixes(v616: Variant) -> Variant:
     """v6.16 (with the CPTR rework of v6.16-rc3, `make_v616_rc3`) plus the two later fixes
     of sve_set_common() (not a release: 128a7494a9f1 is in v6.19 and 6.18.y, 5cbb61bf4168
     in 7.0.y), so that the rest of v6.16 can be checked with a tracer: the most fixed
-    kernel the model has."""
+    kernel the model has.  It also has v6.16.0's removal of kvm_arch_vcpu_run_map_fp()
+    (42ce432522a1, after v6.16-rc3: `kvm_arch_vcpu_run_pid_change_v616`)."""
     return v616.derive(
         "v6.16-ptrace-fixes",
         "v6.16-rc3 plus 128a7494a9f1 (ptrace sets TIF_SVE on !SME systems) and 5cbb61bf4168"
-        " (ptrace zeroes the tracee's, not the tracer's, uw.fpsimd_state)",
+        " (ptrace zeroes the tracee's, not the tracer's, uw.fpsimd_state), and v6.16.0's"
+        " 42ce432522a1 (no kvm_arch_vcpu_run_map_fp())",
+        kvm_arch_vcpu_run_pid_change=kvm_arch_vcpu_run_pid_change_v616,
         sve_set_common_mode=sve_set_common_mode_fixed,
         sve_set_common_zero_fpsimd=sve_set_common_zero_fpsimd_fixed)
