@@ -420,15 +420,24 @@ def verdict(trace: Trace) -> Verdict:
     names = slot_names(last)
     for cpu, reader in readers(last):
         for slot in SLOT_NAMES:
-            var = f"{cpu}.regs.{slot}"
+            # (SME) ZA is read only while PSTATE.ZA is on; its variable is CPU.ZA
+            var = f"{cpu}.ZA" if slot == "za" else f"{cpu}.regs.{slot}"
             val = last.get(var)
+            if slot == "za" and last.get(f"{cpu}.SVCR.ZA") != "1":
+                continue
             # (its latest value is a finding only where it must read zero: exec, an SM
-            # change; FPMR and, with SME, FPCR by their own ghosts)
+            # change; FPMR and, with SME, FPCR by their own ghosts; P/FFR where the
+            # kernel guarantees zero; ZA after SMSTART ZA)
             zero_ghost = {"fpmr": "exec_zero_fpmr", "fpcr": "exec_zero_fpcr"}.get(
                 slot, "exec_zero")
+            must_zero = last.get(f"ghost.{reader}.{zero_ghost}") == "1"
+            if slot == "p":
+                must_zero = last.get(f"ghost.{reader}.p_written") == "zero"
+            if slot == "za":
+                must_zero = last.get(f"ghost.{reader}.za_written") == "0"
             if val is None or (val == reader and (
-                    prop != "no_loss" or slot not in ("v", "fpsr", "fpmr", "fpcr")
-                    or last.get(f"ghost.{reader}.{zero_ghost}") != "1")):
+                    prop != "no_loss" or slot not in ("v", "fpsr", "fpmr", "fpcr", "p", "za")
+                    or not must_zero)):
                 continue
             if slot == "fpmr" and reader.startswith("G") and not trace.config.get("guest_fpmr"):
                 continue  # a VM without FPMR cannot read it (HCRX_EL2.EnFPM clear)
@@ -453,7 +462,11 @@ def verdict(trace: Trace) -> Verdict:
                 # no_loss expects zero above bit 127 / nothing of P (zhi_value) / a P it
                 # must read as zero (P_ZERO: properties.fp.p_value_ok)
                 continue
-            ez = ez and slot in ("v", "fpsr", "fpmr", "fpcr")
+            if slot in ("p", "za"):
+                ez = must_zero
+                if prop == "no_loss" and val == "0" and ez:
+                    continue  # zero is what it must read
+            ez = ez and slot in ("v", "fpsr", "fpmr", "fpcr", "p", "za")
             loaded, retired = _last_change(trace, var)
             text = (f"{_who(reader)} on {cpu} can read {names[slot]} = "
                     f"{describe_value(val)}")
@@ -465,8 +478,13 @@ def verdict(trace: Trace) -> Verdict:
             if retired is not None:
                 text += f" and superseded at step {retired} ({trace.steps[retired - 1].label})"
             if ez:
-                tail = ("; since its execve() it must read zero" if slot == "fpmr"
-                        else "; it must read zero (after its execve() or an SM change)")
+                tail = {
+                    "fpmr": "; since its execve() it must read zero",
+                    "p": "; it must read zero (the kernel zeroes P/FFR here: the syscall"
+                         " ABI, an SM change)",
+                    "za": "; it must read zero (it did not write ZA since it turned ZA on,"
+                          " or ZA was not restored for it)",
+                }.get(slot, "; it must read zero (after its execve() or an SM change)")
                 text += tail
                 short += tail
             elif val.endswith("~") or val == "0":
