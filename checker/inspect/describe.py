@@ -443,30 +443,16 @@ def verdict(trace: Trace) -> Verdict:
                 continue  # a VM without FPMR cannot read it (HCRX_EL2.EnFPM clear)
             if prop == "no_leak" and (owner_of(val) == reader or val == "0"):
                 continue  # its own bits, or zero (nobody's: properties.fp.own_or_no_ones)
-            # (event exec; SME: an SM change) the task must read zero; FPMR by its own
-            # ghost where there is one (properties.fp.fpmr_expects_zero)
-            ez = last.get(f"ghost.{reader}.exec_zero") == "1" and slot != "fpmr"
-            if slot == "fpmr":
-                ez = last.get(f"ghost.{reader}.exec_zero_fpmr") == "1"
-            if slot == "fpcr":  # (SME) FPCR's own ghost (properties.fp.fpcr_expects_zero)
-                ez = last.get(f"ghost.{reader}.exec_zero_fpcr") == "1"
-            if prop == "no_loss" and val == "0" \
-                    and slot in ("v", "fpsr", "fpmr", "fpcr") and ez:
-                continue  # zero is what it must read (exec, or an SM change: SME)
+            # the slice must read zero: exec or an SM change (properties.fp
+            # expects_zero, FPMR and FPCR by their own ghosts), P_ZERO, ZA after SMSTART ZA
+            ez = must_zero and slot in ("v", "fpsr", "fpmr", "fpcr", "p", "za")
+            if prop == "no_loss" and val == "0" and ez:
+                continue  # zero is what it must read
             if prop == "no_loss" and not reader.startswith("G") and (
                     (slot == "zhi" and val == "0"
                      and last.get(f"ghost.{reader}.zhi_written") == "0")
-                    or (slot == "p" and last.get(f"ghost.{reader}.p_written") == "0")
-                    or (slot == "p" and val == "0"
-                        and last.get(f"ghost.{reader}.p_written") == "zero")):
-                # no_loss expects zero above bit 127 / nothing of P (zhi_value) / a P it
-                # must read as zero (P_ZERO: properties.fp.p_value_ok)
-                continue
-            if slot in ("p", "za"):
-                ez = must_zero
-                if prop == "no_loss" and val == "0" and ez:
-                    continue  # zero is what it must read
-            ez = ez and slot in ("v", "fpsr", "fpmr", "fpcr", "p", "za")
+                    or (slot == "p" and last.get(f"ghost.{reader}.p_written") == "0")):
+                continue  # no_loss expects zero above bit 127 / nothing of P (zhi_value)
             loaded, retired = _last_change(trace, var)
             text = (f"{_who(reader)} on {cpu} can read {names[slot]} = "
                     f"{describe_value(val)}")
