@@ -213,8 +213,9 @@ def replay(trace: Trace, inst: Instance) -> ReplayResult:
     layout = inst.layout
     prop = trace.property
     predicates = dict(inst.invariants)
-    # `explore --sites` names an invariant's sites NAME.SITE.
-    predicates.update(inst.site_invariants())
+    # `explore --sites` names an invariant's sites NAME.SITE (built only for such a trace)
+    if "." in prop:
+        predicates.update(inst.site_invariants([prop.partition(".")[0]]))
     # A CTI of `prove` may be about a strengthening lemma rather than a property.
     predicates.update({lem.name: lem.build(inst.layout) for lem in LEMMAS})
     # `explore --lemmas` names them lemma:NAME.
