@@ -8,8 +8,8 @@ checker/por.py reduces nothing on today's model (bench/bench_por.py; ARCHITECTUR
 "Partial-order reduction").  Before building a finer independence relation into both
 engines, this script asks whether any relation of the read/write kind could help.  Over
 a seeded sample of the reachable states of v4.18 with 2 CPUs (Python engine), it
-computes stubborn sets with a dependency relation that is *more generous than any sound
-static relation could be*:
+computes stubborn sets with a read/write dependency relation that is *more generous than
+any sound relation of that kind could be* (it may call steps independent that are not):
 
 * every step is specialised to the state at hand: its body is evaluated with every
   control variable (not register contents, not ghosts) known, so only the branches taken
