@@ -47,6 +47,7 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -218,6 +219,38 @@ def commuting(inst: Instance, comp, t, sample: list[bytes]) -> None:  # noqa: AN
           f"{static_indep:,} ({100 * static_indep / max(1, pairs):.1f}%) independent")
 
 
+def traced_closure(acts: list, seed: int, enabled: int, dep_of: Callable[[int], int],
+                   enabling_of: Callable[[int], int], *, whole: bool
+                   ) -> tuple[int, tuple[int, str, int] | None]:
+    """The stubborn-set closure from ``seed`` (an enabled member adds ``dep_of(m)``, a
+    disabled one ``enabling_of(m)``) and the first step of another CPU it took in, as
+    (that step, the rule, the member that added it), or None.  Without ``whole`` the
+    closure stops at that step."""
+    cpu = acts[seed].param("cpu")
+    T, todo, found = 1 << seed, [seed], None
+    while todo and (whole or found is None):
+        m = todo.pop(0)
+        if enabled >> m & 1:
+            add, rule = dep_of(m), "depends on the enabled member"
+        else:
+            add, rule = enabling_of(m), "can enable the disabled member"
+        for b in members(add & ~T):
+            T |= 1 << b
+            todo.append(b)
+            if found is None and acts[b].param("cpu") not in (cpu, None):
+                found = (b, rule, m)
+    return T, found
+
+
+def print_couplings(chains: Counter, closures: int, title: str) -> None:
+    """The most frequent first couplings (`traced_closure`) of ``closures`` closures."""
+    print(f"\nthe first step of another CPU {title} ({closures:,} closures):")
+    rows = [(f"{n / max(1, closures):.1%}", added, rule, member)
+            for (added, rule, member), n in chains.most_common(10)]
+    print(tabulate(rows, headers=("share", "step of another CPU", "because it",
+                                  "member")))
+
+
 def first_coupling(inst: Instance, comp, t, sample: list[bytes]) -> None:  # noqa: ANN001
     """From each seed that could yield a reduction, the first step of another CPU the
     stubborn set's closure takes in, and why (see the module docstring)."""
@@ -229,29 +262,18 @@ def first_coupling(inst: Instance, comp, t, sample: list[bytes]) -> None:  # noq
         enabled = 0
         for aid in _by_action(comp, s):
             enabled |= 1 << aid
+
+        def enabling_of(m: int, s: bytes = s) -> int:
+            return t.nes[m][next(k for k, p in enumerate(preds[m]) if not p(s))][1]
+
         for seed in members(enabled & t.useful):
             closures += 1
-            cpu = acts[seed].param("cpu")
-            T, todo, found = 1 << seed, [seed], None
-            while todo and found is None:
-                m = todo.pop(0)
-                if enabled >> m & 1:
-                    add, rule = t.dep[m], "depends on the enabled member"
-                else:
-                    k = next(k for k, p in enumerate(preds[m]) if not p(s))
-                    add, rule = t.nes[m][k][1], "can enable the disabled member"
-                for b in members(add & ~T):
-                    T |= 1 << b
-                    todo.append(b)
-                    if found is None and acts[b].param("cpu") not in (cpu, None):
-                        found = (acts[b].name, rule, acts[m].name)
-            chains[found or ("(none: the closure stays on the seed's CPU)", "", "")] += 1
-    print(f"\nthe first step of another CPU taken into a stubborn set ({closures:,} closures "
-          f"from the useful seeds of {len(sample):,} sampled states):")
-    rows = [(f"{n / max(1, closures):.1%}", added, rule, member)
-            for (added, rule, member), n in chains.most_common(10)]
-    print(tabulate(rows, headers=("share", "step of another CPU", "because it",
-                                  "member")))
+            _T, found = traced_closure(acts, seed, enabled, t.dep.__getitem__,
+                                       enabling_of, whole=False)
+            chains[(acts[found[0]].name, found[1], acts[found[2]].name) if found else
+                   ("(none: the closure stays on the seed's CPU)", "", "")] += 1
+    print_couplings(chains, closures, f"taken into a stubborn set (from the useful seeds "
+                    f"of {len(sample):,} sampled states)")
 
 
 def main() -> int:

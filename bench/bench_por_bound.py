@@ -40,9 +40,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tabulate import tabulate  # noqa: E402
+from bench_por import print_couplings, traced_closure  # noqa: E402
 
 from checker.explicit.compile import compile_predicate, compiled  # noqa: E402
 from checker.explicit.explore import explore_bfs  # noqa: E402
@@ -242,26 +243,15 @@ def main() -> int:
                                   if b != a and conflict(s, rws[a], rws[b]))
             return dep_memo[a]
 
-        def false_conj(a: int, s: bytes = s) -> int:
-            return next(k for k, p in enumerate(preds[a]) if not p(s))
+        def enabling_of(a: int, s: bytes = s) -> int:
+            return t.nes[a][next(k for k, p in enumerate(preds[a]) if not p(s))][1]
 
         best = enabled
         for seed in members(enabled):
             closures += 1
-            cpu = acts[seed].param("cpu")
-            T, todo, found = 1 << seed, [seed], None
-            while todo:
-                m = todo.pop(0)
-                if enabled >> m & 1:
-                    add, rule = dep(m), "depends on the enabled member"
-                else:
-                    add, rule = t.nes[m][false_conj(m)][1], "can enable the disabled member"
-                for b in members(add & ~T):
-                    T |= 1 << b
-                    todo.append(b)
-                    if found is None and acts[b].param("cpu") not in (cpu, None):
-                        found = (acts[b].name, rule, acts[m].label)
-            chains[found or ("(none)", "", "")] += 1
+            T, found = traced_closure(acts, seed, enabled, dep, enabling_of, whole=True)
+            chains[(acts[found[0]].name, found[1], acts[found[2]].label) if found else
+                   ("(none)", "", "")] += 1
             if (T & enabled).bit_count() < best.bit_count():
                 best = T & enabled
         proper += best != enabled
@@ -271,10 +261,7 @@ def main() -> int:
           f"{len(sample):,} sampled")
     print(f"states with a proper stubborn set under the optimistic relation: {proper:,} "
           f"of {len(sample):,}; successors pruned: {pruned:,} of {total:,}")
-    print(f"\nthe first step of another CPU each closure takes in ({closures:,} closures):")
-    rows = [(f"{k / max(1, closures):.1%}", added, rule, member)
-            for (added, rule, member), k in chains.most_common(10)]
-    print(tabulate(rows, headers=("share", "step of another CPU", "because it", "member")))
+    print_couplings(chains, closures, "each closure takes in")
     return 0
 
 
